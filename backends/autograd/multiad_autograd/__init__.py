@@ -1,0 +1,87 @@
+"""The HIPS autograd backend: reverse mode natively (``autograd.core.make_vjp``).
+
+Forward mode is derived by the core as the vjp of the (linear) pullback, and vmap by the
+core's loop, exactly as autograd itself derives ``make_jvp_reversemode``. Importing this module
+does not import autograd; :meth:`AutogradBackend.load` does, on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import optree
+
+import multiad
+
+make_vjp: Any = None
+getval: Any = None
+ArrayBox: Any = None
+ag_tuple: Any = None
+
+
+class AutogradBackend(multiad.Backend):
+    name: ClassVar[str] = "autograd"
+    framework: ClassVar[str] = "autograd"
+    array_modules: ClassVar[tuple[str, ...]] = ("autograd",)
+    priority: ClassVar[int] = 30
+    has_vjp: ClassVar[bool] = True
+
+    def load(self) -> None:
+        global make_vjp, getval, ArrayBox, ag_tuple
+        import autograd.builtins
+        import autograd.core
+        import autograd.numpy.numpy_boxes
+        import autograd.tracer
+
+        make_vjp, getval = autograd.core.make_vjp, autograd.tracer.getval
+        ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
+
+    def version(self) -> str | None:
+        import importlib.metadata
+
+        return importlib.metadata.version("autograd")
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, (np.ndarray, ArrayBox))
+
+    def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
+        if device not in (None, "cpu"):
+            raise multiad.InvalidArgumentError(f"asarray(x): the autograd backend runs on the CPU only, got device={device!r}")
+        if isinstance(x, ArrayBox):
+            return x
+        return np.asarray(x, dtype=dtype)
+
+    def to_numpy(self, x: Any) -> Any:
+        return np.asarray(getval(x))
+
+    def eye(self, n: int, like: Any) -> Any:
+        return np.eye(n, dtype=getval(like).dtype)
+
+    def dtype_name(self, x: Any) -> str:
+        return str(getval(x).dtype)
+
+    def translate_error(self, exc: BaseException) -> str | None:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, NotImplementedError) and ("VJP of" in msg or "JVP of" in msg):
+            return f"{type(exc).__name__}: {msg}"
+        if isinstance(exc, TypeError) and ("ArrayBox" in msg or "differentiate" in msg):
+            return (
+                f"{type(exc).__name__}: {msg} (a plain numpy function was applied to a traced value; "
+                "write the function with multiad.numpy or autograd.numpy)"
+            )
+        return None
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        n = len(primals)
+        aux_cell: list[Any] = []
+
+        def packed(xs: Any) -> Any:
+            res = fun(*[xs[i] for i in range(n)])
+            if has_aux:
+                res, aux = res
+                aux_cell.append(optree.tree_map(getval, aux, namespace="multiad"))
+            return ag_tuple(res)
+
+        pullback, outs = make_vjp(packed, tuple(primals))
+        return tuple(outs), lambda cts: tuple(pullback(tuple(cts))), aux_cell[0] if has_aux else None

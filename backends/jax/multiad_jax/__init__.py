@@ -1,0 +1,98 @@
+"""The jax backend: JAX's vjp, jvp, vmap and its native jacrev, jacfwd and linearize.
+
+Importing this module does not import JAX; :meth:`JaxBackend.load` does, on first use. The
+backend never changes JAX's global configuration: float64 needs the user to enable x64
+(``jax.config.update("jax_enable_x64", True)``); without it JAX converts float64 input to
+float32 with its own warning. Every transform works under ``jax.jit``, where it costs nothing
+beyond tracing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+
+import multiad
+
+jax: Any = None
+jnp: Any = None
+
+
+class JaxBackend(multiad.Backend):
+    name: ClassVar[str] = "jax"
+    framework: ClassVar[str] = "jax"
+    array_modules: ClassVar[tuple[str, ...]] = ("jax", "jaxlib")
+    priority: ClassVar[int] = 20
+    has_vjp: ClassVar[bool] = True
+    has_jvp: ClassVar[bool] = True
+    has_vmap: ClassVar[bool] = True
+    native: ClassVar[frozenset[str]] = frozenset({"jacrev", "jacfwd", "linearize"})
+
+    def load(self) -> None:
+        global jax, jnp
+        import jax as _jax
+        import jax.numpy as _jnp
+
+        jax, jnp = _jax, _jnp
+
+    def version(self) -> str | None:
+        self.load()
+        return str(jax.__version__)
+
+    def devices(self) -> list[str]:
+        self.load()
+        return [f"{d.platform}:{d.id}" for d in jax.devices()]
+
+    def default_dtype(self) -> str:
+        return "float64" if jax.config.jax_enable_x64 else "float32"
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, jax.Array)
+
+    def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
+        out = jnp.asarray(x, dtype=None if dtype is None else np.dtype(dtype))
+        return out if device is None else jax.device_put(out, device)
+
+    def to_numpy(self, x: Any) -> Any:
+        return np.asarray(x)
+
+    def eye(self, n: int, like: Any) -> Any:
+        return jnp.eye(n, dtype=like.dtype)
+
+    def translate_error(self, exc: BaseException) -> str | None:
+        if isinstance(exc, jax.errors.JAXTypeError) or type(exc).__module__.startswith("jax.errors"):
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return None
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        if has_aux:
+            outs, pullback, aux = jax.vjp(fun, *primals, has_aux=True)
+            return outs, pullback, aux
+        outs, pullback = jax.vjp(fun, *primals)
+        return outs, pullback, None
+
+    def jvp(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        if has_aux:
+            return jax.jvp(fun, primals, tangents, has_aux=True)  # type: ignore[no-any-return]
+        outs, touts = jax.jvp(fun, primals, tangents)
+        return outs, touts, None
+
+    def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
+        return jax.vmap(fun, in_axes=tuple(in_axes), out_axes=0)
+
+    def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        return self._jac(jax.jacrev, fun, primals, has_aux)
+
+    def jacfwd(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        return self._jac(jax.jacfwd, fun, primals, has_aux)
+
+    def _jac(self, which: Any, fun: Any, primals: tuple[Any, ...], has_aux: bool) -> Any:
+        res = which(fun, argnums=tuple(range(len(primals))), has_aux=has_aux)(*primals)
+        jac, aux = res if has_aux else (res, None)
+        return [list(row) for row in jac], aux
+
+    def linearize(self, fun: Any, primals: tuple[Any, ...]) -> tuple[Any, Any]:
+        return jax.linearize(fun, *primals)  # type: ignore[no-any-return]

@@ -1,0 +1,104 @@
+"""The torch backend: torch.func's vjp, jvp and vmap (with chunk_size), and its native jacrev.
+
+Importing this module does not import torch; :meth:`TorchBackend.load` does, on first use.
+Results stay on the input's device; float32 and float64 are supported.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, ClassVar, Sequence
+
+import numpy as np
+
+import multiad
+
+torch: Any = None
+func: Any = None
+
+
+class TorchBackend(multiad.Backend):
+    name: ClassVar[str] = "torch"
+    framework: ClassVar[str] = "torch"
+    array_modules: ClassVar[tuple[str, ...]] = ("torch",)
+    priority: ClassVar[int] = 10
+    has_vjp: ClassVar[bool] = True
+    has_jvp: ClassVar[bool] = True
+    has_vmap: ClassVar[bool] = True
+    vmap_chunks: ClassVar[bool] = True
+    native: ClassVar[frozenset[str]] = frozenset({"jacrev"})
+    native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
+
+    def load(self) -> None:
+        global torch, func
+        import torch as _torch
+        import torch.func as _func
+
+        torch, func = _torch, _func
+
+    def version(self) -> str | None:
+        self.load()
+        return str(torch.__version__)
+
+    def devices(self) -> list[str]:
+        self.load()
+        return ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+
+    def default_dtype(self) -> str:
+        return str(torch.get_default_dtype()).rsplit(".", 1)[-1]
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, torch.Tensor)
+
+    def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
+        tdtype = None if dtype is None else getattr(torch, np.dtype(dtype).name)
+        if isinstance(x, np.generic):
+            x = np.asarray(x)
+        if isinstance(x, np.ndarray):
+            # from_numpy shares memory (transforms never write to their inputs); torch cannot
+            # wrap a read-only array without a warning, so that one is copied.
+            t = torch.from_numpy(x if x.flags.writeable else x.copy())
+            return t if tdtype is None and device is None else t.to(device=device, dtype=tdtype)
+        if isinstance(x, (float, int)) and tdtype is None and not isinstance(x, bool):
+            return torch.tensor(x, device=device, dtype=torch.get_default_dtype() if isinstance(x, float) else None)
+        return torch.as_tensor(x, dtype=tdtype, device=device)
+
+    def to_numpy(self, x: Any) -> Any:
+        return x.detach().cpu().numpy()
+
+    def eye(self, n: int, like: Any) -> Any:
+        return torch.eye(n, dtype=like.dtype, device=like.device)
+
+    def translate_error(self, exc: BaseException) -> str | None:
+        msg = str(exc)
+        if isinstance(exc, RuntimeError) and (
+            "does not require grad" in msg
+            or "not implemented for" in msg
+            or "derivative for" in msg
+            or ".item()" in msg
+            or "data-dependent" in msg.lower()
+        ):
+            return f"{type(exc).__name__}: {msg.splitlines()[0]}"
+        return None
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        if has_aux:
+            outs, pullback, aux = func.vjp(fun, *primals, has_aux=True)
+            return outs, pullback, aux
+        outs, pullback = func.vjp(fun, *primals)
+        return outs, pullback, None
+
+    def jvp(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        if has_aux:
+            return func.jvp(fun, primals, tangents, has_aux=True)  # type: ignore[no-any-return]
+        outs, touts = func.jvp(fun, primals, tangents)
+        return outs, touts, None
+
+    def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
+        return func.vmap(fun, in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
+
+    def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        res = func.jacrev(fun, argnums=tuple(range(len(primals))), has_aux=has_aux, chunk_size=chunk_size)(*primals)
+        jac, aux = res if has_aux else (res, None)
+        return [list(row) for row in jac], aux

@@ -1,0 +1,224 @@
+"""grad, value_and_grad, vjp, jvp and linearize."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from autoray import do
+
+from . import _derive, _plan, _select, _tree
+from ._backend import Backend
+from ._errors import InvalidArgumentError, InvalidTypeError
+from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
+
+BackendArg = str | Backend | None
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *, backend: BackendArg = None
+) -> Callable[..., Any]:
+    """A function returning ``f``'s value and its gradient with respect to ``argnums``.
+
+    Args:
+        f: a function returning a scalar (an array of shape ``()``); with ``has_aux``, a pair
+            ``(scalar, aux)``.
+        argnums: position (int) or positions (tuple) of the arguments to differentiate.
+        has_aux: whether ``f`` returns ``(output, aux)``; aux is returned, not differentiated.
+        backend: backend name or object; default: the selected or inferred backend.
+
+    Returns:
+        A function returning ``(value, grad)``, or ``((value, aux), grad)`` with ``has_aux``.
+        ``grad`` has the structure of the differentiated argument, or a tuple of such with a
+        tuple ``argnums``.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, numpy as np
+        >>> v, g = multiad.value_and_grad(lambda x: mnp.sum(x ** 2), backend="numpy")(np.array([1.0, 2.0]))
+        >>> float(v), np.round(multiad.to_numpy(g), 4).tolist()
+        (5.0, [2.0, 4.0])
+    """
+    return _value_and_grad(f, argnums, has_aux, backend, "value_and_grad")
+
+
+def _value_and_grad(
+    f: Callable[..., Any], argnums: Argnums, has_aux: bool, backend: BackendArg, transform: str
+) -> Callable[..., Any]:
+    check_callable(f, transform)
+    call = f"{transform}({fname(f)})"
+    check_argnums_type(argnums, call)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
+        b = flat.backend
+        with _select.active(b):
+            outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
+            scalar_out(call, outs, flat.out_spec)
+            grads = _derive.guarded(b, call, pullback, (do("ones_like", outs[0]),))
+        value = outs[0]
+        return ((value, aux) if has_aux else value), flat.unflatten_in(grads)
+
+    return wrapper
+
+
+def grad(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *, backend: BackendArg = None
+) -> Callable[..., Any]:
+    """A function returning the gradient of scalar-valued ``f`` with respect to ``argnums``.
+
+    Same arguments as :func:`value_and_grad`. Returns ``grad``, or ``(grad, aux)`` with ``has_aux``.
+    The gradient has the structure (and shapes) of the differentiated argument(s).
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, numpy as np
+        >>> g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend="numpy")(np.zeros(3))
+        >>> np.round(multiad.to_numpy(g), 6).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    vg = _value_and_grad(f, argnums, has_aux, backend, "grad")
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend) -> list[Any]:
+    """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves."""
+    leaves, spec = _tree.flatten(given)
+    if spec != ref_spec:
+        raise InvalidArgumentError(f"{call}: {what} has structure {spec}, expected {ref_spec} (the same as the {'outputs' if what.startswith('cot') else 'primals'})")
+    out = []
+    for i, (x, ref) in enumerate(zip(leaves, ref_leaves)):
+        if not b.is_array(x):
+            from ._arrays import convert
+
+            x = convert(b, x, call, f"{what} leaf {i}", True)
+        if tuple(x.shape) != tuple(ref.shape):
+            raise InvalidArgumentError(
+                f"{call}: {what} leaf {i} has shape {tuple(x.shape)}, expected {tuple(ref.shape)}"
+            )
+        if b.dtype_name(x) != b.dtype_name(ref):
+            raise InvalidTypeError(
+                f"{call}: {what} leaf {i} has dtype {b.dtype_name(x)}, expected {b.dtype_name(ref)}; "
+                f"convert it with multiad.asarray(t, dtype={b.dtype_name(ref)!r})"
+            )
+        out.append(x)
+    return out
+
+
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: BackendArg = None) -> Any:
+    """Evaluates ``f(*primals)`` and returns its vector-Jacobian product function.
+
+    Returns:
+        ``(out, vjp_fn)`` or, with ``has_aux``, ``(out, vjp_fn, aux)``. ``vjp_fn(cotangent)``
+        takes a cotangent with the structure, shapes and dtypes of ``out`` and returns a tuple
+        with one entry per primal, each shaped like that primal.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> out, vjp_fn = multiad.vjp(lambda x: 3.0 * x, np.ones(2), backend="numpy")
+        >>> np.round(multiad.to_numpy(vjp_fn(np.array([1.0, 2.0]))[0]), 6).tolist()
+        [3.0, 6.0]
+    """
+    check_callable(f, "vjp")
+    call = f"vjp({fname(f)})"
+    if not primals:
+        raise InvalidArgumentError(f"{call}: pass at least one primal, as vjp(f, x)")
+    flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
+    b = flat.backend
+    with _select.active(b):
+        outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
+    out_spec = flat.out_spec
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        cts = _check_like(f"{call} vjp_fn", "cotangent", cotangent, list(outs), out_spec, b)
+        with _select.active(b):
+            grads = _derive.guarded(b, call, pullback, tuple(cts))
+        return tuple(flat.unflatten_in(grads))
+
+    out = flat.unflatten_out(outs)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, (tuple, list)):
+        raise InvalidTypeError(f"{call}: {name} must be a tuple with one entry per argument of f, got {type(value).__name__}; write ({name[:-1]},) for one argument")
+    return tuple(value)
+
+
+def jvp(
+    f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False, backend: BackendArg = None
+) -> Any:
+    """Evaluates ``f(*primals)`` and the Jacobian-vector product with ``tangents``.
+
+    Args:
+        primals: tuple of the arguments of ``f``.
+        tangents: tuple with the structure, shapes and dtypes of ``primals``.
+
+    Returns:
+        ``(out, tangent_out)``, or ``(out, tangent_out, aux)`` with ``has_aux``; ``tangent_out``
+        has the structure of ``out``.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> out, t = multiad.jvp(lambda x: x * x, (np.array([3.0]),), (np.array([1.0]),), backend="numpy")
+        >>> np.round(multiad.to_numpy(t), 5).tolist()
+        [6.0]
+    """
+    check_callable(f, "jvp")
+    call = f"jvp({fname(f)})"
+    primals = _as_tuple(call, "primals", primals)
+    tangents = _as_tuple(call, "tangents", tangents)
+    if len(primals) != len(tangents):
+        raise InvalidArgumentError(f"{call}: got {len(primals)} primals but {len(tangents)} tangents; pass one tangent per primal")
+    if not primals:
+        raise InvalidArgumentError(f"{call}: pass at least one primal")
+    flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
+    b = flat.backend
+    ts = _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
+    with _select.active(b):
+        outs, touts, aux = _derive.jvp(b, flat, flat.primals, tuple(ts), has_aux, call)
+    result = (flat.unflatten_out(outs), flat.unflatten_out(touts))
+    return result + (aux,) if has_aux else result
+
+
+def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) -> tuple[Any, Callable[..., Any]]:
+    """Evaluates ``f(*primals)`` and returns ``(out, jvp_fn)``; ``jvp_fn(*tangents)`` is the
+    Jacobian-vector product at ``primals``, with the structure of ``out``.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> out, jvp_fn = multiad.linearize(lambda x: 2.0 * x, np.ones(2), backend="numpy")
+        >>> np.round(multiad.to_numpy(jvp_fn(np.array([1.0, -1.0]))), 6).tolist()
+        [2.0, -2.0]
+    """
+    check_callable(f, "linearize")
+    call = f"linearize({fname(f)})"
+    if not primals:
+        raise InvalidArgumentError(f"{call}: pass at least one primal, as linearize(f, x)")
+    flat = Flat(f, primals, {}, tuple(range(len(primals))), False, backend, call)
+    b = flat.backend
+    with _select.active(b):
+        if _plan.native(b, "linearize"):
+            outs, push = _derive.guarded(b, call, b.linearize, flat, flat.primals)
+        else:
+            outs = tuple(flat(*flat.primals))
+
+            def push(*ts: Any) -> Any:
+                return _derive.jvp(b, flat, flat.primals, ts, False, call)[1]
+
+    out_spec = flat.out_spec
+    out = flat.unflatten_out(outs)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        ts = _check_like(f"{call} jvp_fn", "tangents", tangents, list(flat.primals), flat.in_spec, b)
+        with _select.active(b):
+            touts = push(*ts)
+        assert out_spec is not None
+        return _tree.unflatten(out_spec, list(touts))
+
+    return out, jvp_fn

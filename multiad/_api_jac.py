@@ -1,0 +1,233 @@
+"""jacrev, jacfwd, jacobian, hessian, hvp and vhp: compositions of the first-order transforms."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from . import _derive, _plan, _select
+from ._api_ad import BackendArg, _as_tuple, _check_like, grad, jvp, vjp
+from ._errors import InvalidArgumentError
+from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
+
+MODES = ("auto", "fwd", "rev")
+
+
+def _check_chunk(call: str, chunk_size: Any) -> None:
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise InvalidArgumentError(f"{call}: chunk_size must be None or a positive int, got {chunk_size!r}")
+
+
+def _jac(
+    f: Callable[..., Any], argnums: Argnums, has_aux: bool, chunk_size: int | None, backend: BackendArg,
+    transform: str, mode: str,
+) -> Callable[..., Any]:  # fmt: skip
+    check_callable(f, transform)
+    call = f"{transform}({fname(f)})"
+    check_argnums_type(argnums, call)
+    _check_chunk(call, chunk_size)
+    derive = _derive.jacfwd if mode == "fwd" else _derive.jacrev
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
+        with _select.active(flat.backend):
+            blocks, aux = derive(flat.backend, flat, flat.primals, has_aux, chunk_size, call)
+        jac = flat.unflatten_blocks(blocks)
+        return (jac, aux) if has_aux else jac
+
+    return wrapper
+
+
+def jacrev(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, chunk_size: int | None = None,
+    backend: BackendArg = None,
+) -> Callable[..., Any]:  # fmt: skip
+    """The Jacobian of ``f`` by reverse mode (vmap of vjp over the output basis).
+
+    Args:
+        f: a function of arrays (pytrees allowed) returning arrays (pytrees allowed).
+        argnums: position(s) of the arguments to differentiate.
+        has_aux: whether ``f`` returns ``(output, aux)``.
+        chunk_size: how many basis vectors to push through at once (memory bound); default all.
+        backend: backend name or object.
+
+    Returns:
+        A function returning the Jacobian: for an output leaf ``y`` and input leaf ``x``, a block
+        of shape ``y.shape + x.shape``, arranged as the output tree of input trees (a tuple of
+        input trees for a tuple ``argnums``); ``(jac, aux)`` with ``has_aux``.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> J = multiad.jacrev(lambda x: 2.0 * x, backend="numpy")(np.ones(2))
+        >>> np.round(multiad.to_numpy(J), 6).tolist()
+        [[2.0, 0.0], [0.0, 2.0]]
+    """
+    return _jac(f, argnums, has_aux, chunk_size, backend, "jacrev", "rev")
+
+
+def jacfwd(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, chunk_size: int | None = None,
+    backend: BackendArg = None,
+) -> Callable[..., Any]:  # fmt: skip
+    """The Jacobian of ``f`` by forward mode (vmap of jvp over the input basis).
+
+    Same arguments and output contract as :func:`jacrev`.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> J = multiad.jacfwd(lambda x: x[::-1] * 1.0, backend="numpy")(np.ones(2))
+        >>> np.round(multiad.to_numpy(J), 6).tolist()
+        [[0.0, 1.0], [1.0, 0.0]]
+    """
+    return _jac(f, argnums, has_aux, chunk_size, backend, "jacfwd", "fwd")
+
+
+def jacobian(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, mode: str = "auto",
+    chunk_size: int | None = None, backend: BackendArg = None,
+) -> Callable[..., Any]:  # fmt: skip
+    """The Jacobian of ``f``, choosing forward or reverse mode.
+
+    NOTE [Automatic mode]: ``mode="auto"`` takes forward mode when the differentiated inputs
+    have fewer elements than the outputs (a tall Jacobian) and reverse mode otherwise. The first
+    call for given input shapes learns the output size from a reverse pass (whose result it
+    returns); the choice is cached per input shapes and dtypes, so later calls pay nothing.
+
+    Same output contract as :func:`jacrev`. ``mode`` is ``"auto"``, ``"fwd"`` or ``"rev"``.
+
+    Example:
+        >>> import multiad, numpy as np
+        >>> J = multiad.jacobian(lambda x: x * x, backend="numpy")(np.array([1.0, 2.0]))
+        >>> np.round(multiad.to_numpy(J), 4).tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+    """
+    check_callable(f, "jacobian")
+    call = f"jacobian({fname(f)})"
+    if mode not in MODES:
+        raise InvalidArgumentError(f"{call}: mode must be one of {MODES}, got {mode!r}")
+    if mode != "auto":
+        return _jac(f, argnums, has_aux, chunk_size, backend, "jacobian", mode)
+    check_argnums_type(argnums, call)
+    _check_chunk(call, chunk_size)
+    choice: dict[Any, str] = {}
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
+        b = flat.backend
+        key = (flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
+        picked = choice.get(key)
+        with _select.active(b):
+            if picked == "fwd":
+                blocks, aux = _derive.jacfwd(b, flat, flat.primals, has_aux, chunk_size, call)
+            else:
+                blocks, aux = _derive.jacrev(b, flat, flat.primals, has_aux, chunk_size, call)
+                if picked is None:
+                    n_in = sum(_size(p) for p in flat.primals)
+                    n_out = sum(_size(row[0]) // max(1, _size(flat.primals[0])) for row in blocks)
+                    choice[key] = "fwd" if n_in < n_out else "rev"
+        jac = flat.unflatten_blocks(blocks)
+        return (jac, aux) if has_aux else jac
+
+    return wrapper
+
+
+def _size(x: Any) -> int:
+    n = 1
+    for d in x.shape:
+        n *= int(d)
+    return n
+
+
+def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
+    """``f`` with a check that it returns one array of shape ()."""
+
+    @functools.wraps(f)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        out = f(*args, **kwargs)
+        if getattr(out, "shape", None) is None:
+            raise InvalidArgumentError(
+                f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; "
+                "use jacrev or vjp for non-scalar outputs"
+            )
+        scalar_out(call, (out,), None)
+        return out
+
+    return checked
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg = None) -> Callable[..., Any]:
+    """The Hessian of scalar-valued ``f``: forward-over-reverse (jacfwd of jacrev), or
+    reverse-over-reverse where the backend has no forward mode.
+
+    Returns:
+        A function returning blocks of shape ``x_i.shape + x_j.shape`` arranged as a tree of
+        trees over the differentiated arguments (``H[i][j]`` for a tuple ``argnums``).
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, numpy as np
+        >>> H = multiad.hessian(lambda x: mnp.sum(x ** 3), backend="numpy")(np.array([1.0, 2.0]))
+        >>> np.round(multiad.to_numpy(H), 2).tolist()
+        [[6.0, 0.0], [0.0, 12.0]]
+    """
+    check_callable(f, "hessian")
+    call = f"hessian({fname(f)})"
+    check_argnums_type(argnums, call)
+    fs = _scalar_checked(f, call)
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        b = Flat(fs, args, kwargs, argnums, False, backend, call).backend
+        outer = jacfwd if _plan.second_order(b) == _plan.FWD else jacrev
+        return outer(jacrev(fs, argnums, backend=b), argnums, backend=b)(*args, **kwargs)
+
+    return wrapper
+
+
+def _second_order(
+    f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str, strategy: str | None
+) -> tuple[Any, ...]:
+    check_callable(f, transform)
+    call = f"{transform}({fname(f)})"
+    primals = _as_tuple(call, "primals", primals)
+    tangents = _as_tuple(call, "tangents", tangents)
+    if len(primals) != len(tangents) or not primals:
+        raise InvalidArgumentError(
+            f"{call}: got {len(primals)} primals and {len(tangents)} tangents; pass one tangent per primal"
+        )
+    flat = Flat(_scalar_checked(f, call), primals, {}, tuple(range(len(primals))), False, backend, call)
+    b = flat.backend
+    _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
+    g = grad(flat.f, tuple(range(len(primals))), backend=b)
+    if (strategy or _plan.second_order(b)) == _plan.FWD:
+        return tuple(jvp(g, tuple(flat.args), tuple(tangents), backend=b)[1])
+    _, pull = vjp(g, *flat.args, backend=b)
+    return tuple(pull(tuple(tangents)))
+
+
+def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg = None) -> tuple[Any, ...]:
+    """The Hessian of scalar ``f`` at ``primals`` applied to ``tangents``, without building it.
+
+    Forward-over-reverse (jvp of grad); reverse-over-reverse where the backend has no forward
+    mode. Returns a tuple with one entry per primal, shaped like it.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, numpy as np
+        >>> (hv,) = multiad.hvp(lambda x: mnp.sum(x ** 3), (np.array([1.0, 2.0]),), (np.ones(2),), backend="numpy")
+        >>> np.round(multiad.to_numpy(hv), 2).tolist()
+        [6.0, 12.0]
+    """
+    return _second_order(f, primals, tangents, backend, "hvp", None)
+
+
+def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg = None) -> tuple[Any, ...]:
+    """``v^T H`` for scalar ``f`` by reverse-over-reverse (vjp of grad); a tuple per primal.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, numpy as np
+        >>> (vh,) = multiad.vhp(lambda x: mnp.sum(x ** 3), (np.array([1.0, 2.0]),), (np.ones(2),), backend="numpy")
+        >>> np.round(multiad.to_numpy(vh), 2).tolist()
+        [6.0, 12.0]
+    """
+    return _second_order(f, primals, tangents, backend, "vhp", _plan.REV)

@@ -1,0 +1,117 @@
+"""Array conversion at the boundary of every transform, and the public asarray/to_numpy.
+
+NOTE [Conversion policy]: with a backend chosen, numpy arrays and Python numbers among the
+arguments become that backend's arrays (without a copy where the framework allows); arrays of
+another framework raise MixedBackendError naming both. Arguments that are differentiated must
+hold floating-point arrays: integer, boolean and complex inputs raise InvalidTypeError (complex
+differentiation conventions differ between frameworks, and multiad does not pick one silently).
+Arguments that are not differentiated keep Python numbers and non-array leaves as they are, so
+they can carry static configuration.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from . import _registry, _select, _tree
+from ._backend import Backend
+from ._errors import InvalidTypeError, MixedBackendError
+
+_FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
+_float_dtype_cache: dict[Any, bool] = {}
+
+
+def _is_float(backend: Backend, x: Any) -> tuple[bool, str]:
+    dt = x.dtype
+    hit = _float_dtype_cache.get(dt)
+    if hit is not None:
+        return hit, ""
+    name = backend.dtype_name(x)
+    ok = name in _FLOATS
+    _float_dtype_cache[dt] = ok
+    return ok, name
+
+
+def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> Any:
+    """One argument leaf as the backend needs it (see NOTE [Conversion policy])."""
+    if backend.is_array(leaf):
+        x = leaf
+    elif isinstance(leaf, (np.ndarray, np.generic)) or (diff and isinstance(leaf, numbers.Number)):
+        x = backend.asarray(leaf)
+    else:
+        owner = _select.owner_of(leaf)
+        if owner is not None and owner != backend.name:
+            raise MixedBackendError(
+                f"{call}: {what} is a {owner} array ({type(leaf).__name__}) but the backend is "
+                f"{backend.name!r}; convert it with multiad.asarray(x, backend={backend.name!r}) "
+                f"or select the {owner!r} backend"
+            )
+        if not diff:
+            return leaf
+        raise InvalidTypeError(
+            f"{call}: {what} is a {type(leaf).__name__}, not an array; differentiated arguments "
+            f"must be arrays or Python floats"
+        )
+    if diff:
+        ok, name = _is_float(backend, x)
+        if not ok:
+            name = name or backend.dtype_name(x)
+            hint = (
+                "complex differentiation is not supported; split it into real and imaginary parts"
+                if "complex" in name
+                else "derivatives need floating-point inputs; convert it, for instance "
+                f"multiad.asarray(x, dtype='float64')"
+            )
+            raise InvalidTypeError(f"{call}: {what} has dtype {name}; {hint}")
+    return x
+
+
+def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, device: Any = None) -> Any:
+    """Converts ``x`` (an array, a number, or a pytree of them) to the backend's arrays.
+
+    Args:
+        x: a numpy array, Python number, array of any installed backend, or a pytree of them.
+        backend: name or object; defaults to the selected backend (see ``get_backend``), then to
+            the backend owning ``x``.
+        dtype: a numpy-style dtype name or object (``"float64"``, ``np.float32``).
+        device: a framework device (``"cuda:0"`` for torch); default: the framework's default.
+
+    Returns:
+        The same structure with every leaf a backend array. Arrays of another framework are
+        copied through host memory.
+
+    Example:
+        >>> import multiad
+        >>> multiad.to_numpy(multiad.asarray([1.0, 2.0], backend="numpy"))
+        array([1., 2.])
+    """
+    leaves, spec = _tree.flatten(x)
+    b = _select.resolve(backend, leaves, "asarray(x)")
+    out = []
+    for leaf in leaves:
+        owner = _select.owner_of(leaf)
+        if owner is not None and owner != b.name:
+            leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
+        out.append(b.asarray(leaf, dtype=dtype, device=device))
+    return _tree.unflatten(spec, out)
+
+
+def to_numpy(x: Any) -> Any:
+    """Converts every array leaf of ``x`` to a numpy array (detached, on the host).
+
+    Example:
+        >>> import multiad
+        >>> multiad.to_numpy(2.0)
+        array(2.)
+    """
+
+    def one(leaf: Any) -> Any:
+        owner = _select.owner_of(leaf)
+        if owner is None:
+            return np.asarray(leaf)
+        return _registry.get(owner, "to_numpy(x)").to_numpy(leaf)
+
+    return _tree.tree_map(one, x)

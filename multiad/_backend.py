@@ -1,0 +1,145 @@
+"""The backend contract.
+
+A backend supplies a few primitives over *flat* functions: a function of positional arrays that
+returns a tuple of arrays (and, with ``has_aux``, a pair ``(outputs, aux)``). Pytrees, ``argnums``,
+``has_aux`` bookkeeping, argument checking and every derived transform live once in the core;
+see ``multiad/_plan.py`` for how the core chooses among derivations from what a backend declares.
+
+Primitives (a backend declares which it has with the ``has_*`` flags):
+
+- ``vjp(fun, primals, has_aux) -> (outs, pullback, aux)``; ``pullback(cotangents) -> tuple``
+  with one entry per primal.
+- ``jvp(fun, primals, tangents, has_aux) -> (outs, tangent_outs, aux)``.
+- ``vmap(fun, in_axes, chunk_size) -> batched_fun``; outputs are batched along axis 0.
+
+Optional native overrides, named in ``native``: ``jacrev``, ``jacfwd``, ``hessian`` (flat-level
+Jacobian blocks, ``blocks[i][j]`` of shape ``outs[i].shape + primals[j].shape``) and ``linearize``.
+
+Array handling: ``is_array``, ``asarray``, ``to_numpy``, ``eye``, ``default_float_dtype``,
+``devices``. A backend module must not import its framework at import time: ``load()`` does that
+on first use, so that ``import multiad`` and listing backends stay cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Callable, ClassVar, Sequence
+
+#: The plugin API version this multiad implements. A backend declaring another major
+#: version is listed as incompatible and refused.
+API_VERSION = 1
+
+FlatFun = Callable[..., Any]
+Pullback = Callable[[tuple[Any, ...]], tuple[Any, ...]]
+
+TRANSFORMS = (
+    "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap",
+    "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vhp",
+)  # fmt: skip
+
+
+class Backend:
+    """Base class of every multiad backend, in-tree or third party.
+
+    Subclasses set the class attributes below and implement the primitives they declare.
+    An instance is created once per process by the registry; ``load()`` is called before the
+    first primitive and must import the framework.
+    """
+
+    #: Name under which the backend is registered (``multiad.set_backend(name)``).
+    name: ClassVar[str] = ""
+    #: Plugin API version the backend was written against (compare :data:`API_VERSION`).
+    api_version: ClassVar[int] = API_VERSION
+    #: Importable module that must be installed for the backend to be available.
+    framework: ClassVar[str] = ""
+    #: Top-level module names of the backend's array classes, for inference without imports.
+    array_modules: ClassVar[tuple[str, ...]] = ()
+    #: Lower comes first when nothing selects a backend and the arrays do not tell.
+    priority: ClassVar[int] = 100
+    #: Declared primitives.
+    has_vjp: ClassVar[bool] = False
+    has_jvp: ClassVar[bool] = False
+    has_vmap: ClassVar[bool] = False
+    #: Whether ``vmap`` honours ``chunk_size`` itself (otherwise the core chunks).
+    vmap_chunks: ClassVar[bool] = False
+    #: Whether derivatives are exact up to rounding (False for finite differences).
+    exact: ClassVar[bool] = True
+    #: Natively overridden transforms (subset of jacrev, jacfwd, hessian, linearize).
+    native: ClassVar[frozenset[str]] = frozenset()
+    #: Native overrides that also honour ``chunk_size`` (otherwise the core derives chunked calls).
+    native_chunks: ClassVar[frozenset[str]] = frozenset()
+    #: Public transforms the backend cannot perform at all; they raise UnsupportedOperationError.
+    unsupported: ClassVar[frozenset[str]] = frozenset()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def installed(self) -> bool:
+        """Whether the framework can be imported, found without importing it."""
+        return not self.framework or importlib.util.find_spec(self.framework) is not None
+
+    def load(self) -> None:
+        """Imports the framework. Called once, before the first primitive."""
+
+    def version(self) -> str | None:
+        """The framework's version, or None if unknown. May import the framework."""
+        return None
+
+    def devices(self) -> list[str]:
+        """The devices the framework sees, for instance ``["cpu", "cuda:0"]``."""
+        return ["cpu"]
+
+    # -- arrays ----------------------------------------------------------------------------
+    def is_array(self, x: Any) -> bool:
+        """Whether ``x`` is one of this backend's arrays (including traced ones)."""
+        raise NotImplementedError
+
+    def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
+        """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can."""
+        raise NotImplementedError
+
+    def to_numpy(self, x: Any) -> Any:
+        """Converts one of this backend's arrays to a numpy array (detached, on the host)."""
+        raise NotImplementedError
+
+    def eye(self, n: int, like: Any) -> Any:
+        """An ``n`` by ``n`` identity with the dtype and device of ``like``."""
+        raise NotImplementedError
+
+    def default_dtype(self) -> str:
+        """The float dtype creation functions use when none is given."""
+        return "float64"
+
+    def dtype_name(self, x: Any) -> str:
+        """The numpy-style name of ``x``'s dtype (``"float32"``, ``"int64"``, ...)."""
+        return str(x.dtype).rsplit(".", 1)[-1]
+
+    def translate_error(self, exc: BaseException) -> str | None:
+        """If ``exc`` means an operation could not be differentiated, a one-line reason."""
+        return None
+
+    # -- primitives ------------------------------------------------------------------------
+    def vjp(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Pullback, Any]:
+        raise NotImplementedError
+
+    def jvp(
+        self, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        raise NotImplementedError
+
+    def vmap(self, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None) -> FlatFun:
+        raise NotImplementedError
+
+    # -- optional native overrides -----------------------------------------------------------
+    def jacrev(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        raise NotImplementedError
+
+    def jacfwd(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        raise NotImplementedError
+
+    def hessian(self, fun: FlatFun, primals: tuple[Any, ...]) -> Any:
+        raise NotImplementedError
+
+    def linearize(self, fun: FlatFun, primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<multiad backend {self.name!r}>"

@@ -1,0 +1,181 @@
+"""Flat-level transforms derived once from a backend's primitives (NOTE [Derivation table]).
+
+Functions here take a backend and a flat function (positional arrays in, tuple of arrays out)
+and return flat results; ``_api_*`` modules wrap them with pytrees, ``argnums`` and checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from autoray import do
+
+from . import _plan
+from ._backend import Backend, FlatFun, Pullback
+from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
+
+
+def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """Runs a backend primitive, turning the framework's 'cannot differentiate' into ours."""
+    try:
+        return fn(*args)
+    except MultiADError:
+        raise
+    except Exception as exc:
+        reason = b.translate_error(exc)
+        if reason is None:
+            raise
+        raise NonDifferentiableError(f"{call}: the {b.name} backend could not differentiate f: {reason}") from exc
+
+
+def require(b: Backend, transform: str, call: str) -> None:
+    if transform in b.unsupported:
+        raise UnsupportedOperationError(
+            f"{call}: the {b.name!r} backend does not support {transform}; "
+            f"select another backend (multiad.list_backends() shows them)"
+        )
+
+
+def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str) -> tuple[Any, Pullback, Any]:
+    if not b.has_vjp:
+        raise UnsupportedOperationError(f"{call}: the {b.name!r} backend has no reverse mode (vjp)")
+    outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
+    return tuple(outs), pullback, aux
+
+
+def jvp(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool, call: str
+) -> tuple[Any, Any, Any]:
+    if _plan.jvp_native(b):
+        outs, touts, aux = guarded(b, call, b.jvp, fun, primals, tangents, has_aux)
+        return tuple(outs), tuple(touts), aux
+    # The pullback is linear in the cotangent; its own vjp, taken at zero, is the pushforward.
+    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
+    zeros = tuple(do("zeros_like", o) for o in outs)
+    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
+    return outs, tuple(pullback2(tuple(tangents))), aux
+
+
+def _take(x: Any, index: Any, axis: int) -> Any:
+    return x[(slice(None),) * axis + (index,)]
+
+
+def batch_size(args: Sequence[Any], in_axes: Sequence[int | None], call: str) -> int:
+    sizes = {int(a.shape[ax]) for a, ax in zip(args, in_axes) if ax is not None}
+    if len(sizes) != 1:
+        detail = ", ".join(
+            f"argument leaf {i} axis {ax} has size {a.shape[ax]}"
+            for i, (a, ax) in enumerate(zip(args, in_axes))
+            if ax is not None
+        )
+        raise InvalidArgumentError(f"{call}: mapped axes must all have the same size; {detail or 'none is mapped'}")
+    return sizes.pop()
+
+
+def _stack(results: list[tuple[Any, ...]], concat: bool) -> tuple[Any, ...]:
+    name = "concatenate" if concat else "stack"
+    return tuple(do(name, [r[k] for r in results], axis=0) for k in range(len(results[0])))
+
+
+def loop_vmap(fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun:
+    """vmap for a backend without one: call ``fun`` per batch element, stack along axis 0."""
+
+    def batched(*args: Any) -> tuple[Any, ...]:
+        n = batch_size(args, in_axes, call)
+        results = [
+            tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)
+        ]
+        if not results:
+            raise InvalidArgumentError(f"{call}: the batch is empty; vmap needs at least one element")
+        return _stack(results, concat=False)
+
+    return batched
+
+
+def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
+    """``fun`` batched over ``in_axes``; outputs are batched along axis 0."""
+    if _plan.vmap_native(b):
+        inner = b.vmap(fun, tuple(in_axes), None if _plan.core_chunks(b) else chunk_size)
+    else:
+        inner = loop_vmap(fun, in_axes, call)
+    if chunk_size is None or not _plan.core_chunks(b) or not _plan.vmap_native(b):
+        return inner
+
+    def chunked(*args: Any) -> tuple[Any, ...]:
+        n = batch_size(args, in_axes, call)
+        if n <= chunk_size:
+            return tuple(inner(*args))
+        pieces = [
+            tuple(inner(*[a if ax is None else _take(a, slice(s, s + chunk_size), ax) for a, ax in zip(args, in_axes)]))
+            for s in range(0, n, chunk_size)
+        ]
+        return _stack(pieces, concat=True)
+
+    return chunked
+
+
+def _basis(b: Backend, leaves: Sequence[Any]) -> tuple[int, list[Any]]:
+    """Rows of the identity over all leaves, one array of shape (total, *leaf.shape) per leaf."""
+    sizes = [_size(x) for x in leaves]
+    total = sum(sizes)
+    out, off = [], 0
+    for x, n in zip(leaves, sizes):
+        eye = b.eye(total, like=x)
+        piece = eye if len(leaves) == 1 else eye[:, off : off + n]
+        out.append(piece.reshape((total,) + tuple(x.shape)))
+        off += n
+    return total, out
+
+
+def _size(x: Any) -> int:
+    n = 1
+    for d in x.shape:
+        n *= int(d)
+    return n
+
+
+def jacrev(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
+) -> tuple[list[list[Any]], Any]:
+    """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of vjp over a basis."""
+    require(b, "jacrev", call)
+    if _plan.native(b, "jacrev", chunk_size):
+        return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
+    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
+    _, cts = _basis(b, outs)
+    rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call)(*cts)
+    blocks, off = [], 0
+    for o in outs:
+        m = _size(o)
+        blocks.append([r[off : off + m].reshape(tuple(o.shape) + tuple(p.shape)) for r, p in zip(rows, primals)])
+        off += m
+    return blocks, aux
+
+
+def jacfwd(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
+) -> tuple[list[list[Any]], Any]:
+    """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of jvp over a basis."""
+    require(b, "jacfwd", call)
+    if _plan.native(b, "jacfwd", chunk_size):
+        return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
+    _, tangents = _basis(b, primals)
+    aux = None
+    if has_aux:
+        _, aux = fun(*primals)
+
+    def push(*t: Any) -> tuple[Any, ...]:
+        return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
+
+    cols = vmap(b, push, [0] * len(tangents), chunk_size, call)(*tangents)
+    blocks = []
+    for c in cols:
+        oshape = tuple(c.shape[1:])
+        m = _size(c) // int(c.shape[0])
+        row, off = [], 0
+        for p in primals:
+            n = _size(p)
+            row.append(c[off : off + n].reshape((n, m)).T.reshape(oshape + tuple(p.shape)))
+            off += n
+        blocks.append(row)
+    return blocks, aux

@@ -1,0 +1,48 @@
+"""The exception hierarchy.
+
+Every error multiad raises derives from :class:`MultiADError` and from the built-in exception
+an ordinary ``except`` clause would name (``ValueError``, ``TypeError``, ``LookupError``,
+``NotImplementedError``). Messages start with the call that failed (``grad(f): ...``), say what
+was wrong with the value seen, and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class MultiADError(Exception):
+    """Base class of every error raised by multiad."""
+
+
+class InvalidArgumentError(MultiADError, ValueError):
+    """A value has the right type but is not acceptable (shape, range, structure)."""
+
+
+class InvalidTypeError(MultiADError, TypeError):
+    """A value has the wrong type (for instance an integer array where a float is needed)."""
+
+
+class MixedBackendError(MultiADError, TypeError):
+    """Arrays of two frameworks met in one call, or an array does not belong to the backend."""
+
+
+class BackendError(MultiADError, LookupError):
+    """A backend is unknown, not installed, broken, incompatible or registered twice."""
+
+
+class UnsupportedOperationError(MultiADError, NotImplementedError):
+    """The backend declares that it cannot perform this transform."""
+
+
+class NonDifferentiableError(MultiADError, TypeError):
+    """The framework could not differentiate an operation inside the user's function."""
+
+
+__all__ = [
+    "BackendError",
+    "InvalidArgumentError",
+    "InvalidTypeError",
+    "MixedBackendError",
+    "MultiADError",
+    "NonDifferentiableError",
+    "UnsupportedOperationError",
+]

@@ -1,0 +1,162 @@
+"""The user's function seen as a flat function of the differentiated leaves.
+
+NOTE [argnums and has_aux handled once]: every transform that differentiates turns
+``f(*args, **kwargs)`` with ``argnums`` and ``has_aux`` into a function of the flat tuple of
+differentiated leaves returning a flat tuple of output leaves (and, with ``has_aux``, the aux
+value untouched). Backends only ever see that flat function; the structures needed to rebuild
+the user's pytrees are recorded here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import _arrays, _select, _tree
+from ._backend import Backend
+from ._errors import InvalidArgumentError, InvalidTypeError
+
+Argnums = int | tuple[int, ...]
+
+
+def fname(f: Any) -> str:
+    return getattr(f, "__name__", None) or type(f).__name__
+
+
+def check_callable(f: Any, transform: str) -> None:
+    if not callable(f):
+        raise InvalidTypeError(f"{transform}(f): f must be callable, got {type(f).__name__} {f!r:.60}")
+
+
+def check_argnums_type(argnums: Any, call: str) -> None:
+    ok = (isinstance(argnums, int) and not isinstance(argnums, bool)) or (
+        isinstance(argnums, tuple)
+        and len(argnums) > 0
+        and all(isinstance(a, int) and not isinstance(a, bool) for a in argnums)
+    )
+    if not ok:
+        raise InvalidTypeError(
+            f"{call}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}"
+        )
+
+
+def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...]:
+    """argnums as a tuple of non-negative positions, checked against the number of arguments."""
+    check_argnums_type(argnums, call)
+    seq = (argnums,) if isinstance(argnums, int) else argnums
+    out = []
+    for a in seq:
+        if not -nargs <= a < nargs:
+            raise InvalidArgumentError(
+                f"{call}: argnums={argnums!r} is out of range for {nargs} positional argument(s); "
+                f"use positions 0 to {nargs - 1}"
+            )
+        out.append(a % nargs)
+    if len(set(out)) != len(out):
+        raise InvalidArgumentError(f"{call}: argnums={argnums!r} names an argument twice; list each once")
+    return tuple(out)
+
+
+def convert_args(b: Backend, args: Sequence[Any], diff: Sequence[int], call: str) -> list[Any]:
+    """Converts argument leaves (NOTE [Conversion policy]); differentiated ones must be floats."""
+    out = list(args)
+    for i, arg in enumerate(args):
+        leaves, spec = _tree.flatten(arg)
+        isdiff = i in diff
+        new = [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in leaves]
+        if isdiff and not new:
+            raise InvalidArgumentError(f"{call}: argument {i} holds no arrays to differentiate")
+        if any(n is not o for n, o in zip(new, leaves)):
+            out[i] = _tree.unflatten(spec, new)
+    return out
+
+
+class Flat:
+    """``f`` with ``argnums`` and ``has_aux`` applied, as a function of flat leaves."""
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        argnums: Argnums,
+        has_aux: bool,
+        backend: str | Backend | None,
+        call: str,
+    ) -> None:
+        self.f, self.kwargs, self.has_aux, self.call = f, kwargs, has_aux, call
+        self.argnums = normalize_argnums(argnums, len(args), call)
+        self.single = isinstance(argnums, int)
+        if backend is None and _select.selected(call) is None:
+            self.backend = _select.resolve(None, _tree.flatten(args)[0], call)
+        else:
+            self.backend = _select.resolve(backend, (), call)
+        self.args = convert_args(self.backend, args, self.argnums, call)
+        diff = self.args[self.argnums[0]] if self.single else tuple(self.args[i] for i in self.argnums)
+        leaves, self.in_spec = _tree.flatten(diff)
+        self.primals: tuple[Any, ...] = tuple(leaves)
+        self.out_spec: _tree.TreeSpec | None = None
+
+    def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
+        diff = _tree.unflatten(self.in_spec, leaves)
+        args = list(self.args)
+        if self.single:
+            args[self.argnums[0]] = diff
+        else:
+            for pos, value in zip(self.argnums, diff):
+                args[pos] = value
+        return args
+
+    def __call__(self, *leaves: Any) -> Any:
+        result = self.f(*self.rebuild(leaves), **self.kwargs)
+        if self.has_aux:
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise InvalidArgumentError(
+                    f"{self.call}: has_aux=True requires f to return a pair (output, aux), got "
+                    f"{type(result).__name__}{'' if not isinstance(result, (tuple, list)) else f' of length {len(result)}'}"
+                )
+            out, aux = result
+            return self.flatten_out(out), aux
+        return self.flatten_out(result)
+
+    def flatten_out(self, out: Any) -> tuple[Any, ...]:
+        leaves, spec = _tree.flatten(out)
+        self.out_spec = spec
+        b = self.backend
+        conv = []
+        for leaf in leaves:
+            if not b.is_array(leaf):
+                if isinstance(leaf, (np.ndarray, np.generic, int, float)):
+                    leaf = b.asarray(leaf)
+                else:
+                    raise InvalidTypeError(
+                        f"{self.call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays "
+                        f"(use has_aux=True to return other values)"
+                    )
+            conv.append(leaf)
+        if not conv:
+            raise InvalidArgumentError(f"{self.call}: f returned no arrays")
+        return tuple(conv)
+
+    def unflatten_in(self, leaves: Sequence[Any]) -> Any:
+        """A result per differentiated leaf, in the structure of the differentiated arguments."""
+        return _tree.unflatten(self.in_spec, list(leaves))
+
+    def unflatten_out(self, leaves: Sequence[Any]) -> Any:
+        assert self.out_spec is not None
+        return _tree.unflatten(self.out_spec, list(leaves))
+
+    def unflatten_blocks(self, blocks: Sequence[Sequence[Any]]) -> Any:
+        """Jacobian blocks ``[out leaf][in leaf]`` as the output tree of input trees."""
+        return self.unflatten_out([self.unflatten_in(row) for row in blocks])
+
+
+def scalar_out(call: str, outs: tuple[Any, ...], out_spec: Any) -> None:
+    """Raises unless f returned one array of shape ()."""
+    if len(outs) != 1 or tuple(outs[0].shape) != ():
+        shapes = ", ".join(str(tuple(o.shape)) for o in outs)
+        raise InvalidArgumentError(
+            f"{call}: f must return a scalar (an array of shape ()), got shape {shapes}; "
+            f"use jacrev or vjp for non-scalar outputs, or reduce the output (for instance .sum())"
+        )

@@ -1,0 +1,50 @@
+"""How each transform is derived for a backend, decided in one place from its declarations.
+
+NOTE [Derivation table]: a backend declares primitives (``has_vjp``, ``has_jvp``, ``has_vmap``)
+and native overrides (``native``). Every choice among derivations is made here, from those
+declarations, never by trying one and catching the failure:
+
+==============  ===========================================  ===============================
+transform       preferred                                    fallback
+==============  ===========================================  ===============================
+jvp             backend ``jvp``                              vjp of the (linear) pullback
+vmap            backend ``vmap``                             Python loop, then stack
+chunk_size      backend ``vmap`` with ``vmap_chunks``        core splits the batch
+jacrev          native ``jacrev``                            vmap of vjp over a basis
+jacfwd          native ``jacfwd``                            vmap of jvp over a basis
+hessian         jacfwd of jacrev (forward mode exists)       jacrev of jacrev
+hvp             jvp of grad (forward-over-reverse)           vjp of grad (reverse-over-reverse)
+vhp             vjp of grad (reverse-over-reverse)
+linearize       native ``linearize``                         jvp at the saved primals
+==============  ===========================================  ===============================
+"""
+
+from __future__ import annotations
+
+from ._backend import Backend
+
+FWD = "forward-over-reverse"
+REV = "reverse-over-reverse"
+
+
+def jvp_native(b: Backend) -> bool:
+    return b.has_jvp
+
+
+def vmap_native(b: Backend) -> bool:
+    return b.has_vmap
+
+
+def core_chunks(b: Backend) -> bool:
+    """Whether the core must split a batch for ``chunk_size`` itself."""
+    return not (b.has_vmap and b.vmap_chunks)
+
+
+def native(b: Backend, transform: str, chunk_size: int | None = None) -> bool:
+    """Whether to use the backend's own ``transform`` (with ``chunk_size`` if one is asked for)."""
+    return transform in b.native and (chunk_size is None or transform in b.native_chunks)
+
+
+def second_order(b: Backend) -> str:
+    """The strategy for hessian and hvp."""
+    return FWD if b.has_jvp else REV

@@ -1,0 +1,135 @@
+"""Which backend a call uses.
+
+NOTE [Selection precedence]: the ``backend=`` argument, then the innermost ``use_backend``
+(a ``contextvars.ContextVar``, so each thread and asyncio task sees its own), then
+``set_backend`` (the process default), then the ``MULTIAD_BACKEND`` environment variable, then
+inference from the argument arrays' types, then the backends' declared priority order
+(torch, jax, autograd, numpy for the in-tree ones). NumPy arrays and Python numbers are
+neutral: they infer nothing and are converted to whichever backend is chosen.
+
+While a transform runs, the backend it resolved is made the context's backend, so transforms
+nested inside the user's function use the same one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+import threading
+from typing import Any, Iterable, Iterator
+
+from . import _registry
+from ._backend import Backend
+from ._errors import InvalidTypeError, MixedBackendError
+
+ENV_VAR = "MULTIAD_BACKEND"
+
+_context: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("multiad_backend", default=None)
+_default: Backend | None = None
+_default_lock = threading.Lock()
+_NEUTRAL = "<neutral>"
+_type_owner: dict[type, str] = {}
+
+
+def _lookup(name_or_backend: str | Backend, call: str) -> Backend:
+    if isinstance(name_or_backend, Backend):
+        return name_or_backend
+    if not isinstance(name_or_backend, str):
+        raise InvalidTypeError(
+            f"{call}: backend must be a name such as 'torch' or a multiad.Backend, got {type(name_or_backend).__name__}"
+        )
+    return _registry.get(name_or_backend, call)
+
+
+def set_backend(name: str | Backend | None) -> None:
+    """Sets the process-wide default backend (``None`` clears it)."""
+    global _default
+    backend = None if name is None else _lookup(name, f"set_backend({name!r})")
+    with _default_lock:
+        _default = backend
+
+
+@contextlib.contextmanager
+def use_backend(name: str | Backend) -> Iterator[Backend]:
+    """Selects a backend for the enclosed block, in this thread or asyncio task only."""
+    backend = _lookup(name, f"use_backend({name!r})")
+    token = _context.set(backend)
+    try:
+        yield backend
+    finally:
+        _context.reset(token)
+
+
+def selected(call: str = "get_backend()") -> Backend | None:
+    """The backend chosen by context, default or environment, without looking at arrays."""
+    backend = _context.get()
+    if backend is not None:
+        return backend
+    if _default is not None:
+        return _default
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return _registry.get(env, f"{call} (from ${ENV_VAR}={env!r})")
+    return None
+
+
+def get_backend() -> Backend:
+    """The backend a call without arrays would use now."""
+    backend = selected()
+    if backend is not None:
+        return backend
+    return _registry.get(_registry.default_name("get_backend()"), "get_backend()")
+
+
+def owner_of(x: Any) -> str | None:
+    """The backend name that owns ``x``'s type, or None for numpy arrays, numbers and others."""
+    t = type(x)
+    owner = _type_owner.get(t)
+    if owner is None:
+        top = t.__module__.partition(".")[0]
+        owner = _registry.backend_for_module(top) or _NEUTRAL
+        if top in ("numpy", "builtins"):
+            owner = _NEUTRAL
+        _type_owner[t] = owner
+    return None if owner is _NEUTRAL else owner
+
+
+def infer(leaves: Iterable[Any], call: str) -> str | None:
+    """The backend the arrays belong to; raises if they belong to two."""
+    found: str | None = None
+    for leaf in leaves:
+        owner = owner_of(leaf)
+        if owner is not None and owner != found:
+            if found is not None:
+                raise MixedBackendError(
+                    f"{call}: arrays of two backends in one call, {found!r} and {owner!r}; "
+                    f"convert them with multiad.asarray(x, backend=...) first"
+                )
+            found = owner
+    return found
+
+
+def resolve(backend: str | Backend | None, leaves: Iterable[Any], call: str) -> Backend:
+    """The backend for a call, following the precedence in NOTE [Selection precedence]."""
+    if backend is not None:
+        return _lookup(backend, call)
+    chosen = selected(call)
+    if chosen is not None:
+        return chosen
+    name = infer(leaves, call) or _registry.default_name(call)
+    return _registry.get(name, call)
+
+
+@contextlib.contextmanager
+def active(backend: Backend) -> Iterator[None]:
+    """Makes ``backend`` the context's backend while a transform runs (for nested calls)."""
+    if _context.get() is backend:
+        yield
+        return
+    token = _context.set(backend)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+

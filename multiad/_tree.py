@@ -1,0 +1,80 @@
+"""Pytrees, with one leaf order on every backend.
+
+NOTE [Why optree]: torch flattens dicts in insertion order while JAX and optree sort keys, and
+HIPS autograd only knows lists, tuples and dicts. Using optree (the C++ pytree library that
+PyTorch itself wraps) for every backend gives one structure and one leaf order everywhere, and
+its namespaced registry lets users register their own containers for multiad alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, TypeVar
+
+import optree
+
+NAMESPACE = "multiad"
+
+PyTree = Any
+TreeSpec = optree.PyTreeSpec
+T = TypeVar("T")
+
+
+def flatten(tree: PyTree) -> tuple[list[Any], TreeSpec]:
+    """Flattens ``tree`` into its leaves and structure (``None`` is an empty subtree)."""
+    return optree.tree_flatten(tree, namespace=NAMESPACE)
+
+
+def unflatten(spec: TreeSpec, leaves: Any) -> PyTree:
+    """Rebuilds a tree of structure ``spec`` from ``leaves``."""
+    return optree.tree_unflatten(spec, leaves)
+
+
+def tree_map(fn: Callable[..., Any], tree: PyTree, *rest: PyTree) -> PyTree:
+    """Applies ``fn`` to every leaf of ``tree`` (and the matching leaves of ``rest``)."""
+    return optree.tree_map(fn, tree, *rest, namespace=NAMESPACE)
+
+
+def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
+    """The per-leaf values of ``prefix`` (an int, None, or a prefix tree of them) over ``tree``."""
+    n = optree.tree_structure(tree, namespace=NAMESPACE).num_leaves
+    if prefix is None or isinstance(prefix, int):
+        return [prefix] * n
+    full = optree.tree_broadcast_prefix(prefix, tree, none_is_leaf=True, namespace=NAMESPACE)
+    return optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
+
+
+def register_pytree_node(
+    cls: type,
+    flatten_fn: Callable[[Any], tuple[Any, Any]],
+    unflatten_fn: Callable[[Any, Any], Any],
+) -> None:
+    """Registers a container type: ``flatten_fn(x) -> (children, aux)``,
+    ``unflatten_fn(aux, children) -> x``."""
+
+    optree.register_pytree_node(cls, flatten_fn, unflatten_fn, namespace=NAMESPACE)
+
+
+def register_dataclass(cls: type[T]) -> type[T]:
+    """Registers a dataclass as a pytree whose children are its fields, in declaration order.
+
+    Usable as a decorator::
+
+        @multiad.register_dataclass
+        @dataclasses.dataclass
+        class Params:
+            w: Any
+            b: Any
+    """
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"register_dataclass({cls!r}): expected a dataclass; decorate it with @dataclasses.dataclass first")
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def _flatten(x: Any) -> tuple[tuple[Any, ...], None]:
+        return tuple(getattr(x, n) for n in names), None
+
+    def _unflatten(_aux: None, children: Any) -> Any:
+        return cls(**dict(zip(names, children)))
+
+    optree.register_pytree_node(cls, _flatten, _unflatten, namespace=NAMESPACE)
+    return cls

@@ -1,0 +1,1 @@
+"""Conformance testing for multiad backends."""
