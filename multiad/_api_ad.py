@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
-
-from autoray import do
+from collections.abc import Callable
+from typing import Any
 
 from . import _derive, _plan, _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
+from ._ops import do
 
 BackendArg = str | Backend | None
 
@@ -90,7 +90,9 @@ def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spe
     """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves."""
     leaves, spec = _tree.flatten(given)
     if spec != ref_spec:
-        raise InvalidArgumentError(f"{call}: {what} has structure {spec}, expected {ref_spec} (the same as the {'outputs' if what.startswith('cot') else 'primals'})")
+        raise InvalidArgumentError(
+            f"{call}: {what} has structure {spec}, expected {ref_spec} (the same as the {'outputs' if what.startswith('cot') else 'primals'})"
+        )
     out = []
     for i, (x, ref) in enumerate(zip(leaves, ref_leaves)):
         if not b.is_array(x):
@@ -146,13 +148,13 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:
     if not isinstance(value, (tuple, list)):
-        raise InvalidTypeError(f"{call}: {name} must be a tuple with one entry per argument of f, got {type(value).__name__}; write ({name[:-1]},) for one argument")
+        raise InvalidTypeError(
+            f"{call}: {name} must be a tuple with one entry per argument of f, got {type(value).__name__}; write ({name[:-1]},) for one argument"
+        )
     return tuple(value)
 
 
-def jvp(
-    f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False, backend: BackendArg = None
-) -> Any:
+def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = False, backend: BackendArg = None) -> Any:
     """Evaluates ``f(*primals)`` and the Jacobian-vector product with ``tangents``.
 
     Args:
@@ -174,7 +176,9 @@ def jvp(
     primals = _as_tuple(call, "primals", primals)
     tangents = _as_tuple(call, "tangents", tangents)
     if len(primals) != len(tangents):
-        raise InvalidArgumentError(f"{call}: got {len(primals)} primals but {len(tangents)} tangents; pass one tangent per primal")
+        raise InvalidArgumentError(
+            f"{call}: got {len(primals)} primals but {len(tangents)} tangents; pass one tangent per primal"
+        )
     if not primals:
         raise InvalidArgumentError(f"{call}: pass at least one primal")
     flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import _derive, _plan, _select
 from ._api_ad import BackendArg, _as_tuple, _check_like, grad, jvp, vjp

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
-
-from autoray import do
+from collections.abc import Callable
+from typing import Any
 
 from . import _arrays, _derive, _select, _tree
 from ._api_ad import BackendArg
 from ._errors import InvalidArgumentError, InvalidTypeError
 from ._flat import check_callable, fname
+from ._ops import do
 
 
 def _is_axis(a: Any) -> bool:

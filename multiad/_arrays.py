@@ -63,7 +63,7 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
                 "complex differentiation is not supported; split it into real and imaginary parts"
                 if "complex" in name
                 else "derivatives need floating-point inputs; convert it, for instance "
-                f"multiad.asarray(x, dtype='float64')"
+                "multiad.asarray(x, dtype='float64')"
             )
             raise InvalidTypeError(f"{call}: {what} has dtype {name}; {hint}")
     return x

@@ -23,7 +23,8 @@ on first use, so that ``import multiad`` and listing backends stay cheap.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 #: The plugin API version this multiad implements. A backend declaring another major
 #: version is listed as incompatible and refused.

@@ -6,13 +6,13 @@ and return flat results; ``_api_*`` modules wrap them with pytrees, ``argnums`` 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
-
-from autoray import do
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import _plan
 from ._backend import Backend, FlatFun, Pullback
 from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
+from ._ops import do
 
 
 def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any) -> Any:

@@ -9,7 +9,8 @@ the user's pytrees are recorded here.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,9 +37,7 @@ def check_argnums_type(argnums: Any, call: str) -> None:
         and all(isinstance(a, int) and not isinstance(a, bool) for a in argnums)
     )
     if not ok:
-        raise InvalidTypeError(
-            f"{call}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}"
-        )
+        raise InvalidTypeError(f"{call}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
 
 
 def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...]:

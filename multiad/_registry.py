@@ -11,10 +11,12 @@ twice (editable installs can report one twice) are counted once.
 
 from __future__ import annotations
 
-import importlib.metadata
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 from ._backend import API_VERSION, Backend
 from ._errors import BackendError
@@ -56,15 +58,21 @@ def validate(obj: Any, name: str, origin: str) -> tuple[Backend | None, str, str
         except Exception as exc:  # noqa: BLE001 - a plugin's constructor may raise anything
             return None, BROKEN, f"{origin}: constructing {obj.__name__} raised {type(exc).__name__}: {exc}"
     if not isinstance(obj, Backend):
-        return None, BROKEN, (
-            f"{origin} gave {type(obj).__name__!s} object {obj!r:.60}, not a multiad.Backend subclass or instance"
+        return (
+            None,
+            BROKEN,
+            (f"{origin} gave {type(obj).__name__!s} object {obj!r:.60}, not a multiad.Backend subclass or instance"),
         )
     if obj.name and obj.name != name:
         return None, BROKEN, f"{origin}: registered as {name!r} but the backend calls itself {obj.name!r}"
     if obj.api_version != API_VERSION:
-        return obj, INCOMPATIBLE, (
-            f"{origin} implements plugin API version {obj.api_version!r}; this multiad implements version "
-            f"{API_VERSION}; install a version of the plugin written for API {API_VERSION}"
+        return (
+            obj,
+            INCOMPATIBLE,
+            (
+                f"{origin} implements plugin API version {obj.api_version!r}; this multiad implements version "
+                f"{API_VERSION}; install a version of the plugin written for API {API_VERSION}"
+            ),
         )
     if not obj.has_vjp and not obj.has_jvp:
         return None, BROKEN, f"{origin} declares neither has_vjp nor has_jvp; a backend needs at least one primitive"
@@ -82,6 +90,10 @@ def _add(record: BackendRecord) -> None:
 
 def _discover() -> None:
     global _discovered
+    if _discovered:
+        return
+    import importlib.metadata  # imported here: it costs a quarter of `import multiad`
+
     with _lock:
         if _discovered:
             return
@@ -96,8 +108,14 @@ def _discover() -> None:
             dists = [_dist(ep) for ep in eps]
             if len(eps) > 1:
                 sources = ", ".join(f"{d[0]} ({ep.value})" for d, ep in zip(dists, eps))
-                _add(BackendRecord(name, DUPLICATED, f"registered by several distributions: {sources}; "
-                                   "uninstall all but one", source=sources))
+                _add(
+                    BackendRecord(
+                        name,
+                        DUPLICATED,
+                        f"registered by several distributions: {sources}; uninstall all but one",
+                        source=sources,
+                    )
+                )
                 continue
             ep = eps[0]
             dist, version = dists[0]
@@ -105,8 +123,16 @@ def _discover() -> None:
             try:
                 obj = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break multiad
-                _add(BackendRecord(name, BROKEN, f"importing {ep.value!r} raised {type(exc).__name__}: {exc}",
-                                   dist, version, ep.value))
+                _add(
+                    BackendRecord(
+                        name,
+                        BROKEN,
+                        f"importing {ep.value!r} raised {type(exc).__name__}: {exc}",
+                        dist,
+                        version,
+                        ep.value,
+                    )
+                )
                 continue
             backend, status, reason = validate(obj, name, origin)
             _add(BackendRecord(name, status, reason, dist, version, ep.value, backend))
@@ -178,7 +204,7 @@ def get(name: str, call: str = "multiad") -> Backend:
         if not rec.loaded:
             try:
                 rec.backend.load()
-            except Exception as exc:  # noqa: BLE001 - report any framework import failure
+            except Exception as exc:
                 rec.status, rec.reason = BROKEN, f"loading its framework raised {type(exc).__name__}: {exc}"
                 raise BackendError(f"{call}: backend {name!r} is broken: {rec.reason}") from exc
             rec.loaded = True

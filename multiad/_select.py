@@ -17,7 +17,8 @@ import contextlib
 import contextvars
 import os
 import threading
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from . import _registry
 from ._backend import Backend
@@ -132,4 +133,3 @@ def active(backend: Backend) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
-

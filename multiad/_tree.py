@@ -9,7 +9,8 @@ its namespaced registry lets users register their own containers for multiad alo
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import optree
 
@@ -67,7 +68,9 @@ def register_dataclass(cls: type[T]) -> type[T]:
             b: Any
     """
     if not dataclasses.is_dataclass(cls):
-        raise TypeError(f"register_dataclass({cls!r}): expected a dataclass; decorate it with @dataclasses.dataclass first")
+        raise TypeError(
+            f"register_dataclass({cls!r}): expected a dataclass; decorate it with @dataclasses.dataclass first"
+        )
     names = tuple(f.name for f in dataclasses.fields(cls))
 
     def _flatten(x: Any) -> tuple[tuple[Any, ...], None]:
@@ -76,5 +79,5 @@ def register_dataclass(cls: type[T]) -> type[T]:
     def _unflatten(_aux: None, children: Any) -> Any:
         return cls(**dict(zip(names, children)))
 
-    optree.register_pytree_node(cls, _flatten, _unflatten, namespace=NAMESPACE)
+    optree.register_pytree_node(cls, _flatten, _unflatten, namespace=NAMESPACE)  # type: ignore[arg-type]
     return cls

@@ -10,7 +10,8 @@ its torch namespace follows the array API rather than numpy names.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from autoray import do, infer_backend_multi
@@ -19,7 +20,7 @@ _SCALARS = (int, float, complex, bool)
 
 
 def _arrays(args: tuple[Any, ...]) -> list[Any]:
-    found = []
+    found: list[Any] = []
     for a in args:
         if isinstance(a, (list, tuple)):
             found.extend(x for x in a if not isinstance(x, (*_SCALARS, str)) and x is not None)

@@ -7,5 +7,10 @@ from typing import Any
 
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("multiad", "multiad conformance suite")
-    group.addoption("--multiad-backend", action="append", default=[], metavar="NAME",
-                    help="backend to check: a registered name, or module:object for one under development")
+    group.addoption(
+        "--multiad-backend",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="backend to check: a registered name, or module:object for one under development",
+    )

@@ -7,7 +7,8 @@ does not import autograd; :meth:`AutogradBackend.load` does, on first use.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 import optree
@@ -47,7 +48,9 @@ class AutogradBackend(multiad.Backend):
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         if device not in (None, "cpu"):
-            raise multiad.InvalidArgumentError(f"asarray(x): the autograd backend runs on the CPU only, got device={device!r}")
+            raise multiad.InvalidArgumentError(
+                f"asarray(x): the autograd backend runs on the CPU only, got device={device!r}"
+            )
         if isinstance(x, ArrayBox):
             return x
         return np.asarray(x, dtype=dtype)

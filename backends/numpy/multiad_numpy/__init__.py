@@ -16,7 +16,8 @@ their adaptive Richardson iterations cost many more evaluations than a fixed ste
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +47,9 @@ class NumpyBackend(multiad.Backend):
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         if device not in (None, "cpu"):
-            raise multiad.InvalidArgumentError(f"asarray(x): the numpy backend runs on the CPU only, got device={device!r}")
+            raise multiad.InvalidArgumentError(
+                f"asarray(x): the numpy backend runs on the CPU only, got device={device!r}"
+            )
         return np.asarray(x, dtype=dtype)
 
     def to_numpy(self, x: Any) -> Any:
@@ -73,7 +76,9 @@ class NumpyBackend(multiad.Backend):
         touts = tuple(((a - b) / (2 * h)).astype(o.dtype, copy=False) for a, b, o in zip(plus, minus, outs))
         return outs, touts, aux
 
-    def _jacobian(self, fun: Callable[..., Any], primals: tuple[Any, ...], outs: tuple[Any, ...], has_aux: bool) -> list[list[Any]]:
+    def _jacobian(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], outs: tuple[Any, ...], has_aux: bool
+    ) -> list[list[Any]]:
         """Blocks ``[i][j]`` of shape ``(outs[i].size, primals[j].size)``, one column per element."""
         eps = float(np.finfo(np.result_type(*[p.dtype for p in primals])).eps) ** (1.0 / 3.0)
         blocks: list[list[Any]] = [[] for _ in outs]

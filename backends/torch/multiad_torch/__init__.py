@@ -6,7 +6,8 @@ Results stay on the input's device; float32 and float64 are supported.
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
