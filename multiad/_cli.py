@@ -1,0 +1,147 @@
+"""``python -m multiad``: list the installed backends, or certify one with the conformance suite.
+
+NOTE [CLI loads only what it lists]: ``backends`` reads the registry (no framework import) and
+then loads each *available* backend to ask for its framework version and devices, which needs
+the framework. A backend whose framework fails to load is shown as broken with the reason; it
+never stops the table. ``check`` runs the conformance suite in-process through pytest (the
+same command a plugin author types, see docs/plugins.md) and prints the report's matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from . import _registry
+from ._errors import MultiADError
+from ._info import capabilities, list_backends
+
+COLUMNS = ("backend", "status", "version", "devices", "capabilities")
+
+
+def describe_capabilities(caps: dict[str, Any]) -> str:
+    """One cell of the table: what a backend declares, from :func:`multiad._info.capabilities`."""
+    parts = [
+        "vjp" if caps["vjp"] else "no vjp",
+        f"jvp: {caps['jvp']}",
+        f"vmap: {caps['vmap']}",
+        "exact" if caps["exact"] else "approximate",
+    ]
+    if caps["native"]:
+        parts.append("native " + "/".join(caps["native"]))
+    if caps["unsupported"]:
+        parts.append("unsupported " + "/".join(caps["unsupported"]))
+    return ", ".join(parts)
+
+
+def backend_rows() -> list[dict[str, str]]:
+    """One row per known backend; loading a framework that fails marks its row broken."""
+    rows = []
+    for rec in list_backends():
+        row = {
+            "backend": rec.name,
+            "status": rec.status,
+            "version": rec.version or "",
+            "devices": "",
+            "capabilities": rec.reason,
+        }
+        if rec.status == _registry.AVAILABLE:
+            try:
+                b = _registry.get(rec.name, "python -m multiad backends")
+                framework_version = b.version()
+                row["version"] = framework_version or rec.version or ""
+                row["devices"] = ", ".join(b.devices())
+                row["capabilities"] = describe_capabilities(capabilities(b))
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the table
+                row["status"] = _registry.BROKEN
+                row["capabilities"] = f"{type(exc).__name__}: {exc}"
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict[str, str]]) -> str:
+    """A plain-text table with a header line and aligned columns."""
+    widths = {c: max([len(c)] + [len(r[c]) for r in rows]) for c in COLUMNS}
+    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS).rstrip()]
+    lines.append("  ".join("-" * widths[c] for c in COLUMNS))
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in COLUMNS).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_backends(out: TextIO) -> int:
+    rows = backend_rows()
+    print(format_table(rows), file=out)
+    if not rows:
+        print("no backend is installed; pip install multiad-torch (or multiad-jax, ...)", file=out)
+    return 0
+
+
+def pytest_args(name: str, report: str, select: str | None, extra: Sequence[str]) -> list[str]:
+    """The documented conformance command, as arguments for ``pytest.main``."""
+    args = ["--pyargs", "multiad.conformance", f"--multiad-backend={name}", f"--multiad-report={report}"]
+    args += ["-q", "-p", "no:cacheprovider"]
+    if select:
+        args += ["-k", select]
+    return args + list(extra)
+
+
+def render_report(report: str) -> str | None:
+    """The capability matrix of a conformance report, or None if the report module is absent."""
+    try:
+        mod = importlib.import_module("multiad.testing.report")
+    except ImportError:
+        return None
+    render = getattr(mod, "render_matrix", None) or getattr(mod, "matrix", None)
+    if render is None:
+        return None
+    return str(render([report]))
+
+
+def cmd_check(name: str, report: str | None, select: str | None, extra: Sequence[str], out: TextIO) -> int:
+    try:
+        _registry.get(name, f"python -m multiad check {name}")
+    except MultiADError as exc:
+        if ":" not in name:  # module:object names a backend under development; pytest loads it
+            print(exc, file=out)
+            return 2
+    import pytest  # imported here: listing backends must not need pytest
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = report or os.path.join(tmp, "report.json")
+        code = int(pytest.main(pytest_args(name, path, select, extra)))
+        if os.path.exists(path):
+            matrix = render_report(path)
+            if matrix is not None:
+                print(matrix, file=out)
+            if report:
+                print(f"report written to {report}", file=out)
+    return code
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m multiad", description="List multiad backends, or certify one with the conformance suite."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("backends", help="list backends with status, version, devices and capabilities")
+    c = sub.add_parser("check", help="run the conformance suite against one backend and print its matrix")
+    c.add_argument("name", help="a registered backend name, or module:object for one under development")
+    c.add_argument("--report", help="also keep the JSON report at this path")
+    c.add_argument("-k", dest="select", help="pytest -k expression selecting conformance cases")
+    c.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments, after --")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Entry point of ``python -m multiad``; returns the exit status."""
+    args = parser().parse_args(argv)
+    stream = out or sys.stdout
+    if args.command == "backends":
+        return cmd_backends(stream)
+    extra = [a for a in args.pytest_args if a != "--"]
+    return cmd_check(args.name, args.report, args.select, extra, stream)
