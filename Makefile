@@ -14,7 +14,7 @@ $(VENV)/bin/python:
 
 $(STAMP): $(VENV)/bin/python $(SOURCES)
 	$(BIN)/pip install -q -r requirements-dev.txt
-	$(BIN)/pip install -q --no-build-isolation --no-deps -e . $(addprefix -e ,$(wildcard backends/*/))
+	$(BIN)/pip install -q --no-build-isolation -e . $(addprefix -e ,$(wildcard backends/*/))
 	touch $(STAMP)
 
 lint: install
