@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _derive, _plan, _select, _tree
+from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
@@ -52,12 +53,13 @@ def _value_and_grad(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
+        _derive.require(b, transform, call)
         with _select.active(b):
             outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
             scalar_out(call, outs, flat.out_spec)
             grads = _derive.guarded(b, call, pullback, (do("ones_like", outs[0]),))
         value = outs[0]
-        return ((value, aux) if has_aux else value), flat.unflatten_in(grads)
+        return ((value, flat.rebuild_aux(aux)) if has_aux else value), flat.unflatten_in(grads)
 
     return wrapper
 
@@ -89,19 +91,19 @@ def grad(
 def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend) -> list[Any]:
     """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves."""
     leaves, spec = _tree.flatten(given)
+    ref_name = "outputs" if what.startswith("cot") else "primals"
     if spec != ref_spec:
         raise InvalidArgumentError(
-            f"{call}: {what} has structure {spec}, expected {ref_spec} (the same as the {'outputs' if what.startswith('cot') else 'primals'})"
+            f"{call}: {what} has structure {spec}, expected {ref_spec}; pass one with the structure of the {ref_name}"
         )
     out = []
     for i, (x, ref) in enumerate(zip(leaves, ref_leaves)):
-        if not b.is_array(x):
-            from ._arrays import convert
-
-            x = convert(b, x, call, f"{what} leaf {i}", True)
+        # Converted (and dtype-checked) on every backend alike, numpy arrays included.
+        x = convert(b, x, call, f"{what} leaf {i}", True)
         if tuple(x.shape) != tuple(ref.shape):
             raise InvalidArgumentError(
-                f"{call}: {what} leaf {i} has shape {tuple(x.shape)}, expected {tuple(ref.shape)}"
+                f"{call}: {what} leaf {i} has shape {tuple(x.shape)}, expected {tuple(ref.shape)}; "
+                f"pass one shaped like the matching leaf of the {ref_name}"
             )
         if b.dtype_name(x) != b.dtype_name(ref):
             raise InvalidTypeError(
@@ -132,6 +134,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         raise InvalidArgumentError(f"{call}: pass at least one primal, as vjp(f, x)")
     flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
     b = flat.backend
+    _derive.require(b, "vjp", call)
     with _select.active(b):
         outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
     out_spec = flat.out_spec
@@ -143,7 +146,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         return tuple(flat.unflatten_in(grads))
 
     out = flat.unflatten_out(outs)
-    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+    return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
 
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:
@@ -183,11 +186,12 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
         raise InvalidArgumentError(f"{call}: pass at least one primal")
     flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
     b = flat.backend
+    _derive.require(b, "jvp", call)
     ts = _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
     with _select.active(b):
         outs, touts, aux = _derive.jvp(b, flat, flat.primals, tuple(ts), has_aux, call)
     result = (flat.unflatten_out(outs), flat.unflatten_out(touts))
-    return result + (aux,) if has_aux else result
+    return result + (flat.rebuild_aux(aux),) if has_aux else result
 
 
 def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) -> tuple[Any, Callable[..., Any]]:
@@ -206,6 +210,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         raise InvalidArgumentError(f"{call}: pass at least one primal, as linearize(f, x)")
     flat = Flat(f, primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
+    _derive.require(b, "linearize", call)
     with _select.active(b):
         if _plan.native(b, "linearize"):
             outs, push = _derive.guarded(b, call, b.linearize, flat, flat.primals)

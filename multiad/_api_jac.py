@@ -32,10 +32,11 @@ def _jac(
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
+        _derive.require(flat.backend, transform, call)
         with _select.active(flat.backend):
             blocks, aux = derive(flat.backend, flat, flat.primals, has_aux, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
-        return (jac, aux) if has_aux else jac
+        return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
     return wrapper
 
@@ -117,6 +118,7 @@ def jacobian(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
+        _derive.require(b, "jacobian", call)
         key = (flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
         picked = choice.get(key)
         with _select.active(b):
@@ -129,7 +131,7 @@ def jacobian(
                     n_out = sum(_size(row[0]) // max(1, _size(flat.primals[0])) for row in blocks)
                     choice[key] = "fwd" if n_in < n_out else "rev"
         jac = flat.unflatten_blocks(blocks)
-        return (jac, aux) if has_aux else jac
+        return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
     return wrapper
 
@@ -180,6 +182,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         b = Flat(fs, args, kwargs, argnums, False, backend, call).backend
+        _derive.require(b, "hessian", call)
         outer = jacfwd if _plan.second_order(b) == _plan.FWD else jacrev
         return outer(jacrev(fs, argnums, backend=b), argnums, backend=b)(*args, **kwargs)
 
@@ -199,6 +202,7 @@ def _second_order(
         )
     flat = Flat(_scalar_checked(f, call), primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
+    _derive.require(b, transform, call)
     _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
     g = grad(flat.f, tuple(range(len(primals))), backend=b)
     if (strategy or _plan.second_order(b)) == _plan.FWD:

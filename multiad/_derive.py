@@ -15,8 +15,15 @@ from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError,
 from ._ops import do
 
 
-def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any) -> Any:
-    """Runs a backend primitive, turning the framework's 'cannot differentiate' into ours."""
+def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str = "differentiate") -> Any:
+    """Runs a backend primitive, turning the framework's 'cannot differentiate' into ours.
+
+    NOTE [Framework errors]: an operation the framework cannot trace (torch ``.item()`` on a
+    tensor that carries a derivative, ``float`` of a JAX tracer, a numpy function autograd does
+    not know) raises NonDifferentiableError naming the backend and, through the backend's
+    ``translate_error``, the operation. Errors a backend does not recognise pass unchanged: they
+    are the user's function's own.
+    """
     try:
         return fn(*args)
     except MultiADError:
@@ -25,22 +32,27 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any) -> Any:
         reason = b.translate_error(exc)
         if reason is None:
             raise
-        raise NonDifferentiableError(f"{call}: the {b.name} backend could not differentiate f: {reason}") from exc
+        raise NonDifferentiableError(f"{call}: the {b.name} backend could not {verb} f: {reason}") from exc
 
 
 def require(b: Backend, transform: str, call: str) -> None:
+    """Raises UnsupportedOperationError if ``b`` declares ``transform`` unsupported."""
     if transform in b.unsupported:
         raise UnsupportedOperationError(
-            f"{call}: the {b.name!r} backend does not support {transform}; "
+            f"{call}: the {b.name!r} backend declares {transform} unsupported; "
             f"select another backend (multiad.list_backends() shows them)"
         )
 
 
 def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str) -> tuple[Any, Pullback, Any]:
     if not b.has_vjp:
-        raise UnsupportedOperationError(f"{call}: the {b.name!r} backend has no reverse mode (vjp)")
+        raise UnsupportedOperationError(
+            f"{call}: the {b.name!r} backend has no reverse mode (vjp); select a backend that has one "
+            "(multiad.list_backends() shows them)"
+        )
     outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
-    return tuple(outs), pullback, aux
+    # A framework may hand back a scalar output as a number (autograd gives numpy scalars).
+    return tuple(o if b.is_array(o) else b.asarray(o) for o in outs), pullback, aux
 
 
 def jvp(
@@ -68,7 +80,10 @@ def batch_size(args: Sequence[Any], in_axes: Sequence[int | None], call: str) ->
             for i, (a, ax) in enumerate(zip(args, in_axes))
             if ax is not None
         )
-        raise InvalidArgumentError(f"{call}: mapped axes must all have the same size; {detail or 'none is mapped'}")
+        raise InvalidArgumentError(
+            f"{call}: mapped axes must all have the same size; {detail or 'none is mapped'}; "
+            "pass arguments with equal batch sizes, or None in in_dims for an argument that is not batched"
+        )
     return sizes.pop()
 
 

@@ -5,6 +5,13 @@ NOTE [argnums and has_aux handled once]: every transform that differentiates tur
 differentiated leaves returning a flat tuple of output leaves (and, with ``has_aux``, the aux
 value untouched). Backends only ever see that flat function; the structures needed to rebuild
 the user's pytrees are recorded here.
+
+NOTE [Aux holds any value]: ``aux`` is returned untouched, but frameworks restrict what may pass
+through their ``has_aux`` (torch.func accepts tensors only). The flat function therefore hands
+the backend only the array leaves of ``aux``, as a tuple, and keeps the other leaves and the
+structure aside, from the first call (the one at the primals: a finite-difference backend calls
+``f`` again at perturbed points, where a numpy scalar in aux would differ);
+:meth:`Flat.rebuild_aux` puts them back together.
 """
 
 from __future__ import annotations
@@ -96,6 +103,7 @@ class Flat:
         leaves, self.in_spec = _tree.flatten(diff)
         self.primals: tuple[Any, ...] = tuple(leaves)
         self.out_spec: _tree.TreeSpec | None = None
+        self._aux: tuple[list[Any], _tree.TreeSpec, list[int]] | None = None
 
     def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
         diff = _tree.unflatten(self.in_spec, leaves)
@@ -116,8 +124,21 @@ class Flat:
                     f"{type(result).__name__}{'' if not isinstance(result, (tuple, list)) else f' of length {len(result)}'}"
                 )
             out, aux = result
-            return self.flatten_out(out), aux
+            aux_leaves, spec = _tree.flatten(aux)
+            arrays = [i for i, leaf in enumerate(aux_leaves) if self.backend.is_array(leaf)]
+            if self._aux is None:  # the first call is at the primals; later ones may be perturbed
+                self._aux = ([None if i in arrays else x for i, x in enumerate(aux_leaves)], spec, arrays)
+            return self.flatten_out(out), tuple(aux_leaves[i] for i in arrays)
         return self.flatten_out(result)
+
+    def rebuild_aux(self, arrays: Sequence[Any]) -> Any:
+        """The user's aux from the array leaves a backend passed through (NOTE [Aux holds any value])."""
+        assert self._aux is not None
+        leaves, spec, positions = self._aux
+        leaves = list(leaves)
+        for i, x in zip(positions, arrays):
+            leaves[i] = x
+        return _tree.unflatten(spec, leaves)
 
     def flatten_out(self, out: Any) -> tuple[Any, ...]:
         leaves, spec = _tree.flatten(out)
