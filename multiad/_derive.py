@@ -51,8 +51,12 @@ def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call:
             "(multiad.list_backends() shows them)"
         )
     outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
-    # A framework may hand back a scalar output as a number (autograd gives numpy scalars).
-    return tuple(o if b.is_array(o) else b.asarray(o) for o in outs), pullback, aux
+    return _arrays(b, outs), pullback, aux
+
+
+def _arrays(b: Backend, xs: Sequence[Any]) -> tuple[Any, ...]:
+    """A framework may hand back a scalar result as a number (numpy scalars, for instance)."""
+    return tuple(x if b.is_array(x) else b.asarray(x) for x in xs)
 
 
 def jvp(
@@ -60,7 +64,7 @@ def jvp(
 ) -> tuple[Any, Any, Any]:
     if _plan.jvp_native(b):
         outs, touts, aux = guarded(b, call, b.jvp, fun, primals, tangents, has_aux)
-        return tuple(outs), tuple(touts), aux
+        return _arrays(b, outs), _arrays(b, touts), aux
     # The pullback is linear in the cotangent; its own vjp, taken at zero, is the pushforward.
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     zeros = tuple(do("zeros_like", o) for o in outs)
