@@ -1,0 +1,133 @@
+"""Pytrees in and out of every transform: dicts, nested lists and tuples, namedtuples, dataclasses."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+import numpy as np
+from conftest import Case, tree_leaves
+
+import multiad
+import multiad.numpy as mnp
+
+W = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.6]])
+B = np.array([0.1, -0.3])
+X = np.array([0.3, -1.2, 2.0])
+
+
+class Params(NamedTuple):
+    w: Any
+    b: Any
+
+
+@multiad.register_dataclass
+@dataclasses.dataclass
+class Layer:
+    w: Any
+    b: Any
+
+
+def loss_grads(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients of sum(tanh(w x + b)) with respect to w and b."""
+    s = 1.0 - np.tanh(w @ x + b) ** 2
+    return np.outer(s, x), s
+
+
+def loss(w: Any, b: Any, x: Any) -> Any:
+    return mnp.sum(mnp.tanh(mnp.matmul(w, x) + b))
+
+
+def test_dict_input_keeps_keys_on_every_backend(backend: Case) -> None:
+    gw, gb = loss_grads(W, B, X)
+    params = {"w": W, "b": B}  # inserted out of sorted order
+    g = multiad.grad(lambda p, x: loss(p["w"], p["b"], x), backend=backend.name)(params, X)
+    assert isinstance(g, dict)
+    assert list(g) == ["w", "b"]
+    backend.close(g, {"w": gw, "b": gb})
+    # Leaves are ordered by sorted key on every backend (one leaf order everywhere).
+    np.testing.assert_allclose(multiad.to_numpy(tree_leaves(g)[0]), gb, **backend.tol())
+
+
+def test_nested_lists_and_tuples(backend: Case) -> None:
+    def f(tree: Any) -> Any:
+        a, (b, c) = tree
+        return mnp.sum(a * b) + mnp.sum(mnp.sin(c))
+
+    a, b, c = np.array([1.0, 2.0]), np.array([-0.5, 3.0]), np.array([0.1, 0.2, 0.3])
+    g = multiad.grad(f, backend=backend.name)([a, (b, c)])
+    assert isinstance(g, list) and isinstance(g[1], tuple)
+    backend.close(g, [b, (a, np.cos(c))])
+
+
+def test_namedtuple(backend: Case) -> None:
+    gw, gb = loss_grads(W, B, X)
+    g = multiad.grad(lambda p, x: loss(p.w, p.b, x), backend=backend.name)(Params(W, B), X)
+    assert type(g) is Params
+    backend.close(g, Params(gw, gb))
+
+
+def test_registered_dataclass(backend: Case) -> None:
+    gw, gb = loss_grads(W, B, X)
+    g = multiad.grad(lambda p, x: loss(p.w, p.b, x), backend=backend.name)(Layer(W, B), X)
+    assert type(g) is Layer
+    backend.close(g, Layer(gw, gb))
+    # As an output too: the Jacobian of a dataclass-valued function.
+    jac = multiad.jacrev(lambda x: Layer(x * x, mnp.sum(x)), backend=backend.name)(X)
+    assert type(jac) is Layer
+    backend.close(jac, Layer(np.diag(2 * X), np.ones(3)))
+
+
+def test_dict_output_vjp_and_jvp(backend: Case) -> None:
+    def f(x: Any, y: Any) -> Any:
+        return {"prod": x * y, "parts": (mnp.sin(x), mnp.sum(y))}
+
+    y = np.array([1.5, 0.4, -0.7])
+    out, vjp_fn = multiad.vjp(f, X, y, backend=backend.name)
+    backend.close(out, {"prod": X * y, "parts": (np.sin(X), np.sum(y))}, order=0)
+    c1, c2, c3 = np.array([1.0, -1.0, 2.0]), np.array([0.5, 0.5, 0.5]), np.array(3.0)
+    gx, gy = vjp_fn({"prod": c1, "parts": (c2, c3)})
+    backend.close((gx, gy), (c1 * y + c2 * np.cos(X), c1 * X + c3))
+
+    u, v = np.array([0.2, 1.0, -0.3]), np.array([-1.0, 0.1, 2.0])
+    _, tout = multiad.jvp(f, (X, y), (u, v), backend=backend.name)
+    backend.close(tout, {"prod": u * y + X * v, "parts": (np.cos(X) * u, np.sum(v))})
+
+
+def test_jacobian_dict_of_dicts(backend: Case) -> None:
+    def f(p: Any) -> Any:
+        return {"z": mnp.tanh(mnp.matmul(p["w"], X) + p["b"]), "n": mnp.sum(p["b"] * p["b"])}
+
+    s = 1.0 - np.tanh(W @ X + B) ** 2
+    expected = {
+        "z": {"w": np.einsum("ij,i,k->ijk", np.eye(2), s, X), "b": np.diag(s)},
+        "n": {"w": np.zeros((2, 3)), "b": 2 * B},
+    }
+    for transform in (multiad.jacrev, multiad.jacfwd):
+        jac = transform(f, backend=backend.name)({"w": W, "b": B})
+        assert set(jac) == {"z", "n"} and all(set(jac[k]) == {"w", "b"} for k in jac)
+        assert multiad.to_numpy(jac["z"]["w"]).shape == (2, 2, 3)
+        backend.close(jac, expected)
+
+
+def test_jacobian_argnums_tuple_of_trees(backend: Case) -> None:
+    def f(p: Any, x: Any) -> Any:
+        return mnp.tanh(mnp.matmul(p.w, x) + p.b)
+
+    s = 1.0 - np.tanh(W @ X + B) ** 2
+    jac = multiad.jacrev(f, argnums=(0, 1), backend=backend.name)(Params(W, B), X)
+    assert isinstance(jac, tuple) and type(jac[0]) is Params
+    backend.close(jac, (Params(np.einsum("ij,i,k->ijk", np.eye(2), s, X), np.diag(s)), s[:, None] * W))
+
+
+def test_hessian_of_dict_input(backend: Case) -> None:
+    def f(p: Any) -> Any:
+        return mnp.sum(p["a"] * p["a"] * p["c"])
+
+    a, c = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    h = multiad.hessian(f, backend=backend.name)({"a": a, "c": c})
+    expected = {
+        "a": {"a": np.diag(2 * c), "c": np.diag(2 * a)},
+        "c": {"a": np.diag(2 * a), "c": np.zeros((2, 2))},
+    }
+    backend.close(h, expected, order=2)
