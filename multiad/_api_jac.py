@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _derive, _plan, _select
-from ._api_ad import BackendArg, _as_tuple, _check_like, grad, jvp, vjp
+from ._api_ad import BackendArg, _as_tuple, _check_like, _value_and_grad, jvp, vjp
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
 
@@ -183,8 +183,10 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         b = Flat(fs, args, kwargs, argnums, False, backend, call).backend
         _derive.require(b, "hessian", call)
-        outer = jacfwd if _plan.second_order(b) == _plan.FWD else jacrev
-        return outer(jacrev(fs, argnums, backend=b), argnums, backend=b)(*args, **kwargs)
+        # Both levels report errors as hessian(f), not as the jacrev/jacfwd they are built from.
+        outer = "fwd" if _plan.second_order(b) == _plan.FWD else "rev"
+        inner = _jac(fs, argnums, False, None, b, "hessian", "rev")
+        return _jac(inner, argnums, False, None, b, "hessian", outer)(*args, **kwargs)
 
     return wrapper
 
@@ -204,7 +206,11 @@ def _second_order(
     b = flat.backend
     _derive.require(b, transform, call)
     _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
-    g = grad(flat.f, tuple(range(len(primals))), backend=b)
+    vg = _value_and_grad(flat.f, tuple(range(len(primals))), False, b, transform)
+
+    def g(*xs: Any) -> Any:
+        return vg(*xs)[1]
+
     if (strategy or _plan.second_order(b)) == _plan.FWD:
         return tuple(jvp(g, tuple(flat.args), tuple(tangents), backend=b)[1])
     _, pull = vjp(g, *flat.args, backend=b)

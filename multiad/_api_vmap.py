@@ -6,6 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from . import _arrays, _derive, _select, _tree
 from ._api_ad import BackendArg
 from ._errors import InvalidArgumentError, InvalidTypeError
@@ -22,7 +24,9 @@ def _check_dims(call: str, name: str, dims: Any, allow_none: bool) -> None:
     for a in leaves:
         if not _is_axis(a) or (a is None and not allow_none):
             raise InvalidTypeError(
-                f"{call}: {name} entries must be ints{' or None' if allow_none else ''}, got {a!r} in {dims!r}"
+                f"{call}: {name} entries must be ints{' or None' if allow_none else ''}, got {a!r} in {dims!r}; "
+                f"give an axis number{', None (not batched)' if allow_none else ''} or a tuple with one per "
+                f"{'argument' if allow_none else 'output'}"
             )
 
 
@@ -78,11 +82,15 @@ def vmap(
             try:
                 leaf_axes = _tree.leaf_axes(d, arg)
             except ValueError as exc:
-                raise InvalidArgumentError(f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {exc}") from None
+                raise InvalidArgumentError(
+                    f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {exc}; give one int or None for "
+                    "the whole argument, or a tree prefix of it"
+                ) from None
             specs.append(spec)
             all_leaves.extend(leaves)
             axes.extend(leaf_axes)
         b = _select.resolve(backend, all_leaves, call)
+        _derive.require(b, "vmap", call)
         mapped_pos, mapped, mapped_axes = [], [], []
         leaves_c = list(all_leaves)
         for k, (leaf, ax) in enumerate(zip(all_leaves, axes)):
@@ -117,21 +125,29 @@ def vmap(
             out = f(*rebuilt, **kwargs)
             outs, spec_o = _tree.flatten(out)
             out_spec[:] = [spec_o, _tree.unflatten(spec_o, [0] * len(outs))]
+            for o in outs:
+                if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
+                    raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
             return tuple(o if b.is_array(o) else b.asarray(o) for o in outs)
 
         with _select.active(b):
-            outs = _derive.vmap(b, flat_fun, mapped_axes, chunk_size, call)(*mapped)
+            batched = _derive.vmap(b, flat_fun, mapped_axes, chunk_size, call)
+            outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
         spec_o, example = out_spec
         try:
             oaxes = _tree.leaf_axes(out_dims, example)
         except ValueError as exc:
-            raise InvalidArgumentError(f"{call}: out_dims={out_dims!r} does not match the output: {exc}") from None
+            raise InvalidArgumentError(
+                f"{call}: out_dims={out_dims!r} does not match the output: {exc}; give one int for every "
+                "output, or a tree prefix of the output"
+            ) from None
         moved = []
         for o, ax in zip(outs, oaxes):
             nd = len(o.shape)
             if not -nd <= ax < nd:
                 raise InvalidArgumentError(
-                    f"{call}: out_dims={out_dims!r} puts the batch axis at {ax} of an output with {nd} dims"
+                    f"{call}: out_dims={out_dims!r} puts the batch axis at {ax} of an output with {nd} dims; "
+                    f"use an axis from {-nd} to {nd - 1}"
                 )
             moved.append(o if ax % nd == 0 else do("moveaxis", o, 0, ax % nd))
         return _tree.unflatten(spec_o, moved)

@@ -73,6 +73,12 @@ class AutogradBackend(multiad.Backend):
                 f"{type(exc).__name__}: {msg} (a plain numpy function was applied to a traced value; "
                 "write the function with multiad.numpy or autograd.numpy)"
             )
+        if isinstance(exc, TypeError) and "dtype('O')" in msg:
+            # numpy.asarray or numpy.array of traced values builds an object array of boxes.
+            return (
+                f"{type(exc).__name__}: {msg} (a numpy function turned traced values into an object array, "
+                "as numpy.asarray and numpy.array do; write the function with multiad.numpy or autograd.numpy)"
+            )
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:

@@ -9,6 +9,7 @@ beyond tracing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -63,7 +64,14 @@ class JaxBackend(multiad.Backend):
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, jax.errors.JAXTypeError) or type(exc).__module__.startswith("jax.errors"):
-            return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+            text = str(exc)
+            found = re.search(r"The problem arose with the `([^`]+)` function", text)
+            op = f" (in `{found.group(1)}`)" if found else ""
+            return (
+                f"{type(exc).__name__}{op}: {text.splitlines()[0].rstrip('.') if text else ''}; JAX traces f, so "
+                "a Python or numpy conversion of a traced value (float, int, bool, numpy.asarray) cannot be "
+                "traced; write it with multiad.numpy or jax.numpy operations"
+            )
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:

@@ -2,10 +2,20 @@
 
 Importing this module does not import torch; :meth:`TorchBackend.load` does, on first use.
 Results stay on the input's device; float32 and float64 are supported.
+
+NOTE [Conversions that drop derivatives]: inside ``torch.func.vjp``/``jvp``, ``t.item()``,
+``float(t)``, ``t.tolist()`` and ``numpy()`` on a tensor that carries a derivative return plain
+numbers: torch warns and then returns a wrong (usually zero) derivative. While the user's
+function runs under vjp or jvp, a torch function mode (thread-local, pushed once however deep
+the nesting) turns those calls into a NonDifferentiableError naming the operation, as JAX and
+autograd already do for the same code. The mode costs a Python call per torch operation.
+Tensors that carry no derivative (constants, ``t.detach()``, arguments not differentiated)
+convert as usual.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -15,6 +25,54 @@ import multiad
 
 torch: Any = None
 func: Any = None
+_Guard: Any = None
+_DROPS: dict[Any, str] = {}
+_state = threading.local()
+
+
+class DroppedDerivativeError(RuntimeError):
+    """A conversion to a Python number or numpy array of a tensor that carries a derivative."""
+
+
+def _make_guard() -> Any:
+    fw_ad = torch.autograd.forward_ad
+    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+    def carries_derivative(t: Any) -> bool:
+        return (
+            isinstance(t, torch.Tensor)
+            and bool(wrapped(t))
+            and (t.requires_grad or fw_ad.unpack_dual(t).tangent is not None)
+        )
+
+    class ConversionGuard(torch.overrides.TorchFunctionMode):  # type: ignore[misc]
+        def __torch_function__(self, fn: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            op = _DROPS.get(fn)
+            if op is not None and args and carries_derivative(args[0]):
+                raise DroppedDerivativeError(
+                    f"{op} turns a tensor that carries a derivative into a Python number or numpy array, which drops the "
+                    "derivative; keep it a tensor, or call .detach() first for a value that is only logged "
+                    "or returned as aux"
+                )
+            return fn(*args, **(kwargs or {}))
+
+    return ConversionGuard
+
+
+def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` run under the conversion guard (NOTE [Conversions that drop derivatives])."""
+
+    def run(*xs: Any) -> Any:
+        if getattr(_state, "active", False):
+            return fun(*xs)
+        _state.active = True
+        try:
+            with _Guard():
+                return fun(*xs)
+        finally:
+            _state.active = False
+
+    return run
 
 
 class TorchBackend(multiad.Backend):
@@ -30,11 +88,24 @@ class TorchBackend(multiad.Backend):
     native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
 
     def load(self) -> None:
-        global torch, func
+        global torch, func, _Guard
         import torch as _torch
         import torch.func as _func
 
         torch, func = _torch, _func
+        t = torch.Tensor
+        _DROPS.update(
+            {
+                t.item: "Tensor.item()",
+                t.__float__: "float(tensor)",
+                t.__int__: "int(tensor)",
+                t.__complex__: "complex(tensor)",
+                t.tolist: "Tensor.tolist()",
+                t.numpy: "Tensor.numpy()",
+                t.__array__: "numpy.asarray(tensor)",
+            }
+        )
+        _Guard = _make_guard()
 
     def version(self) -> str | None:
         self.load()
@@ -71,6 +142,13 @@ class TorchBackend(multiad.Backend):
 
     def translate_error(self, exc: BaseException) -> str | None:
         msg = str(exc)
+        if isinstance(exc, DroppedDerivativeError):
+            return msg
+        if isinstance(exc, RuntimeError) and "call numpy() on Tensor that requires grad" in msg:
+            return (
+                "numpy() of a tensor that carries a derivative; write the function with multiad.numpy or "
+                "torch operations, or call .detach() first for a value that is not differentiated"
+            )
         if isinstance(exc, RuntimeError) and (
             "does not require grad" in msg
             or "not implemented for" in msg
@@ -82,6 +160,7 @@ class TorchBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        fun = _guarded(fun)
         if has_aux:
             outs, pullback, aux = func.vjp(fun, *primals, has_aux=True)
             return outs, pullback, aux
@@ -91,6 +170,7 @@ class TorchBackend(multiad.Backend):
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
+        fun = _guarded(fun)
         if has_aux:
             return func.jvp(fun, primals, tangents, has_aux=True)  # type: ignore[no-any-return]
         outs, touts = func.jvp(fun, primals, tangents)
@@ -100,6 +180,7 @@ class TorchBackend(multiad.Backend):
         return func.vmap(fun, in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
 
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        res = func.jacrev(fun, argnums=tuple(range(len(primals))), has_aux=has_aux, chunk_size=chunk_size)(*primals)
+        argnums = tuple(range(len(primals)))
+        res = func.jacrev(_guarded(fun), argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)(*primals)
         jac, aux = res if has_aux else (res, None)
         return [list(row) for row in jac], aux
