@@ -1,0 +1,453 @@
+"""The functions the conformance suite differentiates, each with closed-form derivatives.
+
+Every function is written once with :mod:`multiad.numpy` (``f``), so it runs on every backend,
+and once more in plain numpy as float64 closed forms: its value, its dense Jacobian over the
+raveled differentiated arguments (rows: raveled output leaves), and for scalar functions its
+Hessian and third derivative. tests/test_conformance_refs.py checks every closed form against
+central finite differences of the value.
+
+Arguments come in two groups: ``args`` are differentiated (any pytree of arrays) and ``consts``
+are data passed after them and never differentiated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import multiad
+import multiad.numpy as mnp
+
+from . import _trees
+
+Args = tuple[Any, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fn:
+    """A test function and its closed forms (see the module docstring)."""
+
+    name: str
+    family: str
+    f: Callable[..., Any]
+    value: Callable[..., Any]
+    jac: Callable[..., np.ndarray]
+    make_args: Callable[[np.random.Generator], Args]
+    make_consts: Callable[[np.random.Generator], Args] = lambda rng: ()
+    hess: Callable[..., np.ndarray] | None = None
+    third: Callable[..., np.ndarray] | None = None
+    has_aux: bool = False
+    #: Python control flow on values: needs concrete arrays (no jax.jit, no vmap over it).
+    concrete: bool = False
+
+    def inputs(self, rng: np.random.Generator) -> tuple[Args, Args]:
+        return self.make_args(rng), self.make_consts(rng)
+
+    def out_aux(self, args: Args, consts: Args) -> tuple[Any, Any]:
+        res = self.value(*args, *consts)
+        return res if self.has_aux else (res, None)
+
+
+def rng_for(name: str, index: int = 0) -> np.random.Generator:
+    """A generator seeded from a case name, so inputs never depend on the order cases run in."""
+    return np.random.default_rng([zlib.crc32(name.encode()), index])
+
+
+def _n(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
+    return np.asarray(scale * rng.standard_normal(shape), dtype=np.float64)
+
+
+# -- scalar -> scalar ------------------------------------------------------------------------
+
+
+def _exp_sin(x: Any) -> Any:
+    return mnp.exp(mnp.sin(x))
+
+
+def _exp_sin_derivs(x: np.ndarray) -> tuple[float, float, float, float]:
+    s, c = np.sin(x), np.cos(x)
+    g = np.exp(s)
+    return g, c * g, (c * c - s) * g, (c**3 - 3 * s * c - c) * g
+
+
+EXP_SIN = Fn(
+    "exp_sin",
+    "scalar->scalar",
+    _exp_sin,
+    value=lambda x: np.exp(np.sin(x)),
+    jac=lambda x: np.reshape(_exp_sin_derivs(x)[1], (1, 1)),
+    hess=lambda x: np.reshape(_exp_sin_derivs(x)[2], (1, 1)),
+    third=lambda x: np.reshape(_exp_sin_derivs(x)[3], (1, 1, 1)),
+    make_args=lambda rng: (np.asarray(0.3 + 0.5 * rng.random()),),
+)
+
+# -- vector -> scalar ------------------------------------------------------------------------
+
+
+def _sin_sq(x: Any) -> Any:
+    return mnp.sum(mnp.sin(x)) * mnp.sum(x * x)
+
+
+def _sin_sq_hess(x: np.ndarray) -> np.ndarray:
+    s1, s2 = np.sum(np.sin(x)), np.sum(x * x)
+    c = np.cos(x)
+    return -np.diag(np.sin(x)) * s2 + 2 * np.outer(c, x) + 2 * np.outer(x, c) + 2 * s1 * np.eye(x.size)
+
+
+def _sin_sq_third(x: np.ndarray) -> np.ndarray:
+    n = x.size
+    eye = np.eye(n)
+    s, c = np.sin(x), np.cos(x)
+    s2 = np.sum(x * x)
+    diag3 = np.einsum("ij,ik->ijk", eye, eye)
+    t = -diag3 * (c * s2)[:, None, None]
+    # d_ij terms: -2 x_k sin x_i + 2 cos x_k; and the same with (i,k) and (j,k) paired.
+    a = -2 * np.outer(s, x) + 2 * np.outer(np.ones(n), c)  # a[i, k] with i the paired index
+    t += np.einsum("ij,ik->ijk", eye, a)
+    t += np.einsum("ik,ij->ijk", eye, a)
+    t += np.einsum("jk,ji->ijk", eye, a)
+    return t
+
+
+SIN_SQ = Fn(
+    "sin_sum_sq",
+    "vector->scalar",
+    _sin_sq,
+    value=lambda x: np.sum(np.sin(x)) * np.sum(x * x),
+    jac=lambda x: (np.cos(x) * np.sum(x * x) + 2 * x * np.sum(np.sin(x)))[None, :],
+    hess=_sin_sq_hess,
+    third=_sin_sq_third,
+    make_args=lambda rng: (_n(rng, 4),),
+)
+
+# -- vector -> vector ------------------------------------------------------------------------
+
+
+def _sq(x: Any, w: Any) -> Any:
+    return mnp.sin(mnp.matmul(w, x)) * x
+
+
+def _sq_jac(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    z = w @ x
+    return np.cos(z)[:, None] * w * x[:, None] + np.diag(np.sin(z))
+
+
+VV_SQUARE = Fn(
+    "sin_wx_times_x",
+    "vector->vector",
+    _sq,
+    value=lambda x, w: np.sin(w @ x) * x,
+    jac=_sq_jac,
+    make_args=lambda rng: (_n(rng, 3),),
+    make_consts=lambda rng: (_n(rng, 3, 3, scale=0.7),),
+)
+
+
+def _rect(x: Any, w: Any) -> Any:
+    return mnp.matmul(w, mnp.tanh(x))
+
+
+VV_RECT = Fn(
+    "w_tanh_x",
+    "vector->vector",
+    _rect,
+    value=lambda x, w: w @ np.tanh(x),
+    jac=lambda x, w: w * (1 - np.tanh(x) ** 2)[None, :],
+    make_args=lambda rng: (_n(rng, 4),),
+    make_consts=lambda rng: (_n(rng, 3, 4),),
+)
+
+# -- matrix in and out -------------------------------------------------------------------------
+
+
+def _mat(x: Any, b: Any) -> Any:
+    return mnp.matmul(mnp.sin(x), b)
+
+
+MATRIX = Fn(
+    "sin_x_matmul_b",
+    "matrix",
+    _mat,
+    value=lambda x, b: np.sin(x) @ b,
+    jac=lambda x, b: np.einsum("ia,ab,bk->ikab", np.eye(x.shape[0]), np.cos(x), b).reshape(
+        x.shape[0] * b.shape[1], x.size
+    ),
+    make_args=lambda rng: (_n(rng, 2, 3),),
+    make_consts=lambda rng: (_n(rng, 3, 2),),
+)
+
+# -- several arguments -----------------------------------------------------------------------
+
+
+def _multi_scalar(x: Any, y: Any, z: Any) -> Any:
+    return mnp.sum(mnp.sin(x) * y) + mnp.sum(z * z) * mnp.sum(x)
+
+
+def _multi_scalar_hess(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    n, m = x.size, z.size
+    h = np.zeros((2 * n + m, 2 * n + m))
+    h[:n, :n] = np.diag(-np.sin(x) * y)
+    h[:n, n : 2 * n] = np.diag(np.cos(x))
+    h[n : 2 * n, :n] = np.diag(np.cos(x))
+    h[:n, 2 * n :] = np.outer(np.ones(n), 2 * z)
+    h[2 * n :, :n] = np.outer(2 * z, np.ones(n))
+    h[2 * n :, 2 * n :] = 2 * np.sum(x) * np.eye(m)
+    return h
+
+
+MULTI_SCALAR = Fn(
+    "three_args_scalar",
+    "several arguments",
+    _multi_scalar,
+    value=lambda x, y, z: np.sum(np.sin(x) * y) + np.sum(z * z) * np.sum(x),
+    jac=lambda x, y, z: np.concatenate([np.cos(x) * y + np.sum(z * z), np.sin(x), 2 * z * np.sum(x)])[None, :],
+    hess=_multi_scalar_hess,
+    make_args=lambda rng: (_n(rng, 3), _n(rng, 3), _n(rng, 2)),
+)
+
+
+def _multi_vector(x: Any, y: Any, w: Any) -> Any:
+    return x * mnp.sin(y) + mnp.matmul(w, y)
+
+
+MULTI_VECTOR = Fn(
+    "two_args_vector",
+    "several arguments",
+    _multi_vector,
+    value=lambda x, y, w: x * np.sin(y) + w @ y,
+    jac=lambda x, y, w: np.concatenate([np.diag(np.sin(y)), np.diag(x * np.cos(y)) + w], axis=1),
+    make_args=lambda rng: (_n(rng, 3), _n(rng, 3)),
+    make_consts=lambda rng: (_n(rng, 3, 3),),
+)
+
+# -- pytrees ---------------------------------------------------------------------------------
+
+
+class Params(NamedTuple):
+    """A namedtuple of parameters (namedtuples are pytrees without registration)."""
+
+    w: Any
+    b: Any
+
+
+@multiad.register_dataclass
+@dataclasses.dataclass
+class DataParams:
+    """A dataclass of parameters, registered with :func:`multiad.register_dataclass`."""
+
+    w: Any
+    b: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Container:
+    """How a pytree case packs the parameters ``(w, b)`` of a one-layer model."""
+
+    name: str
+    pack: Callable[[Any, Any], Any]
+    unpack: Callable[[Any], tuple[Any, Any]]
+
+
+CONTAINERS = (
+    Container("dict", lambda w, b: {"w": w, "b": b}, lambda p: (p["w"], p["b"])),
+    Container("nested", lambda w, b: {"layer": (w, [b])}, lambda p: (p["layer"][0], p["layer"][1][0])),
+    Container("namedtuple", Params, lambda p: (p.w, p.b)),
+    Container("dataclass", DataParams, lambda p: (p.w, p.b)),
+)
+
+
+def _layer_jz(c: Container, w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d(w @ x + b)/d(params) as a dense matrix, columns in the container's leaf order."""
+    rows = []
+    for i in range(w.shape[0]):
+        dw = np.zeros_like(w)
+        dw[i] = x
+        db = np.zeros(w.shape[0])
+        db[i] = 1.0
+        rows.append(_trees.ravel(c.pack(dw, db)))
+    return np.stack(rows)
+
+
+def _tree_scalar(c: Container) -> Fn:
+    def f(p: Any, x: Any) -> Any:
+        w, b = c.unpack(p)
+        return mnp.sum(mnp.tanh(mnp.matmul(w, x) + b))
+
+    def parts(p: Any, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w, b = c.unpack(p)
+        t = np.tanh(w @ x + b)
+        return t, 1 - t * t, _layer_jz(c, w, x)
+
+    def jac(p: Any, x: np.ndarray) -> np.ndarray:
+        _, s, jz = parts(p, x)
+        return (s @ jz)[None, :]
+
+    def hess(p: Any, x: np.ndarray) -> np.ndarray:
+        t, s, jz = parts(p, x)
+        return jz.T @ np.diag(-2 * t * s) @ jz
+
+    def value(p: Any, x: np.ndarray) -> Any:
+        w, b = c.unpack(p)
+        return np.sum(np.tanh(w @ x + b))
+
+    return Fn(
+        f"tree_{c.name}",
+        "pytrees",
+        f,
+        value=value,
+        jac=jac,
+        hess=hess,
+        make_args=lambda rng: (c.pack(_n(rng, 2, 3), _n(rng, 2)),),
+        make_consts=lambda rng: (_n(rng, 3),),
+    )
+
+
+TREE_SCALARS = tuple(_tree_scalar(c) for c in CONTAINERS)
+
+
+def _tree_out(p: Any, x: Any) -> Any:
+    return {"h": mnp.tanh(mnp.matmul(p["w"], x) + p["b"]), "n": mnp.sum(p["w"] * p["w"])}
+
+
+def _tree_out_jac(p: Any, x: np.ndarray) -> np.ndarray:
+    c = CONTAINERS[0]
+    t = np.tanh(p["w"] @ x + p["b"])
+    jh = (1 - t * t)[:, None] * _layer_jz(c, p["w"], x)
+    jn = _trees.ravel(c.pack(2 * p["w"], np.zeros_like(p["b"])))[None, :]
+    return np.concatenate([jh, jn])  # output leaves in key order: "h", then "n"
+
+
+TREE_OUT = Fn(
+    "tree_in_tree_out",
+    "pytrees",
+    _tree_out,
+    value=lambda p, x: {"h": np.tanh(p["w"] @ x + p["b"]), "n": np.sum(p["w"] * p["w"])},
+    jac=_tree_out_jac,
+    make_args=lambda rng: ({"w": _n(rng, 2, 3), "b": _n(rng, 2)},),
+    make_consts=lambda rng: (_n(rng, 3),),
+)
+
+# -- has_aux ---------------------------------------------------------------------------------
+
+
+def _aux_scalar(x: Any, w: Any) -> Any:
+    z = mnp.matmul(w, x)
+    return mnp.sum(mnp.sin(z)), {"z": z, "sq": mnp.sum(x * x)}
+
+
+AUX_SCALAR = Fn(
+    "aux_scalar",
+    "has_aux",
+    _aux_scalar,
+    value=lambda x, w: (np.sum(np.sin(w @ x)), {"z": w @ x, "sq": np.sum(x * x)}),
+    jac=lambda x, w: (np.cos(w @ x) @ w)[None, :],
+    make_args=lambda rng: (_n(rng, 4),),
+    make_consts=lambda rng: (_n(rng, 3, 4),),
+    has_aux=True,
+)
+
+
+def _aux_vector(x: Any, w: Any) -> Any:
+    return mnp.tanh(mnp.matmul(w, x)), [x * x]
+
+
+AUX_VECTOR = Fn(
+    "aux_vector",
+    "has_aux",
+    _aux_vector,
+    value=lambda x, w: (np.tanh(w @ x), [x * x]),
+    jac=lambda x, w: (1 - np.tanh(w @ x) ** 2)[:, None] * w,
+    make_args=lambda rng: (_n(rng, 4),),
+    make_consts=lambda rng: (_n(rng, 3, 4),),
+    has_aux=True,
+)
+
+# -- per-sample models -------------------------------------------------------------------------
+
+
+def predict(w: Any, b: Any, x: Any) -> Any:
+    """One dense layer: ``tanh(w @ x + b)``."""
+    return mnp.tanh(mnp.matmul(w, x) + b)
+
+
+def _predict_jac(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    s = 1 - np.tanh(w @ x + b) ** 2
+    jz_w = np.einsum("ik,l->ikl", np.eye(w.shape[0]), x).reshape(w.shape[0], w.size)
+    return np.concatenate([s[:, None] * jz_w, np.diag(s), s[:, None] * w], axis=1)
+
+
+PREDICT = Fn(
+    "predict",
+    "batched",
+    predict,
+    value=lambda w, b, x: np.tanh(w @ x + b),
+    jac=_predict_jac,
+    make_args=lambda rng: (_n(rng, 2, 3), _n(rng, 2), _n(rng, 3)),
+)
+
+
+def _loss(w: Any, b: Any, x: Any, y: Any) -> Any:
+    r = predict(w, b, x) - y
+    return 0.5 * mnp.sum(r * r)
+
+
+def _loss_parts(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, ...]:
+    t = np.tanh(w @ x + b)
+    s = 1 - t * t
+    jz = np.concatenate([np.einsum("ik,l->ikl", np.eye(w.shape[0]), x).reshape(w.shape[0], w.size), np.eye(b.size)], 1)
+    return t, s, jz
+
+
+LOSS = Fn(
+    "mse_loss",
+    "batched",
+    _loss,
+    value=lambda w, b, x, y: 0.5 * np.sum((np.tanh(w @ x + b) - y) ** 2),
+    jac=lambda w, b, x, y: (((lambda t, s, jz: ((t - y) * s) @ jz)(*_loss_parts(w, b, x, y))))[None, :],
+    hess=lambda w, b, x, y: (lambda t, s, jz: jz.T @ np.diag(s * s - 2 * (t - y) * t * s) @ jz)(
+        *_loss_parts(w, b, x, y)
+    ),
+    make_args=lambda rng: (_n(rng, 2, 3), _n(rng, 2)),
+    make_consts=lambda rng: (_n(rng, 3), _n(rng, 2)),
+)
+
+# -- Python control flow on values -------------------------------------------------------------
+
+THRESHOLD = 2.0
+
+
+def _doubling(x: Any) -> Any:
+    y = x
+    while mnp.linalg.norm(y) <= THRESHOLD:
+        y = 2.0 * y
+    return mnp.sum(mnp.sin(y))
+
+
+def _doublings(x: np.ndarray) -> float:
+    k = 0
+    while np.linalg.norm(x) * 2.0**k <= THRESHOLD:
+        k += 1
+    return 2.0**k
+
+
+DOUBLING = Fn(
+    "double_until_norm",
+    "control flow",
+    _doubling,
+    value=lambda x: np.sum(np.sin(_doublings(x) * x)),
+    jac=lambda x: (_doublings(x) * np.cos(_doublings(x) * x))[None, :],
+    hess=lambda x: np.diag(-(_doublings(x) ** 2) * np.sin(_doublings(x) * x)),
+    # Norms between 0.3 and 0.45 double to between 2.4 and 3.6: far from the threshold, so
+    # finite differences never cross it.
+    make_args=lambda rng: ((lambda v: v / np.linalg.norm(v) * (0.3 + 0.15 * rng.random()))(_n(rng, 3)),),
+    concrete=True,
+)
+
+ALL_FNS = (
+    EXP_SIN, SIN_SQ, VV_SQUARE, VV_RECT, MATRIX, MULTI_SCALAR, MULTI_VECTOR, *TREE_SCALARS, TREE_OUT,
+    AUX_SCALAR, AUX_VECTOR, PREDICT, LOSS, DOUBLING,
+)  # fmt: skip

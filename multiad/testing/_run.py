@@ -1,0 +1,266 @@
+"""Running conformance cases against a backend, and the report they produce.
+
+The pytest modules in :mod:`multiad.conformance` and :func:`check_backend` share this code:
+:func:`plan` lists the items (case x device x dtype, plus ``jax.jit`` for JAX backends) with
+the reason an item cannot run, and :func:`run_item` runs one and returns its result record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _select
+from .._backend import Backend
+from .._errors import UnsupportedOperationError
+from .._info import capabilities
+from .._version import __version__
+from . import _device, _spec, _trees
+from ._suite import CASES, Case, inputs_as
+from ._tolerance import Tolerance, tolerance
+
+SCHEMA = 1
+DTYPES = ("float64", "float32")
+
+
+@dataclasses.dataclass(frozen=True)
+class Item:
+    """One case on one device in one dtype (and, for JAX, inside ``jax.jit`` or not)."""
+
+    case: Case
+    device: str
+    dtype: str
+    jit: bool = False
+    skip: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.case.id}-{self.device}-{self.dtype}" + ("-jit" if self.jit else "")
+
+
+def _dtype_reason(b: Backend, dtype: str, device: str) -> str | None:
+    try:
+        x = b.asarray(np.zeros(2), dtype=dtype, device=_device.placement(b, device))
+    except Exception as exc:  # noqa: BLE001 - reported as the reason
+        return f"backend {b.name!r} cannot make {dtype} arrays on {device}: {type(exc).__name__}: {exc}"
+    got = b.dtype_name(x)
+    if got != dtype:
+        hint = " (for JAX, enable x64)" if _device.framework(b) == "jax" else ""
+        return f"backend {b.name!r} makes {got} arrays when asked for {dtype}{hint}"
+    return None
+
+
+def plan(b: Backend, devices: Sequence[str], dtypes: Sequence[str], cases: Iterable[Case] = CASES) -> list[Item]:
+    """Every item to run, each with the reason it must be skipped, if any."""
+    jits = (False, True) if _device.framework(b) == "jax" else (False,)
+    env: dict[tuple[str, str], str | None] = {}
+    for device in devices:
+        for dtype in dtypes:
+            env[device, dtype] = _device.available(b, device) or _dtype_reason(b, dtype, device)
+    items = []
+    for case in cases:
+        for device in devices:
+            for dtype in dtypes:
+                for jit in jits:
+                    tol = tolerance(b.exact, dtype, device, case.order)
+                    reason = env[device, dtype] or (tol if isinstance(tol, str) else None)
+                    if reason is None and jit and case.fn.concrete:
+                        reason = "Python control flow on values needs concrete arrays; jax.jit traces abstract ones"
+                    items.append(Item(case, device, dtype, jit, reason))
+    return items
+
+
+def _jitted(g: Callable[..., Any]) -> Callable[..., Any]:
+    """``g`` under ``jax.jit``; pytrees cross the boundary as flat leaves (multiad's registry
+    knows containers, such as registered dataclasses, that JAX's does not)."""
+    import jax
+
+    def call(*xs: Any) -> Any:
+        leaves, in_spec = _trees.leaves(xs), _trees.structure(xs)
+        out_spec: list[Any] = []
+
+        def flat(*ls: Any) -> list[Any]:
+            out = g(*_trees.unflatten(in_spec, list(ls)))
+            out_spec[:] = [_trees.structure(out)]
+            return _trees.leaves(out)
+
+        result = jax.jit(flat)(*leaves)
+        return _trees.unflatten(out_spec[0], list(result))
+
+    return call
+
+
+def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) -> tuple[list[str], float, float]:
+    """Problems found, and the largest absolute and (normwise) relative errors."""
+    s_act, s_exp = _trees.structure(actual), _trees.structure(expected)
+    if s_act != s_exp:
+        return [f"{what}: result structure {s_act} differs from the expected {s_exp}"], float("nan"), float("nan")
+    problems, max_abs, max_rel = [], 0.0, 0.0
+    for i, (a, e) in enumerate(zip(_trees.leaves(actual), _trees.leaves(expected))):
+        a_np = np.asarray(b.to_numpy(a) if b.is_array(a) else a, dtype=np.float64)
+        e_np = np.asarray(b.to_numpy(e) if b.is_array(e) else e, dtype=np.float64)
+        if a_np.shape != e_np.shape:
+            problems.append(f"{what}: leaf {i} has shape {a_np.shape}, expected {e_np.shape}")
+            continue
+        if not np.all(np.isfinite(a_np)):
+            problems.append(f"{what}: leaf {i} has non-finite values")
+            max_abs = max_rel = float("inf")
+            continue
+        err = float(np.max(np.abs(a_np - e_np))) if a_np.size else 0.0
+        scale = float(np.max(np.abs(e_np))) if e_np.size else 0.0
+        rel = err / scale if scale > 0 else (0.0 if err == 0 else float("inf"))
+        max_abs, max_rel = max(max_abs, err), max(max_rel, rel)
+        if err > tol.atol + tol.rtol * scale:
+            problems.append(
+                f"{what}: leaf {i} (shape {a_np.shape}) is off by {err:.3g} (relative {rel:.3g}); "
+                f"allowed {tol.atol:g} + {tol.rtol:g} * {scale:.3g}"
+            )
+    return problems, max_abs, max_rel
+
+
+def run_item(b: Backend, item: Item) -> dict[str, Any]:
+    """Runs one item; returns its result record (``status`` passed, failed or skipped)."""
+    case = item.case
+    rec: dict[str, Any] = {
+        "id": item.id, "case": case.id, "family": case.family, "transform": case.transform,
+        "device": item.device, "dtype": item.dtype, "jit": item.jit, "status": "skipped",
+        "max_abs_err": None, "max_rel_err": None, "rtol": None, "atol": None, "reason": item.skip or "",
+    }  # fmt: skip
+    if item.skip:
+        return rec
+    tol = tolerance(b.exact, item.dtype, item.device, case.order)
+    assert isinstance(tol, Tolerance)
+    rec["rtol"], rec["atol"] = tol.rtol, tol.atol
+    cast = inputs_as(item.dtype, case.inputs())
+    dev = _device.placement(b, item.device)
+    xs = _trees.tree_map(lambda a: b.asarray(a, dtype=item.dtype, device=dev), cast)
+    before = [np.array(b.to_numpy(x), copy=True) for x in _trees.leaves(xs)]
+    g = _jitted(case.build()) if item.jit else case.build()
+    missing = sorted(case.uses & b.unsupported)
+
+    def failed(reason: str) -> dict[str, Any]:
+        rec["status"], rec["reason"] = "failed", reason
+        return rec
+
+    with _select.use_backend(b), _device.precision(b, item.device, item.dtype):
+        try:
+            out = g(*xs)
+        except UnsupportedOperationError as exc:
+            if missing:
+                rec["status"], rec["unsupported"] = "passed", missing
+                rec["reason"] = f"declared unsupported ({', '.join(missing)}) and raised UnsupportedOperationError"
+                return rec
+            return failed(f"raised UnsupportedOperationError for a transform the backend declares: {exc}")
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a report entry
+            tb = "".join(traceback.format_exception(exc, limit=-3)).strip()
+            if missing:
+                return failed(f"declares {missing} unsupported but raised {type(exc).__name__}, not UnsupportedOperationError: {exc}")
+            return failed(f"raised {type(exc).__name__}: {exc}\n{tb}")
+    if missing:
+        return failed(f"declares {missing} unsupported, but the call ran instead of raising UnsupportedOperationError")
+    problems = []
+    after = [b.to_numpy(x) for x in _trees.leaves(xs)]
+    for i, (x0, x1) in enumerate(zip(before, after)):
+        if not np.array_equal(x0, x1):
+            problems.append(f"input leaf {i} was modified by the call")
+    for i, leaf in enumerate(_trees.leaves(out)):
+        if isinstance(leaf, np.generic) and b.is_array(np.asarray(leaf)):
+            leaf = np.asarray(leaf)  # numpy reductions return numpy scalars, not 0-d arrays
+        if not b.is_array(leaf):
+            problems.append(f"result leaf {i} is a {type(leaf).__name__}, not an array of the backend")
+            continue
+        if b.dtype_name(leaf) != item.dtype:
+            problems.append(f"result leaf {i} has dtype {b.dtype_name(leaf)}, inputs are {item.dtype}")
+        if _device.kind_of(leaf) != item.device:
+            problems.append(f"result leaf {i} is on {_device.kind_of(leaf)}, inputs are on {item.device}")
+    if case.identity:
+        lhs, rhs = out
+        found, max_abs, max_rel = _compare(b, lhs, rhs, tol, "left side vs right side")
+    else:
+        expected = case.reference(inputs_as("float64", cast))
+        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form")
+    problems += found
+    rec["max_abs_err"], rec["max_rel_err"] = max_abs, max_rel
+    if problems:
+        return failed("; ".join(problems))
+    rec["status"], rec["reason"] = "passed", ""
+    return rec
+
+
+def header(b: Backend, spec: str, devices: Sequence[str], dtypes: Sequence[str]) -> dict[str, Any]:
+    """The report's description of what was tested, where."""
+    dist, dist_version = _spec.distribution(spec)
+    try:
+        version = b.version()
+    except Exception as exc:  # noqa: BLE001 - description only
+        version = f"unknown ({type(exc).__name__})"
+    return {
+        "schema": SCHEMA,
+        "backend": {
+            "name": b.name, "spec": spec, "version": version, "distribution": dist,
+            "distribution_version": dist_version, "exact": b.exact, "declares": capabilities(b),
+        },
+        "multiad_version": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "devices": [_device.describe(b, d) for d in devices],
+        "dtypes": list(dtypes),
+    }  # fmt: skip
+
+
+def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {s: 0 for s in ("passed", "failed", "skipped", "xfailed", "xpassed")}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    counts["total"] = len(results)
+    return counts
+
+
+def devices_for(option: str) -> list[str]:
+    """``--multiad-device`` as a list of device kinds."""
+    if option == "all":
+        return list(_device.KINDS)
+    kinds = [d.strip() for d in option.split(",") if d.strip()]
+    bad = [d for d in kinds if d not in _device.KINDS]
+    if bad:
+        raise ValueError(f"--multiad-device: unknown device kind(s) {bad}; use cpu, cuda or all")
+    return kinds
+
+
+def dtypes_for(option: str) -> list[str]:
+    """``--multiad-dtypes`` as a list of dtype names."""
+    dtypes = [d.strip() for d in option.split(",") if d.strip()]
+    bad = [d for d in dtypes if d not in DTYPES]
+    if bad or not dtypes:
+        raise ValueError(f"--multiad-dtypes: expected a comma-separated subset of {DTYPES}, got {option!r}")
+    return dtypes
+
+
+def check_backend(
+    name: str, devices: Sequence[str] | str = ("cpu", "cuda"), dtypes: Sequence[str] | str = ("float64",)
+) -> dict[str, Any]:
+    """Runs the conformance suite against backend ``name`` (a registered name or ``module:object``)
+    directly, without pytest, and returns the report (the same JSON-ready dict that
+    ``pytest --pyargs multiad.conformance --multiad-report PATH`` writes).
+
+    Example:
+        >>> from multiad.testing import check_backend
+        >>> report = check_backend("numpy", devices="cpu", dtypes="float64")  # doctest: +SKIP
+        >>> report["summary"]["failed"]  # doctest: +SKIP
+        0
+    """
+    devs = devices_for(devices) if isinstance(devices, str) else list(devices)
+    dts = dtypes_for(dtypes) if isinstance(dtypes, str) else list(dtypes)
+    b = _spec.load(name)
+    _spec.prepare(b, dts)
+    report = header(b, name, devs, dts)
+    results = [run_item(b, item) for item in plan(b, devs, dts)]
+    report["summary"] = summarize(results)
+    report["results"] = results
+    return report
