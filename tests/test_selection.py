@@ -1,0 +1,193 @@
+"""Which backend a call uses (NOTE [Selection precedence]), the backend table, and isolation of
+``use_backend`` between threads and asyncio tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BACKENDS, Case, array_type
+
+import multiad
+import multiad.numpy as mnp
+from multiad import _select
+
+X = np.array([0.3, -1.2, 2.0])
+
+
+def sin_x(x: Any) -> Any:
+    return mnp.sum(mnp.sin(x) * x)
+
+
+def grad_type(**kwargs: Any) -> type:
+    return type(multiad.grad(sin_x, **kwargs)(X))
+
+
+pytestmark = pytest.mark.usefixtures("clean_selection")
+
+
+def test_priority_order_without_selection() -> None:
+    assert multiad.get_backend().name == "torch"
+    assert issubclass(grad_type(), array_type("torch"))
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_inference_from_array_types(name: str) -> None:
+    x = Case(name).array(X)
+    g = multiad.grad(sin_x)(x)
+    Case(name).close(g, np.sin(X) + X * np.cos(X))
+    # numpy arrays and Python numbers among the arguments are neutral.
+    g = multiad.grad(lambda a, b, c: mnp.sum(a * b) * c)(x, X, 2.0)
+    Case(name).close(g, 2.0 * X)
+
+
+def test_environment_variable_beats_inference(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULTIAD_BACKEND", "jax")
+    assert multiad.get_backend().name == "jax"
+    assert issubclass(grad_type(), array_type("jax"))
+    with pytest.raises(multiad.MixedBackendError, match="torch"):
+        multiad.grad(sin_x)(Case("torch").array(X))
+    monkeypatch.setenv("MULTIAD_BACKEND", "no-such-backend")
+    with pytest.raises(multiad.BackendError, match=r"MULTIAD_BACKEND.*unknown backend 'no-such-backend'"):
+        multiad.get_backend()
+
+
+def test_set_backend_beats_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULTIAD_BACKEND", "jax")
+    multiad.set_backend("numpy")
+    assert multiad.get_backend().name == "numpy"
+    assert grad_type() is np.ndarray
+    multiad.set_backend(None)
+    assert multiad.get_backend().name == "jax"
+
+
+def test_use_backend_beats_set_backend_and_nests() -> None:
+    multiad.set_backend("torch")
+    with multiad.use_backend("jax") as b:
+        assert b.name == "jax" and multiad.get_backend() is b
+        assert issubclass(grad_type(), array_type("jax"))
+        with multiad.use_backend("numpy"):
+            assert multiad.get_backend().name == "numpy"
+            assert multiad.grad(sin_x)(X).__class__ is np.ndarray
+        assert multiad.get_backend().name == "jax"
+    assert multiad.get_backend().name == "torch"
+
+
+def test_backend_argument_beats_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULTIAD_BACKEND", "autograd")
+    multiad.set_backend("numpy")
+    with multiad.use_backend("jax"):
+        assert issubclass(grad_type(backend="torch"), array_type("torch"))
+        # A backend object works as well as a name.
+        with multiad.use_backend("torch") as torch_backend:
+            pass
+        assert issubclass(grad_type(backend=torch_backend), array_type("torch"))
+
+
+def test_creation_follows_selection(backend: Case) -> None:
+    with multiad.use_backend(backend.name):
+        z = mnp.zeros((2, 3))
+    assert isinstance(z, backend.array_type) and tuple(z.shape) == (2, 3)
+
+
+def test_numpy_input_converts(backend: Case) -> None:
+    x = backend.array(X)
+    assert isinstance(x, backend.array_type) and multiad.to_numpy(x).dtype == np.float64
+    g = multiad.grad(sin_x, backend=backend.name)(X)
+    assert isinstance(g, backend.array_type)
+    out = multiad.vmap(mnp.sin, backend=backend.name)(X[:, None])
+    backend.close(out, np.sin(X[:, None]), order=0)
+
+
+def test_list_backends_records() -> None:
+    records = {r.name: r for r in multiad.list_backends()}
+    for name in BACKENDS:
+        r = records[name]
+        assert r.status == "available", r.reason
+        assert r.distribution == f"multiad-{name}"
+        assert r.version == importlib.metadata.version(f"multiad-{name}")
+    order = [r.name for r in multiad.list_backends() if r.name in BACKENDS]
+    assert order == list(BACKENDS)
+
+
+def test_unknown_backend_lists_available() -> None:
+    pattern = r"unknown backend 'nope'; available backends: torch, jax, autograd, numpy"
+    with pytest.raises(multiad.BackendError, match=r"^set_backend\('nope'\): " + pattern):
+        multiad.set_backend("nope")
+    with pytest.raises(multiad.BackendError, match=pattern), multiad.use_backend("nope"):
+        pass
+    with pytest.raises(multiad.BackendError, match=r"^grad\(sin_x\): " + pattern):
+        multiad.grad(sin_x, backend="nope")(X)
+    assert issubclass(multiad.BackendError, LookupError)
+
+
+def test_mixed_backends_raise() -> None:
+    xt, xj = Case("torch").array(X), Case("jax").array(X)
+    with pytest.raises(multiad.MixedBackendError, match=r"^grad\(<lambda>\): .*'torch'.*'jax'"):
+        multiad.grad(lambda a, b: mnp.sum(a * b))(xt, xj)
+    with pytest.raises(multiad.MixedBackendError, match=r"'jax'.*'torch'"):
+        multiad.vmap(lambda a, b: a * b)(xj, xt)
+    # A torch array passed to the jax backend names both too.
+    with pytest.raises(multiad.MixedBackendError, match=r"torch.*'jax'"):
+        multiad.grad(sin_x, backend="jax")(xt)
+    assert issubclass(multiad.MixedBackendError, TypeError)
+
+
+def test_threads_are_isolated() -> None:
+    names = ["torch", "jax", "autograd", "numpy"] * 2
+    barrier = threading.Barrier(len(names))
+    seen: dict[int, tuple[str, str, type]] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int, name: str) -> None:
+        try:
+            with multiad.use_backend(name):
+                barrier.wait(timeout=30)  # every thread is inside its own use_backend now
+                g = multiad.grad(sin_x)(X)
+                barrier.wait(timeout=30)
+                seen[i] = (name, multiad.get_backend().name, type(g))
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i, n)) for i, n in enumerate(names)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len(seen) == len(names)
+    for want, got, kind in seen.values():
+        assert got == want
+        assert issubclass(kind, array_type(want))
+    assert _select._context.get() is None
+
+
+def test_set_backend_is_process_wide() -> None:
+    multiad.set_backend("jax")
+    seen: list[str] = []
+    t = threading.Thread(target=lambda: seen.append(multiad.get_backend().name))
+    t.start()
+    t.join()
+    assert seen == ["jax"]
+
+
+def test_asyncio_tasks_are_isolated() -> None:
+    async def work(name: str) -> tuple[str, str]:
+        with multiad.use_backend(name):
+            await asyncio.sleep(0)  # let the other tasks enter their own use_backend
+            inside = multiad.get_backend().name
+            await asyncio.sleep(0)
+            g = multiad.grad(sin_x)(X)
+            assert isinstance(g, array_type(name))
+            return name, inside
+
+    async def main() -> list[tuple[str, str]]:
+        return list(await asyncio.gather(*(work(n) for n in BACKENDS * 2)))
+
+    results = asyncio.run(main())
+    assert [want for want, _ in results] == list(BACKENDS * 2)
+    assert all(want == got for want, got in results)
