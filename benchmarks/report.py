@@ -1,0 +1,138 @@
+"""The results as a text table and as PNG plots (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import machine
+
+
+def _us(entry: dict[str, Any] | None) -> str:
+    if not isinstance(entry, dict):
+        return "-"
+    t = float(entry["median_s"]) * 1e6
+    return f"{t:,.0f} us" if t < 1e5 else f"{t / 1e3:,.1f} ms"
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row per workload, framework and mode: times, ratio, goal."""
+    out = []
+    for g in results["groups"]:
+        for name, info in g["modes"].items():
+            if "skipped" in info:
+                out.append([g["workload"], g["framework"], name, "skipped", "", "", info["skipped"]])
+                continue
+            r = g["ratios"].get(f"{name}: multiad / direct")
+            ratio = f"{r['value']:.3f}" if r else "-"
+            goal = (f"<= {r['goal']:.2f} " + ("met" if r["met"] else "MISSED")) if r else ""
+            agree = "" if info.get("agrees", True) else "RESULTS DIFFER"
+            out.append(
+                [
+                    g["workload"],
+                    g["framework"],
+                    name,
+                    _us(info.get("multiad")),
+                    _us(info.get("direct")),
+                    ratio,
+                    goal or agree,
+                ]
+            )
+        for label, r in g["ratios"].items():
+            if ": multiad / direct" not in label:
+                met = "met" if r["met"] else "MISSED"
+                out.append(
+                    [g["workload"], g["framework"], label, "", "", f"{r['value']:.3f}", f"<= {r['goal']:.2f} {met}"]
+                )
+    for s in results["skipped"]:
+        out.append([s["workload"], s["framework"], "(all)", "skipped", "", "", s["reason"]])
+    return out
+
+
+HEADER = ["workload", "framework", "mode", "multiad", "direct", "ratio", "goal"]
+
+
+def table(results: dict[str, Any]) -> str:
+    body = rows(results)
+    widths = [max(len(r[i]) for r in [HEADER, *body]) for i in range(len(HEADER))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+
+    text = [machine.summary(results["machine"]), "", line(HEADER), line(["-" * w for w in widths])]
+    return "\n".join(text + [line(r) for r in body])
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The same table in Markdown (for docs/benchmarks.md)."""
+    body = [[c.replace("|", "\\|") for c in r] for r in rows(results)]
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.split(" ")[0] + "-" + text.split(" ")[1]).lower()
+
+
+def plots(results: dict[str, Any], folder: Path) -> list[Path]:
+    """Per workload: median time per framework and mode (multiad next to direct), log scale;
+    and one summary of every multiad / direct ratio against its goal."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    workloads: dict[str, list[dict[str, Any]]] = {}
+    for g in results["groups"]:
+        workloads.setdefault(g["workload"], []).append(g)
+    for wname, groups in workloads.items():
+        labels, multi, direct = [], [], []
+        for g in groups:
+            for mode, info in g["modes"].items():
+                if "multiad" not in info:
+                    continue
+                labels.append(f"{g['framework']}\n{mode}")
+                multi.append(info["multiad"]["median_s"] * 1e3)
+                d = info.get("direct")
+                direct.append(d["median_s"] * 1e3 if isinstance(d, dict) else 0.0)
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.75 * len(labels) + 2), 4.2))
+        xs = range(len(labels))
+        ax.bar([x - 0.2 for x in xs], multi, 0.4, label="multiad")
+        ax.bar([x + 0.2 for x in xs], direct, 0.4, label="direct (framework API)")
+        ax.set_yscale("log")
+        ax.set_ylabel("median time per call (ms, log)")
+        ax.set_xticks(list(xs), labels, fontsize=7, rotation=45, ha="right")
+        ax.set_title(wname)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = folder / f"time-{_slug(wname)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    names, values, goals = [], [], []
+    for g in results["groups"]:
+        for label, r in g["ratios"].items():
+            names.append(f"{g['workload']} | {g['framework']} | {label.replace(': multiad / direct', '')}")
+            values.append(r["value"])
+            goals.append(r["goal"])
+    if names:
+        fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(names) + 1.5))
+        ys = range(len(names))
+        colors = ["tab:green" if v <= goal else "tab:red" for v, goal in zip(values, goals)]
+        ax.barh(list(ys), values, color=colors)
+        ax.scatter(goals, list(ys), marker="|", color="black", s=60, label="goal", zorder=3)
+        ax.axvline(1.0, color="gray", linewidth=0.8)
+        ax.set_yticks(list(ys), names, fontsize=6)
+        ax.invert_yaxis()
+        ax.set_xlabel("ratio (multiad / direct; auto / best mode), median over interleaved rounds")
+        ax.set_xlim(0, max(1.3, max(values) * 1.05))
+        ax.legend(fontsize=8, loc="lower right")
+        fig.tight_layout()
+        path = folder / "ratios.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths

@@ -1,0 +1,154 @@
+"""Runs the benchmarks: ``python -m benchmarks.run [--smoke] [--publish] [--only WORKLOAD ...]``.
+
+Every workload runs on every framework (torch, jax eagerly, jax under ``jax.jit``, HIPS
+autograd, numpy finite differences where sizes allow); results are printed as a table, written
+as JSON under benchmarks/results/, and plotted. ``--publish`` also copies the JSON and the
+plots to docs/benchmarks/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm  # type: ignore[import-untyped]
+
+import multiad
+
+from . import harness, machine, report
+from .frameworks import FACTORIES, Framework
+from .workloads import SMOKE_SIZES, WORKLOADS, Group, Sizes, Skip
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+DOCS = HERE.parent / "docs" / "benchmarks"
+#: Goals for multiad / direct: eagerly, and under jax.jit (where both compile to one program).
+GOAL_EAGER, GOAL_JIT, GOAL_AUTO = 1.05, 1.00, 1.10
+#: NOTE [Neutral arrays]: autograd and numpy arrays are plain numpy arrays, which multiad treats
+#: as neutral (they infer no backend), so those groups select their backend with set_backend;
+#: torch and jax groups rely on inference from the argument types, the common usage.
+SELECTED = ("autograd", "numpy")
+
+
+def _tolerances(fw: Framework) -> tuple[float, float]:
+    return (2e-3, 2e-4) if fw.exact else (5e-2, 5e-2)
+
+
+def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
+    fw = group.framework
+    rtol, atol = _tolerances(fw)
+    entry: dict[str, Any] = {"workload": group.workload, "framework": fw.name, "modes": {}, "ratios": {}}
+    variants = []
+    first: dict[str, float] = {}
+    for mode in group.modes:
+        info: dict[str, Any] = {}
+        entry["modes"][mode.name] = info
+        if mode.skipped or mode.multiad is None:
+            info["skipped"] = mode.skipped or "no multiad variant"
+            continue
+        calls = {"multiad": fw.wrap(mode.multiad)}
+        if mode.direct is not None:
+            calls["direct"] = fw.wrap(mode.direct)
+        else:
+            info["direct"] = None
+        results = {}
+        for side, fn in calls.items():
+            value, first[f"{mode.name}/{side}"] = harness.timed(functools.partial(fn, *group.args), fw.sync)
+            results[side] = fw.to_numpy(value)
+        if mode.direct is None and mode.reference is not None:
+            results["direct"] = fw.to_numpy(fw.sync(mode.reference(*group.args)))
+        if "direct" in results:
+            a, b = results["multiad"], results["direct"]
+            info["shape_agrees"] = a.shape == b.shape
+            info["max_abs_diff"] = float(np.max(np.abs(a - b))) if a.shape == b.shape else None
+            info["agrees"] = bool(a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol))
+        for side, fn in calls.items():
+            variants.append((f"{mode.name}/{side}", functools.partial(fn, *group.args)))
+    if settings.first_call_only:
+        times, calls_per_block = {k: [t] for k, t in first.items()}, dict.fromkeys(first, 1)
+    else:
+        times, calls_per_block = harness.measure(variants, fw.sync, settings)
+    goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_EAGER
+    for mode in group.modes:
+        info = entry["modes"][mode.name]
+        for side in ("multiad", "direct"):
+            key = f"{mode.name}/{side}"
+            if key in times:
+                info[side] = {"median_s": harness.median(times[key]), "rounds_s": times[key]}
+                info[side]["calls_per_block"] = calls_per_block[key]
+        if "multiad" in info and isinstance(info.get("direct"), dict):
+            r = harness.ratio(times[f"{mode.name}/multiad"], times[f"{mode.name}/direct"])
+            entry["ratios"][f"{mode.name}: multiad / direct"] = {"value": r, "goal": goal, "met": r <= goal}
+    for label, num, dens in group.best_of:
+        keys = [f"{d}/multiad" for d in dens]
+        if f"{num}/multiad" in times and all(k in times for k in keys):
+            r = harness.ratio_to_best(times[f"{num}/multiad"], *[times[k] for k in keys])
+            entry["ratios"][label] = {"value": r, "goal": GOAL_AUTO, "met": r <= GOAL_AUTO}
+    return entry
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: checks that everything runs")
+    parser.add_argument("--only", nargs="+", choices=sorted(WORKLOADS), help="run these workloads only")
+    parser.add_argument("--frameworks", nargs="+", choices=sorted(FACTORIES), help="run on these only")
+    parser.add_argument("--out", type=Path, help="JSON file to write (default benchmarks/results/<time>.json)")
+    parser.add_argument("--no-plots", action="store_true", help="do not draw PNG plots")
+    parser.add_argument("--publish", action="store_true", help="also copy JSON and plots to docs/benchmarks/")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    args = parser.parse_args(argv)
+
+    settings = harness.SMOKE if args.smoke else harness.Settings()
+    sizes = SMOKE_SIZES if args.smoke else Sizes()
+    names = args.frameworks or list(FACTORIES)
+    workloads = args.only or list(WORKLOADS)
+    frameworks = [FACTORIES[n]() for n in names]
+    started = datetime.datetime.now(datetime.UTC)
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "smoke": args.smoke,
+        "sizes": sizes.__dict__,
+        "settings": settings.__dict__,
+        "started": started.isoformat(timespec="seconds"),
+        "groups": [],
+        "skipped": [],
+    }
+    jobs = [(w, fw) for w in workloads for fw in frameworks]
+    for wname, fw in tqdm(jobs, desc="benchmarks", unit="group", disable=args.quiet, file=sys.stderr):
+        multiad.set_backend(fw.backend if fw.backend in SELECTED else None)
+        try:
+            results["groups"].append(_run_group(WORKLOADS[wname](fw, sizes), settings))
+        except Skip as why:
+            results["skipped"].append({"workload": wname, "framework": fw.name, "reason": str(why)})
+        finally:
+            multiad.set_backend(None)
+    results["seconds"] = round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1)
+
+    out = args.out or RESULTS / f"results-{'smoke-' if args.smoke else ''}{started:%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    if not args.quiet:
+        print(report.table(results))
+        print(f"\nwrote {out}")
+    if not args.no_plots:
+        pngs = report.plots(results, out.parent / "plots")
+        if not args.quiet:
+            print(f"wrote {len(pngs)} plots to {out.parent / 'plots'}")
+        if args.publish:
+            DOCS.mkdir(parents=True, exist_ok=True)
+            for png in pngs:
+                shutil.copy(png, DOCS / png.name)
+    if args.publish:
+        shutil.copy(out, DOCS / "results-cpu.json")
+    return results
+
+
+if __name__ == "__main__":
+    main()
