@@ -250,12 +250,13 @@ def hvp(which: str) -> Variant:
     return Variant(which, which, frozenset({which}), 2, build, ref, _tangents)
 
 
-def third() -> Variant:
-    """grad of grad of grad for a scalar argument; jacfwd of hessian for a vector."""
+def third(nesting: str) -> Variant:
+    """Third derivatives by nesting: ``grad(grad(grad(f)))`` for a scalar argument, or
+    ``jacfwd(hessian(f))`` for a vector one."""
 
     def build(fn: Fn) -> Callable[..., Any]:
         def g(x: Any) -> Any:
-            if len(x.shape) == 0:
+            if nesting == "grad(grad(grad))":
                 return multiad.grad(multiad.grad(multiad.grad(fn.f)))(x)
             return multiad.jacfwd(multiad.hessian(fn.f))(x)
 
@@ -266,7 +267,8 @@ def third() -> Variant:
         assert fn.third is not None
         return fn.third(x).reshape(np.shape(x) * 3)
 
-    return Variant("third derivative", "third derivative", frozenset({"grad", "jacfwd", "hessian"}), 3, build, ref)
+    uses = frozenset({"grad"} if nesting == "grad(grad(grad))" else {"jacfwd", "hessian"})
+    return Variant(f"third derivative[{nesting}]", "third derivative", uses, 3, build, ref)
 
 
 def value() -> Variant:

@@ -411,7 +411,7 @@ LOSS = Fn(
     hess=lambda w, b, x, y: (lambda t, s, jz: jz.T @ np.diag(s * s - 2 * (t - y) * t * s) @ jz)(
         *_loss_parts(w, b, x, y)
     ),
-    make_args=lambda rng: (_n(rng, 2, 3), _n(rng, 2)),
+    make_args=lambda rng: (_n(rng, 2, 3, scale=0.4), _n(rng, 2, scale=0.4)),
     make_consts=lambda rng: (_n(rng, 3), _n(rng, 2)),
 )
 

@@ -64,8 +64,8 @@ def _cases() -> list[Case]:
         out.extend(Case(fn, var) for var in variants)
 
     first_order = (v.jvp(), v.vjp(), v.jacobian("jacrev"), v.jacobian("jacfwd"))
-    add(F.EXP_SIN, v.grad(), v.value_and_grad(), *first_order, v.linearize(), v.hessian(), v.third())
-    add(F.SIN_SQ, v.grad(), v.value_and_grad(), *first_order, v.hessian(), v.hvp("hvp"), v.hvp("vhp"), v.third())
+    add(F.EXP_SIN, v.grad(), v.value_and_grad(), *first_order, v.linearize(), v.hessian(), v.third("grad(grad(grad))"))
+    add(F.SIN_SQ, v.grad(), v.value_and_grad(), *first_order, v.hessian(), v.hvp("hvp"), v.hvp("vhp"), v.third("jacfwd(hessian)"))
     add(F.VV_SQUARE, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="fwd"), v.linearize())
     add(F.VV_RECT, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="rev"))
     add(F.MATRIX, *first_order, v.jacobian("jacobian"))
