@@ -10,7 +10,6 @@ same command a plugin author types, see docs/plugins.md) and prints the report's
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import tempfile
@@ -84,22 +83,18 @@ def cmd_backends(out: TextIO) -> int:
 def pytest_args(name: str, report: str, select: str | None, extra: Sequence[str]) -> list[str]:
     """The documented conformance command, as arguments for ``pytest.main``."""
     args = ["--pyargs", "multiad.conformance", f"--multiad-backend={name}", f"--multiad-report={report}"]
-    args += ["-q", "-p", "no:cacheprovider"]
+    # multiad is imported before pytest starts, so pytest cannot rewrite its asserts; say nothing about it.
+    args += ["-q", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if select:
         args += ["-k", select]
     return args + list(extra)
 
 
-def render_report(report: str) -> str | None:
-    """The capability matrix of a conformance report, or None if the report module is absent."""
-    try:
-        mod = importlib.import_module("multiad.testing.report")
-    except ImportError:
-        return None
-    render = getattr(mod, "render_matrix", None) or getattr(mod, "matrix", None)
-    if render is None:
-        return None
-    return str(render([report]))
+def render_report(report: str) -> str:
+    """The markdown capability matrix of a conformance report (see multiad.testing.report)."""
+    from .testing.report import render_matrix
+
+    return render_matrix([report])
 
 
 def cmd_check(name: str, report: str | None, select: str | None, extra: Sequence[str], out: TextIO) -> int:
@@ -115,9 +110,7 @@ def cmd_check(name: str, report: str | None, select: str | None, extra: Sequence
         path = report or os.path.join(tmp, "report.json")
         code = int(pytest.main(pytest_args(name, path, select, extra)))
         if os.path.exists(path):
-            matrix = render_report(path)
-            if matrix is not None:
-                print(matrix, file=out)
+            print(render_report(path), file=out)
             if report:
                 print(f"report written to {report}", file=out)
     return code
@@ -133,15 +126,21 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("name", help="a registered backend name, or module:object for one under development")
     c.add_argument("--report", help="also keep the JSON report at this path")
     c.add_argument("-k", dest="select", help="pytest -k expression selecting conformance cases")
-    c.add_argument("pytest_args", nargs=argparse.REMAINDER, help="further pytest arguments, after --")
+    c.epilog = "Arguments after -- go to pytest, for instance -- --multiad-device=cpu -x"
     return p
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Entry point of ``python -m multiad``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
     args = parser().parse_args(argv)
     stream = out or sys.stdout
     if args.command == "backends":
+        if extra:
+            parser().error("backends takes no pytest arguments")
         return cmd_backends(stream)
-    extra = [a for a in args.pytest_args if a != "--"]
     return cmd_check(args.name, args.report, args.select, extra, stream)
