@@ -204,14 +204,18 @@ def _second_order(
         )
     flat = Flat(_scalar_checked(f, call), primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
-    _derive.require(b, transform, call)
+    fwd = (strategy or _plan.second_order(b)) == _plan.FWD
+    # Checked here so that the error names this call, not the grad/jvp/vjp it is built from.
+    for needed in (transform, "grad", "jvp" if fwd else "vjp"):
+        _derive.require(b, needed, call)
+    _derive.require_vjp(b, call)
     _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
     vg = _value_and_grad(flat.f, tuple(range(len(primals))), False, b, transform)
 
     def g(*xs: Any) -> Any:
         return vg(*xs)[1]
 
-    if (strategy or _plan.second_order(b)) == _plan.FWD:
+    if fwd:
         return tuple(jvp(g, tuple(flat.args), tuple(tangents), backend=b)[1])
     _, pull = vjp(g, *flat.args, backend=b)
     return tuple(pull(tuple(tangents)))

@@ -44,12 +44,17 @@ def require(b: Backend, transform: str, call: str) -> None:
         )
 
 
-def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str) -> tuple[Any, Pullback, Any]:
+def require_vjp(b: Backend, call: str) -> None:
+    """Raises UnsupportedOperationError if ``b`` has no reverse mode."""
     if not b.has_vjp:
         raise UnsupportedOperationError(
             f"{call}: the {b.name!r} backend has no reverse mode (vjp); select a backend that has one "
             "(multiad.list_backends() shows them)"
         )
+
+
+def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str) -> tuple[Any, Pullback, Any]:
+    require_vjp(b, call)
     outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
     return _arrays(b, outs), pullback, aux
 
@@ -162,7 +167,7 @@ def jacrev(
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     _, cts = _basis(b, outs)
-    rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call)(*cts)
+    rows = guarded(b, call, vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call), *cts)
     blocks, off = [], 0
     for o in outs:
         m = _size(o)
@@ -186,7 +191,7 @@ def jacfwd(
     def push(*t: Any) -> tuple[Any, ...]:
         return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
 
-    cols = vmap(b, push, [0] * len(tangents), chunk_size, call)(*tangents)
+    cols = guarded(b, call, vmap(b, push, [0] * len(tangents), chunk_size, call), *tangents)
     blocks = []
     for c in cols:
         oshape = tuple(c.shape[1:])

@@ -119,9 +119,15 @@ class Flat:
         result = self.f(*self.rebuild(leaves), **self.kwargs)
         if self.has_aux:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
+                if isinstance(result, (tuple, list)):
+                    seen = f"a {type(result).__name__} of length {len(result)}"
+                elif self.backend.is_array(result) or isinstance(result, (np.ndarray, np.generic)):
+                    seen = "a single array"  # the same words on every backend, traced or not
+                else:
+                    seen = f"a {type(result).__name__}"
                 raise InvalidArgumentError(
-                    f"{self.call}: has_aux=True requires f to return a pair (output, aux), got "
-                    f"{type(result).__name__}{'' if not isinstance(result, (tuple, list)) else f' of length {len(result)}'}"
+                    f"{self.call}: has_aux=True requires f to return a pair (output, aux), got {seen}; "
+                    "return (output, aux), or drop has_aux"
                 )
             out, aux = result
             aux_leaves, spec = _tree.flatten(aux)
