@@ -1,0 +1,459 @@
+"""Bad inputs give the same multiad error on every backend.
+
+Each case is a call with one thing wrong. On each of the four backends it must raise the named
+:class:`multiad.MultiADError` subclass (which also derives from the matching built-in), with a
+message that starts with the call (``grad(square): ...``), describes the value seen and says how
+to fix it; and the message is the same on every backend apart from the backend's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+from multiad import (
+    InvalidArgumentError,
+    InvalidTypeError,
+    MixedBackendError,
+    MultiADError,
+    NonDifferentiableError,
+    UnsupportedOperationError,
+)
+from multiad._backend import TRANSFORMS
+
+BACKENDS = ("torch", "jax", "autograd", "numpy")
+BUILTIN = {
+    InvalidArgumentError: ValueError,
+    InvalidTypeError: TypeError,
+    MixedBackendError: TypeError,
+    multiad.BackendError: LookupError,
+    UnsupportedOperationError: NotImplementedError,
+    NonDifferentiableError: TypeError,
+}
+
+X = np.array([1.0, 2.0])
+XI = np.array([1, 2])
+
+
+def total(x: Any) -> Any:
+    return mnp.sum(x * x)
+
+
+def total2(x: Any, y: Any) -> Any:
+    return mnp.sum(x * y)
+
+
+def double(x: Any) -> Any:
+    return 2.0 * x
+
+
+def pair(x: Any) -> Any:
+    return (2.0 * x, x * x)
+
+
+def with_aux(x: Any) -> Any:
+    return mnp.sum(x), {"n": 1}
+
+
+def no_pair(x: Any) -> Any:
+    return mnp.sum(x)
+
+
+def triple(x: Any) -> Any:
+    return mnp.sum(x), 1, 2
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad call: ``run(backend_name)`` must raise ``error`` with ``prefix`` and ``parts``."""
+
+    id: str
+    run: Callable[[str], Any]
+    error: type[MultiADError]
+    prefix: str
+    parts: tuple[str, ...]
+
+
+def _vjp_fn(b: str, f: Callable[..., Any] = double) -> Any:
+    return multiad.vjp(f, X, backend=b)[1]
+
+
+def _lin_fn(b: str) -> Any:
+    return multiad.linearize(double, X, backend=b)[1]
+
+
+NON_SCALAR = ("f must return a scalar", "got shape (2,)", "use jacrev or vjp")
+ARGNUMS_TYPE = ("argnums must be an int or a non-empty tuple of ints",)
+DTYPE = ("derivatives need floating-point inputs", "multiad.asarray(x, dtype='float64')")
+AUX = ("has_aux=True requires f to return a pair (output, aux)", "return (output, aux)")
+
+CASES = [
+    # -- non-scalar output ------------------------------------------------------------------
+    Bad("grad-nonscalar", lambda b: multiad.grad(double, backend=b)(X), InvalidArgumentError, "grad(double): ", NON_SCALAR),
+    Bad("vag-nonscalar", lambda b: multiad.value_and_grad(double, backend=b)(X), InvalidArgumentError, "value_and_grad(double): ", NON_SCALAR),
+    Bad("grad-tuple-out", lambda b: multiad.grad(pair, backend=b)(X), InvalidArgumentError, "grad(pair): ", ("f must return a scalar", "(2,), (2,)")),
+    Bad("hessian-nonscalar", lambda b: multiad.hessian(double, backend=b)(X), InvalidArgumentError, "hessian(double): ", NON_SCALAR),
+    Bad("hvp-nonscalar", lambda b: multiad.hvp(double, (X,), (X,), backend=b), InvalidArgumentError, "hvp(double): ", NON_SCALAR),
+    Bad("vhp-nonscalar", lambda b: multiad.vhp(double, (X,), (X,), backend=b), InvalidArgumentError, "vhp(double): ", NON_SCALAR),
+    # -- argnums ----------------------------------------------------------------------------
+    Bad("argnums-range", lambda b: multiad.grad(total, argnums=3, backend=b)(X), InvalidArgumentError, "grad(total): ", ("argnums=3 is out of range for 1 positional argument", "use positions 0 to 0")),
+    Bad("argnums-range-neg", lambda b: multiad.grad(total2, argnums=-3, backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=-3 is out of range for 2", "0 to 1")),
+    Bad("argnums-range-tuple", lambda b: multiad.jacrev(total2, argnums=(0, 2), backend=b)(X, X), InvalidArgumentError, "jacrev(total2): ", ("argnums=(0, 2) is out of range",)),
+    Bad("argnums-range-hessian", lambda b: multiad.hessian(total, argnums=1, backend=b)(X), InvalidArgumentError, "hessian(total): ", ("argnums=1 is out of range",)),
+    Bad("argnums-dup", lambda b: multiad.grad(total2, argnums=(0, 0), backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=(0, 0) names an argument twice", "list each once")),
+    Bad("argnums-dup-neg", lambda b: multiad.jacfwd(total2, argnums=(1, -1), backend=b)(X, X), InvalidArgumentError, "jacfwd(total2): ", ("names an argument twice",)),
+    Bad("argnums-float", lambda b: multiad.grad(total, argnums=0.0, backend=b)(X), InvalidTypeError, "grad(total): ", (*ARGNUMS_TYPE, "got 0.0")),
+    Bad("argnums-str", lambda b: multiad.value_and_grad(total, argnums="0", backend=b)(X), InvalidTypeError, "value_and_grad(total): ", (*ARGNUMS_TYPE, "got '0'")),
+    Bad("argnums-empty", lambda b: multiad.jacrev(total, argnums=(), backend=b)(X), InvalidTypeError, "jacrev(total): ", (*ARGNUMS_TYPE, "got ()")),
+    Bad("argnums-bool", lambda b: multiad.grad(total, argnums=True, backend=b)(X), InvalidTypeError, "grad(total): ", (*ARGNUMS_TYPE, "got True")),
+    Bad("argnums-tuple-float", lambda b: multiad.hessian(total2, argnums=(0, 1.0), backend=b)(X, X), InvalidTypeError, "hessian(total2): ", (*ARGNUMS_TYPE, "got (0, 1.0)")),
+    Bad("argnums-jacobian-str", lambda b: multiad.jacobian(total, argnums="a", backend=b)(X), InvalidTypeError, "jacobian(total): ", ARGNUMS_TYPE),
+    # -- vmap in_dims / out_dims / batch sizes ----------------------------------------------
+    Bad("in_dims-length", lambda b: multiad.vmap(total2, in_dims=(0,), backend=b)(X, X), InvalidArgumentError, "vmap(total2): ", ("in_dims has 1 entries but f got 2 positional arguments", "None for an unbatched one")),
+    Bad("in_dims-str", lambda b: multiad.vmap(double, in_dims="0", backend=b)(X), InvalidTypeError, "vmap(double): ", ("in_dims entries must be ints or None, got '0'", "give an axis number")),
+    Bad("in_dims-float", lambda b: multiad.vmap(total2, in_dims=(0, 0.5), backend=b)(X, X), InvalidTypeError, "vmap(total2): ", ("in_dims entries must be ints or None, got 0.5",)),
+    Bad("in_dims-bool", lambda b: multiad.vmap(double, in_dims=True, backend=b)(X), InvalidTypeError, "vmap(double): ", ("got True",)),
+    Bad("in_dims-axis", lambda b: multiad.vmap(double, in_dims=1, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps axis 1 of leaf 0", "shape (2,)", "use an axis that exists")),
+    Bad("in_dims-axis-neg", lambda b: multiad.vmap(double, in_dims=-2, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps axis -2",)),
+    Bad("in_dims-tree", lambda b: multiad.vmap(lambda p: p[0], in_dims=((0, 0, 0),), backend=b)((X, X)), InvalidArgumentError, "vmap(<lambda>): ", ("in_dims[0]=(0, 0, 0) does not match argument 0", "tree prefix")),
+    Bad("out_dims-str", lambda b: multiad.vmap(double, out_dims="a", backend=b)(X), InvalidTypeError, "vmap(double): ", ("out_dims entries must be ints, got 'a'",)),
+    Bad("out_dims-none", lambda b: multiad.vmap(double, out_dims=None, backend=b)(X), InvalidTypeError, "vmap(double): ", ("out_dims entries must be ints, got None",)),
+    Bad("out_dims-axis", lambda b: multiad.vmap(double, out_dims=1, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("puts the batch axis at 1 of an output with 1 dims", "use an axis from -1 to 0")),
+    Bad("out_dims-length", lambda b: multiad.vmap(pair, out_dims=(0, 0, 0), backend=b)(X), InvalidArgumentError, "vmap(pair): ", ("out_dims=(0, 0, 0) does not match the output", "tree prefix of the output")),
+    Bad("batch-unequal", lambda b: multiad.vmap(total2, backend=b)(X, np.ones(3)), InvalidArgumentError, "vmap(total2): ", ("mapped axes must all have the same size", "leaf 0 axis 0 has size 2", "leaf 1 axis 0 has size 3", "equal batch sizes")),
+    Bad("batch-unequal-axis", lambda b: multiad.vmap(total2, in_dims=(1, 0), backend=b)(np.ones((2, 4)), np.ones((3, 2))), InvalidArgumentError, "vmap(total2): ", ("axis 1 has size 4", "axis 0 has size 3")),
+    Bad("vmap-unmapped", lambda b: multiad.vmap(double, in_dims=None, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps no array argument",)),
+    Bad("vmap-chunk", lambda b: multiad.vmap(double, chunk_size=0, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("chunk_size must be None or a positive int, got 0",)),
+    Bad("jacrev-chunk", lambda b: multiad.jacrev(double, chunk_size=-1, backend=b)(X), InvalidArgumentError, "jacrev(double): ", ("chunk_size must be None or a positive int",)),
+    Bad("jacobian-mode", lambda b: multiad.jacobian(double, mode="forward", backend=b)(X), InvalidArgumentError, "jacobian(double): ", ("mode must be one of ('auto', 'fwd', 'rev'), got 'forward'",)),
+    # -- integer, boolean, complex inputs (NOTE [Conversion policy]) -------------------------
+    Bad("int-grad", lambda b: multiad.grad(total, backend=b)(XI), InvalidTypeError, "grad(total): ", ("argument 0 has dtype int64", *DTYPE)),
+    Bad("bool-grad", lambda b: multiad.grad(total, backend=b)(np.array([True, False])), InvalidTypeError, "grad(total): ", ("argument 0 has dtype bool", *DTYPE)),
+    Bad("pyint-grad", lambda b: multiad.grad(total, backend=b)(3), InvalidTypeError, "grad(total): ", ("argument 0 has dtype int64", *DTYPE)),
+    Bad("int-argnums1", lambda b: multiad.grad(total2, argnums=1, backend=b)(X, XI), InvalidTypeError, "grad(total2): ", ("argument 1 has dtype int64",)),
+    Bad("int-vjp", lambda b: multiad.vjp(double, XI, backend=b), InvalidTypeError, "vjp(double): ", ("argument 0 has dtype int64", *DTYPE)),
+    Bad("int-jvp", lambda b: multiad.jvp(double, (XI,), (X,), backend=b), InvalidTypeError, "jvp(double): ", ("argument 0 has dtype int64",)),
+    Bad("int-linearize", lambda b: multiad.linearize(double, XI, backend=b), InvalidTypeError, "linearize(double): ", ("dtype int64",)),
+    Bad("int-jacrev", lambda b: multiad.jacrev(double, backend=b)(XI), InvalidTypeError, "jacrev(double): ", ("dtype int64",)),
+    Bad("bool-jacfwd", lambda b: multiad.jacfwd(double, backend=b)(np.array([True])), InvalidTypeError, "jacfwd(double): ", ("dtype bool",)),
+    Bad("int-hessian", lambda b: multiad.hessian(total, backend=b)(XI), InvalidTypeError, "hessian(total): ", ("dtype int64",)),
+    Bad("int-hvp", lambda b: multiad.hvp(total, (XI,), (XI,), backend=b), InvalidTypeError, "hvp(total): ", ("dtype int64",)),
+    Bad("complex-grad", lambda b: multiad.grad(total, backend=b)(X.astype(complex)), InvalidTypeError, "grad(total): ", ("dtype complex128", "split it into real and imaginary parts")),
+    Bad("str-grad", lambda b: multiad.grad(total, backend=b)("x"), InvalidTypeError, "grad(total): ", ("argument 0 is a str, not an array",)),
+    # -- has_aux ----------------------------------------------------------------------------
+    Bad("aux-array", lambda b: multiad.grad(no_pair, has_aux=True, backend=b)(X), InvalidArgumentError, "grad(no_pair): ", (*AUX, "got a single array")),
+    Bad("aux-triple", lambda b: multiad.grad(triple, has_aux=True, backend=b)(X), InvalidArgumentError, "grad(triple): ", (*AUX, "got a tuple of length 3")),
+    Bad("aux-vag", lambda b: multiad.value_and_grad(no_pair, has_aux=True, backend=b)(X), InvalidArgumentError, "value_and_grad(no_pair): ", AUX),
+    Bad("aux-vjp", lambda b: multiad.vjp(double, X, has_aux=True, backend=b), InvalidArgumentError, "vjp(double): ", (*AUX, "got a single array")),
+    Bad("aux-jvp", lambda b: multiad.jvp(double, (X,), (X,), has_aux=True, backend=b), InvalidArgumentError, "jvp(double): ", AUX),
+    Bad("aux-jacrev", lambda b: multiad.jacrev(double, has_aux=True, backend=b)(X), InvalidArgumentError, "jacrev(double): ", AUX),
+    Bad("aux-jacfwd", lambda b: multiad.jacfwd(double, has_aux=True, backend=b)(X), InvalidArgumentError, "jacfwd(double): ", AUX),
+    Bad("aux-jacobian", lambda b: multiad.jacobian(triple, has_aux=True, backend=b)(X), InvalidArgumentError, "jacobian(triple): ", (*AUX, "length 3")),
+    # -- tangents and cotangents ------------------------------------------------------------
+    Bad("ct-shape", lambda b: _vjp_fn(b)(np.ones(3)), InvalidArgumentError, "vjp(double) vjp_fn: ", ("cotangent leaf 0 has shape (3,), expected (2,)", "shaped like the matching leaf of the outputs")),
+    Bad("ct-structure", lambda b: _vjp_fn(b)((X,)), InvalidArgumentError, "vjp(double) vjp_fn: ", ("cotangent has structure", "structure of the outputs")),
+    Bad("ct-structure-pair", lambda b: _vjp_fn(b, pair)(X), InvalidArgumentError, "vjp(pair) vjp_fn: ", ("cotangent has structure",)),
+    Bad("ct-dtype", lambda b: _vjp_fn(b)(X.astype(np.float32)), InvalidTypeError, "vjp(double) vjp_fn: ", ("cotangent leaf 0 has dtype float32, expected float64", "multiad.asarray(t, dtype='float64')")),
+    Bad("ct-int", lambda b: _vjp_fn(b)(XI), InvalidTypeError, "vjp(double) vjp_fn: ", ("cotangent leaf 0 has dtype int64", *DTYPE)),
+    Bad("tan-shape", lambda b: multiad.jvp(double, (X,), (np.ones(3),), backend=b), InvalidArgumentError, "jvp(double): ", ("tangents leaf 0 has shape (3,), expected (2,)", "matching leaf of the primals")),
+    Bad("tan-structure", lambda b: multiad.jvp(double, (X,), ((X, X),), backend=b), InvalidArgumentError, "jvp(double): ", ("tangents has structure", "structure of the primals")),
+    Bad("tan-dtype", lambda b: multiad.jvp(double, (X,), (X.astype(np.float32),), backend=b), InvalidTypeError, "jvp(double): ", ("tangents leaf 0 has dtype float32, expected float64",)),
+    Bad("tan-bool", lambda b: multiad.jvp(double, (X,), (np.array([True, True]),), backend=b), InvalidTypeError, "jvp(double): ", ("tangents leaf 0 has dtype bool",)),
+    Bad("tan-count", lambda b: multiad.jvp(double, (X,), (X, X), backend=b), InvalidArgumentError, "jvp(double): ", ("got 1 primals but 2 tangents", "one tangent per primal")),
+    Bad("tan-not-tuple", lambda b: multiad.jvp(double, X, X, backend=b), InvalidTypeError, "jvp(double): ", ("primals must be a tuple", "write (primal,)")),
+    Bad("lin-shape", lambda b: _lin_fn(b)(np.ones(3)), InvalidArgumentError, "linearize(double) jvp_fn: ", ("tangents leaf 0 has shape (3,)",)),
+    Bad("lin-dtype", lambda b: _lin_fn(b)(X.astype(np.float32)), InvalidTypeError, "linearize(double) jvp_fn: ", ("dtype float32, expected float64",)),
+    Bad("hvp-shape", lambda b: multiad.hvp(total, (X,), (np.ones(3),), backend=b), InvalidArgumentError, "hvp(total): ", ("tangents leaf 0 has shape (3,)",)),
+    Bad("vhp-dtype", lambda b: multiad.vhp(total, (X,), (X.astype(np.float32),), backend=b), InvalidTypeError, "vhp(total): ", ("dtype float32",)),
+    Bad("hvp-count", lambda b: multiad.hvp(total, (X,), (), backend=b), InvalidArgumentError, "hvp(total): ", ("got 1 primals and 0 tangents",)),
+    # -- other ----------------------------------------------------------------------------
+    Bad("not-callable", lambda b: multiad.grad(3, backend=b), InvalidTypeError, "grad(f): ", ("f must be callable, got int",)),  # type: ignore[arg-type]
+    Bad("out-str", lambda b: multiad.jacrev(lambda x: "s", backend=b)(X), InvalidTypeError, "jacrev(<lambda>): ", ("f returned a str leaf",)),
+    Bad("out-none", lambda b: multiad.vjp(lambda x: None, X, backend=b), InvalidArgumentError, "vjp(<lambda>): ", ("f returned no arrays",)),
+    Bad("vmap-out-str", lambda b: multiad.vmap(lambda x: "s", backend=b)(X), InvalidTypeError, "vmap(<lambda>): ", ("f returned a str leaf",)),
+    Bad("no-primals", lambda b: multiad.vjp(double, backend=b), InvalidArgumentError, "vjp(double): ", ("pass at least one primal",)),
+    Bad("unknown-backend", lambda b: multiad.grad(total, backend="no-such")(X), multiad.BackendError, "grad(total): ", ("unknown backend 'no-such'", "available backends: torch, jax, autograd, numpy")),
+]  # fmt: skip
+
+
+def check(exc: BaseException, case: Bad) -> None:
+    assert type(exc) is case.error, f"{type(exc).__name__}: {exc}"
+    assert isinstance(exc, MultiADError) and isinstance(exc, BUILTIN[case.error])
+    msg = str(exc)
+    assert msg.startswith(case.prefix), msg
+    for part in case.parts:
+        assert part in msg, f"{part!r} not in {msg!r}"
+
+
+def run_case(case: Bad, name: str) -> BaseException:
+    with pytest.raises(MultiADError) as info:
+        case.run(name)
+    return info.value
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Bad, backend: Any) -> None:
+    check(run_case(case, backend.name), case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_same_message_on_every_backend(case: Bad) -> None:
+    raw = {name: str(run_case(case, name)) for name in BACKENDS}
+    messages = {name: msg.replace(f"'{name}'", "'<backend>'") for name, msg in raw.items()}
+    assert len(set(raw.values())) == 1 or len(set(messages.values())) == 1, raw
+
+
+# -- arrays of two frameworks -------------------------------------------------------------------
+
+
+def framework_array(name: str, x: Any) -> Any:
+    return multiad.asarray(np.asarray(x, dtype=np.float64), backend=name)
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_two_frameworks_in_one_call() -> None:
+    t, j = framework_array("torch", X), framework_array("jax", X)
+    expected = "arrays of two backends in one call, 'torch' and 'jax'; convert them with multiad.asarray"
+    with pytest.raises(MixedBackendError, match=r"^grad\(total2\): ") as info:
+        multiad.grad(total2)(t, j)
+    assert expected in str(info.value)
+    with pytest.raises(MixedBackendError, match=r"^vmap\(total2\): .*'torch' and 'jax'"):
+        multiad.vmap(total2)(t, j)
+    with pytest.raises(MixedBackendError, match=r"^jacrev\(<lambda>\): .*'jax' and 'torch'"):
+        multiad.jacrev(lambda p: p["a"])({"a": j, "b": t})
+    # The undifferentiated argument counts as well.
+    with pytest.raises(MixedBackendError, match=r"^grad\(total2\): "):
+        multiad.grad(total2, argnums=0)(t, j)
+
+
+@pytest.mark.parametrize("owner", ["torch", "jax"])
+@pytest.mark.parametrize("selected", BACKENDS)
+def test_array_of_another_backend(owner: str, selected: str) -> None:
+    if owner == selected:
+        pytest.skip("same framework")
+    x = framework_array(owner, X)
+    prefix = f"grad(total): argument 0 is a {owner} array"
+    fix = f"convert it with multiad.asarray(x, backend={selected!r}) or select the {owner!r} backend"
+    with pytest.raises(MixedBackendError) as info:
+        multiad.grad(total, backend=selected)(x)
+    assert str(info.value).startswith(prefix) and fix in str(info.value)
+    _, vjp_fn = multiad.vjp(double, X, backend=selected)
+    with pytest.raises(MixedBackendError, match=rf"^vjp\(double\) vjp_fn: cotangent leaf 0 is a {owner} array"):
+        vjp_fn(x)
+    with pytest.raises(MixedBackendError, match=rf"^jvp\(double\): tangents leaf 0 is a {owner} array"):
+        multiad.jvp(double, (X,), (x,), backend=selected)
+    with pytest.raises(MixedBackendError, match=rf"^vmap\(double\): leaf 0 of the arguments is a {owner} array"):
+        multiad.vmap(double, backend=selected)(x)
+
+
+# -- backends that cannot do a transform --------------------------------------------------------
+
+
+def limited(name: str, **declared: Any) -> multiad.Backend:
+    """An instance of the ``name`` backend's class declaring ``declared`` instead."""
+    base = type(multiad._registry.get(name))
+    attrs = {"name": f"{name}-limited", "__module__": base.__module__, **declared}
+    return type(f"Limited{base.__name__}", (base,), attrs)()  # type: ignore[no-any-return]
+
+
+def call_transform(transform: str, b: multiad.Backend) -> Any:
+    """Calls public ``transform`` on a smooth function, with backend ``b``."""
+    scalar, vec = total, double
+    calls: dict[str, Callable[[], Any]] = {
+        "grad": lambda: multiad.grad(scalar, backend=b)(X),
+        "value_and_grad": lambda: multiad.value_and_grad(scalar, backend=b)(X),
+        "vjp": lambda: multiad.vjp(vec, X, backend=b),
+        "jvp": lambda: multiad.jvp(vec, (X,), (X,), backend=b),
+        "linearize": lambda: multiad.linearize(vec, X, backend=b),
+        "vmap": lambda: multiad.vmap(vec, backend=b)(X),
+        "jacrev": lambda: multiad.jacrev(vec, backend=b)(X),
+        "jacfwd": lambda: multiad.jacfwd(vec, backend=b)(X),
+        "jacobian": lambda: multiad.jacobian(vec, backend=b)(X),
+        "hessian": lambda: multiad.hessian(scalar, backend=b)(X),
+        "hvp": lambda: multiad.hvp(scalar, (X,), (X,), backend=b),
+        "vhp": lambda: multiad.vhp(scalar, (X,), (X,), backend=b),
+    }
+    assert set(calls) == set(TRANSFORMS)
+    return calls[transform]()
+
+
+@pytest.mark.parametrize("transform", TRANSFORMS)
+def test_declared_unsupported_raises(transform: str, backend: Any) -> None:
+    b = limited(backend.name, unsupported=frozenset({transform}))
+    with pytest.raises(UnsupportedOperationError) as info:
+        call_transform(transform, b)
+    msg = str(info.value)
+    assert msg.startswith(f"{transform}("), msg
+    assert f"the '{backend.name}-limited' backend declares {transform} unsupported" in msg
+    assert "select another backend" in msg
+    # Every other transform works, or refuses under its own name because it is built on this one.
+    for other in TRANSFORMS:
+        if other == transform:
+            continue
+        try:
+            call_transform(other, b)
+        except UnsupportedOperationError as exc:
+            assert str(exc).startswith(f"{other}("), str(exc)
+            assert f"declares {transform} unsupported" in str(exc) or "declares jacrev unsupported" in str(exc)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "numpy"])
+def test_forward_only_backend_refuses_reverse_mode(name: str) -> None:
+    b = limited(name, has_vjp=False, native=frozenset())
+    for transform in ("grad", "vjp", "jacrev", "vhp"):
+        with pytest.raises(UnsupportedOperationError, match=rf"^{transform}\(.*has no reverse mode \(vjp\); select"):
+            call_transform(transform, b)
+    # Forward mode gives the true derivatives, not zeros: d(2x) = 2 dx.
+    _, t = multiad.jvp(double, (X,), (np.array([1.0, -3.0]),), backend=b)
+    np.testing.assert_allclose(multiad.to_numpy(t), [2.0, -6.0], rtol=1e-6)
+    np.testing.assert_allclose(multiad.to_numpy(multiad.jacfwd(double, backend=b)(X)), 2 * np.eye(2), rtol=1e-6)
+
+
+# -- NaN stays NaN ------------------------------------------------------------------------------
+
+
+def test_nan_gradients_stay_nan(backend: Any) -> None:
+    x = np.array([-1.0, 4.0])
+    g = multiad.to_numpy(multiad.grad(lambda v: mnp.sum(mnp.sqrt(v)), backend=backend.name)(x))
+    assert np.isnan(g[0]), g
+    if backend.name != "numpy":  # finite differences of a NaN sum are NaN everywhere
+        np.testing.assert_allclose(g[1], 0.25)
+    jac = multiad.to_numpy(multiad.jacrev(lambda v: mnp.sqrt(v), backend=backend.name)(x))
+    assert np.isnan(jac[0, 0]), jac
+    if backend.name != "numpy":  # its pullback contracts with the whole Jacobian: 0 * NaN
+        np.testing.assert_allclose(jac[1, 1], 0.25)
+    _, t = multiad.jvp(lambda v: mnp.sqrt(v), (x,), (np.ones(2),), backend=backend.name)
+    assert np.isnan(multiad.to_numpy(t)[0])
+    _, vjp_fn = multiad.vjp(lambda v: v * np.nan, x, backend=backend.name)
+    assert np.isnan(multiad.to_numpy(vjp_fn(np.ones(2))[0])).all()
+
+
+# -- operations the framework cannot differentiate ---------------------------------------------
+
+
+def conv_float(x: Any) -> Any:
+    return mnp.sum(x) * float(x[0])
+
+
+def conv_item(x: Any) -> Any:
+    return mnp.sum(x) * x[0].item()
+
+
+def conv_tolist(x: Any) -> Any:
+    return mnp.sum(x) * x.tolist()[0]
+
+
+def conv_numpy(x: Any) -> Any:
+    return mnp.sum(x) * np.asarray(x)[0]
+
+
+def plain_cbrt(x: Any) -> Any:
+    return mnp.sum(np.cbrt(x))
+
+
+def object_array(x: Any) -> Any:
+    return mnp.sum(np.asarray(x) * x)
+
+
+NONDIFF = [
+    ("torch", conv_float, "float(tensor)"),
+    ("torch", conv_item, "Tensor.item()"),
+    ("torch", conv_tolist, "Tensor.tolist()"),
+    ("torch", conv_numpy, "numpy.asarray(tensor)"),
+    ("jax", conv_float, "ConcretizationTypeError (in `float`)"),
+    ("jax", conv_tolist, "ConcretizationTypeError"),
+    ("jax", conv_numpy, "TracerArrayConversionError"),
+    ("autograd", conv_float, "float() argument"),
+    ("autograd", plain_cbrt, "ufunc 'cbrt'"),
+    ("autograd", object_array, "object array"),
+]
+
+
+def _transforms_of(f: Callable[..., Any], name: str) -> dict[str, Callable[[], Any]]:
+    vec = lambda x: f(x) * x  # noqa: E731 - vector-valued version for the Jacobian transforms
+    vec.__name__ = f.__name__
+    return {
+        "grad": lambda: multiad.grad(f, backend=name)(X),
+        "vjp": lambda: multiad.vjp(vec, X, backend=name)[1](np.ones(2)),  # some fail in the pullback
+        "jvp": lambda: multiad.jvp(vec, (X,), (X,), backend=name),
+        "jacrev": lambda: multiad.jacrev(vec, backend=name)(X),
+        "jacfwd": lambda: multiad.jacfwd(vec, backend=name)(X),
+        "hessian": lambda: multiad.hessian(f, backend=name)(X),
+        "hvp": lambda: multiad.hvp(f, (X,), (X,), backend=name),
+    }
+
+
+@pytest.mark.parametrize(("name", "f", "op"), NONDIFF, ids=[f"{n}-{f.__name__}" for n, f, _ in NONDIFF])
+@pytest.mark.parametrize("transform", ["grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp"])
+def test_nondifferentiable_op_is_named(name: str, f: Callable[..., Any], op: str, transform: str) -> None:
+    with pytest.raises(NonDifferentiableError) as info:
+        _transforms_of(f, name)[transform]()
+    msg = str(info.value)
+    assert msg.startswith(f"{transform}({f.__name__}): the {name} backend could not differentiate f: "), msg
+    assert op in msg, msg
+    assert "multiad.numpy" in msg or ".detach()" in msg, msg  # says how to fix it
+    assert isinstance(info.value, TypeError)
+
+
+def test_torch_conversions_without_derivative_are_allowed() -> None:
+    # A detached value, or an argument that is not differentiated, may become a number.
+    def f(x: Any, scale: Any) -> Any:
+        return mnp.sum(x * x) * x.detach()[0].item() * float(scale)
+
+    x, scale = framework_array("torch", X), framework_array("torch", 3.0)
+    g = multiad.grad(f)(x, scale)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * X * 1.0 * 3.0)
+    (value, aux), g = multiad.value_and_grad(lambda v: (mnp.sum(v * v), v.detach().sum().item()), has_aux=True)(x)
+    assert aux == pytest.approx(3.0) and float(value) == pytest.approx(5.0)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * X)
+
+
+def test_finite_differences_treat_conversions_as_part_of_f() -> None:
+    # The numpy backend sees f as a black box: float(x[0]) is a function of x like any other.
+    g = multiad.to_numpy(multiad.grad(conv_float, backend="numpy")(X))
+    np.testing.assert_allclose(g, [X.sum() + X[0], X[0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("name", "f", "op"),
+    [
+        ("torch", lambda x: x * float(x), ".item()"),
+        ("torch", lambda x: x if x > 0 else -x, "data-dependent control flow"),
+        ("jax", lambda x: x * float(x), "ConcretizationTypeError (in `float`)"),
+        ("jax", lambda x: x if x > 0 else -x, "TracerBoolConversionError"),
+    ],
+)
+def test_vmap_untraceable_op_is_named(name: str, f: Callable[..., Any], op: str) -> None:
+    with pytest.raises(NonDifferentiableError, match=rf"^vmap\(<lambda>\): the {name} backend could not vectorize f: "):
+        multiad.vmap(f, backend=name)(X)
+    with pytest.raises(NonDifferentiableError) as info:
+        multiad.vmap(f, backend=name)(X)
+    assert op in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["autograd", "numpy"])
+def test_loop_vmap_runs_python_conversions(name: str) -> None:
+    out = multiad.vmap(lambda x: x * float(x), backend=name)(np.array([1.0, -2.0, 3.0]))
+    np.testing.assert_allclose(multiad.to_numpy(out), [1.0, 4.0, 9.0])
+
+
+def test_error_raised_by_f_itself_passes_unchanged(backend: Any) -> None:
+    class Mine(ValueError):
+        pass
+
+    def f(x: Any) -> Any:
+        raise Mine("from f")
+
+    for transform in (
+        lambda: multiad.grad(f, backend=backend.name)(X),
+        lambda: multiad.jvp(f, (X,), (X,), backend=backend.name),
+        lambda: multiad.vmap(f, backend=backend.name)(X),
+    ):
+        with pytest.raises(Mine, match="from f"):
+            transform()
