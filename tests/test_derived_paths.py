@@ -134,3 +134,29 @@ def test_restricted_refuses_backend_without_vjp() -> None:
 
     with pytest.raises(ValueError, match="has no vjp"):
         restricted(ForwardOnly())
+
+
+def test_jacobian_auto_picks_forward_for_tall() -> None:
+    """NOTE [Automatic mode]: on a backend with jvp but no vmap, reverse mode calls f once (one
+    vjp) and forward mode once per input element (a jvp per basis vector, in a loop), so the
+    number of calls tells which mode a later call of ``jacobian(mode="auto")`` took."""
+    with multiad.use_backend("torch") as real:
+        pass
+    b = restricted(real, jvp=True)
+    a = np.arange(10.0).reshape(5, 2) / 7.0
+    calls: list[int] = []
+
+    def counted(m: np.ndarray) -> Any:
+        def f(x: Any) -> Any:
+            calls.append(1)
+            return mnp.sin(mnp.matmul(multiad.asarray(m, backend=b), x))
+
+        return f
+
+    x2, x5 = np.array([0.4, -0.9]), np.linspace(-1.0, 1.0, 5)
+    for m, x, expected_calls in ((a, x2, len(x2)), (a.T, x5, 1)):  # tall: forward; wide: reverse
+        jac = multiad.jacobian(counted(m), mode="auto", backend=b)
+        close(jac(x), np.cos(m @ x)[:, None] * m, b)  # the first call learns the shapes in reverse mode
+        calls.clear()
+        close(jac(x), np.cos(m @ x)[:, None] * m, b)
+        assert len(calls) == expected_calls
