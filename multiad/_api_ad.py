@@ -69,8 +69,17 @@ def grad(
 ) -> Callable[..., Any]:
     """A function returning the gradient of scalar-valued ``f`` with respect to ``argnums``.
 
-    Same arguments as :func:`value_and_grad`. Returns ``grad``, or ``(grad, aux)`` with ``has_aux``.
-    The gradient has the structure (and shapes) of the differentiated argument(s).
+    Args:
+        f: a function returning a scalar (an array of shape ``()``); with ``has_aux``, a pair
+            ``(scalar, aux)``.
+        argnums: position (int) or positions (tuple) of the arguments to differentiate.
+        has_aux: whether ``f`` returns ``(output, aux)``; aux is returned as it is.
+        backend: backend name or object; default: the selected or inferred backend.
+
+    Returns:
+        A function returning ``grad``, or ``(grad, aux)`` with ``has_aux``. ``grad`` has the
+        structure and shapes of the differentiated argument (a tuple of those for a tuple
+        ``argnums``), as arrays of the backend.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
@@ -116,6 +125,13 @@ def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spe
 
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: BackendArg = None) -> Any:
     """Evaluates ``f(*primals)`` and returns its vector-Jacobian product function.
+
+    Args:
+        f: a function of the primals returning an array or a pytree of arrays; with
+            ``has_aux``, a pair ``(output, aux)``.
+        *primals: the arguments of ``f`` (arrays or pytrees of arrays); all are differentiated.
+        has_aux: whether ``f`` returns ``(output, aux)``; aux is returned as it is.
+        backend: backend name or object; default: the selected or inferred backend.
 
     Returns:
         ``(out, vjp_fn)`` or, with ``has_aux``, ``(out, vjp_fn, aux)``. ``vjp_fn(cotangent)``
@@ -197,6 +213,16 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
 def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) -> tuple[Any, Callable[..., Any]]:
     """Evaluates ``f(*primals)`` and returns ``(out, jvp_fn)``; ``jvp_fn(*tangents)`` is the
     Jacobian-vector product at ``primals``, with the structure of ``out``.
+
+    Args:
+        f: a function of the primals returning an array or a pytree of arrays.
+        *primals: the point to linearize at (arrays or pytrees of arrays).
+        backend: backend name or object; default: the selected or inferred backend.
+
+    Returns:
+        ``(out, jvp_fn)``. ``jvp_fn`` takes one tangent per primal, each with that primal's
+        structure, shapes and dtypes, and returns a tangent with the structure and shapes of
+        ``out``; it can be called many times without re-evaluating ``f``'s primal output.
 
     Example:
         >>> import multiad, numpy as np

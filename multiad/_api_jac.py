@@ -164,14 +164,21 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg 
     """The Hessian of scalar-valued ``f``: forward-over-reverse (jacfwd of jacrev), or
     reverse-over-reverse where the backend has no forward mode.
 
+    Args:
+        f: a function returning a scalar (an array of shape ``()``); for a vector output,
+            compose ``jacfwd(jacrev(f))`` instead.
+        argnums: position (int) or positions (tuple) of the arguments to differentiate.
+        backend: backend name or object; default: the selected or inferred backend.
+
     Returns:
         A function returning blocks of shape ``x_i.shape + x_j.shape`` arranged as a tree of
-        trees over the differentiated arguments (``H[i][j]`` for a tuple ``argnums``).
+        trees over the differentiated arguments (``H[i][j]`` for a tuple ``argnums``); for one
+        argument ``x`` of shape ``(n,)``, an ``(n, n)`` array.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
         >>> H = multiad.hessian(lambda x: mnp.sum(x ** 3), backend="numpy")(np.array([1.0, 2.0]))
-        >>> np.round(multiad.to_numpy(H), 2).tolist()
+        >>> (np.round(multiad.to_numpy(H), 2) + 0.0).tolist()  # + 0.0 turns a -0.0 into 0.0
         [[6.0, 0.0], [0.0, 12.0]]
     """
     check_callable(f, "hessian")
@@ -225,7 +232,17 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
     """The Hessian of scalar ``f`` at ``primals`` applied to ``tangents``, without building it.
 
     Forward-over-reverse (jvp of grad); reverse-over-reverse where the backend has no forward
-    mode. Returns a tuple with one entry per primal, shaped like it.
+    mode.
+
+    Args:
+        f: a function of the primals returning a scalar (an array of shape ``()``).
+        primals: tuple of the arguments of ``f``, the point at which the Hessian is taken.
+        tangents: tuple with the structure, shapes and dtypes of ``primals``.
+        backend: backend name or object; default: the selected or inferred backend.
+
+    Returns:
+        A tuple with one entry per primal, each with that primal's structure and shapes: the
+        products ``H @ v`` only (not ``f``'s value, unlike ``torch.autograd.functional.hvp``).
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
@@ -238,6 +255,10 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
 
 def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg = None) -> tuple[Any, ...]:
     """``v^T H`` for scalar ``f`` by reverse-over-reverse (vjp of grad); a tuple per primal.
+
+    Same arguments as :func:`hvp`. Returns a tuple with one entry per primal, each with that
+    primal's structure and shapes. The Hessian is symmetric, so the values equal :func:`hvp`'s;
+    ``vhp`` needs only reverse mode.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
