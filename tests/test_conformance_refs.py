@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from multiad.testing import CASES, Case, Fn
-from multiad.testing import _fns, _trees
+from multiad.testing import CASES, Case, Fn, _fns, _trees
 
 REF_CASES = [c for c in CASES if not c.identity]
 

@@ -16,7 +16,9 @@ def test_declarations(conformance_backend: Any) -> None:
     b = conformance_backend
     assert b.api_version == multiad.API_VERSION, f"api_version {b.api_version} != {multiad.API_VERSION}"
     assert b.has_vjp or b.has_jvp, "a backend needs a vjp or a jvp primitive"
-    assert set(b.unsupported) <= set(TRANSFORMS), f"unsupported names unknown transforms: {set(b.unsupported) - set(TRANSFORMS)}"
+    assert set(b.unsupported) <= set(TRANSFORMS), (
+        f"unsupported names unknown transforms: {set(b.unsupported) - set(TRANSFORMS)}"
+    )
     assert set(b.native) <= NATIVE, f"native names transforms that cannot be overridden: {set(b.native) - NATIVE}"
     assert set(b.native_chunks) <= set(b.native), "native_chunks must be a subset of native"
     assert not b.vmap_chunks or b.has_vmap, "vmap_chunks without has_vmap"

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 import multiad
-import multiad.numpy as mnp
 
 from .. import _tree
 from . import _fns, _trees
@@ -283,9 +282,7 @@ def value() -> Variant:
     return Variant("value", "vmap", frozenset(), 0, build, ref)
 
 
-def batched(
-    inner: Variant, in_dims: Any, out_dims: int = 0, chunk_size: int | None = None, size: int = 4
-) -> Variant:
+def batched(inner: Variant, in_dims: Any, out_dims: int = 0, chunk_size: int | None = None, size: int = 4) -> Variant:
     """``vmap(inner)`` over ``size`` samples; the reference stacks the inner references."""
 
     def build(fn: Fn) -> Callable[..., Any]:

@@ -95,7 +95,8 @@ def _sin_sq(x: Any) -> Any:
 def _sin_sq_hess(x: np.ndarray) -> np.ndarray:
     s1, s2 = np.sum(np.sin(x)), np.sum(x * x)
     c = np.cos(x)
-    return -np.diag(np.sin(x)) * s2 + 2 * np.outer(c, x) + 2 * np.outer(x, c) + 2 * s1 * np.eye(x.size)
+    h: np.ndarray = -np.diag(np.sin(x)) * s2 + 2 * np.outer(c, x) + 2 * np.outer(x, c) + 2 * s1 * np.eye(x.size)
+    return h
 
 
 def _sin_sq_third(x: np.ndarray) -> np.ndarray:
@@ -110,7 +111,8 @@ def _sin_sq_third(x: np.ndarray) -> np.ndarray:
     t += np.einsum("ij,ik->ijk", eye, a)
     t += np.einsum("ik,ij->ijk", eye, a)
     t += np.einsum("jk,ji->ijk", eye, a)
-    return t
+    out: np.ndarray = t
+    return out
 
 
 SIN_SQ = Fn(
@@ -133,7 +135,8 @@ def _sq(x: Any, w: Any) -> Any:
 
 def _sq_jac(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     z = w @ x
-    return np.cos(z)[:, None] * w * x[:, None] + np.diag(np.sin(z))
+    jac: np.ndarray = np.cos(z)[:, None] * w * x[:, None] + np.diag(np.sin(z))
+    return jac
 
 
 VV_SQUARE = Fn(
@@ -284,11 +287,13 @@ def _tree_scalar(c: Container) -> Fn:
 
     def jac(p: Any, x: np.ndarray) -> np.ndarray:
         _, s, jz = parts(p, x)
-        return (s @ jz)[None, :]
+        row: np.ndarray = (s @ jz)[None, :]
+        return row
 
     def hess(p: Any, x: np.ndarray) -> np.ndarray:
         t, s, jz = parts(p, x)
-        return jz.T @ np.diag(-2 * t * s) @ jz
+        h: np.ndarray = jz.T @ np.diag(-2 * t * s) @ jz
+        return h
 
     def value(p: Any, x: np.ndarray) -> Any:
         w, b = c.unpack(p)
@@ -395,11 +400,23 @@ def _loss(w: Any, b: Any, x: Any, y: Any) -> Any:
     return 0.5 * mnp.sum(r * r)
 
 
-def _loss_parts(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[Any, ...]:
+def _loss_parts(w: np.ndarray, b: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """tanh(z), its derivative, and dz/d(w, b) for z = w @ x + b."""
     t = np.tanh(w @ x + b)
-    s = 1 - t * t
-    jz = np.concatenate([np.einsum("ik,l->ikl", np.eye(w.shape[0]), x).reshape(w.shape[0], w.size), np.eye(b.size)], 1)
-    return t, s, jz
+    jz_w = np.einsum("ik,l->ikl", np.eye(w.shape[0]), x).reshape(w.shape[0], w.size)
+    return t, 1 - t * t, np.concatenate([jz_w, np.eye(b.size)], axis=1)
+
+
+def _loss_jac(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    t, s, jz = _loss_parts(w, b, x)
+    row: np.ndarray = (((t - y) * s) @ jz)[None, :]
+    return row
+
+
+def _loss_hess(w: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    t, s, jz = _loss_parts(w, b, x)
+    h: np.ndarray = jz.T @ np.diag(s * s - 2 * (t - y) * t * s) @ jz
+    return h
 
 
 LOSS = Fn(
@@ -407,10 +424,8 @@ LOSS = Fn(
     "batched",
     _loss,
     value=lambda w, b, x, y: 0.5 * np.sum((np.tanh(w @ x + b) - y) ** 2),
-    jac=lambda w, b, x, y: (((lambda t, s, jz: ((t - y) * s) @ jz)(*_loss_parts(w, b, x, y))))[None, :],
-    hess=lambda w, b, x, y: (lambda t, s, jz: jz.T @ np.diag(s * s - 2 * (t - y) * t * s) @ jz)(
-        *_loss_parts(w, b, x, y)
-    ),
+    jac=_loss_jac,
+    hess=_loss_hess,
     make_args=lambda rng: (_n(rng, 2, 3, scale=0.4), _n(rng, 2, scale=0.4)),
     make_consts=lambda rng: (_n(rng, 3), _n(rng, 2)),
 )

@@ -160,7 +160,9 @@ def run_item(b: Backend, item: Item) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a report entry
             tb = "".join(traceback.format_exception(exc, limit=-3)).strip()
             if missing:
-                return failed(f"declares {missing} unsupported but raised {type(exc).__name__}, not UnsupportedOperationError: {exc}")
+                return failed(
+                    f"declares {missing} unsupported but raised {type(exc).__name__}, not UnsupportedOperationError: {exc}"
+                )
             return failed(f"raised {type(exc).__name__}: {exc}\n{tb}")
     if missing:
         return failed(f"declares {missing} unsupported, but the call ran instead of raising UnsupportedOperationError")

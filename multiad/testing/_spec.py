@@ -51,4 +51,4 @@ def prepare(b: Backend, dtypes: list[str]) -> None:
     if "float64" in dtypes and (b.framework or b.name) == "jax":
         import jax
 
-        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]

@@ -11,6 +11,7 @@ import numpy as np
 from . import _cases as v
 from . import _fns as F
 from . import _identities as ident
+from . import _trees
 from ._fns import Fn
 
 
@@ -65,7 +66,16 @@ def _cases() -> list[Case]:
 
     first_order = (v.jvp(), v.vjp(), v.jacobian("jacrev"), v.jacobian("jacfwd"))
     add(F.EXP_SIN, v.grad(), v.value_and_grad(), *first_order, v.linearize(), v.hessian(), v.third("grad(grad(grad))"))
-    add(F.SIN_SQ, v.grad(), v.value_and_grad(), *first_order, v.hessian(), v.hvp("hvp"), v.hvp("vhp"), v.third("jacfwd(hessian)"))
+    add(
+        F.SIN_SQ,
+        v.grad(),
+        v.value_and_grad(),
+        *first_order,
+        v.hessian(),
+        v.hvp("hvp"),
+        v.hvp("vhp"),
+        v.third("jacfwd(hessian)"),
+    )
     add(F.VV_SQUARE, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="fwd"), v.linearize())
     add(F.VV_RECT, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="rev"))
     add(F.MATRIX, *first_order, v.jacobian("jacobian"))
@@ -115,4 +125,4 @@ assert len(set(_ids)) == len(_ids), "conformance case ids must be unique"
 
 def inputs_as(dtype: str, inputs: Any) -> Any:
     """``inputs`` rounded to ``dtype`` (the backend sees these; references use them in float64)."""
-    return F._trees.tree_map(lambda x: np.asarray(x, dtype=dtype), inputs)
+    return _trees.tree_map(lambda x: np.asarray(x, dtype=dtype), inputs)
