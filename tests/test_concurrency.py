@@ -1,0 +1,233 @@
+"""Backend selection is per thread and per asyncio task; the registry is safe to share.
+
+``use_backend`` is a context variable (NOTE [Selection precedence]), so each thread and each
+asyncio task sees only its own selection. ``set_backend`` and the registry's discovery and lazy
+loading take locks; the subprocess tests start from a registry that has discovered and loaded
+nothing and hit it from many threads at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BACKENDS, array_type
+
+import multiad
+import multiad.numpy as mnp
+
+THREADS, ITERATIONS = 16, 50
+
+
+def f(x: Any) -> Any:
+    return mnp.sum(mnp.sin(x) * x)
+
+
+def df(x: np.ndarray) -> np.ndarray:
+    return np.cos(x) * x + np.sin(x)  # type: ignore[no-any-return]
+
+
+def check_grad(name: str, x: np.ndarray) -> None:
+    """Inside ``use_backend(name)``: the selection is ``name`` and the gradient is its array."""
+    assert multiad.get_backend().name == name
+    g = multiad.grad(f)(x)
+    assert isinstance(g, array_type(name)), (name, type(g))
+    tol = 1e-5 if name == "numpy" else 1e-10
+    np.testing.assert_allclose(multiad.to_numpy(g), df(x), rtol=tol, atol=tol)
+    assert multiad.get_backend().name == name
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_use_backend_is_isolated_between_threads() -> None:
+    multiad.set_backend("numpy")  # what a thread sees outside use_backend
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+    counts = [0] * THREADS
+
+    def worker(tid: int) -> None:
+        try:
+            rng = np.random.default_rng(tid)
+            barrier.wait()
+            for i in range(ITERATIONS):
+                name = BACKENDS[(tid + i) % len(BACKENDS)]
+                x = rng.uniform(-2.0, 2.0, size=3)
+                with multiad.use_backend(name):
+                    check_grad(name, x)
+                    if i % 5 == 0:  # nested selection in the same thread
+                        inner = BACKENDS[(tid + i + 1) % len(BACKENDS)]
+                        with multiad.use_backend(inner):
+                            check_grad(inner, x)
+                        assert multiad.get_backend().name == name
+                assert multiad.get_backend().name == "numpy"
+                counts[tid] += 1
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert counts == [ITERATIONS] * THREADS
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_use_backend_is_isolated_between_asyncio_tasks() -> None:
+    multiad.set_backend("numpy")
+    order: list[str] = []
+
+    async def task(k: int) -> int:
+        name = BACKENDS[k % len(BACKENDS)]
+        x = np.linspace(-1.0, 1.0, 4) + k
+        done = 0
+        with multiad.use_backend(name):
+            for _ in range(5):
+                await asyncio.sleep(0)  # let every other task run in between
+                order.append(name)
+                check_grad(name, x)
+                done += 1
+        assert multiad.get_backend().name == "numpy"
+        return done
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(task(k) for k in range(12))))
+
+    assert asyncio.run(main()) == [5] * 12
+    # The tasks really interleaved: consecutive steps ran under different selections.
+    assert sum(a != b for a, b in itertools.pairwise(order)) > 12
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_set_backend_from_many_threads() -> None:
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+    seen: set[str] = set()
+
+    def worker(tid: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(ITERATIONS):
+                multiad.set_backend(BACKENDS[(tid + i) % len(BACKENDS)])
+                seen.add(multiad.get_backend().name)
+                with multiad.use_backend("numpy"):  # the context wins over any default
+                    assert multiad.get_backend().name == "numpy"
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert seen <= set(BACKENDS)
+    multiad.set_backend("jax")
+    assert multiad.get_backend().name == "jax"
+
+
+# Run in a fresh process: discovery and loading happen there for the first time, from many
+# threads released together by a barrier.
+DISCOVERY = r"""
+import importlib.metadata, json, sys, threading, time
+import multiad
+from multiad import _registry
+
+calls = []
+real = importlib.metadata.entry_points
+def slow_entry_points(*args, **kwargs):
+    calls.append(threading.get_ident())
+    time.sleep(0.05)  # widen the window in which a second discovery could start
+    return real(*args, **kwargs)
+importlib.metadata.entry_points = slow_entry_points
+
+with _registry._lock:  # the state before any discovery
+    _registry._discovered = False
+    _registry._records.clear()
+    _registry._module_map.clear()
+
+n = int(sys.argv[1])
+barrier = threading.Barrier(n)
+results = [None] * n
+def worker(i):
+    barrier.wait()
+    results[i] = [(r.name, r.status, r.reason, r.distribution) for r in multiad.list_backends()]
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("RESULT" + json.dumps({"calls": len(calls), "results": results}))
+"""
+
+LOADING = r"""
+import json, sys, threading
+import multiad
+from multiad import _registry
+
+names = ["torch", "jax", "autograd", "numpy"]
+loads = {name: 0 for name in names}
+recs = {r.name: r for r in _registry.records()}
+for name in names:
+    cls = type(recs[name].backend)
+    real = cls.load
+    def counting(self, _real=real, _name=name):
+        loads[_name] += 1
+        _real(self)
+    cls.load = counting
+assert not any(recs[n].loaded for n in names)
+
+n = int(sys.argv[1])
+barrier = threading.Barrier(n)
+got = [None] * n
+def worker(i):
+    name = names[i % len(names)]
+    barrier.wait()
+    if i % 2:
+        multiad.set_backend(name)
+    with multiad.use_backend(name) as b:
+        got[i] = [name, id(b), id(_registry.get(name))]
+threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("RESULT" + json.dumps({"loads": loads, "got": got}))
+"""
+
+
+def run_probe(code: str) -> dict[str, Any]:
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(THREADS)], capture_output=True, text=True, timeout=300, env=_env()
+    )
+    assert res.returncode == 0, res.stderr
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("RESULT"))
+    return json.loads(line[len("RESULT") :])  # type: ignore[no-any-return]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "MULTIAD_BACKEND"}
+
+
+def test_discovery_runs_once_under_concurrent_list_backends() -> None:
+    out = run_probe(DISCOVERY)
+    assert out["calls"] == 1, "entry points were read more than once"
+    results = out["results"]
+    assert all(r == results[0] for r in results), "threads saw different backend records"
+    names = [r[0] for r in results[0]]
+    assert names[:4] == list(BACKENDS) and all(r[1] == "available" for r in results[0][:4])
+
+
+def test_lazy_loading_happens_once_under_concurrent_selection() -> None:
+    out = run_probe(LOADING)
+    assert out["loads"] == {name: 1 for name in BACKENDS}
+    by_name: dict[str, set[int]] = {}
+    for name, a, b in out["got"]:
+        by_name.setdefault(name, set()).update((a, b))
+    assert all(len(ids) == 1 for ids in by_name.values()), "threads got different backend objects"
