@@ -10,12 +10,19 @@ checked here too when mkdocs is installed, so a broken link fails the suite.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import BACKENDS
+
+import multiad
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -63,3 +70,41 @@ def test_tutorial_runs_on_every_backend(capsys: pytest.CaptureFixture[str]) -> N
 def test_library_authors_page_runs_on_every_backend() -> None:
     ns = run_page(DOCS / "library-authors.md")
     assert sorted(ns["SOLVED"]) == sorted(BACKENDS)
+
+
+def test_index_quick_example(clean_selection: None) -> None:
+    ns = run_page(DOCS / "index.md")
+    w, b, x = ns["w"], ns["b"], ns["x"]
+    t = np.tanh(w @ x + b)
+    s = 1.0 - t**2
+    import torch
+
+    assert isinstance(ns["J"], torch.Tensor)
+    np.testing.assert_allclose(multiad.to_numpy(ns["J"]), s[:, None] * w, rtol=1e-12, atol=1e-12)
+    assert isinstance(ns["H"], np.ndarray)  # computed inside use_backend("autograd")
+    np.testing.assert_allclose(ns["H"], w.T @ np.diag(-2.0 * t * s) @ w, rtol=1e-10, atol=1e-10)
+
+
+MKDOCS = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(MKDOCS is None, reason="mkdocs is not installed next to this Python")
+def test_docs_build_strict(tmp_path: Path) -> None:
+    """``make docs``: mkdocs in strict mode fails on any broken link, missing page or include."""
+    assert MKDOCS is not None
+    proc = subprocess.run(
+        [MKDOCS, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for page in ("tutorial", "library-authors", "plugins", "api", "api-numpy", "migration", "capabilities"):
+        assert (tmp_path / "site" / page / "index.html").exists(), page
+    numpy_api = (tmp_path / "site" / "api-numpy" / "index.html").read_text(encoding="utf-8")
+    import multiad.numpy as mnp
+
+    missing = [n for n in mnp.__all__ if n != "linalg" and f"mnp.{n}<" not in numpy_api]
+    assert not missing, missing
