@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BACKENDS
 
 import multiad
 import multiad.numpy as mnp
@@ -55,7 +54,7 @@ def transforms(name: str) -> dict[str, Callable[[Any, Any], Any]]:
     t = np.array([1.0, 0.5, -2.0])
 
     def vjp(x: Any, y: Any) -> Any:
-        out, fn = multiad.vjp(vector, x, y, backend=name)
+        _, fn = multiad.vjp(vector, x, y, backend=name)
         return fn(multiad.asarray(t, backend=name))
 
     def linearize(x: Any, y: Any) -> Any:
