@@ -72,10 +72,10 @@ def _cell(results: list[dict[str, Any]], notes: _Notes) -> str:
 
 def render_matrix(paths: Sequence[str]) -> str:
     """The markdown capability matrix of the reports at ``paths``."""
-    return render(load(paths))
+    return render(load(paths), sources=paths)
 
 
-def render(reports: Sequence[dict[str, Any]]) -> str:
+def render(reports: Sequence[dict[str, Any]], sources: Sequence[str] = ()) -> str:
     cells: dict[tuple[str, str], dict[str, list[dict[str, Any]]]] = {}
     columns: list[str] = []
     column_results: dict[str, list[dict[str, Any]]] = {}
@@ -98,6 +98,8 @@ def render(reports: Sequence[dict[str, Any]]) -> str:
         "A cell counts conformance items (cases, and for JAX the same cases under `jax.jit`) "
         "that passed against closed-form float64 references or reference-free identities."
     )
+    if sources:
+        lines += ["", f"Reports: {', '.join(f'`{s}`' for s in sources)}."]
     lines += ["", "| backend | version | distribution | multiad | devices | passed | failed | skipped | xfailed |"]
     lines.append("|---|---|---|---|---|---|---|---|---|")
     for rep in reports:
