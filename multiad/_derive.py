@@ -185,11 +185,24 @@ def jacfwd(
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     _, tangents = _basis(b, primals)
     aux = None
-    if has_aux:
-        _, aux = fun(*primals)
+    push: Callable[..., tuple[Any, ...]]
+    if _plan.jvp_native(b):
+        if has_aux:
+            _, aux = fun(*primals)
 
-    def push(*t: Any) -> tuple[Any, ...]:
-        return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
+        def push(*t: Any) -> tuple[Any, ...]:
+            return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
+
+    else:
+        # NOTE [Linearize once]: without a native jvp, each column is the vjp of the linear
+        # pullback (see jvp above); the forward pass and both vjps are built once and only
+        # the last pullback runs per basis vector.
+        outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
+        zeros = tuple(do("zeros_like", o) for o in outs)
+        _, pushforward, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
+
+        def push(*t: Any) -> tuple[Any, ...]:
+            return _arrays(b, tuple(pushforward(t)))
 
     cols = guarded(b, call, vmap(b, push, [0] * len(tangents), chunk_size, call), *tangents)
     blocks = []
