@@ -82,15 +82,25 @@ class AutogradBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        # NOTE [Unpacked single output]: autograd traces a returned tuple as a boxed container,
+        # which costs a container node in every forward and backward pass; a single output (the
+        # common case, and every column of a derived Jacobian) is returned unpacked. The primals
+        # stay packed: unpacked, a function that leaks traced values through numpy.asarray would
+        # return garbage instead of failing.
         n = len(primals)
         aux_cell: list[Any] = []
+        single_out: list[bool] = []
 
         def packed(xs: Any) -> Any:
             res = fun(*[xs[i] for i in range(n)])
             if has_aux:
                 res, aux = res
                 aux_cell.append(optree.tree_map(getval, aux, namespace="multiad"))
-            return ag_tuple(res)
+            single_out.append(len(res) == 1)
+            return res[0] if single_out[0] else ag_tuple(res)
 
         pullback, outs = make_vjp(packed, tuple(primals))
-        return tuple(outs), lambda cts: tuple(pullback(tuple(cts))), aux_cell[0] if has_aux else None
+        aux_value = aux_cell[0] if has_aux else None
+        if single_out[0]:
+            return (outs,), lambda cts: tuple(pullback(cts[0])), aux_value
+        return tuple(outs), lambda cts: tuple(pullback(tuple(cts))), aux_value
