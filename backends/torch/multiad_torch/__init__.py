@@ -180,7 +180,10 @@ class TorchBackend(multiad.Backend):
         return func.vmap(fun, in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
 
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        argnums = tuple(range(len(primals)))
+        # NOTE [One primal]: with a tuple of argnums torch.func nests every result one level
+        # deeper (more pytree work per call); one primal, the common case, is passed as an int.
+        one = len(primals) == 1
+        argnums = 0 if one else tuple(range(len(primals)))
         res = func.jacrev(_guarded(fun), argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)(*primals)
         jac, aux = res if has_aux else (res, None)
-        return [list(row) for row in jac], aux
+        return [[row] if one else list(row) for row in jac], aux
