@@ -29,7 +29,7 @@ def framework_state() -> dict[str, Any]:
     import torch
 
     return {
-        "jax_enable_x64": bool(jax.config.jax_enable_x64),
+        "jax_enable_x64": bool(jax.config.read("jax_enable_x64")),  # type: ignore[no-untyped-call]
         "torch_default_dtype": torch.get_default_dtype(),
         "torch_grad_enabled": torch.is_grad_enabled(),
         "torch_inference_mode": torch.is_inference_mode_enabled(),
