@@ -81,7 +81,8 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
 
     Returns:
         The same structure with every leaf a backend array. Arrays of another framework are
-        copied through host memory.
+        copied through host memory. A (nested) list or tuple of Python numbers is array data,
+        as in ``numpy.asarray``, not a pytree.
 
     Example:
         >>> import multiad
@@ -89,6 +90,8 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         array([1., 2.])
     """
     leaves, spec = _tree.flatten(x)
+    if isinstance(x, (list, tuple)) and leaves and all(isinstance(v, numbers.Number) for v in leaves):
+        leaves, spec = [np.asarray(x)], _tree.flatten(0)[1]
     b = _select.resolve(backend, leaves, "asarray(x)")
     out = []
     for leaf in leaves:

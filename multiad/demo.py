@@ -58,7 +58,7 @@ def main() -> int:
     try:
         import jax
 
-        jax.config.update("jax_enable_x64", True)  # the demo compares in float64
+        jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]  # the demo compares in float64
     except ImportError:
         pass
     results: dict[str, dict[str, np.ndarray]] = {}
