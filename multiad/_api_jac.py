@@ -93,8 +93,10 @@ def jacobian(
 
     NOTE [Automatic mode]: ``mode="auto"`` takes forward mode when the differentiated inputs
     have fewer elements than the outputs (a tall Jacobian) and reverse mode otherwise. The first
-    call for given input shapes learns the output size from a reverse pass (whose result it
-    returns); the choice is cached per input shapes and dtypes, so later calls pay nothing.
+    call for given input shapes learns the output size from one forward evaluation of ``f``
+    and then runs the chosen mode (so under ``jax.jit`` the compiled program holds the chosen
+    mode, and the unused forward evaluation is dropped by the compiler); the choice is cached
+    per input shapes and dtypes, so later calls pay nothing.
 
     Same output contract as :func:`jacrev`. ``mode`` is ``"auto"``, ``"fwd"`` or ``"rev"``.
 
@@ -122,14 +124,16 @@ def jacobian(
         key = (flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
         picked = choice.get(key)
         with _select.active(b):
+            if picked is None:
+                res = _derive.guarded(b, call, flat, *flat.primals)
+                outs = res[0] if has_aux else res
+                n_in = sum(_size(p) for p in flat.primals)
+                n_out = sum(_size(o) for o in outs)
+                picked = choice[key] = "fwd" if n_in < n_out else "rev"
             if picked == "fwd":
                 blocks, aux = _derive.jacfwd(b, flat, flat.primals, has_aux, chunk_size, call)
             else:
                 blocks, aux = _derive.jacrev(b, flat, flat.primals, has_aux, chunk_size, call)
-                if picked is None:
-                    n_in = sum(_size(p) for p in flat.primals)
-                    n_out = sum(_size(row[0]) // max(1, _size(flat.primals[0])) for row in blocks)
-                    choice[key] = "fwd" if n_in < n_out else "rev"
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
