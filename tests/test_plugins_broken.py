@@ -77,7 +77,7 @@ def plugin_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources = []
     for src in sorted(PLUGINS.glob("broken-*")):
         dst = root / "src" / src.name  # built from a copy: the build leaves nothing in the tree
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("conftest.py", "__pycache__"))
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
         sources.append(str(dst))
     target = root / "site"
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-input"]
