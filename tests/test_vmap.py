@@ -102,7 +102,9 @@ def test_batched_hessian(backend: Case) -> None:
 
 
 def test_vmap_errors(backend: Case) -> None:
-    with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(<lambda>\): mapped axes must all have the same size"):
+    with pytest.raises(
+        multiad.InvalidArgumentError, match=r"^vmap\(<lambda>\): mapped axes must all have the same size"
+    ):
         multiad.vmap(lambda a, b: a * b, backend=backend.name)(XS, XS[:3])
     with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(sin_x\): in_dims has 2 entries"):
         multiad.vmap(sin_x, in_dims=(0, 0), backend=backend.name)(XS)
