@@ -122,13 +122,17 @@ def plots(results: dict[str, Any], folder: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(names) + 1.5))
         ys = range(len(names))
         colors = ["tab:green" if v <= goal else "tab:red" for v, goal in zip(values, goals)]
-        ax.barh(list(ys), values, color=colors)
+        clip = 3.5
+        ax.barh(list(ys), [min(v, clip) for v in values], color=colors)
+        for y, v in zip(ys, values):
+            if v > clip:
+                ax.text(clip, y, f" {v:.1f}", va="center", fontsize=6)
         ax.scatter(goals, list(ys), marker="|", color="black", s=60, label="goal", zorder=3)
         ax.axvline(1.0, color="gray", linewidth=0.8)
         ax.set_yticks(list(ys), names, fontsize=6)
         ax.invert_yaxis()
         ax.set_xlabel("ratio (multiad / direct; auto / best mode), median over interleaved rounds")
-        ax.set_xlim(0, max(1.3, max(values) * 1.05))
+        ax.set_xlim(0, max(1.3, min(max(values) * 1.05, clip + 0.4)))
         ax.legend(fontsize=8, loc="lower right")
         fig.tight_layout()
         path = folder / "ratios.png"
@@ -136,3 +140,23 @@ def plots(results: dict[str, Any], folder: Path) -> list[Path]:
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m benchmarks.report RESULTS.json``: the Markdown table of a saved run."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--plots", type=Path, help="also redraw the plots into this folder")
+    args = parser.parse_args(argv)
+    results = json.loads(args.results.read_text())
+    if args.plots:
+        plots(results, args.plots)
+    print(machine.summary(results["machine"]) + "\n")
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
