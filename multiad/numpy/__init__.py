@@ -100,4 +100,5 @@ def std(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return sqrt(var(x, axis=axis, keepdims=keepdims))
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any")]
+# isidentifier: pytest's assertion rewriting (multiad ships a pytest plugin) adds "@py_builtins".
+__all__ = [n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any")]
