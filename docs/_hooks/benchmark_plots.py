@@ -30,7 +30,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, **kwargs: Any) -> st
             if not found:
                 log.warning(f"{page.file.src_uri}: no benchmark plot matches docs/benchmarks/{pattern}; run make bench")
             for png in found:
-                title = png.stem.replace("-", " ")
+                title = png.stem.replace("--", " to ").replace("-", " ")
                 lines.append(f"![{title}]({'../' * depth}benchmarks/{png.name})")
         return "\n\n".join(lines)
 
