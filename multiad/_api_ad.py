@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ from . import _derive, _plan, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
-from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
+from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out, wraps
 from ._ops import do
 
 BackendArg = str | Backend | None
@@ -39,7 +38,7 @@ def value_and_grad(
         >>> float(v), np.round(multiad.to_numpy(g), 4).tolist()
         (5.0, [2.0, 4.0])
     """
-    return _value_and_grad(f, argnums, has_aux, backend, "value_and_grad")
+    return wraps(f, _value_and_grad(f, argnums, has_aux, backend, "value_and_grad"))
 
 
 def _value_and_grad(
@@ -49,19 +48,35 @@ def _value_and_grad(
     call = f"{transform}({fname(f)})"
     check_argnums_type(argnums, call)
 
-    @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
         _derive.require(b, transform, call)
         with _select.active(b):
-            outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
-            scalar_out(call, outs, flat.out_spec)
-            grads = _derive.guarded(b, call, pullback, (do("ones_like", outs[0]),))
-        value = outs[0]
+            if _plan.native(b, "value_and_grad"):
+                value, grads, aux = _derive.guarded(
+                    b, call, b.value_and_grad, _scalar_flat(flat, call), flat.primals, has_aux
+                )
+            else:
+                outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
+                scalar_out(call, outs, flat.out_spec)
+                grads = _derive.guarded(b, call, pullback, (do("ones_like", outs[0]),))
+                value = outs[0]
         return ((value, flat.rebuild_aux(aux)) if has_aux else value), flat.unflatten_in(grads)
 
     return wrapper
+
+
+def _scalar_flat(flat: Flat, call: str) -> Callable[..., Any]:
+    """The flat function returning its one scalar output bare, as a native ``value_and_grad`` wants."""
+
+    def scalar(*xs: Any) -> Any:
+        res = flat(*xs)
+        outs, aux = res if flat.has_aux else (res, None)
+        scalar_out(call, outs, flat.out_spec)
+        return (outs[0], aux) if flat.has_aux else outs[0]
+
+    return scalar
 
 
 def grad(
@@ -89,12 +104,11 @@ def grad(
     """
     vg = _value_and_grad(f, argnums, has_aux, backend, "grad")
 
-    @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
-    return wrapper
+    return wraps(f, wrapper)
 
 
 def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend) -> list[Any]:

@@ -12,7 +12,7 @@ Primitives (a backend declares which it has with the ``has_*`` flags):
 - ``jvp(fun, primals, tangents, has_aux) -> (outs, tangent_outs, aux)``.
 - ``vmap(fun, in_axes, chunk_size) -> batched_fun``; outputs are batched along axis 0.
 
-Optional native overrides, named in ``native``: ``jacrev``, ``jacfwd``, ``hessian`` (flat-level
+Optional native overrides, named in ``native``: ``value_and_grad``, ``jacrev``, ``jacfwd``, ``hessian`` (flat-level
 Jacobian blocks, ``blocks[i][j]`` of shape ``outs[i].shape + primals[j].shape``) and ``linearize``.
 
 Array handling: ``is_array``, ``asarray``, ``to_numpy``, ``eye``, ``default_float_dtype``,
@@ -65,7 +65,7 @@ class Backend:
     vmap_chunks: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
-    #: Natively overridden transforms (subset of jacrev, jacfwd, hessian, linearize).
+    #: Natively overridden transforms (subset of value_and_grad, jacrev, jacfwd, linearize).
     native: ClassVar[frozenset[str]] = frozenset()
     #: Native overrides that also honour ``chunk_size`` (otherwise the core derives chunked calls).
     native_chunks: ClassVar[frozenset[str]] = frozenset()
@@ -130,6 +130,10 @@ class Backend:
         raise NotImplementedError
 
     # -- optional native overrides -----------------------------------------------------------
+    def value_and_grad(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        """``(value, grads, aux)`` of ``fun``, which returns one scalar array (or ``(scalar, aux)``)."""
+        raise NotImplementedError
+
     def jacrev(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
         raise NotImplementedError
 

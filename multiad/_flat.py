@@ -32,6 +32,21 @@ def fname(f: Any) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
+_WRAPPED = ("__module__", "__name__", "__qualname__", "__doc__")
+
+
+def wraps(f: Any, wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """``functools.wraps(f)(wrapper)`` without copying ``__dict__``: transforms are often built
+    per call (``grad(f)(x)``), so this runs on the hot path."""
+    for name in _WRAPPED:
+        try:
+            setattr(wrapper, name, getattr(f, name))
+        except AttributeError:
+            pass
+    wrapper.__wrapped__ = f  # type: ignore[attr-defined]
+    return wrapper
+
+
 def check_callable(f: Any, transform: str) -> None:
     if not callable(f):
         raise InvalidTypeError(f"{transform}(f): f must be callable, got {type(f).__name__} {f!r:.60}")

@@ -7,6 +7,7 @@ declarations, never by trying one and catching the failure:
 ==============  ===========================================  ===============================
 transform       preferred                                    fallback
 ==============  ===========================================  ===============================
+value_and_grad  native ``value_and_grad``                      vjp with a cotangent of one
 jvp             backend ``jvp``                              vjp of the (linear) pullback
 vmap            backend ``vmap``                             Python loop, then stack
 chunk_size      backend ``vmap`` with ``vmap_chunks``        core splits the batch

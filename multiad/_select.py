@@ -122,14 +122,23 @@ def resolve(backend: str | Backend | None, leaves: Iterable[Any], call: str) -> 
     return _registry.get(name, call)
 
 
-@contextlib.contextmanager
-def active(backend: Backend) -> Iterator[None]:
-    """Makes ``backend`` the context's backend while a transform runs (for nested calls)."""
-    if _context.get() is backend:
-        yield
-        return
-    token = _context.set(backend)
-    try:
-        yield
-    finally:
-        _context.reset(token)
+class active:
+    """Makes ``backend`` the context's backend while a transform runs (for nested calls).
+
+    A small class rather than ``contextlib.contextmanager``: it runs on every transform call.
+    """
+
+    __slots__ = ("_backend", "_token")
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._token: contextvars.Token[Backend | None] | None = None
+
+    def __enter__(self) -> None:
+        if _context.get() is not self._backend:
+            self._token = _context.set(self._backend)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _context.reset(self._token)
+            self._token = None

@@ -29,7 +29,7 @@ class JaxBackend(multiad.Backend):
     has_vjp: ClassVar[bool] = True
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
-    native: ClassVar[frozenset[str]] = frozenset({"jacrev", "jacfwd", "linearize"})
+    native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
 
     def load(self) -> None:
         global jax, jnp
@@ -91,6 +91,11 @@ class JaxBackend(multiad.Backend):
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
         return jax.vmap(fun, in_axes=tuple(in_axes), out_axes=0)
+
+    def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        res, grads = jax.value_and_grad(fun, argnums=tuple(range(len(primals))), has_aux=has_aux)(*primals)
+        value, aux = res if has_aux else (res, None)
+        return value, grads, aux
 
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
         return self._jac(jax.jacrev, fun, primals, has_aux)

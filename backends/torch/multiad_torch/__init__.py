@@ -75,6 +75,21 @@ def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[..., Any], list[bool]]:
+    """``fun`` returning a bare tensor when it has one output, and a flag saying so once called."""
+    flag: list[bool] = []
+
+    def single(*xs: Any) -> Any:
+        res = fun(*xs)
+        outs, aux = res if has_aux else (res, None)
+        one = len(outs) == 1
+        flag[:] = [one]
+        out = outs[0] if one else outs
+        return (out, aux) if has_aux else out
+
+    return single, flag
+
+
 class TorchBackend(multiad.Backend):
     name: ClassVar[str] = "torch"
     framework: ClassVar[str] = "torch"
@@ -84,7 +99,7 @@ class TorchBackend(multiad.Backend):
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     vmap_chunks: ClassVar[bool] = True
-    native: ClassVar[frozenset[str]] = frozenset({"jacrev"})
+    native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev"})
     native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
 
     def load(self) -> None:
@@ -160,30 +175,39 @@ class TorchBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        fun = _guarded(fun)
-        if has_aux:
-            outs, pullback, aux = func.vjp(fun, *primals, has_aux=True)
-            return outs, pullback, aux
-        outs, pullback = func.vjp(fun, *primals)
-        return outs, pullback, None
+        single, one = _single_output(_guarded(fun), has_aux)
+        res = func.vjp(single, *primals, has_aux=has_aux)
+        outs, pullback, aux = res if has_aux else (*res, None)
+        if one[0]:
+            return (outs,), lambda cts: pullback(cts[0]), aux
+        return outs, pullback, aux
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
-        fun = _guarded(fun)
-        if has_aux:
-            return func.jvp(fun, primals, tangents, has_aux=True)  # type: ignore[no-any-return]
-        outs, touts = func.jvp(fun, primals, tangents)
-        return outs, touts, None
+        single, one = _single_output(_guarded(fun), has_aux)
+        res = func.jvp(single, primals, tangents, has_aux=has_aux)
+        outs, touts, aux = res if has_aux else (*res, None)
+        return ((outs,), (touts,), aux) if one[0] else (outs, touts, aux)
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
         return func.vmap(fun, in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
 
-    def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        # NOTE [One primal]: with a tuple of argnums torch.func nests every result one level
-        # deeper (more pytree work per call); one primal, the common case, is passed as an int.
+    def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         one = len(primals) == 1
         argnums = 0 if one else tuple(range(len(primals)))
-        res = func.jacrev(_guarded(fun), argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)(*primals)
+        grads, res = func.grad_and_value(_guarded(fun), argnums=argnums, has_aux=has_aux)(*primals)
+        value, aux = res if has_aux else (res, None)
+        return value, (grads,) if one else grads, aux
+
+    def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        # NOTE [One primal, one output]: torch.func nests results one level deeper for a tuple
+        # of argnums or a tuple output, with more pytree work per call; the common case of one
+        # primal and one output is passed to torch.func as an int and a bare tensor.
+        one_in = len(primals) == 1
+        single, one_out = _single_output(_guarded(fun), has_aux)
+        argnums = 0 if one_in else tuple(range(len(primals)))
+        res = func.jacrev(single, argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)(*primals)
         jac, aux = res if has_aux else (res, None)
-        return [[row] if one else list(row) for row in jac], aux
+        rows = [jac] if one_out[0] else list(jac)
+        return [[row] if one_in else list(row) for row in rows], aux
