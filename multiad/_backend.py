@@ -33,6 +33,9 @@ API_VERSION = 1
 FlatFun = Callable[..., Any]
 Pullback = Callable[[tuple[Any, ...]], tuple[Any, ...]]
 
+#: The transforms a backend may override natively (named in ``Backend.native``).
+NATIVE_OVERRIDES = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
+
 TRANSFORMS = (
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap",
     "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vhp",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import importlib.metadata
 
-from ._backend import API_VERSION, Backend
+from ._backend import API_VERSION, NATIVE_OVERRIDES, Backend
 from ._errors import BackendError
 
 GROUP = "multiad.backends"
@@ -72,6 +72,15 @@ def validate(obj: Any, name: str, origin: str) -> tuple[Backend | None, str, str
             (
                 f"{origin} implements plugin API version {obj.api_version!r}; this multiad implements version "
                 f"{API_VERSION}; install a version of the plugin written for API {API_VERSION}"
+            ),
+        )
+    if not set(obj.native) <= NATIVE_OVERRIDES:
+        return (
+            None,
+            BROKEN,
+            (
+                f"{origin} declares native overrides {sorted(set(obj.native) - NATIVE_OVERRIDES)} that multiad does not "
+                f"know; overridable transforms are {sorted(NATIVE_OVERRIDES)}"
             ),
         )
     if not obj.has_vjp and not obj.has_jvp:
