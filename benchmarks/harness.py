@@ -1,8 +1,8 @@
 """A timeit-style harness: warm-up, blocks sized to a target duration, interleaved rounds, medians.
 
 NOTE [Interleaved rounds]: a shared machine's speed drifts over seconds. Every variant of a
-group is timed once per round, in a fixed order (A B C A B C ...), so drift touches all of them
-alike; ratios are the median over rounds of the per-round ratio, absolute times the median over
+group is timed once per round, the order reversed every other round (A B C, C B A, ...), so
+drift and any advantage of going first or last touch all of them alike; ratios are the median over rounds of the per-round ratio, absolute times the median over
 rounds of the per-call time. The garbage collector is paused inside a timed block, as timeit does.
 """
 
@@ -58,9 +58,9 @@ def measure(
     per_round = sum(calls[name] * single[name] for name, _ in variants)
     rounds = int(min(settings.rounds, max(settings.min_rounds, settings.budget_s // max(per_round, 1e-9))))
     times: dict[str, list[float]] = {name: [] for name, _ in variants}
-    for _ in range(rounds):
+    for r in range(rounds):
         gc.collect()
-        for name, fn in variants:
+        for name, fn in variants if r % 2 == 0 else reversed(variants):
             times[name].append(_block(fn, sync, calls[name]))
     return times, calls
 

@@ -128,7 +128,7 @@ def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spe
                 f"{call}: {what} leaf {i} has shape {tuple(x.shape)}, expected {tuple(ref.shape)}; "
                 f"pass one shaped like the matching leaf of the {ref_name}"
             )
-        if b.dtype_name(x) != b.dtype_name(ref):
+        if x.dtype != ref.dtype and b.dtype_name(x) != b.dtype_name(ref):
             raise InvalidTypeError(
                 f"{call}: {what} leaf {i} has dtype {b.dtype_name(x)}, expected {b.dtype_name(ref)}; "
                 f"convert it with multiad.asarray(t, dtype={b.dtype_name(ref)!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -114,14 +115,16 @@ def jacobian(
         return _jac(f, argnums, has_aux, chunk_size, backend, "jacobian", mode)
     check_argnums_type(argnums, call)
     _check_chunk(call, chunk_size)
-    choice: dict[Any, str] = {}
+    choice = _choices(f)
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
         _derive.require(b, "jacobian", call)
-        key = (flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
+        # Only a speed decision: a stale choice (an output size that depends on other arguments)
+        # still gives the right Jacobian.
+        key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
         picked = choice.get(key)
         with _select.active(b):
             if picked is None:
@@ -138,6 +141,19 @@ def jacobian(
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
     return wrapper
+
+
+# NOTE [Automatic mode] caches the choice per function, not per jacobian(...) object, so that
+# code building the transform on every call (``jacobian(f)(x)``) evaluates f for its output size
+# only once per input signature.
+_CHOICES: weakref.WeakKeyDictionary[Any, dict[Any, str]] = weakref.WeakKeyDictionary()
+
+
+def _choices(f: Any) -> dict[Any, str]:
+    try:
+        return _CHOICES.setdefault(f, {})
+    except TypeError:  # not weakly referenceable: cache per jacobian(...) object only
+        return {}
 
 
 def _size(x: Any) -> int:
