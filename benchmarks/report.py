@@ -70,6 +70,32 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
 
 
+def goal_summary(results: dict[str, Any]) -> str:
+    """Per goal and framework: how many comparisons held, and the median and range of the ratios."""
+    import statistics
+
+    buckets: dict[tuple[str, str], list[tuple[float, bool]]] = {}
+    for g in results["groups"]:
+        for label, r in g["ratios"].items():
+            kind = "multiad / direct" if ": multiad / direct" in label else label
+            buckets.setdefault((kind, g["framework"]), []).append((float(r["value"]), bool(r["met"])))
+    lines = ["| goal | framework | held | median | range |", "|---|---|---|---|---|"]
+    for (kind, fw), vals in sorted(buckets.items()):
+        xs = [v for v, _ in vals]
+        goal = next(
+            r["goal"]
+            for g in results["groups"]
+            if g["framework"] == fw
+            for label, r in g["ratios"].items()
+            if label == kind or label.endswith(": " + kind)
+        )
+        lines.append(
+            f"| {kind} <= {goal:.2f} | {fw} | {sum(m for _, m in vals)} of {len(vals)} | "
+            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.split(" ")[0] + "-" + text.split(" ")[1]).lower()
 
@@ -156,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
         plots(results, args.plots)
     print(machine.summary(results["machine"]) + "\n")
     print(markdown(results))
+    print("\n" + goal_summary(results))
 
 
 if __name__ == "__main__":
