@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed.stamp
 SOURCES := pyproject.toml requirements-dev.txt $(wildcard backends/*/pyproject.toml)
 
-.PHONY: install test lint typecheck pytest demo bench docs clean
+.PHONY: install test lint typecheck pytest demo bench docs capabilities clean
 
 install: $(STAMP)
 
@@ -34,6 +34,14 @@ demo: install
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+# Conformance reports of the in-tree backends (CPU; CUDA where a GPU is present) and the matrix built from them.
+capabilities: install
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=torch --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/torch.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=jax --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/jax.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=autograd --multiad-report=docs/conformance/autograd.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=numpy --multiad-report=docs/conformance/numpy.json
+	$(BIN)/python -m multiad.testing.report docs/conformance/torch.json docs/conformance/jax.json docs/conformance/autograd.json docs/conformance/numpy.json -o docs/capabilities.md
 
 docs: install
 	$(BIN)/mkdocs build --strict
