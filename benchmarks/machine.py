@@ -7,16 +7,7 @@ import os
 import platform
 from typing import Any
 
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from multiad.testing._device import cpu_model
 
 
 def _version(dist: str) -> str | None:

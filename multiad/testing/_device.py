@@ -84,7 +84,8 @@ def precision(b: Backend, kind: str, dtype: str) -> Iterator[None]:
         yield
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The host CPU's model name (also used by the benchmarks)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
@@ -98,7 +99,7 @@ def _cpu_model() -> str:
 def describe(b: Backend, kind: str) -> dict[str, Any]:
     """Kind, model and driver of device ``kind`` as ``b`` sees it, for the report."""
     if kind == "cpu":
-        return {"kind": "cpu", "available": True, "model": _cpu_model(), "driver": None}
+        return {"kind": "cpu", "available": True, "model": cpu_model(), "driver": None}
     reason = available(b, kind)
     info: dict[str, Any] = {"kind": kind, "available": reason is None, "model": None, "driver": None}
     if reason is not None:
