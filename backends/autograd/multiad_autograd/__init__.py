@@ -65,6 +65,8 @@ class AutogradBackend(multiad.Backend):
         return str(getval(x).dtype)
 
     def translate_error(self, exc: BaseException) -> str | None:
+        if isinstance(exc, LeakedTraceError):
+            return str(exc)
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if isinstance(exc, NotImplementedError) and ("VJP of" in msg or "JVP of" in msg):
             return f"{type(exc).__name__}: {msg}"
@@ -82,25 +84,46 @@ class AutogradBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        # NOTE [Unpacked single output]: autograd traces a returned tuple as a boxed container,
-        # which costs a container node in every forward and backward pass; a single output (the
-        # common case, and every column of a derived Jacobian) is returned unpacked. The primals
-        # stay packed: unpacked, a function that leaks traced values through numpy.asarray would
-        # return garbage instead of failing.
+        # NOTE [Unpacked single input and output]: autograd traces a tuple as a boxed container,
+        # which costs a container node in every forward and backward pass. One primal and one
+        # output (the common case, and every column of a derived Jacobian) are passed unpacked.
+        # Unpacked, a function that leaks traced values through numpy.asarray returns an object
+        # array of boxes instead of failing inside autograd, so results are checked for that.
         n = len(primals)
         aux_cell: list[Any] = []
         single_out: list[bool] = []
 
-        def packed(xs: Any) -> Any:
-            res = fun(*[xs[i] for i in range(n)])
+        def run(xs: Any) -> Any:
+            res = fun(xs) if n == 1 else fun(*[xs[i] for i in range(n)])
             if has_aux:
                 res, aux = res
                 aux_cell.append(optree.tree_map(getval, aux, namespace="multiad"))
             single_out.append(len(res) == 1)
             return res[0] if single_out[0] else ag_tuple(res)
 
-        pullback, outs = make_vjp(packed, tuple(primals))
+        pullback, outs = make_vjp(run, primals[0] if n == 1 else tuple(primals))
+        outs = (outs,) if single_out[0] else tuple(outs)
+        _check_not_leaked(outs)
         aux_value = aux_cell[0] if has_aux else None
-        if single_out[0]:
-            return (outs,), lambda cts: tuple(pullback(cts[0])), aux_value
-        return tuple(outs), lambda cts: tuple(pullback(tuple(cts))), aux_value
+
+        def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
+            grads = pullback(cts[0] if single_out[0] else tuple(cts))
+            grads = (grads,) if n == 1 else tuple(grads)
+            _check_not_leaked(grads)
+            # a 0-d primal gets a numpy scalar back from autograd; results are arrays
+            return tuple(g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
+
+        return outs, pull, aux_value
+
+
+class LeakedTraceError(TypeError):
+    """A traced value ended up inside a numpy object array (numpy.asarray on a traced value)."""
+
+
+def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
+    for a in arrays:
+        if getattr(getval(a), "dtype", None) == np.dtype(object):
+            raise LeakedTraceError(
+                "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
+                "write the function with multiad.numpy or autograd.numpy"
+            )
