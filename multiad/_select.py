@@ -44,7 +44,17 @@ def _lookup(name_or_backend: str | Backend, call: str) -> Backend:
 
 
 def set_backend(name: str | Backend | None) -> None:
-    """Sets the process-wide default backend (``None`` clears it)."""
+    """Sets the process-wide default backend (``None`` clears it).
+
+    ``use_backend`` and the ``backend=`` argument of a call take precedence over it.
+
+    Example:
+        >>> import multiad
+        >>> multiad.set_backend("numpy")
+        >>> multiad.get_backend().name
+        'numpy'
+        >>> multiad.set_backend(None)
+    """
     global _default
     backend = None if name is None else _lookup(name, f"set_backend({name!r})")
     with _default_lock:
@@ -53,7 +63,16 @@ def set_backend(name: str | Backend | None) -> None:
 
 @contextlib.contextmanager
 def use_backend(name: str | Backend) -> Iterator[Backend]:
-    """Selects a backend for the enclosed block, in this thread or asyncio task only."""
+    """Selects a backend for the enclosed block, in this thread or asyncio task only.
+
+    Blocks nest; leaving one restores the selection that was in force before it.
+
+    Example:
+        >>> import multiad
+        >>> with multiad.use_backend("numpy") as b:
+        ...     b.name, multiad.get_backend().name
+        ('numpy', 'numpy')
+    """
     backend = _lookup(name, f"use_backend({name!r})")
     token = _context.set(backend)
     try:
@@ -76,7 +95,15 @@ def selected(call: str = "get_backend()") -> Backend | None:
 
 
 def get_backend() -> Backend:
-    """The backend a call without arrays would use now."""
+    """The backend a call without arrays would use now: the selection in force (see
+    NOTE [Selection precedence]), else the first available backend in priority order.
+
+    Example:
+        >>> import multiad
+        >>> with multiad.use_backend("numpy"):
+        ...     multiad.get_backend().name
+        'numpy'
+    """
     backend = selected()
     if backend is not None:
         return backend
