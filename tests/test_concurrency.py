@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,16 @@ def check_grad(name: str, x: np.ndarray) -> None:
     assert multiad.get_backend().name == name
 
 
+def _run_threads(worker: Callable[[int], None], errors: list[BaseException]) -> None:
+    """Runs ``worker(tid)`` in THREADS threads at once and fails with the first error seen."""
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
 @pytest.mark.usefixtures("clean_selection")
 def test_use_backend_is_isolated_between_threads() -> None:
     multiad.set_backend("numpy")  # what a thread sees outside use_backend
@@ -72,12 +83,7 @@ def test_use_backend_is_isolated_between_threads() -> None:
             errors.append(exc)
             barrier.abort()
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    _run_threads(worker, errors)
     assert counts == [ITERATIONS] * THREADS
 
 
@@ -125,12 +131,7 @@ def test_set_backend_from_many_threads() -> None:
             errors.append(exc)
             barrier.abort()
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
+    _run_threads(worker, errors)
     assert seen <= set(BACKENDS)
     multiad.set_backend("jax")
     assert multiad.get_backend().name == "jax"
