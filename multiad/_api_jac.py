@@ -7,17 +7,12 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _derive, _plan, _select
+from . import _derive, _plan, _select, _tree
 from ._api_ad import BackendArg, _as_tuple, _check_like, _value_and_grad, jvp, vjp
 from ._errors import InvalidArgumentError
-from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out
+from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
 
 MODES = ("auto", "fwd", "rev")
-
-
-def _check_chunk(call: str, chunk_size: Any) -> None:
-    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
-        raise InvalidArgumentError(f"{call}: chunk_size must be None or a positive int, got {chunk_size!r}")
 
 
 def _jac(
@@ -27,7 +22,7 @@ def _jac(
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"
     check_argnums_type(argnums, call)
-    _check_chunk(call, chunk_size)
+    check_chunk_size(chunk_size, call)
     derive = _derive.jacfwd if mode == "fwd" else _derive.jacrev
 
     @functools.wraps(f)
@@ -114,7 +109,7 @@ def jacobian(
     if mode != "auto":
         return _jac(f, argnums, has_aux, chunk_size, backend, "jacobian", mode)
     check_argnums_type(argnums, call)
-    _check_chunk(call, chunk_size)
+    check_chunk_size(chunk_size, call)
     choice = _choices(f)
 
     @functools.wraps(f)
@@ -130,8 +125,8 @@ def jacobian(
             if picked is None:
                 res = _derive.guarded(b, call, flat, *flat.primals)
                 outs = res[0] if has_aux else res
-                n_in = sum(_size(p) for p in flat.primals)
-                n_out = sum(_size(o) for o in outs)
+                n_in = sum(_derive.size(p) for p in flat.primals)
+                n_out = sum(_derive.size(o) for o in outs)
                 picked = choice[key] = "fwd" if n_in < n_out else "rev"
             if picked == "fwd":
                 blocks, aux = _derive.jacfwd(b, flat, flat.primals, has_aux, chunk_size, call)
@@ -154,13 +149,6 @@ def _choices(f: Any) -> dict[Any, str]:
         return _CHOICES.setdefault(f, {})
     except TypeError:  # not weakly referenceable: cache per jacobian(...) object only
         return {}
-
-
-def _size(x: Any) -> int:
-    n = 1
-    for d in x.shape:
-        n *= int(d)
-    return n
 
 
 def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
@@ -208,7 +196,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg 
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        b = Flat(fs, args, kwargs, argnums, False, backend, call).backend
+        b = _select.resolve(backend, _tree.flatten(args)[0], call)
         _derive.require(b, "hessian", call)
         # Both levels report errors as hessian(f), not as the jacrev/jacfwd they are built from.
         outer = "fwd" if _plan.second_order(b) == _plan.FWD else "rev"

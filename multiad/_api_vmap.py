@@ -11,7 +11,7 @@ import numpy as np
 from . import _arrays, _derive, _select, _tree
 from ._api_ad import BackendArg
 from ._errors import InvalidArgumentError, InvalidTypeError
-from ._flat import check_callable, fname
+from ._flat import check_callable, check_chunk_size, fname
 from ._ops import do
 
 
@@ -56,8 +56,7 @@ def vmap(
     """
     check_callable(f, "vmap")
     call = f"vmap({fname(f)})"
-    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
-        raise InvalidArgumentError(f"{call}: chunk_size must be None or a positive int, got {chunk_size!r}")
+    check_chunk_size(chunk_size, call)
     if not isinstance(in_dims, (tuple, list)):
         _check_dims(call, "in_dims", in_dims, True)
     else:

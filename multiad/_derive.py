@@ -140,7 +140,7 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
 
 def _basis(b: Backend, leaves: Sequence[Any]) -> tuple[int, list[Any]]:
     """Rows of the identity over all leaves, one array of shape (total, *leaf.shape) per leaf."""
-    sizes = [_size(x) for x in leaves]
+    sizes = [size(x) for x in leaves]
     total = sum(sizes)
     out, off = [], 0
     for x, n in zip(leaves, sizes):
@@ -151,7 +151,8 @@ def _basis(b: Backend, leaves: Sequence[Any]) -> tuple[int, list[Any]]:
     return total, out
 
 
-def _size(x: Any) -> int:
+def size(x: Any) -> int:
+    """The number of elements of an array of any backend."""
     n = 1
     for d in x.shape:
         n *= int(d)
@@ -170,7 +171,7 @@ def jacrev(
     rows = guarded(b, call, vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call), *cts)
     blocks, off = [], 0
     for o in outs:
-        m = _size(o)
+        m = size(o)
         blocks.append([r[off : off + m].reshape(tuple(o.shape) + tuple(p.shape)) for r, p in zip(rows, primals)])
         off += m
     return blocks, aux
@@ -208,10 +209,10 @@ def jacfwd(
     blocks = []
     for c in cols:
         oshape = tuple(c.shape[1:])
-        m = _size(c) // int(c.shape[0])
+        m = size(c) // int(c.shape[0])
         row, off = [], 0
         for p in primals:
-            n = _size(p)
+            n = size(p)
             row.append(c[off : off + n].reshape((n, m)).T.reshape(oshape + tuple(p.shape)))
             off += n
         blocks.append(row)

@@ -62,6 +62,11 @@ def check_argnums_type(argnums: Any, call: str) -> None:
         raise InvalidTypeError(f"{call}: argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
 
 
+def check_chunk_size(chunk_size: Any, call: str) -> None:
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1):
+        raise InvalidArgumentError(f"{call}: chunk_size must be None or a positive int, got {chunk_size!r}")
+
+
 def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...]:
     """argnums as a tuple of non-negative positions, checked against the number of arguments."""
     check_argnums_type(argnums, call)
