@@ -127,7 +127,9 @@ def jacobian(
                 outs = res[0] if has_aux else res
                 n_in = sum(_derive.size(p) for p in flat.primals)
                 n_out = sum(_derive.size(o) for o in outs)
-                picked = choice[key] = "fwd" if n_in < n_out else "rev"
+                picked = "fwd" if n_in < n_out else "rev"
+                if not _select.compiling():  # a compiled program holds its choice (NOTE [Compiled regions])
+                    choice[key] = picked
             if picked == "fwd":
                 blocks, aux = _derive.jacfwd(b, flat, flat.primals, has_aux, chunk_size, call)
             else:

@@ -15,6 +15,10 @@ Primitives (a backend declares which it has with the ``has_*`` flags):
 Optional native overrides, named in ``native``: ``value_and_grad``, ``jacrev``, ``jacfwd``, ``hessian`` (flat-level
 Jacobian blocks, ``blocks[i][j]`` of shape ``outs[i].shape + primals[j].shape``) and ``linearize``.
 
+A backend whose framework compiles by tracing Python bytecode (torch.compile) overrides the
+class method ``compiling`` so that multiad keeps its per-context state out of traced code
+(NOTE [Compiled regions] in ``multiad/_select.py``).
+
 Array handling: ``is_array``, ``asarray``, ``to_numpy``, ``eye``, ``default_float_dtype``,
 ``devices``. A backend module must not import its framework at import time: ``load()`` does that
 on first use, so that ``import multiad`` and listing backends stay cheap.
@@ -40,6 +44,10 @@ TRANSFORMS = (
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap",
     "jacrev", "jacfwd", "jacobian", "hessian", "hvp", "vhp",
 )  # fmt: skip
+
+
+#: The ``compiling`` probes of the backend classes that define one (NOTE [Compiled regions]).
+COMPILING_PROBES: list[Callable[[], bool]] = []
 
 
 class Backend:
@@ -75,7 +83,21 @@ class Backend:
     #: Public transforms the backend cannot perform at all; they raise UnsupportedOperationError.
     unsupported: ClassVar[frozenset[str]] = frozenset()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        probe = cls.__dict__.get("compiling")
+        if probe is not None:
+            fn = probe.__func__ if isinstance(probe, classmethod) else probe
+            if fn not in [getattr(p, "__func__", p) for p in COMPILING_PROBES]:
+                COMPILING_PROBES.append(cls.compiling)
+
     # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def compiling(cls) -> bool:
+        """Whether a compiler of this framework that traces Python (``torch.compile``) is tracing
+        the current call; it must not load the framework. See NOTE [Compiled regions]."""
+        return False
+
     def installed(self) -> bool:
         """Whether the framework can be imported, found without importing it."""
         return not self.framework or importlib.util.find_spec(self.framework) is not None

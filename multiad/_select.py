@@ -9,6 +9,14 @@ neutral: they infer nothing and are converted to whichever backend is chosen.
 
 While a transform runs, the backend it resolved is made the context's backend, so transforms
 nested inside the user's function use the same one.
+
+NOTE [Compiled regions]: a compiler that traces Python bytecode (``torch.compile``'s Dynamo)
+cannot trace ``ContextVar.get``/``set``, and any call it cannot trace splits the compiled graph.
+While such a compiler traces a call (a backend's ``compiling`` probe says so), selection reads
+only what a compiled program may depend on: the ``backend=`` argument, ``set_backend``, the
+environment variable, and the arrays' types (traced tensors infer their framework); the
+per-context selection is neither read nor set. The backend is thereby fixed when the program is
+traced, outside the compiled region, as the framework's own transforms fix theirs.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import _registry
-from ._backend import Backend
+from ._backend import COMPILING_PROBES, Backend
 from ._errors import InvalidTypeError, MixedBackendError
 
 ENV_VAR = "MULTIAD_BACKEND"
@@ -81,9 +89,17 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
         _context.reset(token)
 
 
+def compiling() -> bool:
+    """Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions])."""
+    for probe in COMPILING_PROBES:
+        if probe():
+            return True
+    return False
+
+
 def selected(call: str = "get_backend()") -> Backend | None:
     """The backend chosen by context, default or environment, without looking at arrays."""
-    backend = _context.get()
+    backend = None if compiling() else _context.get()
     if backend is not None:
         return backend
     if _default is not None:
@@ -162,7 +178,7 @@ class active:
         self._token: contextvars.Token[Backend | None] | None = None
 
     def __enter__(self) -> None:
-        if _context.get() is not self._backend:
+        if not compiling() and _context.get() is not self._backend:
             self._token = _context.set(self._backend)
 
     def __exit__(self, *exc: object) -> None:

@@ -102,6 +102,10 @@ class TorchBackend(multiad.Backend):
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev"})
     native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
 
+    @classmethod
+    def compiling(cls) -> bool:
+        return torch is not None and bool(torch.compiler.is_compiling())
+
     def load(self) -> None:
         global torch, func, _Guard
         import torch as _torch

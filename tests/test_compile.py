@@ -1,0 +1,130 @@
+"""Under ``torch.compile`` and ``jax.jit``, multiad's transforms trace to the framework's own program.
+
+NOTE [Compiled regions] (multiad/_select.py): the per-context selection is kept out of traced
+code, so ``torch.compile(multiad.X, fullgraph=True)`` traces one graph. These tests count the
+operations of the traced graph (``torch._dynamo.testing.CompileCounter``) and the equations of
+the jaxpr, against the same computation written with torch.func and jax, and check the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+
+torch = pytest.importorskip("torch")
+dynamo_testing = pytest.importorskip("torch._dynamo.testing")
+if not hasattr(torch, "compile"):
+    pytest.skip("torch.compile is not available", allow_module_level=True)
+
+tf = torch.func
+
+
+def _f(x: Any) -> Any:
+    return torch.sin(x).sum()
+
+
+def _g(x: Any) -> Any:
+    return torch.sin(x) * x[0]
+
+
+#: transform -> (multiad's version, torch.func's, whether multiad's derivation may use fewer ops).
+TORCH_PAIRS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any], bool]] = {
+    "grad": (lambda x: multiad.grad(_f)(x), lambda x: tf.grad(_f)(x), False),
+    "value_and_grad": (lambda x: multiad.value_and_grad(_f)(x)[1], lambda x: tf.grad_and_value(_f)(x)[0], False),
+    "jacrev": (lambda x: multiad.jacrev(_g)(x), lambda x: tf.jacrev(_g)(x), False),
+    # jacfwd and hessian: multiad's vmap of jvp over the basis traces a few ops fewer than torch.func's.
+    "jacfwd": (lambda x: multiad.jacfwd(_g)(x), lambda x: tf.jacfwd(_g)(x), True),
+    "jacobian": (lambda x: multiad.jacobian(_g, mode="rev")(x), lambda x: tf.jacrev(_g)(x), False),
+    "hessian": (lambda x: multiad.hessian(_f)(x), lambda x: tf.hessian(_f)(x), True),
+    "hvp": (lambda x: multiad.hvp(_f, (x,), (x,))[0], lambda x: tf.jvp(tf.grad(_f), (x,), (x,))[1], False),
+    "vhp": (lambda x: multiad.vhp(_f, (x,), (x,))[0], lambda x: tf.vjp(tf.grad(_f), x)[1](x)[0], False),
+    "vjp": (lambda x: multiad.vjp(_g, x)[1](x)[0], lambda x: tf.vjp(_g, x)[1](x)[0], False),
+    "jvp": (lambda x: multiad.jvp(_g, (x,), (x,))[1], lambda x: tf.jvp(_g, (x,), (x,))[1], False),
+    "vmap": (lambda x: multiad.vmap(_g)(x[None]), lambda x: tf.vmap(_g)(x[None]), False),
+}
+
+
+def _compiled(fn: Callable[[Any], Any], x: Any) -> tuple[Any, int, int]:
+    torch._dynamo.reset()
+    counter = dynamo_testing.CompileCounter()
+    out = torch.compile(fn, backend=counter, fullgraph=True)(x)
+    return out, counter.frame_count, counter.op_count
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_PAIRS))
+def test_torch_compile_fullgraph_traces_the_same_program(name: str) -> None:
+    ours, theirs, fewer_allowed = TORCH_PAIRS[name]
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    multiad.grad(_f)(x)  # the first call in a process discovers the backends, which is not traced
+    got, frames, ops = _compiled(ours, x)
+    want, want_frames, want_ops = _compiled(theirs, x)
+    assert frames == want_frames == 1
+    if fewer_allowed:
+        assert 0 < ops <= want_ops, (ops, want_ops)
+    else:
+        assert ops == want_ops, (ops, want_ops)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_torch_compile_linearize_and_auto_jacobian_trace_one_graph() -> None:
+    """linearize evaluates f once more than jvp, and jacobian(mode="auto") once more than the
+    mode it picks, on its first call for a shape (NOTE [Automatic mode]); both trace one graph."""
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    ref = tf.jacrev(_g)(x)
+    got, frames, _ = _compiled(lambda x: multiad.linearize(_g, x)[1](x), x)
+    assert frames == 1
+    np.testing.assert_allclose(got.numpy(), (ref @ x).numpy(), rtol=1e-12)
+    got, frames, _ = _compiled(lambda x: multiad.jacobian(_g)(x), x)
+    assert frames == 1
+    np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_use_backend_outside_a_compiled_call_still_applies_eagerly() -> None:
+    x = torch.ones(3, dtype=torch.float64)
+    compiled = torch.compile(lambda x: multiad.grad(_f)(x), backend="eager", fullgraph=True)
+    with multiad.use_backend("torch"):
+        g = compiled(x)
+        assert multiad.get_backend().name == "torch"
+    np.testing.assert_allclose(g.numpy(), np.cos(np.ones(3)), rtol=1e-12)
+
+
+def _jax_pairs() -> dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]]:
+    import jax
+    import jax.numpy as jnp
+
+    def f(x: Any) -> Any:
+        return jnp.sum(jnp.sin(x))
+
+    def g(x: Any) -> Any:
+        return jnp.sin(x) * x[0]
+
+    return {
+        "grad": (lambda x: multiad.grad(f)(x), lambda x: jax.grad(f)(x)),
+        "value_and_grad": (lambda x: multiad.value_and_grad(f)(x)[1], lambda x: jax.value_and_grad(f)(x)[1]),
+        "jacrev": (lambda x: multiad.jacrev(g)(x), lambda x: jax.jacrev(g)(x)),
+        "jacfwd": (lambda x: multiad.jacfwd(g)(x), lambda x: jax.jacfwd(g)(x)),
+        "hessian": (lambda x: multiad.hessian(f)(x), lambda x: jax.hessian(f)(x)),
+        "hvp": (lambda x: multiad.hvp(f, (x,), (x,))[0], lambda x: jax.jvp(jax.grad(f), (x,), (x,))[1]),
+        "vhp": (lambda x: multiad.vhp(f, (x,), (x,))[0], lambda x: jax.vjp(jax.grad(f), x)[1](x)[0]),
+        "vjp": (lambda x: multiad.vjp(g, x)[1](x)[0], lambda x: jax.vjp(g, x)[1](x)[0]),
+        "jvp": (lambda x: multiad.jvp(g, (x,), (x,))[1], lambda x: jax.jvp(g, (x,), (x,))[1]),
+        "linearize": (lambda x: multiad.linearize(g, x)[1](x), lambda x: jax.linearize(g, x)[1](x)),
+        "vmap": (lambda x: multiad.vmap(g)(x[None]), lambda x: jax.vmap(g)(x[None])),
+    }
+
+
+JAX_NAMES = ("grad", "value_and_grad", "jacrev", "jacfwd", "hessian", "hvp", "vhp", "vjp", "jvp", "linearize", "vmap")
+
+
+@pytest.mark.parametrize("name", JAX_NAMES)
+def test_jax_jit_traces_the_same_jaxpr(name: str) -> None:
+    jax = pytest.importorskip("jax")
+    ours, theirs = _jax_pairs()[name]
+    x = jax.numpy.linspace(-1.0, 1.0, 5)
+    assert len(jax.make_jaxpr(ours)(x).eqns) == len(jax.make_jaxpr(theirs)(x).eqns)
+    np.testing.assert_allclose(np.asarray(jax.jit(ours)(x)), np.asarray(theirs(x)), rtol=1e-12)
