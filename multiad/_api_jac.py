@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _derive, _plan, _select, _tree
-from ._api_ad import BackendArg, _as_tuple, _check_like, _value_and_grad, jvp, vjp
+from ._api_ad import BackendArg, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
 
@@ -226,16 +226,16 @@ def _second_order(
     for needed in (transform, "grad", "jvp" if fwd else "vjp"):
         _derive.require(b, needed, call)
     _derive.require_vjp(b, call)
-    _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
-    vg = _value_and_grad(flat.f, tuple(range(len(primals))), False, b, transform)
-
-    def g(*xs: Any) -> Any:
-        return vg(*xs)[1]
-
-    if fwd:
-        return tuple(jvp(g, tuple(flat.args), tuple(tangents), backend=b)[1])
-    _, pull = vjp(g, *flat.args, backend=b)
-    return tuple(pull(tuple(tangents)))
+    ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b))
+    # Composed once at the flat level: one Flat, one selection, one conversion per call.
+    g = _derive.grad_fun(b, flat, call)
+    with _select.active(b):
+        if fwd:
+            res = _derive.jvp(b, g, flat.primals, ts, False, call)[1]
+        else:
+            _, pull, _ = _derive.vjp(b, g, flat.primals, False, call)
+            res = _derive.guarded(b, call, pull, ts)
+    return tuple(flat.unflatten_in(res))
 
 
 def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg = None) -> tuple[Any, ...]:

@@ -59,6 +59,26 @@ def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call:
     return _arrays(b, outs), pullback, aux
 
 
+def grad_fun(b: Backend, fun: FlatFun, call: str) -> FlatFun:
+    """The gradient of ``fun`` (a flat function returning one scalar) as a flat function returning
+    one gradient per primal, for composing second-order transforms at the flat level."""
+    if _plan.native(b, "value_and_grad"):
+
+        def scalar(*xs: Any) -> Any:
+            return fun(*xs)[0]
+
+        def native_grad(*xs: Any) -> tuple[Any, ...]:
+            return tuple(guarded(b, call, b.value_and_grad, scalar, xs, False)[1])
+
+        return native_grad
+
+    def grad(*xs: Any) -> tuple[Any, ...]:
+        outs, pullback, _ = vjp(b, fun, xs, False, call)
+        return _arrays(b, guarded(b, call, pullback, (do("ones_like", outs[0]),)))
+
+    return grad
+
+
 def _arrays(b: Backend, xs: Sequence[Any]) -> tuple[Any, ...]:
     """A framework may hand back a scalar result as a number (numpy scalars, for instance)."""
     return tuple(x if b.is_array(x) else b.asarray(x) for x in xs)
