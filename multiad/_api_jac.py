@@ -153,6 +153,11 @@ def _choices(f: Any) -> dict[Any, str]:
         return {}
 
 
+# hvp and vhp stay scalar-only: for a vector output the Hessian-vector product is a jvp of
+# jacrev(f) (or the full hessian(f), which accepts any output).
+_SECOND_ORDER_HINT = "for a non-scalar output take hessian(f) (jacfwd(jacrev(f)), any output) or jvp(jacrev(f), ...)"
+
+
 def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     """``f`` with a check that it returns one array of shape ()."""
 
@@ -161,40 +166,49 @@ def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
         out = f(*args, **kwargs)
         if getattr(out, "shape", None) is None:
             raise InvalidArgumentError(
-                f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; "
-                "use jacrev or vjp for non-scalar outputs"
+                f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {_SECOND_ORDER_HINT}"
             )
-        scalar_out(call, (out,), None)
+        scalar_out(call, (out,), None, _SECOND_ORDER_HINT)
         return out
 
     return checked
 
 
-def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg = None) -> Callable[..., Any]:
-    """The Hessian of scalar-valued ``f``: forward-over-reverse (jacfwd of jacrev), or
-    reverse-over-reverse where the backend has no forward mode.
+def hessian(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, chunk_size: int | None = None,
+    *, backend: BackendArg = None,
+) -> Callable[..., Any]:  # fmt: skip
+    """The Hessian of ``f``: forward-over-reverse (``jacfwd(jacrev(f))``), or
+    reverse-over-reverse (``jacrev(jacrev(f))``) where the backend has no forward mode.
+
+    ``f`` may return any output, as for :func:`jacfwd`: for an output leaf ``y`` and
+    differentiated leaves ``x_i`` and ``x_j`` the block has shape ``y.shape + x_i.shape +
+    x_j.shape`` (for a scalar ``f`` of one argument of shape ``(n,)``, an ``(n, n)`` array).
 
     Args:
-        f: a function returning a scalar (an array of shape ``()``); for a vector output,
-            compose ``jacfwd(jacrev(f))`` instead.
+        f: a function of arrays (pytrees allowed) returning arrays (pytrees allowed).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
+        has_aux: whether ``f`` returns ``(output, aux)``; then the result is ``(hessian, aux)``.
+        chunk_size: how many basis vectors each level pushes through at once; default all.
         backend: backend name or object; default: the selected or inferred backend.
 
     Returns:
-        A function returning blocks of shape ``x_i.shape + x_j.shape`` arranged as a tree of
-        trees over the differentiated arguments (``H[i][j]`` for a tuple ``argnums``); for one
-        argument ``x`` of shape ``(n,)``, an ``(n, n)`` array.
+        A function returning the output tree of (input tree of input trees): ``H[i][j]`` for a
+        scalar ``f`` and a tuple ``argnums``, ``H[k][i][j]`` for a tuple output.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
         >>> H = multiad.hessian(lambda x: mnp.sum(x ** 3), backend="numpy")(np.array([1.0, 2.0]))
         >>> (np.round(multiad.to_numpy(H), 2) + 0.0).tolist()  # + 0.0 turns a -0.0 into 0.0
         [[6.0, 0.0], [0.0, 12.0]]
+        >>> H = multiad.hessian(lambda x: x ** 3, backend="numpy")(np.array([1.0, 2.0]))
+        >>> H.shape  # out.shape + in.shape + in.shape
+        (2, 2, 2)
     """
     check_callable(f, "hessian")
     call = f"hessian({fname(f)})"
     check_argnums_type(argnums, call)
-    fs = _scalar_checked(f, call)
+    check_chunk_size(chunk_size, call)
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -202,8 +216,8 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, backend: BackendArg 
         _derive.require(b, "hessian", call)
         # Both levels report errors as hessian(f), not as the jacrev/jacfwd they are built from.
         outer = "fwd" if _plan.second_order(b) == _plan.FWD else "rev"
-        inner = _jac(fs, argnums, False, None, b, "hessian", "rev")
-        return _jac(inner, argnums, False, None, b, "hessian", outer)(*args, **kwargs)
+        inner = _jac(f, argnums, has_aux, chunk_size, b, "hessian", "rev")
+        return _jac(inner, argnums, has_aux, chunk_size, b, "hessian", outer)(*args, **kwargs)
 
     return wrapper
 

@@ -198,11 +198,14 @@ class Flat:
         return self.unflatten_out([self.unflatten_in(row) for row in blocks])
 
 
-def scalar_out(call: str, outs: tuple[Any, ...], out_spec: Any) -> None:
-    """Raises unless f returned one array of shape ()."""
+NON_SCALAR_HINT = "use jacrev or vjp for non-scalar outputs"
+
+
+def scalar_out(call: str, outs: tuple[Any, ...], out_spec: Any, hint: str = NON_SCALAR_HINT) -> None:
+    """Raises unless f returned one array of shape (); ``hint`` names the transform meant instead."""
     if len(outs) != 1 or tuple(outs[0].shape) != ():
         shapes = ", ".join(str(tuple(o.shape)) for o in outs)
         raise InvalidArgumentError(
             f"{call}: f must return a scalar (an array of shape ()), got shape {shapes}; "
-            f"use jacrev or vjp for non-scalar outputs, or reduce the output (for instance .sum())"
+            f"{hint}, or reduce the output (for instance .sum())"
         )
