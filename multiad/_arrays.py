@@ -37,6 +37,8 @@ def _is_float(backend: Backend, x: Any) -> tuple[bool, str]:
 
 def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> Any:
     """One argument leaf as the backend needs it (see NOTE [Conversion policy])."""
+    if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
+        leaf = native_order(leaf)
     if backend.is_array(leaf):
         x = leaf
     elif isinstance(leaf, (np.ndarray, np.generic)) or (diff and isinstance(leaf, numbers.Number)):
@@ -69,6 +71,12 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
     return x
 
 
+def native_order(x: np.ndarray) -> np.ndarray:
+    """A numpy array in the machine's byte order (a big-endian ``'>f8'`` array, read from a
+    file, becomes ``float64``): frameworks take native byte order only."""
+    return x.astype(x.dtype.newbyteorder("="))
+
+
 def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, device: Any = None) -> Any:
     """Converts ``x`` (an array, a number, or a pytree of them) to the backend's arrays.
 
@@ -98,12 +106,19 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         owner = _select.owner_of(leaf)
         if owner is not None and owner != b.name:
             leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
+        if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
+            leaf = native_order(leaf)
         out.append(b.asarray(leaf, dtype=dtype, device=device))
     return _tree.unflatten(spec, out)
 
 
 def to_numpy(x: Any) -> Any:
     """Converts every array leaf of ``x`` to a numpy array (detached, on the host).
+
+    A dtype numpy does not have becomes the nearest wider one: torch's ``bfloat16`` becomes
+    ``float32``. Inside a transformed function, converting a value that carries a derivative
+    raises NonDifferentiableError (the conversion would drop the derivative); convert a
+    detached value, or keep the framework's arrays.
 
     Example:
         >>> import multiad

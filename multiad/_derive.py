@@ -187,14 +187,25 @@ def jacrev(
     if _plan.native(b, "jacrev", chunk_size):
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-    _, cts = _basis(b, outs)
-    rows = guarded(b, call, vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call), *cts)
+    total, cts = _basis(b, outs)
+    if total == 0:  # NOTE [Empty Jacobians]
+        rows: Sequence[Any] = [_empty(b, p, (0,) + tuple(p.shape)) for p in primals]
+    else:
+        rows = guarded(b, call, vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call), *cts)
     blocks, off = [], 0
     for o in outs:
         m = size(o)
         blocks.append([r[off : off + m].reshape(tuple(o.shape) + tuple(p.shape)) for r, p in zip(rows, primals)])
         off += m
     return blocks, aux
+
+
+def _empty(b: Backend, like: Any, shape: tuple[int, ...]) -> Any:
+    """NOTE [Empty Jacobians]: with no basis vector (an empty input for jacfwd, an empty output
+    for jacrev) there is nothing to map over, and a backend without vmap cannot stack zero
+    results; the Jacobian has no elements, and is built directly with its shape (torch.func and
+    jax return the same shapes)."""
+    return b.eye(0, like=like).reshape(shape)
 
 
 def jacfwd(
@@ -204,7 +215,11 @@ def jacfwd(
     require(b, "jacfwd", call)
     if _plan.native(b, "jacfwd", chunk_size):
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
-    _, tangents = _basis(b, primals)
+    total, tangents = _basis(b, primals)
+    if total == 0:  # NOTE [Empty Jacobians]
+        res = guarded(b, call, fun, *primals)
+        outs, aux = res if has_aux else (res, None)
+        return [[_empty(b, o, tuple(o.shape) + tuple(p.shape)) for p in primals] for o in _arrays(b, outs)], aux
     aux = None
     push: Callable[..., tuple[Any, ...]]
     if _plan.jvp_native(b):

@@ -46,9 +46,9 @@ def check_grad(name: str, x: np.ndarray) -> None:
     assert multiad.get_backend().name == name
 
 
-def _run_threads(worker: Callable[[int], None], errors: list[BaseException]) -> None:
-    """Runs ``worker(tid)`` in THREADS threads at once and fails with the first error seen."""
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(THREADS)]
+def _run_threads(worker: Callable[[int], None], errors: list[BaseException], n: int = THREADS) -> None:
+    """Runs ``worker(tid)`` in ``n`` threads at once and fails with the first error seen."""
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -232,3 +232,40 @@ def test_lazy_loading_happens_once_under_concurrent_selection() -> None:
     for name, a, b in out["got"]:
         by_name.setdefault(name, set()).update((a, b))
     assert all(len(ids) == 1 for ids in by_name.values()), "threads got different backend objects"
+
+
+def test_torch_forward_mode_from_many_threads() -> None:
+    """NOTE [Forward mode and threads]: torch's dual levels are process-wide; multiad serialises them.
+
+    Without the lock two threads already give wrong Hessians and "no level exists" errors.
+    """
+    import torch
+
+    threads, iterations = 8, 40
+    wrong = [0] * threads
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def cube(x: Any) -> Any:
+        return mnp.sum(x**3)
+
+    def worker(tid: int) -> None:
+        rng = np.random.default_rng(tid)
+        barrier.wait()
+        for i in range(iterations):
+            x = torch.tensor(rng.uniform(-1.0, 1.0, size=4))
+            try:
+                if i % 3 == 0:
+                    got, want = multiad.hessian(cube)(x), torch.diag(6.0 * x)
+                elif i % 3 == 1:
+                    got, want = multiad.jacfwd(lambda y: y**3)(x), torch.diag(3.0 * x**2)
+                else:
+                    got, want = multiad.hvp(cube, (x,), (torch.ones_like(x),))[0], 6.0 * x
+            except Exception as exc:  # noqa: BLE001 - counted; every thread runs to the end
+                errors.append(exc)
+                continue
+            if not torch.allclose(got, want, rtol=1e-12, atol=1e-12):
+                wrong[tid] += 1
+
+    _run_threads(worker, errors, threads)  # the tensors select the torch backend
+    assert sum(wrong) == 0

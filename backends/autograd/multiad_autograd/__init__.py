@@ -7,6 +7,7 @@ does not import autograd; :meth:`AutogradBackend.load` does, on first use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -56,7 +57,14 @@ class AutogradBackend(multiad.Backend):
         return np.asarray(x, dtype=dtype)
 
     def to_numpy(self, x: Any) -> Any:
-        return np.asarray(getval(x))
+        if isinstance(x, ArrayBox):
+            # getval would return the value and silently drop the derivative.
+            raise DroppedDerivativeError(
+                "multiad.to_numpy(x) (or multiad.asarray(x, backend=...) of another backend) of a traced "
+                "value drops its derivative; keep it an array of the autograd backend and write the "
+                "function with multiad.numpy or autograd.numpy"
+            )
+        return np.asarray(x)
 
     def eye(self, n: int, like: Any) -> Any:
         return np.eye(n, dtype=getval(like).dtype)
@@ -65,12 +73,14 @@ class AutogradBackend(multiad.Backend):
         return str(getval(x).dtype)
 
     def translate_error(self, exc: BaseException) -> str | None:
-        if isinstance(exc, LeakedTraceError):
+        if isinstance(exc, (LeakedTraceError, DroppedDerivativeError)):
             return str(exc)
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, NotImplementedError) and ("VJP of" in msg or "JVP of" in msg):
+        # Only messages autograd (or numpy, about autograd's boxes) writes: a user's own error
+        # raised in f passes unchanged.
+        if isinstance(exc, NotImplementedError) and re.match(r"[VJ]JP of \S+ wrt argnums? .* not defined", msg):
             return f"{type(exc).__name__}: {msg}"
-        if isinstance(exc, TypeError) and ("ArrayBox" in msg or "differentiate" in msg):
+        if isinstance(exc, TypeError) and ("ArrayBox" in msg or msg.startswith("Can't differentiate w.r.t. type")):
             return (
                 f"{type(exc).__name__}: {msg} (a plain numpy function was applied to a traced value; "
                 "write the function with multiad.numpy or autograd.numpy)"
@@ -114,6 +124,10 @@ class AutogradBackend(multiad.Backend):
             return tuple(g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
 
         return outs, pull, aux_value
+
+
+class DroppedDerivativeError(TypeError):
+    """A conversion to numpy of a value autograd is tracing (see ``AutogradBackend.to_numpy``)."""
 
 
 class LeakedTraceError(TypeError):

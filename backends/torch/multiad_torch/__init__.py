@@ -11,10 +11,24 @@ the nesting) turns those calls into a NonDifferentiableError naming the operatio
 autograd already do for the same code. The mode costs a Python call per torch operation.
 Tensors that carry no derivative (constants, ``t.detach()``, arguments not differentiated)
 convert as usual.
+
+NOTE [Forward mode and threads]: torch's forward-mode AD numbers its dual levels process-wide,
+not per thread, so two threads running ``torch.func.jvp`` at once corrupt each other's levels
+(wrong Hessians, "no level exists" errors, crashes; raw ``torch.func.hessian`` races the same
+way). Every forward-mode primitive of this backend (``jvp``, and so ``jacfwd``, ``hessian``,
+``hvp`` and ``jvp`` itself, which nest it) runs under one process-wide reentrant lock: forward
+mode on torch is safe from any number of threads, and calls from different threads run one at
+a time. Reverse mode (``grad``, ``vjp``, ``jacrev``, ``vhp``) takes no lock and runs in
+parallel. The lock is not taken while torch is compiling (``torch.compile`` traces the
+forward-mode work into a graph that has no dual levels at run time). Code that calls
+``torch.func.jvp`` or ``torch.autograd.forward_ad`` directly, outside multiad, in another
+thread is not covered. A function that, inside a forward-mode transform, waits for another
+thread that itself runs a forward-mode transform deadlocks.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -25,9 +39,30 @@ import multiad
 
 torch: Any = None
 func: Any = None
+_functorch: Any = None
+_fw_ad: Any = None
 _Guard: Any = None
 _DROPS: dict[Any, str] = {}
 _state = threading.local()
+#: NOTE [Forward mode and threads].
+_FORWARD_LOCK = threading.RLock()
+_NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+#: The start of every error message of torch's AD machinery that multiad translates
+#: (NOTE [Only torch's own errors]).
+_TORCH_AD_ERROR = re.compile(
+    "|".join(
+        [
+            r"the derivative for '[^']+' is not implemented",
+            r"derivative for \S+ is not implemented",
+            r"Trying to use forward AD with \S+ that does not support it",
+            r"element \d+ of tensors does not require grad and does not have a grad_fn",
+            r"vmap: It looks like you're (either \(1\) )?calling \.item\(\)",
+            r"vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow",
+            r"vmap: called random operation while in randomness error mode",
+            r"Batching rule not implemented for ",
+        ]
+    )
+)
 
 
 class DroppedDerivativeError(RuntimeError):
@@ -107,11 +142,12 @@ class TorchBackend(multiad.Backend):
         return torch is not None and bool(torch.compiler.is_compiling())
 
     def load(self) -> None:
-        global torch, func, _Guard
+        global torch, func, _Guard, _functorch, _fw_ad
         import torch as _torch
         import torch.func as _func
 
         torch, func = _torch, _func
+        _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
         t = torch.Tensor
         _DROPS.update(
             {
@@ -154,27 +190,41 @@ class TorchBackend(multiad.Backend):
         return torch.as_tensor(x, dtype=tdtype, device=device)
 
     def to_numpy(self, x: Any) -> Any:
-        return x.detach().cpu().numpy()
+        # Inside a transform, x may be a torch.func wrapper: one that carries a derivative (or a
+        # batch dimension) cannot become a numpy array without losing it; a detached one is
+        # unwrapped to its value. numpy has no bfloat16: such tensors become float32.
+        t = x
+        while _functorch.is_functorch_wrapped_tensor(t):
+            if _functorch.is_batchedtensor(t) or t.requires_grad or _fw_ad.unpack_dual(t).tangent is not None:
+                raise DroppedDerivativeError(
+                    "multiad.to_numpy(x) (or multiad.asarray(x, backend=...) of another backend) of a tensor "
+                    "that carries a derivative or a vmap batch dimension drops it; keep it a tensor, or call "
+                    "x.detach() first for a value that is only logged or returned as aux"
+                )
+            t = _functorch.get_unwrapped(t)
+        with torch._C._DisableFuncTorch():  # otherwise torch.func wraps the copies again
+            t = t.detach().cpu()
+            return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
 
     def eye(self, n: int, like: Any) -> Any:
         return torch.eye(n, dtype=like.dtype, device=like.device)
 
     def translate_error(self, exc: BaseException) -> str | None:
+        # NOTE [Only torch's own errors]: an error is translated only when its message is one
+        # torch's AD machinery writes (matched from the start, not as a substring), so that a
+        # user's own RuntimeError("... not implemented for ...") raised in f passes unchanged.
         msg = str(exc)
         if isinstance(exc, DroppedDerivativeError):
             return msg
-        if isinstance(exc, RuntimeError) and "call numpy() on Tensor that requires grad" in msg:
+        if not isinstance(exc, (RuntimeError, NotImplementedError)):
+            return None
+        if msg.startswith(("Can't call numpy() on Tensor that requires grad", _NO_STORAGE)):
             return (
-                "numpy() of a tensor that carries a derivative; write the function with multiad.numpy or "
-                "torch operations, or call .detach() first for a value that is not differentiated"
+                "a tensor that carries a derivative was converted to a numpy array, which drops the "
+                "derivative; write the function with multiad.numpy or torch operations, or call "
+                ".detach() first for a value that is not differentiated"
             )
-        if isinstance(exc, RuntimeError) and (
-            "does not require grad" in msg
-            or "not implemented for" in msg
-            or "derivative for" in msg
-            or ".item()" in msg
-            or "data-dependent" in msg.lower()
-        ):
+        if _TORCH_AD_ERROR.match(msg):
             return f"{type(exc).__name__}: {msg.splitlines()[0]}"
         return None
 
@@ -190,7 +240,11 @@ class TorchBackend(multiad.Backend):
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
         single, one = _single_output(_guarded(fun), has_aux)
-        res = func.jvp(single, primals, tangents, has_aux=has_aux)
+        if torch.compiler.is_compiling():
+            res = func.jvp(single, primals, tangents, has_aux=has_aux)
+        else:
+            with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
+                res = func.jvp(single, primals, tangents, has_aux=has_aux)
         outs, touts, aux = res if has_aux else (*res, None)
         return ((outs,), (touts,), aux) if one[0] else (outs, touts, aux)
 

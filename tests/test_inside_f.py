@@ -1,0 +1,119 @@
+"""What user code does inside f: conversions to numpy, its own errors, numpy arrays it closes over.
+
+Every check compares with a closed form: a conversion that drops the derivative must raise
+NonDifferentiableError (NOTE [Conversions that drop derivatives]), an error of f's own must pass
+unchanged (NOTE [Only torch's own errors]), and numpy arrays mixed with traced values must give
+the right derivative on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import AD_BACKENDS, BACKENDS
+
+import multiad
+import multiad.numpy as mnp
+from multiad import NonDifferentiableError
+
+X = np.array([0.5, -1.25, 2.0])
+
+CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    "to_numpy": lambda x: multiad.to_numpy(x),
+    "asarray_numpy": lambda x: multiad.asarray(x, backend="numpy"),
+}
+
+
+def _transforms(f: Callable[[Any], Any], name: str) -> dict[str, Callable[[], Any]]:
+    def vec(x: Any) -> Any:  # a vector output for the Jacobian transforms
+        return f(x) * x
+
+    vec.__name__ = f.__name__
+    return {
+        "grad": lambda: multiad.grad(f, backend=name)(X),
+        "vjp": lambda: multiad.vjp(vec, X, backend=name)[1](np.ones(3)),
+        "jvp": lambda: multiad.jvp(vec, (X,), (X,), backend=name),
+        "jacrev": lambda: multiad.jacrev(vec, backend=name)(X),
+        "jacfwd": lambda: multiad.jacfwd(vec, backend=name)(X),
+        "hessian": lambda: multiad.hessian(f, backend=name)(X),
+        "hvp": lambda: multiad.hvp(f, (X,), (X,), backend=name),
+    }
+
+
+@pytest.mark.parametrize("name", AD_BACKENDS)
+@pytest.mark.parametrize("conversion", sorted(CONVERSIONS))
+@pytest.mark.parametrize("transform", ["grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp"])
+def test_conversion_to_numpy_inside_f_raises(name: str, conversion: str, transform: str) -> None:
+    convert = CONVERSIONS[conversion]
+
+    def f(x: Any) -> Any:  # the numpy part would silently count as a constant
+        return mnp.sum(x**2) + mnp.sum(convert(x) ** 3)
+
+    with pytest.raises(NonDifferentiableError) as info:
+        _transforms(f, name)[transform]()
+    msg = str(info.value)
+    assert msg.startswith(f"{transform}(f): the {name} backend could not differentiate f: "), msg
+    if name != "jax":  # jax's own message names numpy's __array__
+        assert "multiad.to_numpy(x)" in msg, msg
+
+
+def test_finite_differences_see_conversions_as_part_of_f() -> None:
+    g = multiad.grad(lambda x: mnp.sum(x**2) + mnp.sum(multiad.to_numpy(x) ** 3), backend="numpy")(X)
+    np.testing.assert_allclose(g, 2 * X + 3 * X**2, rtol=1e-6)
+
+
+def test_torch_detached_value_converts_inside_f() -> None:
+    def f(x: Any) -> Any:
+        scale = float(multiad.to_numpy(x.detach()).sum())  # a constant: the derivative ignores it
+        return mnp.sum(x**2) * scale
+
+    g = multiad.grad(f, backend="torch")(X)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * X * X.sum(), rtol=1e-12)
+    hess = multiad.hessian(f, backend="torch")(X)
+    np.testing.assert_allclose(multiad.to_numpy(hess), 2 * np.eye(3) * X.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("message", ["solver not implemented for this config", "derivative for my solver"])
+def test_users_own_runtime_error_passes_unchanged(name: str, message: str) -> None:
+    def f(x: Any) -> Any:
+        raise RuntimeError(message)
+
+    for call in (
+        lambda: multiad.grad(f, backend=name)(X),
+        lambda: multiad.jvp(f, (X,), (X,), backend=name),
+        lambda: multiad.hessian(f, backend=name)(X),
+    ):
+        with pytest.raises(RuntimeError) as info:
+            call()
+        assert type(info.value) is RuntimeError and str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("autograd", NotImplementedError("VJP of my_solver not defined")),
+        ("autograd", TypeError("cannot differentiate this config")),
+        ("torch", NotImplementedError("the derivative for my solver is not implemented here")),
+    ],
+)
+def test_users_own_errors_near_framework_messages_pass_unchanged(name: str, error: Exception) -> None:
+    def f(x: Any) -> Any:
+        raise error
+
+    with pytest.raises(type(error)) as info:
+        multiad.grad(f, backend=name)(X)
+    assert info.value is error
+
+
+def test_torch_ad_errors_are_still_translated() -> None:
+    import torch
+
+    def f(x: Any) -> Any:  # torch has no derivative of igamma with respect to its first argument
+        return mnp.sum(torch.special.gammainc(x, torch.ones_like(x)))
+
+    with pytest.raises(NonDifferentiableError, match=r"the derivative for 'igamma: input' is not implemented"):
+        multiad.grad(f, backend="torch")(np.abs(X))

@@ -1,0 +1,84 @@
+"""Inputs at the edges: empty arrays, dtypes numpy lacks, non-native byte order.
+
+Empty inputs go through every transform on every backend and give correctly shaped empty
+results (NOTE [Empty Jacobians]), with the shapes torch.func and jax give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BACKENDS
+
+import multiad
+import multiad.numpy as mnp
+
+
+def scalar(x: Any) -> Any:
+    return mnp.sum(x**3) + 1.0
+
+
+def vector(x: Any) -> Any:
+    return 2.0 * x
+
+
+E = np.zeros(0)
+
+# transform -> (call on the empty input, expected shape)
+EMPTY: dict[str, tuple[Callable[[str], Any], tuple[int, ...]]] = {
+    "grad": (lambda b: multiad.grad(scalar, backend=b)(E), (0,)),
+    "value_and_grad": (lambda b: multiad.value_and_grad(scalar, backend=b)(E)[1], (0,)),
+    "vjp": (lambda b: multiad.vjp(vector, E, backend=b)[1](E)[0], (0,)),
+    "jvp": (lambda b: multiad.jvp(vector, (E,), (E,), backend=b)[1], (0,)),
+    "linearize": (lambda b: multiad.linearize(vector, E, backend=b)[1](E), (0,)),
+    "jacrev": (lambda b: multiad.jacrev(vector, backend=b)(E), (0, 0)),
+    "jacfwd": (lambda b: multiad.jacfwd(vector, backend=b)(E), (0, 0)),
+    "jacobian": (lambda b: multiad.jacobian(vector, backend=b)(E), (0, 0)),
+    "jacrev-scalar": (lambda b: multiad.jacrev(scalar, backend=b)(E), (0,)),
+    "jacfwd-scalar": (lambda b: multiad.jacfwd(scalar, backend=b)(E), (0,)),
+    "jacfwd-wide": (lambda b: multiad.jacfwd(lambda x: mnp.stack([mnp.sum(x), mnp.sum(x)]), backend=b)(E), (2, 0)),
+    "jacrev-tall": (lambda b: multiad.jacrev(lambda x: x[:0], backend=b)(np.ones(3)), (0, 3)),
+    "hessian": (lambda b: multiad.hessian(scalar, backend=b)(E), (0, 0)),
+    "hvp": (lambda b: multiad.hvp(scalar, (E,), (E,), backend=b)[0], (0,)),
+    "vhp": (lambda b: multiad.vhp(scalar, (E,), (E,), backend=b)[0], (0,)),
+    "vmap": (lambda b: multiad.vmap(vector, backend=b)(np.zeros((2, 0))), (2, 0)),
+}
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("transform", sorted(EMPTY))
+def test_empty_input_gives_empty_result(name: str, transform: str) -> None:
+    call, shape = EMPTY[transform]
+    out = multiad.to_numpy(call(name))
+    assert out.shape == shape and out.dtype == np.float64
+
+
+def test_empty_and_nonempty_inputs_together() -> None:
+    for name in BACKENDS:
+        jac = multiad.jacfwd(lambda a, b: a * mnp.sum(b), argnums=(0, 1), backend=name)(np.ones(2), E)
+        assert [tuple(multiad.to_numpy(j).shape) for j in jac] == [(2, 2), (2, 0)]
+        np.testing.assert_allclose(multiad.to_numpy(jac[0]), np.zeros((2, 2)), atol=1e-6)
+
+
+def test_to_numpy_of_bfloat16_is_float32() -> None:
+    import torch
+
+    x = torch.tensor([1.5, -2.0], dtype=torch.bfloat16)
+    out = multiad.to_numpy(x)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, [1.5, -2.0])
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_big_endian_input_is_accepted(name: str) -> None:
+    x = np.array([0.5, -1.5, 2.0], dtype=">f8")
+    g = multiad.to_numpy(multiad.grad(lambda v: mnp.sum(v**2), backend=name)(x))
+    np.testing.assert_allclose(g, 2.0 * x.astype(np.float64), rtol=1e-6)
+    t = multiad.jvp(lambda v: v**2, (x,), (x,), backend=name)[1]  # tangents are converted alike
+    np.testing.assert_allclose(multiad.to_numpy(t), 2.0 * x.astype(np.float64) ** 2, rtol=1e-6)
+    a = multiad.to_numpy(multiad.asarray(x, backend=name))
+    assert a.dtype == np.float64 and a.dtype.isnative
+    np.testing.assert_array_equal(a, x)
