@@ -35,6 +35,11 @@ from ._select import set_backend as set_backend
 from ._select import use_backend as use_backend
 from ._tree import register_dataclass as register_dataclass
 from ._tree import register_pytree_node as register_pytree_node
+from ._tree_api import tree_flatten as tree_flatten
+from ._tree_api import tree_leaves as tree_leaves
+from ._tree_api import tree_map as tree_map
+from ._tree_api import tree_structure as tree_structure
+from ._tree_api import tree_unflatten as tree_unflatten
 from ._version import __version__ as __version__
 
 __all__ = [
@@ -64,6 +69,11 @@ __all__ = [
     "register_pytree_node",
     "set_backend",
     "to_numpy",
+    "tree_flatten",
+    "tree_leaves",
+    "tree_map",
+    "tree_structure",
+    "tree_unflatten",
     "use_backend",
     "value_and_grad",
     "vhp",
