@@ -6,11 +6,16 @@ Results stay on the input's device; float32 and float64 are supported.
 NOTE [Conversions that drop derivatives]: inside ``torch.func.vjp``/``jvp``, ``t.item()``,
 ``float(t)``, ``t.tolist()`` and ``numpy()`` on a tensor that carries a derivative return plain
 numbers: torch warns and then returns a wrong (usually zero) derivative. While the user's
-function runs under vjp or jvp, a torch function mode (thread-local, pushed once however deep
-the nesting) turns those calls into a NonDifferentiableError naming the operation, as JAX and
-autograd already do for the same code. The mode costs a Python call per torch operation.
-Tensors that carry no derivative (constants, ``t.detach()``, arguments not differentiated)
-convert as usual.
+function runs under a primitive of this backend (a thread-local flag, set once however deep the
+nesting), those calls raise a NonDifferentiableError naming the operation, as JAX and autograd
+already do for the same code. The check sits in the seven conversion methods themselves
+(``Tensor.item``, ``__float__``, ``__int__``, ``__complex__``, ``tolist``, ``numpy`` and
+``__array__``, wrapped once when the backend loads), so other torch operations cost nothing: a
+torch function mode, which catches the same calls, costs a Python call per operation and sends
+some operations through Python decompositions (it made ``hvp`` a quarter slower). Outside
+multiad's transforms, and while torch.compile traces, the wrapped methods only check the flag
+and call torch's own. Tensors that carry no derivative (constants, ``t.detach()``, arguments not
+differentiated) convert as usual.
 
 NOTE [Forward mode and threads]: torch's forward-mode AD numbers its dual levels process-wide,
 not per thread, so two threads running ``torch.func.jvp`` at once corrupt each other's levels
@@ -41,8 +46,6 @@ torch: Any = None
 func: Any = None
 _functorch: Any = None
 _fw_ad: Any = None
-_Guard: Any = None
-_DROPS: dict[Any, str] = {}
 _state = threading.local()
 #: NOTE [Forward mode and threads].
 _FORWARD_LOCK = threading.RLock()
@@ -69,41 +72,61 @@ class DroppedDerivativeError(RuntimeError):
     """A conversion to a Python number or numpy array of a tensor that carries a derivative."""
 
 
-def _make_guard() -> Any:
-    fw_ad = torch.autograd.forward_ad
+#: Tensor methods that turn a tensor into a Python number or a numpy array, and their names in errors.
+_DROPS = {
+    "item": "Tensor.item()",
+    "__float__": "float(tensor)",
+    "__int__": "int(tensor)",
+    "__complex__": "complex(tensor)",
+    "tolist": "Tensor.tolist()",
+    "numpy": "Tensor.numpy()",
+    "__array__": "numpy.asarray(tensor)",
+}
+
+
+def _install_guard() -> None:
+    """Wraps the conversion methods of ``torch.Tensor`` once (NOTE [Conversions that drop derivatives])."""
     wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+    unpack_dual = torch.autograd.forward_ad.unpack_dual
+    compiling = torch.compiler.is_compiling
 
-    def carries_derivative(t: Any) -> bool:
-        return (
-            isinstance(t, torch.Tensor)
-            and bool(wrapped(t))
-            and (t.requires_grad or fw_ad.unpack_dual(t).tangent is not None)
-        )
+    def guard(attr: str, op: str) -> Callable[..., Any]:
+        original = getattr(torch.Tensor, attr)
 
-    class ConversionGuard(torch.overrides.TorchFunctionMode):  # type: ignore[misc]
-        def __torch_function__(self, fn: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-            op = _DROPS.get(fn)
-            if op is not None and args and carries_derivative(args[0]):
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if (
+                getattr(_state, "active", False)
+                and not compiling()
+                and wrapped(self)
+                and (self.requires_grad or unpack_dual(self).tangent is not None)
+            ):
                 raise DroppedDerivativeError(
-                    f"{op} turns a tensor that carries a derivative into a Python number or numpy array, which drops the "
-                    "derivative; keep it a tensor, or call .detach() first for a value that is only logged "
-                    "or returned as aux"
+                    f"{op} turns a tensor that carries a derivative into a Python number or numpy array, which "
+                    "drops the derivative; keep it a tensor, or call .detach() first for a value that is only "
+                    "logged or returned as aux"
                 )
-            return fn(*args, **(kwargs or {}))
+            return original(self, *args, **kwargs)
 
-    return ConversionGuard
+        method.__name__ = attr
+        method.__qualname__ = f"Tensor.{attr}"
+        method.__doc__ = original.__doc__
+        method._multiad_original = original  # type: ignore[attr-defined]
+        return method
+
+    for attr, op in _DROPS.items():
+        if not hasattr(getattr(torch.Tensor, attr), "_multiad_original"):
+            setattr(torch.Tensor, attr, guard(attr, op))
 
 
 def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """``fun`` run under the conversion guard (NOTE [Conversions that drop derivatives])."""
+    """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
 
     def run(*xs: Any) -> Any:
         if getattr(_state, "active", False):
             return fun(*xs)
         _state.active = True
         try:
-            with _Guard():
-                return fun(*xs)
+            return fun(*xs)
         finally:
             _state.active = False
 
@@ -142,25 +165,13 @@ class TorchBackend(multiad.Backend):
         return torch is not None and bool(torch.compiler.is_compiling())
 
     def load(self) -> None:
-        global torch, func, _Guard, _functorch, _fw_ad
+        global torch, func, _functorch, _fw_ad
         import torch as _torch
         import torch.func as _func
 
         torch, func = _torch, _func
         _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
-        t = torch.Tensor
-        _DROPS.update(
-            {
-                t.item: "Tensor.item()",
-                t.__float__: "float(tensor)",
-                t.__int__: "int(tensor)",
-                t.__complex__: "complex(tensor)",
-                t.tolist: "Tensor.tolist()",
-                t.numpy: "Tensor.numpy()",
-                t.__array__: "numpy.asarray(tensor)",
-            }
-        )
-        _Guard = _make_guard()
+        _install_guard()
 
     def version(self) -> str | None:
         self.load()
