@@ -21,6 +21,8 @@ from ._arrays import asarray as asarray
 from ._arrays import to_numpy as to_numpy
 from ._backend import API_VERSION as API_VERSION
 from ._backend import Backend as Backend
+from ._custom import custom_jvp as custom_jvp
+from ._custom import custom_vjp as custom_vjp
 from ._errors import BackendError as BackendError
 from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import InvalidTypeError as InvalidTypeError
@@ -54,6 +56,8 @@ __all__ = [
     "UnsupportedOperationError",
     "__version__",
     "asarray",
+    "custom_jvp",
+    "custom_vjp",
     "get_backend",
     "grad",
     "hessian",

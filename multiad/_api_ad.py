@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _derive, _plan, _select, _tree
+from . import _custom_state, _derive, _plan, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
@@ -253,7 +253,8 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     _derive.require(b, "linearize", call)
     with _select.active(b):
         if _plan.native(b, "linearize"):
-            outs, push = _derive.guarded(b, call, b.linearize, flat, flat.primals)
+            with _custom_state.forward():
+                outs, push = _derive.guarded(b, call, b.linearize, flat, flat.primals)
         else:
             outs = tuple(flat(*flat.primals))
 

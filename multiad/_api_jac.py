@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _derive, _plan, _select, _tree
+from . import _custom_state, _derive, _plan, _select, _tree
 from ._api_ad import BackendArg, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
@@ -23,18 +23,29 @@ def _jac(
     call = f"{transform}({fname(f)})"
     check_argnums_type(argnums, call)
     check_chunk_size(chunk_size, call)
-    derive = _derive.jacfwd if mode == "fwd" else _derive.jacrev
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         _derive.require(flat.backend, transform, call)
         with _select.active(flat.backend):
-            blocks, aux = derive(flat.backend, flat, flat.primals, has_aux, chunk_size, call)
+            blocks, aux = _jac_blocks(flat, mode, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
     return wrapper
+
+
+def _jac_blocks(flat: Flat, mode: str, chunk_size: int | None, call: str) -> tuple[list[list[Any]], Any]:
+    """Jacobian blocks in ``mode``; forward mode falls back to reverse mode where it meets a
+    custom_vjp function (NOTE [Forward mode through custom_vjp])."""
+    b, p, has_aux = flat.backend, flat.primals, flat.has_aux
+    if mode != "fwd":
+        return _derive.jacrev(b, flat, p, has_aux, chunk_size, call)
+    return _custom_state.or_reverse(
+        lambda: _derive.jacfwd(b, flat, p, has_aux, chunk_size, call),
+        lambda: _derive.jacrev(b, flat, p, has_aux, chunk_size, call),
+    )
 
 
 def jacrev(
@@ -130,10 +141,7 @@ def jacobian(
                 picked = "fwd" if n_in < n_out else "rev"
                 if not _select.compiling():  # a compiled program holds its choice (NOTE [Compiled regions])
                     choice[key] = picked
-            if picked == "fwd":
-                blocks, aux = _derive.jacfwd(b, flat, flat.primals, has_aux, chunk_size, call)
-            else:
-                blocks, aux = _derive.jacrev(b, flat, flat.primals, has_aux, chunk_size, call)
+            blocks, aux = _jac_blocks(flat, picked, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
@@ -243,12 +251,16 @@ def _second_order(
     ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b))
     # Composed once at the flat level: one Flat, one selection, one conversion per call.
     g = _derive.grad_fun(b, flat, call)
+
+    def reverse() -> Any:
+        _, pull, _ = _derive.vjp(b, g, flat.primals, False, call)
+        return _derive.guarded(b, call, pull, ts)
+
     with _select.active(b):
-        if fwd:
-            res = _derive.jvp(b, g, flat.primals, ts, False, call)[1]
+        if fwd:  # NOTE [Forward mode through custom_vjp]
+            res = _custom_state.or_reverse(lambda: _derive.jvp(b, g, flat.primals, ts, False, call)[1], reverse)
         else:
-            _, pull, _ = _derive.vjp(b, g, flat.primals, False, call)
-            res = _derive.guarded(b, call, pull, ts)
+            res = reverse()
     return tuple(flat.unflatten_in(res))
 
 

@@ -19,6 +19,12 @@ A backend whose framework compiles by tracing Python bytecode (torch.compile) ov
 class method ``compiling`` so that multiad keeps its per-context state out of traced code
 (NOTE [Compiled regions] in ``multiad/_select.py``).
 
+Custom derivative rules (``has_custom_rules``): ``custom_vjp(rule)`` and ``custom_jvp(rule)``
+build the framework's own custom-rule mechanism from a rule given at the flat level and return
+a flat function of the arrays (see NOTE [Custom rules at the flat level] in
+``multiad/_custom_rules.py``). A backend that does not declare them raises
+UnsupportedOperationError when it differentiates a custom function.
+
 Array handling: ``is_array``, ``asarray``, ``to_numpy``, ``eye``, ``default_float_dtype``,
 ``devices``. A backend module must not import its framework at import time: ``load()`` does that
 on first use, so that ``import multiad`` and listing backends stay cheap.
@@ -82,6 +88,8 @@ class Backend:
     native_chunks: ClassVar[frozenset[str]] = frozenset()
     #: Public transforms the backend cannot perform at all; they raise UnsupportedOperationError.
     unsupported: ClassVar[frozenset[str]] = frozenset()
+    #: Whether ``custom_vjp`` and ``custom_jvp`` build the framework's custom-rule mechanism.
+    has_custom_rules: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -169,6 +177,17 @@ class Backend:
         raise NotImplementedError
 
     def linearize(self, fun: FlatFun, primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
+        raise NotImplementedError
+
+    # -- custom derivative rules (has_custom_rules) --------------------------------------------
+    def custom_vjp(self, rule: Any) -> FlatFun:
+        """A flat function computing ``rule.fun`` whose reverse-mode derivative is ``rule.fwd``
+        then ``rule.bwd``, built with the framework's own custom-rule mechanism."""
+        raise NotImplementedError
+
+    def custom_jvp(self, rule: Any) -> FlatFun:
+        """A flat function computing ``rule.fun`` whose forward-mode derivative is ``rule.jvp``
+        (and whose reverse-mode derivative is its transpose), built with the framework's mechanism."""
         raise NotImplementedError
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _plan
+from . import _custom_state, _plan
 from ._backend import Backend, FlatFun, Pullback
 from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
 from ._ops import do
@@ -25,7 +25,7 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
     are the user's function's own.
     """
     try:
-        return fn(*args)
+        return _custom_state.run_marked(b, fn, *args)
     except MultiADError:
         raise
     except Exception as exc:
@@ -85,6 +85,13 @@ def _arrays(b: Backend, xs: Sequence[Any]) -> tuple[Any, ...]:
 
 
 def jvp(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool, call: str
+) -> tuple[Any, Any, Any]:
+    with _custom_state.forward():
+        return _jvp(b, fun, primals, tangents, has_aux, call)
+
+
+def _jvp(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool, call: str
 ) -> tuple[Any, Any, Any]:
     if _plan.jvp_native(b):
@@ -213,6 +220,13 @@ def jacfwd(
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of jvp over a basis."""
     require(b, "jacfwd", call)
+    with _custom_state.forward():
+        return _jacfwd(b, fun, primals, has_aux, chunk_size, call)
+
+
+def _jacfwd(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
+) -> tuple[list[list[Any]], Any]:
     if _plan.native(b, "jacfwd", chunk_size):
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     total, tangents = _basis(b, primals)

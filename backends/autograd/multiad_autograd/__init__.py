@@ -28,6 +28,7 @@ class AutogradBackend(multiad.Backend):
     array_modules: ClassVar[tuple[str, ...]] = ("autograd",)
     priority: ClassVar[int] = 30
     has_vjp: ClassVar[bool] = True
+    has_custom_rules: ClassVar[bool] = True
 
     def load(self) -> None:
         global make_vjp, getval, ArrayBox, ag_tuple
@@ -124,6 +125,17 @@ class AutogradBackend(multiad.Backend):
             return tuple(g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
 
         return outs, pull, aux_value
+
+    # -- custom derivative rules (multiad_autograd/_custom.py) ------------------------------------
+    def custom_vjp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_vjp(rule)  # type: ignore[no-any-return]
+
+    def custom_jvp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_jvp(rule)  # type: ignore[no-any-return]
 
 
 class DroppedDerivativeError(TypeError):

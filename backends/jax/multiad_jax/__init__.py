@@ -27,6 +27,7 @@ class JaxBackend(multiad.Backend):
     array_modules: ClassVar[tuple[str, ...]] = ("jax", "jaxlib")
     priority: ClassVar[int] = 20
     has_vjp: ClassVar[bool] = True
+    has_custom_rules: ClassVar[bool] = True
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
@@ -110,3 +111,14 @@ class JaxBackend(multiad.Backend):
 
     def linearize(self, fun: Any, primals: tuple[Any, ...]) -> tuple[Any, Any]:
         return jax.linearize(fun, *primals)  # type: ignore[no-any-return]
+
+    # -- custom derivative rules (multiad_jax/_custom.py) ------------------------------------
+    def custom_vjp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_vjp(rule)  # type: ignore[no-any-return]
+
+    def custom_jvp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_jvp(rule)  # type: ignore[no-any-return]

@@ -154,6 +154,7 @@ class TorchBackend(multiad.Backend):
     array_modules: ClassVar[tuple[str, ...]] = ("torch",)
     priority: ClassVar[int] = 10
     has_vjp: ClassVar[bool] = True
+    has_custom_rules: ClassVar[bool] = True
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     vmap_chunks: ClassVar[bool] = True
@@ -280,3 +281,14 @@ class TorchBackend(multiad.Backend):
         jac, aux = res if has_aux else (res, None)
         rows = [jac] if one_out[0] else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
+
+    # -- custom derivative rules (multiad_torch/_custom.py) ------------------------------------
+    def custom_vjp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_vjp(rule)  # type: ignore[no-any-return]
+
+    def custom_jvp(self, rule: Any) -> Callable[..., Any]:
+        from . import _custom
+
+        return _custom.custom_jvp(rule)  # type: ignore[no-any-return]

@@ -1,0 +1,82 @@
+"""Custom rules as autograd primitives with ``defvjp`` (and ``defjvp``).
+
+NOTE [autograd custom rules]: a primitive's vjp maker receives the primal arguments; at a
+second differentiation they are boxes of the outer trace. There the residuals are recomputed
+by running the user's ``fwd`` on those boxes, so that the outer derivative goes through
+``fwd``'s own operations; residuals saved from the primitive's output would be constants to
+the outer trace (a silently wrong Hessian). At first order the saved residuals are used.
+A custom_jvp primitive's vjp is the transpose of its tangent output (linear in the tangents),
+taken with ``make_vjp``; its ``defjvp`` serves autograd's own forward mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import autograd.numpy as anp
+from autograd.builtins import tuple as ag_tuple
+from autograd.core import make_vjp
+from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
+from autograd.tracer import Box
+
+
+def _zeros(args: Any) -> list[Any]:
+    return [anp.zeros_like(a) for a in args]
+
+
+def custom_vjp(rule: Any) -> Any:
+    n_out: list[int] = []
+
+    @primitive  # type: ignore[untyped-decorator]
+    def prim(*xs: Any) -> Any:
+        outs, res = rule.fwd(*xs)
+        n_out[:] = [len(outs)]
+        return (*outs, *res)
+
+    def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
+        n = n_out[0]
+        if any(isinstance(a, Box) for a in args):
+            res = tuple(rule.fwd(*args)[1])
+        else:
+            res = tuple(ans[i] for i in range(n, len(ans)))
+
+        def pull(g: Any) -> Any:
+            grads = rule.bwd(res, tuple(g[i] for i in range(n)))
+            return tuple(anp.zeros_like(args[i]) if grads[i] is None else grads[i] for i in argnums)
+
+        return pull
+
+    defvjp_argnums(prim, vjp_maker)
+
+    def call(*xs: Any) -> tuple[Any, ...]:
+        res = prim(*xs)
+        return tuple(res[i] for i in range(n_out[0]))
+
+    return call
+
+
+def custom_jvp(rule: Any) -> Any:
+    @primitive  # type: ignore[untyped-decorator]
+    def prim(*xs: Any) -> Any:
+        return tuple(rule.fun(*xs))
+
+    def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
+        def tangent_out(ts: Any) -> Any:
+            return ag_tuple(rule.jvp(args, tuple(ts[i] for i in range(len(args))))[1])
+
+        def pull(g: Any) -> Any:
+            transpose, _ = make_vjp(tangent_out, ag_tuple(_zeros(args)))
+            grads = transpose(g)
+            return tuple(grads[i] for i in argnums)
+
+        return pull
+
+    def jvp_maker(argnums: Any, gs: Any, ans: Any, args: Any, kwargs: Any) -> Any:
+        ts = _zeros(args)
+        for i, t in zip(argnums, gs):
+            ts[i] = t
+        return tuple(rule.jvp(args, tuple(ts))[1])
+
+    defvjp_argnums(prim, vjp_maker)
+    defjvp_argnums(prim, jvp_maker)
+    return lambda *xs: tuple(prim(*xs))

@@ -1,0 +1,87 @@
+"""Custom rules as ``torch.autograd.Function`` subclasses that torch.func transforms accept.
+
+NOTE [torch custom rules]: torch.func (grad, vjp, jvp, jacrev, jacfwd, vmap) accepts an
+``autograd.Function`` only in the ``setup_context`` style, with a ``jvp`` staticmethod for
+forward mode and a vmap rule (here generated: ``generate_vmap_rule = True``). The flat rule
+object (NOTE [Custom rules at the flat level]) travels as the first, non-tensor, argument of
+``apply``.
+
+- custom_vjp: ``forward`` runs the function (a ``fwd`` that calls the custom function itself,
+  as is usual, then evaluates it plainly instead of recursing). ``backward`` runs ``fwd`` on
+  the saved inputs for the residuals, then ``bwd``. Recomputing costs one more evaluation per
+  backward pass but keeps higher derivatives exact: residuals returned from
+  ``forward`` as extra outputs would reach a second differentiation only through ``backward``,
+  which knows nothing of them (they would count as constants, a silently wrong Hessian). There
+  is no ``jvp``: forward mode is refused by the core before torch is reached.
+- custom_jvp: ``jvp`` applies the user's rule to the saved inputs; ``backward`` is its
+  transpose, the vjp (through torch.func) of the rule's tangent output, which is linear in the
+  tangents. Both are written with differentiable operations, so second derivatives go through
+  the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+
+def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
+    """Outputs that are inputs (or repeat another output) as views, which torch can save."""
+    seen = {id(x) for x in xs}
+    fresh = []
+    for o in outs:
+        fresh.append(o.view_as(o) if id(o) in seen else o)
+        seen.add(id(o))
+    return tuple(fresh)
+
+
+class _Rule(torch.autograd.Function):
+    """Runs the function forward and saves the inputs; subclasses add the derivatives."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(rule: Any, *xs: Any) -> Any:  # type: ignore[override]
+        return _fresh(rule.fun(*xs), xs)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        ctx.rule = inputs[0]
+        ctx.save_for_backward(*inputs[1:])
+        ctx.save_for_forward(*inputs[1:])
+
+
+class CustomVJP(_Rule):
+    @staticmethod
+    def backward(ctx: Any, *cts: Any) -> Any:
+        xs = ctx.saved_tensors
+        _, residuals = ctx.rule.fwd(*xs)
+        return (None, *ctx.rule.bwd(residuals, cts))
+
+
+class CustomJVP(_Rule):
+    @staticmethod
+    def jvp(ctx: Any, *ts: Any) -> Any:
+        xs = ctx.saved_tensors
+        ts = tuple(torch.zeros_like(x) if t is None else t for x, t in zip(xs, ts[1:]))
+        return ctx.rule.jvp(xs, ts)[1]
+
+    @staticmethod
+    def backward(ctx: Any, *cts: Any) -> Any:
+        xs = ctx.saved_tensors
+        rule = ctx.rule
+
+        def tangent_out(*ts: Any) -> Any:
+            return rule.jvp(xs, ts)[1]
+
+        transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
+        return (None, *transpose(tuple(cts)))
+
+
+def custom_vjp(rule: Any) -> Any:
+    return lambda *xs: CustomVJP.apply(rule, *xs)  # type: ignore[no-untyped-call]
+
+
+def custom_jvp(rule: Any) -> Any:
+    return lambda *xs: CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]

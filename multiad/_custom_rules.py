@@ -1,0 +1,189 @@
+"""The flat form of a custom rule that a backend turns into its framework's own mechanism.
+
+NOTE [Custom rules at the flat level]: a call of a ``custom_vjp``/``custom_jvp`` function builds
+one rule object per call. It sees the differentiated arguments as a flat tuple of arrays of
+one backend, as every backend primitive does, and keeps aside everything else: the arguments
+named in ``nondiff_argnums``, the pytree structures of arguments, outputs and residuals, and
+the residual leaves that are not arrays. A backend therefore only ever handles arrays:
+
+- ``rule.fun(*xs) -> outs``: the primal function, a tuple of output arrays;
+- ``rule.fwd(*xs) -> (outs, residuals)`` and ``rule.bwd(residuals, cts) -> grads``, for
+  ``custom_vjp``: ``residuals`` is a tuple of arrays, ``grads`` has one entry per ``xs``
+  (``None`` for a zero cotangent);
+- ``rule.jvp(xs, ts) -> (outs, tangent_outs)``, for ``custom_jvp``.
+
+The user's functions are called with the original pytrees; what they return is checked
+against the structures they must have, with errors that name the custom function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _tree
+from ._backend import Backend
+from ._errors import InvalidArgumentError, InvalidTypeError
+
+
+class Rule:
+    """What custom_vjp and custom_jvp rules share: rebuilding arguments, flattening outputs."""
+
+    def __init__(
+        self, user: Any, b: Backend, args: Sequence[Any], diff: tuple[int, ...], in_spec: Any, xs: Sequence[Any]
+    ) -> None:
+        self.user, self.backend, self.args, self.diff, self.in_spec = user, b, list(args), diff, in_spec
+        self.name = user.__name__
+        self.shapes = [tuple(x.shape) for x in xs]
+        self.dtypes = [b.dtype_name(x) for x in xs]
+        self.out_spec: Any = None
+
+    @property
+    def nondiff(self) -> list[Any]:
+        return [a for i, a in enumerate(self.args) if i not in self.diff]
+
+    def diff_trees(self, xs: Sequence[Any]) -> list[Any]:
+        """The differentiated arguments as the user passed them, with leaves ``xs``."""
+        return list(_tree.unflatten(self.in_spec, list(xs)))
+
+    def full_args(self, xs: Sequence[Any]) -> list[Any]:
+        args = list(self.args)
+        for pos, tree in zip(self.diff, self.diff_trees(xs)):
+            args[pos] = tree
+        return args
+
+    def arrays(self, tree: Any, what: str, dtypes: Sequence[str] | None = None) -> tuple[Any, ...]:
+        """The leaves of ``tree`` as backend arrays (numpy arrays and numbers converted)."""
+        leaves = _tree.flatten(tree)[0]
+        out = []
+        for i, leaf in enumerate(leaves):
+            if not self.backend.is_array(leaf):
+                if not isinstance(leaf, (np.ndarray, np.generic, int, float)):
+                    raise InvalidTypeError(
+                        f"{self.name}: {what} leaf {i} is a {type(leaf).__name__}, not an array; "
+                        "custom functions and their rules must return arrays"
+                    )
+                leaf = self.backend.asarray(leaf, dtype=None if dtypes is None else dtypes[i])
+            out.append(leaf)
+        return tuple(out)
+
+    def outs(self, out: Any, what: str) -> tuple[Any, ...]:
+        """Flat outputs; the structure must be the same at every call of the rule's functions."""
+        spec = _tree.flatten(out)[1]
+        if self.out_spec is None:
+            self.out_spec = spec
+        elif spec != self.out_spec:
+            raise InvalidArgumentError(
+                f"{self.name}: {what} returned an output with structure {spec}, but the function returns {self.out_spec}; "
+                "the rule must return outputs structured like the function's"
+            )
+        return self.arrays(out, f"{what} output")
+
+    def fun(self, *xs: Any) -> tuple[Any, ...]:
+        return self.outs(self.user.fun(*self.full_args(xs)), self.name)
+
+    def per_arg(self, result: Any, what: str) -> tuple[Any, ...]:
+        """One entry per differentiated leaf from ``result``, one pytree per differentiated argument.
+
+        A ``None`` entry (or a ``None`` leaf) stands for zeros, as in JAX.
+        """
+        n = len(self.diff)
+        if not isinstance(result, (tuple, list)) or len(result) != n:
+            got = (
+                f"a {type(result).__name__} of length {len(result)}"
+                if isinstance(result, (tuple, list))
+                else type(result).__name__
+            )
+            raise InvalidArgumentError(
+                f"{self.name}: {what} must return a tuple with one entry per differentiated argument ({n}), got {got}"
+            )
+        trees = self.diff_trees(list(range(len(self.shapes))))
+        flat: list[Any] = []
+        for k, (entry, ref) in enumerate(zip(result, trees)):
+            ref_leaves, ref_spec = _tree.flatten(ref)
+            if entry is None:
+                flat.extend([None] * len(ref_leaves))
+                continue
+            leaves, spec = optree_none_leaves(entry)
+            if spec != optree_none_leaves(ref)[1]:
+                raise InvalidArgumentError(
+                    f"{self.name}: {what} entry {k} has structure {spec}, expected {ref_spec} (that of argument {self.diff[k]})"
+                )
+            flat.extend(leaves)
+        out: list[Any] = []
+        for i, leaf in enumerate(flat):
+            if leaf is not None:
+                leaf = self.arrays(leaf, what, [self.dtypes[i]])[0]
+                if tuple(leaf.shape) != self.shapes[i]:
+                    raise InvalidArgumentError(
+                        f"{self.name}: {what} returned shape {tuple(leaf.shape)} for an argument leaf of shape "
+                        f"{self.shapes[i]}; return one array shaped like each argument"
+                    )
+            out.append(leaf)
+        return tuple(out)
+
+
+def optree_none_leaves(tree: Any) -> tuple[list[Any], Any]:
+    """Leaves and structure with ``None`` as a leaf (a zero in a rule's result)."""
+    import optree
+
+    return optree.tree_flatten(tree, none_is_leaf=True, namespace=_tree.NAMESPACE)  # type: ignore[no-any-return]
+
+
+class VJPRule(Rule):
+    """A call of a custom_vjp function (NOTE [Custom rules at the flat level])."""
+
+    def fwd(self, *xs: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        res = self.user.fwd(*self.full_args(xs))
+        if not isinstance(res, (tuple, list)) or len(res) != 2:
+            raise InvalidArgumentError(
+                f"{self.name}: the fwd rule must return a pair (output, residuals), got {type(res).__name__}"
+            )
+        out, residuals = res
+        leaves, spec = _tree.flatten(residuals)
+        is_array = [self.backend.is_array(x) for x in leaves]
+        # The structure and non-array leaves stay here; the backend carries the arrays.
+        self.res_static = (spec, [None if a else x for a, x in zip(is_array, leaves)], is_array)
+        return self.outs(out, "the fwd rule"), tuple(x for a, x in zip(is_array, leaves) if a)
+
+    def bwd(self, residuals: Sequence[Any], cts: Sequence[Any]) -> tuple[Any, ...]:
+        spec, static, is_array = self.res_static
+        it = iter(residuals)
+        res_tree = _tree.unflatten(spec, [next(it) if a else s for a, s in zip(is_array, static)])
+        g = _tree.unflatten(self.out_spec, list(cts))
+        return self.per_arg(self.user.bwd(*self.nondiff, res_tree, g), "the bwd rule")
+
+
+class JVPRule(Rule):
+    """A call of a custom_jvp function (NOTE [Custom rules at the flat level])."""
+
+    def jvp(self, xs: Sequence[Any], ts: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        primals, tangents = tuple(self.diff_trees(xs)), tuple(self.diff_trees(ts))
+        res = self.user.jvp_rule(*self.nondiff, primals, tangents)
+        if not isinstance(res, (tuple, list)) or len(res) != 2:
+            raise InvalidArgumentError(
+                f"{self.name}: the jvp rule must return a pair (output, tangent_output), got {type(res).__name__}"
+            )
+        out, tout = res
+        outs = self.outs(out, "the jvp rule")
+        t_leaves, t_spec = optree_none_leaves(tout)
+        if t_spec != optree_none_leaves(_tree.unflatten(self.out_spec, list(outs)))[1]:
+            raise InvalidArgumentError(
+                f"{self.name}: the jvp rule's tangent output has structure {t_spec}, expected {self.out_spec} "
+                "(that of the output)"
+            )
+        touts = []
+        for t, o in zip(t_leaves, outs):
+            if t is None:
+                t = o * 0.0
+            else:
+                t = self.arrays(t, "the jvp rule tangent", [self.backend.dtype_name(o)])[0]
+                if tuple(t.shape) != tuple(o.shape):
+                    raise InvalidArgumentError(
+                        f"{self.name}: the jvp rule returned a tangent of shape {tuple(t.shape)} for an output of "
+                        f"shape {tuple(o.shape)}; tangents must be shaped like the outputs"
+                    )
+            touts.append(t)
+        return outs, tuple(touts)
