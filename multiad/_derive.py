@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _custom_state, _plan
+from . import _custom_state, _foreign, _plan
 from ._backend import Backend, FlatFun, Pullback
 from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
 from ._ops import do
@@ -29,6 +29,9 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
     except MultiADError:
         raise
     except Exception as exc:
+        foreign = _foreign.foreign_code_error(exc, b, call)  # NOTE [Foreign framework code]
+        if foreign is not None:
+            raise foreign from exc
         reason = b.translate_error(exc)
         if reason is None:
             raise

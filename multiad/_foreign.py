@@ -1,0 +1,35 @@
+"""Errors from another framework's code inside f, named as such.
+
+NOTE [Foreign framework code]: a function that calls one framework's own code (a torch
+``nn.Module``, ``torch.func.functional_call``, ``jax.numpy``, ``autograd.numpy``) cannot run on
+another backend: that code receives the selected backend's arrays or tracers and rejects them,
+typically with a ``TypeError`` whose message prints the whole traced array. When a
+``TypeError`` escapes ``f`` and its traceback passes through a module that owns another
+registered backend's arrays (``Backend.array_modules``), the transform raises
+:class:`MixedBackendError` naming that backend instead. Only the error path pays for the check,
+and no framework is imported by it.
+"""
+
+from __future__ import annotations
+
+from . import _registry
+from ._backend import Backend
+from ._errors import MixedBackendError
+
+
+def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBackendError | None:
+    """The error to raise instead of ``exc`` if it came from another backend's framework code."""
+    if not isinstance(exc, TypeError):
+        return None
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        owner = _registry.backend_for_module(module.partition(".")[0])
+        if owner is not None and owner != b.name:
+            return MixedBackendError(
+                f"{call}: f calls {owner} code ({module}), which works on {owner}'s own arrays and so "
+                f"runs only on the {owner!r} backend, not on {b.name!r}; select backend={owner!r} "
+                f"(or multiad.use_backend({owner!r})), or write f with multiad.numpy to run it on every backend"
+            )
+        tb = tb.tb_next
+    return None

@@ -1,0 +1,78 @@
+"""A function calling another framework's own code names the backend it runs on (NOTE [Foreign framework code])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+
+X = np.array([1.0, -2.0, 0.5])
+
+
+def linear_module() -> Any:
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 2).double()
+
+
+def test_functional_call_runs_on_torch() -> None:
+    from torch.func import functional_call
+
+    module = linear_module()
+    w = module.weight.detach().numpy().copy()
+    params = {"weight": w, "bias": module.bias.detach().numpy().copy()}
+
+    def loss(p: dict[str, Any], x: Any) -> Any:
+        return mnp.sum(mnp.tanh(functional_call(module, p, (x,))))
+
+    g = multiad.grad(loss, backend="torch")(params, X)
+    s = 1.0 - np.tanh(w @ X + params["bias"]) ** 2
+    np.testing.assert_allclose(multiad.to_numpy(g["weight"]), np.outer(s, X), rtol=1e-12)
+    np.testing.assert_allclose(multiad.to_numpy(g["bias"]), s, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["jax", "autograd", "numpy"])
+def test_torch_module_elsewhere_names_the_torch_backend(name: str) -> None:
+    from torch.func import functional_call
+
+    module = linear_module()
+    params = {k: v.detach().numpy().copy() for k, v in module.named_parameters()}
+
+    def loss(p: dict[str, Any], x: Any) -> Any:
+        return mnp.sum(functional_call(module, p, (x,)))
+
+    def direct(x: Any) -> Any:
+        return mnp.sum(module(x))
+
+    expected = rf"runs only on the 'torch' backend, not on '{name}'; select backend='torch'"
+    with pytest.raises(multiad.MixedBackendError, match=r"^grad\(loss\): f calls torch code \(torch\.") as info:
+        multiad.grad(loss, backend=name)(params, X)
+    assert expected.replace("\\", "") in str(info.value)
+    assert "[[" not in str(info.value)  # no array dump
+    with pytest.raises(multiad.MixedBackendError, match=r"^jacrev\(direct\): f calls torch code"):
+        multiad.jacrev(direct, backend=name)(X)
+
+
+def test_autograd_code_on_jax_names_the_autograd_backend() -> None:
+    import autograd.numpy as anp
+
+    def f(x: Any) -> Any:
+        return anp.sum(anp.sin(x))
+
+    with pytest.raises(multiad.MixedBackendError, match=r"f calls autograd code .* select backend='autograd'"):
+        multiad.grad(f, backend="jax")(X)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "autograd", "numpy"])
+def test_own_type_errors_pass_unchanged(name: str) -> None:
+    def f(x: Any) -> Any:
+        raise TypeError("the user's own")
+
+    with pytest.raises(TypeError) as info:
+        multiad.grad(f, backend=name)(X)
+    assert type(info.value) is TypeError and str(info.value) == "the user's own"
