@@ -23,6 +23,7 @@ from ._backend import API_VERSION as API_VERSION
 from ._backend import Backend as Backend
 from ._custom import custom_jvp as custom_jvp
 from ._custom import custom_vjp as custom_vjp
+from ._errors import AccuracyWarning as AccuracyWarning
 from ._errors import BackendError as BackendError
 from ._errors import InvalidArgumentError as InvalidArgumentError
 from ._errors import InvalidTypeError as InvalidTypeError
@@ -46,6 +47,7 @@ from ._version import __version__ as __version__
 
 __all__ = [
     "API_VERSION",
+    "AccuracyWarning",
     "Backend",
     "BackendError",
     "InvalidArgumentError",

@@ -231,7 +231,7 @@ def hessian(
 
 
 def _second_order(
-    f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str, strategy: str | None
+    f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"
@@ -243,7 +243,7 @@ def _second_order(
         )
     flat = Flat(_scalar_checked(f, call), primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
-    fwd = (strategy or _plan.second_order(b)) == _plan.FWD
+    fwd = (_plan.vhp_strategy(b) if transform == "vhp" else _plan.second_order(b)) == _plan.FWD
     # Checked here so that the error names this call, not the grad/jvp/vjp it is built from.
     for needed in (transform, "grad", "jvp" if fwd else "vjp"):
         _derive.require(b, needed, call)
@@ -286,7 +286,7 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(hv), 2).tolist()
         [6.0, 12.0]
     """
-    return _second_order(f, primals, tangents, backend, "hvp", None)
+    return _second_order(f, primals, tangents, backend, "hvp")
 
 
 def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg = None) -> tuple[Any, ...]:
@@ -294,7 +294,8 @@ def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
 
     Same arguments as :func:`hvp`. Returns a tuple with one entry per primal, each with that
     primal's structure and shapes. The Hessian is symmetric, so the values equal :func:`hvp`'s;
-    ``vhp`` needs only reverse mode.
+    ``vhp`` needs only reverse mode. On a backend that is not exact (finite differences) and
+    has a forward mode, it is computed as :func:`hvp` is (NOTE [vhp of an inexact backend]).
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
@@ -302,4 +303,4 @@ def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(vh), 2).tolist()
         [6.0, 12.0]
     """
-    return _second_order(f, primals, tangents, backend, "vhp", _plan.REV)
+    return _second_order(f, primals, tangents, backend, "vhp")

@@ -33,8 +33,13 @@ on first use, so that ``import multiad`` and listing backends stay cheap.
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
+
+from ._errors import AccuracyWarning
 
 #: The plugin API version this multiad implements. A backend declaring another major
 #: version is listed as incompatible and refused.
@@ -190,5 +195,22 @@ class Backend:
         (and whose reverse-mode derivative is its transpose), built with the framework's mechanism."""
         raise NotImplementedError
 
+    # -- helpers for implementations -------------------------------------------------------------
+    def warn_accuracy(self, message: str) -> None:
+        """Warns :class:`multiad.AccuracyWarning` with ``message`` (which starts with the call),
+        attributed to the first caller outside multiad and this backend's package."""
+        internal = (_package_dir(Backend), _package_dir(type(self)))
+        frame, level = sys._getframe(1), 2  # stacklevel 2 is the caller of this method
+        while frame is not None and frame.f_code.co_filename.startswith(internal):
+            frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+        warnings.warn(AccuracyWarning(message), stacklevel=level)
+
     def __repr__(self) -> str:
         return f"<multiad backend {self.name!r}>"
+
+
+def _package_dir(cls: type) -> str:
+    """The directory of the top-level package that defines ``cls``, with a trailing separator."""
+    top = sys.modules.get(cls.__module__.split(".")[0])
+    path = getattr(top, "__file__", None) or ""
+    return os.path.dirname(path) + os.sep if path else "\0"

@@ -37,7 +37,18 @@ class NonDifferentiableError(MultiADError, TypeError):
     """The framework could not differentiate an operation inside the user's function."""
 
 
+class AccuracyWarning(UserWarning):
+    """A result may be less accurate than its dtype suggests.
+
+    Warned when a finite-difference derivative's estimated error exceeds the tolerance of its
+    dtype (the message names the call and the estimate), and when a backend computes in a
+    lower precision than the input's (float64 input computed in float32). Turn it into an
+    error with ``warnings.simplefilter("error", multiad.AccuracyWarning)``.
+    """
+
+
 __all__ = [
+    "AccuracyWarning",
     "BackendError",
     "InvalidArgumentError",
     "InvalidTypeError",

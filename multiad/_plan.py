@@ -15,9 +15,17 @@ jacrev          native ``jacrev``                            vmap of vjp over a 
 jacfwd          native ``jacfwd``                            vmap of jvp over a basis
 hessian         jacfwd of jacrev (forward mode exists)       jacrev of jacrev
 hvp             jvp of grad (forward-over-reverse)           vjp of grad (reverse-over-reverse)
-vhp             vjp of grad (reverse-over-reverse)
+vhp             vjp of grad (reverse-over-reverse)           inexact backends with forward
+                                                             mode: the hvp path
 linearize       native ``linearize``                         jvp at the saved primals
 ==============  ===========================================  ===============================
+
+NOTE [vhp of an inexact backend]: for a scalar ``f`` the Hessian is symmetric, so ``v^T H``
+equals ``H v``. Reverse-over-reverse on a finite-difference backend differentiates a
+finite-difference gradient by finite differences again in reverse: a full Jacobian of the
+gradient, ``4 n**2`` evaluations of ``f`` for ``n`` inputs, where forward-over-reverse needs
+one directional difference of the gradient, ``O(n)``. A backend with ``exact = False`` and a
+forward mode therefore computes vhp on the hvp path.
 """
 
 from __future__ import annotations
@@ -49,3 +57,8 @@ def native(b: Backend, transform: str, chunk_size: int | None = None) -> bool:
 def second_order(b: Backend) -> str:
     """The strategy for hessian and hvp."""
     return FWD if b.has_jvp else REV
+
+
+def vhp_strategy(b: Backend) -> str:
+    """The strategy for vhp (NOTE [vhp of an inexact backend])."""
+    return FWD if b.has_jvp and not b.exact else REV

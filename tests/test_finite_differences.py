@@ -1,0 +1,269 @@
+"""The numpy backend's finite differences: steps per component, error estimates and their
+warning, the nesting limit, vhp's cost, values at call time; and JAX's float32 warning.
+
+References are closed forms. Each test failed before the behaviour it checks was built.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import multiad_numpy
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+
+NP = "numpy"
+
+
+@pytest.fixture
+def strict() -> Iterator[None]:
+    """Any AccuracyWarning fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        yield
+
+
+def d(f: Callable[..., Any]) -> Callable[..., Any]:
+    return multiad.grad(f, backend=NP)
+
+
+def sin_exp(x: Any) -> Any:
+    return mnp.sin(x) * mnp.exp(x)
+
+
+def sum_sin(x: Any) -> Any:
+    return mnp.sum(mnp.sin(x))
+
+
+def relu_sum(x: Any) -> Any:
+    return mnp.sum(mnp.maximum(x, 0.0))
+
+
+class Counted:
+    """``f`` counting its evaluations."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        self.f, self.calls = f, 0
+        self.__name__ = f.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.f(*args)
+
+
+# -- steps per component ------------------------------------------------------------------------
+
+X_WIDE = np.array([1e6, 0.5])
+T_SECOND = np.array([0.0, 1.0])
+
+
+def test_jvp_uses_a_step_per_component(strict: None) -> None:
+    _, t = multiad.jvp(mnp.sin, (X_WIDE,), (T_SECOND,), backend=NP)
+    np.testing.assert_allclose(t, [0.0, np.cos(0.5)], rtol=1e-8, atol=1e-12)
+    # Components of several scales at once, each differenced with its own decade's step.
+    x = np.array([1e6, 0.5, 3e3, 2e-3])
+    _, t = multiad.jvp(mnp.log, (x,), (np.ones(4),), backend=NP)
+    np.testing.assert_allclose(t, 1 / x, rtol=1e-8)
+
+
+def test_linearize_and_hvp_use_a_step_per_component(strict: None) -> None:
+    _, jvp_fn = multiad.linearize(mnp.sin, X_WIDE, backend=NP)
+    np.testing.assert_allclose(jvp_fn(T_SECOND), [0.0, np.cos(0.5)], rtol=1e-8, atol=1e-12)
+    (hv,) = multiad.hvp(sum_sin, (X_WIDE,), (T_SECOND,), backend=NP)
+    np.testing.assert_allclose(hv, [0.0, -np.sin(0.5)], rtol=1e-4, atol=1e-6)
+
+
+def test_an_inf_element_spoils_only_what_depends_on_it() -> None:
+    x = np.array([np.inf, 0.5])
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _, t = multiad.jvp(mnp.sin, (x,), (T_SECOND,), backend=NP)
+    assert np.isnan(t[0])  # sin(inf) is NaN: so is its derivative
+    np.testing.assert_allclose(t[1], np.cos(0.5), rtol=1e-8)
+
+
+# -- nesting beyond second order ----------------------------------------------------------------
+
+X07 = np.array(0.7)
+
+
+def test_second_order_nesting_is_allowed_and_accurate(strict: None) -> None:
+    np.testing.assert_allclose(d(d(sin_exp))(X07), 2 * np.exp(0.7) * np.cos(0.7), rtol=1e-5)
+
+
+def test_third_order_nesting_raises() -> None:
+    with pytest.raises(multiad.UnsupportedOperationError, match=r"^grad\(sin_exp\): .*higher_order"):
+        d(d(d(sin_exp)))(X07)
+
+
+def test_higher_order_opt_in_is_accurate(strict: None) -> None:
+    with multiad_numpy.higher_order(3):
+        third = d(d(d(sin_exp)))(X07)
+    np.testing.assert_allclose(third, 2 * np.exp(0.7) * (np.cos(0.7) - np.sin(0.7)), rtol=1e-4)
+    with multiad_numpy.higher_order(4):
+        fourth = d(d(d(d(sin_exp))))(X07)
+    np.testing.assert_allclose(fourth, -4 * np.exp(0.7) * np.sin(0.7), rtol=1e-4)
+    # The opt-in ends with the block.
+    with pytest.raises(multiad.UnsupportedOperationError):
+        d(d(d(sin_exp)))(X07)
+
+
+def test_higher_order_rejects_nonsense() -> None:
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^higher_order\(0\)"):
+        with multiad_numpy.higher_order(0):
+            pass
+
+
+# -- error estimates and the warning ------------------------------------------------------------
+
+
+def test_accuracy_warning_is_public() -> None:
+    assert issubclass(multiad.AccuracyWarning, UserWarning)
+    assert "AccuracyWarning" in multiad.__all__
+
+
+@pytest.mark.parametrize("x", [0.0, 1e-6, -1e-6, 3e-6, 1e-5])
+def test_a_kink_within_the_stencil_warns(x: float) -> None:
+    with pytest.warns(multiad.AccuracyWarning, match=r"^grad\(relu_sum\): .*estimated error") as seen:
+        multiad.grad(relu_sum, backend=NP)(np.array([x, 2.0]))
+    assert seen[0].filename == __file__  # attributed to the caller, not to multiad
+
+
+def test_a_kink_far_from_the_point_does_not_warn(strict: None) -> None:
+    g = multiad.grad(relu_sum, backend=NP)(np.array([0.5, -0.5]))
+    np.testing.assert_allclose(g, [1.0, 0.0], atol=1e-10)
+
+
+def test_hessian_of_a_kinked_gradient_warns() -> None:
+    # f = relu(x)**2 / 2 has gradient relu(x): the Hessian jumps at 0.
+    with pytest.warns(multiad.AccuracyWarning, match=r"^hessian\("):
+        multiad.hessian(lambda x: mnp.sum(mnp.maximum(x, 0.0) ** 2) / 2, backend=NP)(np.array([0.0, 1.0]))
+
+
+SMOOTH: list[tuple[str, Callable[..., Any], Callable[[np.ndarray], np.ndarray]]] = [
+    ("sin", lambda x: mnp.sum(mnp.sin(x)), np.cos),
+    ("exp", lambda x: mnp.sum(mnp.exp(x)), np.exp),
+    ("tanh", lambda x: mnp.sum(mnp.tanh(3 * x)), lambda x: 3 / np.cosh(3 * x) ** 2),
+    ("cubic", lambda x: mnp.sum(x**3 + x**2), lambda x: 3 * x**2 + 2 * x),
+    ("fast sin", lambda x: mnp.sum(mnp.sin(50 * x)), lambda x: 50 * np.cos(50 * x)),
+    ("large", lambda x: mnp.sum(1e8 * mnp.sin(x)), lambda x: 1e8 * np.cos(x)),
+]
+
+
+def grad_and_estimate(f: Callable[..., Any], x: np.ndarray) -> tuple[np.ndarray, multiad_numpy.Estimate]:
+    with multiad_numpy.record_errors() as records:
+        g = multiad.grad(f, backend=NP)(x)
+    (rec,) = records
+    return g, rec
+
+
+@pytest.mark.parametrize("name, f, df", SMOOTH, ids=[s[0] for s in SMOOTH])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_estimates_bound_the_true_error_of_smooth_functions(
+    name: str, f: Callable[..., Any], df: Callable[[np.ndarray], np.ndarray], dtype: Any
+) -> None:
+    x = np.array([0.0, 0.3, -1.2, 2.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error" if (name, dtype) != ("fast sin", np.float32) else "ignore")
+        g, rec = grad_and_estimate(f, x)
+    true = float(np.max(np.abs(g.astype(np.float64) - df(x.astype(np.float64)))))
+    # The estimate bounds the true error (within rounding of the reference itself) ...
+    assert true <= 10 * rec.error + 4 * float(np.finfo(dtype).eps) * float(np.max(np.abs(df(x)))), (true, rec)
+    assert rec.order == 1 and 4 * x.size + 1 <= rec.evaluations <= 6 * x.size + 1
+    # ... and smooth functions stay under the tolerance; sin(50 x) in float32, where the
+    # step (5e-3) is a quarter of a radian of the sine, does not.
+    assert (rec.relative <= rec.tolerance) == ((name, dtype) != ("fast sin", np.float32)), rec
+
+
+def test_a_step_too_coarse_for_f_warns() -> None:
+    x = np.array([0.0, 0.3, -1.2, 2.0], dtype=np.float32)  # at 2.0 the step is 1e-2
+    with pytest.warns(multiad.AccuracyWarning, match=r"float32 tolerance"):
+        multiad.grad(lambda x: mnp.sum(mnp.sin(50 * x)), backend=NP)(x)
+
+
+def test_estimates_are_recorded_per_outermost_result(strict: None) -> None:
+    x = np.array([0.2, 0.4, 0.6])
+    with multiad_numpy.record_errors() as records:
+        h = multiad.hessian(lambda x: mnp.sum(mnp.sin(x) * x), backend=NP)(x)
+    (rec,) = records
+    expected = np.diag(2 * np.cos(x) - x * np.sin(x))
+    assert rec.order == 2 and rec.call.startswith("hessian(")
+    true = float(np.max(np.abs(h - expected)))
+    assert true <= 10 * rec.error and rec.relative <= rec.tolerance, (true, rec)
+
+
+def test_the_module_examples_run() -> None:
+    failed, attempted = doctest.testmod(multiad_numpy._fd, raise_on_error=False)
+    assert attempted >= 2 and failed == 0
+
+
+# -- vhp: the hvp path, not reverse-over-reverse ------------------------------------------------
+
+
+def test_vhp_costs_what_hvp_costs(strict: None) -> None:
+    n = 16
+    x, t = np.linspace(-1.0, 1.0, n), np.linspace(0.5, -0.5, n)
+
+    def energy(x: Any) -> Any:
+        return mnp.sum(mnp.sin(x) * x)
+
+    expected = (2 * np.cos(x) - x * np.sin(x)) * t
+    fv, fh = Counted(energy), Counted(energy)
+    (vh,) = multiad.vhp(fv, (x,), (t,), backend=NP)
+    (hv,) = multiad.hvp(fh, (x,), (t,), backend=NP)
+    np.testing.assert_allclose(vh, expected, rtol=1e-4, atol=2e-5)
+    np.testing.assert_allclose(hv, expected, rtol=1e-4, atol=2e-5)
+    assert fv.calls == fh.calls <= 10 * n + 5  # reverse-over-reverse took 4 n**2 + 1 (1025)
+
+
+# -- values at call time ------------------------------------------------------------------------
+
+
+def test_vjp_fn_sees_the_values_at_the_call() -> None:
+    x = np.array([0.3, 1.1])
+    _, vjp_fn = multiad.vjp(mnp.sin, x, backend=NP)
+    x[:] = [2.0, -1.0]  # changed in place after the call
+    (g,) = vjp_fn(np.ones(2))
+    np.testing.assert_allclose(g, np.cos([0.3, 1.1]), rtol=1e-8)
+
+
+# -- JAX without x64 ----------------------------------------------------------------------------
+
+X64_PROBE = """
+import warnings
+import numpy as np
+import multiad, multiad.numpy as mnp
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as seen:
+    g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend="jax")
+    for _ in range(3):
+        out = g(np.array([1.0, 2.0]))
+    g(np.array([1.0], dtype=np.float32))
+hits = [w for w in seen if issubclass(w.category, multiad.AccuracyWarning)]
+print(len(hits), str(out.dtype), hits[0].filename if hits else "")
+print(hits[0].message if hits else "")
+"""
+
+
+def test_jax_float64_without_x64_warns_once_per_process() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "MULTIAD_BACKEND"}
+    res = subprocess.run([sys.executable, "-c", X64_PROBE], capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    first, message = res.stdout.strip().splitlines()[-2:]
+    count, dtype, filename = first.split(" ")
+    assert (count, dtype, filename) == ("1", "float32", "<string>")
+    assert 'jax.config.update("jax_enable_x64", True)' in message
+
+
+def test_jax_float64_with_x64_does_not_warn(strict: None) -> None:
+    g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend="jax")(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(multiad.to_numpy(g), np.cos([1.0, 2.0]), rtol=1e-15)
