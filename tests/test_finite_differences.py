@@ -17,6 +17,7 @@ from typing import Any
 import multiad_numpy
 import numpy as np
 import pytest
+from test_docs import DOCS, run_page
 
 import multiad
 import multiad.numpy as mnp
@@ -143,10 +144,17 @@ def test_a_kink_far_from_the_point_does_not_warn(strict: None) -> None:
     np.testing.assert_allclose(g, [1.0, 0.0], atol=1e-10)
 
 
-def test_hessian_of_a_kinked_gradient_warns() -> None:
-    # f = relu(x)**2 / 2 has gradient relu(x): the Hessian jumps at 0.
-    with pytest.warns(multiad.AccuracyWarning, match=r"^hessian\("):
-        multiad.hessian(lambda x: mnp.sum(mnp.maximum(x, 0.0) ** 2) / 2, backend=NP)(np.array([0.0, 1.0]))
+def half_relu_squared(x: Any) -> Any:
+    return mnp.sum(mnp.maximum(x, 0.0) ** 2) / 2
+
+
+def test_second_derivatives_of_a_kinked_gradient_warn() -> None:
+    # The gradient of half_relu_squared is relu(x): the Hessian jumps at 0.
+    x, t = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    with pytest.warns(multiad.AccuracyWarning, match=r"^hessian\(half_relu_squared\): .*order-2"):
+        multiad.hessian(half_relu_squared, backend=NP)(x)
+    with pytest.warns(multiad.AccuracyWarning, match=r"^hvp\(half_relu_squared\): .*order-2"):
+        multiad.hvp(half_relu_squared, (x,), (t,), backend=NP)
 
 
 SMOOTH: list[tuple[str, Callable[..., Any], Callable[[np.ndarray], np.ndarray]]] = [
@@ -267,3 +275,8 @@ def test_jax_float64_without_x64_warns_once_per_process() -> None:
 def test_jax_float64_with_x64_does_not_warn(strict: None) -> None:
     g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend="jax")(np.array([1.0, 2.0]))
     np.testing.assert_allclose(multiad.to_numpy(g), np.cos([1.0, 2.0]), rtol=1e-15)
+
+
+def test_the_reliability_page_runs(strict: None, capsys: pytest.CaptureFixture[str]) -> None:
+    run_page(DOCS / "reliability.md")
+    assert "grad(<lambda>): estimated" in capsys.readouterr().out
