@@ -143,6 +143,7 @@ class JaxBackend(multiad.Backend):
 
         return _custom.custom_jvp(rule)  # type: ignore[no-any-return]
 
+
 def _first_x64_warning() -> bool:
     """True exactly once per process (NOTE [float64 input without x64])."""
     with _x64_lock:
