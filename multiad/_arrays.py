@@ -44,7 +44,7 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
     elif isinstance(leaf, (np.ndarray, np.generic)) or (diff and isinstance(leaf, numbers.Number)):
         x = backend.asarray(leaf)
     else:
-        owner = _select.owner_of(leaf)
+        owner = _select.owner_of(leaf, call, prefer=backend.name)
         if owner is not None and owner != backend.name:
             raise MixedBackendError(
                 f"{call}: {what} is a {owner} array ({type(leaf).__name__}) but the backend is "
@@ -103,7 +103,7 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
     b = _select.resolve(backend, leaves, "asarray(x)")
     out = []
     for leaf in leaves:
-        owner = _select.owner_of(leaf)
+        owner = _select.owner_of(leaf, "asarray(x)", prefer=b.name)
         if owner is not None and owner != b.name:
             leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
         if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
@@ -127,7 +127,7 @@ def to_numpy(x: Any) -> Any:
     """
 
     def one(leaf: Any) -> Any:
-        owner = _select.owner_of(leaf)
+        owner = _select.owner_of(leaf, "to_numpy(x)")
         if owner is None:
             return np.asarray(leaf)
         return _registry.get(owner, "to_numpy(x)").to_numpy(leaf)

@@ -1,15 +1,19 @@
 """``python -m multiad``: list the installed backends, or certify one with the conformance suite.
 
-NOTE [CLI loads only what it lists]: ``backends`` reads the registry (no framework import) and
-then loads each *available* backend to ask for its framework version and devices, which needs
-the framework. A backend whose framework fails to load is shown as broken with the reason; it
-never stops the table. ``check`` runs the conformance suite in-process through pytest (the
+NOTE [CLI loads only what it lists]: ``backends`` reads the registry, which imports every
+plugin's module (not its framework; a plugin whose import is slow delays the table, see NOTE
+[What loads a plugin]), and then loads each *available* backend to ask for its framework
+version and devices, which needs the framework. A backend whose framework fails to load, or
+whose ``version()`` or ``devices()`` raises anything (``SystemExit`` included), is shown as
+broken with the reason; it never stops the table. Array modules claimed by two backends are
+shown under the table as conflicts (NOTE [Plugins never take over]). ``check`` runs the conformance suite in-process through pytest (the
 same command a plugin author types, see docs/plugins.md) and prints the report's matrix.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -18,6 +22,7 @@ from typing import Any, TextIO
 
 from . import _registry
 from ._errors import MultiADError
+from ._guard import guarded
 from ._info import capabilities, list_backends
 
 COLUMNS = ("backend", "status", "version", "devices", "capabilities")
@@ -50,17 +55,37 @@ def backend_rows() -> list[dict[str, str]]:
             "capabilities": rec.reason,
         }
         if rec.status == _registry.AVAILABLE:
-            try:
-                b = _registry.get(rec.name, "python -m multiad backends")
-                framework_version = b.version()
-                row["version"] = framework_version or rec.version or ""
-                row["devices"] = ", ".join(b.devices())
-                row["capabilities"] = describe_capabilities(capabilities(b))
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the table
+            _, exc = guarded(functools.partial(_describe, rec, row))
+            if exc is not None:  # a broken plugin must not break the table
                 row["status"] = _registry.BROKEN
                 row["capabilities"] = f"{type(exc).__name__}: {exc}"
+            elif rec.conflicts:
+                row["status"] = "conflict"
         rows.append(row)
     return rows
+
+
+def _describe(rec: _registry.BackendRecord, row: dict[str, str]) -> None:
+    b = _registry.get(rec.name, "python -m multiad backends")
+    framework_version = b.version()
+    row["version"] = framework_version or rec.version or ""
+    row["devices"] = ", ".join(b.devices())
+    row["capabilities"] = describe_capabilities(capabilities(b))
+
+
+def conflict_lines() -> list[str]:
+    """One line per array module that several available backends claim."""
+    lines = [
+        f"conflict: {module} arrays are claimed by {' and '.join(repr(n) for n in names)}"
+        for module, names in _registry.conflicts().items()
+    ]
+    if lines:
+        lines.append(
+            "calls that infer the backend from these arrays raise until one is selected (backend=..., "
+            "multiad.use_backend, multiad.set_backend or $MULTIAD_BACKEND); or uninstall the plugin that "
+            "should not claim them"
+        )
+    return lines
 
 
 def format_table(rows: list[dict[str, str]]) -> str:
@@ -75,6 +100,8 @@ def format_table(rows: list[dict[str, str]]) -> str:
 def cmd_backends(out: TextIO) -> int:
     rows = backend_rows()
     print(format_table(rows), file=out)
+    for line in conflict_lines():
+        print(line, file=out)
     if not rows:
         print("no backend is installed; pip install multiad-torch (or multiad-jax, ...)", file=out)
     return 0

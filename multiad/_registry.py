@@ -3,31 +3,68 @@
 NOTE [Plugins never break multiad]: backends are found through the ``multiad.backends``
 entry-point group, read with the standard library's ``importlib.metadata`` (the ``entrypoints``
 package is in maintenance mode). The in-tree backends are registered the same way, so the core
-names no backend. A plugin that fails to import, is not a backend, declares another plugin API
-version or is registered twice by two distributions is *listed* with its status and reason;
-only selecting it raises, with an error naming it and the cause. Identical entry points seen
-twice (editable installs can report one twice) are counted once.
+names no backend. Reading the group imports nothing; a plugin's module is imported only when
+that backend is needed (see NOTE [What loads a plugin]). A plugin that fails to import (any
+exception, ``SystemExit`` included, see NOTE [Interrupts from plugins]), is not a backend, makes
+invalid declarations, declares another plugin API version or is registered twice by two
+distributions is *listed* with its status and reason; only selecting it raises, with an error
+naming it and the cause. Identical entry points seen twice (editable installs can report one
+twice) are counted once.
+
+NOTE [What loads a plugin]: selecting a backend by name (``backend=``, ``use_backend``,
+``set_backend``, ``$MULTIAD_BACKEND``) imports that plugin's module only. Choosing the default
+for NumPy inputs imports multiad's own backends (see NOTE [Plugins never take over]), and
+plugins only when none of those is available. Inferring the backend from an array of another
+type, and listing backends, import every plugin once per process, because every plugin's claims
+must be known to detect a conflict. So a plugin whose import is slow delays those calls, and
+only those; a plugin that fails is recorded as broken and skipped.
+
+NOTE [Plugins never take over]: installing a plugin never changes which backend runs code that
+already worked.
+
+- Array types: a backend claims arrays through ``array_modules``. A module claimed by two
+  available backends is a *conflict*: both records carry it in ``conflicts`` (listed by
+  ``list_backends()`` and ``python -m multiad backends``), and inferring the backend from such an
+  array raises BackendError naming the claimants until one is selected. An explicit selection
+  always works. Discovery order never decides.
+- Priorities: when nothing selects a backend and the arrays do not tell (NumPy arrays, Python
+  numbers), multiad uses multiad's own backends first, the distributions its extras install
+  (``multiad[torch]``, ``multiad[jax]``, ...), ordered by their ``priority``. A plugin's priority
+  orders it only in listings: it never ranks a plugin ahead of multiad's own backends, and it
+  does not pick among plugins either. With none of multiad's own backends available, a single
+  available plugin is the default, and several raise BackendError until one is selected (a
+  second plugin installed later would otherwise change the default silently). Where multiad's
+  own distribution metadata cannot be read (an uninstalled source tree), every entry-point
+  backend counts as multiad's own and priority alone orders them. A backend registered with
+  ``register_backend(..., replace=True)`` takes the rank of the one it replaces; other run-time
+  registrations rank as plugins.
 """
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import importlib.metadata
 
-from ._backend import API_VERSION, NATIVE_OVERRIDES, Backend
+from ._backend import Backend
 from ._errors import BackendError
+from ._guard import guarded
+from ._validate import AVAILABLE as AVAILABLE
+from ._validate import BROKEN as BROKEN
+from ._validate import INCOMPATIBLE as INCOMPATIBLE
+from ._validate import NEUTRAL_MODULES as NEUTRAL_MODULES
+from ._validate import NOT_INSTALLED as NOT_INSTALLED
+from ._validate import validate as validate
 
 GROUP = "multiad.backends"
-
-AVAILABLE = "available"
-NOT_INSTALLED = "not installed"
-BROKEN = "broken"
-INCOMPATIBLE = "incompatible"
 DUPLICATED = "duplicated"
+
+_HOW_TO_SELECT = "backend=..., multiad.use_backend, multiad.set_backend or $MULTIAD_BACKEND"
 
 
 @dataclass
@@ -42,62 +79,61 @@ class BackendRecord:
     source: str = ""
     backend: Backend | None = field(default=None, repr=False, compare=False)
     loaded: bool = field(default=False, repr=False, compare=False)
+    #: One line per array module this backend claims that another available backend claims too.
+    conflicts: tuple[str, ...] = field(default=(), compare=False)
+    #: Whether it is one of multiad's own backends (see NOTE [Plugins never take over]).
+    first_party: bool = field(default=False, compare=False)
 
 
-_lock = threading.RLock()
+@dataclass
+class _Entry:
+    """An entry point read from metadata, not imported yet."""
+
+    name: str
+    eps: list[importlib.metadata.EntryPoint]
+    dists: list[tuple[str | None, str | None]]
+    first_party: bool
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+
+_lock = threading.RLock()  # guards the tables below; never held while a plugin runs
 _records: dict[str, BackendRecord] = {}
+_entries: dict[str, _Entry] = {}  # entry points not imported yet
 _discovered = False
-_module_map: dict[str, str] = {}  # top-level array module name -> backend name
+_module_map: dict[str, str] = {}  # top-level array module name -> the one backend claiming it
+_contested: dict[str, tuple[str, ...]] = {}  # array module -> the backends claiming it
+_load_locks: dict[str, threading.RLock] = {}
+_default: list[str] = []  # the cached default backend name (empty: not computed)
+_generation = [0]  # bumped by every change, so that a default computed meanwhile is not cached
+#: Called after every change of the table (the selection layer clears its type cache).
+on_change: list[Callable[[], None]] = []
 
 
-def validate(obj: Any, name: str, origin: str) -> tuple[Backend | None, str, str]:
-    """Checks a would-be backend; returns (backend, status, reason)."""
-    if isinstance(obj, type) and issubclass(obj, Backend):
-        try:
-            obj = obj()
-        except Exception as exc:  # noqa: BLE001 - a plugin's constructor may raise anything
-            return None, BROKEN, f"{origin}: constructing {obj.__name__} raised {type(exc).__name__}: {exc}"
-    if not isinstance(obj, Backend):
-        return (
-            None,
-            BROKEN,
-            (f"{origin} gave {type(obj).__name__!s} object {obj!r:.60}, not a multiad.Backend subclass or instance"),
-        )
-    if obj.name and obj.name != name:
-        return None, BROKEN, f"{origin}: registered as {name!r} but the backend calls itself {obj.name!r}"
-    if obj.api_version != API_VERSION:
-        return (
-            obj,
-            INCOMPATIBLE,
-            (
-                f"{origin} implements plugin API version {obj.api_version!r}; this multiad implements version "
-                f"{API_VERSION}; install a version of the plugin written for API {API_VERSION}"
-            ),
-        )
-    if not set(obj.native) <= NATIVE_OVERRIDES:
-        return (
-            None,
-            BROKEN,
-            (
-                f"{origin} declares native overrides {sorted(set(obj.native) - NATIVE_OVERRIDES)} that multiad does not "
-                f"know; overridable transforms are {sorted(NATIVE_OVERRIDES)}"
-            ),
-        )
-    if not obj.has_vjp and not obj.has_jvp:
-        return None, BROKEN, f"{origin} declares neither has_vjp nor has_jvp; a backend needs at least one primitive"
-    if not obj.installed():
-        return obj, NOT_INSTALLED, f"its framework {obj.framework!r} is not installed; pip install {obj.framework}"
-    return obj, AVAILABLE, ""
+def _normalize(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
 
 
-def _add(record: BackendRecord) -> None:
-    _records[record.name] = record
-    if record.backend is not None and record.status == AVAILABLE:
-        for mod in record.backend.array_modules:
-            _module_map.setdefault(mod, record.name)
+def _own_distributions() -> frozenset[str] | None:
+    """Distributions multiad's own metadata requires (extras included); None if unreadable."""
+    import importlib.metadata
+
+    try:
+        reqs = importlib.metadata.requires("multiad") or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    names = (re.match(r"[A-Za-z0-9._-]+", req) for req in reqs)
+    return frozenset(_normalize(m.group(0)) for m in names if m)
+
+
+def _dist(ep: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
 
 
 def _discover() -> None:
+    """Reads the entry-point group; imports no plugin."""
     global _discovered
     if _discovered:
         return
@@ -111,127 +147,248 @@ def _discover() -> None:
             group = seen.setdefault(ep.name, [])
             if all(ep.value != other.value for other in group):
                 group.append(ep)
+        own = _own_distributions()
+        _entries.clear()
         for name, eps in sorted(seen.items()):
             if name in _records:  # registered at run time before discovery: that one wins
                 continue
             dists = [_dist(ep) for ep in eps]
-            if len(eps) > 1:
-                sources = ", ".join(f"{d[0]} ({ep.value})" for d, ep in zip(dists, eps))
-                _add(
-                    BackendRecord(
-                        name,
-                        DUPLICATED,
-                        f"registered by several distributions: {sources}; uninstall all but one",
-                        source=sources,
-                    )
-                )
-                continue
-            ep = eps[0]
-            dist, version = dists[0]
-            origin = f"entry point {name!r} = {ep.value!r} of distribution {dist!r}"
-            try:
-                obj = ep.load()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break multiad
-                _add(
-                    BackendRecord(
-                        name,
-                        BROKEN,
-                        f"importing {ep.value!r} raised {type(exc).__name__}: {exc}",
-                        dist,
-                        version,
-                        ep.value,
-                    )
-                )
-                continue
-            backend, status, reason = validate(obj, name, origin)
-            _add(BackendRecord(name, status, reason, dist, version, ep.value, backend))
+            first = own is None or all(d is not None and _normalize(d) in own for d, _ in dists)
+            _entries[name] = _Entry(name, eps, dists, first)
         _discovered = True
 
 
-def _dist(ep: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return None, None
-    return dist.metadata["Name"], dist.version
+def _build(entry: _Entry) -> BackendRecord:
+    """Imports one entry point and validates what it gives (no lock held: plugins run here)."""
+    name, first = entry.name, entry.first_party
+    if len(entry.eps) > 1:
+        sources = ", ".join(f"{d[0]} ({ep.value})" for d, ep in zip(entry.dists, entry.eps))
+        reason = f"registered by several distributions: {sources}; uninstall all but one"
+        return BackendRecord(name, DUPLICATED, reason, source=sources, first_party=first)
+    ep = entry.eps[0]
+    dist, version = entry.dists[0]
+    obj, exc = guarded(ep.load)
+    if exc is not None:
+        reason = f"importing {ep.value!r} raised {type(exc).__name__}: {exc}"
+        return BackendRecord(name, BROKEN, reason, dist, version, ep.value, first_party=first)
+    backend, status, reason = validate(obj, name)
+    if reason:
+        reason = f"{ep.value!r} of distribution {dist!r}: {reason}"
+    return BackendRecord(name, status, reason, dist, version, ep.value, backend, first_party=first)
+
+
+def _resolve(name: str) -> BackendRecord | None:
+    """The record of ``name``, importing its entry point if that has not happened yet."""
+    rec = _records.get(name)
+    if rec is not None:
+        return rec
+    entry = _entries.get(name)
+    if entry is None:
+        return None
+    with entry.lock:  # one import per plugin; a slow one blocks only the callers that need it
+        rec = _records.get(name)
+        if rec is not None or _entries.get(name) is not entry:
+            return _records.get(name)
+        rec = _build(entry)
+        with _lock:
+            if _entries.get(name) is entry:
+                del _entries[name]
+                _records[name] = rec
+                _changed()
+            return _records.get(name)
+
+
+def _resolve_all() -> None:
+    _discover()
+    for name in list(_entries):
+        _resolve(name)
+
+
+def _changed() -> None:
+    """Recomputes array-module claims and conflicts; called with ``_lock`` held."""
+    claims: dict[str, list[BackendRecord]] = {}
+    for rec in _records.values():
+        if rec.status == AVAILABLE and rec.backend is not None:
+            for mod in rec.backend.array_modules:
+                claims.setdefault(mod, []).append(rec)
+    _module_map.clear()
+    _contested.clear()
+    conflicts: dict[str, list[str]] = {}
+    for mod, recs in sorted(claims.items()):
+        if len(recs) == 1:
+            _module_map[mod] = recs[0].name
+            continue
+        names = tuple(sorted(r.name for r in recs))
+        _contested[mod] = names
+        for r in recs:
+            others = " and ".join(repr(n) for n in names if n != r.name)
+            conflicts.setdefault(r.name, []).append(f"{mod} arrays are also claimed by {others}")
+    for rec in _records.values():
+        rec.conflicts = tuple(conflicts.get(rec.name, ()))
+    _default.clear()
+    _generation[0] += 1
+    for hook in on_change:
+        hook()
+
+
+def _key(r: BackendRecord) -> tuple[bool, bool, int, str]:
+    return (r.status != AVAILABLE, not r.first_party, r.backend.priority if r.backend else 1000, r.name)
 
 
 def records() -> list[BackendRecord]:
-    """All known backends, in priority order then by name."""
-    _discover()
+    """All known backends (importing every plugin), available ones first: multiad's own by
+    priority, then plugins (see NOTE [Plugins never take over])."""
+    _resolve_all()
     with _lock:
         recs = list(_records.values())
-
-    def key(r: BackendRecord) -> tuple[int, int, str]:
-        return (r.status != AVAILABLE, r.backend.priority if r.backend else 1000, r.name)
-
-    return sorted(recs, key=key)
+    return sorted(recs, key=_key)
 
 
 def register(name: str, obj: Any, *, replace: bool = False) -> Backend:
     """Registers a backend object (or class) at run time under ``name``."""
     if not isinstance(name, str) or not name:
         raise BackendError(f"register_backend({name!r}, ...): the name must be a non-empty string")
+    call = f"register_backend({name!r}, ...)"
     _discover()
+    old, entry = _records.get(name), _entries.get(name)
+    if (old is not None or entry is not None) and not replace:
+        dist = old.distribution if old is not None else entry.dists[0][0] if entry is not None else None
+        where = dist or "register_backend"
+        raise BackendError(
+            f"{call}: a backend named {name!r} is already registered (from {where}); pass replace=True to replace it"
+        )
+    backend, status, reason = validate(obj, name)
+    if backend is None or status != AVAILABLE:
+        raise BackendError(f"{call}: {reason}")
     with _lock:
-        if name in _records and not replace:
-            old = _records[name]
-            raise BackendError(
-                f"register_backend({name!r}, ...): a backend named {name!r} is already registered "
-                f"(from {old.distribution or 'register_backend'}); pass replace=True to replace it"
-            )
-        origin = f"register_backend({name!r}, ...)"
-        backend, status, reason = validate(obj, name, origin)
-        if backend is None or status != AVAILABLE:
-            raise BackendError(f"{origin}: {reason}")
-        if name in _records:
-            for mod, owner in list(_module_map.items()):
-                if owner == name:
-                    del _module_map[mod]
-        _add(BackendRecord(name, AVAILABLE, "", None, None, "register_backend", backend))
-        return backend
+        entry = _entries.pop(name, None)
+        prev = _records.get(name)
+        first = bool((prev is not None and prev.first_party) or (entry is not None and entry.first_party))
+        _records[name] = BackendRecord(name, AVAILABLE, "", None, None, "register_backend", backend, first_party=first)
+        _changed()
+    return backend
 
 
 def available_names() -> list[str]:
     return [r.name for r in records() if r.status == AVAILABLE]
 
 
+def _load_lock(name: str) -> threading.RLock:
+    lock = _load_locks.get(name)
+    if lock is None:
+        with _lock:
+            lock = _load_locks.setdefault(name, threading.RLock())
+    return lock
+
+
 def get(name: str, call: str = "multiad") -> Backend:
-    """The loaded backend called ``name``; raises BackendError naming it and the cause."""
-    rec = _records.get(name) if _discovered else None
-    if rec is not None and rec.loaded:
+    """The loaded backend called ``name``; raises BackendError naming it and the cause.
+
+    Imports only this backend's plugin module (see NOTE [What loads a plugin]).
+    """
+    rec = _records.get(name)
+    if rec is not None and rec.loaded:  # the hot path: one dict lookup, no lock
         assert rec.backend is not None
         return rec.backend
     _discover()
-    with _lock:
-        rec = _records.get(name)
-        if rec is None:
-            avail = ", ".join(available_names()) or "none"
-            raise BackendError(f"{call}: unknown backend {name!r}; available backends: {avail}")
+    rec = _resolve(name)
+    if rec is None:
+        avail = ", ".join(available_names()) or "none"
+        raise BackendError(f"{call}: unknown backend {name!r}; available backends: {avail}")
+    with _load_lock(name):
         if rec.status != AVAILABLE:
             raise BackendError(f"{call}: backend {name!r} is {rec.status}: {rec.reason}")
         assert rec.backend is not None
         if not rec.loaded:
-            try:
-                rec.backend.load()
-            except Exception as exc:
-                rec.status, rec.reason = BROKEN, f"loading its framework raised {type(exc).__name__}: {exc}"
+            _, exc = guarded(rec.backend.load)
+            if exc is not None:
+                with _lock:
+                    rec.status, rec.reason = BROKEN, f"loading its framework raised {type(exc).__name__}: {exc}"
+                    _changed()
                 raise BackendError(f"{call}: backend {name!r} is broken: {rec.reason}") from exc
             rec.loaded = True
         return rec.backend
 
 
+def owners(module: str) -> tuple[str, ...]:
+    """The available backends claiming arrays whose class lives in top-level ``module``
+    (several: a conflict). Imports every plugin the first time (NOTE [What loads a plugin])."""
+    if _entries or not _discovered:
+        _resolve_all()
+    owner = _module_map.get(module)
+    if owner is not None:
+        return (owner,)
+    return _contested.get(module, ())
+
+
+def conflicts() -> dict[str, tuple[str, ...]]:
+    """Array modules claimed by several available backends, with the claimants."""
+    _resolve_all()
+    with _lock:
+        return dict(_contested)
+
+
 def backend_for_module(module: str) -> str | None:
-    """The backend owning arrays whose class lives in top-level module ``module``."""
-    _discover()
-    return _module_map.get(module)
+    """The one backend owning arrays of top-level module ``module``; None if none or contested."""
+    found = owners(module)
+    return found[0] if len(found) == 1 else None
+
+
+def contested_message(call: str, what: str, names: tuple[str, ...]) -> str:
+    """The error for inference on an array type that several backends claim."""
+    listed = " and ".join(repr(n) for n in names)
+    return (
+        f"{call}: {what} are claimed by several backends, {listed}; multiad does not choose between them. "
+        f"Select one with {_HOW_TO_SELECT}, or uninstall the plugin that should not claim them "
+        "(python -m multiad backends shows the conflict)"
+    )
 
 
 def default_name(call: str) -> str:
-    """The first available backend in priority order."""
-    names = available_names()
-    if not names:
-        raise BackendError(
-            f"{call}: no backend is available; install one, for instance multiad-torch or multiad-jax "
-            "(python -m multiad backends lists what is installed)"
-        )
-    return names[0]
+    """The backend used when nothing selects one and the arrays do not tell
+    (NOTE [Plugins never take over])."""
+    if _default:
+        return _default[0]
+    generation = _generation[0]
+    _discover()
+    for name in [n for n, e in list(_entries.items()) if e.first_party]:
+        _resolve(name)
+    with _lock:
+        own = sorted((r for r in _records.values() if r.status == AVAILABLE and r.first_party), key=_key)
+    if own:
+        chosen = own[0].name
+    else:
+        plugins = available_names()
+        if not plugins:
+            raise BackendError(
+                f"{call}: no backend is available; install one, for instance multiad-torch or multiad-jax "
+                "(python -m multiad backends lists what is installed)"
+            )
+        if len(plugins) > 1:
+            raise BackendError(
+                f"{call}: no backend is selected and the arguments do not tell which to use; none of multiad's "
+                f"own backends is installed and several plugins are ({', '.join(plugins)}), so multiad does not "
+                f"choose between them: select one with {_HOW_TO_SELECT}"
+            )
+        chosen = plugins[0]
+    with _lock:
+        if not _default and _generation[0] == generation:
+            _default.append(chosen)
+    return chosen
+
+
+def snapshot() -> tuple[dict[str, BackendRecord], dict[str, _Entry]]:
+    """The registry's tables, for tests that register backends and restore them afterwards."""
+    _discover()
+    with _lock:
+        return dict(_records), dict(_entries)
+
+
+def restore(state: tuple[dict[str, BackendRecord], dict[str, _Entry]]) -> None:
+    """Puts back what :func:`snapshot` returned."""
+    with _lock:
+        _records.clear()
+        _records.update(state[0])
+        _entries.clear()
+        _entries.update(state[1])
+        _changed()

@@ -3,9 +3,11 @@
 NOTE [Selection precedence]: the ``backend=`` argument, then the innermost ``use_backend``
 (a ``contextvars.ContextVar``, so each thread and asyncio task sees its own), then
 ``set_backend`` (the process default), then the ``MULTIAD_BACKEND`` environment variable, then
-inference from the argument arrays' types, then the backends' declared priority order
-(torch, jax, autograd, numpy for the in-tree ones). NumPy arrays and Python numbers are
-neutral: they infer nothing and are converted to whichever backend is chosen.
+inference from the argument arrays' types, then the default: multiad's own backends in their
+declared priority order (torch, jax, autograd, numpy for the in-tree ones), never a plugin ahead
+of them (NOTE [Plugins never take over]). NumPy arrays and Python numbers are neutral: they infer
+nothing and are converted to whichever backend is chosen. An array type claimed by two backends
+infers nothing either: it raises BackendError naming both until one is selected.
 
 While a transform runs, the backend it resolved is made the context's backend, so transforms
 nested inside the user's function use the same one.
@@ -30,7 +32,7 @@ from typing import Any
 
 from . import _registry
 from ._backend import COMPILING_PROBES, Backend
-from ._errors import InvalidTypeError, MixedBackendError
+from ._errors import BackendError, InvalidTypeError, MixedBackendError
 
 ENV_VAR = "MULTIAD_BACKEND"
 
@@ -38,7 +40,9 @@ _context: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("multi
 _default: Backend | None = None
 _default_lock = threading.Lock()
 _NEUTRAL = "<neutral>"
-_type_owner: dict[type, str] = {}
+_CONTESTED = "<contested>"
+_type_owner: dict[type, str] = {}  # cleared whenever the registry changes (a stale owner would be wrong)
+_registry.on_change.append(_type_owner.clear)
 
 
 def _lookup(name_or_backend: str | Backend, call: str) -> Backend:
@@ -126,24 +130,43 @@ def get_backend() -> Backend:
     return _registry.get(_registry.default_name("get_backend()"), "get_backend()")
 
 
-def owner_of(x: Any) -> str | None:
-    """The backend name that owns ``x``'s type, or None for numpy arrays, numbers and others."""
+def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | None:
+    """The backend name that owns ``x``'s type, or None for numpy arrays, numbers and others.
+
+    A type claimed by several backends (NOTE [Plugins never take over]) belongs to ``prefer`` or
+    to the selected backend when that is one of the claimants; otherwise this raises BackendError.
+    """
     t = type(x)
     owner = _type_owner.get(t)
     if owner is None:
         top = t.__module__.partition(".")[0]
-        owner = _registry.backend_for_module(top) or _NEUTRAL
-        if top in ("numpy", "builtins"):
+        if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
+        else:
+            claimants = _registry.owners(top)
+            owner = claimants[0] if len(claimants) == 1 else _CONTESTED if claimants else _NEUTRAL
         _type_owner[t] = owner
+    if owner is _CONTESTED:
+        return _contested_owner(t, call, prefer)
     return None if owner is _NEUTRAL else owner
+
+
+def _contested_owner(t: type, call: str, prefer: str | None) -> str:
+    claimants = _registry.owners(t.__module__.partition(".")[0])
+    if prefer in claimants:
+        return prefer
+    chosen = selected(call)
+    if chosen is not None and chosen.name in claimants:
+        return chosen.name
+    what = f"{t.__module__.partition('.')[0]} arrays ({t.__name__})"
+    raise BackendError(_registry.contested_message(call, what, claimants))
 
 
 def infer(leaves: Iterable[Any], call: str) -> str | None:
     """The backend the arrays belong to; raises if they belong to two."""
     found: str | None = None
     for leaf in leaves:
-        owner = owner_of(leaf)
+        owner = owner_of(leaf, call)
         if owner is not None and owner != found:
             if found is not None:
                 raise MixedBackendError(
