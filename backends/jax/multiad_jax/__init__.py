@@ -88,10 +88,20 @@ class JaxBackend(multiad.Backend):
             text = str(exc)
             found = re.search(r"The problem arose with the `([^`]+)` function", text)
             op = f" (in `{found.group(1)}`)" if found else ""
+            head = f"{type(exc).__name__}{op}: {text.splitlines()[0].rstrip('.') if text else ''}"
+            if isinstance(exc, jax.errors.TracerBoolConversionError):
+                # NOTE [Truth of a traced value]: an `if` or `while` on an array's value. The
+                # operations may well be multiad.numpy ones already; what cannot be traced is
+                # Python deciding the branch from a value that jax.jit or a vmap makes abstract.
+                return (
+                    f"{head}; an `if` or `while` in f branches on the value of a traced array, which has no "
+                    "concrete value under jax.jit, jax.vmap or multiad.vmap; use a fixed number of iterations, "
+                    "select with mnp.where, or use jax.lax.while_loop / jax.lax.cond; or keep the loop out of "
+                    "jax.jit (and vmap) so that it sees concrete values"
+                )
             return (
-                f"{type(exc).__name__}{op}: {text.splitlines()[0].rstrip('.') if text else ''}; JAX traces f, so "
-                "a Python or numpy conversion of a traced value (float, int, bool, numpy.asarray) cannot be "
-                "traced; write it with multiad.numpy or jax.numpy operations"
+                f"{head}; JAX traces f, so a Python or numpy conversion of a traced value (float, int, "
+                "numpy.asarray) cannot be traced; write it with multiad.numpy or jax.numpy operations"
             )
         return None
 
