@@ -289,3 +289,17 @@ def test_guarded_in_a_thread_records_a_plugin_interrupt() -> None:
     thread.start()
     thread.join()
     assert seen[0][0] is None and isinstance(seen[0][1], KeyboardInterrupt)
+
+
+def test_own_backends_are_read_from_multiads_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    reqs = ["numpy>=1.24", 'Multiad_Torch>=0.1; extra == "torch"', 'multiad.jax; extra == "jax"']
+    monkeypatch.setattr(importlib.metadata, "requires", lambda name: reqs if name == "multiad" else None)
+    assert _registry._own_distributions() == {"numpy", "multiad-torch", "multiad-jax"}
+
+    def missing(name: str) -> None:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "requires", missing)
+    assert _registry._own_distributions() is None  # an uninstalled source tree: priority alone orders
