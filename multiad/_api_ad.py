@@ -137,6 +137,13 @@ def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spe
     return out
 
 
+# NOTE [Values at call time]: vjp_fn and linearize's jvp_fn outlive the call and keep the
+# primals (torch and autograd save them for the backward pass; a torch tensor made from a numpy
+# array shares its memory). The primals are copied once with Backend.snapshot, so that changing
+# them in place afterwards cannot change a derivative. grad and the Jacobians finish within the
+# call and copy nothing.
+
+
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: BackendArg = None) -> Any:
     """Evaluates ``f(*primals)`` and returns its vector-Jacobian product function.
 
@@ -150,7 +157,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     Returns:
         ``(out, vjp_fn)`` or, with ``has_aux``, ``(out, vjp_fn, aux)``. ``vjp_fn(cotangent)``
         takes a cotangent with the structure, shapes and dtypes of ``out`` and returns a tuple
-        with one entry per primal, each shaped like that primal.
+        with one entry per primal, each shaped like that primal. It depends only on the
+        primals' values at this call (NOTE [Values at call time]).
 
     Example:
         >>> import multiad, numpy as np
@@ -165,8 +173,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
     b = flat.backend
     _derive.require(b, "vjp", call)
+    primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
     with _select.active(b):
-        outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
+        outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     out_spec = flat.out_spec
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
@@ -236,7 +245,13 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     Returns:
         ``(out, jvp_fn)``. ``jvp_fn`` takes one tangent per primal, each with that primal's
         structure, shapes and dtypes, and returns a tangent with the structure and shapes of
-        ``out``; it can be called many times without re-evaluating ``f``'s primal output.
+        ``out``. ``f`` is evaluated once, here, and ``jvp_fn`` reuses that evaluation however
+        often it is called (jax: ``jax.linearize``; other backends with exact reverse mode:
+        the vjp of the linear pullback), so its tangents match ``out`` even for a stochastic
+        ``f``. A backend without both (finite differences, forward-mode-only plugins)
+        evaluates ``f`` again, at the saved primals, on each ``jvp_fn`` call. ``jvp_fn``
+        depends only on the primals' values at this call: changing them in place afterwards
+        does not change it.
 
     Example:
         >>> import multiad, numpy as np
@@ -251,15 +266,20 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     flat = Flat(f, primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
     _derive.require(b, "linearize", call)
+    primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
+    push: Callable[..., Any]
     with _select.active(b):
         if _plan.native(b, "linearize"):
             with _custom_state.forward():
-                outs, push = _derive.guarded(b, call, b.linearize, flat, flat.primals)
+                outs, push = _derive.guarded(b, call, b.linearize, flat, primals)
+        elif _plan.linearize_by_vjp(b):
+            with _custom_state.forward():  # NOTE [Forward mode through custom_vjp]
+                outs, push, _ = _derive.pushforward(b, flat, primals, False, call)
         else:
-            outs = tuple(flat(*flat.primals))
+            outs = tuple(_derive.guarded(b, call, flat, *primals))
 
             def push(*ts: Any) -> Any:
-                return _derive.jvp(b, flat, flat.primals, ts, False, call)[1]
+                return _derive.jvp(b, flat, primals, ts, False, call)[1]
 
     out_spec = flat.out_spec
     out = flat.unflatten_out(outs)
@@ -267,7 +287,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     def jvp_fn(*tangents: Any) -> Any:
         ts = _check_like(f"{call} jvp_fn", "tangents", tangents, list(flat.primals), flat.in_spec, b)
         with _select.active(b):
-            touts = push(*ts)
+            touts = _derive.guarded(b, call, push, *ts)
         assert out_spec is not None
         return _tree.unflatten(out_spec, list(touts))
 

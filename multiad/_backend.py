@@ -39,6 +39,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ._errors import AccuracyWarning
 
 #: The plugin API version this multiad implements. A backend declaring another major
@@ -138,6 +140,11 @@ class Backend:
     def to_numpy(self, x: Any) -> Any:
         """Converts one of this backend's arrays to a numpy array (detached, on the host)."""
         raise NotImplementedError
+
+    def snapshot(self, x: Any) -> Any:
+        """A copy of array ``x`` that later in-place changes to ``x`` do not reach (NOTE [Values
+        at call time]); the default copies numpy arrays and returns anything else as it is."""
+        return x.copy() if isinstance(x, np.ndarray) else x
 
     def eye(self, n: int, like: Any) -> Any:
         """An ``n`` by ``n`` identity with the dtype and device of ``like``."""

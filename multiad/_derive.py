@@ -107,6 +107,26 @@ def _jvp(
     return outs, tuple(pullback2(tuple(tangents))), aux
 
 
+def pushforward(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str
+) -> tuple[tuple[Any, ...], Callable[..., tuple[Any, ...]], Any]:
+    """``(outs, push, aux)``: ``f`` evaluated once and its Jacobian-vector product ``push``.
+
+    NOTE [Linearize once]: the pullback is linear in the cotangent, so its own vjp (taken at
+    zero) is the pushforward. The forward pass and both vjps are built here, once; each call
+    of ``push`` runs only the last pullback, so ``f`` is not evaluated again and tangents stay
+    consistent with ``outs`` even for a stochastic ``f``.
+    """
+    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
+    zeros = tuple(do("zeros_like", o) for o in outs)
+    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
+
+    def push(*tangents: Any) -> tuple[Any, ...]:
+        return _arrays(b, tuple(pullback2(tangents)))
+
+    return outs, push, aux
+
+
 def _take(x: Any, index: Any, axis: int) -> Any:
     return x[(slice(None),) * axis + (index,)]
 
@@ -246,16 +266,8 @@ def _jacfwd(
         def push(*t: Any) -> tuple[Any, ...]:
             return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
 
-    else:
-        # NOTE [Linearize once]: without a native jvp, each column is the vjp of the linear
-        # pullback (see jvp above); the forward pass and both vjps are built once and only
-        # the last pullback runs per basis vector.
-        outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-        zeros = tuple(do("zeros_like", o) for o in outs)
-        _, pushforward, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
-
-        def push(*t: Any) -> tuple[Any, ...]:
-            return _arrays(b, tuple(pushforward(t)))
+    else:  # each column is the vjp of the linear pullback (NOTE [Linearize once])
+        _, push, aux = pushforward(b, fun, primals, has_aux, call)
 
     cols = guarded(b, call, vmap(b, push, [0] * len(tangents), chunk_size, call), *tangents)
     blocks = []

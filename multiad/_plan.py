@@ -17,7 +17,9 @@ hessian         jacfwd of jacrev (forward mode exists)       jacrev of jacrev
 hvp             jvp of grad (forward-over-reverse)           vjp of grad (reverse-over-reverse)
 vhp             vjp of grad (reverse-over-reverse)           inexact backends with forward
                                                              mode: the hvp path
-linearize       native ``linearize``                         jvp at the saved primals
+linearize       native ``linearize``                         vjp of the pullback (exact
+                                                             backends with vjp), else jvp at
+                                                             the saved primals
 ==============  ===========================================  ===============================
 
 NOTE [vhp of an inexact backend]: for a scalar ``f`` the Hessian is symmetric, so ``v^T H``
@@ -62,3 +64,9 @@ def second_order(b: Backend) -> str:
 def vhp_strategy(b: Backend) -> str:
     """The strategy for vhp (NOTE [vhp of an inexact backend])."""
     return FWD if b.has_jvp and not b.exact else REV
+
+
+def linearize_by_vjp(b: Backend) -> bool:
+    """Whether ``linearize`` evaluates f once and pushes tangents through the vjp of its
+    pullback (NOTE [Linearize once]); an inexact backend would difference a difference."""
+    return b.has_vjp and b.exact

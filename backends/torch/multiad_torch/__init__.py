@@ -1,4 +1,4 @@
-"""The torch backend: torch.func's vjp, jvp and vmap (with chunk_size), and its native jacrev.
+"""The torch backend: torch.func's vjp, jvp and vmap (with chunk_size), its native jacrev, and linearize.
 
 Importing this module does not import torch; :meth:`TorchBackend.load` does, on first use.
 Results stay on the input's device; float32 and float64 are supported.
@@ -158,7 +158,7 @@ class TorchBackend(multiad.Backend):
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     vmap_chunks: ClassVar[bool] = True
-    native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev"})
+    native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "linearize"})
     native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
 
     @classmethod
@@ -217,6 +217,11 @@ class TorchBackend(multiad.Backend):
         with torch._C._DisableFuncTorch():  # otherwise torch.func wraps the copies again
             t = t.detach().cpu()
             return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+
+    def snapshot(self, x: Any) -> Any:
+        # Also cuts the memory a tensor made from numpy shares with the array. A compiled
+        # program's inputs cannot change in place during its run: no copy while compiling.
+        return x if torch.compiler.is_compiling() else x.clone()
 
     def eye(self, n: int, like: Any) -> Any:
         return torch.eye(n, dtype=like.dtype, device=like.device)
@@ -292,3 +297,11 @@ class TorchBackend(multiad.Backend):
         from . import _custom
 
         return _custom.custom_jvp(rule)  # type: ignore[no-any-return]
+
+    def linearize(self, fun: Callable[..., Any], primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
+        # NOTE [Linearize once], with torch's own zeros so that torch.compile traces it whole.
+        # (torch.func.linearize evaluates f twice, eagerly and again while tracing.)
+        outs, pullback, _ = self.vjp(fun, primals, False)
+        zeros = tuple(torch.zeros_like(o) for o in outs)
+        _, push, _ = self.vjp(lambda *cts: tuple(pullback(cts)), zeros, False)
+        return outs, lambda *tangents: tuple(push(tangents))

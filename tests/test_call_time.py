@@ -1,0 +1,61 @@
+"""Functions returned by vjp and linearize depend only on the values at the call.
+
+NOTE [Values at call time]: changing a primal in place after the call changes nothing;
+NOTE [Linearize once]: linearize evaluates f once, so that tangents match ``out``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import AD_BACKENDS, BACKENDS
+
+import multiad
+import multiad.numpy as mnp
+
+X0 = np.array([0.5, -1.0, 2.0])
+
+
+def cube(x: Any) -> Any:
+    return x**3
+
+
+def _mutate(x: Any) -> None:
+    if isinstance(x, np.ndarray):
+        x[:] = 10.0
+    else:
+        x.mul_(10.0)  # a torch tensor
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("given", ["numpy", "native"])
+def test_vjp_and_linearize_ignore_later_in_place_changes(name: str, given: str) -> None:
+    if given == "native" and name == "jax":
+        pytest.skip("jax arrays cannot be changed in place")
+    x = X0.copy() if given == "numpy" else multiad.asarray(X0.copy(), backend=name)
+    out, vjp_fn = multiad.vjp(cube, x, backend=name)
+    lin_out, jvp_fn = multiad.linearize(cube, x, backend=name)
+    _mutate(x)
+    tol = {"rtol": 1e-5} if name == "numpy" else {"rtol": 1e-12}
+    np.testing.assert_allclose(multiad.to_numpy(vjp_fn(np.ones(3))[0]), 3 * X0**2, **tol)
+    np.testing.assert_allclose(multiad.to_numpy(jvp_fn(np.ones(3))), 3 * X0**2, **tol)
+    np.testing.assert_allclose(multiad.to_numpy(out), X0**3, rtol=1e-12)
+    np.testing.assert_allclose(multiad.to_numpy(lin_out), X0**3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", AD_BACKENDS)
+def test_linearize_evaluates_f_once(name: str) -> None:
+    rng = np.random.default_rng(0)
+    calls = [0]
+
+    def noisy(x: Any) -> Any:  # a new random scale at every evaluation
+        calls[0] += 1
+        return mnp.sin(x) * multiad.asarray(rng.uniform(1.0, 2.0, size=3), backend=name)
+
+    out, jvp_fn = multiad.linearize(noisy, X0, backend=name)
+    scale = multiad.to_numpy(out) / np.sin(X0)
+    for t in (np.ones(3), np.array([2.0, 0.0, -1.0])):
+        np.testing.assert_allclose(multiad.to_numpy(jvp_fn(t)), np.cos(X0) * scale * t, rtol=1e-12)
+    assert calls[0] == 1
