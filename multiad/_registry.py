@@ -244,6 +244,12 @@ def records() -> list[BackendRecord]:
     return sorted(recs, key=_key)
 
 
+def record(name: str) -> BackendRecord | None:
+    """The record of ``name`` alone, importing no other plugin; None if unknown."""
+    _discover()
+    return _resolve(name)
+
+
 def register(name: str, obj: Any, *, replace: bool = False) -> Backend:
     """Registers a backend object (or class) at run time under ``name``."""
     if not isinstance(name, str) or not name:

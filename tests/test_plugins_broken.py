@@ -75,6 +75,8 @@ first["set_backend"] = multiad.get_backend().name
 multiad.set_backend(None)
 first["default"] = multiad.get_backend().name
 first["numpy_input"] = [type(multiad.grad(cube)(x)).__module__.split(".")[0], f(x)]
+from multiad.testing import _spec  # what `python -m multiad check numpy` reports of the backend
+first["distribution"] = list(_spec.distribution("numpy"))
 first["imported"] = plugins_imported()
 # Torch tensors are claimed by two backends: inference raises, any explicit selection works.
 first["torch_inferred"] = attempt(lambda: f(t))
@@ -183,6 +185,7 @@ def test_selecting_by_name_imports_no_other_plugin(report: dict[str, Any]) -> No
     assert first["imported"] == []
     np.testing.assert_allclose(first["numpy"], 3 * np.array([1.0, 4.0, 9.0]), rtol=1e-6)
     assert first["set_backend"] == "numpy"
+    assert first["distribution"][0] == "multiad-numpy"
 
 
 def test_priority_zero_plugin_is_not_the_default(report: dict[str, Any]) -> None:

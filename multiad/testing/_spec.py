@@ -40,10 +40,8 @@ def distribution(spec: str) -> tuple[str | None, str | None]:
     """The distribution name and version that registered ``spec`` (None for module:object)."""
     if ":" in spec:
         return None, None
-    for rec in _registry.records():
-        if rec.name == spec:
-            return rec.distribution, rec.version
-    return None, None
+    rec = _registry.record(spec)  # this backend's record only: no other plugin is imported
+    return (rec.distribution, rec.version) if rec is not None else (None, None)
 
 
 def prepare(b: Backend, dtypes: list[str]) -> None:
