@@ -77,8 +77,9 @@ def test_jvp_uses_a_step_per_component(strict: None) -> None:
 
 
 def test_linearize_and_hvp_use_a_step_per_component(strict: None) -> None:
-    _, jvp_fn = multiad.linearize(mnp.sin, X_WIDE, backend=NP)
-    np.testing.assert_allclose(jvp_fn(T_SECOND), [0.0, np.cos(0.5)], rtol=1e-8, atol=1e-12)
+    # linearize builds the whole Jacobian: log, whose scale follows |x|, suits both components.
+    _, jvp_fn = multiad.linearize(mnp.log, X_WIDE, backend=NP)
+    np.testing.assert_allclose(jvp_fn(np.ones(2)), [1e-6, 2.0], rtol=1e-8)
     (hv,) = multiad.hvp(sum_sin, (X_WIDE,), (T_SECOND,), backend=NP)
     np.testing.assert_allclose(hv, [0.0, -np.sin(0.5)], rtol=1e-4, atol=1e-6)
 
@@ -234,6 +235,18 @@ def test_vhp_costs_what_hvp_costs(strict: None) -> None:
 
 
 # -- values at call time ------------------------------------------------------------------------
+
+
+def test_linearize_evaluates_f_once_at_the_values_of_the_call(strict: None) -> None:
+    x = np.array([0.3, 1.1])
+    counted = Counted(mnp.sin)
+    out, jvp_fn = multiad.linearize(counted, x, backend=NP)
+    calls = counted.calls
+    x[:] = [2.0, -1.0]
+    for t in (np.array([1.0, 0.0]), np.array([0.5, -2.0])):
+        np.testing.assert_allclose(jvp_fn(t), np.cos([0.3, 1.1]) * t, rtol=1e-8)
+    assert counted.calls == calls  # jvp_fn does not run f again
+    np.testing.assert_allclose(out, np.sin([0.3, 1.1]))
 
 
 def test_vjp_fn_sees_the_values_at_the_call() -> None:

@@ -3,8 +3,9 @@
 NOTE [Finite-difference steps]: every difference perturbs one group of components with a step
 ``h = eps ** (1/3) * s`` (``eps`` of the input's dtype, ``s = max(1, |x_k|)`` of the perturbed
 components), which balances truncation error (``h**2``) against rounding error (``eps / h``).
-``vjp``, ``jacrev`` and ``jacfwd`` build the Jacobian column by column, each column with its
-own step, eagerly at the call (so results depend only on the values at call time); ``jvp``
+``vjp``, ``jacrev``, ``jacfwd`` and ``linearize`` build the Jacobian column by column, each
+column with its own step, eagerly at the call (so results depend only on the values at call
+time, and ``linearize``'s ``jvp_fn`` is a product with it, evaluating ``f`` no more); ``jvp``
 groups the tangent's components by the decade of ``s`` (NOTE [Steps per component]). Every
 result carries an error estimate and warns when it is poor (NOTE [Finite-difference error
 estimate] in ``_fd.py``); second derivatives nest the differences (the core derives them) and
@@ -50,7 +51,8 @@ class NumpyBackend(multiad.Backend):
     exact: ClassVar[bool] = False
     # The finite-difference Jacobian is built column by column whichever mode is asked for;
     # building it directly skips a pullback per output row (jacrev) or a jvp per column (jacfwd).
-    native: ClassVar[frozenset[str]] = frozenset({"jacrev", "jacfwd"})
+    # linearize: the Jacobian at the call, so that f runs once and jvp_fn is a product with it.
+    native: ClassVar[frozenset[str]] = frozenset({"jacrev", "jacfwd", "linearize"})
     native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev", "jacfwd"})  # nothing to chunk
 
     def version(self) -> str | None:
@@ -140,6 +142,18 @@ class NumpyBackend(multiad.Backend):
             return tuple(grads)
 
         return outs, pullback, aux
+
+    def linearize(self, fun: Callable[..., Any], primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
+        outs, blocks, _ = self._jacobian(fun, primals, False)
+
+        def push(*tangents: Any) -> tuple[Any, ...]:
+            flat = [np.asarray(t).reshape(-1) for t in tangents]
+            return tuple(
+                np.asarray(sum(blk @ t for blk, t in zip(row, flat)), dtype=o.dtype).reshape(o.shape)
+                for row, o in zip(blocks, outs)
+            )
+
+        return outs, push
 
 
 def _groups(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> list[tuple[Any, ...]]:

@@ -30,28 +30,18 @@ Each element's estimate is compared with its scale: ``|R| + |f| |t| / s`` (the d
 own size, or the size a change of ``f`` over the input's scale ``s`` would give), taking the
 largest of its row or its column of the Jacobian, so an entry near zero beside large ones is
 held to the size of its neighbours. When the ratio exceeds the tolerance of the dtype and
-order, ``eps ** (1 / (2 * order))`` (``1.5e-8`` for float64 first derivatives, ``1.2e-4`` for
-second; ``3.5e-4`` and ``1.9e-2`` in float32), the outermost level warns with
-:class:`multiad.AccuracyWarning` naming the call and the estimated error.
-:func:`record_errors` hands the estimates to the caller.
+order, the outermost level warns with :class:`multiad.AccuracyWarning` naming the call and
+the estimated error. The tolerance is ``sqrt(eps)`` for first derivatives (``1.5e-8`` in
+float64, ``3.5e-4`` in float32) and ``eps ** (1/5)`` for nested ones (``7.4e-4``, ``4.1e-2``):
+nested differences at the default step carry a noise of about ``eps ** (1/3) |f| / s**2``, so
+a second derivative small beside ``|f| / s**2`` is typically good to 1e-5 to 1e-4 relative,
+and a tolerance nearer that would warn on ordinary Hessians. :func:`record_errors` hands the
+estimates to the caller.
 
 The estimate models ``f`` as smooth on the scale of the step or kinked within it. A function
 that oscillates on a length much shorter than the step (``sin`` at ``x = 1e6``, where the
 relative step is 6) can alias so that the two step sizes agree: such input needs an exact
 backend, or a rescaled argument.
-
-NOTE [Nesting levels]).
-
-It costs 4 evaluations per perturbation instead of 2. A nested level (one running inside
-another's evaluations of ``f``) uses the plain 2-point difference and reports only its
-rounding noise: its truncation error is a smooth function of ``x`` that the outer difference
-differentiates harmlessly, and a kink shows up in the outer level's own kink term.
-
-When the estimate exceeds the tolerance of the dtype and order (``eps ** (1 / (2 * order))``:
-``1.5e-8`` for float64 first derivatives, ``1.2e-4`` for second; ``3.5e-4`` and ``1.9e-2`` in
-float32) relative to ``|R| + |f| |t| / s`` (the derivative's own size, or the size a change of
-``f`` over the input's scale ``s`` would give), the outermost level warns with
-:class:`multiad.AccuracyWarning` naming the call and the estimated error.
 
 NOTE [Nesting levels]: nested finite differences lose accuracy fast: with steps ``h`` the
 rounding noise of order ``k`` is about ``eps / h**k``. At the default step (``eps ** (1/3)``,
@@ -78,7 +68,7 @@ import multiad
 # How many finite-difference levels are evaluating f right now, and the largest order opted in to.
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_depth", default=0)
 _max_order: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_max_order", default=2)
-# Where a nested level records (error, order) for the level evaluating it.
+# Where a nested level records (error, order, evaluations, call) for the level evaluating it.
 _sink: contextvars.ContextVar[list[tuple[float, int, int, str]] | None] = contextvars.ContextVar(
     "multiad_numpy_sink", default=None
 )
@@ -259,7 +249,7 @@ class Level:
 
     def tolerance(self) -> float:
         """The relative error above which a result of this level's dtype and order warns."""
-        return float(self.eps ** (1.0 / (2.0 * self.order())))
+        return float(self.eps ** (0.5 if self.order() == 1 else 0.2))
 
     def finish(self, errors: list[list[Any]], scales: list[list[Any]]) -> None:
         """Records the error for an enclosing level, or warns if it is above the tolerance.
