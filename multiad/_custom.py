@@ -8,7 +8,9 @@ autograd primitive with ``defvjp``/``defjvp``), so every transform, multiad's or
 framework's, ``jax.jit`` and ``torch.compile`` included, uses the rule. A call whose arguments
 hold no framework array (numpy arrays, numbers) carries no derivative and simply evaluates the
 function, except while a backend without custom rules differentiates
-(NOTE [Backends without custom rules]).
+(NOTE [Backends without custom rules]). The selected backend (the one running the enclosing
+transform) is preferred when the arrays are its own, so that a backend that subclasses or wraps
+another framework's backend uses its own rule mechanism, or its own refusal.
 """
 
 from __future__ import annotations
@@ -105,7 +107,11 @@ def _backend_for(name: str, leaves: list[Any], others: list[Any]) -> Backend | N
     """The backend whose rule mechanism a call uses, or None to evaluate the function plainly."""
     owner = _select.infer([*leaves, *others], name)
     running = _custom_state.differentiating_without_rules()
-    b = _registry.get(owner, name) if owner is not None else running
+    chosen = _select.selected(name)
+    if owner is not None and chosen is not None and any(chosen.is_array(x) for x in leaves if _select.owner_of(x)):
+        b: Backend | None = chosen  # the backend running the transform, a subclass or wrapper included
+    else:
+        b = _registry.get(owner, name) if owner is not None else running
     if b is None:
         return None
     if not b.has_custom_rules:

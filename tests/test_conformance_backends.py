@@ -42,7 +42,7 @@ def test_in_tree_backend_passes(name: str, tmp_path: Path) -> None:
     cuda = [r for r in report["results"] if r["device"] == "cuda"]
     assert cuda and all(r["status"] == "skipped" and "CUDA" in r["reason"] for r in cuda)
     # Every item that ran was compared: its largest errors and the tolerance used are recorded.
-    compared = [r for r in ran if r["family"] != "contract"]
+    compared = [r for r in ran if r["family"] != "contract" and not r.get("unsupported")]
     assert all(r["max_abs_err"] is not None and r["rtol"] is not None for r in compared)
     if name == "jax":
         assert any(r["jit"] and r["status"] == "passed" for r in report["results"])

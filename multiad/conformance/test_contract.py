@@ -44,3 +44,14 @@ def test_array_round_trip(conformance_backend: Any) -> None:
     assert b.dtype_name(b.asarray(x, dtype="float32")) == "float32"
     eye = b.to_numpy(b.eye(3, like=a))
     assert np.array_equal(eye, np.eye(3)), f"eye(3) gave {eye}"
+
+
+def test_custom_rules_declared_with_their_methods(conformance_backend: Any) -> None:
+    """A backend declaring has_custom_rules builds both kinds of rule (NOTE [Custom rules both ways])."""
+    b = conformance_backend
+    if not b.has_custom_rules:
+        return
+    for method in ("custom_vjp", "custom_jvp"):
+        assert getattr(type(b), method) is not getattr(multiad.Backend, method), (
+            f"has_custom_rules is declared but {method} is not implemented"
+        )

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from . import _cases as v
+from . import _custom_cases, _trees
 from . import _fns as F
 from . import _identities as ident
-from . import _trees
 from ._fns import Fn
 
 
@@ -115,6 +115,9 @@ def _cases() -> list[Case]:
     add(F.MULTI_VECTOR, ident.dot_product(), ident.fwd_equals_rev())
     add(F.TREE_OUT, ident.dot_product())
     add(F.SIN_SQ, ident.hessian_is_fwd_of_rev(), ident.hvp_is_hessian_times_v(), ident.vmap_grad_is_stacked())
+    # Custom derivative rules, tested both ways (NOTE [Custom rules both ways]).
+    for fn, variant in _custom_cases.cases():
+        add(fn, variant)
     return out
 
 

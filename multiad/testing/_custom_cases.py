@@ -1,0 +1,130 @@
+"""The "custom rules" family: transforms of functions built on multiad.custom_vjp/custom_jvp.
+
+NOTE [Custom rules both ways]: every case here uses the capability ``custom_rules``. A backend
+declaring ``has_custom_rules`` must give the rule's closed-form results (for ``clip_gradient``
+those differ from the function's true derivative, so differentiating the function instead of
+the rule fails); a backend that does not declare it must raise UnsupportedOperationError, as
+for a transform named in ``unsupported``. The closed forms of ``clip_gradient`` are the rule's
+own, so tests/test_conformance_refs.py does not compare them with differences of the value
+(:data:`RULE_DEFINED`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+import multiad.numpy as mnp
+
+from .._backend import Backend
+from . import _cases as v
+from ._custom_rules import clip_gradient, log1pexp, scaled_sin, sigmoid, sqrt_by_fixed_point
+from ._fns import Fn
+
+FAMILY = "custom rules"
+CAPABILITY = "custom_rules"
+
+
+def unsupported(b: Backend) -> frozenset[str]:
+    """What ``b`` declares it cannot do, the custom-rule capability included."""
+    return b.unsupported if b.has_custom_rules else b.unsupported | {CAPABILITY}
+
+
+def _clip(x: Any) -> Any:
+    return mnp.sum(5.0 * clip_gradient(x))
+
+
+CLIP = Fn(
+    "custom.clip_gradient",
+    FAMILY,
+    _clip,
+    value=lambda x: 5.0 * np.sum(x),
+    jac=lambda x: np.ones((1, x.size)),  # the rule's: clipped cotangent 5 -> 1
+    hess=lambda x: np.zeros((x.size, x.size)),
+    make_args=lambda rng: (np.array([0.3, -2.0, 4.0]),),
+)
+
+
+def _log1pexp(x: Any) -> Any:
+    return mnp.sum(log1pexp(x))
+
+
+def _log1pexp_hess(x: np.ndarray) -> np.ndarray:
+    s = sigmoid(x)
+    return np.diag(s * (1.0 - s))
+
+
+#: At 100 the derivative needs the rule in float32 (exp(100) overflows); only derivatives are
+#: compared there, since the value itself overflows float32.
+LOG1PEXP_LARGE = Fn(
+    "custom.log1pexp[large]",
+    FAMILY,
+    _log1pexp,
+    value=lambda x: np.sum(np.logaddexp(0.0, x)),
+    jac=lambda x: sigmoid(x)[None, :],
+    make_args=lambda rng: (np.array([100.0, 0.0]),),
+)
+
+LOG1PEXP = Fn(
+    "custom.log1pexp",
+    FAMILY,
+    _log1pexp,
+    value=lambda x: np.sum(np.logaddexp(0.0, x)),
+    jac=lambda x: sigmoid(x)[None, :],
+    hess=_log1pexp_hess,
+    make_args=lambda rng: (np.array([0.0, 0.0, 1.5]),),
+)
+
+
+def _scaled_sin(x: Any) -> Any:
+    return mnp.sum(scaled_sin(3.0, x))
+
+
+NONDIFF = Fn(
+    "custom.nondiff_argnums",
+    FAMILY,
+    _scaled_sin,
+    value=lambda x: np.sum(np.sin(3.0 * x)),
+    jac=lambda x: (3.0 * np.cos(3.0 * x))[None, :],
+    hess=lambda x: np.diag(-9.0 * np.sin(3.0 * x)),
+    make_args=lambda rng: (np.asarray(0.5 * rng.standard_normal(3)),),
+)
+
+
+def _fixed_point(a: Any) -> Any:
+    return mnp.sum(sqrt_by_fixed_point(a))
+
+
+FIXED_POINT = Fn(
+    "custom.fixed_point",
+    FAMILY,
+    _fixed_point,
+    value=lambda a: np.sum(np.sqrt(a)),
+    jac=lambda a: (0.5 / np.sqrt(a))[None, :],
+    hess=lambda a: np.diag(-0.25 * a**-1.5),
+    make_args=lambda rng: (np.asarray(0.5 + 2.5 * rng.random(3)),),
+)
+
+#: Functions whose closed-form derivatives are a rule's, not the function's.
+RULE_DEFINED = frozenset({CLIP.name})
+
+
+def _custom(variant: v.Variant) -> v.Variant:
+    return dataclasses.replace(variant, uses=variant.uses | {CAPABILITY}, family=FAMILY)
+
+
+def cases() -> list[tuple[Fn, v.Variant]]:
+    """(function, variant) pairs of the family; the suite makes them cases."""
+    first = (v.grad(), v.jacobian("jacrev"), v.jacobian("jacfwd"))
+    pairs: list[tuple[Fn, v.Variant]] = []
+    for fn, variants in (
+        (CLIP, (*first, v.hessian(), v.batched(v.grad(), 0))),
+        (LOG1PEXP_LARGE, first),
+        (LOG1PEXP, (v.grad(), v.jvp(), v.hessian(), v.hvp("hvp"), v.batched(v.hessian(), 0))),
+        (NONDIFF, (*first, v.hessian(), v.hvp("vhp"))),
+        (FIXED_POINT, (*first, v.hessian())),
+    ):
+        pairs.extend((fn, _custom(var)) for var in variants)
+    return pairs
