@@ -1,6 +1,6 @@
 """The executable documentation pages run, in order, on every in-tree backend.
 
-NOTE [Executable docs]: docs/tutorial.md and docs/library-authors.md are markdown whose
+NOTE [Executable docs]: docs/tutorial.md, docs/library-authors.md and docs/custom-rules.md are markdown whose
 ```python blocks form one program. The pages check their own results against closed-form
 NumPy references with asserts, on each backend in ``BACKENDS``; these tests run the blocks in
 order in one namespace (so a block that raises fails the test), then check that the page did
@@ -70,6 +70,15 @@ def test_tutorial_runs_on_every_backend(capsys: pytest.CaptureFixture[str]) -> N
 def test_library_authors_page_runs_on_every_backend() -> None:
     ns = run_page(DOCS / "library-authors.md")
     assert sorted(ns["SOLVED"]) == sorted(BACKENDS)
+    assert sorted(ns["DIFFERENTIATED"]) == sorted(BACKENDS)
+    assert ns["DIFFERENTIATED"]["numpy"] == "refused"
+
+
+def test_custom_rules_page_runs_on_every_backend() -> None:
+    ns = run_page(DOCS / "custom-rules.md")
+    assert ns["BACKENDS"] == list(BACKENDS)
+    examples = {"clip_gradient", "log1pexp", "fixed_point"}
+    assert {(e, name) for e in examples for name in BACKENDS} <= set(ns["CHECKED"])
 
 
 def test_index_quick_example(clean_selection: None) -> None:
