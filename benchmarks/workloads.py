@@ -162,6 +162,24 @@ def hessian(fw: Framework, s: Sizes) -> Group:
     )  # fmt: skip
 
 
+def hessian_vector(fw: Framework, s: Sizes) -> Group:
+    """Hessian of the vector-valued predict with respect to x (512 inputs, 32 outputs): the
+    tutorial's own `hessian(predict, argnums=2)`, shape (32, 512, 512), against jacfwd(jacfwd)."""
+    _no_second_order(fw)
+    n_in, n_out = s.hess
+    if fw.backend == "autograd" and n_in * n_out > 1024:
+        raise Skip("no forward mode: the outer level is a reverse pass per entry of the Jacobian (16384 here)")
+    w, b, x = _data(fw, (n_out, n_in), (n_out,), (n_in,))
+    fwdfwd = Mode("jacfwd(jacfwd)", multiad.jacfwd(multiad.jacfwd(fw.predict, 2), 2),
+                  fw.jacfwd and fw.jacfwd(fw.jacfwd(fw.predict, 2), 2))  # fmt: skip
+    if fw.backend == "autograd":
+        fwdfwd = Mode("jacfwd(jacfwd)", None, None, "autograd has no forward mode to nest")
+    return Group(
+        f"hessian {n_in}->{n_out} (vector)", fw, (w, b, x),
+        [Mode("hessian", multiad.hessian(fw.predict, 2), fw.hessian and fw.hessian(fw.predict, 2)), fwdfwd],
+    )  # fmt: skip
+
+
 def _bind(product: Callable[[Fn, Any, Any], Any] | None, f: Fn) -> Fn | None:
     if product is None:
         return None
@@ -260,6 +278,7 @@ WORKLOADS: dict[str, Callable[[Framework, Sizes], Group]] = {
     "tall": tall,
     "wide": wide,
     "hessian": hessian,
+    "hessian_vector": hessian_vector,
     "hvp": hvp,
     "batched_jacobian": batched_jacobian,
     "batched_hessian": batched_hessian,
