@@ -104,7 +104,9 @@ _module_map: dict[str, str] = {}  # top-level array module name -> the one backe
 _contested: dict[str, tuple[str, ...]] = {}  # array module -> the backends claiming it
 _load_locks: dict[str, threading.RLock] = {}
 _default: list[str] = []  # the cached default backend name (empty: not computed)
-_generation = [0]  # bumped by every change, so that a default computed meanwhile is not cached
+# Bumped before and after every change (odd while the tables are rebuilt), so that readers
+# without the lock can tell a consistent read, and a cached answer computed meanwhile is dropped.
+_generation = [0]
 #: Called after every change of the table (the selection layer clears its type cache).
 on_change: list[Callable[[], None]] = []
 
@@ -206,6 +208,7 @@ def _resolve_all() -> None:
 
 def _changed() -> None:
     """Recomputes array-module claims and conflicts; called with ``_lock`` held."""
+    _generation[0] += 1
     claims: dict[str, list[BackendRecord]] = {}
     for rec in _records.values():
         if rec.status == AVAILABLE and rec.backend is not None:
@@ -319,12 +322,31 @@ def get(name: str, call: str = "multiad") -> Backend:
 def owners(module: str) -> tuple[str, ...]:
     """The available backends claiming arrays whose class lives in top-level ``module``
     (several: a conflict). Imports every plugin the first time (NOTE [What loads a plugin])."""
+    return claims(module)[0]
+
+
+def claims(module: str) -> tuple[tuple[str, ...], int]:
+    """``owners(module)`` and the table's generation it was read at: a cache of the answer is
+    valid only while the generation is unchanged (``on_change`` hooks run after each change)."""
     if _entries or not _discovered:
         _resolve_all()
-    owner = _module_map.get(module)
-    if owner is not None:
-        return (owner,)
-    return _contested.get(module, ())
+    gen = _generation[0]
+    if not gen % 2:  # no lock (compilers that trace Python cannot enter one) unless a change ran meanwhile
+        owner, contested = _module_map.get(module), _contested.get(module, ())
+        if _generation[0] == gen:
+            return ((owner,) if owner is not None else contested), gen
+    with _lock:
+        owner = _module_map.get(module)
+        return ((owner,) if owner is not None else _contested.get(module, ())), _generation[0]
+
+
+def remember(cache: dict[Any, Any], key: Any, value: Any, generation: int) -> None:
+    """``cache[key] = value`` unless the table changed since ``generation``, without a lock: a
+    change bumps the generation before its ``on_change`` hooks clear such caches, so an entry
+    stored too late is either removed here or cleared by the hook."""
+    cache[key] = value
+    if _generation[0] != generation:
+        cache.pop(key, None)
 
 
 def conflicts() -> dict[str, tuple[str, ...]]:

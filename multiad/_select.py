@@ -142,10 +142,11 @@ def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | 
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
+            _type_owner[t] = owner
         else:
-            claimants = _registry.owners(top)
+            claimants, gen = _registry.claims(top)
             owner = claimants[0] if len(claimants) == 1 else _CONTESTED if claimants else _NEUTRAL
-        _type_owner[t] = owner
+            _registry.remember(_type_owner, t, owner, gen)  # not if the registry changed meanwhile
     if owner is _CONTESTED:
         return _contested_owner(t, call, prefer)
     return None if owner is _NEUTRAL else owner

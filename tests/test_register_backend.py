@@ -303,3 +303,19 @@ def test_own_backends_are_read_from_multiads_metadata(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(importlib.metadata, "requires", missing)
     assert _registry._own_distributions() is None  # an uninstalled source tree: priority alone orders
+
+
+@pytest.mark.usefixtures("registry")
+def test_an_owner_read_before_a_registration_is_not_cached() -> None:
+    # A thread that read the claims, then lost the race against register_backend, must not
+    # store what it read after the registration cleared the cache.
+    claimants, gen = _registry.claims("multiad_rt_arrays")
+    assert claimants == ()
+    multiad.register_backend("rt_arrays", make("rt_arrays", array_modules=("multiad_rt_arrays",)))
+    cache: dict[Any, Any] = {}
+    _registry.remember(cache, _RtArray, "<neutral>", gen)
+    assert cache == {}
+    claimants, gen = _registry.claims("multiad_rt_arrays")
+    assert claimants == ("rt_arrays",)
+    _registry.remember(cache, _RtArray, "rt_arrays", gen)
+    assert cache == {_RtArray: "rt_arrays"}
