@@ -35,12 +35,15 @@ demo: install
 bench: install
 	$(BIN)/python -m benchmarks.run
 
+# Known failures of a backend, where it has a file of them (see docs/plugins.md).
+xfails = $(if $(wildcard tests/xfails/$(1).txt),--multiad-xfails=tests/xfails/$(1).txt)
+
 # Conformance reports of the in-tree backends (CPU; CUDA where a GPU is present) and the matrix built from them.
 capabilities: install
-	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=torch --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/torch.json
-	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=jax --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/jax.json
-	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=autograd --multiad-report=docs/conformance/autograd.json
-	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=numpy --multiad-report=docs/conformance/numpy.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=torch $(call xfails,torch) --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/torch.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=jax $(call xfails,jax) --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/jax.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=autograd $(call xfails,autograd) --multiad-report=docs/conformance/autograd.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=numpy $(call xfails,numpy) --multiad-report=docs/conformance/numpy.json
 	$(BIN)/python -m multiad.testing.report docs/conformance/torch.json docs/conformance/jax.json docs/conformance/autograd.json docs/conformance/numpy.json -o docs/capabilities.md
 
 docs: install

@@ -12,8 +12,10 @@ Primitives (a backend declares which it has with the ``has_*`` flags):
 - ``jvp(fun, primals, tangents, has_aux) -> (outs, tangent_outs, aux)``.
 - ``vmap(fun, in_axes, chunk_size) -> batched_fun``; outputs are batched along axis 0.
 
-Optional native overrides, named in ``native``: ``value_and_grad``, ``jacrev``, ``jacfwd``, ``hessian`` (flat-level
-Jacobian blocks, ``blocks[i][j]`` of shape ``outs[i].shape + primals[j].shape``) and ``linearize``.
+Optional native overrides, named in ``native`` (see :data:`NATIVE_OVERRIDES`): ``value_and_grad``
+returns ``(value, grads, aux)``, ``grads`` one array per primal; ``jacrev`` and ``jacfwd`` return
+``(blocks, aux)`` with ``blocks[i][j]`` of shape ``outs[i].shape + primals[j].shape``;
+``linearize`` returns ``(outs, jvp_fn)`` with ``jvp_fn(*tangents)`` a tuple of arrays.
 
 A backend whose framework compiles by tracing Python bytecode (torch.compile) overrides the
 class method ``compiling`` so that multiad keeps its per-context state out of traced code
@@ -25,18 +27,26 @@ a flat function of the arrays (see NOTE [Custom rules at the flat level] in
 ``multiad/_custom_rules.py``). A backend that does not declare them raises
 UnsupportedOperationError when it differentiates a custom function.
 
-Array handling: ``is_array``, ``asarray``, ``to_numpy``, ``eye``, ``default_float_dtype``,
-``devices``. A backend module must not import its framework at import time: ``load()`` does that
-on first use, so that ``import multiad`` and listing backends stay cheap.
+Arrays: ``asarray`` is required. ``is_array``, ``to_numpy``, ``eye`` and ``dtype_name`` have
+defaults built from ``array_modules`` and the backend-neutral dispatch (``multiad/_ops.py``);
+``default_dtype``, ``devices``, ``device_of`` and ``version`` describe the framework.
+
+Framework facts the conformance suite asks for (never acted on by the backend unasked):
+``compiler``/``compile`` (the framework's compiler, for instance ``jax.jit``),
+``enable_float64`` (JAX's x64 switch: a backend never flips it itself),
+``reproducible_float32`` (full-precision float32 matmuls on GPUs, TF32 off) and
+``describe_device``. A backend module must not import its framework at import time: ``load()``
+does that on first use, so that ``import multiad`` and listing backends stay cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -97,6 +107,13 @@ class Backend:
     unsupported: ClassVar[frozenset[str]] = frozenset()
     #: Whether ``custom_vjp`` and ``custom_jvp`` build the framework's custom-rule mechanism.
     has_custom_rules: ClassVar[bool] = False
+    #: Whether a call of ``vmap`` costs much more than a loop over a small batch (a vmap that
+    #: retraces or compiles per call): the core then loops for batches up to this size, and uses
+    #: ``vmap`` only for larger ones. 0: always use ``vmap``.
+    loop_below: ClassVar[int] = 0
+    #: The name of the framework's compiler (``"jax.jit"``, ``"torch.compile"``, ``"tf.function"``),
+    #: or None; :meth:`compile` applies it. The conformance suite runs its cases under it too.
+    compiler: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -128,18 +145,50 @@ class Backend:
         """The devices the framework sees, for instance ``["cpu", "cuda:0"]``."""
         return ["cpu"]
 
+    def device_of(self, x: Any) -> str:
+        """The device an array lives on, as ``kind`` or ``kind:index`` in lower case (``"cpu"``,
+        ``"cuda:0"``; GPUs as ``cuda`` or ``gpu``). The default reads ``x.device``: an object
+        with ``type`` and ``index`` (torch), with ``platform`` and ``id`` (JAX), or a string,
+        of which a TensorFlow-style ``/job:.../device:CPU:0`` gives ``cpu:0``."""
+        dev = getattr(x, "device", None)
+        if callable(dev):
+            dev = dev()
+        if dev is None:
+            return "cpu"
+        if not isinstance(dev, str):
+            kind = getattr(dev, "type", None) or getattr(dev, "platform", None)
+            index = getattr(dev, "index", None)
+            index = getattr(dev, "id", None) if index is None else index
+            if kind is None:
+                dev = str(dev)
+            else:
+                return f"{kind}".lower() + ("" if index is None else f":{index}")
+        if "device:" in dev:
+            dev = dev.rpartition("device:")[2]
+        return dev.lower()
+
+    def describe_device(self, device: str) -> dict[str, Any]:
+        """``model`` and ``driver`` of one of :meth:`devices`, for reports; unknown ones None."""
+        return {"model": None, "driver": None}
+
     # -- arrays ----------------------------------------------------------------------------
     def is_array(self, x: Any) -> bool:
-        """Whether ``x`` is one of this backend's arrays (including traced ones)."""
-        raise NotImplementedError
+        """Whether ``x`` is one of this backend's arrays (including traced ones). The default
+        accepts objects whose type's top-level module is in ``array_modules``."""
+        return type(x).__module__.partition(".")[0] in self.array_modules
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
-        """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can."""
+        """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can.
+        ``device`` is None (the default device) or one of the strings :meth:`devices` lists."""
         raise NotImplementedError
 
     def to_numpy(self, x: Any) -> Any:
-        """Converts one of this backend's arrays to a numpy array (detached, on the host)."""
-        raise NotImplementedError
+        """Converts one of this backend's arrays to a numpy array (on the host). A value that
+        carries a derivative (inside a transformed function) must raise NonDifferentiableError
+        rather than drop it. The default converts with the dispatch layer's ``to_numpy``."""
+        from ._ops import do
+
+        return do("to_numpy", x)
 
     def snapshot(self, x: Any) -> Any:
         """A copy of array ``x`` that later in-place changes to ``x`` do not reach (NOTE [Values
@@ -147,8 +196,15 @@ class Backend:
         return x.copy() if isinstance(x, np.ndarray) else x
 
     def eye(self, n: int, like: Any) -> Any:
-        """An ``n`` by ``n`` identity with the dtype and device of ``like``."""
-        raise NotImplementedError
+        """An ``n`` by ``n`` identity with the dtype and device of ``like``. The default converts
+        numpy's with :meth:`asarray`, on :meth:`device_of` ``like``."""
+        import numpy as np
+
+        return self.asarray(np.eye(n), dtype=self.dtype_name(like), device=self._placement_of(like))
+
+    def _placement_of(self, x: Any) -> str | None:
+        dev = self.device_of(x)
+        return None if dev.partition(":")[0] == "cpu" else dev
 
     def default_dtype(self) -> str:
         """The float dtype creation functions use when none is given."""
@@ -157,6 +213,21 @@ class Backend:
     def dtype_name(self, x: Any) -> str:
         """The numpy-style name of ``x``'s dtype (``"float32"``, ``"int64"``, ...)."""
         return str(x.dtype).rsplit(".", 1)[-1]
+
+    # -- framework settings the conformance suite asks for -----------------------------------
+    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
+        """``fun`` (positional arrays in, a list of arrays out) under :attr:`compiler`."""
+        raise NotImplementedError(f"backend {self.name!r} declares no compiler")
+
+    def enable_float64(self) -> None:
+        """Makes the framework compute in float64 when asked to (JAX's x64 switch). Called by
+        the conformance suite, or by an application, never by the backend itself."""
+
+    @contextlib.contextmanager
+    def reproducible_float32(self, device: str) -> Iterator[None]:
+        """Full-precision float32 matrix products on ``device`` while the context is open
+        (TF32 off), restoring the previous settings afterwards."""
+        yield
 
     def translate_error(self, exc: BaseException) -> str | None:
         """If ``exc`` means an operation could not be differentiated, a one-line reason."""
@@ -183,9 +254,6 @@ class Backend:
         raise NotImplementedError
 
     def jacfwd(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        raise NotImplementedError
-
-    def hessian(self, fun: FlatFun, primals: tuple[Any, ...]) -> Any:
         raise NotImplementedError
 
     def linearize(self, fun: FlatFun, primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:

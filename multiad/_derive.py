@@ -168,6 +168,13 @@ def loop_vmap(fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun
 
 def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     """``fun`` batched over ``in_axes``; outputs are batched along axis 0."""
+    if _plan.loops_small_batches(b):
+        native, loop = _vmap(b, fun, in_axes, chunk_size, call), loop_vmap(fun, in_axes, call)
+        return lambda *args: (native if _plan.vmap_native(b, batch_size(args, in_axes, call)) else loop)(*args)
+    return _vmap(b, fun, in_axes, chunk_size, call)
+
+
+def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     if _plan.vmap_native(b):
         inner = b.vmap(fun, tuple(in_axes), None if _plan.core_chunks(b) else chunk_size)
     else:

@@ -9,7 +9,7 @@ transform       preferred                                    fallback
 ==============  ===========================================  ===============================
 value_and_grad  native ``value_and_grad``                      vjp with a cotangent of one
 jvp             backend ``jvp``                              vjp of the (linear) pullback
-vmap            backend ``vmap``                             Python loop, then stack
+vmap            backend ``vmap`` (batches over ``loop_below``)   Python loop, then stack
 chunk_size      backend ``vmap`` with ``vmap_chunks``        core splits the batch
 jacrev          native ``jacrev``                            vmap of vjp over a basis
 jacfwd          native ``jacfwd``                            vmap of jvp over a basis
@@ -42,8 +42,15 @@ def jvp_native(b: Backend) -> bool:
     return b.has_jvp
 
 
-def vmap_native(b: Backend) -> bool:
-    return b.has_vmap
+def vmap_native(b: Backend, batch: int | None = None) -> bool:
+    """Whether to use the backend's ``vmap``; with ``batch`` known, a backend that declares
+    ``loop_below`` (its vmap costs more than a loop over a small batch) loops up to that size."""
+    return b.has_vmap and (batch is None or batch > b.loop_below)
+
+
+def loops_small_batches(b: Backend) -> bool:
+    """Whether the choice between ``vmap`` and a loop waits for the batch size."""
+    return b.has_vmap and b.loop_below > 0
 
 
 def core_chunks(b: Backend) -> bool:

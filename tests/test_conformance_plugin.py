@@ -8,19 +8,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from test_conformance_backends import run_suite
 
+from multiad.testing import check_backend
+
 PLUGINS = Path(__file__).resolve().parent / "plugins"
+XFAILS = Path(__file__).resolve().parent / "xfails"
 
 
-def test_example_plugin_is_discovered_and_passes(tmp_path: Path) -> None:
+def install(plugin: str, tmp_path: Path) -> Path:
+    """pip-installs tests/plugins/PLUGIN into a fresh directory, which it returns."""
     # Build from a copy so that the build leaves nothing (build/, *.egg-info) in the source tree.
-    src = tmp_path / "multiad-example"
-    shutil.copytree(PLUGINS / "multiad-example", src)
+    src = tmp_path / plugin
+    shutil.copytree(PLUGINS / plugin, src)
     target = tmp_path / "site"
     pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--target", str(target)]
     proc = subprocess.run([*pip, "-q", str(src)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return target
+
+
+def test_example_plugin_is_discovered_and_passes(tmp_path: Path) -> None:
+    target = install("multiad-example", tmp_path)
     assert (target / "multiad_example.py").exists()
 
     listing = (
@@ -37,7 +47,8 @@ def test_example_plugin_is_discovered_and_passes(tmp_path: Path) -> None:
     rows = {line.split("|")[0]: line.split("|") for line in out.stdout.splitlines()}
     assert rows["example"][1:] == ["available", "multiad-example", "multiad_example:ExampleBackend"]
 
-    code, output, report = run_suite("example", tmp_path, "--multiad-device=cpu", pythonpath=str(target))
+    xfails = f"--multiad-xfails={XFAILS / 'example.txt'}"
+    code, output, report = run_suite("example", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
     assert code == 0, output[-4000:]
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] >= 50
@@ -88,35 +99,145 @@ def test_transposed_jacobian_fails(tmp_path: Path) -> None:
 
 def test_declared_unsupported_transform_raises_and_passes(tmp_path: Path) -> None:
     code, output, report = run_suite(
-        "conformance_backends:WithoutJacfwd", tmp_path, "--multiad-device=cpu", pythonpath=str(PLUGINS)
-    )
+        "conformance_backends:WithoutJacfwd", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={XFAILS / 'autograd.txt'}",
+        "-k", "not to_numpy and not empty", pythonpath=str(PLUGINS),
+    )  # fmt: skip
     assert code == 0, output[-4000:]
     unsupported = [r for r in report["results"] if r.get("unsupported")]
     assert {"sin_wx_times_x.jacfwd", "sin_sum_sq.hessian == jacfwd(jacrev)"} <= {r["case"] for r in unsupported}
     assert all(r["unsupported"] == ["jacfwd"] and "UnsupportedOperationError" in r["reason"] for r in unsupported)
 
 
-def test_xfails_file_marks_known_failures(tmp_path: Path) -> None:
+def test_xfails_excuse_only_the_named_failure(tmp_path: Path) -> None:
     xfails = tmp_path / "xfails.txt"
     xfails.write_text(
-        "# known problems\n"
-        "exp_sin.grad-cpu-float64 gradients are scaled by 1.001 on purpose\n"
-        "three_args_scalar.grad*-cpu-float64 the same, for several arguments\n"
+        "# known problems: ITEM-ID-PATTERN EXPECTED\n"
+        "w_tanh_x?empty_x?.vjp-cpu-float64 cannot differentiate with respect to an empty array\n"
+        "w_tanh_x?empty_x?.jvp-cpu-float64 ZeroDivisionError\n"
+        "exp_sin.grad-cpu-float64 ValueError\n"
     )
-    select = "grad and (exp_sin or three_args_scalar) and not value_and_grad and not third"
+    select = "(empty_x and (vjp or jvp)) or (exp_sin and grad and not value and not third)"
     code, output, report = run_suite(
-        "conformance_backends:ScaledGradient", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={xfails}",
+        "conformance_backends:RaisesOnEmpty", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={xfails}",
         "-k", select, pythonpath=str(PLUGINS),
     )  # fmt: skip
-    assert code == 0, output[-4000:]
-    xfailed = {r["case"]: r["reason"] for r in report["results"] if r["status"] == "xfailed"}
-    assert xfailed["exp_sin.grad"] == "gradients are scaled by 1.001 on purpose"
-    assert xfailed["three_args_scalar.grad[argnums=1]"] == "the same, for several arguments"
-    assert len(xfailed) == 4 and report["summary"]["passed"] == 0
+    assert code == 1, output[-4000:]
+    status = {r["case"]: r for r in report["results"]}
+    # The named failure is expected; another failure of the same item is not.
+    assert status["w_tanh_x[empty_x].vjp"]["status"] == "xfailed"
+    assert status["w_tanh_x[empty_x].jvp"]["status"] == "failed"
+    assert "failed otherwise than expected ('ZeroDivisionError'" in status["w_tanh_x[empty_x].jvp"]["reason"]
+    # An entry for an item that passes is stale: XPASS, which fails certification.
+    assert status["exp_sin.grad"]["status"] == "xpassed" and "XPASS" in status["exp_sin.grad"]["reason"]
+    assert report["summary"]["xpassed"] == 1 and report["summary"]["xfailed"] == 1
+    assert "XPASS: expected to fail" in output
 
-    # An entry for an item that passes is stale: strict xfail turns it into a failure.
-    code, output, report = run_suite(
-        "autograd", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={xfails}", "-k", "exp_sin and grad"
-    )
-    assert code == 1, output[-2000:]
-    assert report["summary"]["xpassed"] == 0 and report["summary"]["failed"] >= 1
+
+def test_xfails_never_excuse_wrong_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The same entries that once made a gradient scaled by 1.001 "certify" now leave it failed.
+    xfails = tmp_path / "xfails.txt"
+    xfails.write_text("*.grad* off by\n*.grad* result vs closed form\n")
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    plain = check_backend("conformance_backends:ScaledGradient", devices="cpu")
+    wrong = {r["id"] for r in plain["results"] if r["transform"] == "grad" and r.get("failure") == "values"}
+    assert len(wrong) >= 5
+    rep = check_backend("conformance_backends:ScaledGradient", devices="cpu", xfails=str(xfails))
+    for r in rep["results"]:
+        if r["id"] in wrong:
+            assert r["status"] == "failed" and "a value mismatch is never an expected failure" in r["reason"], r
+
+
+def test_xfails_entry_needs_an_expected_failure(tmp_path: Path) -> None:
+    xfails = tmp_path / "xfails.txt"
+    xfails.write_text("exp_sin.grad-cpu-float64\n")
+    code, output, _ = run_suite("autograd", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={xfails}")
+    assert code != 0 and "give the expected failure" in output
+
+
+#: Deliberately broken backends (tests/plugins/conformance_backends.py) and cases that must fail.
+BROKEN = {
+    "AliasedOnce": {"sum_sin_a_times_b.grad[argnums=(0, 1)](x, x)", "two_args_vector.jacfwd[argnums=(0, 1)](x, x)"},
+    "FirstChunkOnly": {"w_tanh_x.jacfwd[chunk_size=1]", "w_tanh_x.jacfwd[chunk_size=3]",
+                       "two_args_vector.jacfwd[argnums=(0, 1),chunk_size=4]"},
+    "AccumulatingPullback": {"sin_wx_times_x.pullback_twice", "sin_wx_times_x.vmap(pullback)",
+                             "sin_sum_sq.vmap(pullback)"},
+    "RaisesOnEmpty": {"w_tanh_x[empty_x].vjp", "sum_sin[empty_x].grad"},
+    "RaveledZeroD": {"exp_sin.grad", "sin_x_times_v[0d_x].vjp"},
+    "NoneForIndependent": {"tanh_w[const].vjp", "sum_w_sq[const].grad"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_backend_fails(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend(f"conformance_backends:{name}", devices="cpu")
+    failed = _failed_cases(rep)
+    assert BROKEN[name] <= failed, sorted(BROKEN[name] - failed)
+    # The same broken backend passes what it does not break: the suite localizes the fault.
+    assert any(r["status"] == "passed" and r["family"] == "vmap" for r in rep["results"])
+
+
+def test_conversion_that_drops_the_derivative_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    from conformance_backends import drops_conversions
+    from multiad_autograd import AutogradBackend
+
+    monkeypatch.setattr(AutogradBackend, "to_numpy", lambda self, x: drops_conversions(x))
+    rep = check_backend("autograd", devices="cpu")
+    conv = [r for r in rep["results"] if r["family"] == "conversions"]
+    assert conv and all(r["status"] == "failed" and r["failure"] == "dropped" for r in conv)
+    assert all("dropped the derivative" in r["reason"] for r in conv)
+
+
+# -- the MyGrad plugin: a framework the core knows nothing about ---------------------------------
+
+
+def test_mygrad_plugin_is_installed_and_certified(tmp_path: Path) -> None:
+    target = install("multiad-mygrad", tmp_path)
+    xfails = f"--multiad-xfails={XFAILS / 'mygrad.txt'}"
+    code, output, report = run_suite("mygrad", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
+    assert code == 0, output[-4000:]
+    s = report["summary"]
+    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] <= 2
+    assert report["backend"]["distribution"] == "multiad-mygrad"
+    unsupported = {r["transform"] for r in report["results"] if r.get("unsupported")}
+    assert {"jvp", "jacfwd", "linearize", "hessian", "hvp", "vhp"} <= unsupported  # raised as declared
+    # The families that catch wrong backends ran and passed on it.
+    for family in ("aliased primals", "chunk_size", "pullbacks", "empty and 0-d", "conversions", "constant outputs"):
+        assert any(r["family"] == family and r["status"] == "passed" for r in report["results"]), family
+
+
+def _mygrad(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    monkeypatch.syspath_prepend(str(PLUGINS / "multiad-mygrad"))
+
+
+def test_mygrad_with_tensorflow_device_strings_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    _mygrad(monkeypatch)
+    rep = check_backend("mygrad_variants:TensorFlowDevices", devices="cpu,cuda", xfails=str(XFAILS / "mygrad.txt"))
+    assert rep["summary"]["failed"] == 0 and rep["summary"]["passed"] >= 140, rep["summary"]
+    cuda = [r for r in rep["results"] if r["device"] == "cuda"]
+    assert cuda and all(r["status"] == "skipped" and "/job:localhost" in r["reason"] for r in cuda)
+
+
+#: Broken variants of the MyGrad plugin (tests/plugins/mygrad_variants.py) and cases that must fail.
+MYGRAD_BROKEN = {
+    "AliasedOnce": {"sum_sin_a_times_b.grad[argnums=(0, 1)](x, x)", "sum_sin_a_times_b.vjp(x, x)"},
+    "TracedOnce": {"sin_wx_times_x.pullback_twice", "sin_wx_times_x.vmap(pullback)", "sin_wx_times_x.jacrev"},
+    "DropsConversions": {"sum_x_times_to_numpy_x.grad", "sum_x_times_to_numpy_x.vjp"},
+    "NoneForIndependent": {"tanh_w[const].vjp", "sum_w_sq[const].grad"},
+    "FirstChunkOnly": {"w_tanh_x.jacrev[chunk_size=1]", "w_tanh_x.jacrev[chunk_size=2]",
+                       "two_args_vector.jacrev[argnums=(0, 1),chunk_size=2]"},
+    "RaveledZeroD": {"exp_sin.grad", "sin_x_times_v[0d_x].vjp"},
+    "RaisesOnEmpty": {"w_tanh_x[empty_x].vjp", "sum_sin[empty_x].grad"},
+    "ScaledGradient": {"sin_sum_sq.grad", "sin_wx_times_x.vjp"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(MYGRAD_BROKEN))
+def test_broken_mygrad_variant_is_not_certified(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _mygrad(monkeypatch)
+    # With the certified plugin's own known failures: they excuse none of these defects.
+    rep = check_backend(f"mygrad_variants:{name}", devices="cpu", xfails=str(XFAILS / "mygrad.txt"))
+    failed = _failed_cases(rep)
+    assert MYGRAD_BROKEN[name] <= failed, sorted(MYGRAD_BROKEN[name] - failed)

@@ -57,6 +57,9 @@ class Variant:
     family: str | None = None
     #: Replaces the default inputs (arguments, constants, extras) when set.
     make_inputs: Callable[[Fn, np.random.Generator], Inputs] | None = None
+    #: A multiad error class name that also counts as a pass when ``g`` raises it (the case
+    #: then accepts either that error or the reference result, never anything else).
+    accepts: str | None = None
 
     def inputs(self, fn: Fn, rng: np.random.Generator) -> Inputs:
         if self.make_inputs is not None:
@@ -193,14 +196,14 @@ def linearize() -> Variant:
     return Variant("linearize", "linearize", frozenset({"linearize"}), 1, build, ref, _tangents)
 
 
-def jacobian(transform: str, argnums: Argnums = 0, mode: str = "auto") -> Variant:
+def jacobian(transform: str, argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None) -> Variant:
     def build(fn: Fn) -> Callable[..., Any]:
         def g(*xs: Any) -> Any:
             args, consts, _ = _split(fn, xs)
             if transform == "jacobian":
-                jf = multiad.jacobian(fn.f, argnums, has_aux=fn.has_aux, mode=mode)
+                jf = multiad.jacobian(fn.f, argnums, has_aux=fn.has_aux, mode=mode, chunk_size=chunk_size)
             else:
-                jf = getattr(multiad, transform)(fn.f, argnums, has_aux=fn.has_aux)
+                jf = getattr(multiad, transform)(fn.f, argnums, has_aux=fn.has_aux, chunk_size=chunk_size)
             return jf(*args, *consts)
 
         return g
@@ -212,9 +215,11 @@ def jacobian(transform: str, argnums: Argnums = 0, mode: str = "auto") -> Varian
     opts = [f"argnums={argnums}"] if argnums != 0 else []
     if transform == "jacobian":
         opts.append(f"mode={mode}")
+    if chunk_size is not None:
+        opts.append(f"chunk_size={chunk_size}")
     name = transform + (f"[{','.join(opts)}]" if opts else "")
     uses = {transform} | ({"jacfwd"} if mode == "fwd" else set()) | ({"jacrev"} if mode == "rev" else set())
-    return Variant(name, transform, frozenset(uses), 1, build, ref)
+    return Variant(name, transform, frozenset(uses), 1, build, ref, family="chunk_size" if chunk_size else None)
 
 
 def hessian(argnums: Argnums = 0) -> Variant:

@@ -1,11 +1,11 @@
 """Devices for the conformance suite: availability, array placement, precision and reports.
 
-NOTE [Devices in the suite]: the suite knows devices by kind, ``cpu`` or ``cuda``. Whether a
-backend can run on CUDA is read from ``backend.devices()`` (``cuda:0`` for torch, ``gpu:0`` or
-``cuda:0`` for jax); CUDA cases are skipped with that list as the reason when there is none.
-float32 on CUDA is checked with TF32 off for torch (restored afterwards) and with the highest
-matmul precision for jax, so the tolerance table needs only a small allowance for reordered
-reductions.
+NOTE [Devices in the suite]: the suite knows devices by kind, ``cpu`` or ``cuda``, and asks the
+backend everything else: which devices it sees (``devices()``, strings such as ``cpu`` and
+``cuda:0`` or ``gpu:0``), where an array lives (``device_of``), how to describe a device
+(``describe_device``) and how to make float32 reproducible on a GPU (``reproducible_float32``,
+TF32 off), so that a framework the suite has never heard of is tested like the in-tree ones.
+CUDA items are skipped, with the backend's device list as the reason, where it has no GPU.
 """
 
 from __future__ import annotations
@@ -21,66 +21,44 @@ KINDS = ("cpu", "cuda")
 _GPU_NAMES = ("cuda", "gpu")
 
 
-def framework(b: Backend) -> str:
-    return b.framework or b.name
+def kind(device: str) -> str:
+    """The kind of a device string (``cuda:0`` and ``gpu:1`` are ``cuda``)."""
+    name = device.partition(":")[0].lower()
+    return "cuda" if name in _GPU_NAMES else name
 
 
-def available(b: Backend, kind: str) -> str | None:
-    """None if ``b`` can run on device ``kind``, else the reason it cannot."""
-    if kind == "cpu":
+def available(b: Backend, k: str) -> str | None:
+    """None if ``b`` can run on device kind ``k``, else the reason it cannot."""
+    if k == "cpu":
         return None
     try:
         devices = b.devices()
     except Exception as exc:  # noqa: BLE001 - a backend's device query must not stop the suite
         return f"backend {b.name!r}: devices() raised {type(exc).__name__}: {exc}"
-    if any(d.split(":")[0] in _GPU_NAMES for d in devices):
+    if any(kind(d) == k for d in devices):
         return None
     return f"no CUDA device: backend {b.name!r} sees {devices}"
 
 
-def placement(b: Backend, kind: str) -> Any:
-    """The ``device`` argument for ``b.asarray`` on device ``kind``."""
-    if kind == "cpu":
+def placement(b: Backend, k: str) -> str | None:
+    """The ``device`` argument for ``b.asarray`` on device kind ``k`` (None: the default)."""
+    if k == "cpu":
         return None
-    if framework(b) == "jax":
-        import jax
-
-        return jax.devices("gpu")[0]
-    return next(d for d in b.devices() if d.split(":")[0] in _GPU_NAMES)
+    return next(d for d in b.devices() if kind(d) == k)
 
 
-def kind_of(x: Any) -> str:
-    """The device kind an array lives on (``cpu`` for arrays that do not say)."""
-    dev = getattr(x, "device", None)
-    if callable(dev):
-        dev = dev()
-    name = getattr(dev, "type", None) or getattr(dev, "platform", None) or (dev if isinstance(dev, str) else "cpu")
-    name = str(name).split(":")[0]
-    return "cuda" if name in _GPU_NAMES else name
+def kind_of(b: Backend, x: Any) -> str:
+    """The device kind an array lives on, as the backend reports it."""
+    return kind(b.device_of(x))
 
 
 @contextlib.contextmanager
-def precision(b: Backend, kind: str, dtype: str) -> Iterator[None]:
-    """Full-precision matmuls for float32 on CUDA (TF32 off; jax "highest")."""
-    if kind != "cuda" or dtype != "float32":
+def precision(b: Backend, k: str, dtype: str) -> Iterator[None]:
+    """Full-precision matmuls for float32 on CUDA, through the backend's own setting."""
+    if k != "cuda" or dtype != "float32":
         yield
         return
-    fw = framework(b)
-    if fw == "torch":
-        import torch
-
-        saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
-        try:
-            yield
-        finally:
-            torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
-    elif fw == "jax":
-        import jax
-
-        with jax.default_matmul_precision("highest"):
-            yield
-    else:
+    with b.reproducible_float32(placement(b, k) or k):
         yield
 
 
@@ -96,28 +74,18 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def describe(b: Backend, kind: str) -> dict[str, Any]:
-    """Kind, model and driver of device ``kind`` as ``b`` sees it, for the report."""
-    if kind == "cpu":
+def describe(b: Backend, k: str) -> dict[str, Any]:
+    """Kind, model and driver of device kind ``k`` as ``b`` sees it, for the report."""
+    if k == "cpu":
         return {"kind": "cpu", "available": True, "model": cpu_model(), "driver": None}
-    reason = available(b, kind)
-    info: dict[str, Any] = {"kind": kind, "available": reason is None, "model": None, "driver": None}
+    reason = available(b, k)
+    info: dict[str, Any] = {"kind": k, "available": reason is None, "model": None, "driver": None}
     if reason is not None:
         info["reason"] = reason
         return info
-    fw = framework(b)
     try:
-        if fw == "torch":
-            import torch
-
-            info["model"] = torch.cuda.get_device_name(0)
-            info["driver"] = f"CUDA runtime {torch.version.cuda}"
-        elif fw == "jax":
-            import jax
-
-            dev = jax.devices("gpu")[0]
-            info["model"] = getattr(dev, "device_kind", None)
-            info["driver"] = f"jaxlib {jax.lib.__version__}" if hasattr(jax.lib, "__version__") else None
+        found = b.describe_device(placement(b, k) or k)
+        info["model"], info["driver"] = found.get("model"), found.get("driver")
     except Exception as exc:  # noqa: BLE001 - description only
         info["model"] = f"unknown ({type(exc).__name__})"
     return info

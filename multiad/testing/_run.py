@@ -1,8 +1,9 @@
 """Running conformance cases against a backend, and the report they produce.
 
 The pytest modules in :mod:`multiad.conformance` and :func:`check_backend` share this code:
-:func:`plan` lists the items (case x device x dtype, plus ``jax.jit`` for JAX backends) with
-the reason an item cannot run, and :func:`run_item` runs one and returns its result record.
+:func:`plan` lists the items (case x device x dtype, each also under the backend's declared
+compiler, ``Backend.compiler``) with the reason an item cannot run, and :func:`run_item` runs
+one and returns its result record.
 """
 
 from __future__ import annotations
@@ -16,32 +17,38 @@ from typing import Any
 
 import numpy as np
 
+import multiad
+
 from .. import _select
 from .._backend import Backend
 from .._errors import UnsupportedOperationError
 from .._info import capabilities
 from .._version import __version__
-from . import _custom_cases, _device, _spec, _trees
+from . import _custom_cases, _device, _spec, _trees, _xfail
 from ._suite import CASES, Case, inputs_as
 from ._tolerance import Tolerance, tolerance
+from ._xfail import XFail
 
 SCHEMA = 1
 DTYPES = ("float64", "float32")
+#: ``--multiad-compile``: every case also compiled, the first case of each family, or none.
+COMPILE_MODES = ("all", "sample", "none")
 
 
 @dataclasses.dataclass(frozen=True)
 class Item:
-    """One case on one device in one dtype (and, for JAX, inside ``jax.jit`` or not)."""
+    """One case on one device in one dtype, under the backend's compiler (``jit``) or not."""
 
     case: Case
     device: str
     dtype: str
     jit: bool = False
     skip: str | None = None
+    xfail: XFail | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.case.id}-{self.device}-{self.dtype}" + ("-jit" if self.jit else "")
+        return f"{self.case.id}-{self.device}-{self.dtype}" + ("-compiled" if self.jit else "")
 
 
 def _dtype_reason(b: Backend, dtype: str, device: str) -> str | None:
@@ -51,14 +58,23 @@ def _dtype_reason(b: Backend, dtype: str, device: str) -> str | None:
         return f"backend {b.name!r} cannot make {dtype} arrays on {device}: {type(exc).__name__}: {exc}"
     got = b.dtype_name(x)
     if got != dtype:
-        hint = " (for JAX, enable x64)" if _device.framework(b) == "jax" else ""
+        hint = " (the suite called its enable_float64(); does the backend implement it?)" if dtype == "float64" else ""
         return f"backend {b.name!r} makes {got} arrays when asked for {dtype}{hint}"
     return None
 
 
-def plan(b: Backend, devices: Sequence[str], dtypes: Sequence[str], cases: Iterable[Case] = CASES) -> list[Item]:
-    """Every item to run, each with the reason it must be skipped, if any."""
-    jits = (False, True) if _device.framework(b) == "jax" else (False,)
+def plan(
+    b: Backend,
+    devices: Sequence[str],
+    dtypes: Sequence[str],
+    cases: Iterable[Case] = CASES,
+    xfails: Sequence[XFail] = (),
+    compiled: str = "all",
+) -> list[Item]:
+    """Every item to run, each with the reason it must be skipped, if any, and its xfails entry.
+    ``compiled`` (one of :data:`COMPILE_MODES`) says which cases also run under ``b.compiler``."""
+    cases = list(cases)
+    which = _compiled_cases(b, cases, compiled)
     env: dict[tuple[str, str], str | None] = {}
     for device in devices:
         for dtype in dtypes:
@@ -67,19 +83,34 @@ def plan(b: Backend, devices: Sequence[str], dtypes: Sequence[str], cases: Itera
     for case in cases:
         for device in devices:
             for dtype in dtypes:
-                for jit in jits:
+                for jit in (False, True) if case.id in which else (False,):
                     tol = tolerance(b.exact, dtype, device, case.order)
                     reason = env[device, dtype] or (tol if isinstance(tol, str) else None)
                     if reason is None and jit and case.fn.concrete:
-                        reason = "Python control flow on values needs concrete arrays; jax.jit traces abstract ones"
-                    items.append(Item(case, device, dtype, jit, reason))
+                        reason = (
+                            f"Python control flow on values needs concrete arrays; {b.compiler} traces abstract ones"
+                        )
+                    item = Item(case, device, dtype, jit, reason)
+                    items.append(dataclasses.replace(item, xfail=_xfail.find(item.id, list(xfails))))
     return items
 
 
-def _jitted(g: Callable[..., Any]) -> Callable[..., Any]:
-    """``g`` under ``jax.jit``; pytrees cross the boundary as flat leaves (multiad's registry
-    knows containers, such as registered dataclasses, that JAX's does not)."""
-    import jax
+def _compiled_cases(b: Backend, cases: list[Case], mode: str) -> set[str]:
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"--multiad-compile: expected one of {COMPILE_MODES}, got {mode!r}")
+    if not b.compiler or mode == "none":
+        return set()
+    if mode == "all":
+        return {c.id for c in cases}
+    first: dict[str, str] = {}
+    for c in cases:
+        first.setdefault(c.family, c.id)
+    return set(first.values())
+
+
+def _compiled(b: Backend, g: Callable[..., Any]) -> Callable[..., Any]:
+    """``g`` under the backend's compiler; pytrees cross the boundary as flat leaves (multiad's
+    registry knows containers, such as registered dataclasses, that a framework's may not)."""
 
     def call(*xs: Any) -> Any:
         leaves, in_spec = _trees.leaves(xs), _trees.structure(xs)
@@ -90,7 +121,7 @@ def _jitted(g: Callable[..., Any]) -> Callable[..., Any]:
             out_spec[:] = [_trees.structure(out)]
             return _trees.leaves(out)
 
-        result = jax.jit(flat)(*leaves)
+        result = b.compile(flat)(*leaves)
         return _trees.unflatten(out_spec[0], list(result))
 
     return call
@@ -103,8 +134,13 @@ def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) 
         return [f"{what}: result structure {s_act} differs from the expected {s_exp}"], float("nan"), float("nan")
     problems, max_abs, max_rel = [], 0.0, 0.0
     for i, (a, e) in enumerate(zip(_trees.leaves(actual), _trees.leaves(expected))):
-        a_np = np.asarray(b.to_numpy(a) if b.is_array(a) else a, dtype=np.float64)
-        e_np = np.asarray(b.to_numpy(e) if b.is_array(e) else e, dtype=np.float64)
+        try:
+            a_np = np.asarray(b.to_numpy(a) if b.is_array(a) else a, dtype=np.float64)
+            e_np = np.asarray(b.to_numpy(e) if b.is_array(e) else e, dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be read is a failure
+            problems.append(f"{what}: leaf {i} cannot be converted to numpy: {type(exc).__name__}: {exc}")
+            max_abs = max_rel = float("inf")
+            continue
         if a_np.shape != e_np.shape:
             problems.append(f"{what}: leaf {i} has shape {a_np.shape}, expected {e_np.shape}")
             continue
@@ -125,11 +161,18 @@ def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) 
 
 
 def run_item(b: Backend, item: Item) -> dict[str, Any]:
-    """Runs one item; returns its result record (``status`` passed, failed or skipped)."""
+    """Runs one item; returns its result record (``status`` passed, failed, skipped, xfailed or
+    xpassed; NOTE [Expected failures])."""
+    rec = _run(b, item)
+    return _xfail.apply(rec, item.xfail) if item.xfail is not None else rec
+
+
+def _run(b: Backend, item: Item) -> dict[str, Any]:
     case = item.case
     rec: dict[str, Any] = {
         "id": item.id, "case": case.id, "family": case.family, "transform": case.transform,
-        "device": item.device, "dtype": item.dtype, "jit": item.jit, "status": "skipped",
+        "device": item.device, "dtype": item.dtype, "jit": item.jit, "compiler": b.compiler if item.jit else None,
+        "status": "skipped",
         "max_abs_err": None, "max_rel_err": None, "rtol": None, "atol": None, "reason": item.skip or "",
     }  # fmt: skip
     if item.skip:
@@ -141,13 +184,14 @@ def run_item(b: Backend, item: Item) -> dict[str, Any]:
     dev = _device.placement(b, item.device)
     xs = _trees.tree_map(lambda a: b.asarray(a, dtype=item.dtype, device=dev), cast)
     before = [np.array(b.to_numpy(x), copy=True) for x in _trees.leaves(xs)]
-    g = _jitted(case.build()) if item.jit else case.build()
+    g = _compiled(b, case.build()) if item.jit else case.build()
     missing = sorted(case.uses & _custom_cases.unsupported(b))
 
-    def failed(reason: str) -> dict[str, Any]:
-        rec["status"], rec["reason"] = "failed", reason
+    def failed(reason: str, kind: str) -> dict[str, Any]:
+        rec["status"], rec["reason"], rec["failure"] = "failed", reason, kind
         return rec
 
+    accepted = getattr(multiad, case.variant.accepts) if case.variant.accepts else None
     with _select.use_backend(b), _device.precision(b, item.device, item.dtype):
         try:
             out = g(*xs)
@@ -156,16 +200,49 @@ def run_item(b: Backend, item: Item) -> dict[str, Any]:
                 rec["status"], rec["unsupported"] = "passed", missing
                 rec["reason"] = f"declared unsupported ({', '.join(missing)}) and raised UnsupportedOperationError"
                 return rec
-            return failed(f"raised UnsupportedOperationError for a transform the backend declares: {exc}")
+            return failed(f"raised UnsupportedOperationError for a transform the backend declares: {exc}", "raised")
         except Exception as exc:  # noqa: BLE001 - every failure becomes a report entry
+            if accepted is not None and isinstance(exc, accepted):
+                rec["status"], rec["raised"] = "passed", f"{type(exc).__name__}: {exc}"
+                return rec
             tb = "".join(traceback.format_exception(exc, limit=-3)).strip()
             if missing:
                 return failed(
-                    f"declares {missing} unsupported but raised {type(exc).__name__}, not UnsupportedOperationError: {exc}"
+                    f"declares {missing} unsupported but raised {type(exc).__name__}, not UnsupportedOperationError: "
+                    f"{exc}",
+                    "raised",
                 )
-            return failed(f"raised {type(exc).__name__}: {exc}\n{tb}")
+            return failed(f"raised {type(exc).__name__}: {exc}\n{tb}", "raised")
     if missing:
-        return failed(f"declares {missing} unsupported, but the call ran instead of raising UnsupportedOperationError")
+        return failed(
+            f"declares {missing} unsupported, but the call ran instead of raising UnsupportedOperationError", "contract"
+        )
+    problems = _contract_problems(b, item, xs, before, out)
+    if case.identity:
+        lhs, rhs = out
+        found, max_abs, max_rel = _compare(b, lhs, rhs, tol, "left side vs right side")
+    else:
+        expected = case.reference(inputs_as("float64", cast))
+        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form")
+    rec["max_abs_err"], rec["max_rel_err"] = max_abs, max_rel
+    if found and case.dropped is not None:
+        dropped = Case(case.dropped, case.variant).reference(inputs_as("float64", cast))
+        if not _compare(b, out, dropped, tol, "")[0]:
+            return failed(
+                "dropped the derivative: the result equals the derivative with the converted value held constant "
+                f"(a conversion inside f must raise {case.variant.accepts} or keep the derivative)",
+                "dropped",
+            )
+    if found:
+        return failed("; ".join(problems + found), "values")
+    if problems:
+        return failed("; ".join(problems), "contract")
+    rec["status"], rec["reason"] = "passed", ""
+    return rec
+
+
+def _contract_problems(b: Backend, item: Item, xs: Any, before: list[Any], out: Any) -> list[str]:
+    """Inputs left unchanged; every result leaf an array of the backend, in the inputs' dtype and device."""
     problems = []
     after = [b.to_numpy(x) for x in _trees.leaves(xs)]
     for i, (x0, x1) in enumerate(zip(before, after)):
@@ -179,20 +256,9 @@ def run_item(b: Backend, item: Item) -> dict[str, Any]:
             continue
         if b.dtype_name(leaf) != item.dtype:
             problems.append(f"result leaf {i} has dtype {b.dtype_name(leaf)}, inputs are {item.dtype}")
-        if _device.kind_of(leaf) != item.device:
-            problems.append(f"result leaf {i} is on {_device.kind_of(leaf)}, inputs are on {item.device}")
-    if case.identity:
-        lhs, rhs = out
-        found, max_abs, max_rel = _compare(b, lhs, rhs, tol, "left side vs right side")
-    else:
-        expected = case.reference(inputs_as("float64", cast))
-        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form")
-    problems += found
-    rec["max_abs_err"], rec["max_rel_err"] = max_abs, max_rel
-    if problems:
-        return failed("; ".join(problems))
-    rec["status"], rec["reason"] = "passed", ""
-    return rec
+        if _device.kind_of(b, leaf) != item.device:
+            problems.append(f"result leaf {i} is on {b.device_of(leaf)}, inputs are on {item.device}")
+    return problems
 
 
 def header(b: Backend, spec: str, devices: Sequence[str], dtypes: Sequence[str]) -> dict[str, Any]:
@@ -207,6 +273,7 @@ def header(b: Backend, spec: str, devices: Sequence[str], dtypes: Sequence[str])
         "backend": {
             "name": b.name, "spec": spec, "version": version, "distribution": dist,
             "distribution_version": dist_version, "exact": b.exact, "declares": capabilities(b),
+            "compiler": b.compiler,
         },
         "multiad_version": __version__,
         "python": sys.version.split()[0],
@@ -245,11 +312,17 @@ def dtypes_for(option: str) -> list[str]:
 
 
 def check_backend(
-    name: str, devices: Sequence[str] | str = ("cpu", "cuda"), dtypes: Sequence[str] | str = ("float64",)
+    name: str,
+    devices: Sequence[str] | str = ("cpu", "cuda"),
+    dtypes: Sequence[str] | str = ("float64",),
+    xfails: str | None = None,
+    compiled: str = "all",
 ) -> dict[str, Any]:
     """Runs the conformance suite against backend ``name`` (a registered name or ``module:object``)
     directly, without pytest, and returns the report (the same JSON-ready dict that
-    ``pytest --pyargs multiad.conformance --multiad-report PATH`` writes).
+    ``pytest --pyargs multiad.conformance --multiad-report PATH`` writes). ``xfails`` is the path
+    of a known-failures file (NOTE [Expected failures]); ``compiled`` says which cases also run
+    under the backend's compiler (``all``, ``sample``: the first case of each family, ``none``).
 
     Example:
         >>> from multiad.testing import check_backend
@@ -262,7 +335,8 @@ def check_backend(
     b = _spec.load(name)
     _spec.prepare(b, dts)
     report = header(b, name, devs, dts)
-    results = [run_item(b, item) for item in plan(b, devs, dts)]
+    entries = _xfail.read(xfails) if xfails else []
+    results = [run_item(b, item) for item in plan(b, devs, dts, xfails=entries, compiled=compiled)]
     report["summary"] = summarize(results)
     report["results"] = results
     return report

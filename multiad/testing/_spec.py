@@ -45,8 +45,6 @@ def distribution(spec: str) -> tuple[str | None, str | None]:
 
 
 def prepare(b: Backend, dtypes: list[str]) -> None:
-    """Framework settings the suite needs: JAX computes float64 only with x64 enabled."""
-    if "float64" in dtypes and (b.framework or b.name) == "jax":
-        import jax
-
-        jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
+    """Framework settings the suite needs, asked of the backend: float64 where it is checked."""
+    if "float64" in dtypes:
+        b.enable_float64()

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _cases as v
 from . import _custom_cases, _trees
+from . import _edge as E
 from . import _fns as F
 from . import _identities as ident
 from ._fns import Fn
@@ -21,6 +22,8 @@ class Case:
 
     fn: Fn
     variant: v.Variant
+    #: The function with the derivative a backend gives when it drops one (conversions).
+    dropped: Fn | None = None
 
     @property
     def id(self) -> str:
@@ -118,7 +121,47 @@ def _cases() -> list[Case]:
     # Custom derivative rules, tested both ways (NOTE [Custom rules both ways]).
     for fn, variant in _custom_cases.cases():
         add(fn, variant)
+    _edge_cases(add, out)
     return out
+
+
+def _edge_cases(add: Callable[..., None], out: list[Case]) -> None:
+    """The families of multiad/testing/_edge.py, and chunk_size on every chunked transform."""
+    both = (0, 1)
+    add(E.ALIAS_SCALAR, *(E.aliased(x) for x in (v.grad(both), v.value_and_grad(both), v.hessian(both))))
+    add(E.ALIAS_SCALAR, E.aliased(v.vjp()), E.aliased(v.jvp()))
+    add(F.MULTI_VECTOR, E.aliased(v.jacobian("jacrev", both)), E.aliased(v.jacobian("jacfwd", both)))
+    # chunk_size 1, a divisor, a non-divisor and more than n: jacrev splits the 3 outputs of
+    # w_tanh_x, jacfwd its 4 inputs; two_args_vector spreads 6 inputs over two arguments.
+    for chunk in (1, 2, 3, 5):
+        add(F.VV_RECT, v.jacobian("jacrev", chunk_size=chunk), v.jacobian("jacfwd", chunk_size=chunk))
+        add(F.VV_RECT, v.jacobian("jacobian", chunk_size=chunk))
+    for chunk in (4, 7):
+        add(F.MULTI_VECTOR, v.jacobian("jacfwd", both, chunk_size=chunk))
+    add(F.MULTI_VECTOR, v.jacobian("jacrev", both, chunk_size=2))
+    for chunk, size in ((1, 3), (2, 4), (6, 4)):
+        batched = v.batched(v.value(), (0, None), chunk_size=chunk, size=size)
+        add(F.VV_RECT, dataclasses.replace(batched, family="chunk_size"))
+    add(
+        F.LOSS,
+        dataclasses.replace(v.batched(v.grad(both), (None, None, 0, 0), chunk_size=1, size=3), family="chunk_size"),
+    )
+    # Pullbacks and linearized functions reused.
+    add(F.VV_SQUARE, E.vjp_twice(), E.vjp_in_vmap(), E.linearize_twice())
+    add(F.MULTI_VECTOR, E.vjp_twice(), E.vjp_in_vmap())
+    add(F.SIN_SQ, E.vjp_in_vmap())
+    # Arrays with no elements, 0-d arguments.
+    first = (v.jvp(), v.vjp(), v.jacobian("jacrev"), v.jacobian("jacfwd"))
+    add(E.EMPTY_IN, *first)
+    add(E.EMPTY_OUT, *first)
+    add(E.EMPTY_SCALAR, v.grad(), v.value_and_grad(), v.hessian())
+    add(E.ZERO_D_VECTOR, *first)
+    # Conversions inside f: NonDifferentiableError or the kept derivative, never a dropped one.
+    for var in (v.grad(), v.jvp(), v.vjp(), v.jacobian("jacfwd")):
+        out.append(Case(E.CONVERTS, E.accepting(var, "NonDifferentiableError"), dropped=E.CONVERTS_DROPPED))
+    # Outputs that do not depend on the arguments: zeros of the right shape.
+    add(E.CONSTANT, *first)
+    add(E.CONSTANT_SCALAR, v.grad(), v.value_and_grad(), v.hessian(), v.hvp("hvp"))
 
 
 CASES: tuple[Case, ...] = tuple(_cases())

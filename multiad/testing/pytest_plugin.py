@@ -39,8 +39,16 @@ def pytest_addoption(parser: Any) -> None:
         help="write a JSON report (backend, versions, devices, per-item status and errors) to PATH",
     )
     group.addoption(
+        "--multiad-compile",
+        default="all",
+        metavar="all|sample|none",
+        help="cases also run under the backend's declared compiler: all (default), sample (the first case "
+        "of each family) or none",
+    )
+    group.addoption(
         "--multiad-xfails",
         default=None,
         metavar="FILE",
-        help="file of known failures: one 'ITEM-ID-PATTERN reason' per line (fnmatch patterns, # comments)",
+        help="file of known failures: one 'ITEM-ID-PATTERN EXPECTED' per line (fnmatch pattern, then a substring "
+        "of the expected failure message; # comments)",
     )

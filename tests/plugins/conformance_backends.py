@@ -1,7 +1,7 @@
 """Backends that test the conformance suite itself, named as ``conformance_backends:NAME``.
 
-Two are deliberately wrong (the suite must fail them); one declares a transform unsupported
-(the suite must check that it raises, and pass).
+All but one are deliberately wrong (the suite must fail them); ``WithoutJacfwd`` declares a
+transform unsupported (the suite must check that it raises, and pass).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import numpy as np
+from autograd.numpy.numpy_boxes import ArrayBox
 from multiad_autograd import AutogradBackend
 
 from multiad import _derive
@@ -49,3 +51,113 @@ class WithoutJacfwd(AutogradBackend):
 
     name: ClassVar[str] = "without-jacfwd"
     unsupported: ClassVar[frozenset[str]] = frozenset({"jacfwd"})
+
+
+# -- defects only the edge-case families catch (multiad/testing/_edge.py) ------------------------
+
+
+class AliasedOnce(AutogradBackend):
+    """Differentiates each distinct array once: the same array passed as two primals gets the
+    total derivative twice (``grad(sum(a * b), argnums=(0, 1))(x, x)`` gives ``(2x, 2x)``)."""
+
+    name: ClassVar[str] = "aliased-once"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        unique: list[Any] = []
+        index = []
+        for p in primals:
+            k = next((i for i, u in enumerate(unique) if u is p), None)
+            if k is None:
+                unique.append(p)
+                k = len(unique) - 1
+            index.append(k)
+        outs, pullback, aux = super().vjp(lambda *u: fun(*[u[k] for k in index]), tuple(unique), has_aux)
+        return outs, lambda cts: tuple(pullback(cts)[k] for k in index), aux
+
+
+class FirstChunkOnly(AutogradBackend):
+    """A native jacfwd that honours chunk_size for the first chunk and leaves the rest zero."""
+
+    name: ClassVar[str] = "first-chunk-only"
+    native: ClassVar[frozenset[str]] = frozenset({"jacfwd"})
+    native_chunks: ClassVar[frozenset[str]] = frozenset({"jacfwd"})
+
+    def jacfwd(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        blocks, aux = _derive.jacfwd(restricted(self), fun, primals, has_aux, None, "jacfwd")
+        if chunk_size is None:
+            return blocks, aux
+        sizes = [int(np.size(p)) for p in primals]
+        starts = np.cumsum([0, *sizes])
+        out = []
+        for row in blocks:
+            kept = []
+            for j, block in enumerate(row):
+                cols = np.array(block).reshape(-1, sizes[j])
+                cols[:, max(0, chunk_size - starts[j]) :] = 0.0
+                kept.append(cols.reshape(np.shape(block)))
+            out.append(kept)
+        return out, aux
+
+
+class AccumulatingPullback(AutogradBackend):
+    """Each pullback adds its result to what it returned before (gradients accumulate, as in
+    frameworks that keep a ``.grad`` buffer): right the first time, wrong every later call."""
+
+    name: ClassVar[str] = "accumulating-pullback"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        total: list[Any] = []
+
+        def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
+            grads = pullback(cts)
+            total[:] = [g + t for g, t in zip(grads, total)] if total else list(grads)
+            return tuple(total)
+
+        return outs, pull, aux
+
+
+class RaisesOnEmpty(AutogradBackend):
+    """Refuses arrays with no elements."""
+
+    name: ClassVar[str] = "raises-on-empty"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        if any(np.size(p) == 0 for p in primals):
+            raise ValueError("cannot differentiate with respect to an empty array")
+        return super().vjp(fun, primals, has_aux)
+
+
+class RaveledZeroD(AutogradBackend):
+    """Gives the derivative with respect to a 0-d primal as a 1-element vector."""
+
+    name: ClassVar[str] = "raveled-0d"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(np.atleast_1d(g) for g in pullback(cts)), aux
+
+
+class NoneForIndependent(AutogradBackend):
+    """Returns None instead of zeros for outputs that do not depend on the primals."""
+
+    name: ClassVar[str] = "none-for-independent"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        traced: list[bool] = []
+
+        def spy(*xs: Any) -> Any:
+            res = fun(*xs)
+            traced.append(any(isinstance(o, ArrayBox) for o in (res[0] if has_aux else res)))
+            return res
+
+        outs, pullback, aux = super().vjp(spy, primals, has_aux)
+        if traced[0]:
+            return outs, pullback, aux
+        return outs, lambda cts: tuple(None for _ in primals), aux
+
+
+def drops_conversions(x: Any) -> Any:
+    """A ``to_numpy`` that converts a traced value by dropping its derivative, without an error
+    (patched over the autograd backend's, which owns the arrays the suite's functions see)."""
+    return np.asarray(x._value if isinstance(x, ArrayBox) else x)

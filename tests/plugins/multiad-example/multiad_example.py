@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
+import optree
 
 import multiad
 
@@ -50,7 +51,13 @@ class ExampleBackend(multiad.Backend):
         return x if isinstance(x, self._box) else np.asarray(x, dtype=dtype)
 
     def to_numpy(self, x: Any) -> Any:
-        return np.asarray(self._getval(x))
+        # A traced value carries a derivative that a numpy array cannot: refuse, never drop it.
+        if isinstance(x, self._box):
+            raise multiad.NonDifferentiableError(
+                "to_numpy(x): x carries a derivative, which a numpy array would drop; compute with "
+                "multiad.numpy instead, or convert outside the differentiated function"
+            )
+        return np.asarray(x)
 
     def eye(self, n: int, like: Any) -> Any:
         return np.eye(n, dtype=self._getval(like).dtype)
@@ -68,7 +75,8 @@ class ExampleBackend(multiad.Backend):
             res = fun(*[xs[i] for i in range(len(primals))])
             if has_aux:
                 res, extra = res
-                aux.append(extra)
+                # aux is returned as computed, not differentiated: no traced values may leave
+                aux.append(optree.tree_map(self._getval, extra, namespace="multiad"))
             return autograd.builtins.tuple(res)  # a tuple autograd can differentiate through
 
         pullback, outs = self._make_vjp(packed, tuple(primals))
