@@ -38,9 +38,10 @@ bench: install
 # Known failures of a backend, where it has a file of them (see docs/plugins.md).
 xfails = $(if $(wildcard tests/xfails/$(1).txt),--multiad-xfails=tests/xfails/$(1).txt)
 
-# Conformance reports of the in-tree backends (CPU; CUDA where a GPU is present) and the matrix built from them.
+# Conformance reports of the in-tree backends (torch.compile takes seconds per case: its items
+# are opt-in, --multiad-compile=sample or all) (CPU; CUDA where a GPU is present) and the matrix built from them.
 capabilities: install
-	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=torch $(call xfails,torch) --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/torch.json
+	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=torch $(call xfails,torch) --multiad-compile=none --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/torch.json
 	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=jax $(call xfails,jax) --multiad-dtypes=float64,float32 --multiad-report=docs/conformance/jax.json
 	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=autograd $(call xfails,autograd) --multiad-report=docs/conformance/autograd.json
 	$(BIN)/python -m pytest -q --pyargs multiad.conformance --multiad-backend=numpy $(call xfails,numpy) --multiad-report=docs/conformance/numpy.json

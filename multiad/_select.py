@@ -115,8 +115,9 @@ def selected(call: str = "get_backend()") -> Backend | None:
 
 
 def get_backend() -> Backend:
-    """The backend a call without arrays would use now: the selection in force (see
-    NOTE [Selection precedence]), else the first available backend in priority order.
+    """The backend a call without arrays would use now: the selection in force (the innermost
+    :func:`use_backend`, else :func:`set_backend`, else the ``MULTIAD_BACKEND`` environment
+    variable), else the first available backend in priority order, multiad's own before plugins.
 
     Example:
         >>> import multiad

@@ -47,8 +47,7 @@ def test_example_plugin_is_discovered_and_passes(tmp_path: Path) -> None:
     rows = {line.split("|")[0]: line.split("|") for line in out.stdout.splitlines()}
     assert rows["example"][1:] == ["available", "multiad-example", "multiad_example:ExampleBackend"]
 
-    xfails = f"--multiad-xfails={XFAILS / 'example.txt'}"
-    code, output, report = run_suite("example", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
+    code, output, report = run_suite("example", tmp_path, "--multiad-device=cpu", pythonpath=str(target))
     assert code == 0, output[-4000:]
     assert report["summary"]["failed"] == 0
     assert report["summary"]["passed"] >= 50
@@ -99,9 +98,11 @@ def test_transposed_jacobian_fails(tmp_path: Path) -> None:
 
 def test_declared_unsupported_transform_raises_and_passes(tmp_path: Path) -> None:
     code, output, report = run_suite(
-        "conformance_backends:WithoutJacfwd", tmp_path, "--multiad-device=cpu", f"--multiad-xfails={XFAILS / 'autograd.txt'}",
-        "-k", "not to_numpy and not empty", pythonpath=str(PLUGINS),
+        "conformance_backends:WithoutJacfwd", tmp_path, "--multiad-device=cpu", "-k", "not to_numpy",
+        pythonpath=str(PLUGINS),
     )  # fmt: skip
+    # (Conversions are left out: a backend that runs autograd's code under another name is told
+    # to select 'autograd' by name when f converts its values; see multiad/_foreign.py.)
     assert code == 0, output[-4000:]
     unsupported = [r for r in report["results"] if r.get("unsupported")]
     assert {"sin_wx_times_x.jacfwd", "sin_sum_sq.hessian == jacfwd(jacrev)"} <= {r["case"] for r in unsupported}
@@ -198,7 +199,7 @@ def test_mygrad_plugin_is_installed_and_certified(tmp_path: Path) -> None:
     code, output, report = run_suite("mygrad", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
     assert code == 0, output[-4000:]
     s = report["summary"]
-    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] <= 2
+    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 1
     assert report["backend"]["distribution"] == "multiad-mygrad"
     unsupported = {r["transform"] for r in report["results"] if r.get("unsupported")}
     assert {"jvp", "jacfwd", "linearize", "hessian", "hvp", "vhp"} <= unsupported  # raised as declared

@@ -16,11 +16,10 @@ from multiad.testing._tolerance import Tolerance
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = Path(__file__).resolve().parent / "plugins"
-XFAILS = Path(__file__).resolve().parent / "xfails"
 
 
 def test_check_backend_runs_the_suite_directly() -> None:
-    rep = check_backend("autograd", devices="cpu,cuda", dtypes="float64", xfails=str(XFAILS / "autograd.txt"))
+    rep = check_backend("autograd", devices="cpu,cuda", dtypes="float64")
     s = rep["summary"]
     assert s["failed"] == 0 and s["passed"] >= 50
     assert s["total"] == len(rep["results"]) == 2 * len(CASES)
