@@ -201,6 +201,9 @@ def test_mygrad_plugin_is_installed_and_certified(tmp_path: Path) -> None:
     s = report["summary"]
     assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 1
     assert report["backend"]["distribution"] == "multiad-mygrad"
+    # docs/plugins.md ends with this run's result.
+    line = f"{s['passed']} passed, {s['xfailed']} xfailed"
+    assert f"```text\n{line}\n```" in (PLUGINS.parent.parent / "docs" / "plugins.md").read_text(), line
     unsupported = {r["transform"] for r in report["results"] if r.get("unsupported")}
     assert {"jvp", "jacfwd", "linearize", "hessian", "hvp", "vhp"} <= unsupported  # raised as declared
     # The families that catch wrong backends ran and passed on it.
