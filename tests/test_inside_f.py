@@ -117,3 +117,47 @@ def test_torch_ad_errors_are_still_translated() -> None:
 
     with pytest.raises(NonDifferentiableError, match=r"the derivative for 'igamma: input' is not implemented"):
         multiad.grad(f, backend="torch")(np.abs(X))
+
+
+W = np.array([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5]])
+B = np.array([0.1, -0.2])
+
+
+def predict(weight: Any, bias: Any, x: Any) -> Any:
+    """The torch.func tutorial's model, with numpy weight and bias bound by functools.partial."""
+    return mnp.tanh(x @ weight.T + bias)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_numpy_arrays_closed_over_give_the_right_derivative(name: str) -> None:
+    import functools
+
+    model = functools.partial(predict, W, B)
+    pre = W @ X + B
+    d = 1.0 - np.tanh(pre) ** 2
+    jac = multiad.to_numpy(multiad.jacrev(model, backend=name)(X))
+    np.testing.assert_allclose(jac, d[:, None] * W, rtol=1e-5)
+    jac = multiad.to_numpy(multiad.jacfwd(model, backend=name)(X))
+    np.testing.assert_allclose(jac, d[:, None] * W, rtol=1e-5)
+    g = multiad.to_numpy(multiad.grad(lambda x: mnp.sum(model(x)), backend=name)(X))
+    np.testing.assert_allclose(g, W.T @ d, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_numpy_operands_on_either_side(name: str) -> None:
+    b = np.array([0.5, 2.0, -1.0])
+
+    def f(t: Any) -> Any:  # every operator with the numpy array first and second
+        return mnp.sum(b + t) + mnp.sum(t - b) + mnp.sum(b - t) + mnp.sum(b * t * b) + mnp.sum(t / b) + b @ t
+
+    g = multiad.to_numpy(multiad.grad(f, backend=name)(X))
+    np.testing.assert_allclose(g, 1.0 + 1.0 - 1.0 + b**2 + 1.0 / b + b, rtol=1e-5)
+    hess = multiad.to_numpy(multiad.hessian(lambda t: mnp.sum((b * t) ** 2), backend=name)(X))
+    np.testing.assert_allclose(hess, np.diag(2 * b**2), rtol=1e-4, atol=1e-4)
+
+
+def test_numpy_to_the_power_of_a_traced_tensor() -> None:
+    b = np.array([2.0, 3.0, 0.5])
+    x = X**2
+    g = multiad.grad(lambda t: mnp.sum(b**t) + mnp.sum(t**b), backend="torch")(x)
+    np.testing.assert_allclose(multiad.to_numpy(g), b**x * np.log(b) + b * x ** (b - 1), rtol=1e-12)

@@ -119,6 +119,53 @@ def _install_guard() -> None:
             setattr(torch.Tensor, attr, guard(attr, op))
 
 
+#: numpy ufuncs with a numpy array operand that f may apply to tensors, and the torch
+#: function computing each (NOTE [numpy arrays inside f]).
+_UFUNCS = {
+    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+    "power": "pow", "matmul": "matmul", "maximum": "maximum", "minimum": "minimum",
+    "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "equal": "eq", "not_equal": "ne",
+}  # fmt: skip
+
+
+def _install_numpy_operands() -> None:
+    """NOTE [numpy arrays inside f]: torch's tensor operators reject a numpy array operand, and
+    Python then hands the operation to numpy: ``t * a`` converts ``t`` with ``__array__`` (for
+    a tensor that carries a derivative the conversion guard raises, as the numpy result would
+    drop the derivative), and ``a + t`` fails outright (numpy defers to the tensor's
+    ``__radd__``, which rejects the array). JAX and autograd accept numpy operands, so code
+    closing over numpy arrays (weights bound with ``functools.partial``) works there.
+
+    ``torch.Tensor`` gets an ``__array_ufunc__``, so that numpy hands such operations to it:
+    while f runs under this backend's transforms, a binary ufunc of the table above turns its
+    numpy operands into constant tensors on the tensor's device and runs the torch function,
+    so the derivative flows through the tensor. Anything else (another ufunc, outside
+    multiad's transforms, while torch.compile traces) does what numpy does for an object
+    without ``__array_ufunc__``: convert the tensors with ``__array__`` (guarded as above),
+    compute in numpy, and return a tensor as ``Tensor.__array_wrap__`` does. Tensor-with-tensor
+    operators are untouched and cost nothing more; ``a + t`` outside the transforms now gives
+    that tensor instead of a TypeError.
+    """
+    if hasattr(torch.Tensor, "__array_ufunc__"):
+        return
+    compiling = torch.compiler.is_compiling
+    as_tensor = torch.as_tensor
+
+    def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        name = _UFUNCS.get(ufunc.__name__)
+        if name is not None and method == "__call__" and not kwargs and getattr(_state, "active", False):
+            if not compiling():
+                args = [as_tensor(x, device=self.device) if isinstance(x, np.ndarray) else x for x in inputs]
+                return getattr(torch, name)(*args)
+        arrays = [np.asarray(x) if isinstance(x, torch.Tensor) else x for x in inputs]
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if "out" in kwargs or not isinstance(result, (np.ndarray, np.generic)):
+            return result
+        return self.__array_wrap__(np.asarray(result))
+
+    torch.Tensor.__array_ufunc__ = __array_ufunc__
+
+
 def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
 
@@ -175,6 +222,7 @@ class TorchBackend(multiad.Backend):
         torch, func = _torch, _func
         _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
         _install_guard()
+        _install_numpy_operands()
 
     def version(self) -> str | None:
         self.load()
