@@ -250,9 +250,8 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         other backends with exact reverse mode: the vjp of the linear pullback), so its
         tangents match ``out`` even for a stochastic ``f``. A backend without any of these
         (forward-mode-only plugins) evaluates ``f`` again, at the saved primals, on each
-        ``jvp_fn`` call. ``jvp_fn``
-        depends only on the primals' values at this call: changing them in place afterwards
-        does not change it.
+        ``jvp_fn`` call. ``jvp_fn`` depends only on the primals' values at this call:
+        changing them in place afterwards does not change it.
 
     Example:
         >>> import multiad, numpy as np
