@@ -161,3 +161,11 @@ def test_numpy_to_the_power_of_a_traced_tensor() -> None:
     x = X**2
     g = multiad.grad(lambda t: mnp.sum(b**t) + mnp.sum(t**b), backend="torch")(x)
     np.testing.assert_allclose(multiad.to_numpy(g), b**x * np.log(b) + b * x ** (b - 1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_numpy_operand_under_vmap(name: str) -> None:
+    b = np.array([0.5, 2.0, -1.0])
+    xs = np.stack([X, 2 * X])
+    out = multiad.to_numpy(multiad.vmap(lambda t: b + t * b, backend=name)(xs))
+    np.testing.assert_allclose(out, b + xs * b, rtol=1e-12)

@@ -335,7 +335,8 @@ class TorchBackend(multiad.Backend):
         return ((outs,), (touts,), aux) if one[0] else (outs, touts, aux)
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
-        return func.vmap(fun, in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
+        # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
+        return func.vmap(_guarded(fun), in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
 
     def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         one = len(primals) == 1
