@@ -9,7 +9,7 @@ time, and ``linearize``'s ``jvp_fn`` is a product with it, evaluating ``f`` no m
 groups the tangent's components by the decade of ``s`` (NOTE [Steps per component]). Every
 result carries an error estimate and warns when it is poor (NOTE [Finite-difference error
 estimate] in ``_fd.py``); second derivatives nest the differences (the core derives them) and
-are about 1e-6 relative in float64; deeper nesting needs :func:`higher_order`.
+are about 1e-6 to 1e-5 relative in float64; deeper nesting needs :func:`higher_order`.
 
 NOTE [Steps per component]: one step for the whole tangent, sized by the largest ``|x|``, is
 far too coarse for small components: ``jvp`` of ``sin`` at ``[1e6, 0.5]`` along ``[0, 1]``
@@ -18,13 +18,15 @@ splits the tangent into groups of components whose scales ``s`` share a decade (
 with a zero tangent are not perturbed at all) and sums one directional difference per group:
 the cost is one difference for inputs of one scale, as before, and at most one per decade.
 
-NOTE [Why not scipy.differentiate]: ``scipy.differentiate.derivative``/``jacobian`` give an
-error estimate too, but call ``f`` on many abscissae at once along extra trailing axes, which
-user code with reductions (``sum``, ``matmul``) over its own axes does not support, and their
-adaptive iterations cost more: ``derivative(np.sin, 1.0)`` evaluates 19 abscissae (order 8,
-tolerances met after two iterations) where the stencil here evaluates 4 (plus ``f(x)``, which
-the call needs anyway). Its error estimate is the same idea (the change between successive
-Richardson levels), and scipy would become a dependency of the backend.
+NOTE [Why not scipy.differentiate]: ``scipy.differentiate.derivative``/``jacobian`` estimate
+their error too (the change between successive Richardson levels, the same idea as here), and
+are more accurate: ``derivative(np.sin, 1.0)`` is off by 8e-15 (estimate 1.4e-12) after 11
+evaluations in 2 iterations of an order-8 stencil, where the stencil here is off by about
+1e-11 after 4 (plus ``f(x)``, which the call needs anyway). But they call ``f`` on many
+abscissae at once along extra trailing axes: ``jacobian`` of ``lambda x: np.sum(x**2)``, a
+reduction over the input's own axes as user code writes it, raises ValueError (the output
+must broadcast with the stacked input), and the numpy backend differentiates arbitrary
+black-box code. scipy would also become a dependency of the backend.
 """
 
 from __future__ import annotations

@@ -26,10 +26,12 @@ reports only its rounding noise: its truncation error is a smooth function of ``
 outer difference differentiates harmlessly, and a kink shows up in the outer level's kink
 term.
 
-Each element's estimate is compared with its scale: ``|R| + |f| |t| / s`` (the derivative's
-own size, or the size a change of ``f`` over the input's scale ``s`` would give), taking the
-largest of its row or its column of the Jacobian, so an entry near zero beside large ones is
-held to the size of its neighbours. When the ratio exceeds the tolerance of the dtype and
+Each element's estimate is compared with its scale: ``|R| + |f| |t| / s + |S(h)| / h`` (the
+derivative's own size, the size a change of ``f`` over the input's scale ``s`` would give,
+and how much the derivative changes across the stencil itself), taking the largest of its
+row or its column of the Jacobian. So an entry near zero beside large ones is held to the
+size of its neighbours, and a gradient at a minimum where ``f`` is near 0 too (a solver's
+last Newton step: 0 within 1e-14) is held to the curvature times the step, not to itself. When the ratio exceeds the tolerance of the dtype and
 order, the outermost level warns with :class:`multiad.AccuracyWarning` naming the call and
 the estimated error. The tolerance is ``sqrt(eps)`` for first derivatives (``1.5e-8`` in
 float64, ``3.5e-4`` in float32) and ``eps ** (1/5)`` for nested ones (``7.4e-4``, ``4.1e-2``):
@@ -234,7 +236,8 @@ class Level:
             rounding.append(kink + 1.5 * (self.eps * fmax + self.noise()) / h)
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
-            scales.append(np.abs(value) + fmax * self.c / h)
+            # |S(h)| / h: how much the derivative changes across the stencil itself.
+            scales.append(np.abs(value) + fmax * self.c / h + np.abs(s1) / h)
         tol = self.tolerance()
         column = max((float(np.max(s, initial=0.0)) for s in scales), default=0.0)
         if any(np.any(e > tol * column) for e in errors):
