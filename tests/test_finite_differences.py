@@ -199,6 +199,17 @@ def test_a_step_too_coarse_for_f_warns() -> None:
         multiad.grad(lambda x: mnp.sum(mnp.sin(50 * x)), backend=NP)(x)
 
 
+def test_constants_and_minima_do_not_warn(strict: None) -> None:
+    # A constant f: differences are exactly 0 and there is no noise to estimate.
+    h = multiad.hessian(lambda x: mnp.sum(0 * x) + 3.0, backend=NP)(np.ones(3))
+    np.testing.assert_array_equal(h, np.zeros((3, 3)))
+    # The gradient at a minimum where f is 0 too: 0 within rounding, held to the curvature.
+    g = multiad.grad(lambda x: mnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2), backend=NP)(
+        np.ones(3) + 1e-9
+    )
+    np.testing.assert_allclose(g, 0.0, atol=1e-6)
+
+
 def test_estimates_are_recorded_per_outermost_result(strict: None) -> None:
     x = np.array([0.2, 0.4, 0.6])
     with multiad_numpy.record_errors() as records:

@@ -18,7 +18,8 @@ estimated error is the sum of
   ``(h / L)**2`` for a function smooth on a length ``L``; 1/4 to 1 with a kink). It catches
   a kink exactly at ``x``, where ``D(h) = D(2h)`` and the truncation term sees nothing;
 - rounding: ``1.5 n / h``, with ``n`` the noise of the values of ``f``: ``eps * |f|``, plus
-  the error nested finite differences inside ``f`` recorded (NOTE [Nesting levels]).
+  the error nested finite differences inside ``f`` recorded (NOTE [Nesting levels]), but no
+  more than the spread of the values seen (a constant ``f`` has no noise to estimate).
 
 It costs 4 evaluations per perturbation instead of 2 (6 where refined). A nested level (one
 running inside another's evaluations of ``f``) uses the plain 2-point difference and
@@ -219,8 +220,8 @@ class Level:
         fp1, fm1 = at(1.0), at(-1.0)
         if self.nested:  # the plain difference; its error is its rounding noise
             values = [(p - m) / (2 * h) for p, m in zip(fp1, fm1)]
-            fmax = [np.maximum(np.maximum(np.abs(o), np.abs(p)), np.abs(m)) for o, p, m in zip(f0, fp1, fm1)]
-            errors = [(self.eps * f + self.noise()) / h for f in fmax]
+            fmax = [np.maximum.reduce([np.abs(o), np.abs(p), np.abs(m)]) for o, p, m in zip(f0, fp1, fm1)]
+            errors = [self.rounding(f, [o, p, m]) / h for f, o, p, m in zip(fmax, f0, fp1, fm1)]
             return values, errors, [np.abs(d) + f * self.c / h for d, f in zip(values, fmax)]
         fp2, fm2 = at(2.0), at(-2.0)
         values, errors, scales, rounding = [], [], [], []
@@ -233,7 +234,7 @@ class Level:
             with np.errstate(divide="ignore", invalid="ignore"):
                 kinked = jump > KINK * (np.abs(s2) + 4 * np.abs(s1))
             kink = np.where(kinked, jump / (4 * h), 0.0)
-            rounding.append(kink + 1.5 * (self.eps * fmax + self.noise()) / h)
+            rounding.append(kink + 1.5 * self.rounding(fmax, [o, p1, m1, p2, m2]) / h)
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
             # |S(h)| / h: how much the derivative changes across the stencil itself.
@@ -249,6 +250,12 @@ class Level:
                 trunc = np.abs(values[i] - r2) / 15
                 errors[i] = np.minimum(errors[i], trunc + rounding[i])
         return values, errors, scales
+
+    def rounding(self, fmax: Any, seen: list[Any]) -> Any:
+        """The noise of ``f``'s values: ``eps |f|`` plus what nested levels reported, but never
+        more than the values seen actually spread (a constant ``f`` has none)."""
+        spread = np.maximum.reduce(seen) - np.minimum.reduce(seen)
+        return np.minimum(self.eps * fmax + self.noise(), spread)
 
     def tolerance(self) -> float:
         """The relative error above which a result of this level's dtype and order warns."""
