@@ -88,7 +88,12 @@ class _Custom:
         b = _backend_for(name, leaves, _tree.flatten([args[i] for i in nondiff])[0])
         if b is None:  # no array carries a derivative here: evaluate the function
             return self.fun(*args)
-        xs = [convert(b, leaf, name, f"argument leaf {k}", True) for k, leaf in enumerate(leaves)]
+        try:
+            xs = [convert(b, leaf, name, f"argument leaf {k}", True) for k, leaf in enumerate(leaves)]
+        except InvalidTypeError as exc:
+            raise InvalidTypeError(
+                f"{exc}; an argument that is not differentiated can be named in nondiff_argnums"
+            ) from None
         rule = self._rule(b, args, diff, in_spec, xs)
         outs = self._apply(b, rule, xs)
         return _tree.unflatten(rule.out_spec, list(outs))

@@ -6,6 +6,7 @@ custom function raises UnsupportedOperationError there, and plain evaluation wor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -108,6 +109,26 @@ def test_nondiff_argnums(backend: Case) -> None:
     backend.close(multiad.hessian(f)(x), np.diag(-9.0 * np.sin(3.0 * xn)))
     # keyword arguments bind by name, as in the undecorated function
     backend.close(multiad.grad(lambda x: mnp.sum(scaled_sin(k=3.0, x=x)))(x), 3.0 * np.cos(3.0 * xn))
+
+
+def test_custom_jvp_with_nondiff_argnums(backend: Case) -> None:
+    @functools.partial(multiad.custom_jvp, nondiff_argnums=(1,))
+    def power(x: Any, n: int) -> Any:
+        return x**n
+
+    @power.defjvp
+    def power_jvp(n: int, primals: Any, tangents: Any) -> Any:
+        (x,), (t,) = primals, tangents
+        return power(x, n), n * power(x, n - 1) * t
+
+    x = backend.array([0.5, -2.0])
+    xn = np.array([0.5, -2.0])
+    f = lambda x: mnp.sum(power(x, 3))  # noqa: E731
+    if _unsupported_on_numpy(backend, lambda: multiad.grad(f, backend=backend.name)(x)):
+        return
+    backend.close(multiad.grad(f)(x), 3 * xn**2)
+    backend.close(multiad.hessian(f)(x), np.diag(6 * xn))
+    backend.close(multiad.jvp(lambda x: power(x, 3), (x,), (x,))[1], 3 * xn**3)
 
 
 def test_implicit_differentiation_of_a_fixed_point(backend: Case) -> None:
@@ -275,5 +296,10 @@ def test_rule_errors_name_the_function(name: str) -> None:
         out_of_range = multiad.custom_vjp(lambda x: x, nondiff_argnums=(5,))
         out_of_range.defvjp(lambda x: (x, None), lambda r, g: (g,))
         out_of_range(x)
+    two = multiad.custom_vjp(lambda x, how: x)
+    two.defvjp(lambda x, how: (x, None), lambda r, g: (g, None))
+    if name != "autograd":  # autograd's arrays are numpy arrays: a plain call just evaluates
+        with pytest.raises(multiad.InvalidTypeError, match=r"argument leaf 1 is a str.* named in nondiff_argnums"):
+            two(x, "text")
     with pytest.raises(multiad.InvalidTypeError, match="nondiff_argnums must be a tuple of ints"):
         multiad.custom_jvp(lambda x: x, nondiff_argnums=1)  # type: ignore[arg-type]
