@@ -21,7 +21,7 @@ INCOMPATIBLE = "incompatible"
 #: NumPy arrays and Python numbers are neutral (NOTE [Selection precedence]): no backend claims them.
 NEUTRAL_MODULES = frozenset({"numpy", "builtins"})
 
-_FLAGS = ("has_vjp", "has_jvp", "has_vmap", "vmap_chunks", "exact")
+_FLAGS = ("has_vjp", "has_jvp", "has_vmap", "vmap_chunks", "exact", "has_custom_rules")
 
 
 def _is_int(v: Any) -> bool:
@@ -65,6 +65,8 @@ def _declarations(b: Backend) -> str:
         return f"declares unsupported {sorted(set(b.unsupported) - set(TRANSFORMS))}, which are not multiad transforms"
     if not b.has_vjp and not b.has_jvp:
         return "declares neither has_vjp nor has_jvp; a backend needs at least one primitive"
+    if b.has_custom_rules and any(getattr(type(b), m) is getattr(Backend, m) for m in ("custom_vjp", "custom_jvp")):
+        return "declares has_custom_rules but does not implement both custom_vjp and custom_jvp"
     return ""
 
 

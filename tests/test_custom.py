@@ -303,3 +303,14 @@ def test_rule_errors_name_the_function(name: str) -> None:
             two(x, "text")
     with pytest.raises(multiad.InvalidTypeError, match="nondiff_argnums must be a tuple of ints"):
         multiad.custom_jvp(lambda x: x, nondiff_argnums=1)  # type: ignore[arg-type]
+
+
+def test_registration_checks_the_custom_rules_declaration() -> None:
+    from multiad_numpy import NumpyBackend
+
+    class Half(NumpyBackend):
+        name = "numpy-half-custom"
+        has_custom_rules = True  # but neither custom_vjp nor custom_jvp
+
+    with pytest.raises(multiad.BackendError, match="declares has_custom_rules but does not implement"):
+        multiad.register_backend("numpy-half-custom", Half)
