@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _select, _tree
+from . import _custom_state, _derive, _plan, _select
 from ._api_ad import BackendArg, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
@@ -220,12 +220,36 @@ def hessian(
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        b = _select.resolve(backend, _tree.flatten(args)[0], call)
+        flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
+        b = flat.backend
         _derive.require(b, "hessian", call)
-        # Both levels report errors as hessian(f), not as the jacrev/jacfwd they are built from.
-        outer = "fwd" if _plan.second_order(b) == _plan.FWD else "rev"
-        inner = _jac(f, argnums, has_aux, chunk_size, b, "hessian", "rev")
-        return _jac(inner, argnums, has_aux, chunk_size, b, "hessian", outer)(*args, **kwargs)
+        fwd = _plan.second_order(b) == _plan.FWD
+
+        # Composed once at the flat level: the inner Jacobian as a flat function of the primals,
+        # its blocks [i][j] in one flat tuple; both levels report errors as hessian(f).
+        def inner(*xs: Any) -> Any:
+            blocks, aux = _derive.jacrev(b, flat, xs, has_aux, chunk_size, call)
+            flat_blocks = tuple(block for row in blocks for block in row)
+            return (flat_blocks, aux) if has_aux else flat_blocks
+
+        def reverse() -> Any:
+            return _derive.jacrev(b, inner, flat.primals, has_aux, chunk_size, call)
+
+        with _select.active(b):
+            if fwd:  # NOTE [Forward mode through custom_vjp]
+                blocks, aux = _custom_state.or_reverse(
+                    lambda: _derive.jacfwd(b, inner, flat.primals, has_aux, chunk_size, call), reverse
+                )
+            else:
+                blocks, aux = reverse()
+        n = len(flat.primals)
+        hess = flat.unflatten_out(
+            [
+                flat.unflatten_in([flat.unflatten_in(blocks[i * n + j]) for j in range(n)])
+                for i in range(len(blocks) // n)
+            ]
+        )
+        return (hess, flat.rebuild_aux(aux)) if has_aux else hess
 
     return wrapper
 

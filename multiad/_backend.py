@@ -97,6 +97,9 @@ class Backend:
     has_vmap: ClassVar[bool] = False
     #: Whether ``vmap`` honours ``chunk_size`` itself (otherwise the core chunks).
     vmap_chunks: ClassVar[bool] = False
+    #: Whether arrays can be written in place (``a[i:j] = b``): a chunked Jacobian is then
+    #: written into one preallocated output (NOTE [Chunked Jacobians] in ``multiad/_derive.py``).
+    writable: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
     #: Natively overridden transforms (subset of value_and_grad, jacrev, jacfwd, linearize).
@@ -205,6 +208,12 @@ class Backend:
     def _placement_of(self, x: Any) -> str | None:
         dev = self.device_of(x)
         return None if dev.partition(":")[0] == "cpu" else dev
+
+    def zeros(self, shape: tuple[int, ...], like: Any) -> Any:
+        """A new array of zeros of ``shape`` with the dtype and device of ``like``."""
+        from ._ops import do
+
+        return do("zeros", shape, dtype=like.dtype, like=like)
 
     def default_dtype(self) -> str:
         """The float dtype creation functions use when none is given."""

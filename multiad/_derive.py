@@ -195,23 +195,75 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
     return chunked
 
 
-def _basis(b: Backend, leaves: Sequence[Any]) -> tuple[int, list[Any]]:
-    """Rows of the identity over all leaves, one array of shape (total, *leaf.shape) per leaf."""
-    sizes = [size(x) for x in leaves]
-    total = sum(sizes)
+# NOTE [Chunked Jacobians]: a Jacobian is the vmap of a vjp (or jvp) over the rows of an
+# identity. Without ``chunk_size`` the whole identity is pushed through at once, as the
+# frameworks' own jacrev/jacfwd do. With ``chunk_size`` the core pushes ``chunk_size`` rows at a
+# time, and builds each chunk's rows of the identity only when it runs them, so that no
+# ``n x n`` basis exists. On a backend with ``writable`` arrays every chunk's result is written
+# once into a preallocated block per (output leaf, input leaf), so the peak is the Jacobian plus
+# one chunk; otherwise (JAX) the chunks are concatenated once at the end. The blocks come out in
+# their final layout, reshaped without a copy.
+
+
+def _identity_block(b: Backend, like: Any, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
+    """Rows ``rows[0]:rows[1]`` and columns ``cols[0]:cols[1]`` of an identity, dtype and device of ``like``."""
+    (r0, r1), (c0, c1) = rows, cols
+    lo, hi = max(r0, c0), min(r1, c1)
+    if hi <= lo:
+        return b.zeros((r1 - r0, c1 - c0), like)
+    block = b.eye(hi - lo, like)
+    if lo > c0 or hi < c1:
+        parts = [b.zeros((hi - lo, lo - c0), like)] if lo > c0 else []
+        parts.append(block)
+        if hi < c1:
+            parts.append(b.zeros((hi - lo, c1 - hi), like))
+        block = do("concatenate", parts, axis=1)
+    if lo > r0 or hi < r1:
+        parts = [b.zeros((lo - r0, c1 - c0), like)] if lo > r0 else []
+        parts.append(block)
+        if hi < r1:
+            parts.append(b.zeros((r1 - hi, c1 - c0), like))
+        block = do("concatenate", parts, axis=0)
+    return block
+
+
+def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int) -> list[Any]:
+    """Rows ``start:stop`` of the identity over all leaves: one array of shape
+    ``(stop - start, *leaf.shape)`` per leaf."""
     out, off = [], 0
-    for x, n in zip(leaves, sizes):
-        eye = b.eye(total, like=x)
-        piece = eye if len(leaves) == 1 else eye[:, off : off + n]
-        out.append(piece.reshape((total,) + tuple(x.shape)))
+    for x in leaves:
+        n = size(x)
+        block = _identity_block(b, x, (start, stop), (off, off + n))
+        out.append(do("reshape", block, (stop - start,) + tuple(x.shape)))
         off += n
-    return total, out
+    return out
+
+
+def _spans(sizes: Sequence[int], start: int, stop: int) -> list[tuple[int, int, int]]:
+    """``(leaf, lo, hi)`` for each leaf whose flat range overlaps ``start:stop``; ``lo:hi`` is
+    the overlap, counted from ``start``."""
+    out, off = [], 0
+    for k, n in enumerate(sizes):
+        lo, hi = max(start, off), min(stop, off + n)
+        if lo < hi:
+            out.append((k, lo - start, hi - start))
+        off += n
+    return out
+
+
+def _chunks(total: int, chunk_size: int | None) -> list[tuple[int, int]]:
+    step = total if chunk_size is None else max(1, chunk_size)
+    return [(s, min(s + step, total)) for s in range(0, total, step)] or [(0, 0)]
 
 
 def size(x: Any) -> int:
     """The number of elements of an array of any backend."""
+    return _count(x.shape)
+
+
+def _count(shape: Sequence[int]) -> int:
     n = 1
-    for d in x.shape:
+    for d in shape:
         n *= int(d)
     return n
 
@@ -224,25 +276,33 @@ def jacrev(
     if _plan.native(b, "jacrev", chunk_size):
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-    total, cts = _basis(b, outs)
-    if total == 0:  # NOTE [Empty Jacobians]
-        rows: Sequence[Any] = [_empty(b, p, (0,) + tuple(p.shape)) for p in primals]
-    else:
-        rows = guarded(b, call, vmap(b, lambda *c: tuple(pullback(c)), [0] * len(cts), chunk_size, call), *cts)
-    blocks, off = [], 0
-    for o in outs:
-        m = size(o)
-        blocks.append([r[off : off + m].reshape(tuple(o.shape) + tuple(p.shape)) for r, p in zip(rows, primals)])
-        off += m
-    return blocks, aux
+    sizes = [size(o) for o in outs]
+    rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(outs), None, call)
+    # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
+    pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
+    blocks: list[list[Any]] = []
+    if b.writable and chunk_size is not None:
+        blocks = [[b.zeros((m,) + tuple(p.shape), p) for p in primals] for m in sizes]
+    for start, stop in _chunks(sum(sizes), chunk_size):
+        got = guarded(b, call, rows, *_basis(b, outs, start, stop))
+        for i, lo, hi in _spans(sizes, start, stop):
+            first = start + lo - sum(sizes[:i])
+            for j, r in enumerate(got):
+                if blocks:
+                    blocks[i][j][first : first + hi - lo] = r[lo:hi]
+                else:
+                    pieces[i][j].append(r[lo:hi])
+    if not blocks:
+        blocks = [[_joined(row, 0) for row in per_out] for per_out in pieces]
+    shaped = [
+        [do("reshape", blk, tuple(o.shape) + tuple(p.shape)) for blk, p in zip(row, primals)]
+        for row, o in zip(blocks, outs)
+    ]
+    return shaped, aux
 
 
-def _empty(b: Backend, like: Any, shape: tuple[int, ...]) -> Any:
-    """NOTE [Empty Jacobians]: with no basis vector (an empty input for jacfwd, an empty output
-    for jacrev) there is nothing to map over, and a backend without vmap cannot stack zero
-    results; the Jacobian has no elements, and is built directly with its shape (torch.func and
-    jax return the same shapes)."""
-    return b.eye(0, like=like).reshape(shape)
+def _joined(parts: list[Any], axis: int) -> Any:
+    return parts[0] if len(parts) == 1 else do("concatenate", parts, axis=axis)
 
 
 def jacfwd(
@@ -259,11 +319,6 @@ def _jacfwd(
 ) -> tuple[list[list[Any]], Any]:
     if _plan.native(b, "jacfwd", chunk_size):
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
-    total, tangents = _basis(b, primals)
-    if total == 0:  # NOTE [Empty Jacobians]
-        res = guarded(b, call, fun, *primals)
-        outs, aux = res if has_aux else (res, None)
-        return [[_empty(b, o, tuple(o.shape) + tuple(p.shape)) for p in primals] for o in _arrays(b, outs)], aux
     aux = None
     push: Callable[..., tuple[Any, ...]]
     if _plan.jvp_native(b):
@@ -276,15 +331,31 @@ def _jacfwd(
     else:  # each column is the vjp of the linear pullback (NOTE [Linearize once])
         _, push, aux = pushforward(b, fun, primals, has_aux, call)
 
-    cols = guarded(b, call, vmap(b, push, [0] * len(tangents), chunk_size, call), *tangents)
-    blocks = []
-    for c in cols:
-        oshape = tuple(c.shape[1:])
-        m = size(c) // int(c.shape[0])
-        row, off = [], 0
-        for p in primals:
-            n = size(p)
-            row.append(c[off : off + n].reshape((n, m)).T.reshape(oshape + tuple(p.shape)))
-            off += n
-        blocks.append(row)
-    return blocks, aux
+    sizes = [size(p) for p in primals]
+    cols = vmap(b, push, [0] * len(primals), None, call)
+    # blocks[i][j]: columns of primal leaf j for output leaf i, as (size(out i), size(primal j)).
+    blocks: list[list[Any]] = []
+    pieces: list[list[list[Any]]] = []
+    out_shapes: list[tuple[int, ...]] = []
+    for start, stop in _chunks(sum(sizes), chunk_size):
+        got = guarded(b, call, cols, *_basis(b, primals, start, stop))
+        if not out_shapes:
+            out_shapes = [tuple(c.shape[1:]) for c in got]
+            pieces = [[[] for _ in primals] for _ in got]
+            if b.writable and chunk_size is not None:
+                blocks = [[b.zeros((_count(shape), n), c) for n in sizes] for c, shape in zip(got, out_shapes)]
+        for i, c in enumerate(got):
+            flat_cols = do("transpose", do("reshape", c, (stop - start, _count(out_shapes[i]))))
+            for j, lo, hi in _spans(sizes, start, stop):
+                first = start + lo - sum(sizes[:j])
+                if blocks:
+                    blocks[i][j][:, first : first + hi - lo] = flat_cols[:, lo:hi]
+                else:
+                    pieces[i][j].append(flat_cols[:, lo:hi])
+    if not blocks:
+        blocks = [[_joined(row, 1) for row in per_out] for per_out in pieces]
+    shaped = [
+        [do("reshape", blk, shape + tuple(p.shape)) for blk, p in zip(row, primals)]
+        for row, shape in zip(blocks, out_shapes)
+    ]
+    return shaped, aux

@@ -29,6 +29,7 @@ class AutogradBackend(multiad.Backend):
     priority: ClassVar[int] = 30
     has_vjp: ClassVar[bool] = True
     has_custom_rules: ClassVar[bool] = True
+    writable: ClassVar[bool] = True
 
     def load(self) -> None:
         global make_vjp, getval, ArrayBox, ag_tuple

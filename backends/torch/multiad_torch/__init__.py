@@ -206,8 +206,8 @@ class TorchBackend(multiad.Backend):
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     vmap_chunks: ClassVar[bool] = True
+    writable: ClassVar[bool] = True
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "linearize"})
-    native_chunks: ClassVar[frozenset[str]] = frozenset({"jacrev"})
     compiler: ClassVar[str | None] = "torch.compile"
 
     @classmethod
@@ -294,6 +294,11 @@ class TorchBackend(multiad.Backend):
 
     def eye(self, n: int, like: Any) -> Any:
         return torch.eye(n, dtype=like.dtype, device=like.device)
+
+    def zeros(self, shape: tuple[int, ...], like: Any) -> Any:
+        # new_zeros keeps like's vmap batch dimension, so that a chunked Jacobian under vmap can
+        # be written in place.
+        return like.new_zeros(shape)
 
     def translate_error(self, exc: BaseException) -> str | None:
         # NOTE [Only torch's own errors]: an error is translated only when its message is one

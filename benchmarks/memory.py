@@ -1,0 +1,117 @@
+"""Peak memory of chunked Jacobians: ``python -m benchmarks.memory [N] [CHUNK]``.
+
+Each case runs in a fresh subprocess (so one case's allocator state does not hide another's
+peak) and reports its peak resident memory above the resident memory after the inputs were
+made, as a multiple of the Jacobian's own bytes. ``f(x) = tanh(W @ x)``, an ``N -> N`` float32
+map, so the Jacobian is ``4 N^2`` bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+from typing import Any
+
+CASES = [
+    ("torch", "multiad.jacrev"), ("torch", "multiad.jacfwd"), ("torch", "multiad.hessian"),
+    ("torch", "torch.func.jacrev"), ("torch", "torch.func.jacfwd"),
+    ("jax", "multiad.jacrev"), ("jax", "multiad.jacfwd"), ("jax", "jax.jacrev"), ("jax", "jax.jacfwd"),
+]  # fmt: skip
+
+
+def _peak_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _current_kib() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() // 1024
+
+
+def _ready(x: Any) -> None:
+    if hasattr(x, "block_until_ready"):
+        x.block_until_ready()
+
+
+def _one(framework: str, variant: str, n: int, chunk: int | None) -> dict[str, float]:
+    import numpy as np
+
+    import multiad
+
+    rng = np.random.default_rng(0)
+
+    def problem(size: int) -> tuple[Any, Any, Any, Any, Any]:
+        """``f``, its scalar ``total``, ``x``, and the framework's jacrev and jacfwd."""
+        w_np = (rng.standard_normal((size, size)) / np.sqrt(size)).astype(np.float32)
+        x_np = rng.standard_normal(size).astype(np.float32)
+        if framework == "torch":
+            import torch
+
+            torch.set_num_threads(1)
+            w, x = torch.from_numpy(w_np), torch.from_numpy(x_np)
+            return (
+                (lambda x: torch.tanh(w @ x)),
+                (lambda x: (torch.tanh(w @ x) ** 2).sum()),
+                x,
+                torch.func.jacrev,
+                torch.func.jacfwd,
+            )
+        import jax
+        import jax.numpy as jnp
+
+        wj, xj = jnp.asarray(w_np), jnp.asarray(x_np)
+        return (lambda x: jnp.tanh(wj @ x)), (lambda x: jnp.sum(jnp.tanh(wj @ x) ** 2)), xj, jax.jacrev, jax.jacfwd
+
+    def transform(f: Any, total: Any, jacrev: Any, jacfwd: Any) -> Any:
+        if variant.endswith("jacrev") and not variant.startswith("multiad"):
+            return jacrev(f) if chunk is None or "jax" in variant else jacrev(f, chunk_size=chunk)
+        if variant.endswith("jacfwd") and not variant.startswith("multiad"):
+            return jacfwd(f) if chunk is None or "jax" in variant else jacfwd(f, chunk_size=chunk)
+        if variant == "multiad.hessian":
+            return multiad.hessian(total, chunk_size=chunk)
+        return getattr(multiad, variant.split(".")[1])(f, chunk_size=chunk)
+
+    # Warm up on a small problem: first-use imports and kernel caches are not the transform's.
+    small = problem(64)
+    _ready(transform(small[0], small[1], small[3], small[4])(small[2]))
+    f, total, x, jacrev, jacfwd = problem(n)
+    fn = transform(f, total, jacrev, jacfwd)
+    base = _current_kib()
+    _ready(fn(x))
+    peak = _peak_kib()
+    jac_kib = n * n * 4 / 1024
+    return {"peak_above_inputs_x": (peak - base) / jac_kib, "jacobian_mib": jac_kib / 1024}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
+    parser.add_argument("n", nargs="?", type=int, default=4000)
+    parser.add_argument("chunk", nargs="?", type=int, default=250)
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        framework, variant, chunk = args.one
+        print(json.dumps(_one(framework, variant, args.n, None if chunk == "none" else int(chunk))))
+        return
+    print(f"N = {args.n}, Jacobian {args.n * args.n * 4 / 2**20:.0f} MiB; peak RSS above inputs / Jacobian bytes")
+    for framework, variant in CASES:
+        row = []
+        for chunk in ("none", str(args.chunk)):
+            if chunk != "none" and variant in ("jax.jacrev", "jax.jacfwd"):
+                row.append("   -  ")  # no chunk_size in jax's own
+                continue
+            cmd = [sys.executable, "-m", "benchmarks.memory", str(args.n), "--one", framework, variant, chunk]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            try:
+                row.append(f"{json.loads(out.stdout.strip().splitlines()[-1])['peak_above_inputs_x']:6.2f}")
+            except (ValueError, IndexError):
+                row.append(" error")
+                print(out.stderr[-2000:], file=sys.stderr)
+        print(f"{framework:6s} {variant:20s} no chunk {row[0]}   chunk_size={args.chunk}: {row[1]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
