@@ -138,6 +138,10 @@ def plots(results: dict[str, Any], folder: Path) -> list[Path]:
         plt.close(fig)
         paths.append(path)
 
+    overhead = _overhead_plot(results, folder, plt)
+    if overhead is not None:
+        paths.append(overhead)
+
     names, values, goals = [], [], []
     for g in results["groups"]:
         for label, r in g["ratios"].items():
@@ -166,6 +170,39 @@ def plots(results: dict[str, Any], folder: Path) -> list[Path]:
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def overheads(results: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
+    """Per framework, ``(direct seconds, multiad seconds - direct seconds)`` of every mode with both sides."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    for g in results["groups"]:
+        for info in g["modes"].values():
+            m, d = info.get("multiad"), info.get("direct")
+            if isinstance(m, dict) and isinstance(d, dict):
+                out.setdefault(g["framework"], []).append((d["median_s"], m["median_s"] - d["median_s"]))
+    return out
+
+
+def _overhead_plot(results: dict[str, Any], folder: Path, plt: Any) -> Path | None:
+    """The fixed cost multiad adds per call against how long the call takes, per framework."""
+    data = overheads(results)
+    if not data:
+        return None
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for fw, pts in sorted(data.items()):
+        ax.scatter([d * 1e3 for d, _ in pts], [o * 1e6 for _, o in pts], label=fw, s=18)
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=10.0)
+    ax.axhline(0.0, color="gray", linewidth=0.8)
+    ax.set_xlabel("call duration, direct (ms, log)")
+    ax.set_ylabel("multiad - direct per call (us, symlog)")
+    ax.set_title("Fixed cost per call against call duration")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = folder / "overhead.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _select, _tree
+from . import _arrays, _ops, _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 
@@ -84,18 +84,27 @@ def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...
     return tuple(out)
 
 
-def convert_args(b: Backend, args: Sequence[Any], diff: Sequence[int], call: str) -> list[Any]:
-    """Converts argument leaves (NOTE [Conversion policy]); differentiated ones must be floats."""
-    out = list(args)
-    for i, arg in enumerate(args):
-        leaves, spec = _tree.flatten(arg)
+def convert_args(
+    b: Backend, leaves: Sequence[Any], specs: Sequence[Any], args: Sequence[Any], diff: Sequence[int], call: str
+) -> tuple[list[Any], list[list[Any]]]:
+    """Converts argument leaves (NOTE [Conversion policy]); differentiated ones must be floats.
+
+    ``leaves`` are the leaves of all arguments and ``specs`` each argument's structure. Returns
+    the arguments (rebuilt only where a leaf was converted) and each argument's converted leaves.
+    """
+    out, per_arg, start = list(args), [], 0
+    for i, spec in enumerate(specs):
+        n = spec.num_leaves
+        old = leaves[start : start + n]
+        start += n
         isdiff = i in diff
-        new = [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in leaves]
+        new = [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in old]
         if isdiff and not new:
             raise InvalidArgumentError(f"{call}: argument {i} holds no arrays to differentiate")
-        if any(n is not o for n, o in zip(new, leaves)):
+        if any(x is not y for x, y in zip(new, old)):
             out[i] = _tree.unflatten(spec, new)
-    return out
+        per_arg.append(new)
+    return out, per_arg
 
 
 class Flat:
@@ -114,14 +123,18 @@ class Flat:
         self.f, self.kwargs, self.has_aux, self.call = f, kwargs, has_aux, call
         self.argnums = normalize_argnums(argnums, len(args), call)
         self.single = isinstance(argnums, int)
-        if backend is None and _select.selected(call) is None:
-            self.backend = _select.resolve(None, _tree.flatten(args)[0], call)
+        # One flatten of all arguments serves selection, conversion and the primals.
+        leaves, spec = _tree.flatten(tuple(args))
+        specs = spec.children()
+        self.backend = _select.resolve(backend, leaves, call)
+        _ops.prepare(self.backend)
+        self.args, per_arg = convert_args(self.backend, leaves, specs, args, self.argnums, call)
+        if self.single:
+            self.in_spec = specs[self.argnums[0]]
+            self.primals: tuple[Any, ...] = tuple(per_arg[self.argnums[0]])
         else:
-            self.backend = _select.resolve(backend, (), call)
-        self.args = convert_args(self.backend, args, self.argnums, call)
-        diff = self.args[self.argnums[0]] if self.single else tuple(self.args[i] for i in self.argnums)
-        leaves, self.in_spec = _tree.flatten(diff)
-        self.primals: tuple[Any, ...] = tuple(leaves)
+            self.in_spec = _tree.tuple_spec([specs[i] for i in self.argnums])
+            self.primals = tuple(x for i in self.argnums for x in per_arg[i])
         self.out_spec: _tree.TreeSpec | None = None
         self._aux: tuple[list[Any], _tree.TreeSpec, list[int]] | None = None
 

@@ -2,6 +2,11 @@
 
 autoray is imported on first use rather than with multiad: its import pulls in opt_einsum and
 would double the cost of ``import multiad``.
+
+NOTE [Operations resolved eagerly]: autoray finds a library's function by importing it the first
+time it is asked for, which a compiler that traces Python (torch.compile) cannot trace. The
+first time a call uses a backend, :func:`prepare` resolves every operation the core uses for the
+backend's array modules, outside any compiled region, so that traced calls only look them up.
 """
 
 from __future__ import annotations
@@ -9,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ._backend import Backend
+
+#: The operations the core calls through :func:`do`.
+CORE_OPS = ("reshape", "transpose", "concatenate", "stack", "zeros_like", "ones_like")
+
 _do: Callable[..., Any] | None = None
+_prepared: set[str] = set()
 
 
 def do(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -20,3 +31,18 @@ def do(name: str, *args: Any, **kwargs: Any) -> Any:
 
         _do = autoray_do
     return _do(name, *args, **kwargs)
+
+
+def prepare(b: Backend) -> None:
+    """Resolves :data:`CORE_OPS` for ``b``'s array modules once (NOTE [Operations resolved eagerly])."""
+    if b.name in _prepared:
+        return
+    _prepared.add(b.name)
+    from autoray import get_lib_fn
+
+    for module in b.array_modules:
+        for name in CORE_OPS:
+            try:
+                get_lib_fn(module, name)
+            except Exception:  # noqa: BLE001 - only a cache warm-up: do() resolves it when called
+                pass

@@ -26,6 +26,11 @@ def flatten(tree: PyTree) -> tuple[list[Any], TreeSpec]:
     return optree.tree_flatten(tree, namespace=NAMESPACE)
 
 
+def tuple_spec(children: list[TreeSpec]) -> TreeSpec:
+    """The structure of a tuple of subtrees with structures ``children``."""
+    return optree.treespec_tuple(children, namespace=NAMESPACE)
+
+
 def unflatten(spec: TreeSpec, leaves: Any) -> PyTree:
     """Rebuilds a tree of structure ``spec`` from ``leaves``."""
     return optree.tree_unflatten(spec, leaves)
