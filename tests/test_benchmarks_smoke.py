@@ -57,4 +57,5 @@ def test_smoke_plots_are_written(tmp_path: Path) -> None:
         ]
     )
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
-    assert "ratios.png" in pngs and len(pngs) == 1 + len({g["workload"] for g in results["groups"]})
+    assert "ratios.png" in pngs and "overhead.png" in pngs
+    assert len(pngs) == 2 + len({g["workload"] for g in results["groups"]})
