@@ -256,6 +256,12 @@ def _chunks(total: int, chunk_size: int | None) -> list[tuple[int, int]]:
     return [(s, min(s + step, total)) for s in range(0, total, step)] or [(0, 0)]
 
 
+# NOTE [Empty Jacobians]: with no basis vector (an empty input for jacfwd, an empty output for
+# jacrev) there is nothing to map over, and a backend without vmap cannot stack zero results;
+# the Jacobian has no elements and is built directly with its shape, as torch.func and JAX
+# return it.
+
+
 def size(x: Any) -> int:
     """The number of elements of an array of any backend."""
     return _count(x.shape)
@@ -277,6 +283,8 @@ def jacrev(
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     sizes = [size(o) for o in outs]
+    if sum(sizes) == 0:  # NOTE [Empty Jacobians]
+        return [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs], aux
     rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(outs), None, call)
     # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
     pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
@@ -293,7 +301,10 @@ def jacrev(
                 else:
                     pieces[i][j].append(r[lo:hi])
     if not blocks:
-        blocks = [[_joined(row, 0) for row in per_out] for per_out in pieces]
+        blocks = [  # an empty output leaf has no rows: NOTE [Empty Jacobians]
+            [_joined(row, 0) if row else b.zeros((0,) + tuple(p.shape), p) for row, p in zip(per_out, primals)]
+            for per_out in pieces
+        ]
     shaped = [
         [do("reshape", blk, tuple(o.shape) + tuple(p.shape)) for blk, p in zip(row, primals)]
         for row, o in zip(blocks, outs)
@@ -319,6 +330,10 @@ def _jacfwd(
 ) -> tuple[list[list[Any]], Any]:
     if _plan.native(b, "jacfwd", chunk_size):
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
+    if sum(size(p) for p in primals) == 0:  # NOTE [Empty Jacobians]
+        res = guarded(b, call, fun, *primals)
+        outs, aux = res if has_aux else (res, None)
+        return [[b.zeros(tuple(o.shape) + tuple(p.shape), o) for p in primals] for o in _arrays(b, outs)], aux
     aux = None
     push: Callable[..., tuple[Any, ...]]
     if _plan.jvp_native(b):
@@ -353,7 +368,10 @@ def _jacfwd(
                 else:
                     pieces[i][j].append(flat_cols[:, lo:hi])
     if not blocks:
-        blocks = [[_joined(row, 1) for row in per_out] for per_out in pieces]
+        blocks = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
+            [_joined(row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
+            for per_out, shape in zip(pieces, out_shapes)
+        ]
     shaped = [
         [do("reshape", blk, shape + tuple(p.shape)) for blk, p in zip(row, primals)]
         for row, shape in zip(blocks, out_shapes)

@@ -61,6 +61,14 @@ def test_empty_and_nonempty_inputs_together() -> None:
         jac = multiad.jacfwd(lambda a, b: a * mnp.sum(b), argnums=(0, 1), backend=name)(np.ones(2), E)
         assert [tuple(multiad.to_numpy(j).shape) for j in jac] == [(2, 2), (2, 0)]
         np.testing.assert_allclose(multiad.to_numpy(jac[0]), np.zeros((2, 2)), atol=1e-6)
+        for chunk_size in (None, 1):
+            jac = multiad.jacrev(lambda a: (2.0 * a, a[:0]), chunk_size=chunk_size, backend=name)(np.ones(2))
+            assert [tuple(multiad.to_numpy(j).shape) for j in jac] == [(2, 2), (0, 2)]
+            np.testing.assert_allclose(multiad.to_numpy(jac[0]), 2.0 * np.eye(2), rtol=1e-6)
+            jac = multiad.jacfwd(lambda a, e: a * mnp.sum(e), argnums=(0, 1), chunk_size=chunk_size, backend=name)(
+                np.ones(2), E
+            )
+            assert [tuple(multiad.to_numpy(j).shape) for j in jac] == [(2, 2), (2, 0)]
 
 
 def test_to_numpy_of_bfloat16_is_float32() -> None:
