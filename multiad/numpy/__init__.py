@@ -2,9 +2,11 @@
 
 Each function dispatches on its arguments' types, also while they are traced by a backend's
 transforms (torch.func's wrapped tensors, JAX tracers, autograd boxes), so a function written
-once with ``multiad.numpy`` runs on every backend. Creation functions (``zeros``, ``eye``, ...)
-have no array argument to follow: they make arrays of the selected backend (see
-``multiad.get_backend``) in its default float dtype.
+once with ``multiad.numpy`` runs on every backend with numpy's semantics (see
+NOTE [Numpy namespace design]) and the same derivative conventions (NOTE [Derivative
+conventions]). Creation functions (``zeros``, ``eye``, ...) have no array argument to follow:
+they make arrays of the selected backend (see ``multiad.get_backend``) in its default float
+dtype. Names numpy has that are absent here are listed, with reasons, in ``ABSENT``.
 
 Example:
     >>> import multiad.numpy as mnp, numpy as np
@@ -14,33 +16,100 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+import math as _math
 
 from . import linalg as linalg
+from ._absent import ABSENT as ABSENT
+from ._composite import average as average
+from ._composite import cbrt as cbrt
+from ._composite import clip as clip
+from ._composite import dot as dot
+from ._composite import inner as inner
+from ._composite import median as median
+from ._composite import outer as outer
+from ._composite import ptp as ptp
+from ._composite import std as std
+from ._composite import var as var
+from ._composite import vdot as vdot
 from ._creation import arange as arange
 from ._creation import array as array
 from ._creation import asarray as asarray
+from ._creation import empty as empty
 from ._creation import eye as eye
 from ._creation import full as full
+from ._creation import identity as identity
 from ._creation import linspace as linspace
 from ._creation import ones as ones
+from ._creation import tri as tri
 from ._creation import zeros as zeros
-from ._dispatch import call as _call
+from ._dispatch import ALL as _ALL
+from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
+from ._extras import corrcoef as corrcoef
+from ._extras import cov as cov
+from ._extras import cumulative_prod as cumulative_prod
+from ._extras import cumulative_sum as cumulative_sum
+from ._extras import divmod as divmod  # noqa: A004 - numpy's name
+from ._extras import ediff1d as ediff1d
+from ._extras import isneginf as isneginf
+from ._extras import isposinf as isposinf
+from ._extras import ldexp as ldexp
+from ._extras import logspace as logspace
+from ._extras import matrix_transpose as matrix_transpose
+from ._extras import matvec as matvec
+from ._extras import modf as modf
+from ._extras import nanmax as nanmax
+from ._extras import nanmean as nanmean
+from ._extras import nanmin as nanmin
+from ._extras import nanprod as nanprod
+from ._extras import nanstd as nanstd
+from ._extras import nansum as nansum
+from ._extras import nanvar as nanvar
+from ._extras import permute_dims as permute_dims
+from ._extras import polyval as polyval
+from ._extras import rollaxis as rollaxis
+from ._extras import select as select
+from ._extras import trapezoid as trapezoid
+from ._extras import unstack as unstack
+from ._extras import vander as vander
+from ._extras import vecdot as vecdot
+from ._extras import vecmat as vecmat
+from ._index import c_ as c_
+from ._index import r_ as r_
+from ._layout import diff as diff
+from ._layout import gradient as gradient
+from ._layout import pad as pad
+from ._layout import rot90 as rot90
+from ._layout import trace as trace
+from ._misc import astype as astype
+from ._misc import copy as copy
+from ._misc import ndim as ndim
+from ._misc import shape as shape
+from ._misc import size as size
+from ._misc import stop_gradient as stop_gradient
 
-# Elementwise math.
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+euler_gamma = 0.5772156649015329
+newaxis = None
+
+# Elementwise math of one array.
 sin = _d("sin", "Sine")
 cos = _d("cos", "Cosine")
 tan = _d("tan", "Tangent")
 arcsin = _d("arcsin", "Inverse sine")
 arccos = _d("arccos", "Inverse cosine")
 arctan = _d("arctan", "Inverse tangent")
-arctan2 = _d("arctan2", "Two-argument inverse tangent")
 sinh = _d("sinh", "Hyperbolic sine")
 cosh = _d("cosh", "Hyperbolic cosine")
 tanh = _d("tanh", "Hyperbolic tangent")
+arcsinh = _d("arcsinh", "Inverse hyperbolic sine")
+arccosh = _d("arccosh", "Inverse hyperbolic cosine")
 arctanh = _d("arctanh", "Inverse hyperbolic tangent")
 exp = _d("exp", "Exponential")
+exp2 = _d("exp2", "2 to the power x")
 expm1 = _d("expm1", "exp(x) - 1")
 log = _d("log", "Natural logarithm")
 log1p = _d("log1p", "log(1 + x)")
@@ -49,56 +118,136 @@ log10 = _d("log10", "Base-10 logarithm")
 sqrt = _d("sqrt", "Square root")
 square = _d("square", "Square")
 abs = _d("abs", "Absolute value")  # noqa: A001 - numpy's name
+absolute = _d("absolute", "Absolute value")
+fabs = _d("fabs", "Absolute value (floating)")
 sign = _d("sign", "Sign")
+negative = _d("negative", "Negation")
+positive = _d("positive", "Unary plus (a copy)")
+reciprocal = _d("reciprocal", "1 / x")
 floor = _d("floor", "Floor")
 ceil = _d("ceil", "Ceiling")
-power = _d("power", "Power")
-maximum = _d("maximum", "Elementwise maximum")
-minimum = _d("minimum", "Elementwise minimum")
-clip = _d("clip", "Clip to an interval")
-where = _d("where", "Select by a condition")
-# Reductions.
+trunc = _d("trunc", "Truncation towards zero")
+fix = _d("fix", "Rounding towards zero")
+rint = _d("rint", "Rounding to the nearest integer (half to even)")
+round = _d("round", "Rounding to given decimals (half to even)")  # noqa: A001 - numpy's name
+around = _d("around", "Rounding to given decimals (half to even)")
+deg2rad = _d("deg2rad", "Degrees to radians")
+rad2deg = _d("rad2deg", "Radians to degrees")
+radians = _d("radians", "Degrees to radians")
+degrees = _d("degrees", "Radians to degrees")
+sinc = _d("sinc", "Normalized sinc, sin(pi x) / (pi x)")
+conj = _d("conj", "Complex conjugate (the identity on real arrays)")
+conjugate = _d("conjugate", "Complex conjugate (the identity on real arrays)")
+nan_to_num = _d("nan_to_num", "Replace nan and infinities by numbers")
+isnan = _d("isnan", "Test for nan")
+isinf = _d("isinf", "Test for infinity")
+isfinite = _d("isfinite", "Test for finite values")
+signbit = _d("signbit", "Test the sign bit")
+logical_not = _d("logical_not", "Logical not")
+# Elementwise math of two arrays (broadcasting, Python numbers allowed).
+add = _d("add", "Sum", 2)
+subtract = _d("subtract", "Difference", 2)
+multiply = _d("multiply", "Product", 2)
+divide = _d("divide", "True division", 2)
+true_divide = _d("true_divide", "True division", 2)
+floor_divide = _d("floor_divide", "Division rounded down", 2)
+mod = _d("mod", "Remainder with the sign of the divisor", 2)
+remainder = _d("remainder", "Remainder with the sign of the divisor", 2)
+fmod = _d("fmod", "Remainder with the sign of the dividend", 2)
+power = _d("power", "Power", 2)
+float_power = _d("float_power", "Power in float64", 2)
+maximum = _d("maximum", "Elementwise maximum", 2)
+minimum = _d("minimum", "Elementwise minimum", 2)
+fmax = _d("fmax", "Elementwise maximum ignoring nan", 2)
+fmin = _d("fmin", "Elementwise minimum ignoring nan", 2)
+arctan2 = _d("arctan2", "Two-argument inverse tangent", 2)
+hypot = _d("hypot", "sqrt(x1**2 + x2**2)", 2)
+logaddexp = _d("logaddexp", "log(exp(x1) + exp(x2))", 2)
+logaddexp2 = _d("logaddexp2", "log2(2**x1 + 2**x2)", 2)
+copysign = _d("copysign", "Magnitude of x1 with the sign of x2", 2)
+heaviside = _d("heaviside", "Heaviside step, x2 at 0", 2)
+greater = _d("greater", "x1 > x2", 2)
+greater_equal = _d("greater_equal", "x1 >= x2", 2)
+less = _d("less", "x1 < x2", 2)
+less_equal = _d("less_equal", "x1 <= x2", 2)
+equal = _d("equal", "x1 == x2", 2)
+not_equal = _d("not_equal", "x1 != x2", 2)
+logical_and = _d("logical_and", "Logical and", 2)
+logical_or = _d("logical_or", "Logical or", 2)
+logical_xor = _d("logical_xor", "Logical exclusive or", 2)
+isclose = _d("isclose", "Elementwise closeness test", 2)
+allclose = _d("allclose", "Whether all elements are close", 2)
+where = _d("where", "Select by a condition", 3)
+# Reductions and scans.
 sum = _d("sum", "Sum")  # noqa: A001 - numpy's name
 prod = _d("prod", "Product")
 mean = _d("mean", "Mean")
 max = _d("max", "Maximum")  # noqa: A001 - numpy's name
 min = _d("min", "Minimum")  # noqa: A001 - numpy's name
-# Linear algebra and shapes.
-matmul = _d("matmul", "Matrix product")
-einsum = _d("einsum", "Einstein summation")
-tensordot = _d("tensordot", "Tensor dot product")
-outer = _d("outer", "Outer product of two vectors")
-trace = _d("trace", "Sum of the diagonal")
+amax = _d("amax", "Maximum")
+amin = _d("amin", "Minimum")
+all = _d("all", "Whether all elements are true")  # noqa: A001 - numpy's name
+any = _d("any", "Whether any element is true")  # noqa: A001 - numpy's name
+cumsum = _d("cumsum", "Cumulative sum")
+cumprod = _d("cumprod", "Cumulative product")
+argmax = _d("argmax", "Index of the maximum")
+argmin = _d("argmin", "Index of the minimum")
+sort = _d("sort", "Sorted copy")
+argsort = _d("argsort", "Indices that sort (stable)")
+count_nonzero = _d("count_nonzero", "Number of non-zero elements")
+# Linear algebra.
+matmul = _d("matmul", "Matrix product", 2)
+einsum = _d("einsum", "Einstein summation", _ALL)
+tensordot = _d("tensordot", "Tensor dot product over given axes", 2)
+kron = _d("kron", "Kronecker product", 2)
+cross = _d("cross", "Cross product of 3-vectors", 2)
+diagonal = _d("diagonal", "A diagonal")
+diag = _d("diag", "Diagonal of a matrix, or a matrix from a diagonal")
+diagflat = _d("diagflat", "A matrix with the flattened input on a diagonal")
+tril = _d("tril", "Lower triangle")
+triu = _d("triu", "Upper triangle")
+# Shapes, joining, splitting, indexing.
 reshape = _d("reshape", "Reshape")
-transpose = _d("transpose", "Permute axes")
-moveaxis = _d("moveaxis", "Move an axis")
-expand_dims = _d("expand_dims", "Insert an axis")
+ravel = _d("ravel", "Flatten")
+transpose = _d("transpose", "Permute axes (reverse them by default)")
+swapaxes = _d("swapaxes", "Swap two axes")
+moveaxis = _d("moveaxis", "Move axes")
+expand_dims = _d("expand_dims", "Insert length-one axes")
 squeeze = _d("squeeze", "Remove length-one axes")
-stack = _d("stack", "Stack along a new axis")
-concatenate = _d("concatenate", "Join along an axis")
+broadcast_to = _d("broadcast_to", "Broadcast to a shape")
+broadcast_arrays = _d("broadcast_arrays", "Broadcast arrays against each other", _ALL)
+atleast_1d = _d("atleast_1d", "View with at least one axis", _ALL)
+atleast_2d = _d("atleast_2d", "View with at least two axes", _ALL)
+atleast_3d = _d("atleast_3d", "View with at least three axes", _ALL)
+stack = _d("stack", "Stack along a new axis", _SEQ)
+concatenate = _d("concatenate", "Join along an axis", _SEQ)
+vstack = _d("vstack", "Stack rows", _SEQ)
+hstack = _d("hstack", "Stack columns", _SEQ)
+dstack = _d("dstack", "Stack along the third axis", _SEQ)
+column_stack = _d("column_stack", "Stack 1-d arrays as columns", _SEQ)
+append = _d("append", "Append values (flattened without an axis)", 2)
+split = _d("split", "Split into equal parts or at indices")
+array_split = _d("array_split", "Split into nearly equal parts or at indices")
+vsplit = _d("vsplit", "Split along the first axis")
+hsplit = _d("hsplit", "Split along the second axis")
+dsplit = _d("dsplit", "Split along the third axis")
+tile = _d("tile", "Repeat the whole array")
+repeat = _d("repeat", "Repeat elements", 2)
+flip = _d("flip", "Reverse the order along axes (all by default)")
+fliplr = _d("fliplr", "Reverse the second axis")
+flipud = _d("flipud", "Reverse the first axis")
+roll = _d("roll", "Roll elements along an axis")
+take = _d("take", "Elements at indices along an axis (numpy's indexing rules)", 2)
+take_along_axis = _d("take_along_axis", "Elements at matching indices along an axis", 2)
+meshgrid = _d("meshgrid", "Coordinate matrices from coordinate vectors", _ALL)
 zeros_like = _d("zeros_like", "Zeros shaped like the argument")
 ones_like = _d("ones_like", "Ones shaped like the argument")
 full_like = _d("full_like", "A constant shaped like the argument")
+empty_like = _d("empty_like", "An array shaped like the argument")
 
-
-def dot(a: Any, b: Any) -> Any:
-    """numpy's ``dot``: the inner product of vectors, the matrix product of matrices, and for
-    higher dimensions the sum over the last axis of ``a`` and the second-to-last of ``b``."""
-    if len(a.shape) <= 2 and len(b.shape) <= 2:
-        return _call("matmul", a, b)
-    return _call("tensordot", a, b, axes=([-1], [-2 if len(b.shape) > 1 else 0]))
-
-
-def var(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Variance with numpy's convention (divides by n, not n - 1)."""
-    centered = x - mean(x, axis=axis, keepdims=True)
-    return mean(centered * centered, axis=axis, keepdims=keepdims)
-
-
-def std(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """Standard deviation with numpy's convention (divides by n)."""
-    return sqrt(var(x, axis=axis, keepdims=keepdims))
-
+# numpy's array-API names for the functions above.
+acos, acosh, asin, asinh, atan, atanh = arccos, arccosh, arcsin, arcsinh, arctan, arctanh
+atan2, pow, concat, row_stack = arctan2, power, concatenate, vstack  # noqa: A001 - numpy's names
 
 # isidentifier: pytest's assertion rewriting (multiad ships a pytest plugin) adds "@py_builtins".
 __all__ = [n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any")]

@@ -1,61 +1,138 @@
 """Dispatch of numpy-named functions on the arguments' types.
 
-NOTE [Why autoray]: autoray maps numpy names onto torch, jax.numpy, autograd.numpy and numpy
-(translating keyword arguments such as ``axis`` to torch's ``dim``) and infers the library from
-the argument's class module without importing frameworks. It handles autograd's ArrayBox,
-torch.func's wrapped tensors and JAX tracers, which is what functions traced by a backend's
-transforms receive. array-api-compat was evaluated too: it does not wrap autograd boxes, and
-its torch namespace follows the array API rather than numpy names.
+NOTE [Numpy namespace design]: a call ``mnp.NAME(*args)`` finds the framework of its array
+arguments (also inside lists, and while a transform traces them: torch.func's wrapped tensors,
+JAX tracers, autograd boxes) and runs NAME with numpy's semantics there:
+
+- numpy, autograd and JAX arrays go to ``numpy``, ``autograd.numpy`` and ``jax.numpy``, which
+  follow numpy's signatures, with the few corrections in ``_fixes.py`` (keywords JAX renamed,
+  derivative conventions of NOTE [Derivative conventions]);
+- torch tensors go to ``_torch.py``/``_torch_shape.py``, which implement numpy's signatures
+  and semantics (``axis``, ``keepdims``, Python scalars, type promotion, tuples of axes) with
+  torch operations, explicitly, one function per name.
+
+Lists and tuples in array positions become arrays first, as numpy does (``mean([x, y])``,
+``array([x, 2 * x])`` of traced values), so a list is never concatenated by ``+``.
+autoray was the first design: its translation layer maps names but not numpy's semantics
+(``maximum(z, 0.0)``, ``prod(axis=None, keepdims=True)``, ``trace(offset=)``, ``tensordot`` with
+negative axes, ``clip(a_min=)`` all failed on torch or JAX), and fixing those cases one by one
+inside its wrappers was more code than stating the torch implementations directly.
+array-api-compat was evaluated too: it does not wrap autograd boxes, and it follows the array
+API's names and semantics (``concat``, no ``ddof`` defaults of numpy's, no ``linalg.norm``),
+not numpy's. autoray is kept for one job it does well: naming the library of an array type.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from autoray import do, infer_backend_multi
+from autoray import infer_backend
 
-_SCALARS = (int, float, complex, bool)
+from .._errors import MixedBackendError
+
+_SCALARS = (int, float, complex, bool, str, bytes, slice)
+_FRAMEWORKS = ("torch", "jax", "autograd")
+_cache: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
-def _arrays(args: tuple[Any, ...]) -> list[Any]:
-    found: list[Any] = []
+def _lib_of(x: Any, found: set[str]) -> None:
+    if isinstance(x, (list, tuple)):
+        for v in x:
+            _lib_of(v, found)
+    elif x is not None and not isinstance(x, _SCALARS):
+        lib = infer_backend(x)
+        if lib in _FRAMEWORKS:
+            found.add(lib)
+
+
+def like(*args: Any, call: str = "multiad.numpy") -> str:
+    """The library that runs a call on ``args``: a framework if any argument is one's array,
+    else ``"numpy"``. Arrays of two frameworks raise MixedBackendError."""
+    found: set[str] = set()
     for a in args:
-        if isinstance(a, (list, tuple)):
-            found.extend(x for x in a if not isinstance(x, (*_SCALARS, str)) and x is not None)
-        elif not isinstance(a, (*_SCALARS, str)) and a is not None:
-            found.append(a)
+        _lib_of(a, found)
+    if not found:
+        return "numpy"
+    if len(found) > 1:
+        raise MixedBackendError(
+            f"{call}: the arguments mix arrays of {' and '.join(sorted(found))}; convert them to "
+            "one framework with multiad.asarray(x, backend=...)"
+        )
+    return found.pop()
+
+
+def _module(lib: str) -> Any:
+    return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
+
+
+def impl(lib: str, name: str) -> Callable[..., Any]:
+    """The function that runs numpy's ``name`` on arrays of ``lib``."""
+    key = (lib, name)
+    fn = _cache.get(key)
+    if fn is not None:
+        return fn
+    from . import _fixes
+
+    if lib == "torch":
+        from ._torch import IMPL
+
+        found = _fixes.TORCH_FIXES.get(name) or IMPL.get(name)
+    else:
+        found = _fixes.FIXES.get(lib, {}).get(name)
+        if found is None:
+            found = _module(lib)
+            for part in name.split("."):
+                found = getattr(found, part, None)
+    if found is None:
+        raise NotImplementedError(f"mnp.{name}: no implementation for {lib} arrays")
+    _cache[key] = found
     return found
 
 
-def like(*args: Any) -> str:
-    """The autoray library name for a call on ``args`` (frameworks win over numpy)."""
-    arrays = _arrays(args)
-    return infer_backend_multi(*arrays) if arrays else "numpy"
+def to_array(lib: str, obj: Any) -> Any:
+    """A list or tuple (nested, of arrays and numbers) as one array of ``lib``, like numpy.array."""
+    if lib == "numpy":
+        return np.asarray(obj)
+    if lib == "torch":
+        from ._torch import stack_nested
+
+        return stack_nested(obj)
+    return _module(lib).array(obj)
 
 
-def _lift(lib: str, a: Any) -> Any:
-    """Numpy arrays among framework arrays become that framework's arrays."""
-    if lib in ("numpy", "autograd", "builtins"):
-        return a
-    if isinstance(a, np.ndarray):
-        return do("asarray", a, like=lib)
-    if isinstance(a, (list, tuple)):
-        return type(a)(_lift(lib, x) for x in a)
-    return a
+def _lists_to_arrays(lib: str, args: tuple[Any, ...], arrays: int) -> tuple[Any, ...]:
+    if arrays == SEQUENCE:
+        if args and isinstance(args[0], (list, tuple)):
+            seq = [to_array(lib, a) if isinstance(a, (list, tuple)) else a for a in args[0]]
+            return (seq, *args[1:])
+        return args
+    n = len(args) if arrays == ALL else arrays
+    if not any(isinstance(a, (list, tuple)) for a in args[:n]):
+        return args
+    return tuple(to_array(lib, a) if i < n and isinstance(a, (list, tuple)) else a for i, a in enumerate(args))
 
 
-def call(name: str, *args: Any, **kwargs: Any) -> Any:
-    lib = like(*args)
-    if lib not in ("numpy", "autograd", "builtins"):
-        args = tuple(_lift(lib, a) for a in args)
-    return do(name, *args, like=lib, **kwargs)
+ALL = -1
+SEQUENCE = -2
 
 
-def dispatching(name: str, doc: str) -> Callable[..., Any]:
+def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
+    """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
+    lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
+    args = _lists_to_arrays(lib, args, arrays)
+    return impl(lib, name)(*args, **kwargs)
+
+
+def dispatching(name: str, doc: str, arrays: int = 1) -> Callable[..., Any]:
+    """A public function ``name`` that dispatches (``arrays``: how many leading positional
+    arguments are array-like, ``ALL`` for every one, ``SEQUENCE`` for a first argument that is a
+    sequence of arrays)."""
+
     def fn(*args: Any, **kwargs: Any) -> Any:
-        return call(name, *args, **kwargs)
+        return call(name, *args, arrays=arrays, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name.rsplit(".", 1)[-1]
     fn.__doc__ = f"{doc} (numpy's ``{name}``, dispatched on the argument types)."

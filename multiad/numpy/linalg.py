@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
-from ._dispatch import dispatching as _d
+from typing import Any
 
-norm = _d("linalg.norm", "Vector or matrix norm")
+from ._dispatch import SEQUENCE as _SEQ
+from ._dispatch import dispatching as _d
+from ._extras import cond as cond
+from ._extras import matrix_norm as matrix_norm
+from ._extras import matrix_transpose as matrix_transpose
+from ._extras import svdvals as svdvals
+from ._extras import vecdot as vecdot
+from ._extras import vector_norm as vector_norm
+from ._layout import norm as norm
+
 inv = _d("linalg.inv", "Matrix inverse")
 det = _d("linalg.det", "Determinant")
-solve = _d("linalg.solve", "Solve a linear system")
-slogdet = _d("linalg.slogdet", "Sign and log of the determinant")
-cholesky = _d("linalg.cholesky", "Cholesky factor")
+solve = _d("linalg.solve", "Solve a linear system (a 1-d b is a vector, else matrices)", 2)
+slogdet = _d("linalg.slogdet", "Sign and log of the absolute determinant")
+cholesky = _d("linalg.cholesky", "Lower Cholesky factor")
+svd = _d("linalg.svd", "Singular value decomposition (U, S, Vh)")
+eigh = _d("linalg.eigh", "Eigenvalues and eigenvectors of a symmetric matrix")
+eigvalsh = _d("linalg.eigvalsh", "Eigenvalues of a symmetric matrix")
+pinv = _d("linalg.pinv", "Pseudo-inverse")
+qr = _d("linalg.qr", "QR decomposition")
+matrix_power = _d("linalg.matrix_power", "Integer power of a square matrix")
+multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
 
-__all__ = ["cholesky", "det", "inv", "norm", "slogdet", "solve"]
+
+def outer(x1: Any, x2: Any, /) -> Any:
+    """Outer product of two vectors."""
+    from . import outer as _outer
+
+    return _outer(x1, x2)
+
+
+def matmul(x1: Any, x2: Any, /) -> Any:
+    """Matrix product."""
+    from . import matmul as _matmul
+
+    return _matmul(x1, x2)
+
+
+def tensordot(x1: Any, x2: Any, /, *, axes: Any = 2) -> Any:
+    """Tensor dot product over given axes."""
+    from . import tensordot as _tensordot
+
+    return _tensordot(x1, x2, axes=axes)
+
+
+def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
+    """Sums of diagonals of the matrices in the last two axes."""
+    from . import trace as _trace
+
+    return _trace(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def diagonal(x: Any, /, *, offset: int = 0) -> Any:
+    """Diagonals of the matrices in the last two axes."""
+    from . import diagonal as _diagonal
+
+    return _diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """Cross product of 3-vectors along an axis."""
+    from . import cross as _cross
+
+    return _cross(x1, x2, axis=axis)
+
+
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any")]

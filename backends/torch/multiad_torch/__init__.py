@@ -266,7 +266,8 @@ class TorchBackend(multiad.Backend):
             t = _functorch.get_unwrapped(t)
         with torch._C._DisableFuncTorch():  # otherwise torch.func wraps the copies again
             t = t.detach().cpu()
-            return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+            # force: a ZeroTensor (a derivative known to be zero) converts too
+            return (t.float() if t.dtype == torch.bfloat16 else t).numpy(force=True)
 
     def snapshot(self, x: Any) -> Any:
         # Also cuts the memory a tensor made from numpy shares with the array. A compiled

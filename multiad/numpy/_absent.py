@@ -1,0 +1,64 @@
+"""numpy names that ``multiad.numpy`` leaves out on purpose, with the reason.
+
+The generated test of the namespace fails on any numpy name that is neither exported nor
+listed here, so this table is complete for the numpy version the tests run with.
+"""
+
+from __future__ import annotations
+
+_REASONS: dict[str, str] = {
+    "configuration, printing, files and type introspection: not array math; use numpy": (
+        "array2string array_repr array_str base_repr binary_repr format_float_positional "
+        "format_float_scientific get_include get_printoptions set_printoptions printoptions "
+        "getbufsize setbufsize geterr seterr geterrcall seterrcall info show_config show_runtime "
+        "test load save savetxt savez savez_compressed loadtxt genfromtxt fromfile frombuffer "
+        "fromiter fromregex fromstring typename mintypecode sctypeDict ScalarType typecodes "
+        "little_endian False_ True_ can_cast common_type min_scalar_type promote_types "
+        "result_type issubdtype isdtype iterable isscalar may_share_memory shares_memory "
+        "nested_iters isfortran broadcast_shapes einsum_path"
+    ),
+    "other array constructors: use multiad.asarray (it converts between frameworks)": (
+        "from_dlpack asanyarray ascontiguousarray asfortranarray asarray_chkfinite asmatrix bmat require"
+    ),
+    "in-place mutation: JAX arrays are immutable and traced arrays cannot be written; use where": (
+        "copyto place put put_along_axis putmask fill_diagonal"
+    ),
+    "datetimes": "datetime_as_string datetime_data busday_count busday_offset is_busday isnat",
+    "integer bit operations: no derivative": (
+        "bitwise_and bitwise_count bitwise_invert bitwise_left_shift bitwise_not bitwise_or "
+        "bitwise_right_shift bitwise_xor invert left_shift right_shift packbits unpackbits gcd lcm"
+    ),
+    "complex numbers: multiad differentiates real inputs only": (
+        "iscomplex iscomplexobj isreal isrealobj real imag angle real_if_close sort_complex"
+    ),
+    "output shape depends on the values: cannot be traced (jax.jit, vmap); compute indices with numpy": (
+        "unique unique_all unique_counts unique_inverse unique_values intersect1d union1d "
+        "setdiff1d setxor1d isin nonzero argwhere flatnonzero extract compress trim_zeros delete insert resize"
+    ),
+    "integer-valued or piecewise constant results (no derivative): use numpy on values": (
+        "histogram histogram2d histogramdd histogram_bin_edges bincount digitize searchsorted "
+        "lexsort argpartition partition nanargmax nanargmin frexp spacing nextafter"
+    ),
+    "index arrays and index expressions: build them with numpy, use them with mnp.take": (
+        "diag_indices diag_indices_from tril_indices tril_indices_from triu_indices "
+        "triu_indices_from mask_indices indices ix_ ravel_multi_index unravel_index index_exp s_ "
+        "mgrid ogrid choose"
+    ),
+    "Python callbacks per element or per slice: write them with mnp operations or multiad.vmap": (
+        "apply_along_axis apply_over_axes piecewise fromfunction frompyfunc"
+    ),
+    "legacy polynomial class helpers (numpy.polynomial): mnp.polyval is provided": (
+        "poly polyadd polyder polydiv polyfit polyint polymul polysub roots"
+    ),
+    "constant window functions: compute them with numpy": "bartlett blackman hamming hanning kaiser",
+    "not yet provided (no framework-independent form written yet)": (
+        "block convolve correlate interp unwrap geomspace i0 percentile quantile nanpercentile "
+        "nanquantile nanmedian nancumsum nancumprod"
+    ),
+    "linalg: complex eigenvalues of general matrices (use eigh for symmetric ones)": "linalg.eig linalg.eigvals",
+    "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",
+    "linalg: write them with reshape and inv or solve": "linalg.tensorinv linalg.tensorsolve",
+    "linalg: the test runner": "linalg.test",
+}
+
+ABSENT: dict[str, str] = {name: reason for reason, names in _REASONS.items() for name in names.split()}

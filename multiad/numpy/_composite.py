@@ -1,0 +1,178 @@
+"""Functions defined once for every backend, in terms of other ``multiad.numpy`` functions.
+
+NOTE [Derivative conventions]: where a function has a kink or a singular derivative, the
+frameworks disagree, so multiad.numpy picks one value and gives it on every backend:
+
+| function | point | derivative | as in |
+|---|---|---|---|
+| ``abs``, ``absolute``, ``fabs`` | 0 | 0 (``sign(0)``) | torch, autograd |
+| ``maximum``, ``minimum``, ``max``, ``min``, ``amax``, ``amin`` | ties | shared equally | all four |
+| ``clip`` | ``x`` at a bound | 1 for ``x``, 0 for the bound | torch |
+| ``std`` | all values equal (also 0-d) | 0, and 0 second derivatives | torch's own ``std`` |
+| ``linalg.norm`` (2-norm, Frobenius) | zero vector | 0 | torch |
+| ``power(x, 0)`` | any ``x``, 0 included | 0 in ``x`` | torch, autograd |
+| ``power(0, y)`` | ``y > 0`` | 0 in ``y``, at every order | torch's first derivative |
+| ``sqrt`` | 0 | ``inf`` (the limit) | all four |
+| ``sort``, ``median`` | ties | the order the sort picks | all four |
+
+The singular points of smooth functions (``sqrt`` and ``log`` at 0, ``arcsin`` at 1) keep the
+limit numpy's formulas give (``inf``), as every framework does.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from . import _dispatch
+
+
+def _m() -> Any:
+    from .. import numpy as mnp
+
+    return mnp
+
+
+def _safe_sqrt(v: Any) -> Any:
+    """sqrt with derivative 0 (at every order) where ``v == 0``."""
+    mnp = _m()
+    pos = v > 0
+    return mnp.where(pos, mnp.sqrt(mnp.where(pos, v, 1.0)), 0.0)
+
+
+def _ndim(x: Any) -> int:
+    return len(np.shape(x)) if not hasattr(x, "shape") else len(x.shape)
+
+
+def _arr(x: Any) -> Any:
+    """A list argument as an array of its framework (numpy.asarray's rule)."""
+    if isinstance(x, (list, tuple)):
+        return _dispatch.to_array(_dispatch.like(x), x)
+    return x
+
+
+def _count(x: Any, axis: Any) -> int:
+    shape = tuple(x.shape)
+    if axis is None:
+        return int(np.prod(shape, dtype=np.int64))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def var(a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False) -> Any:
+    """Variance: ``sum((a - mean(a))**2) / (n - ddof)``, numpy's default ``ddof=0``."""
+    mnp = _m()
+    x = _arr(a)
+    centered = x - mnp.mean(x, axis=axis, keepdims=True)
+    return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
+
+
+def std(a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False) -> Any:
+    """Standard deviation, ``sqrt(var(a, ddof=ddof))``; its derivative is 0 where all values are
+    equal (see NOTE [Derivative conventions])."""
+    return _safe_sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwargs: Any) -> Any:
+    """Limits values to ``[a_min, a_max]`` (also as numpy's keywords ``min=``/``max=``); the
+    derivative is 1 inside the closed interval, 0 outside (NOTE [Derivative conventions])."""
+    mnp = _m()
+    lo = kwargs.pop("min", a_min)
+    hi = kwargs.pop("max", a_max)
+    if kwargs:
+        raise TypeError(f"mnp.clip: unexpected keyword arguments {sorted(kwargs)}")
+    if lo is None and hi is None:
+        raise ValueError("mnp.clip: one of a_min and a_max must be given")
+    x = _arr(a)
+    if lo is not None:
+        x = mnp.where(x < lo, lo, x)
+    if hi is not None:
+        x = mnp.where(x > hi, hi, x)
+    return x
+
+
+def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Range of values (maximum minus minimum)."""
+    mnp = _m()
+    x = _arr(a)
+    return mnp.max(x, axis=axis, keepdims=keepdims) - mnp.min(x, axis=axis, keepdims=keepdims)
+
+
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, keepdims: bool = False) -> Any:
+    """Weighted average along an axis (the mean without weights)."""
+    mnp = _m()
+    x = _arr(a)
+    if weights is None:
+        avg = mnp.mean(x, axis=axis, keepdims=keepdims)
+        total = avg * 0 + _count(x, axis)
+    else:
+        w = _arr(weights)
+        if _ndim(w) == 1 and _ndim(x) > 1 and axis is not None:
+            shape = [1] * _ndim(x)
+            shape[axis] = w.shape[0]
+            w = mnp.reshape(w, shape)
+        total = mnp.sum(mnp.multiply(w, mnp.ones_like(x)), axis=axis, keepdims=keepdims)
+        avg = mnp.divide(mnp.sum(mnp.multiply(x, w), axis=axis, keepdims=keepdims), total)
+    return (avg, total) if returned else avg
+
+
+def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
+    """Median along an axis (the mean of the two middle values for an even count)."""
+    mnp = _m()
+    x = _arr(a)
+    if axis is None:
+        s = mnp.sort(mnp.reshape(x, (-1,)))
+        ax = 0
+    else:
+        ax = axis % _ndim(x)
+        s = mnp.sort(x, axis=ax)
+    n = s.shape[ax]
+    mid = mnp.take(s, [(n - 1) // 2, n // 2], axis=ax)
+    out_ = mnp.mean(mid, axis=ax)
+    if keepdims:
+        out_ = mnp.expand_dims(out_, ax) if axis is not None else mnp.reshape(out_, (1,) * _ndim(x))
+    return out_
+
+
+def dot(a: Any, b: Any) -> Any:
+    """numpy's ``dot``: a product with a 0-d operand, the inner product of vectors, the matrix
+    product of matrices, and for higher dimensions the sum over the last axis of ``a`` and the
+    second-to-last of ``b``."""
+    mnp = _m()
+    a, b = _arr(a), _arr(b)
+    na, nb = _ndim(a), _ndim(b)
+    if na == 0 or nb == 0:
+        return mnp.multiply(a, b)
+    if na <= 2 and nb <= 2:
+        return mnp.matmul(a, b)
+    return mnp.tensordot(a, b, axes=([-1], [-2 if nb > 1 else 0]))
+
+
+def vdot(a: Any, b: Any) -> Any:
+    """Dot product of the flattened arrays."""
+    mnp = _m()
+    return mnp.sum(mnp.ravel(a) * mnp.ravel(b))
+
+
+def inner(a: Any, b: Any) -> Any:
+    """Inner product over the last axes (a product with a 0-d operand)."""
+    mnp = _m()
+    a, b = _arr(a), _arr(b)
+    if _ndim(a) == 0 or _ndim(b) == 0:
+        return mnp.multiply(a, b)
+    return mnp.tensordot(a, b, axes=([-1], [-1]))
+
+
+def outer(a: Any, b: Any, out: None = None) -> Any:
+    """Outer product of the flattened arrays."""
+    mnp = _m()
+    return mnp.reshape(mnp.ravel(a), (-1, 1)) * mnp.reshape(mnp.ravel(b), (1, -1))
+
+
+def cbrt(x: Any) -> Any:
+    """Cube root, real for negative values."""
+    mnp = _m()
+    x = _arr(x)
+    return mnp.sign(x) * mnp.abs(x) ** (1.0 / 3.0)

@@ -1,0 +1,287 @@
+"""numpy functions written once for every backend from other ``multiad.numpy`` functions:
+array-API aliases, statistics, nan-aware reductions and small helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._composite import _arr, _m, _ndim
+
+
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
+    """Integral by the trapezoidal rule along an axis."""
+    mnp = _m()
+    y = _arr(y)
+    n = y.shape[axis]
+    lo, hi = mnp.take(y, list(range(n - 1)), axis=axis), mnp.take(y, list(range(1, n)), axis=axis)
+    d = dx if x is None else mnp.diff(_arr(x), axis=axis if _ndim(x) > 1 else -1)
+    if x is not None and _ndim(x) == 1 and _ndim(y) > 1:
+        shape = [1] * _ndim(y)
+        shape[axis] = n - 1
+        d = mnp.reshape(d, shape)
+    return mnp.sum(d * (lo + hi) / 2.0, axis=axis)
+
+
+def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None) -> Any:
+    """Covariance matrix of variables in rows (columns with ``rowvar=False``)."""
+    mnp = _m()
+    x = mnp.atleast_2d(_arr(m))
+    if not rowvar and x.shape[0] != 1:
+        x = mnp.transpose(x)
+    if y is not None:
+        yy = mnp.atleast_2d(_arr(y))
+        if not rowvar and yy.shape[0] != 1:
+            yy = mnp.transpose(yy)
+        x = mnp.concatenate([x, yy], axis=0)
+    n = x.shape[1]
+    dd = ddof if ddof is not None else (0 if bias else 1)
+    c = x - mnp.mean(x, axis=1, keepdims=True)
+    out = mnp.matmul(c, mnp.transpose(c)) / (n - dd)
+    return mnp.squeeze(out) if out.shape == (1, 1) else out
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Any:
+    """Correlation coefficients."""
+    mnp = _m()
+    c = cov(x, y, rowvar)
+    if _ndim(c) == 0:
+        return c / c
+    d = mnp.sqrt(mnp.diagonal(c))
+    return c / mnp.reshape(d, (-1, 1)) / mnp.reshape(d, (1, -1))
+
+
+def _nan_fill(a: Any, fill: float) -> Any:
+    mnp = _m()
+    x = _arr(a)
+    return mnp.where(mnp.isnan(x), fill, x)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Sum, treating nan as 0."""
+    return _m().sum(_nan_fill(a, 0.0), axis=axis, keepdims=keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Product, treating nan as 1."""
+    return _m().prod(_nan_fill(a, 1.0), axis=axis, keepdims=keepdims)
+
+
+def nanmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Maximum, ignoring nan."""
+    return _m().max(_nan_fill(a, -np.inf), axis=axis, keepdims=keepdims)
+
+
+def nanmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Minimum, ignoring nan."""
+    return _m().min(_nan_fill(a, np.inf), axis=axis, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    """Mean, ignoring nan."""
+    mnp = _m()
+    x = _arr(a)
+    count = mnp.sum(mnp.logical_not(mnp.isnan(x)), axis=axis, keepdims=keepdims)
+    return nansum(x, axis=axis, keepdims=keepdims) / count
+
+
+def nanvar(
+    a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False
+) -> Any:
+    """Variance, ignoring nan."""
+    mnp = _m()
+    x = _arr(a)
+    ok = mnp.logical_not(mnp.isnan(x))
+    count = mnp.sum(ok, axis=axis, keepdims=keepdims)
+    c = mnp.where(ok, x - nanmean(x, axis=axis, keepdims=True), 0.0)
+    return mnp.sum(c * c, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def nanstd(
+    a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False
+) -> Any:
+    """Standard deviation, ignoring nan (derivative 0 where all values are equal)."""
+    from ._composite import _safe_sqrt
+
+    return _safe_sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def polyval(p: Any, x: Any) -> Any:
+    """Polynomial with coefficients ``p`` (highest power first) at ``x``."""
+    mnp = _m()
+    coeffs = list(p) if isinstance(p, (list, tuple)) else [p[i] for i in range(p.shape[0])]
+    out = mnp.zeros_like(_arr(x)) if hasattr(_arr(x), "shape") else 0.0
+    for c in coeffs:
+        out = out * x + c
+    return out
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
+    """Vandermonde matrix (powers of ``x`` as columns)."""
+    mnp = _m()
+    v = _arr(x)
+    n = v.shape[0] if N is None else N
+    powers = list(range(n)) if increasing else list(range(n - 1, -1, -1))
+    return mnp.stack([mnp.ones_like(v) if k == 0 else v**k for k in powers], axis=1)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
+    """Elements from the first choice whose condition holds."""
+    mnp = _m()
+    out = default
+    for c, v in reversed(list(zip(condlist, choicelist, strict=True))):
+        out = mnp.where(c, v, out)
+    return out
+
+
+def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - numpy's name
+    """Floor division and remainder."""
+    mnp = _m()
+    return mnp.floor_divide(x1, x2), mnp.mod(x1, x2)
+
+
+def modf(x: Any, /) -> tuple[Any, Any]:
+    """Fractional and integral parts."""
+    mnp = _m()
+    whole = mnp.trunc(x)
+    return mnp.subtract(x, whole), whole
+
+
+def ldexp(x1: Any, x2: Any, /) -> Any:
+    """``x1 * 2**x2``."""
+    mnp = _m()
+    return mnp.multiply(x1, mnp.exp2(mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)))
+
+
+def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
+    """The slices along an axis, as a tuple."""
+    mnp = _m()
+    x = _arr(x)
+    return tuple(mnp.take(x, i, axis=axis) for i in range(x.shape[axis]))
+
+
+def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
+    """Dot product of vectors along an axis (broadcasting)."""
+    mnp = _m()
+    return mnp.sum(mnp.multiply(x1, x2), axis=axis)
+
+
+def matvec(x1: Any, x2: Any, /) -> Any:
+    """Matrix-vector product (broadcasting)."""
+    mnp = _m()
+    return mnp.squeeze(mnp.matmul(x1, mnp.expand_dims(_arr(x2), -1)), axis=-1)
+
+
+def vecmat(x1: Any, x2: Any, /) -> Any:
+    """Vector-matrix product (broadcasting)."""
+    mnp = _m()
+    return mnp.squeeze(mnp.matmul(mnp.expand_dims(_arr(x1), -2), x2), axis=-2)
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    """Moves ``axis`` to before position ``start`` (prefer ``moveaxis``)."""
+    mnp = _m()
+    x = _arr(a)
+    n = _ndim(x)
+    axis, start = axis % n, start + n if start < 0 else start
+    if start > axis:
+        start -= 1
+    return mnp.moveaxis(x, axis, start)
+
+
+def matrix_transpose(x: Any, /) -> Any:
+    """Swaps the last two axes."""
+    return _m().swapaxes(x, -1, -2)
+
+
+def permute_dims(a: Any, /, axes: Any = None) -> Any:
+    """Permutes axes (numpy's array-API name for ``transpose``)."""
+    return _m().transpose(a, axes)
+
+
+def isposinf(x: Any) -> Any:
+    """Test for +inf."""
+    mnp = _m()
+    return mnp.logical_and(mnp.isinf(x), mnp.logical_not(mnp.signbit(x)))
+
+
+def isneginf(x: Any) -> Any:
+    """Test for -inf."""
+    mnp = _m()
+    return mnp.logical_and(mnp.isinf(x), mnp.signbit(x))
+
+
+def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
+    """Cumulative sum (numpy 2's array-API form, optionally starting with 0)."""
+    return _cumulative("cumsum", 0.0, x, axis, include_initial)
+
+
+def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
+    """Cumulative product (numpy 2's array-API form, optionally starting with 1)."""
+    return _cumulative("cumprod", 1.0, x, axis, include_initial)
+
+
+def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_initial: bool) -> Any:
+    mnp = _m()
+    x = _arr(x)
+    if axis is None:
+        if _ndim(x) != 1:
+            raise ValueError(f"mnp.cumulative_{name[3:]}: axis must be given for arrays of more than one axis")
+        axis = 0
+    out = getattr(mnp, name)(x, axis=axis)
+    if not include_initial:
+        return out
+    shape = list(x.shape)
+    shape[axis] = 1
+    first = mnp.full_like(mnp.take(out, [0], axis=axis), initial)
+    return mnp.concatenate([mnp.reshape(first, shape), out], axis=axis)
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    """Differences of the flattened array, with optional values at the ends."""
+    mnp = _m()
+    d = mnp.diff(mnp.ravel(ary))
+    parts = [mnp.ravel(_arr(to_begin))] if to_begin is not None else []
+    parts.append(d)
+    if to_end is not None:
+        parts.append(mnp.ravel(_arr(to_end)))
+    return mnp.concatenate(parts) if len(parts) > 1 else d
+
+
+def logspace(
+    start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: float = 10.0, dtype: Any = None, axis: int = 0
+) -> Any:
+    """``base ** linspace(start, stop)``."""
+    mnp = _m()
+    return mnp.power(base, mnp.linspace(start, stop, num, endpoint=endpoint, axis=axis))
+
+
+def cond(x: Any, p: Any = None) -> Any:
+    """Condition number in the 2-norm (the ratio of extreme singular values)."""
+    mnp = _m()
+    if p not in (None, 2):
+        raise NotImplementedError("mnp.linalg.cond: only the 2-norm (p=None or 2)")
+    s = mnp.linalg.svd(x, compute_uv=False)
+    return mnp.max(s, axis=-1) / mnp.min(s, axis=-1)
+
+
+def svdvals(x: Any, /) -> Any:
+    """Singular values."""
+    return _m().linalg.svd(x, compute_uv=False)
+
+
+def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:  # noqa: A002
+    """Vector norm over ``axis`` (all axes, flattened, by default)."""
+    mnp = _m()
+    x = _arr(x)
+    if axis is None:
+        out = mnp.linalg.norm(mnp.ravel(x), ord=ord)
+        return mnp.reshape(out, (1,) * _ndim(x)) if keepdims else out
+    return mnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
+    """Matrix norm over the last two axes."""
+    return _m().linalg.norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)

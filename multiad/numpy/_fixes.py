@@ -1,0 +1,298 @@
+"""Corrections to ``jax.numpy``/``autograd.numpy``/``numpy`` and functions that need one
+implementation per framework (``stop_gradient``, ``power``'s conventions).
+
+See NOTE [Derivative conventions] for what the corrections choose.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Fn = Callable[..., Any]
+
+
+def _np(lib: str) -> Any:
+    return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
+
+
+def _jax_abs(x: Any, /) -> Any:
+    import jax.numpy as jnp
+
+    x = jnp.asarray(x)
+    return x * jnp.sign(x)  # derivative sign(x): 0 at 0, as on the other backends
+
+
+def _lazy_jax_zeros_like(*args: Any, **kwargs: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.zeros_like(*args, **kwargs)
+
+
+def _is_zero_scalar(y: Any) -> bool:
+    return isinstance(y, (int, float, np.number)) and y == 0
+
+
+def _safe_power(lib: str) -> Fn:
+    """power(x, y) whose derivatives are 0 in ``x`` where ``y == 0`` and 0 in ``y`` (at every
+    order) where ``x == 0``; elsewhere the framework's own power."""
+
+    def fn(x1: Any, x2: Any, /) -> Any:
+        from .. import numpy as mnp
+
+        if _is_zero_scalar(x2):
+            return mnp.ones_like(x1) if not _is_zero_scalar(x1) else 1.0
+        if isinstance(x2, (int, float)) or (isinstance(x2, np.ndarray) and np.all(x2 != 0)):
+            return _power_raw(lib, x1, x2)
+        x, y = x1, x2
+        base0 = mnp.equal(x, 0)
+        exp0 = mnp.equal(y, 0)
+        fixed_y = mnp.where(exp0, 1.0, mnp.stop_gradient(y))
+        at_zero = mnp.where(exp0, 1.0, _power_raw(lib, x, fixed_y))
+        away = _power_raw(lib, mnp.where(base0, 1.0, x), y)
+        return mnp.where(base0, at_zero, away)
+
+    return fn
+
+
+def _power_raw(lib: str, x: Any, y: Any) -> Any:
+    if lib == "torch":
+        from ._torch import IMPL
+
+        return IMPL["power"](x, y)
+    return _np(lib).power(x, y)
+
+
+def stop_gradient(lib: str, x: Any) -> Any:
+    """``x`` with no derivative, on ``lib``'s arrays."""
+    if lib == "torch":
+        return x.detach()
+    if lib == "jax":
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    if lib == "autograd":
+        from autograd.tracer import getval
+
+        return getval(x)
+    return x
+
+
+def _ag() -> Any:
+    import autograd.numpy as anp
+
+    return anp
+
+
+def _ag_positive(x: Any, /) -> Any:
+    return _ag().add(x, 0)
+
+
+def _along(a: Any, idx: np.ndarray, axis: int) -> tuple[Any, ...]:
+    """A fancy index picking ``idx`` along ``axis`` of ``a`` (numpy index arrays only)."""
+    nd = len(a.shape)
+    grids = np.ogrid[tuple(slice(0, n) for n in a.shape)]
+    return tuple(idx if d == axis else grids[d] for d in range(nd))
+
+
+def _ag_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
+    anp = _ag()
+    x = anp.ravel(a) if axis is None else a
+    ax = 0 if axis is None else axis % len(x.shape)
+    idx = np.asarray(indices)
+    n = x.shape[ax]
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    return x[(slice(None),) * ax + (idx,)]
+
+
+def _ag_take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
+    anp = _ag()
+    idx = np.asarray(indices)
+    if axis is None:
+        return anp.ravel(arr)[idx]
+    return arr[_along(arr, idx, axis % len(arr.shape))]
+
+
+def _ag_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
+    return _ag().add(array, np.zeros(shape, dtype=bool))
+
+
+def _ag_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:
+    shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+    return tuple(_ag_broadcast_to(a, shape) for a in args)
+
+
+def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> tuple[Any, ...]:
+    anp = _ag()
+    n = len(xi)
+    flat = [anp.ravel(x) for x in xi]
+    shapes = []
+    for i in range(n):
+        shape = [1] * n
+        shape[i] = -1
+        shapes.append(shape)
+    if indexing == "xy" and n >= 2:
+        shapes[0][0], shapes[0][1] = 1, -1
+        shapes[1][0], shapes[1][1] = -1, 1
+    parts = [anp.reshape(f, s) for f, s in zip(flat, shapes, strict=True)]
+    return _ag_broadcast_arrays(*parts)
+
+
+def _ag_fmod(x1: Any, x2: Any, /) -> Any:
+    from autograd.tracer import getval
+
+    anp = _ag()
+    return anp.subtract(x1, anp.multiply(x2, np.trunc(np.divide(getval(x1), getval(x2)))))
+
+
+def _ag_copysign(x1: Any, x2: Any, /) -> Any:
+    from autograd.tracer import getval
+
+    anp = _ag()
+    return anp.multiply(anp.abs(x1), np.where(np.signbit(getval(x2)), -1.0, 1.0))
+
+
+def _ag_float_power(x1: Any, x2: Any, /) -> Any:
+    return _safe_power("autograd")(x1, x2)
+
+
+def _ag_diagflat(v: Any, k: int = 0) -> Any:
+    anp = _ag()
+    return anp.diag(anp.ravel(v), k)
+
+
+def _ag_diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    anp = _ag()
+    x = anp.moveaxis(a, (axis1, axis2), (-2, -1))
+    rows, cols = x.shape[-2], x.shape[-1]
+    i = np.arange(max(0, -offset), min(rows, cols - offset))
+    return x[..., i, i + offset]
+
+
+def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    anp = _ag()
+    if x is None and y is None:
+        return anp.where(condition)
+    shape = np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
+    # autograd's where does not sum the derivative over broadcast axes: broadcast first.
+    return anp.where(condition, _ag_broadcast_to(x, shape), _ag_broadcast_to(y, shape))
+
+
+def _ag_cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    anp = _ag()
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x, y = anp.moveaxis(a, axisa, -1), anp.moveaxis(b, axisb, -1)
+    x, y = _ag_broadcast_arrays(x, y)
+    return anp.moveaxis(anp.cross(x, y), -1, axisc)
+
+
+def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    anp = _ag()
+    x = anp.ravel(a) if axis is None else anp.moveaxis(a, axis, 0)
+    parts = [x[0]]
+    for i in range(1, x.shape[0]):
+        parts.append(parts[-1] * x[i])
+    out_ = anp.stack(parts)
+    return out_ if axis is None else anp.moveaxis(out_, 0, axis)
+
+
+def _ag_diag(v: Any, k: int = 0) -> Any:
+    return _ag_diagonal(v, k) if len(np.shape(v)) == 2 else _ag().diag(v, k)
+
+
+def _ag_flip(m: Any, axis: Any = None) -> Any:
+    nd = len(np.shape(m))
+    axes = range(nd) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    return m[tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(nd))]
+
+
+def _ag_hsplit(ary: Any, indices_or_sections: Any) -> Any:
+    return _ag().split(ary, indices_or_sections, axis=1 if len(np.shape(ary)) > 1 else 0)
+
+
+def _ag_eigvalsh(a: Any, UPLO: str = "L") -> Any:
+    return _ag().linalg.eigh(a, UPLO)[0]
+
+
+def _ag_matrix_power(a: Any, n: int) -> Any:
+    anp = _ag()
+    x = anp.linalg.inv(a) if n < 0 else a
+    out = None
+    for _ in range(abs(n)):
+        out = x if out is None else anp.matmul(out, x)
+    return out if out is not None else anp.add(np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)), 0.0 * a)
+
+
+def _ag_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
+    from autograd.tracer import getval
+
+    x = _ag().ravel(a) if axis is None else a
+    ax = -1 if axis is None else axis
+    return _ag_take_along_axis(x, np.argsort(getval(x), axis=ax, kind="stable"), ax)
+
+
+def _ag_repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
+    x = _ag().ravel(a) if axis is None else a
+    ax = 0 if axis is None else axis % len(np.shape(x))
+    idx = np.repeat(np.arange(np.shape(x)[ax]), np.asarray(repeats))
+    return _ag_take(x, idx, ax)
+
+
+def _ag_transpose(a: Any, axes: Any = None) -> Any:
+    nd = len(np.shape(a))
+    return _ag().transpose(a, None if axes is None else tuple(int(x) % nd for x in axes))
+
+
+def _jax_fix(x: Any, /) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.trunc(x)
+
+
+FIXES: dict[str, dict[str, Fn]] = {
+    "jax": {
+        "abs": _jax_abs,
+        "absolute": _jax_abs,
+        "fabs": _jax_abs,
+        "power": _safe_power("jax"),
+        "empty_like": _lazy_jax_zeros_like,
+        "fix": _jax_fix,
+    },
+    "autograd": {
+        "power": _safe_power("autograd"),
+        "empty_like": _np("autograd").zeros_like,
+        "positive": _ag_positive,
+        "take": _ag_take,
+        "take_along_axis": _ag_take_along_axis,
+        "broadcast_to": _ag_broadcast_to,
+        "broadcast_arrays": _ag_broadcast_arrays,
+        "meshgrid": _ag_meshgrid,
+        "fmod": _ag_fmod,
+        "copysign": _ag_copysign,
+        "float_power": _ag_float_power,
+        "diagflat": _ag_diagflat,
+        "diagonal": _ag_diagonal,
+        "where": _ag_where,
+        "cross": _ag_cross,
+        "cumprod": _ag_cumprod,
+        "diag": _ag_diag,
+        "flip": _ag_flip,
+        "fliplr": lambda m: _ag_flip(m, 1),
+        "flipud": lambda m: _ag_flip(m, 0),
+        "hsplit": _ag_hsplit,
+        "linalg.eigvalsh": _ag_eigvalsh,
+        "linalg.matrix_power": _ag_matrix_power,
+        "sort": _ag_sort,
+        "repeat": _ag_repeat,
+        "transpose": _ag_transpose,
+    },
+    "numpy": {"empty_like": np.zeros_like},
+}
+TORCH_FIXES: dict[str, Fn] = {"power": _safe_power("torch")}

@@ -1,0 +1,176 @@
+"""Shape functions written once for every backend (the frameworks' own versions differ from
+numpy's in their options or lack derivatives for some of them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._composite import _arr, _m, _ndim
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
+    """Pads an array: ``constant`` (with ``constant_values``), or any of numpy's index modes
+    (``edge``, ``reflect``, ``symmetric``, ``wrap``), which pick existing elements."""
+    mnp = _m()
+    x = _arr(array)
+    nd = _ndim(x)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (nd, 2))
+    if mode == "constant":
+        values = np.broadcast_to(np.asarray(kwargs.pop("constant_values", 0), dtype=float), (nd, 2))
+        if kwargs:
+            raise TypeError(f"mnp.pad: unexpected keyword arguments {sorted(kwargs)}")
+        for d in range(nd):
+            parts = []
+            for side in (0, 1):
+                if widths[d][side]:
+                    shape = list(x.shape)
+                    shape[d] = int(widths[d][side])
+                    block = mnp.full_like(mnp.take(x, np.zeros(shape[d], dtype=int), axis=d), float(values[d][side]))
+                    parts.append(block)
+                else:
+                    parts.append(None)
+            pieces = [p for p in (parts[0], x, parts[1]) if p is not None]
+            x = mnp.concatenate(pieces, axis=d) if len(pieces) > 1 else x
+        return x
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"mnp.pad: mode {mode!r} is not supported (constant, edge, reflect, symmetric, wrap)")
+    for d in range(nd):
+        idx = np.pad(np.arange(x.shape[d]), widths[d].tolist(), mode=mode, **kwargs)  # type: ignore[call-overload]
+        x = mnp.take(x, idx, axis=d)
+    return x
+
+
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    """n-th discrete difference along an axis (with values to prepend or append)."""
+    mnp = _m()
+    x = _arr(a)
+    if prepend is not None or append is not None:
+        shape = list(x.shape)
+        shape[axis] = 1
+        parts = [mnp.broadcast_to(prepend, shape)] if prepend is not None else []
+        parts.append(x)
+        if append is not None:
+            parts.append(mnp.broadcast_to(append, shape))
+        x = mnp.concatenate(parts, axis=axis)
+    from ._dispatch import call
+
+    return call("diff", x, n=n, axis=axis)
+
+
+def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
+    """Rotates by 90 degrees ``k`` times in the plane of ``axes``."""
+    mnp = _m()
+    x = _arr(m)
+    a0, a1 = axes
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return mnp.flip(mnp.flip(x, a0), a1)
+    perm = list(range(_ndim(x)))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    if k == 1:
+        return mnp.transpose(mnp.flip(x, a1), perm)
+    return mnp.flip(mnp.transpose(x, perm), a1)
+
+
+def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: None = None) -> Any:
+    """Sum along a diagonal."""
+    mnp = _m()
+    return mnp.sum(mnp.diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+
+
+def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    """Vector or matrix norm with numpy's ``ord`` options; the 2-norm and Frobenius norm have
+    derivative 0 at zero (NOTE [Derivative conventions])."""
+    from ._composite import _safe_sqrt
+
+    mnp = _m()
+    x = _arr(x)
+    nd = _ndim(x)
+    if axis is None:
+        if ord is None:
+            out = _safe_sqrt(mnp.sum(x * x))
+            return mnp.reshape(out, (1,) * nd) if keepdims else out
+        axis = tuple(range(nd))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes[0], keepdims)
+    if len(axes) != 2:
+        raise ValueError("mnp.linalg.norm: improper number of dimensions to norm")
+    return _matrix_norm(x, ord, (axes[0] % nd, axes[1] % nd), keepdims)
+
+
+def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
+    from ._composite import _safe_sqrt
+
+    mnp = _m()
+    if order is None or order == 2:
+        return _safe_sqrt(mnp.sum(x * x, axis=axis, keepdims=keepdims))
+    ax = mnp.abs(x)
+    if order == np.inf:
+        return mnp.max(ax, axis=axis, keepdims=keepdims)
+    if order == -np.inf:
+        return mnp.min(ax, axis=axis, keepdims=keepdims)
+    if order == 0:
+        return mnp.sum(mnp.astype(mnp.not_equal(x, 0), "float64"), axis=axis, keepdims=keepdims)
+    if order == 1:
+        return mnp.sum(ax, axis=axis, keepdims=keepdims)
+    if isinstance(order, str):
+        raise ValueError(f"mnp.linalg.norm: invalid norm order {order!r} for vectors")
+    return mnp.sum(ax**order, axis=axis, keepdims=keepdims) ** (1.0 / order)
+
+
+def _matrix_norm(x: Any, order: Any, axes: tuple[int, int], keepdims: bool) -> Any:
+    from ._composite import _safe_sqrt
+
+    mnp = _m()
+    r, c = axes
+    if order is None or order == "fro":
+        return _safe_sqrt(mnp.sum(x * x, axis=axes, keepdims=keepdims))
+    if order in (1, -1, np.inf, -np.inf):
+        along, across = (r, c) if order in (1, -1) else (c, r)
+        sums = mnp.sum(mnp.abs(x), axis=along, keepdims=True)
+        pick = mnp.max if order in (1, np.inf) else mnp.min
+        out = pick(sums, axis=across, keepdims=True)
+    elif order in (2, -2, "nuc"):
+        s = mnp.linalg.svd(mnp.moveaxis(x, (r, c), (-2, -1)), compute_uv=False)
+        out = mnp.max(s, axis=-1) if order == 2 else mnp.min(s, axis=-1) if order == -2 else mnp.sum(s, axis=-1)
+        return mnp.expand_dims(out, tuple(sorted(axes))) if keepdims else out
+    else:
+        raise ValueError(f"mnp.linalg.norm: invalid norm order {order!r} for matrices")
+    return out if keepdims else mnp.squeeze(out, axis=axes)
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """Derivative estimates by central differences inside and one-sided differences (first or
+    second order) at the edges, along each axis; uniform spacings given as numbers."""
+    mnp = _m()
+    x = _arr(f)
+    nd = _ndim(x)
+    axes = list(range(nd)) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    if any(not isinstance(v, (int, float)) for v in varargs):
+        raise NotImplementedError("mnp.gradient: spacings must be numbers (uniform grids)")
+    steps = [float(v) for v in varargs] if len(varargs) > 1 else [float(varargs[0]) if varargs else 1.0] * len(axes)
+    outs = [_gradient_1d(mnp, x, a, h, edge_order) for a, h in zip(axes, steps, strict=True)]
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _gradient_1d(mnp: Any, x: Any, axis: int, h: float, edge_order: int) -> Any:
+    n = x.shape[axis]
+
+    def at(i: Any) -> Any:
+        return mnp.take(x, np.asarray(i), axis=axis)
+
+    inner = (at(np.arange(2, n)) - at(np.arange(0, n - 2))) / (2.0 * h)
+    if edge_order == 1:
+        first = (at([1]) - at([0])) / h
+        last = (at([n - 1]) - at([n - 2])) / h
+    elif edge_order == 2:
+        first = (-3.0 * at([0]) + 4.0 * at([1]) - at([2])) / (2.0 * h)
+        last = (3.0 * at([n - 1]) - 4.0 * at([n - 2]) + at([n - 3])) / (2.0 * h)
+    else:
+        raise ValueError("mnp.gradient: edge_order must be 1 or 2")
+    return mnp.concatenate([first, inner, last], axis=axis)

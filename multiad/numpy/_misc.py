@@ -1,0 +1,72 @@
+"""Small functions: shape queries, ``copy``, ``astype`` and ``stop_gradient``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dispatch
+
+
+def shape(a: Any) -> tuple[int, ...]:
+    """The shape of an array (or of numpy.asarray of a list)."""
+    return tuple(int(s) for s in (a.shape if hasattr(a, "shape") else np.shape(a)))
+
+
+def ndim(a: Any) -> int:
+    """The number of axes."""
+    return len(shape(a))
+
+
+def size(a: Any, axis: int | None = None) -> int:
+    """The number of elements (along ``axis`` if given)."""
+    s = shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+def copy(a: Any) -> Any:
+    """A copy (differentiable: the identity for derivatives)."""
+    return _dispatch.call("positive", a)
+
+
+def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
+    """``x`` converted to a dtype given as numpy names it (``"float32"``, ``np.float64``)."""
+    lib = _dispatch.like(x, call="mnp.astype")
+    name = np.dtype(dtype).name
+    if lib == "torch":
+        import torch
+
+        return x.to(getattr(torch, name))
+    if lib == "numpy":
+        return np.asarray(x).astype(name)
+    return x.astype(name)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` as a constant for differentiation: its value, with derivative 0 (torch's
+    ``detach``, ``jax.lax.stop_gradient``, autograd's unboxing; numpy arrays pass unchanged).
+
+    The numpy backend differentiates by finite differences, which see only values, not where
+    they came from, so it cannot hold a value constant: inside its transforms this raises.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp
+        >>> float(multiad.grad(lambda x: x * mnp.stop_gradient(x), backend="autograd")(3.0))
+        3.0
+    """
+    lib = _dispatch.like(x, call="mnp.stop_gradient")
+    if lib == "numpy":
+        from .. import _select
+
+        b = _select._context.get()
+        if b is not None and not b.exact:
+            raise NotImplementedError(
+                f"mnp.stop_gradient: the {b.name!r} backend differentiates by finite differences, which "
+                "cannot hold a value constant; use a backend with automatic differentiation "
+                "(torch, jax, autograd), or pass the constant as a separate, undifferentiated argument"
+            )
+        return x
+    from ._fixes import stop_gradient as _stop
+
+    return _stop(lib, x)

@@ -1,0 +1,521 @@
+"""numpy's reductions, shape functions and linear algebra on torch tensors (numpy's signatures)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._torch import floating, promoted, tensor, tensors
+
+Fn = Callable[..., Any]
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+            raise np.exceptions.AxisError(a, ndim)
+        out.append(a % builtins.max(ndim, 1))
+    return tuple(out)
+
+
+def _reduce(op: Fn, to_float: bool = False) -> Fn:
+    def fn(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+        t = tensor(a)
+        t = floating(t) if to_float else t
+        if t.ndim == 0:
+            return op(t.reshape(1), (0,), False).reshape(())
+        return op(t, _axes(axis, t.ndim), keepdims)
+
+    return fn
+
+
+def _sum(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    if t.dtype == torch.bool:
+        t = t.to(torch.int64)
+    return torch.sum(t, dim=dims, keepdim=keep)
+
+
+def _prod(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    rest = [d for d in range(t.ndim) if d not in dims]
+    moved = t.permute(*rest, *dims).reshape(*[t.shape[d] for d in rest], -1)
+    out = torch.prod(moved, dim=-1)
+    if keep:
+        out = out.reshape([1 if d in dims else t.shape[d] for d in range(t.ndim)])
+    return out
+
+
+def _amax(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    return torch.amax(t, dim=dims, keepdim=keep)
+
+
+def _amin(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    return torch.amin(t, dim=dims, keepdim=keep)
+
+
+def _mean(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    return torch.mean(t, dim=dims, keepdim=keep)
+
+
+def _all(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    return torch.all(t.to(torch.bool), dim=dims, keepdim=keep)
+
+
+def _any(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
+    return torch.any(t.to(torch.bool), dim=dims, keepdim=keep)
+
+
+def _flat_or(a: Any, axis: Any) -> tuple[torch.Tensor, int]:
+    t = tensor(a)
+    if axis is None:
+        return t.reshape(-1), 0
+    return t, _axes(axis, t.ndim)[0]
+
+
+def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.cumsum(t.to(torch.int64) if t.dtype == torch.bool else t, dim=ax)
+
+
+def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.cumprod(t, dim=ax)
+
+
+def _argmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.argmax(t, dim=ax, keepdim=keepdims and axis is not None)
+
+
+def _argmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.argmin(t, dim=ax, keepdim=keepdims and axis is not None)
+
+
+def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.sort(t, dim=ax, stable=True).values
+
+
+def _argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
+    t, ax = _flat_or(a, axis)
+    return torch.argsort(t, dim=ax, stable=True)
+
+
+def _count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    t = tensor(a)
+    return torch.sum(t != 0, dim=_axes(axis, t.ndim), keepdim=keepdims)
+
+
+# -- shapes -----------------------------------------------------------------------------------
+
+
+def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
+    shape = kwargs.pop("shape", kwargs.pop("newshape", args[0] if args else None))
+    if kwargs.pop("order", args[1] if len(args) > 1 else "C") != "C":
+        raise NotImplementedError("mnp.reshape: only order='C' on torch")
+    return torch.reshape(tensor(a), (shape,) if isinstance(shape, int) else tuple(shape))
+
+
+def _transpose(a: Any, axes: Any = None) -> Any:
+    t = tensor(a)
+    return t.permute(*(reversed(range(t.ndim)) if axes is None else _axes(axes, t.ndim)))
+
+
+def _expand_dims(a: Any, axis: Any) -> Any:
+    t = tensor(a)
+    n = t.ndim + (len(axis) if isinstance(axis, (tuple, list)) else 1)
+    shape = iter(t.shape)
+    new = _axes(axis, n)
+    return t.reshape([1 if d in new else next(shape) for d in range(n)])
+
+
+def _squeeze(a: Any, axis: Any = None) -> Any:
+    t = tensor(a)
+    if axis is None:
+        return t.reshape([s for s in t.shape if s != 1])
+    dims = _axes(axis, t.ndim)
+    if any(t.shape[d] != 1 for d in dims):
+        raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return t.reshape([s for d, s in enumerate(t.shape) if d not in dims])
+
+
+def _ravel(a: Any, order: str = "C") -> Any:
+    return tensor(a).reshape(-1)
+
+
+def _stack(arrays: Sequence[Any], axis: int = 0, out: None = None, **kw: Any) -> Any:
+    ts = promoted(*arrays)
+    return torch.stack(ts, dim=_axes(axis, ts[0].ndim + 1)[0])
+
+
+def _concatenate(arrays: Sequence[Any], axis: Any = 0, out: None = None, **kw: Any) -> Any:
+    ts = promoted(*arrays)
+    if axis is None:
+        return torch.cat([t.reshape(-1) for t in ts])
+    return torch.cat(ts, dim=_axes(axis, ts[0].ndim)[0])
+
+
+def _atleast(n: int) -> Fn:
+    def one(t: torch.Tensor) -> torch.Tensor:
+        if t.ndim >= n:
+            return t
+        if n == 3 and t.ndim == 2:
+            return t[:, :, None]
+        if n == 3:
+            return t.reshape(1, -1, 1) if t.ndim == 1 else t.reshape(1, 1, 1)
+        return t.reshape((1,) * (n - t.ndim) + tuple(t.shape))
+
+    def fn(*arys: Any) -> Any:
+        out = [one(t) for t in tensors(*arys)]
+        return out[0] if len(out) == 1 else tuple(out)
+
+    return fn
+
+
+def _vstack(tup: Sequence[Any], **kw: Any) -> Any:
+    return torch.cat(promoted(*[_atleast(2)(t) for t in tensors(*tup)]), dim=0)
+
+
+def _hstack(tup: Sequence[Any], **kw: Any) -> Any:
+    ts = [_atleast(1)(t) for t in tensors(*tup)]
+    return torch.cat(promoted(*ts), dim=0 if ts[0].ndim == 1 else 1)
+
+
+def _dstack(tup: Sequence[Any]) -> Any:
+    return torch.cat(promoted(*[_atleast(3)(t) for t in tensors(*tup)]), dim=2)
+
+
+def _column_stack(tup: Sequence[Any]) -> Any:
+    ts = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors(*tup)]
+    return torch.cat(promoted(*ts), dim=1)
+
+
+def _split(equal: bool, fixed_axis: int | None = None) -> Fn:
+    def fn(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+        t = tensor(ary)
+        ax = fixed_axis if fixed_axis is not None else axis
+        if fixed_axis == 1 and t.ndim == 1:
+            ax = 0
+        ax = _axes(ax, t.ndim)[0]
+        sec = indices_or_sections
+        if isinstance(sec, (int, np.integer)):
+            if equal and t.shape[ax] % int(sec):
+                raise ValueError("array split does not result in an equal division")
+            return list(torch.tensor_split(t, int(sec), dim=ax))
+        return list(torch.tensor_split(t, [int(i) for i in sec], dim=ax))
+
+    return fn
+
+
+def _tile(A: Any, reps: Any) -> Any:
+    return torch.tile(tensor(A), (reps,) if isinstance(reps, int) else tuple(reps))
+
+
+def _repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
+    t, ax = _flat_or(a, axis)
+    if isinstance(repeats, int):
+        return torch.repeat_interleave(t, repeats, dim=ax)
+    counts = repeats.tolist() if isinstance(repeats, torch.Tensor) else np.asarray(repeats)
+    idx = np.repeat(np.arange(t.shape[ax]), counts)
+    return torch.index_select(t, ax, torch.as_tensor(idx, device=t.device))
+
+
+def _flip(m: Any, axis: Any = None) -> Any:
+    t = tensor(m)
+    return torch.flip(t, dims=_axes(axis, t.ndim))
+
+
+def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    t = tensor(a)
+    if axis is None:
+        return torch.roll(t.reshape(-1), shift).reshape(t.shape)
+    return torch.roll(t, shift, dims=axis)
+
+
+def _broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
+    return torch.broadcast_to(tensor(array), (shape,) if isinstance(shape, int) else tuple(shape))
+
+
+def _broadcast_arrays(*args: Any, subok: bool = False) -> Any:
+    return tuple(torch.broadcast_tensors(*tensors(*args)))  # type: ignore[no-untyped-call]
+
+
+def _moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    return torch.moveaxis(tensor(a), source, destination)
+
+
+def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
+    return torch.swapaxes(tensor(a), axis1, axis2)
+
+
+def _append(arr: Any, values: Any, axis: Any = None) -> Any:
+    return _concatenate([arr, values], axis=axis)
+
+
+def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
+    t, ax = _flat_or(a, axis)
+    idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
+    n = t.shape[ax]
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = idx.clamp(0, n - 1)
+    elif bool(((idx < -n) | (idx >= n)).any()):
+        raise IndexError(f"mnp.take: index out of bounds for axis {ax} with size {n}")
+    idx = idx % n
+    picked = torch.index_select(t, ax, idx.reshape(-1))
+    return picked.reshape(*t.shape[:ax], *idx.shape, *t.shape[ax + 1 :])
+
+
+def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
+    t = tensor(arr)
+    idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
+    if axis is None:
+        return torch.take_along_dim(t.reshape(-1), idx.reshape(-1) % t.numel())
+    ax = _axes(axis, t.ndim)[0]
+    return torch.take_along_dim(t, idx % t.shape[ax], dim=ax)
+
+
+def _diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+    t = tensor(a)
+    pre = None if prepend is None else torch.broadcast_to(tensor(prepend, t), _edge(t, axis))
+    app = None if append is None else torch.broadcast_to(tensor(append, t), _edge(t, axis))
+    return torch.diff(t, n=n, dim=axis, prepend=pre, append=app)
+
+
+def _edge(t: torch.Tensor, axis: int) -> list[int]:
+    shape = list(t.shape)
+    shape[_axes(axis, t.ndim)[0]] = 1
+    return shape
+
+
+def _meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
+    return tuple(torch.meshgrid(*[t.reshape(-1) for t in tensors(*xi)], indexing=indexing))
+
+
+# -- linear algebra ---------------------------------------------------------------------------
+
+
+def _matmul(x1: Any, x2: Any, /) -> Any:
+    a, b = promoted(x1, x2)
+    return torch.matmul(a, b)
+
+
+def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    x, y = promoted(a, b)
+    if isinstance(axes, int):
+        return torch.tensordot(x, y, dims=axes)
+    ax, bx = axes
+    ax = [ax] if isinstance(ax, int) else list(ax)
+    bx = [bx] if isinstance(bx, int) else list(bx)
+    return torch.tensordot(x, y, dims=(list(_axes(ax, x.ndim)), list(_axes(bx, y.ndim))))
+
+
+def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
+    return torch.einsum(subscripts, *promoted(*operands))
+
+
+def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    return torch.diagonal(tensor(a), offset, axis1, axis2)
+
+
+def _diag(v: Any, k: int = 0) -> Any:
+    return torch.diag(tensor(v), k)
+
+
+def _diagflat(v: Any, k: int = 0) -> Any:
+    return torch.diag(tensor(v).reshape(-1), k)
+
+
+def _tri(op: Fn) -> Fn:
+    def fn(m: Any, k: int = 0) -> Any:
+        t = tensor(m)
+        if t.ndim < 2:
+            t = torch.broadcast_to(t, (t.shape[-1] if t.ndim else 1,) * 2)
+        return op(t, diagonal=k)
+
+    return fn
+
+
+def _kron(a: Any, b: Any) -> Any:
+    x, y = promoted(a, b)
+    return torch.kron(x, y)
+
+
+def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
+    x, y = promoted(a, b)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x, y = torch.moveaxis(x, axisa, -1), torch.moveaxis(y, axisb, -1)
+    if x.shape[-1] != 3 or y.shape[-1] != 3:
+        raise ValueError("mnp.cross: on torch the vectors must have 3 components")
+    x, y = torch.broadcast_tensors(x, y)  # type: ignore[no-untyped-call]
+    return torch.moveaxis(torch.linalg.cross(x, y, dim=-1), -1, axisc)
+
+
+def _solve(a: Any, b: Any) -> Any:
+    x, y = promoted(a, b)
+    if y.ndim == 1:
+        return torch.linalg.solve(x, y)
+    if y.shape == x.shape[:-1]:  # numpy 2: a 2-d or higher b holds matrices, not a batch of vectors
+        y = torch.broadcast_to(y, (*x.shape[:-2], *y.shape))
+    return torch.linalg.solve(x, y)
+
+
+def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+    t = tensor(a)
+    if not compute_uv:
+        return torch.linalg.svdvals(t)
+    return tuple(torch.linalg.svd(t, full_matrices=full_matrices))
+
+
+def _eigh(a: Any, UPLO: str = "L") -> Any:
+    return tuple(torch.linalg.eigh(tensor(a), UPLO=UPLO))
+
+
+def _pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    tol = rtol if rtol is not None else rcond
+    return torch.linalg.pinv(tensor(a), rtol=tol, hermitian=hermitian)
+
+
+def _qr(a: Any, mode: str = "reduced") -> Any:
+    q, r = torch.linalg.qr(tensor(a), mode=mode)
+    return r if mode == "r" else (q, r)
+
+
+def _slogdet(a: Any) -> Any:
+    return tuple(torch.linalg.slogdet(tensor(a)))
+
+
+def _lin(name: str) -> Fn:
+    op = getattr(torch.linalg, name)
+
+    def fn(a: Any, *args: Any, **kwargs: Any) -> Any:
+        return op(tensor(a), *args, **kwargs)
+
+    return fn
+
+
+def _multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
+    return torch.linalg.multi_dot(promoted(*arrays))
+
+
+IMPL: dict[str, Fn] = {
+    "sum": _reduce(_sum),
+    "prod": _reduce(_prod),
+    "mean": _reduce(_mean, to_float=True),
+    "max": _reduce(_amax),
+    "amax": _reduce(_amax),
+    "min": _reduce(_amin),
+    "amin": _reduce(_amin),
+    "all": _reduce(_all),
+    "any": _reduce(_any),
+    "cumsum": _cumsum,
+    "cumprod": _cumprod,
+    "argmax": _argmax,
+    "argmin": _argmin,
+    "sort": _sort,
+    "argsort": _argsort,
+    "count_nonzero": _count_nonzero,
+    "reshape": _reshape,
+    "transpose": _transpose,
+    "expand_dims": _expand_dims,
+    "squeeze": _squeeze,
+    "ravel": _ravel,
+    "stack": _stack,
+    "concatenate": _concatenate,
+    "atleast_1d": _atleast(1),
+    "atleast_2d": _atleast(2),
+    "atleast_3d": _atleast(3),
+    "vstack": _vstack,
+    "hstack": _hstack,
+    "dstack": _dstack,
+    "column_stack": _column_stack,
+    "split": _split(True),
+    "array_split": _split(False),
+    "vsplit": _split(True, 0),
+    "hsplit": _split(True, 1),
+    "dsplit": _split(True, 2),
+    "tile": _tile,
+    "repeat": _repeat,
+    "flip": _flip,
+    "fliplr": lambda m: _flip(m, 1),
+    "flipud": lambda m: _flip(m, 0),
+    "roll": _roll,
+    "broadcast_to": _broadcast_to,
+    "broadcast_arrays": _broadcast_arrays,
+    "moveaxis": _moveaxis,
+    "swapaxes": _swapaxes,
+    "append": _append,
+    "take": _take,
+    "take_along_axis": _take_along_axis,
+    "diff": _diff,
+    "meshgrid": _meshgrid,
+    "matmul": _matmul,
+    "tensordot": _tensordot,
+    "einsum": _einsum,
+    "diagonal": _diagonal,
+    "diag": _diag,
+    "diagflat": _diagflat,
+    "tril": _tri(torch.tril),
+    "triu": _tri(torch.triu),
+    "kron": _kron,
+    "cross": _cross,
+    "linalg.solve": _solve,
+    "linalg.svd": _svd,
+    "linalg.eigh": _eigh,
+    "linalg.pinv": _pinv,
+    "linalg.qr": _qr,
+    "linalg.slogdet": _slogdet,
+    "linalg.multi_dot": _multi_dot,
+    "linalg.inv": _lin("inv"),
+    "linalg.det": _lin("det"),
+    "linalg.cholesky": _lin("cholesky"),
+    "linalg.eigvalsh": _lin("eigvalsh"),
+    "linalg.matrix_power": _lin("matrix_power"),
+}
+
+
+def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    t = floating(tensor(f))
+    dims = _axes(axis, t.ndim)
+    if any(not isinstance(v, (int, float)) for v in varargs):
+        raise NotImplementedError("mnp.gradient: on torch the spacings must be numbers")
+    spacing: Any = [float(v) for v in varargs] if len(varargs) > 1 else float(varargs[0]) if varargs else 1.0
+    out = torch.gradient(t, spacing=spacing, dim=list(dims), edge_order=edge_order)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _like(fill: Any) -> Fn:
+    def fn(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+        t = tensor(a)
+        out = torch.full_like(t, fill if fill is not None else kwargs.pop("fill_value", args[0] if args else 0))
+        return out if dtype is None else out.to(getattr(torch, np.dtype(dtype).name))
+
+    return fn
+
+
+def _full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
+    t = tensor(a)
+    out = torch.full_like(t, fill_value)
+    return out if dtype is None else out.to(getattr(torch, np.dtype(dtype).name))
+
+
+IMPL.update(
+    {
+        "gradient": _gradient,
+        "zeros_like": _like(0),
+        "ones_like": _like(1),
+        "empty_like": _like(0),
+        "full_like": _full_like,
+    }
+)

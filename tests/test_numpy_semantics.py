@@ -1,0 +1,158 @@
+"""multiad.numpy follows numpy's semantics and one set of derivative conventions on every backend.
+
+Closed-form references: the derivative conventions of NOTE [Derivative conventions] and numpy's
+own results for the argument forms frameworks treat differently (lists of traced arrays, Python
+scalars, keywords).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import AD_BACKENDS, BACKENDS, Case
+
+import multiad
+import multiad.numpy as mnp
+
+
+def grad0(f: Any, backend: str, x: Any) -> np.ndarray:
+    return np.asarray(multiad.to_numpy(multiad.grad(f, backend=backend)(x)))
+
+
+def test_array_of_traced_values_is_an_array(backend: Case) -> None:
+    x = np.array([1.0, 2.0, 3.0])
+
+    def f(x: Any) -> Any:
+        a = mnp.array([x, 2 * x])
+        return a + a  # a list would concatenate here
+
+    _, t = multiad.jvp(f, (x,), (np.ones(3),), backend=backend.name)
+    backend.close(t, np.array([[2.0, 2.0, 2.0], [4.0, 4.0, 4.0]]))
+    nested = multiad.grad(lambda x: mnp.sum(mnp.array([[x[0], 1.0], [x[1], x[0] * x[1]]])), backend=backend.name)
+    backend.close(nested(np.array([2.0, 3.0])), np.array([1.0 + 3.0, 1.0 + 2.0]))
+
+
+def test_lists_of_arrays_are_arrays_in_reductions(backend: Case) -> None:
+    x = np.array([1.0, 2.0])
+
+    def f(x: Any) -> Any:
+        a, b = x[0], x[1]
+        return mnp.mean([a, b]) + mnp.std([a, b]) + mnp.var([a, b]) + mnp.linalg.norm([a, b])
+
+    a, b = 1.0, 2.0
+    r = np.hypot(a, b)
+    expected = np.array([0.5 - 0.5 + (a - b) / 2 + a / r, 0.5 + 0.5 + (b - a) / 2 + b / r])
+    backend.close(multiad.grad(f, backend=backend.name)(x), expected)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_numpy_argument_forms(backend_name: str) -> None:
+    b = backend_name
+    z = multiad.asarray(np.array([-1.0, 0.5, 2.0]), backend=b)
+    m = multiad.asarray(np.arange(12.0).reshape(3, 4), backend=b)
+
+    def same(got: Any, want: Any) -> None:
+        np.testing.assert_allclose(multiad.to_numpy(got), want, rtol=1e-12)
+
+    same(mnp.maximum(z, 0.0), [0.0, 0.5, 2.0])
+    same(mnp.minimum(1.0, z), [-1.0, 0.5, 1.0])
+    same(mnp.var(z, ddof=1), np.var([-1.0, 0.5, 2.0], ddof=1))
+    same(mnp.std(m, axis=-1, ddof=1), np.std(np.arange(12.0).reshape(3, 4), axis=-1, ddof=1))
+    same(mnp.trace(m, offset=1), np.trace(np.arange(12.0).reshape(3, 4), offset=1))
+    same(mnp.dot(z, multiad.asarray(np.array(2.0), backend=b)), [-2.0, 1.0, 4.0])
+    same(
+        mnp.tensordot(z, m[:3], axes=[-1, 0]),
+        np.tensordot([-1.0, 0.5, 2.0], np.arange(12.0).reshape(3, 4), axes=[-1, 0]),
+    )
+    same(mnp.prod(z, axis=None, keepdims=True), [-1.0])
+    same(mnp.clip(z, a_min=0.0, a_max=1.0), [0.0, 0.5, 1.0])
+    same(mnp.clip(z, min=0.0), [0.0, 0.5, 2.0])
+    same(mnp.flip(z), [2.0, 0.5, -1.0])
+    same(mnp.take(m, [[0, -1]], axis=1), np.arange(12.0).reshape(3, 4)[:, [[0, -1]]])
+    same(mnp.r_[z, 1.0, 0:2], [-1.0, 0.5, 2.0, 1.0, 0.0, 1.0])
+    same(mnp.c_[z, z], np.c_[[-1.0, 0.5, 2.0], [-1.0, 0.5, 2.0]])
+    assert mnp.shape(m) == (3, 4) and mnp.ndim(m) == 2 and mnp.size(m) == 12 and mnp.size(m, 1) == 4
+
+
+def test_linspace_with_traced_endpoints(backend: Case) -> None:
+    f = lambda a, b: mnp.sum(mnp.linspace(a, b, 5) ** 2)  # noqa: E731
+    pts = np.linspace(0.0, 1.0, 5)
+    a, b = 0.5, 2.0
+    xs = a + pts * (b - a)
+    ga, gb = multiad.grad(f, argnums=(0, 1), backend=backend.name)(np.array(a), np.array(b))
+    backend.close((ga, gb), (np.sum(2 * xs * (1 - pts)), np.sum(2 * xs * pts)))
+
+
+# -- NOTE [Derivative conventions] on every backend -----------------------------------------------
+
+CONVENTIONS = [
+    ("abs at 0", lambda x: 3 * mnp.abs(x), 0.0, 0.0),
+    ("absolute at 0", lambda x: mnp.absolute(x), 0.0, 0.0),
+    ("std of one value", lambda x: mnp.std(x), np.array(3.5), 0.0),
+    ("std of equal values", lambda x: mnp.sum(mnp.std(mnp.stack([x, x]), axis=0)), np.array([1.0, 2.0]), [0.0, 0.0]),
+    ("norm at 0", lambda x: mnp.linalg.norm(x), np.zeros(2), [0.0, 0.0]),
+    ("power(x, 0) at 0", lambda x: mnp.power(x, 0.0), 0.0, 0.0),
+    ("power(0, y)", lambda y: mnp.power(0.0, y), np.array(0.3), 0.0),
+    ("maximum tie", lambda x: mnp.maximum(x, 0.0), 0.0, 0.5),
+    ("clip at a bound", lambda x: mnp.clip(x, 0.0, 1.0), 0.0, 1.0),
+    ("max tie", lambda x: mnp.max(mnp.stack([x, x])), np.array(1.0), 1.0),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize(("what", "f", "x", "expected"), CONVENTIONS, ids=[c[0] for c in CONVENTIONS])
+def test_derivative_convention(backend_name: str, what: str, f: Any, x: Any, expected: Any) -> None:
+    if backend_name == "numpy" and what in ("abs at 0", "absolute at 0", "norm at 0", "maximum tie", "clip at a bound"):
+        pytest.skip("finite differences across a kink give the mean of the one-sided slopes, not a convention")
+    got = grad0(f, backend_name, x)
+    tol = 1e-6 if backend_name == "numpy" else 0.0
+    np.testing.assert_allclose(got, expected, atol=tol, err_msg=f"{what} on {backend_name}")
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_second_derivatives_agree_between_transforms(backend_name: str) -> None:
+    y = (np.array(0.3),)
+    f = lambda y: mnp.power(0.0, y)  # noqa: E731
+    (vh,) = multiad.vhp(f, y, (np.array(1.0),), backend=backend_name)
+    (hv,) = multiad.hvp(f, y, (np.array(1.0),), backend=backend_name)
+    h = multiad.hessian(f, backend=backend_name)(y[0])
+    for v in (vh, hv, h):
+        assert float(multiad.to_numpy(v)) == 0.0
+    g = lambda x: mnp.std(x)  # noqa: E731
+    h2 = multiad.hessian(g, backend=backend_name)(np.array(3.5))
+    assert float(multiad.to_numpy(h2)) == 0.0
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_stop_gradient_has_zero_derivative_and_keeps_the_value(backend_name: str) -> None:
+    x = np.array([1.0, -2.0, 3.0])
+    f = lambda x: mnp.sum(x * mnp.stop_gradient(x) + mnp.stop_gradient(mnp.sin(x)))  # noqa: E731
+    value, g = multiad.value_and_grad(f, backend=backend_name)(x)
+    np.testing.assert_allclose(multiad.to_numpy(value), np.sum(x * x + np.sin(x)), rtol=1e-12)
+    np.testing.assert_allclose(multiad.to_numpy(g), x, rtol=1e-12)  # d/dx of x * c is c = x
+    hess = multiad.hessian(lambda x: mnp.sum(mnp.stop_gradient(x) ** 3), backend=backend_name)(x)
+    np.testing.assert_array_equal(multiad.to_numpy(hess), np.zeros((3, 3)))
+    arr = multiad.asarray(x, backend=backend_name)
+    np.testing.assert_array_equal(multiad.to_numpy(mnp.stop_gradient(arr)), x)
+
+
+def test_stop_gradient_on_the_numpy_backend() -> None:
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(mnp.stop_gradient(x), x)
+    with pytest.raises(NotImplementedError, match=r"^mnp.stop_gradient: .*finite differences"):
+        multiad.grad(lambda x: mnp.sum(x * mnp.stop_gradient(x)), backend="numpy")(x)
+
+
+def test_zero_higher_derivative_converts_to_numpy() -> None:
+    # torch's forward-over-reverse gives a ZeroTensor for a derivative that is identically zero.
+    (h,) = multiad.hvp(lambda x: mnp.abs(x), (np.array(0.5),), (np.array(1.0),), backend="torch")
+    np.testing.assert_array_equal(multiad.to_numpy(h), 0.0)
+
+
+def test_mixed_frameworks_raise() -> None:
+    import torch
+
+    with pytest.raises(multiad.MixedBackendError, match=r"^mnp.add: "):
+        mnp.add(torch.ones(2), multiad.asarray(np.ones(2), backend="jax"))
