@@ -49,10 +49,10 @@ def _binary(lo: float = 0.2, hi: float = 0.9, diff: bool = True, lo2: float | No
     lo2 = lo if lo2 is None else lo2
     d2, d1, d0 = ((0, 1), (0,), (1,)) if diff else ((), (), ())
     return [
-        C((u(2, 3, lo=lo, hi=hi), u(2, 3, lo=lo2, hi=hi)), diff=d2),
-        C((u(2, 3, lo=lo, hi=hi), 0.55), diff=d1),
-        C((0.45, u(2, 3, lo=lo2, hi=hi)), diff=d0),
         C((u(2, 3, lo=lo, hi=hi), u(3, lo=lo2, hi=hi)), diff=d2),
+        C((0.45, u(2, 3, lo=lo2, hi=hi)), diff=d0),
+        C((u(2, 3, lo=lo, hi=hi), 0.55), diff=d1),
+        C((u(2, 3, lo=lo, hi=hi), u(2, 3, lo=lo2, hi=hi)), diff=d2),
         C((np.array(0.35), u(3, lo=lo2, hi=hi)), diff=d2),
         C(([0.3, 0.6], u(2, lo=lo2, hi=hi)), diff=d0),
     ]
@@ -235,3 +235,59 @@ OTHER: dict[str, list[C]] = {
     "linalg.multi_dot": [C(([u(2, 3), u(3, 3), u(3)],), diff=())],
 }
 SPECS: dict[str, list[C]] = {**UNARY, **BINARY, **REDUCTIONS, **OTHER}
+
+NANX = u(3, 4)
+NANX[1, 2] = np.nan
+EXTRAS: dict[str, list[C]] = {
+    "acos": _unary(),
+    "asin": _unary(),
+    "atan": _unary(),
+    "atanh": _unary(),
+    "asinh": _unary(-0.8, 0.9),
+    "acosh": _unary(1.2, 3.0),
+    "atan2": _binary(),
+    "pow": _binary(),
+    "concat": OTHER["concatenate"],
+    "row_stack": OTHER["vstack"],
+    "trapezoid": [C((u(5),)), C((u(3, 4),), {"dx": 0.5, "axis": 0}), C((u(4), np.sort(u(4))), diff=(0, 1))],
+    "cov": [C((u(3, 5),)), C((u(5, 3),), {"rowvar": False, "ddof": 0}), C((u(5), u(5)), diff=(0, 1))],
+    "corrcoef": [C((u(3, 5),)), C((u(5), u(5)), diff=(0, 1))],
+    **{
+        n: [C((NANX,)), C((NANX,), {"axis": 1}), C((u(2, 3),), {"axis": 0, "keepdims": True})]
+        for n in "nansum nanprod nanmax nanmin nanmean nanvar nanstd".split()
+    },
+    "polyval": [C((u(3), u(4)), diff=(0, 1)), C(([0.5, -1.0, 2.0], u(2, 2)), diff=(1,))],
+    "vander": [C((u(3),)), C((u(3), 4), {"increasing": True})],
+    "select": [C(([u(4) > 0.5, u(4) > 0.3], [u(4), u(4)], 0.5), diff=())],
+    "divmod": [C((u(4, lo=0.3, hi=2.9), u(4, lo=0.3, hi=0.9)), diff=(0, 1))],
+    "modf": [C((u(4, lo=-2.9, hi=2.9),))],
+    "ldexp": [C((u(4), np.array([1, -2, 0, 3])))],
+    "unstack": [C((u(2, 3),)), C((u(2, 3),), {"axis": 1})],
+    "vecdot": [C((u(2, 3), u(3)), diff=(0, 1)), C((u(3, 2), u(3, 2)), {"axis": 0}, diff=(0, 1))],
+    "matvec": [C((u(2, 3), u(3)), diff=(0, 1))],
+    "vecmat": [C((u(3), u(3, 2)), diff=(0, 1))],
+    "rollaxis": [C((u(2, 3, 4), 2)), C((u(2, 3, 4), 0, 2))],
+    "matrix_transpose": [C((u(2, 3, 4),))],
+    "permute_dims": [C((u(2, 3, 4), (2, 0, 1)))],
+    "isposinf": [C((np.array([1.0, np.inf, -np.inf]),), diff=())],
+    "isneginf": [C((np.array([1.0, np.inf, -np.inf]),), diff=())],
+    "cumulative_sum": [C((u(4),)), C((u(2, 3),), {"axis": 1, "include_initial": True})],
+    "cumulative_prod": [C((u(4),)), C((u(2, 3),), {"axis": 0, "include_initial": True})],
+    "ediff1d": [C((u(2, 3),)), C((u(4),), {"to_begin": 0.5, "to_end": np.array([1.0, 2.0])})],
+    "linalg.cond": [C((spd(3),))],
+    "allclose": [C((X34, X34 + 1e-9), diff=()), C((X34, 0.5), diff=())],
+    "array_equal": [C((X34, X34.copy()), diff=()), C((X34, X34[:2]), diff=())],
+    "array_equiv": [C((X34[:1], np.broadcast_to(X34[:1], (3, 4))), diff=()), C((X34, X34[:2]), diff=())],
+    "linalg.svdvals": [C((u(3, 2),))],
+    "linalg.vector_norm": [C((u(2, 3),)), C((u(2, 3),), {"axis": 1, "ord": 1})],
+    "linalg.matrix_norm": [C((u(2, 3, 3),)), C((u(3, 3),), {"ord": 1})],
+    "linalg.matrix_transpose": [C((u(2, 3),))],
+    "linalg.outer": [C((u(3), u(2)), diff=(0, 1))],
+    "linalg.matmul": [C((u(2, 3), u(3, 2)), diff=(0, 1))],
+    "linalg.tensordot": [C((u(2, 3), u(3, 2)), {"axes": 1}, diff=(0, 1))],
+    "linalg.trace": [C((u(2, 3, 3),), {"offset": 1})],
+    "linalg.diagonal": [C((u(2, 3, 3),))],
+    "linalg.cross": [C((u(2, 3), u(2, 3)), diff=(0, 1))],
+    "linalg.vecdot": [C((u(2, 3), u(2, 3)), diff=(0, 1))],
+}
+SPECS.update(EXTRAS)

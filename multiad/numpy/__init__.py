@@ -81,6 +81,8 @@ from ._layout import gradient as gradient
 from ._layout import pad as pad
 from ._layout import rot90 as rot90
 from ._layout import trace as trace
+from ._misc import array_equal as array_equal
+from ._misc import array_equiv as array_equiv
 from ._misc import astype as astype
 from ._misc import copy as copy
 from ._misc import ndim as ndim

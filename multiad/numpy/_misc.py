@@ -70,3 +70,23 @@ def stop_gradient(x: Any) -> Any:
     from ._fixes import stop_gradient as _stop
 
     return _stop(lib, x)
+
+
+def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> bool:
+    """Whether two arrays have the same shape and elements."""
+    if shape(a1) != shape(a2):
+        return False
+    same = _dispatch.call("equal", a1, a2, arrays=2)
+    if equal_nan:
+        both = _dispatch.call("logical_and", _dispatch.call("isnan", a1), _dispatch.call("isnan", a2), arrays=2)
+        same = _dispatch.call("logical_or", same, both, arrays=2)
+    return bool(_dispatch.call("all", same))
+
+
+def array_equiv(a1: Any, a2: Any) -> bool:
+    """Whether two arrays are equal after broadcasting."""
+    try:
+        np.broadcast_shapes(shape(a1), shape(a2))
+    except ValueError:
+        return False
+    return bool(_dispatch.call("all", _dispatch.call("equal", a1, a2, arrays=2)))

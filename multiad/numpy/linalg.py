@@ -70,4 +70,5 @@ def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     return _cross(x1, x2, axis=axis)
 
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("annotations", "Any")]
+# isidentifier: pytest's assertion rewriting adds "@py_builtins" to modules it imports.
+__all__ = [n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any")]
