@@ -9,8 +9,8 @@ differentiating the pullback, are declared unsupported.
 Conventions kept here:
 
 - arrays handed to users are *constant* tensors (``constant=True``: MyGrad tracks no
-  derivative through them); only the primals the backend creates inside ``vjp`` are not, so a
-  non-constant tensor means "a value that carries a derivative";
+  derivative through them); while ``vjp`` runs ``f`` on its own primals, a non-constant tensor
+  means "a value that carries a derivative";
 - converting such a value to numpy (``multiad.to_numpy`` inside ``f``) raises
   NonDifferentiableError instead of dropping the derivative;
 - MyGrad clears its graph after ``backward()``, so the pullback runs ``f`` again for every
@@ -20,6 +20,7 @@ Conventions kept here:
 from __future__ import annotations
 
 import importlib.metadata
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -27,6 +28,8 @@ import numpy as np
 import optree
 
 import multiad
+
+_tracing = threading.local()  # depth of vjp's runs of f in this thread
 
 
 class MygradBackend(multiad.Backend):
@@ -56,7 +59,7 @@ class MygradBackend(multiad.Backend):
         return self.mg.Tensor(np.asarray(x, dtype=dtype), constant=True)
 
     def to_numpy(self, x: Any) -> Any:
-        if isinstance(x, self.mg.Tensor) and not x.constant:
+        if isinstance(x, self.mg.Tensor) and not x.constant and getattr(_tracing, "depth", 0):
             raise multiad.NonDifferentiableError(
                 "to_numpy(x): x carries a derivative, which a numpy array would drop; compute with "
                 "multiad.numpy, or convert outside the differentiated function"
@@ -76,7 +79,11 @@ class MygradBackend(multiad.Backend):
         def forward() -> tuple[list[Any], tuple[Any, ...], Any]:
             # Fresh tensors for every primal: the same array passed twice is two primals.
             xs = [mg.Tensor(d, constant=False) for d in data]
-            res = fun(*xs)
+            _tracing.depth = getattr(_tracing, "depth", 0) + 1
+            try:
+                res = fun(*xs)
+            finally:
+                _tracing.depth -= 1
             outs, aux = res if has_aux else (res, None)
             return xs, tuple(outs), aux
 
@@ -87,7 +94,7 @@ class MygradBackend(multiad.Backend):
             total = None
             for o, c in zip(outs, cts):
                 if isinstance(o, mg.Tensor) and not o.constant:
-                    term = mg.sum(o * self.to_numpy(c))
+                    term = mg.sum(o * np.asarray(c.data if isinstance(c, mg.Tensor) else c))
                     total = term if total is None else total + term
             if total is not None:
                 total.backward()
