@@ -29,7 +29,9 @@ class AutogradBackend(multiad.Backend):
     priority: ClassVar[int] = 30
     has_vjp: ClassVar[bool] = True
     has_custom_rules: ClassVar[bool] = True
-    writable: ClassVar[bool] = True
+    # Not writable: inside an enclosing transform (hessian's outer level) a chunk's rows are
+    # ArrayBoxes, which cannot be stored into a numpy array; chunks are joined at the end.
+    writable: ClassVar[bool] = False
 
     def load(self) -> None:
         global make_vjp, getval, ArrayBox, ag_tuple
