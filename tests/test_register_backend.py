@@ -273,10 +273,16 @@ def test_guarded_lets_a_real_interrupt_through() -> None:
     def typed() -> None:
         signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C while the plugin ran
 
-    before = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        guarded(typed)
-    assert signal.getsignal(signal.SIGINT) is before  # the handler is restored
+    # Python's own handler, as in an interactive program: a process started in the background
+    # (a CI runner, `cmd &`) may inherit SIGINT ignored, and then no signal is delivered at all.
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        before = signal.getsignal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt):
+            guarded(typed)
+        assert signal.getsignal(signal.SIGINT) is before  # the handler is restored
+    finally:
+        signal.signal(signal.SIGINT, outer)
 
 
 def test_guarded_in_a_thread_records_a_plugin_interrupt() -> None:
