@@ -24,8 +24,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# pytest-xdist: the suite's items are independent; one worker per core halves the run on two.
 pytest: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test: lint typecheck pytest
 
