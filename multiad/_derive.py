@@ -100,11 +100,8 @@ def _jvp(
     if _plan.jvp_native(b):
         outs, touts, aux = guarded(b, call, b.jvp, fun, primals, tangents, has_aux)
         return _arrays(b, outs), _arrays(b, touts), aux
-    # The pullback is linear in the cotangent; its own vjp, taken at zero, is the pushforward.
-    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-    zeros = tuple(do("zeros_like", o) for o in outs)
-    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
-    return outs, tuple(pullback2(tuple(tangents))), aux
+    outs, push, aux = pushforward(b, fun, primals, has_aux, call)  # NOTE [Linearize once]
+    return outs, push(*tangents), aux
 
 
 def pushforward(
@@ -112,14 +109,17 @@ def pushforward(
 ) -> tuple[tuple[Any, ...], Callable[..., tuple[Any, ...]], Any]:
     """``(outs, push, aux)``: ``f`` evaluated once and its Jacobian-vector product ``push``.
 
-    NOTE [Linearize once]: the pullback is linear in the cotangent, so its own vjp (taken at
-    zero) is the pushforward. The forward pass and both vjps are built here, once; each call
-    of ``push`` runs only the last pullback, so ``f`` is not evaluated again and tangents stay
-    consistent with ``outs`` even for a stochastic ``f``.
+    NOTE [Linearize once]: the pullback is linear in the cotangent, so its own vjp, taken at
+    any cotangent, is the pushforward. The forward pass and both vjps are built here, once;
+    each call of ``push`` runs only the last pullback, so ``f`` is not evaluated again and
+    tangents stay consistent with ``outs`` even for a stochastic ``f``. The vjp is taken at a
+    cotangent of ones, not zeros: a framework's pullback may skip a term when its cotangent is
+    all zeros (autograd's ``eigh`` drops the eigenvector term then), which at zero would drop
+    that term from every tangent.
     """
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-    zeros = tuple(do("zeros_like", o) for o in outs)
-    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), zeros, False, call)
+    ones = tuple(do("ones_like", o) for o in outs)
+    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), ones, False, call)
 
     def push(*tangents: Any) -> tuple[Any, ...]:
         return _arrays(b, tuple(pullback2(tangents)))
