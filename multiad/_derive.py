@@ -6,8 +6,11 @@ and return flat results; ``_api_*`` modules wrap them with pytrees, ``argnums`` 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from . import _custom_state, _foreign, _plan
 from ._backend import Backend, FlatFun, Pullback
@@ -151,34 +154,79 @@ def _stack(results: list[tuple[Any, ...]], concat: bool) -> tuple[Any, ...]:
     return tuple(do(name, [r[k] for r in results], axis=0) for k in range(len(results[0])))
 
 
-def loop_vmap(fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun:
+def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun:
     """vmap for a backend without one: call ``fun`` per batch element, stack along axis 0."""
 
     def batched(*args: Any) -> tuple[Any, ...]:
         n = batch_size(args, in_axes, call)
+        if n == 0:
+            return _empty_batch(b, fun, args, in_axes, call)
         results = [
             tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)
         ]
-        if not results:
-            raise InvalidArgumentError(f"{call}: the batch is empty; vmap needs at least one element")
         return _stack(results, concat=False)
 
     return batched
 
 
+# NOTE [Empty batches]: vmap over a batch axis of size 0 returns, as numpy and JAX define it, one
+# output per output of ``f`` with batch size 0, the per-example shape and the per-example dtype.
+# A native vmap learns these by tracing; a loop has no example to call ``f`` on. The loop
+# therefore calls ``f`` once on a zero-filled example (each mapped argument without its batch
+# axis, dtype and device kept) only to learn the structure, shapes and dtypes of its outputs,
+# and discards the values. Zeros may be outside ``f``'s domain (log, division), so floating
+# point warnings are silenced for that call; an ``f`` that raises on zeros cannot be shaped
+# this way, and the error says so: the caller can skip the call for an empty batch. A
+# framework's vmap is not asked to chunk an empty batch (``torch.func.vmap`` with ``chunk_size``
+# fails an assertion on one); it gets the whole batch at once, with nothing to chunk.
+
+
+def _empty_batch(
+    b: Backend, fun: FlatFun, args: Sequence[Any], in_axes: Sequence[int | None], call: str
+) -> tuple[Any, ...]:
+    """The outputs of the loop vmap of ``fun`` over an empty batch (NOTE [Empty batches])."""
+    dummy = [a if ax is None else b.zeros(_without(a.shape, ax), a) for a, ax in zip(args, in_axes)]
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outs = tuple(fun(*dummy))
+    except MultiADError:
+        raise
+    except Exception as exc:
+        raise InvalidArgumentError(
+            f"{call}: the batch is empty (the mapped axes have size 0), so f was called once on an all-zero "
+            f"example only to learn the shapes and dtypes of its outputs, and it raised {type(exc).__name__}: "
+            f"{exc}; skip the call when the batch is empty, or make f accept an all-zero example"
+        ) from exc
+    return tuple(_take(do("stack", [o], axis=0), slice(0, 0), 0) for o in outs)
+
+
+def _without(shape: Sequence[int], axis: int) -> tuple[int, ...]:
+    return tuple(int(d) for k, d in enumerate(shape) if k != axis)
+
+
 def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     """``fun`` batched over ``in_axes``; outputs are batched along axis 0."""
-    if _plan.loops_small_batches(b):
-        native, loop = _vmap(b, fun, in_axes, chunk_size, call), loop_vmap(fun, in_axes, call)
-        return lambda *args: (native if _plan.vmap_native(b, batch_size(args, in_axes, call)) else loop)(*args)
-    return _vmap(b, fun, in_axes, chunk_size, call)
+    native = _vmap(b, fun, in_axes, chunk_size, call)
+    native_chunks = chunk_size is not None and not _plan.core_chunks(b)
+    if not (_plan.loops_small_batches(b) or native_chunks):
+        return native
+    loop = loop_vmap(b, fun, in_axes, call)
+    # An empty batch is not chunked: torch.func.vmap asserts on chunking one (NOTE [Empty batches]).
+    whole = _vmap(b, fun, in_axes, None, call) if native_chunks else native
+
+    def pick(*args: Any) -> tuple[Any, ...]:
+        n = batch_size(args, in_axes, call)
+        return tuple((native if n else whole)(*args) if _plan.vmap_native(b, n) else loop(*args))
+
+    return pick
 
 
 def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     if _plan.vmap_native(b):
         inner = b.vmap(fun, tuple(in_axes), None if _plan.core_chunks(b) else chunk_size)
     else:
-        inner = loop_vmap(fun, in_axes, call)
+        inner = loop_vmap(b, fun, in_axes, call)
     if chunk_size is None or not _plan.core_chunks(b) or not _plan.vmap_native(b):
         return inner
 

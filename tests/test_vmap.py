@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -108,3 +109,84 @@ def test_vmap_errors(backend: Case) -> None:
         multiad.vmap(lambda a, b: a * b, backend=backend.name)(XS, XS[:3])
     with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(sin_x\): in_dims has 2 entries"):
         multiad.vmap(sin_x, in_dims=(0, 0), backend=backend.name)(XS)
+
+
+# Empty batches (NOTE [Empty batches]): each case maps over a batch of size 0 and gives numpy's
+# vectorized result on the same empty batch, whose shape and dtype are the contract.
+X0 = np.zeros((0, 3))
+
+
+def _positive_log(x: Any) -> Any:
+    if not np.all(multiad.to_numpy(x) > 0):
+        raise ValueError("x must be positive")
+    return mnp.log(x)
+
+
+EMPTY_BATCH: dict[str, tuple[Any, Any]] = {
+    "elementwise": (lambda b: multiad.vmap(mnp.sin, backend=b)(X0), np.sin(X0)),
+    "scalar-out": (lambda b: multiad.vmap(mnp.sum, backend=b)(X0), np.sum(X0, axis=1)),
+    "outer": (lambda b: multiad.vmap(lambda x: mnp.outer(x, x), backend=b)(X0), np.einsum("bi,bj->bij", X0, X0)),
+    "outer-float32": (
+        lambda b: multiad.vmap(lambda x: mnp.outer(x, x), backend=b)(X0.astype(np.float32)),
+        np.zeros((0, 3, 3), np.float32),
+    ),
+    "int-out": (lambda b: multiad.vmap(mnp.argmax, backend=b)(X0), np.argmax(X0, axis=1)),
+    "outside-domain": (lambda b: multiad.vmap(lambda x: mnp.log(x) / x, backend=b)(X0), np.log(X0) / X0),
+    "chunk_size": (lambda b: multiad.vmap(mnp.sin, chunk_size=2, backend=b)(X0), np.sin(X0)),
+    "in_dims-1": (lambda b: multiad.vmap(mnp.cos, in_dims=1, backend=b)(X0.T), np.cos(X0)),
+    "unbatched-arg": (
+        lambda b: multiad.vmap(lambda w, x: mnp.matmul(w, x), in_dims=(None, 0), backend=b)(W, X0),
+        X0 @ W.T,
+    ),
+    "pytree": (
+        lambda b: multiad.vmap(
+            lambda d, y: {"s": mnp.sum(d["a"] * y), "t": (d["b"], y)},
+            in_dims=({"a": 1, "b": 0}, None),
+            out_dims={"s": 0, "t": (1, 0)},
+            backend=b,
+        )({"a": X0.T, "b": np.zeros((0, 2, 2))}, np.ones(3)),
+        {"s": np.zeros(0), "t": (np.zeros((2, 0, 2)), np.zeros((0, 3)))},
+    ),
+    "out_dims-last": (
+        lambda b: multiad.vmap(lambda x: mnp.outer(x, x), out_dims=-1, backend=b)(X0),
+        np.einsum("bi,bj->ijb", X0, X0),
+    ),
+    "nested": (
+        lambda b: multiad.vmap(multiad.vmap(mnp.sin), in_dims=1, backend=b)(np.zeros((4, 0, 2))),
+        np.zeros((0, 4, 2)),
+    ),
+    "per-example-grad": (
+        lambda b: multiad.vmap(multiad.grad(lambda x: mnp.sum(x**2)), backend=b)(X0),
+        2.0 * X0,
+    ),
+    "per-example-hessian": (lambda b: multiad.vmap(multiad.hessian(sin_x), backend=b)(X0), np.zeros((0, 3, 3))),
+    "batched-pullback": (
+        lambda b: multiad.vmap(multiad.vjp(mnp.sin, np.ones(3), backend=b)[1], backend=b)(X0),
+        (X0 * np.cos(1.0),),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EMPTY_BATCH))
+def test_empty_batch_gives_numpy_shapes_and_dtypes(backend: Case, case: str) -> None:
+    call, expected = EMPTY_BATCH[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the dummy example's log(0) / 0 does not warn
+        out = call(backend.name)
+    got_leaves, got_spec = multiad.tree_flatten(out)
+    want_leaves, want_spec = multiad.tree_flatten(expected)
+    assert got_spec == want_spec
+    for got, want in zip(got_leaves, want_leaves):
+        got = multiad.to_numpy(got)
+        assert got.shape == want.shape, (got.shape, want.shape)
+        assert got.dtype.kind == want.dtype.kind and (want.dtype.kind != "f" or got.dtype == want.dtype)
+
+
+@pytest.mark.parametrize("name", ["autograd", "numpy"])
+def test_empty_batch_f_raising_on_zeros_is_explained(name: str) -> None:
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(_positive_log\): the batch is empty") as info:
+        multiad.vmap(_positive_log, backend=name)(X0)
+    assert "ValueError: x must be positive" in str(info.value)
+    assert "skip the call when the batch is empty" in str(info.value)
+    out = multiad.vmap(_positive_log, backend=name)(np.ones((2, 3)))  # a real batch is unaffected
+    np.testing.assert_array_equal(multiad.to_numpy(out), np.zeros((2, 3)))
