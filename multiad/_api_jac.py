@@ -172,6 +172,8 @@ def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     @functools.wraps(f)
     def checked(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
+        if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
+            return out
         if getattr(out, "shape", None) is None:
             raise InvalidArgumentError(
                 f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {_SECOND_ORDER_HINT}"

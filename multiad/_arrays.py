@@ -24,7 +24,9 @@ _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 _float_dtype_cache: dict[Any, bool] = {}
 
 
-def _is_float(backend: Backend, x: Any) -> tuple[bool, str]:
+def is_float(backend: Backend, x: Any) -> tuple[bool, str]:
+    """Whether array ``x`` has a floating-point dtype, and its dtype name ("" when answered from
+    the cache by dtype)."""
     dt = x.dtype
     hit = _float_dtype_cache.get(dt)
     if hit is not None:
@@ -58,7 +60,7 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
             f"must be arrays or Python floats"
         )
     if diff:
-        ok, name = _is_float(backend, x)
+        ok, name = is_float(backend, x)
         if not ok:
             name = name or backend.dtype_name(x)
             hint = (

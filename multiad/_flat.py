@@ -196,6 +196,12 @@ class Flat:
             conv.append(leaf)
         if not conv:
             raise InvalidArgumentError(f"{self.call}: f returned no arrays")
+        for i, leaf in enumerate(conv):
+            ok, name = _arrays.is_float(b, leaf)
+            if not ok:
+                raise InvalidTypeError(
+                    _not_float_output(self.call, name or b.dtype_name(leaf), i if len(conv) > 1 else None)
+                )
         return tuple(conv)
 
     def unflatten_in(self, leaves: Sequence[Any]) -> Any:
@@ -209,6 +215,29 @@ class Flat:
     def unflatten_blocks(self, blocks: Sequence[Sequence[Any]]) -> Any:
         """Jacobian blocks ``[out leaf][in leaf]`` as the output tree of input trees."""
         return self.unflatten_out([self.unflatten_in(row) for row in blocks])
+
+
+# NOTE [Outputs must be floats]: a derivative is taken of floating-point outputs only, on every
+# backend and by every transform, as differentiated arguments must be floats (NOTE [Conversion
+# policy]). The frameworks disagree otherwise: for an integer output torch and autograd give zero
+# derivatives, JAX raises its own TypeError, and for a complex output autograd's reverse mode
+# keeps the real part alone (a wrong Jacobian without an error). A Python float (``return 1.0``)
+# is a constant of the backend's default float dtype with zero derivatives; a Python int or bool
+# is not a float.
+
+
+def _not_float_output(call: str, dtype: str, leaf: int | None) -> str:
+    what = "f's output" if leaf is None else f"leaf {leaf} of f's output"
+    if "complex" in dtype:
+        return (
+            f"{call}: {what} has complex dtype {dtype}; complex differentiation is not supported; return its "
+            "real and imaginary parts as separate real outputs"
+        )
+    kind = "boolean" if dtype == "bool" else "integer" if "int" in dtype else "non-floating-point"
+    return (
+        f"{call}: {what} has {kind} dtype {dtype}, and only floating-point outputs have derivatives; return a "
+        "float (1.0 rather than 1, or mnp.asarray(y, dtype='float64')), or return the value as aux with has_aux=True"
+    )
 
 
 NON_SCALAR_HINT = "use jacrev or vjp for non-scalar outputs"

@@ -69,6 +69,22 @@ def triple(x: Any) -> Any:
     return mnp.sum(x), 1, 2
 
 
+def const_int(x: Any) -> Any:
+    return 3
+
+
+def argmax(x: Any) -> Any:
+    return mnp.argmax(x)
+
+
+def argsort(x: Any) -> Any:
+    return mnp.argsort(x)
+
+
+def positive(x: Any) -> Any:
+    return mnp.all(x > 0)
+
+
 @dataclass(frozen=True)
 class Bad:
     """One bad call: ``run(backend_name)`` must raise ``error`` with ``prefix`` and ``parts``."""
@@ -92,6 +108,7 @@ NON_SCALAR = ("f must return a scalar", "got shape (2,)", "use jacrev or vjp")
 NON_SCALAR_2ND = ("f must return a scalar", "got shape (2,)", "hessian(f) (jacfwd(jacrev(f)), any output)")
 ARGNUMS_TYPE = ("argnums must be an int or a non-empty tuple of ints",)
 DTYPE = ("derivatives need floating-point inputs", "multiad.asarray(x, dtype='float64')")
+OUT_DTYPE = ("only floating-point outputs have derivatives", "return a float (1.0 rather than 1", "has_aux=True")
 AUX = ("has_aux=True requires f to return a pair (output, aux)", "return (output, aux)")
 
 CASES = [
@@ -146,6 +163,21 @@ CASES = [
     Bad("int-hvp", lambda b: multiad.hvp(total, (XI,), (XI,), backend=b), InvalidTypeError, "hvp(total): ", ("dtype int64",)),
     Bad("complex-grad", lambda b: multiad.grad(total, backend=b)(X.astype(complex)), InvalidTypeError, "grad(total): ", ("dtype complex128", "split it into real and imaginary parts")),
     Bad("str-grad", lambda b: multiad.grad(total, backend=b)("x"), InvalidTypeError, "grad(total): ", ("argument 0 is a str, not an array",)),
+    # -- integer, boolean, complex outputs (NOTE [Outputs must be floats]) --------------------
+    Bad("out-pyint-grad", lambda b: multiad.grad(const_int, backend=b)(X), InvalidTypeError, "grad(const_int): ", ("f's output has integer dtype int64", *OUT_DTYPE)),
+    Bad("out-int-grad", lambda b: multiad.grad(argmax, backend=b)(X), InvalidTypeError, "grad(argmax): ", ("f's output has integer dtype int64", *OUT_DTYPE)),
+    Bad("out-bool-grad", lambda b: multiad.grad(positive, backend=b)(X), InvalidTypeError, "grad(positive): ", ("f's output has boolean dtype bool", *OUT_DTYPE)),
+    Bad("out-int-vag", lambda b: multiad.value_and_grad(const_int, backend=b)(X), InvalidTypeError, "value_and_grad(const_int): ", OUT_DTYPE),
+    Bad("out-int-hessian", lambda b: multiad.hessian(const_int, backend=b)(X), InvalidTypeError, "hessian(const_int): ", OUT_DTYPE),
+    Bad("out-int-hvp", lambda b: multiad.hvp(const_int, (X,), (X,), backend=b), InvalidTypeError, "hvp(const_int): ", OUT_DTYPE),
+    Bad("out-int-vhp", lambda b: multiad.vhp(argmax, (X,), (X,), backend=b), InvalidTypeError, "vhp(argmax): ", OUT_DTYPE),
+    Bad("out-int-vjp", lambda b: multiad.vjp(argsort, X, backend=b), InvalidTypeError, "vjp(argsort): ", OUT_DTYPE),
+    Bad("out-int-jacrev", lambda b: multiad.jacrev(argsort, backend=b)(X), InvalidTypeError, "jacrev(argsort): ", OUT_DTYPE),
+    Bad("out-int-jacfwd", lambda b: multiad.jacfwd(argsort, backend=b)(X), InvalidTypeError, "jacfwd(argsort): ", OUT_DTYPE),
+    Bad("out-int-jvp", lambda b: multiad.jvp(argsort, (X,), (X,), backend=b), InvalidTypeError, "jvp(argsort): ", OUT_DTYPE),
+    Bad("out-int-linearize", lambda b: multiad.linearize(argsort, X, backend=b), InvalidTypeError, "linearize(argsort): ", OUT_DTYPE),
+    Bad("out-int-leaf", lambda b: multiad.jacrev(lambda x: (2.0 * x, argsort(x)), backend=b)(X), InvalidTypeError, "jacrev(<lambda>): ", ("leaf 1 of f's output has integer dtype int64", *OUT_DTYPE)),
+    Bad("out-complex-jacrev", lambda b: multiad.jacrev(lambda x: x * (1 + 2j), backend=b)(X), InvalidTypeError, "jacrev(<lambda>): ", ("f's output has complex dtype complex128", "complex differentiation is not supported")),
     # -- has_aux ----------------------------------------------------------------------------
     Bad("aux-array", lambda b: multiad.grad(no_pair, has_aux=True, backend=b)(X), InvalidArgumentError, "grad(no_pair): ", (*AUX, "got a single array")),
     Bad("aux-triple", lambda b: multiad.grad(triple, has_aux=True, backend=b)(X), InvalidArgumentError, "grad(triple): ", (*AUX, "got a tuple of length 3")),

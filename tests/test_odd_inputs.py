@@ -90,3 +90,24 @@ def test_big_endian_input_is_accepted(name: str) -> None:
     a = multiad.to_numpy(multiad.asarray(x, backend=name))
     assert a.dtype == np.float64 and a.dtype.isnative
     np.testing.assert_array_equal(a, x)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_python_float_output_is_a_constant(name: str) -> None:
+    """A Python float returned by f is a constant: zero derivatives, as JAX gives (NOTE [Outputs
+    must be floats]; a Python int is refused, see tests/test_errors.py). jacfwd's dtype follows
+    the output's, the backend's default float dtype (float32 on torch)."""
+    x = np.array([1.0, 2.0])
+    value, g = multiad.value_and_grad(lambda v: 1.5, backend=name)(x)
+    assert float(multiad.to_numpy(value)) == 1.5
+    for got, shape in (
+        (g, (2,)),
+        (multiad.grad(lambda v: 1.5, backend=name)(x), (2,)),
+        (multiad.hessian(lambda v: 1.5, backend=name)(x), (2, 2)),
+        (multiad.hvp(lambda v: 1.5, (x,), (x,), backend=name)[0], (2,)),
+        (multiad.jacrev(lambda v: 1.5, backend=name)(x), (2,)),
+        (multiad.jacfwd(lambda v: 1.5, backend=name)(x), (2,)),
+    ):
+        out = multiad.to_numpy(got)
+        assert out.shape == shape and out.dtype.kind == "f"
+        np.testing.assert_array_equal(out, np.zeros(shape))
