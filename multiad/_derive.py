@@ -259,20 +259,22 @@ def _identity_block(b: Backend, like: Any, rows: tuple[int, int], cols: tuple[in
     lo, hi = max(r0, c0), min(r1, c1)
     if hi <= lo:
         return b.zeros((r1 - r0, c1 - c0), like)
-    block = b.eye(hi - lo, like)
-    if lo > c0 or hi < c1:
-        parts = [b.zeros((hi - lo, lo - c0), like)] if lo > c0 else []
-        parts.append(block)
-        if hi < c1:
-            parts.append(b.zeros((hi - lo, c1 - hi), like))
-        block = do("concatenate", parts, axis=1)
-    if lo > r0 or hi < r1:
-        parts = [b.zeros((lo - r0, c1 - c0), like)] if lo > r0 else []
-        parts.append(block)
-        if hi < r1:
-            parts.append(b.zeros((r1 - hi, c1 - c0), like))
-        block = do("concatenate", parts, axis=0)
-    return block
+    block = _pad(b, b.eye(hi - lo, like), lo - c0, c1 - hi, 1)
+    return _pad(b, block, lo - r0, r1 - hi, 0)
+
+
+def _pad(b: Backend, block: Any, before: int, after: int, axis: int) -> Any:
+    """``block`` (2-d) with ``before`` and ``after`` zeros added along ``axis``."""
+    if not (before or after):
+        return block
+
+    def zeros(n: int) -> Any:
+        shape = list(block.shape)
+        shape[axis] = n
+        return b.zeros(tuple(int(d) for d in shape), block)
+
+    parts = ([zeros(before)] if before else []) + [block] + ([zeros(after)] if after else [])
+    return do("concatenate", parts, axis=axis)
 
 
 def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int) -> list[Any]:

@@ -45,114 +45,76 @@ def _sin_a_times_b_hess(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return h
 
 
-ALIAS_SCALAR = Fn(
-    "sum_sin_a_times_b",
-    "aliased primals",
-    _sin_a_times_b,
-    value=lambda a, b: np.sum(np.sin(a) * b),
-    jac=lambda a, b: np.concatenate([np.cos(a) * b, np.sin(a)])[None, :],
-    hess=_sin_a_times_b_hess,
-    make_args=lambda rng: (_n(rng, 3), _n(rng, 3)),
-)
-
-
 def _rect(x: Any, w: Any) -> Any:
     return mnp.matmul(w, mnp.tanh(x))
-
-
-def _rect_fn(name: str, n_in: int, n_out: int) -> Fn:
-    return Fn(
-        name,
-        "empty and 0-d",
-        _rect,
-        value=lambda x, w: w @ np.tanh(x),
-        jac=lambda x, w: w * (1 - np.tanh(x) ** 2)[None, :],
-        make_args=lambda rng: (_n(rng, n_in),),
-        make_consts=lambda rng: (_n(rng, n_out, n_in),),
-    )
-
-
-EMPTY_IN = _rect_fn("w_tanh_x[empty_x]", 0, 3)
-EMPTY_OUT = _rect_fn("w_tanh_x[empty_out]", 4, 0)
 
 
 def _sum_sin(x: Any) -> Any:
     return mnp.sum(mnp.sin(x))
 
 
-EMPTY_SCALAR = Fn(
-    "sum_sin[empty_x]",
-    "empty and 0-d",
-    _sum_sin,
-    value=lambda x: np.sum(np.sin(x)),
-    jac=lambda x: np.cos(x)[None, :],
-    hess=lambda x: np.diag(-np.sin(x)),
-    make_args=lambda rng: (np.zeros(0),),
-)
-
-
 def _sin_xv(x: Any, v: Any) -> Any:
     return mnp.sin(x * v)
-
-
-ZERO_D_VECTOR = Fn(
-    "sin_x_times_v[0d_x]",
-    "empty and 0-d",
-    _sin_xv,
-    value=lambda x, v: np.sin(x * v),
-    jac=lambda x, v: (np.cos(x * v) * v)[:, None],
-    make_args=lambda rng: (np.asarray(0.2 + 0.5 * rng.random()),),
-    make_consts=lambda rng: (_n(rng, 3),),
-)
 
 
 def _converts(x: Any) -> Any:
     return mnp.sum(x * mnp.asarray(multiad.to_numpy(x)))
 
 
-CONVERTS = Fn(
-    "sum_x_times_to_numpy_x",
-    "conversions",
-    _converts,
-    value=lambda x: np.sum(x * x),
-    jac=lambda x: 2 * x[None, :],
-    make_args=lambda rng: (_n(rng, 3),),
-)
-#: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
-CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
-
-
 def _constant(x: Any, w: Any) -> Any:
     return mnp.tanh(w) * 2.0
-
-
-CONSTANT = Fn(
-    "tanh_w[const]",
-    "constant outputs",
-    _constant,
-    value=lambda x, w: np.tanh(w) * 2.0,
-    jac=lambda x, w: np.zeros((w.size, x.size)),
-    make_args=lambda rng: (_n(rng, 4),),
-    make_consts=lambda rng: (_n(rng, 3),),
-)
 
 
 def _constant_scalar(x: Any, w: Any) -> Any:
     return mnp.sum(w * w)
 
 
-CONSTANT_SCALAR = Fn(
-    "sum_w_sq[const]",
-    "constant outputs",
-    _constant_scalar,
-    value=lambda x, w: np.sum(w * w),
-    jac=lambda x, w: np.zeros((1, x.size)),
-    hess=lambda x, w: np.zeros((x.size, x.size)),
-    make_args=lambda rng: (_n(rng, 4),),
-    make_consts=lambda rng: (_n(rng, 3),),
-)
+def _zero_d(rng: np.random.Generator) -> np.ndarray:
+    return np.asarray(0.2 + 0.5 * rng.random())
 
-EDGE_FNS = (ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, CONSTANT, CONSTANT_SCALAR)
+
+def _rect_jac(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.asarray(w * (1 - np.tanh(x) ** 2)[None, :])
+
+
+#: How one argument is drawn: a shape (standard normal entries) or a function of the generator.
+Draw = tuple[int, ...] | Callable[[np.random.Generator], np.ndarray]
+Closed = Callable[..., np.ndarray]
+Row = tuple[str, str, Callable[..., Any], Callable[..., Any], Closed, Closed | None, tuple[Draw, ...], tuple[Draw, ...]]
+
+ALIASED, EMPTY, CONVERSIONS, CONSTANT_OUT = "aliased primals", "empty and 0-d", "conversions", "constant outputs"
+
+#: One row per function: name, family, f, value, jac, hess, argument draws, constant draws.
+_TABLE: tuple[Row, ...] = (
+    ("sum_sin_a_times_b", ALIASED, _sin_a_times_b, lambda a, b: np.sum(np.sin(a) * b),
+     lambda a, b: np.concatenate([np.cos(a) * b, np.sin(a)])[None, :], _sin_a_times_b_hess, ((3,), (3,)), ()),
+    ("w_tanh_x[empty_x]", EMPTY, _rect, lambda x, w: w @ np.tanh(x), _rect_jac, None, ((0,),), ((3, 0),)),
+    ("w_tanh_x[empty_out]", EMPTY, _rect, lambda x, w: w @ np.tanh(x), _rect_jac, None, ((4,),), ((0, 4),)),
+    ("sum_sin[empty_x]", EMPTY, _sum_sin, lambda x: np.sum(np.sin(x)), lambda x: np.cos(x)[None, :],
+     lambda x: np.diag(-np.sin(x)), ((0,),), ()),
+    ("sin_x_times_v[0d_x]", EMPTY, _sin_xv, lambda x, v: np.sin(x * v), lambda x, v: (np.cos(x * v) * v)[:, None],
+     None, (_zero_d,), ((3,),)),
+    ("sum_x_times_to_numpy_x", CONVERSIONS, _converts, lambda x: np.sum(x * x), lambda x: 2 * x[None, :], None,
+     ((3,),), ()),
+    ("tanh_w[const]", CONSTANT_OUT, _constant, lambda x, w: np.tanh(w) * 2.0,
+     lambda x, w: np.zeros((w.size, x.size)), None, ((4,),), ((3,),)),
+    ("sum_w_sq[const]", CONSTANT_OUT, _constant_scalar, lambda x, w: np.sum(w * w),
+     lambda x, w: np.zeros((1, x.size)), lambda x, w: np.zeros((x.size, x.size)), ((4,),), ((3,),)),
+)  # fmt: skip
+
+
+def _drawn(draws: tuple[Draw, ...]) -> Callable[[np.random.Generator], tuple[np.ndarray, ...]]:
+    return lambda rng: tuple(d(rng) if callable(d) else _n(rng, *d) for d in draws)
+
+
+EDGE_FNS = tuple(
+    Fn(name, family, f, value=value, jac=jac, hess=hess, make_args=_drawn(args), make_consts=_drawn(consts))
+    for name, family, f, value, jac, hess, args, consts in _TABLE
+)
+ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, CONSTANT, CONSTANT_SCALAR = EDGE_FNS
+
+#: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
+CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
 
 # -- variants --------------------------------------------------------------------------------
 
