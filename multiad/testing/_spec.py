@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar
 
 from .. import _registry
 from .._backend import Backend
 from .._errors import BackendError
+from .._guard import guarded
+
+T = TypeVar("T")
 
 
 def load(spec: str) -> Backend:
     """The loaded backend named by ``spec``: a registered name, or ``module:object`` where
-    ``object`` is a :class:`multiad.Backend` subclass or instance (it need not be registered)."""
-    if ":" not in spec:
-        return _registry.get(spec, f"conformance suite (--multiad-backend={spec})")
+    ``object`` is a :class:`multiad.Backend` subclass or instance (it need not be registered).
+
+    A ``module:object`` backend's code (importing the module, looking the object up,
+    constructing it, loading its framework) runs under the protection the registry gives
+    plugins (NOTE [Interrupts from plugins]): whatever it raises, ``SystemExit`` and
+    ``KeyboardInterrupt`` included, becomes a BackendError naming ``spec``.
+    """
     call = f"conformance suite (--multiad-backend={spec})"
+    if ":" not in spec:
+        return _registry.get(spec, call)
     mod_name, _, attr = spec.partition(":")
-    try:
-        obj: Any = importlib.import_module(mod_name)
-    except ImportError as exc:
-        raise BackendError(f"{call}: cannot import module {mod_name!r}: {exc}") from exc
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise BackendError(f"{call}: module {mod_name!r} has no attribute {attr!r}")
-        obj = getattr(obj, part)
+    mod = _run(call, f"importing module {mod_name!r}", lambda: importlib.import_module(mod_name))
+    obj = _run(
+        call, f"looking up {attr!r} in module {mod_name!r}", lambda: functools.reduce(getattr, attr.split("."), mod)
+    )
     if isinstance(obj, type) and issubclass(obj, Backend):
-        obj = obj()
+        obj = _run(call, f"constructing {attr}", obj)
     if not isinstance(obj, Backend):
-        raise BackendError(f"{call}: {spec} is a {type(obj).__name__}, not a multiad.Backend subclass or instance")
-    backend, status, reason = _registry.validate(obj, obj.name or spec, spec)
+        raise BackendError(
+            f"{call}: {spec} is a {type(obj).__name__}, not a multiad.Backend subclass or instance; "
+            "name one as module:object"
+        )
+    name, _ = guarded(lambda: obj.name)
+    backend, status, reason = _registry.validate(obj, name if isinstance(name, str) and name else spec, spec)
     if backend is None or status != _registry.AVAILABLE:
         raise BackendError(f"{call}: {reason}")
-    backend.load()
+    _run(call, "loading its framework", backend.load)
     return backend
+
+
+def _run(call: str, what: str, fn: Callable[[], T]) -> T:
+    """``fn()`` under the registry's protection; what it raised becomes a BackendError."""
+    value, exc = guarded(fn)
+    if exc is not None:
+        raise BackendError(f"{call}: {what} raised {type(exc).__name__}: {exc}") from exc
+    return value  # type: ignore[return-value]
 
 
 def distribution(spec: str) -> tuple[str | None, str | None]:
