@@ -21,8 +21,9 @@ def value_and_grad(
     """A function returning ``f``'s value and its gradient with respect to ``argnums``.
 
     Args:
-        f: a function returning a scalar (an array of shape ``()``); with ``has_aux``, a pair
-            ``(scalar, aux)``.
+        f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
+            float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
+            outputs raise InvalidTypeError (NOTE [Outputs must be floats]).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
         has_aux: whether ``f`` returns ``(output, aux)``; aux is returned, not differentiated.
         backend: backend name or object; default: the selected or inferred backend.
@@ -85,8 +86,9 @@ def grad(
     """A function returning the gradient of scalar-valued ``f`` with respect to ``argnums``.
 
     Args:
-        f: a function returning a scalar (an array of shape ``()``); with ``has_aux``, a pair
-            ``(scalar, aux)``.
+        f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
+            float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
+            outputs raise InvalidTypeError (NOTE [Outputs must be floats]).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
         has_aux: whether ``f`` returns ``(output, aux)``; aux is returned as it is.
         backend: backend name or object; default: the selected or inferred backend.

@@ -46,7 +46,9 @@ def vmap(
 
     Returns:
         A function whose outputs carry the batch axis at ``out_dims``. Keyword arguments are
-        passed through unbatched.
+        passed through unbatched. Over an empty batch (mapped axes of size 0) each output has
+        batch size 0 and the per-example shape and dtype; a backend without a vmap learns them
+        by calling ``f`` once on an all-zero example (NOTE [Empty batches]).
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
