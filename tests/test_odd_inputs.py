@@ -111,3 +111,19 @@ def test_python_float_output_is_a_constant(name: str) -> None:
         out = multiad.to_numpy(got)
         assert out.shape == shape and out.dtype.kind == "f"
         np.testing.assert_array_equal(out, np.zeros(shape))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_hessian_and_jacobian_with_an_empty_leaf(name: str) -> None:
+    a = np.array([1.0, -2.0])
+    h = multiad.hessian(lambda a, e: mnp.sum(a**2) * (1.0 + mnp.sum(e)), argnums=(0, 1), backend=name)(a, E)
+    got = [[multiad.to_numpy(blk) for blk in row] for row in h]
+    assert [[blk.shape for blk in row] for row in got] == [[(2, 2), (2, 0)], [(0, 2), (0, 0)]]
+    np.testing.assert_allclose(got[0][0], 2.0 * np.eye(2), rtol=1e-5, atol=1e-6)
+    for chunk_size in (None, 1, 3):
+        jac = multiad.jacobian(
+            lambda a, e: {"y": a * mnp.sum(e), "e": 2.0 * e.T}, argnums=(0, 1), chunk_size=chunk_size, backend=name
+        )(a, np.zeros((2, 0)))
+        shapes = {k: [tuple(multiad.to_numpy(blk).shape) for blk in v] for k, v in jac.items()}
+        assert shapes == {"y": [(2, 2), (2, 2, 0)], "e": [(0, 2, 2), (0, 2, 2, 0)]}
+        np.testing.assert_array_equal(multiad.to_numpy(jac["y"][0]), np.zeros((2, 2)))
