@@ -31,6 +31,12 @@ from ._composite import ptp as ptp
 from ._composite import std as std
 from ._composite import var as var
 from ._composite import vdot as vdot
+from ._conventions import arctan2 as arctan2
+from ._conventions import fmax as fmax
+from ._conventions import fmin as fmin
+from ._conventions import heaviside as heaviside
+from ._conventions import hypot as hypot
+from ._conventions import sinc as sinc
 from ._creation import arange as arange
 from ._creation import array as array
 from ._creation import asarray as asarray
@@ -137,7 +143,6 @@ deg2rad = _d("deg2rad", "Degrees to radians")
 rad2deg = _d("rad2deg", "Radians to degrees")
 radians = _d("radians", "Degrees to radians")
 degrees = _d("degrees", "Radians to degrees")
-sinc = _d("sinc", "Normalized sinc, sin(pi x) / (pi x)")
 conj = _d("conj", "Complex conjugate (the identity on real arrays)")
 conjugate = _d("conjugate", "Complex conjugate (the identity on real arrays)")
 nan_to_num = _d("nan_to_num", "Replace nan and infinities by numbers")
@@ -160,14 +165,9 @@ power = _d("power", "Power", 2)
 float_power = _d("float_power", "Power in float64", 2)
 maximum = _d("maximum", "Elementwise maximum", 2)
 minimum = _d("minimum", "Elementwise minimum", 2)
-fmax = _d("fmax", "Elementwise maximum ignoring nan", 2)
-fmin = _d("fmin", "Elementwise minimum ignoring nan", 2)
-arctan2 = _d("arctan2", "Two-argument inverse tangent", 2)
-hypot = _d("hypot", "sqrt(x1**2 + x2**2)", 2)
 logaddexp = _d("logaddexp", "log(exp(x1) + exp(x2))", 2)
 logaddexp2 = _d("logaddexp2", "log2(2**x1 + 2**x2)", 2)
 copysign = _d("copysign", "Magnitude of x1 with the sign of x2", 2)
-heaviside = _d("heaviside", "Heaviside step, x2 at 0", 2)
 greater = _d("greater", "x1 > x2", 2)
 greater_equal = _d("greater_equal", "x1 >= x2", 2)
 less = _d("less", "x1 < x2", 2)

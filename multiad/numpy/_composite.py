@@ -6,14 +6,25 @@ frameworks disagree, so multiad.numpy picks one value and gives it on every back
 | function | point | derivative | as in |
 |---|---|---|---|
 | ``abs``, ``absolute``, ``fabs`` | 0 | 0 (``sign(0)``) | torch, autograd |
-| ``maximum``, ``minimum``, ``max``, ``min``, ``amax``, ``amin`` | ties | shared equally | all four |
+| ``maximum``, ``minimum``, ``fmax``, ``fmin``, ``max``, ``min``, ``amax``, ``amin`` | ties | shared equally | ``maximum`` on all four |
 | ``clip`` | ``x`` at a bound | 1 for ``x``, 0 for the bound | torch |
 | ``std`` | all values equal (also 0-d) | 0, and 0 second derivatives | torch's own ``std`` |
 | ``linalg.norm`` (2-norm, Frobenius) | zero vector | 0 | torch |
+| ``hypot``, ``arctan2`` | the origin | 0, as ``linalg.norm`` | numpy's finite differences, torch |
+| ``copysign`` | ``x1 == 0`` | 0 in ``x1``, as ``abs`` | torch, autograd |
 | ``power(x, 0)`` | any ``x``, 0 included | 0 in ``x`` | torch, autograd |
 | ``power(0, y)`` | ``y > 0`` | 0 in ``y``, at every order | torch's first derivative |
-| ``sqrt`` | 0 | ``inf`` (the limit) | all four |
+| ``prod``, ``cumprod`` | zero factors | the product of the others | torch, JAX |
+| ``sqrt``, ``cbrt`` | 0 | ``inf`` (the limit) | all four (``sqrt``) |
+| ``sinc`` | 0 | the limits, at every order | JAX |
 | ``sort``, ``median`` | ties | the order the sort picks | all four |
+| ``floor``, ``sign``, ``heaviside`` (in ``x1``), ... | jumps too | 0 | JAX |
+| ``linalg.eigh``, ``eigvalsh``, ``cholesky`` | symmetric input | symmetric gradient | torch, JAX |
+
+Where a framework's own function gives another value, ``_fixes.py`` (per framework) or a
+definition written once (``_composite.py``, ``_conventions.py``) replaces it; NOTE [Symmetric
+matrix input] explains the last row. ``tests/test_conventions.py`` checks every row on every
+backend against closed forms.
 
 The singular points of smooth functions (``sqrt`` and ``log`` at 0, ``arcsin`` at 1) keep the
 limit numpy's formulas give (``inf``), as every framework does.
@@ -172,7 +183,10 @@ def outer(a: Any, b: Any, out: None = None) -> Any:
 
 
 def cbrt(x: Any) -> Any:
-    """Cube root, real for negative values."""
+    """Cube root, real for negative values; its derivative at 0 is the limit ``inf``, as for
+    ``sqrt`` (``sign(x) * abs(x) ** (1/3)`` gave ``0 * inf = nan``)."""
     mnp = _m()
     x = _arr(x)
-    return mnp.sign(x) * mnp.abs(x) ** (1.0 / 3.0)
+    pos = mnp.greater_equal(x, 0)
+    root = mnp.power(mnp.where(pos, x, -x), 1.0 / 3.0)
+    return mnp.where(pos, root, -root)

@@ -26,6 +26,13 @@ def _jax_abs(x: Any, /) -> Any:
     return x * jnp.sign(x)  # derivative sign(x): 0 at 0, as on the other backends
 
 
+def _jax_copysign(x1: Any, x2: Any, /) -> Any:
+    import jax.numpy as jnp
+
+    # jax.numpy's copysign has derivative 1 in x1 at x1 == 0; |x1| has 0 there (sign(0)).
+    return _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
+
+
 def _lazy_jax_zeros_like(*args: Any, **kwargs: Any) -> Any:
     import jax.numpy as jnp
 
@@ -203,6 +210,36 @@ def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -
     return out_ if axis is None else anp.moveaxis(out_, 0, axis)
 
 
+def _ag_prod(
+    a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False, **kwargs: Any
+) -> Any:
+    """autograd's ``prod`` divides by the factors for its derivative (nan at a zero factor): the
+    product of floats is taken here as a tree of pairwise products, whose derivatives are
+    products of the other factors at every order."""
+    from autograd.tracer import getval
+
+    anp = _ag()
+    shape = tuple(np.shape(a))
+    nd = len(shape)
+    axes = tuple(range(nd)) if axis is None else tuple(ax % nd for ax in (axis if isinstance(axis, tuple) else (axis,)))
+    n = int(np.prod([shape[d] for d in axes], dtype=np.int64))
+    floating = np.issubdtype(np.result_type(getval(a)), np.floating) and (
+        dtype is None or np.issubdtype(dtype, np.floating)
+    )
+    if kwargs or n == 0 or not floating:  # initial=, where=, empty or exact products: autograd's own
+        return anp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **kwargs)
+    kept = [d for d in range(nd) if d not in axes]
+    x = anp.reshape(anp.transpose(a, kept + list(axes)), [shape[d] for d in kept] + [n])
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        pairs = x[..., :half] * x[..., half : 2 * half]
+        x = pairs if x.shape[-1] % 2 == 0 else anp.concatenate([pairs, x[..., 2 * half :]], axis=-1)
+    res = x[..., 0]
+    if keepdims:
+        res = anp.reshape(res, [1 if d in axes else shape[d] for d in range(nd)])
+    return res if dtype is None else res.astype(dtype)
+
+
 def _ag_diag(v: Any, k: int = 0) -> Any:
     return _ag_diagonal(v, k) if len(np.shape(v)) == 2 else _ag().diag(v, k)
 
@@ -261,6 +298,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "abs": _jax_abs,
         "absolute": _jax_abs,
         "fabs": _jax_abs,
+        "copysign": _jax_copysign,
         "power": _safe_power("jax"),
         "empty_like": _lazy_jax_zeros_like,
         "fix": _jax_fix,
@@ -282,6 +320,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "where": _ag_where,
         "cross": _ag_cross,
         "cumprod": _ag_cumprod,
+        "prod": _ag_prod,
         "diag": _ag_diag,
         "flip": _ag_flip,
         "fliplr": lambda m: _ag_flip(m, 1),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._conventions import cholesky as cholesky
+from ._conventions import eigh as eigh
+from ._conventions import eigvalsh as eigvalsh
 from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
 from ._extras import cond as cond
@@ -18,10 +21,7 @@ inv = _d("linalg.inv", "Matrix inverse")
 det = _d("linalg.det", "Determinant")
 solve = _d("linalg.solve", "Solve a linear system (a 1-d b is a vector, else matrices)", 2)
 slogdet = _d("linalg.slogdet", "Sign and log of the absolute determinant")
-cholesky = _d("linalg.cholesky", "Lower Cholesky factor")
 svd = _d("linalg.svd", "Singular value decomposition (U, S, Vh)")
-eigh = _d("linalg.eigh", "Eigenvalues and eigenvectors of a symmetric matrix")
-eigvalsh = _d("linalg.eigvalsh", "Eigenvalues of a symmetric matrix")
 pinv = _d("linalg.pinv", "Pseudo-inverse")
 qr = _d("linalg.qr", "QR decomposition")
 matrix_power = _d("linalg.matrix_power", "Integer power of a square matrix")

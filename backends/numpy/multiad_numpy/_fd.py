@@ -188,6 +188,7 @@ class Level:
         self.c = step_factor(self.dtype)
         self.inner: list[tuple[float, int, int, str]] = []
         self.evaluations = 0
+        self.nonfinite = 0  # elements of the outermost results that are nan or inf
 
     def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
@@ -235,6 +236,7 @@ class Level:
                 kinked = jump > KINK * (np.abs(s2) + 4 * np.abs(s1))
             kink = np.where(kinked, jump / (4 * h), 0.0)
             rounding.append(kink + 1.5 * self.rounding(fmax, [o, p1, m1, p2, m2]) / h)
+            self.nonfinite += int(np.count_nonzero(~np.isfinite(value)))
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
             # |S(h)| / h: how much the derivative changes across the stencil itself.
@@ -294,7 +296,15 @@ class Level:
         records = _records.get()
         if records is not None:
             records.append(Estimate(self.call, worst, ratio, tol, order, evaluations))
-        if ratio > tol:
+        if self.nonfinite:
+            self.backend.warn_accuracy(
+                f"{self.call}: the numpy backend's finite-difference derivative is nan or inf in "
+                f"{self.nonfinite} element(s): f is not finite at x or at a point within a step of it "
+                "(the edge of f's domain, such as sqrt or log at 0, or a pole). Exact backends give the "
+                "limit of the derivative there (inf for sqrt at 0); use one (torch, jax, autograd) "
+                "where this matters"
+            )
+        elif ratio > tol:
             what = "derivative" if order == 1 else f"order-{order} derivative"
             self.backend.warn_accuracy(
                 f"{self.call}: the numpy backend's finite-difference {what} has an estimated error of "

@@ -1,0 +1,142 @@
+"""Functions defined once for every backend so that their derivatives follow NOTE [Derivative
+conventions] (``_composite.py``) where the frameworks' own disagree: ``hypot`` and ``arctan2``
+at the origin, ``sinc`` at 0, ``heaviside``, ``fmax``/``fmin`` at ties, and the functions of
+symmetric matrices.
+
+NOTE [Symmetric matrix input]: ``linalg.eigh``, ``linalg.eigvalsh`` and ``linalg.cholesky``
+take a symmetric matrix. numpy and torch read one triangle of it, JAX reads ``(a + a.T) / 2``,
+and their derivatives disagree: torch and JAX return symmetric gradients (the gradient of the
+function on symmetric matrices), autograd and finite differences the triangle that is read
+(``grad`` of ``sum(eigvalsh(a) ** 2)`` was ``2 a`` on torch and JAX and ``tril(4 a) - 2 diag(a)``
+on autograd and the numpy backend; torch's second derivatives along non-symmetric directions
+were not even symmetric). Here the three functions read ``(a + a.T) / 2`` on every backend, as
+JAX does: for a symmetric ``a`` this is ``a`` itself (exactly, in floating point), so values
+are numpy's; every backend's gradient is the symmetric one, and the numpy backend's finite
+differences, which perturb one element at a time, see both halves change. For a matrix that
+is not symmetric the values are those of its symmetric part, not of numpy's lower triangle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dispatch
+from ._composite import _arr, _m
+
+
+def hypot(x1: Any, x2: Any, /) -> Any:
+    """``sqrt(x1**2 + x2**2)`` without overflow; its derivative at the origin is 0, as for
+    ``linalg.norm`` of the zero vector (NOTE [Derivative conventions])."""
+    mnp = _m()
+    a, b = _arr(x1), _arr(x2)
+    origin = mnp.logical_and(mnp.equal(a, 0), mnp.equal(b, 0))
+    # Off the origin the framework's hypot, at it the constant 0: no 0/0 in either derivative.
+    safe = _dispatch.call("hypot", mnp.where(origin, 1.0, a), mnp.where(origin, 1.0, b), arrays=2)
+    return mnp.where(origin, 0.0, safe)
+
+
+def arctan2(x1: Any, x2: Any, /) -> Any:
+    """Angle of the point ``(x2, x1)``; at the origin, where it has no limit, the value is numpy's
+    (0 or pi by the signs of the zeros) and the derivative 0, as for ``hypot``."""
+    mnp = _m()
+    a, b = _arr(x1), _arr(x2)
+    lib = _dispatch.like(a, b, call="mnp.arctan2")
+    origin = mnp.logical_and(mnp.equal(a, 0), mnp.equal(b, 0))
+    at_origin = _dispatch.call("arctan2", _constant(lib, a), _constant(lib, b), arrays=2)
+    away = _dispatch.call("arctan2", mnp.where(origin, 1.0, a), mnp.where(origin, 1.0, b), arrays=2)
+    return mnp.where(origin, at_origin, away)
+
+
+# |x| below which sinc is its Maclaurin series: at pi * 0.03 the first term left out,
+# y**10 / 11!, is 1e-18, and sin(y) / y's derivative would lose digits to cancellation.
+_SINC_SERIES = 0.03
+
+
+def sinc(x: Any, /) -> Any:
+    """Normalized sinc, ``sin(pi x) / (pi x)`` and 1 at 0. Near 0 it is its Maclaurin series, so
+    derivatives of every order are right at 0 (torch's second derivative there was 0, autograd's
+    first nan) and do not cancel near it."""
+    mnp = _m()
+    v = _arr(x)
+    small = mnp.less(mnp.abs(v), _SINC_SERIES)
+    y = np.pi * mnp.where(small, _SINC_SERIES, v)
+    z = np.pi * mnp.where(small, v, 0.0)
+    z2 = z * z
+    series = 1.0 + z2 * (-1.0 / 6.0 + z2 * (1.0 / 120.0 + z2 * (-1.0 / 5040.0 + z2 / 362880.0)))
+    return mnp.where(small, series, mnp.sin(y) / y)
+
+
+def _constant(lib: str, x: Any) -> Any:
+    from ._fixes import stop_gradient
+
+    return stop_gradient(lib, x) if _dispatch.like(x) == lib else x
+
+
+def heaviside(x1: Any, x2: Any, /) -> Any:
+    """Heaviside step: 0 for ``x1 < 0``, ``x2`` at 0, 1 for ``x1 > 0``. The derivative in ``x1``
+    is 0 everywhere (at the step too), in ``x2`` 1 where ``x1 == 0``."""
+    mnp = _m()
+    a, b = _arr(x1), _arr(x2)
+    lib = _dispatch.like(a, b, call="mnp.heaviside")
+    # The framework's step of constants (torch and autograd define no derivative for it).
+    const_a = _constant(lib, a)
+    step = _dispatch.call("heaviside", const_a, _constant(lib, b), arrays=2)
+    # nan stays nan (torch's heaviside gives 0 for it).
+    return mnp.where(mnp.isnan(const_a), const_a, mnp.where(mnp.equal(a, 0), b, step))
+
+
+def _tie_free(name: str, x1: Any, x2: Any) -> Any:
+    mnp = _m()
+    a, b = _arr(x1), _arr(x2)
+    both = getattr(mnp, "maximum" if name == "fmax" else "minimum")(a, b)  # ties shared equally
+    return mnp.where(mnp.isnan(b), a, mnp.where(mnp.isnan(a), b, both))
+
+
+def fmax(x1: Any, x2: Any, /) -> Any:
+    """Elementwise maximum ignoring nan (the other value where one is nan); ties share the
+    derivative equally, as for ``maximum``."""
+    return _tie_free("fmax", x1, x2)
+
+
+def fmin(x1: Any, x2: Any, /) -> Any:
+    """Elementwise minimum ignoring nan (the other value where one is nan); ties share the
+    derivative equally, as for ``minimum``."""
+    return _tie_free("fmin", x1, x2)
+
+
+def _symmetric(call: str, a: Any) -> Any:
+    mnp = _m()
+    x = _arr(a)
+    if len(x.shape) < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            f"mnp.linalg.{call}: expected square matrices in the last two axes, got shape {tuple(x.shape)}"
+        )
+    return (x + mnp.swapaxes(x, -1, -2)) / 2.0
+
+
+def _check_uplo(call: str, uplo: Any) -> None:
+    if uplo not in ("L", "U"):
+        raise ValueError(f"mnp.linalg.{call}: UPLO must be 'L' or 'U', got {uplo!r}")
+
+
+def eigh(a: Any, UPLO: str = "L") -> Any:
+    """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read as ``(a + a.T) / 2``
+    (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
+    _check_uplo("eigh", UPLO)
+    return _dispatch.call("linalg.eigh", _symmetric("eigh", a))
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Any:
+    """Eigenvalues (ascending) of a symmetric matrix, read as ``(a + a.T) / 2``
+    (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
+    _check_uplo("eigvalsh", UPLO)
+    return _dispatch.call("linalg.eigvalsh", _symmetric("eigvalsh", a))
+
+
+def cholesky(a: Any, /, *, upper: bool = False) -> Any:
+    """Lower Cholesky factor (upper with ``upper=True``) of a symmetric positive definite
+    matrix, read as ``(a + a.T) / 2`` (NOTE [Symmetric matrix input])."""
+    low = _dispatch.call("linalg.cholesky", _symmetric("cholesky", a))
+    return _m().swapaxes(low, -1, -2) if upper else low
