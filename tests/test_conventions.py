@@ -187,15 +187,6 @@ def test_documented_derivative(kink: Kink, backend: str) -> None:
         np.testing.assert_allclose(h, want, rtol=tol, atol=tol, err_msg=f"second derivative, {kink.id} on {backend}")
 
 
-def test_power_of_zero_second_derivative_agrees_between_vhp_and_hessian_on_torch() -> None:
-    f = lambda y: mnp.power(0.0, y)  # noqa: E731
-    y = np.array(0.3)
-    h = multiad.to_numpy(multiad.hessian(f, backend="torch")(y))
-    (vh,) = multiad.vhp(f, (y,), (np.array(1.0),), backend="torch")
-    np.testing.assert_array_equal(h, 0.0)
-    np.testing.assert_array_equal(multiad.to_numpy(vh), 0.0)
-
-
 @pytest.mark.parametrize("transform", ["grad", "jvp", "jacfwd"])
 def test_finite_differences_leaving_the_domain_warn(transform: str) -> None:
     # sqrt at 0: the stencil evaluates sqrt(-h), nan; the element at 4 is unaffected.
