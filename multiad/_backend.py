@@ -97,8 +97,8 @@ class Backend:
     has_vmap: ClassVar[bool] = False
     #: Whether ``vmap`` honours ``chunk_size`` itself (otherwise the core chunks).
     vmap_chunks: ClassVar[bool] = False
-    #: Whether arrays can be written in place (``a[i:j] = b``): a chunked Jacobian is then
-    #: written into one preallocated output (NOTE [Chunked Jacobians] in ``multiad/_derive.py``).
+    #: Whether a chunked Jacobian is written into one preallocated output through :meth:`write`
+    #: (NOTE [Chunked Jacobians] in ``multiad/_derive.py``); otherwise its chunks are joined.
     writable: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
@@ -214,6 +214,17 @@ class Backend:
         from ._ops import do
 
         return do("zeros", shape, dtype=like.dtype, like=like)
+
+    def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
+        """``block`` with the 2-D ``value`` written at ``start`` of ``block`` viewed as a
+        ``matrix`` (rows, columns) in row-major order; only :attr:`writable` backends are asked.
+        The caller owns ``block`` and uses only the array returned. The default writes with
+        ``__setitem__``, in place where ``block.reshape(matrix)`` is a view (else into the copy
+        that reshape made, which is returned)."""
+        (r, c), (k, m) = start, value.shape
+        view = block.reshape(matrix)
+        view[r : r + k, c : c + m] = value
+        return view.reshape(block.shape)
 
     def default_dtype(self) -> str:
         """The float dtype creation functions use when none is given."""

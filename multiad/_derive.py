@@ -247,10 +247,14 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
 # identity. Without ``chunk_size`` the whole identity is pushed through at once, as the
 # frameworks' own jacrev/jacfwd do. With ``chunk_size`` the core pushes ``chunk_size`` rows at a
 # time, and builds each chunk's rows of the identity only when it runs them, so that no
-# ``n x n`` basis exists. On a backend with ``writable`` arrays every chunk's result is written
-# once into a preallocated block per (output leaf, input leaf), so the peak is the Jacobian plus
-# one chunk; otherwise (JAX) the chunks are concatenated once at the end. The blocks come out in
-# their final layout, reshaped without a copy.
+# ``n x n`` basis exists. On a ``writable`` backend every chunk's result is written once
+# (``Backend.write``) into a block per (output leaf, input leaf) allocated in its final shape,
+# so the peak is the Jacobian plus one chunk: torch writes in place; JAX, whose arrays are
+# immutable, writes through a compiled update that donates the block's buffer, so that no
+# per-chunk copy of the whole block is made (under an enclosing jax.jit the compiler updates in
+# place itself). On other backends (autograd: NOTE in its backend) the chunks are concatenated
+# once at the end, a second copy. A result is never reshaped when its shape is final already:
+# an eager JAX reshape copies.
 
 
 def _identity_block(b: Backend, like: Any, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
@@ -339,27 +343,41 @@ def jacrev(
     # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
     pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
     blocks: list[list[Any]] = []
+    in_sizes = [size(p) for p in primals]
     if b.writable and chunk_size is not None:
-        blocks = [[b.zeros((m,) + tuple(p.shape), p) for p in primals] for m in sizes]
+        blocks = [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs]
     for start, stop in _chunks(sum(sizes), chunk_size):
         got = guarded(b, call, rows, *_basis(b, outs, start, stop))
         for i, lo, hi in _spans(sizes, start, stop):
             first = start + lo - sum(sizes[:i])
             for j, r in enumerate(got):
                 if blocks:
-                    blocks[i][j][first : first + hi - lo] = r[lo:hi]
+                    part = _rows(r, lo, hi)
+                    value = do("reshape", part, (hi - lo, in_sizes[j]))
+                    blocks[i][j] = b.write(blocks[i][j], (sizes[i], in_sizes[j]), (first, 0), value)
                 else:
-                    pieces[i][j].append(r[lo:hi])
-    if not blocks:
-        blocks = [  # an empty output leaf has no rows: NOTE [Empty Jacobians]
-            [_joined(row, 0) if row else b.zeros((0,) + tuple(p.shape), p) for row, p in zip(per_out, primals)]
-            for per_out in pieces
-        ]
+                    pieces[i][j].append(_rows(r, lo, hi))
+    if blocks:
+        return blocks, aux
+    joined = [  # an empty output leaf has no rows: NOTE [Empty Jacobians]
+        [_joined(row, 0) if row else b.zeros((0,) + tuple(p.shape), p) for row, p in zip(per_out, primals)]
+        for per_out in pieces
+    ]
     shaped = [
-        [do("reshape", blk, tuple(o.shape) + tuple(p.shape)) for blk, p in zip(row, primals)]
-        for row, o in zip(blocks, outs)
+        [_reshaped(blk, tuple(o.shape) + tuple(p.shape)) for blk, p in zip(row, primals)]
+        for row, o in zip(joined, outs)
     ]
     return shaped, aux
+
+
+def _rows(x: Any, lo: int, hi: int) -> Any:
+    """Rows ``lo:hi`` of ``x``; ``x`` itself when that is all of it (an eager JAX slice copies)."""
+    return x if lo == 0 and hi == x.shape[0] else x[lo:hi]
+
+
+def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
+    """``x`` in ``shape``; ``x`` itself when it has that shape already (an eager JAX reshape copies)."""
+    return x if tuple(x.shape) == shape else do("reshape", x, shape)
 
 
 def _joined(parts: list[Any], axis: int) -> Any:
@@ -408,22 +426,25 @@ def _jacfwd(
             out_shapes = [tuple(c.shape[1:]) for c in got]
             pieces = [[[] for _ in primals] for _ in got]
             if b.writable and chunk_size is not None:
-                blocks = [[b.zeros((_count(shape), n), c) for n in sizes] for c, shape in zip(got, out_shapes)]
+                blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
         for i, c in enumerate(got):
-            flat_cols = do("transpose", do("reshape", c, (stop - start, _count(out_shapes[i]))))
+            m = _count(out_shapes[i])
+            flat_cols = do("transpose", _reshaped(c, (stop - start, m)))
             for j, lo, hi in _spans(sizes, start, stop):
                 first = start + lo - sum(sizes[:j])
+                value = flat_cols if lo == 0 and hi == stop - start else flat_cols[:, lo:hi]
                 if blocks:
-                    blocks[i][j][:, first : first + hi - lo] = flat_cols[:, lo:hi]
+                    blocks[i][j] = b.write(blocks[i][j], (m, sizes[j]), (0, first), value)
                 else:
-                    pieces[i][j].append(flat_cols[:, lo:hi])
-    if not blocks:
-        blocks = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
-            [_joined(row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
-            for per_out, shape in zip(pieces, out_shapes)
-        ]
+                    pieces[i][j].append(value)
+    if blocks:
+        return blocks, aux
+    joined = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
+        [_joined(row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
+        for per_out, shape in zip(pieces, out_shapes)
+    ]
     shaped = [
-        [do("reshape", blk, shape + tuple(p.shape)) for blk, p in zip(row, primals)]
-        for row, shape in zip(blocks, out_shapes)
+        [_reshaped(blk, shape + tuple(p.shape)) for blk, p in zip(row, primals)]
+        for row, shape in zip(joined, out_shapes)
     ]
     return shaped, aux

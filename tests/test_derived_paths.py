@@ -111,6 +111,17 @@ def test_jacobians(derived: Backend, chunk_size: int | None) -> None:
         close(jac(W, B, Y), predict_dx(Y), derived)
 
 
+@pytest.mark.parametrize("chunk_size", [1, 3])
+def test_batched_chunked_jacobian_of_an_unbatched_argument(derived: Backend, chunk_size: int) -> None:
+    # Under vmap a chunk's rows carry the batch dimension, while the block for b (not batched)
+    # is made without it: NOTE [Chunked Jacobians].
+    s = 1.0 - np.tanh(XS @ W.T + B) ** 2
+    expected = (np.stack([np.diag(r) for r in s]), np.stack([predict_dx(x) for x in XS]))
+    for transform in (multiad.jacrev, multiad.jacfwd):
+        jac = transform(predict, argnums=(1, 2), chunk_size=chunk_size)
+        close(multiad.vmap(jac, in_dims=(None, None, 0), backend=derived)(W, B, XS), expected, derived)
+
+
 def test_second_order(derived: Backend) -> None:
     close(multiad.hessian(sin_x, backend=derived)(X), sin_x_hess(X), derived)
     h = multiad.hessian(square_prod, argnums=(0, 1), backend=derived)(X, Y)

@@ -40,6 +40,7 @@ class JaxBackend(multiad.Backend):
     has_vmap: ClassVar[bool] = True
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
     compiler: ClassVar[str | None] = "jax.jit"
+    writable: ClassVar[bool] = True  # through write: NOTE [Writing into a JAX array]
 
     def load(self) -> None:
         global jax, jnp
@@ -99,6 +100,17 @@ class JaxBackend(multiad.Backend):
 
     def eye(self, n: int, like: Any) -> Any:
         return jnp.eye(n, dtype=like.dtype)
+
+    def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
+        # NOTE [Writing into a JAX array]: a JAX array is immutable, and an eager
+        # ``block.at[...].set(value)`` copies the whole block, once per chunk of a chunked
+        # Jacobian. Outside a trace the write runs as one compiled update that donates the
+        # block's buffer, so that XLA writes into it in place (the block is the core's own, never
+        # seen by the caller); under a trace (jax.jit, vmap, an enclosing transform) the update
+        # is traced, and the compiler makes it in place.
+        if isinstance(block, jax.core.Tracer) or isinstance(value, jax.core.Tracer):
+            return _write_block(block, value, start[0], start[1], matrix)
+        return _donating_write()(block, value, start[0], start[1], matrix)
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, jax.errors.JAXTypeError) or type(exc).__module__.startswith("jax.errors"):
@@ -169,6 +181,22 @@ class JaxBackend(multiad.Backend):
         from . import _custom
 
         return _custom.custom_jvp(rule)  # type: ignore[no-any-return]
+
+
+def _write_block(block: Any, value: Any, row: Any, col: Any, matrix: tuple[int, int]) -> Any:
+    """``block`` with ``value`` at ``(row, col)`` of ``block`` viewed as ``matrix``."""
+    written = jax.lax.dynamic_update_slice(block.reshape(matrix), value.astype(block.dtype), (row, col))
+    return written.reshape(block.shape)
+
+
+_donating: list[Any] = []
+
+
+def _donating_write() -> Any:
+    """:func:`_write_block` compiled once, donating the block (NOTE [Writing into a JAX array])."""
+    if not _donating:
+        _donating.append(jax.jit(_write_block, static_argnames=("matrix",), donate_argnums=0))
+    return _donating[0]
 
 
 def _first_x64_warning() -> bool:

@@ -301,6 +301,21 @@ class TorchBackend(multiad.Backend):
         # be written in place.
         return like.new_zeros(shape)
 
+    def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
+        (r, c), (k, m) = start, value.shape
+        view = block.view(matrix)
+        try:
+            view[r : r + k, c : c + m] = value
+            return block
+        except RuntimeError as exc:
+            if not str(exc).startswith("vmap: inplace arithmetic"):
+                raise
+        # Under an enclosing vmap the value may carry a batch dimension that the block (made
+        # from an argument that is not batched) lacks: written once out of place, the block
+        # is batched from then on and later chunks are written in place.
+        rows = view[r : r + k].slice_scatter(value, dim=1, start=c, end=c + m)
+        return view.slice_scatter(rows, dim=0, start=r, end=r + k).view(block.shape)
+
     def translate_error(self, exc: BaseException) -> str | None:
         # NOTE [Only torch's own errors]: an error is translated only when its message is one
         # torch's AD machinery writes (matched from the start, not as a substring), so that a
