@@ -53,7 +53,7 @@ def _value_and_grad(
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
         _derive.require(b, transform, call)
-        with _select.active(b):
+        with flat.active():
             if _plan.native(b, "value_and_grad"):
                 value, grads, aux = _derive.guarded(
                     b, call, b.value_and_grad, _scalar_flat(flat, call), flat.primals, has_aux
@@ -176,7 +176,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     b = flat.backend
     _derive.require(b, "vjp", call)
     primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
-    with _select.active(b):
+    with flat.active():
         outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     out_spec = flat.out_spec
 
@@ -229,7 +229,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
     b = flat.backend
     _derive.require(b, "jvp", call)
     ts = _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
-    with _select.active(b):
+    with flat.active():
         outs, touts, aux = _derive.jvp(b, flat, flat.primals, tuple(ts), has_aux, call)
     result = (flat.unflatten_out(outs), flat.unflatten_out(touts))
     return result + (flat.rebuild_aux(aux),) if has_aux else result
@@ -270,7 +270,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     _derive.require(b, "linearize", call)
     primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
     push: Callable[..., Any]
-    with _select.active(b):
+    with flat.active():
         if _plan.native(b, "linearize"):
             with _custom_state.forward():
                 outs, push = _derive.guarded(b, call, b.linearize, flat, primals)

@@ -28,7 +28,7 @@ def _jac(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         _derive.require(flat.backend, transform, call)
-        with _select.active(flat.backend):
+        with flat.active():
             blocks, aux = _jac_blocks(flat, mode, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
@@ -132,7 +132,7 @@ def jacobian(
         # still gives the right Jacobian.
         key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
         picked = choice.get(key)
-        with _select.active(b):
+        with flat.active():
             if picked is None:
                 res = _derive.guarded(b, call, flat, *flat.primals)
                 outs = res[0] if has_aux else res
@@ -237,7 +237,7 @@ def hessian(
         def reverse() -> Any:
             return _derive.jacrev(b, inner, flat.primals, has_aux, chunk_size, call)
 
-        with _select.active(b):
+        with flat.active():
             if fwd:  # NOTE [Forward mode through custom_vjp]
                 blocks, aux = _custom_state.or_reverse(
                     lambda: _derive.jacfwd(b, inner, flat.primals, has_aux, chunk_size, call), reverse
@@ -282,7 +282,7 @@ def _second_order(
         _, pull, _ = _derive.vjp(b, g, flat.primals, False, call)
         return _derive.guarded(b, call, pull, ts)
 
-    with _select.active(b):
+    with flat.active():
         if fwd:  # NOTE [Forward mode through custom_vjp]
             res = _custom_state.or_reverse(lambda: _derive.jvp(b, g, flat.primals, ts, False, call)[1], reverse)
         else:

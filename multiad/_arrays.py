@@ -21,20 +21,31 @@ from ._backend import Backend
 from ._errors import InvalidTypeError, MixedBackendError
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
-_float_dtype_cache: dict[Any, bool] = {}
+#: Whether each dtype seen so far is a floating-point one (any backend's dtype objects).
+FLOAT_DTYPES: dict[Any, bool] = {}
 
 
 def is_float(backend: Backend, x: Any) -> tuple[bool, str]:
     """Whether array ``x`` has a floating-point dtype, and its dtype name ("" when answered from
     the cache by dtype)."""
     dt = x.dtype
-    hit = _float_dtype_cache.get(dt)
+    hit = FLOAT_DTYPES.get(dt)
     if hit is not None:
         return hit, ""
     name = backend.dtype_name(x)
     ok = name in _FLOATS
-    _float_dtype_cache[dt] = ok
+    FLOAT_DTYPES[dt] = ok
     return ok, name
+
+
+def unchanged(backend: Backend, leaf: Any, diff: bool, call: str) -> bool:
+    """Whether :func:`convert` passes ``leaf`` on as it is, which its type alone decides
+    (NOTE [Prepared signatures] in ``multiad/_flat.py``); dtypes are checked separately."""
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return False
+    if backend.is_array(leaf):
+        return True
+    return not diff and _select.owner_of(leaf, call, prefer=backend.name) in (None, backend.name)
 
 
 def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> Any:

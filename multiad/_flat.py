@@ -16,12 +16,13 @@ structure aside, from the first call (the one at the primals: a finite-differenc
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _arrays, _ops, _select, _tree
+from . import _arrays, _ops, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 
@@ -107,8 +108,80 @@ def convert_args(
     return out, per_arg
 
 
+# NOTE [Prepared signatures]: what a call does with its arguments before running f depends only
+# on their structure and leaf types, ``argnums`` and the backend chosen by ``backend=`` or the
+# selection in force: checking and normalising ``argnums``, inferring the backend from the leaf
+# types, which leaves are differentiated, and whether any leaf needs converting. That work is
+# done once per such signature and kept in a small table (cleared whenever the registry of
+# backends changes, since inference depends on it); a later call with the same signature only
+# flattens its arguments and checks the dtypes of the differentiated leaves, which the table
+# does not know. Arguments with a leaf to convert (numpy arrays, Python numbers) take the full
+# conversion on every call. While a compiler traces Python the table is not used: its keys hold
+# tree structures and types a compiler cannot hash.
+class _Prepared:
+    """The part of a call's argument handling that depends only on its signature."""
+
+    __slots__ = ("argnums", "backend", "diff", "in_spec", "pos", "same", "single", "specs", "take")
+
+    def __init__(
+        self, leaves: Sequence[Any], spec: _tree.TreeSpec, argnums: Argnums, backend: Backend, call: str
+    ) -> None:
+        self.backend = backend
+        self.specs = specs = spec.children()
+        self.argnums = normalize_argnums(argnums, len(specs), call)
+        self.single = isinstance(argnums, int)
+        if self.single:
+            self.in_spec = specs[self.argnums[0]]
+        else:
+            self.in_spec = _tree.tuple_spec([specs[i] for i in self.argnums])
+        starts, n = [], 0
+        for s in specs:
+            starts.append(n)
+            n += s.num_leaves
+        #: Flat positions of the differentiated leaves, in the order of ``argnums``.
+        self.diff = tuple(k for i in self.argnums for k in range(starts[i], starts[i] + specs[i].num_leaves))
+        take = operator.itemgetter(*self.diff)
+        #: The differentiated leaves of a call's leaves, as a tuple.
+        self.take: Callable[[Sequence[Any]], tuple[Any, ...]] = (
+            (lambda leaves: (take(leaves),)) if len(self.diff) == 1 else take  # type: ignore[assignment]
+        )
+        #: Whether every leaf is passed to f as it is (no conversion); then only dtypes are checked per call.
+        diff = set(self.diff)
+        self.same = all(_arrays.unchanged(backend, leaf, k in diff, call) for k, leaf in enumerate(leaves))
+        #: The argument position of the one differentiated leaf when it is a whole argument, else -1.
+        self.pos = (
+            self.argnums[0] if self.single and self.in_spec.num_nodes == 1 and self.in_spec.num_leaves == 1 else -1
+        )
+
+
+_PREPARED: dict[Any, _Prepared] = {}
+_MAX_PREPARED = 1024
+_registry.on_change.append(_PREPARED.clear)
+
+
+def _prepared(
+    leaves: list[Any], spec: _tree.TreeSpec, argnums: Argnums, backend: str | Backend | None, call: str, traced: bool
+) -> _Prepared:
+    if traced:  # NOTE [Compiled regions]
+        return _Prepared(leaves, spec, argnums, _select.resolve(backend, leaves, call), call)
+    chosen = _select.chosen(backend, call, False)
+    key = (spec, argnums, chosen, *map(type, leaves))
+    prep = _PREPARED.get(key)
+    if prep is None:
+        generation = _registry.generation()
+        b = chosen if chosen is not None else _select.resolve(None, leaves, call)
+        _ops.prepare(b)
+        prep = _Prepared(leaves, spec, argnums, b, call)
+        if len(_PREPARED) >= _MAX_PREPARED:
+            _PREPARED.clear()
+        _registry.remember(_PREPARED, key, prep, generation)
+    return prep
+
+
 class Flat:
     """``f`` with ``argnums`` and ``has_aux`` applied, as a function of flat leaves."""
+
+    __slots__ = ("_aux", "_prep", "args", "backend", "call", "f", "has_aux", "kwargs", "out_spec", "primals", "traced")
 
     def __init__(
         self,
@@ -121,26 +194,54 @@ class Flat:
         call: str,
     ) -> None:
         self.f, self.kwargs, self.has_aux, self.call = f, kwargs, has_aux, call
-        self.argnums = normalize_argnums(argnums, len(args), call)
-        self.single = isinstance(argnums, int)
+        args = args if type(args) is tuple else tuple(args)
         # One flatten of all arguments serves selection, conversion and the primals.
-        leaves, spec = _tree.flatten(tuple(args))
-        specs = spec.children()
-        self.backend = _select.resolve(backend, leaves, call)
-        _ops.prepare(self.backend)
-        self.args, per_arg = convert_args(self.backend, leaves, specs, args, self.argnums, call)
-        if self.single:
-            self.in_spec = specs[self.argnums[0]]
-            self.primals: tuple[Any, ...] = tuple(per_arg[self.argnums[0]])
-        else:
-            self.in_spec = _tree.tuple_spec([specs[i] for i in self.argnums])
-            self.primals = tuple(x for i in self.argnums for x in per_arg[i])
-        self.out_spec: _tree.TreeSpec | None = None
-        self._aux: tuple[list[Any], _tree.TreeSpec, list[int]] | None = None
+        leaves, spec = _tree.flatten(args)
+        #: Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions]).
+        self.traced = traced = _select.compiling()
+        self._prep = prep = _prepared(leaves, spec, argnums, backend, call, traced)  # NOTE [Prepared signatures]
+        self.backend = b = prep.backend
+        if prep.same:
+            primals = prep.take(leaves)
+            floats = _arrays.FLOAT_DTYPES
+            if all([floats.get(x.dtype) is True for x in primals]):
+                self.args: Sequence[Any] = args
+                self.primals: tuple[Any, ...] = primals
+                self.out_spec: _tree.TreeSpec | None = None
+                self._aux: tuple[list[Any], _tree.TreeSpec, list[int]] | None = None
+                return
+        # Leaves to convert, or a dtype not seen yet or not a float: the full conversion and checks.
+        self.args, per_arg = convert_args(b, leaves, prep.specs, args, prep.argnums, call)
+        self.primals = tuple(x for i in prep.argnums for x in per_arg[i])
+        self.out_spec = None
+        self._aux = None
+
+    @property
+    def argnums(self) -> tuple[int, ...]:
+        """The differentiated argument positions, normalized."""
+        return self._prep.argnums
+
+    @property
+    def single(self) -> bool:
+        """Whether ``argnums`` was an int (one argument, not a tuple of them)."""
+        return self._prep.single
+
+    @property
+    def in_spec(self) -> _tree.TreeSpec:
+        """The structure of the differentiated argument(s)."""
+        return self._prep.in_spec
+
+    def active(self) -> _select.active:
+        """Makes the call's backend the context's backend while the transform runs."""
+        return _select.active(self.backend, self.traced)
 
     def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
-        diff = _tree.unflatten(self.in_spec, leaves)
         args = list(self.args)
+        pos = self._prep.pos
+        if pos >= 0:  # one differentiated argument that is a single array
+            args[pos] = leaves[0]
+            return args
+        diff = _tree.unflatten(self.in_spec, leaves)
         if self.single:
             args[self.argnums[0]] = diff
         else:
@@ -180,9 +281,12 @@ class Flat:
         return _tree.unflatten(spec, leaves)
 
     def flatten_out(self, out: Any) -> tuple[Any, ...]:
+        b = self.backend
+        if b.is_array(out) and not self.traced:  # the common case: one array (a traced call's
+            self.out_spec = _tree.LEAF  # structures are the compiler's, and compared with each other)
+            return (out,)
         leaves, spec = _tree.flatten(out)
         self.out_spec = spec
-        b = self.backend
         conv = []
         for leaf in leaves:
             if not b.is_array(leaf):
@@ -206,10 +310,14 @@ class Flat:
 
     def unflatten_in(self, leaves: Sequence[Any]) -> Any:
         """A result per differentiated leaf, in the structure of the differentiated arguments."""
+        if self._prep.pos >= 0:
+            return leaves[0]
         return _tree.unflatten(self.in_spec, list(leaves))
 
     def unflatten_out(self, leaves: Sequence[Any]) -> Any:
         assert self.out_spec is not None
+        if self.out_spec is _tree.LEAF:
+            return leaves[0]
         return _tree.unflatten(self.out_spec, list(leaves))
 
     def unflatten_blocks(self, blocks: Sequence[Sequence[Any]]) -> Any:

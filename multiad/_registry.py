@@ -340,6 +340,11 @@ def claims(module: str) -> tuple[tuple[str, ...], int]:
         return ((owner,) if owner is not None else _contested.get(module, ())), _generation[0]
 
 
+def generation() -> int:
+    """The table's generation now, for :func:`remember`."""
+    return _generation[0]
+
+
 def remember(cache: dict[Any, Any], key: Any, value: Any, generation: int) -> None:
     """``cache[key] = value`` unless the table changed since ``generation``, without a lock: a
     change bumps the generation before its ``on_change`` hooks clear such caches, so an entry

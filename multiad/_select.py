@@ -101,9 +101,12 @@ def compiling() -> bool:
     return False
 
 
-def selected(call: str = "get_backend()") -> Backend | None:
-    """The backend chosen by context, default or environment, without looking at arrays."""
-    backend = None if compiling() else _context.get()
+def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend | None:
+    """The backend chosen by context, default or environment, without looking at arrays;
+    ``traced`` is :func:`compiling` where the caller knows it already."""
+    if traced is None:
+        traced = compiling()
+    backend = None if traced else _context.get()
     if backend is not None:
         return backend
     if _default is not None:
@@ -179,6 +182,11 @@ def infer(leaves: Iterable[Any], call: str) -> str | None:
     return found
 
 
+def chosen(backend: str | Backend | None, call: str, traced: bool) -> Backend | None:
+    """The backend named by ``backend=`` or selected in force, without looking at arrays."""
+    return selected(call, traced) if backend is None else _lookup(backend, call)
+
+
 def resolve(backend: str | Backend | None, leaves: Iterable[Any], call: str) -> Backend:
     """The backend for a call, following the precedence in NOTE [Selection precedence]."""
     if backend is not None:
@@ -196,14 +204,16 @@ class active:
     A small class rather than ``contextlib.contextmanager``: it runs on every transform call.
     """
 
-    __slots__ = ("_backend", "_token")
+    __slots__ = ("_backend", "_token", "_traced")
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, traced: bool | None = None) -> None:
         self._backend = backend
         self._token: contextvars.Token[Backend | None] | None = None
+        self._traced = traced  # compiling(), where the caller knows it already
 
     def __enter__(self) -> None:
-        if not compiling() and _context.get() is not self._backend:
+        traced = compiling() if self._traced is None else self._traced
+        if not traced and _context.get() is not self._backend:
             self._token = _context.set(self._backend)
 
     def __exit__(self, *exc: object) -> None:

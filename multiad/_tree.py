@@ -26,6 +26,10 @@ def flatten(tree: PyTree) -> tuple[list[Any], TreeSpec]:
     return optree.tree_flatten(tree, namespace=NAMESPACE)
 
 
+#: The structure of a single leaf (one array).
+LEAF: TreeSpec = optree.treespec_leaf(namespace=NAMESPACE)
+
+
 def tuple_spec(children: list[TreeSpec]) -> TreeSpec:
     """The structure of a tuple of subtrees with structures ``children``."""
     return optree.treespec_tuple(children, namespace=NAMESPACE)

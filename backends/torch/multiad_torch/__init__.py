@@ -47,7 +47,14 @@ torch: Any = None
 func: Any = None
 _functorch: Any = None
 _fw_ad: Any = None
-_state = threading.local()
+
+
+class _State(threading.local):
+    #: Whether the user's function runs under a primitive of this backend (this thread).
+    active = False
+
+
+_state = _State()
 #: NOTE [Forward mode and threads].
 _FORWARD_LOCK = threading.RLock()
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
@@ -96,7 +103,7 @@ def _install_guard() -> None:
 
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:
             if (
-                getattr(_state, "active", False)
+                _state.active
                 and not compiling()
                 and wrapped(self)
                 and (self.requires_grad or unpack_dual(self).tangent is not None)
@@ -153,7 +160,7 @@ def _install_numpy_operands() -> None:
 
     def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         name = _UFUNCS.get(ufunc.__name__)
-        if name is not None and method == "__call__" and not kwargs and getattr(_state, "active", False):
+        if name is not None and method == "__call__" and not kwargs and _state.active:
             if not compiling():
                 args = [as_tensor(x, device=self.device) if isinstance(x, np.ndarray) else x for x in inputs]
                 return getattr(torch, name)(*args)
@@ -170,23 +177,33 @@ def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
 
     def run(*xs: Any) -> Any:
-        if getattr(_state, "active", False):
-            return fun(*xs)
-        _state.active = True
-        try:
-            return fun(*xs)
-        finally:
-            _state.active = False
+        return _run(fun, *xs)
 
     return run
 
 
+def _run(fun: Callable[..., Any], *xs: Any) -> Any:
+    """``fun(*xs)`` with the conversion guard on (NOTE [Conversions that drop derivatives])."""
+    if _state.active:
+        return fun(*xs)
+    _state.active = True
+    try:
+        return fun(*xs)
+    finally:
+        _state.active = False
+
+
+def _apply(fun: Callable[..., Any], *xs: Any) -> Any:
+    return fun(*xs)
+
+
 def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[..., Any], list[bool]]:
-    """``fun`` returning a bare tensor when it has one output, and a flag saying so once called."""
+    """``fun`` run with the conversion guard on and returning a bare tensor when it has one
+    output, and a flag saying so once called."""
     flag: list[bool] = []
 
     def single(*xs: Any) -> Any:
-        res = fun(*xs)
+        res = _run(fun, *xs)
         outs, aux = res if has_aux else (res, None)
         one = len(outs) == 1
         flag[:] = [one]
@@ -194,6 +211,31 @@ def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[...
         return (out, aux) if has_aux else out
 
     return single, flag
+
+
+# NOTE [torch.func transforms built once]: ``torch.func.grad_and_value(f)`` and
+# ``torch.func.jacrev(f)`` build a new wrapped function (``functools.wraps`` and an import) on
+# every call, which costs as much as the rest of multiad's work on a small call. The flat function
+# changes with every call, so it cannot be bound into a transform built once; instead the
+# transforms are built once per number of primals (and has_aux, chunk_size), and
+# the flat function travels as their first argument, which is not differentiated.
+_BUILT: dict[tuple[str, int, bool, int | None], Callable[..., Any]] = {}
+
+
+def _built(kind: str, n: int, has_aux: bool, chunk_size: int | None = None) -> Callable[..., Any]:
+    """``torch.func.<kind>`` over primals 1 to n of a function passed as argument 0 (NOTE [torch.func
+    transforms built once]); ``grad_and_value`` turns the conversion guard on, ``jacrev`` takes
+    a function that does (``_single_output``)."""
+    key = (kind, n, has_aux, chunk_size)
+    t = _BUILT.get(key)
+    if t is None:
+        argnums = 1 if n == 1 else tuple(range(1, n + 1))
+        if kind == "jacrev":
+            t = func.jacrev(_apply, argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)
+        else:
+            t = func.grad_and_value(_run, argnums=argnums, has_aux=has_aux)
+        _BUILT[key] = t
+    return t
 
 
 class TorchBackend(multiad.Backend):
@@ -336,7 +378,7 @@ class TorchBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        single, one = _single_output(_guarded(fun), has_aux)
+        single, one = _single_output(fun, has_aux)
         res = func.vjp(single, *primals, has_aux=has_aux)
         outs, pullback, aux = res if has_aux else (*res, None)
         if one[0]:
@@ -346,7 +388,7 @@ class TorchBackend(multiad.Backend):
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
-        single, one = _single_output(_guarded(fun), has_aux)
+        single, one = _single_output(fun, has_aux)
         if torch.compiler.is_compiling():
             res = func.jvp(single, primals, tangents, has_aux=has_aux)
         else:
@@ -360,20 +402,17 @@ class TorchBackend(multiad.Backend):
         return func.vmap(_guarded(fun), in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
 
     def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        one = len(primals) == 1
-        argnums = 0 if one else tuple(range(len(primals)))
-        grads, res = func.grad_and_value(_guarded(fun), argnums=argnums, has_aux=has_aux)(*primals)
+        grads, res = _built("grad_and_value", len(primals), has_aux)(fun, *primals)
         value, aux = res if has_aux else (res, None)
-        return value, (grads,) if one else grads, aux
+        return value, (grads,) if len(primals) == 1 else grads, aux
 
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
         # NOTE [One primal, one output]: torch.func nests results one level deeper for a tuple
         # of argnums or a tuple output, with more pytree work per call; the common case of one
         # primal and one output is passed to torch.func as an int and a bare tensor.
         one_in = len(primals) == 1
-        single, one_out = _single_output(_guarded(fun), has_aux)
-        argnums = 0 if one_in else tuple(range(len(primals)))
-        res = func.jacrev(single, argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)(*primals)
+        single, one_out = _single_output(fun, has_aux)
+        res = _built("jacrev", len(primals), has_aux, chunk_size)(single, *primals)
         jac, aux = res if has_aux else (res, None)
         rows = [jac] if one_out[0] else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
