@@ -282,8 +282,10 @@ class Flat:
 
     def flatten_out(self, out: Any) -> tuple[Any, ...]:
         b = self.backend
-        if b.is_array(out) and not self.traced:  # the common case: one array (a traced call's
-            self.out_spec = _tree.LEAF  # structures are the compiler's, and compared with each other)
+        # The common case, one float array (a traced call's structures are the compiler's, compared
+        # with each other, so it takes the general path).
+        if b.is_array(out) and not self.traced and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
+            self.out_spec = _tree.LEAF
             return (out,)
         leaves, spec = _tree.flatten(out)
         self.out_spec = spec
