@@ -94,7 +94,7 @@ class NumpyBackend(multiad.Backend):
                 totals[i] = totals[i] + values[i]
                 errors[i][0] = errors[i][0] + errs[i]
                 scales[i][0] = scales[i][0] + scs[i]
-        level.finish(errors, scales)
+        level.finish([[e[0].reshape(1, -1)] for e in errors], [[sc[0].reshape(1, -1)] for sc in scales])
         touts = tuple(np.asarray(t).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 
@@ -107,20 +107,11 @@ class NumpyBackend(multiad.Backend):
         errors: list[list[Any]] = [[] for _ in outs]
         scales: list[list[Any]] = [[] for _ in outs]
         for j, p in enumerate(primals):
-            cols: list[list[Any]] = [[] for _ in outs]
-            flat = p.reshape(-1)
-            steps = level.c * _fd.scale(flat)
-            for k in range(flat.size):
-                e = np.zeros_like(flat)
-                e[k] = steps[k]
-                v = tuple(e.reshape(p.shape) if jj == j else None for jj in range(len(primals)))
-                values, errs, scs = level.directional(primals, outs, v, float(steps[k]))
-                for i, o in enumerate(outs):
-                    errors[i].append(errs[i])
-                    scales[i].append(scs[i])
-                    cols[i].append(np.asarray(values[i], dtype=o.dtype).reshape(-1))
+            values, errs, scs = level.columns(primals, outs, j, level.c * _fd.scale(p.reshape(-1)))
             for i, o in enumerate(outs):
-                blocks[i].append(np.stack(cols[i], axis=1) if cols[i] else np.zeros((o.size, 0), o.dtype))
+                errors[i].append(errs[i])
+                scales[i].append(scs[i])
+                blocks[i].append(np.ascontiguousarray(values[i].T, dtype=o.dtype))
         level.finish(errors, scales)
         return outs, blocks, aux
 
