@@ -64,6 +64,12 @@ def _arr(x: Any) -> Any:
     return x
 
 
+def _strong(x: Any) -> Any:
+    """A Python number as a numpy array (functions that are not ufuncs, such as ``dot``, make
+    arrays of their arguments, so numbers promote as float64 or int64 there)."""
+    return np.asarray(x) if type(x) in (bool, int, float, complex) else _arr(x)
+
+
 def _count(x: Any, axis: Any) -> int:
     shape = tuple(x.shape)
     if axis is None:
@@ -72,18 +78,92 @@ def _count(x: Any, axis: Any) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
-def var(a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False) -> Any:
-    """Variance: ``sum((a - mean(a))**2) / (n - ddof)``, numpy's default ``ddof=0``."""
+def dtype_name(x: Any) -> str:
+    """numpy's name of the dtype of ``x``, an array of any framework or a number."""
+    dt = getattr(x, "dtype", None)
+    return np.asarray(x).dtype.name if dt is None else str(dt).rsplit(".", 1)[-1]
+
+
+def inexact(x: Any) -> bool:
+    """Whether ``x`` holds floating-point or complex numbers."""
+    return dtype_name(x).startswith(("float", "complex", "bfloat"))
+
+
+def numpy_result(name: str, *args: Any) -> str | None:
+    """The name of the dtype numpy's ``name`` gives for arguments of the dtypes of ``args``
+    (Python numbers weak, as in numpy); None for a dtype numpy lacks."""
+    proxies = []
+    for a in args:
+        if type(a) in (bool, int, float, complex):
+            proxies.append(a)
+            continue
+        try:
+            proxies.append(np.empty(0, dtype_name(a)))
+        except TypeError:
+            return None
+    with np.errstate(all="ignore"):
+        return str(getattr(np, name)(*proxies).dtype)
+
+
+def _statistics_input(name: str, x: Any, dtype: Any) -> Any:
+    """``x`` in the dtype numpy computes its variance in: ``dtype`` if given, float64 for
+    integers and booleans."""
     mnp = _m()
-    x = _arr(a)
-    centered = x - mnp.mean(x, axis=axis, keepdims=True)
-    return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
+    if dtype is not None:
+        if not np.issubdtype(np.dtype(dtype), np.inexact):
+            raise TypeError(
+                f"mnp.{name}: an integer dtype= is not supported (numpy truncates its intermediate "
+                "results in it); give a float dtype"
+            )
+        return mnp.astype(x, dtype) if dtype_name(x) != np.dtype(dtype).name else x
+    return x if inexact(x) else mnp.astype(x, "float64")
 
 
-def std(a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False) -> Any:
+def var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+) -> Any:
+    """Variance: ``sum((a - mean(a))**2) / (n - ddof)``, numpy's default ``ddof=0``; over the
+    elements where ``where`` holds if given."""
+    return _variance("var", a, axis, dtype, out, ddof, keepdims, where)
+
+
+def _variance(name: str, a: Any, axis: Any, dtype: Any, out: None, ddof: float, keepdims: bool, where: Any) -> Any:
+    mnp = _m()
+    x = _statistics_input(name, _arr(a), dtype)
+    if out is not None:
+        raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
+    if where is True:
+        centered = x - mnp.mean(x, axis=axis, keepdims=True)
+        return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
+    w = mnp.broadcast_to(where, mnp.shape(x))
+    count = mnp.sum(w, axis=axis, keepdims=True, dtype=dtype_name(x))
+    zero = mnp.zeros_like(x)
+    centered = mnp.where(w, x - mnp.sum(mnp.where(w, x, zero), axis=axis, keepdims=True) / count, zero)
+    total = mnp.sum(centered * centered, axis=axis, keepdims=keepdims)
+    n = count if keepdims else mnp.sum(w, axis=axis, dtype=dtype_name(x))
+    return total / mnp.maximum(n - ddof, 0)
+
+
+def std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+) -> Any:
     """Standard deviation, ``sqrt(var(a, ddof=ddof))``; its derivative is 0 where all values are
     equal (see NOTE [Derivative conventions])."""
-    return _safe_sqrt(var(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return _safe_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims, where))
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwargs: Any) -> Any:
@@ -152,7 +232,7 @@ def dot(a: Any, b: Any) -> Any:
     product of matrices, and for higher dimensions the sum over the last axis of ``a`` and the
     second-to-last of ``b``."""
     mnp = _m()
-    a, b = _arr(a), _arr(b)
+    a, b = _strong(a), _strong(b)
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return mnp.multiply(a, b)
@@ -170,7 +250,7 @@ def vdot(a: Any, b: Any) -> Any:
 def inner(a: Any, b: Any) -> Any:
     """Inner product over the last axes (a product with a 0-d operand)."""
     mnp = _m()
-    a, b = _arr(a), _arr(b)
+    a, b = _strong(a), _strong(b)
     if _ndim(a) == 0 or _ndim(b) == 0:
         return mnp.multiply(a, b)
     return mnp.tensordot(a, b, axes=([-1], [-1]))
@@ -179,7 +259,7 @@ def inner(a: Any, b: Any) -> Any:
 def outer(a: Any, b: Any, out: None = None) -> Any:
     """Outer product of the flattened arrays."""
     mnp = _m()
-    return mnp.reshape(mnp.ravel(a), (-1, 1)) * mnp.reshape(mnp.ravel(b), (1, -1))
+    return mnp.multiply(mnp.reshape(mnp.ravel(a), (-1, 1)), mnp.reshape(mnp.ravel(b), (1, -1)))
 
 
 def cbrt(x: Any) -> Any:
@@ -187,6 +267,8 @@ def cbrt(x: Any) -> Any:
     ``sqrt`` (``sign(x) * abs(x) ** (1/3)`` gave ``0 * inf = nan``)."""
     mnp = _m()
     x = _arr(x)
+    if not inexact(x) and _dispatch.like(x) != "jax":  # numpy's float dtype for integers (JAX has its own)
+        x = mnp.astype(x, np.cbrt(np.empty(0, dtype_name(x))).dtype.name)
     pos = mnp.greater_equal(x, 0)
     root = mnp.power(mnp.where(pos, x, -x), 1.0 / 3.0)
     return mnp.where(pos, root, -root)

@@ -1,6 +1,15 @@
-"""Creation functions: they make arrays of the selected backend, in its default float dtype,
-unless an argument is already a framework's array (``array([x, 2 * x])``, ``linspace(a, b)``
-of traced values), which they follow."""
+"""Creation functions: they make arrays of the selected backend with numpy's dtypes (see NOTE
+[Creation dtypes]), unless an argument is already a framework's array (``array([x, 2 * x])``,
+``linspace(a, b)`` of traced values), which they follow.
+
+NOTE [Creation dtypes]: ``multiad.numpy`` promises numpy's semantics, so a creation function
+gives the dtype numpy gives (``zeros(2)`` and ``asarray([1.0])`` are float64, ``arange(3)`` and
+``full(2, 1)`` int64) on torch too, whose own default float dtype (float32) is a preference for
+new tensors, not a limit. JAX computes in float64 only with its x64 mode on; without it, float64
+data becomes float32 and int64 int32, silently, as ``jax.numpy``'s own creation functions do
+(``multiad.asarray`` of a float64 numpy array warns instead: that is data losing precision). An
+explicit ``dtype`` (any spelling: ``"float32"``, ``np.float32``, ``torch.float32``) wins.
+"""
 
 from __future__ import annotations
 
@@ -12,49 +21,74 @@ from .. import _arrays, _select
 from . import _dispatch
 
 
-def _make(data: np.ndarray, dtype: Any, device: Any) -> Any:
+def dtype_name(dtype: Any, call: str) -> str | None:
+    """numpy's name of a dtype in any spelling (``"float32"``, ``np.float32``, a numpy dtype,
+    ``float``, a torch dtype); None stays None."""
+    if dtype is None:
+        return None
+    if type(dtype).__module__.partition(".")[0] == "torch":
+        return str(dtype).rsplit(".", 1)[-1]
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return dtype
+    try:
+        name: str = np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(
+            f"{call}: {dtype!r} is not a dtype; give a numpy dtype name such as 'float32', a numpy type such "
+            "as np.float32, or a torch dtype"
+        ) from None
+    return name
+
+
+def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
+    """``data`` (numpy's result, of numpy's dtype) as an array of the selected backend."""
     b = _select.get_backend()
-    return b.asarray(data, dtype=dtype or b.default_dtype(), device=device)
+    name = dtype_name(dtype, call)
+    if name is None and data.dtype == np.float64 and b.name != "torch":
+        name = b.default_dtype()  # JAX without x64: float32, silently (NOTE [Creation dtypes])
+    return b.asarray(data, dtype=name, device=device)
 
 
 def zeros(shape: Any, dtype: Any = None, device: Any = None) -> Any:
-    """An array of zeros of the selected backend."""
-    return _make(np.zeros(shape), dtype, device)
+    """An array of zeros of the selected backend (float64 by default, as in numpy)."""
+    return _make(np.zeros(shape), dtype, device, "mnp.zeros")
 
 
 def ones(shape: Any, dtype: Any = None, device: Any = None) -> Any:
-    """An array of ones of the selected backend."""
-    return _make(np.ones(shape), dtype, device)
+    """An array of ones of the selected backend (float64 by default, as in numpy)."""
+    return _make(np.ones(shape), dtype, device, "mnp.ones")
 
 
 def empty(shape: Any, dtype: Any = None, device: Any = None) -> Any:
     """An array of the selected backend (filled with zeros: multiad never hands out garbage)."""
-    return zeros(shape, dtype, device)
+    return _make(np.zeros(shape), dtype, device, "mnp.empty")
 
 
-def full(shape: Any, fill_value: float, dtype: Any = None, device: Any = None) -> Any:
-    """A constant array of the selected backend."""
-    return _make(np.full(shape, fill_value, dtype=float), dtype, device)
+def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> Any:
+    """A constant array of the selected backend, of ``fill_value``'s dtype by default (numpy's
+    rule: ``full(2, 1)`` holds int64, ``full(2, 1.0)`` float64)."""
+    return _make(np.full(shape, fill_value), dtype, device, "mnp.full")
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Any:
     """An identity matrix (ones on diagonal ``k``) of the selected backend."""
-    return _make(np.eye(N, M, k), dtype, device)
+    return _make(np.eye(N, M, k), dtype, device, "mnp.eye")
 
 
 def identity(n: int, dtype: Any = None, device: Any = None) -> Any:
     """The ``n`` by ``n`` identity matrix of the selected backend."""
-    return eye(n, dtype=dtype, device=device)
+    return _make(np.eye(n), dtype, device, "mnp.identity")
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Any:
     """Ones at and below diagonal ``k``, of the selected backend."""
-    return _make(np.tri(N, M, k), dtype, device)
+    return _make(np.tri(N, M, k), dtype, device, "mnp.tri")
 
 
-def arange(*args: float, dtype: Any = None, device: Any = None) -> Any:
-    """Evenly spaced values in an interval (float by default), of the selected backend."""
-    return _make(np.arange(*args, dtype=float), dtype, device)
+def arange(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
+    """Evenly spaced values in an interval, of the selected backend: int64 for integer
+    arguments, float64 for floats, as in numpy."""
+    return _make(np.arange(*args, **kwargs), dtype, device, "mnp.arange")
 
 
 def linspace(
@@ -71,8 +105,12 @@ def linspace(
     framework (differentiable in them) when they are arrays, else of the selected backend."""
     lib = _dispatch.like(start, stop, call="mnp.linspace")
     if lib == "numpy" and not isinstance(start, np.ndarray) and not isinstance(stop, np.ndarray):
-        out = _make(np.linspace(start, stop, num, endpoint=endpoint, axis=axis), dtype, device)
-        step = (stop - start) / max(num - 1 if endpoint else num, 1)
+        values, step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
+        if dtype is not None:  # numpy's rounding of an integer dtype (towards -inf)
+            values = np.linspace(
+                start, stop, num, endpoint=endpoint, dtype=dtype_name(dtype, "mnp.linspace"), axis=axis
+            )
+        out = _make(values, None, device, "mnp.linspace")
         return (out, step) if retstep else out
     from .. import numpy as mnp
 
@@ -82,6 +120,8 @@ def linspace(
     out = mnp.add(start, mnp.multiply(fractions.reshape(shape), span))
     if axis != 0:
         out = mnp.moveaxis(out, 0, axis)
+    if dtype is not None:
+        out = mnp.astype(out, dtype)
     if retstep:
         return out, mnp.divide(span, max(num - 1 if endpoint else num, 1))
     return out
@@ -91,13 +131,15 @@ def array(object: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> 
     """numpy's ``array``: nested lists of arrays and numbers become one array, stacked, of the
     arrays' framework (also of traced values inside a transform); without a framework's array,
     an array of the selected backend (see ``multiad.asarray``)."""
+    from ._misc import astype
+
     lib = _dispatch.like(object, call="mnp.array")
     if lib != "numpy":
         out = _dispatch.to_array(lib, object) if isinstance(object, (list, tuple)) else object
-        return out if dtype is None else _dispatch.call("astype", out, dtype)
-    if isinstance(object, (list, tuple)):
-        object = np.asarray(object)  # noqa: A001
-    return _arrays.asarray(object, dtype=dtype, device=device)
+        return out if dtype is None else astype(out, dtype)
+    if isinstance(object, (list, tuple, bool, int, float, complex)):  # numpy's dtype (NOTE [Creation dtypes])
+        return _make(np.asarray(object), dtype, device, "mnp.array")
+    return _arrays.asarray(object, dtype=dtype_name(dtype, "mnp.array"), device=device)
 
 
 asarray = array

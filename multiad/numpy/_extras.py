@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._composite import _arr, _m, _ndim
+from ._composite import _arr, _m, _ndim, dtype_name, inexact
 
 
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
@@ -56,35 +56,39 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Any:
 def _nan_fill(a: Any, fill: float) -> Any:
     mnp = _m()
     x = _arr(a)
-    return mnp.where(mnp.isnan(x), fill, x)
+    return mnp.where(mnp.isnan(x), fill, x) if inexact(x) else x  # integers hold no nan
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Sum, treating nan as 0."""
-    return _m().sum(_nan_fill(a, 0.0), axis=axis, keepdims=keepdims)
+    return _m().sum(_nan_fill(a, 0.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Product, treating nan as 1."""
-    return _m().prod(_nan_fill(a, 1.0), axis=axis, keepdims=keepdims)
+    return _m().prod(_nan_fill(a, 1.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
 def nanmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Maximum, ignoring nan."""
-    return _m().max(_nan_fill(a, -np.inf), axis=axis, keepdims=keepdims)
+    return _m().max(_nan_fill(a, -np.inf), axis=axis, out=out, keepdims=keepdims)
 
 
 def nanmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Minimum, ignoring nan."""
-    return _m().min(_nan_fill(a, np.inf), axis=axis, keepdims=keepdims)
+    return _m().min(_nan_fill(a, np.inf), axis=axis, out=out, keepdims=keepdims)
 
 
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Mean, ignoring nan."""
     mnp = _m()
     x = _arr(a)
-    count = mnp.sum(mnp.logical_not(mnp.isnan(x)), axis=axis, keepdims=keepdims)
-    return nansum(x, axis=axis, keepdims=keepdims) / count
+    if not inexact(x):
+        return mnp.mean(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    if dtype is not None:
+        x = mnp.astype(x, dtype)
+    count = mnp.sum(mnp.logical_not(mnp.isnan(x)), axis=axis, keepdims=keepdims, dtype=dtype_name(x))
+    return mnp.divide(nansum(x, axis=axis, keepdims=keepdims), count)
 
 
 def nanvar(
@@ -93,8 +97,12 @@ def nanvar(
     """Variance, ignoring nan."""
     mnp = _m()
     x = _arr(a)
+    if not inexact(x):
+        return mnp.var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    if dtype is not None:
+        x = mnp.astype(x, dtype)
     ok = mnp.logical_not(mnp.isnan(x))
-    count = mnp.sum(ok, axis=axis, keepdims=keepdims)
+    count = mnp.sum(ok, axis=axis, keepdims=keepdims, dtype=dtype_name(x))
     c = mnp.where(ok, x - nanmean(x, axis=axis, keepdims=True), 0.0)
     return mnp.sum(c * c, axis=axis, keepdims=keepdims) / (count - ddof)
 
@@ -105,7 +113,7 @@ def nanstd(
     """Standard deviation, ignoring nan (derivative 0 where all values are equal)."""
     from ._composite import _safe_sqrt
 
-    return _safe_sqrt(nanvar(a, axis=axis, ddof=ddof, keepdims=keepdims))
+    return _safe_sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims))
 
 
 def polyval(p: Any, x: Any) -> Any:

@@ -49,6 +49,18 @@ def _safe_power(lib: str) -> Fn:
 
     def fn(x1: Any, x2: Any, /) -> Any:
         from .. import numpy as mnp
+        from ._composite import dtype_name, inexact, numpy_result
+
+        if not inexact(x1) and not inexact(x2):  # integers: numpy's integer power, no derivative
+            return _power_raw(lib, x1, x2)
+        if lib != "jax":  # JAX promotes by its own rules
+            out = _conventional_power(x1, x2)
+            want = numpy_result("power", x1, x2)
+            return out if want is None or dtype_name(out) == want else mnp.astype(out, want)
+        return _conventional_power(x1, x2)
+
+    def _conventional_power(x1: Any, x2: Any) -> Any:
+        from .. import numpy as mnp
 
         if _is_zero_scalar(x2):
             return mnp.ones_like(x1) if not _is_zero_scalar(x1) else 1.0
@@ -287,6 +299,46 @@ def _ag_transpose(a: Any, axes: Any = None) -> Any:
     return _ag().transpose(a, None if axes is None else tuple(int(x) % nd for x in axes))
 
 
+def _ag_mask(where: Any, a: Any) -> np.ndarray:
+    from autograd.tracer import getval
+
+    return np.broadcast_to(np.asarray(getval(where), dtype=bool), np.shape(a))
+
+
+def _ag_reduction(name: str, identity: float | None, base: Fn | None = None) -> Fn:
+    """autograd's ``name`` (or ``base``) with numpy's ``where=`` by filling masked elements
+    (autograd's own derivatives of ``sum``/``prod``/``mean``/``max`` ignore the mask)."""
+
+    def fn(a: Any, axis: Any = None, *args: Any, where: Any = True, **kwargs: Any) -> Any:
+        reduce = base if base is not None else getattr(_ag(), name)
+        if where is True:
+            return reduce(a, axis, *args, **kwargs)
+        w = _ag_mask(where, a)
+        fill = identity
+        if identity is None:
+            fill = kwargs.get("initial", args[2] if len(args) > 2 else np._NoValue)
+            if fill is np._NoValue:
+                raise ValueError(
+                    f"mnp.{name}: reducing with a where= mask needs initial= (the value of an all-masked "
+                    "reduction), as in numpy"
+                )
+        return reduce(_ag_where(w, a, fill), axis, *args, **kwargs)
+
+    return fn
+
+
+def _ag_mean(
+    a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False, *, where: Any = True
+) -> Any:
+    anp = _ag()
+    if where is True:
+        return anp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    w = _ag_mask(where, a)
+    total = anp.sum(_ag_where(w, a, 0), axis=axis, dtype=dtype, keepdims=keepdims)
+    want = np.mean(np.ones(1, dtype=np.result_type(a)), dtype=dtype).dtype
+    return anp.divide(total, np.sum(w, axis=axis, keepdims=keepdims).astype(want)).astype(want)
+
+
 def _jax_fix(x: Any, /) -> Any:
     import jax.numpy as jnp
 
@@ -320,7 +372,6 @@ FIXES: dict[str, dict[str, Fn]] = {
         "where": _ag_where,
         "cross": _ag_cross,
         "cumprod": _ag_cumprod,
-        "prod": _ag_prod,
         "diag": _ag_diag,
         "flip": _ag_flip,
         "fliplr": lambda m: _ag_flip(m, 1),
@@ -331,6 +382,13 @@ FIXES: dict[str, dict[str, Fn]] = {
         "sort": _ag_sort,
         "repeat": _ag_repeat,
         "transpose": _ag_transpose,
+        "sum": _ag_reduction("sum", 0),
+        "prod": _ag_reduction("prod", 1, _ag_prod),
+        "max": _ag_reduction("max", None),
+        "amax": _ag_reduction("amax", None),
+        "min": _ag_reduction("min", None),
+        "amin": _ag_reduction("amin", None),
+        "mean": _ag_mean,
     },
     "numpy": {"empty_like": np.zeros_like},
 }

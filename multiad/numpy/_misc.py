@@ -27,17 +27,35 @@ def size(a: Any, axis: int | None = None) -> int:
 
 def copy(a: Any) -> Any:
     """A copy (differentiable: the identity for derivatives)."""
-    return _dispatch.call("positive", a)
+    from ._composite import inexact
+
+    if isinstance(a, (list, tuple)) or inexact(a):
+        return _dispatch.call("positive", a)
+    lib = _dispatch.like(a, call="mnp.copy")  # integers and booleans: no derivative to keep
+    if lib == "torch":
+        return a.clone()
+    if lib == "jax":
+        import jax.numpy as jnp
+
+        return jnp.array(a, copy=True)
+    if lib == "autograd":
+        from autograd.tracer import getval
+
+        return np.array(getval(a), copy=True)
+    return np.array(a, copy=True)
 
 
 def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
-    """``x`` converted to a dtype given as numpy names it (``"float32"``, ``np.float64``)."""
-    lib = _dispatch.like(x, call="mnp.astype")
-    name = np.dtype(dtype).name
-    if lib == "torch":
-        import torch
+    """``x`` converted to a dtype in any spelling: a numpy name (``"float32"``), a numpy type or
+    dtype (``np.float64``), a Python type (``float``), or a torch dtype (``torch.float32``)."""
+    from ._creation import dtype_name
 
-        return x.to(getattr(torch, name))
+    lib = _dispatch.like(x, call="mnp.astype")
+    if lib == "torch":
+        from ._torch_dtypes import torch_dtype
+
+        return x.to(torch_dtype(dtype))
+    name = dtype_name(dtype, "mnp.astype")
     if lib == "numpy":
         return np.asarray(x).astype(name)
     return x.astype(name)

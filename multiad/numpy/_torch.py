@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _torch_dtypes as _dt
+
 Fn = Callable[..., Any]
 
 
@@ -52,15 +54,51 @@ def tensors(*args: Any) -> list[torch.Tensor]:
 
 
 def promoted(*args: Any) -> list[torch.Tensor]:
-    """The arguments as tensors of one dtype (numpy's promotion; torch's matmul and friends
-    require equal dtypes)."""
+    """The arguments as tensors of one dtype, numpy's common dtype (NOTE [numpy dtypes on
+    torch]; torch's matmul and friends require equal dtypes)."""
+    kinds = _dt.kinds(args)
     ts = tensors(*args)
-    if len({t.dtype for t in ts}) > 1:
+    if kinds is None:  # a dtype numpy lacks: torch's promotion
         dtype = ts[0].dtype
         for t in ts[1:]:
             dtype = torch.promote_types(dtype, t.dtype)
-        ts = [t.to(dtype) for t in ts]
-    return ts
+    else:
+        dtype = _dt.as_torch(_dt.common(kinds))
+    return [t if t.dtype == dtype else t.to(dtype) for t in ts]
+
+
+def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[list[torch.Tensor], torch.dtype | None]:
+    """The arguments as tensors of the dtype numpy computes ``name`` in, and the dtype of
+    numpy's result (None where a tensor's dtype is one numpy lacks); see NOTE [numpy dtypes on
+    torch]."""
+    kinds = _dt.kinds(args)
+    if kinds is None:
+        return promoted(*args), None
+    out = _dt.result(name, kinds, **kwargs)
+    comp = out if out.kind != "b" else _dt.common(kinds)
+    dtype = _dt.as_torch(comp)
+    like = _first(args)
+    device = like.device if like is not None else None
+    ts = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            ts.append(a if a.dtype == dtype else a.to(dtype))
+        elif type(a) in (bool, int, float, complex):
+            ts.append(torch.tensor(a, dtype=dtype, device=device))
+        else:
+            ts.append(torch.as_tensor(np.asarray(a), device=device).to(dtype))
+    return ts, _dt.as_torch(out)
+
+
+def numpy_typed(name: str, op: Fn) -> Fn:
+    """``op`` run on numpy's operand dtypes, its result of numpy's dtype."""
+
+    def fn(*args: Any) -> Any:
+        ts, out = numpy_operands(name, args)
+        r = op(*ts)
+        return r if out is None or r.dtype == out else r.to(out)
+
+    return fn
 
 
 def stack_nested(obj: Any, like: torch.Tensor | None = None) -> torch.Tensor:
@@ -81,20 +119,28 @@ def floating(x: torch.Tensor) -> torch.Tensor:
     return x if x.is_floating_point() or x.is_complex() else x.to(torch.float64)
 
 
-def _unary(op: Fn, to_float: bool = True) -> Fn:
-    def fn(x: Any, /) -> Any:
-        t = tensor(x)
-        return op(floating(t) if to_float else t)
-
-    return fn
+def _exact(t: torch.Tensor) -> bool:
+    return not (t.is_floating_point() or t.is_complex())
 
 
-def _binary(op: Fn, to_float: bool = False) -> Fn:
-    def fn(x: Any, y: Any, /) -> Any:
-        a, b = tensors(x, y)
-        if to_float:
-            a, b = floating(a), floating(b)
-        return op(a, b)
+def _unchanged_if_exact(op: Fn) -> Fn:
+    """``op``, or a copy for integers and booleans (floor, ceil, trunc: numpy keeps them)."""
+    return lambda t: t.clone() if _exact(t) else op(t)
+
+
+def _abs(t: torch.Tensor) -> torch.Tensor:
+    return t.clone() if t.dtype == torch.bool else torch.abs(t)
+
+
+def _nonzero_divisor(op: Fn) -> Fn:
+    """Integer division ``op`` giving 0 for a zero divisor, as numpy does (torch raises)."""
+
+    def fn(a: torch.Tensor, b: torch.Tensor) -> Any:
+        if not _exact(b):
+            return op(a, b)
+        zero = b == 0
+        safe: torch.Tensor = op(a, torch.where(zero, torch.ones_like(b), b))
+        return torch.where(zero, torch.zeros_like(a), safe)
 
     return fn
 
@@ -103,25 +149,27 @@ def _cbrt(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
 
 
-def _round(a: Any, decimals: int = 0) -> Any:
-    return torch.round(tensor(a), decimals=decimals)
+def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
+    (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
+    if _exact(t):  # numpy keeps integers; negative decimals round them (half to even)
+        return t.clone() if decimals >= 0 else torch.round(t.to(torch.float64), decimals=decimals).to(t.dtype)
+    r = torch.round(t, decimals=decimals)
+    return r if dtype is None or r.dtype == dtype else r.to(dtype)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return tuple(torch.nonzero(tensor(condition), as_tuple=True))
     c = tensor(condition, _first((x, y)))
-    a, b = promoted(x, y) if not (isinstance(x, float) or isinstance(y, float)) else tensors(x, y)
+    if _dt.kinds((x, y)) is None:
+        a, b = promoted(x, y) if not (isinstance(x, float) or isinstance(y, float)) else tensors(x, y)
+    else:
+        (_, a, b), _ = numpy_operands("where", (True, x, y))
     return torch.where(c.to(torch.bool), a, b)
 
 
 def _nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
     return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
-
-
-def _heaviside(x1: Any, x2: Any, /) -> Any:
-    a, b = promoted(x1, x2)
-    return torch.heaviside(a, b)
 
 
 def _isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
@@ -133,15 +181,11 @@ def _allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_na
     return bool(torch.all(_isclose(a, b, rtol, atol, equal_nan)))
 
 
-def _sinc(x: Any) -> Any:
-    return torch.sinc(floating(tensor(x)))
-
-
 _SAME_UNARY = (
-    "sin cos tan sinh cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square sign floor ceil "
-    "trunc deg2rad rad2deg reciprocal"
+    "sin cos tan sinh cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square sign deg2rad rad2deg reciprocal "
+    "negative positive signbit isnan isinf isfinite logical_not sinc"
 ).split()
-_ALIASES_UNARY: dict[str, Fn] = {
+_UNARY: dict[str, Fn] = {
     "arcsin": torch.asin,
     "arccos": torch.acos,
     "arctan": torch.atan,
@@ -152,29 +196,25 @@ _ALIASES_UNARY: dict[str, Fn] = {
     "radians": torch.deg2rad,
     "cbrt": _cbrt,
     "fabs": torch.abs,
-}
-_INTEGER_OK: dict[str, Fn] = {
-    "abs": torch.abs,
-    "absolute": torch.abs,
-    "negative": torch.negative,
-    "positive": torch.positive,
-    "fix": torch.trunc,
+    "abs": _abs,
+    "absolute": _abs,
+    "floor": _unchanged_if_exact(torch.floor),
+    "ceil": _unchanged_if_exact(torch.ceil),
+    "trunc": _unchanged_if_exact(torch.trunc),
+    "fix": _unchanged_if_exact(torch.trunc),
     "rint": torch.round,
     "conj": torch.conj_physical,
     "conjugate": torch.conj_physical,
-    "isnan": torch.isnan,
-    "isinf": torch.isinf,
-    "isfinite": torch.isfinite,
-    "signbit": torch.signbit,
-    "logical_not": torch.logical_not,
 }
 _BINARY: dict[str, Fn] = {
     "add": torch.add,
     "subtract": torch.subtract,
     "multiply": torch.multiply,
-    "mod": torch.remainder,
-    "remainder": torch.remainder,
-    "fmod": torch.fmod,
+    "divide": torch.true_divide,
+    "true_divide": torch.true_divide,
+    "mod": _nonzero_divisor(torch.remainder),
+    "remainder": _nonzero_divisor(torch.remainder),
+    "fmod": _nonzero_divisor(torch.fmod),
     "maximum": torch.maximum,
     "minimum": torch.minimum,
     "fmax": torch.fmax,
@@ -189,48 +229,54 @@ _BINARY: dict[str, Fn] = {
     "logical_and": torch.logical_and,
     "logical_or": torch.logical_or,
     "logical_xor": torch.logical_xor,
-}
-_BINARY_FLOAT: dict[str, Fn] = {
-    "divide": torch.true_divide,
-    "true_divide": torch.true_divide,
     "arctan2": torch.atan2,
     "hypot": torch.hypot,
     "logaddexp": torch.logaddexp,
     "logaddexp2": torch.logaddexp2,
-    "float_power": lambda a, b: torch.float_power(a, b),
+    "float_power": torch.float_power,
+    "heaviside": torch.heaviside,
 }
 
 
-def _floor_divide(x1: Any, x2: Any, /) -> Any:
-    a, b = tensors(x1, x2)
-    if a.is_floating_point() or b.is_floating_point():
-        return torch.floor(torch.true_divide(a, b))  # derivative 0, as for floor
-    return torch.floor_divide(a, b)
+def _floor_divide_op(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    if _exact(a):
+        return torch.floor_divide(a, b)
+    return torch.floor(torch.true_divide(a, b))  # derivative 0, as for floor
 
 
 def _power(x1: Any, x2: Any, /) -> Any:
-    a, b = tensors(x1, x2)
-    return torch.pow(a, b)
+    (a, b), dtype = numpy_operands("power", (x1, x2))
+    if _exact(a) and _has_negative(x2, b):
+        raise ValueError(
+            "mnp.power: integers to negative integer powers are not allowed (as in numpy); use a float base"
+        )
+    r = torch.pow(a, b)
+    return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+def _has_negative(x2: Any, b: torch.Tensor) -> bool:
+    if isinstance(x2, (int, np.integer)):
+        return bool(x2 < 0)
+    try:
+        return bool((b < 0).any())
+    except RuntimeError:  # a value check cannot run under vmap: torch's result stands
+        return False
 
 
 IMPL: dict[str, Fn] = {}
-IMPL.update({n: _unary(getattr(torch, n)) for n in _SAME_UNARY})
-IMPL.update({n: _unary(f) for n, f in _ALIASES_UNARY.items()})
-IMPL.update({n: _unary(f, to_float=False) for n, f in _INTEGER_OK.items()})
-IMPL.update({n: _binary(f) for n, f in _BINARY.items()})
-IMPL.update({n: _binary(f, to_float=True) for n, f in _BINARY_FLOAT.items()})
+IMPL.update({n: numpy_typed(n, getattr(torch, n)) for n in _SAME_UNARY})
+IMPL.update({n: numpy_typed(n, f) for n, f in _UNARY.items()})
+IMPL.update({n: numpy_typed(n, f) for n, f in _BINARY.items()})
 IMPL.update(
     {
         "power": _power,
-        "floor_divide": _floor_divide,
+        "floor_divide": numpy_typed("floor_divide", _nonzero_divisor(_floor_divide_op)),
         "round": _round,
         "around": _round,
         "where": _where,
         "nan_to_num": _nan_to_num,
-        "heaviside": _heaviside,
         "isclose": _isclose,
         "allclose": _allclose,
-        "sinc": _sinc,
         "array": stack_nested,
         "asarray": stack_nested,
     }

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from . import _torch_dtypes as _dt
 from ._torch import floating, promoted, tensor, tensors
 
 Fn = Callable[..., Any]
@@ -27,15 +28,87 @@ def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _reduce(op: Fn, to_float: bool = False) -> Fn:
-    def fn(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+_NOT_GIVEN: Any = np._NoValue  # numpy's own marker for an absent ``initial``
+# The value a masked-out element (``where=False``) contributes, per reduction.
+_IDENTITY: dict[str, Any] = {"sum": 0, "prod": 1, "all": True, "any": False, "mean": 0}
+
+
+def _no_out(name: str, out: Any) -> None:
+    if out is not None:
+        raise NotImplementedError(
+            f"mnp.{name}: out= is not supported on torch (traced and JAX arrays cannot be written in place); "
+            "use the returned array"
+        )
+
+
+def _reduce(name: str, op: Fn) -> Fn:
+    """numpy's reduction ``name`` (``axis``, ``dtype``, ``keepdims``, ``initial``, ``where``) by
+    ``op(tensor, dims, keepdim)``; dtypes as numpy's (NOTE [numpy dtypes on torch])."""
+    extremum = name in ("max", "amax", "min", "amin")
+
+    def fn(
+        a: Any,
+        axis: Any = None,
+        dtype: Any = None,
+        out: None = None,
+        keepdims: bool = False,
+        initial: Any = _NOT_GIVEN,
+        where: Any = True,
+    ) -> Any:
+        _no_out(name, out)
         t = tensor(a)
-        t = floating(t) if to_float else t
+        kind = _dt.kind(t)
+        kwargs = {} if dtype is None else {"dtype": _dt.numpy_dtype(_dt.torch_dtype(dtype, f"mnp.{name}"))}
+        want = None if kind is None else _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
+        if dtype is not None:
+            t = t.to(_dt.torch_dtype(dtype, f"mnp.{name}"))
+        elif want is not None and want.is_floating_point and not t.is_floating_point():
+            t = t.to(want)  # the mean of integers, in float64
         if t.ndim == 0:
-            return op(t.reshape(1), (0,), False).reshape(())
-        return op(t, _axes(axis, t.ndim), keepdims)
+            t = t.reshape(1)
+            axis, squeeze = None, True
+        else:
+            squeeze = False
+        dims = _axes(axis, t.ndim)
+        mask = None
+        if where is not True:
+            mask = torch.broadcast_to(tensor(where, t).to(torch.bool), t.shape)
+            if extremum and initial is _NOT_GIVEN:
+                raise ValueError(
+                    f"mnp.{name}: reducing with a where= mask needs initial= (the value of an all-masked "
+                    "reduction), as in numpy"
+                )
+            fill = initial if extremum else _IDENTITY[name]
+            t = torch.where(mask, t, torch.as_tensor(fill, dtype=t.dtype, device=t.device))
+        r = op(t, dims, keepdims)
+        if name == "mean" and mask is not None:
+            r = r * (_count(t, dims) / torch.sum(mask, dim=dims, keepdim=keepdims).to(r.dtype))
+        if initial is not _NOT_GIVEN:
+            if name not in _INITIAL:
+                raise TypeError(f"mnp.{name}: numpy's {name} takes no initial=")
+            r = _INITIAL[name](r, torch.as_tensor(initial, dtype=r.dtype, device=r.device))
+        if squeeze:
+            r = r.reshape(())
+        return r if want is None or r.dtype == want else r.to(want)
 
     return fn
+
+
+def _count(t: torch.Tensor, dims: tuple[int, ...]) -> int:
+    n = 1
+    for d in dims:
+        n *= t.shape[d]
+    return n
+
+
+_INITIAL: dict[str, Fn] = {
+    "sum": torch.add,
+    "prod": torch.multiply,
+    "max": torch.maximum,
+    "amax": torch.maximum,
+    "min": torch.minimum,
+    "amin": torch.minimum,
+}
 
 
 def _sum(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
@@ -62,7 +135,10 @@ def _amin(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
 
 
 def _mean(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
-    return torch.mean(t, dim=dims, keepdim=keep)
+    if t.is_floating_point() or t.is_complex():
+        return torch.mean(t, dim=dims, keepdim=keep)
+    # an integer dtype= (numpy sums in it, divides in float64, casts back)
+    return _sum(t, dims, keep).to(torch.float64) / _count(t, dims)
 
 
 def _all(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
@@ -80,24 +156,31 @@ def _flat_or(a: Any, axis: Any) -> tuple[torch.Tensor, int]:
     return t, _axes(axis, t.ndim)[0]
 
 
-def _cumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
-    t, ax = _flat_or(a, axis)
-    return torch.cumsum(t.to(torch.int64) if t.dtype == torch.bool else t, dim=ax)
+def _scan(name: str, op: Fn) -> Fn:
+    def fn(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+        _no_out(name, out)
+        t, ax = _flat_or(a, axis)
+        kind = _dt.kind(t)
+        kwargs = {} if dtype is None else {"dtype": _dt.numpy_dtype(_dt.torch_dtype(dtype, f"mnp.{name}"))}
+        want = None if kind is None else _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
+        if want is not None and t.dtype != want:
+            t = t.to(want)  # numpy accumulates in the result's dtype
+        return op(t, dim=ax)
+
+    return fn
 
 
-def _cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
-    t, ax = _flat_or(a, axis)
-    return torch.cumprod(t, dim=ax)
+def _arg(op: Fn) -> Fn:
+    def fn(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+        t, ax = _flat_or(a, axis)
+        if t.dtype == torch.bool:
+            t = t.to(torch.uint8)
+        r = op(t, dim=ax, keepdim=keepdims and axis is not None)
+        if keepdims and axis is None:
+            r = r.reshape((1,) * tensor(a).ndim)
+        return r
 
-
-def _argmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    t, ax = _flat_or(a, axis)
-    return torch.argmax(t, dim=ax, keepdim=keepdims and axis is not None)
-
-
-def _argmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    t, ax = _flat_or(a, axis)
-    return torch.argmin(t, dim=ax, keepdim=keepdims and axis is not None)
+    return fn
 
 
 def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
@@ -258,7 +341,7 @@ def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 
 
 def _append(arr: Any, values: Any, axis: Any = None) -> Any:
-    return _concatenate([arr, values], axis=axis)
+    return _concatenate([_strong(arr), _strong(values)], axis=axis)
 
 
 def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
@@ -307,6 +390,8 @@ def _meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = 
 
 def _matmul(x1: Any, x2: Any, /) -> Any:
     a, b = promoted(x1, x2)
+    if a.dtype == torch.bool:  # numpy: or of ands
+        return torch.matmul(a.to(torch.int64), b.to(torch.int64)) != 0
     return torch.matmul(a, b)
 
 
@@ -346,8 +431,12 @@ def _tri(op: Fn) -> Fn:
     return fn
 
 
+def _strong(x: Any) -> Any:
+    return np.asarray(x) if type(x) in (bool, int, float, complex) else x
+
+
 def _kron(a: Any, b: Any) -> Any:
-    x, y = promoted(a, b)
+    x, y = promoted(_strong(a), _strong(b))
     return torch.kron(x, y)
 
 
@@ -410,19 +499,19 @@ def _multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
 
 
 IMPL: dict[str, Fn] = {
-    "sum": _reduce(_sum),
-    "prod": _reduce(_prod),
-    "mean": _reduce(_mean, to_float=True),
-    "max": _reduce(_amax),
-    "amax": _reduce(_amax),
-    "min": _reduce(_amin),
-    "amin": _reduce(_amin),
-    "all": _reduce(_all),
-    "any": _reduce(_any),
-    "cumsum": _cumsum,
-    "cumprod": _cumprod,
-    "argmax": _argmax,
-    "argmin": _argmin,
+    "sum": _reduce("sum", _sum),
+    "prod": _reduce("prod", _prod),
+    "mean": _reduce("mean", _mean),
+    "max": _reduce("max", _amax),
+    "amax": _reduce("amax", _amax),
+    "min": _reduce("min", _amin),
+    "amin": _reduce("amin", _amin),
+    "all": _reduce("all", _all),
+    "any": _reduce("any", _any),
+    "cumsum": _scan("cumsum", torch.cumsum),
+    "cumprod": _scan("cumprod", torch.cumprod),
+    "argmax": _arg(torch.argmax),
+    "argmin": _arg(torch.argmin),
     "sort": _sort,
     "argsort": _argsort,
     "count_nonzero": _count_nonzero,
