@@ -4,9 +4,9 @@ Each function dispatches on its arguments' types, also while they are traced by 
 transforms (torch.func's wrapped tensors, JAX tracers, autograd boxes), so a function written
 once with ``multiad.numpy`` runs on every backend with numpy's semantics (see
 NOTE [Numpy namespace design]) and the same derivative conventions (NOTE [Derivative
-conventions]). Creation functions (``zeros``, ``eye``, ...) have no array argument to follow:
-they make arrays of the selected backend (see ``multiad.get_backend``) in its default float
-dtype. Names numpy has that are absent here are listed, with reasons, in ``ABSENT``.
+conventions]) and numpy's result dtypes (NOTE [numpy dtypes on torch]). Creation functions
+(``zeros``, ``eye``, ...) have no array argument to follow: they make arrays of the selected
+backend (see ``multiad.get_backend``) with numpy's dtypes (NOTE [Creation dtypes]). Names numpy has that are absent here are listed, with reasons, in ``ABSENT``.
 
 Example:
     >>> import multiad.numpy as mnp, numpy as np

@@ -45,7 +45,14 @@ def tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
     if isinstance(x, float):
         weak = like is not None and like.is_floating_point()
         return torch.tensor(x, dtype=like.dtype if weak and like is not None else torch.float64, device=device)
-    return torch.as_tensor(np.asarray(x), device=device)
+    return from_numpy(x, device)
+
+
+def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
+    """``x`` (a numpy array or scalar) as a tensor; a read-only array is copied (torch warns
+    on one)."""
+    a = np.asarray(x)
+    return torch.as_tensor(a if a.flags.writeable else a.copy(), device=device)
 
 
 def tensors(*args: Any) -> list[torch.Tensor]:
@@ -86,7 +93,7 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
         elif type(a) in (bool, int, float, complex):
             ts.append(torch.tensor(a, dtype=dtype, device=device))
         else:
-            ts.append(torch.as_tensor(np.asarray(a), device=device).to(dtype))
+            ts.append(from_numpy(a, device).to(dtype))
     return ts, _dt.as_torch(out)
 
 

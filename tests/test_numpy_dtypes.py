@@ -1,0 +1,262 @@
+"""multiad.numpy gives numpy's result dtypes and values on torch (and autograd), checked against
+numpy itself: promotion of numpy scalars (NEP 50), integer inputs, ``dtype=``/``where=``/
+``initial=`` of reductions, creation functions and every spelling of a dtype.
+
+JAX keeps its own promotion rules (see docs/api-numpy.md); it is checked here where the
+behaviour is multiad's own (masked reductions and their derivatives, dtype spellings).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+
+NUMPY_TYPED = ("torch", "autograd", "numpy")  # backends whose dtypes follow numpy's exactly
+
+
+def data(dtype: str) -> np.ndarray:
+    if dtype == "bool":
+        return np.array([[True, False, True], [False, True, True]])
+    return np.array([[1.5, -2.5, 0.25], [4.0, 0.0, -3.5]]).astype(dtype)
+
+
+def on(backend: str, x: Any) -> Any:
+    return multiad.asarray(x, backend=backend) if isinstance(x, np.ndarray) else x
+
+
+def same(got: Any, want: Any, rtol: float = 1e-12) -> None:
+    """``got`` (an array of any backend) has numpy's result's dtype and values."""
+    g, w = np.asarray(multiad.to_numpy(got)), np.asarray(want)
+    assert g.dtype == w.dtype, f"dtype {g.dtype}, numpy gives {w.dtype}"
+    assert g.shape == w.shape
+    np.testing.assert_allclose(g, w, rtol=1e-6 if w.dtype in (np.float32, np.float16) else rtol)
+
+
+def both(backend: str, name: str, *args: Any, rtol: float = 1e-12, **kwargs: Any) -> None:
+    """mnp.NAME on the backend's arrays against numpy.NAME on numpy's."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = getattr(np, name)(*args, **kwargs)
+        got = getattr(mnp, name)(*[on(backend, a) for a in args], **kwargs)
+    same(got, want, rtol)
+
+
+INT_AND_BOOL = ("bool", "int8", "int32", "int64")
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize(
+    "name", ["sign", "floor", "ceil", "trunc", "fix", "rint", "round", "around", "abs", "negative", "square", "sin"]
+)
+def test_elementwise_dtypes_of_integers_follow_numpy(backend: str, name: str) -> None:
+    for dt in INT_AND_BOOL:
+        x = data(dt)
+        try:
+            want = getattr(np, name)(x)
+        except TypeError:  # numpy defines no sign or negative of booleans: neither does mnp
+            with pytest.raises(TypeError):
+                getattr(mnp, name)(on(backend, x))
+            continue
+        same(getattr(mnp, name)(on(backend, x)), want)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_round_of_integers(backend: str) -> None:
+    x = np.array([15, 25, -35, 7])
+    for decimals in (0, 1, -1):
+        both(backend, "round", x, decimals=decimals)
+        both(backend, "around", x, decimals)
+    both(backend, "round", np.array([1.25, -2.35], dtype=np.float32), decimals=1)
+
+
+# numpy 2 (NEP 50): numpy scalars and 0-d arrays are strong, Python numbers weak.
+OPERANDS = {
+    "np.float64": np.float64(2.5),
+    "np.float32": np.float32(2.5),
+    "np.int64": np.int64(2),
+    "np.int32": np.int32(3),
+    "python float": 2.5,
+    "python int": 2,
+    "0-d float64": np.array(2.5),
+    "float32 array": data("float32")[0],
+    "int64 array": np.array([1, 2, 3]),
+}
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize("name", ["add", "multiply", "subtract", "divide", "maximum", "power", "greater", "arctan2"])
+def test_promotion_follows_numpy(backend: str, name: str) -> None:
+    for dt in ("float32", "int32", "float64"):
+        x = np.abs(data(dt)[0]) + 1
+        for other in OPERANDS.values():
+            if name == "power" and np.issubdtype(np.result_type(x, other), np.integer):
+                other = np.abs(other)
+            both(backend, name, x, other)
+            both(backend, name, other, x)
+
+
+def test_float32_times_numpy_float64_is_float64_on_torch() -> None:
+    import torch
+
+    x = torch.tensor([1.0, 2.0])  # float32
+    assert mnp.multiply(x, np.float64(2.0)).dtype == torch.float64
+    assert mnp.multiply(x, 2.0).dtype == torch.float32  # a Python float is weak
+    assert mnp.add(x, np.array(1.0)).dtype == torch.float64  # so is not a 0-d array
+    assert mnp.where(x > 1, x, 0.0).dtype == torch.float32
+    assert mnp.matmul(x.to(torch.int32), torch.ones(2)).dtype == torch.float64
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_reduction_dtype_argument(backend: str) -> None:
+    for name in ("sum", "prod", "mean", "cumsum", "cumprod", "std", "var", "nansum", "nanprod", "nanmean", "nanvar"):
+        for dt in ("bool", "int32", "float32", "float64"):
+            x = data(dt)
+            both(backend, name, x)
+            # numpy's nanvar computes parts of a float64 result from float32 input in float32
+            rtol = 1e-6 if dt == "float32" else 1e-12
+            for out in ("float32", "float64") + (("int64",) if name in ("sum", "prod", "mean", "cumsum") else ()):
+                both(backend, name, x, dtype=out, rtol=rtol)
+                both(backend, name, x, axis=0, dtype=np.dtype(out), rtol=rtol)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_where_and_initial(backend: str) -> None:
+    x = data("float64")
+    mask = np.array([[True, False, True], [True, True, False]])
+    for name in ("sum", "prod", "mean", "std", "var", "all", "any"):
+        both(backend, name, x, where=mask)
+        both(backend, name, x, axis=1, where=mask[0])
+    for name in ("max", "min", "amax", "amin"):
+        both(backend, name, x, where=mask, initial=0.5)
+        both(backend, name, x, axis=0, keepdims=True, where=mask, initial=-1.0)
+    for name in ("sum", "prod", "max", "min"):
+        both(backend, name, x, initial=3.0)
+        both(backend, name, data("int32"), axis=0, initial=3)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd"])
+def test_masked_reduction_derivatives(backend: str) -> None:
+    # Closed forms: masked elements do not take part (autograd's own where= derivatives ignore
+    # the mask; multiad.numpy fills masked elements instead).
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    m = np.array([True, False, True, True])
+
+    def g(f: Any) -> np.ndarray:
+        return np.asarray(multiad.to_numpy(multiad.grad(f, backend=backend)(x)))
+
+    np.testing.assert_allclose(g(lambda x: mnp.sum(x, where=m)), [1, 0, 1, 1])
+    np.testing.assert_allclose(g(lambda x: mnp.prod(x, where=m)), [12, 0, 4, 3])
+    np.testing.assert_allclose(g(lambda x: mnp.mean(x, where=m)), [1 / 3, 0, 1 / 3, 1 / 3])
+    np.testing.assert_allclose(g(lambda x: mnp.max(x, where=~np.array([0, 0, 0, 1], bool), initial=0.0)), [0, 0, 1, 0])
+    mean = (1 + 3 + 4) / 3
+    np.testing.assert_allclose(g(lambda x: mnp.var(x, where=m)), 2 * (x - mean) * m / 3, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_masked_extremum_needs_initial(backend: str) -> None:
+    with pytest.raises(ValueError, match=r"initial"):
+        mnp.max(on(backend, data("float64")), where=on(backend, data("bool")))
+
+
+def test_reduction_errors_start_with_the_call() -> None:
+    import torch
+
+    x = torch.ones(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"^mnp\.max: .*initial="):
+        mnp.max(x, where=torch.tensor([True, False, True]))
+    with pytest.raises(TypeError, match=r"^mnp\.var: an integer dtype"):
+        mnp.var(x, dtype="int64")
+    with pytest.raises(TypeError, match=r"^mnp\.std: an integer dtype"):
+        mnp.std(x, dtype=np.int32)
+    with pytest.raises(NotImplementedError, match=r"^mnp\.sum: out= "):
+        mnp.sum(x, out=x)
+    with pytest.raises(TypeError, match=r"^mnp\.sign: numpy does not define it for bool"):
+        mnp.sign(torch.tensor([True]))
+    with pytest.raises(ValueError, match=r"^mnp\.power: integers to negative integer powers"):
+        mnp.power(torch.tensor([2, 3]), -1)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_integer_division_by_zero_gives_numpy_zero(backend: str) -> None:
+    x, y = np.array([7, -7, 3]), np.array([0, 2, 0])
+    for name in ("floor_divide", "mod", "remainder", "fmod"):
+        both(backend, name, x, y)
+
+
+# -- creation functions: numpy's dtypes (NOTE [Creation dtypes]) ----------------------------------
+
+CREATION = [
+    ("zeros", (3,), {}),
+    ("ones", ((2, 2),), {}),
+    ("empty", (2,), {}),
+    ("full", (2, 1), {}),
+    ("full", (2, 1.5), {}),
+    ("full", (2, True), {}),
+    ("eye", (2,), {}),
+    ("identity", (2,), {}),
+    ("tri", (3,), {}),
+    ("arange", (4,), {}),
+    ("arange", (0.0, 1.0, 0.25), {}),
+    ("linspace", (0, 1, 5), {}),
+    ("linspace", (np.float64(0), np.float64(1), 5), {}),
+    ("linspace", (0, 10, 4), {"dtype": "int64"}),
+    ("asarray", ([1.0, 2.0],), {}),
+    ("asarray", ([1, 2],), {}),
+    ("asarray", (1.0,), {}),
+    ("array", ([[1.0], [2.0]],), {}),
+    ("zeros", (2,), {"dtype": "float32"}),
+    ("ones", (2,), {"dtype": np.float32}),
+    ("arange", (3,), {"dtype": np.dtype("float32")}),
+]
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize(("name", "args", "kwargs"), CREATION, ids=[f"{c[0]}{c[1]}{c[2]}" for c in CREATION])
+def test_creation_dtypes_follow_numpy(backend: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    with multiad.use_backend(backend) as b:
+        got = getattr(mnp, name)(*args, **kwargs)
+    assert b.is_array(got)
+    reference = "zeros" if name == "empty" else name  # multiad's empty holds zeros, never garbage
+    same(got, getattr(np, reference)(*args, **kwargs))
+
+
+def test_creation_without_a_selected_backend_is_float64_torch() -> None:
+    import torch
+
+    assert multiad.get_backend().name == "torch"  # the default, nothing selected
+    assert mnp.linspace(np.float64(0.0), np.float64(1.0), 3).dtype == torch.float64
+    assert mnp.zeros(2).dtype == mnp.asarray([1.0, 2.0]).dtype == torch.float64
+    assert mnp.zeros(2, dtype=torch.float32).dtype == torch.float32
+
+
+DTYPE_SPELLINGS = ["float32", np.float32, np.dtype("float32")]
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd", "numpy"])
+def test_astype_and_asarray_take_every_dtype_spelling(backend: str) -> None:
+    import torch
+
+    x = on(backend, np.array([1.5, -2.5]))
+    for spelling in [*DTYPE_SPELLINGS, torch.float32]:
+        for out in (mnp.astype(x, spelling), mnp.asarray(x, dtype=spelling), mnp.array(x, dtype=spelling)):
+            same(out, np.array([1.5, -2.5], dtype=np.float32))
+    same(mnp.astype(x, int), np.array([1, -2]))
+    same(mnp.astype(x, "bool"), np.array([True, True]))
+    with pytest.raises(TypeError, match=r"^mnp\.astype: "):
+        mnp.astype(x, "no-such-dtype")
+
+
+def test_the_dtypes_example_of_the_numpy_page_runs() -> None:
+    from test_docs import DOCS, python_blocks
+
+    blocks = python_blocks(DOCS / "api-numpy.md")
+    assert blocks
+    namespace: dict[str, Any] = {}
+    for block in blocks:
+        exec(compile(block, "api-numpy.md", "exec"), namespace)
