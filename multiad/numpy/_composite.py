@@ -105,6 +105,16 @@ def numpy_result(name: str, *args: Any) -> str | None:
         return str(getattr(np, name)(*proxies).dtype)
 
 
+def as_numpy_result(name: str, out: Any, *args: Any) -> Any:
+    """``out``, computed from ``args`` by a definition written once, in the dtype numpy's
+    ``name`` gives for them (constants such as ``where(c, 1.0, x)`` inside a definition would
+    otherwise promote a float32 result to float64); JAX arrays keep JAX's promotion."""
+    if _dispatch.like(out) == "jax":
+        return out
+    want = numpy_result(name, *args)
+    return out if want is None or dtype_name(out) == want else _m().astype(out, want)
+
+
 def _statistics_input(name: str, x: Any, dtype: Any) -> Any:
     """``x`` in the dtype numpy computes its variance in: ``dtype`` if given, float64 for
     integers and booleans."""

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m
+from ._composite import _arr, _m, as_numpy_result
 
 
 def hypot(x1: Any, x2: Any, /) -> Any:
@@ -34,7 +34,7 @@ def hypot(x1: Any, x2: Any, /) -> Any:
     origin = mnp.logical_and(mnp.equal(a, 0), mnp.equal(b, 0))
     # Off the origin the framework's hypot, at it the constant 0: no 0/0 in either derivative.
     safe = _dispatch.call("hypot", mnp.where(origin, 1.0, a), mnp.where(origin, 1.0, b), arrays=2)
-    return mnp.where(origin, 0.0, safe)
+    return as_numpy_result("hypot", mnp.where(origin, 0.0, safe), a, b)
 
 
 def arctan2(x1: Any, x2: Any, /) -> Any:
@@ -46,7 +46,7 @@ def arctan2(x1: Any, x2: Any, /) -> Any:
     origin = mnp.logical_and(mnp.equal(a, 0), mnp.equal(b, 0))
     at_origin = _dispatch.call("arctan2", _constant(lib, a), _constant(lib, b), arrays=2)
     away = _dispatch.call("arctan2", mnp.where(origin, 1.0, a), mnp.where(origin, 1.0, b), arrays=2)
-    return mnp.where(origin, at_origin, away)
+    return as_numpy_result("arctan2", mnp.where(origin, at_origin, away), a, b)
 
 
 # |x| below which sinc is its Maclaurin series: at pi * 0.03 the first term left out,
