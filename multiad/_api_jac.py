@@ -169,7 +169,6 @@ _SECOND_ORDER_HINT = "for a non-scalar output take hessian(f) (jacfwd(jacrev(f))
 def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     """``f`` with a check that it returns one array of shape ()."""
 
-    @functools.wraps(f)
     def checked(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
         if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
@@ -256,6 +255,14 @@ def hessian(
     return wrapper
 
 
+def _all_args(n: int) -> tuple[int, ...]:
+    """``argnums`` for every one of ``n`` arguments."""
+    return _ALL_ARGS[n] if n < len(_ALL_ARGS) else tuple(range(n))
+
+
+_ALL_ARGS = tuple(tuple(range(n)) for n in range(16))
+
+
 def _second_order(
     f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
@@ -267,13 +274,14 @@ def _second_order(
         raise InvalidArgumentError(
             f"{call}: got {len(primals)} primals and {len(tangents)} tangents; pass one tangent per primal"
         )
-    flat = Flat(_scalar_checked(f, call), primals, {}, tuple(range(len(primals))), False, backend, call)
+    flat = Flat(_scalar_checked(f, call), primals, {}, _all_args(len(primals)), False, backend, call)
     b = flat.backend
     fwd = (_plan.vhp_strategy(b) if transform == "vhp" else _plan.second_order(b)) == _plan.FWD
     # Checked here so that the error names this call, not the grad/jvp/vjp it is built from.
-    for needed in (transform, "grad", "jvp" if fwd else "vjp"):
-        _derive.require(b, needed, call)
-    _derive.require_vjp(b, call)
+    if b.unsupported or not b.has_vjp:
+        for needed in (transform, "grad", "jvp" if fwd else "vjp"):
+            _derive.require(b, needed, call)
+        _derive.require_vjp(b, call)
     ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b))
     # Composed once at the flat level: one Flat, one selection, one conversion per call.
     g = _derive.grad_fun(b, flat, call)

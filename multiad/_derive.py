@@ -67,20 +67,22 @@ def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call:
 
 def grad_fun(b: Backend, fun: FlatFun, call: str) -> FlatFun:
     """The gradient of ``fun`` (a flat function returning one scalar) as a flat function returning
-    one gradient per primal, for composing second-order transforms at the flat level."""
+    one gradient per primal, for composing second-order transforms at the flat level. It runs
+    inside the primitive of the outer level, which already marks it and translates framework
+    errors (:func:`guarded`), so it calls the backend's primitives directly."""
     if _plan.native(b, "value_and_grad"):
 
         def scalar(*xs: Any) -> Any:
             return fun(*xs)[0]
 
         def native_grad(*xs: Any) -> tuple[Any, ...]:
-            return tuple(guarded(b, call, b.value_and_grad, scalar, xs, False)[1])
+            return tuple(b.value_and_grad(scalar, xs, False)[1])
 
         return native_grad
 
     def grad(*xs: Any) -> tuple[Any, ...]:
-        outs, pullback, _ = vjp(b, fun, xs, False, call)
-        return _arrays(b, guarded(b, call, pullback, (do("ones_like", outs[0]),)))
+        outs, pullback, _ = b.vjp(fun, xs, False)
+        return _arrays(b, pullback((do("ones_like", outs[0]),)))
 
     return grad
 

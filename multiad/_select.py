@@ -36,6 +36,12 @@ from ._errors import BackendError, InvalidTypeError, MixedBackendError
 
 ENV_VAR = "MULTIAD_BACKEND"
 
+# os.environ's own table, read without os.environ's per-lookup encoding: the variable is read on
+# every call (it may change while the program runs). Not every Python has it: then os.environ.
+_environ: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+_ENV_KEY: Any = os.environ.encodekey(ENV_VAR) if _environ is not None and hasattr(os.environ, "encodekey") else None
+if _ENV_KEY is None:
+    _environ = None
 _context: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("multiad_backend", default=None)
 _default: Backend | None = None
 _default_lock = threading.Lock()
@@ -111,8 +117,9 @@ def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend
         return backend
     if _default is not None:
         return _default
-    env = os.environ.get(ENV_VAR)
+    env = _environ.get(_ENV_KEY) if _environ is not None else os.environ.get(ENV_VAR)
     if env:
+        env = env.decode() if isinstance(env, bytes) else env
         return _registry.get(env, f"{call} (from ${ENV_VAR}={env!r})")
     return None
 
