@@ -113,9 +113,20 @@ def grad(
     return wraps(f, wrapper)
 
 
-def _check_like(call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend) -> list[Any]:
-    """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves."""
-    leaves, spec = _tree.flatten(given)
+def _check_like(
+    call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend, traced: bool
+) -> list[Any]:
+    """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves;
+    ``traced``: whether a compiler traces the call (its structures are compared with each other)."""
+    leaves: list[Any]
+    if traced:
+        leaves, spec = _tree.flatten(given)
+    elif type(given) in _tree.ARRAY_TYPES:  # NOTE [Arrays are leaves]
+        leaves, spec = [given], _tree.LEAF
+    elif type(given) is tuple and _tree.ARRAY_TYPES.issuperset(map(type, given)):
+        leaves, spec = list(given), _tree.leaves_spec(len(given))
+    else:
+        leaves, spec = _tree.flatten(given)
     if spec == ref_spec:  # the common case: the backend's arrays, shaped and typed as the references
         for x, ref in zip(leaves, ref_leaves):
             if not (b.is_array(x) and x.shape == ref.shape and x.dtype == ref.dtype):
@@ -188,7 +199,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     ref_outs, fn_call = list(outs), f"{call} vjp_fn"
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cts = _check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b)
+        cts = _check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, _select.compiling())
         with _select.active(b):
             grads = _derive.guarded(b, call, pullback, tuple(cts))
         return tuple(flat.unflatten_in(grads))
@@ -235,7 +246,7 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
     flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
     b = flat.backend
     _derive.require(b, "jvp", call)
-    ts = _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b)
+    ts = _check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b, flat.traced)
     with flat.active():
         outs, touts, aux = _derive.jvp(b, flat, flat.primals, tuple(ts), has_aux, call)
     result = (flat.unflatten_out(outs), flat.unflatten_out(touts))
@@ -294,7 +305,9 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     out = flat.unflatten_out(outs)
 
     def jvp_fn(*tangents: Any) -> Any:
-        ts = _check_like(f"{call} jvp_fn", "tangents", tangents, list(flat.primals), flat.in_spec, b)
+        ts = _check_like(
+            f"{call} jvp_fn", "tangents", tangents, list(flat.primals), flat.in_spec, b, _select.compiling()
+        )
         with _select.active(b):
             touts = _derive.guarded(b, call, push, *ts)
         assert out_spec is not None

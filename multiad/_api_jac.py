@@ -282,7 +282,7 @@ def _second_order(
         for needed in (transform, "grad", "jvp" if fwd else "vjp"):
             _derive.require(b, needed, call)
         _derive.require_vjp(b, call)
-    ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b))
+    ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b, flat.traced))
     # Composed once at the flat level: one Flat, one selection, one conversion per call.
     g = _derive.grad_fun(b, flat, call)
 

@@ -121,7 +121,7 @@ def convert_args(
 class _Prepared:
     """The part of a call's argument handling that depends only on its signature."""
 
-    __slots__ = ("argnums", "backend", "diff", "in_spec", "pos", "same", "single", "specs", "take")
+    __slots__ = ("argnums", "backend", "diff", "in_spec", "pos", "same", "single", "specs", "take", "whole")
 
     def __init__(
         self, leaves: Sequence[Any], spec: _tree.TreeSpec, argnums: Argnums, backend: Backend, call: str
@@ -148,9 +148,17 @@ class _Prepared:
         #: Whether every leaf is passed to f as it is (no conversion); then only dtypes are checked per call.
         diff = set(self.diff)
         self.same = all(_arrays.unchanged(backend, leaf, k in diff, call) for k, leaf in enumerate(leaves))
+        _tree.ARRAY_TYPES.update(type(leaf) for leaf in leaves if backend.is_array(leaf))  # NOTE [Arrays are leaves]
         #: The argument position of the one differentiated leaf when it is a whole argument, else -1.
         self.pos = (
             self.argnums[0] if self.single and self.in_spec.num_nodes == 1 and self.in_spec.num_leaves == 1 else -1
+        )
+        #: Whether every argument is differentiated, in order, and is a single array (``vjp(f, x, y)``):
+        #: the differentiated leaves are then the arguments themselves.
+        self.whole = (
+            not self.single
+            and self.argnums == tuple(range(len(specs)))
+            and all(s.num_nodes == 1 and s.num_leaves == 1 for s in specs)
         )
 
 
@@ -160,7 +168,12 @@ _registry.on_change.append(_PREPARED.clear)
 
 
 def _prepared(
-    leaves: list[Any], spec: _tree.TreeSpec, argnums: Argnums, backend: str | Backend | None, call: str, traced: bool
+    leaves: Sequence[Any],
+    spec: _tree.TreeSpec,
+    argnums: Argnums,
+    backend: str | Backend | None,
+    call: str,
+    traced: bool,
 ) -> _Prepared:
     if traced:  # NOTE [Compiled regions]
         return _Prepared(leaves, spec, argnums, _select.resolve(backend, leaves, call), call)
@@ -195,10 +208,13 @@ class Flat:
     ) -> None:
         self.f, self.kwargs, self.has_aux, self.call = f, kwargs, has_aux, call
         args = args if type(args) is tuple else tuple(args)
-        # One flatten of all arguments serves selection, conversion and the primals.
-        leaves, spec = _tree.flatten(args)
         #: Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions]).
         self.traced = traced = _select.compiling()
+        leaves: Sequence[Any]
+        if not traced and _tree.ARRAY_TYPES.issuperset(map(type, args)):  # NOTE [Arrays are leaves]
+            leaves, spec = args, _tree.leaves_spec(len(args))
+        else:  # one flatten of all arguments serves selection, conversion and the primals
+            leaves, spec = _tree.flatten(args)
         self._prep = prep = _prepared(leaves, spec, argnums, backend, call, traced)  # NOTE [Prepared signatures]
         self.backend = b = prep.backend
         if prep.same:
@@ -236,11 +252,14 @@ class Flat:
         return _select.active(self.backend, self.traced)
 
     def rebuild(self, leaves: Sequence[Any]) -> list[Any]:
+        """The arguments of f with the differentiated leaves replaced by ``leaves``."""
         args = list(self.args)
         pos = self._prep.pos
         if pos >= 0:  # one differentiated argument that is a single array
             args[pos] = leaves[0]
             return args
+        if self._prep.whole:
+            return list(leaves)
         diff = _tree.unflatten(self.in_spec, leaves)
         if self.single:
             args[self.argnums[0]] = diff
@@ -312,9 +331,12 @@ class Flat:
 
     def unflatten_in(self, leaves: Sequence[Any]) -> Any:
         """A result per differentiated leaf, in the structure of the differentiated arguments."""
-        if self._prep.pos >= 0:
+        prep = self._prep
+        if prep.pos >= 0:
             return leaves[0]
-        return _tree.unflatten(self.in_spec, list(leaves))
+        if prep.whole:
+            return tuple(leaves)
+        return _tree.unflatten(prep.in_spec, list(leaves))
 
     def unflatten_out(self, leaves: Sequence[Any]) -> Any:
         assert self.out_spec is not None

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 import optree
 
 NAMESPACE = "multiad"
@@ -28,6 +29,22 @@ def flatten(tree: PyTree) -> tuple[list[Any], TreeSpec]:
 
 #: The structure of a single leaf (one array).
 LEAF: TreeSpec = optree.treespec_leaf(namespace=NAMESPACE)
+
+#: NOTE [Arrays are leaves]: the array types of the backends (and numpy's) are leaves of every
+#: tree, so a tuple of arguments that are all arrays has the structure of ``n`` leaves without
+#: being flattened. Flattening costs a microsecond or more per array (optree asks each array's
+#: type whether it is a named tuple), which a small call pays several times. Types are added as
+#: backends meet them (``Flat``); registering an array type as a pytree node is not supported.
+ARRAY_TYPES: set[type] = {np.ndarray}
+_LEAVES: dict[int, TreeSpec] = {}
+
+
+def leaves_spec(n: int) -> TreeSpec:
+    """The structure of a tuple of ``n`` leaves."""
+    spec = _LEAVES.get(n)
+    if spec is None:
+        spec = _LEAVES[n] = tuple_spec([LEAF] * n)
+    return spec
 
 
 def tuple_spec(children: list[TreeSpec]) -> TreeSpec:
