@@ -85,6 +85,8 @@ KINKS = [
     Kink("hypot(3, 4)", lambda x: mnp.hypot(x[0], x[1]), _v(3, 4), _v(0.6, 0.8), np.array([[16, -12], [-12, 9]]) / 125),
     Kink("arctan2(0, 0)", lambda x: mnp.arctan2(x[0], x[1]), _v(0, 0), _v(0, 0), np.zeros((2, 2)), FD_WARNS),
     Kink("arctan2(1, 1)", lambda x: mnp.arctan2(x[0], x[1]), _v(1, 1), _v(0.5, -0.5), np.array([[-0.5, 0], [0, 0.5]])),
+    Kink("norm ord=3 (0)", lambda x: mnp.linalg.norm(x, 3), _v(0, 0), _v(0, 0), np.zeros((2, 2))),
+    Kink("norm ord=0.5, a zero element", lambda x: mnp.linalg.norm(x, 0.5), _v(0, 1), _v(0, 1)),
     Kink("norm ord=1 (0)", lambda x: mnp.linalg.norm(x, 1), _v(0, 0), _v(0, 0)),
     Kink("norm ord=inf ties", lambda x: mnp.linalg.norm(x, np.inf), _v(1, -1), _v(0.5, -0.5)),
     Kink("nanmax ties", mnp.nanmax, _v(1, 1, np.nan), _v(0.5, 0.5, 0)),
@@ -99,9 +101,12 @@ KINKS = [
     Kink("power(x, 0) at 2", lambda x: mnp.power(x, 0.0), 2.0, 0.0, 0.0),
     Kink("power(0, y) at 0.3", lambda y: mnp.power(0.0, y), 0.3, 0.0, 0.0),
     Kink("power(0, y) at 2", lambda y: mnp.power(0.0, y), 2.0, 0.0, 0.0),
+    Kink("float_power(x, 0) at 0", lambda x: mnp.float_power(x, 0.0), 0.0, 0.0, 0.0),
+    Kink("float_power(0, y) at 0.3", lambda y: mnp.float_power(0.0, y), 0.3, 0.0, 0.0),
     # Edges of the domain: the limit of the formula; finite differences warn.
     Kink("sqrt(0)", mnp.sqrt, 0.0, np.inf, -np.inf, FD_WARNS),
     Kink("log(0)", mnp.log, 0.0, np.inf, -np.inf, FD_WARNS),
+    Kink("reciprocal(0)", mnp.reciprocal, 0.0, -np.inf, np.inf, FD_WARNS),
     Kink("log1p(-1)", mnp.log1p, -1.0, np.inf, -np.inf, FD_WARNS),
     Kink("power(x, 0.5) at 0", lambda x: mnp.power(x, 0.5), 0.0, np.inf, -np.inf, FD_WARNS),
     Kink("cbrt(0)", mnp.cbrt, 0.0, np.inf, None, FD_WARNS),
@@ -129,6 +134,14 @@ KINKS = [
     # where: the branch the condition picks.
     Kink("where(x > 0, x, 0) at 0", lambda x: mnp.where(x > 0, x, 0.0), 0.0, 0.0, 0.0, FD_WARNS),
     Kink("where(x >= 0, x, 0) at 0", lambda x: mnp.where(x >= 0, x, 0.0), 0.0, 1.0, 0.0, FD_WARNS),
+    Kink(
+        "where, the branch not picked kept in its domain",
+        lambda x: mnp.where(x > 0, mnp.sqrt(mnp.where(x > 0, x, 1.0)), 0.0),
+        0.0,
+        0.0,
+        0.0,
+        FD_WARNS,
+    ),
     # sort and median at ties: the order the stable sort picks.
     Kink(
         "sort ties", lambda x: mnp.sum(mnp.sort(x) * _v(1, 2, 3)), _v(2, 1, 2), _v(2, 1, 3), np.zeros((3, 3)), FD_WARNS
@@ -192,7 +205,7 @@ def test_finite_differences_leaving_the_domain_warn(transform: str) -> None:
     # sqrt at 0: the stencil evaluates sqrt(-h), nan; the element at 4 is unaffected.
     x = _v(0.0, 4.0)
     f = lambda x: mnp.sum(mnp.sqrt(x))  # noqa: E731
-    with pytest.warns(multiad.AccuracyWarning, match="nan or inf"):
+    with pytest.warns(multiad.AccuracyWarning, match="nan or inf at x or within a finite-difference step"):
         if transform == "grad":
             g = multiad.grad(f, backend="numpy")(x)
         elif transform == "jvp":
@@ -201,6 +214,12 @@ def test_finite_differences_leaving_the_domain_warn(transform: str) -> None:
             g = multiad.jacfwd(f, backend="numpy")(x)
     assert np.isnan(g[0])
     np.testing.assert_allclose(g[1], 0.25, rtol=1e-6)
+
+
+def test_nested_finite_differences_meeting_a_pole_warn() -> None:
+    # The inner level's values near the pole are finite and meaningless; the outer level warns.
+    with pytest.warns(multiad.AccuracyWarning, match="nan or inf at x or within a finite-difference step"):
+        multiad.hessian(lambda x: 1.0 / x, backend="numpy")(np.array(0.0))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -214,6 +233,9 @@ def test_values_follow_numpy(backend: str) -> None:
     a, b = _v(np.nan, 1.0, 2.0, np.nan, 0.0), _v(0.0, np.nan, 3.0, np.nan, 0.0)
     check(mnp.fmax(arr(a), arr(b)), np.fmax(a, b))
     check(mnp.fmin(arr(a), arr(b)), np.fmin(a, b))
+    for order in (0.5, 3, -1, -np.inf):
+        v = _v(0.0, -2.0, 3.0)
+        check(mnp.linalg.norm(arr(v), order), np.linalg.norm(v, order))
     big = _v(1e200, 0.0, np.inf, np.nan, 3.0)
     other = _v(1e200, 0.0, np.nan, 0.0, -4.0)
     check(mnp.hypot(arr(big), arr(other)), np.hypot(big, other))

@@ -10,9 +10,10 @@ frameworks disagree, so multiad.numpy picks one value and gives it on every back
 | ``clip`` | ``x`` at a bound | 1 for ``x``, 0 for the bound | torch |
 | ``std`` | all values equal (also 0-d) | 0, and 0 second derivatives | torch's own ``std`` |
 | ``linalg.norm`` (2-norm, Frobenius) | zero vector | 0 | torch |
+| ``linalg.norm(x, p)``, ``p > 0`` | zero vector or element | 0 | the 2-norm |
 | ``hypot``, ``arctan2`` | the origin | 0, as ``linalg.norm`` | numpy's finite differences, torch |
 | ``copysign`` | ``x1 == 0`` | 0 in ``x1``, as ``abs`` | torch, autograd |
-| ``power(x, 0)`` | any ``x``, 0 included | 0 in ``x`` | torch, autograd |
+| ``power(x, 0)``, ``float_power`` | any ``x``, 0 included | 0 in ``x`` | torch, autograd |
 | ``power(0, y)`` | ``y > 0`` | 0 in ``y``, at every order | torch's first derivative |
 | ``prod``, ``cumprod`` | zero factors | the product of the others | torch, JAX |
 | ``sqrt``, ``cbrt`` | 0 | ``inf`` (the limit) | all four (``sqrt``) |

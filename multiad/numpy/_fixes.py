@@ -33,6 +33,19 @@ def _jax_copysign(x1: Any, x2: Any, /) -> Any:
     return _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
 
 
+def _jax_float_power(x1: Any, x2: Any, /) -> Any:
+    import jax
+    import jax.numpy as jnp
+
+    # jax.numpy's float_power has derivative nan in x at 0**0; the conventions of power hold.
+    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+
+    def cast(v: Any) -> Any:
+        return v if isinstance(v, (int, float, complex)) or jnp.iscomplexobj(v) else jnp.asarray(v, dtype=dtype)
+
+    return _safe_power("jax")(cast(x1), cast(x2))
+
+
 def _lazy_jax_zeros_like(*args: Any, **kwargs: Any) -> Any:
     import jax.numpy as jnp
 
@@ -161,6 +174,16 @@ def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool
         shapes[1][0], shapes[1][1] = -1, 1
     parts = [anp.reshape(f, s) for f, s in zip(flat, shapes, strict=True)]
     return _ag_broadcast_arrays(*parts)
+
+
+def _ag_reciprocal(x: Any, /) -> Any:
+    from autograd.tracer import getval
+
+    anp = _ag()
+    if not np.issubdtype(np.result_type(getval(x)), np.inexact):
+        return anp.reciprocal(x)
+    # autograd's reciprocal has the derivative -g / x**2, whose own derivative is 0 / 0 at 0.
+    return anp.power(x, -1.0)
 
 
 def _ag_fmod(x1: Any, x2: Any, /) -> Any:
@@ -352,6 +375,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fabs": _jax_abs,
         "copysign": _jax_copysign,
         "power": _safe_power("jax"),
+        "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,
         "fix": _jax_fix,
     },
@@ -359,6 +383,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "power": _safe_power("autograd"),
         "empty_like": lambda *a, **k: _ag().zeros_like(*a, **k),  # imported on use, not with multiad.numpy
         "positive": _ag_positive,
+        "reciprocal": _ag_reciprocal,
         "take": _ag_take,
         "take_along_axis": _ag_take_along_axis,
         "broadcast_to": _ag_broadcast_to,

@@ -120,7 +120,16 @@ def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
         return mnp.sum(ax, axis=axis, keepdims=keepdims)
     if isinstance(order, str):
         raise ValueError(f"mnp.linalg.norm: invalid norm order {order!r} for vectors")
-    return mnp.sum(ax**order, axis=axis, keepdims=keepdims) ** (1.0 / order)
+    if order < 0:
+        return mnp.sum(ax**order, axis=axis, keepdims=keepdims) ** (1.0 / order)
+    # p > 0: |x|**p and s**(1/p) are taken where the base is positive only, so that a zero
+    # element (|x|**(p-1) * sign(0): inf * 0 for p < 1) and the zero vector (s**(1/p - 1) * 0
+    # for p > 1) have derivative 0, as the 2-norm does, and not nan.
+    nz = mnp.greater(ax, 0)
+    powered = mnp.where(nz, mnp.power(mnp.where(nz, ax, 1.0), float(order)), 0.0)
+    total = mnp.sum(powered, axis=axis, keepdims=keepdims)
+    pos = mnp.greater(total, 0)
+    return mnp.where(pos, mnp.power(mnp.where(pos, total, 1.0), 1.0 / order), 0.0)
 
 
 def _matrix_norm(x: Any, order: Any, axes: tuple[int, int], keepdims: bool) -> Any:

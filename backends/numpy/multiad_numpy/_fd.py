@@ -60,6 +60,15 @@ a quarter of the kink's jump without a sign. The symmetric pair ``x +- 2h`` has 
 spot, so the estimate keeps it; the cost is cut instead by doing the arithmetic once for all
 columns (NOTE [Columns at once]).
 
+NOTE [Values that are not finite]: a stencil that leaves f's domain (``sqrt`` or ``log`` at 0:
+``f(x - h)`` is nan) gives a nan derivative, and one across a pole (``1 / x`` at 0: ``f(x)`` is
+inf, ``f(x +- h)`` finite) gives a finite, meaningless one (``1 / h**2``), while the error
+estimate, made of the same values, is nan or is divided by an infinite scale and sees
+nothing. So every element whose stencil met a value that is nan or inf counts, nested levels
+report their counts to the level evaluating them, and the outermost level warns with
+:class:`multiad.AccuracyWarning` if any did. The exact backends give the limit of the
+derivative's formula there (``inf`` for ``sqrt`` at 0), the documented convention.
+
 NOTE [Nesting levels]: nested finite differences lose accuracy fast: with steps ``h`` the
 rounding noise of order ``k`` is about ``eps / h**k``. At the default step (``eps ** (1/3)``,
 right for first and second order) a third derivative is noise (``grad`` three times of
@@ -91,6 +100,10 @@ _sink: contextvars.ContextVar[list[tuple[float, int, int, str]] | None] = contex
 )
 
 
+# Where a nested level reports how many of its elements met a value of f that is nan or inf.
+_nonfinite_sink: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "multiad_numpy_nonfinite_sink", default=None
+)
 _records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
 
 
@@ -202,15 +215,19 @@ class Level:
         self.c = step_factor(self.dtype)
         self.inner: list[tuple[float, int, int, str]] = []
         self.evaluations = 0
-        self.nonfinite = 0  # elements of the outermost results that are nan or inf
+        # Elements whose stencil met a value of f that is nan or inf (NOTE [Values that are not finite]).
+        self.nonfinite = 0
+        self.inner_nonfinite: list[int] = []
 
     def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
+        n_token = _nonfinite_sink.set(self.inner_nonfinite)
         try:
             res = self.fun(*xs)
         finally:
             _depth.reset(d_token)
             _sink.reset(s_token)
+            _nonfinite_sink.reset(n_token)
         self.evaluations += 1
         outs, aux = res if self.has_aux else (res, None)
         return tuple(np.asarray(o) for o in outs), aux
@@ -235,6 +252,7 @@ class Level:
         fp1, fm1 = at(1.0), at(-1.0)
         if self.nested:  # the plain difference; its error is its rounding noise
             values = [(p - m) / (2 * h) for p, m in zip(fp1, fm1)]
+            self.nonfinite += sum(_count_nonfinite(d, o) for d, o in zip(values, f0))
             fmax = [np.maximum.reduce([np.abs(o), np.abs(p), np.abs(m)]) for o, p, m in zip(f0, fp1, fm1)]
             errors = [self.rounding(f, [o, p, m]) / h for f, o, p, m in zip(fmax, f0, fp1, fm1)]
             return values, errors, [np.abs(d) + f * self.c / h for d, f in zip(values, fmax)]
@@ -250,7 +268,7 @@ class Level:
                 kinked = jump > KINK * (np.abs(s2) + 4 * np.abs(s1))
             kink = jump / (4 * h) * kinked  # a product, not np.where: masked selection is slow
             rounding.append(kink + 1.5 * self.rounding(fmax, [o, p1, m1, p2, m2]) / h)
-            self.nonfinite += int(np.count_nonzero(~np.isfinite(value)))
+            self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
             # |S(h)| / h: how much the derivative changes across the stencil itself.
@@ -304,6 +322,7 @@ class Level:
         fp1, fm1 = at(1.0, every), at(-1.0, every)
         if self.nested:  # the plain difference; its error is its rounding noise
             values = [(pp - m) / (2 * h) for pp, m, h in zip(fp1, fm1, hs)]
+            self.nonfinite += sum(_count_nonfinite(d, o) for d, o in zip(values, flat0))
             fmax = [_amax(o, pp, m) for o, pp, m in zip(flat0, fp1, fm1)]
             errors = [self.rounding(f, [o, pp, m]) / h for f, o, pp, m, h in zip(fmax, flat0, fp1, fm1, hs)]
             return values, errors, [np.abs(d) + f * self.c / h for d, f, h in zip(values, fmax, hs)]
@@ -319,7 +338,7 @@ class Level:
                 kinked = jump > KINK * (np.abs(s2) + 4 * np.abs(s1))
             kink = jump / (4 * h) * kinked  # a product, not np.where: masked selection is slow
             rounding.append(kink + 1.5 * self.rounding(fmax, [o, p1, m1, p2, m2]) / h)
-            self.nonfinite += int(np.count_nonzero(~np.isfinite(value)))
+            self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
             scales.append(np.abs(value) + fmax * self.c / h + np.abs(s1) / h)
@@ -377,20 +396,24 @@ class Level:
         evaluations = sum(n for _, _, n, _ in self.inner) if self.inner else self.evaluations
         if not self.named and self.inner:
             self.call = self.inner[0][3]
+        nonfinite = self.nonfinite + sum(self.inner_nonfinite)
         if self.nested and sink is not None:
             sink.append((worst, order, evaluations, self.call))
+            nf_sink = _nonfinite_sink.get()
+            if nf_sink is not None:
+                nf_sink.append(nonfinite)
             return
         tol = self.tolerance()
         records = _records.get()
         if records is not None:
             records.append(Estimate(self.call, worst, ratio, tol, order, evaluations))
-        if self.nonfinite:
+        if nonfinite:
+            where = f"{self.nonfinite} element(s) of the result" if self.nonfinite else "a nested derivative"
             self.backend.warn_accuracy(
-                f"{self.call}: the numpy backend's finite-difference derivative is nan or inf in "
-                f"{self.nonfinite} element(s): f is not finite at x or at a point within a step of it "
-                "(the edge of f's domain, such as sqrt or log at 0, or a pole). Exact backends give the "
-                "limit of the derivative there (inf for sqrt at 0); use one (torch, jax, autograd) "
-                "where this matters"
+                f"{self.call}: f is nan or inf at x or within a finite-difference step of it, for "
+                f"{where} (the edge of f's domain, such as sqrt or log at 0, or a pole): the numpy "
+                "backend's derivative there is nan or meaningless. Exact backends give the limit of the "
+                "derivative's formula (inf for sqrt at 0); use one (torch, jax, autograd) where this matters"
             )
         elif ratio > tol:
             what = "derivative" if order == 1 else f"order-{order} derivative"
@@ -424,6 +447,12 @@ def _amax(*arrays: Any) -> Any:
 def _rows(parts: list[Any]) -> Any:
     """``parts``, 2-D arrays ``(columns, output size)``, as one float64 array."""
     return np.concatenate([np.asarray(a, np.float64) for a in parts], axis=0)
+
+
+def _count_nonfinite(value: Any, f0: Any) -> int:
+    """How many elements of a difference are not finite or were taken at an ``f(x)`` that is
+    not (a value of ``f`` off ``x`` that is nan or inf makes the difference so)."""
+    return int(np.count_nonzero(~(np.isfinite(value) & np.isfinite(f0))))
 
 
 def dtype_of(leaves: tuple[Any, ...]) -> Any:
