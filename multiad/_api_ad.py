@@ -113,6 +113,14 @@ def grad(
     return wraps(f, wrapper)
 
 
+def _all_args(n: int) -> tuple[int, ...]:
+    """``argnums`` for every one of ``n`` arguments."""
+    return _ALL_ARGS[n] if n < len(_ALL_ARGS) else tuple(range(n))
+
+
+_ALL_ARGS = tuple(tuple(range(n)) for n in range(16))
+
+
 def _check_like(
     call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend, traced: bool
 ) -> list[Any]:
@@ -189,7 +197,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     call = f"vjp({fname(f)})"
     if not primals:
         raise InvalidArgumentError(f"{call}: pass at least one primal, as vjp(f, x)")
-    flat = Flat(f, primals, {}, tuple(range(len(primals))), has_aux, backend, call)
+    flat = Flat(f, primals, {}, _all_args(len(primals)), has_aux, backend, call)
     b = flat.backend
     _derive.require(b, "vjp", call)
     primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
@@ -197,12 +205,19 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     out_spec = flat.out_spec
     ref_outs, fn_call = list(outs), f"{call} vjp_fn"
+    # One output array: a cotangent of its type, shape and dtype is taken as it is.
+    ref: Any = outs[0] if out_spec is _tree.LEAF else None
+    ref_type = type(ref)
+    whole = flat.whole
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cts = _check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, _select.compiling())
-        with _select.active(b):
-            grads = _derive.guarded(b, call, pullback, tuple(cts))
-        return tuple(flat.unflatten_in(grads))
+        traced = _select.compiling()
+        if type(cotangent) is ref_type and not traced and cotangent.shape == ref.shape and cotangent.dtype == ref.dtype:
+            cts: tuple[Any, ...] = (cotangent,)
+        else:
+            cts = tuple(_check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, traced))
+        grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
+        return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     out = flat.unflatten_out(outs)
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _custom_state, _derive, _plan, _select
-from ._api_ad import BackendArg, _as_tuple, _check_like
+from ._api_ad import BackendArg, _all_args, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
 
@@ -253,14 +253,6 @@ def hessian(
         return (hess, flat.rebuild_aux(aux)) if has_aux else hess
 
     return wrapper
-
-
-def _all_args(n: int) -> tuple[int, ...]:
-    """``argnums`` for every one of ``n`` arguments."""
-    return _ALL_ARGS[n] if n < len(_ALL_ARGS) else tuple(range(n))
-
-
-_ALL_ARGS = tuple(tuple(range(n)) for n in range(16))
 
 
 def _second_order(

@@ -243,6 +243,11 @@ class Flat:
         return self._prep.single
 
     @property
+    def whole(self) -> bool:
+        """Whether the differentiated leaves are all the arguments, each one array (NOTE [Prepared signatures])."""
+        return self._prep.whole
+
+    @property
     def in_spec(self) -> _tree.TreeSpec:
         """The structure of the differentiated argument(s)."""
         return self._prep.in_spec

@@ -27,14 +27,15 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from . import _registry
 from ._backend import COMPILING_PROBES, Backend
 from ._errors import BackendError, InvalidTypeError, MixedBackendError
 
 ENV_VAR = "MULTIAD_BACKEND"
+T = TypeVar("T")
 
 # os.environ's own table, read without os.environ's per-lookup encoding: the variable is read on
 # every call (it may change while the program runs). Not every Python has it: then os.environ.
@@ -203,6 +204,18 @@ def resolve(backend: str | Backend | None, leaves: Iterable[Any], call: str) -> 
         return chosen
     name = infer(leaves, call) or _registry.default_name(call)
     return _registry.get(name, call)
+
+
+def run_in(backend: Backend, traced: bool, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` with ``backend`` the context's backend, as :class:`active` does, in one call;
+    ``traced`` is :func:`compiling`."""
+    if traced or _context.get() is backend:
+        return fn(*args)
+    token = _context.set(backend)
+    try:
+        return fn(*args)
+    finally:
+        _context.reset(token)
 
 
 class active:
