@@ -91,7 +91,11 @@ def grad_fun(b: Backend, fun: FlatFun, call: str) -> FlatFun:
 
 def _arrays(b: Backend, xs: Sequence[Any]) -> tuple[Any, ...]:
     """A framework may hand back a scalar result as a number (numpy scalars, for instance)."""
-    return tuple(x if b.is_array(x) else b.asarray(x) for x in xs)
+    is_array = b.is_array
+    for x in xs:
+        if not is_array(x):
+            return tuple(x if is_array(x) else b.asarray(x) for x in xs)
+    return xs if type(xs) is tuple else tuple(xs)
 
 
 def jvp(
@@ -161,13 +165,18 @@ def _stack(results: list[tuple[Any, ...]], concat: bool) -> tuple[Any, ...]:
 def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun:
     """vmap for a backend without one: call ``fun`` per batch element, stack along axis 0."""
 
+    along_first = all(ax == 0 for ax in in_axes)
+
     def batched(*args: Any) -> tuple[Any, ...]:
         n = batch_size(args, in_axes, call)
         if n == 0:
             return _empty_batch(b, fun, args, in_axes, call)
-        results = [
-            tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)
-        ]
+        if along_first:  # every argument mapped along its first axis: its rows, in order
+            results = [tuple(fun(*xs)) for xs in zip(*args)]
+        else:
+            results = [
+                tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)
+            ]
         return _stack(results, concat=False)
 
     return batched

@@ -122,6 +122,8 @@ class AutogradBackend(multiad.Backend):
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
             grads = pullback(cts[0] if single_out[0] else tuple(cts))
+            if n == 1 and type(grads) is np.ndarray and grads.dtype is not _OBJECT:  # the common case
+                return (grads,)
             grads = (grads,) if n == 1 else tuple(grads)
             _check_not_leaked(grads)
             # a 0-d primal gets a numpy scalar back from autograd; results are arrays
@@ -149,9 +151,12 @@ class LeakedTraceError(TypeError):
     """A traced value ended up inside a numpy object array (numpy.asarray on a traced value)."""
 
 
+_OBJECT = np.dtype(object)
+
+
 def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
     for a in arrays:
-        if getattr(getval(a), "dtype", None) == np.dtype(object):
+        if getattr(a if type(a) is np.ndarray else getval(a), "dtype", None) == _OBJECT:
             raise LeakedTraceError(
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
