@@ -249,6 +249,8 @@ def test_values_follow_numpy(backend: str) -> None:
     check(mnp.linalg.cholesky(arr(A), upper=True), np.linalg.cholesky(A, upper=True))
     skew = A + np.triu(np.ones((3, 3)), 1)
     check(mnp.linalg.eigvalsh(arr(skew)), np.linalg.eigvalsh((skew + skew.T) / 2))
+    huge = A * 2.5e307  # elements above half the largest float: no overflow in reading them
+    check(mnp.linalg.eigvalsh(arr(huge)), np.linalg.eigvalsh(huge))
     with pytest.raises(ValueError, match=r"mnp\.linalg\.eigh: UPLO"):
         mnp.linalg.eigh(arr(A), UPLO="X")
     with pytest.raises(ValueError, match=r"mnp\.linalg\.cholesky: expected square"):

@@ -14,6 +14,8 @@ JAX does: for a symmetric ``a`` this is ``a`` itself (exactly, in floating point
 are numpy's; every backend's gradient is the symmetric one, and the numpy backend's finite
 differences, which perturb one element at a time, see both halves change. For a matrix that
 is not symmetric the values are those of its symmetric part, not of numpy's lower triangle.
+The halves are taken first (``a / 2 + a.T / 2``), and JAX is told not to symmetrize again:
+``a + a.T`` overflows for elements above half the largest float.
 """
 
 from __future__ import annotations
@@ -113,7 +115,14 @@ def _symmetric(call: str, a: Any) -> Any:
         raise ValueError(
             f"mnp.linalg.{call}: expected square matrices in the last two axes, got shape {tuple(x.shape)}"
         )
-    return (x + mnp.swapaxes(x, -1, -2)) / 2.0
+    # Halves first: (x + x.T) / 2 would overflow for elements above half the largest float.
+    return x / 2.0 + mnp.swapaxes(x, -1, -2) / 2.0
+
+
+def _read_as_given(a: Any) -> dict[str, Any]:
+    """Keywords that stop JAX from symmetrizing again (its ``(a + a.T) / 2`` overflows above half
+    the largest float)."""
+    return {"symmetrize_input": False} if _dispatch.like(a) == "jax" else {}
 
 
 def _check_uplo(call: str, uplo: Any) -> None:
@@ -125,18 +134,21 @@ def eigh(a: Any, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read as ``(a + a.T) / 2``
     (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
     _check_uplo("eigh", UPLO)
-    return _dispatch.call("linalg.eigh", _symmetric("eigh", a))
+    sym = _symmetric("eigh", a)
+    return _dispatch.call("linalg.eigh", sym, **_read_as_given(sym))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) of a symmetric matrix, read as ``(a + a.T) / 2``
     (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
     _check_uplo("eigvalsh", UPLO)
-    return _dispatch.call("linalg.eigvalsh", _symmetric("eigvalsh", a))
+    sym = _symmetric("eigvalsh", a)
+    return _dispatch.call("linalg.eigvalsh", sym, **_read_as_given(sym))
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """Lower Cholesky factor (upper with ``upper=True``) of a symmetric positive definite
     matrix, read as ``(a + a.T) / 2`` (NOTE [Symmetric matrix input])."""
-    low = _dispatch.call("linalg.cholesky", _symmetric("cholesky", a))
+    sym = _symmetric("cholesky", a)
+    low = _dispatch.call("linalg.cholesky", sym, **_read_as_given(sym))
     return _m().swapaxes(low, -1, -2) if upper else low
