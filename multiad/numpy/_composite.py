@@ -103,7 +103,15 @@ def numpy_result(name: str, *args: Any) -> str | None:
         except TypeError:
             return None
     with np.errstate(all="ignore"):
-        return str(getattr(np, name)(*proxies).dtype)
+        out = getattr(np, name)(*proxies)
+    return str((out[0] if isinstance(out, tuple) else out).dtype)
+
+
+def cast_as_numpy(x: Any, name: str | None) -> Any:
+    """``x`` in dtype ``name``, where numpy computes in it; JAX arrays keep JAX's promotion."""
+    if name is None or dtype_name(x) == name or _dispatch.like(x) == "jax":
+        return x
+    return _m().astype(x, name)
 
 
 def as_numpy_result(name: str, out: Any, *args: Any) -> Any:
@@ -255,7 +263,8 @@ def dot(a: Any, b: Any) -> Any:
 def vdot(a: Any, b: Any) -> Any:
     """Dot product of the flattened arrays."""
     mnp = _m()
-    return mnp.sum(mnp.ravel(a) * mnp.ravel(b))
+    p = mnp.multiply(mnp.ravel(a), mnp.ravel(b))
+    return mnp.sum(p, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
 
 
 def inner(a: Any, b: Any) -> Any:

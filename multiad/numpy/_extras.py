@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._composite import _arr, _m, _ndim, dtype_name, inexact
+from ._composite import _arr, _m, _ndim, as_numpy_result, cast_as_numpy, dtype_name, inexact, numpy_result
 
 
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
@@ -22,13 +22,14 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
         shape = [1] * _ndim(y)
         shape[axis] = n - 1
         d = mnp.reshape(d, shape)
-    return mnp.sum(d * (lo + hi) / 2.0, axis=axis)
+    return mnp.sum(mnp.multiply(d, mnp.add(lo, hi)) / 2.0, axis=axis)
 
 
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None) -> Any:
     """Covariance matrix of variables in rows (columns with ``rowvar=False``)."""
     mnp = _m()
     x = mnp.atleast_2d(_arr(m))
+    x = cast_as_numpy(x, np.result_type(dtype_name(x), np.float64).name)  # numpy: at least float64
     if not rowvar and x.shape[0] != 1:
         x = mnp.transpose(x)
     if y is not None:
@@ -130,6 +131,7 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
     """Vandermonde matrix (powers of ``x`` as columns)."""
     mnp = _m()
     v = _arr(x)
+    v = cast_as_numpy(v, np.promote_types(dtype_name(v), np.int64).name)  # numpy's dtype
     n = v.shape[0] if N is None else N
     powers = list(range(n)) if increasing else list(range(n - 1, -1, -1))
     return mnp.stack([mnp.ones_like(v) if k == 0 else v**k for k in powers], axis=1)
@@ -153,6 +155,9 @@ def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - numpy's name
 def modf(x: Any, /) -> tuple[Any, Any]:
     """Fractional and integral parts."""
     mnp = _m()
+    x = _arr(x)
+    if not inexact(x):
+        x = cast_as_numpy(x, numpy_result("modf", x))
     whole = mnp.trunc(x)
     return mnp.subtract(x, whole), whole
 
@@ -160,7 +165,8 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 def ldexp(x1: Any, x2: Any, /) -> Any:
     """``x1 * 2**x2``."""
     mnp = _m()
-    return mnp.multiply(x1, mnp.exp2(mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)))
+    out = mnp.multiply(x1, mnp.exp2(mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)))
+    return as_numpy_result("ldexp", out, _arr(x1), _arr(x2))
 
 
 def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
@@ -173,7 +179,8 @@ def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """Dot product of vectors along an axis (broadcasting)."""
     mnp = _m()
-    return mnp.sum(mnp.multiply(x1, x2), axis=axis)
+    p = mnp.multiply(x1, x2)
+    return mnp.sum(p, axis=axis, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
 
 
 def matvec(x1: Any, x2: Any, /) -> Any:
@@ -223,22 +230,22 @@ def isneginf(x: Any) -> Any:
 
 def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
     """Cumulative sum (numpy 2's array-API form, optionally starting with 0)."""
-    return _cumulative("cumsum", 0.0, x, axis, include_initial)
+    return _cumulative("cumsum", 0.0, x, axis, include_initial, dtype)
 
 
 def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
     """Cumulative product (numpy 2's array-API form, optionally starting with 1)."""
-    return _cumulative("cumprod", 1.0, x, axis, include_initial)
+    return _cumulative("cumprod", 1.0, x, axis, include_initial, dtype)
 
 
-def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_initial: bool) -> Any:
+def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_initial: bool, dtype: Any) -> Any:
     mnp = _m()
     x = _arr(x)
     if axis is None:
         if _ndim(x) != 1:
             raise ValueError(f"mnp.cumulative_{name[3:]}: axis must be given for arrays of more than one axis")
         axis = 0
-    out = getattr(mnp, name)(x, axis=axis)
+    out = getattr(mnp, name)(x, axis=axis, dtype=dtype)
     if not include_initial:
         return out
     shape = list(x.shape)
@@ -263,7 +270,8 @@ def logspace(
 ) -> Any:
     """``base ** linspace(start, stop)``."""
     mnp = _m()
-    return mnp.power(base, mnp.linspace(start, stop, num, endpoint=endpoint, axis=axis))
+    out = mnp.power(base, mnp.linspace(start, stop, num, endpoint=endpoint, axis=axis))
+    return out if dtype is None else mnp.astype(out, dtype)
 
 
 def cond(x: Any, p: Any = None) -> Any:

@@ -23,6 +23,8 @@ def _jax_abs(x: Any, /) -> Any:
     import jax.numpy as jnp
 
     x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):  # integers and booleans: no derivative to fix
+        return jnp.abs(x)
     return x * jnp.sign(x)  # derivative sign(x): 0 at 0, as on the other backends
 
 

@@ -7,7 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from ._composite import _arr, _m, _ndim
+from ._composite import _arr, _m, _ndim, cast_as_numpy, inexact
+
+
+def _float(x: Any) -> Any:
+    """Integers and booleans as float64, as numpy's ``norm`` and ``gradient`` take them."""
+    return x if inexact(x) else cast_as_numpy(x, "float64")
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
@@ -79,7 +84,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: None = None) -> Any:
     """Sum along a diagonal."""
     mnp = _m()
-    return mnp.sum(mnp.diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1)
+    return mnp.sum(mnp.diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1, dtype=dtype)
 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
@@ -88,7 +93,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     from ._composite import _safe_sqrt
 
     mnp = _m()
-    x = _arr(x)
+    x = _float(_arr(x))
     nd = _ndim(x)
     if axis is None:
         if ord is None:
@@ -157,7 +162,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     """Derivative estimates by central differences inside and one-sided differences (first or
     second order) at the edges, along each axis; uniform spacings given as numbers."""
     mnp = _m()
-    x = _arr(f)
+    x = _float(_arr(f))
     nd = _ndim(x)
     axes = list(range(nd)) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
     if any(not isinstance(v, (int, float)) for v in varargs):

@@ -406,7 +406,10 @@ def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
 
 
 def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
-    return torch.einsum(subscripts, *promoted(*operands))
+    ts = promoted(*operands)
+    if ts and ts[0].dtype == torch.bool:  # numpy: or of ands
+        return torch.einsum(subscripts, *[t.to(torch.int64) for t in ts]) != 0
+    return torch.einsum(subscripts, *ts)
 
 
 def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
@@ -587,16 +590,14 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
 def _like(fill: Any) -> Fn:
     def fn(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
         t = tensor(a)
-        out = torch.full_like(t, fill if fill is not None else kwargs.pop("fill_value", args[0] if args else 0))
-        return out if dtype is None else out.to(getattr(torch, np.dtype(dtype).name))
+        value = fill if fill is not None else kwargs.pop("fill_value", args[0] if args else 0)
+        return torch.full_like(t, value, dtype=None if dtype is None else _dt.torch_dtype(dtype))
 
     return fn
 
 
 def _full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
-    t = tensor(a)
-    out = torch.full_like(t, fill_value)
-    return out if dtype is None else out.to(getattr(torch, np.dtype(dtype).name))
+    return torch.full_like(tensor(a), fill_value, dtype=None if dtype is None else _dt.torch_dtype(dtype))
 
 
 IMPL.update(
