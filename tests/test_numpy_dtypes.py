@@ -305,3 +305,15 @@ def test_composite_functions_keep_numpy_dtypes(backend: str, name: str, make: An
 def test_abs_of_integers_and_booleans_on_jax() -> None:
     for x in (np.array([True, False]), np.array([-2, 3], dtype=np.int32)):
         same(mnp.abs(on("jax", x)), np.abs(x))
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd"])
+def test_scans_with_a_dtype_differentiate(backend: str) -> None:
+    x = np.array([1.0, 2.0, 3.0])
+    g = multiad.grad(
+        lambda x: mnp.sum(mnp.cumsum(x, dtype="float64") + mnp.cumprod(x, dtype="float64")), backend=backend
+    )
+    # d/dx sum(cumsum) = (3, 2, 1); d/dx (x0 + x0 x1 + x0 x1 x2) = (1 + x1 + x1 x2, x0 + x0 x2, x0 x1)
+    np.testing.assert_allclose(multiad.to_numpy(g(x)), [3 + 1 + 2 + 6, 2 + 1 + 3, 1 + 2], rtol=1e-12)
+    h = multiad.grad(lambda x: mnp.sum(mnp.cumulative_sum(x, dtype="float64", include_initial=True)), backend=backend)
+    np.testing.assert_allclose(multiad.to_numpy(h(x)), [3, 2, 1], rtol=1e-12)

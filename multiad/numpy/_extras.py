@@ -245,7 +245,7 @@ def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_ini
         if _ndim(x) != 1:
             raise ValueError(f"mnp.cumulative_{name[3:]}: axis must be given for arrays of more than one axis")
         axis = 0
-    out = getattr(mnp, name)(x, axis=axis, dtype=dtype)
+    out = getattr(mnp, name)(x, axis=axis, **({} if dtype is None else {"dtype": dtype}))
     if not include_initial:
         return out
     shape = list(x.shape)

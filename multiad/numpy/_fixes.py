@@ -237,8 +237,22 @@ def _ag_cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     return anp.moveaxis(anp.cross(x, y), -1, axisc)
 
 
+def _ag_cumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    # autograd's cumsum derivative takes no dtype=: numpy accumulates in it, so cast first.
+    return _ag().cumsum(_ag_accumulator(a, "cumsum", dtype), axis=axis)
+
+
+def _ag_accumulator(a: Any, name: str, dtype: Any) -> Any:
+    """``a`` in the dtype numpy's scan ``name`` accumulates in (int64 for small integers)."""
+    from autograd.tracer import getval
+
+    want = getattr(np, name)(np.ones(1, np.result_type(getval(a))), dtype=dtype).dtype
+    return a if np.result_type(getval(a)) == want else a.astype(want)
+
+
 def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
     anp = _ag()
+    a = _ag_accumulator(a, "cumprod", dtype)
     x = anp.ravel(a) if axis is None else anp.moveaxis(a, axis, 0)
     parts = [x[0]]
     for i in range(1, x.shape[0]):
@@ -399,6 +413,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "where": _ag_where,
         "cross": _ag_cross,
         "cumprod": _ag_cumprod,
+        "cumsum": _ag_cumsum,
         "diag": _ag_diag,
         "flip": _ag_flip,
         "fliplr": lambda m: _ag_flip(m, 1),
