@@ -307,3 +307,24 @@ def test_jax_float64_with_x64_does_not_warn(strict: None) -> None:
 def test_the_reliability_page_runs(strict: None, capsys: pytest.CaptureFixture[str]) -> None:
     run_page(DOCS / "reliability.md")
     assert "grad(<lambda>): estimated" in capsys.readouterr().out
+
+
+# -- columns at once ----------------------------------------------------------------------------
+
+
+def test_only_doubtful_columns_are_refined_and_f_may_keep_its_argument() -> None:
+    # NOTE [Columns at once]: 4 evaluations per column, 2 more for the kinked column only.
+    kept: list[Any] = []
+
+    def f(x: Any) -> Any:
+        kept.append(x)  # f keeps its argument: every call must get its own array
+        return mnp.maximum(x, 0.0) * 1.0
+
+    counted = Counted(f)
+    x = np.array([0.0, 2.0, -1.5])
+    with pytest.warns(multiad.AccuracyWarning):
+        jac = multiad.jacfwd(counted, backend=NP)(x)
+    assert counted.calls == 1 + 4 * 3 + 2
+    np.testing.assert_allclose(jac[1:, 1:], np.diag([1.0, 0.0]), atol=1e-10)
+    assert len({id(a) for a in kept}) == len(kept)
+    assert np.array_equal(kept[0], x) and all(np.count_nonzero(a != x) == 1 for a in kept[1:])
