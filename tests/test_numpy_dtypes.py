@@ -317,3 +317,26 @@ def test_scans_with_a_dtype_differentiate(backend: str) -> None:
     np.testing.assert_allclose(multiad.to_numpy(g(x)), [3 + 1 + 2 + 6, 2 + 1 + 3, 1 + 2], rtol=1e-12)
     h = multiad.grad(lambda x: mnp.sum(mnp.cumulative_sum(x, dtype="float64", include_initial=True)), backend=backend)
     np.testing.assert_allclose(multiad.to_numpy(h(x)), [3, 2, 1], rtol=1e-12)
+
+
+JAX_WITHOUT_X64 = """
+import warnings
+import numpy as np
+import multiad, multiad.numpy as mnp
+warnings.simplefilter("error")
+with multiad.use_backend("jax"):
+    made = [mnp.zeros(2), mnp.ones(2), mnp.eye(2), mnp.full(2, 1.5), mnp.linspace(0, 1, 3),
+            mnp.linspace(np.float64(0), np.float64(1), 3), mnp.asarray([1.0, 2.0]), mnp.asarray(1.0), mnp.arange(3)]
+print(" ".join(str(a.dtype) for a in made))
+"""
+
+
+def test_creation_on_jax_without_x64_is_float32_silently() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_") and k != "MULTIAD_BACKEND"}
+    res = subprocess.run([sys.executable, "-c", JAX_WITHOUT_X64], capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["float32"] * 8 + ["int32"]

@@ -74,27 +74,54 @@ def promoted(*args: Any) -> list[torch.Tensor]:
     return [t if t.dtype == dtype else t.to(dtype) for t in ts]
 
 
+_PLANS: dict[tuple[Any, ...], tuple[torch.dtype, torch.dtype] | None] = {}
+_SCALAR_TYPES = (bool, int, float, complex)
+
+
+def _plan_key(a: Any) -> Any:
+    if isinstance(a, torch.Tensor):
+        return a.dtype
+    if type(a) in _SCALAR_TYPES:
+        return type(a)
+    return np.asarray(a).dtype
+
+
+def _plan(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[torch.dtype, torch.dtype] | None:
+    kinds = _dt.kinds(args)
+    if kinds is None:
+        return None
+    out = _dt.result(name, kinds, **kwargs)
+    comp = out if out.kind != "b" else _dt.common(kinds)
+    return _dt.as_torch(comp), _dt.as_torch(out)
+
+
 def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[list[torch.Tensor], torch.dtype | None]:
     """The arguments as tensors of the dtype numpy computes ``name`` in, and the dtype of
     numpy's result (None where a tensor's dtype is one numpy lacks); see NOTE [numpy dtypes on
-    torch]."""
-    kinds = _dt.kinds(args)
-    if kinds is None:
-        return promoted(*args), None
-    out = _dt.result(name, kinds, **kwargs)
-    comp = out if out.kind != "b" else _dt.common(kinds)
-    dtype = _dt.as_torch(comp)
-    like = _first(args)
-    device = like.device if like is not None else None
+    torch]. The two dtypes are cached per name, argument dtypes and keywords."""
+    key = (name, *[_plan_key(a) for a in args], *kwargs.items())
+    plan = _PLANS.get(key)
+    if plan is None:
+        if key in _PLANS:
+            return promoted(*args), None
+        plan = _PLANS[key] = _plan(name, args, kwargs)
+        if plan is None:
+            return promoted(*args), None
+    dtype, out = plan
     ts = []
+    device = None
     for a in args:
         if isinstance(a, torch.Tensor):
             ts.append(a if a.dtype == dtype else a.to(dtype))
-        elif type(a) in (bool, int, float, complex):
+            continue
+        if device is None:
+            like = _first(args)
+            device = like.device if like is not None else "cpu"
+        if type(a) in _SCALAR_TYPES:
             ts.append(torch.tensor(a, dtype=dtype, device=device))
         else:
             ts.append(from_numpy(a, device).to(dtype))
-    return ts, _dt.as_torch(out)
+    return ts, out
 
 
 def numpy_typed(name: str, op: Fn) -> Fn:

@@ -33,6 +33,26 @@ _NOT_GIVEN: Any = np._NoValue  # numpy's own marker for an absent ``initial``
 _IDENTITY: dict[str, Any] = {"sum": 0, "prod": 1, "all": True, "any": False, "mean": 0}
 
 
+_RESULT_DTYPES: dict[tuple[str, torch.dtype, Any], torch.dtype | None] = {}
+
+
+def _result_dtype(name: str, of: torch.dtype, dtype: Any) -> torch.dtype | None:
+    """The dtype of numpy's reduction ``name`` of ``of`` values with ``dtype=`` (cached); None
+    keeps torch's for an input dtype numpy lacks (bfloat16)."""
+    key = (name, of, dtype)
+    if key in _RESULT_DTYPES:
+        return _RESULT_DTYPES[key]
+    asked = None if dtype is None else _dt.torch_dtype(dtype, f"mnp.{name}")
+    kind, asked_np = _dt.numpy_dtype(of), None if asked is None else _dt.numpy_dtype(asked)
+    if kind is None or (asked is not None and asked_np is None):
+        want = asked
+    else:
+        kwargs = {} if asked_np is None else {"dtype": asked_np}
+        want = _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
+    _RESULT_DTYPES[key] = want
+    return want
+
+
 def _no_out(name: str, out: Any) -> None:
     if out is not None:
         raise NotImplementedError(
@@ -57,9 +77,7 @@ def _reduce(name: str, op: Fn) -> Fn:
     ) -> Any:
         _no_out(name, out)
         t = tensor(a)
-        kind = _dt.kind(t)
-        kwargs = {} if dtype is None else {"dtype": _dt.numpy_dtype(_dt.torch_dtype(dtype, f"mnp.{name}"))}
-        want = None if kind is None else _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
+        want = _result_dtype(name, t.dtype, dtype)
         if dtype is not None:
             t = t.to(_dt.torch_dtype(dtype, f"mnp.{name}"))
         elif want is not None and want.is_floating_point and not t.is_floating_point():
@@ -160,9 +178,7 @@ def _scan(name: str, op: Fn) -> Fn:
     def fn(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
         _no_out(name, out)
         t, ax = _flat_or(a, axis)
-        kind = _dt.kind(t)
-        kwargs = {} if dtype is None else {"dtype": _dt.numpy_dtype(_dt.torch_dtype(dtype, f"mnp.{name}"))}
-        want = None if kind is None else _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
+        want = _result_dtype(name, t.dtype, dtype)
         if want is not None and t.dtype != want:
             t = t.to(want)  # numpy accumulates in the result's dtype
         return op(t, dim=ax)
