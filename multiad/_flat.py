@@ -140,6 +140,9 @@ class _Prepared:
             n += s.num_leaves
         #: Flat positions of the differentiated leaves, in the order of ``argnums``.
         self.diff = tuple(k for i in self.argnums for k in range(starts[i], starts[i] + specs[i].num_leaves))
+        for i in self.argnums:
+            if not specs[i].num_leaves:
+                raise InvalidArgumentError(f"{call}: argument {i} holds no arrays to differentiate")
         take = operator.itemgetter(*self.diff)
         #: The differentiated leaves of a call's leaves, as a tuple.
         self.take: Callable[[Sequence[Any]], tuple[Any, ...]] = (

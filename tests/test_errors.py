@@ -124,6 +124,8 @@ CASES = [
     Bad("argnums-range-tuple", lambda b: multiad.jacrev(total2, argnums=(0, 2), backend=b)(X, X), InvalidArgumentError, "jacrev(total2): ", ("argnums=(0, 2) is out of range",)),
     Bad("argnums-range-hessian", lambda b: multiad.hessian(total, argnums=1, backend=b)(X), InvalidArgumentError, "hessian(total): ", ("argnums=1 is out of range",)),
     Bad("argnums-dup", lambda b: multiad.grad(total2, argnums=(0, 0), backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=(0, 0) names an argument twice", "list each once")),
+    Bad("argnums-no-arrays", lambda b: multiad.grad(total2, argnums=0, backend=b)(None, X), InvalidArgumentError, "grad(total2): ", ("argument 0 holds no arrays to differentiate",)),
+    Bad("argnums-no-arrays-vjp", lambda b: multiad.vjp(total2, (), X, backend=b), InvalidArgumentError, "vjp(total2): ", ("argument 0 holds no arrays to differentiate",)),
     Bad("argnums-dup-neg", lambda b: multiad.jacfwd(total2, argnums=(1, -1), backend=b)(X, X), InvalidArgumentError, "jacfwd(total2): ", ("names an argument twice",)),
     Bad("argnums-float", lambda b: multiad.grad(total, argnums=0.0, backend=b)(X), InvalidTypeError, "grad(total): ", (*ARGNUMS_TYPE, "got 0.0")),  # type: ignore[arg-type]
     Bad("argnums-str", lambda b: multiad.value_and_grad(total, argnums="0", backend=b)(X), InvalidTypeError, "value_and_grad(total): ", (*ARGNUMS_TYPE, "got '0'")),  # type: ignore[arg-type]
