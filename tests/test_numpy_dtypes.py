@@ -75,6 +75,12 @@ def test_round_of_integers(backend: str) -> None:
     both(backend, "round", np.array([1.25, -2.35], dtype=np.float32), decimals=1)
 
 
+def test_round_of_integers_on_jax() -> None:
+    x = np.array([15, 25, -35, -25, 149, 150, 250, -150])  # halves go to the even neighbour
+    for decimals in (-1, -2, 0):
+        same(mnp.round(on("jax", x), decimals), np.round(x, decimals))
+
+
 # numpy 2 (NEP 50): numpy scalars and 0-d arrays are strong, Python numbers weak.
 OPERANDS = {
     "np.float64": np.float64(2.5),

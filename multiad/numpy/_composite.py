@@ -124,6 +124,16 @@ def as_numpy_result(name: str, out: Any, *args: Any) -> Any:
     return out if want is None or dtype_name(out) == want else _m().astype(out, want)
 
 
+def round_integers(a: Any, decimals: int) -> Any:
+    """Integers rounded to a negative number of decimals, half to even, in exact integer
+    arithmetic (``round(25, -1) == 20``), for torch tensors and JAX arrays alike."""
+    f = 10 ** (-decimals)
+    q = a // f
+    twice = 2 * (a - q * f)
+    up = (twice > f) | ((twice == f) & (q % 2 == 1))
+    return (q + up.astype(q.dtype) if hasattr(up, "astype") else q + up.to(q.dtype)) * f
+
+
 def _statistics_input(name: str, x: Any, dtype: Any) -> Any:
     """``x`` in the dtype numpy computes its variance in: ``dtype`` if given, float64 for
     integers and booleans."""

@@ -378,6 +378,19 @@ def _ag_mean(
     return anp.divide(total, np.sum(w, axis=axis, keepdims=keepdims).astype(want)).astype(want)
 
 
+def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
+    import jax.numpy as jnp
+
+    x = jnp.asarray(a)
+    if x.dtype == jnp.bool_:
+        return x.astype(jnp.float16)  # numpy's round of booleans
+    if jnp.issubdtype(x.dtype, jnp.integer) and decimals < 0:  # jax.numpy raises here
+        from ._composite import round_integers
+
+        return round_integers(x, decimals)
+    return jnp.round(x, decimals)
+
+
 def _jax_fix(x: Any, /) -> Any:
     import jax.numpy as jnp
 
@@ -394,6 +407,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,
         "fix": _jax_fix,
+        "round": _jax_round,
+        "around": _jax_round,
     },
     "autograd": {
         "power": _safe_power("autograd"),

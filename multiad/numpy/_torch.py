@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import _torch_dtypes as _dt
+from ._composite import round_integers
 
 Fn = Callable[..., Any]
 
@@ -186,7 +187,7 @@ def _cbrt(x: torch.Tensor) -> torch.Tensor:
 def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
     (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
     if _exact(t):  # numpy keeps integers; negative decimals round them (half to even)
-        return t.clone() if decimals >= 0 else torch.round(t.to(torch.float64), decimals=decimals).to(t.dtype)
+        return t.clone() if decimals >= 0 or t.dtype == torch.bool else round_integers(t, decimals)
     r = torch.round(t, decimals=decimals)
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
 
