@@ -329,19 +329,28 @@ class Level:
         fp2, fm2 = at(2.0, every), at(-2.0, every)
         values, errors, scales, rounding = [], [], [], []
         for o, p1, m1, p2, m2, h in zip(flat0, fp1, fm1, fp2, fm2, hs):
-            fmax = _amax(o, p1, m1, p2, m2)
-            d1, d2 = (p1 - m1) / (2 * h), (p2 - m2) / (4 * h)
+            # As in directional, with fewer passes over the (columns, outputs) arrays: one
+            # sweep for the largest and smallest value (|f| and the spread from them), and
+            # products with 1 / h (a column's value may differ in its last bit).
+            inv = 1 / h
+            hi, lo = o, o
+            for v in (p1, m1, p2, m2):
+                hi, lo = np.maximum(hi, v), np.minimum(lo, v)
+            fmax = np.maximum(hi, -lo)
+            d1, d2 = (p1 - m1) * (inv / 2), (p2 - m2) * (inv / 4)
             value = d1 + (d1 - d2) / 3
             s1, s2 = p1 - 2 * o + m1, p2 - 2 * o + m2
+            a1 = np.abs(s1)
             jump = np.abs(s2 - 4 * s1)
             with np.errstate(divide="ignore", invalid="ignore"):
-                kinked = jump > KINK * (np.abs(s2) + 4 * np.abs(s1))
-            kink = jump / (4 * h) * kinked  # a product, not np.where: masked selection is slow
-            rounding.append(kink + 1.5 * self.rounding(fmax, [o, p1, m1, p2, m2]) / h)
+                kinked = jump > KINK * (np.abs(s2) + 4 * a1)
+            noise = np.minimum(self.eps * fmax + self.noise(), hi - lo)  # as rounding()
+            # kink term as a product, not np.where: masked selection is slow on large arrays
+            rounding.append((jump * kinked * 0.25 + 1.5 * noise) * inv)
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(np.abs(d1 - d2) / 3 + rounding[-1])
-            scales.append(np.abs(value) + fmax * self.c / h + np.abs(s1) / h)
+            scales.append(np.abs(value) + (fmax * self.c + a1) * inv)
         tol = self.tolerance()
         column = np.max(np.stack([sc.max(axis=1, initial=0.0) for sc in scales]), axis=0) if scales else np.zeros(n)
         doubtful = np.zeros(n, dtype=bool)
