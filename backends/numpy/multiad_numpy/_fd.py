@@ -84,7 +84,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -220,17 +220,23 @@ class Level:
         self.inner_nonfinite: list[int] = []
 
     def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+        ((outs, aux),) = self.evaluate_all([xs])
+        return outs, aux
+
+    def evaluate_all(self, inputs: Iterable[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], Any]]:
+        """``f`` at each of ``inputs``, one level deeper, ``(outputs, aux)`` each; the context
+        is entered once for all of them (NOTE [Columns at once])."""
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
         try:
-            res = self.fun(*xs)
+            results = [self.fun(*xs) for xs in inputs]
         finally:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
-        self.evaluations += 1
-        outs, aux = res if self.has_aux else (res, None)
-        return tuple(np.asarray(o) for o in outs), aux
+        self.evaluations += len(results)
+        split = results if self.has_aux else [(res, None) for res in results]
+        return [(tuple(np.asarray(o) for o in outs), aux) for outs, aux in split]
 
     def noise(self) -> float:
         """The absolute error nested levels reported for the values of ``f`` (0 if none)."""
@@ -306,14 +312,18 @@ class Level:
 
         def at(mult: float, ks: Any) -> list[Any]:
             """``f`` at ``x + mult * steps[k] e_k`` for each ``k`` in ``ks``: per output ``(len(ks), size)``."""
-            rows: list[list[Any]] = [[] for _ in f0]
-            for k in ks:
-                xk = flat.copy()  # a fresh array per call: f may keep or return its argument
-                xk[k] = flat[k] + mult * deltas[k]
-                outs = self(primals[:j] + (xk.reshape(p.shape),) + primals[j + 1 :])[0]
-                for i, o in enumerate(outs):
-                    rows[i].append(o.reshape(-1))
-            return [np.stack(r) if r else np.zeros((0, o.size), o.dtype) for r, o in zip(rows, f0)]
+
+            def inputs() -> Iterator[tuple[Any, ...]]:
+                for k in ks:
+                    xk = flat.copy()  # a fresh array per call: f may keep or return its argument
+                    xk[k] = flat[k] + mult * deltas[k]
+                    yield primals[:j] + (xk.reshape(p.shape),) + primals[j + 1 :]
+
+            results = self.evaluate_all(inputs())
+            return [
+                np.stack([r[0][i].reshape(-1) for r in results]) if results else np.zeros((0, o.size), o.dtype)
+                for i, o in enumerate(f0)
+            ]
 
         every = range(n)
         flat0 = [o.reshape(1, -1) for o in f0]
