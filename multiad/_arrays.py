@@ -34,13 +34,19 @@ def is_float(backend: Backend, x: Any) -> tuple[bool, str]:
         return hit, ""
     name = backend.dtype_name(x)
     ok = name in _FLOATS
-    FLOAT_DTYPES[dt] = ok
+    if getattr(dt, "isnative", True):  # a byte-swapped numpy dtype is never taken as it is
+        FLOAT_DTYPES[dt] = ok
     return ok, name
 
 
 def unchanged(backend: Backend, leaf: Any, diff: bool, call: str) -> bool:
     """Whether :func:`convert` passes ``leaf`` on as it is, which its type alone decides
     (NOTE [Prepared signatures] in ``multiad/_flat.py``); dtypes are checked separately."""
+    if isinstance(leaf, np.ndarray) and backend.is_array(leaf):
+        # numpy's arrays are the backend's own (autograd, numpy). A differentiated one is taken as
+        # it is only with a native float dtype (``FLOAT_DTYPES`` holds native dtypes only); a
+        # byte-swapped one that is not differentiated may reach f as it is, which numpy computes with.
+        return bool(leaf.dtype.isnative)
     if isinstance(leaf, (np.ndarray, np.generic)):
         return False
     if backend.is_array(leaf):
