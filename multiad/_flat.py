@@ -115,8 +115,8 @@ def convert_args(
 # done once per such signature and kept in a small table (cleared whenever the registry of
 # backends changes, since inference depends on it); a later call with the same signature only
 # flattens its arguments and checks the dtypes of the differentiated leaves, which the table
-# does not know. Arguments with a leaf to convert (numpy arrays, Python numbers) take the full
-# conversion on every call. While a compiler traces Python the table is not used: its keys hold
+# does not know. Arguments with a leaf to convert (numpy arrays on torch or JAX, Python numbers
+# to differentiate, byte-swapped arrays) take the full conversion on every call. While a compiler traces Python the table is not used: its keys hold
 # tree structures and types a compiler cannot hash.
 class _Prepared:
     """The part of a call's argument handling that depends only on its signature."""
