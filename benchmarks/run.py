@@ -76,7 +76,7 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
         times, calls_per_block = {k: [t] for k, t in first.items()}, dict.fromkeys(first, 1)
     else:
         times, calls_per_block = harness.measure(variants, fw.sync, settings)
-    goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_NUMPY if fw.name == "numpy" else GOAL_EAGER
+    goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_NUMPY if fw.backend == "numpy" else GOAL_EAGER
     for mode in group.modes:
         info = entry["modes"][mode.name]
         for side in ("multiad", "direct"):
