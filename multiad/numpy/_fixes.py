@@ -397,6 +397,63 @@ def _jax_fix(x: Any, /) -> Any:
     return jnp.trunc(x)
 
 
+def join_dtype(name: str, dtypes: list[Any], dtype: Any, casting: Any) -> np.dtype[Any]:
+    """numpy's result dtype of joining (concatenate, stack, ...) arrays of ``dtypes`` with
+    ``dtype=`` and ``casting=``, asked of numpy on empty arrays; numpy's own error, prefixed
+    with the call, where numpy rejects the casting."""
+    try:
+        empty = [np.empty(0, d) for d in dtypes]
+        return np.concatenate(empty, dtype=dtype, casting=casting).dtype
+    except (TypeError, ValueError) as e:
+        raise (TypeError if isinstance(e, TypeError) else ValueError)(f"mnp.{name}: {e}") from None
+
+
+def _joining(lib: str, name: str) -> Fn:
+    """numpy's ``name`` (concatenate, stack, hstack, vstack) with ``dtype=`` and ``casting=``
+    on JAX and autograd arrays: numpy's casting check, then the inputs cast to numpy's result
+    dtype (jax.numpy takes no ``casting=``, autograd.numpy neither keyword)."""
+
+    def fn(arrays: Any, *args: Any, dtype: Any = None, casting: Any = "same_kind", **kwargs: Any) -> Any:
+        mod = _np(lib)
+        xs = [mod.asarray(a) if isinstance(a, (bool, int, float, complex)) else a for a in arrays]
+        want = join_dtype(name, [_dtype(x) for x in xs], dtype, casting)
+        xs = [x if _dtype(x) == want else mod.asarray(x).astype(want) for x in xs]
+        return getattr(mod, name)(xs, *args, **kwargs)
+
+    return fn
+
+
+def _dtype(x: Any) -> np.dtype[Any]:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+def _jax_layout_order(name: str, order: Any, allowed: str) -> str:
+    """numpy's ``order=`` on a JAX array: "A" and "K" follow the memory layout, which is C
+    order for every JAX array (see NOTE [order= on torch])."""
+    if order is None:
+        return "C"
+    if not isinstance(order, str) or order not in allowed:
+        choices = ", ".join(map(repr, allowed))
+        raise ValueError(f"mnp.{name}: order must be one of {choices}, not {order!r}")
+    return "C" if order in "AK" else order
+
+
+def _jax_ravel(a: Any, order: str = "C") -> Any:
+    import jax.numpy as jnp
+
+    return jnp.ravel(a, order=_jax_layout_order("ravel", order, "CFAK"))
+
+
+def _jax_reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
+    import jax.numpy as jnp
+
+    shape = kwargs.pop("shape", kwargs.pop("newshape", args[0] if args else None))
+    order = _jax_layout_order("reshape", kwargs.pop("order", args[1] if len(args) > 1 else "C"), "CFA")
+    if kwargs:
+        raise TypeError(f"mnp.reshape: unexpected keyword arguments {sorted(kwargs)}")
+    return jnp.reshape(a, shape, order=order)
+
+
 FIXES: dict[str, dict[str, Fn]] = {
     "jax": {
         "abs": _jax_abs,
@@ -407,6 +464,9 @@ FIXES: dict[str, dict[str, Fn]] = {
         "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,
         "fix": _jax_fix,
+        "ravel": _jax_ravel,
+        **{n: _joining("jax", n) for n in ("concatenate", "stack", "hstack", "vstack")},
+        "reshape": _jax_reshape,
         "round": _jax_round,
         "around": _jax_round,
     },
@@ -446,6 +506,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "min": _ag_reduction("min", None),
         "amin": _ag_reduction("amin", None),
         "mean": _ag_mean,
+        **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
     },
     "numpy": {"empty_like": np.zeros_like},
 }

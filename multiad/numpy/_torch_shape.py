@@ -217,11 +217,46 @@ def _count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 # -- shapes -----------------------------------------------------------------------------------
 
 
+def _reversed(t: torch.Tensor) -> torch.Tensor:
+    return t.permute(*reversed(range(t.ndim)))
+
+
+def _fortran(t: torch.Tensor) -> bool:
+    """numpy's ``flags.fnc``: laid out in Fortran order and not in C order (False where a
+    transform's tensor has no strides)."""
+    try:
+        return t.ndim > 1 and not t.is_contiguous() and _reversed(t).is_contiguous()
+    except (RuntimeError, NotImplementedError):
+        return False
+
+
+def _order(name: str, order: Any, t: torch.Tensor, k: bool) -> str:
+    """numpy's ``order=`` as "C", "F" or (ravel only) "K" (NOTE [order= on torch])."""
+    order = "C" if order is None else order
+    allowed = ("C", "F", "A", "K") if k else ("C", "F", "A")
+    if order not in allowed:
+        raise ValueError(f"mnp.{name}: order must be one of {', '.join(map(repr, allowed))}, not {order!r}")
+    if order == "A":
+        return "F" if _fortran(t) else "C"
+    return str(order)
+
+
+# NOTE [order= on torch]: numpy's order="F" reads and writes elements with the first index
+# varying fastest, which is order="C" on the reversed axes: ravel(a, "F") is ravel(a.T) and
+# reshape(a, s, "F") is reshape(a.T, reversed(s)).T. "A" is "F" for a tensor laid out in
+# Fortran order (numpy's flags.fnc), and ravel's "K" reads in memory order: the axes sorted by
+# decreasing stride (torch's strides are never negative). A tensor inside a transform that
+# has no strides counts as laid out in C order, as JAX arrays always are.
+
+
 def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
     shape = kwargs.pop("shape", kwargs.pop("newshape", args[0] if args else None))
-    if kwargs.pop("order", args[1] if len(args) > 1 else "C") != "C":
-        raise NotImplementedError("mnp.reshape: only order='C' on torch")
-    return torch.reshape(tensor(a), (shape,) if isinstance(shape, int) else tuple(shape))
+    t = tensor(a)
+    order = _order("reshape", kwargs.pop("order", args[1] if len(args) > 1 else "C"), t, k=False)
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if order == "F":
+        return _reversed(torch.reshape(_reversed(t), dims[::-1]))
+    return torch.reshape(t, dims)
 
 
 def _transpose(a: Any, axes: Any = None) -> Any:
@@ -248,16 +283,48 @@ def _squeeze(a: Any, axis: Any = None) -> Any:
 
 
 def _ravel(a: Any, order: str = "C") -> Any:
-    return tensor(a).reshape(-1)
+    t = tensor(a)
+    order = _order("ravel", order, t, k=True)
+    if order == "F":
+        return _reversed(t).reshape(-1)
+    if order == "K" and t.ndim > 1:
+        try:
+            strides = t.stride()
+        except (RuntimeError, NotImplementedError):
+            return t.reshape(-1)
+        return t.permute(*sorted(range(t.ndim), key=lambda d: -strides[d])).reshape(-1)
+    return t.reshape(-1)
 
 
-def _stack(arrays: Sequence[Any], axis: int = 0, out: None = None, **kw: Any) -> Any:
-    ts = promoted(*arrays)
+def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[torch.Tensor]:
+    """The arrays to join (concatenate, stack, ...) as tensors of numpy's result dtype for
+    ``dtype=`` and ``casting=``, with numpy's casting errors (numpy makes each input an array
+    first, so Python numbers count as float64 or int64, not as weak scalars)."""
+    from ._fixes import join_dtype
+
+    strong = [np.asarray(a) if type(a) in (bool, int, float, complex) else a for a in arrays]
+    asked = None if dtype is None else _dt.torch_dtype(dtype, f"mnp.{name}")
+    kinds = _dt.kinds(tuple(strong))
+    if kinds is None or (asked is not None and _dt.numpy_dtype(asked) is None):  # bfloat16: torch's rules
+        ts = promoted(*strong)
+        return ts if asked is None else [t.to(asked) for t in ts]
+    want = _dt.as_torch(join_dtype(name, list(kinds), None if asked is None else _dt.numpy_dtype(asked), casting))
+    return [t if t.dtype == want else t.to(want) for t in tensors(*strong)]
+
+
+def _stack(
+    arrays: Sequence[Any], axis: int = 0, out: None = None, *, dtype: Any = None, casting: Any = "same_kind"
+) -> Any:
+    _no_out("stack", out)
+    ts = _joined("stack", arrays, dtype, casting)
     return torch.stack(ts, dim=_axes(axis, ts[0].ndim + 1)[0])
 
 
-def _concatenate(arrays: Sequence[Any], axis: Any = 0, out: None = None, **kw: Any) -> Any:
-    ts = promoted(*arrays)
+def _concatenate(
+    arrays: Sequence[Any], axis: Any = 0, out: None = None, *, dtype: Any = None, casting: Any = "same_kind"
+) -> Any:
+    _no_out("concatenate", out)
+    ts = _joined("concatenate", arrays, dtype, casting)
     if axis is None:
         return torch.cat([t.reshape(-1) for t in ts])
     return torch.cat(ts, dim=_axes(axis, ts[0].ndim)[0])
@@ -280,13 +347,13 @@ def _atleast(n: int) -> Fn:
     return fn
 
 
-def _vstack(tup: Sequence[Any], **kw: Any) -> Any:
-    return torch.cat(promoted(*[_atleast(2)(t) for t in tensors(*tup)]), dim=0)
+def _vstack(tup: Sequence[Any], *, dtype: Any = None, casting: Any = "same_kind") -> Any:
+    return torch.cat([_atleast(2)(t) for t in _joined("vstack", tup, dtype, casting)], dim=0)
 
 
-def _hstack(tup: Sequence[Any], **kw: Any) -> Any:
-    ts = [_atleast(1)(t) for t in tensors(*tup)]
-    return torch.cat(promoted(*ts), dim=0 if ts[0].ndim == 1 else 1)
+def _hstack(tup: Sequence[Any], *, dtype: Any = None, casting: Any = "same_kind") -> Any:
+    ts = [_atleast(1)(t) for t in _joined("hstack", tup, dtype, casting)]
+    return torch.cat(ts, dim=0 if ts[0].ndim == 1 else 1)
 
 
 def _dstack(tup: Sequence[Any]) -> Any:
