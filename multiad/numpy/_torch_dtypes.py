@@ -12,6 +12,13 @@ operands are cast to numpy's common dtype (or to the result's float dtype where 
 integers in floats) before the torch operation runs, so the computation happens in the precision
 numpy uses, and the result is cast to numpy's result dtype. Tensors of dtypes numpy lacks
 (``bfloat16``) keep torch's own promotion.
+
+NOTE [Dtypes of compiled calls]: ``torch.compile`` cannot trace the numpy call that answers a
+dtype question (nor ``np.errstate``). :func:`result` and :func:`common` take and return only
+dtypes, names and keywords, so they are marked ``torch.compiler.assume_constant_result``: while
+a call is traced they run as ordinary Python, and their answer enters the program as a constant
+(the program is guarded on its tensors' dtypes, so a call with other dtypes traces again).
+Outside compilation the mark changes nothing.
 """
 
 from __future__ import annotations
@@ -86,6 +93,7 @@ def _proxy(k: Kind, reduction: bool) -> Any:
     return _WEAK[k]
 
 
+@torch.compiler.assume_constant_result  # NOTE [Dtypes of compiled calls]
 def result(name: str, kinds: tuple[Kind, ...], reduction: bool = False, **kwargs: Any) -> np.dtype[Any]:
     """numpy's result dtype of ``name`` on arguments of ``kinds`` (see NOTE [numpy dtypes on
     torch]); raises numpy's own error where numpy rejects the dtypes, prefixed with the call."""
@@ -111,6 +119,7 @@ def result(name: str, kinds: tuple[Kind, ...], reduction: bool = False, **kwargs
     return dt
 
 
+@torch.compiler.assume_constant_result  # NOTE [Dtypes of compiled calls]
 def common(kinds: tuple[Kind, ...]) -> np.dtype[Any]:
     """numpy's common dtype of the arguments (Python numbers weak)."""
     key = ("<common>", kinds)
