@@ -215,6 +215,12 @@ class Backend:
 
         return do("zeros", shape, dtype=like.dtype, like=like)
 
+    def concatenate(self, parts: list[Any], axis: int) -> Any:
+        """The arrays ``parts`` joined along ``axis``, as ``numpy.concatenate``."""
+        from ._ops import do
+
+        return do("concatenate", parts, axis=axis)
+
     def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
         """``block`` with the 2-D ``value`` written at ``start`` of ``block`` viewed as a
         ``matrix`` (rows, columns) in row-major order; only :attr:`writable` backends are asked.

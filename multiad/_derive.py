@@ -291,7 +291,7 @@ def _pad(b: Backend, block: Any, before: int, after: int, axis: int) -> Any:
         return b.zeros(tuple(int(d) for d in shape), block)
 
     parts = ([zeros(before)] if before else []) + [block] + ([zeros(after)] if after else [])
-    return do("concatenate", parts, axis=axis)
+    return b.concatenate(parts, axis)
 
 
 def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int) -> list[Any]:
@@ -373,7 +373,7 @@ def jacrev(
     if blocks:
         return blocks, aux
     joined = [  # an empty output leaf has no rows: NOTE [Empty Jacobians]
-        [_joined(row, 0) if row else b.zeros((0,) + tuple(p.shape), p) for row, p in zip(per_out, primals)]
+        [_joined(b, row, 0) if row else b.zeros((0,) + tuple(p.shape), p) for row, p in zip(per_out, primals)]
         for per_out in pieces
     ]
     shaped = [
@@ -393,8 +393,8 @@ def _reshaped(x: Any, shape: tuple[int, ...]) -> Any:
     return x if tuple(x.shape) == shape else do("reshape", x, shape)
 
 
-def _joined(parts: list[Any], axis: int) -> Any:
-    return parts[0] if len(parts) == 1 else do("concatenate", parts, axis=axis)
+def _joined(b: Backend, parts: list[Any], axis: int) -> Any:
+    return parts[0] if len(parts) == 1 else b.concatenate(parts, axis)
 
 
 def jacfwd(
@@ -453,7 +453,7 @@ def _jacfwd(
     if blocks:
         return blocks, aux
     joined = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
-        [_joined(row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
+        [_joined(b, row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
         for per_out, shape in zip(pieces, out_shapes)
     ]
     shaped = [

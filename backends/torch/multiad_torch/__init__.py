@@ -343,6 +343,10 @@ class TorchBackend(multiad.Backend):
         # be written in place.
         return like.new_zeros(shape)
 
+    def concatenate(self, parts: list[Any], axis: int) -> Any:
+        # torch.cat itself: autoray's translation of concatenate does not trace under torch.compile.
+        return torch.cat(parts, dim=axis)
+
     def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
         (r, c), (k, m) = start, value.shape
         view = block.view(matrix)
