@@ -42,7 +42,9 @@ already worked.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -317,6 +319,24 @@ def get(name: str, call: str = "multiad") -> Backend:
                 raise BackendError(f"{call}: backend {name!r} is broken: {rec.reason}") from exc
             rec.loaded = True
         return rec.backend
+
+
+def load_imported(call: str) -> list[Backend]:
+    """Loads multiad's own backends whose array modules are imported already (NOTE [First use
+    under a compiler] in ``multiad/_select.py``) and returns them; a broken one stays as its
+    record says."""
+    _discover()
+    for name in [n for n, e in list(_entries.items()) if e.first_party]:
+        _resolve(name)
+    with _lock:
+        recs = [r for r in _records.values() if r.status == AVAILABLE and r.first_party]
+    loaded = []
+    for r in recs:
+        modules = r.backend.array_modules if r.backend is not None else ()
+        if modules and all(m in sys.modules for m in modules):
+            with contextlib.suppress(BackendError):
+                loaded.append(get(r.name, call))
+    return loaded
 
 
 def owners(module: str) -> tuple[str, ...]:

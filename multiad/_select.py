@@ -19,6 +19,14 @@ only what a compiled program may depend on: the ``backend=`` argument, ``set_bac
 environment variable, and the arrays' types (traced tensors infer their framework); the
 per-context selection is neither read nor set. The backend is thereby fixed when the program is
 traced, outside the compiled region, as the framework's own transforms fix theirs.
+
+NOTE [First use under a compiler]: the first multiad call in a process discovers the backends,
+imports their modules, loads the framework's transforms and resolves the core's operations, none of which a compiler can trace;
+and until a backend is loaded its ``compiling`` probe cannot answer. So the first
+:func:`compiling` of a process runs :func:`_first_use`, which loads multiad's own backends whose
+frameworks are imported already. It carries the mark of ``torch.compiler.assume_constant_result``
+(set here as an attribute: importing multiad imports no framework), so that a compiler tracing
+that first call runs it as ordinary Python instead of tracing it.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from . import _registry
+from . import _ops, _registry
 from ._backend import COMPILING_PROBES, Backend
 from ._errors import BackendError, InvalidTypeError, MixedBackendError
 
@@ -100,8 +108,25 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
         _context.reset(token)
 
 
+_ready = False
+
+
+def _first_use() -> bool:
+    """Loads the backends of the frameworks imported already, once (NOTE [First use under a compiler])."""
+    global _ready
+    for b in _registry.load_imported("multiad"):
+        _ops.prepare(b)  # NOTE [Operations resolved eagerly]
+    _ready = True
+    return True
+
+
+setattr(_first_use, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def compiling() -> bool:
     """Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions])."""
+    if not _ready:
+        _first_use()
     for probe in COMPILING_PROBES:
         if probe():
             return True

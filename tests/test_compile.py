@@ -146,3 +146,52 @@ def test_chunked_jax_jacobians_eager_and_under_jit(name: str) -> None:
     for fn in (getattr(multiad, name)(f, chunk_size=2), jax.jit(getattr(multiad, name)(f, chunk_size=2))):
         for _ in range(2):  # a second call: nothing the first call donated is used again
             np.testing.assert_allclose(np.asarray(fn(jx)), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_torch_compile_of_a_multiad_numpy_function_traces_the_same_program() -> None:
+    # NOTE [Dtypes of compiled calls]: numpy's dtype answers enter the program as constants.
+    import multiad.numpy as mnp
+
+    for dtype in (torch.float64, torch.float32):
+        x = torch.linspace(-1.0, 1.0, 5, dtype=dtype)
+        got, frames, ops = _compiled(lambda x: multiad.grad(lambda v: mnp.sum(mnp.sin(v) ** 2))(x), x)
+        want, _, want_ops = _compiled(lambda x: tf.grad(lambda v: (torch.sin(v) ** 2).sum())(x), x)
+        assert (frames, ops) == (1, want_ops)
+        assert got.dtype == dtype
+        xs = np.linspace(-1.0, 1.0, 5)
+        np.testing.assert_allclose(got.numpy(), 2 * np.sin(xs) * np.cos(xs), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["jacrev", "hessian"])
+def test_torch_compile_of_chunked_jacobians_traces_one_graph(name: str) -> None:
+    # NOTE [Chunked Jacobians]: the blocks are joined with torch.cat (Backend.concatenate).
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    f = _g if name == "jacrev" else _f
+    got, frames, _ = _compiled(lambda x: getattr(multiad, name)(f, chunk_size=2)(x), x)
+    assert frames == 1
+    xs = np.linspace(-1.0, 1.0, 5)
+    if name == "jacrev":  # d/dx_j sin(x_i) x_0
+        want = np.diag(np.cos(xs) * xs[0])
+        want[:, 0] += np.sin(xs)
+    else:
+        want = np.diag(-np.sin(xs))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+
+
+def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
+    # NOTE [First use under a compiler]: a fresh process whose first multiad call is traced.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        "g = torch.compile(multiad.grad(lambda v: mnp.sum(mnp.sin(v))), fullgraph=True, backend='eager')(x)\n"
+        "np.testing.assert_allclose(g.numpy(), np.cos(np.linspace(-1.0, 1.0, 5)), rtol=1e-12)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("MULTIAD_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]

@@ -50,8 +50,11 @@ _fw_ad: Any = None
 
 
 class _State(threading.local):
-    #: Whether the user's function runs under a primitive of this backend (this thread).
-    active = False
+    def __init__(self) -> None:
+        # In the instance (not a class default) from the start: a program torch.compile traced
+        # is guarded on the instance's attributes, which then stay the same set.
+        #: Whether the user's function runs under a primitive of this backend (this thread).
+        self.active = False
 
 
 _state = _State()
