@@ -24,6 +24,7 @@ Outside compilation the mark changes nothing.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,6 @@ def _proxy(k: Kind, reduction: bool) -> Any:
     return _WEAK[k]
 
 
-@torch.compiler.assume_constant_result  # NOTE [Dtypes of compiled calls]
 def result(name: str, kinds: tuple[Kind, ...], reduction: bool = False, **kwargs: Any) -> np.dtype[Any]:
     """numpy's result dtype of ``name`` on arguments of ``kinds`` (see NOTE [numpy dtypes on
     torch]); raises numpy's own error where numpy rejects the dtypes, prefixed with the call."""
@@ -119,7 +119,6 @@ def result(name: str, kinds: tuple[Kind, ...], reduction: bool = False, **kwargs
     return dt
 
 
-@torch.compiler.assume_constant_result  # NOTE [Dtypes of compiled calls]
 def common(kinds: tuple[Kind, ...]) -> np.dtype[Any]:
     """numpy's common dtype of the arguments (Python numbers weak)."""
     key = ("<common>", kinds)
@@ -132,3 +131,9 @@ def common(kinds: tuple[Kind, ...]) -> np.dtype[Any]:
 
 def as_torch(d: np.dtype[Any]) -> torch.dtype:
     return _TORCH_OF[d]
+
+
+# NOTE [Dtypes of compiled calls]: the mark sets an attribute on the function itself.
+_assume_constant: Callable[[Callable[..., Any]], object] = torch.compiler.assume_constant_result
+_assume_constant(result)
+_assume_constant(common)
