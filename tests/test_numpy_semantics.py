@@ -30,6 +30,27 @@ def test_array_of_traced_values_is_an_array(backend: Case) -> None:
     backend.close(nested(np.array([2.0, 3.0])), np.array([1.0 + 3.0, 1.0 + 2.0]))
 
 
+def test_several_arrays_out_are_numpys_containers_under_transforms(backend: Case) -> None:
+    # NOTE [Sequences of autograd boxes]: autograd traced these as one box, not a list or tuple.
+    x = np.arange(4.0)
+    _, parts = multiad.jvp(lambda x: mnp.split(2.0 * x, 2), (x,), (np.ones(4),), backend=backend.name)
+    assert isinstance(parts, list) and len(parts) == 2
+    backend.close(parts, [np.full(2, 2.0), np.full(2, 2.0)])
+    a = np.diag([1.0, 3.0])
+    _, (dw, _) = multiad.jvp(mnp.linalg.eigh, (a,), (np.diag([1.0, -1.0]),), backend=backend.name)
+    backend.close(dw, np.array([1.0, -1.0]))
+
+
+def test_einsum_interleaved_sublists(backend: Case) -> None:
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    f = lambda a, b: mnp.einsum(a, [0, 1], b, [1, 2], [0, 2])  # noqa: E731
+    backend.close(f(multiad.asarray(a, backend=backend.name), multiad.asarray(b, backend=backend.name)), a @ b)
+    ga = multiad.grad(lambda a: mnp.sum(mnp.einsum(a, [Ellipsis, 1], b, [1, 2])), backend=backend.name)(a)
+    backend.close(ga, np.broadcast_to(b.sum(1), (2, 3)))
+    with pytest.raises(ValueError, match=r"mnp\.einsum: a sublist"):
+        mnp.einsum(a, [0, "i"], b, [1, 2])
+
+
 def test_lists_of_arrays_are_arrays_in_reductions(backend: Case) -> None:
     x = np.array([1.0, 2.0])
 

@@ -57,6 +57,7 @@ from ._extras import cumulative_prod as cumulative_prod
 from ._extras import cumulative_sum as cumulative_sum
 from ._extras import divmod as divmod  # noqa: A004 - numpy's name
 from ._extras import ediff1d as ediff1d
+from ._extras import einsum as einsum
 from ._extras import isneginf as isneginf
 from ._extras import isposinf as isposinf
 from ._extras import ldexp as ldexp
@@ -199,7 +200,6 @@ argsort = _d("argsort", "Indices that sort (stable)")
 count_nonzero = _d("count_nonzero", "Number of non-zero elements")
 # Linear algebra.
 matmul = _d("matmul", "Matrix product", 2)
-einsum = _d("einsum", "Einstein summation", _ALL)
 tensordot = _d("tensordot", "Tensor dot product over given axes", 2)
 kron = _d("kron", "Kronecker product", 2)
 cross = _d("cross", "Cross product of 3-vectors", 2)

@@ -123,7 +123,22 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
-    return impl(lib, name)(*args, **kwargs)
+    out = impl(lib, name)(*args, **kwargs)
+    if lib == "autograd" and type(out).__name__ == "SequenceBox":
+        return _unbox_sequence(out)
+    return out
+
+
+def _unbox_sequence(box: Any) -> Any:
+    """NOTE [Sequences of autograd boxes]: while autograd traces, its functions that return
+    several arrays (``split``, ``linalg.eigh``, ...) return one SequenceBox, not numpy's list or
+    tuple of arrays; a transform given it as an output saw one leaf that is not an array. The
+    box is indexed into numpy's container (a list, a tuple or its named tuple) of array boxes."""
+    items = [box[i] for i in range(len(box))]
+    kind = type(box._value)
+    if isinstance(box._value, list):
+        return items
+    return kind(*items) if hasattr(kind, "_fields") else tuple(items)
 
 
 def dispatching(name: str, doc: str, arrays: int = 1) -> Callable[..., Any]:

@@ -8,7 +8,40 @@ from typing import Any
 
 import numpy as np
 
+from . import _dispatch
 from ._composite import _arr, _m, _ndim, as_numpy_result, cast_as_numpy, dtype_name, inexact, numpy_result
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(*operands: Any, **kwargs: Any) -> Any:
+    """Einstein summation, with subscripts as a string (``einsum("ij,jk->ik", a, b)``) or as
+    numpy's interleaved sublists (``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
+    if operands and not isinstance(operands[0], str):
+        operands = _interleaved_to_subscripts(operands)
+    return _dispatch.call("einsum", *operands, arrays=_dispatch.ALL, **kwargs)
+
+
+def _interleaved_to_subscripts(operands: tuple[Any, ...]) -> tuple[Any, ...]:
+    def letters(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= int(s) < len(_LETTERS):
+                out.append(_LETTERS[int(s)])
+            else:
+                raise ValueError(
+                    f"mnp.einsum: a sublist holds integers in [0, 52) or Ellipsis, got {s!r}; "
+                    "or pass the subscripts as a string"
+                )
+        return "".join(out)
+
+    arrays, subs = list(operands[0::2]), list(operands[1::2])
+    out = ""
+    if len(operands) % 2 == 1:  # the last one is the output's sublist
+        out = "->" + letters(arrays.pop())
+    return (",".join(letters(s) for s in subs) + out, *arrays)
 
 
 def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
