@@ -123,3 +123,70 @@ def test_joining_with_dtype_derivative(backend_name: str) -> None:
 
     g = multiad.grad(f, backend=backend_name)(A)
     np.testing.assert_allclose(multiad.to_numpy(g), 10 * A, rtol=1e-5)
+
+
+ZERO_D_CASES: list[tuple[str, Any]] = [
+    ("take", lambda m, s: m.take(s, np.array([0, -1, 0]), axis=0)),
+    ("sum", lambda m, s: m.sum(s, axis=-1, keepdims=True)),
+    ("sum", lambda m, s: m.sum(s, axis=1)),
+    ("prod", lambda m, s: m.prod(s, 0)),
+    ("max", lambda m, s: m.max(s, axis=0)),
+    ("argmax", lambda m, s: m.argmax(s, axis=-1)),
+    ("var", lambda m, s: m.var(s, axis=-1, ddof=1)),
+    ("mean", lambda m, s: m.mean(s, axis=0)),
+    ("std", lambda m, s: m.std(s, axis=0)),
+    ("median", lambda m, s: m.median(s, axis=0)),
+    ("average", lambda m, s: m.average(s, axis=0)),
+    ("transpose", lambda m, s: m.transpose(s)),
+    ("cumprod", lambda m, s: m.cumprod(s, axis=0)),
+    ("cumsum", lambda m, s: m.cumsum(s, axis=-1)),
+    ("cumsum", lambda m, s: m.cumsum(s, axis=1)),
+    ("argsort", lambda m, s: m.argsort(s, axis=0)),
+    ("sort", lambda m, s: m.sort(s, axis=0)),
+    ("repeat", lambda m, s: m.repeat(s, 2, axis=0)),
+    ("ptp", lambda m, s: m.ptp(s, axis=0)),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize(("name", "f"), ZERO_D_CASES)
+def test_axis_on_zero_d_arrays(backend_name: str, name: str, f: Any) -> None:
+    x = multiad.asarray(np.array(1.5), backend=backend_name)
+    try:
+        want = f(np, np.array(1.5))
+    except np.exceptions.AxisError as e:
+        with pytest.raises(np.exceptions.AxisError, match=rf"^mnp\.{name}: ") as info:
+            f(mnp, x)
+        assert str(e) in str(info.value)
+        return
+    got = f(mnp, x)
+    if backend_name == "jax":  # JAX's own integer and float widths
+        np.testing.assert_array_equal(multiad.to_numpy(got), want)
+        assert np.shape(multiad.to_numpy(got)) == np.shape(want)
+    else:
+        same(got, np.asarray(want))
+    if backend_name != "numpy" and name not in ("argmax", "argsort"):
+        # d/dz of sum(f(sum(z))): numpy's f repeats its 0-d input size(want) times (ptp: max - min)
+        g = multiad.grad(lambda z: mnp.sum(f(mnp, mnp.sum(z))), backend=backend_name)(np.array([1.0, 0.5]))
+        np.testing.assert_allclose(multiad.to_numpy(g), [0 if name == "ptp" else np.size(want)] * 2)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64", "int8", "int32", "bool", "float32"])
+def test_scans_of_small_integers_on_torch(dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    u = np.array([1, 2, 250]).astype(dtype)
+    for name in ("cumsum", "cumprod"):
+        same(getattr(mnp, name)(torch.tensor(u)), getattr(np, name)(u))
+
+
+@pytest.mark.parametrize("backend_name", [b for b in BACKENDS if b != "jax"])
+def test_linspace_follows_float32_endpoints(backend_name: str) -> None:
+    t = multiad.asarray(np.array([1.0, 2.0, 3.0], np.float32), backend=backend_name)
+    for got, want in [
+        (mnp.linspace(t[0], t[2], 4), np.linspace(np.float32(1), np.float32(3), 4)),
+        (mnp.linspace(t[0], 3.0, 4), np.linspace(np.float32(1), 3.0, 4)),
+        (mnp.linspace(t[:2], t[1:], 3), np.linspace(np.float32([1, 2]), np.float32([2, 3]), 3)),
+    ]:
+        g = np.asarray(multiad.to_numpy(got))
+        assert g.dtype == want.dtype and g.shape == want.shape
+        np.testing.assert_allclose(g, want, rtol=1e-6)

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch
+from . import _dispatch, _zerod
 
 
 def _m() -> Any:
@@ -165,6 +165,7 @@ def var(
 
 def _variance(name: str, a: Any, axis: Any, dtype: Any, out: None, ddof: float, keepdims: bool, where: Any) -> Any:
     mnp = _m()
+    _zerod.check(name, a, axis)
     x = _statistics_input(name, _arr(a), dtype)
     if out is not None:
         raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
@@ -216,6 +217,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
 def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Range of values (maximum minus minimum)."""
     mnp = _m()
+    _zerod.check("ptp", a, axis)
     x = _arr(a)
     return mnp.max(x, axis=axis, keepdims=keepdims) - mnp.min(x, axis=axis, keepdims=keepdims)
 
@@ -223,6 +225,7 @@ def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> A
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, keepdims: bool = False) -> Any:
     """Weighted average along an axis (the mean without weights)."""
     mnp = _m()
+    _zerod.check("average", a, axis)
     x = _arr(a)
     if weights is None:
         avg = mnp.mean(x, axis=axis, keepdims=keepdims)
@@ -241,6 +244,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
     """Median along an axis (the mean of the two middle values for an even count)."""
     mnp = _m()
+    _zerod.check("median", a, axis)
     x = _arr(a)
     if axis is None:
         s = mnp.sort(mnp.reshape(x, (-1,)))

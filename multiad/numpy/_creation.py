@@ -113,8 +113,12 @@ def linspace(
         out = _make(values, None, device, "mnp.linspace")
         return (out, step) if retstep else out
     from .. import numpy as mnp
+    from ._composite import numpy_result
 
     fractions = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    want = numpy_result("linspace", start, stop)
+    if want in ("float16", "float32"):  # numpy's dtype: the endpoints' float dtype, not float64
+        fractions = fractions.astype(want)
     span = mnp.subtract(stop, start)
     shape = (num,) + (1,) * len(getattr(span, "shape", ()))
     out = mnp.add(start, mnp.multiply(fractions.reshape(shape), span))

@@ -32,6 +32,7 @@ import numpy as np
 from autoray import infer_backend
 
 from .._errors import MixedBackendError
+from . import _zerod
 
 _SCALARS = (int, float, complex, bool, str, bytes, slice)
 _FRAMEWORKS = ("torch", "jax", "autograd")
@@ -123,6 +124,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
+    if name in _zerod.RULES:
+        args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     out = impl(lib, name)(*args, **kwargs)
     if lib == "autograd" and type(out).__name__ == "SequenceBox":
         return _unbox_sequence(out)

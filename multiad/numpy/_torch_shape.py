@@ -174,14 +174,20 @@ def _flat_or(a: Any, axis: Any) -> tuple[torch.Tensor, int]:
     return t, _axes(axis, t.ndim)[0]
 
 
+_WIDE_UNSIGNED = tuple(getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n))
+
+
 def _scan(name: str, op: Fn) -> Fn:
     def fn(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
         _no_out(name, out)
         t, ax = _flat_or(a, axis)
         want = _result_dtype(name, t.dtype, dtype)
+        if want in _WIDE_UNSIGNED:  # torch scans these in int64: the same bits modulo 2**64
+            return op(t.to(torch.int64), dim=ax).to(want)
         if want is not None and t.dtype != want:
             t = t.to(want)  # numpy accumulates in the result's dtype
-        return op(t, dim=ax)
+        r = op(t, dim=ax)
+        return r if want is None or r.dtype == want else r.to(want)
 
     return fn
 
@@ -261,6 +267,8 @@ def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _transpose(a: Any, axes: Any = None) -> Any:
     t = tensor(a)
+    if t.ndim == 0 and not axes:  # numpy: a 0-d array is its own transpose
+        return t
     return t.permute(*(reversed(range(t.ndim)) if axes is None else _axes(axes, t.ndim)))
 
 
