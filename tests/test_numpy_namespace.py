@@ -17,6 +17,7 @@ import functools
 import types
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -224,3 +225,19 @@ def test_every_exported_name_has_argument_forms() -> None:
     names = {n for n in mnp.__all__ if n not in CONSTANTS | QUERIES | CREATION}
     names |= {f"linalg.{n}" for n in mnp.linalg.__all__}
     assert not sorted(names - set(SPECS)), sorted(names - set(SPECS))
+
+
+def test_docs_state_the_coverage_of_numpys_differentiable_names() -> None:
+    from multiad.numpy._absent import WITH_DERIVATIVE
+
+    main = _numpy_names(np)
+    lin = {f"linalg.{n}" for n in _numpy_names(np.linalg)}
+    present = {n for n in main if n in mnp.__all__} | {n for n in lin if n[7:] in mnp.linalg.__all__}
+    counts = []
+    for names in (main, lin):
+        have = len(names & present)
+        with_derivative = have + sum(1 for n in names - present if mnp.ABSENT[n] in WITH_DERIVATIVE)
+        counts.append(f"{have} of the {with_derivative}")
+    doc = (Path(__file__).parent.parent / "docs" / "api-numpy.md").read_text()
+    text = " ".join(doc.split())
+    assert f"**{counts[0]}** in numpy's main namespace and **{counts[1]}** in `numpy.linalg`" in text, counts
