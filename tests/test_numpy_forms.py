@@ -190,3 +190,83 @@ def test_linspace_follows_float32_endpoints(backend_name: str) -> None:
         g = np.asarray(multiad.to_numpy(got))
         assert g.dtype == want.dtype and g.shape == want.shape
         np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_median_and_average_with_tuple_axes(backend_name: str) -> None:
+    a = np.random.default_rng(0).normal(size=(2, 3, 4))
+    x = multiad.asarray(a, backend=backend_name)
+    for axis in [(0, 2), (2, 0), (1,), (-1, 0), (0, 1, 2)]:
+        w = np.random.default_rng(1).uniform(size=tuple(a.shape[d % 3] for d in axis))
+        for keepdims in (False, True):
+            got = multiad.to_numpy(mnp.median(x, axis=axis, keepdims=keepdims))
+            want = np.median(a, axis=axis, keepdims=keepdims)
+            assert np.shape(got) == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+            got = multiad.to_numpy(
+                mnp.average(x, axis=axis, weights=multiad.asarray(w, backend=backend_name), keepdims=keepdims)
+            )
+            want = np.average(a, axis=axis, weights=w, keepdims=keepdims)
+            assert np.shape(got) == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"^mnp\.average: shape of weights"):
+        mnp.average(x, axis=(0, 2), weights=multiad.asarray(np.ones((4, 2)), backend=backend_name))
+    if backend_name == "numpy":
+        return
+    # the median of each group of 8 (even count): 1/2 at its two middle elements
+    g = multiad.to_numpy(multiad.grad(lambda z: mnp.sum(mnp.median(z, axis=(0, 2))), backend=backend_name)(a))
+    want = np.zeros_like(a)
+    for j in range(3):
+        flat = np.zeros(8)
+        order = np.argsort(a[:, j, :], axis=None)
+        flat[order[3]] = flat[order[4]] = 0.5
+        want[:, j, :] = flat.reshape(2, 4)
+    np.testing.assert_allclose(g, want)
+    g = multiad.grad(lambda z: mnp.sum(mnp.average(z, axis=(0, 2), weights=np.ones((2, 4)))), backend=backend_name)(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), np.full(a.shape, 1 / 8))
+
+
+def test_sort_kind_and_ravel_k_on_jax() -> None:
+    jnp = pytest.importorskip("jax.numpy")
+    a = np.array([[3.0, 1.0, 2.0, 1.0], [0.0, 5.0, 5.0, -1.0]])
+    for kind in ("stable", "mergesort", "quicksort", "heapsort"):
+        np.testing.assert_array_equal(mnp.sort(jnp.asarray(a), axis=0, kind=kind), np.sort(a, axis=0, kind=kind))
+        np.testing.assert_array_equal(mnp.argsort(jnp.asarray(a), kind="stable"), np.argsort(a, kind="stable"))
+    with pytest.raises(ValueError, match=r"^mnp\.sort: kind"):
+        mnp.sort(jnp.asarray(a), kind="bubble")
+
+
+UFUNC_DTYPE_CASES: list[Any] = [
+    lambda m, x: m.add(x, x, dtype="float32"),
+    lambda m, x: m.sin(x, dtype="float32"),
+    lambda m, x: m.sin(x, dtype=np.float64),
+    lambda m, x: m.multiply(x, 2.5, dtype="float64"),
+    lambda m, x: m.add(x, 1, dtype="int64"),
+    lambda m, x: m.matmul(x, x, dtype="float32"),
+    lambda m, x: m.matmul(x, x, dtype="int32"),
+]
+
+
+@pytest.mark.parametrize("f", UFUNC_DTYPE_CASES)
+@pytest.mark.parametrize("dtype", ["float64", "int64", "float32"])
+def test_ufunc_dtype_on_torch(f: Any, dtype: str) -> None:
+    torch = pytest.importorskip("torch")
+    x = np.array([3.0, 1.0, 2.0, 1.0]).astype(dtype)
+    try:
+        want = f(np, x)
+    except TypeError as e:  # numpy's casting error, with the call's name
+        with pytest.raises(TypeError, match=r"^mnp\.") as info:
+            f(mnp, torch.tensor(x))
+        assert str(e).split(" ")[0] in str(info.value)
+        return
+    got = f(mnp, torch.tensor(x)).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_ufunc_dtype_derivative_on_torch() -> None:
+    a = np.array([0.3, -1.2, 2.0])
+    g = multiad.grad(lambda z: mnp.sum(mnp.sin(z, dtype="float64") * mnp.add(z, z, dtype="float64")), backend="torch")(
+        a
+    )
+    np.testing.assert_allclose(multiad.to_numpy(g), np.cos(a) * 2 * a + 2 * np.sin(a))

@@ -232,10 +232,14 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         total = avg * 0 + _count(x, axis)
     else:
         w = _arr(weights)
-        if _ndim(w) == 1 and _ndim(x) > 1 and axis is not None:
-            shape = [1] * _ndim(x)
-            shape[axis] = w.shape[0]
-            w = mnp.reshape(w, shape)
+        if _ndim(w) != _ndim(x) and axis is not None:  # numpy: weights along the axes only
+            axes = _normalized("average", axis, _ndim(x))
+            if tuple(w.shape) != tuple(x.shape[a] for a in axes):
+                raise ValueError(
+                    "mnp.average: shape of weights must be consistent with shape of a along specified axis"
+                )
+            w = mnp.transpose(w, tuple(int(i) for i in np.argsort(axes)))
+            w = mnp.reshape(w, tuple(s if d in axes else 1 for d, s in enumerate(x.shape)))
         total = mnp.sum(mnp.multiply(w, mnp.ones_like(x)), axis=axis, keepdims=keepdims)
         avg = mnp.divide(mnp.sum(mnp.multiply(x, w), axis=axis, keepdims=keepdims), total)
     return (avg, total) if returned else avg
@@ -246,6 +250,13 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
     mnp = _m()
     _zerod.check("median", a, axis)
     x = _arr(a)
+    if isinstance(axis, (tuple, list)):  # the axes moved last and merged into one
+        nd = _ndim(x)
+        axes = _normalized("median", axis, nd)
+        rest = [d for d in range(nd) if d not in axes]
+        merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], -1))
+        out_ = median(merged, axis=-1)
+        return mnp.reshape(out_, tuple(1 if d in axes else x.shape[d] for d in range(nd))) if keepdims else out_
     if axis is None:
         s = mnp.sort(mnp.reshape(x, (-1,)))
         ax = 0
@@ -258,6 +269,16 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
     if keepdims:
         out_ = mnp.expand_dims(out_, ax) if axis is not None else mnp.reshape(out_, (1,) * _ndim(x))
     return out_
+
+
+def _normalized(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """numpy's normalize_axis_tuple, its errors prefixed with the call."""
+    try:
+        return tuple(np.lib.array_utils.normalize_axis_tuple(axis, ndim))
+    except np.exceptions.AxisError as e:
+        raise np.exceptions.AxisError(f"mnp.{name}: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"mnp.{name}: {e}") from None
 
 
 def dot(a: Any, b: Any) -> Any:

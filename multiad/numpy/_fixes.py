@@ -427,6 +427,24 @@ def _dtype(x: Any) -> np.dtype[Any]:
     return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
 
 
+def _jax_sorting(name: str) -> Fn:
+    """numpy's ``sort``/``argsort`` with ``kind=`` on JAX arrays (jax.numpy rejects it): JAX
+    sorts stably, which every numpy kind allows ("stable" and "mergesort" require it)."""
+
+    def fn(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
+        import jax.numpy as jnp
+
+        if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
+            raise ValueError(
+                f"mnp.{name}: kind must be one of 'quicksort', 'mergesort', 'heapsort', 'stable', not {kind!r}"
+            )
+        if order is not None:
+            raise NotImplementedError(f"mnp.{name}: order= (structured arrays) is not supported on JAX")
+        return getattr(jnp, name)(a, axis=axis, stable=True if stable is None else stable)
+
+    return fn
+
+
 def _jax_layout_order(name: str, order: Any, allowed: str) -> str:
     """numpy's ``order=`` on a JAX array: "A" and "K" follow the memory layout, which is C
     order for every JAX array (see NOTE [order= on torch])."""
@@ -465,6 +483,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "empty_like": _lazy_jax_zeros_like,
         "fix": _jax_fix,
         "ravel": _jax_ravel,
+        "sort": _jax_sorting("sort"),
+        "argsort": _jax_sorting("argsort"),
         **{n: _joining("jax", n) for n in ("concatenate", "stack", "hstack", "vstack")},
         "reshape": _jax_reshape,
         "round": _jax_round,

@@ -128,8 +128,16 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
 def numpy_typed(name: str, op: Fn) -> Fn:
     """``op`` run on numpy's operand dtypes, its result of numpy's dtype."""
 
-    def fn(*args: Any) -> Any:
-        ts, out = numpy_operands(name, args)
+    def fn(*args: Any, dtype: Any = None) -> Any:
+        if dtype is None:
+            ts, out = numpy_operands(name, args)
+        else:  # numpy's ufunc dtype=: the loop's dtype, numpy's casting check
+            asked = _dt.torch_dtype(dtype, f"mnp.{name}")
+            asked_np = _dt.numpy_dtype(asked)
+            if asked_np is None:  # bfloat16: computed in it
+                ts, out = [t.to(asked) for t in promoted(*args)], asked
+            else:
+                ts, out = numpy_operands(name, args, dtype=asked_np)
         r = op(*ts)
         return r if out is None or r.dtype == out else r.to(out)
 

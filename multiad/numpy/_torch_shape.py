@@ -479,8 +479,13 @@ def _meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = 
 # -- linear algebra ---------------------------------------------------------------------------
 
 
-def _matmul(x1: Any, x2: Any, /) -> Any:
+def _matmul(x1: Any, x2: Any, /, *, dtype: Any = None) -> Any:
     a, b = promoted(x1, x2)
+    if dtype is not None:  # numpy's dtype=: the product computed in it (numpy's casting check)
+        asked = _dt.torch_dtype(dtype, "mnp.matmul")
+        kinds, asked_np = _dt.kinds((x1, x2)), _dt.numpy_dtype(asked)
+        want = asked if kinds is None or asked_np is None else _dt.as_torch(_dt.result("matmul", kinds, dtype=asked_np))
+        a, b = a.to(want), b.to(want)
     if a.dtype == torch.bool:  # numpy: or of ands
         return torch.matmul(a.to(torch.int64), b.to(torch.int64)) != 0
     return torch.matmul(a, b)
