@@ -270,3 +270,46 @@ def test_ufunc_dtype_derivative_on_torch() -> None:
         a
     )
     np.testing.assert_allclose(multiad.to_numpy(g), np.cos(a) * 2 * a + 2 * np.sin(a))
+
+
+def _fd_jacobian(f: Any, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    out = np.zeros(np.shape(f(x)) + x.shape)
+    for idx in np.ndindex(*x.shape):
+        d = np.zeros_like(x)
+        d[idx] = h
+        out[(..., *idx)] = (f(x + d) - f(x - d)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("backend_name", ["autograd", "torch", "jax"])
+def test_derivatives_of_tile_einsum_svd_multi_dot(backend_name: str) -> None:
+    b = backend_name
+    x = np.arange(9.0).reshape(3, 3) / 7
+    g = multiad.grad(lambda z: mnp.sum(mnp.tile(z, 2) ** 2), backend=b)(x)
+    np.testing.assert_allclose(multiad.to_numpy(g), 4 * x, rtol=1e-6)
+    g = multiad.grad(lambda z: mnp.sum(mnp.tile(z, (2, 1, 2)) ** 2), backend=b)(x)
+    np.testing.assert_allclose(multiad.to_numpy(g), 8 * x, rtol=1e-6)
+    y = np.random.default_rng(0).normal(size=(2, 3, 3))
+    g = multiad.grad(lambda z: mnp.sum(mnp.einsum("bii->b", z)), backend=b)(y)
+    np.testing.assert_allclose(multiad.to_numpy(g), np.broadcast_to(np.eye(3), y.shape))
+    same_value = mnp.einsum("bii,bij", multiad.asarray(y, backend=b), multiad.asarray(y, backend=b))
+    np.testing.assert_allclose(multiad.to_numpy(same_value), np.einsum("bii,bij", y, y), rtol=1e-6)
+    g = multiad.grad(lambda z: mnp.sum(mnp.einsum("bii,bij", z, z)), backend=b)(y)
+    np.testing.assert_allclose(
+        multiad.to_numpy(g), _fd_jacobian(lambda v: np.sum(np.einsum("bii,bij", v, v)), y), rtol=1e-5, atol=1e-6
+    )
+    a = np.array([[2.0, 1.0], [0.0, 1.0]])
+    u, _, vh = np.linalg.svd(a)
+    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[1]), backend=b)(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), u @ vh, rtol=1e-5)  # d(sum of s)/dA = U Vh
+    j = multiad.jacrev(lambda z: mnp.linalg.multi_dot([z, z, z]), backend=b)(x)
+    np.testing.assert_allclose(multiad.to_numpy(j), _fd_jacobian(lambda v: v @ v @ v, x), rtol=1e-5, atol=1e-6)
+
+
+def test_autograd_svd_of_a_non_square_matrix_with_full_factors_is_a_clear_error() -> None:
+    with pytest.raises(NotImplementedError, match=r"^mnp\.linalg\.svd: .*full_matrices=False"):
+        multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[0]), backend="autograd")(np.ones((3, 2)))
+    a = np.array([[2.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z, full_matrices=False)[1]), backend="autograd")(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), u @ vh, rtol=1e-6)

@@ -219,6 +219,77 @@ def _ag_diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any
     return x[..., i, i + offset]
 
 
+def _ag_tile(A: Any, reps: Any) -> Any:
+    """autograd's derivative of ``tile`` needs as many repetitions as axes: numpy's padding of
+    the shorter one with leading 1s, done first."""
+    anp = _ag()
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    x = A if hasattr(A, "shape") else anp.asarray(A)
+    nd = len(x.shape)
+    if len(reps) > nd:
+        x = anp.reshape(x, (1,) * (len(reps) - nd) + tuple(x.shape))
+    return anp.tile(x, (1,) * (nd - len(reps)) + reps)
+
+
+def _ag_einsum(*operands: Any, **kwargs: Any) -> Any:
+    """autograd's derivative of ``einsum`` fails for an operand with a repeated index
+    (``"bii->b"``): each such operand is replaced by its diagonal first, and an implicit output
+    made explicit (numpy's rule: the indices seen once, in alphabetical order)."""
+    anp = _ag()
+    if not operands or not isinstance(operands[0], str):
+        return anp.einsum(*operands, **kwargs)
+    spec = operands[0].replace(" ", "")
+    lhs, arrow, rhs = spec.partition("->")
+    subs = lhs.split(",")
+    if not any(len(set(t)) < len(t) for t in subs if "." not in t):
+        return anp.einsum(*operands, **kwargs)
+    if not arrow:
+        letters = lhs.replace(",", "").replace(".", "")
+        rhs = ("..." if "..." in lhs else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    arrays = list(operands[1:])
+    for k, t in enumerate(subs):
+        if "." in t:
+            continue
+        x = arrays[k]
+        while len(set(t)) < len(t):
+            c = next(c for c in t if t.count(c) > 1)
+            i = t.index(c)
+            j = t.index(c, i + 1)
+            x = _ag_diagonal(x, 0, i, j)
+            t = t[:i] + t[i + 1 : j] + t[j + 1 :] + c
+        subs[k], arrays[k] = t, x
+    return anp.einsum(",".join(subs) + "->" + rhs, *arrays, **kwargs)
+
+
+def _ag_multi_dot(arrays: Any, *, out: None = None) -> Any:
+    """numpy's ``multi_dot`` (1-d first and last arrays as row and column vectors) by ``dot``:
+    numpy's own runs on autograd's boxes as objects."""
+    if out is not None:
+        raise NotImplementedError("mnp.linalg.multi_dot: out= is not supported; use the returned array")
+    if len(arrays) < 2:
+        raise ValueError("mnp.linalg.multi_dot: expecting at least two arrays")
+    result = arrays[0]
+    for a in arrays[1:]:
+        result = _ag().dot(result, a)
+    return result
+
+
+def _ag_svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+    """autograd differentiates ``svd`` only with ``full_matrices=False``; a square matrix's
+    full factors are its reduced ones. The extra columns of a non-square matrix's full factors
+    (any orthonormal completion) have no derivative: using them raises."""
+    anp = _ag()
+    if hermitian:
+        raise NotImplementedError("mnp.linalg.svd: hermitian=True is not supported on the autograd backend")
+    if not compute_uv or not full_matrices or a.shape[-1] == a.shape[-2]:
+        return anp.linalg.svd(a, full_matrices=False, compute_uv=compute_uv)
+    raise NotImplementedError(
+        "mnp.linalg.svd: the autograd backend differentiates the SVD of a non-square matrix only with "
+        "full_matrices=False (the extra columns of full U or Vh are an arbitrary orthonormal completion); "
+        "pass full_matrices=False, or use linalg.svd(a, compute_uv=False) for the singular values"
+    )
+
+
 def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
     anp = _ag()
     if x is None and y is None:
@@ -526,6 +597,10 @@ FIXES: dict[str, dict[str, Fn]] = {
         "min": _ag_reduction("min", None),
         "amin": _ag_reduction("amin", None),
         "mean": _ag_mean,
+        "tile": _ag_tile,
+        "einsum": _ag_einsum,
+        "linalg.multi_dot": _ag_multi_dot,
+        "linalg.svd": _ag_svd,
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
     },
     "numpy": {"empty_like": np.zeros_like},
