@@ -306,10 +306,26 @@ def test_derivatives_of_tile_einsum_svd_multi_dot(backend_name: str) -> None:
     np.testing.assert_allclose(multiad.to_numpy(j), _fd_jacobian(lambda v: v @ v @ v, x), rtol=1e-5, atol=1e-6)
 
 
-def test_autograd_svd_of_a_non_square_matrix_with_full_factors_is_a_clear_error() -> None:
+@pytest.mark.parametrize("shape", [(3, 2), (2, 3), (2, 4, 3)])
+def test_autograd_full_svd_of_a_non_square_matrix(shape: tuple[int, ...]) -> None:
+    a = np.random.default_rng(2).normal(size=shape)
+    u, s, vh = (multiad.to_numpy(f) for f in mnp.linalg.svd(multiad.asarray(a, backend="autograd")))
+    want = np.linalg.svd(a)
+    for got, w in zip((u, s, vh), want, strict=True):
+        assert got.shape == w.shape
+    k = min(shape[-2:])
+    smat = np.zeros(shape)
+    smat[..., np.arange(k), np.arange(k)] = s
+    np.testing.assert_allclose(u @ smat @ vh, a, atol=1e-12)  # a full, orthonormal factorization
+    np.testing.assert_allclose(np.swapaxes(u, -1, -2) @ u, np.broadcast_to(np.eye(shape[-2]), u.shape), atol=1e-12)
+    np.testing.assert_allclose(vh @ np.swapaxes(vh, -1, -2), np.broadcast_to(np.eye(shape[-1]), vh.shape), atol=1e-12)
+    np.testing.assert_allclose(s, want[1], rtol=1e-12)
+    # the singular values and the reduced columns keep their derivatives: d(sum s)/dA = U_r Vh_r
+    ur, _, vhr = np.linalg.svd(a, full_matrices=False)
+    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[1]), backend="autograd")(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), ur @ vhr, rtol=1e-6)
+    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[1] ** 2), backend="autograd")(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * a, rtol=1e-6)  # sum s^2 = |A|_F^2
+    which = 0 if shape[-2] > shape[-1] else 2
     with pytest.raises(NotImplementedError, match=r"^mnp\.linalg\.svd: .*full_matrices=False"):
-        multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[0]), backend="autograd")(np.ones((3, 2)))
-    a = np.array([[2.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
-    u, _, vh = np.linalg.svd(a, full_matrices=False)
-    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z, full_matrices=False)[1]), backend="autograd")(a)
-    np.testing.assert_allclose(multiad.to_numpy(g), u @ vh, rtol=1e-6)
+        multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[which] ** 3), backend="autograd")(a)

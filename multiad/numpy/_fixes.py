@@ -275,19 +275,66 @@ def _ag_multi_dot(arrays: Any, *, out: None = None) -> Any:
 
 
 def _ag_svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
-    """autograd differentiates ``svd`` only with ``full_matrices=False``; a square matrix's
-    full factors are its reduced ones. The extra columns of a non-square matrix's full factors
-    (any orthonormal completion) have no derivative: using them raises."""
+    """autograd differentiates ``svd`` only with ``full_matrices=False`` (NOTE [Full SVD on
+    autograd])."""
     anp = _ag()
     if hermitian:
         raise NotImplementedError("mnp.linalg.svd: hermitian=True is not supported on the autograd backend")
     if not compute_uv or not full_matrices or a.shape[-1] == a.shape[-2]:
         return anp.linalg.svd(a, full_matrices=False, compute_uv=compute_uv)
-    raise NotImplementedError(
-        "mnp.linalg.svd: the autograd backend differentiates the SVD of a non-square matrix only with "
-        "full_matrices=False (the extra columns of full U or Vh are an arbitrary orthonormal completion); "
-        "pass full_matrices=False, or use linalg.svd(a, compute_uv=False) for the singular values"
-    )
+    u, s, vh = anp.linalg.svd(a, full_matrices=False)
+    extra = _svd_completion()
+    if a.shape[-2] > a.shape[-1]:
+        u = anp.concatenate([u, extra(a, True)], axis=-1)
+    else:
+        vh = anp.concatenate([vh, extra(a, False)], axis=-2)
+    return u, s, vh
+
+
+# NOTE [Full SVD on autograd]: autograd's svd has no derivative with full_matrices=True. For
+# a square matrix the full factors are the reduced ones. For a non-square one, the extra columns
+# of U (or rows of Vh) are numpy's own orthonormal completion of the reduced factors, which is
+# not a differentiable function of the matrix (any completion is one): a derivative that
+# reaches them with a nonzero cotangent raises, while the singular values and the reduced
+# columns keep theirs. Where numpy's completion is not orthogonal to the reduced factors (a
+# rank-deficient matrix: LAPACK's two calls choose the null space independently), the
+# completion is a QR factorization's instead.
+_SVD_COMPLETION: list[Fn] = []
+
+
+def _svd_completion() -> Fn:
+    if _SVD_COMPLETION:
+        return _SVD_COMPLETION[0]
+    from autograd.extend import defvjp, primitive
+
+    @primitive  # type: ignore[untyped-decorator]
+    def completion(a: np.ndarray, columns: bool) -> np.ndarray:
+        uf, _, vhf = np.linalg.svd(a, full_matrices=True)
+        ur, _, vhr = np.linalg.svd(a, full_matrices=False)
+        base, full = (ur, uf) if columns else (np.swapaxes(vhr, -1, -2), np.swapaxes(vhf, -1, -2))
+        k = base.shape[-1]
+        rest = full[..., k:]
+        if not np.allclose(np.swapaxes(base, -1, -2) @ rest, 0.0, atol=1e-10):
+            rest = np.linalg.qr(base, mode="complete")[0][..., k:]
+        return rest if columns else np.swapaxes(rest, -1, -2)
+
+    def vjp(ans: Any, a: Any, columns: bool) -> Fn:
+        def back(g: Any) -> Any:
+            if np.any(np.asarray(g) != 0):
+                raise NotImplementedError(
+                    "mnp.linalg.svd: on the autograd backend the extra "
+                    + ("columns of U" if columns else "rows of Vh")
+                    + " of a non-square matrix's full SVD (an arbitrary orthonormal completion) have no "
+                    "derivative; pass full_matrices=False"
+                )
+            return np.zeros(np.shape(a))
+
+        return back
+
+    defvjp(completion, vjp)
+    wrapped: Fn = completion
+    _SVD_COMPLETION.append(wrapped)
+    return wrapped
 
 
 def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
