@@ -131,3 +131,32 @@ def test_hessian_of_dict_input(backend: Case) -> None:
         "c": {"a": np.diag(2 * a), "c": np.zeros((2, 2))},
     }
     backend.close(h, expected, order=2)
+
+
+def test_forward_tangent_of_a_list_output_is_a_list_under_every_nesting(backend: Case) -> None:
+    # The tangent of split(x, 2) along v is split(v, 2): a list, as numpy's split returns,
+    # whether jvp or linearize runs alone or inside vjp or grad (autograd nests sequence boxes).
+    x, v = np.array([0.3, -1.2, 2.0, 0.7]), np.array([1.0, -0.5, 2.0, 0.25])
+    name = backend.name
+
+    def split(x: Any) -> Any:
+        return mnp.split(x, 2)
+
+    def tangent(x: Any) -> Any:
+        t = multiad.jvp(split, (x,), (x,), backend=name)[1]
+        assert type(t) is list, type(t)
+        return t
+
+    def linearized(x: Any) -> Any:
+        t = multiad.linearize(split, x, backend=name)[1](x)
+        assert type(t) is list, type(t)
+        return t
+
+    backend.close(multiad.jvp(split, (x,), (v,), backend=name)[1], [v[:2], v[2:]])
+    backend.close(multiad.linearize(split, x, backend=name)[1](v), [v[:2], v[2:]])
+    for g in (tangent, linearized):
+        out, vjp_fn = multiad.vjp(g, x, backend=name)
+        backend.close(out, [x[:2], x[2:]], order=0)
+        backend.close(vjp_fn([v[:2], v[2:]]), (v,))
+    grad = multiad.grad(lambda x: sum(mnp.sum(t * t) for t in tangent(x)), backend=name)(x)
+    backend.close(grad, 2 * x)

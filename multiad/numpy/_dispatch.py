@@ -136,11 +136,16 @@ def _unbox_sequence(box: Any) -> Any:
     """NOTE [Sequences of autograd boxes]: while autograd traces, its functions that return
     several arrays (``split``, ``linalg.eigh``, ...) return one SequenceBox, not numpy's list or
     tuple of arrays; a transform given it as an output saw one leaf that is not an array. The
-    box is indexed into numpy's container (a list, a tuple or its named tuple) of array boxes."""
+    box is indexed into numpy's container (a list, a tuple or its named tuple) of array boxes.
+    Under nested transforms (a jvp inside a vjp) the box's value is itself a SequenceBox: the
+    container's type is read from the innermost value, so a list stays a list at every level."""
     items = [box[i] for i in range(len(box))]
-    kind = type(box._value)
-    if isinstance(box._value, list):
+    value = box._value
+    while type(value).__name__ == "SequenceBox":
+        value = value._value
+    if isinstance(value, list):
         return items
+    kind = type(value)
     return kind(*items) if hasattr(kind, "_fields") else tuple(items)
 
 
