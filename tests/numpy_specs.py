@@ -2,7 +2,9 @@
 
 Each name maps to calls ``C(args, kwargs, diff)``: numpy arrays in ``args`` become the backend's
 arrays, Python numbers and lists stay as they are (numpy's argument forms), and ``diff`` names
-the positions differentiated (against finite differences of numpy's own function). Inputs are
+the positions differentiated (against finite differences of numpy's own function): an ``int`` is
+an argument, a pair ``(i, j)`` is the array ``args[i][j]`` inside a list argument (``stack``,
+``concatenate``, ...). Inputs are
 drawn away from kinks, ties and domain edges, so the finite differences are accurate.
 """
 
@@ -32,7 +34,7 @@ def spd(n: int) -> np.ndarray:
 class C:
     args: tuple[Any, ...]
     kwargs: dict[str, Any] = field(default_factory=dict)
-    diff: tuple[int, ...] = (0,)
+    diff: tuple[int | tuple[int, int], ...] = (0,)
 
 
 def _unary(lo: float = 0.2, hi: float = 0.9, diff: bool = True) -> list[C]:
@@ -175,16 +177,16 @@ OTHER: dict[str, list[C]] = {
     "atleast_1d": [C((np.array(0.5),)), C((u(2, 3),))],
     "atleast_2d": [C((np.array(0.5),)), C((u(3),)), C((u(2, 3),))],
     "atleast_3d": [C((np.array(0.5),)), C((u(3),)), C((u(2, 3),))],
-    "stack": [C(([u(3), u(3)],), diff=()), C(([u(3), u(3)],), {"axis": -1}, diff=())],
+    "stack": [C(([u(3), u(3)],), diff=((0, 0), (0, 1))), C(([u(3), u(3)],), {"axis": -1}, diff=())],
     "concatenate": [
-        C(([u(2, 3), u(1, 3)],), diff=()),
+        C(([u(2, 3), u(1, 3)],), diff=((0, 0), (0, 1))),
         C(([u(2, 3), u(2, 1)],), {"axis": -1}, diff=()),
         C(([u(2, 3), u(2)],), {"axis": None}, diff=()),
     ],
-    "vstack": [C(([u(3), u(2, 3)],), diff=())],
-    "hstack": [C(([u(3), u(2)],), diff=()), C(([u(2, 3), u(2, 1)],), diff=())],
-    "dstack": [C(([u(3), u(3)],), diff=())],
-    "column_stack": [C(([u(3), u(3, 2)],), diff=())],
+    "vstack": [C(([u(3), u(2, 3)],), diff=((0, 0), (0, 1)))],
+    "hstack": [C(([u(3), u(2)],), diff=((0, 0), (0, 1))), C(([u(2, 3), u(2, 1)],), diff=())],
+    "dstack": [C(([u(3), u(3)],), diff=((0, 0), (0, 1)))],
+    "column_stack": [C(([u(3), u(3, 2)],), diff=((0, 0), (0, 1)))],
     "append": [C((u(3), u(2)), diff=(0, 1)), C((u(2, 3), u(1, 3)), {"axis": 0}, diff=(0, 1))],
     "split": [C((u(6), 3)), C((u(6), [1, 4])), C((u(2, 6), 2), {"axis": -1})],
     "array_split": [C((u(7), 3)), C((u(2, 5), [2]), {"axis": 1})],
@@ -211,8 +213,8 @@ OTHER: dict[str, list[C]] = {
     "zeros_like": [C((u(2, 3),), diff=())],
     "ones_like": [C((u(2, 3),), diff=())],
     "full_like": [C((u(2, 3), 0.5), diff=())],
-    "array": [C(([u(3), u(3)],), diff=()), C(([[0.5, 1.0]],), diff=())],
-    "asarray": [C(([u(2), u(2)],), diff=())],
+    "array": [C(([u(3), u(3)],), diff=((0, 0), (0, 1))), C(([[0.5, 1.0]],), diff=())],
+    "asarray": [C(([u(2), u(2)],), diff=((0, 0), (0, 1)))],
     "stop_gradient": [C((u(3),), diff=())],
     "astype": [C((u(3), "float32"), diff=())],
     "linalg.norm": [
@@ -236,7 +238,7 @@ OTHER: dict[str, list[C]] = {
     "linalg.pinv": [C((u(3, 2),))],
     "linalg.qr": [C((u(3, 2),))],
     "linalg.matrix_power": [C((M3, 3)), C((spd(2), -1))],
-    "linalg.multi_dot": [C(([u(2, 3), u(3, 3), u(3)],), diff=())],
+    "linalg.multi_dot": [C(([u(2, 3), u(3, 3), u(3)],), diff=((0, 0), (0, 1), (0, 2)))],
 }
 SPECS: dict[str, list[C]] = {**UNARY, **BINARY, **REDUCTIONS, **OTHER}
 
@@ -262,7 +264,7 @@ EXTRAS: dict[str, list[C]] = {
     },
     "polyval": [C((u(3), u(4)), diff=(0, 1)), C(([0.5, -1.0, 2.0], u(2, 2)), diff=(1,))],
     "vander": [C((u(3),)), C((u(3), 4), {"increasing": True})],
-    "select": [C(([u(4) > 0.5, u(4) > 0.3], [u(4), u(4)], 0.5), diff=())],
+    "select": [C(([u(4) > 0.5, u(4) > 0.3], [u(4), u(4)], 0.5), diff=((1, 0), (1, 1)))],
     "divmod": [C((u(4, lo=0.3, hi=2.9), u(4, lo=0.3, hi=0.9)), diff=(0, 1))],
     "modf": [C((u(4, lo=-2.9, hi=2.9),))],
     "ldexp": [C((u(4), np.array([1, -2, 0, 3])))],

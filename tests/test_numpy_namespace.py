@@ -4,7 +4,8 @@ One test item per name runs all four backends over the argument forms of ``numpy
 values against numpy's for every form, then, for the first differentiable form (on smooth points,
 broadcasting where the name broadcasts), first derivatives by reverse mode and second derivatives
 by forward over reverse (``jvp`` of ``grad``, one pass giving both), against central finite
-differences of numpy's own function along a random direction. The numpy backend checks values
+differences of numpy's own function along a random direction; an array inside a list argument
+(``stack``'s) is differentiated in place in the list. The numpy backend checks values
 and first derivatives (its own derivatives are finite differences). Names numpy has and
 multiad.numpy lacks must be listed in ``mnp.ABSENT`` with a reason; names with a known gap on
 one backend are in ``GAPS``, and an entry whose gap is closed fails the test.
@@ -91,9 +92,13 @@ def _weights(want_leaves: list[Any], seed: int) -> list[np.ndarray | None]:
     return out
 
 
+def _arg(args: Any, p: int | tuple[int, int]) -> Any:
+    return args[p] if isinstance(p, int) else args[p[0]][p[1]]
+
+
 def _check_derivatives(name: str, backend: str, call: C, ref: Callable[..., Any], fn: Callable[..., Any]) -> None:
     pos = call.diff
-    primals = [np.asarray(call.args[p], dtype=float) for p in pos]
+    primals = [np.asarray(_arg(call.args, p), dtype=float) for p in pos]
     r = np.random.default_rng(len(name))
     dirs = [r.uniform(-1.0, 1.0, p.shape) for p in primals]
     if name in SYMMETRIC:
@@ -101,9 +106,16 @@ def _check_derivatives(name: str, backend: str, call: C, ref: Callable[..., Any]
     weights = _weights([np.asarray(v) for v in _sign_free(name, _leaves(ref(*call.args, **call.kwargs)))], 1)
 
     def with_args(dargs: tuple[Any, ...], conv: Callable[[Any], Any]) -> list[Any]:
-        args = [conv(a) for a in call.args]
+        # list arguments holding a differentiated array are copied (as lists), then filled in
+        args = [
+            list(a) if any(isinstance(p, tuple) and p[0] == i for p in pos) else conv(a)
+            for i, a in enumerate(call.args)
+        ]
         for p, d in zip(pos, dargs, strict=True):
-            args[p] = d
+            if isinstance(p, int):
+                args[p] = d
+            else:
+                args[p[0]][p[1]] = d
         return args
 
     def f_np(*dargs: Any) -> float:
