@@ -189,9 +189,10 @@ def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str
 # axis, dtype and device kept) only to learn the structure, shapes and dtypes of its outputs,
 # and discards the values. Zeros may be outside ``f``'s domain (log, division), so floating
 # point warnings are silenced for that call; an ``f`` that raises on zeros cannot be shaped
-# this way, and the error says so: the caller can skip the call for an empty batch. A
-# framework's vmap is not asked to chunk an empty batch (``torch.func.vmap`` with ``chunk_size``
-# fails an assertion on one); it gets the whole batch at once, with nothing to chunk.
+# this way, and the error says so: the caller can skip the call for an empty batch. Where the
+# core chooses between a framework's vmap and the loop, an empty batch always takes the loop
+# (``_plan.vmap_native`` wants a batch above ``loop_below``), so a framework's vmap is never
+# asked to chunk one (``torch.func.vmap`` with ``chunk_size`` fails an assertion on it).
 
 
 def _empty_batch(
@@ -225,12 +226,10 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
     if not (_plan.loops_small_batches(b) or native_chunks):
         return native
     loop = loop_vmap(b, fun, in_axes, call)
-    # An empty batch is not chunked: torch.func.vmap asserts on chunking one (NOTE [Empty batches]).
-    whole = _vmap(b, fun, in_axes, None, call) if native_chunks else native
 
     def pick(*args: Any) -> tuple[Any, ...]:
-        n = batch_size(args, in_axes, call)
-        return tuple((native if n else whole)(*args) if _plan.vmap_native(b, n) else loop(*args))
+        # An empty batch takes the loop (NOTE [Empty batches]).
+        return tuple(native(*args) if _plan.vmap_native(b, batch_size(args, in_axes, call)) else loop(*args))
 
     return pick
 
