@@ -188,10 +188,6 @@ def _nonzero_divisor(op: Fn) -> Fn:
     return fn
 
 
-def _cbrt(x: torch.Tensor) -> torch.Tensor:
-    return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
-
-
 def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
     (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
     if _exact(t):  # numpy keeps integers; negative decimals round them (half to even)
@@ -226,7 +222,7 @@ def _allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_na
 
 _SAME_UNARY = (
     "sin cos tan sinh cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square sign deg2rad rad2deg reciprocal "
-    "negative positive signbit isnan isinf isfinite logical_not sinc"
+    "negative positive signbit isnan isinf isfinite logical_not"
 ).split()
 _UNARY: dict[str, Fn] = {
     "arcsin": torch.asin,
@@ -237,7 +233,6 @@ _UNARY: dict[str, Fn] = {
     "arctanh": torch.atanh,
     "degrees": torch.rad2deg,
     "radians": torch.deg2rad,
-    "cbrt": _cbrt,
     "fabs": torch.abs,
     "abs": _abs,
     "absolute": _abs,
@@ -260,8 +255,6 @@ _BINARY: dict[str, Fn] = {
     "fmod": _nonzero_divisor(torch.fmod),
     "maximum": torch.maximum,
     "minimum": torch.minimum,
-    "fmax": torch.fmax,
-    "fmin": torch.fmin,
     "copysign": torch.copysign,
     "greater": torch.gt,
     "greater_equal": torch.ge,
