@@ -308,6 +308,31 @@ def test_composite_functions_keep_numpy_dtypes(backend: str, name: str, make: An
             same(g, w, rtol=1e-6 if dt == "float32" else 1e-12)
 
 
+# numpy's answer for a Python int depends on its value: an int an integer dtype cannot hold
+# raises. Each row follows one that gives an answer for the same dtypes, so a result dtype cached
+# for one value cannot stand for another.
+PYTHON_INTS = [
+    ("ldexp", np.array([1.5, -2.0], dtype="float32"), (3, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**40, 2**70, 3)),
+    ("hypot", np.array([1, 200], dtype="uint8"), (5, 255, 256, 300, -1, 2**64, 7)),
+    ("arctan2", np.array([1, -3], dtype="int8"), (5, 127, 128, -128, -129, 2**63, 9)),
+]
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize(("name", "x", "ints"), PYTHON_INTS, ids=[c[0] for c in PYTHON_INTS])
+def test_python_ints_follow_numpy_at_every_value(backend: str, name: str, x: np.ndarray, ints: Any) -> None:
+    for k in ints:
+        try:
+            with np.errstate(all="ignore"):
+                getattr(np, name)(x, k)
+        except OverflowError:
+            with pytest.raises(OverflowError), np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                getattr(mnp, name)(on(backend, x), k)
+            continue
+        both(backend, name, x, k, rtol=1e-6)
+
+
 def test_abs_of_integers_and_booleans_on_jax() -> None:
     for x in (np.array([True, False]), np.array([-2, 3], dtype=np.int32)):
         same(mnp.abs(on("jax", x)), np.abs(x))

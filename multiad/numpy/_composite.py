@@ -90,9 +90,51 @@ def inexact(x: Any) -> bool:
     return dtype_name(x).startswith(("float", "complex", "bfloat"))
 
 
+# NOTE [Cached result dtypes]: numpy's answer for arguments of given dtypes is fixed, so it is
+# cached per dtype combination (asking costs microseconds, and power, hypot, arctan2, ldexp, cbrt
+# ask on every call). A Python int is the one argument whose value matters: numpy raises where
+# an integer dtype cannot hold it (a uint8 array with 300 or -1), so an int enters the key as
+# its sign and bit length, bounded to the widths of numpy's integer dtypes (values with equal
+# keys fit the same dtypes); an answer numpy refuses (its error) is never cached. Python numbers
+# alone are not cached: numpy then computes on their values (``power(2, -1)`` raises).
+_results: dict[tuple[Any, ...], str | None] = {}
+_INT_BITS = (7, 8, 15, 16, 31, 32, 63, 64)
+_MISSING = object()
+
+
+def _int_key(v: int) -> tuple[bool, int]:
+    """A Python int as the integer dtypes that hold it see it (NOTE [Cached result dtypes])."""
+    bits = v.bit_length() if v >= 0 else (~v).bit_length()
+    return v < 0, next((b for b in _INT_BITS if bits <= b), 65)
+
+
 def numpy_result(name: str, *args: Any) -> str | None:
     """The name of the dtype numpy's ``name`` gives for arguments of the dtypes of ``args``
-    (Python numbers weak, as in numpy); None for a dtype numpy lacks."""
+    (Python numbers weak, as in numpy); None for a dtype numpy lacks. Cached (NOTE [Cached
+    result dtypes])."""
+    key: list[Any] = [name]
+    arrays = False
+    for a in args:
+        t = type(a)
+        if t is int:
+            key.append(_int_key(a))
+        elif t in (bool, float, complex):
+            key.append(t)
+        else:  # the dtype object itself (numpy's, torch's): hashable, and cheaper than its name
+            dt = getattr(a, "dtype", None)
+            key.append(dtype_name(a) if dt is None else dt)
+            arrays = True
+    k = tuple(key)
+    hit = _results.get(k, _MISSING)
+    if hit is not _MISSING:
+        return hit  # type: ignore[return-value]
+    want = _ask_numpy_result(name, args)
+    if arrays:
+        _results[k] = want
+    return want
+
+
+def _ask_numpy_result(name: str, args: tuple[Any, ...]) -> str | None:
     proxies = []
     for a in args:
         if type(a) in (bool, int, float, complex):
