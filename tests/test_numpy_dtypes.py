@@ -308,6 +308,24 @@ def test_composite_functions_keep_numpy_dtypes(backend: str, name: str, make: An
             same(g, w, rtol=1e-6 if dt == "float32" else 1e-12)
 
 
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_nan_statistics_follow_numpy(backend: str) -> None:
+    # a row with two values, one all nan, one with none: ddof 2 and 3 leave no degrees of freedom
+    x = np.array([[1.5, np.nan, -2.0], [np.nan, np.nan, np.nan], [0.5, 4.0, -1.0]])
+    mask = np.array([True, True, False])
+    for name in ("nanvar", "nanstd"):
+        for ddof in (0, 1, 2, 3):
+            both(backend, name, x, axis=1, ddof=ddof)
+            both(backend, name, x.astype("float32"), axis=1, ddof=ddof, keepdims=True, rtol=1e-6)
+            both(backend, name, x, axis=1, ddof=ddof, where=mask)
+        both(backend, name, x, ddof=5)
+        both(backend, name[3:], x, axis=1)  # var and std of values with a nan: nan
+        both(backend, name, x, axis=(0, 1), keepdims=True)
+        both(backend, name, data("int32"), axis=0, ddof=2)  # integers: numpy's var, inf at no freedom
+        with pytest.raises(TypeError, match=f"mnp.{name}"):
+            getattr(mnp, name)(on(backend, x), dtype="int32")  # numpy: TypeError too
+
+
 # numpy's answer for a Python int depends on its value: an int an integer dtype cannot hold
 # raises. Each row follows one that gives an answer for the same dtypes, so a result dtype cached
 # for one value cannot stand for another.

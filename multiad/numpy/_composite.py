@@ -48,10 +48,11 @@ def _m() -> Any:
 
 
 def _safe_sqrt(v: Any) -> Any:
-    """sqrt with derivative 0 (at every order) where ``v == 0``."""
+    """sqrt with derivative 0 (at every order) where ``v == 0``; nan stays nan (the variance of
+    values with a nan, or of none)."""
     mnp = _m()
-    pos = v > 0
-    return mnp.where(pos, mnp.sqrt(mnp.where(pos, v, 1.0)), 0.0)
+    zero = v == 0
+    return mnp.where(zero, 0.0, mnp.sqrt(mnp.where(zero, 1.0, v)))
 
 
 def _ndim(x: Any) -> int:
@@ -205,10 +206,28 @@ def var(
     return _variance("var", a, axis, dtype, out, ddof, keepdims, where)
 
 
-def _variance(name: str, a: Any, axis: Any, dtype: Any, out: None, ddof: float, keepdims: bool, where: Any) -> Any:
+def _variance(
+    name: str,
+    a: Any,
+    axis: Any,
+    dtype: Any,
+    out: None,
+    ddof: float,
+    keepdims: bool,
+    where: Any,
+    skip_nan: bool = False,
+) -> Any:
+    """The variance of ``var``, ``std`` and (``skip_nan``: nan taken as masked out, and nan
+    where ``n - ddof <= 0``, as numpy's ``nanvar`` gives) ``nanvar``, ``nanstd``."""
     mnp = _m()
     _zerod.check(name, a, axis)
-    x = _statistics_input(name, _arr(a), dtype)
+    x = _arr(a)
+    if skip_nan and inexact(x):  # integers hold no nan, and numpy's nanvar is their var
+        ok = mnp.logical_not(mnp.isnan(x))
+        where = ok if where is True else mnp.logical_and(ok, where)
+    else:
+        skip_nan = False
+    x = _statistics_input(name, x, dtype)
     if out is not None:
         raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
     if where is True:
@@ -219,8 +238,11 @@ def _variance(name: str, a: Any, axis: Any, dtype: Any, out: None, ddof: float, 
     zero = mnp.zeros_like(x)
     centered = mnp.where(w, x - mnp.sum(mnp.where(w, x, zero), axis=axis, keepdims=True) / count, zero)
     total = mnp.sum(centered * centered, axis=axis, keepdims=keepdims)
-    n = count if keepdims else mnp.sum(w, axis=axis, dtype=dtype_name(x))
-    return total / mnp.maximum(n - ddof, 0)
+    dof = (count if keepdims else mnp.reshape(count, mnp.shape(total))) - ddof
+    if skip_nan:
+        positive = dof > 0
+        return mnp.where(positive, total / mnp.where(positive, dof, 1.0), np.nan)
+    return total / mnp.maximum(dof, 0)
 
 
 def std(

@@ -9,7 +9,18 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, as_numpy_result, cast_as_numpy, dtype_name, inexact, numpy_result
+from ._composite import (
+    _arr,
+    _m,
+    _ndim,
+    _safe_sqrt,
+    _variance,
+    as_numpy_result,
+    cast_as_numpy,
+    dtype_name,
+    inexact,
+    numpy_result,
+)
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -126,28 +137,31 @@ def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepd
 
 
 def nanvar(
-    a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
 ) -> Any:
-    """Variance, ignoring nan."""
-    mnp = _m()
-    x = _arr(a)
-    if not inexact(x):
-        return mnp.var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
-    if dtype is not None:
-        x = mnp.astype(x, dtype)
-    ok = mnp.logical_not(mnp.isnan(x))
-    count = mnp.sum(ok, axis=axis, keepdims=keepdims, dtype=dtype_name(x))
-    c = mnp.where(ok, x - nanmean(x, axis=axis, keepdims=True), 0.0)
-    return mnp.sum(c * c, axis=axis, keepdims=keepdims) / (count - ddof)
+    """Variance, ignoring nan (nan where fewer than ``ddof + 1`` values remain, as in numpy)."""
+    return _variance("nanvar", a, axis, dtype, out, ddof, keepdims, where, skip_nan=True)
 
 
 def nanstd(
-    a: Any, axis: Any = None, dtype: Any = None, out: None = None, ddof: float = 0, keepdims: bool = False
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
 ) -> Any:
     """Standard deviation, ignoring nan (derivative 0 where all values are equal)."""
-    from ._composite import _safe_sqrt
-
-    return _safe_sqrt(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims))
+    return _safe_sqrt(_variance("nanstd", a, axis, dtype, out, ddof, keepdims, where, skip_nan=True))
 
 
 def polyval(p: Any, x: Any) -> Any:
