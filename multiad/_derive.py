@@ -428,7 +428,9 @@ def _jacfwd(
 
     sizes = [size(p) for p in primals]
     cols = vmap(b, push, [0] * len(primals), None, call)
-    # blocks[i][j]: columns of primal leaf j for output leaf i, as (size(out i), size(primal j)).
+    # blocks[i][j]: columns of primal leaf j for output leaf i, as (size(out i), size(primal j)),
+    # written per chunk (NOTE [Chunked Jacobians]). pieces[i][j]: the chunks' columns of primal
+    # leaf j for output leaf i, as (*out_shape, columns) (NOTE [Columns moved, not copied]).
     blocks: list[list[Any]] = []
     pieces: list[list[list[Any]]] = []
     out_shapes: list[tuple[int, ...]] = []
@@ -440,23 +442,40 @@ def _jacfwd(
             if b.writable and chunk_size is not None:
                 blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
         for i, c in enumerate(got):
-            m = _count(out_shapes[i])
-            flat_cols = do("transpose", _reshaped(c, (stop - start, m)))
+            if blocks:
+                m = _count(out_shapes[i])
+                flat_cols = do("transpose", _reshaped(c, (stop - start, m)))
+            else:
+                nd = len(out_shapes[i])  # moved with transpose: torch has no vmap rule for moveaxis
+                moved = c if not nd else do("transpose", c, (*range(1, nd + 1), 0))
             for j, lo, hi in _spans(sizes, start, stop):
-                first = start + lo - sum(sizes[:j])
-                value = flat_cols if lo == 0 and hi == stop - start else flat_cols[:, lo:hi]
+                whole = lo == 0 and hi == stop - start
                 if blocks:
+                    first = start + lo - sum(sizes[:j])
+                    value = flat_cols if whole else flat_cols[:, lo:hi]
                     blocks[i][j] = b.write(blocks[i][j], (m, sizes[j]), (0, first), value)
                 else:
-                    pieces[i][j].append(value)
+                    pieces[i][j].append(moved if whole else moved[..., lo:hi])
     if blocks:
         return blocks, aux
-    joined = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
-        [_joined(b, row, 1) if row else b.zeros((_count(shape), 0), p) for row, p in zip(per_out, primals)]
+    shaped = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]
+        [
+            _reshaped(_joined(b, row, len(shape)), shape + tuple(p.shape))
+            if row
+            else b.zeros(shape + tuple(p.shape), p)
+            for row, p in zip(per_out, primals)
+        ]
         for per_out, shape in zip(pieces, out_shapes)
     ]
-    shaped = [
-        [_reshaped(blk, shape + tuple(p.shape)) for blk, p in zip(row, primals)]
-        for row, shape in zip(joined, out_shapes)
-    ]
     return shaped, aux
+
+
+# NOTE [Columns moved, not copied]: a forward-mode chunk comes back from vmap as
+# ``(columns, *out_shape)``. Its columns are moved to the last axis (a view on torch and
+# numpy) and only the last axis is split into the primal's shape, as torch.func.jacfwd does,
+# so that no step needs the result contiguous: flattening ``out_shape`` first (reshape to
+# ``(columns, size(out))``) copies the whole Jacobian whenever the inner result is itself a
+# moved view, as in ``jacfwd(jacfwd(f))``. The result is then a view with the strides
+# torch.func.jacfwd's has, not contiguous: ``.view`` on it fails where ``.reshape`` works, as
+# on torch.func's. A chunked Jacobian written into blocks keeps the ``(size(out), columns)``
+# matrix layout of ``Backend.write``.
