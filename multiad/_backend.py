@@ -215,6 +215,32 @@ class Backend:
 
         return do("zeros", shape, dtype=like.dtype, like=like)
 
+    def identity_block(self, rows: tuple[int, int], cols: tuple[int, int], like: Any) -> Any:
+        """Rows ``rows[0]:rows[1]`` and columns ``cols[0]:cols[1]`` of an identity matrix, with the
+        dtype and device of ``like``: one chunk of a chunked Jacobian's basis (NOTE [Chunked
+        Jacobians] in ``multiad/_derive.py``). The default joins an :meth:`eye` with
+        :meth:`zeros` around it."""
+        (r0, r1), (c0, c1) = rows, cols
+        lo, hi = max(r0, c0), min(r1, c1)
+        if hi <= lo:
+            return self.zeros((r1 - r0, c1 - c0), like)
+        block = self.eye(hi - lo, like)
+        block = self._padded(block, lo - c0, c1 - hi, 1, like)
+        return self._padded(block, lo - r0, r1 - hi, 0, like)
+
+    def _padded(self, block: Any, before: int, after: int, axis: int, like: Any) -> Any:
+        """The 2-D ``block`` with ``before`` and ``after`` zeros added along ``axis``."""
+        if not (before or after):
+            return block
+
+        def zeros(n: int) -> Any:
+            shape = [int(d) for d in block.shape]
+            shape[axis] = n
+            return self.zeros(tuple(shape), like)
+
+        parts = ([zeros(before)] if before else []) + [block] + ([zeros(after)] if after else [])
+        return self.concatenate(parts, axis)
+
     def concatenate(self, parts: list[Any], axis: int) -> Any:
         """The arrays ``parts`` joined along ``axis``, as ``numpy.concatenate``."""
         from ._ops import do

@@ -7,7 +7,7 @@ and return flat results; ``_api_*`` modules wrap them with pytrees, ``argnums`` 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -266,7 +266,17 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
 # per-chunk copy of the whole block is made (under an enclosing jax.jit the compiler updates in
 # place itself). On other backends (autograd: NOTE in its backend) the chunks are concatenated
 # once at the end, a second copy. A result is never reshaped when its shape is final already:
-# an eager JAX reshape copies.
+# an eager JAX reshape copies. Each chunk's rows of the identity come from
+# ``Backend.identity_block`` (on torch, zeros with one diagonal set, as torch.func builds them).
+
+# NOTE [Chunked Jacobians under a compiler]: while a compiler that traces Python
+# (``torch.compile``, a backend's ``compiling`` probe) traces a chunked Jacobian, the memory of
+# the program is the compiler's to plan, and writing chunks into a preallocated block would only
+# add operations to the graph. The call then builds the program of the framework's own chunked
+# transform: the backend's native override with ``chunk_size`` where it has one
+# (``torch.func.jacrev``), otherwise each chunk's basis pushed through, the chunk results joined
+# once along the basis axis (as torch.func.jacrev joins its chunks) and arranged as one unchunked
+# result.
 
 
 def _identity_block(b: Backend, like: Any, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
@@ -293,13 +303,16 @@ def _pad(b: Backend, block: Any, before: int, after: int, axis: int) -> Any:
     return b.concatenate(parts, axis)
 
 
-def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int) -> list[Any]:
+def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int, chunked: bool = False) -> list[Any]:
     """Rows ``start:stop`` of the identity over all leaves: one array of shape
-    ``(stop - start, *leaf.shape)`` per leaf."""
+    ``(stop - start, *leaf.shape)`` per leaf (``chunked``: NOTE [Chunked Jacobians])."""
     out, off = [], 0
     for x in leaves:
         n = size(x)
-        block = _identity_block(b, x, (start, stop), (off, off + n))
+        if chunked:
+            block = b.identity_block((start, stop), (off, off + n), x)
+        else:
+            block = _identity_block(b, x, (start, stop), (off, off + n))
         out.append(do("reshape", block, (stop - start,) + tuple(x.shape)))
         off += n
     return out
@@ -320,6 +333,23 @@ def _spans(sizes: Sequence[int], start: int, stop: int) -> list[tuple[int, int, 
 def _chunks(total: int, chunk_size: int | None) -> list[tuple[int, int]]:
     step = total if chunk_size is None else max(1, chunk_size)
     return [(s, min(s + step, total)) for s in range(0, total, step)] or [(0, 0)]
+
+
+def _pushed(
+    b: Backend, mapped: FlatFun, leaves: Sequence[Any], chunk_size: int | None, traced: bool, call: str
+) -> Iterator[tuple[int, int, tuple[Any, ...]]]:
+    """``(start, stop, results)``: ``mapped`` (a vmap over the basis) of each chunk of the basis
+    over ``leaves``, built and run one chunk at a time; ``traced``: the results joined once, as
+    a single chunk (NOTE [Chunked Jacobians under a compiler])."""
+    total = sum(size(x) for x in leaves)
+    chunks = _chunks(total, chunk_size)
+    chunked = chunk_size is not None
+    if traced and len(chunks) > 1:
+        parts = [tuple(guarded(b, call, mapped, *_basis(b, leaves, s, e, chunked))) for s, e in chunks]
+        yield 0, total, tuple(b.concatenate([p[k] for p in parts], 0) for k in range(len(parts[0])))
+        return
+    for start, stop in chunks:
+        yield start, stop, tuple(guarded(b, call, mapped, *_basis(b, leaves, start, stop, chunked)))
 
 
 # NOTE [Empty Jacobians]: with no basis vector (an empty input for jacfwd, an empty output for
@@ -345,7 +375,8 @@ def jacrev(
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of vjp over a basis."""
     require(b, "jacrev", call)
-    if _plan.native(b, "jacrev", chunk_size):
+    traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
+    if _plan.native(b, "jacrev", chunk_size, traced):
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     sizes = [size(o) for o in outs]
@@ -356,10 +387,9 @@ def jacrev(
     pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
     blocks: list[list[Any]] = []
     in_sizes = [size(p) for p in primals]
-    if b.writable and chunk_size is not None:
+    if b.writable and chunk_size is not None and not traced:
         blocks = [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs]
-    for start, stop in _chunks(sum(sizes), chunk_size):
-        got = guarded(b, call, rows, *_basis(b, outs, start, stop))
+    for start, stop, got in _pushed(b, rows, outs, chunk_size, traced, call):
         for i, lo, hi in _spans(sizes, start, stop):
             first = start + lo - sum(sizes[:i])
             for j, r in enumerate(got):
@@ -401,14 +431,15 @@ def jacfwd(
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of jvp over a basis."""
     require(b, "jacfwd", call)
+    traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
     with _custom_state.forward():
-        return _jacfwd(b, fun, primals, has_aux, chunk_size, call)
+        return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, call)
 
 
 def _jacfwd(
-    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool, call: str
 ) -> tuple[list[list[Any]], Any]:
-    if _plan.native(b, "jacfwd", chunk_size):
+    if _plan.native(b, "jacfwd", chunk_size, traced):
         return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     if sum(size(p) for p in primals) == 0:  # NOTE [Empty Jacobians]
         res = guarded(b, call, fun, *primals)
@@ -434,12 +465,11 @@ def _jacfwd(
     blocks: list[list[Any]] = []
     pieces: list[list[list[Any]]] = []
     out_shapes: list[tuple[int, ...]] = []
-    for start, stop in _chunks(sum(sizes), chunk_size):
-        got = guarded(b, call, cols, *_basis(b, primals, start, stop))
+    for start, stop, got in _pushed(b, cols, primals, chunk_size, traced, call):
         if not out_shapes:
             out_shapes = [tuple(c.shape[1:]) for c in got]
             pieces = [[[] for _ in primals] for _ in got]
-            if b.writable and chunk_size is not None:
+            if b.writable and chunk_size is not None and not traced:
                 blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
         for i, c in enumerate(got):
             if blocks:

@@ -58,9 +58,11 @@ def core_chunks(b: Backend) -> bool:
     return not (b.has_vmap and b.vmap_chunks)
 
 
-def native(b: Backend, transform: str, chunk_size: int | None = None) -> bool:
-    """Whether to use the backend's own ``transform`` (with ``chunk_size`` if one is asked for)."""
-    return transform in b.native and (chunk_size is None or transform in b.native_chunks)
+def native(b: Backend, transform: str, chunk_size: int | None = None, traced: bool = False) -> bool:
+    """Whether to use the backend's own ``transform`` (with ``chunk_size`` if one is asked for;
+    while a compiler traces the call, any native override takes it: NOTE [Chunked Jacobians
+    under a compiler] in ``multiad/_derive.py``)."""
+    return transform in b.native and (chunk_size is None or traced or transform in b.native_chunks)
 
 
 def second_order(b: Backend) -> str:

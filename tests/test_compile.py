@@ -161,20 +161,92 @@ def test_torch_compile_of_a_multiad_numpy_function_traces_the_same_program() -> 
         np.testing.assert_allclose(got.numpy(), 2 * np.sin(xs) * np.cos(xs), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["jacrev", "hessian"])
-def test_torch_compile_of_chunked_jacobians_traces_one_graph(name: str) -> None:
-    # NOTE [Chunked Jacobians]: the blocks are joined with torch.cat (Backend.concatenate).
+def _chunked_jacfwd(f: Callable[[Any], Any], chunk_size: int) -> Callable[[Any], Any]:
+    """torch.func.jacfwd (which has no chunk_size) with its basis chunked as torch.func.jacrev
+    chunks its own: zeros with one diagonal set per chunk, the chunks' results joined once."""
+
+    def jac(x: Any) -> Any:
+        n, parts = x.numel(), []
+        for start in range(0, n, chunk_size):
+            k = min(chunk_size, n - start)
+            basis = x.new_zeros(k, n)
+            basis.diagonal(start).fill_(1)
+            parts.append(tf.vmap(lambda t: tf.jvp(f, (x,), (t,))[1])(basis.view(k, *x.shape)))
+        return torch.cat(parts, 0).movedim(0, -1)
+
+    return jac
+
+
+#: chunked transform -> (multiad's version, torch.func's with the same chunk_size).
+CHUNKED_PAIRS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "jacrev": (lambda x: multiad.jacrev(_g, chunk_size=2)(x), lambda x: tf.jacrev(_g, chunk_size=2)(x)),
+    "jacfwd": (lambda x: multiad.jacfwd(_g, chunk_size=2)(x), lambda x: _chunked_jacfwd(_g, 2)(x)),
+    "jacobian-rev": (
+        lambda x: multiad.jacobian(_g, mode="rev", chunk_size=2)(x),
+        lambda x: tf.jacrev(_g, chunk_size=2)(x),
+    ),
+    "jacobian-fwd": (
+        lambda x: multiad.jacobian(_g, mode="fwd", chunk_size=2)(x),
+        lambda x: _chunked_jacfwd(_g, 2)(x),
+    ),
+    "hessian": (
+        lambda x: multiad.hessian(_f, chunk_size=2)(x),
+        lambda x: _chunked_jacfwd(tf.jacrev(_f, chunk_size=2), 2)(x),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHUNKED_PAIRS))
+def test_torch_compile_of_chunked_jacobians_traces_torch_funcs_program(name: str) -> None:
+    # NOTE [Chunked Jacobians under a compiler]: no preallocated block while traced; torch.func's
+    # own chunking (5 inputs in chunks of 2, 2 and 1), op for op.
+    ours, theirs = CHUNKED_PAIRS[name]
     x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
-    f = _g if name == "jacrev" else _f
-    got, frames, _ = _compiled(lambda x: getattr(multiad, name)(f, chunk_size=2)(x), x)
-    assert frames == 1
+    got, frames, ops = _compiled(ours, x)
+    _, want_frames, want_ops = _compiled(theirs, x)
+    assert frames == want_frames == 1
+    assert ops == want_ops, (ops, want_ops)
     xs = np.linspace(-1.0, 1.0, 5)
-    if name == "jacrev":  # d/dx_j sin(x_i) x_0
+    if name == "hessian":
+        want = np.diag(-np.sin(xs))
+    else:  # d/dx_j sin(x_i) x_0
         want = np.diag(np.cos(xs) * xs[0])
         want[:, 0] += np.sin(xs)
-    else:
-        want = np.diag(-np.sin(xs))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours(x).numpy(), want, rtol=1e-12, atol=1e-12)  # eager: written chunk by chunk
+
+
+@pytest.mark.parametrize("name", ["jacrev", "jacfwd", "hessian"])
+def test_torch_compile_of_chunked_jacobians_of_several_leaves(name: str) -> None:
+    # Chunks that straddle leaves (sizes 3 and 2, chunks of 2), outputs of two leaves.
+    def f(a: Any, b: Any) -> Any:
+        return {"s": torch.sin(a) * b[0], "t": (a[:2] * b).sum()}
+
+    def scalar(a: Any, b: Any) -> Any:
+        return (torch.sin(a) * b[0]).sum() + (a[:2] * b).sum()
+
+    a = torch.tensor([0.3, -0.5, 0.9], dtype=torch.float64)
+    b = torch.tensor([1.5, -0.7], dtype=torch.float64)
+    if name == "hessian":
+
+        def ours(a: Any, b: Any) -> Any:
+            return multiad.hessian(scalar, argnums=(0, 1), chunk_size=2)(a, b)
+
+        want = tf.hessian(scalar, argnums=(0, 1))(a, b)
+    else:
+
+        def ours(a: Any, b: Any) -> Any:
+            return getattr(multiad, name)(f, argnums=(0, 1), chunk_size=2)(a, b)
+
+        want = getattr(tf, name)(f, argnums=(0, 1))(a, b)
+    torch._dynamo.reset()
+    counter = dynamo_testing.CompileCounter()
+    got = torch.compile(ours, backend=counter, fullgraph=True)(a, b)
+    assert counter.frame_count == 1
+    for g, w in zip(torch.utils._pytree.tree_leaves(got), torch.utils._pytree.tree_leaves(want)):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-12)
+    for g, w in zip(torch.utils._pytree.tree_leaves(ours(a, b)), torch.utils._pytree.tree_leaves(want)):
+        np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:

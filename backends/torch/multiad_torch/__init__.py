@@ -350,6 +350,14 @@ class TorchBackend(multiad.Backend):
         # be written in place.
         return like.new_zeros(shape)
 
+    def identity_block(self, rows: tuple[int, int], cols: tuple[int, int], like: Any) -> Any:
+        # torch.func's own chunked basis (_chunked_standard_basis_for_): zeros with one diagonal
+        # set, one allocation of the chunk's size, and the same traced operations.
+        (r0, r1), (c0, c1) = rows, cols
+        block = like.new_zeros((r1 - r0, c1 - c0))
+        block.diagonal(r0 - c0).fill_(1)
+        return block
+
     def concatenate(self, parts: list[Any], axis: int) -> Any:
         # torch.cat itself: autoray's translation of concatenate does not trace under torch.compile.
         return torch.cat(parts, dim=axis)
