@@ -324,6 +324,30 @@ def test_nan_statistics_follow_numpy(backend: str) -> None:
         both(backend, name, data("int32"), axis=0, ddof=2)  # integers: numpy's var, inf at no freedom
         with pytest.raises(TypeError, match=f"mnp.{name}"):
             getattr(mnp, name)(on(backend, x), dtype="int32")  # numpy: TypeError too
+    for name in ("nanmax", "nanmin", "nanmean", "nansum", "nanprod"):  # the all-nan row too
+        both(backend, name, x, axis=1)
+        both(backend, name, x.astype("float32"), axis=0, keepdims=True, rtol=1e-6)
+
+
+ZERO_D = "sum mean var std median average ptp nansum nanprod nanmax nanmin nanmean nanvar nanstd cumsum sort flip"
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize("name", ZERO_D.split())
+def test_an_axis_of_a_0d_array_follows_numpy(backend: str, name: str) -> None:
+    # numpy's answer depends on the function, the axis and the dtype (nanvar of floats reduces
+    # over axis 0, of integers raises AxisError); a nan checks the nan-functions' all-nan value
+    for x in (np.array(2.5), np.array(np.nan), np.array(3), np.array(True)):
+        for axis in (0, -1, 1, (), (0,)):
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    getattr(np, name)(x, axis=axis)
+            except (TypeError, ValueError) as e:  # AxisError is both
+                with pytest.raises(type(e), match=f"^mnp.{name}: "):
+                    getattr(mnp, name)(on(backend, x), axis=axis)
+                continue
+            both(backend, name, x, axis=axis)
 
 
 # numpy's answer for a Python int depends on its value: an int an integer dtype cannot hold

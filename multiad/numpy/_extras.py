@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch
+from . import _dispatch, _zerod
 from ._composite import (
     _arr,
     _m,
@@ -98,35 +98,47 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Any:
     return c / mnp.reshape(d, (-1, 1)) / mnp.reshape(d, (1, -1))
 
 
-def _nan_fill(a: Any, fill: float) -> Any:
+def _nan_fill(name: str, a: Any, axis: Any, fill: float) -> Any:
     mnp = _m()
+    _zerod.check(name, a, axis)
     x = _arr(a)
     return mnp.where(mnp.isnan(x), fill, x) if inexact(x) else x  # integers hold no nan
 
 
 def nansum(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Sum, treating nan as 0."""
-    return _m().sum(_nan_fill(a, 0.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    return _m().sum(_nan_fill("nansum", a, axis, 0.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
 def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Product, treating nan as 1."""
-    return _m().prod(_nan_fill(a, 1.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    return _m().prod(_nan_fill("nanprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
 def nanmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    """Maximum, ignoring nan."""
-    return _m().max(_nan_fill(a, -np.inf), axis=axis, out=out, keepdims=keepdims)
+    """Maximum, ignoring nan (nan where all values are nan, as in numpy)."""
+    return _nan_extremum("nanmax", a, axis, out, keepdims, -np.inf)
 
 
 def nanmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    """Minimum, ignoring nan."""
-    return _m().min(_nan_fill(a, np.inf), axis=axis, out=out, keepdims=keepdims)
+    """Minimum, ignoring nan (nan where all values are nan, as in numpy)."""
+    return _nan_extremum("nanmin", a, axis, out, keepdims, np.inf)
+
+
+def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill: float) -> Any:
+    mnp = _m()
+    x = _nan_fill(name, a, axis, fill)
+    found = getattr(mnp, name[3:])(x, axis=axis, out=out, keepdims=keepdims)
+    if not inexact(x):
+        return found
+    none = mnp.all(mnp.isnan(_arr(a)), axis=axis, keepdims=keepdims)
+    return mnp.where(none, np.nan, found)
 
 
 def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Mean, ignoring nan."""
     mnp = _m()
+    _zerod.check("nanmean", a, axis)
     x = _arr(a)
     if not inexact(x):
         return mnp.mean(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims)

@@ -4,11 +4,14 @@ NOTE [axis= on 0-d arrays]: numpy accepts ``axis=0`` and ``axis=-1`` on a 0-d ar
 ufunc reductions (``sum``, ``max``, ``argmax``, ...: the whole array, a 0-d result) and treats
 the array as one of shape ``(1,)`` in the scans and index functions (``cumsum``, ``argsort``,
 ``take``, ``repeat``: a result of shape ``(1,)`` or the index's), while ``mean``, ``var``,
-``median``, ``sort`` and friends raise ``AxisError``. The frameworks differ from numpy and from
-one another (torch keeps the 0-d shape, JAX raises its own ValueError, autograd's derivative of
-``cumprod`` raises), so before a call on a 0-d array with an axis, numpy itself is asked on a
-0-d stand-in: its error is raised with the call's name, else the call runs on what numpy
-computes, the reduction with ``axis=None`` or the scan on the array of shape ``(1,)``.
+``median``, ``sort`` and friends raise ``AxisError`` (``axis=()``, no axis, they accept). The
+answer can depend on the dtype: ``nanvar`` and ``nanmean`` accept ``axis=0`` for floats, and
+raise for integers (numpy's ``var`` and ``mean`` of them). The frameworks differ from numpy and
+from one another (torch keeps the 0-d shape, JAX raises its own ValueError, autograd's
+derivative of ``cumprod`` raises), so before a call on a 0-d array with an axis, numpy itself is
+asked on a 0-d stand-in of the array's dtype: its error is raised with the call's name, else the
+call runs on what numpy computes, the whole array (``axis=None``) or the array of shape ``(1,)``
+for the scans.
 """
 
 from __future__ import annotations
@@ -17,22 +20,17 @@ from typing import Any
 
 import numpy as np
 
-# name: (position of axis, what numpy does on a 0-d array, extra positional stand-ins)
-_REDUCE = "reduce"  # axis 0/-1 is the whole array
+# name of a function dispatched by ``_dispatch.call``: (position of axis, what numpy does on a
+# 0-d array where it accepts the axis, extra positional stand-ins). Functions written once
+# (``var``, ``median``, the nan-functions, ...) call :func:`check` themselves.
+_WHOLE = "whole"  # the whole array (axis 0/-1 of a reduction; axis=() of ``mean``, ``flip``)
 _AS_1D = "as 1-d"  # the array counts as one of shape (1,)
-_RAISE = "raise"  # numpy raises AxisError (its own message)
 RULES: dict[str, tuple[int, str, tuple[Any, ...]]] = {
-    **{
-        n: (1, _REDUCE, ())
-        for n in (
-            "sum prod max min amax amin all any argmax argmin nansum nanprod nanmax nanmin nanmean "
-            "nanargmax nanargmin count_nonzero ptp"
-        ).split()
-    },
-    **{n: (1, _AS_1D, ()) for n in "cumsum cumprod nancumsum nancumprod argsort".split()},
+    **{n: (1, _WHOLE, ()) for n in "sum prod max min amax amin all any argmax argmin count_nonzero".split()},
+    **{n: (1, _WHOLE, ()) for n in "mean sort flip".split()},  # numpy raises AxisError but for axis=()
+    **{n: (1, _AS_1D, ()) for n in "cumsum cumprod argsort".split()},
     "take": (2, _AS_1D, ([0],)),
     "repeat": (2, _AS_1D, (1,)),
-    **{n: (1, _RAISE, ()) for n in "mean std var median average sort nanvar nanstd nanmedian flip".split()},
 }
 
 
@@ -55,8 +53,8 @@ def adjust(
     axis = kwargs["axis"] if in_kwargs else args[pos]
     if axis is None or _ndim(args[0]) != 0:
         return args, kwargs
-    _ask_numpy(name, axis, extra)
-    if rule == _REDUCE:
+    _ask_numpy(name, args[0], axis, extra)
+    if rule == _WHOLE:
         if in_kwargs:
             return args, {**kwargs, "axis": None}
         return (*args[:pos], None, *args[pos + 1 :]), kwargs
@@ -65,9 +63,19 @@ def adjust(
     return (impl(lib, "reshape")(args[0], (1,)), *args[1:]), kwargs
 
 
-def _ask_numpy(name: str, axis: Any, extra: tuple[Any, ...] = ()) -> None:
+def _stand_in(a: Any) -> np.ndarray:
+    """A 0-d numpy array of the dtype of ``a`` (numpy's verdict can depend on it: ``nanvar`` of
+    integers is their ``var``); float64 for a dtype numpy lacks."""
+    dt = getattr(a, "dtype", None)
     try:
-        getattr(np, name)(np.zeros(()), *extra, axis=axis)
+        return np.zeros((), np.asarray(a).dtype if dt is None else str(dt).rsplit(".", 1)[-1])
+    except TypeError:
+        return np.zeros(())
+
+
+def _ask_numpy(name: str, a: Any, axis: Any, extra: tuple[Any, ...] = ()) -> None:
+    try:
+        getattr(np, name)(_stand_in(a), *extra, axis=axis)
     except np.exceptions.AxisError as e:  # numpy's own verdict on this axis
         raise np.exceptions.AxisError(f"mnp.{name}: {e}") from None
     except (TypeError, ValueError) as e:
@@ -75,8 +83,8 @@ def _ask_numpy(name: str, axis: Any, extra: tuple[Any, ...] = ()) -> None:
 
 
 def check(name: str, a: Any, axis: Any) -> None:
-    """numpy's error for ``axis`` on a 0-d ``a`` in the functions numpy reduces with ``mean``
-    (``var``, ``median``, ``average``, ...), raised with the call's name (NOTE [axis= on 0-d
-    arrays])."""
+    """numpy's error for ``axis`` on a 0-d ``a`` in the functions written once from other
+    ``multiad.numpy`` functions (``var``, ``median``, ``nanmean``, ...), raised with the call's
+    name (NOTE [axis= on 0-d arrays])."""
     if axis is not None and _ndim(a) == 0:
-        _ask_numpy(name, axis)
+        _ask_numpy(name, a, axis)
