@@ -52,7 +52,8 @@ INT_AND_BOOL = ("bool", "int8", "int32", "int64")
 
 @pytest.mark.parametrize("backend", NUMPY_TYPED)
 @pytest.mark.parametrize(
-    "name", ["sign", "floor", "ceil", "trunc", "fix", "rint", "round", "around", "abs", "negative", "square", "sin"]
+    "name",
+    ["sign", "floor", "ceil", "trunc", "fix", "rint", "round", "around", "abs", "negative", "square", "sin", "cbrt"],
 )
 def test_elementwise_dtypes_of_integers_follow_numpy(backend: str, name: str) -> None:
     for dt in INT_AND_BOOL:

@@ -386,8 +386,8 @@ def cbrt(x: Any) -> Any:
     ``sqrt`` (``sign(x) * abs(x) ** (1/3)`` gave ``0 * inf = nan``)."""
     mnp = _m()
     x = _arr(x)
-    if not inexact(x) and _dispatch.like(x) != "jax":  # numpy's float dtype for integers (JAX has its own)
-        x = mnp.astype(x, np.cbrt(np.empty(0, dtype_name(x))).dtype.name)
+    if not inexact(x):  # numpy's float dtype for integers (JAX keeps its own)
+        x = cast_as_numpy(x, numpy_result("cbrt", x))
     pos = mnp.greater_equal(x, 0)
     root = mnp.power(mnp.where(pos, x, -x), 1.0 / 3.0)
     return mnp.where(pos, root, -root)

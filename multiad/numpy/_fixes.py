@@ -63,16 +63,11 @@ def _safe_power(lib: str) -> Fn:
     order) where ``x == 0``; elsewhere the framework's own power."""
 
     def fn(x1: Any, x2: Any, /) -> Any:
-        from .. import numpy as mnp
-        from ._composite import dtype_name, inexact, numpy_result
+        from ._composite import as_numpy_result, inexact
 
         if not inexact(x1) and not inexact(x2):  # integers: numpy's integer power, no derivative
             return _power_raw(lib, x1, x2)
-        if lib != "jax":  # JAX promotes by its own rules
-            out = _conventional_power(x1, x2)
-            want = numpy_result("power", x1, x2)
-            return out if want is None or dtype_name(out) == want else mnp.astype(out, want)
-        return _conventional_power(x1, x2)
+        return as_numpy_result("power", _conventional_power(x1, x2), x1, x2)  # JAX keeps its own
 
     def _conventional_power(x1: Any, x2: Any) -> Any:
         from .. import numpy as mnp
