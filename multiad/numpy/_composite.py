@@ -34,6 +34,7 @@ limit numpy's formulas give (``inf``), as every framework does.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,10 +67,14 @@ def _arr(x: Any) -> Any:
     return x
 
 
-def _strong(x: Any) -> Any:
-    """A Python number as a numpy array (functions that are not ufuncs, such as ``dot``, make
-    arrays of their arguments, so numbers promote as float64 or int64 there)."""
-    return np.asarray(x) if type(x) in (bool, int, float, complex) else _arr(x)
+PYTHON_NUMBERS = (bool, int, float, complex)
+
+
+def strong(x: Any, asarray: Callable[[Any], Any] = np.asarray) -> Any:
+    """A Python number as an array (made by ``asarray``, numpy's by default), other arguments
+    unchanged: functions that are not ufuncs (``dot``, ``kron``, ``concatenate``) make arrays of
+    their arguments, so numbers promote there as float64 or int64, not as weak scalars."""
+    return asarray(x) if type(x) in PYTHON_NUMBERS else x
 
 
 def _count(x: Any, axis: Any) -> int:
@@ -119,7 +124,7 @@ def numpy_result(name: str, *args: Any) -> str | None:
         t = type(a)
         if t is int:
             key.append(_int_key(a))
-        elif t in (bool, float, complex):
+        elif t in PYTHON_NUMBERS:  # bool, float, complex: their type alone
             key.append(t)
         else:  # the dtype object itself (numpy's, torch's): hashable, and cheaper than its name
             dt = getattr(a, "dtype", None)
@@ -138,7 +143,7 @@ def numpy_result(name: str, *args: Any) -> str | None:
 def _ask_numpy_result(name: str, args: tuple[Any, ...]) -> str | None:
     proxies = []
     for a in args:
-        if type(a) in (bool, int, float, complex):
+        if type(a) in PYTHON_NUMBERS:
             proxies.append(a)
             continue
         try:
@@ -350,7 +355,7 @@ def dot(a: Any, b: Any) -> Any:
     product of matrices, and for higher dimensions the sum over the last axis of ``a`` and the
     second-to-last of ``b``."""
     mnp = _m()
-    a, b = _strong(a), _strong(b)
+    a, b = strong(_arr(a)), strong(_arr(b))
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:
         return mnp.multiply(a, b)
@@ -369,7 +374,7 @@ def vdot(a: Any, b: Any) -> Any:
 def inner(a: Any, b: Any) -> Any:
     """Inner product over the last axes (a product with a 0-d operand)."""
     mnp = _m()
-    a, b = _strong(a), _strong(b)
+    a, b = strong(_arr(a)), strong(_arr(b))
     if _ndim(a) == 0 or _ndim(b) == 0:
         return mnp.multiply(a, b)
     return mnp.tensordot(a, b, axes=([-1], [-1]))

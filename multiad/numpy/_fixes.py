@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._composite import strong
+
 Fn = Callable[..., Any]
 
 
@@ -528,7 +530,7 @@ def _joining(lib: str, name: str) -> Fn:
 
     def fn(arrays: Any, *args: Any, dtype: Any = None, casting: Any = "same_kind", **kwargs: Any) -> Any:
         mod = _np(lib)
-        xs = [mod.asarray(a) if isinstance(a, (bool, int, float, complex)) else a for a in arrays]
+        xs = [strong(a, mod.asarray) for a in arrays]  # a number in the framework's dtype (JAX's own)
         want = join_dtype(name, [_dtype(x) for x in xs], dtype, casting)
         xs = [x if _dtype(x) == want else mod.asarray(x).astype(want) for x in xs]
         return getattr(mod, name)(xs, *args, **kwargs)

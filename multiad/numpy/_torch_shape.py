@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from . import _torch_dtypes as _dt
+from ._composite import strong
 from ._torch import floating, promoted, tensor, tensors
 
 Fn = Callable[..., Any]
@@ -310,14 +311,14 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[
     first, so Python numbers count as float64 or int64, not as weak scalars)."""
     from ._fixes import join_dtype
 
-    strong = [np.asarray(a) if type(a) in (bool, int, float, complex) else a for a in arrays]
+    xs = [strong(a) for a in arrays]
     asked = None if dtype is None else _dt.torch_dtype(dtype, f"mnp.{name}")
-    kinds = _dt.kinds(tuple(strong))
+    kinds = _dt.kinds(tuple(xs))
     if kinds is None or (asked is not None and _dt.numpy_dtype(asked) is None):  # bfloat16: torch's rules
-        ts = promoted(*strong)
+        ts = promoted(*xs)
         return ts if asked is None else [t.to(asked) for t in ts]
     want = _dt.as_torch(join_dtype(name, list(kinds), None if asked is None else _dt.numpy_dtype(asked), casting))
-    return [t if t.dtype == want else t.to(want) for t in tensors(*strong)]
+    return [t if t.dtype == want else t.to(want) for t in tensors(*xs)]
 
 
 def _stack(
@@ -432,7 +433,7 @@ def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
 
 
 def _append(arr: Any, values: Any, axis: Any = None) -> Any:
-    return _concatenate([_strong(arr), _strong(values)], axis=axis)
+    return _concatenate([strong(arr), strong(values)], axis=axis)
 
 
 def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
@@ -530,12 +531,8 @@ def _tri(op: Fn) -> Fn:
     return fn
 
 
-def _strong(x: Any) -> Any:
-    return np.asarray(x) if type(x) in (bool, int, float, complex) else x
-
-
 def _kron(a: Any, b: Any) -> Any:
-    x, y = promoted(_strong(a), _strong(b))
+    x, y = promoted(strong(a), strong(b))
     return torch.kron(x, y)
 
 
