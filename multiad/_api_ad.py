@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _select, _tree
+from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
@@ -39,7 +39,9 @@ def value_and_grad(
         >>> float(v), np.round(multiad.to_numpy(g), 4).tolist()
         (5.0, [2.0, 4.0])
     """
-    return wraps(f, _value_and_grad(f, argnums, has_aux, backend, "value_and_grad"))
+    vg = _value_and_grad(f, argnums, has_aux, backend, "value_and_grad")
+    call = f"value_and_grad({fname(f)})"  # NOTE [Prepared calls]
+    return wraps(f, _prepared.wrap("value_and_grad", f, argnums, has_aux, None, backend, call, vg))
 
 
 def _value_and_grad(
@@ -110,7 +112,8 @@ def grad(
         value, g = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
 
-    return wraps(f, wrapper)
+    # NOTE [Prepared calls]: the backend's own grad, where it has one.
+    return wraps(f, _prepared.wrap("grad", f, argnums, has_aux, None, backend, f"grad({fname(f)})", wrapper))
 
 
 def _all_args(n: int) -> tuple[int, ...]:

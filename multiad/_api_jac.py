@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _select
+from . import _custom_state, _derive, _plan, _prepared, _select
 from ._api_ad import BackendArg, _all_args, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
@@ -24,7 +24,6 @@ def _jac(
     check_argnums_type(argnums, call)
     check_chunk_size(chunk_size, call)
 
-    @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         _derive.require(flat.backend, transform, call)
@@ -33,7 +32,9 @@ def _jac(
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
-    return wrapper
+    if mode == "rev":  # NOTE [Prepared calls]: the backend's own jacrev, where it has one
+        return functools.wraps(f)(_prepared.wrap("jacrev", f, argnums, has_aux, chunk_size, backend, call, wrapper))
+    return functools.wraps(f)(wrapper)
 
 
 def _jac_blocks(flat: Flat, mode: str, chunk_size: int | None, call: str) -> tuple[list[list[Any]], Any]:

@@ -311,6 +311,21 @@ class Backend:
     def linearize(self, fun: FlatFun, primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
         raise NotImplementedError
 
+    def prepare(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        """The framework's own ``transform`` of ``fun`` built once, or None (the default) for none
+        (NOTE [Prepared calls] in ``multiad/_prepared.py``).
+
+        ``fun`` takes the user's positional arguments as they are and returns one array or a
+        tuple of arrays. ``transform`` is ``"jacrev"`` (returning, per output array, one block for
+        an int ``argnums`` or a tuple of blocks for a tuple; one output array gives its row bare)
+        or ``"grad_and_value"`` (``fun`` returns one scalar; returning ``(grads, value)``, the
+        gradient bare for an int ``argnums``). The result is called with the positional arguments
+        and runs the backend's own guards, as its primitives do.
+        """
+        return None
+
     # -- custom derivative rules (has_custom_rules) --------------------------------------------
     def custom_vjp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose reverse-mode derivative is ``rule.fwd``

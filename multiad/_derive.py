@@ -34,13 +34,23 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
     except MultiADError:
         raise
     except Exception as exc:
-        foreign = _foreign.foreign_code_error(exc, b, call)  # NOTE [Foreign framework code]
-        if foreign is not None:
-            raise foreign from exc
-        reason = b.translate_error(exc)
-        if reason is None:
+        translated = translate(b, call, exc, verb)
+        if translated is None:
             raise
-        raise NonDifferentiableError(f"{call}: the {b.name} backend could not {verb} f: {reason}") from exc
+        raise translated from exc
+
+
+def translate(b: Backend, call: str, exc: Exception, verb: str = "differentiate") -> Exception | None:
+    """The error :func:`guarded` raises instead of ``exc``, or None to let ``exc`` pass."""
+    if isinstance(exc, MultiADError):
+        return None
+    foreign = _foreign.foreign_code_error(exc, b, call)  # NOTE [Foreign framework code]
+    if foreign is not None:
+        return foreign
+    reason = b.translate_error(exc)
+    if reason is None:
+        return None
+    return NonDifferentiableError(f"{call}: the {b.name} backend could not {verb} f: {reason}")
 
 
 def require(b: Backend, transform: str, call: str) -> None:

@@ -308,34 +308,13 @@ class Flat:
         return _tree.unflatten(spec, leaves)
 
     def flatten_out(self, out: Any) -> tuple[Any, ...]:
-        b = self.backend
         # The common case, one float array (a traced call's structures are the compiler's, compared
         # with each other, so it takes the general path).
-        if b.is_array(out) and not self.traced and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
+        if self.backend.is_array(out) and not self.traced and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
             self.out_spec = _tree.LEAF
             return (out,)
-        leaves, spec = _tree.flatten(out)
-        self.out_spec = spec
-        conv = []
-        for leaf in leaves:
-            if not b.is_array(leaf):
-                if isinstance(leaf, (np.ndarray, np.generic, int, float)):
-                    leaf = b.asarray(leaf)
-                else:
-                    raise InvalidTypeError(
-                        f"{self.call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays "
-                        f"(use has_aux=True to return other values)"
-                    )
-            conv.append(leaf)
-        if not conv:
-            raise InvalidArgumentError(f"{self.call}: f returned no arrays")
-        for i, leaf in enumerate(conv):
-            ok, name = _arrays.is_float(b, leaf)
-            if not ok:
-                raise InvalidTypeError(
-                    _not_float_output(self.call, name or b.dtype_name(leaf), i if len(conv) > 1 else None)
-                )
-        return tuple(conv)
+        leaves, self.out_spec = output_leaves(self.backend, self.call, out)
+        return leaves
 
     def unflatten_in(self, leaves: Sequence[Any]) -> Any:
         """A result per differentiated leaf, in the structure of the differentiated arguments."""
@@ -355,6 +334,30 @@ class Flat:
     def unflatten_blocks(self, blocks: Sequence[Sequence[Any]]) -> Any:
         """Jacobian blocks ``[out leaf][in leaf]`` as the output tree of input trees."""
         return self.unflatten_out([self.unflatten_in(row) for row in blocks])
+
+
+def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
+    """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
+    leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""
+    leaves, spec = _tree.flatten(out)
+    conv = []
+    for leaf in leaves:
+        if not b.is_array(leaf):
+            if isinstance(leaf, (np.ndarray, np.generic, int, float)):
+                leaf = b.asarray(leaf)
+            else:
+                raise InvalidTypeError(
+                    f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays "
+                    f"(use has_aux=True to return other values)"
+                )
+        conv.append(leaf)
+    if not conv:
+        raise InvalidArgumentError(f"{call}: f returned no arrays")
+    for i, leaf in enumerate(conv):
+        ok, name = _arrays.is_float(b, leaf)
+        if not ok:
+            raise InvalidTypeError(_not_float_output(call, name or b.dtype_name(leaf), i if len(conv) > 1 else None))
+    return tuple(conv), spec
 
 
 # NOTE [Outputs must be floats]: a derivative is taken of floating-point outputs only, on every

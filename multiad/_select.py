@@ -150,6 +150,18 @@ def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend
     return None
 
 
+def selection() -> Any:
+    """The selection in force as given, for keys (NOTE [Prepared calls] in ``multiad/_prepared.py``):
+    the innermost :func:`use_backend`'s backend, else :func:`set_backend`'s, else the raw value of
+    the environment variable, else None. Never while a compiler traces (:func:`compiling`)."""
+    backend = _context.get()
+    if backend is not None:
+        return backend
+    if _default is not None:
+        return _default
+    return _environ.get(_ENV_KEY) if _environ is not None else os.environ.get(ENV_VAR)
+
+
 def get_backend() -> Backend:
     """The backend a call without arrays would use now: the selection in force (the innermost
     :func:`use_backend`, else :func:`set_backend`, else the ``MULTIAD_BACKEND`` environment

@@ -436,6 +436,26 @@ class TorchBackend(multiad.Backend):
         rows = [jac] if one_out[0] else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
 
+    def prepare(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        # NOTE [Prepared calls] in multiad/_prepared.py: torch.func's transform of the user's own
+        # arguments, built once per transform object and signature; fun runs with the guard on.
+        def guarded(*args: Any) -> Any:
+            if _state.active:
+                return fun(*args)
+            _state.active = True
+            try:
+                return fun(*args)
+            finally:
+                _state.active = False
+
+        if transform == "jacrev":
+            return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
+        if transform == "grad_and_value" and chunk_size is None:
+            return func.grad_and_value(guarded, argnums=argnums)  # type: ignore[no-any-return]
+        return None
+
     # -- custom derivative rules (multiad_torch/_custom.py) ------------------------------------
     def custom_vjp(self, rule: Any) -> Callable[..., Any]:
         from . import _custom

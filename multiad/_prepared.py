@@ -1,0 +1,213 @@
+"""A short path for a transform called again with the same kind of arguments.
+
+NOTE [Prepared calls]: a transform object (``multiad.jacrev(f, argnums)``, ``multiad.grad(f)``)
+is usually called many times with arguments of one kind: the same number of arrays of the same
+types, under the same selection. Everything the general path (``Flat``, NOTE [Prepared
+signatures] in ``multiad/_flat.py``) works out per call from those alone is then the same on
+every call: the backend, the normalised ``argnums``, that no argument needs converting or
+flattening, and even the framework's own transform, which a backend can build once for ``f``
+and ``argnums`` (``Backend.prepare``). Each transform object therefore keeps a small table from
+the call's *signature* to such a prepared call:
+
+- the signature is the registry's generation, the selection in force as given (the
+  ``backend=`` argument, else the innermost ``use_backend``, else ``set_backend``, else the raw
+  ``MULTIAD_BACKEND`` value, else nothing: then the types infer the backend) and the type of
+  every positional argument. A signature with keyword arguments, containers among the
+  arguments, leaves to convert (numpy arrays to torch), ``has_aux``, a backend without
+  ``prepare`` or one declaring the transform unsupported is remembered as having no prepared
+  form and takes the general path, as does every call while a compiler traces Python (NOTE
+  [Compiled regions]: the table's keys hold types a compiler cannot hash).
+- a prepared call still checks, on every call, what the signature does not fix: the dtypes of
+  the differentiated arguments (an integer argument takes the general path, which raises), and
+  ``f``'s output, inside the framework's transform, with the general path's checks and errors
+  (NOTE [Outputs must be floats]); any output structure is accepted, a single array without
+  flattening. The backend's own guards run as on the general path (the torch conversion guard,
+  NOTE [Conversions that drop derivatives]), errors are translated as ``_derive.guarded`` does,
+  and the backend is made the context's backend for calls nested in ``f`` unless the selection
+  in force names it already.
+- results are those of the general path: the backend's transform is asked for the same
+  nesting (an int ``argnums`` gives one block, a tuple a tuple of blocks; a single output array
+  one row). An output with structure is passed as a tuple of its leaves, and its structure is
+  handed back through a per-thread slot that each prepared call saves and restores, so nested
+  and concurrent calls do not see each other's.
+
+Nothing in a prepared call holds per-call state, so one transform object may be called from
+any number of threads. The table is bounded (cleared when full) and keyed by the registry's
+generation, so a change of the registered backends never reuses a stale preparation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
+from ._backend import Backend
+from ._errors import MultiADError
+from ._flat import Argnums, normalize_argnums
+
+#: A signature without a prepared form.
+_NONE: Any = False
+_MAX = 64
+#: Python values that a prepared call passes to ``f`` as they are when not differentiated.
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+#: What each transform asks of ``Backend.prepare``, and the native override it stands for.
+_NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
+_NATIVE["value_and_grad"] = _NATIVE["grad"]
+
+
+class _Slot(threading.local):
+    def __init__(self) -> None:
+        #: The output structure of the last prepared call's ``f`` on this thread (None: one array).
+        self.spec: Any = None
+
+
+_slot = _Slot()
+
+
+def wrap(
+    transform: str,
+    f: Callable[..., Any],
+    argnums: Argnums,
+    has_aux: bool,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    call: str,
+    general: Callable[..., Any],
+) -> Callable[..., Any]:
+    """``general`` (the transform's general path) with prepared calls in front of it
+    (NOTE [Prepared calls]); ``transform`` is ``"jacrev"``, ``"grad"`` or ``"value_and_grad"``."""
+    if has_aux:
+        return general
+    table: dict[Any, Any] = {}
+    generation, compiling, selection = _registry._generation, _select.compiling, _select.selection
+    context, floats, slot, translate, unflatten = (
+        _select._context,
+        _arrays.FLOAT_DTYPES,
+        _slot,
+        _derive.translate,
+        _tree.unflatten,
+    )
+    jac, grad = transform == "jacrev", transform == "grad"
+
+    def prepared(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or compiling():
+            return general(*args, **kwargs)
+        key = (generation[0], backend if backend is not None else selection(), *map(type, args))
+        prep = table.get(key)
+        if prep is None:
+            prep = _prepare(table, key, transform, f, argnums, chunk_size, backend, call, args)
+        if prep is _NONE:
+            return general(*args)
+        b, native, first, diff, in_context = prep
+        if first >= 0:
+            if floats.get(args[first].dtype) is not True:
+                return general(*args)  # it raises for an integer argument, or learns a new float dtype
+        else:
+            for i in diff:
+                if floats.get(args[i].dtype) is not True:
+                    return general(*args)
+        saved = slot.spec
+        token = None if in_context or context.get() is b else context.set(b)
+        try:
+            res = native(*args)
+        except Exception as exc:  # NOTE [Framework errors], as _derive.guarded
+            err = translate(b, call, exc)
+            if err is None:
+                raise
+            raise err from exc
+        finally:
+            if token is not None:
+                context.reset(token)
+        if jac:
+            spec, slot.spec = slot.spec, saved
+            return res if spec is None else unflatten(spec, list(res))  # one row per output leaf
+        return res[0] if grad else (res[1], res[0])
+
+    return prepared
+
+
+def _prepare(
+    table: dict[Any, Any],
+    key: Any,
+    transform: str,
+    f: Callable[..., Any],
+    argnums: Argnums,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    call: str,
+    args: tuple[Any, ...],
+) -> Any:
+    generation = _registry.generation()
+    try:
+        prep = _build(transform, f, argnums, chunk_size, backend, call, args)
+    except MultiADError:  # the general path reports whatever is wrong with these arguments
+        prep = _NONE
+    if len(table) >= _MAX:
+        table.clear()
+    _registry.remember(table, key, prep, generation)
+    return prep
+
+
+def _build(
+    transform: str,
+    f: Callable[..., Any],
+    argnums: Argnums,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    call: str,
+    args: tuple[Any, ...],
+) -> Any:
+    b = _select.resolve(backend, args, call)
+    asked, native_name = _NATIVE[transform]
+    if transform in b.unsupported or not b.has_custom_rules or not _plan.native(b, native_name, chunk_size):
+        return _NONE  # the general path derives it, or raises
+    if not args or any(not (b.is_array(a) or type(a) in _SCALARS) for a in args):
+        return _NONE  # containers, or arrays of another framework
+    diff = normalize_argnums(argnums, len(args), call)
+    if not all(b.is_array(args[i]) for i in diff):
+        return _NONE
+    if any(not _arrays.unchanged(b, a, i in diff, call) for i, a in enumerate(args)):
+        return _NONE  # a leaf to convert
+    array_types = frozenset(type(a) for a in args if b.is_array(a))
+    _tree.ARRAY_TYPES.update(array_types)  # NOTE [Arrays are leaves]
+    outputs = _outputs(b, f, call, array_types) if transform == "jacrev" else _scalar(b, f, call, array_types)
+    native = b.prepare(asked, outputs, argnums, chunk_size)
+    if native is None:
+        return _NONE
+    # The selection in force makes b the context's backend already when it names b.
+    in_context = backend is None and _select.selected(call, False) is b
+    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context
+
+
+def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:
+    """``f`` returning its one float array as it is, or its checked leaves as a tuple with the
+    structure put in the per-thread slot (NOTE [Prepared calls])."""
+    floats, slot = _arrays.FLOAT_DTYPES, _slot
+
+    def outputs(*args: Any) -> Any:
+        out = f(*args)
+        if type(out) in array_types and floats.get(out.dtype) is True:
+            slot.spec = None
+            return out
+        leaves, spec = _flat.output_leaves(b, call, out)
+        slot.spec = None if spec is _tree.LEAF else spec
+        return leaves[0] if spec is _tree.LEAF else leaves
+
+    return outputs
+
+
+def _scalar(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:
+    """``f`` returning its one scalar, checked as the general path checks it."""
+    floats = _arrays.FLOAT_DTYPES
+
+    def scalar(*args: Any) -> Any:
+        out = f(*args)
+        if type(out) in array_types and floats.get(out.dtype) is True and not out.shape:
+            return out
+        leaves, spec = _flat.output_leaves(b, call, out)
+        _flat.scalar_out(call, leaves, spec)
+        return leaves[0]
+
+    return scalar

@@ -1,0 +1,148 @@
+"""Prepared calls (NOTE [Prepared calls] in multiad/_prepared.py): a transform object called again
+with arguments of the same kind takes a short path; it must give what the general path gives,
+with the same checks and errors, on every call, not only the first."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+
+torch = pytest.importorskip("torch")
+
+X = np.array([0.5, -1.0, 2.0])
+
+
+def cube_sum(x: Any) -> Any:
+    return (x**3).sum()
+
+
+def t(a: Any) -> Any:
+    return torch.tensor(a, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("calls", [1, 3])
+def test_results_match_closed_forms_on_every_call(calls: int) -> None:
+    jac = multiad.jacrev(lambda x: x**3)
+    grad = multiad.grad(cube_sum)
+    vg = multiad.value_and_grad(lambda x, y: (x * y).sum(), argnums=(0, 1))
+    jac2 = multiad.jacrev(lambda w, x: w * x**2, argnums=1)
+    for _ in range(calls):
+        x = t(X)
+        np.testing.assert_allclose(jac(x).numpy(), np.diag(3 * X**2), rtol=1e-12)
+        np.testing.assert_allclose(grad(x).numpy(), 3 * X**2, rtol=1e-12)
+        value, (gx, gy) = vg(x, t(2 * X))
+        np.testing.assert_allclose(float(value), 2 * (X * X).sum(), rtol=1e-12)
+        np.testing.assert_allclose(gx.numpy(), 2 * X, rtol=1e-12)
+        np.testing.assert_allclose(gy.numpy(), X, rtol=1e-12)
+        np.testing.assert_allclose(jac2(2.0, x).numpy(), np.diag(4 * X), rtol=1e-12)
+
+
+def test_output_structures_and_tuple_argnums() -> None:
+    jac = multiad.jacrev(lambda x, y: {"b": x * y, "a": (x**2).sum()}, argnums=(0, 1))
+    for _ in range(2):
+        out = jac(t(X), t(3 * X))
+        assert list(out) == ["b", "a"]  # the output's own key order, as on the general path
+        np.testing.assert_allclose(out["a"][0].numpy(), 2 * X, rtol=1e-12)
+        np.testing.assert_allclose(out["a"][1].numpy(), 0 * X, atol=0)
+        np.testing.assert_allclose(out["b"][0].numpy(), np.diag(3 * X), rtol=1e-12)
+        np.testing.assert_allclose(out["b"][1].numpy(), np.diag(X), rtol=1e-12)
+    single = multiad.jacrev(lambda x: (2.0 * x,))
+    for _ in range(2):
+        (block,) = single(t(X))
+        np.testing.assert_allclose(block.numpy(), 2 * np.eye(3), rtol=1e-12)
+
+
+def test_output_structure_that_changes_between_calls() -> None:
+    def f(x: Any) -> Any:
+        return [x * 2.0, x] if x.shape[0] == 2 else x * 2.0
+
+    jac = multiad.jacrev(f)
+    for n in (3, 2, 3, 2):
+        got = jac(torch.ones(n, dtype=torch.float64))
+        if n == 2:
+            assert isinstance(got, list) and len(got) == 2
+            np.testing.assert_allclose(got[1].numpy(), np.eye(2), rtol=1e-12)
+        else:
+            np.testing.assert_allclose(got.numpy(), 2 * np.eye(3), rtol=1e-12)
+
+
+def test_checks_run_on_every_call() -> None:
+    jac = multiad.jacrev(lambda x: x * 2.0)
+    grad = multiad.grad(lambda x: x.sum() * float(x[0]))
+    out_int = multiad.jacrev(lambda x: (x > 0).long())
+    jac(t(X))
+    for _ in range(2):
+        with pytest.raises(multiad.InvalidTypeError, match=r"^jacrev\(<lambda>\): argument 0 has dtype int64"):
+            jac(torch.tensor([1, 2]))
+        # NOTE [Conversions that drop derivatives]: the guard stays on the short path.
+        with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(<lambda>\): .*float\(tensor\)"):
+            grad(t(X))
+        with pytest.raises(multiad.InvalidTypeError, match=r"^jacrev\(<lambda>\): f's output has integer dtype"):
+            out_int(t(X))
+        with pytest.raises(multiad.InvalidArgumentError, match=r"^grad\(cube\): f must return a scalar"):
+            multiad.grad(cube)(t(X))
+
+
+def cube(x: Any) -> Any:
+    return x**3
+
+
+def test_selection_is_read_on_every_call() -> None:
+    seen: list[str] = []
+
+    def f(x: Any) -> Any:
+        seen.append(multiad.get_backend().name)  # nested calls see the call's backend
+        return x * 2.0
+
+    jac = multiad.jacrev(f)
+    jac(t(X))
+    with multiad.use_backend("numpy"):
+        with pytest.raises(multiad.MixedBackendError, match=r"^jacrev\(f\): argument 0 is a torch array"):
+            jac(t(X))
+        assert type(jac(X)) is np.ndarray
+    jac(t(X))
+    pinned = multiad.jacrev(f, backend="torch")
+    with multiad.use_backend("numpy"):
+        pinned(t(X))
+        pinned(t(X))
+    assert seen[0] == "torch" and seen[-2:] == ["torch", "torch"]
+
+
+def test_inputs_are_not_changed() -> None:
+    x = t(X)
+    before = x.clone()
+    multiad.grad(cube_sum)(x)
+    multiad.jacrev(cube)(x)
+    assert torch.equal(x, before) and not x.requires_grad
+
+
+def test_one_transform_object_from_many_threads() -> None:
+    def f(x: Any) -> Any:  # the output structure differs with the input size
+        return {"y": x**3} if x.shape[0] == 2 else x**3
+
+    jac = multiad.jacrev(f)
+    errors: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            rng = np.random.default_rng(k)
+            for i in range(50):
+                n = 2 + (i + k) % 2
+                x = rng.uniform(-1, 1, size=n)
+                got = jac(t(x))
+                block = got["y"] if n == 2 else got
+                np.testing.assert_allclose(block.numpy(), np.diag(3 * x**2), rtol=1e-12)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[0]
