@@ -86,7 +86,8 @@ def _count(x: Any, axis: Any) -> int:
 
 
 def dtype_name(x: Any) -> str:
-    """numpy's name of the dtype of ``x``, an array of any framework or a number."""
+    """numpy's name of the dtype of ``x``, an array of any framework or a number (as
+    ``Backend.dtype_name``; a dtype a caller spells: ``_creation.canonical_dtype_name``)."""
     dt = getattr(x, "dtype", None)
     return np.asarray(x).dtype.name if dt is None else str(dt).rsplit(".", 1)[-1]
 

@@ -21,7 +21,7 @@ from .. import _arrays, _select
 from . import _dispatch
 
 
-def dtype_name(dtype: Any, call: str) -> str | None:
+def canonical_dtype_name(dtype: Any, call: str) -> str | None:
     """numpy's name of a dtype in any spelling (``"float32"``, ``np.float32``, a numpy dtype,
     ``float``, a torch dtype); None stays None."""
     if dtype is None:
@@ -43,7 +43,7 @@ def dtype_name(dtype: Any, call: str) -> str | None:
 def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     """``data`` (numpy's result, of numpy's dtype) as an array of the selected backend."""
     b = _select.get_backend()
-    name = dtype_name(dtype, call)
+    name = canonical_dtype_name(dtype, call)
     if name is None and data.dtype == np.float64 and b.name != "torch":
         name = b.default_dtype()  # JAX without x64: float32, silently (NOTE [Creation dtypes])
     return b.asarray(data, dtype=name, device=device)
@@ -108,7 +108,7 @@ def linspace(
         values, step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
         if dtype is not None:  # numpy's rounding of an integer dtype (towards -inf)
             values = np.linspace(
-                start, stop, num, endpoint=endpoint, dtype=dtype_name(dtype, "mnp.linspace"), axis=axis
+                start, stop, num, endpoint=endpoint, dtype=canonical_dtype_name(dtype, "mnp.linspace"), axis=axis
             )
         out = _make(values, None, device, "mnp.linspace")
         return (out, step) if retstep else out
@@ -143,7 +143,7 @@ def array(object: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> 
         return out if dtype is None else astype(out, dtype)
     if isinstance(object, (list, tuple, bool, int, float, complex)):  # numpy's dtype (NOTE [Creation dtypes])
         return _make(np.asarray(object), dtype, device, "mnp.array")
-    return _arrays.asarray(object, dtype=dtype_name(dtype, "mnp.array"), device=device)
+    return _arrays.asarray(object, dtype=canonical_dtype_name(dtype, "mnp.array"), device=device)
 
 
 asarray = array

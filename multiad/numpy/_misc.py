@@ -48,14 +48,14 @@ def copy(a: Any) -> Any:
 def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     """``x`` converted to a dtype in any spelling: a numpy name (``"float32"``), a numpy type or
     dtype (``np.float64``), a Python type (``float``), or a torch dtype (``torch.float32``)."""
-    from ._creation import dtype_name
+    from ._creation import canonical_dtype_name
 
     lib = _dispatch.like(x, call="mnp.astype")
     if lib == "torch":
         from ._torch_dtypes import torch_dtype
 
         return x.to(torch_dtype(dtype))
-    name = dtype_name(dtype, "mnp.astype")
+    name = canonical_dtype_name(dtype, "mnp.astype")
     if lib == "numpy":
         return np.asarray(x).astype(name)
     return x.astype(name)
