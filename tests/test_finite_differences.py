@@ -328,3 +328,46 @@ def test_only_doubtful_columns_are_refined_and_f_may_keep_its_argument() -> None
     np.testing.assert_allclose(jac[1:, 1:], np.diag([1.0, 0.0]), atol=1e-10)
     assert len({id(a) for a in kept}) == len(kept)
     assert np.array_equal(kept[0], x) and all(np.count_nonzero(a != x) == 1 for a in kept[1:])
+
+
+def _warned_and_counted(f: Callable[..., Any], x: np.ndarray, record: bool) -> tuple[list[str], int]:
+    counted = Counted(f)
+    with warnings.catch_warnings(record=True) as seen, np.errstate(all="ignore"):
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if record:
+            with multiad_numpy.record_errors():
+                multiad.jacfwd(counted, backend=NP)(x)
+        else:
+            multiad.jacfwd(counted, backend=NP)(x)
+    return [str(w.message) for w in seen if issubclass(w.category, multiad.AccuracyWarning)], counted.calls
+
+
+BOUND_CASES: list[tuple[str, Callable[..., Any], np.ndarray]] = [
+    *[
+        (f"sin({k} x) float32", lambda x, k=k: mnp.sin(k * x), np.array([0.0, 0.3, -1.2, 2.0], np.float32))
+        for k in (1, 4, 8, 12, 16, 24, 50)
+    ],
+    *[
+        (f"relu at {x0}", lambda x: mnp.maximum(x, 0.0) * 1.0, np.array([x0, 2.0, -1.5]))
+        for x0 in (0.0, 1e-6, 3e-5, 1e-4, 1e-3)
+    ],
+    ("sqrt at 0", lambda x: mnp.sqrt(x), np.array([0.0, 1.0])),
+    ("tanh near 0, float32", lambda x: mnp.tanh(x * 1e-3), np.array([0.1, -0.2], np.float32)),
+    ("exp, large values", lambda x: mnp.exp(x), np.array([40.0, 0.0, -3.0])),
+]
+
+
+@pytest.mark.parametrize("f, x", [c[1:] for c in BOUND_CASES], ids=[c[0] for c in BOUND_CASES])
+def test_the_bound_warns_and_evaluates_as_the_full_estimate(f: Callable[..., Any], x: np.ndarray) -> None:
+    # NOTE [Bound first]: without record_errors a result shown below the tolerance skips the
+    # element-wise estimate; it must warn and evaluate f exactly as the full estimate does.
+    assert _warned_and_counted(f, x, record=False) == _warned_and_counted(f, x, record=True)
+
+
+def test_outputs_changing_shape_raise() -> None:
+    def f(x: Any) -> Any:
+        return mnp.sin(x) if x[0] == 0.5 else mnp.sin(x[:2])
+
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^jacrev\(f\): f returned outputs of shapes"):
+        multiad.jacrev(f, backend=NP)(np.array([0.5, 1.0, 2.0]))

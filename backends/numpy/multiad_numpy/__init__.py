@@ -81,9 +81,10 @@ class NumpyBackend(multiad.Backend):
     ) -> tuple[Any, Any, Any]:
         level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
         outs, aux = level(primals)
-        totals = [np.zeros(o.shape, np.float64) for o in outs]
-        errors: list[list[Any]] = [[np.zeros(o.shape)] for o in outs]
-        scales: list[list[Any]] = [[np.zeros(o.shape)] for o in outs]
+        # Per output, one column (1, size): the sums over the groups of components.
+        totals: list[Any] = [np.zeros((1, o.size)) for o in outs]
+        errors: list[Any] = [np.zeros((1, o.size)) for o in outs]
+        scales: list[Any] = [np.zeros((1, o.size)) for o in outs]
         for group in _groups(primals, tangents):
             tmax = max(float(np.max(np.abs(t))) for t in group if t is not None)
             smax = max(float(np.max(_fd.scale(p)[t != 0])) for p, t in zip(primals, group) if t is not None)
@@ -91,11 +92,11 @@ class NumpyBackend(multiad.Backend):
             v = tuple(None if t is None else h * t for t in group)
             values, errs, scs = level.directional(primals, outs, v, h)
             for i in range(len(outs)):
-                totals[i] = totals[i] + values[i]
-                errors[i][0] = errors[i][0] + errs[i]
-                scales[i][0] = scales[i][0] + scs[i]
-        level.finish([[e[0].reshape(1, -1)] for e in errors], [[sc[0].reshape(1, -1)] for sc in scales])
-        touts = tuple(np.asarray(t).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
+                totals[i] += values[i]
+                errors[i] += errs[i]
+                scales[i] += scs[i]
+        level.finish([(errors, scales)])
+        touts = tuple(t.reshape(o.shape).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 
     def _jacobian(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
@@ -104,15 +105,13 @@ class NumpyBackend(multiad.Backend):
         level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
         outs, aux = level(primals)
         blocks: list[list[Any]] = [[] for _ in outs]
-        errors: list[list[Any]] = [[] for _ in outs]
-        scales: list[list[Any]] = [[] for _ in outs]
+        estimates: list[_fd.Block] = []
         for j, p in enumerate(primals):
-            values, errs, scs = level.columns(primals, outs, j, level.c * _fd.scale(p.reshape(-1)))
+            values, estimate = level.columns(primals, outs, j, level.c * _fd.scale(p.reshape(-1)))
+            estimates.append(estimate)
             for i, o in enumerate(outs):
-                errors[i].append(errs[i])
-                scales[i].append(scs[i])
                 blocks[i].append(np.ascontiguousarray(values[i].T, dtype=o.dtype))
-        level.finish(errors, scales)
+        level.finish(estimates)
         return outs, blocks, aux
 
     def jacrev(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
