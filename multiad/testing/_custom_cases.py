@@ -12,7 +12,6 @@ own, so tests/test_conformance_refs.py does not compare them with differences of
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ import multiad.numpy as mnp
 from .._backend import Backend
 from . import _cases as v
 from ._custom_rules import clip_gradient, log1pexp, scaled_sin, sigmoid, sqrt_by_fixed_point
-from ._fns import Fn
+from ._fns import Fn, drawn
 
 FAMILY = "custom rules"
 CAPABILITY = "custom_rules"
@@ -54,37 +53,47 @@ def _fixed_point(a: Any) -> Any:
     return mnp.sum(sqrt_by_fixed_point(a))
 
 
-Closed = Callable[..., np.ndarray]
-Row = tuple[
-    str, Callable[..., Any], Callable[..., Any], Closed, Closed | None, Callable[[np.random.Generator], np.ndarray]
-]
-
-#: One row per function of one argument: name, f, value, jac, hess, how the argument is drawn.
-#: clip_gradient's jac is the rule's (the clipped cotangent 5 -> 1). At 100 log1pexp's derivative
-#: needs the rule in float32 (exp(100) overflows); only derivatives are compared there, since the
-#: value itself overflows float32.
-_TABLE: tuple[Row, ...] = (
-    ("custom.clip_gradient", _clip, lambda x: 5.0 * np.sum(x), lambda x: np.ones((1, x.size)),
-     lambda x: np.zeros((x.size, x.size)), lambda rng: np.array([0.3, -2.0, 4.0])),
-    ("custom.log1pexp[large]", _log1pexp, lambda x: np.sum(np.logaddexp(0.0, x)), lambda x: sigmoid(x)[None, :],
-     None, lambda rng: np.array([100.0, 0.0])),
-    ("custom.log1pexp", _log1pexp, lambda x: np.sum(np.logaddexp(0.0, x)), lambda x: sigmoid(x)[None, :],
-     _log1pexp_hess, lambda rng: np.array([0.0, 0.0, 1.5])),
-    ("custom.nondiff_argnums", _scaled_sin, lambda x: np.sum(np.sin(3.0 * x)),
-     lambda x: (3.0 * np.cos(3.0 * x))[None, :], lambda x: np.diag(-9.0 * np.sin(3.0 * x)),
-     lambda rng: np.asarray(0.5 * rng.standard_normal(3))),
-    ("custom.fixed_point", _fixed_point, lambda a: np.sum(np.sqrt(a)), lambda a: (0.5 / np.sqrt(a))[None, :],
-     lambda a: np.diag(-0.25 * a**-1.5), lambda rng: np.asarray(0.5 + 2.5 * rng.random(3))),
-)  # fmt: skip
-
-
-def _one_arg(draw: Callable[[np.random.Generator], np.ndarray]) -> Callable[[np.random.Generator], tuple[np.ndarray]]:
-    return lambda rng: (draw(rng),)
-
-
-CLIP, LOG1PEXP_LARGE, LOG1PEXP, NONDIFF, FIXED_POINT = (
-    Fn(name, FAMILY, f, value=value, jac=jac, hess=hess, make_args=_one_arg(draw))
-    for name, f, value, jac, hess, draw in _TABLE
+# clip_gradient's jac is the rule's (the clipped cotangent 5 -> 1). At 100 log1pexp's derivative
+# needs the rule in float32 (exp(100) overflows); only derivatives are compared there, since the
+# value itself overflows float32.
+CLIP = Fn(
+    "custom.clip_gradient",
+    FAMILY,
+    _clip,
+    value=lambda x: 5.0 * np.sum(x),
+    jac=lambda x: np.ones((1, x.size)),
+    hess=lambda x: np.zeros((x.size, x.size)),
+    make_args=drawn(lambda rng: np.array([0.3, -2.0, 4.0])),
+)
+LOG1PEXP = Fn(
+    "custom.log1pexp",
+    FAMILY,
+    _log1pexp,
+    value=lambda x: np.sum(np.logaddexp(0.0, x)),
+    jac=lambda x: sigmoid(x)[None, :],
+    hess=_log1pexp_hess,
+    make_args=drawn(lambda rng: np.array([0.0, 0.0, 1.5])),
+)
+LOG1PEXP_LARGE = dataclasses.replace(
+    LOG1PEXP, name="custom.log1pexp[large]", hess=None, make_args=drawn(lambda rng: np.array([100.0, 0.0]))
+)
+NONDIFF = Fn(
+    "custom.nondiff_argnums",
+    FAMILY,
+    _scaled_sin,
+    value=lambda x: np.sum(np.sin(3.0 * x)),
+    jac=lambda x: (3.0 * np.cos(3.0 * x))[None, :],
+    hess=lambda x: np.diag(-9.0 * np.sin(3.0 * x)),
+    make_args=drawn(lambda rng: np.asarray(0.5 * rng.standard_normal(3))),
+)
+FIXED_POINT = Fn(
+    "custom.fixed_point",
+    FAMILY,
+    _fixed_point,
+    value=lambda a: np.sum(np.sqrt(a)),
+    jac=lambda a: (0.5 / np.sqrt(a))[None, :],
+    hess=lambda a: np.diag(-0.25 * a**-1.5),
+    make_args=drawn(lambda rng: np.asarray(0.5 + 2.5 * rng.random(3))),
 )
 
 #: Functions whose closed-form derivatives are a rule's, not the function's.

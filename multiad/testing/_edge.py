@@ -28,7 +28,7 @@ import multiad.numpy as mnp
 from . import _cases as v
 from . import _trees
 from ._cases import Inputs, Variant, _closed, _cotangent, _split, _vjp_ref
-from ._fns import Fn, _n
+from ._fns import Fn, drawn
 
 # -- functions -------------------------------------------------------------------------------
 
@@ -77,41 +77,73 @@ def _rect_jac(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.asarray(w * (1 - np.tanh(x) ** 2)[None, :])
 
 
-#: How one argument is drawn: a shape (standard normal entries) or a function of the generator.
-Draw = tuple[int, ...] | Callable[[np.random.Generator], np.ndarray]
-Closed = Callable[..., np.ndarray]
-Row = tuple[str, str, Callable[..., Any], Callable[..., Any], Closed, Closed | None, tuple[Draw, ...], tuple[Draw, ...]]
-
 ALIASED, EMPTY, CONVERSIONS, CONSTANT_OUT = "aliased primals", "empty and 0-d", "conversions", "constant outputs"
 
-#: One row per function: name, family, f, value, jac, hess, argument draws, constant draws.
-_TABLE: tuple[Row, ...] = (
-    ("sum_sin_a_times_b", ALIASED, _sin_a_times_b, lambda a, b: np.sum(np.sin(a) * b),
-     lambda a, b: np.concatenate([np.cos(a) * b, np.sin(a)])[None, :], _sin_a_times_b_hess, ((3,), (3,)), ()),
-    ("w_tanh_x[empty_x]", EMPTY, _rect, lambda x, w: w @ np.tanh(x), _rect_jac, None, ((0,),), ((3, 0),)),
-    ("w_tanh_x[empty_out]", EMPTY, _rect, lambda x, w: w @ np.tanh(x), _rect_jac, None, ((4,),), ((0, 4),)),
-    ("sum_sin[empty_x]", EMPTY, _sum_sin, lambda x: np.sum(np.sin(x)), lambda x: np.cos(x)[None, :],
-     lambda x: np.diag(-np.sin(x)), ((0,),), ()),
-    ("sin_x_times_v[0d_x]", EMPTY, _sin_xv, lambda x, v: np.sin(x * v), lambda x, v: (np.cos(x * v) * v)[:, None],
-     None, (_zero_d,), ((3,),)),
-    ("sum_x_times_to_numpy_x", CONVERSIONS, _converts, lambda x: np.sum(x * x), lambda x: 2 * x[None, :], None,
-     ((3,),), ()),
-    ("tanh_w[const]", CONSTANT_OUT, _constant, lambda x, w: np.tanh(w) * 2.0,
-     lambda x, w: np.zeros((w.size, x.size)), None, ((4,),), ((3,),)),
-    ("sum_w_sq[const]", CONSTANT_OUT, _constant_scalar, lambda x, w: np.sum(w * w),
-     lambda x, w: np.zeros((1, x.size)), lambda x, w: np.zeros((x.size, x.size)), ((4,),), ((3,),)),
-)  # fmt: skip
-
-
-def _drawn(draws: tuple[Draw, ...]) -> Callable[[np.random.Generator], tuple[np.ndarray, ...]]:
-    return lambda rng: tuple(d(rng) if callable(d) else _n(rng, *d) for d in draws)
-
-
-EDGE_FNS = tuple(
-    Fn(name, family, f, value=value, jac=jac, hess=hess, make_args=_drawn(args), make_consts=_drawn(consts))
-    for name, family, f, value, jac, hess, args, consts in _TABLE
+ALIAS_SCALAR = Fn(
+    "sum_sin_a_times_b",
+    ALIASED,
+    _sin_a_times_b,
+    value=lambda a, b: np.sum(np.sin(a) * b),
+    jac=lambda a, b: np.concatenate([np.cos(a) * b, np.sin(a)])[None, :],
+    hess=_sin_a_times_b_hess,
+    make_args=drawn((3,), (3,)),
 )
-ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, CONSTANT, CONSTANT_SCALAR = EDGE_FNS
+EMPTY_IN = Fn(
+    "w_tanh_x[empty_x]",
+    EMPTY,
+    _rect,
+    value=lambda x, w: w @ np.tanh(x),
+    jac=_rect_jac,
+    make_args=drawn((0,)),
+    make_consts=drawn((3, 0)),
+)
+EMPTY_OUT = dataclasses.replace(EMPTY_IN, name="w_tanh_x[empty_out]", make_args=drawn((4,)), make_consts=drawn((0, 4)))
+EMPTY_SCALAR = Fn(
+    "sum_sin[empty_x]",
+    EMPTY,
+    _sum_sin,
+    value=lambda x: np.sum(np.sin(x)),
+    jac=lambda x: np.cos(x)[None, :],
+    hess=lambda x: np.diag(-np.sin(x)),
+    make_args=drawn((0,)),
+)
+ZERO_D_VECTOR = Fn(
+    "sin_x_times_v[0d_x]",
+    EMPTY,
+    _sin_xv,
+    value=lambda x, v: np.sin(x * v),
+    jac=lambda x, v: (np.cos(x * v) * v)[:, None],
+    make_args=drawn(_zero_d),
+    make_consts=drawn((3,)),
+)
+CONVERTS = Fn(
+    "sum_x_times_to_numpy_x",
+    CONVERSIONS,
+    _converts,
+    value=lambda x: np.sum(x * x),
+    jac=lambda x: 2 * x[None, :],
+    make_args=drawn((3,)),
+)
+CONSTANT = Fn(
+    "tanh_w[const]",
+    CONSTANT_OUT,
+    _constant,
+    value=lambda x, w: np.tanh(w) * 2.0,
+    jac=lambda x, w: np.zeros((w.size, x.size)),
+    make_args=drawn((4,)),
+    make_consts=drawn((3,)),
+)
+CONSTANT_SCALAR = Fn(
+    "sum_w_sq[const]",
+    CONSTANT_OUT,
+    _constant_scalar,
+    value=lambda x, w: np.sum(w * w),
+    jac=lambda x, w: np.zeros((1, x.size)),
+    hess=lambda x, w: np.zeros((x.size, x.size)),
+    make_args=drawn((4,)),
+    make_consts=drawn((3,)),
+)
+EDGE_FNS = (ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, CONSTANT, CONSTANT_SCALAR)
 
 #: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
 CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])

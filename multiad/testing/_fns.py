@@ -25,6 +25,10 @@ import multiad.numpy as mnp
 from . import _trees
 
 Args = tuple[Any, ...]
+#: A closed form: numpy arrays in, a numpy array out.
+Closed = Callable[..., np.ndarray]
+#: How one argument is drawn: a shape (standard normal entries) or a function of the generator.
+Draw = tuple[int, ...] | Callable[[np.random.Generator], np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,11 +39,11 @@ class Fn:
     family: str
     f: Callable[..., Any]
     value: Callable[..., Any]
-    jac: Callable[..., np.ndarray]
+    jac: Closed
     make_args: Callable[[np.random.Generator], Args]
     make_consts: Callable[[np.random.Generator], Args] = lambda rng: ()
-    hess: Callable[..., np.ndarray] | None = None
-    third: Callable[..., np.ndarray] | None = None
+    hess: Closed | None = None
+    third: Closed | None = None
     has_aux: bool = False
     #: Python control flow on values: needs concrete arrays (no jax.jit, no vmap over it).
     concrete: bool = False
@@ -59,6 +63,11 @@ def rng_for(name: str, index: int = 0) -> np.random.Generator:
 
 def _n(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
     return np.asarray(scale * rng.standard_normal(shape), dtype=np.float64)
+
+
+def drawn(*draws: Draw) -> Callable[[np.random.Generator], Args]:
+    """``make_args`` (or ``make_consts``) of a :class:`Fn`: one array per draw."""
+    return lambda rng: tuple(d(rng) if callable(d) else _n(rng, *d) for d in draws)
 
 
 # -- scalar -> scalar ------------------------------------------------------------------------
