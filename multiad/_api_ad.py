@@ -210,16 +210,29 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     ref_outs, fn_call = list(outs), f"{call} vjp_fn"
     # One output array: a cotangent of its type, shape and dtype is taken as it is.
     ref: Any = outs[0] if out_spec is _tree.LEAF else None
-    ref_type = type(ref)
-    whole = flat.whole
+    ref_type, ref_shape, ref_dtype = type(ref), getattr(ref, "shape", None), getattr(ref, "dtype", None)
+    whole, direct, compiling, translate = flat.whole, b.has_custom_rules, _select.compiling, _derive.translate
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        traced = _select.compiling()
-        if type(cotangent) is ref_type and not traced and cotangent.shape == ref.shape and cotangent.dtype == ref.dtype:
+        traced = compiling()
+        if type(cotangent) is ref_type and not traced and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
             cts: tuple[Any, ...] = (cotangent,)
         else:
             cts = tuple(_check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, traced))
-        grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
+        if traced or not direct:
+            grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
+        else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
+            token = _select.enter(b)
+            try:
+                grads = pullback(cts)
+            except Exception as exc:
+                err = translate(b, call, exc)
+                if err is None:
+                    raise
+                raise err from exc
+            finally:
+                if token is not None:
+                    _select.leave(token)
         return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     out = flat.unflatten_out(outs)

@@ -167,18 +167,23 @@ def _choices(f: Any) -> dict[Any, str]:
 _SECOND_ORDER_HINT = "for a non-scalar output take hessian(f) (jacfwd(jacrev(f)), any output) or jvp(jacrev(f), ...)"
 
 
+def _check_scalar(call: str, out: Any) -> None:
+    """Raises unless ``out`` is one array of shape () or a Python number."""
+    if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
+        return
+    if getattr(out, "shape", None) is None:
+        raise InvalidArgumentError(
+            f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {_SECOND_ORDER_HINT}"
+        )
+    scalar_out(call, (out,), None, _SECOND_ORDER_HINT)
+
+
 def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     """``f`` with a check that it returns one array of shape ()."""
 
     def checked(*args: Any, **kwargs: Any) -> Any:
         out = f(*args, **kwargs)
-        if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
-            return out
-        if getattr(out, "shape", None) is None:
-            raise InvalidArgumentError(
-                f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {_SECOND_ORDER_HINT}"
-            )
-        scalar_out(call, (out,), None, _SECOND_ORDER_HINT)
+        _check_scalar(call, out)
         return out
 
     return checked
@@ -259,6 +264,9 @@ def hessian(
 def _second_order(
     f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
+    res = _prepared.second_order(transform, f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+    if res is not _prepared.GENERAL:
+        return res  # type: ignore[no-any-return]
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"
     primals = _as_tuple(call, "primals", primals)

@@ -39,16 +39,19 @@ generation, so a change of the registered backends never reuses a stale preparat
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
+from . import _arrays, _custom_state, _derive, _flat, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
 
 #: A signature without a prepared form.
 _NONE: Any = False
+#: A signature seen once: prepared on its second call.
+_ONCE: Any = 0.0
 _MAX = 64
 #: Python values that a prepared call passes to ``f`` as they are when not differentiated.
 _SCALARS = frozenset({int, float, bool, str, type(None)})
@@ -96,10 +99,13 @@ def wrap(
             return general(*args, **kwargs)
         key = (generation[0], backend if backend is not None else selection(), *map(type, args))
         prep = table.get(key)
-        if prep is None:
-            prep = _prepare(table, key, transform, f, argnums, chunk_size, backend, call, args)
-        if prep is _NONE:
-            return general(*args)
+        if type(prep) is not tuple:  # not prepared yet, or no prepared form
+            if prep is None or prep is _ONCE:
+                prep = _prepare(
+                    table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args)
+                )
+            if prep is _NONE or prep is _ONCE:
+                return general(*args)
         b, native, first, diff, in_context = prep
         if first >= 0:
             if floats.get(args[first].dtype) is not True:
@@ -128,22 +134,18 @@ def wrap(
     return prepared
 
 
-def _prepare(
-    table: dict[Any, Any],
-    key: Any,
-    transform: str,
-    f: Callable[..., Any],
-    argnums: Argnums,
-    chunk_size: int | None,
-    backend: str | Backend | None,
-    call: str,
-    args: tuple[Any, ...],
-) -> Any:
+def _prepare(table: dict[Any, Any], key: Any, seen: Any, build: Callable[[], Any]) -> Any:
+    """The table's entry for ``key`` after this call: _ONCE on the first call of a signature
+    (the general path runs, so a transform built per call never prepares), else what ``build``
+    gives (_NONE where the general path must run)."""
     generation = _registry.generation()
-    try:
-        prep = _build(transform, f, argnums, chunk_size, backend, call, args)
-    except MultiADError:  # the general path reports whatever is wrong with these arguments
-        prep = _NONE
+    if seen is None:
+        prep = _ONCE
+    else:
+        try:
+            prep = build()
+        except MultiADError:  # the general path reports whatever is wrong with these arguments
+            prep = _NONE
     if len(table) >= _MAX:
         table.clear()
     _registry.remember(table, key, prep, generation)
@@ -198,16 +200,114 @@ def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozense
     return outputs
 
 
-def _scalar(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:
-    """``f`` returning its one scalar, checked as the general path checks it."""
+def _scalar(
+    b: Backend,
+    f: Callable[..., Any],
+    call: str,
+    array_types: frozenset[type],
+    check: Callable[[str, Any], None] | None = None,
+) -> Callable[..., Any]:
+    """``f`` returning its one scalar, checked as the general path checks it (``check(call, out)``
+    first, where the transform has its own words for a wrong output)."""
     floats = _arrays.FLOAT_DTYPES
 
     def scalar(*args: Any) -> Any:
         out = f(*args)
         if type(out) in array_types and floats.get(out.dtype) is True and not out.shape:
             return out
+        if check is not None:
+            check(call, out)
         leaves, spec = _flat.output_leaves(b, call, out)
         _flat.scalar_out(call, leaves, spec)
         return leaves[0]
 
     return scalar
+
+
+#: What :func:`second_order` returns for a call that takes the general path.
+GENERAL: Any = object()
+
+#: Per function, the prepared calls of hvp and vhp (functions, not transform objects: the
+#: table is kept per ``f`` as long as ``f`` lives).
+_SECOND_ORDER: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def second_order(
+    transform: str,
+    f: Callable[..., Any],
+    primals: Any,
+    tangents: Any,
+    backend: str | Backend | None,
+    check: Callable[[str, Any], None],
+) -> Any:
+    """``hvp`` or ``vhp`` (``transform``) of ``f`` by a prepared call, or GENERAL (NOTE [Prepared
+    calls]); ``check(call, out)`` raises for an output that is not a scalar."""
+    if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
+        return GENERAL
+    if _select.compiling():
+        return GENERAL
+    try:
+        table = _SECOND_ORDER.get(f)
+        if table is None:
+            table = _SECOND_ORDER.setdefault(f, {})
+    except TypeError:  # not weakly referenceable
+        return GENERAL
+    key = (
+        transform,
+        _registry._generation[0],
+        backend if backend is not None else _select.selection(),
+        *map(type, primals),
+    )
+    prep = table.get(key)
+    if type(prep) is not tuple:  # not prepared yet, or no prepared form
+        if prep is None or prep is _ONCE:
+            prep = _prepare(table, key, prep, lambda: _build_second_order(transform, f, primals, backend, check))
+        if prep is _NONE or prep is _ONCE:
+            return GENERAL
+    b, native, call = prep
+    floats = _arrays.FLOAT_DTYPES
+    for p, t in zip(primals, tangents):
+        if type(t) is not type(p) or floats.get(p.dtype) is not True or t.dtype != p.dtype or t.shape != p.shape:
+            return GENERAL  # the general path converts or raises
+    token = _select.enter(b)
+    forward = None if transform == "vhp" else _custom_state._forward  # NOTE [Forward mode through custom_vjp]
+    marked = None if forward is None else forward.set(forward.get() + 1)
+    try:
+        return native(primals, tangents)
+    except _custom_state.ForwardOverCustomVJPError:
+        return GENERAL  # the general path computes it in reverse mode
+    except Exception as exc:  # NOTE [Framework errors], as _derive.guarded
+        err = _derive.translate(b, call, exc)
+        if err is None:
+            raise
+        raise err from exc
+    finally:
+        if marked is not None:
+            forward.reset(marked)  # type: ignore[union-attr]
+        if token is not None:
+            _select.leave(token)
+
+
+def _build_second_order(
+    transform: str,
+    f: Callable[..., Any],
+    primals: tuple[Any, ...],
+    backend: str | Backend | None,
+    check: Callable[[str, Any], None],
+) -> Any:
+    call = f"{transform}({_flat.fname(f)})"
+    if not primals:
+        return _NONE
+    b = _select.resolve(backend, primals, call)
+    strategy = _plan.vhp_strategy(b) if transform == "vhp" else _plan.second_order(b)
+    if strategy != (_plan.REV if transform == "vhp" else _plan.FWD) or transform in b.unsupported:
+        return _NONE
+    if not (b.has_custom_rules and b.has_vjp and _plan.native(b, "value_and_grad")):
+        return _NONE
+    if not all(b.is_array(p) and _arrays.unchanged(b, p, True, call) for p in primals):
+        return _NONE
+    array_types = frozenset(type(p) for p in primals)
+    _tree.ARRAY_TYPES.update(array_types)  # NOTE [Arrays are leaves]
+    argnums: Argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    native = b.prepare(transform, _scalar(b, f, call, array_types, check), argnums, None)
+    return _NONE if native is None else (b, native, call)

@@ -255,6 +255,21 @@ def run_in(backend: Backend, traced: bool, fn: Callable[..., T], *args: Any) -> 
         _context.reset(token)
 
 
+def enter(backend: Backend) -> contextvars.Token[Backend | None] | None:
+    """Makes ``backend`` the context's backend unless the selection in force names it already
+    (then nested calls resolve to it as they are); the token for :func:`leave`, or None. Not
+    while a compiler traces (:func:`compiling`)."""
+    current = _context.get()
+    if current is backend or (current is None and _default is backend):
+        return None
+    return _context.set(backend)
+
+
+def leave(token: contextvars.Token[Backend | None]) -> None:
+    """Undoes :func:`enter`."""
+    _context.reset(token)
+
+
 class active:
     """Makes ``backend`` the context's backend while a transform runs (for nested calls).
 

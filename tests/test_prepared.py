@@ -146,3 +146,38 @@ def test_one_transform_object_from_many_threads() -> None:
     for th in threads:
         th.join()
     assert not errors, errors[0]
+
+
+@pytest.mark.parametrize("transform", [multiad.hvp, multiad.vhp])
+def test_hessian_vector_products_on_every_call(transform: Any) -> None:
+    def f(x: Any, y: Any) -> Any:
+        return (x**3 * y).sum()
+
+    x, y, v, w = t(X), t(2 * X), t([1.0, 2.0, -1.0]), t([0.5, 0.0, 1.0])
+    name = transform.__name__
+    for _ in range(3):
+        hx, hy = transform(f, (x, y), (v, w))
+        # H = [[diag(6 x y), diag(3 x^2)], [diag(3 x^2), 0]]
+        np.testing.assert_allclose(hx.numpy(), 6 * X * (2 * X) * v.numpy() + 3 * X**2 * w.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(hy.numpy(), 3 * X**2 * v.numpy(), rtol=1e-12)
+        with pytest.raises(multiad.InvalidTypeError, match=rf"^{name}\(f\): tangents leaf 1 has dtype float32"):
+            transform(f, (x, y), (v, w.float()))
+        with pytest.raises(multiad.NonDifferentiableError, match=rf"^{name}\(<lambda>\): .*float\(tensor\)"):
+            transform(lambda x: (x**2).sum() * float(x[0]), (x,), (v,))
+        with pytest.raises(multiad.InvalidArgumentError, match=rf"^{name}\(cube\): f must return a scalar"):
+            transform(cube, (x,), (v,))
+
+
+def test_hvp_through_a_custom_vjp_function_on_every_call() -> None:
+    @multiad.custom_vjp
+    def square(x: Any) -> Any:
+        return x * x
+
+    square.defvjp(lambda x: (x * x, x), lambda x, g: (2.0 * x * g,))
+
+    def f(x: Any) -> Any:
+        return square(x).sum()
+
+    for _ in range(3):  # forward mode cannot pass the rule: computed in reverse mode instead
+        (hv,) = multiad.hvp(f, (t(X),), (t([1.0, 2.0, 3.0]),))
+        np.testing.assert_allclose(hv.numpy(), [2.0, 4.0, 6.0], rtol=1e-12)

@@ -49,6 +49,14 @@ _functorch: Any = None
 _fw_ad: Any = None
 
 
+def _not_loaded() -> bool:
+    return False
+
+
+#: ``torch.compiler.is_compiling`` once torch is loaded (TorchBackend.compiling runs on every call).
+_is_compiling: Callable[[], Any] = _not_loaded
+
+
 class _State(threading.local):
     def __init__(self) -> None:
         # In the instance (not a class default) from the start: a program torch.compile traced
@@ -257,14 +265,15 @@ class TorchBackend(multiad.Backend):
 
     @classmethod
     def compiling(cls) -> bool:
-        return torch is not None and bool(torch.compiler.is_compiling())
+        return _is_compiling()  # type: ignore[no-any-return]
 
     def load(self) -> None:
-        global torch, func, _functorch, _fw_ad
+        global torch, func, _functorch, _fw_ad, _is_compiling
         import torch as _torch
         import torch.func as _func
 
         torch, func = _torch, _func
+        _is_compiling = torch.compiler.is_compiling
         _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
         _install_guard()
         _install_numpy_operands()
@@ -454,7 +463,21 @@ class TorchBackend(multiad.Backend):
             return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
         if transform == "grad_and_value" and chunk_size is None:
             return func.grad_and_value(guarded, argnums=argnums)  # type: ignore[no-any-return]
-        return None
+        if transform not in ("hvp", "vhp"):
+            return None
+        one = isinstance(argnums, int)
+        g = func.grad(guarded, argnums=argnums)
+        jvp, vjp = func.jvp, func.vjp
+
+        def hvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
+            with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
+                res = jvp(g, primals, tangents)[1]
+            return (res,) if one else res  # type: ignore[no-any-return]
+
+        def vhp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
+            return vjp(g, *primals)[1](tangents[0] if one else tangents)  # type: ignore[no-any-return]
+
+        return hvp if transform == "hvp" else vhp
 
     # -- custom derivative rules (multiad_torch/_custom.py) ------------------------------------
     def custom_vjp(self, rule: Any) -> Callable[..., Any]:
