@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _prepared, _select
+from . import _custom_state, _derive, _plan, _prepared
 from ._api_ad import BackendArg, _all_args, _as_tuple, _check_like
 from ._errors import InvalidArgumentError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
@@ -122,7 +122,9 @@ def jacobian(
         return _jac(f, argnums, has_aux, chunk_size, backend, "jacobian", mode)
     check_argnums_type(argnums, call)
     check_chunk_size(chunk_size, call)
-    choice = _choices(f)
+    # The cache of choices, looked up on the first call that is not traced: a compiler tracing
+    # it would have to hash its keys (pytree structures), which it cannot trace.
+    choices: list[dict[Any, str]] = []
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -131,8 +133,14 @@ def jacobian(
         _derive.require(b, "jacobian", call)
         # Only a speed decision: a stale choice (an output size that depends on other arguments)
         # still gives the right Jacobian.
-        key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
-        picked = choice.get(key)
+        # A compiled program holds its choice (NOTE [Compiled regions]): while traced, the cache
+        # is neither read nor written.
+        key, picked = None, None
+        if not flat.traced:
+            if not choices:
+                choices.append(_choices(f))
+            key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
+            picked = choices[0].get(key)
         with flat.active():
             if picked is None:
                 res = _derive.guarded(b, call, flat, *flat.primals)
@@ -140,8 +148,8 @@ def jacobian(
                 n_in = sum(_derive.size(p) for p in flat.primals)
                 n_out = sum(_derive.size(o) for o in outs)
                 picked = "fwd" if n_in < n_out else "rev"
-                if not _select.compiling():  # a compiled program holds its choice (NOTE [Compiled regions])
-                    choice[key] = picked
+                if key is not None:
+                    choices[0][key] = picked
             blocks, aux = _jac_blocks(flat, picked, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac

@@ -70,6 +70,210 @@ def test_torch_compile_fullgraph_traces_the_same_program(name: str) -> None:
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
+def _f2(a: Any, b: Any) -> Any:
+    return (torch.sin(a).sum() * b).sum()
+
+
+def _with_aux(a: Any) -> Any:
+    return torch.sin(a) * a[0], {"total": a.sum()}
+
+
+def _scalar_with_aux(a: Any) -> Any:
+    return torch.sin(a).sum(), {"cos": a.cos()}
+
+
+def _of_tree(p: Any) -> Any:
+    return torch.sin(p["a"]).sum() + (p["b"] ** 2).sum()
+
+
+def _to_tree(a: Any, b: Any) -> Any:
+    return {"u": torch.sin(a), "v": a[:3] * b}
+
+
+def _linearized(f: Callable[..., Any], *xs: Any) -> Callable[..., Any]:
+    """torch.func's vjp of the pullback, the pushforward NOTE [Linearize once] builds."""
+    out, pullback = tf.vjp(f, *xs)
+    _, push = tf.vjp(pullback, torch.utils._pytree.tree_map(torch.zeros_like, out))
+    return lambda *ts: push(ts)[0]
+
+
+def _reused(pair: tuple[Any, Callable[..., Any]], x: Any) -> Any:
+    return pair[1](x), pair[1](2 * x)  # a vjp_fn called twice inside the compiled function
+
+
+_X = (torch.linspace(-1.0, 1.0, 5, dtype=torch.float64),)
+_XY = (*_X, torch.linspace(0.5, 2.0, 3, dtype=torch.float64))
+_P = ({"a": _XY[0], "b": _XY[1]},)
+_ONE = torch.tensor(1.0, dtype=torch.float64)
+
+#: form -> (multiad's version, torch.func's, arguments, the op count multiad's may differ by:
+#: 0 equal, "fewer" at most torch.func's).
+TORCH_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...], int | str]] = {
+    "grad has_aux": (
+        lambda x: multiad.grad(_scalar_with_aux, has_aux=True)(x),
+        lambda x: tf.grad(_scalar_with_aux, has_aux=True)(x),
+        _X,
+        0,
+    ),
+    "grad argnums tuple": (
+        lambda x, y: multiad.grad(_f2, argnums=(0, 1))(x, y),
+        lambda x, y: tf.grad(_f2, argnums=(0, 1))(x, y),
+        _XY,
+        0,
+    ),
+    # multiad wraps only the differentiated argument for torch.func (one op fewer).
+    "grad argnums 1": (
+        lambda x, y: multiad.grad(_f2, argnums=1)(x, y),
+        lambda x, y: tf.grad(_f2, argnums=1)(x, y),
+        _XY,
+        "fewer",
+    ),
+    "grad pytree": (lambda p: multiad.grad(_of_tree)(p), lambda p: tf.grad(_of_tree)(p), _P, 0),
+    "value_and_grad has_aux": (
+        lambda x: multiad.value_and_grad(_scalar_with_aux, has_aux=True)(x),
+        lambda x: tf.grad_and_value(_scalar_with_aux, has_aux=True)(x)[::-1],
+        _X,
+        0,
+    ),
+    "vjp has_aux": (
+        lambda x: multiad.vjp(_with_aux, x, has_aux=True)[1](x),
+        lambda x: tf.vjp(_with_aux, x, has_aux=True)[1](x),
+        _X,
+        0,
+    ),
+    "vjp tree output": (
+        lambda x, y: multiad.vjp(_to_tree, x, y)[1]({"u": x, "v": y}),
+        lambda x, y: tf.vjp(_to_tree, x, y)[1]({"u": x, "v": y}),
+        _XY,
+        0,
+    ),
+    "vjp tree input": (
+        lambda p: multiad.vjp(_of_tree, p)[1](_ONE),
+        lambda p: tf.vjp(_of_tree, p)[1](_ONE),
+        _P,
+        0,
+    ),
+    "vjp_fn called twice": (
+        lambda x: _reused(multiad.vjp(torch.sin, x), x),
+        lambda x: _reused(tf.vjp(torch.sin, x), x),
+        _X,
+        0,
+    ),
+    "jvp tuples": (
+        lambda x, y: multiad.jvp(_to_tree, (x, y), (x, y)),
+        lambda x, y: tf.jvp(_to_tree, (x, y), (x, y)),
+        _XY,
+        0,
+    ),
+    "jvp has_aux": (
+        lambda x: multiad.jvp(_with_aux, (x,), (x,), has_aux=True),
+        lambda x: tf.jvp(_with_aux, (x,), (x,), has_aux=True),
+        _X,
+        0,
+    ),
+    "jvp pytree": (lambda p: multiad.jvp(_of_tree, (p,), (p,)), lambda p: tf.jvp(_of_tree, (p,), (p,)), _P, 0),
+    "linearize": (lambda x: multiad.linearize(torch.sin, x)[1](x), lambda x: _linearized(torch.sin, x)(x), _X, 0),
+    "linearize tuples": (
+        lambda x, y: multiad.linearize(_to_tree, x, y)[1](x, y),
+        lambda x, y: _linearized(_to_tree, x, y)(x, y),
+        _XY,
+        0,
+    ),
+    "hvp tuples": (
+        lambda x, y: multiad.hvp(_f2, (x, y), (x, y)),
+        lambda x, y: tf.jvp(tf.grad(_f2, argnums=(0, 1)), (x, y), (x, y))[1],
+        _XY,
+        0,
+    ),
+    "vhp tuples": (
+        lambda x, y: multiad.vhp(_f2, (x, y), (x, y)),
+        lambda x, y: tf.vjp(tf.grad(_f2, argnums=(0, 1)), x, y)[1]((x, y)),
+        _XY,
+        0,
+    ),
+    "hvp pytree": (
+        lambda p: multiad.hvp(_of_tree, (p,), (p,)),
+        lambda p: tf.jvp(tf.grad(_of_tree), (p,), (p,))[1],
+        _P,
+        0,
+    ),
+    "vhp pytree": (lambda p: multiad.vhp(_of_tree, (p,), (p,)), lambda p: tf.vjp(tf.grad(_of_tree), p)[1](p), _P, 0),
+    "jacrev argnums tuple": (
+        lambda x, y: multiad.jacrev(_to_tree, argnums=(0, 1))(x, y),
+        lambda x, y: tf.jacrev(_to_tree, argnums=(0, 1))(x, y),
+        _XY,
+        0,
+    ),
+    "jacrev has_aux": (
+        lambda x: multiad.jacrev(_with_aux, has_aux=True)(x),
+        lambda x: tf.jacrev(_with_aux, has_aux=True)(x),
+        _X,
+        0,
+    ),
+    "jacrev pytree": (lambda p: multiad.jacrev(_of_tree)(p), lambda p: tf.jacrev(_of_tree)(p), _P, 0),
+    "jacfwd argnums tuple": (
+        lambda x, y: multiad.jacfwd(_to_tree, argnums=(0, 1))(x, y),
+        lambda x, y: tf.jacfwd(_to_tree, argnums=(0, 1))(x, y),
+        _XY,
+        "fewer",
+    ),
+    "jacfwd has_aux": (
+        lambda x: multiad.jacfwd(_with_aux, has_aux=True)(x),
+        lambda x: tf.jacfwd(_with_aux, has_aux=True)(x),
+        _X,
+        "fewer",
+    ),
+    "hessian argnums tuple": (
+        lambda x, y: multiad.hessian(_f2, argnums=(0, 1))(x, y),
+        lambda x, y: tf.hessian(_f2, argnums=(0, 1))(x, y),
+        _XY,
+        "fewer",
+    ),
+    "hessian pytree": (lambda p: multiad.hessian(_of_tree)(p), lambda p: tf.hessian(_of_tree)(p), _P, "fewer"),
+    # NOTE [Automatic mode]: f evaluated once more for its output size (5 ops here), dead code
+    # to the compiler.
+    "jacobian auto pytree": (lambda p: multiad.jacobian(_of_tree)(p), lambda p: tf.jacrev(_of_tree)(p), _P, 5),
+    "vmap in_dims": (
+        lambda x, y: multiad.vmap(lambda a, b: a * b.sum(), in_dims=(0, None))(x[:, None], y),
+        lambda x, y: tf.vmap(lambda a, b: a * b.sum(), in_dims=(0, None))(x[:, None], y),
+        _XY,
+        0,
+    ),
+    "vmap chunk_size": (
+        lambda x: multiad.vmap(torch.sin, chunk_size=2)(x),
+        lambda x: tf.vmap(torch.sin, chunk_size=2)(x),
+        _X,
+        0,
+    ),
+    "grad of grad": (
+        lambda x: multiad.grad(lambda a: multiad.grad(lambda v: torch.sin(v).sum())(a).sum())(x),
+        lambda x: tf.grad(lambda a: tf.grad(lambda v: torch.sin(v).sum())(a).sum())(x),
+        _X,
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(TORCH_FORMS))
+def test_torch_compile_fullgraph_of_the_forms_users_write(form: str) -> None:
+    ours, theirs, args, extra = TORCH_FORMS[form]
+    leaves = torch.utils._pytree.tree_leaves
+    results = []
+    for fn in (ours, theirs):
+        torch._dynamo.reset()
+        counter = dynamo_testing.CompileCounter()
+        results.append((torch.compile(fn, backend=counter, fullgraph=True)(*args), counter))
+    (got, mine), (want, ref) = results
+    assert mine.frame_count == ref.frame_count == 1
+    if extra == "fewer":
+        assert 0 < mine.op_count <= ref.op_count, (mine.op_count, ref.op_count)
+    else:
+        assert mine.op_count == ref.op_count + extra, (mine.op_count, ref.op_count)
+    assert len(leaves(got)) == len(leaves(want))
+    for g, w in zip(leaves(got), leaves(want)):
+        np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_torch_compile_linearize_and_auto_jacobian_trace_one_graph() -> None:
     """linearize evaluates f once more than jvp, and jacobian(mode="auto") once more than the
     mode it picks, on its first call for a shape (NOTE [Automatic mode]); both trace one graph."""
@@ -81,6 +285,24 @@ def test_torch_compile_linearize_and_auto_jacobian_trace_one_graph() -> None:
     got, frames, _ = _compiled(lambda x: multiad.jacobian(_g)(x), x)
     assert frames == 1
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
+
+
+def test_torch_compile_of_auto_jacobian_after_eager_calls_of_a_pytree_function() -> None:
+    # NOTE [Automatic mode]: the eager call caches its choice under a key holding the pytree's
+    # structure; the compiled call neither reads nor writes that cache.
+    def f(p: Any) -> Any:
+        return torch.sin(p["a"]) * p["b"].sum()
+
+    p = {"a": torch.linspace(-1.0, 1.0, 3, dtype=torch.float64), "b": torch.ones(2, dtype=torch.float64)}
+    want = {
+        "a": np.diag(2 * np.cos(np.linspace(-1.0, 1.0, 3))),
+        "b": np.sin(np.linspace(-1.0, 1.0, 3))[:, None] * np.ones(2),
+    }
+    jac = multiad.jacobian(f)
+    for call in (jac, torch.compile(jac, backend=dynamo_testing.CompileCounter(), fullgraph=True)):
+        got = call(p)
+        for k in want:
+            np.testing.assert_allclose(got[k].numpy(), want[k], rtol=1e-12, atol=1e-12)
 
 
 def test_use_backend_outside_a_compiled_call_still_applies_eagerly() -> None:
@@ -127,6 +349,124 @@ def test_jax_jit_traces_the_same_jaxpr(name: str) -> None:
     x = jax.numpy.linspace(-1.0, 1.0, 5)
     assert len(jax.make_jaxpr(ours)(x).eqns) == len(jax.make_jaxpr(theirs)(x).eqns)
     np.testing.assert_allclose(np.asarray(jax.jit(ours)(x)), np.asarray(theirs(x)), rtol=1e-12)
+
+
+def _jax_forms() -> dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, ...]]]:
+    import jax
+    import jax.numpy as jnp
+
+    def f2(a: Any, b: Any) -> Any:
+        return (jnp.sin(a).sum() * b).sum()
+
+    def with_aux(a: Any) -> Any:
+        return jnp.sin(a) * a[0], {"total": a.sum()}
+
+    def scalar_with_aux(a: Any) -> Any:
+        return jnp.sin(a).sum(), {"cos": jnp.cos(a)}
+
+    def of_tree(p: Any) -> Any:
+        return jnp.sin(p["a"]).sum() + (p["b"] ** 2).sum()
+
+    def to_tree(a: Any, b: Any) -> Any:
+        return {"u": jnp.sin(a), "v": a[:3] * b}
+
+    x, y = jnp.linspace(-1.0, 1.0, 5), jnp.linspace(0.5, 2.0, 3)
+    xy, p = (x, y), ({"a": x, "b": y},)
+    m, j = multiad, jax
+    return {
+        "grad has_aux": (
+            lambda x: m.grad(scalar_with_aux, has_aux=True)(x),
+            j.grad(scalar_with_aux, has_aux=True),
+            (x,),
+        ),
+        "grad argnums tuple": (lambda x, y: m.grad(f2, argnums=(0, 1))(x, y), j.grad(f2, argnums=(0, 1)), xy),
+        "grad pytree": (lambda p: m.grad(of_tree)(p), j.grad(of_tree), p),
+        "value_and_grad has_aux": (
+            lambda x: m.value_and_grad(scalar_with_aux, has_aux=True)(x),
+            j.value_and_grad(scalar_with_aux, has_aux=True),
+            (x,),
+        ),
+        "vjp has_aux": (
+            lambda x: m.vjp(with_aux, x, has_aux=True)[1](x),
+            lambda x: j.vjp(with_aux, x, has_aux=True)[1](x),
+            (x,),
+        ),
+        "vjp tree output": (
+            lambda x, y: m.vjp(to_tree, x, y)[1]({"u": x, "v": y}),
+            lambda x, y: j.vjp(to_tree, x, y)[1]({"u": x, "v": y}),
+            xy,
+        ),
+        "vjp_fn called twice": (
+            lambda x: (lambda pb: (pb(x), pb(2 * x)))(m.vjp(jnp.sin, x)[1]),
+            lambda x: (lambda pb: (pb(x), pb(2 * x)))(j.vjp(jnp.sin, x)[1]),
+            (x,),
+        ),
+        "jvp tuples": (lambda x, y: m.jvp(to_tree, (x, y), (x, y)), lambda x, y: j.jvp(to_tree, (x, y), (x, y)), xy),
+        "jvp has_aux": (
+            lambda x: m.jvp(with_aux, (x,), (x,), has_aux=True),
+            lambda x: j.jvp(with_aux, (x,), (x,), has_aux=True),
+            (x,),
+        ),
+        "linearize tuples": (
+            lambda x, y: m.linearize(to_tree, x, y)[1](x, y),
+            lambda x, y: j.linearize(to_tree, x, y)[1](x, y),
+            xy,
+        ),
+        "hvp tuples": (
+            lambda x, y: m.hvp(f2, (x, y), (x, y)),
+            lambda x, y: j.jvp(j.grad(f2, argnums=(0, 1)), (x, y), (x, y))[1],
+            xy,
+        ),
+        "vhp tuples": (
+            lambda x, y: m.vhp(f2, (x, y), (x, y)),
+            lambda x, y: j.vjp(j.grad(f2, argnums=(0, 1)), x, y)[1]((x, y)),
+            xy,
+        ),
+        "hvp pytree": (lambda p: m.hvp(of_tree, (p,), (p,)), lambda p: j.jvp(j.grad(of_tree), (p,), (p,))[1], p),
+        "vhp pytree": (lambda p: m.vhp(of_tree, (p,), (p,)), lambda p: j.vjp(j.grad(of_tree), p)[1](p), p),
+        "jacrev argnums tuple": (
+            lambda x, y: m.jacrev(to_tree, argnums=(0, 1))(x, y),
+            j.jacrev(to_tree, argnums=(0, 1)),
+            xy,
+        ),
+        "jacrev has_aux": (lambda x: m.jacrev(with_aux, has_aux=True)(x), j.jacrev(with_aux, has_aux=True), (x,)),
+        "jacfwd argnums tuple": (
+            lambda x, y: m.jacfwd(to_tree, argnums=(0, 1))(x, y),
+            j.jacfwd(to_tree, argnums=(0, 1)),
+            xy,
+        ),
+        "jacfwd pytree": (lambda p: m.jacfwd(of_tree)(p), j.jacfwd(of_tree), p),
+        "hessian argnums tuple": (lambda x, y: m.hessian(f2, argnums=(0, 1))(x, y), j.hessian(f2, argnums=(0, 1)), xy),
+        "hessian has_aux": (
+            lambda x: m.hessian(scalar_with_aux, has_aux=True)(x),
+            j.hessian(scalar_with_aux, has_aux=True),
+            (x,),
+        ),
+        "vmap in_dims": (
+            lambda x, y: m.vmap(lambda a, b: a * b.sum(), in_dims=(0, None))(x[:, None], y),
+            lambda x, y: j.vmap(lambda a, b: a * b.sum(), in_axes=(0, None))(x[:, None], y),
+            xy,
+        ),
+    }
+
+
+JAX_FORMS = (
+    "grad has_aux", "grad argnums tuple", "grad pytree", "value_and_grad has_aux", "vjp has_aux", "vjp tree output",
+    "vjp_fn called twice", "jvp tuples", "jvp has_aux", "linearize tuples", "hvp tuples", "vhp tuples", "hvp pytree",
+    "vhp pytree", "jacrev argnums tuple", "jacrev has_aux", "jacfwd argnums tuple", "jacfwd pytree",
+    "hessian argnums tuple", "hessian has_aux", "vmap in_dims",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("form", JAX_FORMS)
+def test_jax_jit_of_the_forms_users_write_traces_the_same_jaxpr(form: str) -> None:
+    jax = pytest.importorskip("jax")
+    ours, theirs, args = _jax_forms()[form]
+    assert len(jax.make_jaxpr(ours)(*args).eqns) == len(jax.make_jaxpr(theirs)(*args).eqns)
+    got, want = jax.tree_util.tree_leaves(jax.jit(ours)(*args)), jax.tree_util.tree_leaves(theirs(*args))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["jacrev", "jacfwd", "hessian"])
