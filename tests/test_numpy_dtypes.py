@@ -330,6 +330,37 @@ def test_nan_statistics_follow_numpy(backend: str) -> None:
         both(backend, name, x.astype("float32"), axis=0, keepdims=True, rtol=1e-6)
 
 
+INT_OPERATIONS = (
+    "add subtract multiply maximum minimum fmax floor_divide mod power "
+    "equal not_equal less greater_equal logical_and logical_xor where"
+)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize("name", INT_OPERATIONS.split())
+def test_python_ints_out_of_an_integer_dtype_follow_numpy(backend: str, name: str) -> None:
+    # numpy raises OverflowError where the array's dtype cannot hold the int, but compares
+    # the true values; torch on its own wraps -1 to 255 in uint8
+    op = (lambda m, a, b: m.where(m.greater(a, 1), a, b)) if name == "where" else None
+    for x in (np.array([0, 1, 200, 255], dtype="uint8"), np.array([-128, -1, 0, 127], dtype="int8")):
+        for k in (-129, -1, 0, 2, 127, 128, 255, 256, 300, 2**63, 2**70):
+            for args in ((x, k), (k, x)):
+                f = op or (lambda m, a, b: getattr(m, name)(a, b))
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        want = f(np, *args)
+                except (OverflowError, ValueError) as e:
+                    with pytest.raises(type(e)), np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        f(mnp, *[on(backend, a) for a in args])
+                    continue
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    got = f(mnp, *[on(backend, a) for a in args])
+                same(got, want)
+
+
 ZERO_D = "sum mean var std median average ptp nansum nanprod nanmax nanmin nanmean nanvar nanstd cumsum sort flip"
 
 

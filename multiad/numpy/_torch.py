@@ -8,6 +8,8 @@ Elementwise names here; reductions, shapes and linear algebra in ``_torch_shape.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +111,8 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
         if plan is None:
             return promoted(*args), None
     dtype, out = plan
+    if dtype in _INT_RANGE:  # NOTE [Python ints out of range]
+        dtype, args = _python_ints(name, args, dtype)
     ts = []
     device = None
     for a in args:
@@ -123,6 +127,43 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
         else:
             ts.append(from_numpy(a, device).to(dtype))
     return ts, out
+
+
+_INT_RANGE = {
+    t: (int(torch.iinfo(t).min), int(torch.iinfo(t).max))
+    for t in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
+    + tuple(getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n))
+}
+_COMPARISONS = frozenset("greater greater_equal less less_equal equal not_equal".split())
+_LOGICAL = frozenset("logical_and logical_or logical_xor".split())
+
+
+def _python_ints(name: str, args: tuple[Any, ...], dtype: torch.dtype) -> tuple[torch.dtype, tuple[Any, ...]]:
+    """NOTE [Python ints out of range]: numpy computes a Python int with an integer array in the
+    array's dtype, and raises OverflowError where the dtype cannot hold the int (``uint8`` with
+    ``-1`` or ``300``), while ``torch.tensor(-1, dtype=torch.uint8)`` wraps to 255 silently. So
+    an int out of the computing dtype's range raises numpy's error here, except where numpy
+    gives a value: comparisons compare the true values (the int as an infinity of its sign,
+    which every value of the dtype compares with as with the int), the logical functions see
+    its truth, and ``where`` wraps it as numpy's cast does, with numpy's RuntimeWarning."""
+    lo, hi = _INT_RANGE[dtype]
+    wide = [a for a in args if type(a) is int and not lo <= a <= hi]
+    if not wide:
+        return dtype, args
+    if name in _COMPARISONS:
+        return torch.float64, tuple(
+            (math.inf if a > hi else -math.inf) if type(a) is int and not lo <= a <= hi else a for a in args
+        )
+    if name in _LOGICAL and all(-(2**63) <= a < 2**63 for a in wide):  # numpy: a C long
+        return dtype, tuple(bool(a) if type(a) is int else a for a in args)
+    if name == "where" and all(-(2**63) <= a < 2**64 for a in wide):  # numpy: a C long or unsigned long
+        warnings.warn("mnp.where: overflow encountered in cast (as in numpy)", RuntimeWarning, stacklevel=4)
+        span = hi - lo + 1
+        return dtype, tuple((a - lo) % span + lo if type(a) is int else a for a in args)
+    raise OverflowError(
+        f"mnp.{name}: Python integer {wide[0]} out of bounds for {_dt.numpy_dtype(dtype)} (as in numpy); "
+        "convert the array to a wider dtype first"
+    )
 
 
 def numpy_typed(name: str, op: Fn) -> Fn:
