@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _derive, _select, _tree
+from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._errors import InvalidArgumentError, InvalidTypeError
 from ._flat import check_callable, check_chunk_size, fname
@@ -66,52 +66,39 @@ def vmap(
             _check_dims(call, "in_dims", d, True)
     _check_dims(call, "out_dims", out_dims, False)
 
+    plans: dict[Any, _Plan] = {}  # NOTE [Prepared vmap calls]
+
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if isinstance(in_dims, (tuple, list)):
-            if len(in_dims) != len(args):
+        leaves, spec = _tree.flatten(args)
+        traced = _select.compiling()
+        plan = None
+        if not traced:  # NOTE [Compiled regions]: no table while a compiler traces
+            key = (spec, _select.chosen(backend, call, False), *map(type, leaves))
+            plan = plans.get(key)
+            if plan is not None and plan.generation != _registry.generation():
+                plan = None
+        if plan is None:
+            plan = _Plan(args, leaves, in_dims, backend, call)
+            if not traced:
+                if len(plans) >= _MAX_PLANS:
+                    plans.clear()
+                plans[key] = plan
+        b = plan.backend
+        leaves_c = leaves
+        if not plan.same:
+            leaves_c = [_arrays.convert(b, x, call, f"leaf {k} of the arguments", False) for k, x in enumerate(leaves)]
+        mapped_pos = plan.mapped_pos
+        mapped = [leaves_c[k] for k in mapped_pos]
+        mapped_axes = []
+        for k, x, ax in zip(mapped_pos, mapped, plan.axes):
+            ndim = len(x.shape)
+            if not -ndim <= ax < ndim:
                 raise InvalidArgumentError(
-                    f"{call}: in_dims has {len(in_dims)} entries but f got {len(args)} positional arguments; "
-                    "give one entry per argument (None for an unbatched one)"
+                    f"{call}: in_dims maps axis {ax} of leaf {k} of the arguments, which has shape "
+                    f"{tuple(x.shape)}; use an axis that exists, or None for an unbatched argument"
                 )
-            per_arg = list(in_dims)
-        else:
-            per_arg = [in_dims] * len(args)
-        specs, all_leaves, axes = [], [], []
-        for i, (arg, d) in enumerate(zip(args, per_arg)):
-            leaves, spec = _tree.flatten(arg)
-            try:
-                leaf_axes = _tree.leaf_axes(d, arg)
-            except ValueError as exc:
-                raise InvalidArgumentError(
-                    f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {exc}; give one int or None for "
-                    "the whole argument, or a tree prefix of it"
-                ) from None
-            specs.append(spec)
-            all_leaves.extend(leaves)
-            axes.extend(leaf_axes)
-        b = _select.resolve(backend, all_leaves, call)
-        _derive.require(b, "vmap", call)
-        mapped_pos, mapped, mapped_axes = [], [], []
-        leaves_c = list(all_leaves)
-        for k, (leaf, ax) in enumerate(zip(all_leaves, axes)):
-            what = f"leaf {k} of the arguments"
-            if ax is None:
-                leaves_c[k] = _arrays.convert(b, leaf, call, what, False)
-                continue
-            x = _arrays.convert(b, leaf, call, what, False)
-            ndim = len(getattr(x, "shape", ()))
-            if not b.is_array(x) or not -ndim <= ax < ndim:
-                raise InvalidArgumentError(
-                    f"{call}: in_dims maps axis {ax} of {what}, which has "
-                    f"{'shape ' + str(tuple(x.shape)) if b.is_array(x) else 'type ' + type(x).__name__}; "
-                    "use an axis that exists, or None for an unbatched argument"
-                )
-            mapped_pos.append(k)
-            mapped.append(x)
             mapped_axes.append(ax % ndim)
-        if not mapped:
-            raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
         _derive.batch_size(mapped, mapped_axes, call)
         out_spec: list[Any] = []
 
@@ -119,13 +106,9 @@ def vmap(
             leaves = list(leaves_c)
             for pos, x in zip(mapped_pos, xs):
                 leaves[pos] = x
-            rebuilt, start = [], 0
-            for spec in specs:
-                rebuilt.append(_tree.unflatten(spec, leaves[start : start + spec.num_leaves]))
-                start += spec.num_leaves
-            out = f(*rebuilt, **kwargs)
+            out = f(*_tree.unflatten(spec, leaves), **kwargs)
             outs, spec_o = _tree.flatten(out)
-            out_spec[:] = [spec_o, _tree.unflatten(spec_o, [0] * len(outs))]
+            out_spec[:] = [spec_o]
             for o in outs:
                 if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
                     raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
@@ -134,7 +117,10 @@ def vmap(
         with _select.active(b):
             batched = _derive.vmap(b, flat_fun, mapped_axes, chunk_size, call)
             outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
-        spec_o, example = out_spec
+        (spec_o,) = out_spec
+        if type(out_dims) is int and out_dims == 0:  # every output batched along axis 0 already
+            return _tree.unflatten(spec_o, list(outs))
+        example = _tree.unflatten(spec_o, [0] * len(outs))
         try:
             oaxes = _tree.leaf_axes(out_dims, example)
         except ValueError as exc:
@@ -154,3 +140,61 @@ def vmap(
         return _tree.unflatten(spec_o, moved)
 
     return wrapper
+
+
+# NOTE [Prepared vmap calls]: what a call of a vmap does with its arguments before mapping
+# depends only on their structure and leaf types and on the backend chosen by ``backend=`` or
+# the selection in force (as for the differentiating transforms, NOTE [Prepared signatures] in
+# ``multiad/_flat.py``): checking ``in_dims`` against the arguments, inferring the backend,
+# which leaves are mapped along which axis, and whether any leaf needs converting. Each vmap
+# keeps that per signature in a small table of its own (an entry is dropped when the registry
+# of backends has changed since it was made); a later call with the same signature only
+# flattens its arguments and checks the mapped axes against the leaves' dimensions and batch
+# sizes. Arguments with a leaf to convert (numpy arrays on torch or JAX) are converted on every
+# call. While a compiler traces Python the table is not used.
+_MAX_PLANS = 64
+
+
+class _Plan:
+    """The part of a vmap call's argument handling that depends only on its signature."""
+
+    __slots__ = ("axes", "backend", "generation", "mapped_pos", "same")
+
+    def __init__(self, args: tuple[Any, ...], leaves: list[Any], in_dims: Any, backend: BackendArg, call: str) -> None:
+        self.generation = _registry.generation()
+        if isinstance(in_dims, (tuple, list)):
+            if len(in_dims) != len(args):
+                raise InvalidArgumentError(
+                    f"{call}: in_dims has {len(in_dims)} entries but f got {len(args)} positional arguments; "
+                    "give one entry per argument (None for an unbatched one)"
+                )
+            per_arg = list(in_dims)
+        else:
+            per_arg = [in_dims] * len(args)
+        axes: list[Any] = []
+        for i, (arg, d) in enumerate(zip(args, per_arg)):
+            try:
+                axes.extend(_tree.leaf_axes(d, arg))
+            except ValueError as exc:
+                raise InvalidArgumentError(
+                    f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {exc}; give one int or None for "
+                    "the whole argument, or a tree prefix of it"
+                ) from None
+        self.backend = b = _select.resolve(backend, leaves, call)
+        _derive.require(b, "vmap", call)
+        self.same = all(_arrays.unchanged(b, leaf, False, call) for leaf in leaves)
+        self.mapped_pos: list[int] = []
+        self.axes: list[int] = []
+        for k, (leaf, ax) in enumerate(zip(leaves, axes)):
+            x = _arrays.convert(b, leaf, call, f"leaf {k} of the arguments", False)
+            if ax is None:
+                continue
+            if not b.is_array(x):
+                raise InvalidArgumentError(
+                    f"{call}: in_dims maps axis {ax} of leaf {k} of the arguments, which has type "
+                    f"{type(x).__name__}; use an axis that exists, or None for an unbatched argument"
+                )
+            self.mapped_pos.append(k)
+            self.axes.append(ax)
+        if not self.mapped_pos:
+            raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")

@@ -138,14 +138,23 @@ def pushforward(
     all zeros (autograd's ``eigh`` drops the eigenvector term then), which at zero would drop
     that term from every tangent.
     """
-    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
-    ones = tuple(do("ones_like", o) for o in outs)
-    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), ones, False, call)
+    outs, pullback2, aux = linearized(b, fun, primals, has_aux, call)
 
     def push(*tangents: Any) -> tuple[Any, ...]:
         return _arrays(b, tuple(pullback2(tangents)))
 
     return outs, push, aux
+
+
+def linearized(
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str
+) -> tuple[tuple[Any, ...], Pullback, Any]:
+    """``(outs, pull, aux)`` as :func:`pushforward`, with the backend's pullback of the pullback
+    itself: ``pull(tangents)`` takes a tuple and may return numbers (:func:`_arrays`)."""
+    outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
+    ones = tuple(do("ones_like", o) for o in outs)
+    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), ones, False, call)
+    return outs, pullback2, aux
 
 
 def _take(x: Any, index: Any, axis: int) -> Any:
@@ -457,6 +466,7 @@ def _jacfwd(
         return [[b.zeros(tuple(o.shape) + tuple(p.shape), o) for p in primals] for o in _arrays(b, outs)], aux
     aux = None
     push: Callable[..., tuple[Any, ...]]
+    pull: Pullback | None = None
     if _plan.jvp_native(b):
         if has_aux:
             _, aux = fun(*primals)
@@ -465,10 +475,16 @@ def _jacfwd(
             return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
 
     else:  # each column is the vjp of the linear pullback (NOTE [Linearize once])
-        _, push, aux = pushforward(b, fun, primals, has_aux, call)
+        _, pull, aux = linearized(b, fun, primals, has_aux, call)
+
+        def push(*t: Any) -> tuple[Any, ...]:
+            return _arrays(b, tuple(pull(t)))
 
     sizes = [size(p) for p in primals]
-    cols = vmap(b, push, [0] * len(primals), None, call)
+    if pull is not None and not _plan.vmap_native(b):
+        cols = _columns_by_loop(b, pull)
+    else:
+        cols = vmap(b, push, [0] * len(primals), None, call)
     # blocks[i][j]: columns of primal leaf j for output leaf i, as (size(out i), size(primal j)),
     # written per chunk (NOTE [Chunked Jacobians]). pieces[i][j]: the chunks' columns of primal
     # leaf j for output leaf i, as (*out_shape, columns) (NOTE [Columns moved, not copied]).
@@ -508,6 +524,22 @@ def _jacfwd(
         for per_out, shape in zip(pieces, out_shapes)
     ]
     return shaped, aux
+
+
+def _columns_by_loop(b: Backend, pull: Pullback) -> FlatFun:
+    """The columns for the rows of a basis, ``pull`` run on each row, stacked per output.
+
+    NOTE [Columns by a loop]: without a vmap, forward mode is a Python loop of the linearized
+    pullback over the basis (NOTE [Linearize once]), as autograd's own ``make_jvp_reversemode``
+    is used. The loop calls the backend's pullback directly, without the generic loop vmap's
+    layers per column (a tuple per result, ``_arrays`` per column); results are checked for
+    numbers once, after stacking."""
+
+    def columns(*basis: Any) -> tuple[Any, ...]:
+        res = [pull(ts) for ts in zip(*basis)]
+        return _arrays(b, tuple(do("stack", [r[k] for r in res], axis=0) for k in range(len(res[0]))))
+
+    return columns
 
 
 # NOTE [Columns moved, not copied]: a forward-mode chunk comes back from vmap as
