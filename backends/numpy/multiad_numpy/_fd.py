@@ -86,6 +86,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -293,34 +294,46 @@ class Level:
         array in the dtype of ``f0``, ``f(x)`` per output (NOTE [Columns at once])."""
         p = primals[j]
         flat = p.reshape(-1)
-        head, tail, shape = primals[:j], primals[j + 1 :], p.shape
-        fun, has_aux = self.fun, self.has_aux
-        shapes = [o.shape for o in f0]
-        bufs = [np.empty((len(mults), len(ks), *o.shape), o.dtype) for o in f0]
+        head, tail = primals[:j], primals[j + 1 :]
+        call = functools.partial(self.fun, *head) if not tail else lambda x: self.fun(*head, x, *tail)
+        rows = len(mults) * len(ks)
+        where = np.tile(ks, len(mults))  # the element each evaluation perturbs
+        # x[k] + mult * delta[k], elementwise in the input's dtype as for one column
+        moved = (flat[ks] + np.asarray(mults, flat.dtype)[:, None] * deltas[ks]).reshape(-1)
+        per_block = max(1, _BLOCK // max(flat.size, 1))
+        results: list[Any] = []
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
         try:
-            for q, mult in enumerate(mults):
-                moved = flat[ks] + mult * deltas[ks]  # elementwise as x[k] + mult * delta[k]
-                for r, k in enumerate(ks):
-                    xk = flat.copy()  # a fresh array per call: f may keep or return its argument
-                    xk[k] = moved[r]
-                    res = fun(*head, xk.reshape(shape), *tail)
-                    outs = res[0] if has_aux else res
-                    if len(outs) != len(bufs) or any(o.shape != s for o, s in zip(outs, shapes)):
-                        raise multiad.InvalidArgumentError(
-                            f"{self.call}: f returned outputs of shapes {[np.shape(o) for o in outs]} at a "
-                            f"perturbed point and {shapes} at x; the numpy backend differentiates functions "
-                            "whose outputs keep their shapes"
-                        )
-                    for buf, o in zip(bufs, outs):
-                        buf[q, r] = o
+            for start in range(0, rows, per_block):
+                # One row per evaluation: every call gets its own array (f may keep or return it).
+                xs = np.repeat(flat[None], min(per_block, rows - start), axis=0)
+                xs[np.arange(len(xs)), where[start : start + len(xs)]] = moved[start : start + len(xs)]
+                args = xs.reshape(-1, *p.shape) if p.ndim else map(_zero_d, xs)
+                results.extend(map(call, args))
         finally:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
-        self.evaluations += len(mults) * len(ks)
-        return [b.reshape(len(mults), len(ks), -1) for b in bufs]
+        self.evaluations += rows
+        if self.has_aux:
+            results = list(map(_first, results))
+        outs = list(zip(*results)) if results else [() for _ in f0]
+        if set(map(len, results)) - {len(f0)} or any(set(map(_shape, a)) - {o.shape} for a, o in zip(outs, f0)):
+            at_x = tuple(o.shape for o in f0)
+            seen = next(shapes for shapes in (tuple(map(_shape, r)) for r in results) if shapes != at_x)
+            raise multiad.InvalidArgumentError(
+                f"{self.call}: f returned outputs of shapes {seen} at a perturbed point and {at_x} at x; "
+                "the numpy backend differentiates functions whose outputs keep their shapes"
+            )
+        return [
+            (np.concatenate(a, dtype=o.dtype) if o.ndim else np.array(a, dtype=o.dtype)).reshape(
+                len(mults), len(ks), -1
+            )
+            if a
+            else np.zeros((len(mults), len(ks), o.size), o.dtype)
+            for a, o in zip(outs, f0)
+        ]
 
     def columns(self, primals: tuple[Any, ...], f0: tuple[Any, ...], j: int, steps: Any) -> tuple[list[Any], Block]:
         """Every column of primal ``j`` at once: per output ``i`` the values as a ``(columns,
@@ -545,6 +558,11 @@ class Level:
 
 
 _TINY = float(np.finfo(np.float64).tiny)
+# The most elements of the perturbed inputs made at once (NOTE [Columns at once]).
+_BLOCK = 1 << 20
+_first = operator.itemgetter(0)
+_shape = operator.attrgetter("shape")
+_zero_d = operator.methodcaller("reshape", ())
 _HUGE = float(np.finfo(np.float64).max)
 
 
