@@ -32,9 +32,9 @@ def _jac(
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
-    if mode == "rev":  # NOTE [Prepared calls]: the backend's own jacrev, where it has one
-        return functools.wraps(f)(_prepared.wrap("jacrev", f, argnums, has_aux, chunk_size, backend, call, wrapper))
-    return functools.wraps(f)(wrapper)
+    # NOTE [Prepared calls]: the backend's own jacrev or jacfwd, where it has one.
+    kind = "jacrev" if mode == "rev" else "jacfwd"
+    return functools.wraps(f)(_prepared.wrap(kind, f, argnums, has_aux, chunk_size, backend, call, wrapper))
 
 
 def _jac_blocks(flat: Flat, mode: str, chunk_size: int | None, call: str) -> tuple[list[list[Any]], Any]:

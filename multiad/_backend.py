@@ -318,11 +318,13 @@ class Backend:
         (NOTE [Prepared calls] in ``multiad/_prepared.py``).
 
         ``fun`` takes the user's positional arguments as they are and returns one array or a
-        tuple of arrays. ``transform`` is ``"jacrev"`` (returning, per output array, one block for
-        an int ``argnums`` or a tuple of blocks for a tuple; one output array gives its row bare)
-        or ``"grad_and_value"`` (``fun`` returns one scalar; returning ``(grads, value)``, the
-        gradient bare for an int ``argnums``). The result is called with the positional arguments
-        and runs the backend's own guards, as its primitives do.
+        tuple of arrays. ``transform`` is ``"jacrev"`` or ``"jacfwd"`` (returning, per output
+        array, one block for an int ``argnums`` or a tuple of blocks for a tuple; one output array
+        gives its row bare), ``"grad_and_value"`` (``fun`` returns one scalar; returning
+        ``(grads, value)``, the gradient bare for an int ``argnums``), or ``"hvp"``/``"vhp"``
+        (``fun`` returns one scalar; a function of ``(primals, tangents)`` returning a tuple with
+        one product per primal, forward-over-reverse or reverse-over-reverse). The result runs
+        the backend's own guards and locks, as its primitives do.
         """
         return None
 

@@ -6,25 +6,34 @@ types, under the same selection. Everything the general path (``Flat``, NOTE [Pr
 signatures] in ``multiad/_flat.py``) works out per call from those alone is then the same on
 every call: the backend, the normalised ``argnums``, that no argument needs converting or
 flattening, and even the framework's own transform, which a backend can build once for ``f``
-and ``argnums`` (``Backend.prepare``). Each transform object therefore keeps a small table from
-the call's *signature* to such a prepared call:
+and ``argnums`` (``Backend.prepare``; torch: ``torch.func.jacrev``, ``jacfwd``,
+``grad_and_value``, and ``jvp``/``vjp`` of ``grad``). ``grad``, ``value_and_grad``,
+``jacrev``, ``jacfwd`` and ``jacobian`` with an explicit mode therefore keep a small table per
+transform object, and ``hvp``/``vhp`` (functions called with ``f``) one per ``f`` (weakly
+held), from the call's *signature* to such a prepared call:
 
 - the signature is the registry's generation, the selection in force as given (the
   ``backend=`` argument, else the innermost ``use_backend``, else ``set_backend``, else the raw
   ``MULTIAD_BACKEND`` value, else nothing: then the types infer the backend) and the type of
-  every positional argument. A signature with keyword arguments, containers among the
-  arguments, leaves to convert (numpy arrays to torch), ``has_aux``, a backend without
-  ``prepare`` or one declaring the transform unsupported is remembered as having no prepared
-  form and takes the general path, as does every call while a compiler traces Python (NOTE
+  every positional argument. A signature is prepared on its second call (the first takes the
+  general path), so that a transform built for one call (``grad(f)(x)``) builds nothing more.
+  A signature with keyword arguments, containers among the arguments, leaves to convert (numpy
+  arrays to torch), ``has_aux``, ``chunk_size`` the backend's own transform does not honour, a
+  backend without ``prepare`` or one declaring the transform unsupported has no prepared form
+  and takes the general path, as does every call while a compiler traces Python (NOTE
   [Compiled regions]: the table's keys hold types a compiler cannot hash).
 - a prepared call still checks, on every call, what the signature does not fix: the dtypes of
-  the differentiated arguments (an integer argument takes the general path, which raises), and
-  ``f``'s output, inside the framework's transform, with the general path's checks and errors
-  (NOTE [Outputs must be floats]); any output structure is accepted, a single array without
-  flattening. The backend's own guards run as on the general path (the torch conversion guard,
-  NOTE [Conversions that drop derivatives]), errors are translated as ``_derive.guarded`` does,
-  and the backend is made the context's backend for calls nested in ``f`` unless the selection
-  in force names it already.
+  the differentiated arguments (an integer argument takes the general path, which raises),
+  that tangents have their primal's type, shape and dtype (else the general path converts or
+  raises), and ``f``'s output, inside the framework's transform, with the general path's
+  checks and errors (NOTE [Outputs must be floats]); any output structure is accepted, a
+  single array without flattening. The backend's own guards run as on the general path (the
+  torch conversion guard, NOTE [Conversions that drop derivatives]; the forward-mode lock,
+  NOTE [Forward mode and threads]), errors are translated as ``_derive.guarded`` does, forward
+  mode is marked (NOTE [Forward mode through custom_vjp]: a custom_vjp function met in forward
+  mode sends the call to the general path, which computes it in reverse mode), an empty input
+  of ``jacfwd`` takes the general path (NOTE [Empty Jacobians]), and the backend is made the
+  context's backend for calls nested in ``f`` unless the selection in force names it already.
 - results are those of the general path: the backend's transform is asked for the same
   nesting (an int ``argnums`` gives one block, a tuple a tuple of blocks; a single output array
   one row). An output with structure is passed as a tuple of its leaves, and its structure is
@@ -32,7 +41,7 @@ the call's *signature* to such a prepared call:
   and concurrent calls do not see each other's.
 
 Nothing in a prepared call holds per-call state, so one transform object may be called from
-any number of threads. The table is bounded (cleared when full) and keyed by the registry's
+any number of threads. The tables are bounded (cleared when full) and keyed by the registry's
 generation, so a change of the registered backends never reuses a stale preparation.
 """
 
@@ -58,6 +67,7 @@ _SCALARS = frozenset({int, float, bool, str, type(None)})
 #: What each transform asks of ``Backend.prepare``, and the native override it stands for.
 _NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
 _NATIVE["value_and_grad"] = _NATIVE["grad"]
+_NATIVE["jacfwd"] = ("jacfwd", "jacfwd")
 
 
 class _Slot(threading.local):
@@ -92,7 +102,8 @@ def wrap(
         _derive.translate,
         _tree.unflatten,
     )
-    jac, grad = transform == "jacrev", transform == "grad"
+    jac, grad, forward = transform in ("jacrev", "jacfwd"), transform == "grad", transform == "jacfwd"
+    marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
         if kwargs or compiling():
@@ -115,9 +126,16 @@ def wrap(
                 if floats.get(args[i].dtype) is not True:
                     return general(*args)
         saved = slot.spec
+        if forward:
+            for i in diff:
+                if 0 in args[i].shape:  # NOTE [Empty Jacobians]
+                    return general(*args)
+            marked = marks.set(marks.get() + 1)  # NOTE [Forward mode through custom_vjp]
         token = None if in_context or context.get() is b else context.set(b)
         try:
             res = native(*args)
+        except forward_error:
+            res = forward_error  # the general path computes it in reverse mode, once unmarked
         except Exception as exc:  # NOTE [Framework errors], as _derive.guarded
             err = translate(b, call, exc)
             if err is None:
@@ -126,6 +144,11 @@ def wrap(
         finally:
             if token is not None:
                 context.reset(token)
+            if forward:
+                marks.reset(marked)
+        if res is forward_error:
+            slot.spec = saved
+            return general(*args)
         if jac:
             spec, slot.spec = slot.spec, saved
             return res if spec is None else unflatten(spec, list(res))  # one row per output leaf
@@ -163,7 +186,11 @@ def _build(
 ) -> Any:
     b = _select.resolve(backend, args, call)
     asked, native_name = _NATIVE[transform]
-    if transform in b.unsupported or not b.has_custom_rules or not _plan.native(b, native_name, chunk_size):
+    if transform == "jacfwd":  # the framework's jacfwd is the vmap of its jvp that the general path runs
+        derived = chunk_size is None and _plan.jvp_native(b) and _plan.vmap_native(b)
+    else:
+        derived = _plan.native(b, native_name, chunk_size)
+    if transform in b.unsupported or not b.has_custom_rules or not derived:
         return _NONE  # the general path derives it, or raises
     if not args or any(not (b.is_array(a) or type(a) in _SCALARS) for a in args):
         return _NONE  # containers, or arrays of another framework
@@ -174,7 +201,7 @@ def _build(
         return _NONE  # a leaf to convert
     array_types = frozenset(type(a) for a in args if b.is_array(a))
     _tree.ARRAY_TYPES.update(array_types)  # NOTE [Arrays are leaves]
-    outputs = _outputs(b, f, call, array_types) if transform == "jacrev" else _scalar(b, f, call, array_types)
+    outputs = _scalar(b, f, call, array_types) if asked == "grad_and_value" else _outputs(b, f, call, array_types)
     native = b.prepare(asked, outputs, argnums, chunk_size)
     if native is None:
         return _NONE

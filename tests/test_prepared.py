@@ -181,3 +181,22 @@ def test_hvp_through_a_custom_vjp_function_on_every_call() -> None:
     for _ in range(3):  # forward mode cannot pass the rule: computed in reverse mode instead
         (hv,) = multiad.hvp(f, (t(X),), (t([1.0, 2.0, 3.0]),))
         np.testing.assert_allclose(hv.numpy(), [2.0, 4.0, 6.0], rtol=1e-12)
+
+
+def test_jacfwd_on_every_call() -> None:
+    @multiad.custom_vjp
+    def square(x: Any) -> Any:
+        return x * x
+
+    square.defvjp(lambda x: (x * x, x), lambda x, g: (2.0 * x * g,))
+    jac = multiad.jacfwd(lambda x, y: x**2 * y, argnums=(0, 1))
+    through_rule = multiad.jacfwd(square)
+    grow = multiad.jacfwd(lambda x: x.sum() * torch.ones(2, dtype=x.dtype))
+    for _ in range(3):
+        jx, jy = jac(t(X), t(3 * X))
+        np.testing.assert_allclose(jx.numpy(), np.diag(6 * X * X), rtol=1e-12)
+        np.testing.assert_allclose(jy.numpy(), np.diag(X**2), rtol=1e-12)
+        # forward mode cannot pass a custom_vjp rule: computed in reverse mode instead
+        np.testing.assert_allclose(through_rule(t(X)).numpy(), np.diag(2 * X), rtol=1e-12)
+        assert grow(torch.zeros(0, dtype=torch.float64)).shape == (2, 0)  # NOTE [Empty Jacobians]
+        np.testing.assert_allclose(grow(t(X)).numpy(), np.ones((2, 3)), rtol=1e-12)

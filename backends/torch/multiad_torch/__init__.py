@@ -477,6 +477,14 @@ class TorchBackend(multiad.Backend):
 
         if transform == "jacrev":
             return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
+        if transform == "jacfwd" and chunk_size is None:
+            jacfwd = func.jacfwd(guarded, argnums=argnums)
+
+            def forward(*args: Any) -> Any:
+                with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
+                    return jacfwd(*args)
+
+            return forward
         if transform == "grad_and_value" and chunk_size is None:
             return func.grad_and_value(guarded, argnums=argnums)  # type: ignore[no-any-return]
         if transform not in ("hvp", "vhp"):
