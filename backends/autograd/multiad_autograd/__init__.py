@@ -120,14 +120,28 @@ class AutogradBackend(multiad.Backend):
         _check_not_leaked(outs)
         aux_value = aux_cell[0] if has_aux else None
 
-        def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
-            grads = pullback(cts[0] if single_out[0] else tuple(cts))
-            if n == 1 and type(grads) is np.ndarray and grads.dtype is not _OBJECT:  # the common case
-                return (grads,)
+        def finish(grads: Any) -> tuple[Any, ...]:
             grads = (grads,) if n == 1 else tuple(grads)
             _check_not_leaked(grads)
             # a 0-d primal gets a numpy scalar back from autograd; results are arrays
             return tuple(g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
+
+        if n == 1 and single_out[0]:
+            # One primal and one output: every column of a derived Jacobian runs this, so it
+            # is kept to the call and one check (NOTE [Unpacked single input and output]).
+            def pull_one(cts: tuple[Any, ...]) -> tuple[Any, ...]:
+                grads = pullback(cts[0])
+                if type(grads) is np.ndarray and grads.dtype is not _OBJECT:
+                    return (grads,)
+                return finish(grads)
+
+            return outs, pull_one, aux_value
+
+        def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
+            grads = pullback(cts[0] if single_out[0] else tuple(cts))
+            if n == 1 and type(grads) is np.ndarray and grads.dtype is not _OBJECT:  # the common case
+                return (grads,)
+            return finish(grads)
 
         return outs, pull, aux_value
 
