@@ -7,10 +7,20 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _prepared
+from . import _custom_state, _derive, _plan, _prepared, _tree
 from ._api_ad import BackendArg, _all_args, _as_tuple, _check_like
+from ._backend import Backend
 from ._errors import InvalidArgumentError
-from ._flat import Argnums, Flat, check_argnums_type, check_callable, check_chunk_size, fname, scalar_out
+from ._flat import (
+    Argnums,
+    Flat,
+    check_argnums_type,
+    check_callable,
+    check_chunk_size,
+    fname,
+    normalize_argnums,
+    scalar_out,
+)
 
 MODES = ("auto", "fwd", "rev")
 
@@ -126,7 +136,6 @@ def jacobian(
     # it would have to hash its keys (pytree structures), which it cannot trace.
     choices: list[dict[Any, str]] = []
 
-    @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
@@ -154,7 +163,17 @@ def jacobian(
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
-    return wrapper
+    def choose(b: Backend, args: tuple[Any, ...]) -> str | None:
+        """The mode chosen for these arguments (all arrays or numbers), as the general path keys it."""
+        diff = normalize_argnums(argnums, len(args), call)
+        in_spec = _tree.LEAF if isinstance(argnums, int) else _tree.leaves_spec(len(diff))
+        key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b.name)
+        return _choices(f).get(key)
+
+    # NOTE [Prepared calls]: once a signature's mode is chosen, the backend's own jacrev or jacfwd.
+    return functools.wraps(f)(
+        _prepared.wrap("jacobian", f, argnums, has_aux, chunk_size, backend, call, wrapper, choose)
+    )
 
 
 # NOTE [Automatic mode] caches the choice per function, not per jacobian(...) object, so that

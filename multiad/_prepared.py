@@ -47,6 +47,7 @@ generation, so a change of the registered backends never reuses a stale preparat
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from collections.abc import Callable
@@ -64,6 +65,7 @@ _ONCE: Any = 0.0
 _MAX = 64
 #: Python values that a prepared call passes to ``f`` as they are when not differentiated.
 _SCALARS = frozenset({int, float, bool, str, type(None)})
+_SHAPE, _NO_SHAPE = itertools.repeat("shape"), itertools.repeat(None)
 #: What each transform asks of ``Backend.prepare``, and the native override it stands for.
 _NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
 _NATIVE["value_and_grad"] = _NATIVE["grad"]
@@ -88,9 +90,12 @@ def wrap(
     backend: str | Backend | None,
     call: str,
     general: Callable[..., Any],
+    choose: Callable[[Backend, tuple[Any, ...]], str | None] | None = None,
 ) -> Callable[..., Any]:
     """``general`` (the transform's general path) with prepared calls in front of it
-    (NOTE [Prepared calls]); ``transform`` is ``"jacrev"``, ``"grad"`` or ``"value_and_grad"``."""
+    (NOTE [Prepared calls]); ``transform`` is ``"jacrev"``, ``"jacfwd"``, ``"grad"``,
+    ``"value_and_grad"`` or ``"jacobian"`` (``mode="auto"``: ``choose(backend, args)`` gives the
+    mode the general path chose for these argument shapes, ``"rev"`` or ``"fwd"``, or None)."""
     if has_aux:
         return general
     table: dict[Any, Any] = {}
@@ -102,22 +107,24 @@ def wrap(
         _derive.translate,
         _tree.unflatten,
     )
-    jac, grad, forward = transform in ("jacrev", "jacfwd"), transform == "grad", transform == "jacfwd"
+    jac, grad, auto = transform in ("jacrev", "jacfwd", "jacobian"), transform == "grad", transform == "jacobian"
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
         if kwargs or compiling():
             return general(*args, **kwargs)
-        key = (generation[0], backend if backend is not None else selection(), *map(type, args))
+        key: tuple[Any, ...] = (generation[0], backend if backend is not None else selection(), *map(type, args))
+        if auto:  # the mode chosen depends on the shapes
+            key += tuple(map(getattr, args, _SHAPE, _NO_SHAPE))
         prep = table.get(key)
         if type(prep) is not tuple:  # not prepared yet, or no prepared form
             if prep is None or prep is _ONCE:
                 prep = _prepare(
-                    table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args)
+                    table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args, choose)
                 )
             if prep is _NONE or prep is _ONCE:
                 return general(*args)
-        b, native, first, diff, in_context = prep
+        b, native, first, diff, in_context, forward = prep
         if first >= 0:
             if floats.get(args[first].dtype) is not True:
                 return general(*args)  # it raises for an integer argument, or learns a new float dtype
@@ -183,8 +190,16 @@ def _build(
     backend: str | Backend | None,
     call: str,
     args: tuple[Any, ...],
+    choose: Callable[[Backend, tuple[Any, ...]], str | None] | None,
 ) -> Any:
     b = _select.resolve(backend, args, call)
+    if transform in b.unsupported:
+        return _NONE  # the general path raises
+    if transform == "jacobian":
+        mode = None if choose is None else choose(b, args)
+        if mode is None:
+            return _NONE
+        transform = "jacfwd" if mode == "fwd" else "jacrev"
     asked, native_name = _NATIVE[transform]
     if transform == "jacfwd":  # the framework's jacfwd is the vmap of its jvp that the general path runs
         derived = chunk_size is None and _plan.jvp_native(b) and _plan.vmap_native(b)
@@ -207,7 +222,7 @@ def _build(
         return _NONE
     # The selection in force makes b the context's backend already when it names b.
     in_context = backend is None and _select.selected(call, False) is b
-    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context
+    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context, transform == "jacfwd"
 
 
 def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:

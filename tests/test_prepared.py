@@ -200,3 +200,12 @@ def test_jacfwd_on_every_call() -> None:
         np.testing.assert_allclose(through_rule(t(X)).numpy(), np.diag(2 * X), rtol=1e-12)
         assert grow(torch.zeros(0, dtype=torch.float64)).shape == (2, 0)  # NOTE [Empty Jacobians]
         np.testing.assert_allclose(grow(t(X)).numpy(), np.ones((2, 3)), rtol=1e-12)
+
+
+def test_jacobian_auto_on_every_call() -> None:
+    jac = multiad.jacobian(lambda w, x: w @ x, argnums=1)
+    for n_in, n_out in [(2, 5), (5, 2), (2, 5), (5, 2), (5, 2)]:  # tall and wide: forward, then reverse mode
+        w = np.arange(n_out * n_in, dtype=np.float64).reshape(n_out, n_in)
+        np.testing.assert_allclose(jac(t(w), t(np.ones(n_in))).numpy(), w, rtol=1e-12)
+    with pytest.raises(multiad.InvalidTypeError, match=r"^jacobian\(<lambda>\): argument 1 has dtype int64"):
+        jac(t(w), torch.ones(2, dtype=torch.int64))
