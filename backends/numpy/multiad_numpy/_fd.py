@@ -272,7 +272,9 @@ class Level:
         values, errors, scales, rounding = [], [], [], []
         for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
             value, t = difference(p1, m1, p2, m2, inv, h)
-            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, *fourth(o, p1, m1, p2, m2))
+            error, sc, rnd = self.estimate(
+                o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), four_s1(o, p1, m1)
+            )
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
@@ -313,7 +315,7 @@ class Level:
         head, tail = primals[:j], primals[j + 1 :]
         call = functools.partial(self.fun, *head) if not tail else lambda x: self.fun(*head, x, *tail)
         rows = len(mults) * len(ks)
-        where = np.tile(ks, len(mults))  # the element each evaluation perturbs
+        where = np.concatenate([ks] * len(mults))  # the element each evaluation perturbs
         # x[k] + mult * delta[k], elementwise in the input's dtype as for one column
         moved = (flat[ks] + np.asarray(mults, flat.dtype)[:, None] * deltas[ks]).reshape(-1)
         per_block = max(1, _BLOCK // max(flat.size, 1))
@@ -380,36 +382,27 @@ class Level:
             fs = self.perturbed(primals, j, deltas, (1.0, -1.0), every, shaped)
             values, errors, scales = self.plain(flat0, [f[0] for f in fs], [f[1] for f in fs], hs)
             return values, (errors, scales)
-        works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=4)
-        fs = [w[:4] for w in works]
-        values, parts = [], []
-        for o, (p1, m1, p2, m2, *spare), inv in zip(flat0, works, invs):
-            value, t = difference(p1, m1, p2, m2, inv, out=(spare[0], spare[1]))
-            values.append(value)
-            parts.append((t, *fourth(o, p1, m1, p2, m2, out=(spare[2], spare[3]))))
-        full = functools.partial(self.full, primals, j, deltas, shaped, fs, invs, values, parts)
-        if _records.get() is None and not self.noise() and self.bounded(flat0, values, parts, invs):
+        # Per output: f at x + h, x - h, x + 2h, x - 2h, then R, T and E (NOTE [Bound first]).
+        works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=3)
+        for o, (p1, m1, p2, m2, value, t, e), inv in zip(flat0, works, invs):
+            fourth(o, p1, m1, p2, m2, out=(e, t))  # E; T's row holds 4 S(h) until T replaces it
+            difference(p1, m1, p2, m2, inv, out=(value, t))
+        values = [w[4] for w in works]
+        full = functools.partial(self.full, primals, j, deltas, shaped, works, invs)
+        if _records.get() is None and not self.noise() and self.bounded(flat0, works, invs):
             return values, full  # estimated only if another block of the level is not shown
         return values, full()
 
     def full(
-        self,
-        primals: tuple[Any, ...],
-        j: int,
-        deltas: Any,
-        f0: list[Any],
-        fs: list[Any],
-        invs: list[Any],
-        values: list[Any],
-        parts: list[tuple[Any, Any, Any]],
+        self, primals: tuple[Any, ...], j: int, deltas: Any, f0: list[Any], works: list[Any], invs: list[Any]
     ) -> tuple[list[Any], list[Any]]:
-        """The estimate of the columns of :meth:`columns` element by element, refined where a
-        column's bound is above tolerance."""
+        """The estimate of the columns of :meth:`columns` element by element (``works`` as
+        there), refined where a column's bound is above tolerance."""
         if not f0:
             return [], []
         errors, scales, rounding = [], [], []
-        for o, (p1, m1, p2, m2), inv, value, (t, e, s4) in zip([o.reshape(1, -1) for o in f0], fs, invs, values, parts):
-            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, s4)
+        for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
+            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, four_s1(o, p1, m1))
             self.nonfinite += _count_nonfinite(value, o)
             errors.append(error)
             scales.append(sc)
@@ -421,11 +414,11 @@ class Level:
             ks = np.flatnonzero(worst > self.tolerance() * column)
         if ks.size:  # D(h)'s error bound is above tolerance there: R's own error from R(2h)
             fs4 = self.perturbed(primals, j, deltas, (4.0, -4.0), ks, f0)
-            for i, ((_, _, p2, m2), (p4, m4), inv) in enumerate(zip(fs, fs4, invs)):
-                errors[i][ks] = refined(errors[i][ks], values[i][ks], rounding[i][ks], p2[ks], m2[ks], p4, m4, inv[ks])
+            for i, (w, (p4, m4), inv) in enumerate(zip(works, fs4, invs)):
+                errors[i][ks] = refined(errors[i][ks], w[4][ks], rounding[i][ks], w[2][ks], w[3][ks], p4, m4, inv[ks])
         return errors, scales
 
-    def bounded(self, f0: list[Any], values: list[Any], parts: list[tuple[Any, Any, Any]], invs: list[Any]) -> bool:
+    def bounded(self, f0: list[Any], works: list[Any], invs: list[Any]) -> bool:
         """Whether every element's error is below the tolerance by the bound of NOTE [Bound first].
 
         NOTE [Bound first]: the estimate of NOTE [Finite-difference error estimate] costs about 30
@@ -444,13 +437,14 @@ class Level:
         its own; a level with any block not shown estimates them all (:meth:`finish`)."""
         margin = 0.999 * self.tolerance() - 1.502 * self.eps / self.c
         lhs, low = 0.0, 0.0
-        for o, value, (t, e, _), inv in zip(f0, values, parts, invs):
-            if not value.size:
+        for o, w, inv in zip(f0, works, invs):
+            if not o.size:
                 continue
+            rows = w[4:]  # R, T and E
+            value, t, e = np.maximum(rows.max(axis=2), -rows.min(axis=2)).astype(np.float64)  # largest |.| per column
             inv = inv[:, 0].astype(np.float64)
-            lhs = np.maximum(lhs, _absmax(t) + 0.25 * _absmax(e) * inv)
-            fmax = float(np.max(np.abs(o)))
-            low = np.maximum(low, np.maximum(_absmax(value), 0.999 * fmax * self.c * inv))
+            lhs = np.maximum(lhs, t + 0.25 * e * inv)
+            low = np.maximum(low, np.maximum(value, 0.999 * float(np.abs(o).max()) * self.c * inv))
         with np.errstate(invalid="ignore", over="ignore"):
             return bool(np.all(np.isfinite(low) & (lhs <= margin * low)))
 
@@ -615,17 +609,21 @@ def difference(
     return value, t
 
 
-def fourth(o: Any, p1: Any, m1: Any, p2: Any, m2: Any, out: tuple[Any, Any] = (None, None)) -> tuple[Any, Any]:
-    """``S(2h) - 4 S(h)`` (signed) and ``4 S(h)``, each ``S`` summed as ``(f(x + v) - 2 f(x)) + f(x - v)``
-    (rounding at ``|f|``, not at ``4 |f|``): two arrays (``out`` if given), six passes."""
-    o2 = 2 * o
-    s4 = np.subtract(p1, o2, out=out[1])
+def four_s1(o: Any, p1: Any, m1: Any, out: Any = None) -> Any:
+    """``4 S(h)``, with ``S(h)`` summed as ``(f(x + v) - 2 f(x)) + f(x - v)`` (rounding at
+    ``|f|``, not at ``2 |f|``)."""
+    s4 = np.subtract(p1, 2 * o, out=out)
     s4 += m1
     s4 *= 4
-    e = np.subtract(p2, o2, out=out[0])
+    return s4
+
+
+def fourth(o: Any, p1: Any, m1: Any, p2: Any, m2: Any, out: tuple[Any, Any] = (None, None)) -> Any:
+    """``E = S(2h) - 4 S(h)`` (signed), into ``out[0]``, with ``out[1]`` (if given) for ``4 S(h)``."""
+    e = np.subtract(p2, 2 * o, out=out[0])
     e += m2
-    e -= s4
-    return e, s4
+    e -= four_s1(o, p1, m1, out=out[1])
+    return e
 
 
 def refined(error: Any, value: Any, rounding: Any, p2: Any, m2: Any, p4: Any, m4: Any, inv: Any) -> Any:
@@ -646,11 +644,6 @@ def _spread(values: tuple[Any, ...]) -> tuple[Any, Any]:
         np.minimum(lo, v, out=lo)
     spread = np.subtract(hi, lo)
     return np.maximum(hi, np.negative(lo, out=lo), out=hi), spread
-
-
-def _absmax(a: Any) -> Any:
-    """The largest ``|a|`` of each row of a 2-D array, as float64 (nan where a row has one)."""
-    return np.maximum(a.max(axis=1), -a.min(axis=1)).astype(np.float64)
 
 
 def _rows(parts: list[Any]) -> Any:
