@@ -259,8 +259,20 @@ def _built_vmap(in_axes: tuple[int | None, ...], chunk_size: int | None) -> Call
     key = (in_axes, chunk_size)
     v = _VMAPS.get(key)
     if v is None:
-        v = _VMAPS[key] = func.vmap(_run, in_dims=(None, *in_axes), out_dims=0, chunk_size=chunk_size)
+        v = _VMAPS[key] = func.vmap(_run_bare, in_dims=(None, *in_axes), out_dims=0, chunk_size=chunk_size)
     return v
+
+
+def _run_bare(fun: Callable[..., Any], *xs: Any) -> Any:
+    """:func:`_run` of a flat function, its one output as a bare tensor (NOTE [One primal, one
+    output]: torch.func does less pytree work per call for a tensor than for a tuple)."""
+    outs = _run(fun, *xs)
+    return outs[0] if len(outs) == 1 else outs
+
+
+def _mapped(v: Callable[..., Any], fun: Callable[..., Any], *xs: Any) -> tuple[Any, ...]:
+    out = v(fun, *xs)
+    return (out,) if isinstance(out, torch.Tensor) else tuple(out)
 
 
 class TorchBackend(multiad.Backend):
@@ -443,7 +455,7 @@ class TorchBackend(multiad.Backend):
         # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
         if torch.compiler.is_compiling():
             return func.vmap(_guarded(fun), in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
-        return functools.partial(_built_vmap(tuple(in_axes), chunk_size), fun)
+        return functools.partial(_mapped, _built_vmap(tuple(in_axes), chunk_size), fun)
 
     def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         grads, res = _built("grad_and_value", len(primals), has_aux)(fun, *primals)
