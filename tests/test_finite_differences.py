@@ -353,6 +353,7 @@ BOUND_CASES: list[tuple[str, Callable[..., Any], np.ndarray]] = [
         for x0 in (0.0, 1e-6, 3e-5, 1e-4, 1e-3)
     ],
     ("sqrt at 0", lambda x: mnp.sqrt(x), np.array([0.0, 1.0])),
+    ("pole at 0", lambda x: 1.0 / x, np.array([0.0, 1.0, 2.0])),
     ("tanh near 0, float32", lambda x: mnp.tanh(x * 1e-3), np.array([0.1, -0.2], np.float32)),
     ("exp, large values", lambda x: mnp.exp(x), np.array([40.0, 0.0, -3.0])),
 ]

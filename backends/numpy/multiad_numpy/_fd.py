@@ -87,7 +87,7 @@ import contextlib
 import contextvars
 import functools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -226,24 +226,25 @@ class Level:
         self.nonfinite = 0
         self.inner_nonfinite: list[int] = []
 
-    def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
-        ((outs, aux),) = self.evaluate_all([xs])
-        return outs, aux
-
-    def evaluate_all(self, inputs: Iterable[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], Any]]:
-        """``f`` at each of ``inputs``, one level deeper, ``(outputs, aux)`` each; the context
-        is entered once for all of them (NOTE [Columns at once])."""
+    @contextlib.contextmanager
+    def deeper(self) -> Iterator[None]:
+        """The context ``f`` is evaluated in: one level deeper, reporting to this level."""
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
         try:
-            results = [self.fun(*xs) for xs in inputs]
+            yield
         finally:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
-        self.evaluations += len(results)
-        split = results if self.has_aux else [(res, None) for res in results]
-        return [(tuple(np.asarray(o) for o in outs), aux) for outs, aux in split]
+
+    def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+        """``f`` at ``xs``, one level deeper: ``(outputs, aux)``."""
+        with self.deeper():
+            res = self.fun(*xs)
+        self.evaluations += 1
+        outs, aux = res if self.has_aux else (res, None)
+        return tuple(np.asarray(o) for o in outs), aux
 
     def noise(self) -> float:
         """The absolute error nested levels reported for the values of ``f`` (0 if none)."""
@@ -320,19 +321,13 @@ class Level:
         moved = (flat[ks] + np.asarray(mults, flat.dtype)[:, None] * deltas[ks]).reshape(-1)
         per_block = max(1, _BLOCK // max(flat.size, 1))
         results: list[Any] = []
-        d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
-        n_token = _nonfinite_sink.set(self.inner_nonfinite)
-        try:
+        with self.deeper():
             for start in range(0, rows, per_block):
                 # One row per evaluation: every call gets its own array (f may keep or return it).
                 xs = np.repeat(flat[None], min(per_block, rows - start), axis=0)
                 xs[np.arange(len(xs)), where[start : start + len(xs)]] = moved[start : start + len(xs)]
                 args = xs.reshape(-1, *p.shape) if p.ndim else map(_zero_d, xs)
                 results.extend(map(call, args))
-        finally:
-            _depth.reset(d_token)
-            _sink.reset(s_token)
-            _nonfinite_sink.reset(n_token)
         self.evaluations += rows
         if self.has_aux:
             results = list(map(_first, results))
@@ -360,11 +355,11 @@ class Level:
         perturbs element ``k`` by ``steps[k]``.
 
         NOTE [Columns at once]: the same stencil and estimate as :meth:`directional`, but ``f``
-        is evaluated for every column first (each call on a fresh copy of the input, since
-        ``f`` may keep or return its argument; the outputs written straight into one array per
-        output) and the differences, the error estimate and the refinement decision are then
-        computed once on ``(columns, outputs)`` arrays: for small ``f`` the per-column numpy
-        calls cost more than ``f`` itself. Only the columns whose bound is above tolerance get
+        is evaluated for every column first (mapped over the rows of a block of perturbed
+        copies of the input, so that each call has an array of its own, since ``f`` may keep or
+        return its argument, and no Python runs per call) and the differences, the error
+        estimate and the refinement decision are then computed once on ``(columns, outputs)``
+        arrays: for small ``f`` the per-column numpy calls cost more than ``f`` itself. Only the columns whose bound is above tolerance get
         the extra pair of evaluations. Selections are written as products, not ``np.where``:
         masked selection is slow on large arrays."""
         n = primals[j].size
@@ -403,11 +398,12 @@ class Level:
         errors, scales, rounding = [], [], []
         for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
             error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, four_s1(o, p1, m1))
-            self.nonfinite += _count_nonfinite(value, o)
             errors.append(error)
             scales.append(sc)
             rounding.append(rnd)
         column = np.max([sc.max(axis=1, initial=0.0) for sc in scales], axis=0)
+        if not np.isfinite(column).all():  # else every R and f(x) is finite: a scale is at least |R| and |S(h)| / h
+            self.nonfinite += sum(_count_nonfinite(w[4], o.reshape(1, -1)) for w, o in zip(works, f0))
         # A column is doubtful where an error (nan ignored) is above tolerance.
         worst = np.max([np.fmax.reduce(e, axis=1, initial=0.0) for e in errors], axis=0)
         with np.errstate(invalid="ignore"):
@@ -421,20 +417,24 @@ class Level:
     def bounded(self, f0: list[Any], works: list[Any], invs: list[Any]) -> bool:
         """Whether every element's error is below the tolerance by the bound of NOTE [Bound first].
 
-        NOTE [Bound first]: the estimate of NOTE [Finite-difference error estimate] costs about 30
-        passes over the Jacobian, more than the stencil itself on a cheap ``f``. Most results
-        are far below the tolerance, and that can be shown from per-column maxima of the two
-        arrays the estimate starts from. With ``T = (D(h) - D(2h)) / 3`` and ``E = S(2h) - 4 S(h)``
-        an element's error is at most ``|T| + |E| / 4h + 1.5 eps fmax / h`` (the kink mask and
-        the spread cap only lower it; no nested noise is allowed here), and its scale, and so
-        the scale it is compared with, at least ``max(|R|, fmax / s)`` of its column, with
-        ``fmax >= |f(x)|``; the third term over the scale is at most ``1.5 eps / c``. So when
-        per column ``max |T| + max |E| / 4h <= (tol - 1.5 eps / c) max(max |R|, max |f(x)| / s)``
-        (with a margin for rounding), no ratio is above the tolerance and no column is
-        refined: the result warns, records and evaluates ``f`` exactly as the full estimate
-        would, which then is not needed. Otherwise (and under :func:`record_errors`, which
-        reports the estimate itself) the full estimate runs. Each block of columns is checked on
-        its own; a level with any block not shown estimates them all (:meth:`finish`)."""
+        NOTE [Bound first]: the estimate of NOTE [Finite-difference error estimate], element by
+        element, costs about 25 passes over the Jacobian beyond the stencil's own, more than the
+        stencil itself on a cheap ``f``. Most results are far below the tolerance, and that can
+        be shown from per-column maxima of three arrays: ``R``, ``T = (D(h) - D(2h)) / 3`` and
+        ``E = S(2h) - 4 S(h)`` (10 passes and two reductions). An element's error is at most
+        ``|T| + |E| / 4h + 1.5 eps fmax / h`` (the kink mask and the spread cap only lower it;
+        no nested noise is allowed here). Its own scale is at least ``|R|`` and at least
+        ``fmax c / h = fmax / s``, so the third term is at most ``1.5 eps / c`` of it, and the
+        scale it is compared with, the largest of its row or column, is at least the column's
+        ``max(max |R|, max |f(x)| / s)``. So where every column has
+        ``max |T| + max |E| / 4h <= (tol - 1.5 eps / c) max(max |R|, max |f(x)| / s)`` (with a
+        margin for rounding), no ratio is above the tolerance and no column is refined: the call
+        warns and evaluates ``f`` exactly as with the full estimate, which is then skipped. The
+        bound uses the very ``T`` and ``E`` the full estimate would (the same arrays), and a
+        value that is nan or inf fails it. Otherwise, and under :func:`record_errors` (which
+        reports the estimate itself), the full estimate runs; a level with a block of columns
+        not shown estimates them all (:meth:`finish`).
+        """
         margin = 0.999 * self.tolerance() - 1.502 * self.eps / self.c
         lhs, low = 0.0, 0.0
         for o, w, inv in zip(f0, works, invs):
@@ -571,7 +571,7 @@ class Level:
 
 _TINY = float(np.finfo(np.float64).tiny)
 # The most elements of the perturbed inputs made at once (NOTE [Columns at once]).
-_BLOCK = 1 << 20
+_BLOCK = 1 << 16
 _first = operator.itemgetter(0)
 _shape = operator.attrgetter("shape")
 _zero_d = operator.methodcaller("reshape", ())
@@ -648,7 +648,9 @@ def _spread(values: tuple[Any, ...]) -> tuple[Any, Any]:
 
 def _rows(parts: list[Any]) -> Any:
     """``parts``, 2-D arrays ``(columns, output size)``, as one float64 array."""
-    return np.concatenate([np.asarray(a, np.float64) for a in parts], axis=0)
+    if len(parts) == 1:
+        return np.asarray(parts[0], np.float64)
+    return np.concatenate(parts, axis=0, dtype=np.float64)
 
 
 def _count_nonfinite(value: Any, f0: Any) -> int:
