@@ -202,6 +202,28 @@ def test_a_step_too_coarse_for_f_warns() -> None:
         multiad.grad(lambda x: mnp.sum(mnp.sin(50 * x)), backend=NP)(x)
 
 
+@pytest.mark.parametrize("steps", [2.25, 3.0, 3.75])
+def test_a_refinement_outside_the_domain_keeps_the_warning(steps: float) -> None:
+    # log 2.25 to 3.75 steps from its domain's edge: f is finite at x +- h and x +- 2h, and the
+    # result 1% to 10% off; the refining pair x +- 4h is outside (nan) and must not hide that.
+    h = float(np.finfo(np.float64).eps) ** (1 / 3)  # the step at x = 0.3 (scale 1)
+    edge = 0.3 - steps * h
+
+    def f(x: Any) -> Any:
+        return mnp.log(x - edge)
+
+    exact = 1 / (0.3 - edge)
+    with np.errstate(invalid="ignore"):
+        for call in (
+            lambda: multiad.grad(f, backend=NP)(0.3),
+            lambda: multiad.jvp(f, (0.3,), (1.0,), backend=NP)[1],
+            lambda: multiad.jacfwd(f, backend=NP)(np.array([0.3, 0.5]))[0, 0],
+        ):
+            with pytest.warns(multiad.AccuracyWarning, match=r"estimated error"):
+                got = float(call())
+            assert abs(got - exact) > 1e-3 * exact  # the warning is deserved
+
+
 def test_constants_and_minima_do_not_warn(strict: None) -> None:
     # A constant f: differences are exactly 0 and there is no noise to estimate.
     h = multiad.hessian(lambda x: mnp.sum(0 * x) + 3.0, backend=NP)(np.ones(3))

@@ -627,13 +627,17 @@ def fourth(o: Any, p1: Any, m1: Any, p2: Any, m2: Any, out: tuple[Any, Any] = (N
 
 
 def refined(error: Any, value: Any, rounding: Any, p2: Any, m2: Any, p4: Any, m4: Any, inv: Any) -> Any:
-    """``error`` lowered to ``|R(h) - R(2h)| / 15`` plus the rounding term where that is smaller."""
+    """``error`` lowered to ``|R(h) - R(2h)| / 15`` plus the rounding term where that is smaller.
+
+    Where ``f`` is nan or inf at ``x +- 4h`` (the wider pair left f's domain: ``log`` 3 steps
+    from 0) ``R(2h)`` says nothing and ``error`` stays: ``fmin``, not ``minimum``, whose nan
+    would count as no error at all."""
     r2, _ = difference(p2, m2, p4, m4, inv / 2)
     np.subtract(value, r2, out=r2)
     np.abs(r2, out=r2)
     r2 /= 15
     r2 += rounding
-    return np.minimum(error, r2, out=r2)
+    return np.fmin(error, r2, out=r2)
 
 
 def _spread(values: tuple[Any, ...]) -> tuple[Any, Any]:
