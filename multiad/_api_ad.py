@@ -174,6 +174,10 @@ def _check_like(
 # call and copy nothing.
 
 
+class _NoReference:
+    """The type no cotangent has (a vjp_fn without a reference output checks every cotangent)."""
+
+
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: BackendArg = None) -> Any:
     """Evaluates ``f(*primals)`` and returns its vector-Jacobian product function.
 
@@ -203,26 +207,31 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     flat = Flat(f, primals, {}, _all_args(len(primals)), has_aux, backend, call)
     b = flat.backend
     _derive.require(b, "vjp", call)
-    primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
+    primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     with flat.active():
         outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     out_spec = flat.out_spec
     ref_outs, fn_call = list(outs), f"{call} vjp_fn"
-    # One output array: a cotangent of its type, shape and dtype is taken as it is.
-    ref: Any = outs[0] if out_spec is _tree.LEAF else None
-    ref_type, ref_shape, ref_dtype = type(ref), getattr(ref, "shape", None), getattr(ref, "dtype", None)
-    whole, direct, compiling, translate = flat.whole, b.has_custom_rules, _select.compiling, _derive.translate
+    # Traced or not as vjp was (NOTE [Compiled regions]): a vjp_fn made while a compiler traces is
+    # called in that program, and torch.compile cannot compile one made outside (torch.func's own
+    # pullback loses its graph there).
+    traced = flat.traced
+    # One output array, not traced: a cotangent of its type, shape and dtype is taken as it is.
+    ref: Any = outs[0] if out_spec is _tree.LEAF and not traced else None
+    ref_type = type(ref) if ref is not None else _NoReference
+    ref_shape, ref_dtype = getattr(ref, "shape", None), getattr(ref, "dtype", None)
+    whole, direct, translate, context = flat.whole, b.has_custom_rules, _derive.translate, _select._context
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        traced = compiling()
-        if type(cotangent) is ref_type and not traced and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
+        if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
             cts: tuple[Any, ...] = (cotangent,)
         else:
             cts = tuple(_check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, traced))
         if traced or not direct:
             grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
         else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
-            token = _select.enter(b)
+            current = context.get()  # as _select.enter
+            token = None if current is b or (current is None and _select._default is b) else context.set(b)
             try:
                 grads = pullback(cts)
             except Exception as exc:
@@ -232,7 +241,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                 raise err from exc
             finally:
                 if token is not None:
-                    _select.leave(token)
+                    context.reset(token)
         return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     out = flat.unflatten_out(outs)
@@ -317,7 +326,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     flat = Flat(f, primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
     _derive.require(b, "linearize", call)
-    primals = tuple(b.snapshot(x) for x in flat.primals)  # NOTE [Values at call time]
+    primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     push: Callable[..., Any]
     with flat.active():
         if _plan.native(b, "linearize"):

@@ -252,7 +252,6 @@ def hessian(
     check_argnums_type(argnums, call)
     check_chunk_size(chunk_size, call)
 
-    @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         b = flat.backend
@@ -285,7 +284,8 @@ def hessian(
         )
         return (hess, flat.rebuild_aux(aux)) if has_aux else hess
 
-    return wrapper
+    # NOTE [Prepared calls]: the backend's own hessian (jacfwd of jacrev), where it has one.
+    return functools.wraps(f)(_prepared.wrap("hessian", f, argnums, has_aux, chunk_size, backend, call, wrapper))
 
 
 def _second_order(

@@ -70,6 +70,7 @@ _SHAPE, _NO_SHAPE = itertools.repeat("shape"), itertools.repeat(None)
 _NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
 _NATIVE["value_and_grad"] = _NATIVE["grad"]
 _NATIVE["jacfwd"] = ("jacfwd", "jacfwd")
+_NATIVE["hessian"] = ("hessian", "hessian")
 
 
 class _Slot(threading.local):
@@ -94,7 +95,7 @@ def wrap(
 ) -> Callable[..., Any]:
     """``general`` (the transform's general path) with prepared calls in front of it
     (NOTE [Prepared calls]); ``transform`` is ``"jacrev"``, ``"jacfwd"``, ``"grad"``,
-    ``"value_and_grad"`` or ``"jacobian"`` (``mode="auto"``: ``choose(backend, args)`` gives the
+    ``"value_and_grad"``, ``"hessian"`` or ``"jacobian"`` (``mode="auto"``: ``choose(backend, args)`` gives the
     mode the general path chose for these argument shapes, ``"rev"`` or ``"fwd"``, or None)."""
     if has_aux:
         return general
@@ -107,7 +108,7 @@ def wrap(
         _derive.translate,
         _tree.unflatten,
     )
-    jac, grad, auto = transform in ("jacrev", "jacfwd", "jacobian"), transform == "grad", transform == "jacobian"
+    jac, grad, auto = transform not in ("grad", "value_and_grad"), transform == "grad", transform == "jacobian"
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
@@ -203,6 +204,9 @@ def _build(
     asked, native_name = _NATIVE[transform]
     if transform == "jacfwd":  # the framework's jacfwd is the vmap of its jvp that the general path runs
         derived = chunk_size is None and _plan.jvp_native(b) and _plan.vmap_native(b)
+    elif transform == "hessian":  # and its hessian the jacfwd of its jacrev
+        derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
+        derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
     else:
         derived = _plan.native(b, native_name, chunk_size)
     if transform in b.unsupported or not b.has_custom_rules or not derived:
@@ -222,7 +226,7 @@ def _build(
         return _NONE
     # The selection in force makes b the context's backend already when it names b.
     in_context = backend is None and _select.selected(call, False) is b
-    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context, transform == "jacfwd"
+    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context, transform in ("jacfwd", "hessian")
 
 
 def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:

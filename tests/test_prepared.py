@@ -209,3 +209,30 @@ def test_jacobian_auto_on_every_call() -> None:
         np.testing.assert_allclose(jac(t(w), t(np.ones(n_in))).numpy(), w, rtol=1e-12)
     with pytest.raises(multiad.InvalidTypeError, match=r"^jacobian\(<lambda>\): argument 1 has dtype int64"):
         jac(t(w), torch.ones(2, dtype=torch.int64))
+
+
+def test_hessian_on_every_call() -> None:
+    @multiad.custom_vjp
+    def square(x: Any) -> Any:
+        return x * x
+
+    square.defvjp(lambda x: (x * x, x), lambda x, g: (2.0 * x * g,))
+    hess = multiad.hessian(lambda x, y: (x**3 * y).sum(), argnums=(0, 1))
+    vector = multiad.hessian(lambda x: {"c": x**3, "s": (x**2).sum()})
+    through_rule = multiad.hessian(lambda x: square(x).sum())
+    y = 2 * X
+    for _ in range(3):
+        (hxx, hxy), (hyx, hyy) = hess(t(X), t(y))
+        np.testing.assert_allclose(hxx.numpy(), np.diag(6 * X * y), rtol=1e-12)
+        np.testing.assert_allclose(hxy.numpy(), np.diag(3 * X**2), rtol=1e-12)
+        np.testing.assert_allclose(hyx.numpy(), np.diag(3 * X**2), rtol=1e-12)
+        np.testing.assert_allclose(hyy.numpy(), np.zeros((3, 3)), atol=0)
+        out = vector(t(X))
+        assert list(out) == ["c", "s"]
+        np.testing.assert_allclose(out["s"].numpy(), 2 * np.eye(3), rtol=1e-12)
+        want = np.zeros((3, 3, 3))
+        want[np.arange(3), np.arange(3), np.arange(3)] = 6 * X
+        np.testing.assert_allclose(out["c"].numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(through_rule(t(X)).numpy(), 2 * np.eye(3), rtol=1e-12)
+        with pytest.raises(multiad.InvalidTypeError, match=r"^hessian\(<lambda>\): argument 0 has dtype int64"):
+            hess(torch.ones(3, dtype=torch.int64), t(y))

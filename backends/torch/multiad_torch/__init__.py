@@ -215,7 +215,14 @@ def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[...
     flag: list[bool] = []
 
     def single(*xs: Any) -> Any:
-        res = _run(fun, *xs)
+        if _state.active:  # _run, inlined
+            res = fun(*xs)
+        else:
+            _state.active = True
+            try:
+                res = fun(*xs)
+            finally:
+                _state.active = False
         outs, aux = res if has_aux else (res, None)
         one = len(outs) == 1
         flag[:] = [one]
@@ -489,8 +496,9 @@ class TorchBackend(multiad.Backend):
 
         if transform == "jacrev":
             return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
-        if transform == "jacfwd" and chunk_size is None:
-            jacfwd = func.jacfwd(guarded, argnums=argnums)
+        if transform in ("jacfwd", "hessian") and chunk_size is None:
+            inner = guarded if transform == "jacfwd" else func.jacrev(guarded, argnums=argnums)
+            jacfwd = func.jacfwd(inner, argnums=argnums)
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
