@@ -218,7 +218,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     traced = flat.traced
     # One output array, not traced: a cotangent of its type, shape and dtype is taken as it is.
     ref: Any = outs[0] if out_spec is _tree.LEAF and not traced else None
-    ref_type: type = type(ref) if ref is not None else _NoReference
+    ref_type: Any = type(ref) if ref is not None else _NoReference
     ref_shape, ref_dtype = getattr(ref, "shape", None), getattr(ref, "dtype", None)
     whole, direct, translate, context = flat.whole, b.has_custom_rules, _derive.translate, _select._context
 
