@@ -332,7 +332,7 @@ def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int, chunked: bo
             block = b.identity_block((start, stop), (off, off + n), x)
         else:
             block = _identity_block(b, x, (start, stop), (off, off + n))
-        out.append(do("reshape", block, (stop - start,) + tuple(x.shape)))
+        out.append(_reshaped(block, (stop - start,) + tuple(x.shape)))
         off += n
     return out
 
