@@ -308,9 +308,10 @@ class Level:
         (NOTE [Bound first]) are rows of one array per output, written in place, rather than
         separate arrays of the Jacobian's size. Besides saving allocations this keeps memory
         mapped between calls: glibc's malloc gives the top of its heap back to the system once
-        more than twice its largest recent block is free, and with seven such arrays (a
-        32 -> 2048 float32 Jacobian) every call page-faulted on all of them again (600 faults,
-        about 0.4 ms of a 2.4 ms call); with one dominant array it faults on none."""
+        more than twice its largest recent block is free, and with several such arrays every
+        call of a 32 -> 2048 float32 Jacobian page-faulted on all of them again (600 to 1,250
+        faults, 0.4 to 1.5 ms of system time on a call of 2 ms); with one dominant array it
+        faults on none."""
         p = primals[j]
         flat = p.reshape(-1)
         head, tail = primals[:j], primals[j + 1 :]
