@@ -2,8 +2,9 @@
 
 Every workload runs on every framework (torch, jax eagerly, jax under ``jax.jit``, HIPS
 autograd, numpy finite differences where sizes allow); results are printed as a table, written
-as JSON under benchmarks/results/, and plotted. ``--publish`` also copies the JSON and the
-plots to docs/benchmarks/.
+as JSON under benchmarks/results/, and plotted. For jax.jit and torch the compiled programs of
+both sides are compared too (``benchmarks/compiled.py``; ``"compiled"`` in the JSON).
+``--publish`` also copies the JSON and the plots to docs/benchmarks/.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 import multiad
 
-from . import harness, machine, report
+from . import compiled, harness, machine, report
 from .frameworks import FACTORIES, Framework
 from .workloads import SMOKE_SIZES, WORKLOADS, Group, Sizes, Skip
 
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-plots", action="store_true", help="do not draw PNG plots")
     parser.add_argument("--publish", action="store_true", help="also copy JSON and plots to docs/benchmarks/")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    parser.add_argument(
+        "--no-compiled", action="store_true", help="skip comparing the compiled programs (benchmarks/compiled.py)"
+    )
     args = parser.parse_args(argv)
 
     settings = harness.SMOKE if args.smoke else harness.Settings()
@@ -130,6 +134,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["skipped"].append({"workload": wname, "framework": fw.name, "reason": str(why)})
         finally:
             multiad.set_backend(None)
+    under_compilers = [n for n in names if n in ("jax.jit", "torch")]
+    if under_compilers and not args.no_compiled:  # the same program? (benchmarks/compiled.py)
+        results["compiled"] = compiled.compare(sizes, workloads, under_compilers)
     results["seconds"] = round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1)
 
     out = args.out or RESULTS / f"results-{'smoke-' if args.smoke else ''}{started:%Y%m%d-%H%M%S}.json"
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.write_text(json.dumps(results, indent=1) + "\n")
     if not args.quiet:
         print(report.table(results))
+        if "compiled" in results:
+            print("\n" + compiled.markdown(results["compiled"]))
         print(f"\nwrote {out}")
     if not args.no_plots:
         pngs = report.plots(results, out.parent / "plots")
