@@ -28,6 +28,7 @@ import argparse
 import json
 import re
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,9 @@ def instructions(hlo: str) -> int:
     return sum(1 for line in hlo.splitlines() if re.match(r"^\s+(ROOT )?%\S+ = ", line))
 
 
-def _modes(fw: Framework, sizes: Sizes, workloads: Iterable[str]) -> Iterable[tuple[str, str, Any, Any, tuple[Any, ...]]]:
+def _modes(
+    fw: Framework, sizes: Sizes, workloads: Iterable[str]
+) -> Iterable[tuple[str, str, Any, Any, tuple[Any, ...]]]:
     for name in workloads:
         try:
             group = WORKLOADS[name](fw, sizes)
@@ -87,7 +90,7 @@ def _jax_rows(sizes: Sizes, workloads: Iterable[str]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"workload": workload, "mode": mode}
         progs = {}
         for side, fn in (("multiad", ours), ("direct", theirs)):
-            progs[side] = normalized_hlo(jax.jit(fn).lower(*args).compile().as_text())
+            progs[side] = normalized_hlo(jax.jit(fn).lower(*args).compile().as_text() or "")
             row[side] = {"hlo_instructions": instructions(progs[side]), "jaxpr_equations": _equations(jax, fn, args)}
         row["identical"] = progs["multiad"] == progs["direct"]
         rows.append(row)
@@ -100,28 +103,59 @@ def _equations(jax: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> int:
 
 def _torch_rows(sizes: Sizes, workloads: Iterable[str]) -> list[dict[str, Any]]:
     import torch
-    from torch._dynamo.testing import CompileCounter
 
     rows = []
     fw = FACTORIES["torch"]()
     for workload, mode, ours, theirs, args in _modes(fw, sizes, workloads):
         row: dict[str, Any] = {"workload": workload, "mode": mode}
+        aten = {}
         for side, fn in (("multiad", ours), ("direct", theirs)):
-            torch._dynamo.reset()
-            counter = CompileCounter()
             try:
-                torch.compile(fn, backend=counter, fullgraph=True)(*args)
-                row[side] = {"frames": counter.frame_count, "ops": counter.op_count}
-            except Exception as exc:  # recorded: the table shows which side failed to trace, and why
+                row[side], aten[side] = _traced(torch, fn, args)
+            except Exception as exc:  # noqa: BLE001 - recorded: the table shows which side failed to trace, and why
                 row[side] = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
         m, d = row["multiad"], row["direct"]
         row["equal"] = "ops" in m and "ops" in d and (m["frames"], m["ops"]) == (d["frames"], d["ops"])
+        if len(aten) == 2:
+            row["aten_identical"] = aten["multiad"] == aten["direct"]
+            mine, theirs_ = Counter(aten["multiad"]), Counter(aten["direct"])
+            row["aten_only_multiad"] = sorted((mine - theirs_).elements())
+            row["aten_only_direct"] = sorted((theirs_ - mine).elements())
         rows.append(row)
     torch._dynamo.reset()
     return rows
 
 
-def compare(sizes: Sizes, workloads: Iterable[str] | None = None, frameworks: Iterable[str] = ("jax.jit", "torch")) -> dict[str, Any]:
+def _traced(torch: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[dict[str, int], list[str]]:
+    """The graphs ``torch.compile(fn, fullgraph=True)`` traces: their count and operations
+    (counted as ``torch._dynamo.testing.CompileCounter`` counts), and the ATen operations of
+    the forward graphs that AOTAutograd makes of them (functionalized, bookkeeping gone), in order."""
+    from torch._dynamo.backends.common import aot_autograd
+    from torch._functorch._aot_autograd.utils import make_boxed_func
+
+    counts = {"frames": 0, "ops": 0}
+    aten: list[str] = []
+
+    def forward(gm: Any, _: Any) -> Any:
+        aten.extend(str(n.target) for n in gm.graph.nodes if n.op == "call_function")
+        return make_boxed_func(gm.forward)
+
+    lower = aot_autograd(fw_compiler=forward)
+
+    def backend(gm: Any, example_inputs: Any) -> Any:
+        counts["frames"] += 1
+        counts["ops"] += sum(1 for n in gm.graph.nodes if "call" in n.op)
+        return lower(gm, example_inputs)
+
+    torch._dynamo.reset()
+    torch.compile(fn, backend=backend, fullgraph=True)(*args)
+    counts["aten_ops"] = len(aten)
+    return counts, aten
+
+
+def compare(
+    sizes: Sizes, workloads: Iterable[str] | None = None, frameworks: Iterable[str] = ("jax.jit", "torch")
+) -> dict[str, Any]:
     """``{"jax.jit": rows, "torch.compile": rows}`` for the frameworks asked for (``"jax.jit"``, ``"torch"``)."""
     names = list(workloads or WORKLOADS)
     out: dict[str, Any] = {}
@@ -150,19 +184,35 @@ def markdown(compiled: dict[str, Any]) -> str:
             )
         parts.append("\n".join(lines))
     if compiled.get("torch.compile"):
-        lines = ["| workload | mode | torch.compile ops, multiad | torch.func | |", "|---|---|---|---|---|"]
+        lines = [
+            "| workload | mode | Dynamo graph ops, multiad | torch.func | ATen ops, multiad | torch.func | ATen program |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for r in compiled["torch.compile"]:
             m, d = r["multiad"], r["direct"]
-
-            def cell(s: dict[str, Any]) -> str:
-                if "error" in s:
-                    return f"fails ({s['error'][:60]})"
-                return str(s["ops"]) + ("" if s["frames"] == 1 else f" in {s['frames']} graphs")
-
-            verdict = "equal" if r["equal"] else ""
-            lines.append(f"| {r['workload']} | {r['mode']} | {cell(m)} | {cell(d)} | {verdict} |")
+            if "error" in m or "error" in d:
+                failed = "; ".join(
+                    f"{k} fails: {s['error'][:80]}" for k, s in (("multiad", m), ("direct", d)) if "error" in s
+                )
+                lines.append(f"| {r['workload']} | {r['mode']} | | | | | {failed} |")
+                continue
+            verdict = "identical" if r["aten_identical"] else _aten_difference(r)
+            graphs = "" if m["frames"] == d["frames"] == 1 else f" ({m['frames']} and {d['frames']} graphs)"
+            lines.append(
+                f"| {r['workload']} | {r['mode']} | {m['ops']}{graphs} | {d['ops']} | {m['aten_ops']} | {d['aten_ops']} | {verdict} |"
+            )
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
+
+
+def _aten_difference(row: dict[str, Any]) -> str:
+    def names(ops: list[str]) -> str:
+        short = [
+            re.sub(r"^aten\.|\.default$|^<built-in function (\w+)>$", lambda m: m.group(1) or "", op) for op in ops
+        ]
+        return ", ".join(f"{n}x {op}" if n > 1 else op for op, n in Counter(short).items()) or "nothing"
+
+    return f"differs: only multiad has {names(row['aten_only_multiad'])}; only torch.func has {names(row['aten_only_direct'])}"
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

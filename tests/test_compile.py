@@ -606,3 +606,25 @@ def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
     env.pop("MULTIAD_BACKEND", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+
+
+def test_torch_compile_when_torch_is_imported_after_the_first_multiad_call() -> None:
+    # NOTE [First use under a compiler]: the first use loaded only numpy's and autograd's
+    # backends; torch's, loaded by its compiler probe outside the trace, still traces one graph.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, multiad\n"
+        "multiad.grad(lambda v: (v ** 2).sum(), backend='numpy')(np.ones(2))\n"
+        "import torch\n"
+        "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        "g = torch.compile(multiad.grad(lambda v: torch.sin(v).sum()), fullgraph=True, backend='eager')(x)\n"
+        "np.testing.assert_allclose(g.numpy(), np.cos(np.linspace(-1.0, 1.0, 5)), rtol=1e-12)\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("MULTIAD_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]

@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -51,7 +52,20 @@ _fw_ad: Any = None
 
 
 def _not_loaded() -> bool:
-    return False
+    """The compiler probe until the backend is loaded. torch may be imported after multiad's
+    first use, when the backends of the frameworks imported then were loaded (NOTE [First use
+    under a compiler] in ``multiad/_select.py``); if the first torch call is then traced, this
+    loads the backends of the frameworks imported now, run as ordinary Python (the mark below)."""
+    t = sys.modules.get("torch")
+    if t is None or not t.compiler.is_compiling():
+        return False
+    from multiad import _select
+
+    _select._first_use()
+    return True
+
+
+setattr(_not_loaded, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 #: ``torch.compiler.is_compiling`` once torch is loaded (TorchBackend.compiling runs on every call).
