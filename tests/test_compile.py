@@ -517,6 +517,26 @@ def _chunked_jacfwd(f: Callable[[Any], Any], chunk_size: int) -> Callable[[Any],
     return jac
 
 
+def _traced_ops(fn: Callable[[Any], Any], x: Any) -> tuple[Any, dict[str, int]]:
+    """``fn(x)`` compiled with fullgraph=True, and its traced graphs' operations by name (with
+    ``"graphs"``, their number). A functorch transform's bookkeeping calls count as operations,
+    as ``CompileCounter`` counts them."""
+    names: dict[str, int] = {"graphs": 0}
+
+    def backend(gm: Any, _: Any) -> Any:
+        names["graphs"] += 1
+        for node in gm.graph.nodes:
+            if node.op in ("call_function", "call_method"):
+                name = (
+                    node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
+                )
+                names[name] = names.get(name, 0) + 1
+        return gm.forward
+
+    torch._dynamo.reset()
+    return torch.compile(fn, backend=backend, fullgraph=True)(x), names
+
+
 #: chunked transform -> (multiad's version, torch.func's with the same chunk_size).
 CHUNKED_PAIRS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "jacrev": (lambda x: multiad.jacrev(_g, chunk_size=2)(x), lambda x: tf.jacrev(_g, chunk_size=2)(x)),
@@ -539,13 +559,17 @@ CHUNKED_PAIRS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
 @pytest.mark.parametrize("name", sorted(CHUNKED_PAIRS))
 def test_torch_compile_of_chunked_jacobians_traces_torch_funcs_program(name: str) -> None:
     # NOTE [Chunked Jacobians under a compiler]: no preallocated block while traced; torch.func's
-    # own chunking (5 inputs in chunks of 2, 2 and 1), op for op.
+    # own chunking (5 inputs in chunks of 2, 2 and 1), operation for operation, except for views:
+    # multiad does not reshape a basis chunk whose shape is final already, and moves the columns
+    # of a nested Jacobian with permute where the reference uses movedim.
     ours, theirs = CHUNKED_PAIRS[name]
     x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
-    got, frames, ops = _compiled(ours, x)
-    _, want_frames, want_ops = _compiled(theirs, x)
-    assert frames == want_frames == 1
-    assert ops == want_ops, (ops, want_ops)
+    got, mine = _traced_ops(ours, x)
+    _, ref = _traced_ops(theirs, x)
+    assert mine.pop("graphs") == ref.pop("graphs") == 1
+    views = ("view", "reshape", "permute", "movedim")
+    assert sum(mine.values()) <= sum(ref.values()), (mine, ref)
+    assert {k: n for k, n in mine.items() if k not in views} == {k: n for k, n in ref.items() if k not in views}
     xs = np.linspace(-1.0, 1.0, 5)
     if name == "hessian":
         want = np.diag(-np.sin(xs))
