@@ -252,13 +252,15 @@ def _scalar(
     call: str,
     array_types: frozenset[type],
     check: Callable[[str, Any], None] | None = None,
+    weak: bool = False,
 ) -> Callable[..., Any]:
     """``f`` returning its one scalar, checked as the general path checks it (``check(call, out)``
-    first, where the transform has its own words for a wrong output)."""
+    first, where the transform has its own words for a wrong output); with ``weak``, ``f`` is a
+    weak reference to the function."""
     floats = _arrays.FLOAT_DTYPES
 
     def scalar(*args: Any) -> Any:
-        out = f(*args)
+        out = f()(*args) if weak else f(*args)
         if type(out) in array_types and floats.get(out.dtype) is True and not out.shape:
             return out
         if check is not None:
@@ -355,5 +357,6 @@ def _build_second_order(
     array_types = frozenset(type(p) for p in primals)
     _tree.ARRAY_TYPES.update(array_types)  # NOTE [Arrays are leaves]
     argnums: Argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    native = b.prepare(transform, _scalar(b, f, call, array_types, check), argnums, None)
+    # The table is kept per f as long as f lives: what it holds refers to f weakly.
+    native = b.prepare(transform, _scalar(b, weakref.ref(f), call, array_types, check, weak=True), argnums, None)
     return _NONE if native is None else (b, native, call)

@@ -236,3 +236,25 @@ def test_hessian_on_every_call() -> None:
         np.testing.assert_allclose(through_rule(t(X)).numpy(), 2 * np.eye(3), rtol=1e-12)
         with pytest.raises(multiad.InvalidTypeError, match=r"^hessian\(<lambda>\): argument 0 has dtype int64"):
             hess(torch.ones(3, dtype=torch.int64), t(y))
+
+
+def test_hvp_keeps_no_function_alive() -> None:
+    import gc
+    import weakref
+
+    def make() -> Any:
+        big = torch.ones(3, dtype=torch.float64)
+
+        def f(x: Any) -> Any:
+            return (x**2 * big).sum()
+
+        return f
+
+    f = make()
+    for _ in range(3):  # prepared from the second call on
+        (hv,) = multiad.hvp(f, (t(X),), (t(X),))
+        np.testing.assert_allclose(hv.numpy(), 2 * X, rtol=1e-12)
+    ref = weakref.ref(f)
+    del f
+    gc.collect()
+    assert ref() is None
