@@ -273,9 +273,8 @@ class Level:
         values, errors, scales, rounding = [], [], [], []
         for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
             value, t = difference(p1, m1, p2, m2, inv, h)
-            error, sc, rnd = self.estimate(
-                o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), four_s1(o, p1, m1)
-            )
+            scratch = np.empty((4, *value.shape), value.dtype)
+            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), scratch)
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
@@ -398,7 +397,8 @@ class Level:
             return [], []
         errors, scales, rounding = [], [], []
         for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
-            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, four_s1(o, p1, m1))
+            scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
+            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
             errors.append(error)
             scales.append(sc)
             rounding.append(rnd)
@@ -450,14 +450,15 @@ class Level:
             return bool(np.all(np.isfinite(low) & (lhs <= margin * low)))
 
     def estimate(
-        self, o: Any, p1: Any, m1: Any, p2: Any, m2: Any, inv: Any, value: Any, t: Any, e: Any, s4: Any
+        self, o: Any, p1: Any, m1: Any, p2: Any, m2: Any, inv: Any, value: Any, t: Any, e: Any, scratch: Any
     ) -> tuple[Any, Any, Any]:
         """One output's estimated error, scale and rounding term (NOTE [Finite-difference error
         estimate]) from ``f`` at ``x`` (``o``) and ``x +- h``, ``x +- 2h``, the result ``value``,
-        ``t = (D(h) - D(2h)) / 3``, ``e = S(2h) - 4 S(h)`` and ``s4 = 4 S(h)``, which are overwritten."""
+        ``t = (D(h) - D(2h)) / 3`` and ``e = S(2h) - 4 S(h)``, in ``t``, ``scratch[0]`` and
+        ``scratch[1]`` (``scratch``: four arrays shaped as ``value``; ``e`` is overwritten)."""
         # The noise: eps |f| plus what nested levels reported, capped by the spread of the values.
-        fmax, spread = _spread((o, p1, m1, p2, m2))
-        noise = np.multiply(fmax, self.eps)
+        fmax, noise, spread = _spread((o, p1, m1, p2, m2), scratch[:3])
+        np.multiply(fmax, self.eps, out=noise)
         if self.noise():
             noise += self.noise()
         np.minimum(noise, spread, out=noise)
@@ -466,11 +467,11 @@ class Level:
         bound = np.subtract(p2, 2 * o, out=spread)
         bound += m2
         np.abs(bound, out=bound)  # |S(2h)|
-        np.abs(s4, out=s4)  # 4 |S(h)|
+        s4 = np.abs(four_s1(o, p1, m1, out=scratch[3]), out=scratch[3])  # 4 |S(h)|
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
-            jump *= np.greater(jump, bound)  # a product, not np.where: masked selection is slow
+            jump *= np.greater(jump, bound, out=bound)  # a product, not np.where: masked selection is slow
         # rounding = (jump / 4 + 1.5 noise) / h; error = |T| + rounding
         noise *= 6
         noise += jump
@@ -491,8 +492,8 @@ class Level:
             value = np.subtract(p, m)
             value /= 2 * h
             self.nonfinite += _count_nonfinite(value, o)
-            fmax, spread = _spread((o, p, m))
-            noise = np.multiply(fmax, self.eps)
+            fmax, noise, spread = _spread((o, p, m), np.empty((3, *value.shape), value.dtype))
+            np.multiply(fmax, self.eps, out=noise)
             if self.noise():
                 noise += self.noise()
             np.minimum(noise, spread, out=noise)
@@ -500,7 +501,7 @@ class Level:
             errors.append(np.divide(noise, h, out=noise))
             scale = np.multiply(fmax, self.c, out=fmax)
             scale /= h
-            scale += np.abs(value)
+            scale += np.abs(value, out=spread)
             scales.append(scale)
         return values, errors, scales
 
@@ -520,21 +521,29 @@ class Level:
         worst, ratio, at = 0.0, 0.0, 0.0
         if not all(callable(b) for b in blocks) or _records.get() is not None or self.nested:
             shown = [b() if callable(b) else b for b in blocks]
-            pairs = [
-                (_finite(_rows([b[0][i] for b in shown])), _rows([b[1][i] for b in shown]))
-                for i in range(len(shown[0][0]) if shown else 0)
+            outputs = [
+                ([b[0][i] for b in shown], [b[1][i] for b in shown]) for i in range(len(shown[0][0]) if shown else 0)
             ]
-            pairs = [(e, sc) for e, sc in pairs if e.size]
-            if pairs:
-                cols = np.max([sc.max(axis=1) for _, sc in pairs], axis=0)
-            for e, sc in pairs:
-                scale = np.maximum(sc.max(axis=0, keepdims=True), cols[:, None])
-                with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                    r = _finite(e / np.maximum(scale, _TINY))  # 0 / 0 and nan: 0
-                k = np.unravel_index(int(np.argmax(r)), r.shape)
-                worst = max(worst, float(np.max(e)))
-                if float(r[k]) > ratio:
-                    ratio, at = float(r[k]), float(e[k])
+            outputs = [(es, scs) for es, scs in outputs if sum(e.size for e in es)]
+            if outputs:  # the largest scale of each column and of each output's rows, exact in float64
+                cols = np.max([np.concatenate([sc.max(axis=1) for sc in scs]) for _, scs in outputs], axis=0)
+                cols = cols.astype(np.float64)[:, None]
+            for es, scs in outputs:
+                rows = np.max([sc.max(axis=0) for sc in scs], axis=0).astype(np.float64)
+                start = 0
+                for e in es:  # in float64, a few columns at a time (NOTE [One work array])
+                    step = max(1, _CHUNK // max(e.shape[1], 1))
+                    for c in range(0, e.shape[0], step):
+                        part = _finite(e[c : c + step])
+                        r = np.maximum(rows, cols[start + c : start + c + len(part)])
+                        np.maximum(r, _TINY, out=r)
+                        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                            r = _finite(np.divide(part, r, out=r))  # 0 / 0 and nan: 0
+                        k = np.unravel_index(int(np.argmax(r)), r.shape)
+                        worst = max(worst, float(np.max(part)))
+                        if float(r[k]) > ratio:
+                            ratio, at = float(r[k]), float(part[k])
+                    start += e.shape[0]
         order = self.order()
         sink = _sink.get()
         evaluations = sum(n for _, _, n, _ in self.inner) if self.inner else self.evaluations
@@ -571,6 +580,8 @@ class Level:
 
 
 _TINY = float(np.finfo(np.float64).tiny)
+# Elements of the float64 arrays of finish made at once.
+_CHUNK = 1 << 13
 # The most elements of the perturbed inputs made at once (NOTE [Columns at once]).
 _BLOCK = 1 << 16
 _first = operator.itemgetter(0)
@@ -580,9 +591,10 @@ _HUGE = float(np.finfo(np.float64).max)
 
 
 def _finite(a: Any) -> Any:
-    """Non-negative ``a`` with nan as 0 and inf as the largest float (``nan_to_num`` without
-    its masked copies, which are slow on large arrays)."""
-    return np.fmin(np.fmax(a, 0.0), _HUGE)
+    """Non-negative ``a`` as a new float64 array, with nan as 0 and inf as the largest float
+    (``nan_to_num`` without its masked copies, which are slow on large arrays)."""
+    out = np.fmax(a, 0.0, dtype=np.float64)
+    return np.fmin(out, _HUGE, out=out)
 
 
 def _work_dtype(a: Any) -> Any:
@@ -641,21 +653,17 @@ def refined(error: Any, value: Any, rounding: Any, p2: Any, m2: Any, p4: Any, m4
     return np.fmin(error, r2, out=r2)
 
 
-def _spread(values: tuple[Any, ...]) -> tuple[Any, Any]:
-    """The largest ``|v|`` and the spread ``max v - min v`` of ``values`` elementwise (broadcasting)."""
-    hi, lo = np.maximum(values[0], values[1]), np.minimum(values[0], values[1])
+def _spread(values: tuple[Any, ...], out: Any) -> tuple[Any, Any, Any]:
+    """The largest ``|v|`` and the spread ``max v - min v`` of ``values`` elementwise
+    (broadcasting), in ``out[0]`` and ``out[2]``; ``out[1]`` is left free."""
+    hi, lo, spread = out
+    np.maximum(values[0], values[1], out=hi)
+    np.minimum(values[0], values[1], out=lo)
     for v in values[2:]:
         np.maximum(hi, v, out=hi)
         np.minimum(lo, v, out=lo)
-    spread = np.subtract(hi, lo)
-    return np.maximum(hi, np.negative(lo, out=lo), out=hi), spread
-
-
-def _rows(parts: list[Any]) -> Any:
-    """``parts``, 2-D arrays ``(columns, output size)``, as one float64 array."""
-    if len(parts) == 1:
-        return np.asarray(parts[0], np.float64)
-    return np.concatenate(parts, axis=0, dtype=np.float64)
+    np.subtract(hi, lo, out=spread)
+    return np.maximum(hi, np.negative(lo, out=lo), out=hi), lo, spread
 
 
 def _count_nonfinite(value: Any, f0: Any) -> int:
