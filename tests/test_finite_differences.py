@@ -224,6 +224,31 @@ def test_a_refinement_outside_the_domain_keeps_the_warning(steps: float) -> None
             assert abs(got - exact) > 1e-3 * exact  # the warning is deserved
 
 
+@pytest.mark.parametrize("dtype, large", [(np.float64, 1e8), (np.float32, 1e4)])
+def test_a_large_output_value_does_not_hide_a_kink_in_another(dtype: Any, large: float) -> None:
+    # |x - c| with c half a step above x: the central difference gives -0.58 for -1. Beside it
+    # an output that is a large constant (or depends on another input only) has derivatives
+    # of 0 and 1; its value must not become the scale the kinked entry is held to.
+    h = float(np.finfo(dtype).eps) ** (1 / 3)  # the step at 0.3 (scale 1)
+    c = 0.3 + 0.5 * h
+    x = np.array([0.3, 1.0], dtype=dtype)
+
+    def constant(x: Any) -> Any:
+        return mnp.stack([mnp.abs(x[0] - c), large + 0 * x[1]])
+
+    def shifted(x: Any) -> Any:
+        return mnp.stack([mnp.abs(x[0] - c), large + x[1]])
+
+    for f in (constant, shifted):
+        for transform in (multiad.jacrev, multiad.jacfwd):
+            with pytest.warns(multiad.AccuracyWarning, match=r"estimated error"):
+                jac = transform(f, backend=NP)(x)
+            assert abs(float(jac[0, 0]) + 1.0) > 0.1  # the warning is deserved
+        with pytest.warns(multiad.AccuracyWarning, match=r"estimated error"):
+            _, tangent = multiad.jvp(f, (x,), (np.array([1.0, 0.0], dtype=dtype),), backend=NP)
+        assert abs(float(tangent[0]) + 1.0) > 0.1
+
+
 def test_constants_and_minima_do_not_warn(strict: None) -> None:
     # A constant f: differences are exactly 0 and there is no noise to estimate.
     h = multiad.hessian(lambda x: mnp.sum(0 * x) + 3.0, backend=NP)(np.ones(3))
@@ -378,6 +403,12 @@ BOUND_CASES: list[tuple[str, Callable[..., Any], np.ndarray]] = [
     ("pole at 0", lambda x: 1.0 / x, np.array([0.0, 1.0, 2.0])),
     ("tanh near 0, float32", lambda x: mnp.tanh(x * 1e-3), np.array([0.1, -0.2], np.float32)),
     ("exp, large values", lambda x: mnp.exp(x), np.array([40.0, 0.0, -3.0])),
+    (
+        "a kink beside a large value",
+        lambda x: mnp.stack([mnp.abs(x[0] - 0.3 - 3e-6), 1e8 + 0 * x[1]]),
+        np.array([0.3, 1.0]),
+    ),
+    ("a large value beside a smooth output", lambda x: mnp.stack([mnp.sin(x[0]), 1e8 + x[1]]), np.array([0.3, 1.0])),
 ]
 
 

@@ -85,17 +85,19 @@ class NumpyBackend(multiad.Backend):
         totals: list[Any] = [np.zeros((1, o.size)) for o in outs]
         errors: list[Any] = [np.zeros((1, o.size)) for o in outs]
         scales: list[Any] = [np.zeros((1, o.size)) for o in outs]
+        derivs: list[Any] = [np.zeros((1, o.size)) for o in outs]
         for group in _groups(primals, tangents):
             tmax = max(float(np.max(np.abs(t))) for t in group if t is not None)
             smax = max(float(np.max(_fd.scale(p)[t != 0])) for p, t in zip(primals, group) if t is not None)
             h = level.c * smax / tmax
             v = tuple(None if t is None else h * t for t in group)
-            values, errs, scs = level.directional(primals, outs, v, h)
+            values, errs, scs, dvs = level.directional(primals, outs, v, h)
             for i in range(len(outs)):
                 totals[i] += values[i]
                 errors[i] += errs[i]
                 scales[i] += scs[i]
-        level.finish([(errors, scales)])
+                derivs[i] += dvs[i]
+        level.finish([(errors, scales, derivs)])
         touts = tuple(t.reshape(o.shape).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 

@@ -29,11 +29,16 @@ term.
 
 Each element's estimate is compared with its scale: ``|R| + |f| |t| / s + |S(h)| / h`` (the
 derivative's own size, the size a change of ``f`` over the input's scale ``s`` would give,
-and how much the derivative changes across the stencil itself), taking the largest of its
-row or its column of the Jacobian. So an entry near zero beside large ones is held to the
-size of its neighbours, and a gradient at a minimum where ``f`` is near 0 too (a solver's
-last Newton step: 0 within 1e-14) is held to the curvature times the step, not to itself. When the ratio exceeds the tolerance of the dtype and
-order, the outermost level warns with :class:`multiad.AccuracyWarning` naming the call and
+and how much the derivative changes across the stencil itself), taking the largest scale of
+its row of the Jacobian or the largest derivative size ``|R| + |S(h)| / h`` of its column.
+So an entry near zero beside large ones is held to the size of its neighbours, and a
+gradient at a minimum where ``f`` is near 0 too (a solver's last Newton step: 0 within
+1e-14) is held to the curvature times the step, not to itself. The other outputs of a
+column lend their derivatives, not their values: ``f(x) = [abs(x - c), 1e8]`` with ``c``
+half a step from ``x`` gives ``-0.58`` for ``-1``, an error the constant ``1e8`` must not
+hide. (Where a nested level's noise, one number for all outputs, enters the values, the
+column's largest scale, values included, is used as for the row.) When the ratio exceeds
+the tolerance of the dtype and order, the outermost level warns with :class:`multiad.AccuracyWarning` naming the call and
 the estimated error. The tolerance is ``sqrt(eps)`` for first derivatives (``1.5e-8`` in
 float64, ``3.5e-4`` in float32) and ``eps ** (1/5)`` for nested ones (``7.4e-4``, ``4.1e-2``):
 nested differences at the default step carry a noise of about ``eps ** (1/3) |f| / s**2``, so
@@ -109,9 +114,10 @@ _nonfinite_sink: contextvars.ContextVar[list[int] | None] = contextvars.ContextV
 )
 _records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
 
-# One block of columns' estimate for Level.finish: per output, errors and scales as (columns, size)
-# arrays, or the function computing them (NOTE [Bound first]).
-Block = tuple[list[Any], list[Any]] | Callable[[], tuple[list[Any], list[Any]]]
+# One block of columns' estimate for Level.finish: per output, errors, scales and derivative sizes
+# as (columns, size) arrays, or the function computing them (NOTE [Bound first]).
+Estimates = tuple[list[Any], list[Any], list[Any]]
+Block = Estimates | Callable[[], Estimates]
 
 
 class Estimate(NamedTuple):
@@ -255,10 +261,10 @@ class Level:
 
     def directional(
         self, primals: tuple[Any, ...], f0: tuple[Any, ...], v: tuple[Any, ...], h: float
-    ) -> tuple[list[Any], list[Any], list[Any]]:
-        """``J (v / h)`` per output, its estimated error and its scale (NOTE [Finite-difference
-        error estimate]), each as a ``(1, size)`` array (one column); ``v`` is the perturbation
-        per primal (None: not perturbed)."""
+    ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        """``J (v / h)`` per output, its estimated error, its scale and its derivative size
+        (NOTE [Finite-difference error estimate]), each as a ``(1, size)`` array (one column);
+        ``v`` is the perturbation per primal (None: not perturbed)."""
 
         def at(k: float) -> tuple[Any, ...]:
             xs = tuple(p if d is None else p + k * d for p, d in zip(primals, v))
@@ -270,23 +276,25 @@ class Level:
         if self.nested:  # the plain difference; its error is its rounding noise
             return self.plain(f0, fp1, fm1, [h] * len(f0))
         fp2, fm2 = at(2.0), at(-2.0)
-        values, errors, scales, rounding = [], [], [], []
+        values, errors, scales, derivs, rounding = [], [], [], [], []
         for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
             value, t = difference(p1, m1, p2, m2, inv, h)
             scratch = np.empty((4, *value.shape), value.dtype)
-            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), scratch)
+            error, sc, rnd, dv = self.estimate(o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), scratch)
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
             scales.append(sc)
+            derivs.append(dv)
             rounding.append(rnd)
-        column = max((float(np.max(sc, initial=0.0)) for sc in scales), default=0.0)
-        if any(np.any(e > self.tolerance() * column) for e in errors):
+        # held to its own scale or to the column's largest derivative size, as in finish
+        column = max((float(np.max(dv, initial=0.0)) for dv in derivs), default=0.0)
+        if any(np.any(e > self.tolerance() * np.maximum(sc, column)) for e, sc in zip(errors, scales)):
             # The bound d on D(h)'s error is above tolerance: estimate R's own error from R(2h).
             fp4, fm4 = at(4.0), at(-4.0)
             for i, (p2, m2, p4, m4) in enumerate(zip(fp2, fm2, fp4, fm4)):
                 errors[i] = refined(errors[i], values[i], rounding[i], p2, m2, p4, m4, inv)
-        return values, errors, scales
+        return values, errors, scales, derivs
 
     def perturbed(
         self,
@@ -372,11 +380,11 @@ class Level:
         invs = [1 / h for h in hs]
         if not n:
             empty = [np.zeros((0, o.size), o.dtype) for o in flat0]
-            return empty, (empty, empty)
+            return empty, (empty, empty, empty)
         if self.nested:  # the plain difference; its error is its rounding noise
             fs = self.perturbed(primals, j, deltas, (1.0, -1.0), every, shaped)
-            values, errors, scales = self.plain(flat0, [f[0] for f in fs], [f[1] for f in fs], hs)
-            return values, (errors, scales)
+            values, errors, scales, derivs = self.plain(flat0, [f[0] for f in fs], [f[1] for f in fs], hs)
+            return values, (errors, scales, derivs)
         # Per output: f at x + h, x - h, x + 2h, x - 2h, then R, T and E (NOTE [Bound first]).
         works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=3)
         for o, (p1, m1, p2, m2, value, t, e), inv in zip(flat0, works, invs):
@@ -390,30 +398,34 @@ class Level:
 
     def full(
         self, primals: tuple[Any, ...], j: int, deltas: Any, f0: list[Any], works: list[Any], invs: list[Any]
-    ) -> tuple[list[Any], list[Any]]:
+    ) -> Estimates:
         """The estimate of the columns of :meth:`columns` element by element (``works`` as
         there), refined where a column's bound is above tolerance."""
         if not f0:
-            return [], []
-        errors, scales, rounding = [], [], []
+            return [], [], []
+        errors, scales, derivs, rounding = [], [], [], []
         for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
             scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
-            error, sc, rnd = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
+            error, sc, rnd, dv = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
             errors.append(error)
             scales.append(sc)
+            derivs.append(dv)
             rounding.append(rnd)
         column = np.max([sc.max(axis=1, initial=0.0) for sc in scales], axis=0)
         if not np.isfinite(column).all():  # else every R and f(x) is finite: a scale is at least |R| and |S(h)| / h
             self.nonfinite += sum(_count_nonfinite(w[4], o.reshape(1, -1)) for w, o in zip(works, f0))
-        # A column is doubtful where an error (nan ignored) is above tolerance.
-        worst = np.max([np.fmax.reduce(e, axis=1, initial=0.0) for e in errors], axis=0)
+        # A column is doubtful where an error (nan ignored) is above tolerance, an element's error
+        # held to its own scale or to the largest derivative size of its column (as in finish).
+        column = np.max([dv.max(axis=1, initial=0.0) for dv in derivs], axis=0)[:, None]
+        tol = self.tolerance()
         with np.errstate(invalid="ignore"):
-            ks = np.flatnonzero(worst > self.tolerance() * column)
+            doubtful = [np.any(e > tol * np.maximum(sc, column), axis=1) for e, sc in zip(errors, scales)]
+        ks = np.flatnonzero(np.any(doubtful, axis=0))
         if ks.size:  # D(h)'s error bound is above tolerance there: R's own error from R(2h)
             fs4 = self.perturbed(primals, j, deltas, (4.0, -4.0), ks, f0)
             for i, (w, (p4, m4), inv) in enumerate(zip(works, fs4, invs)):
                 errors[i][ks] = refined(errors[i][ks], w[4][ks], rounding[i][ks], w[2][ks], w[3][ks], p4, m4, inv[ks])
-        return errors, scales
+        return errors, scales, derivs
 
     def bounded(self, f0: list[Any], works: list[Any], invs: list[Any]) -> bool:
         """Whether every element's error is below the tolerance by the bound of NOTE [Bound first].
@@ -426,9 +438,10 @@ class Level:
         ``|T| + |E| / 4h + 1.5 eps fmax / h`` (the kink mask and the spread cap only lower it;
         no nested noise is allowed here). Its own scale is at least ``|R|`` and at least
         ``fmax c / h = fmax / s``, so the third term is at most ``1.5 eps / c`` of it, and the
-        scale it is compared with, the largest of its row or column, is at least the column's
-        ``max(max |R|, max |f(x)| / s)``. So where every column has
-        ``max |T| + max |E| / 4h <= (tol - 1.5 eps / c) max(max |R|, max |f(x)| / s)`` (with a
+        scale it is compared with (its own, or the largest derivative size of its column) is at
+        least ``max(max |R|, |f(x)| / s)``, the maximum over its column, the value its own
+        (NOTE [Finite-difference error estimate]). So where every column has
+        ``max |T| + max |E| / 4h <= (tol - 1.5 eps / c) max(max |R|, min |f(x)| / s)`` (with a
         margin for rounding), no ratio is above the tolerance and no column is refined: the call
         warns and evaluates ``f`` exactly as with the full estimate, which is then skipped. The
         bound uses the very ``T`` and ``E`` the full estimate would (the same arrays), and a
@@ -437,7 +450,7 @@ class Level:
         not shown estimates them all (:meth:`finish`).
         """
         margin = 0.999 * self.tolerance() - 1.502 * self.eps / self.c
-        lhs, low = 0.0, 0.0
+        lhs, derivative, least = 0.0, 0.0, np.inf
         for o, w, inv in zip(f0, works, invs):
             if not o.size:
                 continue
@@ -445,17 +458,21 @@ class Level:
             value, t, e = np.maximum(rows.max(axis=2), -rows.min(axis=2)).astype(np.float64)  # largest |.| per column
             inv = inv[:, 0].astype(np.float64)
             lhs = np.maximum(lhs, t + 0.25 * e * inv)
-            low = np.maximum(low, np.maximum(value, 0.999 * float(np.abs(o).max()) * self.c * inv))
+            derivative = np.maximum(derivative, value)
+            # the column's smallest |f(x)| / s: an element is held to its own value, not another output's
+            least = np.minimum(least, 0.999 * float(np.abs(o).min()) * self.c * inv)
+        low = np.maximum(derivative, least) if np.ndim(lhs) else derivative
         with np.errstate(invalid="ignore", over="ignore"):
             return bool(np.all(np.isfinite(low) & (lhs <= margin * low)))
 
     def estimate(
         self, o: Any, p1: Any, m1: Any, p2: Any, m2: Any, inv: Any, value: Any, t: Any, e: Any, scratch: Any
-    ) -> tuple[Any, Any, Any]:
-        """One output's estimated error, scale and rounding term (NOTE [Finite-difference error
-        estimate]) from ``f`` at ``x`` (``o``) and ``x +- h``, ``x +- 2h``, the result ``value``,
-        ``t = (D(h) - D(2h)) / 3`` and ``e = S(2h) - 4 S(h)``, in ``t``, ``scratch[0]`` and
-        ``scratch[1]`` (``scratch``: four arrays shaped as ``value``; ``e`` is overwritten)."""
+    ) -> tuple[Any, Any, Any, Any]:
+        """One output's estimated error, scale, rounding term and derivative size ``|R| + |S(h)| / h``
+        (NOTE [Finite-difference error estimate]) from ``f`` at ``x`` (``o``) and ``x +- h``,
+        ``x +- 2h``, the result ``value``, ``t = (D(h) - D(2h)) / 3`` and ``e = S(2h) - 4 S(h)``,
+        in ``t``, ``scratch[0]``, ``scratch[1]`` and ``scratch[2]`` (``scratch``: four arrays
+        shaped as ``value``; ``e`` is overwritten)."""
         # The noise: eps |f| plus what nested levels reported, capped by the spread of the values.
         fmax, noise, spread = _spread((o, p1, m1, p2, m2), scratch[:3])
         np.multiply(fmax, self.eps, out=noise)
@@ -478,16 +495,18 @@ class Level:
         rounding = np.multiply(noise, inv / 4, out=noise)
         error = np.abs(t, out=t)
         error += rounding
-        # scale = |R| + (fmax c + |S(h)|) / h
-        scale = np.multiply(fmax, 4 * self.c, out=fmax)
-        scale += s4
-        scale *= inv / 4
-        scale += np.abs(value, out=s4)
-        return error, scale, rounding
+        # derivative = |R| + |S(h)| / h; scale = derivative + fmax c / h
+        derivative = np.multiply(s4, inv / 4, out=bound)
+        derivative += np.abs(value, out=s4)
+        scale = np.multiply(fmax, self.c * inv, out=fmax)
+        scale += derivative
+        if self.noise():  # one noise for every output, held to their largest values as well
+            return error, scale, rounding, scale
+        return error, scale, rounding, derivative
 
-    def plain(self, f0: Any, fp: Any, fm: Any, hs: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    def plain(self, f0: Any, fp: Any, fm: Any, hs: list[Any]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """The nested level's plain difference per output, with its rounding noise as its error."""
-        values, errors, scales = [], [], []
+        values, errors, scales, derivs = [], [], [], []
         for o, p, m, h in zip(f0, fp, fm, hs):
             value = np.subtract(p, m)
             value /= 2 * h
@@ -499,11 +518,13 @@ class Level:
             np.minimum(noise, spread, out=noise)
             values.append(value)
             errors.append(np.divide(noise, h, out=noise))
+            derivative = np.abs(value, out=spread)
             scale = np.multiply(fmax, self.c, out=fmax)
             scale /= h
-            scale += np.abs(value, out=spread)
+            scale += derivative
             scales.append(scale)
-        return values, errors, scales
+            derivs.append(derivative)
+        return values, errors, scales, derivs
 
     def tolerance(self) -> float:
         """The relative error above which a result of this level's dtype and order warns."""
@@ -512,23 +533,25 @@ class Level:
     def finish(self, blocks: list[Block]) -> None:
         """Records the error for an enclosing level, or warns if it is above the tolerance.
 
-        ``blocks`` holds per block of columns (one primal's, or one ``jvp``'s) the errors and
-        scales of each output as 2-D arrays ``(columns, size of output i)``, or the function
-        computing them where :meth:`bounded` showed them below the tolerance. An element's
-        error is compared with the largest scale of its row or of its column, whichever is
-        larger, so an entry near zero beside large ones is not held to a tolerance relative to
-        itself."""
+        ``blocks`` holds per block of columns (one primal's, or one ``jvp``'s) the errors,
+        scales and derivative sizes of each output as 2-D arrays ``(columns, size of output
+        i)``, or the function computing them where :meth:`bounded` showed them below the
+        tolerance. An element's error is compared with the largest scale of its row or the
+        largest derivative size of its column, whichever is larger, so an entry near zero beside
+        large ones is not held to a tolerance relative to itself (NOTE [Finite-difference error
+        estimate])."""
         worst, ratio, at = 0.0, 0.0, 0.0
         if not all(callable(b) for b in blocks) or _records.get() is not None or self.nested:
             shown = [b() if callable(b) else b for b in blocks]
             outputs = [
-                ([b[0][i] for b in shown], [b[1][i] for b in shown]) for i in range(len(shown[0][0]) if shown else 0)
+                ([b[0][i] for b in shown], [b[1][i] for b in shown], [b[2][i] for b in shown])
+                for i in range(len(shown[0][0]) if shown else 0)
             ]
-            outputs = [(es, scs) for es, scs in outputs if sum(e.size for e in es)]
-            if outputs:  # the largest scale of each column and of each output's rows, exact in float64
-                cols = np.max([np.concatenate([sc.max(axis=1) for sc in scs]) for _, scs in outputs], axis=0)
+            outputs = [(es, scs, dvs) for es, scs, dvs in outputs if sum(e.size for e in es)]
+            if outputs:  # the largest derivative of each column and scale of each output's rows, in float64
+                cols = np.max([np.concatenate([dv.max(axis=1) for dv in dvs]) for _, _, dvs in outputs], axis=0)
                 cols = cols.astype(np.float64)[:, None]
-            for es, scs in outputs:
+            for es, scs, _ in outputs:
                 rows = np.max([sc.max(axis=0) for sc in scs], axis=0).astype(np.float64)
                 start = 0
                 for e in es:  # in float64, a few columns at a time (NOTE [One work array])
