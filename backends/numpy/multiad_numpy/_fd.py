@@ -367,9 +367,9 @@ class Level:
         copies of the input, so that each call has an array of its own, since ``f`` may keep or
         return its argument, and no Python runs per call) and the differences, the error
         estimate and the refinement decision are then computed once on ``(columns, outputs)``
-        arrays: for small ``f`` the per-column numpy calls cost more than ``f`` itself. Only the columns whose bound is above tolerance get
-        the extra pair of evaluations. Selections are written as products, not ``np.where``:
-        masked selection is slow on large arrays."""
+        arrays: for small ``f`` the per-column numpy calls cost more than ``f`` itself. Only the
+        columns whose bound is above tolerance get the extra pair of evaluations. Selections
+        are written as products, not ``np.where``: masked selection is slow on large arrays."""
         n = primals[j].size
         deltas = steps.astype(primals[j].dtype)  # the perturbation as the input's dtype holds it
         every = np.arange(n)
