@@ -10,7 +10,8 @@ and ``argnums`` (``Backend.prepare``; torch: ``torch.func.jacrev``, ``jacfwd``,
 ``grad_and_value``, and ``jvp``/``vjp`` of ``grad``). ``grad``, ``value_and_grad``,
 ``jacrev``, ``jacfwd`` and ``jacobian`` with an explicit mode therefore keep a small table per
 transform object, and ``hvp``/``vhp`` (functions called with ``f``) one per ``f`` (weakly
-held), from the call's *signature* to such a prepared call:
+held, by identity: equal callables may compute different functions), from the call's
+*signature* to such a prepared call:
 
 - the signature is the registry's generation, the selection in force as given (the
   ``backend=`` argument, else the innermost ``use_backend``, else ``set_backend``, else the raw
@@ -47,6 +48,7 @@ generation, so a change of the registered backends never reuses a stale preparat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import weakref
@@ -276,8 +278,31 @@ def _scalar(
 GENERAL: Any = object()
 
 #: Per function, the prepared calls of hvp and vhp (functions, not transform objects: the
-#: table is kept per ``f`` as long as ``f`` lives).
-_SECOND_ORDER: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+#: table is kept per ``f`` as long as ``f`` lives), keyed by ``id(f)`` with a weak reference to
+#: ``f``: by identity, not equality, since two equal callables (a dataclass with a field left out
+#: of ``__eq__``) may compute different functions, and a preparation calls the ``f`` it was made for.
+_SECOND_ORDER: dict[int, tuple[weakref.ref[Any], dict[Any, Any]]] = {}
+
+
+def _forget(key: int, ref: weakref.ref[Any]) -> None:
+    """Drops ``f``'s table once ``f`` is gone (the weak reference's callback)."""
+    entry = _SECOND_ORDER.get(key)
+    if entry is not None and entry[0] is ref:
+        _SECOND_ORDER.pop(key, None)
+
+
+def _second_order_table(f: Any) -> dict[Any, Any] | None:
+    """``f``'s table of prepared calls, or None where ``f`` cannot be weakly referenced."""
+    entry = _SECOND_ORDER.get(id(f))
+    if entry is not None and entry[0]() is f:
+        return entry[1]
+    try:
+        ref = weakref.ref(f, functools.partial(_forget, id(f)))
+    except TypeError:
+        return None
+    table: dict[Any, Any] = {}
+    _SECOND_ORDER[id(f)] = (ref, table)
+    return table
 
 
 def second_order(
@@ -294,11 +319,8 @@ def second_order(
         return GENERAL
     if _select.compiling():
         return GENERAL
-    try:
-        table = _SECOND_ORDER.get(f)
-        if table is None:
-            table = _SECOND_ORDER.setdefault(f, {})
-    except TypeError:  # not weakly referenceable
+    table = _second_order_table(f)
+    if table is None:  # not weakly referenceable
         return GENERAL
     key = (
         transform,

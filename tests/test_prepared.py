@@ -4,6 +4,7 @@ with the same checks and errors, on every call, not only the first."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
@@ -258,3 +259,25 @@ def test_hvp_keeps_no_function_alive() -> None:
     del f
     gc.collect()
     assert ref() is None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Energy:
+    """Equal instances (``k`` is left out of ``__eq__``) that compute different functions."""
+
+    name: str
+    k: float = dataclasses.field(compare=False)
+
+    def __call__(self, x: Any) -> Any:
+        return self.k * (x**3).sum()
+
+
+@pytest.mark.parametrize("transform", [multiad.hvp, multiad.vhp])
+def test_equal_functions_are_not_one_function(transform: Any) -> None:
+    # Prepared hvp/vhp calls are kept per f: by identity, since equal callables may differ.
+    x, v = t(X), t([1.0, 2.0, -1.0])
+    soft, stiff = _Energy("spring", 1.0), _Energy("spring", 10.0)
+    assert soft == stiff
+    for energy in (soft, soft, soft, stiff, stiff, soft):
+        (hv,) = transform(energy, (x,), (v,))
+        np.testing.assert_allclose(hv.numpy(), 6 * energy.k * X * v.numpy(), rtol=1e-12)
