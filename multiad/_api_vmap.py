@@ -136,7 +136,7 @@ def vmap(
                     f"{call}: out_dims={out_dims!r} puts the batch axis at {ax} of an output with {nd} dims; "
                     f"use an axis from {-nd} to {nd - 1}"
                 )
-            moved.append(o if ax % nd == 0 else do("moveaxis", o, 0, ax % nd))
+            moved.append(o if ax % nd == 0 else do("transpose", o, _moved_axes(nd, ax % nd)))
         return _tree.unflatten(spec_o, moved)
 
     return wrapper
@@ -198,3 +198,10 @@ class _Plan:
             self.axes.append(ax)
         if not self.mapped_pos:
             raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
+
+
+def _moved_axes(nd: int, to: int) -> tuple[int, ...]:
+    """The permutation moving axis 0 to ``to``: a transpose, since torch has no vmap rule for
+    ``moveaxis``, so that the batch axis can be placed inside an enclosing torch vmap."""
+    rest = list(range(1, nd))
+    return (*rest[:to], 0, *rest[to:])

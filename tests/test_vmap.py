@@ -78,6 +78,14 @@ def test_nested_vmap(backend: Case) -> None:
     backend.close(out, np.outer(np.sin(x), y), order=0)
 
 
+def test_nested_vmap_out_dims(backend: Case) -> None:
+    # The inner vmap places its batch axis inside the outer one's: out[i, :, j] = 2 * x[i, j].
+    x = np.arange(24.0).reshape(2, 3, 4)
+    inner = multiad.vmap(lambda a: a * 2.0, out_dims=1, backend=backend.name)
+    out = multiad.vmap(inner, backend=backend.name)(x)
+    backend.close(out, 2.0 * np.moveaxis(x, 1, 2), order=0)
+
+
 def test_per_sample_gradients(backend: Case) -> None:
     def sq_err(w: Any, x: Any, y: Any) -> Any:
         r = mnp.sum(w * x) - y
