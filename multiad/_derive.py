@@ -328,11 +328,11 @@ def _basis(b: Backend, leaves: Sequence[Any], start: int, stop: int, chunked: bo
     out, off = [], 0
     for x in leaves:
         n = size(x)
-        shape = (stop - start,) + tuple(x.shape)
-        if chunked:  # reshaped always, as torch.func's chunked basis is (the same traced program)
-            out.append(do("reshape", b.identity_block((start, stop), (off, off + n), x), shape))
+        if chunked:
+            block = b.identity_block((start, stop), (off, off + n), x)
         else:
-            out.append(_reshaped(_identity_block(b, x, (start, stop), (off, off + n)), shape))
+            block = _identity_block(b, x, (start, stop), (off, off + n))
+        out.append(_reshaped(block, (stop - start,) + tuple(x.shape)))
         off += n
     return out
 
