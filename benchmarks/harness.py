@@ -82,5 +82,10 @@ def ratio(num: Sequence[float], den: Sequence[float]) -> float:
 
 
 def ratio_to_best(num: Sequence[float], *dens: Sequence[float]) -> float:
-    """Median over rounds of ``num[r]`` over the fastest of ``dens`` in that round."""
-    return median([a / min(ds) for a, *ds in zip(num, *dens)])
+    """``ratio(num, best)`` where ``best`` is the one of ``dens`` with the smallest median.
+
+    The best variant is chosen once over all rounds, not per round: the smaller of two noisy
+    times in each round is biased low whenever the two are close, which would read as overhead
+    of ``num`` that is not there.
+    """
+    return ratio(num, min(dens, key=median))
