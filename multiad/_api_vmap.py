@@ -70,8 +70,12 @@ def vmap(
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        leaves, spec = _tree.flatten(args)
         traced = _select.compiling()
+        leaves: Any
+        if not traced and _tree.ARRAY_TYPES.issuperset(map(type, args)):  # NOTE [Arrays are leaves]
+            leaves, spec = args, _tree.leaves_spec(len(args))
+        else:
+            leaves, spec = _tree.flatten(args)
         plan = None
         if not traced:  # NOTE [Compiled regions]: no table while a compiler traces
             key = (spec, _select.chosen(backend, call, False), *map(type, leaves))
@@ -107,6 +111,9 @@ def vmap(
             for pos, x in zip(mapped_pos, xs):
                 leaves[pos] = x
             out = f(*_tree.unflatten(spec, leaves), **kwargs)
+            if not traced and b.is_array(out):  # one array: NOTE [Arrays are leaves]
+                out_spec[:] = [_tree.LEAF]
+                return (out,)
             outs, spec_o = _tree.flatten(out)
             out_spec[:] = [spec_o]
             for o in outs:
@@ -114,12 +121,12 @@ def vmap(
                     raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
             return tuple(o if b.is_array(o) else b.asarray(o) for o in outs)
 
-        with _select.active(b):
+        with _select.active(b, traced):
             batched = _derive.vmap(b, flat_fun, mapped_axes, chunk_size, call)
             outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
         (spec_o,) = out_spec
         if type(out_dims) is int and out_dims == 0:  # every output batched along axis 0 already
-            return _tree.unflatten(spec_o, list(outs))
+            return outs[0] if spec_o is _tree.LEAF else _tree.unflatten(spec_o, list(outs))
         example = _tree.unflatten(spec_o, [0] * len(outs))
         try:
             oaxes = _tree.leaf_axes(out_dims, example)
@@ -183,6 +190,7 @@ class _Plan:
         self.backend = b = _select.resolve(backend, leaves, call)
         _derive.require(b, "vmap", call)
         self.same = all(_arrays.unchanged(b, leaf, False, call) for leaf in leaves)
+        _tree.ARRAY_TYPES.update(type(leaf) for leaf in leaves if b.is_array(leaf))  # NOTE [Arrays are leaves]
         self.mapped_pos: list[int] = []
         self.axes: list[int] = []
         for k, (leaf, ax) in enumerate(zip(leaves, axes)):
