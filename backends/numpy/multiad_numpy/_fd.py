@@ -552,7 +552,7 @@ class Level:
                 cols = np.max([np.concatenate([dv.max(axis=1) for dv in dvs]) for _, _, dvs in outputs], axis=0)
                 cols = cols.astype(np.float64)[:, None]
             for es, scs, _ in outputs:
-                rows = np.max([sc.max(axis=0) for sc in scs], axis=0).astype(np.float64)
+                rows = np.max([sc.max(axis=0, initial=0.0) for sc in scs], axis=0).astype(np.float64)
                 start = 0
                 for e in es:  # in float64, a few columns at a time (NOTE [One work array])
                     step = max(1, _CHUNK // max(e.shape[1], 1))
