@@ -93,6 +93,20 @@ def test_big_endian_input_is_accepted(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", BACKENDS)
+def test_reversed_arrays_are_accepted(name: str) -> None:
+    # Negative strides (x[::-1], np.flip): torch has no such tensors, so the array is copied.
+    x = np.array([0.5, -1.5, 2.0, 3.0])[::-1]
+    w = np.arange(1.0, 5.0)[::-1]
+    g = multiad.to_numpy(multiad.grad(lambda v: mnp.sum(v**2 * mnp.asarray(w)), backend=name)(x))
+    np.testing.assert_allclose(g, 2.0 * x * w, rtol=1e-6)
+    j = multiad.jacrev(lambda v, c: v * c, backend=name)(multiad.asarray(np.ones(4), backend=name), w)
+    np.testing.assert_allclose(multiad.to_numpy(j), np.diag(w), rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(multiad.to_numpy(multiad.vmap(lambda v: 2.0 * v, backend=name)(x)), 2.0 * x)
+    np.testing.assert_array_equal(multiad.to_numpy(multiad.asarray(x, backend=name)), x)
+    assert x.strides[0] < 0  # inputs are not changed
+
+
+@pytest.mark.parametrize("name", BACKENDS)
 def test_python_float_output_is_a_constant(name: str) -> None:
     """A Python float returned by f is a constant: zero derivatives, as JAX gives (NOTE [Outputs
     must be floats]; a Python int is refused, see tests/test_errors.py). jacfwd's dtype follows

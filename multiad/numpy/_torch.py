@@ -53,9 +53,9 @@ def tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
 
 def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
     """``x`` (a numpy array or scalar) as a tensor; a read-only array is copied (torch warns
-    on one)."""
+    on one), and one with negative strides (``x[::-1]``, which torch cannot wrap)."""
     a = np.asarray(x)
-    return torch.as_tensor(a if a.flags.writeable else a.copy(), device=device)
+    return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
 
 
 def tensors(*args: Any) -> list[torch.Tensor]:

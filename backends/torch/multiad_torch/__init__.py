@@ -161,6 +161,12 @@ _UFUNCS = {
 }  # fmt: skip
 
 
+def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
+    """A numpy array as a tensor, sharing its memory where torch can: a read-only array (torch
+    warns) or one with negative strides (``x[::-1]``, which torch cannot wrap) is copied."""
+    return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
+
+
 def _install_numpy_operands() -> None:
     """NOTE [numpy arrays inside f]: torch's tensor operators reject a numpy array operand, and
     Python then hands the operation to numpy: ``t * a`` converts ``t`` with ``__array__`` (for
@@ -182,13 +188,12 @@ def _install_numpy_operands() -> None:
     if hasattr(torch.Tensor, "__array_ufunc__"):
         return
     compiling = torch.compiler.is_compiling
-    as_tensor = torch.as_tensor
 
     def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         name = _UFUNCS.get(ufunc.__name__)
         if name is not None and method == "__call__" and not kwargs and _state.active:
             if not compiling():
-                args = [as_tensor(x, device=self.device) if isinstance(x, np.ndarray) else x for x in inputs]
+                args = [_from_numpy(x, self.device) if isinstance(x, np.ndarray) else x for x in inputs]
                 return getattr(torch, name)(*args)
         arrays = [np.asarray(x) if isinstance(x, torch.Tensor) else x for x in inputs]
         result = getattr(ufunc, method)(*arrays, **kwargs)
@@ -344,9 +349,7 @@ class TorchBackend(multiad.Backend):
         if isinstance(x, np.generic):
             x = np.asarray(x)
         if isinstance(x, np.ndarray):
-            # from_numpy shares memory (transforms never write to their inputs); torch cannot
-            # wrap a read-only array without a warning, so that one is copied.
-            t = torch.from_numpy(x if x.flags.writeable else x.copy())
+            t = _from_numpy(x)  # shares memory: transforms never write to their inputs
             return t if tdtype is None and device is None else t.to(device=device, dtype=tdtype)
         if isinstance(x, (float, int)) and tdtype is None and not isinstance(x, bool):
             return torch.tensor(x, device=device, dtype=torch.get_default_dtype() if isinstance(x, float) else None)
