@@ -435,6 +435,35 @@ def test_nondifferentiable_op_is_named(name: str, f: Callable[..., Any], op: str
     assert isinstance(info.value, TypeError)
 
 
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])
+def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
+    # Reverse mode cannot follow x.mul_(...) on an argument: torch's own RuntimeError named the
+    # tensor "a leaf Variable" and not the call; every call (the prepared ones too) names both.
+    torch = pytest.importorskip("torch")
+
+    def grow(x: Any) -> Any:
+        x.mul_(2.0)
+        return (x**2).sum()
+
+    def x() -> Any:
+        return torch.tensor(X, dtype=torch.float64)
+
+    calls = {
+        "grad": lambda: multiad.grad(grow)(x()),
+        "value_and_grad": lambda: multiad.value_and_grad(grow)(x()),
+        "jacrev": lambda: multiad.jacrev(grow)(x()),
+        "vjp": lambda: multiad.vjp(grow, x()),
+        "hessian": lambda: multiad.hessian(grow)(x()),
+        "hvp": lambda: multiad.hvp(grow, (x(),), (x(),)),
+        "vhp": lambda: multiad.vhp(grow, (x(),), (x(),)),
+    }
+    for _ in range(3):
+        with pytest.raises(
+            NonDifferentiableError, match=rf"^{transform}\(grow\): .*changes a differentiated argument in place"
+        ):
+            calls[transform]()
+
+
 def test_torch_conversions_without_derivative_are_allowed() -> None:
     # A detached value, or an argument that is not differentiated, may become a number.
     def f(x: Any, scale: Any) -> Any:

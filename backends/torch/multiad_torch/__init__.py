@@ -86,6 +86,8 @@ _FORWARD_LOCK = threading.RLock()
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 #: The start of every error message of torch's AD machinery that multiad translates
 #: (NOTE [Only torch's own errors]).
+# torch's error for an in-place change of a tensor that reverse mode differentiates (an argument).
+_IN_PLACE = ("a leaf Variable that requires grad is being used in an in-place operation", "a view of a leaf Variable")
 _TORCH_AD_ERROR = re.compile(
     "|".join(
         [
@@ -445,6 +447,11 @@ class TorchBackend(multiad.Backend):
             return msg
         if not isinstance(exc, (RuntimeError, NotImplementedError)):
             return None
+        if msg.startswith(_IN_PLACE):
+            return (
+                "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
+                "mode cannot follow; compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+            )
         if msg.startswith(("Can't call numpy() on Tensor that requires grad", _NO_STORAGE)):
             return (
                 "a tensor that carries a derivative was converted to a numpy array, which drops the "
