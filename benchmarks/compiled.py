@@ -1,6 +1,7 @@
 """Whether multiad compiles to the framework's own program: ``python -m benchmarks.compiled``.
 
-For every workload and mode of :mod:`benchmarks.workloads` that has a direct counterpart:
+For every workload and mode of :mod:`benchmarks.workloads` that has a direct counterpart (for
+``jacobian(mode="auto")``, the direct version of the mode it picks):
 
 - **jax.jit**: the optimised HLO of both sides (``jax.jit(f).lower(*args).compile().as_text()``)
   compared after normalisation (NOTE [Comparing compiled programs]), with its instruction
@@ -76,9 +77,13 @@ def _modes(
             group = WORKLOADS[name](fw, sizes)
         except Skip:
             continue
+        directs = {mode.name: mode.direct for mode in group.modes}
         for mode in group.modes:
-            if mode.multiad is not None and mode.direct is not None and not mode.skipped:
-                yield group.workload, mode.name, mode.multiad, mode.direct, group.args
+            direct, name = mode.direct, mode.name
+            if direct is None and mode.compiles_as is not None:  # jacobian(mode="auto"): the mode it picks
+                direct, name = directs.get(mode.compiles_as), f"{mode.name} as {mode.compiles_as}"
+            if mode.multiad is not None and direct is not None and not mode.skipped:
+                yield group.workload, name, mode.multiad, direct, group.args
 
 
 def _jax_rows(sizes: Sizes, workloads: Iterable[str]) -> list[dict[str, Any]]:

@@ -43,6 +43,9 @@ class Mode:
     skipped: str = ""
     #: Without a direct counterpart, what the multiad result is checked against.
     reference: Fn | None = None
+    #: Without a direct counterpart, the mode of the group whose direct version multiad's should
+    #: compile to (benchmarks/compiled.py): for jacobian(mode="auto"), the mode it picks.
+    compiles_as: str | None = None
 
 
 @dataclass
@@ -112,7 +115,8 @@ def _fwd_rev(fw: Framework, name: str, n_in: int, n_out: int) -> Group:
             Mode("jacfwd", multiad.jacfwd(fw.predict, 2), fw.jacfwd and fw.jacfwd(fw.predict, 2)),
             Mode("jacrev", multiad.jacrev(fw.predict, 2), fw.jacrev and fw.jacrev(fw.predict, 2)),
             Mode("jacobian(auto)", multiad.jacobian(fw.predict, 2, mode="auto"), None,
-                 reference=fw.jacrev and fw.jacrev(fw.predict, 2)),
+                 reference=fw.jacrev and fw.jacrev(fw.predict, 2),
+                 compiles_as="jacfwd" if n_in < n_out else "jacrev"),  # NOTE [Automatic mode]
         ],
         best_of=[("auto / best of fwd, rev", "jacobian(auto)", ("jacfwd", "jacrev"))],
     )  # fmt: skip
