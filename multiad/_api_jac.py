@@ -42,9 +42,9 @@ def _jac(
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
-    # NOTE [Prepared calls]: the backend's own jacrev or jacfwd, where it has one.
-    kind = "jacrev" if mode == "rev" else "jacfwd"
-    return functools.wraps(f)(_prepared.wrap(kind, f, argnums, has_aux, chunk_size, backend, call, wrapper))
+    if mode == "rev":  # NOTE [Prepared calls]: the backend's own jacrev, where it has one
+        return functools.wraps(f)(_prepared.wrap("jacrev", f, argnums, has_aux, chunk_size, backend, call, wrapper))
+    return functools.wraps(f)(wrapper)
 
 
 def _jac_blocks(flat: Flat, mode: str, chunk_size: int | None, call: str) -> tuple[list[list[Any]], Any]:
@@ -170,7 +170,7 @@ def jacobian(
         key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b.name)
         return _choices(f).get(key)
 
-    # NOTE [Prepared calls]: once a signature's mode is chosen, the backend's own jacrev or jacfwd.
+    # NOTE [Prepared calls]: once a signature's mode is chosen as reverse, the backend's own jacrev.
     return functools.wraps(f)(
         _prepared.wrap("jacobian", f, argnums, has_aux, chunk_size, backend, call, wrapper, choose)
     )

@@ -318,9 +318,10 @@ class Backend:
         (NOTE [Prepared calls] in ``multiad/_prepared.py``).
 
         ``fun`` takes the user's positional arguments as they are and returns one array or a
-        tuple of arrays. ``transform`` is ``"jacrev"`` or ``"jacfwd"`` (returning, per output
-        array, one block for an int ``argnums`` or a tuple of blocks for a tuple; one output array
-        gives its row bare), ``"grad_and_value"`` (``fun`` returns one scalar; returning
+        tuple of arrays. ``transform`` is ``"jacrev"`` (returning, per output array, one block for
+        an int ``argnums`` or a tuple of blocks for a tuple; one output array gives its row bare),
+        ``"hessian"`` (forward-over-reverse; per output array a block, or a tuple of tuples of
+        blocks for a tuple ``argnums``), ``"grad_and_value"`` (``fun`` returns one scalar; returning
         ``(grads, value)``, the gradient bare for an int ``argnums``), or ``"hvp"``/``"vhp"``
         (``fun`` returns one scalar; a function of ``(primals, tangents)`` returning a tuple with
         one product per primal, forward-over-reverse or reverse-over-reverse). The result runs

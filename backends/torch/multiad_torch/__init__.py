@@ -520,13 +520,12 @@ class TorchBackend(multiad.Backend):
 
         if transform == "jacrev":
             return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
-        if transform in ("jacfwd", "hessian") and chunk_size is None:
-            inner = guarded if transform == "jacfwd" else func.jacrev(guarded, argnums=argnums)
-            jacfwd = func.jacfwd(inner, argnums=argnums)
+        if transform == "hessian" and chunk_size is None:
+            hessian = func.jacfwd(func.jacrev(guarded, argnums=argnums), argnums=argnums)
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
-                    return jacfwd(*args)
+                    return hessian(*args)
 
             return forward
         if transform == "grad_and_value" and chunk_size is None:
