@@ -305,6 +305,21 @@ def test_torch_compile_of_auto_jacobian_after_eager_calls_of_a_pytree_function()
             np.testing.assert_allclose(got[k].numpy(), want[k], rtol=1e-12, atol=1e-12)
 
 
+def test_torch_compile_of_the_core_array_operations_warns_nothing() -> None:
+    # NOTE [Operations looked up by type] (multiad/_ops.py): the core's reshape, transpose and
+    # concatenate are looked up by the array's type, not through autoray's lru_cache, which
+    # Dynamo traces with a UserWarning.
+    import warnings
+
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    multiad.hessian(_f, chunk_size=2)(x)  # eager calls first, as usual
+    multiad.jacfwd(_g)(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _compiled(lambda x: multiad.jacfwd(_g)(x), x)
+        _compiled(lambda x: multiad.hessian(_f, chunk_size=2)(x), x)
+
+
 def test_use_backend_outside_a_compiled_call_still_applies_eagerly() -> None:
     x = torch.ones(3, dtype=torch.float64)
     compiled = torch.compile(lambda x: multiad.grad(_f)(x), backend="eager", fullgraph=True)
