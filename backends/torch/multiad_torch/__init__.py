@@ -413,9 +413,15 @@ class TorchBackend(multiad.Backend):
 
     def identity_block(self, rows: tuple[int, int], cols: tuple[int, int], like: Any) -> Any:
         # torch.func's own chunked basis (_chunked_standard_basis_for_): zeros with one diagonal
-        # set, one allocation of the chunk's size, and the same traced operations.
+        # set, one allocation of the chunk's size. While compiling, with torch.func's operations
+        # (like.new_zeros); eagerly with torch.zeros, which under an enclosing vmap makes one
+        # block, where like.new_zeros would make one per batch element.
         (r0, r1), (c0, c1) = rows, cols
-        block = like.new_zeros((r1 - r0, c1 - c0))
+        shape = (r1 - r0, c1 - c0)
+        if _is_compiling():
+            block = like.new_zeros(shape)
+        else:
+            block = torch.zeros(shape, dtype=like.dtype, device=like.device)
         block.diagonal(r0 - c0).fill_(1)
         return block
 
