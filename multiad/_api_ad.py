@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
-from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, scalar_out, wraps
+from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
 
 BackendArg = str | Backend | None
@@ -125,7 +125,7 @@ _ALL_ARGS = tuple(tuple(range(n)) for n in range(16))
 
 
 def _check_like(
-    call: str, what: str, given: Any, ref_leaves: list[Any], ref_spec: Any, b: Backend, traced: bool
+    call: str, what: str, given: Any, ref_leaves: Sequence[Any], ref_spec: Any, b: Backend, traced: bool
 ) -> list[Any]:
     """Checks that ``given`` matches the structure, shapes and dtypes of the reference leaves;
     ``traced``: whether a compiler traces the call (its structures are compared with each other)."""
@@ -200,34 +200,44 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         >>> np.round(multiad.to_numpy(vjp_fn(np.array([1.0, 2.0]))[0]), 6).tolist()
         [3.0, 6.0]
     """
-    check_callable(f, "vjp")
-    call = f"vjp({fname(f)})"
+    if not callable(f):
+        check_callable(f, "vjp")
+    call = f"vjp({getattr(f, '__name__', None) or type(f).__name__})"  # fname(f), inlined
     if not primals:
         raise InvalidArgumentError(f"{call}: pass at least one primal, as vjp(f, x)")
-    flat = Flat(f, primals, {}, _all_args(len(primals)), has_aux, backend, call)
+    flat = of_arrays(f, primals, has_aux, backend, call)  # NOTE [Calls of arrays alone]
     b = flat.backend
-    _derive.require(b, "vjp", call)
+    if "vjp" in b.unsupported:
+        _derive.require(b, "vjp", call)
     primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
-    with flat.active():
+    traced, context = flat.traced, _select._context
+    # flat.active(), inlined: this runs once per call.
+    token = None if traced or context.get() is b else context.set(b)
+    try:
         outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
+    finally:
+        if token is not None:
+            context.reset(token)
     out_spec = flat.out_spec
-    ref_outs, fn_call = list(outs), f"{call} vjp_fn"
     # Traced or not as vjp was (NOTE [Compiled regions]): a vjp_fn made while a compiler traces is
     # called in that program, and torch.compile cannot compile one made outside (torch.func's own
     # pullback loses its graph there).
-    traced = flat.traced
     # One output array, not traced: a cotangent of its type, shape and dtype is taken as it is.
-    ref: Any = outs[0] if out_spec is _tree.LEAF and not traced else None
-    ref_type: Any = type(ref) if ref is not None else _NoReference
-    ref_shape, ref_dtype = getattr(ref, "shape", None), getattr(ref, "dtype", None)
-    whole, direct, translate, context = flat.whole, b.has_custom_rules, _derive.translate, _select._context
+    ref_type: Any
+    if out_spec is _tree.LEAF and not traced:
+        out = outs[0]  # flat.unflatten_out(outs)
+        ref_type, ref_shape, ref_dtype = type(out), out.shape, out.dtype
+    else:
+        out = flat.unflatten_out(outs)
+        ref_type, ref_shape, ref_dtype = _NoReference, None, None
+    whole, plain = flat._prep.whole, b.has_custom_rules and not traced
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
             cts: tuple[Any, ...] = (cotangent,)
         else:
-            cts = tuple(_check_like(fn_call, "cotangent", cotangent, ref_outs, out_spec, b, traced))
-        if traced or not direct:
+            cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
+        if not plain:
             grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
         else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
             current = context.get()  # as _select.enter
@@ -235,7 +245,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
             try:
                 grads = pullback(cts)
             except Exception as exc:
-                err = translate(b, call, exc)
+                err = _derive.translate(b, call, exc)
                 if err is None:
                     raise
                 raise err from exc
@@ -244,7 +254,6 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                     context.reset(token)
         return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
-    out = flat.unflatten_out(outs)
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
 
 

@@ -72,8 +72,21 @@ def require_vjp(b: Backend, call: str) -> None:
 
 
 def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str) -> tuple[Any, Pullback, Any]:
-    require_vjp(b, call)
-    outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
+    if not b.has_vjp:
+        require_vjp(b, call)
+    if not b.has_custom_rules:
+        outs, pullback, aux = guarded(b, call, b.vjp, fun, primals, has_aux)
+        return _arrays(b, outs), pullback, aux
+    try:  # guarded, inlined: this runs on every vjp and reverse-mode call
+        res = b.vjp(fun, primals, has_aux)
+    except MultiADError:
+        raise
+    except Exception as exc:
+        translated = translate(b, call, exc)
+        if translated is None:
+            raise
+        raise translated from exc
+    outs, pullback, aux = res
     return _arrays(b, outs), pullback, aux
 
 
@@ -101,11 +114,10 @@ def grad_fun(b: Backend, fun: FlatFun, call: str) -> FlatFun:
 
 def _arrays(b: Backend, xs: Sequence[Any]) -> tuple[Any, ...]:
     """A framework may hand back a scalar result as a number (numpy scalars, for instance)."""
+    if type(xs) is tuple and all(map(b.is_array, xs)):
+        return xs
     is_array = b.is_array
-    for x in xs:
-        if not is_array(x):
-            return tuple(x if is_array(x) else b.asarray(x) for x in xs)
-    return xs if type(xs) is tuple else tuple(xs)
+    return tuple(x if is_array(x) else b.asarray(x) for x in xs)
 
 
 def jvp(

@@ -336,6 +336,57 @@ class Flat:
         return self.unflatten_out([self.unflatten_in(row) for row in blocks])
 
 
+# NOTE [Calls of arrays alone]: ``vjp(f, x, y)`` differentiates every argument, and each is most
+# often one array of the backend, with f a new function on every call (a lambda closing over the
+# rest), so NOTE [Prepared calls] cannot help. :func:`of_arrays` builds its Flat from the table of
+# NOTE [Prepared signatures] directly: a signature found there whose leaves pass unconverted, with
+# float dtypes, gives a :class:`_Arrays`, whose call passes the leaves to f as its arguments. Any
+# other call (traced, a pytree or number among the arguments, a dtype to check or convert, a
+# signature not seen yet) is built by :class:`Flat` itself, which fills the table.
+class _Arrays(Flat):
+    """A Flat whose arguments are exactly its differentiated leaves, without aux or keywords."""
+
+    __slots__ = ()
+    # The same for every such call: class attributes, not set per call.
+    kwargs: dict[str, Any] = {}  # noqa: RUF012 - never changed (passed as **kwargs)
+    has_aux = False
+    traced = False
+    _aux = None
+
+    def __call__(self, *leaves: Any) -> Any:
+        out = self.f(*leaves)
+        b = self.backend  # as flatten_out, never traced
+        if b.is_array(out) and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
+            self.out_spec = _tree.LEAF
+            return (out,)
+        outs, self.out_spec = output_leaves(b, self.call, out)
+        return outs
+
+
+def of_arrays(
+    f: Callable[..., Any], args: tuple[Any, ...], has_aux: bool, backend: str | Backend | None, call: str
+) -> Flat:
+    """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays alone])."""
+    n = len(args)
+    if not has_aux and n < _N_HEADS and _tree.ARRAY_TYPES.issuperset(map(type, args)) and not _select.compiling():
+        chosen = _select.selected(call, False) if backend is None else _select._lookup(backend, call)
+        prep = _PREPARED.get((*_HEADS[n], chosen, *map(type, args)))
+        # FLOAT_DTYPES holds True or False: all() of its entries is the check of Flat.__init__.
+        if prep is not None and prep.same and all(map(_arrays.FLOAT_DTYPES.get, map(_DTYPE, args))):
+            flat = _Arrays.__new__(_Arrays)
+            flat.f, flat.call, flat._prep, flat.backend = f, call, prep, prep.backend
+            flat.args = flat.primals = args
+            flat.out_spec = None
+            return flat
+    return Flat(f, args, {}, tuple(range(n)), has_aux, backend, call)
+
+
+_DTYPE = operator.attrgetter("dtype")
+_N_HEADS = 16
+#: The start of a key of the table for ``n`` arguments all differentiated: their structure and argnums.
+_HEADS = [(_tree.leaves_spec(n), tuple(range(n))) for n in range(_N_HEADS)]
+
+
 def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
     leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""

@@ -234,6 +234,22 @@ def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[...
     """``fun`` run with the conversion guard on and returning a bare tensor when it has one
     output, and a flag saying so once called."""
     flag: list[bool] = []
+    if not has_aux:  # the common case, without the aux handling below
+
+        def bare(*xs: Any) -> Any:
+            if _state.active:  # _run, inlined
+                outs = fun(*xs)
+            else:
+                _state.active = True
+                try:
+                    outs = fun(*xs)
+                finally:
+                    _state.active = False
+            one = len(outs) == 1
+            flag[:] = [one]
+            return outs[0] if one else outs
+
+        return bare, flag
 
     def single(*xs: Any) -> Any:
         if _state.active:  # _run, inlined
@@ -378,7 +394,7 @@ class TorchBackend(multiad.Backend):
     def snapshot(self, x: Any) -> Any:
         # Also cuts the memory a tensor made from numpy shares with the array. A compiled
         # program's inputs cannot change in place during its run: no copy while compiling.
-        return x if torch.compiler.is_compiling() else x.clone()
+        return x if _is_compiling() else x.clone()
 
     # Framework facts the conformance suite asks for (multiad.Backend); the backend never acts unasked.
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
@@ -470,8 +486,10 @@ class TorchBackend(multiad.Backend):
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         single, one = _single_output(fun, has_aux)
-        res = func.vjp(single, *primals, has_aux=has_aux)
-        outs, pullback, aux = res if has_aux else (*res, None)
+        if has_aux:
+            outs, pullback, aux = func.vjp(single, *primals, has_aux=True)
+        else:
+            (outs, pullback), aux = func.vjp(single, *primals), None
         if one[0]:
             return (outs,), lambda cts: pullback(cts[0]), aux
         return outs, pullback, aux
