@@ -8,7 +8,7 @@ from typing import Any
 from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError
+from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
 
@@ -213,8 +213,22 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     traced, context = flat.traced, _select._context
     # flat.active(), inlined: this runs once per call.
     token = None if traced or context.get() is b else context.set(b)
+    plain = b.has_custom_rules and not traced
     try:
-        outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
+        if plain and b.has_vjp:  # _derive.vjp, inlined: this runs once per call
+            try:
+                outs, pullback, aux = b.vjp(flat, primals, has_aux)
+            except MultiADError:
+                raise
+            except Exception as exc:
+                err = _derive.translate(b, call, exc)
+                if err is None:
+                    raise
+                raise err from exc
+            if type(outs) is not tuple or not all(map(b.is_array, outs)):
+                outs = _derive._arrays(b, outs)
+        else:
+            outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     finally:
         if token is not None:
             context.reset(token)
@@ -230,7 +244,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     else:
         out = flat.unflatten_out(outs)
         ref_type, ref_shape, ref_dtype = _NoReference, None, None
-    whole, plain = flat._prep.whole, b.has_custom_rules and not traced
+    whole = flat._prep.whole
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:

@@ -369,10 +369,25 @@ def of_arrays(
     """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays alone])."""
     n = len(args)
     if not has_aux and n < _N_HEADS and _tree.ARRAY_TYPES.issuperset(map(type, args)) and not _select.compiling():
-        chosen = _select.selected(call, False) if backend is None else _select._lookup(backend, call)
-        prep = _PREPARED.get((*_HEADS[n], chosen, *map(type, args)))
-        # FLOAT_DTYPES holds True or False: all() of its entries is the check of Flat.__init__.
-        if prep is not None and prep.same and all(map(_arrays.FLOAT_DTYPES.get, map(_DTYPE, args))):
+        chosen: Backend | None
+        if backend is not None:
+            chosen = _select._lookup(backend, call)
+        else:  # _select.selected(call, False), its first two steps inlined
+            chosen = _select._context.get()
+            if chosen is None:
+                chosen = _select._default
+                if chosen is None:
+                    chosen = _select.selected(call, False)
+        if n == 1:  # the same key and check for one argument, without unpacking
+            x = args[0]
+            prep = _PREPARED.get((_SPEC1, _ARGNUMS1, chosen, type(x)))
+            ok = prep is not None and prep.same and _arrays.FLOAT_DTYPES.get(x.dtype) is True
+        else:
+            prep = _PREPARED.get((*_HEADS[n], chosen, *map(type, args)))
+            # FLOAT_DTYPES holds True or False: all() of its entries is the check of Flat.__init__.
+            ok = prep is not None and prep.same and all(map(_arrays.FLOAT_DTYPES.get, map(_DTYPE, args)))
+        if ok:
+            assert prep is not None
             flat = _Arrays.__new__(_Arrays)
             flat.f, flat.call, flat._prep, flat.backend = f, call, prep, prep.backend
             flat.args = flat.primals = args
@@ -385,6 +400,7 @@ _DTYPE = operator.attrgetter("dtype")
 _N_HEADS = 16
 #: The start of a key of the table for ``n`` arguments all differentiated: their structure and argnums.
 _HEADS = [(_tree.leaves_spec(n), tuple(range(n))) for n in range(_N_HEADS)]
+_SPEC1, _ARGNUMS1 = _HEADS[1]
 
 
 def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:

@@ -485,14 +485,32 @@ class TorchBackend(multiad.Backend):
         return None
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        single, one = _single_output(fun, has_aux)
         if has_aux:
+            single, one = _single_output(fun, has_aux)
             outs, pullback, aux = func.vjp(single, *primals, has_aux=True)
-        else:
-            (outs, pullback), aux = func.vjp(single, *primals), None
-        if one[0]:
-            return (outs,), lambda cts: pullback(cts[0]), aux
-        return outs, pullback, aux
+            if one[0]:
+                return (outs,), lambda cts: pullback(cts[0]), aux
+            return outs, pullback, aux
+        many: list[tuple[Any, ...]] = []
+
+        def bare(*xs: Any) -> Any:  # _single_output(fun, False), inlined: this runs on every vjp
+            if _state.active:  # _run, inlined
+                outs = fun(*xs)
+            else:
+                _state.active = True
+                try:
+                    outs = fun(*xs)
+                finally:
+                    _state.active = False
+            if len(outs) == 1:
+                return outs[0]
+            many.append(outs)
+            return outs
+
+        outs, pullback = func.vjp(bare, *primals)
+        if many:
+            return outs, pullback, None
+        return (outs,), lambda cts: pullback(cts[0]), None
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
