@@ -42,9 +42,11 @@ def _jac(
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac
 
-    if mode == "rev":  # NOTE [Prepared calls]: the backend's own jacrev, where it has one
-        return functools.wraps(f)(_prepared.wrap("jacrev", f, argnums, has_aux, chunk_size, backend, call, wrapper))
-    return functools.wraps(f)(wrapper)
+    # NOTE [Prepared calls]: the backend's own jacrev, or its prepared forward-mode loop
+    prepared = _prepared.wrap(
+        "jacrev" if mode == "rev" else "jacfwd", f, argnums, has_aux, chunk_size, backend, call, wrapper
+    )
+    return functools.wraps(f)(prepared)
 
 
 def _jac_blocks(flat: Flat, mode: str, chunk_size: int | None, call: str) -> tuple[list[list[Any]], Any]:

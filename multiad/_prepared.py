@@ -13,10 +13,13 @@ and ``argnums`` (``Backend.prepare``; torch: ``torch.func.jacrev``, ``grad_and_v
 a small table per transform object, and ``hvp``/``vhp`` (functions called with ``f``) one per
 ``f`` (by identity: equal callables may compute different functions; held weakly, and
 referring to ``f`` weakly), from the call's *signature* to such a prepared call. ``jacfwd``
-is not prepared: the general path's own vmap of jvp over the basis runs fewer instructions
-than ``torch.func.jacfwd`` itself (callgrind, 16 -> 16: 0.3 % under torch.func's, where a
-prepared ``torch.func.jacfwd`` ran 1.0 % over), and the wall-clock times of the two were
-within noise of each other.
+(and ``jacobian`` in forward mode) is prepared only on a backend whose general path is the
+loop of NOTE [Columns by a loop] (no ``jvp``, no ``vmap``: autograd, NOTE [Prepared forward
+mode] in its backend), the whole loop built per call by the backend without the general
+path's layers. Elsewhere it is not: on torch the general path's own vmap of jvp over the
+basis runs fewer instructions than ``torch.func.jacfwd`` itself (callgrind, 16 -> 16: 0.3 %
+under torch.func's, where a prepared ``torch.func.jacfwd`` ran 1.0 % over), and the
+wall-clock times of the two were within noise of each other.
 
 - the signature is the registry's generation, the selection in force as given (the
   ``backend=`` argument, else the innermost ``use_backend``, else ``set_backend``, else the raw
@@ -77,6 +80,7 @@ _SHAPE, _NO_SHAPE = itertools.repeat("shape"), itertools.repeat(None)
 _NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
 _NATIVE["value_and_grad"] = _NATIVE["grad"]
 _NATIVE["hessian"] = ("hessian", "hessian")
+_NATIVE["jacfwd"] = ("jacfwd", "jacfwd")
 
 
 class _Slot(threading.local):
@@ -206,13 +210,14 @@ def _build(
         mode = None if choose is None else choose(b, args)
         if mode is None:
             return _NONE
-        if mode != "rev":
-            return _NONE  # forward mode takes the general path, as jacfwd does
-        transform = "jacrev"
+        transform = "jacrev" if mode == "rev" else "jacfwd"
     asked, native_name = _NATIVE[transform]
     if transform == "hessian":  # and its hessian the jacfwd of its jacrev
         derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
         derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+    elif transform == "jacfwd":  # the loop of NOTE [Columns by a loop], prepared whole
+        derived = chunk_size is None and not _plan.native(b, "jacfwd") and not _plan.jvp_native(b)
+        derived = derived and not _plan.vmap_native(b)
     else:
         derived = _plan.native(b, native_name, chunk_size)
     if transform in b.unsupported or not b.has_custom_rules or not derived:
@@ -232,7 +237,8 @@ def _build(
         return _NONE
     # The selection in force makes b the context's backend already when it names b.
     in_context = backend is None and _select.selected(call, False) is b
-    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context, transform == "hessian"
+    forward = transform in ("hessian", "jacfwd")
+    return b, native, diff[0] if len(diff) == 1 else -1, diff, in_context, forward
 
 
 def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:

@@ -281,3 +281,84 @@ def test_equal_functions_are_not_one_function(transform: Any) -> None:
     for energy in (soft, soft, soft, stiff, stiff, soft):
         (hv,) = transform(energy, (x,), (v,))
         np.testing.assert_allclose(hv.numpy(), 6 * energy.k * X * v.numpy(), rtol=1e-12)
+
+
+# autograd: jacfwd prepared as the loop over the linearized pullback (NOTE [Prepared forward mode]
+# in backends/autograd).
+
+
+def test_autograd_jacfwd_on_every_call() -> None:
+    anp = pytest.importorskip("autograd.numpy")
+    sin_wx = multiad.jacfwd(lambda w, x: anp.sin(w * x), argnums=1, backend="autograd")
+    both = multiad.jacfwd(lambda x, y: {"b": x * y, "a": (x**2).sum()}, argnums=(0, 1), backend="autograd")
+    matrix = multiad.jacfwd(lambda m: anp.dot(m, m), backend="autograd")
+    scalar = multiad.jacfwd(lambda s: (s * s, 3.0 * s), backend="autograd")
+    tall = multiad.jacobian(lambda w, x: anp.tanh(anp.dot(w, x)), argnums=1, backend="autograd")
+    fwd = multiad.jacobian(lambda x: x**3, mode="fwd", backend="autograd")
+    w = 0.1 * np.arange(12.0).reshape(4, 3)
+    m = np.array([[1.0, 2.0], [3.0, 4.0]])
+    # d(m @ m)[i, j] / d m[k, l] = [i == k] m[l, j] + m[i, k] [l == j]
+    eye = np.eye(2)
+    dmm = np.einsum("ik,lj->ijkl", eye, m) + np.einsum("ik,lj->ijkl", m, eye)
+    for _ in range(3):
+        np.testing.assert_allclose(sin_wx(2.0, X), np.diag(2.0 * np.cos(2.0 * X)), rtol=1e-12)
+        out = both(X, 3 * X)
+        assert list(out) == ["b", "a"]
+        np.testing.assert_allclose(out["a"][0], 2 * X, rtol=1e-12)
+        np.testing.assert_allclose(out["a"][1], 0 * X, atol=0)
+        np.testing.assert_allclose(out["b"][0], np.diag(3 * X), rtol=1e-12)
+        np.testing.assert_allclose(out["b"][1], np.diag(X), rtol=1e-12)
+        jm = matrix(m)
+        assert jm.shape == (2, 2, 2, 2)
+        np.testing.assert_allclose(jm, dmm, rtol=1e-12)
+        ds, d3 = scalar(np.float64(1.5) * np.ones(()))
+        assert np.shape(ds) == () and np.shape(d3) == ()
+        np.testing.assert_allclose([float(ds), float(d3)], [3.0, 3.0], rtol=1e-12)
+        z = np.tanh(w @ X)
+        np.testing.assert_allclose(tall(w, X), (1 - z**2)[:, None] * w, rtol=1e-12)
+        jf = fwd(X.astype(np.float32))
+        assert jf.dtype == np.float32
+        np.testing.assert_allclose(jf, np.diag(3 * X**2), rtol=1e-6)
+        assert fwd(np.zeros((0, 2))).shape == (0, 2, 0, 2)  # NOTE [Empty Jacobians]
+
+
+def test_autograd_jacfwd_checks_run_on_every_call() -> None:
+    anp = pytest.importorskip("autograd.numpy")
+    jac = multiad.jacfwd(lambda x: x * 2.0, backend="autograd")
+    out_int = multiad.jacfwd(lambda x: (x > 0).astype(np.int64), backend="autograd")
+    leak = multiad.jacfwd(lambda x: anp.sum(np.asarray(x) * x) * x, backend="autograd")
+    plain = multiad.jacfwd(lambda x: np.cbrt(x), backend="autograd")
+    for _ in range(3):
+        np.testing.assert_allclose(jac(X), 2 * np.eye(3), rtol=1e-12)
+        with pytest.raises(multiad.InvalidTypeError, match=r"^jacfwd\(<lambda>\): argument 0 has dtype int64"):
+            jac(np.array([1, 2]))
+        with pytest.raises(multiad.InvalidTypeError, match=r"^jacfwd\(<lambda>\): f's output has integer dtype"):
+            out_int(X)
+        with pytest.raises(multiad.NonDifferentiableError, match=r"^jacfwd\(<lambda>\): .*object array"):
+            leak(X)
+        with pytest.raises(multiad.NonDifferentiableError, match=r"^jacfwd\(<lambda>\): the autograd backend"):
+            plain(X)
+
+
+def test_autograd_jacfwd_inside_an_enclosing_transform() -> None:
+    pytest.importorskip("autograd")
+    inner = multiad.jacfwd(lambda w, x: w * x**2, argnums=1, backend="autograd")
+    by_w = multiad.grad(lambda w: inner(w, X).sum(), backend="autograd")
+    by_x = multiad.grad(lambda x: inner(2.0, x).sum(), backend="autograd")
+    for _ in range(3):
+        # sum(diag(2 w x)) = 2 w sum(x): by w 2 sum(x), by x 4 for w = 2
+        np.testing.assert_allclose(by_w(np.array(1.5)), 2 * X.sum(), rtol=1e-12)
+        np.testing.assert_allclose(by_x(X), 4.0 * np.ones(3), rtol=1e-12)
+
+
+def test_autograd_jacfwd_through_a_custom_vjp_function() -> None:
+    pytest.importorskip("autograd")
+
+    @multiad.custom_vjp
+    def square(x: Any) -> Any:
+        return x * x
+
+    square.defvjp(lambda x: (x * x, x), lambda x, g: (2.0 * x * g,))
+    jac = multiad.jacfwd(square, backend="autograd")
+    for _ in range(3):  # computed in reverse mode (NOTE [Forward mode through custom_vjp])
+        np.testing.assert_allclose(jac(X), np.diag(2 * X), rtol=1e-12)

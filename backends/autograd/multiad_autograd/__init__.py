@@ -7,6 +7,7 @@ does not import autograd; :meth:`AutogradBackend.load` does, on first use.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ make_vjp: Any = None
 getval: Any = None
 ArrayBox: Any = None
 ag_tuple: Any = None
+anp: Any = None
 
 
 class AutogradBackend(multiad.Backend):
@@ -34,14 +36,16 @@ class AutogradBackend(multiad.Backend):
     writable: ClassVar[bool] = False
 
     def load(self) -> None:
-        global make_vjp, getval, ArrayBox, ag_tuple
+        global make_vjp, getval, ArrayBox, ag_tuple, anp
         import autograd.builtins
         import autograd.core
+        import autograd.numpy
         import autograd.numpy.numpy_boxes
         import autograd.tracer
 
         make_vjp, getval = autograd.core.make_vjp, autograd.tracer.getval
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
+        anp = autograd.numpy
 
     def version(self) -> str | None:
         import importlib.metadata
@@ -145,6 +149,21 @@ class AutogradBackend(multiad.Backend):
 
         return outs, pull, aux_value
 
+    def prepare(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        # NOTE [Prepared forward mode]: autograd has no forward mode and no vmap, so the general
+        # path's jacfwd is the loop of NOTE [Columns by a loop] over the linearized pullback
+        # (NOTE [Linearize once] in multiad/_derive.py). Prepared, the same loop runs without the
+        # general path's layers per call (flattening, the basis built per chunk, the checks of
+        # the stacked columns): f is linearized once per call with this backend's own vjp (which
+        # checks for leaked traces, NOTE [Unpacked single input and output]), and each column is
+        # one pullback of a row of the identity. autograd's own jacobian (reverse mode) runs
+        # more instructions than the general path's jacrev, so jacrev and grad are not prepared.
+        if transform != "jacfwd" or chunk_size is not None:
+            return None
+        return functools.partial(_jacfwd, self, fun, argnums)
+
     # -- custom derivative rules (multiad_autograd/_custom.py) ------------------------------------
     def custom_vjp(self, rule: Any) -> Callable[..., Any]:
         from . import _custom
@@ -166,6 +185,7 @@ class LeakedTraceError(TypeError):
 
 
 _OBJECT = np.dtype(object)
+_PLAIN = {np.ndarray}
 
 
 def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
@@ -175,3 +195,46 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
             )
+
+
+def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[int, ...], *args: Any) -> Any:
+    """The prepared jacfwd of ``fun`` (NOTE [Prepared forward mode]): per output array, one block
+    for an int ``argnums`` or a tuple of blocks; one output array gives its row bare."""
+    one = type(argnums) is int
+    nums: tuple[int, ...] = (argnums,) if one else argnums  # type: ignore[assignment]
+    single: list[bool] = []
+
+    def flat(*xs: Any) -> tuple[Any, ...]:
+        given = list(args)
+        for i, x in zip(nums, xs):
+            given[i] = x
+        res = fun(*given)
+        if type(res) is tuple or type(res) is list:
+            single.append(False)
+            return tuple(res)
+        single.append(True)
+        return (res,)
+
+    primals = tuple(args[i] for i in nums)
+    outs, pull, _ = b.vjp(flat, primals, False)
+    ones = tuple(np.ones_like(getval(o)) for o in outs)
+    _, push, _ = b.vjp(lambda *cts: tuple(pull(cts)), ones, False)
+    rows: list[list[Any]] = [[] for _ in outs]
+    for j, x in enumerate(primals):
+        n = x.size  # at least 1: an empty input takes the general path (NOTE [Empty Jacobians])
+        basis = np.eye(n, dtype=getval(x).dtype).reshape((n, *x.shape))
+        if len(primals) == 1:
+            cols = [push((e,)) for e in basis]
+        else:
+            tangents = [np.zeros_like(getval(p)) for p in primals]
+            cols = []
+            for e in basis:
+                tangents[j] = e
+                cols.append(push(tuple(tangents)))
+        for k, o in enumerate(outs):
+            parts = [c[k] for c in cols]
+            # autograd's own stack where the columns are traced values of an enclosing transform
+            stack = np.stack if set(map(type, parts)) == _PLAIN else anp.stack
+            rows[k].append(stack(parts, axis=-1).reshape(o.shape + x.shape))
+    res = [r[0] if one else tuple(r) for r in rows]
+    return res[0] if single[0] else tuple(res)
