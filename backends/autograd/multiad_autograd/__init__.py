@@ -235,6 +235,8 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
             parts = [c[k] for c in cols]
             # autograd's own stack where the columns are traced values of an enclosing transform
             stack = np.stack if set(map(type, parts)) == _PLAIN else anp.stack
-            rows[k].append(stack(parts, axis=-1).reshape(o.shape + x.shape))
+            nd = len(o.shape)  # stacked, then moved (NOTE [Columns moved, not copied])
+            moved = stack(parts).transpose((*range(1, nd + 1), 0)) if nd else stack(parts)
+            rows[k].append(moved.reshape(o.shape + x.shape))
     res = [r[0] if one else tuple(r) for r in rows]
     return res[0] if single[0] else tuple(res)
