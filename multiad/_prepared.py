@@ -243,15 +243,20 @@ def _build(
 
 def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozenset[type]) -> Callable[..., Any]:
     """``f`` returning its one float array as it is, or its checked leaves as a tuple with the
-    structure put in the per-thread slot (NOTE [Prepared calls])."""
+    structure put in the per-thread slot (NOTE [Prepared calls]). An output type the checks
+    once took as one array as it is (a traced array: autograd's ArrayBox) joins the argument
+    types for the short check, which still reads the dtype."""
     floats, slot = _arrays.FLOAT_DTYPES, _slot
+    known = set(array_types)
 
     def outputs(*args: Any) -> Any:
         out = f(*args)
-        if type(out) in array_types and floats.get(out.dtype) is True:
+        if type(out) in known and floats.get(out.dtype) is True:
             slot.spec = None
             return out
         leaves, spec = _flat.output_leaves(b, call, out)
+        if leaves[0] is out and spec.is_leaf():
+            known.add(type(out))
         slot.spec = None if spec is _tree.LEAF else spec
         return leaves[0] if spec is _tree.LEAF else leaves
 
