@@ -245,19 +245,16 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         out = flat.unflatten_out(outs)
         ref_type, ref_shape, ref_dtype = _NoReference, None, None
     whole = flat._prep.whole
+    one = getattr(pullback, "one_cotangent", None) if plain and whole and ref_type is not _NoReference else None
+    if one is not None:  # NOTE [Pullbacks of one output]
 
-    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
-            cts: tuple[Any, ...] = (cotangent,)
-        else:
-            cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
-        if not plain:
-            grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
-        else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
+        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype != ref_dtype:
+                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced)[0]
             current = context.get()  # as _select.enter
             token = None if current is b or (current is None and _select._default is b) else context.set(b)
             try:
-                grads = pullback(cts)
+                return tuple(one(cotangent))
             except Exception as exc:
                 err = _derive.translate(b, call, exc)
                 if err is None:
@@ -266,9 +263,40 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
             finally:
                 if token is not None:
                     context.reset(token)
-        return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
+
+    else:
+
+        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+            if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
+                cts: tuple[Any, ...] = (cotangent,)
+            else:
+                cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
+            if not plain:
+                grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
+            else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
+                current = context.get()  # as _select.enter
+                token = None if current is b or (current is None and _select._default is b) else context.set(b)
+                try:
+                    grads = pullback(cts)
+                except Exception as exc:
+                    err = _derive.translate(b, call, exc)
+                    if err is None:
+                        raise
+                    raise err from exc
+                finally:
+                    if token is not None:
+                        context.reset(token)
+            return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
+
+
+# NOTE [Pullbacks of one output]: a backend's pullback takes a tuple of cotangents, one per output
+# leaf. A backend whose framework takes the cotangent of a single output bare (torch.func) wraps
+# its pullback for that; it may give the pullback an attribute ``one_cotangent``, the framework's
+# own pullback, which takes that cotangent as it is. vjp's vjp_fn calls it directly when the
+# output is one array and the backend needs no marks (NOTE [Backends without custom rules]): the
+# cotangent is checked, the context set and errors translated exactly as in the general vjp_fn.
 
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:

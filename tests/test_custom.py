@@ -314,3 +314,28 @@ def test_registration_checks_the_custom_rules_declaration() -> None:
 
     with pytest.raises(multiad.BackendError, match="declares has_custom_rules but does not implement"):
         multiad.register_backend("numpy-half-custom", Half)
+
+
+def test_vjp_fn_runs_the_rule_under_vjps_backend() -> None:
+    """vjp_fn runs a custom rule with vjp's backend selected, whatever is selected where vjp_fn
+    is called; on torch with one output array it calls torch.func's pullback directly (NOTE
+    [Pullbacks of one output]), also once the signature is known (NOTE [Calls of arrays alone])."""
+    torch = pytest.importorskip("torch")
+    seen: list[str] = []
+
+    @multiad.custom_vjp
+    def sine(x: Any) -> Any:
+        return mnp.sin(x)
+
+    def bwd(c: Any, g: Any) -> tuple[Any, ...]:
+        seen.append(multiad.get_backend().name)
+        return (g * c,)
+
+    sine.defvjp(lambda x: (mnp.sin(x), mnp.cos(x)), bwd)
+    x = torch.tensor([0.5, 1.0], dtype=torch.float64)
+    for _ in range(3):
+        _, vjp_fn = multiad.vjp(lambda v: 2.0 * sine(v), x, backend="torch")
+        with multiad.use_backend("numpy"):
+            (g,) = vjp_fn(torch.tensor([1.0, -1.0], dtype=torch.float64))
+        np.testing.assert_allclose(g.numpy(), [2.0 * np.cos(0.5), -2.0 * np.cos(1.0)], rtol=1e-12)
+    assert seen == ["torch"] * 3

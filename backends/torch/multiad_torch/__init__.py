@@ -230,6 +230,18 @@ def _apply(fun: Callable[..., Any], *xs: Any) -> Any:
     return fun(*xs)
 
 
+def _one_output(pullback: Callable[..., Any]) -> Callable[..., Any]:
+    """The pullback of a function with one output as multiad's backends give it (a tuple of one
+    cotangent), with torch.func's own, which takes the cotangent bare, as ``one_cotangent``
+    (NOTE [Pullbacks of one output] in multiad/_api_ad.py)."""
+
+    def pull(cts: Sequence[Any]) -> Any:
+        return pullback(cts[0])
+
+    pull.one_cotangent = pullback  # type: ignore[attr-defined]
+    return pull
+
+
 def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[..., Any], list[bool]]:
     """``fun`` run with the conversion guard on and returning a bare tensor when it has one
     output, and a flag saying so once called."""
@@ -489,7 +501,7 @@ class TorchBackend(multiad.Backend):
             single, one = _single_output(fun, has_aux)
             outs, pullback, aux = func.vjp(single, *primals, has_aux=True)
             if one[0]:
-                return (outs,), lambda cts: pullback(cts[0]), aux
+                return (outs,), _one_output(pullback), aux
             return outs, pullback, aux
         many: list[tuple[Any, ...]] = []
 
@@ -510,7 +522,7 @@ class TorchBackend(multiad.Backend):
         outs, pullback = func.vjp(bare, *primals)
         if many:
             return outs, pullback, None
-        return (outs,), lambda cts: pullback(cts[0]), None
+        return (outs,), _one_output(pullback), None
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
