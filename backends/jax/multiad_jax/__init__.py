@@ -157,14 +157,15 @@ class JaxBackend(multiad.Backend):
         value, aux = res if has_aux else (res, None)
         return value, grads, aux
 
+    # jax.jacrev/jax.jacfwd called with no helper frame in between: NOTE [Nested transforms near a
+    # stack chunk boundary] in multiad/_derive.py.
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        return self._jac(jax.jacrev, fun, primals, has_aux)
+        res = jax.jacrev(fun, argnums=tuple(range(len(primals))), has_aux=has_aux)(*primals)
+        jac, aux = res if has_aux else (res, None)
+        return [list(row) for row in jac], aux
 
     def jacfwd(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
-        return self._jac(jax.jacfwd, fun, primals, has_aux)
-
-    def _jac(self, which: Any, fun: Any, primals: tuple[Any, ...], has_aux: bool) -> Any:
-        res = which(fun, argnums=tuple(range(len(primals))), has_aux=has_aux)(*primals)
+        res = jax.jacfwd(fun, argnums=tuple(range(len(primals))), has_aux=has_aux)(*primals)
         jac, aux = res if has_aux else (res, None)
         return [list(row) for row in jac], aux
 
