@@ -273,7 +273,7 @@ def hessian(
         with flat.active():
             if fwd:  # NOTE [Forward mode through custom_vjp]
                 blocks, aux = _custom_state.or_reverse(
-                    lambda: _derive.jacfwd(b, inner, flat.primals, has_aux, chunk_size, call), reverse
+                    _derive.jacfwd, reverse, b, inner, flat.primals, has_aux, chunk_size, call
                 )
             else:
                 blocks, aux = reverse()

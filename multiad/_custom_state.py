@@ -73,10 +73,13 @@ def run_marked(b: Backend, fn: Callable[..., T], *args: Any) -> T:
         _without_rules.reset(token)
 
 
-def or_reverse(forward_fn: Callable[[], T], reverse_fn: Callable[[], T]) -> T:
-    """``forward_fn()``, or ``reverse_fn()`` where it met a custom_vjp function (same quantity)."""
+def or_reverse(forward_fn: Callable[..., T], reverse_fn: Callable[[], T], *args: Any) -> T:
+    """``forward_fn(*args)``, or ``reverse_fn()`` where it met a custom_vjp function (same quantity).
+
+    The arguments are passed rather than closed over so that no extra frame lies between the
+    caller and the forward transform (NOTE [Nested transforms near a stack chunk boundary])."""
     try:
-        return forward_fn()
+        return forward_fn(*args)
     except ForwardOverCustomVJPError:
         if forward_mode():  # an enclosing forward-mode transform still cannot go through it
             raise
