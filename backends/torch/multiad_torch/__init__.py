@@ -263,20 +263,11 @@ def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[...
 
         return bare, flag
 
-    def single(*xs: Any) -> Any:
-        if _state.active:  # _run, inlined
-            res = fun(*xs)
-        else:
-            _state.active = True
-            try:
-                res = fun(*xs)
-            finally:
-                _state.active = False
-        outs, aux = res if has_aux else (res, None)
+    def single(*xs: Any) -> Any:  # has_aux: fun returns (outputs, aux)
+        outs, aux = _run(fun, *xs)
         one = len(outs) == 1
         flag[:] = [one]
-        out = outs[0] if one else outs
-        return (out, aux) if has_aux else out
+        return (outs[0] if one else outs), aux
 
     return single, flag
 
