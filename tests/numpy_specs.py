@@ -262,6 +262,27 @@ EXTRAS: dict[str, list[C]] = {
         n: [C((NANX,)), C((NANX,), {"axis": 1}), C((u(2, 3),), {"axis": 0, "keepdims": True})]
         for n in "nansum nanprod nanmax nanmin nanmean nanvar nanstd".split()
     },
+    **{n: [C((NANX,)), C((NANX,), {"axis": 1}), C((u(2, 3), 0))] for n in "nancumsum nancumprod".split()},
+    "nanmedian": [C((NANX,)), C((NANX,), {"axis": 1}), C((u(2, 3),), {"axis": 0, "keepdims": True})],
+    **{
+        name: [
+            C((u(3, 5), 0.3 * scale)),
+            C((u(3, 4), [0.0, 0.1 * scale, 0.5 * scale, 1.0 * scale]), {"axis": -1}),
+            C((u(4, 3), np.array([0.25, 0.8]) * scale), {"axis": 0, "keepdims": True, "method": "median_unbiased"}),
+            C((u(3, 4), 0.6 * scale), {"axis": (0, 1), "method": "nearest"}),
+            C((u(2, 3, 4), 0.45 * scale), {"axis": (0, 2), "method": "averaged_inverted_cdf"}),
+        ]
+        for name, scale in (("quantile", 1.0), ("percentile", 100.0))
+    },
+    **{
+        name: [
+            C((NANX, 0.3 * scale)),
+            C((NANX, [0.2 * scale, 0.7 * scale]), {"axis": 1}),
+            C((NANX, 0.4 * scale), {"axis": 0, "keepdims": True, "method": "hazen"}),
+            C((NANX, 0.4 * scale), {"axis": 1, "method": "lower"}),
+        ]
+        for name, scale in (("nanquantile", 1.0), ("nanpercentile", 100.0))
+    },
     "polyval": [C((u(3), u(4)), diff=(0, 1)), C(([0.5, -1.0, 2.0], u(2, 2)), diff=(1,))],
     "vander": [C((u(3),)), C((u(3), 4), {"increasing": True})],
     "select": [C(([u(4) > 0.5, u(4) > 0.3], [u(4), u(4)], 0.5), diff=((1, 0), (1, 1)))],

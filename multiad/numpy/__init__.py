@@ -65,6 +65,8 @@ from ._extras import logspace as logspace
 from ._extras import matrix_transpose as matrix_transpose
 from ._extras import matvec as matvec
 from ._extras import modf as modf
+from ._extras import nancumprod as nancumprod
+from ._extras import nancumsum as nancumsum
 from ._extras import nanmax as nanmax
 from ._extras import nanmean as nanmean
 from ._extras import nanmin as nanmin
@@ -96,6 +98,11 @@ from ._misc import ndim as ndim
 from ._misc import shape as shape
 from ._misc import size as size
 from ._misc import stop_gradient as stop_gradient
+from ._quantile import nanmedian as nanmedian
+from ._quantile import nanpercentile as nanpercentile
+from ._quantile import nanquantile as nanquantile
+from ._quantile import percentile as percentile
+from ._quantile import quantile as quantile
 
 pi = _math.pi
 e = _math.e

@@ -52,8 +52,7 @@ _REASONS: dict[str, str] = {
     ),
     "constant window functions: compute them with numpy": "bartlett blackman hamming hanning kaiser",
     "not yet provided (no framework-independent form written yet)": (
-        "block convolve correlate interp unwrap geomspace i0 percentile quantile nanpercentile "
-        "nanquantile nanmedian nancumsum nancumprod"
+        "block convolve correlate interp unwrap geomspace i0"
     ),
     "linalg: complex eigenvalues of general matrices (use eigh for symmetric ones)": "linalg.eig linalg.eigvals",
     "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",

@@ -18,7 +18,7 @@ frameworks disagree, so multiad.numpy picks one value and gives it on every back
 | ``prod``, ``cumprod`` | zero factors | the product of the others | torch, JAX |
 | ``sqrt``, ``cbrt`` | 0 | ``inf`` (the limit) | all four (``sqrt``) |
 | ``sinc`` | 0 | the limits, at every order | JAX |
-| ``sort``, ``median`` | ties | the order the sort picks | all four |
+| ``sort``, ``median``, quantiles (NOTE [Quantiles as a sort and a lerp]) | ties | the order the sort picks | all four |
 | ``floor``, ``sign``, ``heaviside`` (in ``x1``), ... | jumps too | 0 | JAX |
 | ``linalg.eigh``, ``eigvalsh``, ``cholesky`` | symmetric input | symmetric gradient | torch, JAX |
 
@@ -289,6 +289,11 @@ def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> A
     mnp = _m()
     _zerod.check("ptp", a, axis)
     x = _arr(a)
+    if dtype_name(x) == "bool":  # numpy's max - min subtracts booleans, which it refuses
+        raise TypeError(
+            "mnp.ptp: numpy does not subtract booleans (the range is max - min); convert the array to "
+            "an integer dtype first, or use mnp.any(x) != mnp.all(x)"
+        )
     return mnp.max(x, axis=axis, keepdims=keepdims) - mnp.min(x, axis=axis, keepdims=keepdims)
 
 

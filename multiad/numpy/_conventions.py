@@ -93,7 +93,12 @@ def _tie_free(name: str, x1: Any, x2: Any) -> Any:
     mnp = _m()
     a, b = _arr(x1), _arr(x2)
     both = getattr(mnp, "maximum" if name == "fmax" else "minimum")(a, b)  # ties shared equally
-    return mnp.where(mnp.isnan(b), a, mnp.where(mnp.isnan(a), b, both))
+    # A Python int or bool holds no nan (and numpy's isnan refuses an int beyond int64).
+    if type(b) not in (int, bool):
+        both = mnp.where(mnp.isnan(b), a, both)
+    if type(a) not in (int, bool):
+        both = mnp.where(mnp.isnan(a), b, both)
+    return both
 
 
 def fmax(x1: Any, x2: Any, /) -> Any:

@@ -115,6 +115,16 @@ def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepd
     return _m().prod(_nan_fill("nanprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
 
 
+def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    """Cumulative sum, treating nan as 0."""
+    return _m().cumsum(_nan_fill("nancumsum", a, axis, 0.0), axis=axis, dtype=dtype, out=out)
+
+
+def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    """Cumulative product, treating nan as 1."""
+    return _m().cumprod(_nan_fill("nancumprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out)
+
+
 def nanmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Maximum, ignoring nan (nan where all values are nan, as in numpy)."""
     return _nan_extremum("nanmax", a, axis, out, keepdims, -np.inf)

@@ -425,7 +425,7 @@ def _broadcast_arrays(*args: Any, subok: bool = False) -> Any:
 
 
 def _moveaxis(a: Any, source: Any, destination: Any) -> Any:
-    return torch.moveaxis(tensor(a), source, destination)
+    return torch.movedim(tensor(a), source, destination)
 
 
 def _swapaxes(a: Any, axis1: int, axis2: int) -> Any:
@@ -540,11 +540,11 @@ def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, ax
     x, y = promoted(a, b)
     if axis is not None:
         axisa = axisb = axisc = axis
-    x, y = torch.moveaxis(x, axisa, -1), torch.moveaxis(y, axisb, -1)
+    x, y = torch.movedim(x, axisa, -1), torch.movedim(y, axisb, -1)
     if x.shape[-1] != 3 or y.shape[-1] != 3:
         raise ValueError("mnp.cross: on torch the vectors must have 3 components")
     x, y = torch.broadcast_tensors(x, y)  # type: ignore[no-untyped-call]
-    return torch.moveaxis(torch.linalg.cross(x, y, dim=-1), -1, axisc)
+    return torch.movedim(torch.linalg.cross(x, y, dim=-1), -1, axisc)
 
 
 def _solve(a: Any, b: Any) -> Any:

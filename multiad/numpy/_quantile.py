@@ -1,0 +1,329 @@
+"""Quantiles written once for every backend: ``quantile``, ``percentile``, their nan-ignoring
+versions and ``nanmedian``.
+
+NOTE [Quantiles as a sort and a lerp]: numpy's quantile of ``n`` values at ``q`` is, for every
+one of its 13 methods, the sorted values at two neighbouring positions ``lo <= hi`` combined as
+``lerp(s[lo], s[hi], gamma)``, where ``lo``, ``hi`` and ``gamma`` depend on ``n``, ``q`` and the
+method only, never on the values (the discrete methods pick one position). So the values are
+sorted with ``mnp.sort`` (whose derivative is the permutation the sort picks, NOTE [Derivative
+conventions]), the positions are computed with numpy from ``n`` and ``q`` (``_positions``,
+numpy's formulas), and the result is numpy's lerp of the picked values: piecewise linear in the
+values, so every backend differentiates it, at ties as the sort orders them. ``q`` must be known
+values (numbers, lists, numpy arrays, or a framework's array outside a transform): positions
+are chosen from it, so a traced ``q`` raises NonDifferentiableError rather than getting a zero
+derivative. The nan-ignoring functions count the values that are not nan in each slice, ``c``
+(traced like the values), take the positions of every count ``0..n`` from numpy and select the
+row of ``c`` by comparisons and ``where`` (no gather by traced indices, so ``jax.jit`` and
+``vmap`` trace it); sorting puts nan last on every framework, so the first ``c`` sorted values
+are the ones numpy keeps. A slice with no value gives nan, as in numpy.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .._errors import NonDifferentiableError
+from . import _dispatch
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact
+
+_METHODS = (
+    "inverted_cdf averaged_inverted_cdf closest_observation interpolated_inverted_cdf hazen weibull "
+    "linear median_unbiased normal_unbiased lower higher midpoint nearest"
+).split()
+_PICK_ONE = frozenset("inverted_cdf closest_observation lower higher nearest".split())
+_ALPHA_BETA = {
+    "interpolated_inverted_cdf": (0.0, 1.0),
+    "hazen": (0.5, 0.5),
+    "weibull": (0.0, 0.0),
+    "median_unbiased": (1 / 3.0, 1 / 3.0),
+    "normal_unbiased": (3 / 8.0, 3 / 8.0),
+}
+
+
+def _positions(n: np.ndarray, q: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """numpy's positions ``lo``, ``hi`` (in ``[0, n - 1]``) and weight ``gamma`` of ``hi`` for ``n``
+    values at quantiles ``q`` (broadcast together), by numpy's formulas
+    (``numpy.lib._function_base_impl._QuantileMethods``)."""
+    with np.errstate(all="ignore"):
+        nf = n.astype(np.float64)
+        if method in _PICK_ONE:
+            if method in ("lower", "higher", "nearest"):
+                at_n = (nf - 1) * q
+                idx = np.floor(at_n) if method == "lower" else np.ceil(at_n) if method == "higher" else np.around(at_n)
+            else:
+                v = nf * q - 1 - (0.5 if method == "closest_observation" else 0.0)
+                prev = np.floor(v)
+                at = (v - prev) == 0
+                if method == "closest_observation":
+                    at &= np.floor(v) % 2 == 1
+                idx = np.maximum(np.where(at, prev, prev + 1), 0)
+            idx = np.clip(idx, 0, np.maximum(n - 1, 0)).astype(np.intp)
+            return idx, idx, np.zeros(idx.shape)
+        if method == "linear":
+            v = (nf - 1) * q
+        elif method == "averaged_inverted_cdf":
+            v = nf * q - 1
+        elif method == "midpoint":
+            v = 0.5 * (np.floor((nf - 1) * q) + np.ceil((nf - 1) * q))
+        else:
+            alpha, beta = _ALPHA_BETA[method]
+            v = nf * q + (alpha + q * (1 - alpha - beta)) - 1
+        prev = np.floor(v)
+        nxt = prev + 1
+        above = v >= nf - 1
+        below = v < 0
+        prev = np.where(above, -1.0, np.where(below, 0.0, prev))  # numpy's -1: the last value
+        nxt = np.where(above, -1.0, np.where(below, 0.0, nxt))
+        gamma = v - prev
+        if method == "averaged_inverted_cdf":
+            gamma = np.where(gamma == 0, 0.5, 1.0)
+        elif method == "midpoint":
+            gamma = np.where(v % 1 == 0, 0.0, 0.5)
+        last = np.maximum(n - 1, 0)
+        lo = np.where(prev < 0, last, prev).astype(np.intp)
+        hi = np.where(nxt < 0, last, nxt).astype(np.intp)
+        return lo, hi, gamma
+
+
+def _known(call: str, q: Any) -> Any:
+    """``q`` as values numpy can read: numbers and numpy arrays as they are, a framework's
+    array by its values where it carries no derivative (NOTE [Quantiles as a sort and a lerp])."""
+    if isinstance(q, (list, tuple)):
+        return [_known(call, v) for v in q]
+    lib = _dispatch.like(q, call=call)
+    if lib == "numpy":
+        return q
+    traced = False
+    if lib == "torch":
+        import torch
+
+        traced = bool(torch._C._functorch.is_functorch_wrapped_tensor(q)) or bool(q.requires_grad)
+    elif lib == "jax":
+        import jax
+
+        traced = isinstance(q, jax.core.Tracer)
+    elif lib == "autograd":
+        from autograd.tracer import Box
+
+        traced = isinstance(q, Box)
+    if traced:
+        raise NonDifferentiableError(
+            f"{call}: q is traced (differentiated or under jit/vmap); the positions of the quantiles are "
+            "chosen from q's values, so q must be known values: pass numbers, a list or a numpy array, "
+            "or mnp.stop_gradient(q) for a constant q"
+        )
+    from .._arrays import to_numpy
+
+    return to_numpy(q)
+
+
+def _check(name: str, numpy_name: str, x: Any, q: Any, method: str) -> str | None:
+    """numpy's verdict on the arguments (its errors, prefixed with the call), from a stand-in
+    of ``x``'s dtype; the name of numpy's result dtype (None for a dtype numpy lacks)."""
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(f"mnp.{name}: {method!r} is not a valid method; use one of {', '.join(_METHODS)}")
+    dt: str | None = dtype_name(x)
+    try:
+        stand_in = np.zeros(2, dt)
+    except TypeError:
+        stand_in = np.zeros(2)
+        dt = None
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = getattr(np, numpy_name)(stand_in, q, method=method)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"mnp.{name}: {e}") from None
+    return np.asarray(want).dtype.name if dt is not None else None
+
+
+def _quantiles(
+    name: str,
+    a: Any,
+    q: Any,
+    axis: Any,
+    method: str,
+    keepdims: bool,
+    skip_nan: bool,
+    scale: float = 1.0,
+    numpy_name: str | None = None,
+) -> Any:
+    mnp = _m()
+    x = _arr(a)
+    q = _known(f"mnp.{name}", q)
+    want = _check(name, numpy_name or name, x, q, method)
+    qf = np.asarray(q, dtype=np.float64) / scale
+    skip_nan = skip_nan and inexact(x)
+    nd = _ndim(x)
+    if method not in _PICK_ONE:  # numpy's float dtype (float64 for integers); JAX's own float
+        x = cast_as_numpy(x, want)
+        if not inexact(x):
+            x = mnp.multiply(x, 1.0) if want is None or _dispatch.like(x) == "jax" else mnp.astype(x, want)
+    # the reduced axes moved last and merged into one
+    axes = tuple(range(nd)) if axis is None else _normalized(name, axis, nd)
+    rest = [d for d in range(nd) if d not in axes]
+    merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], -1))
+    s = mnp.sort(merged, axis=-1)
+    n = int(s.shape[-1])
+    flat_q = qf.reshape(-1)
+    if not skip_nan:
+        lo, hi, gamma = _positions(np.array(n), flat_q, method)
+        low = mnp.take(s, lo, axis=-1)
+        res = low if method in _PICK_ONE else _lerp(low, mnp.take(s, hi, axis=-1), _like(gamma, s))
+        if inexact(s) and n > 0:  # a slice holding nan: nan, as in numpy
+            res = mnp.where(mnp.isnan(mnp.take(s, [n - 1], axis=-1)), np.nan, res)
+    else:
+        res = _nan_quantiles(s, n, flat_q, method)
+    res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
+    shape = [x.shape[d] for d in rest] if not keepdims else [1 if d in axes else x.shape[d] for d in range(nd)]
+    res = mnp.reshape(res, (*qf.shape, *shape))
+    if want is not None:
+        res = cast_as_numpy(res, want)
+    return res
+
+
+def _like(gamma: np.ndarray, s: Any) -> np.ndarray:
+    """The weights in the sorted values' float dtype (a float64 array would promote float32)."""
+    dt = dtype_name(s)
+    try:
+        return gamma.astype(dt)
+    except TypeError:
+        return gamma
+
+
+def _lerp(a: Any, b: Any, t: Any) -> Any:
+    """numpy's lerp: ``a + (b - a) t``, from ``b`` for ``t >= 0.5`` (exact at both ends)."""
+    mnp = _m()
+    d = mnp.subtract(b, a)
+    return mnp.where(mnp.greater_equal(t, 0.5), mnp.subtract(b, mnp.multiply(d, 1 - t)), mnp.add(a, mnp.multiply(d, t)))
+
+
+def _nan_quantiles(s: Any, n: int, q: np.ndarray, method: str) -> Any:
+    """Quantiles of the first ``c`` sorted values of each slice, ``c`` the count of values that
+    are not nan (NOTE [Quantiles as a sort and a lerp])."""
+    mnp = _m()
+    count = mnp.sum(mnp.logical_not(mnp.isnan(s)), axis=-1)  # (...,)
+    counts = np.arange(n + 1)
+    lo, hi, gamma = _positions(counts[:, None], q[None, :], method)  # (n + 1, nq)
+    nq = q.shape[0]
+    rows = mnp.equal(mnp.expand_dims(count, -1), counts)  # (..., n + 1): the row of each slice's count
+    rows = mnp.expand_dims(rows, -1)  # (..., n + 1, 1)
+    lead = tuple(s.shape[:-1])
+    safe = mnp.where(mnp.isnan(s), 0.0, s)  # nan is never picked; 0 keeps where's derivative finite
+
+    def pick(idx: np.ndarray) -> Any:
+        vals = mnp.reshape(mnp.take(safe, idx.reshape(-1), axis=-1), (*lead, n + 1, nq))
+        return mnp.sum(mnp.where(rows, vals, 0.0), axis=-2)
+
+    low = pick(lo)
+    if method in _PICK_ONE:
+        res = low
+    else:
+        g = mnp.sum(mnp.where(rows, _like(gamma, s), 0.0), axis=-2)
+        res = _lerp(low, pick(hi), g)
+    return mnp.where(mnp.expand_dims(mnp.equal(count, 0), -1), np.nan, res)
+
+
+def quantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+    interpolation: Any = None,
+) -> Any:
+    """The ``q``-th quantiles (``q`` in ``[0, 1]``) along an axis, with any of numpy's 13
+    methods; piecewise linear in ``a`` and differentiable in it (NOTE [Quantiles as a sort and a
+    lerp]); ``q`` must be known values."""
+    return _entry("quantile", a, q, axis, out, method, keepdims, weights, interpolation, False, 1.0)
+
+
+def percentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+    interpolation: Any = None,
+) -> Any:
+    """The ``q``-th percentiles (``q`` in ``[0, 100]``) along an axis; see ``quantile``."""
+    return _entry("percentile", a, q, axis, out, method, keepdims, weights, interpolation, False, 100.0)
+
+
+def nanquantile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+    interpolation: Any = None,
+) -> Any:
+    """``quantile`` ignoring nan (nan for a slice of nan only)."""
+    return _entry("nanquantile", a, q, axis, out, method, keepdims, weights, interpolation, True, 1.0)
+
+
+def nanpercentile(
+    a: Any,
+    q: Any,
+    axis: Any = None,
+    out: None = None,
+    overwrite_input: bool = False,
+    method: str = "linear",
+    keepdims: bool = False,
+    *,
+    weights: Any = None,
+    interpolation: Any = None,
+) -> Any:
+    """``percentile`` ignoring nan (nan for a slice of nan only)."""
+    return _entry("nanpercentile", a, q, axis, out, method, keepdims, weights, interpolation, True, 100.0)
+
+
+def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
+    """Median ignoring nan (nan for a slice of nan only)."""
+    if out is not None:
+        raise NotImplementedError("mnp.nanmedian: out= is not supported; use the returned array")
+    return _quantiles("nanmedian", a, 0.5, axis, "linear", keepdims, True, numpy_name="nanquantile")
+
+
+def _entry(
+    name: str,
+    a: Any,
+    q: Any,
+    axis: Any,
+    out: Any,
+    method: str,
+    keepdims: bool,
+    weights: Any,
+    interpolation: Any,
+    skip_nan: bool,
+    scale: float,
+) -> Any:
+    if out is not None:
+        raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
+    if weights is not None:
+        raise NotImplementedError(f"mnp.{name}: weights= is not supported; repeat values to weight them, or use numpy")
+    if interpolation is not None:
+        if method != "linear":
+            raise TypeError(f"mnp.{name}: give method= only (interpolation= is its deprecated name)")
+        warnings.warn(
+            f"mnp.{name}: the interpolation= argument is deprecated (as in numpy); use method= instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        method = interpolation
+    return _quantiles(name, a, q, axis, method, keepdims, skip_nan, scale)
