@@ -211,8 +211,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         _derive.require(b, "vjp", call)
     primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     traced, context = flat.traced, _select._context
-    # flat.active(), inlined: this runs once per call.
-    token = None if traced or context.get() is b else context.set(b)
+    # flat.active(), inlined: this runs once per call (NOTE [Context set outright]).
+    token = None if traced else context.set(b)
     plain = b.has_custom_rules and not traced
     try:
         if plain and b.has_vjp:  # _derive.vjp, inlined: this runs once per call
@@ -244,25 +244,24 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     else:
         out = flat.unflatten_out(outs)
         ref_type, ref_shape, ref_dtype = _NoReference, None, None
+    ref_meta = (ref_shape, ref_dtype)
     whole = flat._prep.whole
     one = getattr(pullback, "one_cotangent", None) if plain and whole and ref_type is not _NoReference else None
     if one is not None:  # NOTE [Pullbacks of one output]
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype != ref_dtype:
+            if type(cotangent) is not ref_type or (cotangent.shape, cotangent.dtype) != ref_meta:
                 cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced)[0]
-            current = context.get()  # as _select.enter
-            token = None if current is b or (current is None and _select._default is b) else context.set(b)
+            token = context.set(b)  # NOTE [Context set outright]
             try:
-                return tuple(one(cotangent))
+                return one(cotangent)  # type: ignore[no-any-return]
             except Exception as exc:
                 err = _derive.translate(b, call, exc)
                 if err is None:
                     raise
                 raise err from exc
             finally:
-                if token is not None:
-                    context.reset(token)
+                context.reset(token)
 
     else:
 
@@ -274,8 +273,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
             if not plain:
                 grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
             else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
-                current = context.get()  # as _select.enter
-                token = None if current is b or (current is None and _select._default is b) else context.set(b)
+                token = context.set(b)  # NOTE [Context set outright]
                 try:
                     grads = pullback(cts)
                 except Exception as exc:
@@ -284,8 +282,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                         raise
                     raise err from exc
                 finally:
-                    if token is not None:
-                        context.reset(token)
+                    context.reset(token)
             return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
@@ -294,9 +291,16 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
 # NOTE [Pullbacks of one output]: a backend's pullback takes a tuple of cotangents, one per output
 # leaf. A backend whose framework takes the cotangent of a single output bare (torch.func) wraps
 # its pullback for that; it may give the pullback an attribute ``one_cotangent``, the framework's
-# own pullback, which takes that cotangent as it is. vjp's vjp_fn calls it directly when the
-# output is one array and the backend needs no marks (NOTE [Backends without custom rules]): the
-# cotangent is checked, the context set and errors translated exactly as in the general vjp_fn.
+# own pullback, which takes that cotangent as it is and returns a tuple with one entry per
+# primal. vjp's vjp_fn calls it directly when the output is one array and the backend needs no
+# marks (NOTE [Backends without custom rules]): the cotangent is checked, the context set and
+# errors translated exactly as in the general vjp_fn.
+
+# NOTE [Context set outright]: vjp and vjp_fn (not traced) make the call's backend the context's
+# backend without first asking whether the selection in force names it already (as
+# ``_select.enter`` does): where it does, setting it changes nothing nested calls resolve (the
+# context's backend is that same backend), and the question costs as much as the setting, which
+# happens anyway whenever nothing is selected (backends inferred from the arrays).
 
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:

@@ -71,6 +71,8 @@ TRANSFORMS = (
 
 #: The ``compiling`` probes of the backend classes that define one (NOTE [Compiled regions]).
 COMPILING_PROBES: list[Callable[[], bool]] = []
+#: Called after a probe joins :data:`COMPILING_PROBES` (``multiad/_select.py`` keeps a shortcut).
+ON_NEW_PROBE: list[Callable[[], None]] = []
 
 
 class Backend:
@@ -125,6 +127,8 @@ class Backend:
             fn = probe.__func__ if isinstance(probe, classmethod) else probe
             if fn not in [getattr(p, "__func__", p) for p in COMPILING_PROBES]:
                 COMPILING_PROBES.append(cls.compiling)
+                for hook in ON_NEW_PROBE:
+                    hook()
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod

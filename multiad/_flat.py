@@ -372,11 +372,11 @@ def of_arrays(
         chosen: Backend | None
         if backend is not None:
             chosen = _select._lookup(backend, call)
-        else:  # _select.selected(call, False), its first two steps inlined
+        else:  # _select.selected(call, False), inlined up to the environment variable's value
             chosen = _select._context.get()
             if chosen is None:
                 chosen = _select._default
-                if chosen is None:
+                if chosen is None and _select.env_value():
                     chosen = _select.selected(call, False)
         if n == 1:  # the same key and check for one argument, without unpacking
             x = args[0]

@@ -83,9 +83,17 @@ _NATIVE["hessian"] = ("hessian", "hessian")
 _NATIVE["jacfwd"] = ("jacfwd", "jacfwd")
 
 
+# NOTE [Output structure in a slot]: a prepared Jacobian's ``f`` may return any structure, which
+# the framework's transform sees as a tuple of leaves; the structure travels back through a
+# per-thread slot. A prepared call notes the slot's value, and ``f``'s output check writes a new
+# one-element tuple holding the structure only where the output is not one array; the call then
+# sees a value it did not find (a new tuple is never the one it found), unflattens, and puts
+# back what it found. A one-array output, the common case, leaves the slot alone and costs
+# nothing more. Every prepared call leaves the slot as it found it, when it raises too, so calls
+# nested in ``f`` (or in a backward pass) and later calls never see another call's structure.
 class _Slot(threading.local):
     def __init__(self) -> None:
-        #: The output structure of the last prepared call's ``f`` on this thread (None: one array).
+        #: ``(structure,)`` of the output of a prepared call's ``f`` on this thread, while the call runs.
         self.spec: Any = None
 
 
@@ -129,10 +137,11 @@ def wrap(
             key += tuple(map(getattr, args, _SHAPE, _NO_SHAPE))
         prep = table.get(key)
         if type(prep) is not tuple:  # not prepared yet, or no prepared form
-            if prep is None or prep is _ONCE:
-                prep = _prepare(
-                    table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args, choose)
-                )
+            if prep is _NONE:
+                return general(*args)
+            prep = _prepare(
+                table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args, choose)
+            )
             if prep is _NONE or prep is _ONCE:
                 return general(*args)
         b, native, first, diff, in_context, forward = prep
@@ -143,22 +152,26 @@ def wrap(
             for i in diff:
                 if floats.get(args[i].dtype) is not True:
                     return general(*args)
-        saved = slot.spec
         if forward:
             for i in diff:
                 if 0 in args[i].shape:  # NOTE [Empty Jacobians]
                     return general(*args)
             marked = marks.set(marks.get() + 1)  # NOTE [Forward mode through custom_vjp]
-        token = None if in_context or context.get() is b else context.set(b)
+        saved = slot.spec  # NOTE [Output structure in a slot]
+        token = None if in_context else context.set(b)  # NOTE [Context set outright] in _api_ad.py
         try:
             res = native(*args)
         except forward_error:
             res = forward_error  # the general path computes it in reverse mode, once unmarked
         except Exception as exc:  # NOTE [Framework errors], as _derive.guarded
+            slot.spec = saved
             err = translate(b, call, exc)
             if err is None:
                 raise
             raise err from exc
+        except BaseException:
+            slot.spec = saved
+            raise
         finally:
             if token is not None:
                 context.reset(token)
@@ -168,8 +181,11 @@ def wrap(
             slot.spec = saved
             return general(*args)
         if jac:
-            spec, slot.spec = slot.spec, saved
-            return res if spec is None else unflatten(spec, list(res))  # one row per output leaf
+            spec = slot.spec
+            if spec is saved:  # one output array: f's outputs left the slot as it was
+                return res
+            slot.spec = saved
+            return unflatten(spec[0], list(res))  # one row per output leaf
         return res[0] if grad else (res[1], res[0])
 
     return prepared
@@ -252,13 +268,14 @@ def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozense
     def outputs(*args: Any) -> Any:
         out = f(*args)
         if type(out) in known and floats.get(out.dtype) is True:
-            slot.spec = None
-            return out
+            return out  # NOTE [Output structure in a slot]: the slot is left as it is
         leaves, spec = _flat.output_leaves(b, call, out)
         if leaves[0] is out and spec.is_leaf():
             known.add(type(out))
-        slot.spec = None if spec is _tree.LEAF else spec
-        return leaves[0] if spec is _tree.LEAF else leaves
+        if spec is _tree.LEAF:
+            return leaves[0]
+        slot.spec = (spec,)  # a new tuple: never the value the prepared call found there
+        return leaves
 
     return outputs
 

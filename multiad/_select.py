@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from . import _ops, _registry
-from ._backend import COMPILING_PROBES, Backend
+from ._backend import COMPILING_PROBES, ON_NEW_PROBE, Backend
 from ._errors import BackendError, InvalidTypeError, MixedBackendError
 
 ENV_VAR = "MULTIAD_BACKEND"
@@ -51,6 +52,10 @@ _environ: dict[Any, Any] | None = getattr(os.environ, "_data", None)
 _ENV_KEY: Any = os.environ.encodekey(ENV_VAR) if _environ is not None and hasattr(os.environ, "encodekey") else None
 if _ENV_KEY is None:
     _environ = None
+#: The raw value of the environment variable now (None where unset), read without a Python frame.
+env_value: Callable[[], Any] = (
+    functools.partial(os.environ.get, ENV_VAR) if _environ is None else functools.partial(_environ.get, _ENV_KEY)
+)
 _context: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("multiad_backend", default=None)
 _default: Backend | None = None
 _default_lock = threading.Lock()
@@ -109,6 +114,26 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
 
 
 _ready = False
+# NOTE [One compiler probe]: :func:`compiling` runs on every call of a transform, most often with
+# one probe registered (torch's). Once the first use is done, ``_one_probe`` is that probe
+# (``_never`` where no backend class defines one), and compiling() calls it without walking the
+# list; a new probe (a plugin's backend class defined later) resets it through ON_NEW_PROBE, and
+# with several probes it is empty and every probe is asked, as before. A list, not the probe
+# itself: torch.compile cannot guard a global that holds a bound method.
+_one_probe: list[Callable[[], bool]] = []
+
+
+def _never() -> bool:
+    return False
+
+
+def _new_probe() -> None:
+    """Sets :data:`_one_probe` after the first use or a change of COMPILING_PROBES."""
+    n = len(COMPILING_PROBES)
+    _one_probe[:] = [] if not _ready or n > 1 else [COMPILING_PROBES[0] if n else _never]
+
+
+ON_NEW_PROBE.append(_new_probe)
 
 
 def _first_use() -> bool:
@@ -117,6 +142,7 @@ def _first_use() -> bool:
     for b in _registry.load_imported("multiad"):
         _ops.prepare(b)  # NOTE [Operations resolved eagerly]
     _ready = True
+    _new_probe()
     return True
 
 
@@ -125,6 +151,8 @@ setattr(_first_use, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compi
 
 def compiling() -> bool:
     """Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions])."""
+    if _one_probe:  # NOTE [One compiler probe]: the common case, one probe
+        return _one_probe[0]()
     if not _ready:
         _first_use()
     for probe in COMPILING_PROBES:
@@ -143,7 +171,7 @@ def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend
         return backend
     if _default is not None:
         return _default
-    env = _environ.get(_ENV_KEY) if _environ is not None else os.environ.get(ENV_VAR)
+    env = env_value()
     if env:
         env = env.decode() if isinstance(env, bytes) else env
         return _registry.get(env, f"{call} (from ${ENV_VAR}={env!r})")
@@ -159,7 +187,7 @@ def selection() -> Any:
         return backend
     if _default is not None:
         return _default
-    return _environ.get(_ENV_KEY) if _environ is not None else os.environ.get(ENV_VAR)
+    return env_value()
 
 
 def get_backend() -> Backend:

@@ -72,6 +72,40 @@ def test_output_structure_that_changes_between_calls() -> None:
             np.testing.assert_allclose(got.numpy(), 2 * np.eye(3), rtol=1e-12)
 
 
+def test_output_structure_of_a_nested_call_that_raises() -> None:
+    # A prepared call nested in f writes its output's structure, then raises in its backward
+    # pass; f catches that and returns one array, whose Jacobian must come back as it is.
+    failing = [False]
+
+    @multiad.custom_vjp
+    def square(x: Any) -> Any:
+        return x * x
+
+    def backward(x: Any, g: Any) -> Any:
+        if failing[0]:
+            raise ValueError("backward failed")
+        return (2.0 * x * g,)
+
+    square.defvjp(lambda x: (x * x, x), backward)
+    inner = multiad.jacrev(lambda x: {"a": square(x)})
+
+    def f(x: Any) -> Any:
+        try:
+            inner(x)
+        except ValueError:
+            pass
+        return x * 3.0
+
+    outer = multiad.jacrev(f)
+    for _ in range(2):
+        np.testing.assert_allclose(inner(t(X))["a"].numpy(), np.diag(2 * X), rtol=1e-12)
+    failing[0] = True
+    for _ in range(4):
+        got = outer(t(X))
+        assert isinstance(got, torch.Tensor)
+        np.testing.assert_allclose(got.numpy(), 3 * np.eye(3), rtol=1e-12)
+
+
 def test_checks_run_on_every_call() -> None:
     jac = multiad.jacrev(lambda x: x * 2.0)
     grad = multiad.grad(lambda x: x.sum() * float(x[0]))

@@ -191,3 +191,27 @@ def test_asyncio_tasks_are_isolated() -> None:
     results = asyncio.run(main())
     assert [want for want, _ in results] == list(BACKENDS * 2)
     assert all(want == got for want, got in results)
+
+
+def test_a_compiler_probe_defined_later_is_asked() -> None:
+    # NOTE [One compiler probe]: compiling() asks its one probe alone until another joins.
+    from multiad import _backend
+
+    _select.compiling()  # the first use is done
+    tracing = [False]
+
+    class Traced(multiad.Backend):
+        name = "traced-probe-test"
+
+        @classmethod
+        def compiling(cls) -> bool:
+            return tracing[0]
+
+    try:
+        assert _select.compiling() is False
+        tracing[0] = True
+        assert _select.compiling() is True
+    finally:
+        _backend.COMPILING_PROBES.remove(Traced.compiling)
+        _select._new_probe()
+    assert _select.compiling() is False

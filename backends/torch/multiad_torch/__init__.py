@@ -232,8 +232,9 @@ def _apply(fun: Callable[..., Any], *xs: Any) -> Any:
 
 def _one_output(pullback: Callable[..., Any]) -> Callable[..., Any]:
     """The pullback of a function with one output as multiad's backends give it (a tuple of one
-    cotangent), with torch.func's own, which takes the cotangent bare, as ``one_cotangent``
-    (NOTE [Pullbacks of one output] in multiad/_api_ad.py)."""
+    cotangent), with torch.func's own, which takes the cotangent bare and returns a tuple (one
+    gradient per primal), as ``one_cotangent`` (NOTE [Pullbacks of one output] in
+    multiad/_api_ad.py). A closure, not a partial: torch.compile cannot set an attribute of a partial."""
 
     def pull(cts: Sequence[Any]) -> Any:
         return pullback(cts[0])
