@@ -76,6 +76,19 @@ def test_jvp_uses_a_step_per_component(strict: None) -> None:
     np.testing.assert_allclose(t, 1 / x, rtol=1e-8)
 
 
+@pytest.mark.parametrize("small", [1e-4, 1e-8, -1e-12])
+def test_jvp_of_tangents_of_very_different_sizes(strict: None, small: float) -> None:
+    # One step for [1, small] moved the second component by small * step, below rounding:
+    # its output came back wrong (0 for 1e-8 times 1e8) without a warning.
+    v = np.array([1.0 / abs(small), small])
+    x = np.array([0.5, 0.5])
+    _, t = multiad.jvp(mnp.sin, (x,), (v,), backend=NP)
+    np.testing.assert_allclose(t, v * np.cos(x), rtol=1e-8)
+    counted = Counted(mnp.sin)
+    multiad.jvp(counted, (x,), (np.array([1.0, 0.01]),), backend=NP)
+    assert counted.calls == 5  # sizes within 1e3 of each other: one difference
+
+
 def test_linearize_and_hvp_use_a_step_per_component(strict: None) -> None:
     # linearize builds the whole Jacobian: log, whose scale follows |x|, suits both components.
     _, jvp_fn = multiad.linearize(mnp.log, X_WIDE, backend=NP)

@@ -316,8 +316,19 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             w = mnp.transpose(w, tuple(int(i) for i in np.argsort(axes)))
             w = mnp.reshape(w, tuple(s if d in axes else 1 for d, s in enumerate(x.shape)))
         total = mnp.sum(mnp.multiply(w, mnp.ones_like(x)), axis=axis, keepdims=keepdims)
+        if _known_true(mnp.any(total == 0)):
+            raise ZeroDivisionError("mnp.average: weights sum to zero, can't be normalized (as in numpy)")
         avg = mnp.divide(mnp.sum(mnp.multiply(x, w), axis=axis, keepdims=keepdims), total)
     return (avg, total) if returned else avg
+
+
+def _known_true(flag: Any) -> bool:
+    """Whether a boolean array value is true, False where it is not known: under ``vmap`` or
+    ``jax.jit`` the value is abstract, and numpy's value checks cannot run."""
+    try:
+        return bool(flag)
+    except (TypeError, RuntimeError):
+        return False
 
 
 def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
@@ -336,11 +347,18 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
         s = mnp.sort(mnp.reshape(x, (-1,)))
         ax = 0
     else:
-        ax = axis % _ndim(x)
+        (ax,) = _normalized("median", axis, _ndim(x))
         s = mnp.sort(x, axis=ax)
     n = s.shape[ax]
-    mid = mnp.take(s, [(n - 1) // 2, n // 2], axis=ax)
-    out_ = mnp.mean(mid, axis=ax)
+    if n == 0:  # numpy: nan, with its "Mean of empty slice" warning
+        out_ = mnp.mean(s, axis=ax)
+    else:
+        mid = mnp.take(s, [(n - 1) // 2, n // 2], axis=ax)
+        out_ = mnp.mean(mid, axis=ax)
+        # NOTE [Median of values with nan]: the sort puts nan last on every framework, so a nan
+        # anywhere in the slice is its last element; numpy's median is then nan.
+        last = mnp.take(s, n - 1, axis=ax)
+        out_ = mnp.where(mnp.isnan(last), last, out_)
     if keepdims:
         out_ = mnp.expand_dims(out_, ax) if axis is not None else mnp.reshape(out_, (1,) * _ndim(x))
     return out_

@@ -465,20 +465,43 @@ def _ag_reduction(name: str, identity: float | None, base: Fn | None = None) -> 
 
     def fn(a: Any, axis: Any = None, *args: Any, where: Any = True, **kwargs: Any) -> Any:
         reduce = base if base is not None else getattr(_ag(), name)
+        if identity is None:  # max and min: initial= applied after the reduction
+            return _ag_extremum(
+                name, reduce, a, axis, where, **dict(zip(("out", "keepdims", "initial"), args)), **kwargs
+            )
         if where is True:
             return reduce(a, axis, *args, **kwargs)
-        w = _ag_mask(where, a)
-        fill = identity
-        if identity is None:
-            fill = kwargs.get("initial", args[2] if len(args) > 2 else np._NoValue)
-            if fill is np._NoValue:
-                raise ValueError(
-                    f"mnp.{name}: reducing with a where= mask needs initial= (the value of an all-masked "
-                    "reduction), as in numpy"
-                )
-        return reduce(_ag_where(w, a, fill), axis, *args, **kwargs)
+        return reduce(_ag_where(_ag_mask(where, a), a, identity), axis, *args, **kwargs)
 
     return fn
+
+
+def _ag_extremum(name: str, reduce: Fn, a: Any, axis: Any, where: Any, **kwargs: Any) -> Any:
+    """autograd's max or min with numpy's ``initial=`` and ``where=``.
+
+    NOTE [initial= of max and min on autograd]: autograd's derivative of ``max`` sends the
+    cotangent to the elements equal to the result, divided by their count; where ``initial``
+    wins, no element equals it and the derivative was 0 / 0 = nan. The reduction runs without
+    ``initial``, which then enters through ``maximum``/``minimum``: derivative 0 where it wins,
+    shared equally on a tie (NOTE [Derivative conventions]), as on the other backends.
+    """
+    anp = _ag()
+    initial = kwargs.pop("initial", np._NoValue)
+    if where is not True:
+        if initial is np._NoValue:
+            raise ValueError(
+                f"mnp.{name}: reducing with a where= mask needs initial= (the value of an all-masked "
+                "reduction), as in numpy"
+            )
+        a = _ag_where(_ag_mask(where, a), a, initial)
+    if initial is np._NoValue:
+        return reduce(a, axis, **kwargs)
+    shape = np.shape(a)
+    axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+    if any(shape[int(d)] == 0 for d in axes):  # no element to differentiate: numpy's value
+        return reduce(a, axis, initial=initial, **kwargs)
+    pick = anp.maximum if name in ("max", "amax") else anp.minimum
+    return pick(reduce(a, axis, **kwargs), initial)
 
 
 def _ag_mean(
@@ -491,6 +514,18 @@ def _ag_mean(
     total = anp.sum(_ag_where(w, a, 0), axis=axis, dtype=dtype, keepdims=keepdims)
     want = np.mean(np.ones(1, dtype=np.result_type(a)), dtype=dtype).dtype
     return anp.divide(total, np.sum(w, axis=axis, keepdims=keepdims).astype(want)).astype(want)
+
+
+def _jax_floor_divide(x1: Any, x2: Any, /) -> Any:
+    """jax.numpy's floor_divide, with numpy's 0 for an integer divided by 0 (JAX's own result
+    there is an arbitrary integer)."""
+    import jax.numpy as jnp
+
+    q = jnp.floor_divide(x1, x2)
+    if not jnp.issubdtype(q.dtype, jnp.integer):
+        return q
+    zero = jnp.asarray(x2) == 0
+    return jnp.where(zero, jnp.zeros_like(q), jnp.floor_divide(x1, jnp.where(zero, 1, x2)))
 
 
 def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
@@ -593,6 +628,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "absolute": _jax_abs,
         "fabs": _jax_abs,
         "copysign": _jax_copysign,
+        "floor_divide": _jax_floor_divide,
         "power": _safe_power("jax"),
         "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,

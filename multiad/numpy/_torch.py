@@ -261,8 +261,16 @@ def _allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_na
     return bool(torch.all(_isclose(a, b, rtol, atol, equal_nan)))
 
 
+def _sign(t: torch.Tensor) -> torch.Tensor:
+    """numpy's sign: nan stays nan (torch.sign gives 0); derivative 0 everywhere."""
+    s = torch.sign(t)
+    if not t.is_floating_point():
+        return s
+    return torch.where(torch.isnan(t), torch.full_like(t, math.nan), s)
+
+
 _SAME_UNARY = (
-    "sin cos tan sinh cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square sign deg2rad rad2deg reciprocal "
+    "sin cos tan sinh cosh tanh exp exp2 expm1 log log2 log10 log1p sqrt square deg2rad rad2deg reciprocal "
     "negative positive signbit isnan isinf isfinite logical_not"
 ).split()
 _UNARY: dict[str, Fn] = {
@@ -277,6 +285,7 @@ _UNARY: dict[str, Fn] = {
     "fabs": torch.abs,
     "abs": _abs,
     "absolute": _abs,
+    "sign": _sign,
     "floor": _unchanged_if_exact(torch.floor),
     "ceil": _unchanged_if_exact(torch.ceil),
     "trunc": _unchanged_if_exact(torch.trunc),

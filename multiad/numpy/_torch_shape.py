@@ -99,7 +99,14 @@ def _reduce(name: str, op: Fn) -> Fn:
                 )
             fill = initial if extremum else _IDENTITY[name]
             t = torch.where(mask, t, torch.as_tensor(fill, dtype=t.dtype, device=t.device))
-        r = op(t, dims, keepdims)
+        if not dims:  # axis=(): numpy reduces over no axis; torch's dim=() means every axis
+            t, dims, keepdims = t.unsqueeze(-1), (t.ndim,), False
+            mask = None if mask is None else mask.unsqueeze(-1)
+        if extremum and initial is not _NOT_GIVEN and _count(t, dims) == 0:  # torch raises on no values
+            shape = [1 if d in dims else n for d, n in enumerate(t.shape) if keepdims or d not in dims]
+            r = torch.full(shape, initial, dtype=t.dtype, device=t.device)
+        else:
+            r = op(t, dims, keepdims)
         if name == "mean" and mask is not None:
             r = r * (_count(t, dims) / torch.sum(mask, dim=dims, keepdim=keepdims).to(r.dtype))
         if initial is not _NOT_GIVEN:
@@ -138,7 +145,7 @@ def _sum(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
 
 def _prod(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
     rest = [d for d in range(t.ndim) if d not in dims]
-    moved = t.permute(*rest, *dims).reshape(*[t.shape[d] for d in rest], -1)
+    moved = t.permute(*rest, *dims).reshape(*[t.shape[d] for d in rest], _count(t, dims))
     out = torch.prod(moved, dim=-1)
     if keep:
         out = out.reshape([1 if d in dims else t.shape[d] for d in range(t.ndim)])
@@ -218,7 +225,10 @@ def _argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable
 
 def _count_nonzero(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     t = tensor(a)
-    return torch.sum(t != 0, dim=_axes(axis, t.ndim), keepdim=keepdims)
+    dims = _axes(axis, t.ndim)
+    if not dims:  # axis=(): per element (torch's dim=() means every axis)
+        return (t != 0).to(torch.int64)
+    return torch.sum(t != 0, dim=dims, keepdim=keepdims)
 
 
 # -- shapes -----------------------------------------------------------------------------------
@@ -425,6 +435,7 @@ def _broadcast_arrays(*args: Any, subok: bool = False) -> Any:
 
 
 def _moveaxis(a: Any, source: Any, destination: Any) -> Any:
+    # torch.movedim, not its alias torch.moveaxis: vmap has no batching rule for moveaxis.int
     return torch.movedim(tensor(a), source, destination)
 
 
@@ -448,7 +459,7 @@ def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = 
         raise IndexError(f"mnp.take: index out of bounds for axis {ax} with size {n}")
     idx = idx % n
     picked = torch.index_select(t, ax, idx.reshape(-1))
-    return picked.reshape(*t.shape[:ax], *idx.shape, *t.shape[ax + 1 :])
+    return picked.reshape((*t.shape[:ax], *idx.shape, *t.shape[ax + 1 :]))
 
 
 def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:

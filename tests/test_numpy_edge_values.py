@@ -1,0 +1,157 @@
+"""multiad.numpy against numpy itself on edge values and edge arguments, on every array type.
+
+References: numpy's own results (values, shapes, errors) for the same call on numpy arrays, and
+closed-form derivatives.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import Case
+
+import multiad
+import multiad.numpy as mnp
+
+KINDS = ("numpy", "torch", "jax")  # autograd's arrays are numpy's outside its transforms
+
+
+def _as(kind: str, x: Any) -> Any:
+    """``x`` (a numpy array) as an array of ``kind``."""
+    if kind == "torch":
+        import torch
+
+        return torch.from_numpy(np.array(x))
+    if kind == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(x)
+    return np.array(x)
+
+
+def _same(got: Any, want: Any) -> None:
+    got = multiad.to_numpy(got)
+    assert got.shape == np.shape(want), (got.shape, np.shape(want))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, equal_nan=True)
+
+
+M = np.arange(24.0).reshape(2, 3, 4) - 11.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "prod", "std", "var", "ptp", "nansum", "amax", "any"])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reducing_over_no_axes_reduces_nothing(kind: str, name: str, keepdims: bool) -> None:
+    # numpy: axis=() reduces over no axis, element by element; torch's dim=() means every axis.
+    want = getattr(np, name)(M, axis=(), keepdims=keepdims)
+    _same(getattr(mnp, name)(_as(kind, M), axis=(), keepdims=keepdims), want)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_count_nonzero_over_no_axes(kind: str) -> None:
+    _same(mnp.count_nonzero(_as(kind, M), axis=()), np.count_nonzero(M, axis=()))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_median_of_values_with_nan_is_nan(kind: str) -> None:
+    x = np.array([[1.0, np.nan, 3.0], [4.0, 2.0, 9.0], [np.nan, np.nan, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for axis in (None, 0, 1, -1, (0, 1)):
+            _same(mnp.median(_as(kind, x), axis=axis), np.median(x, axis=axis))
+    _same(mnp.median(_as(kind, np.array([1.0, np.inf, 2.0]))), 2.0)  # inf is a value, not a nan
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("axis", [3, -4, (0, 3)])
+def test_median_axis_out_of_range_raises(kind: str, axis: Any) -> None:
+    with pytest.raises(np.exceptions.AxisError, match=r"mnp\.median"):
+        mnp.median(_as(kind, M), axis=axis)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_median_of_empty_is_nan(kind: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _same(mnp.median(_as(kind, np.zeros(0))), np.nan)
+        _same(mnp.median(_as(kind, np.zeros((0, 3))), axis=0), np.full(3, np.nan))
+
+
+def test_median_derivative_with_nan_is_not_a_number_of_another_element(backend: Case) -> None:
+    # The median of [4, nan, 3] is nan (numpy); it must not be 4 with derivative [1, 0, 0].
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value, _ = multiad.value_and_grad(mnp.median, backend=backend.name)(np.array([4.0, np.nan, 3.0]))
+    assert np.isnan(multiad.to_numpy(value))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_sign_of_nan_is_nan(kind: str) -> None:
+    x = np.array([np.nan, -np.inf, -2.0, 0.0, 3.0, np.inf])
+    _same(mnp.sign(_as(kind, x)), np.sign(x))
+    _same(mnp.sign(_as(kind, x.astype(np.float32))), np.sign(x.astype(np.float32)))
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_extremum_with_initial_derivative(backend: Case, name: str) -> None:
+    # initial= is a constant: where it wins, the derivative is 0; tied with an element, the
+    # element gets half (ties shared equally, NOTE [Derivative conventions]).
+    sign = 1.0 if name in ("max", "amax") else -1.0
+    x = sign * np.array([1.0, 9.0, 4.0])
+    f = getattr(mnp, name)
+    wins = multiad.grad(lambda x: f(x, initial=sign * 10.0), backend=backend.name)(x)
+    backend.close(wins, np.zeros(3))
+    tie = multiad.grad(lambda x: f(x, initial=sign * 9.0), backend=backend.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", multiad.AccuracyWarning)  # a kink on the numpy backend
+        backend.close(tie(x), np.array([0.0, 0.5, 0.0]))
+    loses = multiad.grad(lambda x: f(x, initial=sign * 2.0), backend=backend.name)(x)
+    backend.close(loses, np.array([0.0, 1.0, 0.0]))
+    axis = multiad.grad(lambda x: mnp.sum(f(x, axis=1, initial=sign * 5.0)), backend=backend.name)
+    backend.close(axis(np.stack([x, x / 3.0])), np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_reductions_over_an_empty_axis(kind: str) -> None:
+    e = np.zeros((2, 0))
+    _same(mnp.prod(_as(kind, e), axis=1), np.prod(e, axis=1))
+    _same(mnp.prod(_as(kind, np.zeros((0, 3))), axis=1), np.prod(np.zeros((0, 3)), axis=1))
+    _same(mnp.max(_as(kind, e), axis=1, initial=-1.0), np.max(e, axis=1, initial=-1.0))
+    _same(mnp.min(_as(kind, e), axis=1, initial=7.0, keepdims=True), np.min(e, axis=1, initial=7.0, keepdims=True))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_take_with_a_scalar_index(kind: str) -> None:
+    _same(mnp.take(_as(kind, M), 3), np.take(M, 3))
+    _same(mnp.take(_as(kind, M), -1, axis=1), np.take(M, -1, axis=1))
+
+
+def test_moveaxis_and_cross_under_vmap(backend: Case) -> None:
+    x = np.arange(24.0).reshape(4, 3, 2)
+    moved = multiad.vmap(lambda r: mnp.moveaxis(r, 0, -1), backend=backend.name)(x)
+    backend.close(moved, np.moveaxis(x, 1, 2))
+    rolled = multiad.vmap(lambda r: mnp.rollaxis(r, 1), backend=backend.name)(x)
+    backend.close(rolled, np.stack([np.rollaxis(r, 1) for r in x]))
+    a, b = np.arange(12.0).reshape(4, 3), np.arange(12.0).reshape(4, 3) ** 2
+    crossed = multiad.vmap(mnp.cross, backend=backend.name)(a, b)
+    backend.close(crossed, np.cross(a, b))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_average_with_weights_summing_to_zero_raises(kind: str) -> None:
+    with pytest.raises(ZeroDivisionError, match=r"mnp\.average"):
+        mnp.average(_as(kind, np.array([1.0, 2.0])), weights=_as(kind, np.array([1.0, -1.0])))
+    with pytest.raises(ZeroDivisionError, match=r"mnp\.average"):
+        mnp.average(_as(kind, np.ones((2, 2))), axis=0, weights=np.array([0.0, 0.0]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_integer_division_by_zero_gives_zero(kind: str) -> None:
+    a, b = np.array([5, -5, 0, 7]), np.array([0, 0, 0, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name in ("floor_divide", "mod", "remainder", "fmod"):
+            _same(getattr(mnp, name)(_as(kind, a), _as(kind, b)), getattr(np, name)(a, b))
