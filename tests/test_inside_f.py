@@ -156,6 +156,19 @@ def test_numpy_operands_on_either_side(name: str) -> None:
     np.testing.assert_allclose(hess, np.diag(2 * b**2), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["torch", "autograd", "numpy"])  # JAX's tracers refuse numpy ufuncs
+def test_numpy_ufuncs_of_a_traced_value_and_a_number(name: str) -> None:
+    # numpy.maximum(t, 0.0) is a relu written with numpy; on torch the number reached
+    # torch.maximum, which takes tensors only, and raised TypeError.
+    x = X + 0.05  # no element at the kink
+
+    def f(t: Any) -> Any:
+        return mnp.sum(np.maximum(t, 0.0)) + mnp.sum(np.minimum(np.float64(0.0), t)) + mnp.sum(np.add(2.0, t) * t)
+
+    g = multiad.to_numpy(multiad.grad(f, backend=name)(x))
+    np.testing.assert_allclose(g, (x > 0) + (x < 0) + 2.0 + 2 * x, rtol=1e-6)
+
+
 def test_numpy_to_the_power_of_a_traced_tensor() -> None:
     b = np.array([2.0, 3.0, 0.5])
     x = X**2

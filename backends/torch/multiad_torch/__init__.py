@@ -169,6 +169,23 @@ def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
     return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
 
 
+def _constant(x: Any, device: Any) -> Any:
+    """An operand of a numpy ufunc as a torch operand: numpy arrays, numpy scalars and Python
+    numbers become constant tensors (``torch.maximum`` and ``torch.gt`` take no Python number,
+    and none of them takes one first: ``np.maximum(t, 0.0)``, ``np.add(1.0, t)``). A Python
+    float becomes float64, which a tensor with dimensions does not promote, as numpy keeps a
+    weak scalar's partner's dtype."""
+    if isinstance(x, np.ndarray):
+        return _from_numpy(x, device)
+    if isinstance(x, np.generic):
+        return torch.as_tensor(np.asarray(x), device=device)
+    if isinstance(x, float):
+        return torch.tensor(x, dtype=torch.float64, device=device)
+    if isinstance(x, (bool, int)):
+        return torch.tensor(x, device=device)
+    return x
+
+
 def _install_numpy_operands() -> None:
     """NOTE [numpy arrays inside f]: torch's tensor operators reject a numpy array operand, and
     Python then hands the operation to numpy: ``t * a`` converts ``t`` with ``__array__`` (for
@@ -195,8 +212,7 @@ def _install_numpy_operands() -> None:
         name = _UFUNCS.get(ufunc.__name__)
         if name is not None and method == "__call__" and not kwargs and _state.active:
             if not compiling():
-                args = [_from_numpy(x, self.device) if isinstance(x, np.ndarray) else x for x in inputs]
-                return getattr(torch, name)(*args)
+                return getattr(torch, name)(*(_constant(x, self.device) for x in inputs))
         arrays = [np.asarray(x) if isinstance(x, torch.Tensor) else x for x in inputs]
         result = getattr(ufunc, method)(*arrays, **kwargs)
         if "out" in kwargs or not isinstance(result, (np.ndarray, np.generic)):
