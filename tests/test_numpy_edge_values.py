@@ -155,3 +155,19 @@ def test_integer_division_by_zero_gives_zero(kind: str) -> None:
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in ("floor_divide", "mod", "remainder", "fmod"):
             _same(getattr(mnp, name)(_as(kind, a), _as(kind, b)), getattr(np, name)(a, b))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_clip_to_a_nan_bound_is_nan(kind: str) -> None:
+    x = np.arange(3.0)
+    _same(mnp.clip(_as(kind, x), np.nan, 1.0), np.clip(x, np.nan, 1.0))
+    _same(mnp.clip(_as(kind, x), -np.inf, np.nan), np.clip(x, -np.inf, np.nan))
+    lo = np.array([np.nan, 0.5, 0.0])
+    _same(mnp.clip(_as(kind, x), _as(kind, lo), 5.0), np.clip(x, lo, 5.0))
+    _same(mnp.clip(_as(kind, np.array([np.nan, 2.0])), 0.0, 1.0), np.array([np.nan, 1.0]))
+
+
+def test_clip_derivative_with_array_bounds(backend: Case) -> None:
+    lo, hi = np.array([0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])
+    g = multiad.grad(lambda x: mnp.sum(mnp.clip(x, lo, hi)), backend=backend.name)(np.array([-0.5, 0.5, 1.5]))
+    backend.close(g, np.array([0.0, 1.0, 0.0]))

@@ -278,10 +278,19 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
         raise ValueError("mnp.clip: one of a_min and a_max must be given")
     x = _arr(a)
     if lo is not None:
-        x = mnp.where(x < lo, lo, x)
+        x = _nan_bound(mnp.where(x < lo, lo, x), lo)
     if hi is not None:
-        x = mnp.where(x > hi, hi, x)
+        x = _nan_bound(mnp.where(x > hi, hi, x), hi)
     return x
+
+
+def _nan_bound(x: Any, bound: Any) -> Any:
+    """``x`` clipped to ``bound`` as numpy does where the bound is nan: nan (the comparisons
+    with nan above are false and keep ``x``). A number that is not nan costs nothing."""
+    if isinstance(bound, (int, float, np.number)) and not np.isnan(bound):
+        return x
+    mnp = _m()
+    return mnp.where(mnp.isnan(bound), bound, x)
 
 
 def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
