@@ -283,6 +283,39 @@ EXTRAS: dict[str, list[C]] = {
         ]
         for name, scale in (("nanquantile", 1.0), ("nanpercentile", 100.0))
     },
+    "convolve": [
+        C((u(5), u(3)), diff=(0, 1)),
+        C((u(3), u(5)), {"mode": "same"}, diff=(0, 1)),
+        C((u(4), u(4)), {"mode": "valid"}, diff=(0, 1)),
+        C(([0.5, 1.0], u(3)), diff=(1,)),
+    ],
+    "correlate": [
+        C((u(5), u(3)), diff=(0, 1)),
+        C((u(3), u(6)), {"mode": "full"}, diff=(0, 1)),
+        C((u(4), u(2)), {"mode": "same"}, diff=(0, 1)),
+    ],
+    "interp": [
+        C((u(6, lo=-0.5, hi=3.5), np.array([0.0, 0.7, 1.5, 2.2, 3.0]), u(5)), diff=(0, 1, 2)),
+        C((u(2, 3, lo=0.0, hi=3.0), np.array([0.0, 1.0, 3.0]), u(3)), {"left": -1.0, "right": 2.0}, diff=(0, 2)),
+        C((u(4, lo=0.0, hi=10.0), np.array([0.5, 2.0, 3.5]), u(3)), {"period": 4.0}, diff=(0, 2)),
+        C((1.7, [0.0, 1.0, 2.0], [1.0, 3.0, 2.0]), diff=()),
+    ],
+    "unwrap": [
+        C((np.cumsum(u(8, lo=-4.0, hi=4.0)),)),
+        C((np.cumsum(u(3, 5, lo=-4.0, hi=4.0), axis=0),), {"axis": 0}),
+        C((np.cumsum(u(6, lo=-3.0, hi=3.0)),), {"period": 3.0, "discont": 2.0}),
+    ],
+    "i0": _unary(-12.0, 12.0),
+    "block": [
+        C(([u(3), u(2)],), diff=((0, 0), (0, 1))),
+        C(([[u(2, 2), u(2, 1)], [u(1, 3)]],), diff=()),
+        C(([[u(2)], [u(2)]],), diff=()),
+    ],
+    "geomspace": [
+        C((u(2) + 0.5, u(2) + 2.0), {"num": 4}, diff=(0, 1)),
+        C((-(u(3) + 0.5), -3.0, 5), {"endpoint": False}),
+        C((np.array(0.5), np.array(8.0)), {"num": 3, "axis": 0}, diff=(0, 1)),
+    ],
     "polyval": [C((u(3), u(4)), diff=(0, 1)), C(([0.5, -1.0, 2.0], u(2, 2)), diff=(1,))],
     "vander": [C((u(3),)), C((u(3), 4), {"increasing": True})],
     "select": [C(([u(4) > 0.5, u(4) > 0.3], [u(4), u(4)], 0.5), diff=((1, 0), (1, 1)))],

@@ -43,6 +43,7 @@ from ._creation import asarray as asarray
 from ._creation import empty as empty
 from ._creation import eye as eye
 from ._creation import full as full
+from ._creation import geomspace as geomspace
 from ._creation import identity as identity
 from ._creation import linspace as linspace
 from ._creation import ones as ones
@@ -85,6 +86,7 @@ from ._extras import vecdot as vecdot
 from ._extras import vecmat as vecmat
 from ._index import c_ as c_
 from ._index import r_ as r_
+from ._layout import block as block
 from ._layout import diff as diff
 from ._layout import gradient as gradient
 from ._layout import pad as pad
@@ -103,6 +105,11 @@ from ._quantile import nanpercentile as nanpercentile
 from ._quantile import nanquantile as nanquantile
 from ._quantile import percentile as percentile
 from ._quantile import quantile as quantile
+from ._signal import convolve as convolve
+from ._signal import correlate as correlate
+from ._signal import i0 as i0
+from ._signal import interp as interp
+from ._signal import unwrap as unwrap
 
 pi = _math.pi
 e = _math.e

@@ -51,9 +51,6 @@ _REASONS: dict[str, str] = {
         "poly polyadd polyder polydiv polyfit polyint polymul polysub roots"
     ),
     "constant window functions: compute them with numpy": "bartlett blackman hamming hanning kaiser",
-    "not yet provided (no framework-independent form written yet)": (
-        "block convolve correlate interp unwrap geomspace i0"
-    ),
     "linalg: complex eigenvalues of general matrices (use eigh for symmetric ones)": "linalg.eig linalg.eigvals",
     "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",
     "linalg: write them with reshape and inv or solve": "linalg.tensorinv linalg.tensorsolve",
@@ -65,7 +62,7 @@ _REASONS: dict[str, str] = {
 WITH_DERIVATIVE: frozenset[str] = frozenset(
     r
     for r in _REASONS
-    if r.startswith(("other array", "in-place", "complex", "Python callbacks", "legacy polynomial", "not yet"))
+    if r.startswith(("other array", "in-place", "complex", "Python callbacks", "legacy polynomial"))
     or r.startswith(("linalg: complex", "linalg: write"))
 )
 

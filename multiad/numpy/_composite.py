@@ -19,6 +19,8 @@ frameworks disagree, so multiad.numpy picks one value and gives it on every back
 | ``sqrt``, ``cbrt`` | 0 | ``inf`` (the limit) | all four (``sqrt``) |
 | ``sinc`` | 0 | the limits, at every order | JAX |
 | ``sort``, ``median``, quantiles (NOTE [Quantiles as a sort and a lerp]) | ties | the order the sort picks | all four |
+| ``interp`` | ``x`` at a knot | the right segment's slope (NOTE [Sliding products without gathers by value]) | numpy's search |
+| ``unwrap`` | the corrected jumps | the identity | finite differences |
 | ``floor``, ``sign``, ``heaviside`` (in ``x1``), ... | jumps too | 0 | JAX |
 | ``linalg.eigh``, ``eigvalsh``, ``cholesky`` | symmetric input | symmetric gradient | torch, JAX |
 

@@ -147,3 +147,42 @@ def array(object: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> 
 
 
 asarray = array
+
+
+def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0) -> Any:
+    """``num`` values from ``start`` to ``stop`` spaced evenly on a log scale (numpy's geomspace:
+    the signs of ``start``, the endpoints exact): arrays of the endpoints' framework
+    (differentiable in them) when they are arrays, else of the selected backend. Known zero
+    endpoints raise ValueError, as in numpy; traced ones give nan."""
+    lib = _dispatch.like(start, stop, call="mnp.geomspace")
+    name = canonical_dtype_name(dtype, "mnp.geomspace")
+    known = [v for v in (start, stop) if _dispatch.like(v) == "numpy"]
+    if any(np.any(np.asarray(v) == 0) for v in known):
+        raise ValueError("mnp.geomspace: a geometric sequence cannot include zero; give nonzero start and stop")
+    if lib == "numpy" and not isinstance(start, np.ndarray) and not isinstance(stop, np.ndarray):
+        try:
+            values = np.geomspace(start, stop, num, endpoint=endpoint, dtype=name, axis=axis)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"mnp.geomspace: {e}") from None
+        return _make(values, None, None, "mnp.geomspace")
+    from .. import numpy as mnp
+    from ._composite import cast_as_numpy, dtype_name
+
+    first, last = mnp.multiply(start, 1.0), mnp.multiply(stop, 1.0)
+    want = np.result_type(dtype_name(first), dtype_name(last), np.float64).name  # numpy's: float64 at least
+    first, last = cast_as_numpy(first, want), cast_as_numpy(last, want)
+    sign = mnp.sign(first)
+    first, last = mnp.broadcast_arrays(mnp.divide(first, sign), mnp.divide(last, sign))
+    out = mnp.logspace(mnp.log10(first), mnp.log10(last), num, endpoint=endpoint)
+    if num > 0:  # numpy's endpoints are the arguments themselves, not 10 ** log10 of them
+        ends = [mnp.expand_dims(first, 0)]
+        inner = num - 1 if (endpoint and num > 1) else num
+        if inner > 1:
+            ends.append(mnp.take(out, np.arange(1, inner), axis=0))
+        if endpoint and num > 1:
+            ends.append(mnp.expand_dims(last, 0))
+        out = mnp.concatenate(ends, axis=0) if len(ends) > 1 else ends[0]
+    out = mnp.multiply(sign, out)
+    if axis != 0:
+        out = mnp.moveaxis(out, 0, axis)
+    return out if name is None else mnp.astype(out, name)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _dispatch
 from ._composite import _arr, _m, _ndim, cast_as_numpy, inexact
 
 
@@ -188,3 +189,44 @@ def _gradient_1d(mnp: Any, x: Any, axis: int, h: float, edge_order: int) -> Any:
     else:
         raise ValueError("mnp.gradient: edge_order must be 1 or 2")
     return mnp.concatenate([first, inner, last], axis=axis)
+
+
+def block(arrays: Any) -> Any:
+    """An array assembled from nested lists of blocks (numpy's ``block``): the innermost lists
+    are joined along the last axis, the next ones along the second-to-last, and so on; blocks
+    are arrays or numbers."""
+    mnp = _m()
+    depth, ndim = _block_shape(arrays, "arrays")
+    lib = _dispatch.like(arrays, call="mnp.block")
+    result_ndim = max(depth, ndim)
+
+    def assemble(x: Any, level: int) -> Any:
+        if level < depth:
+            return mnp.concatenate([assemble(v, level + 1) for v in x], axis=-(depth - level))
+        v = x if hasattr(x, "shape") else _dispatch.to_array(lib, x)
+        missing = result_ndim - _ndim(v)
+        return mnp.reshape(v, (1,) * missing + tuple(v.shape)) if missing else mnp.copy(v)
+
+    return assemble(arrays, 0)
+
+
+def _block_shape(x: Any, where: str) -> tuple[int, int]:
+    """The nesting depth of lists in ``x`` (the same for every block, as numpy requires) and the
+    largest number of axes of a block; numpy's errors otherwise."""
+    if type(x) is tuple:
+        raise TypeError(
+            f"mnp.block: {where} is a tuple; only lists can arrange blocks (numpy's block does not convert "
+            "a tuple to an array): use a list, or mnp.asarray for an array"
+        )
+    if type(x) is not list:
+        return 0, _ndim(x)
+    if not x:
+        raise ValueError(f"mnp.block: the list at {where} cannot be empty")
+    found = [_block_shape(v, f"{where}[{i}]") for i, v in enumerate(x)]
+    depths = {d for d, _ in found}
+    if len(depths) > 1:
+        raise ValueError(
+            f"mnp.block: list depths are mismatched at {where}: blocks at depths {sorted(d + 1 for d in depths)}; "
+            "nest every block equally deep"
+        )
+    return found[0][0] + 1, max(n for _, n in found)
