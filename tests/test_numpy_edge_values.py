@@ -171,3 +171,22 @@ def test_clip_derivative_with_array_bounds(backend: Case) -> None:
     lo, hi = np.array([0.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])
     g = multiad.grad(lambda x: mnp.sum(mnp.clip(x, lo, hi)), backend=backend.name)(np.array([-0.5, 0.5, 1.5]))
     backend.close(g, np.array([0.0, 1.0, 0.0]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", ["split", "array_split"])
+@pytest.mark.parametrize("points", [[-2], [4, 2], [0, 0, 6], [2, 10], [-10, 3]])
+def test_split_points_as_python_slices(kind: str, name: str, points: list[int]) -> None:
+    # numpy takes split points as slices do: negative, decreasing or past the end.
+    v = np.arange(12.0).reshape(2, 6)
+    got = getattr(mnp, name)(_as(kind, v), points, axis=-1)
+    want = getattr(np, name)(v, points, axis=-1)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        _same(g, w)
+
+
+def test_split_points_derivative(backend: Case) -> None:
+    f = lambda x: mnp.sum(mnp.split(x, [-2])[1] ** 2)  # noqa: E731
+    g = multiad.grad(f, backend=backend.name)(np.arange(6.0))
+    backend.close(g, np.array([0.0, 0.0, 0.0, 0.0, 8.0, 10.0]))

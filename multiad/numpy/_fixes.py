@@ -7,6 +7,7 @@ See NOTE [Derivative conventions] for what the corrections choose.
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -528,6 +529,25 @@ def _jax_floor_divide(x1: Any, x2: Any, /) -> Any:
     return jnp.where(zero, jnp.zeros_like(q), jnp.floor_divide(x1, jnp.where(zero, 1, x2)))
 
 
+def _jax_split(equal: bool) -> Fn:
+    """jax.numpy's split/array_split, with numpy's split points: negative, decreasing or past
+    the end, as Python slices take them (``jnp.split(x, [-2])`` raises "Sizes passed to split
+    must be nonnegative")."""
+
+    def fn(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+        import jax.numpy as jnp
+
+        if isinstance(indices_or_sections, (int, np.integer)):
+            return (jnp.split if equal else jnp.array_split)(ary, indices_or_sections, axis=axis)
+        x = jnp.asarray(ary)
+        ax = int(np.lib.array_utils.normalize_axis_index(axis, x.ndim, "mnp.split"))
+        bounds = [0, *(int(i) for i in np.asarray(indices_or_sections).reshape(-1)), x.shape[ax]]
+        lead = (slice(None),) * ax
+        return [x[(*lead, slice(a, b))] for a, b in itertools.pairwise(bounds)]
+
+    return fn
+
+
 def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
     import jax.numpy as jnp
 
@@ -629,6 +649,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fabs": _jax_abs,
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
+        "split": _jax_split(True),
+        "array_split": _jax_split(False),
         "power": _safe_power("jax"),
         "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,
