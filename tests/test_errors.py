@@ -401,9 +401,11 @@ NONDIFF = [
     ("torch", conv_tolist, "Tensor.tolist()"),
     ("torch", conv_numpy, "numpy.asarray(tensor)"),
     ("jax", conv_float, "ConcretizationTypeError (in `float`)"),
+    ("jax", conv_item, "x.item()"),
     ("jax", conv_tolist, "ConcretizationTypeError"),
     ("jax", conv_numpy, "TracerArrayConversionError"),
     ("autograd", conv_float, "float() argument"),
+    ("autograd", conv_item, "no attribute 'item'"),
     ("autograd", plain_cbrt, "ufunc 'cbrt'"),
     ("autograd", object_array, "object array"),
 ]
@@ -431,7 +433,7 @@ def test_nondifferentiable_op_is_named(name: str, f: Callable[..., Any], op: str
     msg = str(info.value)
     assert msg.startswith(f"{transform}({f.__name__}): the {name} backend could not differentiate f: "), msg
     assert op in msg, msg
-    assert "multiad.numpy" in msg or ".detach()" in msg, msg  # says how to fix it
+    assert any(fix in msg for fix in ("multiad.numpy", ".detach()", "stop_gradient")), msg  # says how to fix it
     assert isinstance(info.value, TypeError)
 
 
@@ -475,6 +477,21 @@ def test_torch_conversions_without_derivative_are_allowed() -> None:
     (value, aux), g = multiad.value_and_grad(lambda v: (mnp.sum(v * v), v.detach().sum().item()), has_aux=True)(x)
     assert aux == pytest.approx(3.0) and float(value) == pytest.approx(5.0)
     np.testing.assert_allclose(multiad.to_numpy(g), 2 * X)
+
+
+def test_jax_item_outside_derivatives_is_allowed() -> None:
+    # x.item() raises only on a value that carries one of multiad's derivatives: a stopped
+    # gradient, an argument not differentiated, and jax.grad outside multiad convert as usual.
+    jax = pytest.importorskip("jax")
+    x = np.array([0.3, 0.7], dtype=np.float32)
+
+    def f(t: Any, scale: Any) -> Any:
+        return t[1] * jax.lax.stop_gradient(t[0]).item() * scale.item()
+
+    g = multiad.to_numpy(multiad.grad(f, backend="jax")(x, np.float32(3.0)))
+    np.testing.assert_allclose(g, [0.0, 0.3 * 3.0], rtol=1e-6)
+    plain = jax.grad(lambda t: t[0].item() * t[1])(x)  # JAX's own behaviour, unchanged
+    np.testing.assert_allclose(np.asarray(plain), [0.0, 0.3], rtol=1e-6)
 
 
 def test_finite_differences_treat_conversions_as_part_of_f() -> None:

@@ -93,6 +93,20 @@ class AutogradBackend(multiad.Backend):
                 f"{type(exc).__name__}: {msg} (a plain numpy function was applied to a traced value; "
                 "write the function with multiad.numpy or autograd.numpy)"
             )
+        missing = re.match(r"'ArrayBox' object has no attribute '(\w+)'", msg)
+        if isinstance(exc, AttributeError) and missing:
+            # x.item(), x.tolist() and a few other ndarray methods do not exist on autograd's boxes.
+            return (
+                f"{type(exc).__name__}: {msg} (autograd traces f with boxes that have numpy's operators but not "
+                f"every ndarray method; write it with multiad.numpy operations"
+                + (
+                    ", and keep the value an array: x.item() and x.tolist() would drop its derivative, x[()] "
+                    "indexes a 0-d array"
+                    if missing.group(1) in ("item", "tolist", "itemset")
+                    else ""
+                )
+                + ")"
+            )
         if isinstance(exc, TypeError) and "dtype('O')" in msg:
             # numpy.asarray or numpy.array of traced values builds an object array of boxes.
             return (

@@ -10,11 +10,22 @@ into float32 without a word, and derivatives come back with relative errors near
 the caller expects 1e-16. Converting a float64 numpy argument then warns
 :class:`multiad.AccuracyWarning` once per process, with the one-line fix; the backend does
 not flip x64 itself, because that changes every other JAX computation in the process.
+
+NOTE [item() of a traced value]: JAX raises for ``float(x)``, ``x.tolist()`` and
+``numpy.asarray(x)`` on a traced value, but ``x.item()`` of a value that JAX differentiates
+eagerly returns its primal value, and the derivative through it is lost without a word
+(``jax.grad(lambda t: t[0].item() * t[1])`` gives 0 for ``t[0]``). The backend wraps
+``jax.core.Tracer.item`` once, when it loads: while one of its own transforms runs (a frame of
+this package is on the stack; looked up only when ``item`` is called on a traced value), the
+``item()`` of a floating-point value that would convert raises a NonDifferentiableError naming
+it, as the torch backend does for ``Tensor.item()``. Outside multiad's transforms JAX's own
+``item`` runs unchanged, and integer values (no derivative) convert as usual.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -27,6 +38,42 @@ jax: Any = None
 jnp: Any = None
 _x64_warned = threading.Event()
 _x64_lock = threading.Lock()
+
+
+class DroppedDerivativeError(TypeError):
+    """``x.item()`` of a traced floating-point value inside one of this backend's transforms."""
+
+
+def _inside_transform() -> bool:
+    """Whether a frame of this package is on the stack (NOTE [item() of a traced value])."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith(__name__):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _install_item_guard() -> None:
+    """Wraps ``jax.core.Tracer.item`` once (NOTE [item() of a traced value])."""
+    tracer = jax.core.Tracer
+    original = tracer.item
+    if hasattr(original, "_multiad_original"):
+        return
+
+    def item(self: Any, *args: Any) -> Any:
+        if jnp.issubdtype(self.dtype, jnp.inexact) and self.to_concrete_value() is not None and _inside_transform():
+            raise DroppedDerivativeError(
+                "x.item() turns a traced value that carries a derivative into a Python number, which drops "
+                "the derivative; keep it an array (x[()] for a 0-d array), or call "
+                "jax.lax.stop_gradient(x) first for a value that is only logged or returned as aux"
+            )
+        return original(self, *args)
+
+    item.__name__ = item.__qualname__ = "item"
+    item.__doc__ = original.__doc__
+    item._multiad_original = original  # type: ignore[attr-defined]
+    tracer.item = item
 
 
 class JaxBackend(multiad.Backend):
@@ -48,6 +95,7 @@ class JaxBackend(multiad.Backend):
         import jax.numpy as _jnp
 
         jax, jnp = _jax, _jnp
+        _install_item_guard()
 
     def version(self) -> str | None:
         self.load()
@@ -113,6 +161,8 @@ class JaxBackend(multiad.Backend):
         return _donating_write()(block, value, start[0], start[1], matrix)
 
     def translate_error(self, exc: BaseException) -> str | None:
+        if isinstance(exc, DroppedDerivativeError):
+            return str(exc)
         if isinstance(exc, jax.errors.JAXTypeError) or type(exc).__module__.startswith("jax.errors"):
             text = str(exc)
             found = re.search(r"The problem arose with the `([^`]+)` function", text)
