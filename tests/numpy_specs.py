@@ -109,6 +109,8 @@ REDUCTIONS = {
     "average": [C((u(3, 4),)), C((u(3, 4),), {"axis": 1, "weights": u(4)}), C((u(3, 4), 0, u(3)), diff=(0, 2))],
 }
 X34 = u(3, 4)
+_P = u(3, 3, lo=-1.0, hi=1.0) + 2.0 * np.eye(3)
+REAL_SPECTRUM = _P @ np.diag([0.5, 1.5, 3.0]) @ np.linalg.inv(_P)  # not symmetric, distinct real eigenvalues
 M3 = u(3, 3, lo=-1.0, hi=1.0)
 OTHER: dict[str, list[C]] = {
     "cumsum": _scan(),
@@ -235,6 +237,8 @@ OTHER: dict[str, list[C]] = {
     "linalg.svd": [C((u(3, 2),), {"full_matrices": False}), C((u(2, 3),), {"compute_uv": False})],
     "linalg.eigh": [C((spd(3),))],
     "linalg.eigvalsh": [C((spd(3),))],
+    "linalg.eig": [C((REAL_SPECTRUM,)), C((np.stack([REAL_SPECTRUM, REAL_SPECTRUM.T]),))],
+    "linalg.eigvals": [C((REAL_SPECTRUM,)), C((np.stack([REAL_SPECTRUM, spd(3)]),))],
     "linalg.pinv": [C((u(3, 2),))],
     "linalg.qr": [C((u(3, 2),))],
     "linalg.matrix_power": [C((M3, 3)), C((spd(2), -1))],

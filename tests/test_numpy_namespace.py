@@ -36,7 +36,7 @@ GAPS: dict[tuple[str, str], str] = {
 }
 
 # Decompositions whose vectors are defined up to sign: compared through sign-free squares.
-SIGN_FREE = {"linalg.svd", "linalg.eigh", "linalg.qr"}
+SIGN_FREE = {"linalg.svd", "linalg.eigh", "linalg.eig", "linalg.qr"}
 # Functions of symmetric matrices read one triangle; every framework differentiates them as
 # functions of symmetric matrices, so they are compared along symmetric directions.
 SYMMETRIC = {"linalg.cholesky", "linalg.eigh", "linalg.eigvalsh"}

@@ -9,6 +9,8 @@ from ._conventions import eigh as eigh
 from ._conventions import eigvalsh as eigvalsh
 from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
+from ._eig import eig as eig
+from ._eig import eigvals as eigvals
 from ._extras import cond as cond
 from ._extras import matrix_norm as matrix_norm
 from ._extras import matrix_transpose as matrix_transpose
