@@ -190,3 +190,17 @@ def test_split_points_derivative(backend: Case) -> None:
     f = lambda x: mnp.sum(mnp.split(x, [-2])[1] ** 2)  # noqa: E731
     g = multiad.grad(f, backend=backend.name)(np.arange(6.0))
     backend.close(g, np.array([0.0, 0.0, 0.0, 0.0, 8.0, 10.0]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_nan_quantiles_of_empty_slices_are_nan(kind: str) -> None:
+    e = np.zeros((0, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _same(mnp.nanmedian(_as(kind, np.zeros(0))), np.nanmedian(np.zeros(0)))
+        _same(mnp.nanmedian(_as(kind, e), axis=0), np.nanmedian(e, axis=0))
+        # numpy returns nanmean's (3,) here, dropping q's axis; q's axis first is its contract
+        _same(mnp.nanquantile(_as(kind, e), [0.2, 0.5], axis=0), np.full((2, 3), np.nan))
+        _same(
+            mnp.nanpercentile(_as(kind, e), 50, axis=0, keepdims=True), np.nanpercentile(e, 50, axis=0, keepdims=True)
+        )

@@ -175,6 +175,9 @@ def _quantiles(
         res = low if method in _PICK_ONE else _lerp(low, mnp.take(s, hi, axis=-1), _like(gamma, s))
         if inexact(s) and n > 0:  # a slice holding nan: nan, as in numpy
             res = mnp.where(mnp.isnan(mnp.take(s, [n - 1], axis=-1)), np.nan, res)
+    elif n == 0:  # numpy: nan for an empty slice, with a warning
+        warnings.warn(f"mnp.{name}: all-NaN slice encountered (an empty slice)", RuntimeWarning, stacklevel=3)
+        res = mnp.broadcast_to(mnp.sum(s, axis=-1, keepdims=True) * np.nan, (*s.shape[:-1], flat_q.size))
     else:
         res = _nan_quantiles(s, n, flat_q, method)
     res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
