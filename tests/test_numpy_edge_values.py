@@ -204,3 +204,25 @@ def test_nan_quantiles_of_empty_slices_are_nan(kind: str) -> None:
         _same(
             mnp.nanpercentile(_as(kind, e), 50, axis=0, keepdims=True), np.nanpercentile(e, 50, axis=0, keepdims=True)
         )
+
+
+def test_det_derivative_at_singular_matrices(backend: Case) -> None:
+    # The derivative of det is the cofactor matrix (the adjugate transposed), finite also
+    # where a is singular; autograd's own rule divides by det and raised LinAlgError.
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    backend.close(multiad.grad(mnp.linalg.det, backend=backend.name)(a), np.array([[4.0, -2.0], [-2.0, 1.0]]))
+    backend.close(multiad.grad(mnp.linalg.det, backend=backend.name)(np.zeros((3, 3))), np.zeros((3, 3)))
+    rank_one = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0])  # rank 1: every 2x2 minor is 0
+    backend.close(multiad.grad(mnp.linalg.det, backend=backend.name)(rank_one), np.zeros((3, 3)))
+    rank_two = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 0.0]])  # cofactors: only (2, 2) = 2
+    want = np.zeros((3, 3))
+    want[2, 2] = 2.0
+    backend.close(multiad.grad(mnp.linalg.det, backend=backend.name)(rank_two), want)
+    batch = np.stack([a, np.eye(2) * 3.0])
+    g = multiad.grad(lambda b: mnp.sum(mnp.linalg.det(b)), backend=backend.name)(batch)
+    backend.close(g, np.stack([np.array([[4.0, -2.0], [-2.0, 1.0]]), np.eye(2) * 3.0]))
+    # det of 2 x 2 is a00 a11 - a01 a10: its Hessian is constant, +-1 on the anti-diagonal pairs.
+    h = np.zeros((2, 2, 2, 2))
+    h[0, 0, 1, 1] = h[1, 1, 0, 0] = 1.0
+    h[0, 1, 1, 0] = h[1, 0, 0, 1] = -1.0
+    backend.close(multiad.hessian(mnp.linalg.det, backend=backend.name)(a), h)

@@ -548,6 +548,59 @@ def _jax_split(equal: bool) -> Fn:
     return fn
 
 
+# NOTE [det of a singular matrix on autograd]: autograd's derivative of det is
+# ``g * det(a) * inv(a).T``, which raises numpy's bare LinAlgError at a singular matrix; the
+# derivative there is the transposed adjugate (the cofactor matrix), finite, and what torch,
+# JAX and the numpy backend give. The rule here uses ``det * inv.T`` where ``a`` is
+# well-conditioned and the cofactors (determinants of the minors, through this same rule, so
+# that second derivatives work) where it is not: O(n**5) for n x n, only on the singular path.
+_DET_COND = 1e8
+_ag_det_fn: list[Fn] = []
+
+
+def _ag_det(a: Any) -> Any:
+    if not _ag_det_fn:
+        from autograd.extend import defvjp, primitive
+
+        @primitive  # type: ignore[untyped-decorator]
+        def det(a: Any) -> Any:
+            return np.linalg.det(a)
+
+        def det_vjp(ans: Any, a: Any) -> Fn:
+            return lambda g: _ag().expand_dims(_ag().expand_dims(g, -1), -1) * _ag_cofactors(a, ans)
+
+        defvjp(det, det_vjp)
+        _ag_det_fn.append(det)
+    return _ag_det_fn[0](a)
+
+
+def _ag_cofactors(a: Any, det: Any) -> Any:
+    """The cofactor matrix of ``a`` (the adjugate transposed), differentiable by autograd."""
+    from autograd.tracer import getval
+
+    anp = _ag()
+    n = int(np.shape(a)[-1])
+    value = np.asarray(getval(a))
+    if n == 0:
+        return anp.zeros_like(a)
+    with np.errstate(all="ignore"):
+        conditioned = bool(value.size) and bool(np.all(np.linalg.cond(value) < _DET_COND))
+    if conditioned:
+        return anp.expand_dims(anp.expand_dims(det, -1), -1) * anp.swapaxes(anp.linalg.inv(a), -1, -2)
+    if n == 1:
+        return anp.ones_like(a)
+    rows = []
+    for i in range(n):
+        keep_r = [k for k in range(n) if k != i]
+        row = []
+        for j in range(n):
+            keep_c = [k for k in range(n) if k != j]
+            minor = a[..., keep_r, :][..., :, keep_c]
+            row.append((-1.0) ** (i + j) * _ag_det(minor))
+        rows.append(anp.stack(row, axis=-1))
+    return anp.stack(rows, axis=-2)
+
+
 def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
     import jax.numpy as jnp
 
@@ -688,6 +741,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "flipud": lambda m: _ag_flip(m, 0),
         "hsplit": _ag_hsplit,
         "linalg.eigvalsh": _ag_eigvalsh,
+        "linalg.det": _ag_det,
         "linalg.matrix_power": _ag_matrix_power,
         "sort": _ag_sort,
         "repeat": _ag_repeat,
