@@ -240,18 +240,17 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     ref_type: Any
     if out_spec is _tree.LEAF and not traced:
         out = outs[0]  # flat.unflatten_out(outs)
-        ref_type, ref_shape, ref_dtype = type(out), out.shape, out.dtype
+        ref_type, ref_meta = type(out), (out.shape, out.dtype)
     else:
         out = flat.unflatten_out(outs)
-        ref_type, ref_shape, ref_dtype = _NoReference, None, None
-    ref_meta = (ref_shape, ref_dtype)
+        ref_type, ref_meta = _NoReference, None
     whole = flat._prep.whole
     one = getattr(pullback, "one_cotangent", None) if plain and whole and ref_type is not _NoReference else None
     if one is not None:  # NOTE [Pullbacks of one output]
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
             if type(cotangent) is not ref_type or (cotangent.shape, cotangent.dtype) != ref_meta:
-                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced)[0]
+                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
             token = context.set(b)  # NOTE [Context set outright]
             try:
                 return one(cotangent)  # type: ignore[no-any-return]
@@ -266,7 +265,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     else:
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype == ref_dtype:
+            if type(cotangent) is ref_type and (cotangent.shape, cotangent.dtype) == ref_meta:
                 cts: tuple[Any, ...] = (cotangent,)
             else:
                 cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
