@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _ops, _registry, _select, _tree
+from . import _arrays, _ops, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 
@@ -187,6 +187,8 @@ def _prepared(
         generation = _registry.generation()
         b = chosen if chosen is not None else _select.resolve(None, leaves, call)
         _ops.prepare(b)
+        if not _plan.LOOP_SEEN[0] and _plan.loop_jacfwd(b):  # NOTE [Forward mode prepared only by loops]
+            _plan.LOOP_SEEN[0] = True
         prep = _Prepared(leaves, spec, argnums, b, call)
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()

@@ -79,3 +79,13 @@ def linearize_by_vjp(b: Backend) -> bool:
     """Whether ``linearize`` evaluates f once and pushes tangents through the vjp of its
     pullback (NOTE [Linearize once]); an inexact backend would difference a difference."""
     return b.has_vjp and b.exact
+
+
+def loop_jacfwd(b: Backend) -> bool:
+    """Whether ``b``'s jacfwd is the loop of NOTE [Columns by a loop]: no jacfwd, jvp or vmap of its own."""
+    return not native(b, "jacfwd") and not jvp_native(b) and not vmap_native(b)
+
+
+#: NOTE [Forward mode prepared only by loops] in ``multiad/_prepared.py``: whether a backend
+#: with :func:`loop_jacfwd` has taken a call in this process (set, never cleared, by ``_flat``).
+LOOP_SEEN = [False]

@@ -188,7 +188,24 @@ def wrap(
             return unflatten(spec[0], list(res))  # one row per output leaf
         return res[0] if grad else (res[1], res[0])
 
-    return prepared
+    if transform != "jacfwd":
+        return prepared
+    seen = _plan.LOOP_SEEN
+
+    def forward(*args: Any, **kwargs: Any) -> Any:  # NOTE [Forward mode prepared only by loops]
+        return prepared(*args, **kwargs) if seen[0] else general(*args, **kwargs)
+
+    return forward
+
+
+# NOTE [Forward mode prepared only by loops]: ``jacfwd`` is prepared only on a backend whose
+# forward mode is the loop of NOTE [Columns by a loop] (``_plan.loop_jacfwd``); for any other
+# backend the table answers "general path" on every call, after computing the signature (the
+# compiler probe, the selection, the key) that the general path computes again. Until a call of
+# such a loop backend has resolved (``_plan.LOOP_SEEN``, set by the general path's signature
+# table of NOTE [Prepared signatures] the first time it meets one), no signature can prepare a
+# jacfwd, and jacfwd goes straight to the general path. The first call of a loop backend
+# therefore takes the general path, as a first call does anyway; later calls use the table.
 
 
 def _prepare(table: dict[Any, Any], key: Any, seen: Any, build: Callable[[], Any]) -> Any:
@@ -232,8 +249,7 @@ def _build(
         derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
         derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
     elif transform == "jacfwd":  # the loop of NOTE [Columns by a loop], prepared whole
-        derived = chunk_size is None and not _plan.native(b, "jacfwd") and not _plan.jvp_native(b)
-        derived = derived and not _plan.vmap_native(b)
+        derived = chunk_size is None and _plan.loop_jacfwd(b)
     else:
         derived = _plan.native(b, native_name, chunk_size)
     if transform in b.unsupported or not b.has_custom_rules or not derived:
@@ -351,7 +367,8 @@ def second_order(
         return GENERAL
     if _select.compiling():
         return GENERAL
-    table = _second_order_table(f)
+    entry = _SECOND_ORDER.get(id(f))  # _second_order_table(f), its common case inlined
+    table = entry[1] if entry is not None and entry[0]() is f else _second_order_table(f)
     if table is None:  # not weakly referenceable
         return GENERAL
     key = (

@@ -284,12 +284,10 @@ def run_in(backend: Backend, traced: bool, fn: Callable[..., T], *args: Any) -> 
 
 
 def enter(backend: Backend) -> contextvars.Token[Backend | None] | None:
-    """Makes ``backend`` the context's backend unless the selection in force names it already
-    (then nested calls resolve to it as they are); the token for :func:`leave`, or None. Not
+    """Makes ``backend`` the context's backend; the token for :func:`leave`. Set outright, even
+    where the selection in force names it already: nested calls resolve to it either way, and
+    asking costs as much as setting (NOTE [Context set outright] in ``multiad/_api_ad.py``). Not
     while a compiler traces (:func:`compiling`)."""
-    current = _context.get()
-    if current is backend or (current is None and _default is backend):
-        return None
     return _context.set(backend)
 
 
