@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _arrays, _derive, _registry, _select, _tree
+from . import _arrays, _custom_state, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
-from ._errors import InvalidArgumentError, InvalidTypeError
+from ._backend import Backend
+from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
 from ._flat import check_callable, check_chunk_size, fname
 from ._ops import do
 
@@ -67,86 +69,183 @@ def vmap(
     _check_dims(call, "out_dims", out_dims, False)
 
     plans: dict[Any, _Plan] = {}  # NOTE [Prepared vmap calls]
+    generation, compiling, selection, context, slot, array_types, leaf = (
+        _registry._generation,
+        _select.compiling,
+        _select.selection,
+        _select._context,
+        _slot,
+        _tree.ARRAY_TYPES,
+        _tree.LEAF,
+    )
+    at_zero = type(out_dims) is int and out_dims == 0  # every output batched along axis 0 already
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        traced = _select.compiling()
+        traced = compiling()
         leaves: Any
-        if not traced and _tree.ARRAY_TYPES.issuperset(map(type, args)):  # NOTE [Arrays are leaves]
-            leaves, spec = args, _tree.leaves_spec(len(args))
+        spec: Any = None  # None: the arguments are the leaves
+        plan: _Plan | None
+        if not traced and array_types.issuperset(map(type, args)):  # NOTE [Arrays are leaves]
+            leaves = args
         else:
             leaves, spec = _tree.flatten(args)
-        plan = None
-        if not traced:  # NOTE [Compiled regions]: no table while a compiler traces
-            key = (spec, _select.chosen(backend, call, False), *map(type, leaves))
-            plan = plans.get(key)
-            if plan is not None and plan.generation != _registry.generation():
-                plan = None
-        if plan is None:
+        if traced:  # NOTE [Compiled regions]: no table while a compiler traces
             plan = _Plan(args, leaves, in_dims, backend, call)
-            if not traced:
+        else:
+            gen = generation[0]
+            key = (gen, spec, backend if backend is not None else selection(), *map(type, leaves))
+            plan = plans.get(key)
+            if plan is None:
+                plan = _Plan(args, leaves, in_dims, backend, call)
                 if len(plans) >= _MAX_PLANS:
                     plans.clear()
-                plans[key] = plan
+                _registry.remember(plans, key, plan, gen)
         b = plan.backend
-        leaves_c = leaves
         if not plan.same:
-            leaves_c = [_arrays.convert(b, x, call, f"leaf {k} of the arguments", False) for k, x in enumerate(leaves)]
-        mapped_pos = plan.mapped_pos
-        mapped = [leaves_c[k] for k in mapped_pos]
-        mapped_axes = []
-        for k, x, ax in zip(mapped_pos, mapped, plan.axes):
-            ndim = len(x.shape)
+            leaves = [_arrays.convert(b, x, call, f"leaf {k} of the arguments", False) for k, x in enumerate(leaves)]
+        axes = plan.axes
+        for k, ax in zip(plan.mapped_pos, axes):
+            ndim = len(leaves[k].shape)
             if not -ndim <= ax < ndim:
                 raise InvalidArgumentError(
                     f"{call}: in_dims maps axis {ax} of leaf {k} of the arguments, which has shape "
-                    f"{tuple(x.shape)}; use an axis that exists, or None for an unbatched argument"
+                    f"{tuple(leaves[k].shape)}; use an axis that exists, or None for an unbatched argument"
                 )
-            mapped_axes.append(ax % ndim)
-        _derive.batch_size(mapped, mapped_axes, call)
-        out_spec: list[Any] = []
-
-        def flat_fun(*xs: Any) -> tuple[Any, ...]:
-            leaves = list(leaves_c)
-            for pos, x in zip(mapped_pos, xs):
-                leaves[pos] = x
-            out = f(*_tree.unflatten(spec, leaves), **kwargs)
-            if not traced and b.is_array(out):  # one array: NOTE [Arrays are leaves]
-                out_spec[:] = [_tree.LEAF]
-                return (out,)
-            outs, spec_o = _tree.flatten(out)
-            out_spec[:] = [spec_o]
-            for o in outs:
-                if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
-                    raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
-            return tuple(o if b.is_array(o) else b.asarray(o) for o in outs)
-
-        with _select.active(b, traced):
-            batched = _derive.vmap(b, flat_fun, mapped_axes, chunk_size, call)
-            outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
-        (spec_o,) = out_spec
-        if type(out_dims) is int and out_dims == 0:  # every output batched along axis 0 already
-            return outs[0] if spec_o is _tree.LEAF else _tree.unflatten(spec_o, list(outs))
-        example = _tree.unflatten(spec_o, [0] * len(outs))
-        try:
-            oaxes = _tree.leaf_axes(out_dims, example)
-        except ValueError as exc:
-            raise InvalidArgumentError(
-                f"{call}: out_dims={out_dims!r} does not match the output: {exc}; give one int for every "
-                "output, or a tree prefix of the output"
-            ) from None
-        moved = []
-        for o, ax in zip(outs, oaxes):
-            nd = len(o.shape)
-            if not -nd <= ax < nd:
-                raise InvalidArgumentError(
-                    f"{call}: out_dims={out_dims!r} puts the batch axis at {ax} of an output with {nd} dims; "
-                    f"use an axis from {-nd} to {nd - 1}"
-                )
-            moved.append(o if ax % nd == 0 else do("transpose", o, _moved_axes(nd, ax % nd)))
-        return _tree.unflatten(spec_o, moved)
+        if plan.negative:
+            axes = [ax % len(leaves[k].shape) for k, ax in zip(plan.mapped_pos, axes)]
+        if plan.several:
+            _derive.batch_size([leaves[k] for k in plan.mapped_pos], axes, call)
+        batched = plan.batched
+        if batched is None or kwargs or traced or (plan.negative and axes != plan.built_for):
+            if spec is None:
+                spec = _tree.leaves_spec(len(leaves))
+            if kwargs or traced or not plan.preparable or batched is not None:
+                batched = None
+            else:
+                batched = plan.prepare(f, spec, axes, chunk_size, call)
+        if batched is None:  # the call's own flat function
+            outs, spec_o = _per_call(f, b, leaves, spec, plan.mapped_pos, axes, kwargs, chunk_size, traced, call)
+        else:
+            slot.spec = _UNSET
+            token = None if context.get() is b else context.set(b)
+            try:  # _derive.guarded, inlined
+                outs = batched(*leaves) if b.has_custom_rules else _custom_state.run_marked(b, batched, *leaves)
+            except MultiADError:
+                raise
+            except Exception as exc:
+                err = _derive.translate(b, call, exc, "vectorize")
+                if err is None:
+                    raise
+                raise err from exc
+            finally:
+                if token is not None:
+                    context.reset(token)
+            spec_o = slot.spec
+            if spec_o is _UNSET:  # a backend whose vmap did not run the flat function this time
+                spec_o = plan.out_spec
+            else:
+                plan.out_spec = spec_o
+        if at_zero:
+            return outs[0] if spec_o is leaf else _tree.unflatten(spec_o, list(outs))
+        return _moved(call, outs, spec_o, out_dims)
 
     return wrapper
+
+
+def _per_call(
+    f: Callable[..., Any],
+    b: Backend,
+    leaves: Sequence[Any],
+    spec: Any,
+    mapped_pos: list[int],
+    axes: list[int],
+    kwargs: dict[str, Any],
+    chunk_size: int | None,
+    traced: bool,
+    call: str,
+) -> tuple[tuple[Any, ...], Any]:
+    """A call's outputs and their structure by a flat function of the mapped leaves made for
+    this call alone, the other leaves and the keyword arguments closed over (NOTE [Prepared vmap
+    calls])."""
+    out_spec: list[Any] = []
+
+    def flat_fun(*xs: Any) -> tuple[Any, ...]:
+        args = list(leaves)
+        for pos, x in zip(mapped_pos, xs):
+            args[pos] = x
+        out = f(*_tree.unflatten(spec, args), **kwargs)
+        if not traced and b.is_array(out):  # one array: NOTE [Arrays are leaves]
+            out_spec[:] = [_tree.LEAF]
+            return (out,)
+        outs, spec_o = _outputs(b, call, out)
+        out_spec[:] = [spec_o]
+        return outs
+
+    mapped = [leaves[k] for k in mapped_pos]
+    with _select.active(b, traced):
+        batched = _derive.vmap(b, flat_fun, axes, chunk_size, call)
+        outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
+    (spec_o,) = out_spec
+    return outs, spec_o
+
+
+def _outputs(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], Any]:
+    """The leaves of ``f``'s output ``out`` as arrays of ``b``, and its structure."""
+    outs, spec_o = _tree.flatten(out)
+    for o in outs:
+        if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
+            raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
+    return tuple(o if b.is_array(o) else b.asarray(o) for o in outs), spec_o
+
+
+def _flat(f: Callable[..., Any], b: Backend, spec: Any, call: str) -> Callable[..., tuple[Any, ...]]:
+    """``f`` as a flat function of all the leaves of its arguments, its outputs' structure put in
+    the per-thread slot (NOTE [Prepared vmap calls])."""
+    is_array, slot, leaf = b.is_array, _slot, _tree.LEAF
+    if spec == _tree.leaves_spec(spec.num_leaves):
+
+        def flat_args(*xs: Any) -> tuple[Any, ...]:  # the arguments are the leaves
+            out = f(*xs)
+            if is_array(out):  # one array: NOTE [Arrays are leaves]
+                slot.spec = leaf
+                return (out,)
+            outs, slot.spec = _outputs(b, call, out)
+            return outs
+
+        return flat_args
+
+    def flat_tree(*xs: Any) -> tuple[Any, ...]:
+        out = f(*_tree.unflatten(spec, xs))
+        if is_array(out):
+            slot.spec = leaf
+            return (out,)
+        outs, slot.spec = _outputs(b, call, out)
+        return outs
+
+    return flat_tree
+
+
+def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
+    """The outputs with their batch axis moved from 0 to ``out_dims``, in their structure."""
+    example = _tree.unflatten(spec_o, [0] * len(outs))
+    try:
+        oaxes = _tree.leaf_axes(out_dims, example)
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            f"{call}: out_dims={out_dims!r} does not match the output: {exc}; give one int for every "
+            "output, or a tree prefix of the output"
+        ) from None
+    moved = []
+    for o, ax in zip(outs, oaxes):
+        nd = len(o.shape)
+        if not -nd <= ax < nd:
+            raise InvalidArgumentError(
+                f"{call}: out_dims={out_dims!r} puts the batch axis at {ax} of an output with {nd} dims; "
+                f"use an axis from {-nd} to {nd - 1}"
+            )
+        moved.append(o if ax % nd == 0 else do("transpose", o, _moved_axes(nd, ax % nd)))
+    return _tree.unflatten(spec_o, moved)
 
 
 # NOTE [Prepared vmap calls]: what a call of a vmap does with its arguments before mapping
@@ -162,12 +261,27 @@ def vmap(
 _MAX_PLANS = 64
 
 
+class _Slot(threading.local):
+    def __init__(self) -> None:
+        #: The output structure of the flat function that ran last on this thread.
+        self.spec: Any = _UNSET
+
+
+_UNSET: Any = object()
+_slot = _Slot()
+
+
 class _Plan:
-    """The part of a vmap call's argument handling that depends only on its signature."""
+    """The part of a vmap call that depends only on its signature."""
 
-    __slots__ = ("axes", "backend", "generation", "mapped_pos", "same")
+    __slots__ = (
+        "axes", "backend", "batched", "built_for", "generation", "mapped_pos", "n", "negative",
+        "out_spec", "preparable", "same", "several",
+    )  # fmt: skip
 
-    def __init__(self, args: tuple[Any, ...], leaves: list[Any], in_dims: Any, backend: BackendArg, call: str) -> None:
+    def __init__(
+        self, args: tuple[Any, ...], leaves: Sequence[Any], in_dims: Any, backend: BackendArg, call: str
+    ) -> None:
         self.generation = _registry.generation()
         if isinstance(in_dims, (tuple, list)):
             if len(in_dims) != len(args):
@@ -193,9 +307,11 @@ class _Plan:
         _tree.ARRAY_TYPES.update(type(leaf) for leaf in leaves if b.is_array(leaf))  # NOTE [Arrays are leaves]
         self.mapped_pos: list[int] = []
         self.axes: list[int] = []
+        self.preparable = True  # every leaf not mapped is an array (in_axes None)
         for k, (leaf, ax) in enumerate(zip(leaves, axes)):
             x = _arrays.convert(b, leaf, call, f"leaf {k} of the arguments", False)
             if ax is None:
+                self.preparable = self.preparable and b.is_array(x)
                 continue
             if not b.is_array(x):
                 raise InvalidArgumentError(
@@ -206,6 +322,27 @@ class _Plan:
             self.axes.append(ax)
         if not self.mapped_pos:
             raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
+        self.negative = any(ax < 0 for ax in self.axes)
+        self.several = len(self.mapped_pos) > 1
+        self.batched: Callable[..., tuple[Any, ...]] | None = None
+        self.built_for: list[int] = []
+        self.out_spec: Any = _UNSET
+        self.n = len(leaves)
+
+    def prepare(
+        self, f: Callable[..., Any], spec: Any, axes: list[int], chunk_size: int | None, call: str
+    ) -> Callable[..., tuple[Any, ...]]:
+        """The vmap of ``f`` as a flat function of all the leaves over the mapped ``axes``
+        (normalised), made once (NOTE [Prepared vmap calls])."""
+        in_axes: list[int | None] = [None] * self.n
+        for k, ax in zip(self.mapped_pos, axes):
+            in_axes[k] = ax
+        self.built_for = axes
+        with _select.active(self.backend, False):
+            self.batched = batched = _derive.vmap(
+                self.backend, _flat(f, self.backend, spec, call), in_axes, chunk_size, call
+            )
+        return batched
 
 
 def _moved_axes(nd: int, to: int) -> tuple[int, ...]:

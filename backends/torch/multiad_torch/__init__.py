@@ -314,29 +314,80 @@ def _built(kind: str, n: int, has_aux: bool, chunk_size: int | None = None) -> C
     return t
 
 
-_VMAPS: dict[tuple[tuple[int | None, ...], int | None], Callable[..., Any]] = {}
+def _bare(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` (a flat function) run with the conversion guard on, its one output as a bare tensor
+    (NOTE [One primal, one output]: torch.func does less pytree work per call for a tensor than
+    for a tuple)."""
+
+    def run(*xs: Any) -> Any:
+        if _state.active:  # _run, inlined
+            outs = fun(*xs)
+        else:
+            _state.active = True
+            try:
+                outs = fun(*xs)
+            finally:
+                _state.active = False
+        return outs[0] if len(outs) == 1 else outs
+
+    return run
 
 
-def _built_vmap(in_axes: tuple[int | None, ...], chunk_size: int | None) -> Callable[..., Any]:
-    """``torch.func.vmap`` of :func:`_run` over the given axes, the function unbatched as argument 0
-    (NOTE [torch.func transforms built once]: ``torch.func.vmap`` wraps a new function on every call)."""
-    key = (in_axes, chunk_size)
-    v = _VMAPS.get(key)
-    if v is None:
-        v = _VMAPS[key] = func.vmap(_run_bare, in_dims=(None, *in_axes), out_dims=0, chunk_size=chunk_size)
-    return v
-
-
-def _run_bare(fun: Callable[..., Any], *xs: Any) -> Any:
-    """:func:`_run` of a flat function, its one output as a bare tensor (NOTE [One primal, one
-    output]: torch.func does less pytree work per call for a tensor than for a tuple)."""
-    outs = _run(fun, *xs)
-    return outs[0] if len(outs) == 1 else outs
-
-
-def _mapped(v: Callable[..., Any], fun: Callable[..., Any], *xs: Any) -> tuple[Any, ...]:
-    out = v(fun, *xs)
+def _mapped(v: Callable[..., Any], *xs: Any) -> tuple[Any, ...]:
+    out = v(*xs)
     return (out,) if isinstance(out, torch.Tensor) else tuple(out)
+
+
+# NOTE [torch.func.vmap built per function]: ``vmap`` builds ``torch.func.vmap`` for the flat
+# function it is given rather than once with the function as an unbatched argument:
+# torch.func.vmap's pytree work costs about 450 bytecodes per argument and call (on the
+# arguments, ``in_dims`` and the batched inputs), more than building the vmap (about 300), and
+# multiad.vmap asks for it once per signature (NOTE [Prepared vmap calls] in
+# multiad/_api_vmap.py). For the same reason unbatched arguments (``in_axes`` None) do not go
+# through torch.func.vmap: the batched function puts them in a per-thread slot (saved and
+# restored around the call, so nested and concurrent calls keep their own) and the function
+# torch.func.vmap maps reads them from there, as a closure would. torch.func.vmap runs the
+# function on every call, so the values read are always the call's own.
+class _Unbatched(threading.local):
+    def __init__(self) -> None:
+        #: The arguments of the batched call running on this thread.
+        self.args: tuple[Any, ...] = ()
+
+
+_unbatched = _Unbatched()
+
+
+def _vmap_some(fun: Callable[..., Any], in_axes: tuple[int | None, ...], chunk_size: int | None) -> Any:
+    """The vmap of ``fun`` over ``in_axes``, some of them None (NOTE [torch.func.vmap built per function])."""
+    pos = [k for k, ax in enumerate(in_axes) if ax is not None]
+    slot = _unbatched
+
+    def run(*xs: Any) -> Any:  # the mapped arguments; the others from the slot
+        args = list(slot.args)
+        for k, x in zip(pos, xs):
+            args[k] = x
+        if _state.active:  # _run, inlined
+            outs = fun(*args)
+        else:
+            _state.active = True
+            try:
+                outs = fun(*args)
+            finally:
+                _state.active = False
+        return outs[0] if len(outs) == 1 else outs
+
+    v = func.vmap(run, in_dims=tuple(in_axes[k] for k in pos), out_dims=0, chunk_size=chunk_size)
+
+    def batched(*args: Any) -> tuple[Any, ...]:
+        saved = slot.args
+        slot.args = args
+        try:
+            out = v(*[args[k] for k in pos])
+        finally:
+            slot.args = saved
+        return (out,) if isinstance(out, torch.Tensor) else tuple(out)
+
+    return batched
 
 
 class TorchBackend(multiad.Backend):
@@ -548,7 +599,10 @@ class TorchBackend(multiad.Backend):
         # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
         if torch.compiler.is_compiling():
             return func.vmap(_guarded(fun), in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
-        return functools.partial(_mapped, _built_vmap(tuple(in_axes), chunk_size), fun)
+        in_axes = tuple(in_axes)
+        if None in in_axes:  # NOTE [torch.func.vmap built per function]
+            return _vmap_some(fun, in_axes, chunk_size)
+        return functools.partial(_mapped, func.vmap(_bare(fun), in_dims=in_axes, out_dims=0, chunk_size=chunk_size))
 
     def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         grads, res = _built("grad_and_value", len(primals), has_aux)(fun, *primals)
