@@ -10,7 +10,9 @@ Primitives (a backend declares which it has with the ``has_*`` flags):
 - ``vjp(fun, primals, has_aux) -> (outs, pullback, aux)``; ``pullback(cotangents) -> tuple``
   with one entry per primal.
 - ``jvp(fun, primals, tangents, has_aux) -> (outs, tangent_outs, aux)``.
-- ``vmap(fun, in_axes, chunk_size) -> batched_fun``; outputs are batched along axis 0.
+- ``vmap(fun, in_axes, chunk_size) -> batched_fun``; outputs are batched along axis 0. ``in_axes``
+  has one entry per argument: an axis, or None for an array passed unbatched. ``batched_fun``
+  may be called many times, each time with new arguments.
 
 Optional native overrides, named in ``native`` (see :data:`NATIVE_OVERRIDES`): ``value_and_grad``
 returns ``(value, grads, aux)``, ``grads`` one array per primal; ``jacrev`` and ``jacfwd`` return

@@ -196,14 +196,22 @@ def _stack(results: list[tuple[Any, ...]], concat: bool) -> tuple[Any, ...]:
 def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str) -> FlatFun:
     """vmap for a backend without one: call ``fun`` per batch element, stack along axis 0."""
 
-    along_first = all(ax == 0 for ax in in_axes)
+    mapped = [k for k, ax in enumerate(in_axes) if ax is not None]
+    along_first = all(in_axes[k] == 0 for k in mapped)
+    every = len(mapped) == len(in_axes)
 
     def batched(*args: Any) -> tuple[Any, ...]:
         n = batch_size(args, in_axes, call)
         if n == 0:
             return _empty_batch(b, fun, args, in_axes, call)
-        if along_first:  # every argument mapped along its first axis: its rows, in order
+        if along_first and every:  # every argument mapped along its first axis: its rows, in order
             results = [tuple(fun(*xs)) for xs in zip(*args)]
+        elif along_first:  # the mapped arguments' rows, the others as they are
+            results, xs = [], list(args)
+            for rows in zip(*[args[k] for k in mapped]):
+                for k, row in zip(mapped, rows):
+                    xs[k] = row
+                results.append(tuple(fun(*xs)))
         else:
             results = [
                 tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)

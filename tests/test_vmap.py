@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Case
+from conftest import Case, assert_tree_close
 
 import multiad
 import multiad.numpy as mnp
+from multiad import _derive
 
 XS = np.array([[0.3, -1.2, 2.0], [1.0, 0.5, -0.4], [-0.7, 0.2, 0.9], [0.05, 1.5, -1.1], [2.2, -0.3, 0.6]])
 W = np.array([[0.5, -0.2, 0.1], [0.3, 0.8, -0.6]])
@@ -117,6 +120,109 @@ def test_vmap_errors(backend: Case) -> None:
         multiad.vmap(lambda a, b: a * b, backend=backend.name)(XS, XS[:3])
     with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(sin_x\): in_dims has 2 entries"):
         multiad.vmap(sin_x, in_dims=(0, 0), backend=backend.name)(XS)
+
+
+# Repeated calls (NOTE [Prepared vmap calls]): the second and later calls of one signature take
+# the prepared path; each must see its own argument values and give its own output structure.
+
+
+def test_repeated_calls_see_their_own_unbatched_values(backend: Case) -> None:
+    v = multiad.vmap(predict, in_dims=(None, None, 0), backend=backend.name)
+    w, b, xs = backend.array(W), backend.array(B), backend.array(XS)
+    for scale in (1.0, 2.0, -0.5):
+        out = v(w * scale, b * scale, xs)
+        backend.close(out, np.tanh(scale * (XS @ W.T + B)), order=0)
+    # numpy arguments (converted on every call) and a Python number among the unbatched leaves
+    s = multiad.vmap(lambda x, c: x * c, in_dims=(0, None), backend=backend.name)
+    for c in (2.0, 3.0):
+        backend.close(s(XS, c), XS * c, order=0)
+        backend.close(s(XS, np.array(c)), XS * c, order=0)
+
+
+def test_output_structure_may_change_between_calls(backend: Case) -> None:
+    def f(x: Any, k: Any) -> Any:  # the structure depends on the unbatched argument's shape
+        return (x * k[0], mnp.sin(x)) if k.shape[0] == 1 else {"p": x * k[1]}
+
+    v = multiad.vmap(f, in_dims=(0, None), backend=backend.name)
+    for _ in range(2):
+        backend.close(v(XS, np.array([2.0])), (XS * 2.0, np.sin(XS)), order=0)
+        backend.close(v(XS, np.array([1.0, 3.0])), {"p": XS * 3.0}, order=0)
+        backend.close(v(XS, np.array([2.0]))[0], XS * 2.0, order=0)
+
+
+def test_negative_in_dims_on_arguments_of_other_ranks(backend: Case) -> None:
+    v = multiad.vmap(lambda x: mnp.sum(x * x), in_dims=-1, backend=backend.name)
+    x3 = np.arange(24.0).reshape(2, 3, 4) / 10
+    for _ in range(2):  # the same signature (one array), the last axis 1, then 2
+        backend.close(v(XS.T), np.sum(XS * XS, axis=1), order=0)
+        backend.close(v(x3), np.sum(x3 * x3, axis=(0, 1)), order=0)
+
+
+def test_nested_vmaps_with_unbatched_arguments_and_chunks(backend: Case) -> None:
+    inner = multiad.vmap(lambda a, c, y: mnp.sin(a) * y + c, in_dims=(None, None, 0), backend=backend.name)
+    # The inner call's unbatched values differ from the outer's (c + 1), so that each level
+    # reading the other's would show; chunks make the outer run f again after an inner call.
+    outer = multiad.vmap(
+        lambda a, c, y: inner(a, c + 1.0, y), in_dims=(0, None, None), chunk_size=2, backend=backend.name
+    )
+    x, y = np.array([1.0, 2.0, -3.0, 0.5, 0.25]), np.array([0.5, -1.0])
+    for c in (0.0, 1.5):
+        backend.close(outer(x, np.array(c), y), np.outer(np.sin(x), y) + c + 1.0, order=0)
+
+
+def test_calls_from_two_threads_keep_their_structures(backend: Case) -> None:
+    # Both calls are inside f at once (the barrier); each gets its own structure and values.
+    barrier = threading.Barrier(2, timeout=30)
+
+    def f(x: Any, k: Any) -> Any:
+        barrier.wait()
+        return (x * k[0], x) if k.shape[0] == 1 else {"p": x * k[1]}
+
+    v = multiad.vmap(f, in_dims=(0, None), backend=backend.name)
+    ks = {"one": np.array([2.0]), "two": np.array([1.0, 3.0])}
+    want = {"one": (XS * 2.0, XS), "two": {"p": XS * 3.0}}
+    results: dict[str, Any] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str) -> None:
+        try:
+            for _ in range(3):
+                results[name] = v(XS, ks[name])
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for name in ks:
+        backend.close(results[name], want[name], order=0)
+
+
+def test_backend_running_f_on_another_thread() -> None:
+    # A backend's vmap may run the function it is given on a thread of its own; the output
+    # structure still comes back (NOTE [Prepared vmap calls]).
+    with multiad.use_backend("numpy") as real:
+        pass
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+
+    def vmap(self: Any, fun: Any, in_axes: Any, chunk_size: Any) -> Any:
+        loop = _derive.loop_vmap(self, fun, in_axes, "worker")
+        return lambda *args: pool.submit(loop, *args).result()
+
+    attrs = {"name": "numpy-worker", "has_vmap": True, "vmap": vmap, "__module__": type(real).__module__}
+    worker = object.__new__(type("WorkerBackend", (type(real),), attrs))
+    worker.__dict__.update(real.__dict__)
+    v = multiad.vmap(lambda x, y: {"s": x * y, "t": (x, y)}, in_dims=(0, None), backend=worker)
+    try:
+        for c in (2.0, 3.0, 4.0):
+            out = v(XS, np.array(c))
+            assert_tree_close(out, {"s": XS * c, "t": (XS, np.full(len(XS), c))}, "numpy", order=0)
+    finally:
+        pool.shutdown()
 
 
 # Empty batches (NOTE [Empty batches]): each case maps over a batch of size 0 and gives numpy's

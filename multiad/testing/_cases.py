@@ -334,3 +334,31 @@ def batched(inner: Variant, in_dims: Any, out_dims: int = 0, chunk_size: int | N
         family="vmap" if inner.order == 0 else "batched",
         make_inputs=inputs,
     )
+
+
+def called_twice(inner: Variant) -> Variant:
+    """``inner``'s function built once and called on two draws of its inputs: a backend's
+    batched function is kept by ``multiad.vmap`` and must use each call's arguments, the
+    unbatched ones included (``Backend.vmap`` in docs/plugins.md)."""
+
+    def build(fn: Fn) -> Callable[..., Any]:
+        g = inner.build(fn)
+
+        def twice(*xs: Any) -> Any:
+            n = len(xs) // 2
+            return g(*xs[:n]), g(*xs[n:])
+
+        return twice
+
+    def inputs(fn: Fn, rng: np.random.Generator) -> Inputs:
+        return (*inner.inputs(fn, rng), *inner.inputs(fn, rng))
+
+    def ref(fn: Fn, xs: Inputs) -> Any:
+        assert inner.reference is not None
+        n = len(xs) // 2
+        return inner.reference(fn, xs[:n]), inner.reference(fn, xs[n:])
+
+    return Variant(
+        f"{inner.name}[called twice]", inner.transform, inner.uses, inner.order, build, ref,
+        family=inner.family, make_inputs=inputs,
+    )  # fmt: skip

@@ -105,10 +105,12 @@ def _cases() -> list[Case]:
     add(F.VV_RECT, v.batched(v.value(), (0, None), chunk_size=3, size=7))
     add(F.TREE_SCALARS[0], v.batched(v.value(), ({"w": None, "b": 0}, 0)))
     add(F.MATRIX, v.batched(v.value(), (1, None)))
+    add(F.VV_SQUARE, v.called_twice(v.batched(v.value(), (0, None))))
     # Per-sample gradients, batched Jacobians and Hessians.
     add(F.LOSS, v.batched(v.grad((0, 1)), (None, None, 0, 0)))
     add(F.LOSS, v.batched(v.grad((0, 1)), (None, None, 0, 0), chunk_size=2, size=5))
     add(F.PREDICT, v.batched(v.jacobian("jacrev", 2), (None, None, 0)))
+    add(F.PREDICT, v.called_twice(v.batched(v.jacobian("jacrev", 2), (None, None, 0))))
     add(F.PREDICT, v.batched(v.jacobian("jacfwd", 2), (None, None, 0), out_dims=1))
     add(F.SIN_SQ, v.batched(v.hessian(), 0))
     # Python control flow on values.
