@@ -64,6 +64,16 @@ def test_nanmedian_and_nan_scans_match_numpy(backend: str) -> None:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 want = np.nanmedian(data, **kw)
             _same(mnp.nanmedian(multiad.asarray(data, backend=backend), **kw), want, backend, f"nanmedian {kw}")
+    empty = np.zeros((2, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for kw in ({}, {"axis": 1}):
+            _same(
+                mnp.nanmedian(multiad.asarray(empty, backend=backend), **kw),
+                np.nanmedian(empty, **kw),
+                backend,
+                "empty",
+            )
     for name in ("nancumsum", "nancumprod"):
         for kw in ({}, {"axis": 1}, {"axis": 0, "dtype": "float32"}):
             for data in (XNAN, (X * 10).astype(np.int32)):
@@ -126,6 +136,7 @@ ERRORS = [
     (lambda x: mnp.quantile(x, 0.5, out=x), NotImplementedError, r"^mnp\.quantile: out= "),
     (lambda x: mnp.quantile(x > 0, 0.5), TypeError, r"^mnp\.quantile: numpy boolean subtract"),
     (lambda x: mnp.nanmedian(x, axis=2), np.exceptions.AxisError, r"^mnp\.nanmedian: axis 2 is out of bounds"),
+    (lambda x: mnp.quantile(x[:, :0], 0.5, axis=1), IndexError, r"^mnp\.quantile: no values to take quantiles of"),
     (lambda x: mnp.ptp(x > 0), TypeError, r"^mnp\.ptp: numpy does not subtract booleans"),
 ]
 

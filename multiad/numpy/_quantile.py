@@ -88,32 +88,38 @@ def _positions(n: np.ndarray, q: np.ndarray, method: str) -> tuple[np.ndarray, n
         return lo, hi, gamma
 
 
+def traced(x: Any) -> bool:
+    """Whether ``x``, an array of any framework, is being traced (differentiated, or under
+    jit/vmap), so that its values cannot be read."""
+    lib = _dispatch.like(x)
+    if lib == "torch":
+        import torch
+
+        return bool(torch._C._functorch.is_functorch_wrapped_tensor(x)) or bool(x.requires_grad)
+    if lib == "jax":
+        import jax
+
+        return isinstance(x, jax.core.Tracer)
+    if lib == "autograd":
+        from autograd.tracer import Box
+
+        return isinstance(x, Box)
+    return False
+
+
 def _known(call: str, q: Any) -> Any:
     """``q`` as values numpy can read: numbers and numpy arrays as they are, a framework's
-    array by its values where it carries no derivative (NOTE [Quantiles as a sort and a lerp])."""
+    array by its values where it is not traced (NOTE [Quantiles as a sort and a lerp])."""
     if isinstance(q, (list, tuple)):
         return [_known(call, v) for v in q]
     lib = _dispatch.like(q, call=call)
     if lib == "numpy":
         return q
-    traced = False
-    if lib == "torch":
-        import torch
-
-        traced = bool(torch._C._functorch.is_functorch_wrapped_tensor(q)) or bool(q.requires_grad)
-    elif lib == "jax":
-        import jax
-
-        traced = isinstance(q, jax.core.Tracer)
-    elif lib == "autograd":
-        from autograd.tracer import Box
-
-        traced = isinstance(q, Box)
-    if traced:
+    if traced(q):
         raise NonDifferentiableError(
-            f"{call}: q is traced (differentiated or under jit/vmap); the positions of the quantiles are "
-            "chosen from q's values, so q must be known values: pass numbers, a list or a numpy array, "
-            "or mnp.stop_gradient(q) for a constant q"
+            f"{call}: q is traced (differentiated, or under jit/vmap); the positions of the quantiles are "
+            "chosen from q's values, so q must be known values: pass numbers, a list or a numpy array "
+            "made outside the transform"
         )
     from .._arrays import to_numpy
 
@@ -169,7 +175,16 @@ def _quantiles(
     s = mnp.sort(merged, axis=-1)
     n = int(s.shape[-1])
     flat_q = qf.reshape(-1)
-    if not skip_nan:
+    if n == 0 and not skip_nan:
+        raise IndexError(
+            f"mnp.{name}: no values to take quantiles of (an axis of length 0, an IndexError in numpy too); "
+            "give at least one value along the axis"
+        )
+    if n == 0:  # no value in any slice: nan, as numpy gives
+        res = mnp.sum(mnp.astype(s, "float64") if not inexact(s) else s, axis=-1, keepdims=True) + np.full(
+            flat_q.shape, np.nan
+        )
+    elif not skip_nan:
         lo, hi, gamma = _positions(np.array(n), flat_q, method)
         low = mnp.take(s, lo, axis=-1)
         res = low if method in _PICK_ONE else _lerp(low, mnp.take(s, hi, axis=-1), _like(gamma, s))

@@ -125,6 +125,11 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         raise ValueError(f"mnp.interp: fp and xp are not of the same length ({fpv.shape[0]} and {xpv.shape[0]})")
     if xpv.shape[0] == 0:
         raise ValueError("mnp.interp: array of sample points is empty")
+    if period is None and _decreasing(xpv):
+        raise ValueError(
+            "mnp.interp: xp must be increasing (numpy does not check, and its results are then meaningless); "
+            "sort xp and fp together, for instance with mnp.argsort(xp) and mnp.take"
+        )
     if period is not None:
         if period == 0:
             raise ValueError("mnp.interp: period must be a non-zero value")
@@ -157,6 +162,17 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     if k > 1:  # numpy: nan stays nan, except with one point (its value then, as numpy gives)
         out = mnp.where(mnp.isnan(col), col, out)
     return mnp.reshape(out, shape)
+
+
+def _decreasing(xp: Any) -> bool:
+    """Whether ``xp``'s values are known and decrease somewhere (traced values cannot be read:
+    they are not checked)."""
+    from .._arrays import to_numpy
+    from ._quantile import traced
+
+    if traced(xp):
+        return False
+    return bool(np.any(np.diff(np.asarray(to_numpy(xp))) < 0))
 
 
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * math.pi) -> Any:
