@@ -13,6 +13,8 @@ from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, of_
 from ._ops import do
 
 BackendArg = str | Backend | None
+#: The context's backend set and reset (NOTE [Selection precedence]), bound once: vjp_fn runs them per cotangent.
+_set_context, _reset_context = _select._context.set, _select._context.reset
 
 
 def value_and_grad(
@@ -210,9 +212,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     if "vjp" in b.unsupported:
         _derive.require(b, "vjp", call)
     primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
-    traced, context = flat.traced, _select._context
+    traced = flat.traced
     # flat.active(), inlined: this runs once per call (NOTE [Context set outright]).
-    token = None if traced else context.set(b)
+    token = None if traced else _set_context(b)
     plain = b.has_custom_rules and not traced
     try:
         if plain and b.has_vjp:  # _derive.vjp, inlined: this runs once per call
@@ -231,7 +233,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
             outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
     finally:
         if token is not None:
-            context.reset(token)
+            _reset_context(token)
     out_spec = flat.out_spec
     # Traced or not as vjp was (NOTE [Compiled regions]): a vjp_fn made while a compiler traces is
     # called in that program, and torch.compile cannot compile one made outside (torch.func's own
@@ -251,7 +253,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
             if type(cotangent) is not ref_type or (cotangent.shape, cotangent.dtype) != ref_meta:
                 cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
-            token = context.set(b)  # NOTE [Context set outright]
+            token = _set_context(b)  # NOTE [Context set outright]
             try:
                 return one(cotangent)  # type: ignore[no-any-return]
             except Exception as exc:
@@ -260,7 +262,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                     raise
                 raise err from exc
             finally:
-                context.reset(token)
+                _reset_context(token)
 
     else:
 
@@ -272,7 +274,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
             if not plain:
                 grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
             else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
-                token = context.set(b)  # NOTE [Context set outright]
+                token = _set_context(b)  # NOTE [Context set outright]
                 try:
                     grads = pullback(cts)
                 except Exception as exc:
@@ -281,7 +283,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                         raise
                     raise err from exc
                 finally:
-                    context.reset(token)
+                    _reset_context(token)
             return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)

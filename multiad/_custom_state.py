@@ -55,7 +55,8 @@ class forward:
     __slots__ = ("_token",)
 
     def __enter__(self) -> None:
-        self._token = None if _select.compiling() else _forward.set(_forward.get() + 1)
+        # _select.compiling() without its frame (NOTE [One compiler probe]): this runs on every jacfwd
+        self._token = None if _select.PROBE[0]() else _forward.set(_forward.get() + 1)
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
@@ -64,7 +65,7 @@ class forward:
 
 def run_marked(b: Backend, fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)``, marked as differentiation by ``b`` if ``b`` has no custom rules."""
-    if b.has_custom_rules or _select.compiling():
+    if b.has_custom_rules or _select.PROBE[0]():  # compiling() (NOTE [One compiler probe])
         return fn(*args)
     token = _without_rules.set(b)
     try:

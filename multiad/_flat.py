@@ -214,7 +214,7 @@ class Flat:
         self.f, self.kwargs, self.has_aux, self.call = f, kwargs, has_aux, call
         args = args if type(args) is tuple else tuple(args)
         #: Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions]).
-        self.traced = traced = _select.compiling()
+        self.traced = traced = _select.PROBE[0]()  # compiling() (NOTE [One compiler probe])
         leaves: Sequence[Any]
         if not traced and _tree.ARRAY_TYPES.issuperset(map(type, args)):  # NOTE [Arrays are leaves]
             leaves, spec = args, _tree.leaves_spec(len(args))
@@ -370,7 +370,7 @@ def of_arrays(
 ) -> Flat:
     """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays alone])."""
     n = len(args)
-    if not has_aux and n < _N_HEADS and _tree.ARRAY_TYPES.issuperset(map(type, args)) and not _select.compiling():
+    if not has_aux and n < _N_HEADS and _tree.ARRAY_TYPES.issuperset(map(type, args)) and not _select.PROBE[0]():
         chosen: Backend | None
         if backend is not None:
             chosen = _select._lookup(backend, call)

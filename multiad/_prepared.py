@@ -98,6 +98,8 @@ class _Slot(threading.local):
 
 
 _slot = _Slot()
+#: The context's backend set and reset, bound once (globals: a call of one costs less than of a closure's).
+_set_context, _reset_context = _select._context.set, _select._context.reset
 
 
 def wrap(
@@ -118,9 +120,8 @@ def wrap(
     if has_aux:
         return general
     table: dict[Any, Any] = {}
-    generation, compiling, selection = _registry._generation, _select.compiling, _select.selection
-    context, floats, slot, translate, unflatten = (
-        _select._context,
+    generation, probe, selection = _registry._generation, _select.PROBE, _select.selection
+    floats, slot, translate, unflatten = (
         _arrays.FLOAT_DTYPES,
         _slot,
         _derive.translate,
@@ -130,7 +131,7 @@ def wrap(
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
-        if kwargs or compiling():
+        if kwargs or probe[0]():  # compiling() (NOTE [One compiler probe])
             return general(*args, **kwargs)
         key: tuple[Any, ...] = (generation[0], backend if backend is not None else selection(), *map(type, args))
         if auto:  # the mode chosen depends on the shapes
@@ -158,7 +159,7 @@ def wrap(
                     return general(*args)
             marked = marks.set(marks.get() + 1)  # NOTE [Forward mode through custom_vjp]
         saved = slot.spec  # NOTE [Output structure in a slot]
-        token = None if in_context else context.set(b)  # NOTE [Context set outright] in _api_ad.py
+        token = None if in_context else _set_context(b)  # NOTE [Context set outright] in _api_ad.py
         try:
             res = native(*args)
         except forward_error:
@@ -174,7 +175,7 @@ def wrap(
             raise
         finally:
             if token is not None:
-                context.reset(token)
+                _reset_context(token)
             if forward:
                 marks.reset(marked)
         if res is forward_error:
@@ -365,7 +366,7 @@ def second_order(
     calls]); ``check(call, out)`` raises for an output that is not a scalar."""
     if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
         return GENERAL
-    if _select.compiling():
+    if _select.PROBE[0]():  # compiling() (NOTE [One compiler probe])
         return GENERAL
     entry = _SECOND_ORDER.get(id(f))  # _second_order_table(f), its common case inlined
     table = entry[1] if entry is not None and entry[0]() is f else _second_order_table(f)

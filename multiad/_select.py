@@ -114,23 +114,36 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
 
 
 _ready = False
-# NOTE [One compiler probe]: :func:`compiling` runs on every call of a transform, most often with
-# one probe registered (torch's). Once the first use is done, ``_one_probe`` is that probe
-# (``_never`` where no backend class defines one), and compiling() calls it without walking the
-# list; a new probe (a plugin's backend class defined later) resets it through ON_NEW_PROBE, and
-# with several probes it is empty and every probe is asked, as before. A list, not the probe
-# itself: torch.compile cannot guard a global that holds a bound method.
-_one_probe: list[Callable[[], bool]] = []
 
 
 def _never() -> bool:
     return False
 
 
+def _all_probes() -> bool:
+    """:func:`compiling` before the first use, or with several probes: every probe is asked."""
+    if not _ready:
+        _first_use()
+    for probe in COMPILING_PROBES:
+        if probe():
+            return True
+    return False
+
+
+# NOTE [One compiler probe]: :func:`compiling` runs on every call of a transform, most often with
+# one probe registered (torch's). ``PROBE[0]`` is what compiling() calls: :func:`_all_probes`
+# until the first use is done, then that one probe (``_never`` where no backend class defines
+# one), asked without walking the list; a new probe (a plugin's backend class defined later)
+# resets it through ON_NEW_PROBE, and with several probes it is :func:`_all_probes` again. Hot
+# paths call ``PROBE[0]()`` themselves, which saves compiling()'s own frame. A list, not a global
+# holding the probe: torch.compile cannot guard a global that holds a bound method.
+PROBE: list[Callable[[], bool]] = [_all_probes]
+
+
 def _new_probe() -> None:
-    """Sets :data:`_one_probe` after the first use or a change of COMPILING_PROBES."""
+    """Sets ``PROBE[0]`` after the first use or a change of COMPILING_PROBES."""
     n = len(COMPILING_PROBES)
-    _one_probe[:] = [] if not _ready or n > 1 else [COMPILING_PROBES[0] if n else _never]
+    PROBE[0] = _all_probes if not _ready or n > 1 else COMPILING_PROBES[0] if n else _never
 
 
 ON_NEW_PROBE.append(_new_probe)
@@ -151,14 +164,7 @@ setattr(_first_use, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compi
 
 def compiling() -> bool:
     """Whether a compiler that traces Python is tracing this call (NOTE [Compiled regions])."""
-    if _one_probe:  # NOTE [One compiler probe]: the common case, one probe
-        return _one_probe[0]()
-    if not _ready:
-        _first_use()
-    for probe in COMPILING_PROBES:
-        if probe():
-            return True
-    return False
+    return PROBE[0]()  # NOTE [One compiler probe]
 
 
 def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend | None:

@@ -211,6 +211,7 @@ def test_a_compiler_probe_defined_later_is_asked() -> None:
         assert _select.compiling() is False
         tracing[0] = True
         assert _select.compiling() is True
+        assert _select.PROBE[0]() is True  # what hot paths call
     finally:
         _backend.COMPILING_PROBES.remove(Traced.compiling)
         _select._new_probe()
