@@ -12,10 +12,11 @@ values, so every backend differentiates it, at ties as the sort orders them. ``q
 values (numbers, lists, numpy arrays, or a framework's array outside a transform): positions
 are chosen from it, so a traced ``q`` raises NonDifferentiableError rather than getting a zero
 derivative. The nan-ignoring functions count the values that are not nan in each slice, ``c``
-(traced like the values), take the positions of every count ``0..n`` from numpy and select the
-row of ``c`` by comparisons and ``where`` (no gather by traced indices, so ``jax.jit`` and
-``vmap`` trace it); sorting puts nan last on every framework, so the first ``c`` sorted values
-are the ones numpy keeps. A slice with no value gives nan, as in numpy.
+(traced like the values), take the positions of every count ``0..n`` from numpy as tables and
+each slice's row of them by ``take_along_axis`` with ``c`` (a gather by integer indices, which
+``jax.jit`` and ``vmap`` trace, and whose derivative reaches the values only); sorting puts nan
+last on every framework, so the first ``c`` sorted values are the ones numpy keeps. A slice with
+no value gives nan, as in numpy.
 """
 
 from __future__ import annotations
@@ -223,25 +224,22 @@ def _nan_quantiles(s: Any, n: int, q: np.ndarray, method: str) -> Any:
     """Quantiles of the first ``c`` sorted values of each slice, ``c`` the count of values that
     are not nan (NOTE [Quantiles as a sort and a lerp])."""
     mnp = _m()
-    count = mnp.sum(mnp.logical_not(mnp.isnan(s)), axis=-1)  # (...,)
-    counts = np.arange(n + 1)
-    lo, hi, gamma = _positions(counts[:, None], q[None, :], method)  # (n + 1, nq)
+    count = mnp.sum(mnp.logical_not(mnp.isnan(s)), axis=-1)  # (...,), traced like the values
+    lo, hi, gamma = _positions(np.arange(n + 1)[:, None], q[None, :], method)  # (n + 1, nq), by count
     nq = q.shape[0]
-    rows = mnp.equal(mnp.expand_dims(count, -1), counts)  # (..., n + 1): the row of each slice's count
-    rows = mnp.expand_dims(rows, -1)  # (..., n + 1, 1)
     lead = tuple(s.shape[:-1])
+    # each slice's row of the tables: flat indices count * nq + j, gathered along one axis
+    rows = mnp.reshape(mnp.multiply(mnp.expand_dims(count, -1), nq) + np.arange(nq), (-1,))
+
+    def row(table: np.ndarray) -> Any:
+        return mnp.reshape(mnp.take_along_axis(table.reshape(-1), rows, axis=0), (*lead, nq))
+
     safe = mnp.where(mnp.isnan(s), 0.0, s)  # nan is never picked; 0 keeps where's derivative finite
-
-    def pick(idx: np.ndarray) -> Any:
-        vals = mnp.reshape(mnp.take(safe, idx.reshape(-1), axis=-1), (*lead, n + 1, nq))
-        return mnp.sum(mnp.where(rows, vals, 0.0), axis=-2)
-
-    low = pick(lo)
+    low = mnp.take_along_axis(safe, row(lo), axis=-1)
     if method in _PICK_ONE:
         res = low
     else:
-        g = mnp.sum(mnp.where(rows, _like(gamma, s), 0.0), axis=-2)
-        res = _lerp(low, pick(hi), g)
+        res = _lerp(low, mnp.take_along_axis(safe, row(hi), axis=-1), row(_like(gamma, s)))
     return mnp.where(mnp.expand_dims(mnp.equal(count, 0), -1), np.nan, res)
 
 
