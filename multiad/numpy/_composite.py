@@ -36,6 +36,7 @@ limit numpy's formulas give (``inf``), as every framework does.
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -81,10 +82,11 @@ def strong(x: Any, asarray: Callable[[Any], Any] = np.asarray) -> Any:
 
 def _count(x: Any, axis: Any) -> int:
     shape = tuple(x.shape)
-    if axis is None:
-        return int(np.prod(shape, dtype=np.int64))
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    n = 1
+    for a in axes:  # a plain product: torch.compile traces np.prod into a tensor
+        n *= int(shape[a])
+    return n
 
 
 def dtype_name(x: Any) -> str:
@@ -289,8 +291,8 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
 def _nan_bound(x: Any, bound: Any) -> Any:
     """``x`` clipped to ``bound`` as numpy does where the bound is nan: nan (the comparisons
     with nan above are false and keep ``x``). A number that is not nan costs nothing."""
-    if isinstance(bound, (int, float, np.number)) and not np.isnan(bound):
-        return x
+    if isinstance(bound, (int, np.integer)) or (isinstance(bound, float) and not math.isnan(bound)):
+        return x  # math.isnan, not np.isnan: torch.compile traces numpy calls into tensors
     mnp = _m()
     return mnp.where(mnp.isnan(bound), bound, x)
 
@@ -358,7 +360,10 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
         s = mnp.sort(mnp.reshape(x, (-1,)))
         ax = 0
     else:
-        (ax,) = _normalized("median", axis, _ndim(x))
+        nd = _ndim(x)
+        if not -nd <= int(axis) < nd:  # numpy's AxisError (not normalize_axis_tuple: torch.compile skips numpy)
+            raise np.exceptions.AxisError(f"mnp.median: axis {axis} is out of bounds for array of dimension {nd}")
+        ax = int(axis) % nd
         s = mnp.sort(x, axis=ax)
     n = s.shape[ax]
     if n == 0:  # numpy: nan, with its "Mean of empty slice" warning

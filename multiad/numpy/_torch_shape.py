@@ -449,13 +449,13 @@ def _append(arr: Any, values: Any, axis: Any = None) -> Any:
 
 def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
     t, ax = _flat_or(a, axis)
-    idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
     n = t.shape[ax]
+    idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":
         idx = idx.clamp(0, n - 1)
-    elif bool(((idx < -n) | (idx >= n)).any()):
+    elif not torch.compiler.is_compiling() and bool(((idx < -n) | (idx >= n)).any()):  # no value check in a graph
         raise IndexError(f"mnp.take: index out of bounds for axis {ax} with size {n}")
     idx = idx % n
     picked = torch.index_select(t, ax, idx.reshape(-1))

@@ -35,8 +35,13 @@ RULES: dict[str, tuple[int, str, tuple[Any, ...]]] = {
 
 
 def _ndim(x: Any) -> int | None:
+    if isinstance(x, (list, tuple)):
+        return None
+    nd = getattr(x, "ndim", None)  # an array's own: np.ndim of a tensor is a graph break under torch.compile
+    if isinstance(nd, int):
+        return nd
     try:
-        return int(np.ndim(x)) if not isinstance(x, (list, tuple)) else None
+        return int(np.ndim(x))
     except (TypeError, ValueError, RuntimeError):
         return None
 
