@@ -128,7 +128,7 @@ def vmap(
             outs, spec_o = _per_call(f, b, leaves, spec, plan.mapped_pos, axes, kwargs, chunk_size, traced, call)
         else:
             slot.spec = _UNSET
-            token = None if context.get() is b else context.set(b)
+            token = context.set(b)  # NOTE [Context set outright] in multiad/_api_ad.py
             try:  # _derive.guarded, inlined
                 outs = batched(*leaves) if b.has_custom_rules else _custom_state.run_marked(b, batched, *leaves)
             except MultiADError:
@@ -139,8 +139,7 @@ def vmap(
                     raise
                 raise err from exc
             finally:
-                if token is not None:
-                    context.reset(token)
+                context.reset(token)
             spec_o = slot.spec
             if spec_o is _UNSET:  # the backend ran the flat function on another thread
                 spec_o = plan.out_spec
@@ -274,10 +273,10 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
 # or string passed through), when a negative axis lands on another axis than in the plan's
 # first call (leaves of another rank), and while a compiler traces Python (NOTE [Compiled
 # regions]: then no table is used either). On torch, the vmap of ``torch.func.jacrev(predict)``
-# over 64x(31->33), two arguments unbatched, runs 9668 bytecodes per call where ``torch.func.vmap`` runs
-# 10226 and the flat function made per call ran 10429 (NOTE [torch.func.vmap built per
-# function] in the torch backend says why); an elementwise ``vmap`` of one argument, 2407
-# against torch.func's 1988 (3219 before).
+# over 64x(31->33), two arguments unbatched, runs 9650 bytecodes per call where
+# ``torch.func.vmap`` of it runs 10226 and the flat function made per call ran 10422 (NOTE
+# [torch.func.vmap built per function] in the torch backend says why); an elementwise ``vmap``
+# of one argument 2389, against torch.func's 1988 (3212 before); on JAX 7881 against 7575 (8736).
 _MAX_PLANS = 64
 
 
