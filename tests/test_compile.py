@@ -677,6 +677,9 @@ MNP_WITH_AXES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "var ddof": (lambda a: _mnp().var(a, ddof=1), lambda a: np.var(a, ddof=1)),
     "median": (lambda a: _mnp().median(a, axis=0), lambda a: np.median(a, axis=0)),
     "clip": (lambda a: _mnp().clip(a, -0.5, 0.5), lambda a: np.clip(a, -0.5, 0.5)),
+    "median axes": (lambda a: _mnp().median(a, axis=(0, 1)), lambda a: np.median(a, axis=(0, 1))),
+    "concatenate": (lambda a: _mnp().concatenate([a, 2 * a], axis=1), lambda a: np.concatenate([a, 2 * a], axis=1)),
+    "stack": (lambda a: _mnp().stack([a, a], axis=-1), lambda a: np.stack([a, a], axis=-1)),
     "grad of a reduction": (
         multiad.grad(lambda a: _mnp().sum(_mnp().sum(a**2, axis=0) ** 2), backend="torch"),
         lambda a: 4 * a * np.sum(a**2, axis=0),
@@ -692,8 +695,9 @@ def _mnp() -> Any:
 
 @pytest.mark.parametrize("name", sorted(MNP_WITH_AXES))
 def test_torch_compile_fullgraph_of_multiad_numpy_with_axes(name: str) -> None:
-    # np.ndim, np.prod and a value check of take's indices on a traced tensor broke the graph:
-    # "torch.* op returned non-Tensor" for every reduction given an axis.
+    # np.ndim, np.prod, normalize_axis_tuple, np.concatenate of empty arrays (for the joined
+    # dtype) and a value check of take's indices broke the graph: "torch.* op returned
+    # non-Tensor" for every reduction given an axis.
     ours, reference = MNP_WITH_AXES[name]
     a = np.arange(12.0).reshape(3, 4) / 7.0 - 0.8
     got, frames, _ = _compiled(ours, torch.from_numpy(a))

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -381,13 +382,17 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
 
 
 def _normalized(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
-    """numpy's normalize_axis_tuple, its errors prefixed with the call."""
-    try:
-        return tuple(np.lib.array_utils.normalize_axis_tuple(axis, ndim))
-    except np.exceptions.AxisError as e:
-        raise np.exceptions.AxisError(f"mnp.{name}: {e}") from None
-    except ValueError as e:
-        raise ValueError(f"mnp.{name}: {e}") from None
+    """numpy's normalize_axis_tuple, its errors prefixed with the call; in Python, as
+    torch.compile does not trace numpy's own."""
+    out = []
+    for a in axis if isinstance(axis, (tuple, list)) else (axis,):
+        a = operator.index(a)
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(f"mnp.{name}: axis {a} is out of bounds for array of dimension {ndim}")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"mnp.{name}: repeated axis")
+    return tuple(out)
 
 
 def dot(a: Any, b: Any) -> Any:

@@ -327,6 +327,9 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[
     if kinds is None or (asked is not None and _dt.numpy_dtype(asked) is None):  # bfloat16: torch's rules
         ts = promoted(*xs)
         return ts if asked is None else [t.to(asked) for t in ts]
+    same = isinstance(kinds[0], np.dtype) and all(k == kinds[0] for k in kinds)
+    if same and asked is None and casting in ("no", "equiv", "safe", "same_kind", "unsafe"):
+        return tensors(*xs)  # one dtype, numpy's result too (no numpy call: torch.compile traces them)
     want = _dt.as_torch(join_dtype(name, list(kinds), None if asked is None else _dt.numpy_dtype(asked), casting))
     return [t if t.dtype == want else t.to(want) for t in tensors(*xs)]
 
