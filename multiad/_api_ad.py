@@ -290,10 +290,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
 
 
 # NOTE [Pullbacks of one output]: a backend's pullback takes a tuple of cotangents, one per output
-# leaf. A backend whose framework takes the cotangent of a single output bare (torch.func) wraps
-# its pullback for that; it may give the pullback an attribute ``one_cotangent``, the framework's
-# own pullback, which takes that cotangent as it is and returns a tuple with one entry per
-# primal. vjp's vjp_fn calls it directly when the output is one array and the backend needs no
+# leaf. A backend whose framework takes the cotangent of a single output bare (torch.func,
+# autograd) wraps its pullback for that; it may give the pullback an attribute ``one_cotangent``,
+# the framework's own pullback (torch) or its own of a bare cotangent (autograd, with the same
+# checks of the gradients), which takes that cotangent as it is and returns a tuple with one
+# entry per primal. vjp's vjp_fn calls it directly when the output is one array and the backend needs no
 # marks (NOTE [Backends without custom rules]): the cotangent is checked, the context set and
 # errors translated exactly as in the general vjp_fn.
 

@@ -153,6 +153,13 @@ class AutogradBackend(multiad.Backend):
                     return (grads,)
                 return finish(grads)
 
+            def one_cotangent(ct: Any) -> tuple[Any, ...]:  # NOTE [Pullbacks of one output]: pull_one's, bare
+                grads = pullback(ct)
+                if type(grads) is np.ndarray and grads.dtype is not _OBJECT:
+                    return (grads,)
+                return finish(grads)
+
+            pull_one.one_cotangent = one_cotangent  # type: ignore[attr-defined]
             return outs, pull_one, aux_value
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
