@@ -193,10 +193,10 @@ def wrap(
         return prepared
     seen = _plan.LOOP_SEEN
 
-    def forward(*args: Any, **kwargs: Any) -> Any:  # NOTE [Forward mode prepared only by loops]
+    def loop_front(*args: Any, **kwargs: Any) -> Any:  # NOTE [Forward mode prepared only by loops]
         return prepared(*args, **kwargs) if seen[0] else general(*args, **kwargs)
 
-    return forward
+    return loop_front
 
 
 # NOTE [Forward mode prepared only by loops]: ``jacfwd`` is prepared only on a backend whose
