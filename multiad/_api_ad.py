@@ -298,11 +298,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
 # marks (NOTE [Backends without custom rules]): the cotangent is checked, the context set and
 # errors translated exactly as in the general vjp_fn.
 
-# NOTE [Context set outright]: vjp and vjp_fn (not traced) make the call's backend the context's
-# backend without first asking whether the selection in force names it already (as
-# ``_select.enter`` does): where it does, setting it changes nothing nested calls resolve (the
-# context's backend is that same backend), and the question costs as much as the setting, which
-# happens anyway whenever nothing is selected (backends inferred from the arrays).
+# NOTE [Context set outright]: vjp and vjp_fn (not traced), prepared calls whose selection does
+# not name their backend, and ``_select.enter`` (hvp, vhp) make the call's backend the context's
+# backend without first asking whether the selection in force names it already: where it does,
+# setting it changes nothing nested calls resolve (the context's backend is that same backend),
+# and the question costs as much as the setting, which happens anyway whenever nothing is
+# selected (backends inferred from the arrays).
 
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:
