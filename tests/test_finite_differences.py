@@ -89,6 +89,24 @@ def test_jvp_of_tangents_of_very_different_sizes(strict: None, small: float) -> 
     assert counted.calls == 5  # sizes within 1e3 of each other: one difference
 
 
+def test_jvp_of_a_subnormal_tangent_component(strict: None) -> None:
+    # Its group's step c / 5e-324 overflowed to inf and made every output nan.
+    x = np.array([0.5, 0.7])
+    _, t = multiad.jvp(mnp.sin, (x,), (np.array([5e-324, 1.0]),), backend=NP)
+    np.testing.assert_allclose(t, [0.0, np.cos(0.7)], rtol=1e-8, atol=1e-300)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_tangent_that_is_not_finite_raises(bad: float) -> None:
+    # A step along an infinite tangent is no step: ZeroDivisionError (inf) or all-nan outputs
+    # (nan, also for the outputs the component does not touch).
+    x = np.array([0.5, 0.7])
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^jvp\(sin\): a tangent holds nan or inf"):
+        multiad.jvp(mnp.sin, (x,), (np.array([bad, 1.0]),), backend=NP)
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^hvp\(sum_sin\): a tangent holds nan or inf"):
+        multiad.hvp(sum_sin, (x,), (np.array([bad, 1.0]),), backend=NP)
+
+
 def test_linearize_and_hvp_use_a_step_per_component(strict: None) -> None:
     # linearize builds the whole Jacobian: log, whose scale follows |x|, suits both components.
     _, jvp_fn = multiad.linearize(mnp.log, X_WIDE, backend=NP)

@@ -87,6 +87,12 @@ class NumpyBackend(multiad.Backend):
     ) -> tuple[Any, Any, Any]:
         level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
         outs, aux = level(primals)
+        if not all(bool(np.all(np.isfinite(t))) for t in tangents):
+            call = level.call if level.named or not level.inner else level.inner[0][3]  # hvp: its inner level's
+            raise multiad.InvalidArgumentError(
+                f"{call}: a tangent holds nan or inf, and the numpy backend's finite differences step "
+                "along the tangent; pass finite tangents (an exact backend propagates them)"
+            )
         # Per output, one column (1, size): the sums over the groups of components.
         totals: list[Any] = [np.zeros((1, o.size)) for o in outs]
         errors: list[Any] = [np.zeros((1, o.size)) for o in outs]
@@ -96,6 +102,8 @@ class NumpyBackend(multiad.Backend):
             tmax = max(float(np.max(np.abs(t))) for t in group if t is not None)
             smax = max(float(np.max(_fd.scale(p)[t != 0])) for p, t in zip(primals, group) if t is not None)
             h = level.c * smax / tmax
+            if not np.isfinite(h):  # subnormal tangent components: their product is below float64's range
+                continue
             v = tuple(None if t is None else h * t for t in group)
             values, errs, scs, dvs = level.directional(primals, outs, v, h)
             for i in range(len(outs)):
@@ -170,9 +178,8 @@ def _groups(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> list[tuple[A
     out = []
     for key in keys:
         top = max(float(np.max(a[d == key], initial=0.0)) for d, a in zip(decades, sizes))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            spans = [np.floor(np.log10(top / a) / np.log10(_TANGENT_SPAN)) for a in sizes]
-        spans = [np.where(np.isfinite(sp), sp, 0.0) for sp in spans]  # a nan or inf tangent: one group
+        with np.errstate(divide="ignore"):
+            spans = [np.floor((np.log10(top) - np.log10(a)) / np.log10(_TANGENT_SPAN)) for a in sizes]
         for span in sorted(
             {int(k) for d, a, sp in zip(decades, sizes, spans) for k in np.unique(sp[(d == key) & (a != 0)])}
         ):
