@@ -408,6 +408,36 @@ def test_only_doubtful_columns_are_refined_and_f_may_keep_its_argument() -> None
     assert np.array_equal(kept[0], x) and all(np.count_nonzero(a != x) == 1 for a in kept[1:])
 
 
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jvp", "hessian", "vjp"])
+def test_f_changing_its_argument_in_place_raises_and_leaves_it(transform: str) -> None:
+    # NOTE [Arguments f may not change]: the caller's array was doubled and every later
+    # difference was taken at the doubled point (grad [16, 32] for the true [8, 16]).
+    def f(z: Any) -> Any:
+        z *= 2.0
+        return mnp.sum(z**2) * mnp.ones(2)
+
+    x = np.array([1.0, 2.0])
+    calls = {
+        "grad": lambda: multiad.grad(lambda z: f(z)[0], backend=NP)(x),
+        "jacrev": lambda: multiad.jacrev(f, backend=NP)(x),
+        "jvp": lambda: multiad.jvp(f, (x,), (np.ones(2),), backend=NP),
+        "hessian": lambda: multiad.hessian(lambda z: f(z)[0], backend=NP)(x),
+        "vjp": lambda: multiad.vjp(f, x, backend=NP),
+    }
+    with pytest.raises(multiad.NonDifferentiableError, match=r"changes a differentiated argument in place"):
+        calls[transform]()
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_f_may_change_a_copy_of_its_argument(strict: None) -> None:
+    def f(z: Any) -> Any:
+        z = z.copy()
+        z *= 2.0
+        return mnp.sum(z**2)
+
+    np.testing.assert_allclose(multiad.grad(f, backend=NP)(np.array([1.0, 2.0])), [8.0, 16.0], rtol=1e-8)
+
+
 def _warned_and_counted(f: Callable[..., Any], x: np.ndarray, record: bool) -> tuple[list[str], int]:
     counted = Counted(f)
     with warnings.catch_warnings(record=True) as seen, np.errstate(all="ignore"):

@@ -610,6 +610,18 @@ _BLOCK = 1 << 16
 _first = operator.itemgetter(0)
 _shape = operator.attrgetter("shape")
 _zero_d = operator.methodcaller("reshape", ())
+
+
+def read_only(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Read-only views of ``arrays`` (NOTE [Arguments f may not change] in ``__init__.py``)."""
+    views = []
+    for a in arrays:
+        v = np.asarray(a).view()
+        v.flags.writeable = False
+        views.append(v)
+    return tuple(views)
+
+
 _HUGE = float(np.finfo(np.float64).max)
 
 
