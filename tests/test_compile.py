@@ -680,6 +680,7 @@ MNP_WITH_AXES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "median axes": (lambda a: _mnp().median(a, axis=(0, 1)), lambda a: np.median(a, axis=(0, 1))),
     "concatenate": (lambda a: _mnp().concatenate([a, 2 * a], axis=1), lambda a: np.concatenate([a, 2 * a], axis=1)),
     "stack": (lambda a: _mnp().stack([a, a], axis=-1), lambda a: np.stack([a, a], axis=-1)),
+    "average of weights": (lambda a: _mnp().average(a, weights=a * a), lambda a: np.average(a, weights=a * a)),
     "grad of a reduction": (
         multiad.grad(lambda a: _mnp().sum(_mnp().sum(a**2, axis=0) ** 2), backend="torch"),
         lambda a: 4 * a * np.sum(a**2, axis=0),

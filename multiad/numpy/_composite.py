@@ -337,8 +337,12 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
 
 
 def _known_true(flag: Any) -> bool:
-    """Whether a boolean array value is true, False where it is not known: under ``vmap`` or
-    ``jax.jit`` the value is abstract, and numpy's value checks cannot run."""
+    """Whether a boolean array value is true, False where it is not known: under ``vmap``,
+    ``jax.jit`` or ``torch.compile`` the value is abstract, and numpy's value checks cannot run."""
+    from .._select import compiling
+
+    if compiling():  # torch.compile: a data-dependent branch would break the graph
+        return False
     try:
         return bool(flag)
     except (TypeError, RuntimeError):
