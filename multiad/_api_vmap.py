@@ -273,10 +273,10 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
 # or string passed through), when a negative axis lands on another axis than in the plan's
 # first call (leaves of another rank), and while a compiler traces Python (NOTE [Compiled
 # regions]: then no table is used either). On torch, the vmap of ``torch.func.jacrev(predict)``
-# over 64x(31->33), two arguments unbatched, runs 9650 bytecodes per call where
+# over 64x(31->33), two arguments unbatched, runs 9510 bytecodes per call where
 # ``torch.func.vmap`` of it runs 10226 and the flat function made per call ran 10422 (NOTE
 # [torch.func.vmap built per function] in the torch backend says why); an elementwise ``vmap``
-# of one argument 2389, against torch.func's 1988 (3212 before); on JAX 7881 against 7575 (8736).
+# of one argument 2249, against torch.func's 1988 (3212 before); on JAX 7881 against 7575 (8736).
 _MAX_PLANS = 64
 
 
