@@ -61,7 +61,15 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
     if backend.is_array(leaf):
         x = leaf
     elif isinstance(leaf, (np.ndarray, np.generic)) or (diff and isinstance(leaf, numbers.Number)):
-        x = backend.asarray(leaf)
+        try:
+            x = backend.asarray(leaf)
+        except (TypeError, ValueError, OverflowError) as exc:  # float128, object arrays, ints beyond int64
+            kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            raise InvalidTypeError(
+                f"{call}: {what} ({kind}) cannot become a {backend.name} array ({type(exc).__name__}: {detail}); "
+                "convert it first, for instance multiad.asarray(x, dtype='float64')"
+            ) from exc
     else:
         owner = _select.owner_of(leaf, call, prefer=backend.name)
         if owner is not None and owner != backend.name:
@@ -80,12 +88,15 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
         ok, name = is_float(backend, x)
         if not ok:
             name = name or backend.dtype_name(x)
-            hint = (
-                "complex differentiation is not supported; split it into real and imaginary parts"
-                if "complex" in name
-                else "derivatives need floating-point inputs; convert it, for instance "
-                "multiad.asarray(x, dtype='float64')"
-            )
+            if "complex" in name:
+                hint = "complex differentiation is not supported; split it into real and imaginary parts"
+            elif name.startswith("float"):  # float128 (numpy's longdouble): no framework differentiates it
+                hint = f"the {backend.name} backend does not differentiate {name}; convert it, for instance multiad.asarray(x, dtype='float64')"
+            else:
+                hint = (
+                    "derivatives need floating-point inputs; convert it, for instance "
+                    "multiad.asarray(x, dtype='float64')"
+                )
             raise InvalidTypeError(f"{call}: {what} has dtype {name}; {hint}")
     return x
 

@@ -538,3 +538,16 @@ def test_error_raised_by_f_itself_passes_unchanged(backend: Any) -> None:
     for transform in calls:
         with pytest.raises(Mine, match="from f"):
             transform()
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble) == np.dtype(np.float64), reason="longdouble is float64 here")
+@pytest.mark.parametrize("name", BACKENDS)
+def test_arguments_no_framework_takes_raise_with_the_call(name: str) -> None:
+    # float128 said "derivatives need floating-point inputs" (it is floating) on autograd and
+    # numpy, and torch and JAX raised their own conversion errors without the call's name.
+    f = multiad.grad(lambda x: mnp.sum(x**2), backend=name)
+    for bad, shown in ((np.ones(2, np.longdouble), "float128"), (np.array([1.0, 2.0], dtype=object), "object")):
+        with pytest.raises(InvalidTypeError, match=r"^grad\(<lambda>\): argument 0 ") as info:
+            f(bad)
+        assert shown in str(info.value)
+        assert "derivatives need floating-point inputs" not in str(info.value) or shown == "object"
