@@ -294,14 +294,13 @@ class _Plan:
     """The part of a vmap call that depends only on its signature."""
 
     __slots__ = (
-        "axes", "backend", "batched", "built_for", "generation", "mapped_pos", "n", "negative",
+        "axes", "backend", "batched", "built_for", "mapped_pos", "n", "negative",
         "out_spec", "preparable", "same", "several",
     )  # fmt: skip
 
     def __init__(
         self, args: tuple[Any, ...], leaves: Sequence[Any], in_dims: Any, backend: BackendArg, call: str
     ) -> None:
-        self.generation = _registry.generation()
         if isinstance(in_dims, (tuple, list)):
             if len(in_dims) != len(args):
                 raise InvalidArgumentError(
