@@ -210,7 +210,20 @@ def get_backend() -> Backend:
     backend = selected()
     if backend is not None:
         return backend
-    return _registry.get(_registry.default_name("get_backend()"), "get_backend()")
+    return _registry.get(_default_loaded(), "get_backend()")
+
+
+def _default_loaded() -> str:
+    """The default backend's name, that backend loaded: the registry's discovery and locks run
+    here, as ordinary Python while a compiler traces (the mark below, NOTE [First use under a
+    compiler]), so that a creation function such as ``mnp.zeros`` in compiled code finds the
+    loaded backend by one lookup."""
+    name = _registry.default_name("get_backend()")
+    _registry.get(name, "get_backend()")
+    return name
+
+
+setattr(_default_loaded, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | None:

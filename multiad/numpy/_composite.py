@@ -39,11 +39,13 @@ import builtins
 import math
 import operator
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from . import _dispatch, _zerod
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _m() -> Any:
@@ -94,7 +96,15 @@ def dtype_name(x: Any) -> str:
     """numpy's name of the dtype of ``x``, an array of any framework or a number (as
     ``Backend.dtype_name``; a dtype a caller spells: ``_creation.canonical_dtype_name``)."""
     dt = getattr(x, "dtype", None)
-    return np.asarray(x).dtype.name if dt is None else str(dt).rsplit(".", 1)[-1]
+    if dt is not None:
+        return str(dt).rsplit(".", 1)[-1]
+    t = type(x)  # Python numbers by their type (np.asarray of one is a tensor under torch.compile)
+    if t is float or t is bool or t is complex or (t is int and -(2**63) <= x < 2**63):
+        return _PYTHON_DTYPES[t]
+    return np.asarray(x).dtype.name
+
+
+_PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
 
 
 def inexact(x: Any) -> bool:
@@ -147,18 +157,45 @@ def numpy_result(name: str, *args: Any) -> str | None:
 
 
 def _ask_numpy_result(name: str, args: tuple[Any, ...]) -> str | None:
+    return _numpy_result_of(name, tuple(a if type(a) in PYTHON_NUMBERS else dtype_name(a) for a in args))
+
+
+def on_host(fn: _F) -> _F:
+    """NOTE [numpy answers in compiled code]: ``torch.compile`` traces numpy's functions into
+    tensor operations (``np.result_type`` then returns a dtype it cannot put in a graph, a
+    branch on ``np.asarray(pad_width)`` depends on a tensor's value) and cannot enter
+    ``np.errstate``. A function that answers from Python values only (dtype names, numbers,
+    shapes, widths) carries the mark of ``torch.compiler.assume_constant_result``: while a call
+    is traced it runs as ordinary Python and its answer enters the program as a constant (the
+    program is guarded on the values it was given). Outside compilation the mark changes
+    nothing, and it is set without importing torch."""
+    setattr(fn, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+    return fn
+
+
+@on_host
+def _numpy_result_of(name: str, kinds: tuple[Any, ...]) -> str | None:
+    """numpy's result dtype of ``name`` on empty arrays of the dtype names in ``kinds`` (Python
+    numbers as they are); None for a dtype numpy lacks."""
     proxies = []
-    for a in args:
-        if type(a) in PYTHON_NUMBERS:
-            proxies.append(a)
+    for k in kinds:
+        if type(k) in PYTHON_NUMBERS:
+            proxies.append(k)
             continue
         try:
-            proxies.append(np.empty(0, dtype_name(a)))
+            proxies.append(np.empty(0, k))
         except TypeError:
             return None
     with np.errstate(all="ignore"):
         out = getattr(np, name)(*proxies)
     return str((out[0] if isinstance(out, tuple) else out).dtype)
+
+
+@on_host
+def result_type_name(*kinds: Any) -> str:
+    """``np.result_type(*kinds).name`` for dtype names and Python numbers (NOTE [numpy answers
+    in compiled code])."""
+    return np.result_type(*kinds).name
 
 
 def cast_as_numpy(x: Any, name: str | None) -> Any:

@@ -44,7 +44,7 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     """``data`` (numpy's result, of numpy's dtype) as an array of the selected backend."""
     b = _select.get_backend()
     name = canonical_dtype_name(dtype, call)
-    if name is None and data.dtype == np.float64 and b.name != "torch":
+    if name is None and b.name != "torch" and data.dtype == np.float64:  # torch first: traced data has no dtype
         name = b.default_dtype()  # JAX without x64: float32, silently (NOTE [Creation dtypes])
     return b.asarray(data, dtype=name, device=device)
 
@@ -166,10 +166,10 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
             raise type(e)(f"mnp.geomspace: {e}") from None
         return _make(values, None, None, "mnp.geomspace")
     from .. import numpy as mnp
-    from ._composite import cast_as_numpy, dtype_name
+    from ._composite import cast_as_numpy, dtype_name, result_type_name
 
     first, last = mnp.multiply(start, 1.0), mnp.multiply(stop, 1.0)
-    want = np.result_type(dtype_name(first), dtype_name(last), np.float64).name  # numpy's: float64 at least
+    want = result_type_name(dtype_name(first), dtype_name(last), "float64")  # numpy's: float64 at least
     first, last = cast_as_numpy(first, want), cast_as_numpy(last, want)
     sign = mnp.sign(first)
     first, last = mnp.broadcast_arrays(mnp.divide(first, sign), mnp.divide(last, sign))
@@ -178,7 +178,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
         ends = [mnp.expand_dims(first, 0)]
         inner = num - 1 if (endpoint and num > 1) else num
         if inner > 1:
-            ends.append(mnp.take(out, np.arange(1, inner), axis=0))
+            ends.append(mnp.take(out, list(range(1, inner)), axis=0))
         if endpoint and num > 1:
             ends.append(mnp.expand_dims(last, 0))
         out = mnp.concatenate(ends, axis=0) if len(ends) > 1 else ends[0]

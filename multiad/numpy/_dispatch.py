@@ -43,7 +43,9 @@ def _lib_of(x: Any, found: set[str]) -> None:
     if isinstance(x, (list, tuple)):
         for v in x:
             _lib_of(v, found)
-    elif x is not None and not isinstance(x, _SCALARS):
+    elif x is not None and not isinstance(x, _SCALARS) and not isinstance(x, np.ndarray):
+        # numpy arrays skipped before autoray: under torch.compile an index table built with
+        # numpy is a traced array whose class autoray cannot inspect
         lib = infer_backend(x)
         if lib in _FRAMEWORKS:
             found.add(lib)
@@ -66,6 +68,8 @@ def like(*args: Any, call: str = "multiad.numpy") -> str:
 
 
 def _module(lib: str) -> Any:
+    if lib == "numpy":  # not through importlib, which torch.compile does not trace
+        return np
     return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
 
 

@@ -20,6 +20,7 @@ from ._composite import (
     dtype_name,
     inexact,
     numpy_result,
+    result_type_name,
 )
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -73,7 +74,7 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
     """Covariance matrix of variables in rows (columns with ``rowvar=False``)."""
     mnp = _m()
     x = mnp.atleast_2d(_arr(m))
-    x = cast_as_numpy(x, np.result_type(dtype_name(x), np.float64).name)  # numpy: at least float64
+    x = cast_as_numpy(x, result_type_name(dtype_name(x), "float64"))  # numpy: at least float64
     if not rowvar and x.shape[0] != 1:
         x = mnp.transpose(x)
     if y is not None:
@@ -200,7 +201,7 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
     """Vandermonde matrix (powers of ``x`` as columns)."""
     mnp = _m()
     v = _arr(x)
-    v = cast_as_numpy(v, np.promote_types(dtype_name(v), np.int64).name)  # numpy's dtype
+    v = cast_as_numpy(v, result_type_name(dtype_name(v), "int64"))  # numpy's dtype (promote_types)
     n = v.shape[0] if N is None else N
     powers = list(range(n)) if increasing else list(range(n - 1, -1, -1))
     return mnp.stack([mnp.ones_like(v) if k == 0 else v**k for k in powers], axis=1)

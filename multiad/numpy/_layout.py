@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, inexact
+from ._composite import _arr, _m, _ndim, cast_as_numpy, inexact, on_host
 
 
 def _float(x: Any) -> Any:
@@ -22,18 +22,16 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     mnp = _m()
     x = _arr(array)
     nd = _ndim(x)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (nd, 2))
     if mode == "constant":
-        values = np.broadcast_to(np.asarray(kwargs.pop("constant_values", 0), dtype=float), (nd, 2))
+        values = kwargs.pop("constant_values", 0)
         if kwargs:
             raise TypeError(f"mnp.pad: unexpected keyword arguments {sorted(kwargs)}")
+        widths, fills = _constant_plan(pad_width, nd, values)
         for d in range(nd):
             parts = []
             for side in (0, 1):
                 if widths[d][side]:
-                    shape = list(x.shape)
-                    shape[d] = int(widths[d][side])
-                    block = mnp.full_like(mnp.take(x, np.zeros(shape[d], dtype=int), axis=d), float(values[d][side]))
+                    block = mnp.full_like(mnp.take(x, [0] * widths[d][side], axis=d), fills[d][side])
                     parts.append(block)
                 else:
                     parts.append(None)
@@ -42,10 +40,35 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         return x
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise NotImplementedError(f"mnp.pad: mode {mode!r} is not supported (constant, edge, reflect, symmetric, wrap)")
-    for d in range(nd):
-        idx = np.pad(np.arange(x.shape[d]), widths[d].tolist(), mode=mode, **kwargs)  # type: ignore[call-overload]
+    for d, idx in enumerate(_index_plan(pad_width, tuple(x.shape), mode, tuple(sorted(kwargs.items())))):
         x = mnp.take(x, idx, axis=d)
     return x
+
+
+@on_host
+def _constant_plan(
+    pad_width: Any, nd: int, values: Any
+) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[float, float], ...]]:
+    """numpy's widths and fill values for each axis and side, as Python numbers (NOTE [numpy
+    answers in compiled code])."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (nd, 2))
+    fills = np.broadcast_to(np.asarray(values, dtype=float), (nd, 2))
+    return (
+        tuple((int(a), int(b)) for a, b in widths),
+        tuple((float(a), float(b)) for a, b in fills),
+    )
+
+
+@on_host
+def _index_plan(
+    pad_width: Any, shape: tuple[int, ...], mode: str, options: tuple[tuple[str, Any], ...]
+) -> tuple[np.ndarray, ...]:
+    """For each axis, the indices of the elements numpy's index ``mode`` puts along it."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    return tuple(
+        np.pad(np.arange(n), w.tolist(), mode=mode, **dict(options))  # type: ignore[call-overload]
+        for n, w in zip(shape, widths, strict=True)
+    )
 
 
 def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._errors import NonDifferentiableError
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, on_host
 
 _METHODS = (
     "inverted_cdf averaged_inverted_cdf closest_observation interpolated_inverted_cdf hazen weibull "
@@ -96,6 +96,8 @@ def traced(x: Any) -> bool:
     if lib == "torch":
         import torch
 
+        if torch.compiler.is_compiling():  # under torch.compile every tensor is traced
+            return True
         return bool(torch._C._functorch.is_functorch_wrapped_tensor(x)) or bool(x.requires_grad)
     if lib == "jax":
         import jax
@@ -132,7 +134,12 @@ def _check(name: str, numpy_name: str, x: Any, q: Any, method: str) -> str | Non
     of ``x``'s dtype; the name of numpy's result dtype (None for a dtype numpy lacks)."""
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"mnp.{name}: {method!r} is not a valid method; use one of {', '.join(_METHODS)}")
-    dt: str | None = dtype_name(x)
+    return _numpy_verdict(name, numpy_name, dtype_name(x), q, method)
+
+
+@on_host
+def _numpy_verdict(name: str, numpy_name: str, dt: str | None, q: Any, method: str) -> str | None:
+    """:func:`_check`'s numpy call, on Python values only (NOTE [numpy answers in compiled code])."""
     try:
         stand_in = np.zeros(2, dt)
     except TypeError:
@@ -162,7 +169,6 @@ def _quantiles(
     x = _arr(a)
     q = _known(f"mnp.{name}", q)
     want = _check(name, numpy_name or name, x, q, method)
-    qf = np.asarray(q, dtype=np.float64) / scale
     skip_nan = skip_nan and inexact(x)
     nd = _ndim(x)
     if method not in _PICK_ONE:  # numpy's float dtype (float64 for integers); JAX's own float
@@ -175,7 +181,7 @@ def _quantiles(
     merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], -1))
     s = mnp.sort(merged, axis=-1)
     n = int(s.shape[-1])
-    flat_q = qf.reshape(-1)
+    q_shape, flat_q, lo, hi, gamma = _tables(n, q, scale, method, skip_nan)
     if n == 0 and not skip_nan:
         raise IndexError(
             f"mnp.{name}: no values to take quantiles of (an axis of length 0, an IndexError in numpy too); "
@@ -186,7 +192,6 @@ def _quantiles(
             flat_q.shape, np.nan
         )
     elif not skip_nan:
-        lo, hi, gamma = _positions(np.array(n), flat_q, method)
         low = mnp.take(s, lo, axis=-1)
         res = low if method in _PICK_ONE else _lerp(low, mnp.take(s, hi, axis=-1), _like(gamma, s))
         if inexact(s) and n > 0:  # a slice holding nan: nan, as in numpy
@@ -195,10 +200,10 @@ def _quantiles(
         warnings.warn(f"mnp.{name}: all-NaN slice encountered (an empty slice)", RuntimeWarning, stacklevel=3)
         res = mnp.broadcast_to(mnp.sum(s, axis=-1, keepdims=True) * np.nan, (*s.shape[:-1], flat_q.size))
     else:
-        res = _nan_quantiles(s, n, flat_q, method)
+        res = _nan_quantiles(s, flat_q, method, lo, hi, gamma)
     res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
     shape = [x.shape[d] for d in rest] if not keepdims else [1 if d in axes else x.shape[d] for d in range(nd)]
-    res = mnp.reshape(res, (*qf.shape, *shape))
+    res = mnp.reshape(res, (*q_shape, *shape))
     if want is not None:
         res = cast_as_numpy(res, want)
     return res
@@ -220,12 +225,28 @@ def _lerp(a: Any, b: Any, t: Any) -> Any:
     return mnp.where(mnp.greater_equal(t, 0.5), mnp.subtract(b, mnp.multiply(d, 1 - t)), mnp.add(a, mnp.multiply(d, t)))
 
 
-def _nan_quantiles(s: Any, n: int, q: np.ndarray, method: str) -> Any:
+@on_host
+def _tables(
+    n: int, q: Any, scale: float, method: str, by_count: bool
+) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``q``'s shape, ``q / scale`` flat, and :func:`_positions` for ``n`` values (for each count
+    of values from 0 to ``n``, as rows, where ``by_count``): computed from Python values alone
+    (NOTE [numpy answers in compiled code])."""
+    qf = np.asarray(q, dtype=np.float64) / scale
+    flat = qf.reshape(-1)
+    if by_count:  # (n + 1, nq), by count
+        lo, hi, gamma = _positions(np.arange(n + 1)[:, None], flat[None, :], method)
+    else:
+        lo, hi, gamma = _positions(np.array(n), flat, method)
+    return qf.shape, flat, lo, hi, gamma
+
+
+def _nan_quantiles(s: Any, q: np.ndarray, method: str, lo: np.ndarray, hi: np.ndarray, gamma: np.ndarray) -> Any:
     """Quantiles of the first ``c`` sorted values of each slice, ``c`` the count of values that
-    are not nan (NOTE [Quantiles as a sort and a lerp])."""
+    are not nan (NOTE [Quantiles as a sort and a lerp]); ``lo``, ``hi`` and ``gamma`` by count
+    (:func:`_tables`)."""
     mnp = _m()
     count = mnp.sum(mnp.logical_not(mnp.isnan(s)), axis=-1)  # (...,), traced like the values
-    lo, hi, gamma = _positions(np.arange(n + 1)[:, None], q[None, :], method)  # (n + 1, nq), by count
     nq = q.shape[0]
     lead = tuple(s.shape[:-1])
     # each slice's row of the tables: flat indices count * nq + j, gathered along one axis

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact
+from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, on_host, result_type_name
 
 _MODES = {"valid": 0, "same": 1, "full": 2}
 
@@ -52,8 +52,15 @@ def _mode(call: str, mode: Any) -> int:
 
 
 def _result_dtype(call: str, a: Any, v: Any) -> str | None:
+    return _correlate_dtype(dtype_name(a), dtype_name(v))
+
+
+@on_host
+def _correlate_dtype(a: str, v: str) -> str | None:
+    """numpy's dtype of a correlation of arrays of dtypes ``a`` and ``v``, None where numpy
+    lacks one (NOTE [numpy answers in compiled code])."""
     try:
-        return np.correlate(np.ones(1, dtype_name(a)), np.ones(1, dtype_name(v))).dtype.name
+        return np.correlate(np.ones(1, a), np.ones(1, v)).dtype.name
     except TypeError:
         return None
 
@@ -184,7 +191,7 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * mat
     if nd == 0:
         raise np.exceptions.AxisError(f"mnp.unwrap: axis {axis} is out of bounds for array of dimension 0")
     ax = axis % nd
-    dt = np.result_type(dtype_name(x), period).name if dtype_name(x) != "bool" else None
+    dt = result_type_name(dtype_name(x), period) if dtype_name(x) != "bool" else None
     if dt is None:
         raise TypeError("mnp.unwrap: numpy does not subtract booleans; convert p to a number dtype first")
     up = cast_as_numpy(x, dt)

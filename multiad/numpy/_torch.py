@@ -54,6 +54,8 @@ def tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
 def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
     """``x`` (a numpy array or scalar) as a tensor; a read-only array is copied (torch warns
     on one), and one with negative strides (``x[::-1]``, which torch cannot wrap)."""
+    if isinstance(x, np.ndarray) and torch.compiler.is_compiling():  # NOTE [numpy arrays in compiled code]
+        return torch.as_tensor(x, device=device)
     a = np.asarray(x)
     return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
 
@@ -86,6 +88,8 @@ def _plan_key(a: Any) -> Any:
         return a.dtype
     if type(a) in _SCALAR_TYPES:
         return type(a)
+    if isinstance(a, np.ndarray) and torch.compiler.is_compiling():  # NOTE [numpy arrays in compiled code]
+        return torch.as_tensor(a).dtype  # its tensor's: the same plan as a tensor of the dtype (both strong)
     return np.asarray(a).dtype
 
 

@@ -70,11 +70,22 @@ def kind(x: Any) -> Kind | None:
     strong) or a Python number type (weak); None for a tensor dtype numpy lacks."""
     if isinstance(x, torch.Tensor):
         return _NP_OF.get(x.dtype)
-    if isinstance(x, (np.ndarray, np.generic)):
+    if isinstance(x, np.ndarray):
+        return array_dtype(x)
+    if isinstance(x, np.generic):
         return x.dtype
     if type(x) in _WEAK:
         return type(x)
     return np.asarray(x).dtype
+
+
+def array_dtype(x: Any) -> np.dtype[Any]:
+    """``x.dtype``. NOTE [numpy arrays in compiled code]: while ``torch.compile`` traces, a numpy
+    array made inside the traced function (an index table built from shapes) is a tensor in
+    numpy's clothes, whose ``dtype``, ``flags`` and ``strides`` it cannot read; its tensor's
+    dtype is read instead, and :func:`multiad.numpy._torch.from_numpy` takes its tensor as it is."""
+    dt: np.dtype[Any] = _NP_OF[torch.as_tensor(x).dtype] if torch.compiler.is_compiling() else x.dtype
+    return dt
 
 
 def kinds(args: tuple[Any, ...]) -> tuple[Kind, ...] | None:

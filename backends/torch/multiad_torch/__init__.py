@@ -450,6 +450,8 @@ class TorchBackend(multiad.Backend):
         tdtype = None if dtype is None else getattr(torch, np.dtype(dtype).name)
         if isinstance(x, np.generic):
             x = np.asarray(x)
+        if isinstance(x, np.ndarray) and torch.compiler.is_compiling():  # a traced numpy array: a tensor already
+            return torch.as_tensor(x, dtype=tdtype, device=device)
         if isinstance(x, np.ndarray):
             t = _from_numpy(x)  # shares memory: transforms never write to their inputs
             return t if tdtype is None and device is None else t.to(device=device, dtype=tdtype)
