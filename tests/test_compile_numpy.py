@@ -122,11 +122,15 @@ class Case:
             return [np.asarray(v) for v in _leaves(self.run(self.ref, values or self.arrays))]
 
 
-def _case(name: str) -> Case:
-    return Case(name, SPECS[name][0])
+def _case(key: str) -> Case:
+    name, _, form = key.partition("#")
+    return Case(name, SPECS[name][int(form or 0)])
 
 
-NAMES = sorted(SPECS)
+#: more forms than the first, ``name#i`` for ``SPECS[name][i]``: a Python number beside a tensor
+#: (numpy code on it was traced by torch's own numpy, in float32), weights, lists.
+MORE_FORMS = ["power#1", "hypot#5", "arctan2#5", "average#2", "std#6", "ptp#6", "linalg.norm#7", "i0#2"]
+NAMES = sorted(SPECS) + MORE_FORMS
 DIFFERENTIABLE = [n for n in NAMES if _case(n).diff and any(o.dtype.kind == "f" for o in _case(n).numpy())]
 
 

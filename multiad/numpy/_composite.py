@@ -95,6 +95,8 @@ def _count(x: Any, axis: Any) -> int:
 def dtype_name(x: Any) -> str:
     """numpy's name of the dtype of ``x``, an array of any framework or a number (as
     ``Backend.dtype_name``; a dtype a caller spells: ``_creation.canonical_dtype_name``)."""
+    if isinstance(x, np.ndarray):
+        return ARRAY_DTYPE[0](x).name  # NOTE [numpy arrays in compiled code]
     dt = getattr(x, "dtype", None)
     if dt is not None:
         return str(dt).rsplit(".", 1)[-1]
@@ -105,6 +107,9 @@ def dtype_name(x: Any) -> str:
 
 
 _PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
+#: how :func:`dtype_name` reads a numpy array's dtype; torch's module sets one that also reads a
+#: numpy array traced by torch.compile (NOTE [numpy arrays in compiled code]).
+ARRAY_DTYPE: list[Callable[[Any], np.dtype[Any]]] = [operator.attrgetter("dtype")]
 
 
 def inexact(x: Any) -> bool:
@@ -143,7 +148,9 @@ def numpy_result(name: str, *args: Any) -> str | None:
         elif t in PYTHON_NUMBERS:  # bool, float, complex: their type alone
             key.append(t)
         else:  # the dtype object itself (numpy's, torch's): hashable, and cheaper than its name
-            dt = getattr(a, "dtype", None)
+            dt = (
+                None if isinstance(a, np.ndarray) else getattr(a, "dtype", None)
+            )  # NOTE [numpy arrays in compiled code]
             key.append(dtype_name(a) if dt is None else dt)
             arrays = True
     k = tuple(key)
@@ -364,7 +371,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
                 raise ValueError(
                     "mnp.average: shape of weights must be consistent with shape of a along specified axis"
                 )
-            w = mnp.transpose(w, tuple(int(i) for i in np.argsort(axes)))
+            w = mnp.transpose(w, tuple(sorted(range(len(axes)), key=axes.__getitem__)))  # np.argsort, in Python
             w = mnp.reshape(w, tuple(s if d in axes else 1 for d, s in enumerate(x.shape)))
         total = mnp.sum(mnp.multiply(w, mnp.ones_like(x)), axis=axis, keepdims=keepdims)
         if _known_true(mnp.any(total == 0)):

@@ -88,6 +88,11 @@ def array_dtype(x: Any) -> np.dtype[Any]:
     return dt
 
 
+from . import _composite  # noqa: E402 - after array_dtype, which it is given
+
+_composite.ARRAY_DTYPE[0] = array_dtype
+
+
 def kinds(args: tuple[Any, ...]) -> tuple[Kind, ...] | None:
     """The kinds of ``args``, None if a tensor has a dtype numpy lacks."""
     out = []
