@@ -259,34 +259,18 @@ def _one_output(pullback: Callable[..., Any]) -> Callable[..., Any]:
     return pull
 
 
-def _single_output(fun: Callable[..., Any], has_aux: bool) -> tuple[Callable[..., Any], list[bool]]:
+def _single_output(fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on and returning a bare tensor when it has one
-    output, and a flag saying so once called."""
-    flag: list[bool] = []
-    if not has_aux:  # the common case, without the aux handling below
+    output (:func:`_bare`), with its aux beside it when ``has_aux``. Whether it had one output
+    shows in torch.func's result: a bare tensor where fun's outputs were one tensor."""
+    if not has_aux:
+        return _bare(fun)
 
-        def bare(*xs: Any) -> Any:
-            if _state.active:  # _run, inlined
-                outs = fun(*xs)
-            else:
-                _state.active = True
-                try:
-                    outs = fun(*xs)
-                finally:
-                    _state.active = False
-            one = len(outs) == 1
-            flag[:] = [one]
-            return outs[0] if one else outs
-
-        return bare, flag
-
-    def single(*xs: Any) -> Any:  # has_aux: fun returns (outputs, aux)
+    def single(*xs: Any) -> Any:  # fun returns (outputs, aux)
         outs, aux = _run(fun, *xs)
-        one = len(outs) == 1
-        flag[:] = [one]
-        return (outs[0] if one else outs), aux
+        return (outs[0] if len(outs) == 1 else outs), aux
 
-    return single, flag
+    return single
 
 
 # NOTE [torch.func transforms built once]: ``torch.func.grad_and_value(f)`` and
@@ -572,43 +556,24 @@ class TorchBackend(multiad.Backend):
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         if has_aux:
-            single, one = _single_output(fun, has_aux)
-            outs, pullback, aux = func.vjp(single, *primals, has_aux=True)
-            if one[0]:
-                return (outs,), _one_output(pullback), aux
-            return outs, pullback, aux
-        many: list[tuple[Any, ...]] = []
-
-        def bare(*xs: Any) -> Any:  # _single_output(fun, False), inlined: this runs on every vjp
-            if _state.active:  # _run, inlined
-                outs = fun(*xs)
-            else:
-                _state.active = True
-                try:
-                    outs = fun(*xs)
-                finally:
-                    _state.active = False
-            if len(outs) == 1:
-                return outs[0]
-            many.append(outs)
-            return outs
-
-        outs, pullback = func.vjp(bare, *primals)
-        if many:
-            return outs, pullback, None
-        return (outs,), _one_output(pullback), None
+            outs, pullback, aux = func.vjp(_single_output(fun, True), *primals, has_aux=True)
+        else:
+            (outs, pullback), aux = func.vjp(_bare(fun), *primals), None
+        if isinstance(outs, torch.Tensor):  # one output, given bare (_single_output)
+            return (outs,), _one_output(pullback), aux
+        return outs, pullback, aux
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
-        single, one = _single_output(fun, has_aux)
+        single = _single_output(fun, has_aux)
         if torch.compiler.is_compiling():
             res = func.jvp(single, primals, tangents, has_aux=has_aux)
         else:
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 res = func.jvp(single, primals, tangents, has_aux=has_aux)
         outs, touts, aux = res if has_aux else (*res, None)
-        return ((outs,), (touts,), aux) if one[0] else (outs, touts, aux)
+        return ((outs,), (touts,), aux) if isinstance(outs, torch.Tensor) else (outs, touts, aux)
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
         # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
@@ -630,10 +595,10 @@ class TorchBackend(multiad.Backend):
         # of argnums or a tuple output, with more pytree work per call; the common case of one
         # primal and one output is passed to torch.func as an int and a bare tensor.
         one_in = len(primals) == 1
-        single, one_out = _single_output(fun, has_aux)
-        res = _built("jacrev", len(primals), has_aux, chunk_size)(single, *primals)
+        res = _built("jacrev", len(primals), has_aux, chunk_size)(_single_output(fun, has_aux), *primals)
         jac, aux = res if has_aux else (res, None)
-        rows = [jac] if one_out[0] else list(jac)
+        # One output (given bare): one tensor, or for several primals a tuple of tensors.
+        rows = [jac] if isinstance(jac if one_in else jac[0], torch.Tensor) else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
 
     def prepare(
