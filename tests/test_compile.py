@@ -628,12 +628,20 @@ def test_torch_compile_of_chunked_jacobians_of_several_leaves(name: str) -> None
         np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
-    # NOTE [First use under a compiler]: a fresh process whose first multiad call is traced.
+def _runs_in_a_fresh_process(code: str) -> None:
+    """Runs ``code`` in a new interpreter with this one's path and no MULTIAD_BACKEND; it must print ok."""
     import os
     import subprocess
     import sys
 
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("MULTIAD_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+
+
+def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
+    # NOTE [First use under a compiler]: a fresh process whose first multiad call is traced.
     code = (
         "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
         "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
@@ -641,19 +649,12 @@ def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
         "np.testing.assert_allclose(g.numpy(), np.cos(np.linspace(-1.0, 1.0, 5)), rtol=1e-12)\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    env.pop("MULTIAD_BACKEND", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+    _runs_in_a_fresh_process(code)
 
 
 def test_torch_compile_when_torch_is_imported_after_the_first_multiad_call() -> None:
     # NOTE [First use under a compiler]: the first use loaded only numpy's and autograd's
     # backends; torch's, loaded by its compiler probe outside the trace, still traces one graph.
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import numpy as np, multiad\n"
         "multiad.grad(lambda v: (v ** 2).sum(), backend='numpy')(np.ones(2))\n"
@@ -663,10 +664,7 @@ def test_torch_compile_when_torch_is_imported_after_the_first_multiad_call() -> 
         "np.testing.assert_allclose(g.numpy(), np.cos(np.linspace(-1.0, 1.0, 5)), rtol=1e-12)\n"
         "print('ok')\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    env.pop("MULTIAD_BACKEND", None)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+    _runs_in_a_fresh_process(code)
 
 
 MNP_WITH_AXES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
