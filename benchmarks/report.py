@@ -44,6 +44,19 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                 out.append(
                     [g["workload"], g["framework"], label, "", "", f"{r['value']:.3f}", f"<= {r['goal']:.2f} {met}"]
                 )
+        if "control" in g:  # NOTE [Fastest block per round] in harness.py
+            c = g["control"]
+            out.append(
+                [
+                    g["workload"],
+                    g["framework"],
+                    f"control: {c['mode']}, direct again / direct",
+                    "",
+                    "",
+                    f"{c['value']:.3f}",
+                    "noise alone",
+                ]
+            )
     for s in results["skipped"]:
         out.append([s["workload"], s["framework"], "(all)", "skipped", "", "", s["reason"]])
     return out
@@ -91,6 +104,15 @@ def goal_summary(results: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {kind} <= {goal:.2f} | {fw} | {sum(m for _, m in vals)} of {len(vals)} | "
+            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} |"
+        )
+    controls: dict[str, list[float]] = {}
+    for g in results["groups"]:
+        if "control" in g:
+            controls.setdefault(g["framework"], []).append(float(g["control"]["value"]))
+    for fw, xs in sorted(controls.items()):
+        lines.append(
+            f"| control: direct again / direct (noise alone) | {fw} | - | "
             f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} |"
         )
     return "\n".join(lines)

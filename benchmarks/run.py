@@ -37,6 +37,9 @@ GOAL_EAGER, GOAL_JIT, GOAL_NUMPY, GOAL_AUTO = 1.05, 1.00, 1.10, 1.05
 #: as neutral (they infer no backend), so those groups select their backend with set_backend;
 #: torch and jax groups rely on inference from the argument types, the common usage.
 SELECTED = ("autograd", "numpy")
+#: The control of a group: its first direct call timed a second time, as if it were another
+#: variant; ``direct again / direct`` is the ratio noise alone gives (NOTE [Fastest block per round]).
+_AGAIN = "direct again"
 
 
 def _tolerances(fw: Framework) -> tuple[float, float]:
@@ -49,6 +52,7 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
     entry: dict[str, Any] = {"workload": group.workload, "framework": fw.name, "modes": {}, "ratios": {}}
     variants = []
     first: dict[str, float] = {}
+    control: str | None = None
     for mode in group.modes:
         info: dict[str, Any] = {}
         entry["modes"][mode.name] = info
@@ -73,10 +77,15 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
             info["agrees"] = bool(a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol))
         for side, fn in calls.items():
             variants.append((f"{mode.name}/{side}", functools.partial(fn, *group.args)))
+        if control is None and mode.direct is not None:  # NOTE [Fastest block per round]
+            control = mode.name
+            variants.append((f"{mode.name}/{_AGAIN}", functools.partial(fw.wrap(mode.direct), *group.args)))
     if settings.first_call_only:
-        times, calls_per_block = {k: [t] for k, t in first.items()}, dict.fromkeys(first, 1)
+        times = fastest = {k: [t] for k, t in first.items()}
+        calls_per_block = dict.fromkeys(first, 1)
     else:
-        times, calls_per_block = harness.measure(variants, fw.sync, settings)
+        timings = harness.measure(variants, fw.sync, settings)
+        times, fastest, calls_per_block = timings.rounds, timings.fastest, timings.calls_per_block
     goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_NUMPY if fw.backend == "numpy" else GOAL_EAGER
     for mode in group.modes:
         info = entry["modes"][mode.name]
@@ -84,15 +93,19 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
             key = f"{mode.name}/{side}"
             if key in times:
                 info[side] = {"median_s": harness.median(times[key]), "rounds_s": times[key]}
+                info[side]["fastest_s"] = fastest[key]
                 info[side]["calls_per_block"] = calls_per_block[key]
         if "multiad" in info and isinstance(info.get("direct"), dict):
-            r = harness.ratio(times[f"{mode.name}/multiad"], times[f"{mode.name}/direct"])
+            r = harness.ratio(fastest[f"{mode.name}/multiad"], fastest[f"{mode.name}/direct"])
             entry["ratios"][f"{mode.name}: multiad / direct"] = {"value": r, "goal": goal, "met": r <= goal}
     for label, num, dens in group.best_of:
         keys = [f"{d}/multiad" for d in dens]
         if f"{num}/multiad" in times and all(k in times for k in keys):
-            r = harness.ratio_to_best(times[f"{num}/multiad"], *[times[k] for k in keys])
+            r = harness.ratio_to_best(fastest[f"{num}/multiad"], *[fastest[k] for k in keys])
             entry["ratios"][label] = {"value": r, "goal": GOAL_AUTO, "met": r <= GOAL_AUTO}
+    if control is not None and not settings.first_call_only:
+        again, direct = fastest[f"{control}/{_AGAIN}"], fastest[f"{control}/direct"]
+        entry["control"] = {"mode": control, "value": harness.ratio(again, direct)}
     return entry
 
 

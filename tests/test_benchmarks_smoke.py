@@ -56,3 +56,25 @@ def test_smoke_run_covers_every_workload_and_framework(tmp_path: Path) -> None:
         assert set(r["aten_only_multiad"]) <= {"aten.zeros.default"}, r
         allowed = {f"aten.{v}.default" for v in views} | {"aten.new_zeros.default", "<built-in function getitem>"}
         assert set(r["aten_only_direct"]) <= allowed, r
+
+
+def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
+    from benchmarks import harness
+
+    settings = harness.Settings(rounds=3, min_rounds=3, block_s=0.002, budget_s=1.0, warmup=1, sub_blocks=3)
+    calls = {"a": 0, "b": 0}
+
+    def a() -> int:
+        calls["a"] += 1
+        return sum(range(200))
+
+    def b() -> int:
+        calls["b"] += 1
+        return sum(range(400))
+
+    t = harness.measure([("a", a), ("b", b)], lambda x: x, settings)
+    for name in ("a", "b"):
+        assert len(t.rounds[name]) == len(t.fastest[name]) == 3
+        assert all(0 < f <= m for f, m in zip(t.fastest[name], t.rounds[name]))
+        # warm-up call, then 3 rounds of 3 blocks each
+        assert calls[name] == 1 + 3 * 3 * t.calls_per_block[name]
