@@ -8,6 +8,18 @@ over rounds of the per-round ratio of the fastest block of each variant; absolut
 median over rounds of the mean per-call time of the round's blocks. The garbage collector is
 paused inside a round, as timeit does.
 
+NOTE [Pairs of opposite orders]: where a variant runs within its round matters, and not only
+through drift. A block that follows a different computation starts with cold caches and
+allocator; one that follows the same computation (the other side of its pair, which runs the
+same kernels on the same arrays) starts warm. In the project's published run before the
+remedies below, the multiad / direct ratios of the rounds where multiad ran first were 1.05 to
+1.29, of those where direct ran first 0.86 to 1.05, for the same calls; the median over all
+rounds landed anywhere between. Two remedies: every timed block starts after one untimed call
+of its own variant, so that each block starts from its own computation's state whatever ran
+before; and the rounds come in pairs of opposite orders (A B C D, then D C B A), the reported
+ratio being the median over pairs of the geometric mean of the pair's two ratios, so that what
+is left of a position effect, a factor ``p`` in one round and ``1 / p`` in the other, cancels.
+
 NOTE [Fastest block per round]: what multiad adds to a call is deterministic work; what a shared
 machine adds (another process, the hypervisor taking the CPU, a cache flushed) only makes a
 block slower, never faster. The fastest of a round's blocks is therefore the best estimate of
@@ -23,6 +35,7 @@ every group's control so that a ratio can be read against its noise.
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +48,7 @@ class Settings:
     """How long to measure: ``rounds`` at most, within ``budget_s`` per group where possible."""
 
     rounds: int = 15
-    min_rounds: int = 5
+    min_rounds: int = 6
     block_s: float = 0.02
     #: Blocks per variant and round, of ``block_s / sub_blocks`` each (NOTE [Fastest block per round]).
     sub_blocks: int = 4
@@ -48,7 +61,9 @@ class Settings:
 SMOKE = Settings(rounds=1, min_rounds=1, block_s=0.0, budget_s=0.0, warmup=0, first_call_only=True)
 
 
-def _block(fn: Callable[[], Any], sync: Callable[[Any], Any], n: int) -> float:
+def _block(fn: Callable[[], Any], sync: Callable[[Any], Any], n: int, warm: bool = False) -> float:
+    if warm:  # NOTE [Pairs of opposite orders]: one untimed call first
+        sync(fn())
     start = time.perf_counter()
     for _ in range(n):
         sync(fn())
@@ -76,8 +91,9 @@ def measure(
         single[name] = _block(fn, sync, 1)
     k = max(1, settings.sub_blocks)
     calls = {name: max(1, round(settings.block_s / k / max(t, 1e-9))) for name, t in single.items()}
-    per_round = k * sum(calls[name] * single[name] for name, _ in variants)
+    per_round = k * sum((calls[name] + 1) * single[name] for name, _ in variants)
     rounds = int(min(settings.rounds, max(settings.min_rounds, settings.budget_s // max(per_round, 1e-9))))
+    rounds += rounds % 2 if rounds > 1 else 0  # pairs of opposite orders (NOTE [Pairs of opposite orders])
     means: dict[str, list[float]] = {name: [] for name, _ in variants}
     fastest: dict[str, list[float]] = {name: [] for name, _ in variants}
     enabled = gc.isenabled()
@@ -89,7 +105,7 @@ def measure(
         try:
             for _ in range(k):
                 for name, fn in order:
-                    blocks[name].append(_block(fn, sync, calls[name]))
+                    blocks[name].append(_block(fn, sync, calls[name], True))
         finally:
             if enabled:
                 gc.enable()
@@ -111,9 +127,14 @@ def median(xs: Sequence[float]) -> float:
 
 
 def ratio(num: Sequence[float], den: Sequence[float]) -> float:
-    """Median over rounds of ``num[r] / den[r]`` (NOTE [Interleaved rounds]); given the fastest
-    blocks of each round (NOTE [Fastest block per round])."""
-    return median([a / b for a, b in zip(num, den)])
+    """The ratio of two variants' times, given per round (the fastest block of each round,
+    NOTE [Fastest block per round]): per pair of consecutive rounds, which ran in opposite
+    orders, the geometric mean of the two rounds' ratios; the median over pairs (NOTE [Pairs of
+    opposite orders]). A single round gives its own ratio."""
+    qs = [a / b for a, b in zip(num, den)]
+    if len(qs) < 2:
+        return median(qs)
+    return median([math.sqrt(qs[i] * qs[i + 1]) for i in range(0, len(qs) - 1, 2)])
 
 
 def ratio_to_best(num: Sequence[float], *dens: Sequence[float]) -> float:

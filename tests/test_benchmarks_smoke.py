@@ -74,7 +74,18 @@ def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
 
     t = harness.measure([("a", a), ("b", b)], lambda x: x, settings)
     for name in ("a", "b"):
-        assert len(t.rounds[name]) == len(t.fastest[name]) == 3
+        # rounds come in pairs of opposite orders: 3 asked, 4 run
+        assert len(t.rounds[name]) == len(t.fastest[name]) == 4
         assert all(0 < f <= m for f, m in zip(t.fastest[name], t.rounds[name]))
-        # warm-up call, then 3 rounds of 3 blocks each
-        assert calls[name] == 1 + 3 * 3 * t.calls_per_block[name]
+        # the first call, then 4 rounds of 3 blocks, each block one untimed call and its timed ones
+        assert calls[name] == 1 + 4 * 3 * (1 + t.calls_per_block[name])
+
+
+def test_ratio_cancels_a_position_effect_over_pairs_of_opposite_orders() -> None:
+    from benchmarks import harness
+
+    # true ratio 1.02; the side that runs first in a round is 10 % slower
+    den = [1.0, 1.1, 1.0, 1.1, 1.0, 1.1]
+    num = [1.02 * 1.1, 1.02, 1.02 * 1.1, 1.02, 1.02 * 1.1, 1.02]
+    assert harness.ratio(num, den) == pytest.approx(1.02)
+    assert harness.median([a / b for a, b in zip(num, den)]) != pytest.approx(1.02)
