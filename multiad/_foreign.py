@@ -8,6 +8,12 @@ typically with a ``TypeError`` whose message prints the whole traced array. When
 registered backend's arrays (``Backend.array_modules``), the transform raises
 :class:`MixedBackendError` naming that backend instead. Only the error path pays for the check,
 and no framework is imported by it.
+
+A module of the selected backend's own framework (its ``framework`` or ``array_modules``) is
+never foreign, even where another backend claims its arrays: a third-party backend over torch
+that leaves torch's arrays to the in-tree backend runs torch code itself, and a ``TypeError``
+raised there (by the backend, or by torch code in ``f``, which works on this backend's arrays)
+is not a sign that ``f`` needs the other backend; it passes unchanged.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBacken
     """The error to raise instead of ``exc`` if it came from another backend's framework code."""
     if not isinstance(exc, TypeError):
         return None
+    own = {b.framework.partition(".")[0], *b.array_modules}
     tb = exc.__traceback__
     while tb is not None:
         module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        owner = _registry.backend_for_module(module.partition(".")[0])
+        top = module.partition(".")[0]
+        owner = None if top in own else _registry.backend_for_module(top)
         if owner is not None and owner != b.name:
             return MixedBackendError(
                 f"{call}: f calls {owner} code ({module}), which works on {owner}'s own arrays and so "

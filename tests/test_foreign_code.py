@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 
 import multiad
 import multiad.numpy as mnp
+from multiad import _registry
 
 X = np.array([1.0, -2.0, 0.5])
 
@@ -76,3 +78,31 @@ def test_own_type_errors_pass_unchanged(name: str) -> None:
     with pytest.raises(TypeError) as info:
         multiad.grad(f, backend=name)(X)
     assert type(info.value) is TypeError and str(info.value) == "the user's own"
+
+
+@pytest.fixture
+def torch_unclaimed() -> Iterator[str]:
+    """A backend over torch that leaves torch's arrays to the in-tree backend (``array_modules``
+    empty), as a third-party plugin over the same framework does; the registry is restored after."""
+    _registry.records()
+    state = _registry.snapshot()
+    base = type(_registry.get("torch"))
+    cls = type("Unclaimed", (base,), {"name": "rt_unclaimed", "array_modules": (), "__module__": __name__})
+    multiad.register_backend("rt_unclaimed", cls)
+    try:
+        yield "rt_unclaimed"
+    finally:
+        _registry.restore(state)
+
+
+def test_own_framework_code_is_not_foreign(torch_unclaimed: str) -> None:
+    # torch code raising inside f runs on this backend's own arrays: the error is f's own, not a
+    # sign that f needs the 'torch' backend.
+    def f(x: Any) -> Any:
+        return sum(mnp.sum(x))  # iterating over a 0-d tensor: torch raises TypeError
+
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor") as info:
+        multiad.grad(f, backend=torch_unclaimed)(X)
+    assert not isinstance(info.value, multiad.MixedBackendError)
+    g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend=torch_unclaimed)(X)
+    np.testing.assert_allclose(g.detach().numpy(), np.cos(X), rtol=1e-12)
