@@ -102,6 +102,55 @@ def test_linspace_with_traced_endpoints(backend: Case) -> None:
     backend.close((ga, gb), (np.sum(2 * xs * (1 - pts)), np.sum(2 * xs * pts)))
 
 
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_linspace_of_arrays_with_an_integer_dtype_rounds_down(backend_name: str) -> None:
+    start, stop = np.array([-1.0, 2.0]), np.array([0.0, -3.0])
+    a, b = multiad.asarray(start, backend=backend_name), multiad.asarray(stop, backend=backend_name)
+    want = np.linspace(start, stop, 4, dtype=int)  # [[-1, 2], [-1, 0], [-1, -2], [0, -3]]
+    got = np.asarray(multiad.to_numpy(mnp.linspace(a, b, 4, dtype=int)))
+    assert got.dtype.kind == "i"
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize(("num", "endpoint"), [(1, True), (0, False)])
+def test_linspace_of_arrays_step_of_no_interval_is_nan(backend_name: str, num: int, endpoint: bool) -> None:
+    start, stop = np.array([-1.0, 2.0]), np.array([0.0, -3.0])
+    a, b = multiad.asarray(start, backend=backend_name), multiad.asarray(stop, backend=backend_name)
+    values, step = mnp.linspace(a, b, num, endpoint=endpoint, retstep=True)
+    want_values, want_step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True)
+    assert np.isnan(want_step) and np.all(np.isnan(np.asarray(multiad.to_numpy(step))))
+    np.testing.assert_array_equal(multiad.to_numpy(values), want_values)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("ndmin", [0, 1, 2, 3])
+def test_array_ndmin(backend_name: str, ndmin: int) -> None:
+    data = np.array([[1.0, 2.0]])
+    with multiad.use_backend(backend_name):
+        for got, want in [
+            (mnp.array(multiad.asarray(data, backend=backend_name), ndmin=ndmin), np.array(data, ndmin=ndmin)),
+            (mnp.array([1, 2], ndmin=ndmin), np.array([1, 2], ndmin=ndmin)),
+            (mnp.array(2.5, ndmin=ndmin), np.array(2.5, ndmin=ndmin)),
+        ]:
+            assert np.shape(multiad.to_numpy(got)) == want.shape
+            np.testing.assert_array_equal(multiad.to_numpy(got), want)
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "autograd", "torch"])  # JAX arrays are immutable
+def test_array_copies_and_asarray_does_not(backend_name: str) -> None:
+    with multiad.use_backend(backend_name):
+        for x in (np.zeros(3), multiad.asarray(np.zeros(3), backend=backend_name)):
+            y = mnp.array(x)
+            y[0] = 1.0
+            assert float(x[0]) == 0.0, "writing into mnp.array(x) changed x"
+        x = multiad.asarray(np.zeros(3), backend=backend_name)
+        assert mnp.asarray(x) is x
+        assert mnp.asarray(x, copy=True) is not x
+        with pytest.raises(TypeError, match=r"^mnp.array: unsupported keyword argument\(s\) subok"):
+            mnp.array(x, subok=True)
+
+
 # -- NOTE [Derivative conventions] on every backend -----------------------------------------------
 
 # The derivative conventions themselves are checked row by row in test_conventions.py.

@@ -125,28 +125,83 @@ def linspace(
     if axis != 0:
         out = mnp.moveaxis(out, 0, axis)
     if dtype is not None:
+        name = canonical_dtype_name(dtype, "mnp.linspace")
+        if name is not None and name != "bfloat16" and np.issubdtype(np.dtype(name), np.integer):
+            out = mnp.floor(out)  # numpy rounds towards -inf for an integer dtype, not towards 0
         out = mnp.astype(out, dtype)
     if retstep:
-        return out, mnp.divide(span, max(num - 1 if endpoint else num, 1))
+        div = num - 1 if endpoint else num
+        return out, (mnp.divide(span, div) if div > 0 else np.nan)  # numpy's step of one value: nan
     return out
 
 
-def array(object: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def array(
+    object: Any,  # noqa: A002 - numpy's name
+    dtype: Any = None,
+    device: Any = None,
+    *,
+    copy: bool | None = True,
+    order: str | None = None,
+    ndmin: int = 0,
+    **kwargs: Any,
+) -> Any:
     """numpy's ``array``: nested lists of arrays and numbers become one array, stacked, of the
     arrays' framework (also of traced values inside a transform); without a framework's array,
-    an array of the selected backend (see ``multiad.asarray``)."""
+    an array of the selected backend (see ``multiad.asarray``). An array argument is copied
+    (NOTE [array copies]) and ``ndmin`` prepends length-one axes, as in numpy."""
+    out = _convert(object, dtype, device, kwargs, "mnp.array")
+    if copy:
+        out = _copied(out, object)
+    return _at_least(out, ndmin, "mnp.array")
+
+
+def asarray(
+    a: Any, dtype: Any = None, order: str | None = None, *, device: Any = None, copy: bool | None = None, **kwargs: Any
+) -> Any:
+    """numpy's ``asarray``: ``array`` without a copy of an array argument of the selected
+    backend's type (``copy=True`` copies it)."""
+    out = _convert(a, dtype, device, kwargs, "mnp.asarray")
+    return _copied(out, a) if copy else out
+
+
+def _convert(object: Any, dtype: Any, device: Any, kwargs: dict[str, Any], call: str) -> Any:  # noqa: A002
     from ._misc import astype
 
-    lib = _dispatch.like(object, call="mnp.array")
+    if kwargs:  # numpy's subok, like, ndmax: no meaning for the frameworks' arrays
+        raise TypeError(f"{call}: unsupported keyword argument(s) {', '.join(sorted(kwargs))}; leave them out")
+    lib = _dispatch.like(object, call=call)
     if lib != "numpy":
         out = _dispatch.to_array(lib, object) if isinstance(object, (list, tuple)) else object
         return out if dtype is None else astype(out, dtype)
     if isinstance(object, (list, tuple, bool, int, float, complex)):  # numpy's dtype (NOTE [Creation dtypes])
-        return _make(np.asarray(object), dtype, device, "mnp.array")
-    return _arrays.asarray(object, dtype=canonical_dtype_name(dtype, "mnp.array"), device=device)
+        return _make(np.asarray(object), dtype, device, call)
+    return _arrays.asarray(object, dtype=canonical_dtype_name(dtype, call), device=device)
 
 
-asarray = array
+def _copied(out: Any, source: Any) -> Any:
+    """NOTE [array copies]: numpy's ``array(x)`` copies an array ``x``, so writing into the
+    result leaves ``x`` as it was; ``multiad.asarray`` (and torch's ``as_tensor`` under it)
+    returns ``x`` itself or shares its memory where it can. Mutable results made from an array
+    (numpy arrays, torch tensors) are copied; JAX arrays and autograd's boxes are immutable."""
+    if isinstance(source, (list, tuple)) or np.isscalar(source):
+        return out  # newly made
+    if isinstance(out, np.ndarray):
+        return out.copy()
+    if type(out).__module__.partition(".")[0] == "torch":
+        return out.clone()
+    return out
+
+
+def _at_least(out: Any, ndmin: int, call: str) -> Any:
+    """``out`` with length-one axes prepended up to ``ndmin`` axes (numpy's ``ndmin``)."""
+    if not isinstance(ndmin, (int, np.integer)) or isinstance(ndmin, bool):
+        raise TypeError(f"{call}: ndmin must be an integer, got {ndmin!r}")
+    shape = tuple(out.shape)
+    if len(shape) >= ndmin:
+        return out
+    from .. import numpy as mnp
+
+    return mnp.reshape(out, (1,) * (int(ndmin) - len(shape)) + shape)
 
 
 def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None, axis: int = 0) -> Any:
