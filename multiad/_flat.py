@@ -121,7 +121,25 @@ def convert_args(
 class _Prepared:
     """The part of a call's argument handling that depends only on its signature."""
 
-    __slots__ = ("argnums", "backend", "diff", "in_spec", "pos", "same", "single", "specs", "take", "whole")
+    __slots__ = (
+        "argnums", "backend", "dicts", "diff", "in_spec", "pos", "same", "single", "specs", "take", "whole",
+    )  # fmt: skip
+
+    def with_spec(self, spec: _tree.TreeSpec) -> _Prepared:
+        """This signature with the structures of the call whose arguments have structure
+        ``spec`` (NOTE [Dict order per call])."""
+        prep = object.__new__(_Prepared)
+        prep.argnums, prep.backend, prep.diff, prep.dicts = self.argnums, self.backend, self.diff, True
+        prep.pos, prep.same, prep.single, prep.take, prep.whole = (
+            self.pos,
+            self.same,
+            self.single,
+            self.take,
+            self.whole,
+        )
+        prep.specs = specs = spec.children()
+        prep.in_spec = specs[self.argnums[0]] if self.single else _tree.tuple_spec([specs[i] for i in self.argnums])
+        return prep
 
     def __init__(
         self, leaves: Sequence[Any], spec: _tree.TreeSpec, argnums: Argnums, backend: Backend, call: str
@@ -130,10 +148,9 @@ class _Prepared:
         self.specs = specs = spec.children()
         self.argnums = normalize_argnums(argnums, len(specs), call)
         self.single = isinstance(argnums, int)
-        if self.single:
-            self.in_spec = specs[self.argnums[0]]
-        else:
-            self.in_spec = _tree.tuple_spec([specs[i] for i in self.argnums])
+        self.in_spec = specs[self.argnums[0]] if self.single else _tree.tuple_spec([specs[i] for i in self.argnums])
+        #: Whether the arguments hold a dict (NOTE [Dict order per call]).
+        self.dicts = _tree.has_dict(spec)
         starts, n = [], 0
         for s in specs:
             starts.append(n)
@@ -193,7 +210,17 @@ def _prepared(
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()
         _registry.remember(_PREPARED, key, prep, generation)
+    if prep.dicts:  # NOTE [Dict order per call]
+        return prep.with_spec(spec)
     return prep
+
+
+# NOTE [Dict order per call]: the structures of two dicts with the same keys inserted in another
+# order are equal (optree orders a dict's leaves by sorted key, and compares and hashes its
+# structure so), yet each rebuilds its own order, and ``f`` may read the order (``p.values()``).
+# A signature found in the table for arguments holding a dict therefore takes the structures
+# that rebuild ``f``'s arguments and shape the results from the call's own ``spec``, never from
+# the call that filled the table.
 
 
 class Flat:

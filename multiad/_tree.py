@@ -47,6 +47,15 @@ def leaves_spec(n: int) -> TreeSpec:
     return spec
 
 
+_DICT_KINDS = frozenset({optree.PyTreeKind.DICT, optree.PyTreeKind.DEFAULTDICT})
+
+
+def has_dict(spec: TreeSpec) -> bool:
+    """Whether ``spec`` has a dict node (a plain or default dict, whose structure compares equal
+    to the same keys inserted in another order: NOTE [Dict order per call] in ``multiad/_flat.py``)."""
+    return spec.kind in _DICT_KINDS or any(map(has_dict, spec.children()))
+
+
 def tuple_spec(children: list[TreeSpec]) -> TreeSpec:
     """The structure of a tuple of subtrees with structures ``children``."""
     return optree.treespec_tuple(children, namespace=NAMESPACE)

@@ -49,6 +49,31 @@ def test_dict_input_keeps_keys_on_every_backend(backend: Case) -> None:
     np.testing.assert_allclose(multiad.to_numpy(tree_leaves(g)[0]), gb, **backend.tol())
 
 
+def test_dict_key_order_of_each_call_reaches_f(backend: Case) -> None:
+    # Two dicts with the same keys in another order have equal structures (their leaves are in
+    # sorted key order); f must still get each call's own dict, whose order it may read.
+    def f(p: Any) -> Any:
+        first, second = p.values()
+        return mnp.sum(first * first + 3.0 * second)
+
+    a, b = np.array([1.0, -2.0]), np.array([0.5, 4.0])
+    grad = multiad.grad(f, backend=backend.name)
+    jac = multiad.jacrev(lambda p: next(iter(p.values())) * 2.0, backend=backend.name)
+    for _ in range(3):  # the first call of a signature and the prepared ones
+        for p, want in (
+            ({"a": a, "b": b}, {"a": 2 * a, "b": 3 + 0 * b}),
+            ({"b": b, "a": a}, {"b": 2 * b, "a": 3 + 0 * a}),
+        ):
+            g = multiad.grad(f, backend=backend.name)(p)
+            assert list(g) == list(p)
+            backend.close(g, want)
+            backend.close(grad(p), want)
+            first = next(iter(p))
+            backend.close(jac(p), {k: 2 * np.eye(2) * (k == first) for k in p})
+            _, pull = multiad.vjp(f, p, backend=backend.name)
+            backend.close(pull(np.array(1.0)), (want,))
+
+
 def test_nested_lists_and_tuples(backend: Case) -> None:
     def f(tree: Any) -> Any:
         a, (b, c) = tree

@@ -150,6 +150,17 @@ def test_output_structure_may_change_between_calls(backend: Case) -> None:
         backend.close(v(XS, np.array([2.0]))[0], XS * 2.0, order=0)
 
 
+def test_dict_key_order_of_each_call_reaches_f(backend: Case) -> None:
+    # Dicts with the same keys in another order have equal structures; the prepared call of the
+    # second order must still pass f the call's own dict, whose order f may read.
+    v = multiad.vmap(lambda p, c: next(iter(p.values())) * c, in_dims=(0, None), backend=backend.name)
+    for _ in range(3):
+        backend.close(v({"a": XS, "b": -XS}, 2.0), XS * 2.0, order=0)
+        backend.close(v({"b": -XS, "a": XS}, 2.0), -XS * 2.0, order=0)
+        backend.close(v({"a": XS, "b": -XS}, np.array(3.0)), XS * 3.0, order=0)
+        backend.close(v({"b": -XS, "a": XS}, np.array(3.0)), -XS * 3.0, order=0)
+
+
 def test_negative_in_dims_on_arguments_of_other_ranks(backend: Case) -> None:
     v = multiad.vmap(lambda x: mnp.sum(x * x), in_dims=-1, backend=backend.name)
     x3 = np.arange(24.0).reshape(2, 3, 4) / 10
