@@ -37,6 +37,8 @@ def _jac(
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
         _derive.require(flat.backend, transform, call)
+        if transform == "jacobian":  # an explicit mode (NOTE [Routes around declared gaps])
+            _derive.require(flat.backend, "jacfwd" if mode == "fwd" else "jacrev", call)
         with flat.active():
             blocks, aux = _jac_blocks(flat, mode, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
@@ -112,7 +114,8 @@ def jacobian(
     """The Jacobian of ``f``, choosing forward or reverse mode.
 
     NOTE [Automatic mode]: ``mode="auto"`` takes forward mode when the differentiated inputs
-    have fewer elements than the outputs (a tall Jacobian) and reverse mode otherwise. The first
+    have fewer elements than the outputs (a tall Jacobian) and reverse mode otherwise (the other
+    mode where the backend cannot do that one: NOTE [Routes around declared gaps]). The first
     call for given input shapes learns the output size from one forward evaluation of ``f``
     and then runs the chosen mode (so under ``jax.jit`` the compiled program holds the chosen
     mode, and the unused forward evaluation is dropped by the compiler); the choice is cached
@@ -150,7 +153,8 @@ def jacobian(
         if not flat.traced:
             if not choices:
                 choices.append(_choices(f))
-            key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b.name)
+            # Keyed by the backend object: one registered again under its name may declare other gaps.
+            key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b)
             picked = choices[0].get(key)
         with flat.active():
             if picked is None:
@@ -158,7 +162,7 @@ def jacobian(
                 outs = res[0] if has_aux else res
                 n_in = sum(_derive.size(p) for p in flat.primals)
                 n_out = sum(_derive.size(o) for o in outs)
-                picked = "fwd" if n_in < n_out else "rev"
+                picked = _plan.jacobian_mode(b, n_in, n_out)
                 if key is not None:
                     choices[0][key] = picked
             blocks, aux = _jac_blocks(flat, picked, chunk_size, call)
@@ -169,7 +173,7 @@ def jacobian(
         """The mode chosen for these arguments (all arrays or numbers), as the general path keys it."""
         diff = normalize_argnums(argnums, len(args), call)
         in_spec = _tree.LEAF if isinstance(argnums, int) else _tree.leaves_spec(len(diff))
-        key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b.name)
+        key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b)
         return _choices(f).get(key)
 
     # NOTE [Prepared calls]: once a signature's mode is chosen as reverse, the backend's own jacrev.

@@ -413,7 +413,6 @@ def jacrev(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of vjp over a basis."""
-    require(b, "jacrev", call)
     traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
     if _plan.native(b, "jacrev", chunk_size, traced):
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
@@ -483,7 +482,6 @@ def jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of jvp over a basis."""
-    require(b, "jacfwd", call)
     traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
     with _custom_state.forward():
         if _plan.native(b, "jacfwd", chunk_size, traced):  # NOTE [Nested transforms near a stack chunk boundary]

@@ -13,6 +13,8 @@ vmap            backend ``vmap`` (batches over ``loop_below``)   Python loop, th
 chunk_size      backend ``vmap`` with ``vmap_chunks``        core splits the batch
 jacrev          native ``jacrev``                            vmap of vjp over a basis
 jacfwd          native ``jacfwd``                            vmap of jvp over a basis
+jacobian        jacfwd for a tall Jacobian, else jacrev      the other, where the chosen one
+                                                             is declared unsupported
 hessian         jacfwd of jacrev (forward mode exists)       jacrev of jacrev
 hvp             jvp of grad (forward-over-reverse)           vjp of grad (reverse-over-reverse)
 vhp             vjp of grad (reverse-over-reverse)           inexact backends with forward
@@ -28,6 +30,16 @@ finite-difference gradient by finite differences again in reverse: a full Jacobi
 gradient, ``4 n**2`` evaluations of ``f`` for ``n`` inputs, where forward-over-reverse needs
 one directional difference of the gradient, ``O(n)``. A backend with ``exact = False`` and a
 forward mode therefore computes vhp on the hvp path.
+
+NOTE [Routes around declared gaps]: ``unsupported`` names public transforms a backend cannot
+do. Each public transform checks its own name (and ``jacobian`` with an explicit ``mode`` the
+transform of that mode); the derivations inside another transform are not checked against
+the list, but where a transform has two routes the one through a declared gap is not taken:
+``jacobian(mode="auto")`` takes the other mode when its choice is declared unsupported (or is
+reverse mode on a backend without ``vjp``), and Hessians, ``hvp`` and ``vhp`` go
+reverse-over-reverse when ``jvp`` or ``jacfwd`` is declared unsupported. A backend with a
+forward mode but no ``jacfwd`` (or reverse mode but no ``jacrev``) then still has Jacobians
+and Hessians instead of refusing under another transform's name.
 """
 
 from __future__ import annotations
@@ -65,14 +77,32 @@ def native(b: Backend, transform: str, chunk_size: int | None = None, traced: bo
     return transform in b.native and (chunk_size is None or traced or transform in b.native_chunks)
 
 
+_FORWARD = frozenset({"jvp", "jacfwd"})
+
+
+def _forward(b: Backend) -> bool:
+    """Whether second-order transforms may go through forward mode (NOTE [Routes around declared gaps])."""
+    return b.has_jvp and not (_FORWARD & b.unsupported)
+
+
 def second_order(b: Backend) -> str:
     """The strategy for hessian and hvp."""
-    return FWD if b.has_jvp else REV
+    return FWD if _forward(b) else REV
 
 
 def vhp_strategy(b: Backend) -> str:
     """The strategy for vhp (NOTE [vhp of an inexact backend])."""
-    return FWD if b.has_jvp and not b.exact else REV
+    return FWD if _forward(b) and not b.exact else REV
+
+
+def jacobian_mode(b: Backend, n_in: int, n_out: int) -> str:
+    """NOTE [Automatic mode] of ``jacobian``: ``"fwd"`` for a tall Jacobian, else ``"rev"``;
+    the other where the backend cannot do the chosen one (NOTE [Routes around declared gaps])."""
+    fwd_ok = "jacfwd" not in b.unsupported
+    rev_ok = b.has_vjp and "jacrev" not in b.unsupported
+    if n_in < n_out:
+        return "fwd" if fwd_ok or not rev_ok else "rev"
+    return "rev" if rev_ok or not fwd_ok else "fwd"
 
 
 def linearize_by_vjp(b: Backend) -> bool:

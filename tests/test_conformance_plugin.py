@@ -108,6 +108,20 @@ def test_declared_unsupported_transform_raises_and_passes(tmp_path: Path) -> Non
     assert all(r["unsupported"] == ["jacfwd"] and "UnsupportedOperationError" in r["reason"] for r in unsupported)
 
 
+def test_declared_unsupported_jacrev_still_has_jacobians_and_hessians(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("conformance_backends:WithoutJacrev", devices="cpu")
+    assert rep["summary"]["failed"] == 0, [r["reason"] for r in rep["results"] if r["status"] == "failed"][:3]
+    by_case = {r["case"]: r for r in rep["results"]}
+    # Declared: jacrev itself (and jacobian with mode=rev) raise as declared ...
+    assert by_case["sin_wx_times_x.jacrev"]["unsupported"] == ["jacrev"]
+    assert by_case["w_tanh_x.jacobian[mode=rev]"]["unsupported"] == ["jacrev"]
+    # ... while jacobian(mode="auto") and Hessians are computed and compared.
+    for case in ("w_tanh_x.jacobian[mode=auto]", "sin_sum_sq.hessian", "exp_sin.hessian"):
+        assert by_case[case]["status"] == "passed" and not by_case[case].get("unsupported"), by_case[case]
+        assert by_case[case]["max_abs_err"] is not None
+
+
 def test_xfails_excuse_only_the_named_failure(tmp_path: Path) -> None:
     xfails = tmp_path / "xfails.txt"
     xfails.write_text(

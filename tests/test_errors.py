@@ -349,6 +349,41 @@ def test_forward_only_backend_refuses_reverse_mode(name: str) -> None:
     np.testing.assert_allclose(multiad.to_numpy(multiad.jacfwd(double, backend=b)(X)), 2 * np.eye(2), rtol=1e-6)
 
 
+def tall(x: Any) -> Any:
+    return mnp.concatenate([mnp.sin(x), x * x, 3.0 * x])
+
+
+def tall_jacobian(x: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.diag(np.cos(x)), np.diag(2 * x), 3 * np.eye(len(x))])
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+@pytest.mark.parametrize("gap", ["jacfwd", "jacrev", "jvp", "no vjp"])
+def test_routes_around_a_declared_gap(name: str, gap: str) -> None:
+    # NOTE [Routes around declared gaps]: jacobian(auto) takes the mode the backend has, and
+    # Hessians go reverse-over-reverse without jacfwd or jvp, instead of refusing under the
+    # name of a transform the user did not call.
+    declared: dict[str, Any] = {"native": frozenset()}
+    declared.update({"has_vjp": False} if gap == "no vjp" else {"unsupported": frozenset({gap})})
+    b = limited(name, **declared)
+    x = np.array([0.3, -1.2, 2.0])
+    wide = lambda v: mnp.sum(mnp.sin(v)) * v[:2]  # noqa: E731
+    s = np.sum(np.sin(x))
+    wide_jac = np.outer(np.cos(x), x[:2]).T + np.eye(2, 3) * s
+    for f, expected in ((tall, tall_jacobian(x)), (wide, wide_jac)):
+        np.testing.assert_allclose(multiad.to_numpy(multiad.jacobian(f, backend=b)(x)), expected, rtol=1e-12)
+    if gap != "no vjp":
+        h = multiad.hessian(lambda v: mnp.sum(mnp.sin(v) * v), backend=b)(x)
+        np.testing.assert_allclose(multiad.to_numpy(h), np.diag(2 * np.cos(x) - x * np.sin(x)), rtol=1e-12)
+        (hv,) = multiad.hvp(lambda v: mnp.sum(mnp.sin(v) * v), (x,), (np.ones(3),), backend=b)
+        np.testing.assert_allclose(multiad.to_numpy(hv), 2 * np.cos(x) - x * np.sin(x), rtol=1e-12)
+    # An explicit mode still refuses, under the call's own name.
+    if gap in ("jacfwd", "jacrev"):
+        mode = "fwd" if gap == "jacfwd" else "rev"
+        with pytest.raises(UnsupportedOperationError, match=rf"^jacobian\(tall\): .* declares {gap} unsupported"):
+            multiad.jacobian(tall, mode=mode, backend=b)(x)
+
+
 # -- NaN stays NaN ------------------------------------------------------------------------------
 
 

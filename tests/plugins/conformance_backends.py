@@ -1,7 +1,7 @@
 """Backends that test the conformance suite itself, named as ``conformance_backends:NAME``.
 
-All but one are deliberately wrong (the suite must fail them); ``WithoutJacfwd`` declares a
-transform unsupported (the suite must check that it raises, and pass).
+All but two are deliberately wrong (the suite must fail them); ``WithoutJacfwd`` and
+``WithoutJacrev`` declare a transform unsupported (the suite must check that it raises, and pass).
 """
 
 from __future__ import annotations
@@ -51,6 +51,14 @@ class WithoutJacfwd(AutogradBackend):
 
     name: ClassVar[str] = "without-jacfwd"
     unsupported: ClassVar[frozenset[str]] = frozenset({"jacfwd"})
+
+
+class WithoutJacrev(AutogradBackend):
+    """A correct backend that declares jacrev unsupported: jacobian(mode="auto") and Hessians
+    must take the routes it has (NOTE [Routes around declared gaps])."""
+
+    name: ClassVar[str] = "without-jacrev"
+    unsupported: ClassVar[frozenset[str]] = frozenset({"jacrev"})
 
 
 # -- defects only the edge-case families catch (multiad/testing/_edge.py) ------------------------
