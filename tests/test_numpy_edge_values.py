@@ -149,6 +149,20 @@ def test_average_with_weights_summing_to_zero_raises(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_floor_division_of_floats_is_pythons(kind: str, dtype: str) -> None:
+    # numpy's 1.0 // 0.1 is 9 (not floor(1.0 / 0.1) == 10), inf // 2 is nan, 1 // -inf is -1
+    a = np.array([1.0, 7.0, 0.3, -1.0, np.inf, -np.inf, 1.0, -1.0, 2.5], dtype=dtype)
+    b = np.array([0.1, 0.7, 0.1, 0.1, 2.0, -3.0, -np.inf, np.inf, 0.5], dtype=dtype)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.floor_divide(a, b)
+        _same(mnp.floor_divide(_as(kind, a), _as(kind, b)), want)
+        _same(mnp.divmod(_as(kind, a), _as(kind, b))[0], want)
+        _same(mnp.floor_divide(_as(kind, a[:1]), 0.1), np.floor_divide(a[:1], 0.1))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_integer_division_by_zero_gives_zero(kind: str) -> None:
     a, b = np.array([5, -5, 0, 7]), np.array([0, 0, 0, 2])
     with warnings.catch_warnings():

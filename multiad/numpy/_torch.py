@@ -329,9 +329,14 @@ _BINARY: dict[str, Fn] = {
 
 
 def _floor_divide_op(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """NOTE [Floor division of floats]: numpy's floor division of floats is Python's, the
+    quotient of ``a - fmod(a, b)`` by ``b`` rounded, not ``floor(a / b)``: ``1.0 // 0.1`` is 9
+    (0.1 is a little more than a tenth) where ``floor(1.0 / 0.1)`` is 10, ``inf // 2`` is nan
+    and ``1 // -inf`` is -1. torch's floor-rounding division follows the same definition, and
+    its derivative is 0, as for floor."""
     if _exact(a):
         return torch.floor_divide(a, b)
-    return torch.floor(torch.true_divide(a, b))  # derivative 0, as for floor
+    return torch.div(a, b, rounding_mode="floor")
 
 
 def _power(x1: Any, x2: Any, /) -> Any:
