@@ -204,8 +204,8 @@ def _prepared(
         generation = _registry.generation()
         b = chosen if chosen is not None else _select.resolve(None, leaves, call)
         _ops.prepare(b)
-        if not _plan.LOOP_SEEN[0] and _plan.loop_jacfwd(b):  # NOTE [Forward mode prepared only by loops]
-            _plan.LOOP_SEEN[0] = True
+        if not _plan.JACFWD_SEEN[0] and _plan.prepared_jacfwd(b):  # NOTE [Prepared forward mode gate]
+            _plan.JACFWD_SEEN[0] = True
         prep = _Prepared(leaves, spec, argnums, b, call)
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()

@@ -116,6 +116,12 @@ def loop_jacfwd(b: Backend) -> bool:
     return not native(b, "jacfwd") and not jvp_native(b) and not vmap_native(b)
 
 
-#: NOTE [Forward mode prepared only by loops] in ``multiad/_prepared.py``: whether a backend
-#: with :func:`loop_jacfwd` has taken a call in this process (set, never cleared, by ``_flat``).
-LOOP_SEEN = [False]
+def prepared_jacfwd(b: Backend) -> bool:
+    """Whether ``b``'s jacfwd may be prepared (NOTE [Prepared forward mode gate] in ``multiad/_prepared.py``):
+    the loop of NOTE [Columns by a loop], or the backend's own native jacfwd."""
+    return loop_jacfwd(b) or native(b, "jacfwd")
+
+
+#: NOTE [Prepared forward mode gate] in ``multiad/_prepared.py``: whether a backend with
+#: :func:`prepared_jacfwd` has taken a call in this process (set, never cleared, by ``_flat``).
+JACFWD_SEEN = [False]

@@ -16,7 +16,8 @@ referring to ``f`` weakly), from the call's *signature* to such a prepared call.
 (and ``jacobian`` in forward mode) is prepared only on a backend whose general path is the
 loop of NOTE [Columns by a loop] (no ``jvp``, no ``vmap``: autograd, NOTE [Prepared forward
 mode] in its backend), the whole loop built per call by the backend without the general
-path's layers. Elsewhere it is not: on torch the general path's own vmap of jvp over the
+path's layers, and on a backend whose own jacfwd is native (jax: ``jax.jacfwd`` built once,
+NOTE [Prepared JAX transforms]). Elsewhere it is not: on torch the general path's own vmap of jvp over the
 basis runs fewer instructions than ``torch.func.jacfwd`` itself (callgrind, 16 -> 16: 0.3 %
 under torch.func's, where a prepared ``torch.func.jacfwd`` ran 1.0 % over), and the
 wall-clock times of the two were within noise of each other.
@@ -191,21 +192,22 @@ def wrap(
 
     if transform != "jacfwd":
         return prepared
-    seen = _plan.LOOP_SEEN
+    seen = _plan.JACFWD_SEEN
 
-    def loop_front(*args: Any, **kwargs: Any) -> Any:  # NOTE [Forward mode prepared only by loops]
+    def forward_front(*args: Any, **kwargs: Any) -> Any:  # NOTE [Prepared forward mode gate]
         return prepared(*args, **kwargs) if seen[0] else general(*args, **kwargs)
 
-    return loop_front
+    return forward_front
 
 
-# NOTE [Forward mode prepared only by loops]: ``jacfwd`` is prepared only on a backend whose
-# forward mode is the loop of NOTE [Columns by a loop] (``_plan.loop_jacfwd``); for any other
-# backend the table answers "general path" on every call, after computing the signature (the
-# compiler probe, the selection, the key) that the general path computes again. Until a call of
-# such a loop backend has resolved (``_plan.LOOP_SEEN``, set by the general path's signature
+# NOTE [Prepared forward mode gate]: ``jacfwd`` is prepared only on a backend whose forward
+# mode is the loop of NOTE [Columns by a loop] (``_plan.loop_jacfwd``) or the backend's own
+# native jacfwd (``_plan.prepared_jacfwd``; jax: ``jax.jacfwd`` built once); for any other
+# backend (torch) the table answers "general path" on every call, after computing the signature
+# (the compiler probe, the selection, the key) that the general path computes again. Until a
+# call of such a backend has resolved (``_plan.JACFWD_SEEN``, set by the general path's signature
 # table of NOTE [Prepared signatures] the first time it meets one), no signature can prepare a
-# jacfwd, and jacfwd goes straight to the general path. The first call of a loop backend
+# jacfwd, and jacfwd goes straight to the general path. The first call of such a backend
 # therefore takes the general path, as a first call does anyway; later calls use the table.
 
 
@@ -249,8 +251,8 @@ def _build(
     if transform == "hessian":  # and its hessian the jacfwd of its jacrev
         derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
         derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
-    elif transform == "jacfwd":  # the loop of NOTE [Columns by a loop], prepared whole
-        derived = chunk_size is None and _plan.loop_jacfwd(b)
+    elif transform == "jacfwd":  # the loop of NOTE [Columns by a loop] prepared whole, or the native jacfwd
+        derived = chunk_size is None and _plan.prepared_jacfwd(b)
     else:
         derived = _plan.native(b, native_name, chunk_size)
     if transform in b.unsupported or not b.has_custom_rules or not derived:
