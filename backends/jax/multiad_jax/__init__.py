@@ -24,6 +24,7 @@ it, as the torch backend does for ``Tensor.item()``. Outside multiad's transform
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import threading
@@ -222,6 +223,33 @@ class JaxBackend(multiad.Backend):
     def linearize(self, fun: Any, primals: tuple[Any, ...]) -> tuple[Any, Any]:
         return jax.linearize(fun, *primals)  # type: ignore[no-any-return]
 
+    def prepare(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        # NOTE [Prepared JAX transforms]: JAX's own transform of the user's arguments, built once
+        # per transform object and signature (NOTE [Prepared calls] in multiad/_prepared.py):
+        # jax.jacrev, jax.jacfwd, jax.hessian, jax.value_and_grad, jax.grad under jvp or vjp. A built JAX
+        # transform holds ``fun`` and nothing from a call (JAX traces ``fun`` afresh on every
+        # eager call), so it stays right when f's closure changes, across threads, shapes and
+        # dtypes. What is returned is a function of this module, so that a frame of this package
+        # is on the stack while ``fun`` runs (NOTE [item() of a traced value]); it is the only
+        # frame between the prepared call and JAX (NOTE [Nested transforms near a stack chunk
+        # boundary] in multiad/_derive.py).
+        if chunk_size is not None:
+            return None
+        if transform == "jacrev":
+            return functools.partial(_call, jax.jacrev(fun, argnums=argnums))
+        if transform == "jacfwd":
+            return functools.partial(_call, jax.jacfwd(fun, argnums=argnums))
+        if transform == "hessian":
+            return functools.partial(_call, jax.hessian(fun, argnums=argnums))
+        if transform == "grad_and_value":
+            return functools.partial(_grad_and_value, jax.value_and_grad(fun, argnums=argnums))
+        if transform in ("hvp", "vhp"):
+            grad = jax.grad(fun, argnums=argnums)
+            return functools.partial(_hvp if transform == "hvp" else _vhp, grad, type(argnums) is int)
+        return None
+
     # -- custom derivative rules (multiad_jax/_custom.py) ------------------------------------
     def custom_vjp(self, rule: Any) -> Callable[..., Any]:
         from . import _custom
@@ -256,3 +284,23 @@ def _first_x64_warning() -> bool:
         first = not _x64_warned.is_set()
         _x64_warned.set()
     return first
+
+
+# The prepared calls' functions (NOTE [Prepared JAX transforms]), bound with functools.partial:
+# a partial adds no Python frame of its own.
+def _call(transform: Any, *args: Any) -> Any:
+    return transform(*args)
+
+
+def _grad_and_value(value_and_grad: Any, *args: Any) -> tuple[Any, Any]:
+    value, grads = value_and_grad(*args)
+    return grads, value
+
+
+def _hvp(grad: Any, one: bool, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
+    res = jax.jvp(grad, primals, tangents)[1]
+    return (res,) if one else res  # type: ignore[no-any-return]
+
+
+def _vhp(grad: Any, one: bool, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
+    return jax.vjp(grad, *primals)[1](tangents[0] if one else tangents)  # type: ignore[no-any-return]
