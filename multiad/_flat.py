@@ -16,9 +16,10 @@ structure aside, from the first call (the one at the primals: a finite-differenc
 
 from __future__ import annotations
 
+import inspect
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -227,6 +228,14 @@ class Flat:
     """``f`` with ``argnums`` and ``has_aux`` applied, as a function of flat leaves."""
 
     __slots__ = ("_aux", "_prep", "args", "backend", "call", "f", "has_aux", "kwargs", "out_spec", "primals", "traced")
+    # NOTE [Signature of the flat function]: JAX reads the signature of every function it
+    # transforms (``inspect.signature``, twice per jax.vjp), for its error messages. Of an
+    # instance, inspect finds ``__call__`` through the type and strips ``self`` from the bound
+    # method's signature: about 1000 bytecodes and 55 frames per vjp on jax, 0.5 % of a 16 -> 16
+    # vjp. The signature given here is the one ``__call__`` has without ``self``, read at once.
+    __signature__: ClassVar[inspect.Signature] = inspect.Signature(
+        [inspect.Parameter("leaves", inspect.Parameter.VAR_POSITIONAL)]
+    )
 
     def __init__(
         self,
