@@ -189,8 +189,10 @@ class JaxBackend(multiad.Backend):
         if has_aux:
             outs, pullback, aux = jax.vjp(fun, *primals, has_aux=True)
             return outs, pullback, aux
-        outs, pullback = jax.vjp(fun, *primals)
-        return outs, pullback, None
+        outs, pullback = jax.vjp(_bare(fun), *primals)
+        if type(outs) is tuple:
+            return outs, pullback, None
+        return (outs,), _one_output(pullback), None  # NOTE [One output of a JAX vjp]
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
@@ -284,6 +286,34 @@ def _first_x64_warning() -> bool:
         first = not _x64_warned.is_set()
         _x64_warned.set()
     return first
+
+
+# NOTE [One output of a JAX vjp]: JAX's pullback takes a cotangent with the structure of the
+# function's output. Given a tuple of one array, it flattens the tuple on every call (a Python
+# call of its ``is_leaf`` per node); given the array bare, as a direct ``jax.vjp(f, x)`` of one
+# output is, it flattens one leaf. The flat function of vjp therefore returns its one output
+# bare, and the pullback's ``one_cotangent`` (NOTE [Pullbacks of one output] in
+# multiad/_api_ad.py) is JAX's own, which vjp_fn calls with the checked cotangent as it is.
+def _bare(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` returning its one output bare. A closure, not a partial: JAX reads the signature
+    of what it transforms, and a partial's takes inspect ten times as long."""
+
+    def bare(*xs: Any) -> Any:
+        outs = fun(*xs)
+        return outs[0] if len(outs) == 1 else outs
+
+    return bare
+
+
+def _one_output(pullback: Any) -> Any:
+    """``pullback`` of a bare output as a pullback of a tuple of one cotangent, with JAX's own as
+    ``one_cotangent`` (NOTE [One output of a JAX vjp])."""
+
+    def pull(cts: Sequence[Any]) -> Any:
+        return pullback(cts[0])
+
+    pull.one_cotangent = pullback  # type: ignore[attr-defined]
+    return pull
 
 
 # The prepared calls' functions (NOTE [Prepared JAX transforms]), bound with functools.partial:
