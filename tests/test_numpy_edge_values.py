@@ -148,6 +148,37 @@ def test_average_with_weights_summing_to_zero_raises(kind: str) -> None:
         mnp.average(_as(kind, np.ones((2, 2))), axis=0, weights=np.array([0.0, 0.0]))
 
 
+EDGE_FORMS: list[tuple[str, Any, dict[str, Any]]] = [
+    ("argsort", np.array(3.0), {}),
+    ("cumulative_sum", np.array(-4.0), {"include_initial": True}),
+    ("cumulative_sum", np.zeros(0, np.uint8), {"include_initial": True}),
+    ("cumulative_prod", np.ones((2, 0)), {"axis": 1, "include_initial": True}),
+    ("cumulative_prod", np.array(2.5), {}),
+    ("ediff1d", np.arange(4.0, dtype=np.float32), {"to_begin": 0.5, "to_end": np.array([1.0, 2.0])}),
+    ("ediff1d", np.arange(4, dtype=np.int32), {"to_end": np.array([7])}),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("name", "x", "kwargs"), EDGE_FORMS)
+def test_edge_forms_match_numpy(kind: str, name: str, x: np.ndarray, kwargs: dict[str, Any]) -> None:
+    want = getattr(np, name)(x, **kwargs)
+    args = {k: _as(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    got = np.asarray(multiad.to_numpy(getattr(mnp, name)(_as(kind, x), **args)))
+    if kind != "jax":  # JAX arrays keep JAX's promotion
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    _same(got, want)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_copy_of_a_list_and_ediff1d_errors(kind: str) -> None:
+    np.testing.assert_array_equal(mnp.copy([True, False]), np.copy([True, False]))
+    with pytest.raises(TypeError, match=r"^mnp\.ediff1d: dtype of `to_begin`"):
+        mnp.ediff1d(_as(kind, np.arange(4)), to_begin=0.5)
+    with pytest.raises(TypeError, match=r"^mnp\.ediff1d: booleans"):
+        mnp.ediff1d(_as(kind, np.array([True, False, True])))
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_floor_division_of_floats_is_pythons(kind: str, dtype: str) -> None:

@@ -309,8 +309,12 @@ def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None, in
 
 
 def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_initial: bool, dtype: Any) -> Any:
+    from ._composite import dtype_name
+
     mnp = _m()
     x = _arr(x)
+    if _ndim(x) == 0:  # numpy's: a 0-d array counts as one of one element
+        x = mnp.reshape(x, (1,))
     if axis is None:
         if _ndim(x) != 1:
             raise ValueError(f"mnp.cumulative_{name[3:]}: axis must be given for arrays of more than one axis")
@@ -318,21 +322,44 @@ def _cumulative(name: str, initial: float, x: Any, axis: int | None, include_ini
     out = getattr(mnp, name)(x, axis=axis, **({} if dtype is None else {"dtype": dtype}))
     if not include_initial:
         return out
-    shape = list(x.shape)
-    shape[axis] = 1
-    first = mnp.full_like(mnp.take(out, [0], axis=axis), initial)
-    return mnp.concatenate([mnp.reshape(first, shape), out], axis=axis)
+    # the initial value, shaped like one slice along axis (also of an empty axis) in out's dtype
+    first = mnp.full_like(mnp.sum(out, axis=axis, keepdims=True, dtype=dtype_name(out)), initial)
+    return mnp.concatenate([first, out], axis=axis)
 
 
 def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
-    """Differences of the flattened array, with optional values at the ends."""
+    """Differences of the flattened array, with optional values at the ends: in the dtype of
+    ``ary``, as in numpy (``to_begin`` and ``to_end`` are cast to it, where numpy's same_kind
+    rule allows)."""
+    from ._composite import dtype_name
+
     mnp = _m()
-    d = mnp.diff(mnp.ravel(ary))
-    parts = [mnp.ravel(_arr(to_begin))] if to_begin is not None else []
-    parts.append(d)
-    if to_end is not None:
-        parts.append(mnp.ravel(_arr(to_end)))
+    flat = mnp.ravel(ary)
+    want = dtype_name(flat)
+    if want == "bool":
+        raise TypeError("mnp.ediff1d: booleans have no differences (as in numpy); convert ary to an integer dtype")
+    begin = None if to_begin is None else _ends("to_begin", to_begin, want)
+    end = None if to_end is None else _ends("to_end", to_end, want)
+    d = mnp.diff(flat)
+    parts = [p for p in (begin, d, end) if p is not None]
     return mnp.concatenate(parts) if len(parts) > 1 else d
+
+
+_NUMPY_DTYPES = frozenset(np.dtype(c).name for c in "?bhilqBHILQefd")
+
+
+def _ends(name: str, ends: Any, want: str) -> Any:
+    """``to_begin`` or ``to_end`` of ``ediff1d``, flat, in ``ary``'s dtype ``want``."""
+    from ._composite import cast_as_numpy, dtype_name
+
+    ends = _arr(ends)
+    have = dtype_name(np.asarray(ends) if isinstance(ends, (int, float, bool)) else ends)
+    if want in _NUMPY_DTYPES and have in _NUMPY_DTYPES and not np.can_cast(have, want, casting="same_kind"):
+        raise TypeError(
+            f"mnp.ediff1d: dtype of `{name}` ({have}) must be compatible with input `ary` ({want}) under the "
+            "`same_kind` rule (as in numpy); convert ary to a float dtype or give integer ends"
+        )
+    return cast_as_numpy(_m().ravel(ends), want)
 
 
 def logspace(

@@ -29,7 +29,9 @@ def copy(a: Any) -> Any:
     """A copy (differentiable: the identity for derivatives)."""
     from ._composite import inexact
 
-    if isinstance(a, (list, tuple)) or inexact(a):
+    if isinstance(a, (list, tuple)):  # a new array already
+        return _dispatch.to_array(_dispatch.like(a, call="mnp.copy"), a)
+    if inexact(a):
         return _dispatch.call("positive", a)
     lib = _dispatch.like(a, call="mnp.copy")  # integers and booleans: no derivative to keep
     if lib == "torch":

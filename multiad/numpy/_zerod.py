@@ -33,6 +33,8 @@ RULES: dict[str, tuple[int, str, tuple[Any, ...]]] = {
     "repeat": (2, _AS_1D, (1,)),
 }
 
+_DEFAULT_AXIS = {"argsort": -1}  # numpy's argsort of a 0-d array: [0], as along axis -1 of shape (1,)
+
 
 def _ndim(x: Any) -> int | None:
     if isinstance(x, (list, tuple)):
@@ -53,9 +55,9 @@ def adjust(
     axis (NOTE [axis= on 0-d arrays]); unchanged otherwise."""
     pos, rule, extra = RULES[name]
     in_kwargs = "axis" in kwargs
-    if not args or (not in_kwargs and len(args) <= pos):
+    if not args or (not in_kwargs and len(args) <= pos and name not in _DEFAULT_AXIS):
         return args, kwargs
-    axis = kwargs["axis"] if in_kwargs else args[pos]
+    axis = kwargs["axis"] if in_kwargs else args[pos] if len(args) > pos else _DEFAULT_AXIS[name]
     if axis is None or _ndim(args[0]) != 0:
         return args, kwargs
     _ask_numpy(name, args[0], axis, extra)
