@@ -178,6 +178,7 @@ BROKEN = {
     "RaisesOnEmpty": {"w_tanh_x[empty_x].vjp", "sum_sin[empty_x].grad"},
     "RaveledZeroD": {"exp_sin.grad", "sin_x_times_v[0d_x].vjp"},
     "NoneForIndependent": {"tanh_w[const].vjp", "sum_w_sq[const].grad"},
+    "Float64Gradients": {"test_float32_derivatives_stay_float32"},
 }  # fmt: skip
 
 
@@ -189,6 +190,19 @@ def test_broken_backend_fails(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
     assert BROKEN[name] <= failed, sorted(BROKEN[name] - failed)
     # The same broken backend passes what it does not break: the suite localizes the fault.
     assert any(r["status"] == "passed" and r["family"] == "vmap" for r in rep["results"])
+
+
+def test_float64_gradients_fail_a_float64_only_run(tmp_path: Path) -> None:
+    # The command the docs give (float64 only) still fails a backend that upcasts, and the
+    # report says why in the check's own words.
+    code, output, report = run_suite(
+        "conformance_backends:Float64Gradients", tmp_path, "--multiad-device=cpu", "-k", "test_contract",
+        pythonpath=str(PLUGINS),
+    )  # fmt: skip
+    assert code == 1, output[-2000:]
+    (rec,) = [r for r in report["results"] if r["status"] == "failed"]
+    assert rec["family"] == "contract" and rec["case"] == "test_float32_derivatives_stay_float32"
+    assert "grad of float32 inputs gave float64" in rec["reason"], rec["reason"]
 
 
 def test_conversion_that_drops_the_derivative_fails(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,12 @@ def test_check_backend_runs_the_suite_directly() -> None:
     rep = check_backend("autograd", devices="cpu,cuda", dtypes="float64")
     s = rep["summary"]
     assert s["failed"] == 0 and s["passed"] >= 50
-    assert s["total"] == len(rep["results"]) == 2 * len(CASES)
+    cases = [r for r in rep["results"] if r["family"] != "contract"]
+    assert s["total"] == len(rep["results"]) and len(cases) == 2 * len(CASES)
+    # The contract checks run too, as under pytest: check_backend certifies what the command does.
+    contract = [r["id"] for r in rep["results"] if r["family"] == "contract"]
+    assert contract[0] == "test_declarations" and "test_float32_derivatives_stay_float32" in contract
+    assert all(r["status"] == "passed" for r in rep["results"] if r["family"] == "contract")
     assert rep["backend"]["name"] == "autograd" and rep["multiad_version"]
     assert [d["kind"] for d in rep["devices"]] == ["cpu", "cuda"]
     json.dumps(rep)  # the report is JSON-ready

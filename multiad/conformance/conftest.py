@@ -127,11 +127,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         rec["status"] = "failed"
         rec.setdefault("reason", "")
         if not rec["reason"]:
-            rec["reason"] = str(rep.longrepr).strip().splitlines()[-1] if rep.longrepr else "failed"
+            rec["reason"] = _failure_reason(rep)
     else:
         rec["status"] = "passed"
     state["results"].append(rec)
     return rep
+
+
+def _failure_reason(rep: pytest.TestReport) -> str:
+    """The failed check's own message (``AssertionError: ...``), else the last line of the report."""
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    message = str(getattr(crash, "message", "") or "").strip()
+    if message:
+        return message.splitlines()[0]
+    return str(rep.longrepr).strip().splitlines()[-1] if rep.longrepr else "failed"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

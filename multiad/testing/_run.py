@@ -283,6 +283,28 @@ def header(b: Backend, spec: str, devices: Sequence[str], dtypes: Sequence[str])
     }  # fmt: skip
 
 
+def contract_results(b: Backend) -> list[dict[str, Any]]:
+    """The records of ``multiad/conformance/test_contract.py``'s checks, in source order, as the
+    pytest run reports them: ``check_backend`` certifies what the documented command does."""
+    from ..conformance import test_contract  # the checks live with the pytest modules
+
+    checks = [f for name, f in vars(test_contract).items() if name.startswith("test_") and callable(f)]
+    checks.sort(key=lambda f: f.__code__.co_firstlineno)
+    results = []
+    for check in checks:
+        rec: dict[str, Any] = {
+            "id": check.__name__, "case": check.__name__, "family": "contract", "transform": check.__name__,
+            "device": "-", "dtype": "-", "jit": False, "status": "passed",
+        }  # fmt: skip
+        try:
+            check(b)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a report entry
+            rec["status"] = "failed"
+            rec["reason"] = (f"{type(exc).__name__}: {exc}".strip().splitlines() or ["failed"])[0]
+        results.append(rec)
+    return results
+
+
 def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
     counts = {s: 0 for s in ("passed", "failed", "skipped", "xfailed", "xpassed")}
     for r in results:
@@ -336,7 +358,8 @@ def check_backend(
     _spec.prepare(b, dts)
     report = header(b, name, devs, dts)
     entries = _xfail.read(xfails) if xfails else []
-    results = [run_item(b, item) for item in plan(b, devs, dts, xfails=entries, compiled=compiled)]
+    results = contract_results(b)
+    results += [run_item(b, item) for item in plan(b, devs, dts, xfails=entries, compiled=compiled)]
     report["summary"] = summarize(results)
     report["results"] = results
     return report

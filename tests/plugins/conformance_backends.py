@@ -169,3 +169,18 @@ def drops_conversions(x: Any) -> Any:
     """A ``to_numpy`` that converts a traced value by dropping its derivative, without an error
     (patched over the autograd backend's, which owns the arrays the suite's functions see)."""
     return np.asarray(x._value if isinstance(x, ArrayBox) else x)
+
+
+class Float64Gradients(AutogradBackend):
+    """Pullbacks return float64 gradients whatever the primals' dtype: right numbers in a float64
+    run, the wrong dtype for float32 inputs (NOTE [float32 in every run])."""
+
+    name: ClassVar[str] = "float64-gradients"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(_float64(g) for g in pullback(cts)), aux
+
+
+def _float64(g: Any) -> Any:
+    return g if isinstance(g, ArrayBox) else np.asarray(g, dtype=np.float64)  # nested: left as it is
