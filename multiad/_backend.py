@@ -188,6 +188,8 @@ class Backend:
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can.
+        ``dtype`` is None or a numpy dtype or its name (``"float32"``; ``multiad.numpy`` and the
+        conformance suite pass names).
         ``device`` is None (the default device) or one of the strings :meth:`devices` lists."""
         raise NotImplementedError
 
@@ -293,28 +295,59 @@ class Backend:
 
     # -- primitives ------------------------------------------------------------------------
     def vjp(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Pullback, Any]:
+        """``(outputs, pullback, aux)`` of the flat ``fun`` (positional arrays in, a tuple of
+        arrays out; with ``has_aux``, a pair ``(outputs, aux)``) at ``primals``.
+
+        ``pullback(cotangents)`` takes one cotangent per output and returns one array per primal
+        (zeros for a primal an output does not depend on); it may be called any number of times.
+        NOTE [Nested primitives]: the primals may be values an outer transform is tracing (a
+        Hessian differentiates a gradient), and the pullback's cotangents may be too (multiad
+        derives forward mode as the vjp of the pullback): outputs and gradients then carry the
+        derivatives with respect to them, as the framework's higher-order mode does
+        (``create_graph`` in torch.autograd). A framework without higher-order derivatives
+        raises UnsupportedOperationError there, never returns values without their derivatives.
+        """
         raise NotImplementedError
 
     def jvp(
         self, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
+        """``(outputs, tangent_outputs, aux)`` of the flat ``fun`` at ``primals`` along
+        ``tangents`` (one per primal, in its shape and dtype): one tangent output per output,
+        zeros for an output that does not depend on the primals. Primals and tangents may be
+        traced by an outer transform (NOTE [Nested primitives] at :meth:`vjp`)."""
         raise NotImplementedError
 
     def vmap(self, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None) -> FlatFun:
+        """The flat ``fun`` mapped over axis ``in_axes[i]`` of argument ``i`` (None: passed
+        unbatched to every element), its outputs batched along axis 0. The batched function is
+        called again with new arguments and must use each call's values. With
+        :attr:`vmap_chunks`, at most ``chunk_size`` elements at a time (None: all at once)."""
         raise NotImplementedError
 
     # -- optional native overrides -----------------------------------------------------------
     def value_and_grad(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
-        """``(value, grads, aux)`` of ``fun``, which returns one scalar array (or ``(scalar, aux)``)."""
+        """``(value, grads, aux)`` of ``fun`` with one gradient per primal. Unlike the flat
+        functions the primitives receive, this ``fun`` returns one scalar array, not a tuple (or
+        ``(scalar, aux)`` with ``has_aux``). Asked when ``"value_and_grad"`` is in :attr:`native`."""
         raise NotImplementedError
 
     def jacrev(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        """``(blocks, aux)`` for the flat ``fun``: ``blocks[i][j]`` of shape
+        ``outs[i].shape + primals[j].shape``, in reverse mode. Asked only when ``"jacrev"`` is in
+        :attr:`native` (and, with a ``chunk_size``, in :attr:`native_chunks`). Like the
+        primitives it is differentiated by outer transforms (a Hessian is a Jacobian of it):
+        NOTE [Nested primitives] at :meth:`vjp`."""
         raise NotImplementedError
 
     def jacfwd(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        """As :meth:`jacrev`, in forward mode; asked when ``"jacfwd"`` is in :attr:`native`."""
         raise NotImplementedError
 
     def linearize(self, fun: FlatFun, primals: tuple[Any, ...]) -> tuple[Any, Callable[..., Any]]:
+        """``(outs, jvp_fn)`` for the flat ``fun`` (no aux): ``jvp_fn(*tangents)`` returns a tuple
+        with one tangent output per output, for any tangents, any number of times. Asked when
+        ``"linearize"`` is in :attr:`native`."""
         raise NotImplementedError
 
     def prepare(
