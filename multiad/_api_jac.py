@@ -172,6 +172,8 @@ def jacobian(
     def choose(b: Backend, args: tuple[Any, ...]) -> str | None:
         """The mode chosen for these arguments (all arrays or numbers), as the general path keys it."""
         diff = normalize_argnums(argnums, len(args), call)
+        if not all(b.is_array(args[i]) for i in diff):
+            return None  # a container or a number: the general path, which keys the choice by its leaves
         in_spec = _tree.LEAF if isinstance(argnums, int) else _tree.leaves_spec(len(diff))
         key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b)
         return _choices(f).get(key)

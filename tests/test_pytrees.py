@@ -74,6 +74,19 @@ def test_dict_key_order_of_each_call_reaches_f(backend: Case) -> None:
             backend.close(pull(np.array(1.0)), (want,))
 
 
+def test_jacobian_auto_called_again_with_containers_and_numbers(backend: Case) -> None:
+    # The second call of a signature looks for a prepared form (NOTE [Prepared calls]), whose
+    # choice of mode for jacobian(mode="auto") reads array shapes: containers and numbers too.
+    jac = multiad.jacobian(lambda p: mnp.sin(p["w"]) * p["b"], backend=backend.name)
+    jac_list = multiad.jacobian(lambda p: 2.0 * p[0] * p[1], backend=backend.name)
+    jac_number = multiad.jacobian(lambda x: 3.0 * x * x, backend=backend.name)
+    for _ in range(3):
+        backend.close(jac({"w": X, "b": 2.0 * X}), {"w": np.diag(2.0 * X * np.cos(X)), "b": np.diag(np.sin(X))})
+        backend.close(jac_list([X, 2.0 * X]), [np.diag(4.0 * X), np.diag(2.0 * X)])
+        out = jac_number(0.5)
+        np.testing.assert_allclose(multiad.to_numpy(out), 3.0, rtol=1e-3 if backend.name == "torch" else 1e-4)
+
+
 def test_nested_lists_and_tuples(backend: Case) -> None:
     def f(tree: Any) -> Any:
         a, (b, c) = tree
