@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch
+from . import _dispatch, _singular
 from ._composite import _arr, _m, as_numpy_result
 
 
@@ -116,10 +116,7 @@ def fmin(x1: Any, x2: Any, /) -> Any:
 def _symmetric(call: str, a: Any) -> Any:
     mnp = _m()
     x = _arr(a)
-    if len(x.shape) < 2 or x.shape[-1] != x.shape[-2]:
-        raise ValueError(
-            f"mnp.linalg.{call}: expected square matrices in the last two axes, got shape {tuple(x.shape)}"
-        )
+    _singular.square(call, x)
     # Halves first: (x + x.T) / 2 would overflow for elements above half the largest float.
     return x / 2.0 + mnp.swapaxes(x, -1, -2) / 2.0
 
@@ -140,7 +137,7 @@ def eigh(a: Any, UPLO: str = "L") -> Any:
     (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
     _check_uplo("eigh", UPLO)
     sym = _symmetric("eigh", a)
-    return _dispatch.call("linalg.eigh", sym, **_read_as_given(sym))
+    return _singular.lapack("eigh", _dispatch.call, "linalg.eigh", sym, **_read_as_given(sym))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
@@ -148,12 +145,14 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:
     (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
     _check_uplo("eigvalsh", UPLO)
     sym = _symmetric("eigvalsh", a)
-    return _dispatch.call("linalg.eigvalsh", sym, **_read_as_given(sym))
+    return _singular.lapack("eigvalsh", _dispatch.call, "linalg.eigvalsh", sym, **_read_as_given(sym))
 
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """Lower Cholesky factor (upper with ``upper=True``) of a symmetric positive definite
     matrix, read as ``(a + a.T) / 2`` (NOTE [Symmetric matrix input])."""
     sym = _symmetric("cholesky", a)
-    low = _dispatch.call("linalg.cholesky", sym, **_read_as_given(sym))
+    low = _singular.lapack("cholesky", _dispatch.call, "linalg.cholesky", sym, **_read_as_given(sym))
+    if _singular.is_jax(low):  # NOTE [Singular matrices]
+        _singular.jax_not_finite("cholesky", (sym,), low, "Matrix is not positive definite")
     return _m().swapaxes(low, -1, -2) if upper else low

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._errors import UnsupportedOperationError
-from . import _dispatch
-from ._composite import _arr, _m, _ndim, dtype_name, inexact
+from . import _dispatch, _singular
+from ._composite import _arr, _m, dtype_name, inexact
 
 
 class EigResult(NamedTuple):
@@ -58,18 +58,39 @@ def _all_real(call: str, lib: str, imag: Any) -> bool:
         ) from None
 
 
+def _all_finite(call: str, lib: str, x: Any) -> bool:
+    """Whether every element is finite (NOTE [Singular matrices]: torch's eigvals of a matrix with
+    a nan aborts the process); True where jit or vmap hide the values (the call raises later)."""
+    if lib == "jax":
+        import jax
+
+        try:
+            return bool(_m().all(_m().isfinite(x)))
+        except jax.errors.ConcretizationTypeError:
+            return True
+    if lib == "torch":
+        import torch
+
+        if torch.compiler.is_compiling():
+            return True
+    try:
+        return bool(_m().all(_m().isfinite(x)))
+    except RuntimeError:  # vmap's batched tensors: the check of the values raises later
+        return True
+
+
 def _eig(call: str, a: Any, vectors: bool) -> Any:
     x = _arr(a)
-    if _ndim(x) < 2 or x.shape[-1] != x.shape[-2]:
-        raise np.linalg.LinAlgError(
-            f"mnp.linalg.{call}: expected square matrices in the last two axes, got shape {tuple(x.shape)}"
-        )
+    _singular.square(call, x)
     lib = _dispatch.like(x, call=f"mnp.linalg.{call}")
     if not inexact(x):  # numpy: integers and booleans as float64
         x = _m().multiply(x, 1.0) if lib == "jax" else _m().astype(x, "float64")
+    if lib != "numpy" and not _all_finite(call, lib, x):  # numpy's own check, before LAPACK sees the matrix
+        raise np.linalg.LinAlgError(f"multiad.numpy.linalg.{call}: Array must not contain infs or NaNs")
     if lib in ("numpy", "autograd"):
         # autograd differentiates eig, not eigvals: the eigenvalues are taken from eig there
-        out = _dispatch.call("linalg.eig", x) if vectors or lib == "autograd" else _dispatch.call("linalg.eigvals", x)
+        name = "linalg.eig" if vectors or lib == "autograd" else "linalg.eigvals"
+        out = _singular.lapack(call, _dispatch.call, name, x)
         if not vectors and lib == "autograd":
             out = out[0]
         w = out[0] if vectors else out

@@ -376,8 +376,13 @@ def cond(x: Any, p: Any = None) -> Any:
     mnp = _m()
     if p not in (None, 2):
         raise NotImplementedError("mnp.linalg.cond: only the 2-norm (p=None or 2)")
+    x = _arr(x)
+    if 0 in tuple(x.shape[-2:]):
+        raise np.linalg.LinAlgError("multiad.numpy.linalg.cond: cond is not defined on empty arrays")
     s = mnp.linalg.svd(x, compute_uv=False)
-    return mnp.max(s, axis=-1) / mnp.min(s, axis=-1)
+    r = mnp.max(s, axis=-1) / mnp.min(s, axis=-1)
+    # numpy's: nan from a matrix without nan (0 / 0 at the zero matrix, inf / inf) is inf
+    return mnp.where(mnp.isnan(r) & ~mnp.any(mnp.isnan(x), axis=(-2, -1)), mnp.inf, r)
 
 
 def svdvals(x: Any, /) -> Any:

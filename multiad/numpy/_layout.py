@@ -175,6 +175,8 @@ def _matrix_norm(x: Any, order: Any, axes: tuple[int, int], keepdims: bool) -> A
         out = pick(sums, axis=across, keepdims=True)
     elif order in (2, -2, "nuc"):
         s = mnp.linalg.svd(mnp.moveaxis(x, (r, c), (-2, -1)), compute_uv=False)
+        if order == 2 and s.shape[-1] == 0:  # numpy's maximum of no singular values: 0
+            s = mnp.sum(s, axis=-1, keepdims=True)
         out = mnp.max(s, axis=-1) if order == 2 else mnp.min(s, axis=-1) if order == -2 else mnp.sum(s, axis=-1)
         return mnp.expand_dims(out, tuple(sorted(axes))) if keepdims else out
     else:

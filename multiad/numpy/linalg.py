@@ -18,15 +18,15 @@ from ._extras import svdvals as svdvals
 from ._extras import vecdot as vecdot
 from ._extras import vector_norm as vector_norm
 from ._layout import norm as norm
+from ._singular import det as det
+from ._singular import inv as inv
+from ._singular import matrix_power as matrix_power
+from ._singular import pinv as pinv
+from ._singular import qr as qr
+from ._singular import slogdet as slogdet
+from ._singular import solve as solve
+from ._singular import svd as svd
 
-inv = _d("linalg.inv", "Matrix inverse")
-det = _d("linalg.det", "Determinant")
-solve = _d("linalg.solve", "Solve a linear system (a 1-d b is a vector, else matrices)", 2)
-slogdet = _d("linalg.slogdet", "Sign and log of the absolute determinant")
-svd = _d("linalg.svd", "Singular value decomposition (U, S, Vh)")
-pinv = _d("linalg.pinv", "Pseudo-inverse")
-qr = _d("linalg.qr", "QR decomposition")
-matrix_power = _d("linalg.matrix_power", "Integer power of a square matrix")
 multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
 
 
