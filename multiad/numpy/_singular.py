@@ -123,8 +123,9 @@ def jax_not_finite(call: str, inputs: tuple[Any, ...], out: Any, message: str) -
 
 def checked(name: str, doc: str, message: str, arrays: int = 1, when: Callable[..., bool] | None = None) -> Any:
     """``multiad.numpy.linalg.<name>`` with numpy's errors at singular and non-square matrices
-    (NOTE [Singular matrices]); ``message`` is numpy's, ``when(*args, **kwargs)`` says whether the
-    call can meet a singular matrix (``matrix_power`` only for negative powers)."""
+    (NOTE [Singular matrices]); ``message`` is numpy's for a result JAX leaves not finite (none:
+    no check), ``when(*args, **kwargs)`` says whether the call can meet a singular matrix
+    (``matrix_power`` only for negative powers)."""
     call = name.rsplit(".", 1)[-1]
 
     def fn(*args: Any, **kwargs: Any) -> Any:
@@ -136,7 +137,7 @@ def checked(name: str, doc: str, message: str, arrays: int = 1, when: Callable[.
         except (LinAlgError, RuntimeError) as exc:
             reraise(call, exc)
             raise
-        if is_jax(out) and (when is None or when(*args, **kwargs)):
+        if message and is_jax(out) and (when is None or when(*args, **kwargs)):
             jax_not_finite(call, args[:arrays], out, message)
         return out
 
@@ -168,14 +169,63 @@ def lapack(call: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise
 
 
-def _never(*args: Any, **kwargs: Any) -> bool:
+det = checked("linalg.det", "Determinant (0.0 for a singular matrix)", "")
+_slogdet = checked("linalg.slogdet", "Sign and log of the absolute determinant", "")
+
+
+def slogdet(a: Any) -> Any:
+    """Sign and log of the absolute determinant, ``(0.0, -inf)`` for a singular matrix, as numpy.
+    Differentiating it at a singular matrix raises LinAlgError (NOTE [slogdet at a singular matrix])."""
+    out = _slogdet(a)
+    if _differentiated(a) and not _known_regular(out[0]):
+        raise LinAlgError(
+            "multiad.numpy.linalg.slogdet: the matrix is singular (sign 0, logabsdet -inf), where logabsdet has "
+            "no derivative; differentiate det instead (its derivative there is the cofactor matrix), or keep "
+            "the matrix away from singular ones"
+        )
+    return out
+
+
+# NOTE [slogdet at a singular matrix]: slogdet's logabsdet is -inf at a singular matrix and has
+# no derivative there; the frameworks' rules solve with the matrix: torch and autograd raised their
+# own errors from the backward pass, JAX returned +-inf, all with a different message or none.
+# Where the input carries a derivative (a torch.func tensor that requires grad or carries a
+# tangent, an autograd box, a JAX tracer of grad/vjp/jvp outside jit), the sign is read on the
+# host and a singular matrix raises numpy's LinAlgError in the forward pass, naming the call:
+# one boolean read per differentiated call (torch's own derivative reads LAPACK's status on the
+# host anyway, to raise its error); calls that are not differentiated read nothing. Under
+# jax.jit the value is traced and the derivative is JAX's (+-inf). The numpy backend's finite
+# differences see -inf at the point and warn (AccuracyWarning).
+def _differentiated(x: Any) -> bool:
+    module = type(x).__module__
+    if module.startswith("torch"):
+        import torch
+
+        if torch.compiler.is_compiling() or not torch._C._functorch.is_functorch_wrapped_tensor(x):
+            return False
+        return bool(x.requires_grad) or torch.autograd.forward_ad.unpack_dual(x).tangent is not None  # type: ignore[no-untyped-call]
+    if module.startswith("autograd"):
+        return True  # an autograd box: numpy arrays are numpy's
+    if module.startswith("jax"):
+        import jax
+
+        return isinstance(x, jax.core.Tracer) and _concrete(x) is not None
     return False
 
 
-det = checked("linalg.det", "Determinant (0.0 for a singular matrix)", "", when=_never)
-slogdet = checked(
-    "linalg.slogdet", "Sign and log of the absolute determinant ((0.0, -inf) for a singular matrix)", "", when=_never
-)
+def _known_regular(sign: Any) -> bool:
+    """Whether every sign is nonzero (the value read where the framework can, the primal of a tracer)."""
+    module = type(sign).__module__
+    if module.startswith("autograd"):
+        from autograd.tracer import getval
+
+        return bool(np.all(getval(sign) != 0))
+    if module.startswith("jax"):
+        import jax.numpy as jnp
+
+        value = _concrete(sign)
+        return value is None or bool(jnp.all(value != 0))
+    return bool((sign != 0).all())
 
 
 def _errors_only(name: str, doc: str) -> Any:
