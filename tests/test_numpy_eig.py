@@ -56,7 +56,9 @@ def test_complex_spectra_and_bad_shapes_raise(backend: str) -> None:
     for call in (mnp.linalg.eig, mnp.linalg.eigvals):
         with pytest.raises(ValueError, match=r"^mnp\.linalg\.eig(vals)?: the matrix has complex eigenvalues"):
             call(on(backend, ROTATION))
-        with pytest.raises(np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.eig(vals)?: expected square matrices"):
+        with pytest.raises(
+            np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.eig(vals)?: expected square matrices"
+        ):
             call(on(backend, np.ones((2, 3))))
 
 
