@@ -182,3 +182,42 @@ def test_numpy_operand_under_vmap(name: str) -> None:
     xs = np.stack([X, 2 * X])
     out = multiad.to_numpy(multiad.vmap(lambda t: b + t * b, backend=name)(xs))
     np.testing.assert_allclose(out, b + xs * b, rtol=1e-12)
+
+
+#: numpy functions applied to the traced value: the ones that convert it (``__array__``) and the
+#: ones that call its method of the same name with numpy's keywords (``t.sum(axis=None, ...)``).
+NUMPY_ON_TRACED: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "sum": (lambda t: np.sum(t * t), "numpy.sum(tensor)"),
+    "mean": (lambda t: np.mean(t * t), "numpy.mean(tensor)"),
+    "exp": (lambda t: mnp.sum(np.exp(t)), "numpy.exp(tensor)"),
+    "asarray": (lambda t: mnp.sum(np.asarray(t) * t), "numpy.asarray(tensor)"),
+    "linalg.norm": (lambda t: np.linalg.norm(t), "numpy.linalg.norm(tensor)"),
+}
+
+
+@pytest.mark.parametrize("fn", sorted(NUMPY_ON_TRACED))
+@pytest.mark.parametrize("transform", ["grad", "vjp", "jvp", "jacrev", "hessian"])
+def test_numpy_functions_of_a_traced_tensor_name_multiad_numpy(fn: str, transform: str) -> None:
+    # NOTE [numpy functions on tensors]: torch's own TypeError (numpy.sum calls t.sum(axis=None))
+    # or a message without the fix before.
+    f, op = NUMPY_ON_TRACED[fn]
+    f.__name__ = "f"
+    with pytest.raises(NonDifferentiableError) as info:
+        _transforms(f, "torch")[transform]()
+    msg = str(info.value)
+    assert msg.startswith(f"{transform}(f): the torch backend could not differentiate f: {op}"), msg
+    want = "multiad.numpy" if fn == "asarray" else f"multiad.numpy.{fn}"
+    assert f"use {want} instead" in msg, msg
+
+
+@pytest.mark.parametrize("name", ["jax", "autograd"])
+def test_numpy_functions_of_a_traced_value_on_jax_and_autograd(name: str) -> None:
+    # JAX's tracers convert for neither numpy.exp nor numpy.asarray, and its error says what to use;
+    # autograd's boxes run numpy's functions with their derivatives.
+    f = NUMPY_ON_TRACED["exp"][0]
+    if name == "jax":
+        with pytest.raises(NonDifferentiableError, match=r"multiad\.numpy"):
+            multiad.grad(f, backend=name)(X)
+    else:
+        np.testing.assert_allclose(multiad.grad(f, backend=name)(X), np.exp(X), rtol=1e-12)
+    np.testing.assert_allclose(multiad.to_numpy(multiad.grad(NUMPY_ON_TRACED["sum"][0], backend=name)(X)), 2 * X)

@@ -38,6 +38,7 @@ import functools
 import re
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -118,6 +119,68 @@ _DROPS = {
     "numpy": "Tensor.numpy()",
     "__array__": "numpy.asarray(tensor)",
 }
+
+
+# NOTE [numpy functions on tensors]: numpy functions given a tensor inside f either convert it
+# with ``__array__`` (``numpy.exp(t)``, ``numpy.asarray(t)``, ``numpy.linalg.norm(t)``: the
+# conversion guard raises DroppedDerivativeError) or call the tensor's method of the same name
+# with numpy's keywords (``numpy.sum(t)`` calls ``t.sum(axis=None, dtype=None, out=None)``,
+# which torch rejects with a TypeError). Both become NonDifferentiableError naming the numpy
+# function and its multiad.numpy replacement. The numpy function is found on the error path only,
+# in the traceback (the outermost numpy frame, or the ufunc of ``Tensor.__array_ufunc__``), so the
+# guard and the tensor methods cost nothing more. JAX's error for the same code already says to use
+# multiad.numpy, and autograd's boxes run numpy's functions (``numpy.sum``, ``numpy.exp``) with their
+# derivatives.
+def _frames(exc: BaseException) -> Iterator[Any]:
+    tb = exc.__traceback__
+    while tb is not None:
+        yield tb.tb_frame
+        tb = tb.tb_next
+
+
+def _public_numpy_name(frame: Any) -> str:
+    """``numpy.linalg.norm`` for a frame of ``numpy.linalg._linalg.norm``, ``numpy.sum`` for
+    ``numpy._core.fromnumeric.sum``: the public submodules of the frame's module only."""
+    parts: list[str] = ["numpy"]
+    mod: Any = np
+    for part in str(frame.f_globals.get("__name__", "numpy")).split(".")[1:]:
+        mod = getattr(mod, part, None)
+        if part.startswith("_") or not isinstance(mod, types.ModuleType):
+            break
+        parts.append(part)
+    return ".".join([*parts, frame.f_code.co_name])
+
+
+def _numpy_caller(exc: BaseException) -> str | None:
+    """The numpy function that ``exc`` was raised under, from its traceback (NOTE [numpy functions on tensors])."""
+    ufunc = None
+    for frame in _frames(exc):
+        if str(frame.f_globals.get("__name__", "")).split(".")[0] == "numpy":
+            return _public_numpy_name(frame)
+        if frame.f_code.co_name == "__array_ufunc__" and "ufunc" in frame.f_locals:
+            ufunc = f"numpy.{getattr(frame.f_locals['ufunc'], '__name__', 'ufunc')}"
+    return ufunc
+
+
+def _raised_in_numpy(exc: BaseException) -> bool:
+    """Whether the last frame of ``exc``'s traceback is numpy's (a tensor method it called raised)."""
+    last = None
+    for frame in _frames(exc):
+        last = frame
+    return last is not None and str(last.f_globals.get("__name__", "")).split(".")[0] == "numpy"
+
+
+def _numpy_on_tensor(caller: str | None) -> str:
+    """The reason for a numpy function given a tensor inside f (NOTE [numpy functions on tensors])."""
+    if caller is None:  # numpy's C functions (numpy.asarray, numpy.dot) leave no frame of their own
+        what, instead = "numpy.asarray(tensor) or another numpy function of a tensor", "multiad.numpy"
+    else:
+        what, instead = f"{caller}(tensor)", f"multiad.{caller}"
+    return (
+        f"{what}: numpy functions do not run on torch tensors inside f (their conversion to a numpy array "
+        f"drops the derivative); use {instead} instead, which runs on torch, or call .detach() first for a "
+        "value that is not differentiated"
+    )
 
 
 def _install_guard() -> None:
@@ -536,7 +599,12 @@ class TorchBackend(multiad.Backend):
         # user's own RuntimeError("... not implemented for ...") raised in f passes unchanged.
         msg = str(exc)
         if isinstance(exc, DroppedDerivativeError):
+            caller = _numpy_caller(exc)
+            if caller is not None or msg.startswith(_DROPS["__array__"]):
+                return _numpy_on_tensor(caller)
             return msg
+        if isinstance(exc, TypeError) and _raised_in_numpy(exc):  # numpy.sum(t) calls t.sum(axis=None, ...)
+            return f"{_numpy_on_tensor(_numpy_caller(exc))} (torch: TypeError: {msg.splitlines()[0] if msg else ''})"
         if not isinstance(exc, (RuntimeError, NotImplementedError)):
             return None
         if msg.startswith(_IN_PLACE):
