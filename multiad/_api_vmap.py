@@ -91,7 +91,7 @@ def vmap(
         else:
             leaves, spec = _tree.flatten(args)
         if traced:  # NOTE [Compiled regions]: no table while a compiler traces
-            plan = _Plan(args, leaves, spec, in_dims, backend, call)
+            plan = _Plan(args, leaves, None, in_dims, backend, call)
         else:
             gen = generation[0]
             key = (gen, spec, backend if backend is not None else selection(), *map(type, leaves))

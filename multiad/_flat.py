@@ -150,8 +150,9 @@ class _Prepared:
         self.argnums = normalize_argnums(argnums, len(specs), call)
         self.single = isinstance(argnums, int)
         self.in_spec = specs[self.argnums[0]] if self.single else _tree.tuple_spec([specs[i] for i in self.argnums])
-        #: Whether the arguments hold a dict (NOTE [Dict order per call]).
-        self.dicts = _tree.has_dict(spec)
+        #: Whether the arguments hold a dict (NOTE [Dict order per call]); set by the table, not
+        #: while a compiler traces (a signature built per call has the call's own structures).
+        self.dicts = False
         starts, n = [], 0
         for s in specs:
             starts.append(n)
@@ -208,6 +209,7 @@ def _prepared(
         if not _plan.JACFWD_SEEN[0] and _plan.prepared_jacfwd(b):  # NOTE [Prepared forward mode gate]
             _plan.JACFWD_SEEN[0] = True
         prep = _Prepared(leaves, spec, argnums, b, call)
+        prep.dicts = _tree.has_dict(spec)
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()
         _registry.remember(_PREPARED, key, prep, generation)
