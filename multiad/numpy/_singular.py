@@ -16,9 +16,12 @@ raises numpy's error (it calls numpy), torch raises its own ``torch.linalg.LinAl
 - JAX: its factorizations divide by the zero pivot, so an exactly singular (or, for
   ``cholesky``, not positive definite) finite matrix gives a result that is not finite. Where the
   value is concrete (JAX's eager mode, also under ``multiad.grad`` and the other transforms,
-  which do not compile), one reduction (``isfinite`` of the result and of the input) is read on
-  the host, and the call raises when the input is finite and the result is not. That read is a
-  host synchronization, the price of raising at all: numpy's contract needs the value.
+  which do not compile), the result is read on the host and checked with numpy (``isfinite``;
+  the input only when the result is not finite), and the call raises when the input is finite
+  and the result is not. That read is a host synchronization, the price of raising at all:
+  numpy's contract needs the value. It is done with numpy on the host rather than with
+  ``jax.numpy``, whose operations an enclosing ``grad`` records even on concrete values (about
+  3,700 Python bytecodes per call against 100).
   Under ``jax.jit`` and ``vmap`` the value is traced and cannot decide an exception; the result
   is then JAX's (``inf``/``nan`` for a singular matrix, never a finite number that looks right).
 
@@ -106,15 +109,15 @@ def jax_not_finite(call: str, inputs: tuple[Any, ...], out: Any, message: str) -
     are concrete (NOTE [Singular matrices]): one reduction read on the host; the inputs are
     looked at only when the result is not finite."""
     import jax
-    import jax.numpy as jnp
 
     value = _concrete(out)
     if value is None:
         return  # under jit or vmap: JAX's value (NOTE [Singular matrices])
     try:
-        if bool(jnp.isfinite(value).all()):
+        if np.isfinite(np.asarray(value)).all():  # on the host: jax.numpy would be traced by an enclosing grad
             return
-        if not all(bool(jnp.isfinite(_concrete(x)).all()) for x in inputs if hasattr(x, "shape")):
+        values = [_concrete(x) for x in inputs if hasattr(x, "shape")]
+        if not all(v is not None and np.isfinite(np.asarray(v)).all() for v in values):
             return  # non-finite input: the framework's nan (NOTE [Singular matrices])
     except jax.errors.ConcretizationTypeError:
         return
@@ -221,10 +224,8 @@ def _known_regular(sign: Any) -> bool:
 
         return bool(np.all(getval(sign) != 0))
     if module.startswith("jax"):
-        import jax.numpy as jnp
-
         value = _concrete(sign)
-        return value is None or bool(jnp.all(value != 0))
+        return value is None or bool(np.all(np.asarray(value) != 0))
     return bool((sign != 0).all())
 
 
