@@ -156,6 +156,12 @@ EDGE_FORMS: list[tuple[str, Any, dict[str, Any]]] = [
     ("cumulative_prod", np.array(2.5), {}),
     ("ediff1d", np.arange(4.0, dtype=np.float32), {"to_begin": 0.5, "to_end": np.array([1.0, 2.0])}),
     ("ediff1d", np.arange(4, dtype=np.int32), {"to_end": np.array([7])}),
+    ("nanmax", np.array([np.nan]), {"initial": 3.0}),
+    ("nanmax", np.array([np.nan, 1.0]), {"where": np.array([True, False]), "initial": 0.5}),
+    ("nanmin", np.array([[np.nan, np.nan]]), {"axis": 1, "initial": 3.0, "where": np.array([False, True])}),
+    ("nanmax", np.array([[np.nan, np.nan], [1.0, np.nan]]), {"axis": 1}),
+    ("nansum", np.array([np.nan, 2.0]), {"initial": 1.0, "where": np.array([True, False])}),
+    ("nanprod", np.array([np.nan, 2.0, 3.0]), {"initial": 2.0, "where": np.array([True, True, False])}),
 ]
 
 
@@ -168,6 +174,33 @@ def test_edge_forms_match_numpy(kind: str, name: str, x: np.ndarray, kwargs: dic
     if kind != "jax":  # JAX arrays keep JAX's promotion
         assert got.dtype == want.dtype, (got.dtype, want.dtype)
     _same(got, want)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_modf_of_infinities(kind: str) -> None:
+    x = np.array([np.inf, -np.inf, -2.5, 0.5])
+    (frac, whole), (want_frac, want_whole) = mnp.modf(_as(kind, x)), np.modf(x)
+    _same(frac, want_frac)  # 0 and -0, not nan
+    assert np.array_equal(np.signbit(multiad.to_numpy(frac)), np.signbit(want_frac))
+    _same(whole, want_whole)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kwargs", [{}, {"sparse": True}, {"indexing": "ij", "sparse": True}])
+def test_meshgrid_of_mixed_dtypes_and_shapes(kind: str, kwargs: dict[str, Any]) -> None:
+    xs = [np.array([1.0, 2.0, 3.0], np.float32), np.array([4.0, 5.0]), np.array([[6.0, 7.0]])]
+    got, want = mnp.meshgrid(*[_as(kind, x) for x in xs], **kwargs), np.meshgrid(*xs, **kwargs)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        if kind != "jax":  # JAX arrays keep JAX's promotion
+            assert multiad.to_numpy(g).dtype == w.dtype
+        _same(g, w)
+
+
+def test_meshgrid_sparse_under_autograd() -> None:
+    b = np.array([4.0, 5.0])
+    f = lambda a: mnp.sum(mnp.meshgrid(a, b, sparse=True)[0])  # noqa: E731 - shape (1, 3): each a_i once
+    np.testing.assert_allclose(multiad.grad(f, backend="autograd")(np.array([1.0, 2.0, 3.0])), [1.0, 1.0, 1.0])
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -106,14 +106,40 @@ def _nan_fill(name: str, a: Any, axis: Any, fill: float) -> Any:
     return mnp.where(mnp.isnan(x), fill, x) if inexact(x) else x  # integers hold no nan
 
 
-def nansum(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+def nansum(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: Any = np._NoValue,
+    where: Any = True,
+) -> Any:
     """Sum, treating nan as 0."""
-    return _m().sum(_nan_fill("nansum", a, axis, 0.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    x = _nan_fill("nansum", a, axis, 0.0)
+    return _m().sum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_initial_where(initial, where))
 
 
-def nanprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
+def nanprod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: Any = np._NoValue,
+    where: Any = True,
+) -> Any:
     """Product, treating nan as 1."""
-    return _m().prod(_nan_fill("nanprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    x = _nan_fill("nanprod", a, axis, 1.0)
+    return _m().prod(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_initial_where(initial, where))
+
+
+def _initial_where(initial: Any, where: Any) -> dict[str, Any]:
+    """numpy's ``initial=`` and ``where=`` of a reduction, where given."""
+    kwargs: dict[str, Any] = {} if initial is np._NoValue else {"initial": initial}
+    if where is not True:
+        kwargs["where"] = where
+    return kwargs
 
 
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
@@ -126,21 +152,25 @@ def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) ->
     return _m().cumprod(_nan_fill("nancumprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out)
 
 
-def nanmax(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    """Maximum, ignoring nan (nan where all values are nan, as in numpy)."""
-    return _nan_extremum("nanmax", a, axis, out, keepdims, -np.inf)
+def nanmax(
+    a: Any, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = np._NoValue, where: Any = True
+) -> Any:
+    """Maximum, ignoring nan (nan where all values are nan and no ``initial`` is given, as in numpy)."""
+    return _nan_extremum("nanmax", a, axis, out, keepdims, -np.inf, _initial_where(initial, where))
 
 
-def nanmin(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    """Minimum, ignoring nan (nan where all values are nan, as in numpy)."""
-    return _nan_extremum("nanmin", a, axis, out, keepdims, np.inf)
+def nanmin(
+    a: Any, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = np._NoValue, where: Any = True
+) -> Any:
+    """Minimum, ignoring nan (nan where all values are nan and no ``initial`` is given, as in numpy)."""
+    return _nan_extremum("nanmin", a, axis, out, keepdims, np.inf, _initial_where(initial, where))
 
 
-def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill: float) -> Any:
+def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill: float, kwargs: dict[str, Any]) -> Any:
     mnp = _m()
     x = _nan_fill(name, a, axis, fill)
-    found = getattr(mnp, name[3:])(x, axis=axis, out=out, keepdims=keepdims)
-    if not inexact(x):
+    found = getattr(mnp, name[3:])(x, axis=axis, out=out, keepdims=keepdims, **kwargs)
+    if not inexact(x) or "initial" in kwargs:  # numpy's fmax.reduce: a slice of nan alone gives initial
         return found
     none = mnp.all(mnp.isnan(_arr(a)), axis=axis, keepdims=keepdims)
     return mnp.where(none, np.nan, found)
@@ -228,8 +258,10 @@ def modf(x: Any, /) -> tuple[Any, Any]:
     x = _arr(x)
     if not inexact(x):
         x = cast_as_numpy(x, numpy_result("modf", x))
-    whole = mnp.trunc(x)
-    return mnp.subtract(x, whole), whole
+    # numpy's fraction of an infinity is a zero of its sign (inf - inf would be nan)
+    inf = mnp.isinf(x)
+    finite = mnp.where(inf, 0.0, x)
+    return mnp.where(inf, mnp.copysign(0.0, x), mnp.subtract(finite, mnp.trunc(finite))), mnp.trunc(x)
 
 
 def ldexp(x1: Any, x2: Any, /) -> Any:

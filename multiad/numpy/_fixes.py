@@ -162,10 +162,9 @@ def _ag_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:
     return tuple(_ag_broadcast_to(a, shape) for a in args)
 
 
-def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> tuple[Any, ...]:
-    anp = _ag()
-    n = len(xi)
-    flat = [anp.ravel(x) for x in xi]
+def meshgrid_shapes(n: int, indexing: str) -> list[list[int]]:
+    """The shapes numpy's meshgrid gives its ``n`` flattened inputs before broadcasting them:
+    input ``i`` along axis ``i``, the first two swapped for ``indexing="xy"``."""
     shapes = []
     for i in range(n):
         shape = [1] * n
@@ -174,8 +173,15 @@ def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool
     if indexing == "xy" and n >= 2:
         shapes[0][0], shapes[0][1] = 1, -1
         shapes[1][0], shapes[1][1] = -1, 1
-    parts = [anp.reshape(f, s) for f, s in zip(flat, shapes, strict=True)]
-    return _ag_broadcast_arrays(*parts)
+    return shapes
+
+
+def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> tuple[Any, ...]:
+    anp = _ag()
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"mnp.meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    parts = [anp.reshape(anp.ravel(x), s) for x, s in zip(xi, meshgrid_shapes(len(xi), indexing), strict=True)]
+    return tuple(parts) if sparse else _ag_broadcast_arrays(*parts)
 
 
 def _ag_reciprocal(x: Any, /) -> Any:
@@ -531,6 +537,14 @@ def _jax_floor_divide(x1: Any, x2: Any, /) -> Any:
     return jnp.where(zero, jnp.zeros_like(q), jnp.floor_divide(x1, jnp.where(zero, 1, x2)))
 
 
+def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
+    """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
+    are not 1-d)."""
+    import jax.numpy as jnp
+
+    return tuple(jnp.meshgrid(*[jnp.ravel(x) for x in xi], indexing=indexing, copy=copy, sparse=sparse))
+
+
 def _jax_split(equal: bool) -> Fn:
     """jax.numpy's split/array_split, with numpy's split points: negative, decreasing or past
     the end, as Python slices take them (``jnp.split(x, [-2])`` raises "Sizes passed to split
@@ -704,6 +718,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fabs": _jax_abs,
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
+        "meshgrid": _jax_meshgrid,
         "split": _jax_split(True),
         "array_split": _jax_split(False),
         "power": _safe_power("jax"),

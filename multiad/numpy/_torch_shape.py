@@ -488,7 +488,14 @@ def _edge(t: torch.Tensor, axis: int) -> list[int]:
 
 
 def _meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
-    return tuple(torch.meshgrid(*[t.reshape(-1) for t in tensors(*xi)], indexing=indexing))
+    """numpy's meshgrid: each input keeps its dtype (torch.meshgrid requires one), ``sparse``
+    gives the length-one axes unbroadcast."""
+    from ._fixes import meshgrid_shapes
+
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"mnp.meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    parts = [t.reshape(s) for t, s in zip(tensors(*xi), meshgrid_shapes(len(xi), indexing), strict=True)]
+    return tuple(parts) if sparse else tuple(torch.broadcast_tensors(*parts))  # type: ignore[no-untyped-call]
 
 
 # -- linear algebra ---------------------------------------------------------------------------
