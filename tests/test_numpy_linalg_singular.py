@@ -191,3 +191,15 @@ def test_slogdet_derivative_at_a_singular_matrix_raises(backend: Case) -> None:
         multiad.grad(mnp.linalg.det, backend=backend.name)(backend.array(SINGULAR)),
         np.array([[4.0, -2.0], [-2.0, 1.0]]),
     )
+
+
+def test_slogdet_derivatives_of_regular_matrices_under_every_transform(backend: Case) -> None:
+    # the check of NOTE [slogdet at a singular matrix] cannot read values under torch's vmap
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    logabs = lambda v: mnp.linalg.slogdet(v)[1]  # noqa: E731
+    stack = backend.array(np.stack([a, 2.0 * a]))
+    g = multiad.vmap(multiad.grad(logabs, backend=backend.name), backend=backend.name)(stack)
+    backend.close(g, np.stack([np.linalg.inv(a).T, np.linalg.inv(2.0 * a).T]))
+    inv = np.linalg.inv(a)
+    want = -np.einsum("li,jk->ijkl", inv, inv)  # d(inv(a).T)[i, j] / da[k, l]
+    backend.close(multiad.hessian(logabs, backend=backend.name)(backend.array(a)), want, order=2)

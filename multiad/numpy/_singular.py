@@ -197,7 +197,8 @@ def slogdet(a: Any) -> Any:
 # host and a singular matrix raises numpy's LinAlgError in the forward pass, naming the call:
 # one boolean read per differentiated call (torch's own derivative reads LAPACK's status on the
 # host anyway, to raise its error); calls that are not differentiated read nothing. Under
-# jax.jit the value is traced and the derivative is JAX's (+-inf). The numpy backend's finite
+# jax.jit and vmap the value is traced and the derivative is JAX's (+-inf); under torch's vmap
+# it is torch's (its own LinAlgError from the backward pass). The numpy backend's finite
 # differences see -inf at the point and warn (AccuracyWarning).
 def _differentiated(x: Any) -> bool:
     module = type(x).__module__
@@ -226,7 +227,10 @@ def _known_regular(sign: Any) -> bool:
     if module.startswith("jax"):
         value = _concrete(sign)
         return value is None or bool(np.all(np.asarray(value) != 0))
-    return bool((sign != 0).all())
+    try:
+        return bool((sign != 0).all())
+    except RuntimeError:  # torch's vmap hides the values: torch's own derivative (its error) applies
+        return True
 
 
 def _errors_only(name: str, doc: str) -> Any:
