@@ -179,6 +179,7 @@ BROKEN = {
     "RaveledZeroD": {"exp_sin.grad", "sin_x_times_v[0d_x].vjp"},
     "NoneForIndependent": {"tanh_w[const].vjp", "sum_w_sq[const].grad"},
     "Float64Gradients": {"test_float32_derivatives_stay_float32"},
+    "OneGradientShort": {"test_primitives_keep_the_flat_contract", "sum_sin_a_times_b.grad[argnums=(0, 1)](x, x)"},
 }  # fmt: skip
 
 
@@ -190,6 +191,14 @@ def test_broken_backend_fails(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
     assert BROKEN[name] <= failed, sorted(BROKEN[name] - failed)
     # The same broken backend passes what it does not break: the suite localizes the fault.
     assert any(r["status"] == "passed" and r["family"] == "vmap" for r in rep["results"])
+
+
+def test_contract_item_names_the_primitive_at_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("conformance_backends:OneGradientShort", devices="cpu")
+    (rec,) = [r for r in rep["results"] if r["case"] == "test_primitives_keep_the_flat_contract"]
+    assert rec["status"] == "failed"
+    assert "vjp's pullback((u, w)) (one gradient per primal): expected a tuple of 2 arrays, got 1" in rec["reason"]
 
 
 def test_float64_gradients_fail_a_float64_only_run(tmp_path: Path) -> None:

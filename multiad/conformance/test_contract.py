@@ -10,6 +10,7 @@ import numpy as np
 import multiad
 import multiad.numpy as mnp
 from multiad._backend import NATIVE_OVERRIDES, TRANSFORMS
+from multiad.testing import _device
 from multiad.testing._tolerance import Tolerance, tolerance
 
 
@@ -33,7 +34,7 @@ def test_version_and_devices(conformance_backend: Any) -> None:
     assert version is None or (isinstance(version, str) and version), f"version() returned {version!r}"
     devices = b.devices()
     assert isinstance(devices, list) and all(isinstance(d, str) for d in devices), f"devices() returned {devices!r}"
-    assert any(d.split(":")[0] == "cpu" for d in devices), f"devices() lists no cpu device: {devices}"
+    assert any(_device.kind(d) == "cpu" for d in devices), f"devices() lists no cpu device: {devices}"
 
 
 def test_array_round_trip(conformance_backend: Any) -> None:
@@ -114,4 +115,90 @@ def test_float32_derivatives_stay_float32(conformance_backend: Any) -> None:
             err = float(np.max(np.abs(np.asarray(b.to_numpy(out), dtype=np.float64) - expected)))
             if err > tol.atol + tol.rtol * float(np.max(np.abs(expected))):
                 problems.append(f"{name} of float32 inputs is off by {err:.3g}")
+    assert not problems, "; ".join(problems)
+
+
+def test_primitives_keep_the_flat_contract(conformance_backend: Any) -> None:
+    """Each declared primitive and native override, called directly as multiad calls it, returns
+    what the contract says (NOTE [Primitives checked directly])."""
+    # NOTE [Primitives checked directly]: the cases reach the primitives through multiad's
+    # core, so a primitive returning one gradient too few or a tangent per primal instead of per
+    # output fails them with an error from inside the core (a tree that does not unflatten, an
+    # index out of range). This item calls them itself, on two primals of different shapes and
+    # two outputs, and names the primitive and the rule it breaks.
+    b = conformance_backend
+    xn, yn = np.array([0.5, -1.0, 2.0]), np.array([[0.3, 0.7], [-0.2, 1.1]])
+    un, wn = np.array([1.0, -2.0, 0.5]), np.array([[0.4, -0.1], [0.9, 0.2]])
+    x, y, u, w = (b.asarray(a, dtype="float64") for a in (xn, yn, un, wn))
+    tol = tolerance(b.exact, "float64", "cpu", 1)
+    assert isinstance(tol, Tolerance)
+    problems: list[str] = []
+
+    def fun(p: Any, q: Any) -> tuple[Any, Any]:  # outs: p * sum(q) (3,) and sin(q) (2, 2)
+        return (p * mnp.sum(q), mnp.sin(q))
+
+    def fun_aux(p: Any, q: Any) -> tuple[tuple[Any, Any], Any]:
+        return fun(p, q), {"twice": 2.0 * q}
+
+    def check(what: str, got: Any, expected: list[np.ndarray]) -> None:
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            n = len(got) if isinstance(got, (tuple, list)) else type(got).__name__
+            problems.append(f"{what}: expected a tuple of {len(expected)} arrays, got {n}")
+            return
+        for k, (g, e) in enumerate(zip(got, expected)):
+            if not b.is_array(g):
+                problems.append(f"{what}[{k}] is a {type(g).__name__}, not an array of the backend")
+                continue
+            a = np.asarray(b.to_numpy(g), dtype=np.float64)
+            if a.shape != e.shape:
+                problems.append(f"{what}[{k}] has shape {a.shape}, expected {e.shape}")
+            elif np.max(np.abs(a - e), initial=0.0) > tol.atol + tol.rtol * np.max(np.abs(e), initial=0.0):
+                problems.append(f"{what}[{k}] differs from the closed form by {np.max(np.abs(a - e)):.3g}")
+
+    def check_aux(what: str, aux: Any) -> None:
+        if not isinstance(aux, dict) or set(aux) != {"twice"}:
+            problems.append(f"{what} with has_aux returned aux {aux!r}, not the dict fun returned")
+        else:
+            check(f"{what}'s aux['twice']", (aux["twice"],), [2.0 * yn])
+
+    s = float(yn.sum())
+    outs = [xn * s, np.sin(yn)]
+    grads = [un * s, np.full_like(yn, un @ xn) + np.cos(yn) * wn]  # pullback of (u, w)
+    tangents = [un * s + xn * float(wn.sum()), np.cos(yn) * wn]  # along (u, w)
+    with multiad.use_backend(b):
+        if b.has_vjp:
+            o, pullback, aux = b.vjp(fun_aux, (x, y), True)
+            check("vjp outputs", o, outs)
+            check("vjp's pullback((u, w)) (one gradient per primal)", pullback((u, w)), grads)
+            check_aux("vjp", aux)
+        if b.has_jvp:
+            o, t, aux = b.jvp(fun_aux, (x, y), (u, w), True)
+            check("jvp outputs", o, outs)
+            check("jvp tangent outputs (one per output)", t, tangents)
+            check_aux("jvp", aux)
+        if b.has_vmap:
+            batched = b.vmap(fun, [0, None], None)(b.asarray(np.stack([xn, 2 * xn])), y)
+            check(
+                "vmap(fun, in_axes=[0, None]) outputs",
+                batched,
+                [np.stack([xn * s, 2 * xn * s]), np.stack([outs[1]] * 2)],
+            )
+        if "value_and_grad" in b.native:
+            value, g, _ = b.value_and_grad(lambda p, q: mnp.sum(p * mnp.sum(q)), (x, y), False)
+            check("native value_and_grad value", (value,), [np.array(xn.sum() * s)])
+            check("native value_and_grad gradients", g, [np.full_like(xn, s), np.full_like(yn, xn.sum())])
+        jac = [[np.diag(np.full(3, s)), np.broadcast_to(xn[:, None, None], (3, 2, 2))],
+               [np.zeros((2, 2, 3)), np.diag(np.cos(yn).ravel()).reshape(2, 2, 2, 2)]]  # fmt: skip
+        for name in ("jacrev", "jacfwd"):
+            if name in b.native:
+                blocks, _ = getattr(b, name)(fun, (x, y), False, None)
+                if len(blocks) != 2:
+                    problems.append(f"native {name}: expected 2 rows of blocks (one per output), got {len(blocks)}")
+                    continue
+                for i in range(2):
+                    check(f"native {name} blocks[{i}]", blocks[i], jac[i])
+        if "linearize" in b.native:
+            o, jvp_fn = b.linearize(fun, (x, y))
+            check("native linearize outputs", o, outs)
+            check("native linearize jvp_fn(u, w)", jvp_fn(u, w), tangents)
     assert not problems, "; ".join(problems)

@@ -22,8 +22,9 @@ _GPU_NAMES = ("cuda", "gpu")
 
 
 def kind(device: str) -> str:
-    """The kind of a device string (``cuda:0`` and ``gpu:1`` are ``cuda``)."""
-    name = device.partition(":")[0].lower()
+    """The kind of a device string (``cuda:0`` and ``gpu:1`` are ``cuda``; a TensorFlow-style
+    ``/job:.../device:CPU:0`` is ``cpu``, as ``Backend.device_of`` reads it)."""
+    name = device.rpartition("device:")[2].partition(":")[0].lower()
     return "cuda" if name in _GPU_NAMES else name
 
 
