@@ -242,6 +242,27 @@ def test_creation_without_a_selected_backend_is_float64_torch() -> None:
     assert mnp.zeros(2, dtype=torch.float32).dtype == torch.float32
 
 
+def test_creation_dtypes_on_another_backend_over_torch() -> None:
+    # NOTE [Creation dtypes]: float64 on every backend over torch, not only the one named torch.
+    import torch
+
+    from multiad import _registry
+
+    _registry.records()
+    state = _registry.snapshot()
+    base = type(_registry.get("torch"))
+    try:
+        multiad.register_backend(
+            "rt_torch_like", type("TorchLike", (base,), {"name": "rt_torch_like", "array_modules": ()})
+        )
+        with multiad.use_backend("rt_torch_like") as b:
+            assert b.default_dtype() == "float32"  # torch's own default, which creation does not follow
+            assert mnp.zeros(2).dtype == mnp.asarray([1.0, 2.0]).dtype == torch.float64
+            assert mnp.ones(2, dtype="float32").dtype == torch.float32
+    finally:
+        _registry.restore(state)
+
+
 DTYPE_SPELLINGS = ["float32", np.float32, np.dtype("float32")]
 
 

@@ -5,7 +5,8 @@
 NOTE [Creation dtypes]: ``multiad.numpy`` promises numpy's semantics, so a creation function
 gives the dtype numpy gives (``zeros(2)`` and ``asarray([1.0])`` are float64, ``arange(3)`` and
 ``full(2, 1)`` int64) on torch too, whose own default float dtype (float32) is a preference for
-new tensors, not a limit. JAX computes in float64 only with its x64 mode on; without it, float64
+new tensors, not a limit (for every backend whose ``framework`` is torch, a third-party one
+over ``torch.autograd`` included, not only the backend named "torch"). JAX computes in float64 only with its x64 mode on; without it, float64
 data becomes float32 and int64 int32, silently, as ``jax.numpy``'s own creation functions do
 (``multiad.asarray`` of a float64 numpy array warns instead: that is data losing precision). An
 explicit ``dtype`` (any spelling: ``"float32"``, ``np.float32``, ``torch.float32``) wins.
@@ -44,8 +45,9 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     """``data`` (numpy's result, of numpy's dtype) as an array of the selected backend."""
     b = _select.get_backend()
     name = canonical_dtype_name(dtype, call)
-    if name is None and b.name != "torch" and data.dtype == np.float64:  # torch first: traced data has no dtype
-        name = b.default_dtype()  # JAX without x64: float32, silently (NOTE [Creation dtypes])
+    # NOTE [Creation dtypes]: torch's float32 default is a preference, for any backend over torch
+    if name is None and b.framework.partition(".")[0] != "torch" and data.dtype == np.float64:
+        name = b.default_dtype()  # JAX without x64: float32, silently
     return b.asarray(data, dtype=name, device=device)
 
 
