@@ -176,6 +176,39 @@ def test_edge_forms_match_numpy(kind: str, name: str, x: np.ndarray, kwargs: dic
     _same(got, want)
 
 
+_B23 = np.array([[True, False, True], [False, False, True]])
+_B32 = np.array([[True, False], [False, False], [True, True]])
+CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("fmod", (np.array([False, True, True]), np.array([False, False, True])), {}),
+    ("polyval", ([0.5, -1.0, 2.0], np.array([1.5, 2.0], np.float32)), {}),
+    ("polyval", ([1, 2], np.array([3, 4], np.int32)), {}),
+    ("einsum", ("ii", np.eye(3, dtype=np.int32)), {}),
+    ("einsum", ("ij->", np.ones((2, 3), dtype=np.int8)), {}),
+    ("tensordot", (_B23, _B32), {"axes": 1}),
+    ("tensordot", (_B23, _B23), {"axes": ([0, 1], [0, 1])}),
+    ("inner", (_B23[0], _B32[:, 1]), {}),
+]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("name", "args", "kwargs"), CALL_FORMS)
+def test_call_forms_match_numpy(kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    want = np.asarray(getattr(np, name)(*args, **kwargs))
+    got = getattr(mnp, name)(*[_as(kind, a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    got = np.asarray(multiad.to_numpy(got))
+    if kind != "jax":  # JAX arrays keep JAX's promotion
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_nan_to_num_keywords_under_autograd() -> None:
+    x = np.array([1.0, np.nan, np.inf, -np.inf, 2.0])
+    f = lambda x: mnp.sum(mnp.nan_to_num(x, nan=1.5, posinf=9.0, neginf=-9.0) * np.arange(1.0, 6.0))  # noqa: E731
+    value, g = multiad.value_and_grad(f, backend="autograd")(x)
+    assert float(value) == 1.0 + 3.0 + 27.0 - 36.0 + 10.0
+    np.testing.assert_array_equal(g, [1.0, 0.0, 0.0, 0.0, 5.0])  # replaced values are constants
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])

@@ -220,11 +220,16 @@ def nanstd(
 def polyval(p: Any, x: Any) -> Any:
     """Polynomial with coefficients ``p`` (highest power first) at ``x``."""
     mnp = _m()
+    from ._composite import cast_as_numpy, dtype_name, result_type_name
+
     coeffs = list(p) if isinstance(p, (list, tuple)) else [p[i] for i in range(p.shape[0])]
     out = mnp.zeros_like(_arr(x)) if hasattr(_arr(x), "shape") else 0.0
     for c in coeffs:
         out = out * x + c
-    return out
+    if not coeffs:
+        return out
+    # numpy's dtype: p and x as arrays (a list of floats is float64, whatever x's float dtype)
+    return cast_as_numpy(out, result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x))))
 
 
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:

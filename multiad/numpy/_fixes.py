@@ -201,6 +201,16 @@ def _ag_fmod(x1: Any, x2: Any, /) -> Any:
     return anp.subtract(x1, anp.multiply(x2, np.trunc(np.divide(getval(x1), getval(x2)))))
 
 
+def _ag_nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+    """numpy's nan_to_num on autograd boxes (autograd's derivative rule takes no keywords):
+    the finite values pass through, the replaced ones are constants."""
+    from autograd.tracer import getval
+
+    value = getval(x)
+    fixed = np.nan_to_num(value, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+    return _ag().where(np.isfinite(value), x, fixed)
+
+
 def _ag_copysign(x1: Any, x2: Any, /) -> Any:
     from autograd.tracer import getval
 
@@ -537,6 +547,17 @@ def _jax_floor_divide(x1: Any, x2: Any, /) -> Any:
     return jnp.where(zero, jnp.zeros_like(q), jnp.floor_divide(x1, jnp.where(zero, 1, x2)))
 
 
+def _jax_fmod(x1: Any, x2: Any, /) -> Any:
+    """jax.numpy's fmod, with numpy's 0 for a boolean divided by False (JAX's own result
+    there is the dividend)."""
+    import jax.numpy as jnp
+
+    r = jnp.fmod(x1, x2)
+    if jnp.issubdtype(r.dtype, jnp.inexact):
+        return r
+    return jnp.where(jnp.asarray(x2) == 0, jnp.zeros_like(r), r)
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -718,6 +739,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fabs": _jax_abs,
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
+        "fmod": _jax_fmod,
         "meshgrid": _jax_meshgrid,
         "split": _jax_split(True),
         "array_split": _jax_split(False),
@@ -744,6 +766,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "broadcast_arrays": _ag_broadcast_arrays,
         "meshgrid": _ag_meshgrid,
         "fmod": _ag_fmod,
+        "nan_to_num": _ag_nan_to_num,
         "copysign": _ag_copysign,
         "float_power": _ag_float_power,
         "diagflat": _ag_diagflat,

@@ -515,6 +515,8 @@ def _matmul(x1: Any, x2: Any, /, *, dtype: Any = None) -> Any:
 
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     x, y = promoted(a, b)
+    if x.dtype == torch.bool:  # numpy: or of ands
+        return _tensordot(x.to(torch.int64), y.to(torch.int64), axes) != 0
     if isinstance(axes, int):
         return torch.tensordot(x, y, dims=axes)
     ax, bx = axes
@@ -527,7 +529,8 @@ def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
     ts = promoted(*operands)
     if ts and ts[0].dtype == torch.bool:  # numpy: or of ands
         return torch.einsum(subscripts, *[t.to(torch.int64) for t in ts]) != 0
-    return torch.einsum(subscripts, *ts)
+    r = torch.einsum(subscripts, *ts)
+    return r if not ts or r.dtype == ts[0].dtype else r.to(ts[0].dtype)  # numpy: the operands' dtype (int32 traces too)
 
 
 def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
