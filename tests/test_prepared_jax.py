@@ -184,3 +184,14 @@ def test_one_transform_object_from_many_threads() -> None:
     for th in threads:
         th.join()
     assert not errors, errors[0]
+
+
+def test_jacobian_auto_on_every_call() -> None:
+    jac = multiad.jacobian(lambda w, x: jnp.tanh(w @ x), argnums=1)
+    for n_in, n_out in [(2, 5), (5, 2)] * CALLS:  # tall and wide: forward, then reverse mode
+        w = np.arange(n_out * n_in, dtype=np.float64).reshape(n_out, n_in) / 10
+        x = np.linspace(-1.0, 1.0, n_in)
+        expected = (1 - np.tanh(w @ x) ** 2)[:, None] * w
+        np.testing.assert_allclose(np.asarray(jac(a(w), a(x))), expected, rtol=1e-12)
+    with pytest.raises(multiad.InvalidTypeError, match=r"^jacobian\(<lambda>\): argument 1 has dtype int64"):
+        jac(a(w), jnp.ones(2, dtype=jnp.int64))
