@@ -190,9 +190,9 @@ def wrap(
             return unflatten(spec[0], list(res))  # one row per output leaf
         return res[0] if grad else (res[1], res[0])
 
-    if transform != "jacfwd":
-        return prepared
     seen = _plan.JACFWD_SEEN
+    if transform != "jacfwd" or seen[0]:  # set once, never cleared: no gate needed from then on
+        return prepared
 
     def forward_front(*args: Any, **kwargs: Any) -> Any:  # NOTE [Prepared forward mode gate]
         return prepared(*args, **kwargs) if seen[0] else general(*args, **kwargs)
@@ -208,7 +208,8 @@ def wrap(
 # call of such a backend has resolved (``_plan.JACFWD_SEEN``, set by the general path's signature
 # table of NOTE [Prepared signatures] the first time it meets one), no signature can prepare a
 # jacfwd, and jacfwd goes straight to the general path. The first call of such a backend
-# therefore takes the general path, as a first call does anyway; later calls use the table.
+# therefore takes the general path, as a first call does anyway; later calls use the table. A
+# jacfwd made once the flag is set (it is never cleared) has no gate in front of the table.
 
 
 def _prepare(table: dict[Any, Any], key: Any, seen: Any, build: Callable[[], Any]) -> Any:
