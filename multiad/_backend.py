@@ -373,12 +373,24 @@ class Backend:
     # -- custom derivative rules (has_custom_rules) --------------------------------------------
     def custom_vjp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose reverse-mode derivative is ``rule.fwd``
-        then ``rule.bwd``, built with the framework's own custom-rule mechanism."""
+        then ``rule.bwd``, built with the framework's own custom-rule mechanism.
+
+        The rule is one call's rule at the flat level (NOTE [Custom rules at the flat level]
+        in ``multiad/_custom_rules.py``): ``rule.fun(*xs)`` returns a tuple of output arrays;
+        ``rule.fwd(*xs)`` returns ``(outs, residuals)``, both tuples of arrays;
+        ``rule.bwd(residuals, cts)`` takes those residuals and one cotangent per output and
+        returns one entry per ``xs``, ``None`` for a zero derivative. The function returned is
+        called with the differentiated arrays ``xs`` and returns the tuple of outputs."""
         raise NotImplementedError
 
     def custom_jvp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose forward-mode derivative is ``rule.jvp``
-        (and whose reverse-mode derivative is its transpose), built with the framework's mechanism."""
+        (and whose reverse-mode derivative is its transpose), built with the framework's mechanism.
+
+        ``rule.fun(*xs)`` returns a tuple of output arrays and ``rule.jvp(xs, ts)`` returns
+        ``(outs, tangent_outs)`` for tuples of primals and tangents (NOTE [Custom rules at the
+        flat level] in ``multiad/_custom_rules.py``); the rule's jvp is linear in ``ts``, so a
+        framework without forward-mode rules can transpose it for reverse mode."""
         raise NotImplementedError
 
     # -- helpers for implementations -------------------------------------------------------------
