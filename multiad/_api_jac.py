@@ -155,7 +155,10 @@ def jacobian(
                 choices.append(_choices(f))
             # Keyed by the backend object: one registered again under its name may declare other gaps.
             key = (argnums, flat.in_spec, tuple((tuple(p.shape), str(p.dtype)) for p in flat.primals), b)
-            picked = choices[0].get(key)
+            try:
+                picked = choices[0].get(key)
+            except (TypeError, ValueError):  # NOTE [Structures per call] in multiad/_flat.py
+                key = None
         with flat.active():
             if picked is None:
                 res = _derive.guarded(b, call, flat, *flat.primals)

@@ -95,7 +95,10 @@ def vmap(
         else:
             gen = generation[0]
             key = (gen, spec, backend if backend is not None else selection(), *map(type, leaves))
-            plan = plans.get(key)
+            try:
+                plan = plans.get(key)
+            except (TypeError, ValueError):  # NOTE [Structures per call] in multiad/_flat.py
+                plan = _Plan(args, leaves, None, in_dims, backend, call)  # not kept
             if plan is None:
                 plan = _Plan(args, leaves, spec, in_dims, backend, call)
                 if len(plans) >= _MAX_PLANS:
@@ -128,7 +131,7 @@ def vmap(
             outs, spec_o = _per_call(f, b, leaves, spec, plan.mapped_pos, axes, kwargs, chunk_size, traced, call)
         else:
             slot.spec = _UNSET
-            if plan.dicts:  # NOTE [Dict order per call] in multiad/_flat.py
+            if plan.loose:  # NOTE [Structures per call] in multiad/_flat.py
                 saved, slot.tree, plan.tree = slot.tree, spec, spec
             token = context.set(b)  # NOTE [Context set outright] in multiad/_api_ad.py
             try:  # _derive.guarded, inlined
@@ -142,7 +145,7 @@ def vmap(
                 raise err from exc
             finally:
                 context.reset(token)
-                if plan.dicts:
+                if plan.loose:
                     slot.tree = saved
             spec_o = slot.spec
             if spec_o is _UNSET:  # the backend ran the flat function on another thread
@@ -220,9 +223,9 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
         return flat_args
 
     def flat_tree(*xs: Any) -> tuple[Any, ...]:
-        # The call's own structure where the arguments hold a dict (NOTE [Dict order per call] in
-        # multiad/_flat.py): from the slot, or the plan on a backend that runs this on another thread.
-        out = f(*_tree.unflatten((slot.tree or plan.tree) if plan.dicts else spec, xs))
+        # The call's own structure where the arguments hold a dict or a registered node (NOTE
+        # [Structures per call] in multiad/_flat.py): from the slot, or the plan on a backend's own thread.
+        out = f(*_tree.unflatten((slot.tree or plan.tree) if plan.loose else spec, xs))
         if is_array(out):
             slot.spec = plan.out_spec = leaf
             return (out,)
@@ -278,9 +281,9 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
 # path), when it has keyword arguments, when a leaf not mapped is not an array (a Python number
 # or string passed through), when a negative axis lands on another axis than in the plan's
 # first call (leaves of another rank), and while a compiler traces Python (NOTE [Compiled
-# regions]: then no table is used either). Arguments holding a dict reach ``f`` in the call's own
-# key order (NOTE [Dict order per call] in ``multiad/_flat.py``): the call's structure travels to
-# the flat function through the slot too (through the plan on a backend's own thread). On torch, the vmap of ``torch.func.jacrev(predict)``
+# regions]: then no table is used either). Arguments holding a dict or a registered node reach
+# ``f`` rebuilt by the call's own structure (NOTE [Structures per call] in ``multiad/_flat.py``),
+# which travels to the flat function through the slot too (through the plan on a backend's own thread). On torch, the vmap of ``torch.func.jacrev(predict)``
 # over 64x(31->33), two arguments unbatched, runs 9510 bytecodes per call where
 # ``torch.func.vmap`` of it runs 10226 and the flat function made per call ran 10422 (NOTE
 # [torch.func.vmap built per function] in the torch backend says why); an elementwise ``vmap``
@@ -304,15 +307,15 @@ class _Plan:
     """The part of a vmap call that depends only on its signature."""
 
     __slots__ = (
-        "axes", "backend", "batched", "built_for", "dicts", "mapped_pos", "n", "negative",
+        "axes", "backend", "batched", "built_for", "loose", "mapped_pos", "n", "negative",
         "out_spec", "preparable", "same", "several", "tree",
     )  # fmt: skip
 
     def __init__(
         self, args: tuple[Any, ...], leaves: Sequence[Any], spec: Any, in_dims: Any, backend: BackendArg, call: str
     ) -> None:
-        #: Whether the arguments hold a dict, and the structure of the latest call's arguments then.
-        self.dicts, self.tree = spec is not None and _tree.has_dict(spec), spec
+        #: Whether the arguments hold a dict or a registered node, and the structure of the latest call's arguments then.
+        self.loose, self.tree = spec is not None and _tree.has_loose(spec), spec
         if isinstance(in_dims, (tuple, list)):
             if len(in_dims) != len(args):
                 raise InvalidArgumentError(

@@ -123,14 +123,14 @@ class _Prepared:
     """The part of a call's argument handling that depends only on its signature."""
 
     __slots__ = (
-        "argnums", "backend", "dicts", "diff", "in_spec", "pos", "same", "single", "specs", "take", "whole",
+        "argnums", "backend", "diff", "in_spec", "loose", "pos", "same", "single", "specs", "take", "whole",
     )  # fmt: skip
 
     def with_spec(self, spec: _tree.TreeSpec) -> _Prepared:
         """This signature with the structures of the call whose arguments have structure
-        ``spec`` (NOTE [Dict order per call])."""
+        ``spec`` (NOTE [Structures per call])."""
         prep = object.__new__(_Prepared)
-        prep.argnums, prep.backend, prep.diff, prep.dicts = self.argnums, self.backend, self.diff, True
+        prep.argnums, prep.backend, prep.diff, prep.loose = self.argnums, self.backend, self.diff, True
         prep.pos, prep.same, prep.single, prep.take, prep.whole = (
             self.pos,
             self.same,
@@ -150,9 +150,9 @@ class _Prepared:
         self.argnums = normalize_argnums(argnums, len(specs), call)
         self.single = isinstance(argnums, int)
         self.in_spec = specs[self.argnums[0]] if self.single else _tree.tuple_spec([specs[i] for i in self.argnums])
-        #: Whether the arguments hold a dict (NOTE [Dict order per call]); set by the table, not
-        #: while a compiler traces (a signature built per call has the call's own structures).
-        self.dicts = False
+        #: Whether the arguments hold a dict or a registered node (NOTE [Structures per call]); set by
+        #: the table, not while a compiler traces (a signature built per call has the call's own structures).
+        self.loose = False
         starts, n = [], 0
         for s in specs:
             starts.append(n)
@@ -201,7 +201,10 @@ def _prepared(
         return _Prepared(leaves, spec, argnums, _select.resolve(backend, leaves, call), call)
     chosen = _select.chosen(backend, call, False)
     key = (spec, argnums, chosen, *map(type, leaves))
-    prep = _PREPARED.get(key)
+    try:
+        prep = _PREPARED.get(key)
+    except (TypeError, ValueError):  # NOTE [Structures per call]: a node's data that cannot be compared
+        return _Prepared(leaves, spec, argnums, _select.resolve(backend, leaves, call), call)
     if prep is None:
         generation = _registry.generation()
         b = chosen if chosen is not None else _select.resolve(None, leaves, call)
@@ -209,21 +212,24 @@ def _prepared(
         if not _plan.JACFWD_SEEN[0] and _plan.prepared_jacfwd(b):  # NOTE [Prepared forward mode gate]
             _plan.JACFWD_SEEN[0] = True
         prep = _Prepared(leaves, spec, argnums, b, call)
-        prep.dicts = _tree.has_dict(spec)
+        prep.loose = _tree.has_loose(spec)
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()
         _registry.remember(_PREPARED, key, prep, generation)
-    if prep.dicts:  # NOTE [Dict order per call]
+    if prep.loose:  # NOTE [Structures per call]
         return prep.with_spec(spec)
     return prep
 
 
-# NOTE [Dict order per call]: the structures of two dicts with the same keys inserted in another
-# order are equal (optree orders a dict's leaves by sorted key, and compares and hashes its
-# structure so), yet each rebuilds its own order, and ``f`` may read the order (``p.values()``).
-# A signature found in the table for arguments holding a dict therefore takes the structures
-# that rebuild ``f``'s arguments and shape the results from the call's own ``spec``, never from
-# the call that filled the table.
+# NOTE [Structures per call]: two structures may compare (and hash) equal yet rebuild different
+# arguments: dicts with the same keys inserted in another order (optree orders a dict's leaves by
+# sorted key, and compares its structure so, while each rebuilds its own order, which ``f`` may
+# read: ``p.values()``), and registered nodes whose data compare equal (``1`` and ``True``,
+# ``0.0`` and ``-0.0``). A signature found in the table for arguments holding such a node
+# therefore takes the structures that rebuild ``f``'s arguments and shape the results from the
+# call's own ``spec``, never from the call that filled the table. A node's data that cannot be
+# compared (a numpy array of several elements, whose ``==`` has no truth value) makes the lookup
+# raise where two structures' hashes meet: such a call builds its signature without the table.
 
 
 class Flat:

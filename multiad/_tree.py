@@ -47,13 +47,17 @@ def leaves_spec(n: int) -> TreeSpec:
     return spec
 
 
-_DICT_KINDS = frozenset({optree.PyTreeKind.DICT, optree.PyTreeKind.DEFAULTDICT})
+#: Nodes whose structure may compare equal to a different one (NOTE [Structures per call] in
+#: ``multiad/_flat.py``): dicts (another key order) and registered nodes (their data: ``1`` and ``True``).
+_LOOSE_KINDS = frozenset(
+    {optree.PyTreeKind.DICT, optree.PyTreeKind.DEFAULTDICT, optree.PyTreeKind.ORDEREDDICT, optree.PyTreeKind.CUSTOM}
+)
 
 
-def has_dict(spec: TreeSpec) -> bool:
-    """Whether ``spec`` has a dict node (a plain or default dict, whose structure compares equal
-    to the same keys inserted in another order: NOTE [Dict order per call] in ``multiad/_flat.py``)."""
-    return spec.kind in _DICT_KINDS or any(map(has_dict, spec.children()))
+def has_loose(spec: TreeSpec) -> bool:
+    """Whether ``spec`` has a node that may compare equal to a different one: a dict or a
+    registered node (NOTE [Structures per call] in ``multiad/_flat.py``)."""
+    return spec.kind in _LOOSE_KINDS or any(map(has_loose, spec.children()))
 
 
 def tuple_spec(children: list[TreeSpec]) -> TreeSpec:

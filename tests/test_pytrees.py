@@ -74,6 +74,38 @@ def test_dict_key_order_of_each_call_reaches_f(backend: Case) -> None:
             backend.close(pull(np.array(1.0)), (want,))
 
 
+class Scaled:
+    """A registered node whose data (``scale``) is not a leaf."""
+
+    def __init__(self, w: Any, scale: Any) -> None:
+        self.w, self.scale = w, scale
+
+
+multiad.register_pytree_node(Scaled, lambda s: ((s.w,), s.scale), lambda scale, c: Scaled(c[0], scale))
+
+
+def test_registered_node_data_of_each_call_reaches_f(backend: Case) -> None:
+    # 1 and True compare (and hash) equal, so the structures of Scaled(w, 1) and Scaled(w, True)
+    # do too; f must still get each call's own node. Data that numpy arrays of several elements
+    # make impossible to compare must not break the second call either.
+    def f(s: Any) -> Any:
+        k = 3.0 if s.scale is True else float(np.asarray(s.scale).ravel()[0])
+        return mnp.sum(s.w * s.w) * k
+
+    grad = multiad.grad(f, backend=backend.name)
+    jac = multiad.jacobian(lambda s: s.w * (3.0 if s.scale is True else 1.0), backend=backend.name)
+    v = multiad.vmap(
+        lambda s: s.w * (3.0 if s.scale is True else float(np.asarray(s.scale).ravel()[0])), backend=backend.name
+    )
+    for _ in range(3):
+        for scale, k in ((1, 1.0), (True, 3.0), (np.array([2.0, 0.0]), 2.0), (np.array([4.0, 0.0]), 4.0)):
+            backend.close(grad(Scaled(X, scale)).w, 2.0 * k * X)
+            backend.close(multiad.grad(f, backend=backend.name)(Scaled(X, scale)).w, 2.0 * k * X)
+            backend.close(v(Scaled(W, scale)), k * W, order=0)
+            if not isinstance(scale, np.ndarray):
+                backend.close(jac(Scaled(X, scale)).w, k * np.eye(3))
+
+
 def test_jacobian_auto_called_again_with_containers_and_numbers(backend: Case) -> None:
     # The second call of a signature looks for a prepared form (NOTE [Prepared calls]), whose
     # choice of mode for jacobian(mode="auto") reads array shapes: containers and numbers too.
