@@ -360,7 +360,8 @@ class Backend:
         tuple of arrays. ``transform`` is ``"jacrev"`` (returning, per output array, one block for
         an int ``argnums`` or a tuple of blocks for a tuple; one output array gives its row bare),
         ``"jacfwd"`` (the same results; asked only of a backend without ``jvp`` and ``vmap``,
-        whose general path is NOTE [Columns by a loop] in ``multiad/_derive.py``),
+        whose general path is NOTE [Columns by a loop] in ``multiad/_derive.py``, or of one whose
+        own ``jacfwd`` is native),
         ``"hessian"`` (forward-over-reverse; per output array a block, or a tuple of tuples of
         blocks for a tuple ``argnums``), ``"grad_and_value"`` (``fun`` returns one scalar; returning
         ``(grads, value)``, the gradient bare for an int ``argnums``), or ``"hvp"``/``"vhp"``
