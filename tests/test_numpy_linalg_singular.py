@@ -161,6 +161,10 @@ def test_cond_and_norm_of_degenerate_matrices_are_numpys(kind: str) -> None:
             multiad.to_numpy(mnp.linalg.norm(_as(kind, e), 2, axis=(-2, -1))), 0.0 * e.sum((-2, -1))
         )
         assert np.linalg.norm(e, 2, axis=(-2, -1)).shape == shape[:-2]
+        with pytest.raises(ValueError, match="zero-size"):
+            np.linalg.norm(e, -2, axis=(-2, -1))
+        with pytest.raises(ValueError, match=r"^multiad\.numpy\.linalg\.norm: .*zero-size"):
+            mnp.linalg.norm(_as(kind, e), -2, axis=(-2, -1))
 
 
 def test_jit_cannot_raise_and_gives_non_finite_values() -> None:

@@ -177,6 +177,11 @@ def _matrix_norm(x: Any, order: Any, axes: tuple[int, int], keepdims: bool) -> A
         s = mnp.linalg.svd(mnp.moveaxis(x, (r, c), (-2, -1)), compute_uv=False)
         if order == 2 and s.shape[-1] == 0:  # numpy's maximum of no singular values: 0
             s = mnp.sum(s, axis=-1, keepdims=True)
+        elif order == -2 and s.shape[-1] == 0:  # numpy's error (torch raised IndexError)
+            raise ValueError(
+                "multiad.numpy.linalg.norm: the -2 norm of an empty matrix is the minimum of no singular values "
+                "(numpy: zero-size array to reduction operation minimum which has no identity)"
+            )
         out = mnp.max(s, axis=-1) if order == 2 else mnp.min(s, axis=-1) if order == -2 else mnp.sum(s, axis=-1)
         return mnp.expand_dims(out, tuple(sorted(axes))) if keepdims else out
     else:
