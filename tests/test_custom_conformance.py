@@ -38,10 +38,11 @@ class WithoutRules(AutogradBackend):
     has_custom_rules = False
 
 
-def test_the_family_covers_the_four_rules() -> None:
+def test_the_family_covers_the_five_rules() -> None:
     names = {c.fn.name for c in CUSTOM}
     assert names == {
         "custom.clip_gradient",
+        "custom.surrogate_floor",
         "custom.log1pexp[large]",
         "custom.log1pexp",
         "custom.nondiff_argnums",

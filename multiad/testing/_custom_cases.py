@@ -2,8 +2,8 @@
 
 NOTE [Custom rules both ways]: every case here uses the capability ``custom_rules``. A backend
 declaring ``has_custom_rules`` must give the rule's closed-form results (for ``clip_gradient``
-those differ from the function's true derivative, so differentiating the function instead of
-the rule fails); a backend that does not declare it must raise UnsupportedOperationError, as
+and ``surrogate_floor`` those differ from the function's true derivative, so differentiating
+the function instead of the rule fails, in reverse and in forward mode); a backend that does not declare it must raise UnsupportedOperationError, as
 for a transform named in ``unsupported``. The closed forms of ``clip_gradient`` are the rule's
 own, so tests/test_conformance_refs.py does not compare them with differences of the value
 (:data:`RULE_DEFINED`).
@@ -20,7 +20,7 @@ import multiad.numpy as mnp
 
 from .._backend import Backend
 from . import _cases as v
-from ._custom_rules import clip_gradient, log1pexp, scaled_sin, sigmoid, sqrt_by_fixed_point
+from ._custom_rules import clip_gradient, log1pexp, scaled_sin, sigmoid, sqrt_by_fixed_point, surrogate_floor
 from ._fns import Fn, drawn
 
 FAMILY = "custom rules"
@@ -43,6 +43,10 @@ def _log1pexp(x: Any) -> Any:
 def _log1pexp_hess(x: np.ndarray) -> np.ndarray:
     s = sigmoid(x)
     return np.diag(s * (1.0 - s))
+
+
+def _surrogate_floor(x: Any) -> Any:
+    return mnp.sum(surrogate_floor(x))
 
 
 def _scaled_sin(x: Any) -> Any:
@@ -77,6 +81,16 @@ LOG1PEXP = Fn(
 LOG1PEXP_LARGE = dataclasses.replace(
     LOG1PEXP, name="custom.log1pexp[large]", hess=None, make_args=drawn(lambda rng: np.array([100.0, 0.0]))
 )
+# surrogate_floor's derivatives are the rule's (arctan's), not floor's (zero almost everywhere).
+SURROGATE = Fn(
+    "custom.surrogate_floor",
+    FAMILY,
+    _surrogate_floor,
+    value=lambda x: np.sum(np.floor(x)),
+    jac=lambda x: (1.0 / (1.0 + x * x))[None, :],
+    hess=lambda x: np.diag(-2.0 * x / (1.0 + x * x) ** 2),
+    make_args=drawn(lambda rng: np.array([0.3, -1.7, 2.4])),
+)
 NONDIFF = Fn(
     "custom.nondiff_argnums",
     FAMILY,
@@ -97,7 +111,7 @@ FIXED_POINT = Fn(
 )
 
 #: Functions whose closed-form derivatives are a rule's, not the function's.
-RULE_DEFINED = frozenset({CLIP.name})
+RULE_DEFINED = frozenset({CLIP.name, SURROGATE.name})
 
 
 def _custom(variant: v.Variant) -> v.Variant:
@@ -112,6 +126,7 @@ def cases() -> list[tuple[Fn, v.Variant]]:
         (CLIP, (*first, v.hessian(), v.batched(v.grad(), 0))),
         (LOG1PEXP_LARGE, first),
         (LOG1PEXP, (v.grad(), v.jvp(), v.hessian(), v.hvp("hvp"), v.batched(v.hessian(), 0))),
+        (SURROGATE, (*first, v.jvp(), v.hessian(), v.batched(v.grad(), 0))),
         (NONDIFF, (*first, v.hessian(), v.hvp("vhp"))),
         (FIXED_POINT, (*first, v.hessian())),
     ):

@@ -3,7 +3,8 @@
 Each rule is written once with :mod:`multiad.custom_vjp`/:mod:`multiad.custom_jvp` and
 :mod:`multiad.numpy`. The closed forms are those of the *rule*: for ``clip_gradient`` the
 rule deliberately differs from the function's true derivative, which is how a test tells that
-the rule, and not the function, was differentiated.
+the rule, and not the function, was differentiated (``surrogate_floor`` does the same for a
+forward-mode rule).
 """
 
 from __future__ import annotations
@@ -49,6 +50,24 @@ def log1pexp(x: Any) -> Any:
 def _log1pexp_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
     (x,), (t,) = primals, tangents
     return log1pexp(x), t * (1.0 - 1.0 / (1.0 + mnp.exp(x)))
+
+
+# -- surrogate_floor: a forward-mode rule that is not the function's derivative ---------------
+
+
+@multiad.custom_jvp
+def surrogate_floor(x: Any) -> Any:
+    """``floor(x)``, differentiated as ``arctan(x)`` (a surrogate gradient: the function's own
+    derivative is zero almost everywhere). As with ``clip_gradient``, differentiating the
+    function instead of the rule gives other numbers, so a backend that ignores custom_jvp rules
+    fails even in float64."""
+    return mnp.floor(x)
+
+
+@surrogate_floor.defjvp
+def _surrogate_floor_jvp(primals: Any, tangents: Any) -> tuple[Any, Any]:
+    (x,), (t,) = primals, tangents
+    return surrogate_floor(x), t / (1.0 + x * x)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -195,3 +195,13 @@ class OneGradientShort(AutogradBackend):
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         outs, pullback, aux = super().vjp(fun, primals, has_aux)
         return outs, lambda cts: (lambda g: g[:-1] if len(g) > 1 else g)(tuple(pullback(cts))), aux
+
+
+class IgnoresJvpRules(AutogradBackend):
+    """Declares custom rules but differentiates a custom_jvp function's own body, ignoring its
+    rule: caught by ``surrogate_floor``, whose rule is not floor's derivative."""
+
+    name: ClassVar[str] = "ignores-jvp-rules"
+
+    def custom_jvp(self, rule: Any) -> Callable[..., Any]:
+        return lambda *xs: tuple(rule.fun(*xs))
