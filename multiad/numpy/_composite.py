@@ -205,6 +205,15 @@ def result_type_name(*kinds: Any) -> str:
     return np.result_type(*kinds).name
 
 
+def default_float(x: Any) -> Any:
+    """A JAX array of integers or booleans in the float dtype jax.numpy's elementwise functions
+    give them (float32 for booleans and narrow integers, float64 for int64 with x64)."""
+    import jax
+    import jax.numpy as jnp
+
+    return x.astype(jax.eval_shape(jnp.sin, jax.ShapeDtypeStruct((), x.dtype)).dtype)  # type: ignore[no-untyped-call]
+
+
 def cast_as_numpy(x: Any, name: str | None) -> Any:
     """``x`` in dtype ``name``, where numpy computes in it; JAX arrays keep JAX's promotion."""
     if name is None or dtype_name(x) == name or _dispatch.like(x) == "jax":
@@ -486,6 +495,8 @@ def cbrt(x: Any) -> Any:
     x = _arr(x)
     if not inexact(x):  # numpy's float dtype for integers (JAX keeps its own)
         x = cast_as_numpy(x, numpy_result("cbrt", x))
+        if not inexact(x):  # JAX's integers and booleans: its default float (jax.numpy's own)
+            x = default_float(x)
     pos = mnp.greater_equal(x, 0)
     root = mnp.power(mnp.where(pos, x, -x), 1.0 / 3.0)
     return mnp.where(pos, root, -root)

@@ -262,7 +262,11 @@ def modf(x: Any, /) -> tuple[Any, Any]:
     mnp = _m()
     x = _arr(x)
     if not inexact(x):
+        from ._composite import default_float
+
         x = cast_as_numpy(x, numpy_result("modf", x))
+        if not inexact(x):  # JAX's integers and booleans: its default float (jax.numpy's own)
+            x = default_float(x)
     # numpy's fraction of an infinity is a zero of its sign (inf - inf would be nan)
     inf = mnp.isinf(x)
     finite = mnp.where(inf, 0.0, x)
