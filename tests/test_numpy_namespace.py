@@ -253,3 +253,21 @@ def test_docs_state_the_coverage_of_numpys_differentiable_names() -> None:
     doc = (Path(__file__).parent.parent / "docs" / "api-numpy.md").read_text()
     text = " ".join(doc.split())
     assert f"**{counts[0]}** in numpy's main namespace and **{counts[1]}** in `numpy.linalg`" in text, counts
+
+
+def test_a_user_subclass_of_a_tensor_runs_torch_code_under_every_transform() -> None:
+    # Forward mode keeps the subclass of its inputs; multiad.numpy must still run torch code on it
+    # (autoray names a class by the module that defines it).
+    torch = pytest.importorskip("torch")
+
+    class Sub(torch.Tensor):
+        pass
+
+    x = np.array([0.3, 0.7, -1.1])
+    s = torch.tensor(x, dtype=torch.float64).as_subclass(Sub)
+    np.testing.assert_allclose(multiad.to_numpy(multiad.jacfwd(mnp.sin)(s)), np.diag(np.cos(x)), rtol=1e-12)
+    np.testing.assert_allclose(multiad.to_numpy(multiad.jacrev(mnp.sin)(s)), np.diag(np.cos(x)), rtol=1e-12)
+    _, t = multiad.jvp(mnp.sin, (s,), (torch.ones(3, dtype=torch.float64),))
+    np.testing.assert_allclose(multiad.to_numpy(t), np.cos(x), rtol=1e-12)
+    h = multiad.hessian(lambda v: mnp.sum(mnp.sin(v)))(s)
+    np.testing.assert_allclose(multiad.to_numpy(h), np.diag(-np.sin(x)), rtol=1e-12)

@@ -49,6 +49,31 @@ def _lib_of(x: Any, found: set[str]) -> None:
         lib = infer_backend(x)
         if lib in _FRAMEWORKS:
             found.add(lib)
+        elif lib != "numpy":
+            lib = _SUBCLASSES.get(type(x))
+            if lib is None:
+                lib = _subclass_lib(type(x))
+            if lib in _FRAMEWORKS:
+                found.add(lib)
+
+
+#: The framework of an array class defined elsewhere (a user's subclass of ``torch.Tensor``), or "".
+_SUBCLASSES: dict[type, str] = {}
+
+
+def _subclass_lib(cls: type) -> str:
+    """The framework whose array class ``cls`` derives from, or "": autoray names a class by its
+    own module, so a subclass of ``torch.Tensor`` defined in a user's module would run numpy's
+    function (forward-mode transforms keep the subclass of their inputs)."""
+    lib = ""
+    for base in cls.__mro__[1:]:
+        top = base.__module__.split(".")[0]
+        top = "jax" if top == "jaxlib" else top
+        if top in _FRAMEWORKS:
+            lib = top
+            break
+    _SUBCLASSES[cls] = lib
+    return lib
 
 
 def like(*args: Any, call: str = "multiad.numpy") -> str:
