@@ -316,10 +316,10 @@ def _second_order(
     flat = Flat(_scalar_checked(f, call), primals, {}, _all_args(len(primals)), False, backend, call)
     b = flat.backend
     fwd = (_plan.vhp_strategy(b) if transform == "vhp" else _plan.second_order(b)) == _plan.FWD
-    # Checked here so that the error names this call, not the grad/jvp/vjp it is built from.
+    # Checked here so that the error names this call, not the grad/jvp/vjp it is built from;
+    # only this transform's own declaration counts (NOTE [Routes around declared gaps]).
     if b.unsupported or not b.has_vjp:
-        for needed in (transform, "grad", "jvp" if fwd else "vjp"):
-            _derive.require(b, needed, call)
+        _derive.require(b, transform, call)
         _derive.require_vjp(b, call)
     ts = tuple(_check_like(call, "tangents", tangents, list(flat.primals), flat.in_spec, b, flat.traced))
     # Composed once at the flat level: one Flat, one selection, one conversion per call.

@@ -358,7 +358,7 @@ def tall_jacobian(x: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", ["torch", "jax"])
-@pytest.mark.parametrize("gap", ["jacfwd", "jacrev", "jvp", "no vjp"])
+@pytest.mark.parametrize("gap", ["jacfwd", "jacrev", "jvp", "grad", "vjp", "no vjp"])
 def test_routes_around_a_declared_gap(name: str, gap: str) -> None:
     # NOTE [Routes around declared gaps]: jacobian(auto) takes the mode the backend has, and
     # Hessians go reverse-over-reverse without jacfwd or jvp, instead of refusing under the
@@ -375,8 +375,9 @@ def test_routes_around_a_declared_gap(name: str, gap: str) -> None:
     if gap != "no vjp":
         h = multiad.hessian(lambda v: mnp.sum(mnp.sin(v) * v), backend=b)(x)
         np.testing.assert_allclose(multiad.to_numpy(h), np.diag(2 * np.cos(x) - x * np.sin(x)), rtol=1e-12)
-        (hv,) = multiad.hvp(lambda v: mnp.sum(mnp.sin(v) * v), (x,), (np.ones(3),), backend=b)
-        np.testing.assert_allclose(multiad.to_numpy(hv), 2 * np.cos(x) - x * np.sin(x), rtol=1e-12)
+        for second in (multiad.hvp, multiad.vhp):
+            (hv,) = second(lambda v: mnp.sum(mnp.sin(v) * v), (x,), (np.ones(3),), backend=b)
+            np.testing.assert_allclose(multiad.to_numpy(hv), 2 * np.cos(x) - x * np.sin(x), rtol=1e-12)
     # An explicit mode still refuses, under the call's own name.
     if gap in ("jacfwd", "jacrev"):
         mode = "fwd" if gap == "jacfwd" else "rev"
