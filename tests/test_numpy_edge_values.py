@@ -190,6 +190,10 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("power", (np.zeros((0, 3), np.int64), np.array([-2, -1, 1])), {}),  # no exponent used: no error
     ("cbrt", (np.array([True, False]),), {}),
     ("modf", (np.array([True, False]),), {}),
+    ("diff", (np.array([[0.3, -0.7, 0.6], [0.1, 0.2, 0.9]]),), {"n": 0, "prepend": 1.0}),  # the array itself
+    ("diff", (np.array(2.5),), {"n": 0}),
+    ("diff", (np.array([[0.3, -0.7, 0.6], [0.1, 0.2, 0.9]]),), {"prepend": np.array([[1.0, 5.0], [2.0, 3.0]])}),
+    ("diff", (np.array([0.3, -0.7, 0.6]),), {"n": 2, "append": np.array([1.0, 2.0])}),
 ]
 
 
@@ -197,7 +201,8 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
 @pytest.mark.parametrize(("name", "args", "kwargs"), CALL_FORMS)
 def test_call_forms_match_numpy(kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     wants = getattr(np, name)(*args, **kwargs)
-    gots = getattr(mnp, name)(*[_as(kind, a) if isinstance(a, np.ndarray) else a for a in args], **kwargs)
+    kw = {k: _as(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    gots = getattr(mnp, name)(*[_as(kind, a) if isinstance(a, np.ndarray) else a for a in args], **kw)
     for got, want in zip(*((gots, wants) if name == "modf" else ([gots], [wants])), strict=True):
         got, want = np.asarray(multiad.to_numpy(got)), np.asarray(want)
         if kind != "jax":  # JAX arrays keep JAX's promotion

@@ -75,13 +75,20 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     """n-th discrete difference along an axis (with values to prepend or append)."""
     mnp = _m()
     x = _arr(a)
+    if n == 0:  # numpy: the array itself, before prepend and append
+        return x
     if prepend is not None or append is not None:
         shape = list(x.shape)
         shape[axis] = 1
-        parts = [mnp.broadcast_to(prepend, shape)] if prepend is not None else []
+
+        def edge(v: Any) -> Any:  # numpy broadcasts a 0-d value, and joins an array as it is
+            v = _arr(v)
+            return mnp.broadcast_to(v, shape) if _ndim(v) == 0 else v
+
+        parts = [edge(prepend)] if prepend is not None else []
         parts.append(x)
         if append is not None:
-            parts.append(mnp.broadcast_to(append, shape))
+            parts.append(edge(append))
         x = mnp.concatenate(parts, axis=axis)
     from ._dispatch import call
 
