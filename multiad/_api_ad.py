@@ -140,14 +140,22 @@ def _check_like(
         leaves, spec = list(given), _tree.leaves_spec(len(given))
     else:
         leaves, spec = _tree.flatten(given)
-    if spec == ref_spec:  # the common case: the backend's arrays, shaped and typed as the references
+    ref_name = "outputs" if what.startswith("cot") else "primals"
+    try:
+        same = spec == ref_spec
+    except (TypeError, ValueError) as exc:  # a registered node's data without a truth value for ==
+        raise InvalidArgumentError(
+            f"{call}: the registered nodes of {what} hold data that cannot be compared with those of the "
+            f"{ref_name} ({type(exc).__name__}: {exc}); build {what} with the {ref_name}' own node data "
+            "(for instance multiad.tree_map over them)"
+        ) from None
+    if same:  # the common case: the backend's arrays, shaped and typed as the references
         for x, ref in zip(leaves, ref_leaves):
             if not (b.is_array(x) and x.shape == ref.shape and x.dtype == ref.dtype):
                 break
         else:
             return leaves
-    ref_name = "outputs" if what.startswith("cot") else "primals"
-    if spec != ref_spec:
+    else:
         raise InvalidArgumentError(
             f"{call}: {what} has structure {spec}, expected {ref_spec}; pass one with the structure of the {ref_name}"
         )

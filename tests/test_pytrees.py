@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any, NamedTuple
 
 import numpy as np
+import pytest
 from conftest import Case, tree_leaves
 
 import multiad
@@ -104,6 +105,19 @@ def test_registered_node_data_of_each_call_reaches_f(backend: Case) -> None:
             backend.close(v(Scaled(W, scale)), k * W, order=0)
             if not isinstance(scale, np.ndarray):
                 backend.close(jac(Scaled(X, scale)).w, k * np.eye(3))
+
+
+def test_tangents_whose_node_data_cannot_be_compared_are_named(backend: Case) -> None:
+    def f(s: Any) -> Any:
+        return mnp.sum(s.w * s.w) * float(np.asarray(s.scale).ravel()[0])
+
+    scale = np.array([2.0, 0.0])
+    _, t = multiad.jvp(f, (Scaled(X, scale),), (Scaled(np.ones(3), scale),), backend=backend.name)
+    backend.close(t, 4.0 * X.sum())
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^jvp\(f\): the registered nodes of tangents"):
+        multiad.jvp(f, (Scaled(X, scale),), (Scaled(np.ones(3), scale.copy()),), backend=backend.name)
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^hvp\(f\): the registered nodes of tangents"):
+        multiad.hvp(f, (Scaled(X, scale),), (Scaled(np.ones(3), scale.copy()),), backend=backend.name)
 
 
 def test_jacobian_auto_called_again_with_containers_and_numbers(backend: Case) -> None:
