@@ -176,6 +176,7 @@ def test_edge_forms_match_numpy(kind: str, name: str, x: np.ndarray, kwargs: dic
     _same(got, want)
 
 
+_X35 = np.array([[0.3, 0.9, 0.1, 0.5, 0.7], [0.2, 0.4, 0.8, 0.6, 0.1], [0.9, 0.5, 0.3, 0.2, 0.4]])
 _B23 = np.array([[True, False, True], [False, False, True]])
 _B32 = np.array([[True, False], [False, False], [True, True]])
 CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
@@ -194,6 +195,13 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("diff", (np.array(2.5),), {"n": 0}),
     ("diff", (np.array([[0.3, -0.7, 0.6], [0.1, 0.2, 0.9]]),), {"prepend": np.array([[1.0, 5.0], [2.0, 3.0]])}),
     ("diff", (np.array([0.3, -0.7, 0.6]),), {"n": 2, "append": np.array([1.0, 2.0])}),
+    ("tril", (np.array([1.0, 2.0, 3.0]),), {}),
+    ("triu", (np.array([1.0, 2.0, 3.0]), 1), {}),
+    ("cov", (_X35,), {"fweights": np.array([1, 2, 1, 3, 1])}),
+    ("cov", (_X35,), {"aweights": np.array([0.5, 0.1, 0.9, 0.3, 0.7])}),
+    ("cov", (_X35,), {"fweights": np.array([1, 2, 1, 3, 1]), "aweights": np.array([0.5, 0.1, 0.9, 0.3, 0.7])}),
+    ("cov", (_X35,), {"aweights": np.array([0.5, 0.1, 0.9, 0.3, 0.7]), "ddof": 0}),
+    ("cov", (_X35[:, :2],), {"ddof": 3}),  # no degrees of freedom left: inf, not a negative factor
 ]
 
 
@@ -207,7 +215,7 @@ def test_call_forms_match_numpy(kind: str, name: str, args: tuple[Any, ...], kwa
         got, want = np.asarray(multiad.to_numpy(got)), np.asarray(want)
         if kind != "jax":  # JAX arrays keep JAX's promotion
             assert got.dtype == want.dtype, (got.dtype, want.dtype)
-        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
 
 def test_nan_to_num_keywords_under_autograd() -> None:

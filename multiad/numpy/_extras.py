@@ -70,8 +70,19 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
     return mnp.sum(mnp.multiply(d, mnp.add(lo, hi)) / 2.0, axis=axis)
 
 
-def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None) -> Any:
-    """Covariance matrix of variables in rows (columns with ``rowvar=False``)."""
+def cov(
+    m: Any,
+    y: Any = None,
+    rowvar: bool = True,
+    bias: bool = False,
+    ddof: int | None = None,
+    fweights: Any = None,
+    aweights: Any = None,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """Covariance matrix of variables in rows (columns with ``rowvar=False``), with numpy's
+    frequency and analytic weights; no degrees of freedom left gives inf or nan, as in numpy."""
     mnp = _m()
     x = mnp.atleast_2d(_arr(m))
     x = cast_as_numpy(x, result_type_name(dtype_name(x), "float64"))  # numpy: at least float64
@@ -82,10 +93,28 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
         if not rowvar and yy.shape[0] != 1:
             yy = mnp.transpose(yy)
         x = mnp.concatenate([x, yy], axis=0)
+    if dtype is not None:
+        x = mnp.astype(x, dtype)
     n = x.shape[1]
     dd = ddof if ddof is not None else (0 if bias else 1)
-    c = x - mnp.mean(x, axis=1, keepdims=True)
-    out = mnp.matmul(c, mnp.transpose(c)) / (n - dd)
+    w = None if fweights is None else mnp.ravel(_arr(fweights))
+    if aweights is not None:
+        aw = mnp.ravel(_arr(aweights))
+        w = aw if w is None else mnp.multiply(w, aw)
+    if w is None:
+        c = x - mnp.mean(x, axis=1, keepdims=True)
+        out = mnp.matmul(c, mnp.transpose(c)) / max(n - dd, 0)  # numpy: a factor below 0 is 0
+    else:
+        v1 = mnp.sum(w)
+        c = x - mnp.sum(mnp.multiply(x, w), axis=1, keepdims=True) / v1
+        if dd == 0:
+            fact = v1
+        elif aweights is None:
+            fact = v1 - dd
+        else:
+            fact = v1 - dd * mnp.sum(mnp.multiply(w, aw)) / v1
+        fact = mnp.where(mnp.greater(fact, 0), fact, 0.0)
+        out = mnp.matmul(c, mnp.transpose(mnp.multiply(c, w))) / fact
     return mnp.squeeze(out) if out.shape == (1, 1) else out
 
 

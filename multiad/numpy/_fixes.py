@@ -558,6 +558,21 @@ def _jax_fmod(x1: Any, x2: Any, /) -> Any:
     return jnp.where(jnp.asarray(x2) == 0, jnp.zeros_like(r), r)
 
 
+def _jax_triangle(name: str) -> Fn:
+    """jax.numpy's tril/triu, taking a 1-d array as numpy does: as the rows of a square matrix
+    (JAX's raises for fewer than two axes)."""
+
+    def fn(m: Any, k: int = 0) -> Any:
+        import jax.numpy as jnp
+
+        m = jnp.asarray(m)
+        if m.ndim == 1:
+            m = jnp.broadcast_to(m, (m.shape[0], m.shape[0]))
+        return getattr(jnp, name)(m, k)
+
+    return fn
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -740,6 +755,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
+        "tril": _jax_triangle("tril"),
+        "triu": _jax_triangle("triu"),
         "meshgrid": _jax_meshgrid,
         "split": _jax_split(True),
         "array_split": _jax_split(False),
