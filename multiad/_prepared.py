@@ -268,7 +268,8 @@ def _build(
     array_types = frozenset(type(a) for a in args if b.is_array(a))
     _tree.ARRAY_TYPES.update(array_types)  # NOTE [Arrays are leaves]
     outputs = _scalar(b, f, call, array_types) if asked == "grad_and_value" else _outputs(b, f, call, array_types)
-    native = b.prepare(asked, outputs, argnums, chunk_size)
+    # Non-negative positions: torch.func.jacfwd of a negative argnums differentiates nothing (zeros).
+    native = b.prepare(asked, outputs, diff[0] if isinstance(argnums, int) else diff, chunk_size)
     if native is None:
         return _NONE
     # The selection in force makes b the context's backend already when it names b.

@@ -396,3 +396,27 @@ def test_autograd_jacfwd_through_a_custom_vjp_function() -> None:
     jac = multiad.jacfwd(square, backend="autograd")
     for _ in range(3):  # computed in reverse mode (NOTE [Forward mode through custom_vjp])
         np.testing.assert_allclose(jac(X), np.diag(2 * X), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "autograd", "numpy"])
+def test_negative_argnums_on_every_call(name: str) -> None:
+    # A prepared call gives the framework non-negative positions (torch.func.jacfwd of
+    # argnums=-1 differentiates nothing: a Hessian of zeros).
+    import multiad.numpy as mnp
+
+    def f(w: Any, x: Any) -> Any:
+        return mnp.sum(mnp.sin(x) * w)
+
+    w, x = multiad.asarray(2.0 * X, backend=name), multiad.asarray(X, backend=name)
+    tol = {"rtol": 1e-3, "atol": 1e-4} if name == "numpy" else {"rtol": 1e-12, "atol": 1e-15}
+    hess = multiad.hessian(f, argnums=-1, backend=name)
+    grads = [multiad.grad(f, argnums=-1, backend=name), multiad.jacrev(f, argnums=-1, backend=name)]
+    grads += [multiad.jacfwd(f, argnums=-1, backend=name), multiad.jacobian(f, argnums=-1, backend=name)]
+    both = multiad.hessian(f, argnums=(0, -1), backend=name)
+    for _ in range(3):
+        np.testing.assert_allclose(multiad.to_numpy(hess(w, x)), np.diag(-2.0 * X * np.sin(X)), **tol)
+        for g in grads:
+            np.testing.assert_allclose(multiad.to_numpy(g(w, x)), 2.0 * X * np.cos(X), **tol)
+        (hww, hwx), (hxw, hxx) = multiad.to_numpy(both(w, x))
+        np.testing.assert_allclose(hwx, np.diag(np.cos(X)), **tol)
+        np.testing.assert_allclose(hxx, np.diag(-2.0 * X * np.sin(X)), **tol)
