@@ -418,5 +418,7 @@ def test_negative_argnums_on_every_call(name: str) -> None:
         for g in grads:
             np.testing.assert_allclose(multiad.to_numpy(g(w, x)), 2.0 * X * np.cos(X), **tol)
         (hww, hwx), (hxw, hxx) = multiad.to_numpy(both(w, x))
+        np.testing.assert_allclose(hww, np.zeros((3, 3)), **tol)
         np.testing.assert_allclose(hwx, np.diag(np.cos(X)), **tol)
+        np.testing.assert_allclose(hxw, np.diag(np.cos(X)), **tol)
         np.testing.assert_allclose(hxx, np.diag(-2.0 * X * np.sin(X)), **tol)
