@@ -226,6 +226,16 @@ def test_nan_to_num_keywords_under_autograd() -> None:
     np.testing.assert_array_equal(g, [1.0, 0.0, 0.0, 0.0, 5.0])  # replaced values are constants
 
 
+@pytest.mark.parametrize("kind", ["numpy", "torch"])  # JAX wraps integers, as jax.numpy does
+@pytest.mark.parametrize(("name", "initial"), [("max", -2), ("min", 300), ("sum", -2), ("prod", 2**70)])
+def test_integer_initial_out_of_range_raises_as_numpy(kind: str, name: str, initial: int) -> None:
+    x = np.array([1, 1, 0, 2], np.uint8)
+    with pytest.raises(OverflowError):
+        getattr(np, name)(x, initial=initial)
+    with pytest.raises(OverflowError):
+        getattr(mnp, name)(_as(kind, x), initial=initial)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])

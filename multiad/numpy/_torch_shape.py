@@ -11,7 +11,7 @@ import torch
 
 from . import _torch_dtypes as _dt
 from ._composite import strong
-from ._torch import floating, promoted, tensor, tensors
+from ._torch import _INT_RANGE, floating, promoted, tensor, tensors
 
 Fn = Callable[..., Any]
 
@@ -83,6 +83,8 @@ def _reduce(name: str, op: Fn) -> Fn:
             t = t.to(_dt.torch_dtype(dtype, f"mnp.{name}"))
         elif want is not None and want.is_floating_point and not t.is_floating_point():
             t = t.to(want)  # the mean of integers, in float64
+        if type(initial) is int:
+            _check_int_initial(name, initial, want if want is not None else t.dtype)
         if t.ndim == 0:
             t = t.reshape(1)
             axis, squeeze = None, True
@@ -118,6 +120,17 @@ def _reduce(name: str, op: Fn) -> Fn:
         return r if want is None or r.dtype == want else r.to(want)
 
     return fn
+
+
+def _check_int_initial(name: str, initial: int, dtype: torch.dtype) -> None:
+    """numpy's OverflowError for an ``initial`` the result's integer dtype cannot hold (torch
+    wraps it: ``max`` of uint8 values with ``initial=-2`` was 254)."""
+    bounds = _INT_RANGE.get(dtype)
+    if bounds is not None and not bounds[0] <= initial <= bounds[1]:
+        raise OverflowError(
+            f"mnp.{name}: Python integer {initial} out of bounds for {_dt.numpy_dtype(dtype)} (as in numpy); "
+            "give an initial value the dtype holds, or convert the array to a wider dtype first"
+        )
 
 
 def _count(t: torch.Tensor, dims: tuple[int, ...]) -> int:
