@@ -181,7 +181,7 @@ _B23 = np.array([[True, False, True], [False, False, True]])
 _B32 = np.array([[True, False], [False, False], [True, True]])
 CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("fmod", (np.array([False, True, True]), np.array([False, False, True])), {}),
-    ("polyval", ([0.5, -1.0, 2.0], np.array([1.5, 2.0], np.float32)), {}),
+    ("polyval", ([0.5, -1.0, 2.0], np.array([1.6985, 5.25, 4.3403], np.float32)), {}),  # float64 throughout
     ("polyval", ([1, 2], np.array([3, 4], np.int32)), {}),
     ("einsum", ("ii", np.eye(3, dtype=np.int32)), {}),
     ("einsum", ("ij->", np.ones((2, 3), dtype=np.int8)), {}),
@@ -215,7 +215,7 @@ def test_call_forms_match_numpy(kind: str, name: str, args: tuple[Any, ...], kwa
         got, want = np.asarray(multiad.to_numpy(got)), np.asarray(want)
         if kind != "jax":  # JAX arrays keep JAX's promotion
             assert got.dtype == want.dtype, (got.dtype, want.dtype)
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(got, want, rtol=1e-6 if kind == "jax" else 1e-12, atol=0)  # JAX: float32 kept
 
 
 def test_nan_to_num_keywords_under_autograd() -> None:

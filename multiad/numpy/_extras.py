@@ -253,12 +253,15 @@ def polyval(p: Any, x: Any) -> Any:
 
     coeffs = list(p) if isinstance(p, (list, tuple)) else [p[i] for i in range(p.shape[0])]
     out = mnp.zeros_like(_arr(x)) if hasattr(_arr(x), "shape") else 0.0
-    for c in coeffs:
-        out = out * x + c
     if not coeffs:
         return out
-    # numpy's dtype: p and x as arrays (a list of floats is float64, whatever x's float dtype)
-    return cast_as_numpy(out, result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x))))
+    # numpy's dtype: p and x as arrays (a list of floats is float64, whatever x's float dtype),
+    # computed in it from the start
+    x = cast_as_numpy(_arr(x), result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x))))
+    out = mnp.zeros_like(x)
+    for c in coeffs:
+        out = out * x + c
+    return out
 
 
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
