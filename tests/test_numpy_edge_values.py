@@ -237,6 +237,18 @@ def test_integer_initial_out_of_range_raises_as_numpy(kind: str, name: str, init
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("base", "exponent"), [(np.array([2]), np.array([-1])), (np.array([5, 2]), -2), (0, np.array([-1, 0]))]
+)
+def test_integer_power_with_negative_exponents_raises(kind: str, base: Any, exponent: Any) -> None:
+    with pytest.raises(ValueError, match="negative integer powers"):
+        np.power(base, exponent)
+    args = [_as(kind, v) if isinstance(v, np.ndarray) else v for v in (base, exponent)]
+    with pytest.raises(ValueError, match="negative integer powers"):  # numpy arrays: numpy's own message
+        mnp.power(*args)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])
     (frac, whole), (want_frac, want_whole) = mnp.modf(_as(kind, x)), np.modf(x)

@@ -69,6 +69,10 @@ def _safe_power(lib: str) -> Fn:
         from ._composite import as_numpy_result, inexact
 
         if not inexact(x1) and not inexact(x2):  # integers: numpy's integer power, no derivative
+            if lib == "jax" and _known_negative(x1, x2):
+                raise ValueError(
+                    "mnp.power: integers to negative integer powers are not allowed (as in numpy); use a float base"
+                )
             return _power_raw(lib, x1, x2)
         return as_numpy_result("power", _conventional_power(x1, x2), x1, x2)  # JAX keeps its own
 
@@ -90,6 +94,20 @@ def _safe_power(lib: str) -> Fn:
         return mnp.where(base0, at_zero, away)
 
     return fn
+
+
+def _known_negative(x1: Any, x2: Any) -> bool:
+    """Whether a JAX integer power has a negative exponent numpy would raise for: JAX returns
+    arbitrary integers there (``2 ** -1`` was the smallest int64). Traced exponents (under
+    ``jax.jit``, ``vmap``) hide their values: JAX's result stands, as documented."""
+    import jax
+
+    if isinstance(x2, jax.core.Tracer):
+        return False
+    y = np.asarray(x2)
+    if y.size == 0 or getattr(x1, "size", 1) == 0:
+        return False
+    return bool(np.any(y < 0))
 
 
 def _power_raw(lib: str, x: Any, y: Any) -> Any:
