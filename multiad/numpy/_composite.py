@@ -386,7 +386,7 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         if _known_true(mnp.any(total == 0)):
             raise ZeroDivisionError("mnp.average: weights sum to zero, can't be normalized (as in numpy)")
         avg = mnp.divide(mnp.sum(mnp.multiply(x, w), axis=axis, keepdims=keepdims), total)
-    return (avg, total) if returned else avg
+    return (avg, cast_as_numpy(total, dtype_name(avg))) if returned else avg  # numpy: the sum of weights in avg's dtype
 
 
 def _known_true(flag: Any) -> bool:

@@ -271,6 +271,8 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:
     v = cast_as_numpy(v, result_type_name(dtype_name(v), "int64"))  # numpy's dtype (promote_types)
     n = v.shape[0] if N is None else N
     powers = list(range(n)) if increasing else list(range(n - 1, -1, -1))
+    if not powers:  # N=0: no columns
+        return mnp.reshape(v, (-1, 1))[:, :0]
     return mnp.stack([mnp.ones_like(v) if k == 0 else v**k for k in powers], axis=1)
 
 

@@ -718,16 +718,25 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
 
 
 def _like(fill: Any) -> Fn:
-    def fn(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
-        t = tensor(a)
-        value = fill if fill is not None else kwargs.pop("fill_value", args[0] if args else 0)
-        return torch.full_like(t, value, dtype=None if dtype is None else _dt.torch_dtype(dtype))
+    def fn(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kw: Any) -> Any:
+        return _filled(a, fill, dtype, shape)
 
     return fn
 
 
-def _full_like(a: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Any:
-    return torch.full_like(tensor(a), fill_value, dtype=None if dtype is None else _dt.torch_dtype(dtype))
+def _full_like(
+    a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kw: Any
+) -> Any:
+    return _filled(a, fill_value, dtype, shape)
+
+
+def _filled(a: Any, value: Any, dtype: Any, shape: Any) -> torch.Tensor:
+    """numpy's ``*_like``: ``a``'s dtype and shape unless ``dtype`` or ``shape`` is given."""
+    t = tensor(a)
+    dt = t.dtype if dtype is None else _dt.torch_dtype(dtype)
+    if shape is None:
+        return torch.full_like(t, value, dtype=dt)
+    return torch.full((shape,) if isinstance(shape, int) else tuple(shape), value, dtype=dt, device=t.device)
 
 
 IMPL.update(
