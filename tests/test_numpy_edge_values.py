@@ -207,6 +207,8 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("zeros_like", (_X35, np.float32), {"shape": (1, 2)}),
     ("average", (np.array([[3, -2, 7], [1, 9, -4]]),), {"weights": np.array([1, 2, 3]), "axis": 1, "returned": True}),
     ("vander", (np.array([1.5, 2.0]), 0), {}),
+    ("clip", (_X35[:, :3], [0.2, 0.3, 0.4], [0.5, 0.5, 0.6]), {}),
+    ("tensordot", (_X35, _X35), {"axes": np.int64(2)}),
 ]
 
 

@@ -335,10 +335,11 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     if lo is None and hi is None:
         raise ValueError("mnp.clip: one of a_min and a_max must be given")
     x = _arr(a)
+    lo, hi = (_arr(b) if isinstance(b, (list, tuple)) else b for b in (lo, hi))  # lists are arrays
     if lo is not None:
-        x = _nan_bound(mnp.where(x < lo, lo, x), lo)
+        x = _nan_bound(mnp.where(mnp.less(x, lo), lo, x), lo)
     if hi is not None:
-        x = _nan_bound(mnp.where(x > hi, hi, x), hi)
+        x = _nan_bound(mnp.where(mnp.greater(x, hi), hi, x), hi)
     return x
 
 

@@ -591,6 +591,13 @@ def _jax_triangle(name: str) -> Fn:
     return fn
 
 
+def _jax_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """jax.numpy's tensordot, taking a numpy integer for ``axes`` as numpy does."""
+    import jax.numpy as jnp
+
+    return jnp.tensordot(a, b, axes=int(axes) if isinstance(axes, np.integer) else axes)
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -773,6 +780,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
+        "tensordot": _jax_tensordot,
         "tril": _jax_triangle("tril"),
         "triu": _jax_triangle("triu"),
         "meshgrid": _jax_meshgrid,

@@ -530,8 +530,8 @@ def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     x, y = promoted(a, b)
     if x.dtype == torch.bool:  # numpy: or of ands
         return _tensordot(x.to(torch.int64), y.to(torch.int64), axes) != 0
-    if isinstance(axes, int):
-        return torch.tensordot(x, y, dims=axes)
+    if isinstance(axes, (int, np.integer)):
+        return torch.tensordot(x, y, dims=int(axes))
     ax, bx = axes
     ax = [ax] if isinstance(ax, int) else list(ax)
     bx = [bx] if isinstance(bx, int) else list(bx)
