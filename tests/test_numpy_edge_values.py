@@ -209,6 +209,11 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("vander", (np.array([1.5, 2.0]), 0), {}),
     ("clip", (_X35[:, :3], [0.2, 0.3, 0.4], [0.5, 0.5, 0.6]), {}),
     ("tensordot", (_X35, _X35), {"axes": np.int64(2)}),
+    ("roll", (_X35, (1, 2)), {"axis": 0}),  # numpy broadcasts shifts against axes
+    ("roll", (_X35, 1), {"axis": (0, 1)}),
+    ("roll", (_X35, np.int64(2)), {"axis": np.int64(1)}),
+    ("tile", (_X35[0], np.int64(2)), {}),
+    ("gradient", (_X35[0], np.int64(2)), {}),
 ]
 
 

@@ -203,6 +203,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     x = _float(_arr(f))
     nd = _ndim(x)
     axes = list(range(nd)) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    varargs = tuple(float(v) if isinstance(v, (np.integer, np.floating)) else v for v in varargs)
     if any(not isinstance(v, (int, float)) for v in varargs):
         raise NotImplementedError("mnp.gradient: spacings must be numbers (uniform grids)")
     steps = [float(v) for v in varargs] if len(varargs) > 1 else [float(varargs[0]) if varargs else 1.0] * len(axes)

@@ -418,7 +418,14 @@ def _split(equal: bool, fixed_axis: int | None = None) -> Fn:
 
 
 def _tile(A: Any, reps: Any) -> Any:
-    return torch.tile(tensor(A), (reps,) if isinstance(reps, int) else tuple(reps))
+    return torch.tile(tensor(A), _int_tuple(reps))
+
+
+def _int_tuple(v: Any) -> tuple[int, ...]:
+    """An int, a numpy integer, or a sequence, array or tensor of them, as a tuple of ints."""
+    if isinstance(v, (int, np.integer)):
+        return (int(v),)
+    return tuple(int(u) for u in (v.tolist() if hasattr(v, "tolist") else v))
 
 
 def _repeat(a: Any, repeats: Any, axis: Any = None) -> Any:
@@ -437,9 +444,14 @@ def _flip(m: Any, axis: Any = None) -> Any:
 
 def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
     t = tensor(a)
+    shifts = _int_tuple(shift)
     if axis is None:
-        return torch.roll(t.reshape(-1), shift).reshape(t.shape)
-    return torch.roll(t, shift, dims=axis)
+        return torch.roll(t.reshape(-1), shifts[0] if len(shifts) == 1 else sum(shifts)).reshape(t.shape)
+    dims = _int_tuple(axis)
+    if len(shifts) != len(dims):  # numpy broadcasts one against the other
+        wide_shifts, wide_dims = np.broadcast_arrays(np.asarray(shifts), np.asarray(dims))
+        shifts, dims = tuple(wide_shifts.tolist()), tuple(wide_dims.tolist())
+    return torch.roll(t, shifts, dims=dims)
 
 
 def _broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
@@ -710,6 +722,7 @@ IMPL: dict[str, Fn] = {
 def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     t = floating(tensor(f))
     dims = _axes(axis, t.ndim)
+    varargs = tuple(float(v) if isinstance(v, (np.integer, np.floating)) else v for v in varargs)
     if any(not isinstance(v, (int, float)) for v in varargs):
         raise NotImplementedError("mnp.gradient: on torch the spacings must be numbers")
     spacing: Any = [float(v) for v in varargs] if len(varargs) > 1 else float(varargs[0]) if varargs else 1.0
