@@ -262,6 +262,24 @@ def test_integer_power_with_negative_exponents_raises(kind: str, base: Any, expo
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("indices", [[4], [-5], [[0, 7]]])
+def test_take_out_of_range_raises(kind: str, indices: Any) -> None:
+    x = np.array([0.3, 1.7, -0.4, 2.2])
+    with pytest.raises(IndexError):
+        np.take(x, indices)
+    with pytest.raises(IndexError):
+        mnp.take(_as(kind, x), indices)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rot90_of_one_axis_twice_raises(kind: str) -> None:
+    with pytest.raises(ValueError):
+        np.rot90(np.ones((2, 3)), 1, (0, 0))
+    with pytest.raises(ValueError, match=r"^mnp\.rot90: axes"):
+        mnp.rot90(_as(kind, np.ones((2, 3))), 1, (0, 0))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])
     (frac, whole), (want_frac, want_whole) = mnp.modf(_as(kind, x)), np.modf(x)

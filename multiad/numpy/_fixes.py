@@ -598,6 +598,25 @@ def _jax_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     return jnp.tensordot(a, b, axes=int(axes) if isinstance(axes, np.integer) else axes)
 
 
+def _jax_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: Any = None) -> Any:
+    """jax.numpy's take with numpy's IndexError for known indices out of range (JAX fills
+    them with nan, or the smallest integer, silently); traced indices keep JAX's fill."""
+    import jax
+    import jax.numpy as jnp
+
+    if out is not None:
+        raise NotImplementedError("mnp.take: out= is not supported on JAX (its arrays are immutable); use the result")
+    if mode in (None, "raise") and not isinstance(indices, jax.core.Tracer):
+        idx = np.asarray(indices)
+        n = int(np.size(a)) if axis is None else int(jnp.shape(a)[axis])
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+            raise IndexError(
+                f"mnp.take: index {bad} is out of bounds for axis {0 if axis is None else axis} with size {n}"
+            )
+    return jnp.take(a, indices, axis=axis, mode=None if mode == "raise" else mode)
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -780,6 +799,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
+        "take": _jax_take,
         "tensordot": _jax_tensordot,
         "tril": _jax_triangle("tril"),
         "triu": _jax_triangle("triu"),

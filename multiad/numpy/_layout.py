@@ -100,6 +100,9 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     mnp = _m()
     x = _arr(m)
     a0, a1 = axes
+    nd = _ndim(x)
+    if a0 % max(nd, 1) == a1 % max(nd, 1) or not (-nd <= a0 < nd and -nd <= a1 < nd):
+        raise ValueError(f"mnp.rot90: axes {tuple(axes)} must be two different axes of the array (as in numpy)")
     k %= 4
     if k == 0:
         return x
