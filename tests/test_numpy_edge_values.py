@@ -280,6 +280,16 @@ def test_rot90_of_one_axis_twice_raises(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("width", "mode"), [(-1, "constant"), (((1, 0), (0, -2)), "constant"), ((-1, 1), "edge")])
+def test_pad_negative_widths_raise(kind: str, width: Any, mode: str) -> None:
+    x = np.ones((2, 3))
+    with pytest.raises(ValueError):
+        np.pad(x, width, mode=mode)
+    with pytest.raises(ValueError, match=r"^mnp\.pad: negative pad widths"):
+        mnp.pad(_as(kind, x), width, mode=mode)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])
     (frac, whole), (want_frac, want_whole) = mnp.modf(_as(kind, x)), np.modf(x)

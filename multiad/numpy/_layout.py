@@ -22,6 +22,9 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     mnp = _m()
     x = _arr(array)
     nd = _ndim(x)
+    given = np.asarray(pad_width, dtype=object)
+    if given.size and any(isinstance(w, (int, np.integer)) and w < 0 for w in given.ravel()):
+        raise ValueError(f"mnp.pad: negative pad widths {pad_width!r} (numpy refuses them too); give widths >= 0")
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
         if kwargs:
