@@ -208,6 +208,7 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("average", (np.array([[3, -2, 7], [1, 9, -4]]),), {"weights": np.array([1, 2, 3]), "axis": 1, "returned": True}),
     ("vander", (np.array([1.5, 2.0]), 0), {}),
     ("clip", (_X35[:, :3], [0.2, 0.3, 0.4], [0.5, 0.5, 0.6]), {}),
+    ("clip", (_X35,), {}),  # no bounds: the values, as numpy 2.1 and later
     ("tensordot", (_X35, _X35), {"axes": np.int64(2)}),
     ("roll", (_X35, (1, 2)), {"axis": 0}),  # numpy broadcasts shifts against axes
     ("roll", (_X35, 1), {"axis": (0, 1)}),

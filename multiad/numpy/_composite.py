@@ -332,9 +332,9 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     hi = kwargs.pop("max", a_max)
     if kwargs:
         raise TypeError(f"mnp.clip: unexpected keyword arguments {sorted(kwargs)}")
-    if lo is None and hi is None:
-        raise ValueError("mnp.clip: one of a_min and a_max must be given")
     x = _arr(a)
+    if lo is None and hi is None:  # numpy 2.1 and later: a copy
+        return mnp.copy(x)
     lo, hi = (_arr(b) if isinstance(b, (list, tuple)) else b for b in (lo, hi))  # lists are arrays
     if lo is not None:
         x = _nan_bound(mnp.where(mnp.less(x, lo), lo, x), lo)
