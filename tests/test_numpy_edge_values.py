@@ -290,6 +290,14 @@ def test_pad_negative_widths_raise(kind: str, width: Any, mode: str) -> None:
         mnp.pad(_as(kind, x), width, mode=mode)
 
 
+@pytest.mark.parametrize("axis", [0, (0, 1)])
+def test_roll_with_a_tuple_of_shifts_under_autograd(axis: Any) -> None:
+    w = np.arange(6.0).reshape(2, 3)
+    f = lambda x: mnp.sum(mnp.multiply(mnp.roll(x, (1, 2), axis=axis), w))  # noqa: E731
+    g = multiad.grad(f, backend="autograd")(np.ones((2, 3)))
+    np.testing.assert_array_equal(g, np.roll(w, (-1, -2), axis=axis))  # the transpose of a roll
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])

@@ -229,6 +229,12 @@ def _ag_nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = No
     return _ag().where(np.isfinite(value), x, fixed)
 
 
+def _ag_roll(a: Any, shift: Any, axis: Any = None) -> Any:
+    """autograd's roll, with a tuple or list of shifts as an array (its derivative rule negates
+    the shift, which a tuple refuses)."""
+    return _ag().roll(a, np.asarray(shift) if isinstance(shift, (tuple, list)) else shift, axis=axis)
+
+
 def _ag_copysign(x1: Any, x2: Any, /) -> Any:
     from autograd.tracer import getval
 
@@ -830,6 +836,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "meshgrid": _ag_meshgrid,
         "fmod": _ag_fmod,
         "nan_to_num": _ag_nan_to_num,
+        "roll": _ag_roll,
         "copysign": _ag_copysign,
         "float_power": _ag_float_power,
         "diagflat": _ag_diagflat,
