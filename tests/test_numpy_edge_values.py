@@ -326,6 +326,15 @@ def test_meshgrid_sparse_under_autograd() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_gradient_of_booleans_raises(kind: str) -> None:
+    x = np.array([True, False, True])
+    with pytest.raises(TypeError):
+        np.gradient(x)
+    with pytest.raises(TypeError, match=r"^mnp\.gradient: numpy does not subtract booleans"):
+        mnp.gradient(_as(kind, x))
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_copy_of_a_list_and_ediff1d_errors(kind: str) -> None:
     np.testing.assert_array_equal(mnp.copy([True, False]), np.copy([True, False]))
     with pytest.raises(TypeError, match=r"^mnp\.ediff1d: dtype of `to_begin`"):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, inexact, on_host
+from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, on_host
 
 
 def _float(x: Any) -> Any:
@@ -206,7 +206,10 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     """Derivative estimates by central differences inside and one-sided differences (first or
     second order) at the edges, along each axis; uniform spacings given as numbers."""
     mnp = _m()
-    x = _float(_arr(f))
+    x = _arr(f)
+    if dtype_name(x) == "bool":
+        raise TypeError("mnp.gradient: numpy does not subtract booleans; convert f to a number dtype first")
+    x = _float(x)
     nd = _ndim(x)
     axes = list(range(nd)) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
     varargs = tuple(float(v) if isinstance(v, (np.integer, np.floating)) else v for v in varargs)
