@@ -218,6 +218,14 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
             )
 
 
+# NOTE [Columns of one input and one output]: with one differentiated array in and one array
+# out, each column is one call of autograd's own pullback of the linearized pullback, as the
+# framework's make_jvp_reversemode makes it, without this backend's vjp around it (a tuple built,
+# indexed and checked per column). What that vjp checks still holds: the inner pullback checks
+# its gradients for leaked traces while the outer one is traced, and the stacked columns are
+# checked once.
+
+
 def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[int, ...], *args: Any) -> Any:
     """The prepared jacfwd of ``fun`` (NOTE [Prepared forward mode]): per output array, one block
     for an int ``argnums`` or a tuple of blocks; one output array gives its row bare."""
@@ -239,6 +247,16 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
     primals = tuple(args[i] for i in nums)
     outs, pull, _ = b.vjp(flat, primals, False)
     ones = tuple(np.ones_like(getval(o)) for o in outs)
+    if len(primals) == 1 and len(outs) == 1:  # NOTE [Columns of one input and one output]
+        x, o, inner = primals[0], outs[0], pull.one_cotangent
+        push_one = make_vjp(lambda ct: inner(ct)[0], ones[0])[0]
+        parts = [push_one(e) for e in np.eye(x.size, dtype=getval(x).dtype).reshape((x.size, *x.shape))]
+        stacked = (np.stack if set(map(type, parts)) == _PLAIN else anp.stack)(parts)
+        _check_not_leaked((stacked,))
+        nd = len(o.shape)  # NOTE [Columns moved, not copied]
+        block = (stacked.transpose((*range(1, nd + 1), 0)) if nd else stacked).reshape(o.shape + x.shape)
+        value = block if one else (block,)
+        return value if single[0] else (value,)
     _, push, _ = b.vjp(lambda *cts: tuple(pull(cts)), ones, False)
     rows: list[list[Any]] = [[] for _ in outs]
     for j, x in enumerate(primals):
