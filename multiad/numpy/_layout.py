@@ -22,8 +22,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     mnp = _m()
     x = _arr(array)
     nd = _ndim(x)
-    given = np.asarray(pad_width, dtype=object)
-    if given.size and any(isinstance(w, (int, np.integer)) and w < 0 for w in given.ravel()):
+    if _negative(pad_width):
         raise ValueError(f"mnp.pad: negative pad widths {pad_width!r} (numpy refuses them too); give widths >= 0")
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
@@ -96,6 +95,14 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     from ._dispatch import call
 
     return call("diff", x, n=n, axis=axis)
+
+
+def _negative(widths: Any) -> bool:
+    """Whether pad widths (an int or nested tuples and lists of them) hold a negative one:
+    plain Python, which torch.compile traces (numpy's object arrays it does not)."""
+    if isinstance(widths, (tuple, list)):
+        return any(_negative(w) for w in widths)
+    return isinstance(widths, (int, np.integer)) and bool(widths < 0)
 
 
 def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
