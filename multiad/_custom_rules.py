@@ -69,6 +69,22 @@ class Rule:
             out.append(leaf)
         return tuple(out)
 
+    def same_float_dtype(self, leaf: Any, dtype: str) -> Any:
+        """``leaf`` cast to the floating dtype ``dtype`` of the value it is a derivative of.
+
+        NOTE [Derivative dtypes of custom rules]: a rule written with float64 constants returns a
+        float64 cotangent or tangent for a float32 value. torch casts it to the value's dtype,
+        while JAX and autograd would pass it on, so that the gradient of a float32 argument came
+        back as float64 on some backends only. Every backend therefore casts it here (a
+        differentiable cast: the rule may itself be differentiated).
+        """
+        have = self.backend.dtype_name(leaf)
+        if have != dtype and have.startswith("float") and dtype.startswith("float"):
+            from .numpy import astype
+
+            return astype(leaf, dtype)
+        return leaf
+
     def outs(self, out: Any, what: str) -> tuple[Any, ...]:
         """Flat outputs; the structure must be the same at every call of the rule's functions."""
         spec = _tree.flatten(out)[1]
@@ -121,6 +137,7 @@ class Rule:
                         f"{self.name}: {what} returned shape {tuple(leaf.shape)} for an argument leaf of shape "
                         f"{self.shapes[i]}; return one array shaped like each argument"
                     )
+                leaf = self.same_float_dtype(leaf, self.dtypes[i])
             out.append(leaf)
         return tuple(out)
 
@@ -185,5 +202,6 @@ class JVPRule(Rule):
                         f"{self.name}: the jvp rule returned a tangent of shape {tuple(t.shape)} for an output of "
                         f"shape {tuple(o.shape)}; tangents must be shaped like the outputs"
                     )
+                t = self.same_float_dtype(t, self.backend.dtype_name(o))
             touts.append(t)
         return outs, tuple(touts)

@@ -339,3 +339,34 @@ def test_vjp_fn_runs_the_rule_under_vjps_backend() -> None:
             (g,) = vjp_fn(torch.tensor([1.0, -1.0], dtype=torch.float64))
         np.testing.assert_allclose(g.numpy(), [2.0 * np.cos(0.5), -2.0 * np.cos(1.0)], rtol=1e-12)
     assert seen == ["torch"] * 3
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "autograd"])
+def test_float64_rule_results_for_float32_values_are_cast(name: str) -> None:
+    """A rule computing in float64 gives float32 derivatives of float32 values, on every backend."""
+
+    @multiad.custom_vjp
+    def double(x: Any) -> Any:
+        return 2.0 * x
+
+    double.defvjp(lambda x: (2.0 * x, None), lambda r, g: (4.0 * mnp.astype(g, "float64"),))
+
+    @multiad.custom_jvp
+    def cube(x: Any) -> Any:
+        return x**3
+
+    @cube.defjvp
+    def cube_jvp(primals: Any, tangents: Any) -> Any:
+        (x,), (t,) = primals, tangents
+        return cube(x), 5.0 * mnp.astype(x * t, "float64")  # deliberately not 3 x^2 t
+
+    x32 = multiad.asarray(np.array([0.5, -2.0], dtype=np.float32), backend=name)
+    g = multiad.to_numpy(multiad.grad(lambda x: mnp.sum(double(x)))(x32))
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, [4.0, 4.0])
+    t = multiad.to_numpy(multiad.jvp(cube, (x32,), (mnp.ones_like(x32),))[1])
+    assert t.dtype == np.float32
+    np.testing.assert_allclose(t, [2.5, -10.0])
+    h = multiad.to_numpy(multiad.hessian(lambda x: mnp.sum(cube(x)))(x32))
+    assert h.dtype == np.float32
+    np.testing.assert_allclose(h, 5.0 * np.eye(2))
