@@ -231,7 +231,11 @@ def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str
 # this way, and the error says so: the caller can skip the call for an empty batch. Where the
 # core chooses between a framework's vmap and the loop, an empty batch always takes the loop
 # (``_plan.vmap_native`` wants a batch above ``loop_below``), so a framework's vmap is never
-# asked to chunk one (``torch.func.vmap`` with ``chunk_size`` fails an assertion on it).
+# asked to chunk one (``torch.func.vmap`` with ``chunk_size`` fails an assertion on it). A
+# backend that does not loop small batches (``loop_below`` 0) runs its vmap on an empty batch
+# too, and takes the loop only where that raises (``torch.func.vmap`` cannot index a row of a
+# size-0 batch: ``x[0]`` under it raises IndexError), so a batch that is not empty costs no
+# check of its size.
 
 
 def _empty_batch(
@@ -263,7 +267,22 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
     native = _vmap(b, fun, in_axes, chunk_size, call)
     native_chunks = chunk_size is not None and not _plan.core_chunks(b)
     if not (_plan.loops_small_batches(b) or native_chunks):
-        return native
+        if not _plan.vmap_native(b):
+            return native
+        empty = loop_vmap(b, fun, in_axes, call)
+
+        def native_or_empty(*args: Any) -> tuple[Any, ...]:
+            # An empty batch the framework's vmap cannot run takes the loop (NOTE [Empty batches]).
+            try:
+                return tuple(native(*args))
+            except MultiADError:
+                raise
+            except Exception:
+                if batch_size(args, in_axes, call) == 0:
+                    return tuple(empty(*args))
+                raise
+
+        return native_or_empty
     loop = loop_vmap(b, fun, in_axes, call)
 
     def pick(*args: Any) -> tuple[Any, ...]:

@@ -256,6 +256,8 @@ EMPTY_BATCH: dict[str, tuple[Any, Any]] = {
         np.zeros((0, 3, 3), np.float32),
     ),
     "int-out": (lambda b: multiad.vmap(mnp.argmax, backend=b)(X0), np.argmax(X0, axis=1)),
+    # torch.func.vmap raises IndexError on this over a batch of size 0
+    "sum-times-x": (lambda b: multiad.vmap(lambda x: mnp.sum(x) * x, backend=b)(X0), np.sum(X0, axis=1)[:, None] * X0),
     "outside-domain": (lambda b: multiad.vmap(lambda x: mnp.log(x) / x, backend=b)(X0), np.log(X0) / X0),
     "chunk_size": (lambda b: multiad.vmap(mnp.sin, chunk_size=2, backend=b)(X0), np.sin(X0)),
     "in_dims-1": (lambda b: multiad.vmap(mnp.cos, in_dims=1, backend=b)(X0.T), np.cos(X0)),
