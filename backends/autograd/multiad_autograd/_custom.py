@@ -19,12 +19,31 @@ from autograd.core import make_vjp
 from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
 from autograd.tracer import Box
 
+import multiad
+
 
 def _zeros(args: Any) -> list[Any]:
     return [anp.zeros_like(a) for a in args]
 
 
+def _constant_nondiff(rule: Any) -> None:
+    """Raises where a ``nondiff_argnums`` argument is traced: its derivative would be dropped.
+
+    NOTE [Traced nondiff arguments]: the rule gives no derivative for such an argument, so
+    autograd would treat a value computed from the differentiated inputs as a constant there
+    (a silently wrong derivative). JAX refuses it too.
+    """
+    for leaf in multiad.tree_leaves(rule.nondiff):
+        if isinstance(leaf, Box):
+            raise multiad.InvalidArgumentError(
+                f"{rule.name}: an argument in nondiff_argnums depends on the values being differentiated, "
+                "and its derivative would be dropped; pass it as a differentiated argument instead "
+                "(the rule returns its cotangent, or None)"
+            )
+
+
 def custom_vjp(rule: Any) -> Any:
+    _constant_nondiff(rule)
     n_out: list[int] = []
 
     @primitive  # type: ignore[untyped-decorator]
@@ -56,6 +75,8 @@ def custom_vjp(rule: Any) -> Any:
 
 
 def custom_jvp(rule: Any) -> Any:
+    _constant_nondiff(rule)
+
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
         return tuple(rule.fun(*xs))
