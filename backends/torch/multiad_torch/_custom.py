@@ -25,6 +25,8 @@ from typing import Any
 
 import torch
 
+import multiad
+
 
 def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
     """Outputs that are inputs (or repeat another output) as views, which torch can save."""
@@ -79,9 +81,44 @@ class CustomJVP(_Rule):
         return (None, *transpose(tuple(cts)))
 
 
+def _dual(t: Any) -> bool:
+    return torch.autograd.forward_ad.unpack_dual(t).tangent is not None  # type: ignore[no-untyped-call]
+
+
+def _carries_derivative(t: Any) -> bool:
+    if t.requires_grad or _dual(t):
+        return True
+    functorch = torch._C._functorch
+    while functorch.is_functorch_wrapped_tensor(t):
+        if not functorch.is_batchedtensor(t) and (t.requires_grad or _dual(t)):
+            return True
+        t = functorch.get_unwrapped(t)
+    return False
+
+
+def _constant_nondiff(rule: Any) -> None:
+    """Raises where a ``nondiff_argnums`` argument carries a derivative, which would be dropped.
+
+    NOTE [Traced nondiff arguments in torch]: the rule gives no derivative for such an argument,
+    so torch would treat a tensor computed from the differentiated inputs as a constant there
+    (a silently wrong derivative). Not checked while torch.compile traces.
+    """
+    if torch.compiler.is_compiling():
+        return
+    for leaf in multiad.tree_leaves(rule.nondiff):
+        if isinstance(leaf, torch.Tensor) and _carries_derivative(leaf):
+            raise multiad.InvalidArgumentError(
+                f"{rule.name}: an argument in nondiff_argnums depends on the values being differentiated, "
+                "and its derivative would be dropped; pass it as a differentiated argument instead "
+                "(the rule returns its cotangent, or None)"
+            )
+
+
 def custom_vjp(rule: Any) -> Any:
+    _constant_nondiff(rule)
     return lambda *xs: CustomVJP.apply(rule, *xs)  # type: ignore[no-untyped-call]
 
 
 def custom_jvp(rule: Any) -> Any:
+    _constant_nondiff(rule)
     return lambda *xs: CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]
