@@ -25,6 +25,19 @@ def u(*shape: int, lo: float = 0.2, hi: float = 0.9) -> np.ndarray:
     return rng.permutation(vals).reshape(shape)
 
 
+def as_kind(kind: str, x: Any) -> Any:
+    """``x`` (a numpy array) as a new array of ``kind``: "torch", "jax", or numpy otherwise."""
+    if kind == "torch":
+        import torch
+
+        return torch.from_numpy(np.array(x))
+    if kind == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(x)
+    return np.array(x)
+
+
 def spd(n: int) -> np.ndarray:
     a = u(n, n, lo=-1.0, hi=1.0)
     return a @ a.T + n * np.eye(n)

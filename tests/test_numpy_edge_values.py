@@ -12,24 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import Case
+from numpy_specs import as_kind
 
 import multiad
 import multiad.numpy as mnp
 
 KINDS = ("numpy", "torch", "jax")  # autograd's arrays are numpy's outside its transforms
-
-
-def _as(kind: str, x: Any) -> Any:
-    """``x`` (a numpy array) as an array of ``kind``."""
-    if kind == "torch":
-        import torch
-
-        return torch.from_numpy(np.array(x))
-    if kind == "jax":
-        import jax.numpy as jnp
-
-        return jnp.asarray(x)
-    return np.array(x)
 
 
 def _same(got: Any, want: Any) -> None:
@@ -47,12 +35,12 @@ M = np.arange(24.0).reshape(2, 3, 4) - 11.0
 def test_reducing_over_no_axes_reduces_nothing(kind: str, name: str, keepdims: bool) -> None:
     # numpy: axis=() reduces over no axis, element by element; torch's dim=() means every axis.
     want = getattr(np, name)(M, axis=(), keepdims=keepdims)
-    _same(getattr(mnp, name)(_as(kind, M), axis=(), keepdims=keepdims), want)
+    _same(getattr(mnp, name)(as_kind(kind, M), axis=(), keepdims=keepdims), want)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_count_nonzero_over_no_axes(kind: str) -> None:
-    _same(mnp.count_nonzero(_as(kind, M), axis=()), np.count_nonzero(M, axis=()))
+    _same(mnp.count_nonzero(as_kind(kind, M), axis=()), np.count_nonzero(M, axis=()))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -61,23 +49,23 @@ def test_median_of_values_with_nan_is_nan(kind: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for axis in (None, 0, 1, -1, (0, 1)):
-            _same(mnp.median(_as(kind, x), axis=axis), np.median(x, axis=axis))
-    _same(mnp.median(_as(kind, np.array([1.0, np.inf, 2.0]))), 2.0)  # inf is a value, not a nan
+            _same(mnp.median(as_kind(kind, x), axis=axis), np.median(x, axis=axis))
+    _same(mnp.median(as_kind(kind, np.array([1.0, np.inf, 2.0]))), 2.0)  # inf is a value, not a nan
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("axis", [3, -4, (0, 3)])
 def test_median_axis_out_of_range_raises(kind: str, axis: Any) -> None:
     with pytest.raises(np.exceptions.AxisError, match=r"mnp\.median"):
-        mnp.median(_as(kind, M), axis=axis)
+        mnp.median(as_kind(kind, M), axis=axis)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_median_of_empty_is_nan(kind: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        _same(mnp.median(_as(kind, np.zeros(0))), np.nan)
-        _same(mnp.median(_as(kind, np.zeros((0, 3))), axis=0), np.full(3, np.nan))
+        _same(mnp.median(as_kind(kind, np.zeros(0))), np.nan)
+        _same(mnp.median(as_kind(kind, np.zeros((0, 3))), axis=0), np.full(3, np.nan))
 
 
 def test_median_derivative_with_nan_is_not_a_number_of_another_element(backend: Case) -> None:
@@ -91,8 +79,8 @@ def test_median_derivative_with_nan_is_not_a_number_of_another_element(backend: 
 @pytest.mark.parametrize("kind", KINDS)
 def test_sign_of_nan_is_nan(kind: str) -> None:
     x = np.array([np.nan, -np.inf, -2.0, 0.0, 3.0, np.inf])
-    _same(mnp.sign(_as(kind, x)), np.sign(x))
-    _same(mnp.sign(_as(kind, x.astype(np.float32))), np.sign(x.astype(np.float32)))
+    _same(mnp.sign(as_kind(kind, x)), np.sign(x))
+    _same(mnp.sign(as_kind(kind, x.astype(np.float32))), np.sign(x.astype(np.float32)))
 
 
 @pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
@@ -117,16 +105,16 @@ def test_extremum_with_initial_derivative(backend: Case, name: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_reductions_over_an_empty_axis(kind: str) -> None:
     e = np.zeros((2, 0))
-    _same(mnp.prod(_as(kind, e), axis=1), np.prod(e, axis=1))
-    _same(mnp.prod(_as(kind, np.zeros((0, 3))), axis=1), np.prod(np.zeros((0, 3)), axis=1))
-    _same(mnp.max(_as(kind, e), axis=1, initial=-1.0), np.max(e, axis=1, initial=-1.0))
-    _same(mnp.min(_as(kind, e), axis=1, initial=7.0, keepdims=True), np.min(e, axis=1, initial=7.0, keepdims=True))
+    _same(mnp.prod(as_kind(kind, e), axis=1), np.prod(e, axis=1))
+    _same(mnp.prod(as_kind(kind, np.zeros((0, 3))), axis=1), np.prod(np.zeros((0, 3)), axis=1))
+    _same(mnp.max(as_kind(kind, e), axis=1, initial=-1.0), np.max(e, axis=1, initial=-1.0))
+    _same(mnp.min(as_kind(kind, e), axis=1, initial=7.0, keepdims=True), np.min(e, axis=1, initial=7.0, keepdims=True))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_take_with_a_scalar_index(kind: str) -> None:
-    _same(mnp.take(_as(kind, M), 3), np.take(M, 3))
-    _same(mnp.take(_as(kind, M), -1, axis=1), np.take(M, -1, axis=1))
+    _same(mnp.take(as_kind(kind, M), 3), np.take(M, 3))
+    _same(mnp.take(as_kind(kind, M), -1, axis=1), np.take(M, -1, axis=1))
 
 
 def test_moveaxis_and_cross_under_vmap(backend: Case) -> None:
@@ -143,9 +131,9 @@ def test_moveaxis_and_cross_under_vmap(backend: Case) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_average_with_weights_summing_to_zero_raises(kind: str) -> None:
     with pytest.raises(ZeroDivisionError, match=r"mnp\.average"):
-        mnp.average(_as(kind, np.array([1.0, 2.0])), weights=_as(kind, np.array([1.0, -1.0])))
+        mnp.average(as_kind(kind, np.array([1.0, 2.0])), weights=as_kind(kind, np.array([1.0, -1.0])))
     with pytest.raises(ZeroDivisionError, match=r"mnp\.average"):
-        mnp.average(_as(kind, np.ones((2, 2))), axis=0, weights=np.array([0.0, 0.0]))
+        mnp.average(as_kind(kind, np.ones((2, 2))), axis=0, weights=np.array([0.0, 0.0]))
 
 
 EDGE_FORMS: list[tuple[str, Any, dict[str, Any]]] = [
@@ -169,8 +157,8 @@ EDGE_FORMS: list[tuple[str, Any, dict[str, Any]]] = [
 @pytest.mark.parametrize(("name", "x", "kwargs"), EDGE_FORMS)
 def test_edge_forms_match_numpy(kind: str, name: str, x: np.ndarray, kwargs: dict[str, Any]) -> None:
     want = getattr(np, name)(x, **kwargs)
-    args = {k: _as(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-    got = np.asarray(multiad.to_numpy(getattr(mnp, name)(_as(kind, x), **args)))
+    args = {k: as_kind(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    got = np.asarray(multiad.to_numpy(getattr(mnp, name)(as_kind(kind, x), **args)))
     if kind != "jax":  # JAX arrays keep JAX's promotion
         assert got.dtype == want.dtype, (got.dtype, want.dtype)
     _same(got, want)
@@ -222,8 +210,8 @@ CALL_FORMS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
 @pytest.mark.parametrize(("name", "args", "kwargs"), CALL_FORMS)
 def test_call_forms_match_numpy(kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     wants = getattr(np, name)(*args, **kwargs)
-    kw = {k: _as(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-    gots = getattr(mnp, name)(*[_as(kind, a) if isinstance(a, np.ndarray) else a for a in args], **kw)
+    kw = {k: as_kind(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    gots = getattr(mnp, name)(*[as_kind(kind, a) if isinstance(a, np.ndarray) else a for a in args], **kw)
     tuples = name == "modf" or kwargs.get("returned")
     for got, want in zip(*((gots, wants) if tuples else ([gots], [wants])), strict=True):
         got, want = np.asarray(multiad.to_numpy(got)), np.asarray(want)
@@ -247,7 +235,7 @@ def test_integer_initial_out_of_range_raises_as_numpy(kind: str, name: str, init
     with pytest.raises(OverflowError):
         getattr(np, name)(x, initial=initial)
     with pytest.raises(OverflowError):
-        getattr(mnp, name)(_as(kind, x), initial=initial)
+        getattr(mnp, name)(as_kind(kind, x), initial=initial)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -257,7 +245,7 @@ def test_integer_initial_out_of_range_raises_as_numpy(kind: str, name: str, init
 def test_integer_power_with_negative_exponents_raises(kind: str, base: Any, exponent: Any) -> None:
     with pytest.raises(ValueError, match="negative integer powers"):
         np.power(base, exponent)
-    args = [_as(kind, v) if isinstance(v, np.ndarray) else v for v in (base, exponent)]
+    args = [as_kind(kind, v) if isinstance(v, np.ndarray) else v for v in (base, exponent)]
     with pytest.raises(ValueError, match="negative integer powers"):  # numpy arrays: numpy's own message
         mnp.power(*args)
 
@@ -269,7 +257,7 @@ def test_take_out_of_range_raises(kind: str, indices: Any) -> None:
     with pytest.raises(IndexError):
         np.take(x, indices)
     with pytest.raises(IndexError):
-        mnp.take(_as(kind, x), indices)
+        mnp.take(as_kind(kind, x), indices)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -277,7 +265,7 @@ def test_rot90_of_one_axis_twice_raises(kind: str) -> None:
     with pytest.raises(ValueError):
         np.rot90(np.ones((2, 3)), 1, (0, 0))
     with pytest.raises(ValueError, match=r"^mnp\.rot90: axes"):
-        mnp.rot90(_as(kind, np.ones((2, 3))), 1, (0, 0))
+        mnp.rot90(as_kind(kind, np.ones((2, 3))), 1, (0, 0))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -287,7 +275,7 @@ def test_pad_negative_widths_raise(kind: str, width: Any, mode: str) -> None:
     with pytest.raises(ValueError):
         np.pad(x, width, mode=mode)
     with pytest.raises(ValueError, match=r"^mnp\.pad: negative pad widths"):
-        mnp.pad(_as(kind, x), width, mode=mode)
+        mnp.pad(as_kind(kind, x), width, mode=mode)
 
 
 @pytest.mark.parametrize("axis", [0, (0, 1)])
@@ -301,7 +289,7 @@ def test_roll_with_a_tuple_of_shifts_under_autograd(axis: Any) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_modf_of_infinities(kind: str) -> None:
     x = np.array([np.inf, -np.inf, -2.5, 0.5])
-    (frac, whole), (want_frac, want_whole) = mnp.modf(_as(kind, x)), np.modf(x)
+    (frac, whole), (want_frac, want_whole) = mnp.modf(as_kind(kind, x)), np.modf(x)
     _same(frac, want_frac)  # 0 and -0, not nan
     assert np.array_equal(np.signbit(multiad.to_numpy(frac)), np.signbit(want_frac))
     _same(whole, want_whole)
@@ -311,7 +299,7 @@ def test_modf_of_infinities(kind: str) -> None:
 @pytest.mark.parametrize("kwargs", [{}, {"sparse": True}, {"indexing": "ij", "sparse": True}])
 def test_meshgrid_of_mixed_dtypes_and_shapes(kind: str, kwargs: dict[str, Any]) -> None:
     xs = [np.array([1.0, 2.0, 3.0], np.float32), np.array([4.0, 5.0]), np.array([[6.0, 7.0]])]
-    got, want = mnp.meshgrid(*[_as(kind, x) for x in xs], **kwargs), np.meshgrid(*xs, **kwargs)
+    got, want = mnp.meshgrid(*[as_kind(kind, x) for x in xs], **kwargs), np.meshgrid(*xs, **kwargs)
     assert len(got) == len(want)
     for g, w in zip(got, want, strict=True):
         if kind != "jax":  # JAX arrays keep JAX's promotion
@@ -331,16 +319,16 @@ def test_gradient_of_booleans_raises(kind: str) -> None:
     with pytest.raises(TypeError):
         np.gradient(x)
     with pytest.raises(TypeError, match=r"^mnp\.gradient: numpy does not subtract booleans"):
-        mnp.gradient(_as(kind, x))
+        mnp.gradient(as_kind(kind, x))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_copy_of_a_list_and_ediff1d_errors(kind: str) -> None:
     np.testing.assert_array_equal(mnp.copy([True, False]), np.copy([True, False]))
     with pytest.raises(TypeError, match=r"^mnp\.ediff1d: dtype of `to_begin`"):
-        mnp.ediff1d(_as(kind, np.arange(4)), to_begin=0.5)
+        mnp.ediff1d(as_kind(kind, np.arange(4)), to_begin=0.5)
     with pytest.raises(TypeError, match=r"^mnp\.ediff1d: booleans"):
-        mnp.ediff1d(_as(kind, np.array([True, False, True])))
+        mnp.ediff1d(as_kind(kind, np.array([True, False, True])))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -352,9 +340,9 @@ def test_floor_division_of_floats_is_pythons(kind: str, dtype: str) -> None:
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         want = np.floor_divide(a, b)
-        _same(mnp.floor_divide(_as(kind, a), _as(kind, b)), want)
-        _same(mnp.divmod(_as(kind, a), _as(kind, b))[0], want)
-        _same(mnp.floor_divide(_as(kind, a[:1]), 0.1), np.floor_divide(a[:1], 0.1))
+        _same(mnp.floor_divide(as_kind(kind, a), as_kind(kind, b)), want)
+        _same(mnp.divmod(as_kind(kind, a), as_kind(kind, b))[0], want)
+        _same(mnp.floor_divide(as_kind(kind, a[:1]), 0.1), np.floor_divide(a[:1], 0.1))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -363,17 +351,17 @@ def test_integer_division_by_zero_gives_zero(kind: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for name in ("floor_divide", "mod", "remainder", "fmod"):
-            _same(getattr(mnp, name)(_as(kind, a), _as(kind, b)), getattr(np, name)(a, b))
+            _same(getattr(mnp, name)(as_kind(kind, a), as_kind(kind, b)), getattr(np, name)(a, b))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_clip_to_a_nan_bound_is_nan(kind: str) -> None:
     x = np.arange(3.0)
-    _same(mnp.clip(_as(kind, x), np.nan, 1.0), np.clip(x, np.nan, 1.0))
-    _same(mnp.clip(_as(kind, x), -np.inf, np.nan), np.clip(x, -np.inf, np.nan))
+    _same(mnp.clip(as_kind(kind, x), np.nan, 1.0), np.clip(x, np.nan, 1.0))
+    _same(mnp.clip(as_kind(kind, x), -np.inf, np.nan), np.clip(x, -np.inf, np.nan))
     lo = np.array([np.nan, 0.5, 0.0])
-    _same(mnp.clip(_as(kind, x), _as(kind, lo), 5.0), np.clip(x, lo, 5.0))
-    _same(mnp.clip(_as(kind, np.array([np.nan, 2.0])), 0.0, 1.0), np.array([np.nan, 1.0]))
+    _same(mnp.clip(as_kind(kind, x), as_kind(kind, lo), 5.0), np.clip(x, lo, 5.0))
+    _same(mnp.clip(as_kind(kind, np.array([np.nan, 2.0])), 0.0, 1.0), np.array([np.nan, 1.0]))
 
 
 def test_clip_derivative_with_array_bounds(backend: Case) -> None:
@@ -388,7 +376,7 @@ def test_clip_derivative_with_array_bounds(backend: Case) -> None:
 def test_split_points_as_python_slices(kind: str, name: str, points: list[int]) -> None:
     # numpy takes split points as slices do: negative, decreasing or past the end.
     v = np.arange(12.0).reshape(2, 6)
-    got = getattr(mnp, name)(_as(kind, v), points, axis=-1)
+    got = getattr(mnp, name)(as_kind(kind, v), points, axis=-1)
     want = getattr(np, name)(v, points, axis=-1)
     assert len(got) == len(want)
     for g, w in zip(got, want):
@@ -406,12 +394,13 @@ def test_nan_quantiles_of_empty_slices_are_nan(kind: str) -> None:
     e = np.zeros((0, 3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        _same(mnp.nanmedian(_as(kind, np.zeros(0))), np.nanmedian(np.zeros(0)))
-        _same(mnp.nanmedian(_as(kind, e), axis=0), np.nanmedian(e, axis=0))
+        _same(mnp.nanmedian(as_kind(kind, np.zeros(0))), np.nanmedian(np.zeros(0)))
+        _same(mnp.nanmedian(as_kind(kind, e), axis=0), np.nanmedian(e, axis=0))
         # numpy returns nanmean's (3,) here, dropping q's axis; q's axis first is its contract
-        _same(mnp.nanquantile(_as(kind, e), [0.2, 0.5], axis=0), np.full((2, 3), np.nan))
+        _same(mnp.nanquantile(as_kind(kind, e), [0.2, 0.5], axis=0), np.full((2, 3), np.nan))
         _same(
-            mnp.nanpercentile(_as(kind, e), 50, axis=0, keepdims=True), np.nanpercentile(e, 50, axis=0, keepdims=True)
+            mnp.nanpercentile(as_kind(kind, e), 50, axis=0, keepdims=True),
+            np.nanpercentile(e, 50, axis=0, keepdims=True),
         )
 
 

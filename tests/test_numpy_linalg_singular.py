@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import Case
+from numpy_specs import as_kind
 
 import multiad
 import multiad.numpy as mnp
@@ -29,18 +30,6 @@ MATRICES = {
     "rank 2 of 3": np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),
 }
 NOT_POSITIVE = {**MATRICES, "indefinite": np.array([[1.0, 2.0], [2.0, 1.0]])}
-
-
-def _as(kind: str, x: Any) -> Any:
-    if kind == "torch":
-        import torch
-
-        return torch.from_numpy(np.array(x))
-    if kind == "jax":
-        import jax.numpy as jnp
-
-        return jnp.asarray(x)
-    return np.array(x)
 
 
 def _ones_b(a: Any) -> Any:
@@ -63,7 +52,7 @@ def test_singular_matrices_raise_numpys_error(kind: str, matrix: str, name: str)
     with pytest.raises(np.linalg.LinAlgError, match="Singular matrix"):
         numpys(a)
     with pytest.raises(np.linalg.LinAlgError, match=rf"^multiad\.numpy\.linalg\.{name}: Singular matrix"):
-        ours(_as(kind, a))
+        ours(as_kind(kind, a))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -75,7 +64,7 @@ def test_cholesky_of_a_matrix_not_positive_definite_raises(kind: str, matrix: st
     with pytest.raises(
         np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.cholesky: Matrix is not positive definite"
     ):
-        mnp.linalg.cholesky(_as(kind, a))
+        mnp.linalg.cholesky(as_kind(kind, a))
 
 
 @pytest.mark.parametrize("name", [*RAISING, "cholesky"])
@@ -93,17 +82,21 @@ def test_singular_matrices_raise_inside_transforms(backend: Case, name: str) -> 
 def test_regular_matrices_give_numpys_values(kind: str) -> None:
     a = np.array([[[2.0, 1.0], [1.0, 3.0]], [[4.0, -1.0], [-1.0, 2.0]]])
     for ours, numpys in RAISING.values():
-        np.testing.assert_allclose(multiad.to_numpy(ours(_as(kind, a))), numpys(a), rtol=1e-6)
-    np.testing.assert_allclose(multiad.to_numpy(mnp.linalg.cholesky(_as(kind, a))), np.linalg.cholesky(a), rtol=1e-6)
-    np.testing.assert_allclose(multiad.to_numpy(mnp.linalg.matrix_power(_as(kind, SINGULAR), 2)), SINGULAR @ SINGULAR)
+        np.testing.assert_allclose(multiad.to_numpy(ours(as_kind(kind, a))), numpys(a), rtol=1e-6)
+    np.testing.assert_allclose(
+        multiad.to_numpy(mnp.linalg.cholesky(as_kind(kind, a))), np.linalg.cholesky(a), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        multiad.to_numpy(mnp.linalg.matrix_power(as_kind(kind, SINGULAR), 2)), SINGULAR @ SINGULAR
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("matrix", ["singular", "zero", "stack with one singular"])  # exact zero pivots
 def test_det_and_slogdet_of_singular_matrices_are_numpys(kind: str, matrix: str) -> None:
     a = MATRICES[matrix]
-    np.testing.assert_array_equal(multiad.to_numpy(mnp.linalg.det(_as(kind, a))), np.linalg.det(a))
-    sign, logabs = mnp.linalg.slogdet(_as(kind, a))
+    np.testing.assert_array_equal(multiad.to_numpy(mnp.linalg.det(as_kind(kind, a))), np.linalg.det(a))
+    sign, logabs = mnp.linalg.slogdet(as_kind(kind, a))
     want = np.linalg.slogdet(a)
     np.testing.assert_array_equal(multiad.to_numpy(sign), want[0])
     np.testing.assert_array_equal(multiad.to_numpy(logabs), want[1])
@@ -116,9 +109,9 @@ def test_non_square_matrices_raise_linalg_error(kind: str, name: str) -> None:
     with pytest.raises(np.linalg.LinAlgError):
         getattr(np.linalg, name)(a)
     with pytest.raises(np.linalg.LinAlgError, match=rf"^multiad\.numpy\.linalg\.{name}: expected square matrices"):
-        getattr(mnp.linalg, name)(_as(kind, a))
+        getattr(mnp.linalg, name)(as_kind(kind, a))
     with pytest.raises(np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.solve: expected square"):
-        mnp.linalg.solve(_as(kind, a), _as(kind, np.ones(3)))
+        mnp.linalg.solve(as_kind(kind, a), as_kind(kind, np.ones(3)))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -130,7 +123,7 @@ def test_eig_of_non_finite_matrices_raises_as_numpy(kind: str, name: str) -> Non
         with pytest.raises(np.linalg.LinAlgError, match="infs or NaNs"):
             getattr(np.linalg, name)(a)
         with pytest.raises(np.linalg.LinAlgError, match=rf"^multiad\.numpy\.linalg\.{name}: .*infs or NaNs"):
-            getattr(mnp.linalg, name)(_as(kind, a))
+            getattr(mnp.linalg, name)(as_kind(kind, a))
 
 
 @pytest.mark.parametrize("kind", ["numpy", "torch"])
@@ -140,7 +133,7 @@ def test_svd_that_does_not_converge_raises_numpys_error(kind: str) -> None:
         np.linalg.svd(a)
     for call in (mnp.linalg.svd, mnp.linalg.pinv):
         with pytest.raises(np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.(svd|pinv): SVD did not converge"):
-            call(_as(kind, a))
+            call(as_kind(kind, a))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -150,21 +143,21 @@ def test_cond_and_norm_of_degenerate_matrices_are_numpys(kind: str) -> None:
         for a in (np.zeros((3, 3)), np.array([[np.inf, 1.0], [1.0, 1.0]])):
             want = np.linalg.cond(a)
             assert want == np.inf
-            assert float(multiad.to_numpy(mnp.linalg.cond(_as(kind, a)))) == np.inf
+            assert float(multiad.to_numpy(mnp.linalg.cond(as_kind(kind, a)))) == np.inf
     with pytest.raises(np.linalg.LinAlgError, match="empty"):
         np.linalg.cond(np.zeros((0, 0)))
     with pytest.raises(np.linalg.LinAlgError, match=r"^multiad\.numpy\.linalg\.cond: .*empty"):
-        mnp.linalg.cond(_as(kind, np.zeros((0, 0))))
+        mnp.linalg.cond(as_kind(kind, np.zeros((0, 0))))
     for shape in ((0, 0), (2, 0, 0)):
         e = np.zeros(shape)
         np.testing.assert_array_equal(
-            multiad.to_numpy(mnp.linalg.norm(_as(kind, e), 2, axis=(-2, -1))), 0.0 * e.sum((-2, -1))
+            multiad.to_numpy(mnp.linalg.norm(as_kind(kind, e), 2, axis=(-2, -1))), 0.0 * e.sum((-2, -1))
         )
         assert np.linalg.norm(e, 2, axis=(-2, -1)).shape == shape[:-2]
         with pytest.raises(ValueError, match="zero-size"):
             np.linalg.norm(e, -2, axis=(-2, -1))
         with pytest.raises(ValueError, match=r"^multiad\.numpy\.linalg\.norm: .*zero-size"):
-            mnp.linalg.norm(_as(kind, e), -2, axis=(-2, -1))
+            mnp.linalg.norm(as_kind(kind, e), -2, axis=(-2, -1))
 
 
 def test_jit_cannot_raise_and_gives_non_finite_values() -> None:
