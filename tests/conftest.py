@@ -6,7 +6,8 @@ so that every backend works in float64 and the references below can be compared 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,3 +124,14 @@ def clean_selection(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def run_threads(worker: Callable[[int], None], errors: list[BaseException], n: int) -> None:
+    """Runs ``worker(tid)`` in ``n`` threads at once and fails with the first error a worker
+    appended to ``errors``."""
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -15,12 +15,11 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BACKENDS, array_type
+from conftest import BACKENDS, array_type, run_threads
 
 import multiad
 import multiad.numpy as mnp
@@ -44,16 +43,6 @@ def check_grad(name: str, x: np.ndarray) -> None:
     tol = 1e-5 if name == "numpy" else 1e-10
     np.testing.assert_allclose(multiad.to_numpy(g), df(x), rtol=tol, atol=tol)
     assert multiad.get_backend().name == name
-
-
-def _run_threads(worker: Callable[[int], None], errors: list[BaseException], n: int = THREADS) -> None:
-    """Runs ``worker(tid)`` in ``n`` threads at once and fails with the first error seen."""
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
 
 
 @pytest.mark.usefixtures("clean_selection")
@@ -83,7 +72,7 @@ def test_use_backend_is_isolated_between_threads() -> None:
             errors.append(exc)
             barrier.abort()
 
-    _run_threads(worker, errors)
+    run_threads(worker, errors, THREADS)
     assert counts == [ITERATIONS] * THREADS
 
 
@@ -131,7 +120,7 @@ def test_set_backend_from_many_threads() -> None:
             errors.append(exc)
             barrier.abort()
 
-    _run_threads(worker, errors)
+    run_threads(worker, errors, THREADS)
     assert seen <= set(BACKENDS)
     multiad.set_backend("jax")
     assert multiad.get_backend().name == "jax"
@@ -267,5 +256,5 @@ def test_torch_forward_mode_from_many_threads() -> None:
             if not torch.allclose(got, want, rtol=1e-12, atol=1e-12):
                 wrong[tid] += 1
 
-    _run_threads(worker, errors, threads)  # the tensors select the torch backend
+    run_threads(worker, errors, threads)  # the tensors select the torch backend
     assert sum(wrong) == 0

@@ -4,11 +4,11 @@ with the same checks and errors, on every call, not only the first two."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import run_threads
 
 import multiad
 
@@ -178,12 +178,7 @@ def test_one_transform_object_from_many_threads() -> None:
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors[0]
+    run_threads(worker, errors, 4)
 
 
 def test_jacobian_auto_on_every_call() -> None:
