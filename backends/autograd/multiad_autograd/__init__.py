@@ -218,6 +218,15 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
             )
 
 
+def _block(parts: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
+    """The Jacobian block ``out_shape + in_shape`` of one output from its columns ``parts``:
+    stacked, then moved (NOTE [Columns moved, not copied]), with autograd's own stack where the
+    columns are traced values of an enclosing transform."""
+    stacked = (np.stack if set(map(type, parts)) == _PLAIN else anp.stack)(parts)
+    nd = len(out_shape)
+    return (stacked.transpose((*range(1, nd + 1), 0)) if nd else stacked).reshape(out_shape + in_shape)
+
+
 # NOTE [Columns of one input and one output]: with one differentiated array in and one array
 # out, each column is one call of autograd's own pullback of the linearized pullback, as the
 # framework's make_jvp_reversemode makes it, without this backend's vjp around it (a tuple built,
@@ -251,10 +260,8 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
         x, o, inner = primals[0], outs[0], pull.one_cotangent
         push_one = make_vjp(lambda ct: inner(ct)[0], ones[0])[0]
         parts = [push_one(e) for e in np.eye(x.size, dtype=getval(x).dtype).reshape((x.size, *x.shape))]
-        stacked = (np.stack if set(map(type, parts)) == _PLAIN else anp.stack)(parts)
-        _check_not_leaked((stacked,))
-        nd = len(o.shape)  # NOTE [Columns moved, not copied]
-        block = (stacked.transpose((*range(1, nd + 1), 0)) if nd else stacked).reshape(o.shape + x.shape)
+        block = _block(parts, o.shape, x.shape)
+        _check_not_leaked((block,))
         value = block if one else (block,)
         return value if single[0] else (value,)
     _, push, _ = b.vjp(lambda *cts: tuple(pull(cts)), ones, False)
@@ -271,11 +278,6 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
                 tangents[j] = e
                 cols.append(push(tuple(tangents)))
         for k, o in enumerate(outs):
-            parts = [c[k] for c in cols]
-            # autograd's own stack where the columns are traced values of an enclosing transform
-            stack = np.stack if set(map(type, parts)) == _PLAIN else anp.stack
-            nd = len(o.shape)  # stacked, then moved (NOTE [Columns moved, not copied])
-            moved = stack(parts).transpose((*range(1, nd + 1), 0)) if nd else stack(parts)
-            rows[k].append(moved.reshape(o.shape + x.shape))
+            rows[k].append(_block([c[k] for c in cols], o.shape, x.shape))
     res = [r[0] if one else tuple(r) for r in rows]
     return res[0] if single[0] else tuple(res)
