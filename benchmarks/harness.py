@@ -1,8 +1,9 @@
 """A timeit-style harness: warm-up, blocks sized to a target duration, interleaved rounds, medians.
 
 NOTE [Interleaved rounds]: a shared machine's speed drifts over seconds. Every variant of a
-group is timed in each round, the order reversed every other round (A B C, C B A, ...), so
-drift and any advantage of going first or last touch all of them alike. Within a round each
+comparison (two calls, usually: NOTE [One comparison at a time] in run.py) is timed in each
+round, the order reversed every other round (A B C, C B A, ...), so drift and any advantage of
+going first or last touch all of them alike. Within a round each
 variant runs as ``sub_blocks`` short blocks, interleaved (A B C A B C ...). Ratios are the median
 over rounds of the per-round ratio of the fastest block of each variant; absolute times are the
 median over rounds of the mean per-call time of the round's blocks. The garbage collector is

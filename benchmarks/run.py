@@ -10,6 +10,7 @@ both sides are compared too (``benchmarks/compiled.py``; ``"compiled"`` in the J
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import functools
 import json
@@ -83,9 +84,15 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
     if settings.first_call_only:
         times = fastest = {k: [t] for k, t in first.items()}
         calls_per_block = dict.fromkeys(first, 1)
+        paired: dict[tuple[str, ...], harness.Timings] = {}
     else:
-        timings = harness.measure(variants, fw.sync, settings)
-        times, fastest, calls_per_block = timings.rounds, timings.fastest, timings.calls_per_block
+        paired = _measure_pairs(group, dict(variants), control, fw, settings)
+        times, fastest, calls_per_block = {}, {}, {}
+        for timings in paired.values():  # a variant's figures from the first comparison it is in
+            for key in timings.rounds:
+                times.setdefault(key, timings.rounds[key])
+                fastest.setdefault(key, timings.fastest[key])
+                calls_per_block.setdefault(key, timings.calls_per_block[key])
     goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_NUMPY if fw.backend == "numpy" else GOAL_EAGER
     for mode in group.modes:
         info = entry["modes"][mode.name]
@@ -99,14 +106,50 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
             r = harness.ratio(fastest[f"{mode.name}/multiad"], fastest[f"{mode.name}/direct"])
             entry["ratios"][f"{mode.name}: multiad / direct"] = {"value": r, "goal": goal, "met": r <= goal}
     for label, num, dens in group.best_of:
-        keys = [f"{d}/multiad" for d in dens]
-        if f"{num}/multiad" in times and all(k in times for k in keys):
-            r = harness.ratio_to_best(fastest[f"{num}/multiad"], *[fastest[k] for k in keys])
+        keys = (f"{num}/multiad", *[f"{d}/multiad" for d in dens])
+        if all(k in times for k in keys):
+            own = paired.get(keys)
+            ts = [(fastest if own is None else own.fastest)[k] for k in keys]
+            r = harness.ratio_to_best(*ts)
             entry["ratios"][label] = {"value": r, "goal": GOAL_AUTO, "met": r <= GOAL_AUTO}
     if control is not None and not settings.first_call_only:
-        again, direct = fastest[f"{control}/{_AGAIN}"], fastest[f"{control}/direct"]
+        own = paired[(f"{control}/direct", f"{control}/{_AGAIN}")]
+        again, direct = own.fastest[f"{control}/{_AGAIN}"], own.fastest[f"{control}/direct"]
         entry["control"] = {"mode": control, "value": harness.ratio(again, direct)}
     return entry
+
+
+# NOTE [One comparison at a time]: a ratio compares two calls timed against each other, and
+# nothing else is timed between them: each comparison (a mode's multiad and direct calls; the
+# control's direct call and its second copy; jacobian(auto) and the modes it chooses between)
+# is measured on its own, in interleaved rounds (NOTE [Interleaved rounds] in harness.py), one
+# comparison after another. Timing a whole group in one rotation (``A/m A/d A/again B/m B/d C/m
+# C/d``, then reversed) made each call follow a different neighbour in each order: torch's
+# hessian group put ``jacrev(jacrev)``'s multiad call after ``jacfwd(jacfwd)`` (78 ms, its own
+# working set) in one order and its direct call after ``hessian``'s multiad call (2 ms) in the
+# other, so the opposite orders did not cancel. Measured in one process, three repetitions,
+# the group rotation read the control (direct against itself) 1.050 to 1.083 and ``jacrev(jacrev)``
+# 1.052 to 1.074; the same calls compared one pair at a time read the control 0.997 to 1.003 and
+# ``jacrev(jacrev)`` 1.003 to 1.023. Two calls alternating see only each other, and a position
+# effect in one order is the mirror of the other's. The group's time budget is shared among its
+# comparisons.
+def _measure_pairs(
+    group: Group, variants: dict[str, Any], control: str | None, fw: Framework, settings: harness.Settings
+) -> dict[tuple[str, ...], harness.Timings]:
+    """Timings of each comparison of ``group``, keyed by the names of its variants (NOTE [One
+    comparison at a time])."""
+    best = [(f"{num}/multiad", *[f"{d}/multiad" for d in dens]) for _, num, dens in group.best_of]
+    best = [keys for keys in best if all(k in variants for k in keys)]
+    comparisons: list[tuple[str, ...]] = []
+    for mode in group.modes:
+        pair = tuple(k for k in (f"{mode.name}/multiad", f"{mode.name}/direct") if k in variants)
+        if len(pair) == 2 or (pair and all(pair[0] != keys[0] for keys in best)):  # else timed in its best_of
+            comparisons.append(pair)
+    comparisons += best
+    if control is not None:
+        comparisons.append((f"{control}/direct", f"{control}/{_AGAIN}"))
+    each = dataclasses.replace(settings, budget_s=settings.budget_s / max(1, len(comparisons)))
+    return {keys: harness.measure([(k, variants[k]) for k in keys], fw.sync, each) for keys in comparisons}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
