@@ -251,11 +251,10 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     if out_spec is _tree.LEAF and not traced:
         out = outs[0]  # flat.unflatten_out(outs)
         ref_type, ref_meta = type(out), (out.shape, out.dtype)
+        one = getattr(pullback, "one_cotangent", None) if plain and flat._prep.whole else None
     else:
         out = flat.unflatten_out(outs)
-        ref_type, ref_meta = _NoReference, None
-    whole = flat._prep.whole
-    one = getattr(pullback, "one_cotangent", None) if plain and whole and ref_type is not _NoReference else None
+        ref_type, ref_meta, one = _NoReference, None, None
     if one is not None:  # NOTE [Pullbacks of one output]
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
@@ -273,6 +272,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                 _reset_context(token)
 
     else:
+        whole = flat._prep.whole
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
             if type(cotangent) is ref_type and (cotangent.shape, cotangent.dtype) == ref_meta:

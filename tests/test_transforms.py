@@ -114,6 +114,16 @@ def test_vjp_several_primals(backend: Case) -> None:
     backend.close(vjp_fn(np.ones(3)), (Y + np.cos(X), X))
 
 
+@pytest.mark.filterwarnings("ignore:Output seems independent of input:UserWarning")
+def test_vjp_of_an_output_independent_of_the_primals(backend: Case) -> None:
+    # autograd traces no path from x to such an output: its pullback is zeros, not a backward pass.
+    out, vjp_fn = multiad.vjp(lambda x: 2.0 * Y, X, backend=backend.name)
+    backend.close(out, 2.0 * Y, order=0)
+    backend.close(vjp_fn(np.array([1.0, -2.0, 0.5])), (np.zeros(3),))
+    _, vjp_fn = multiad.vjp(lambda x, y: 2.0 * Y, X, Y[:2], backend=backend.name)
+    backend.close(vjp_fn(np.ones(3)), (np.zeros(3), np.zeros(2)))
+
+
 def test_vjp_has_aux(backend: Case) -> None:
     out, vjp_fn, aux = multiad.vjp(lambda x: (mnp.exp(x), {"n": 3}), X, has_aux=True, backend=backend.name)
     assert aux == {"n": 3}

@@ -1,4 +1,4 @@
-"""The HIPS autograd backend: reverse mode natively (``autograd.core.make_vjp``).
+"""The HIPS autograd backend: reverse mode natively (``autograd.core.make_vjp``, NOTE [Pullback without a closure]).
 
 Forward mode is derived by the core as the vjp of the (linear) pullback, and vmap by the
 core's loop, exactly as autograd itself derives ``make_jvp_reversemode``. Importing this module
@@ -17,7 +17,10 @@ import optree
 
 import multiad
 
-make_vjp: Any = None
+trace: Any = None
+new_root: Any = None
+backward_pass: Any = None
+vspace: Any = None
 getval: Any = None
 ArrayBox: Any = None
 ag_tuple: Any = None
@@ -36,14 +39,15 @@ class AutogradBackend(multiad.Backend):
     writable: ClassVar[bool] = False
 
     def load(self) -> None:
-        global make_vjp, getval, ArrayBox, ag_tuple, anp
+        global trace, new_root, backward_pass, vspace, getval, ArrayBox, ag_tuple, anp
         import autograd.builtins
         import autograd.core
         import autograd.numpy
         import autograd.numpy.numpy_boxes
         import autograd.tracer
 
-        make_vjp, getval = autograd.core.make_vjp, autograd.tracer.getval
+        trace, new_root, getval = autograd.tracer.trace, autograd.core.VJPNode.new_root, autograd.tracer.getval
+        backward_pass, vspace = autograd.core.backward_pass, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
 
@@ -133,7 +137,7 @@ class AutogradBackend(multiad.Backend):
             single_out.append(len(res) == 1)
             return res[0] if single_out[0] else ag_tuple(res)
 
-        pullback, outs = make_vjp(run, primals[0] if n == 1 else tuple(primals))
+        pullback, outs = _make_vjp(run, primals[0] if n == 1 else tuple(primals))
         outs = (outs,) if single_out[0] else tuple(outs)
         _check_not_leaked(outs)
         aux_value = aux_cell[0] if has_aux else None
@@ -149,13 +153,13 @@ class AutogradBackend(multiad.Backend):
             # is kept to the call and one check (NOTE [Unpacked single input and output]).
             def pull_one(cts: tuple[Any, ...]) -> tuple[Any, ...]:
                 grads = pullback(cts[0])
-                if type(grads) is np.ndarray and grads.dtype is not _OBJECT:
+                if type(grads) is _NDARRAY and grads.dtype is not _OBJECT:
                     return (grads,)
                 return finish(grads)
 
             def one_cotangent(ct: Any) -> tuple[Any, ...]:  # NOTE [Pullbacks of one output]: pull_one's, bare
                 grads = pullback(ct)
-                if type(grads) is np.ndarray and grads.dtype is not _OBJECT:
+                if type(grads) is _NDARRAY and grads.dtype is not _OBJECT:
                     return (grads,)
                 return finish(grads)
 
@@ -164,7 +168,7 @@ class AutogradBackend(multiad.Backend):
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
             grads = pullback(cts[0] if single_out[0] else tuple(cts))
-            if n == 1 and type(grads) is np.ndarray and grads.dtype is not _OBJECT:  # the common case
+            if n == 1 and type(grads) is _NDARRAY and grads.dtype is not _OBJECT:  # the common case
                 return (grads,)
             return finish(grads)
 
@@ -206,6 +210,23 @@ class LeakedTraceError(TypeError):
 
 
 _OBJECT = np.dtype(object)
+_NDARRAY = np.ndarray
+
+
+# NOTE [Pullback without a closure]: ``autograd.core.make_vjp`` traces ``fun`` and returns a
+# closure ``vjp(g)`` that calls ``backward_pass(g, end_node)``: one more Python frame on every
+# pullback, which a loop of pullbacks (a Jacobian by rows, vjp_fn called per basis cotangent)
+# pays per row. :func:`_make_vjp` is make_vjp with the same trace and the same two cases, its
+# pullback ``backward_pass`` with the end node bound by ``functools.partial`` (no frame of its
+# own); where the output does not depend on ``x`` (no end node), it is make_vjp's zeros.
+def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
+    """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure])."""
+    end_value, end_node = trace(new_root(), fun, x)
+    if end_node is None:
+        return (lambda g: vspace(x).zeros()), end_value
+    return functools.partial(backward_pass, end_node=end_node), end_value
+
+
 _PLAIN = {np.ndarray}
 
 
@@ -258,7 +279,7 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
     ones = tuple(np.ones_like(getval(o)) for o in outs)
     if len(primals) == 1 and len(outs) == 1:  # NOTE [Columns of one input and one output]
         x, o, inner = primals[0], outs[0], pull.one_cotangent
-        push_one = make_vjp(lambda ct: inner(ct)[0], ones[0])[0]
+        push_one = _make_vjp(lambda ct: inner(ct)[0], ones[0])[0]
         parts = [push_one(e) for e in np.eye(x.size, dtype=getval(x).dtype).reshape((x.size, *x.shape))]
         block = _block(parts, o.shape, x.shape)
         _check_not_leaked((block,))
