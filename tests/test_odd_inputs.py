@@ -141,3 +141,41 @@ def test_hessian_and_jacobian_with_an_empty_leaf(name: str) -> None:
         shapes = {k: [tuple(multiad.to_numpy(blk).shape) for blk in v] for k, v in jac.items()}
         assert shapes == {"y": [(2, 2), (2, 2, 0)], "e": [(0, 2, 2), (0, 2, 2, 0)]}
         np.testing.assert_array_equal(multiad.to_numpy(jac["y"][0]), np.zeros((2, 2)))
+
+
+def test_expanded_torch_tensors_are_differentiated_in_forward_mode() -> None:
+    # NOTE [Arguments that share memory]: torch's forward mode refuses a stride-0 tensor.
+    torch = pytest.importorskip("torch")
+    c = 0.3
+    x = torch.tensor([c], dtype=torch.float64).expand(3)
+    y = torch.broadcast_to(torch.tensor(c, dtype=torch.float64), (3,))
+    v = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    d1, d2 = np.cos(c) * c + np.sin(c), 2 * np.cos(c) - c * np.sin(c)  # (x sin x)', (x sin x)''
+
+    def f(x: Any) -> Any:
+        return torch.sin(x) * x
+
+    def h(x: Any) -> Any:
+        return (torch.sin(x) * x).sum()
+
+    for a in (x, y):
+        assert a.stride() == (0,)
+        for _ in range(3):  # the general path, then the prepared calls
+            np.testing.assert_allclose(multiad.jvp(f, (a,), (v,))[1].numpy(), d1 * v.numpy(), rtol=1e-13)
+            for jac in (multiad.jacfwd(f), multiad.jacfwd(f, chunk_size=2), multiad.jacobian(f, mode="fwd")):
+                np.testing.assert_allclose(jac(a).numpy(), d1 * np.eye(3), rtol=1e-13)
+            np.testing.assert_allclose(multiad.hessian(h)(a).numpy(), d2 * np.eye(3), rtol=1e-13)
+            np.testing.assert_allclose(multiad.hvp(h, (a,), (v,))[0].numpy(), d2 * v.numpy(), rtol=1e-13)
+        assert a.stride() == (0,) and torch.all(a == c)  # not changed
+
+
+def test_writing_into_an_expanded_tensor_inside_f_still_raises() -> None:
+    torch = pytest.importorskip("torch")
+
+    def f(x: Any) -> Any:
+        shared = torch.zeros(1, dtype=x.dtype).expand(3)
+        return shared.add_(x)  # torch refuses: the three elements share one location
+
+    x = torch.ones(3, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        multiad.jvp(f, (x,), (x,))

@@ -322,6 +322,30 @@ def _one_output(pullback: Callable[..., Any]) -> Callable[..., Any]:
     return pull
 
 
+# NOTE [Arguments that share memory]: an expanded tensor (``x.expand(3)``,
+# ``torch.broadcast_to``: a stride of 0) has elements that share one memory location. torch's
+# forward mode cannot make it a dual tensor: ``torch.func.jvp`` and ``jacfwd`` raise "more
+# than one element of the written-to tensor refers to a single memory location" before ``f``
+# runs, where reverse mode differentiates the same argument. Its value is what ``f`` is
+# differentiated at, not its memory layout, so where that error comes back and an argument
+# shares memory, the call runs once more with those arguments copied (``contiguous()``: the same
+# values, each element its own). Checked only after the error: the common call pays nothing.
+_SHARED_MEMORY = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single memory location"
+)
+
+
+def _without_shared_memory(args: tuple[Any, ...], exc: RuntimeError) -> tuple[Any, ...] | None:
+    """``args`` with every tensor whose elements share memory copied, where ``exc`` is torch's
+    error for such a tensor and one of ``args`` is one; else None (NOTE [Arguments that share memory])."""
+    if not str(exc).startswith(_SHARED_MEMORY):
+        return None
+    shared = [isinstance(a, torch.Tensor) and torch._debug_has_internal_overlap(a) == 1 for a in args]
+    if not any(shared):
+        return None
+    return tuple(a.contiguous() if s else a for a, s in zip(args, shared))
+
+
 def _single_output(fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on and returning a bare tensor when it has one
     output (:func:`_bare`), with its aux beside it when ``has_aux``. Whether it had one output
@@ -639,7 +663,13 @@ class TorchBackend(multiad.Backend):
             res = func.jvp(single, primals, tangents, has_aux=has_aux)
         else:
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
-                res = func.jvp(single, primals, tangents, has_aux=has_aux)
+                try:
+                    res = func.jvp(single, primals, tangents, has_aux=has_aux)
+                except RuntimeError as exc:
+                    copies = _without_shared_memory(primals, exc)
+                    if copies is None:
+                        raise
+                    res = func.jvp(single, copies, tangents, has_aux=has_aux)
         outs, touts, aux = res if has_aux else (*res, None)
         return ((outs,), (touts,), aux) if isinstance(outs, torch.Tensor) else (outs, touts, aux)
 
@@ -690,7 +720,13 @@ class TorchBackend(multiad.Backend):
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
-                    return hessian(*args)
+                    try:
+                        return hessian(*args)
+                    except RuntimeError as exc:
+                        copies = _without_shared_memory(args, exc)
+                        if copies is None:
+                            raise
+                    return hessian(*copies)
 
             return forward
         if transform == "grad_and_value" and chunk_size is None:
@@ -703,7 +739,13 @@ class TorchBackend(multiad.Backend):
 
         def hvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
-                res = jvp(g, primals, tangents)[1]
+                try:
+                    res = jvp(g, primals, tangents)[1]
+                except RuntimeError as exc:
+                    copies = _without_shared_memory(primals, exc)
+                    if copies is None:
+                        raise
+                    res = jvp(g, copies, tangents)[1]
             return (res,) if one else res  # type: ignore[no-any-return]
 
         def vhp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
