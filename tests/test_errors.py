@@ -502,6 +502,34 @@ def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
             calls[transform]()
 
 
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])
+def test_torch_in_place_change_of_a_saved_value_is_named(transform: str) -> None:
+    # `e -= 1` on an intermediate tensor that reverse mode saved (exp saves its output) made
+    # torch raise its own RuntimeError from the backward pass, naming neither the call nor a fix.
+    pytest.importorskip("torch")
+
+    def shift(x: Any) -> Any:
+        e = mnp.exp(x)
+        e -= 1.0  # in place on torch, a new array on JAX and autograd
+        return mnp.sum(e * x)
+
+    calls = {
+        "grad": lambda: multiad.grad(shift, backend="torch")(X),
+        "value_and_grad": lambda: multiad.value_and_grad(shift, backend="torch")(X),
+        "jacrev": lambda: multiad.jacrev(shift, backend="torch")(X),
+        "vjp": lambda: multiad.vjp(shift, X, backend="torch")[1](np.array(1.0)),
+        "hessian": lambda: multiad.hessian(shift, backend="torch")(X),
+        "hvp": lambda: multiad.hvp(shift, (X,), (X,), backend="torch"),
+        "vhp": lambda: multiad.vhp(shift, (X,), (X,), backend="torch"),
+    }
+    for _ in range(2):
+        with pytest.raises(NonDifferentiableError, match=rf"^{transform}\(shift\): .*in place.*e = e - 1"):
+            calls[transform]()
+    # Forward mode follows the change: the derivative is the closed form's.
+    _, tangent = multiad.jvp(shift, (X,), (np.ones(2),), backend="torch")
+    assert np.allclose(multiad.to_numpy(tangent), np.sum(np.exp(X) - 1.0 + X * np.exp(X)))
+
+
 def test_torch_conversions_without_derivative_are_allowed() -> None:
     # A detached value, or an argument that is not differentiated, may become a number.
     def f(x: Any, scale: Any) -> Any:

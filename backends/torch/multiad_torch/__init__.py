@@ -89,6 +89,9 @@ _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 #: (NOTE [Only torch's own errors]).
 # torch's error for an in-place change of a tensor that reverse mode differentiates (an argument).
 _IN_PLACE = ("a leaf Variable that requires grad is being used in an in-place operation", "a view of a leaf Variable")
+# torch's error, from the backward pass, for an in-place change of an intermediate tensor that
+# reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
+_SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
 _TORCH_AD_ERROR = re.compile(
     "|".join(
         [
@@ -635,6 +638,12 @@ class TorchBackend(multiad.Backend):
             return (
                 "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
                 "mode cannot follow; compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+            )
+        if msg.startswith(_SAVED_IN_PLACE):
+            return (
+                "f changes a tensor in place (e -= 1, e *= 2, e[i] = v, e.mul_(2)) after an operation saved it "
+                "for the derivative, which reverse mode cannot follow; compute a new tensor instead "
+                "(e = e - 1, multiad.numpy.where)"
             )
         if msg.startswith(("Can't call numpy() on Tensor that requires grad", _NO_STORAGE)):
             return (
