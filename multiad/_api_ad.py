@@ -126,6 +126,13 @@ def _all_args(n: int) -> tuple[int, ...]:
 _ALL_ARGS = tuple(tuple(range(n)) for n in range(16))
 
 
+# NOTE [Python float tangents]: a Python float is weakly typed (NumPy's NEP 50): as a tangent or
+# cotangent it takes the dtype of the matching primal or output leaf, as it does on JAX with x64,
+# autograd and numpy. Converted alone it would take torch's default dtype (float32) and be refused
+# against a float64 leaf, so `vjp_fn(1.0)` worked on every backend but torch.
+_NUMPY_FLOATS = frozenset({"float16", "float32", "float64"})
+
+
 def _check_like(
     call: str, what: str, given: Any, ref_leaves: Sequence[Any], ref_spec: Any, b: Backend, traced: bool
 ) -> list[Any]:
@@ -161,6 +168,8 @@ def _check_like(
         )
     out = []
     for i, (x, ref) in enumerate(zip(leaves, ref_leaves)):
+        if type(x) is float and (name := b.dtype_name(ref)) in _NUMPY_FLOATS:  # NOTE [Python float tangents]
+            x = b.asarray(x, dtype=name)
         # Converted (and dtype-checked) on every backend alike, numpy arrays included.
         x = convert(b, x, call, f"{what} leaf {i}", True)
         if tuple(x.shape) != tuple(ref.shape):

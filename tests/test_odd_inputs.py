@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import BACKENDS
+from conftest import BACKENDS, tolerance
 
 import multiad
 import multiad.numpy as mnp
@@ -179,3 +179,26 @@ def test_writing_into_an_expanded_tensor_inside_f_still_raises() -> None:
     x = torch.ones(3, dtype=torch.float64)
     with pytest.raises(RuntimeError, match="single memory location"):
         multiad.jvp(f, (x,), (x,))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_python_float_tangents_take_the_dtype_of_their_primal(name: str) -> None:
+    """A Python float as a tangent or cotangent is weakly typed, as in NumPy: it takes the dtype of
+    the matching float64 leaf (torch made it float32 and refused it, where the other backends
+    accepted it)."""
+    a, x, dx = np.array(0.7), np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    f = lambda a, x: a**3 * mnp.sum(x**2)  # noqa: E731
+    s = float(np.sum(x**2))
+    jvp_ref = 3 * 0.7**2 * s * 0.7 + 0.7**3 * 2 * float(x @ dx)
+    hvp_ref = (6 * 0.7 * s * 0.7 + 6 * 0.7**2 * float(x @ dx), 6 * 0.7**2 * x * 0.7 + 2 * 0.7**3 * dx)
+    _, tangent = multiad.jvp(f, (a, x), (0.7, dx), backend=name)
+    (ga, gx) = multiad.vjp(f, a, x, backend=name)[1](1.0)
+    for product in (multiad.hvp, multiad.vhp):
+        ha, hx = product(f, (a, x), (0.7, dx), backend=name)
+        np.testing.assert_allclose(multiad.to_numpy(ha), hvp_ref[0], **tolerance(name, 2))
+        np.testing.assert_allclose(multiad.to_numpy(hx), hvp_ref[1], **tolerance(name, 2))
+    np.testing.assert_allclose(multiad.to_numpy(tangent), jvp_ref, **tolerance(name))
+    np.testing.assert_allclose(multiad.to_numpy(ga), 3 * 0.7**2 * s, **tolerance(name))
+    np.testing.assert_allclose(multiad.to_numpy(gx), 0.7**3 * 2 * x, **tolerance(name))
+    for got in (tangent, ga, gx, ha, hx):
+        assert multiad.to_numpy(got).dtype == np.float64
