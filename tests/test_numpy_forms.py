@@ -329,3 +329,45 @@ def test_autograd_full_svd_of_a_non_square_matrix(shape: tuple[int, ...]) -> Non
     which = 0 if shape[-2] > shape[-1] else 2
     with pytest.raises(NotImplementedError, match=r"^mnp\.linalg\.svd: .*full_matrices=False"):
         multiad.grad(lambda z: mnp.sum(mnp.linalg.svd(z)[which] ** 3), backend="autograd")(a)
+
+
+def _qr_score(lib: Any, z: Any, mode: str) -> Any:
+    """A scalar of numpy's QR factors of ``z`` that every factor's derivative reaches."""
+    out = lib.linalg.qr(z, mode=mode)
+    q, r = (None, out) if mode == "r" else out
+    weights = np.arange(1.0, 1.0 + np.prod(r.shape)).reshape(tuple(r.shape)) / 10
+    score = lib.sum(lib.sin(r) * weights)
+    return score if q is None else score + lib.sum(q**3)
+
+
+@pytest.mark.parametrize("backend_name", ["autograd", "torch", "jax"])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 3), (3, 5), (2, 4, 3), (2, 3, 5)])
+@pytest.mark.parametrize("mode", ["reduced", "r"])
+def test_qr_derivatives(backend_name: str, shape: tuple[int, ...], mode: str) -> None:
+    # autograd defines no derivative of qr and torch none of mode="r" (NOTE [QR on autograd],
+    # NOTE [QR's mode="r" on torch]); every backend now matches finite differences of numpy's qr
+    a = np.random.default_rng(3).normal(size=shape)
+    g = multiad.grad(lambda z: _qr_score(mnp, z, mode), backend=backend_name)(a)
+    want = _fd_jacobian(lambda v: _qr_score(np, v, mode), a)
+    np.testing.assert_allclose(multiad.to_numpy(g), want, rtol=1e-6, atol=1e-7)
+    if len(shape) == 2:
+        j = multiad.jacfwd(lambda z: mnp.linalg.qr(z)[1], backend=backend_name)(a)
+        np.testing.assert_allclose(
+            multiad.to_numpy(j), _fd_jacobian(lambda v: np.linalg.qr(v)[1], a), rtol=1e-6, atol=1e-7
+        )
+        h = multiad.hessian(lambda z: _qr_score(mnp, z, mode), backend=backend_name)(a)
+        want_h = _fd_jacobian(lambda v: _fd_jacobian(lambda w: _qr_score(np, w, mode), v, 1e-5), a, 1e-4)
+        np.testing.assert_allclose(multiad.to_numpy(h), want_h, rtol=1e-4, atol=1e-4)
+
+
+def test_autograd_qr_complete_of_a_tall_matrix() -> None:
+    a = np.random.default_rng(4).normal(size=(4, 2))
+    q, r = (multiad.to_numpy(f) for f in mnp.linalg.qr(multiad.asarray(a, backend="autograd"), mode="complete"))
+    want_q, want_r = np.linalg.qr(a, mode="complete")
+    np.testing.assert_array_equal(q, want_q)
+    np.testing.assert_array_equal(r, want_r)
+    # R (and the reduced columns of Q) keep their derivative; the completion has none
+    g = multiad.grad(lambda z: mnp.sum(mnp.linalg.qr(z, mode="complete")[1] ** 2), backend="autograd")(a)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * a, rtol=1e-6)  # sum r^2 = |A|_F^2
+    with pytest.raises(NotImplementedError, match=r"^mnp\.linalg\.qr: .*mode='reduced'"):
+        multiad.grad(lambda z: mnp.sum(mnp.linalg.qr(z, mode="complete")[0] ** 3), backend="autograd")(a)

@@ -31,9 +31,7 @@ import multiad.numpy as mnp
 
 # (name, backend) pairs whose derivatives are known wrong or missing (values are still compared),
 # with the reason. Keep this short: an entry whose derivatives are right fails the test.
-GAPS: dict[tuple[str, str], str] = {
-    ("linalg.qr", "autograd"): "autograd defines no derivative of qr",
-}
+GAPS: dict[tuple[str, str], str] = {}
 
 # Decompositions whose vectors are defined up to sign: compared through sign-free squares.
 SIGN_FREE = {"linalg.svd", "linalg.eigh", "linalg.eig", "linalg.qr"}

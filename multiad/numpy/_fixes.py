@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._ag_qr import qr as _ag_qr
 from ._composite import strong
 
 Fn = Callable[..., Any]
@@ -867,6 +868,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "einsum": _ag_einsum,
         "linalg.multi_dot": _ag_multi_dot,
         "linalg.svd": _ag_svd,
+        "linalg.qr": _ag_qr,
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
     },
     "numpy": {"empty_like": np.zeros_like},

@@ -622,7 +622,9 @@ def _pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = Non
 
 
 def _qr(a: Any, mode: str = "reduced") -> Any:
-    q, r = torch.linalg.qr(tensor(a), mode=mode)
+    # NOTE [QR's mode="r" on torch]: torch's mode="r" computes no Q, and its derivative, which
+    # needs Q, raises; the reduced factorization has the same R (LAPACK's), so R comes from it.
+    q, r = torch.linalg.qr(tensor(a), mode="reduced" if mode == "r" else mode)
     return r if mode == "r" else (q, r)
 
 
