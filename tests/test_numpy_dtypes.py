@@ -466,3 +466,34 @@ def test_creation_on_jax_without_x64_is_float32_silently() -> None:
     res = subprocess.run([sys.executable, "-c", JAX_WITHOUT_X64], capture_output=True, text=True, timeout=120, env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["float32"] * 8 + ["int32"]
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd", "numpy"])
+def test_nanmean_takes_where(backend: str) -> None:
+    x = data("float64")
+    x[0, 1] = np.nan
+    mask = np.array([[True, True, False], [True, False, True]])
+    for a, kwargs in [
+        (x, {"where": mask}),
+        (x, {"axis": 1, "where": mask[1]}),
+        (x, {"axis": 0, "keepdims": True, "where": mask}),
+        (data("int32"), {"axis": 1, "where": mask}),
+    ]:
+        want = np.nanmean(a, **kwargs)
+        got = mnp.nanmean(on(backend, a), **kwargs)
+        if backend == "jax":  # jax.numpy's dtypes (float32 without x64)
+            np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), want, rtol=1e-6)
+        else:
+            same(got, want)
+    if backend != "numpy":  # closed form: masked elements and nan have derivative 0
+        g = multiad.grad(lambda t: mnp.nanmean(t, where=mask), backend=backend)(x)
+        want_g = np.where(mask & ~np.isnan(x), 1 / 3, 0.0)
+        np.testing.assert_allclose(np.asarray(multiad.to_numpy(g)), want_g, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+def test_nanmean_of_floats_refuses_an_integer_dtype(backend: str) -> None:
+    with pytest.raises(TypeError):  # numpy's rule
+        np.nanmean(data("float32"), dtype="int64")
+    with pytest.raises(TypeError, match=r"^mnp\.nanmean: .*float dtype"):
+        mnp.nanmean(on(backend, data("float32")), dtype="int64")

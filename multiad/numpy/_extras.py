@@ -205,17 +205,36 @@ def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill:
     return mnp.where(none, np.nan, found)
 
 
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False) -> Any:
-    """Mean, ignoring nan."""
+def nanmean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+) -> Any:
+    """Mean, ignoring nan; over the elements where ``where`` holds if given."""
     mnp = _m()
     _zerod.check("nanmean", a, axis)
     x = _arr(a)
+    masked = _initial_where(np._NoValue, where)
     if not inexact(x):
-        return mnp.mean(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+        return mnp.mean(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **masked)
     if dtype is not None:
+        if not np.issubdtype(np.dtype(dtype), np.inexact):
+            raise TypeError(
+                "mnp.nanmean: the input is floating point, and numpy requires a float dtype= for its "
+                f"mean (got {np.dtype(dtype).name}); give a float dtype"
+            )
         x = mnp.astype(x, dtype)
-    count = mnp.sum(mnp.logical_not(mnp.isnan(x)), axis=axis, keepdims=keepdims, dtype=dtype_name(x))
-    return mnp.divide(nansum(x, axis=axis, keepdims=keepdims), count)
+    if out is not None:
+        raise NotImplementedError("mnp.nanmean: out= is not supported; use the returned array")
+    counted = mnp.logical_not(mnp.isnan(x))
+    if where is not True:
+        counted = mnp.logical_and(counted, where)
+    count = mnp.sum(counted, axis=axis, keepdims=keepdims, dtype=dtype_name(x))
+    return mnp.divide(nansum(x, axis=axis, keepdims=keepdims, **masked), count)
 
 
 def nanvar(
