@@ -291,6 +291,28 @@ def test_constants_and_minima_do_not_warn(strict: None) -> None:
     np.testing.assert_allclose(g, 0.0, atol=1e-6)
 
 
+def test_the_estimate_runs_under_a_program_that_raises_on_underflow(strict: None) -> None:
+    # np.seterr(all="raise") (optimisation libraries' test suites set it) made the estimate's own
+    # arithmetic on tiny values raise FloatingPointError; f itself runs with the caller's state.
+    x, v = np.array([1.0, -2.0, 0.5]), np.array([0.3, 1.0, -1.0])
+
+    def tiny(x: Any) -> Any:
+        return 1e-300 * mnp.sum(x**2)
+
+    with np.errstate(all="raise"):
+        g = multiad.grad(tiny, backend=NP)(x)
+        (hv,) = multiad.hvp(tiny, (x,), (v,), backend=NP)
+        (vh,) = multiad.vhp(tiny, (x,), (v,), backend=NP)
+        tangent = multiad.jvp(tiny, (x,), (v,), backend=NP)[1]
+        with pytest.raises(FloatingPointError):  # f's own underflow, as the caller asked
+            multiad.grad(lambda x: mnp.sum(mnp.exp(-x)), backend=NP)(np.full(2, 800.0))
+        assert np.geterr()["under"] == "raise"
+    np.testing.assert_allclose(g, 2e-300 * x, rtol=1e-8)
+    np.testing.assert_allclose(tangent, 2e-300 * float(x @ v), rtol=1e-8)
+    np.testing.assert_allclose(hv, 2e-300 * v, rtol=1e-5)
+    np.testing.assert_allclose(vh, 2e-300 * v, rtol=1e-5)
+
+
 def test_estimates_are_recorded_per_outermost_result(strict: None) -> None:
     x = np.array([0.2, 0.4, 0.6])
     with multiad_numpy.record_errors() as records:

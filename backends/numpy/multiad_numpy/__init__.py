@@ -105,6 +105,10 @@ class NumpyBackend(multiad.Backend):
     ) -> tuple[Any, Any, Any]:
         primals = _fd.read_only(primals)
         level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
+        with level.arithmetic():
+            return self._jvp(level, primals, tangents)
+
+    def _jvp(self, level: _fd.Level, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
         if not all(bool(np.all(np.isfinite(t))) for t in tangents):
             call = level.call if level.named or not level.inner else level.inner[0][3]  # hvp: its inner level's
@@ -139,6 +143,10 @@ class NumpyBackend(multiad.Backend):
         one column per element, each with its own step."""
         primals = _fd.read_only(primals)
         level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
+        with level.arithmetic():
+            return self._blocks(level, primals)
+
+    def _blocks(self, level: _fd.Level, primals: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
         blocks: list[list[Any]] = [[] for _ in outs]
         estimates: list[_fd.Block] = []

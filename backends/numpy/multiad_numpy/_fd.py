@@ -205,6 +205,14 @@ def scale(x: Any) -> Any:
 KINK = 0.01
 
 
+# NOTE [Floating-point state]: the estimate's arithmetic on small values underflows (eps times a
+# value of f near 1e-300, a step squared), which is harmless and which numpy ignores by default;
+# a program that sets np.seterr(all="raise") (optimisation libraries' test suites do) got
+# FloatingPointError from multiad's own arithmetic instead of a derivative. The backend computes
+# with underflow ignored (Level.arithmetic) and evaluates f with the caller's state (Level.deeper),
+# so that f's own floating-point errors are reported as the caller asked.
+
+
 class Level:
     """One finite-difference computation: checks the order, evaluates ``f`` one level deeper,
     and collects the errors nested levels report."""
@@ -226,6 +234,8 @@ class Level:
             )
         self.eps = float(np.finfo(self.dtype).eps)
         self.c = step_factor(self.dtype)
+        # The caller's floating-point state, for f (NOTE [Floating-point state]).
+        self.errstate = np.geterr()
         self.inner: list[tuple[float, int, int, str]] = []
         self.evaluations = 0
         # Elements whose stencil met a value of f that is nan or inf (NOTE [Values that are not finite]).
@@ -234,15 +244,22 @@ class Level:
 
     @contextlib.contextmanager
     def deeper(self) -> Iterator[None]:
-        """The context ``f`` is evaluated in: one level deeper, reporting to this level."""
+        """The context ``f`` is evaluated in: one level deeper, reporting to this level, with the
+        caller's floating-point state."""
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
         try:
-            yield
+            with np.errstate(**self.errstate):
+                yield
         finally:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
+
+    @staticmethod
+    def arithmetic() -> Any:
+        """The floating-point state of the backend's own arithmetic (NOTE [Floating-point state])."""
+        return np.errstate(under="ignore")
 
     def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
         """``f`` at ``xs``, one level deeper: ``(outputs, aux)``."""
