@@ -335,8 +335,13 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
     """Evaluates ``f(*primals)`` and the Jacobian-vector product with ``tangents``.
 
     Args:
-        primals: tuple of the arguments of ``f``.
+        f: a function of the primals returning an array or a pytree of arrays; with
+            ``has_aux``, a pair ``(output, aux)``.
+        primals: tuple of the arguments of ``f`` (arrays or pytrees of arrays); all are
+            differentiated.
         tangents: tuple with the structure, shapes and dtypes of ``primals``.
+        has_aux: whether ``f`` returns ``(output, aux)``; aux is returned as it is.
+        backend: backend name or object; default: the selected or inferred backend.
 
     Returns:
         ``(out, tangent_out)``, or ``(out, tangent_out, aux)`` with ``has_aux``; ``tangent_out``

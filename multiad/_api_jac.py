@@ -121,7 +121,9 @@ def jacobian(
     mode, and the unused forward evaluation is dropped by the compiler); the choice is cached
     per input shapes and dtypes, so later calls pay nothing.
 
-    Same output contract as :func:`jacrev`. ``mode`` is ``"auto"``, ``"fwd"`` or ``"rev"``.
+    Same arguments (``argnums``, ``has_aux``, ``chunk_size``, ``backend``) and output contract
+    as :func:`jacrev`. ``mode`` is ``"auto"``, ``"fwd"`` (as :func:`jacfwd`) or ``"rev"`` (as
+    :func:`jacrev`); any other value raises :class:`InvalidArgumentError`.
 
     Example:
         >>> import multiad, numpy as np

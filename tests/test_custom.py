@@ -385,3 +385,33 @@ def test_a_traced_nondiff_argument_is_refused(name: str) -> None:
     with multiad.use_backend(name):
         g = multiad.to_numpy(multiad.grad(lambda x: mnp.sum(scaled_sin(3.0, x)))(x))
     np.testing.assert_allclose(g, 3.0 * np.cos(3.0 * x))
+
+
+@pytest.mark.parametrize("name", ["torch", "jax", "autograd"])
+def test_rules_may_close_over_numpy_arrays(name: str) -> None:
+    """A rule multiplying by a NumPy array it closes over works as f itself does (NOTE [numpy
+    arrays inside f]); on torch the rules run in the backward pass, after f has returned."""
+    w = np.array([2.0, 3.0])
+
+    @multiad.custom_vjp
+    def scale(x: Any) -> Any:
+        return x * w
+
+    scale.defvjp(lambda x: (x * w, None), lambda r, g: (g * w,))
+
+    @multiad.custom_jvp
+    def scale_jvp(x: Any) -> Any:
+        return x * w
+
+    @scale_jvp.defjvp
+    def scale_jvp_rule(primals: Any, tangents: Any) -> Any:
+        (x,), (t,) = primals, tangents
+        return scale_jvp(x), t * w
+
+    x = np.array([1.0, -1.0])
+    for fn in (scale, scale_jvp):
+        with multiad.use_backend(name):
+            g = multiad.to_numpy(multiad.grad(lambda x: mnp.sum(fn(x)))(x))  # noqa: B023
+            h = multiad.to_numpy(multiad.hessian(lambda x: mnp.sum(fn(x) ** 2))(x))  # noqa: B023
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+        np.testing.assert_allclose(h, np.diag(2 * w**2), rtol=1e-12)

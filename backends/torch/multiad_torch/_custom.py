@@ -17,6 +17,13 @@ object (NOTE [Custom rules at the flat level]) travels as the first, non-tensor,
   transpose, the vjp (through torch.func) of the rule's tangent output, which is linear in the
   tangents. Both are written with differentiable operations, so second derivatives go through
   the rule.
+
+NOTE [Rules run as f runs]: ``backward`` runs in torch's backward pass, after f has returned
+and multiad's transform has left the state in which f runs (``_run``); a rule there would see
+plain torch, where a NumPy operand (``g * w``, ``w`` an array the rule closes over) converts
+the cotangent to NumPy, which a cotangent that carries a derivative cannot do. The rules
+therefore run under ``_run`` as f does: NumPy operands become constant tensors and conversions
+that drop a derivative raise (NOTE [numpy arrays inside f]).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from typing import Any
 import torch
 
 import multiad
+
+from . import _run
 
 
 def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
@@ -57,9 +66,7 @@ class _Rule(torch.autograd.Function):
 class CustomVJP(_Rule):
     @staticmethod
     def backward(ctx: Any, *cts: Any) -> Any:
-        xs = ctx.saved_tensors
-        _, residuals = ctx.rule.fwd(*xs)
-        return (None, *ctx.rule.bwd(residuals, cts))
+        return (None, *_run(_vjp_backward, ctx.rule, ctx.saved_tensors, cts))
 
 
 class CustomJVP(_Rule):
@@ -67,18 +74,27 @@ class CustomJVP(_Rule):
     def jvp(ctx: Any, *ts: Any) -> Any:
         xs = ctx.saved_tensors
         ts = tuple(torch.zeros_like(x) if t is None else t for x, t in zip(xs, ts[1:]))
-        return ctx.rule.jvp(xs, ts)[1]
+        return _run(ctx.rule.jvp, xs, ts)[1]
 
     @staticmethod
     def backward(ctx: Any, *cts: Any) -> Any:
-        xs = ctx.saved_tensors
-        rule = ctx.rule
+        return (None, *_run(_jvp_backward, ctx.rule, ctx.saved_tensors, cts))
 
-        def tangent_out(*ts: Any) -> Any:
-            return rule.jvp(xs, ts)[1]
 
-        transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
-        return (None, *transpose(tuple(cts)))
+def _jvp_backward(rule: Any, xs: Any, cts: Any) -> Any:
+    """The cotangents of a custom_jvp function's inputs: the transpose of its (linear) tangent rule."""
+
+    def tangent_out(*ts: Any) -> Any:
+        return rule.jvp(xs, ts)[1]
+
+    transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
+    return transpose(tuple(cts))
+
+
+def _vjp_backward(rule: Any, xs: Any, cts: Any) -> Any:
+    """The cotangents of a custom_vjp function's inputs: ``fwd`` again for the residuals, then ``bwd``."""
+    _, residuals = rule.fwd(*xs)
+    return rule.bwd(residuals, cts)
 
 
 def _dual(t: Any) -> bool:
