@@ -497,3 +497,36 @@ def test_nanmean_of_floats_refuses_an_integer_dtype(backend: str) -> None:
         np.nanmean(data("float32"), dtype="int64")
     with pytest.raises(TypeError, match=r"^mnp\.nanmean: .*float dtype"):
         mnp.nanmean(on(backend, data("float32")), dtype="int64")
+
+
+X32 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+# closed-form gradients (float64) of functions whose autograd derivative rules promote float32
+FLOAT32_GRADIENTS: dict[str, tuple[Any, np.ndarray]] = {
+    "maximum": (lambda z: mnp.sum(mnp.maximum(z, 0.0)), np.array([1.0, 0.0, 1.0])),
+    "where": (lambda z: mnp.sum(mnp.where(z > 0, z**2, 0.0)), np.array([1.0, 0.0, 4.0])),
+    "mean": (lambda z: mnp.mean(z * z), 2 * X32.astype(np.float64) / 3),
+    "std": (lambda z: mnp.std(z), (X32 - X32.mean()) / (3 * X32.astype(np.float64).std())),
+    "norm": (lambda z: mnp.linalg.norm(z), X32 / np.linalg.norm(X32.astype(np.float64))),
+    "clip": (lambda z: mnp.sum(mnp.clip(z, 0.0, 1.0)), np.array([1.0, 0.0, 0.0])),
+    "hypot": (lambda z: mnp.sum(mnp.hypot(z, 1.0)), X32 / np.hypot(X32.astype(np.float64), 1.0)),
+}
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd", "numpy"])
+@pytest.mark.parametrize("name", sorted(FLOAT32_GRADIENTS))
+def test_float32_inputs_get_float32_derivatives(backend: str, name: str) -> None:
+    # autograd's own rules for these promote to float64 (NOTE [Derivatives in the input's dtype])
+    f, want = FLOAT32_GRADIENTS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", multiad.AccuracyWarning)  # clip's and maximum's kinks on numpy
+        results = {
+            "grad": multiad.grad(f, backend=backend)(X32),
+            "vjp": multiad.vjp(lambda z: f(z) * z, X32, backend=backend)[1](np.ones(3, np.float32))[0],
+            "hessian": multiad.hessian(f, backend=backend)(X32),
+            "jacfwd of grad": multiad.jacfwd(multiad.grad(f), backend=backend)(X32),
+            "jvp of grad": multiad.jvp(multiad.grad(f), (X32,), (np.ones(3, np.float32),), backend=backend)[1],
+        }
+    for what, value in results.items():
+        assert np.asarray(multiad.to_numpy(value)).dtype == np.float32, (what, multiad.to_numpy(value).dtype)
+    tol = 5e-4 if backend == "numpy" else 1e-5  # finite differences keep about 4 digits in float32
+    np.testing.assert_allclose(multiad.to_numpy(results["grad"]), want, rtol=tol, atol=tol)

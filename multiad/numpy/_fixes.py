@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._ag_qr import qr as _ag_qr
-from ._composite import strong
+from ._composite import PYTHON_NUMBERS, strong
 
 Fn = Callable[..., Any]
 
@@ -378,10 +378,20 @@ def _svd_completion() -> Fn:
     return wrapped
 
 
+# NOTE [Weak numbers in where on autograd]: ``where`` broadcasts its branches before autograd's
+# ``where`` (whose derivative does not sum over broadcast axes), which made a Python number a
+# float64 array: ``where(c, x32, 0.0)`` of a traced float32 ``x32`` was float64, where numpy
+# keeps float32 (NEP 50), and every function built on it (``clip``, ``std``, ``linalg.norm``)
+# followed. A Python number becomes an array of the dtype numpy gives the call.
 def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    from autograd.tracer import getval
+
     anp = _ag()
     if x is None and y is None:
         return anp.where(condition)
+    if type(x) in PYTHON_NUMBERS or type(y) in PYTHON_NUMBERS:
+        dtype = np.result_type(*(v if type(v) in PYTHON_NUMBERS else np.asarray(getval(v)) for v in (x, y)))
+        x, y = (np.asarray(v, dtype=dtype) if type(v) in PYTHON_NUMBERS else v for v in (x, y))
     shape = np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
     # autograd's where does not sum the derivative over broadcast axes: broadcast first.
     return anp.where(condition, _ag_broadcast_to(x, shape), _ag_broadcast_to(y, shape))

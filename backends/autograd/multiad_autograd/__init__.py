@@ -142,24 +142,28 @@ class AutogradBackend(multiad.Backend):
         _check_not_leaked(outs)
         aux_value = aux_cell[0] if has_aux else None
 
+        dtypes = tuple(_float_dtype(p) for p in primals)
+        dtype0 = dtypes[0]
+
         def finish(grads: Any) -> tuple[Any, ...]:
             grads = (grads,) if n == 1 else tuple(grads)
             _check_not_leaked(grads)
             # a 0-d primal gets a numpy scalar back from autograd; results are arrays
-            return tuple(g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
+            arrays = (g if isinstance(g, (np.ndarray, ArrayBox)) else np.asarray(g) for g in grads)
+            return tuple(_as_dtype(g, dt) for g, dt in zip(arrays, dtypes, strict=True))
 
         if n == 1 and single_out[0]:
             # One primal and one output: every column of a derived Jacobian runs this, so it
             # is kept to the call and one check (NOTE [Unpacked single input and output]).
             def pull_one(cts: tuple[Any, ...]) -> tuple[Any, ...]:
                 grads = pullback(cts[0])
-                if type(grads) is _NDARRAY and grads.dtype is not _OBJECT:
+                if type(grads) is _NDARRAY and grads.dtype is dtype0:
                     return (grads,)
                 return finish(grads)
 
             def one_cotangent(ct: Any) -> tuple[Any, ...]:  # NOTE [Pullbacks of one output]: pull_one's, bare
                 grads = pullback(ct)
-                if type(grads) is _NDARRAY and grads.dtype is not _OBJECT:
+                if type(grads) is _NDARRAY and grads.dtype is dtype0:
                     return (grads,)
                 return finish(grads)
 
@@ -168,7 +172,7 @@ class AutogradBackend(multiad.Backend):
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
             grads = pullback(cts[0] if single_out[0] else tuple(cts))
-            if n == 1 and type(grads) is _NDARRAY and grads.dtype is not _OBJECT:  # the common case
+            if n == 1 and type(grads) is _NDARRAY and grads.dtype is dtype0:  # the common case
                 return (grads,)
             return finish(grads)
 
@@ -211,6 +215,27 @@ class LeakedTraceError(TypeError):
 
 _OBJECT = np.dtype(object)
 _NDARRAY = np.ndarray
+
+
+# NOTE [Derivatives in the input's dtype]: several of autograd's own derivative rules promote
+# float32 to float64 (``maximum``, ``where``, ``mean``, ``std``, ``linalg.norm``, ...: numpy
+# float64 constants and boolean masks divided by floats), so a float32 input got float64
+# derivatives where torch, JAX and the numpy backend return float32. Each cotangent leaves the
+# backend's pullback in its primal's floating dtype (``astype``, which autograd differentiates,
+# so higher derivatives stay traced); the common case, already in that dtype, costs one
+# comparison. Columns of the prepared jacfwd, which bypass the pullback, are cast the same way.
+def _float_dtype(x: Any) -> Any:
+    """The floating dtype of a primal (its derivatives' dtype), or None for any other."""
+    dt = getattr(getval(x), "dtype", None)
+    return dt if dt is not None and dt.kind == "f" else None
+
+
+def _as_dtype(g: Any, dtype: Any) -> Any:
+    """``g`` in ``dtype`` where both are floating and differ (NOTE [Derivatives in the input's dtype])."""
+    if dtype is None:
+        return g
+    have = getval(g).dtype
+    return g.astype(dtype) if have != dtype and have.kind == "f" else g
 
 
 # NOTE [Pullback without a closure]: ``autograd.core.make_vjp`` traces ``fun`` and returns a
@@ -281,7 +306,7 @@ def _jacfwd(b: AutogradBackend, fun: Callable[..., Any], argnums: int | tuple[in
         x, o, inner = primals[0], outs[0], pull.one_cotangent
         push_one = _make_vjp(lambda ct: inner(ct)[0], ones[0])[0]
         parts = [push_one(e) for e in np.eye(x.size, dtype=getval(x).dtype).reshape((x.size, *x.shape))]
-        block = _block(parts, o.shape, x.shape)
+        block = _as_dtype(_block(parts, o.shape, x.shape), _float_dtype(o))
         _check_not_leaked((block,))
         value = block if one else (block,)
         return value if single[0] else (value,)
