@@ -581,6 +581,14 @@ def test_vmap_untraceable_op_is_named(name: str, f: Callable[..., Any], op: str)
     assert op in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_vmap_of_value_dependent_branches_says_how_to_fix(name: str) -> None:
+    with pytest.raises(NonDifferentiableError) as info:
+        multiad.vmap(lambda x: x if x > 0 else -x, backend=name)(X)
+    assert "mnp.where" in str(info.value)
+    assert "fixed number of iterations" in str(info.value)
+
+
 @pytest.mark.parametrize("name", ["autograd", "numpy"])
 def test_loop_vmap_runs_python_conversions(name: str) -> None:
     out = multiad.vmap(lambda x: x * float(x), backend=name)(np.array([1.0, -2.0, 3.0]))

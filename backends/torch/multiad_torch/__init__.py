@@ -92,6 +92,8 @@ _IN_PLACE = ("a leaf Variable that requires grad is being used in an in-place op
 # torch's error, from the backward pass, for an in-place change of an intermediate tensor that
 # reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
+# torch's vmap error for Python control flow on a batched tensor's value (`if x > 0:`).
+_BRANCH_ON_BATCH = "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow"
 _TORCH_AD_ERROR = re.compile(
     "|".join(
         [
@@ -100,7 +102,6 @@ _TORCH_AD_ERROR = re.compile(
             r"Trying to use forward AD with \S+ that does not support it",
             r"element \d+ of tensors does not require grad and does not have a grad_fn",
             r"vmap: It looks like you're (either \(1\) )?calling \.item\(\)",
-            r"vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow",
             r"vmap: called random operation while in randomness error mode",
             r"Batching rule not implemented for ",
         ]
@@ -650,6 +651,13 @@ class TorchBackend(multiad.Backend):
                 "a tensor that carries a derivative was converted to a numpy array, which drops the "
                 "derivative; write the function with multiad.numpy or torch operations, or call "
                 ".detach() first for a value that is not differentiated"
+            )
+        if msg.startswith(_BRANCH_ON_BATCH):
+            # torch's own message goes on to ask for a bug report: say what to change in f, as jax's does
+            return (
+                f"{type(exc).__name__}: {_BRANCH_ON_BATCH}; an `if` or `while` in f branches on the value of a "
+                "tensor that vmap batches, so each example could take another branch; select with mnp.where, "
+                "use a fixed number of iterations, or loop over the batch in Python"
             )
         if _TORCH_AD_ERROR.match(msg):
             return f"{type(exc).__name__}: {msg.splitlines()[0]}"
