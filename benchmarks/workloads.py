@@ -130,7 +130,7 @@ def tall(fw: Framework, s: Sizes) -> Group:
 def wide(fw: Framework, s: Sizes) -> Group:
     """jacfwd, jacrev and jacobian(mode="auto") on a wide Jacobian (2048 -> 32)."""
     if not fw.exact and s.wide[0] > 256:
-        raise Skip("finite differences cost two evaluations per input element; run on small inputs only")
+        raise Skip("finite differences cost four evaluations per input element; run on small inputs only")
     return _fwd_rev(fw, f"wide {s.wide[0]}->{s.wide[1]}", *s.wide)
 
 
