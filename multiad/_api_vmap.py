@@ -13,7 +13,7 @@ from . import _arrays, _custom_state, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
-from ._flat import check_callable, check_chunk_size, fname
+from ._flat import check_callable, check_chunk_size, fname, not_an_output
 from ._ops import do
 
 
@@ -199,7 +199,7 @@ def _outputs(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], Any]:
     outs, spec_o = _tree.flatten(out)
     for o in outs:
         if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
-            raise InvalidTypeError(f"{call}: f returned a {type(o).__name__} leaf; outputs must be arrays")
+            raise not_an_output(b, call, o, aux=False)
     return tuple(o if b.is_array(o) else b.asarray(o) for o in outs), spec_o
 
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _arrays, _ops, _plan, _registry, _select, _tree
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError
+from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError
 
 Argnums = int | tuple[int, ...]
 
@@ -449,6 +449,26 @@ _HEADS = [(_tree.leaves_spec(n), tuple(range(n))) for n in range(_N_HEADS)]
 _SPEC1, _ARGNUMS1 = _HEADS[1]
 
 
+def not_an_output(b: Backend, call: str, leaf: Any, aux: bool = True) -> InvalidTypeError | MixedBackendError:
+    """The error for an output leaf that is not an array of ``b``.
+
+    NOTE [Outputs of another framework]: arguments are converted to the backend at the call,
+    arrays ``f`` closes over are not; ``x * c`` with ``c`` a torch tensor returns a tensor from
+    a function differentiated on the numpy backend. Such a leaf is named with its framework and
+    the conversion that fixes it, not as a value that is no array. ``aux``: whether the
+    transform takes ``has_aux`` (vmap does not).
+    """
+    owner = _select.owner_of(leaf, call)
+    if owner is not None and owner != b.name:
+        return MixedBackendError(
+            f"{call}: f returned a {owner} array ({type(leaf).__name__}) on the {b.name!r} backend; arrays f "
+            f"closes over are not converted (only its arguments are): convert them with "
+            f"multiad.asarray(c, backend={b.name!r}) first, or select the {owner!r} backend"
+        )
+    hint = " (use has_aux=True to return other values)" if aux else ""
+    return InvalidTypeError(f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays{hint}")
+
+
 def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
     leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""
@@ -459,10 +479,7 @@ def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tr
             if isinstance(leaf, (np.ndarray, np.generic, int, float)):
                 leaf = b.asarray(leaf)
             else:
-                raise InvalidTypeError(
-                    f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays "
-                    f"(use has_aux=True to return other values)"
-                )
+                raise not_an_output(b, call, leaf)
         conv.append(leaf)
     if not conv:
         raise InvalidArgumentError(f"{call}: f returned no arrays")

@@ -623,3 +623,19 @@ def test_arguments_no_framework_takes_raise_with_the_call(name: str) -> None:
             f(bad)
         assert shown in str(info.value)
         assert "derivatives need floating-point inputs" not in str(info.value) or shown == "object"
+
+
+@pytest.mark.parametrize("owner", ["torch", "jax"])
+def test_an_output_of_another_framework_names_the_closed_over_array(owner: str) -> None:
+    """On the numpy backend, f that multiplies by a torch or JAX array it closes over returns
+    that framework's array: the error says so and how to convert, not that it is no array."""
+    c = multiad.asarray(np.ones(2), backend=owner)
+    x = np.array([1.0, 2.0])
+    for call, run in [
+        ("grad", lambda: multiad.grad(lambda x: mnp.sum(x * c), backend="numpy")(x)),
+        ("jacrev", lambda: multiad.jacrev(lambda x: x * c, backend="numpy")(x)),
+        ("vmap", lambda: multiad.vmap(lambda x: x * c, backend="numpy")(np.ones((3, 2)))),
+    ]:
+        with pytest.raises(MixedBackendError, match=rf"^{call}\(<lambda>\): f returned a {owner} array") as info:
+            run()
+        assert "multiad.asarray" in str(info.value)
