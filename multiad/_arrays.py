@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _registry, _select, _tree
 from ._backend import Backend
-from ._errors import InvalidTypeError, MixedBackendError
+from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 #: Whether each dtype seen so far is a floating-point one (any backend's dtype objects).
@@ -119,8 +119,10 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
 
     Returns:
         The same structure with every leaf a backend array. Arrays of another framework are
-        copied through host memory. A (nested) list or tuple of Python numbers is array data,
-        as in ``numpy.asarray``, not a pytree.
+        copied through host memory. ``x`` itself a (nested) list or tuple of Python numbers is
+        array data, as in ``numpy.asarray``, not a pytree; inside a container (a dict's value,
+        say) lists and tuples are pytrees, as in the transforms, and each number becomes one
+        array.
 
     Example:
         >>> import multiad
@@ -129,7 +131,14 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
     """
     leaves, spec = _tree.flatten(x)
     if isinstance(x, (list, tuple)) and leaves and all(isinstance(v, numbers.Number) for v in leaves):
-        leaves, spec = [np.asarray(x)], _tree.flatten(0)[1]
+        try:
+            data = np.asarray(x)
+        except ValueError as exc:  # numpy's "inhomogeneous shape"
+            raise InvalidArgumentError(
+                f"asarray(x): x is a nested list of numbers whose lists at one depth differ in length, "
+                f"which is no array (numpy: {exc}); give lists of equal lengths, or a dict of arrays"
+            ) from None
+        leaves, spec = [data], _tree.flatten(0)[1]
     b = _select.resolve(backend, leaves, "asarray(x)")
     out = []
     for leaf in leaves:

@@ -639,3 +639,10 @@ def test_an_output_of_another_framework_names_the_closed_over_array(owner: str) 
         with pytest.raises(MixedBackendError, match=rf"^{call}\(<lambda>\): f returned a {owner} array") as info:
             run()
         assert "multiad.asarray" in str(info.value)
+
+
+def test_asarray_of_a_ragged_list_raises_with_the_call() -> None:
+    with pytest.raises(ValueError):  # numpy's own rule
+        np.asarray([[1.0], [1.0, 2.0]])
+    with pytest.raises(InvalidArgumentError, match=r"^asarray\(x\): .*equal lengths"):
+        multiad.asarray([[1.0], [1.0, 2.0]], backend="numpy")
