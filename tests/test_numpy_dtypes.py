@@ -530,3 +530,61 @@ def test_float32_inputs_get_float32_derivatives(backend: str, name: str) -> None
         assert np.asarray(multiad.to_numpy(value)).dtype == np.float32, (what, multiad.to_numpy(value).dtype)
     tol = 5e-4 if backend == "numpy" else 1e-5  # finite differences keep about 4 digits in float32
     np.testing.assert_allclose(multiad.to_numpy(results["grad"]), want, rtol=tol, atol=tol)
+
+
+# Scalar functions of a float32 vector through numpy functions whose autograd rules promote.
+_PROMOTING: dict[str, Any] = {
+    "maximum": lambda xp, x: xp.sum(xp.maximum(x, 0.5) ** 2),
+    "minimum": lambda xp, x: xp.sum(xp.minimum(x, 0.5) ** 2),
+    "max": lambda xp, x: xp.max(x * x),
+    "clip": lambda xp, x: xp.sum(xp.clip(x, -1.0, 1.0) ** 2),
+    "where": lambda xp, x: xp.sum(xp.where(x > 0, x, 2 * x) ** 2),
+    "mean": lambda xp, x: xp.mean(x * x),
+    "std": lambda xp, x: xp.std(x),
+    "var": lambda xp, x: xp.var(x),
+    "norm": lambda xp, x: xp.linalg.norm(x),
+    "hypot": lambda xp, x: xp.sum(xp.hypot(x, 1.0)),
+    "abs": lambda xp, x: xp.sum(xp.abs(x) ** 3),
+    "copysign": lambda xp, x: xp.sum(xp.copysign(x, -1.0) * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PROMOTING))
+@pytest.mark.parametrize("backend", ["torch", "jax", "autograd"])
+def test_derivatives_of_float32_inputs_are_float32(backend: str, name: str) -> None:
+    # NOTE [Derivatives in the input's dtype]: autograd's own rules for these promote to float64.
+    pytest.importorskip(backend)
+    f = _PROMOTING[name]
+    x64 = np.array([0.3, -1.7, 2.2, 0.9])
+    x = multiad.asarray(x64.astype(np.float32), backend=backend)
+    h = 1e-5
+    eye = np.eye(4)
+    fd_grad = np.array([(f(np, x64 + h * e) - f(np, x64 - h * e)) / (2 * h) for e in eye])
+    with multiad.use_backend(backend):
+        value = multiad.value_and_grad(lambda x: f(mnp, x))(x)[0]  # traced, as numpy computes it
+        want_value = f(np, x64.astype(np.float32))
+        assert np.asarray(multiad.to_numpy(value)).dtype == want_value.dtype == np.float32
+        np.testing.assert_allclose(multiad.to_numpy(value), want_value, rtol=1e-6)
+        g = multiad.grad(lambda x: f(mnp, x))
+        results = {
+            "grad": g(x),
+            "value_and_grad": multiad.value_and_grad(lambda x: f(mnp, x))(x)[1],
+            "vjp": multiad.vjp(lambda x: f(mnp, x), x)[1](mnp.asarray(1.0, dtype=np.float32))[0],
+            "jacrev": multiad.jacrev(g)(x) @ np.ones(4, np.float32),
+            "jacfwd": multiad.jacfwd(g)(x) @ np.ones(4, np.float32),
+            "hessian": multiad.hessian(lambda x: f(mnp, x))(x) @ np.ones(4, np.float32),
+            "hvp": multiad.hvp(lambda x: f(mnp, x), (x,), (mnp.ones(4, dtype=np.float32),))[0],
+            "jvp": multiad.jvp(g, (x,), (mnp.ones(4, dtype=np.float32),))[1],
+        }
+    fd_hv = np.array(
+        [
+            (f(np, x64 + h * e + 1e-4 * np.ones(4)) - f(np, x64 + h * e - 1e-4 * np.ones(4))) / 2e-4
+            - (f(np, x64 - h * e + 1e-4 * np.ones(4)) - f(np, x64 - h * e - 1e-4 * np.ones(4))) / 2e-4
+            for e in eye
+        ]
+    ) / (2 * h)
+    for transform, got in results.items():
+        arr = np.asarray(multiad.to_numpy(got))
+        assert arr.dtype == np.float32, f"{transform}: {arr.dtype}"
+        want = fd_grad if transform in ("grad", "value_and_grad", "vjp") else fd_hv
+        np.testing.assert_allclose(arr, want, rtol=2e-3, atol=2e-3, err_msg=transform)
