@@ -282,3 +282,41 @@ def test_broken_mygrad_variant_is_not_certified(name: str, monkeypatch: pytest.M
     rep = check_backend(f"mygrad_variants:{name}", devices="cpu", xfails=str(XFAILS / "mygrad.txt"))
     failed = _failed_cases(rep)
     assert MYGRAD_BROKEN[name] <= failed, sorted(MYGRAD_BROKEN[name] - failed)
+
+
+# -- a minimal plugin over torch.autograd.grad (tests/plugins/torch_grad_backends.py) ------------
+
+
+def test_minimal_torch_autograd_grad_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only a vjp: every other transform is derived by the core, in float64 and float32.
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64,float32", compiled="none")
+    assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
+    ran = {r["transform"] for r in rep["results"] if r["status"] == "passed"}
+    assert {"jvp", "jacfwd", "hessian", "hvp", "vhp", "linearize", "vmap"} <= ran
+
+
+@pytest.mark.parametrize("name", ["SharedDepth", "ThreadLocalDepth"])
+def test_nesting_state_shared_by_threads_fails(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend(f"torch_grad_backends:{name}", devices="cpu", compiled="none")
+    (rec,) = [r for r in rep["results"] if r["case"] == "test_calls_from_two_threads"]
+    failed = _failed_cases(rep)
+    if name == "ThreadLocalDepth":  # the same state kept per thread: certified
+        assert not failed, failed
+        return
+    # Right in every single-threaded case: only the item with two threads sees it.
+    assert failed == {"test_calls_from_two_threads"}, failed
+    assert "thread B's grad, with hessian in thread A and grad in thread B" in rec["reason"], rec["reason"]
+    assert "threading.local" in rec["reason"]
+
+
+def test_aux_left_attached_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("torch_grad_backends:AuxAttached", devices="cpu", compiled="none")
+    (rec,) = [r for r in rep["results"] if r["case"] == "test_primitives_keep_the_flat_contract"]
+    assert rec["status"] == "failed"
+    assert rec["reason"].startswith(
+        "AssertionError: vjp's aux['twice'] (aux is returned as computed, holding no traced"
+    ), rec["reason"]
+    assert "aux_vector.jacrev" in _failed_cases(rep)
