@@ -320,3 +320,15 @@ def test_aux_left_attached_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
         "AssertionError: vjp's aux['twice'] (aux is returned as computed, holding no traced"
     ), rec["reason"]
     assert "aux_vector.jacrev" in _failed_cases(rep)
+
+
+def test_forward_only_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+    # has_jvp without has_vjp is a valid declaration: the transforms that need reverse mode are
+    # refused by it, and the suite counts them as declared (NOTE [Declared without has_vjp]).
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("torch_grad_backends:ForwardOnly", devices="cpu", compiled="none")
+    assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
+    refused = {r["transform"] for r in rep["results"] if r.get("unsupported")}
+    assert {"grad", "vjp", "jacrev", "hessian", "hvp", "vhp"} <= refused
+    ran = {r["transform"] for r in rep["results"] if r["status"] == "passed" and not r.get("unsupported")}
+    assert {"jvp", "jacfwd", "linearize", "vmap"} <= ran

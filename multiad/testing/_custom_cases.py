@@ -27,9 +27,22 @@ FAMILY = "custom rules"
 CAPABILITY = "custom_rules"
 
 
+#: The transforms that need reverse mode (multiad/_plan.py, NOTE [Derivation table]).
+REVERSE_MODE = frozenset({"grad", "value_and_grad", "vjp", "jacrev", "hessian", "hvp", "vhp"})
+
+
 def unsupported(b: Backend) -> frozenset[str]:
-    """What ``b`` declares it cannot do, the custom-rule capability included."""
-    return b.unsupported if b.has_custom_rules else b.unsupported | {CAPABILITY}
+    """What ``b`` declares it cannot do, the custom-rule capability and, without ``has_vjp``,
+    reverse mode included (NOTE [Declared without has_vjp])."""
+    # NOTE [Declared without has_vjp]: a backend needs a vjp or a jvp, and one with forward
+    # mode only declares the lack of reverse mode by leaving has_vjp unset: multiad then refuses
+    # every transform that needs it (docs/plugins.md, "Declaring capabilities"). The suite
+    # counts those as declared unsupported, as it counts the custom rules of a backend without
+    # has_custom_rules, unless a native override (jacrev, value_and_grad) gives a route anyway.
+    gaps = b.unsupported if b.has_custom_rules else b.unsupported | {CAPABILITY}
+    if not b.has_vjp and not set(b.native) & {"jacrev", "value_and_grad"}:
+        gaps |= REVERSE_MODE
+    return gaps
 
 
 def _clip(x: Any) -> Any:

@@ -1,5 +1,5 @@
-"""A minimal plugin over ``torch.autograd.grad`` (not torch.func), and a variant of it that keeps
-its nesting state where threads share it; named as ``torch_grad_backends:NAME``.
+"""A minimal plugin over ``torch.autograd.grad`` (not torch.func), variants of it, and a plugin with
+forward mode only (``torch.func.jvp``); named as ``torch_grad_backends:NAME``.
 
 ``TorchGrad`` declares only a vjp, as docs/plugins.md allows: multiad derives forward mode (the
 vjp of the pullback), ``vmap`` (a loop), Jacobians and Hessians from it. torch tensors belong to
@@ -161,3 +161,32 @@ class AuxAttached(TorchGrad):
 
         outs, pullback, _ = super().vjp(keeps, primals, has_aux)
         return outs, pullback, kept[0] if has_aux else None
+
+
+class ForwardOnly(TorchGrad):
+    """Forward mode only, through ``torch.func.jvp``: correct. Without ``has_vjp`` multiad has no
+    reverse mode, and the suite counts the transforms that need it as refused by declaration."""
+
+    name: ClassVar[str] = "torch-forward-only"
+    has_vjp: ClassVar[bool] = False
+    has_jvp: ClassVar[bool] = True
+
+    def to_numpy(self, x: Any) -> Any:
+        import torch._C._functorch as functorch
+
+        if isinstance(x, self.torch.Tensor) and functorch.is_functorch_wrapped_tensor(x):
+            raise multiad.NonDifferentiableError("to_numpy(x): x carries a derivative; compute with multiad.numpy")
+        return super().to_numpy(x)
+
+    def jvp(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        from torch.func import jvp
+
+        ps = tuple(self.asarray(p) for p in primals)
+        ts = tuple(self.asarray(t) for t in tangents)
+        if has_aux:
+            outs, touts, aux = jvp(lambda *xs: (tuple(fun(*xs)[0]), fun(*xs)[1]), ps, ts, has_aux=True)
+        else:
+            (outs, touts), aux = jvp(lambda *xs: tuple(fun(*xs)), ps, ts), None
+        return tuple(outs), tuple(touts), aux
