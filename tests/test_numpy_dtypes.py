@@ -588,3 +588,40 @@ def test_derivatives_of_float32_inputs_are_float32(backend: str, name: str) -> N
         assert arr.dtype == np.float32, f"{transform}: {arr.dtype}"
         want = fd_grad if transform in ("grad", "value_and_grad", "vjp") else fd_hv
         np.testing.assert_allclose(arr, want, rtol=2e-3, atol=2e-3, err_msg=transform)
+
+
+# (multiad.numpy's function, numpy's) whose values a transform traces
+TRACED: dict[str, tuple[Any, Any]] = {
+    "copysign": (lambda z: mnp.copysign(z, -1.0), lambda z: np.copysign(z, -1.0)),
+    "float_power": (lambda z: mnp.float_power(z, 2), lambda z: np.float_power(z, 2)),
+    "where": (lambda z: mnp.where(z > 0, z, 0.0), lambda z: np.where(z > 0, z, 0.0)),
+    "clip": (lambda z: mnp.clip(z, 0.0, 1.0), lambda z: np.clip(z, 0.0, 1.0)),
+    "std": (lambda z: mnp.std(z, axis=0), lambda z: np.std(z, axis=0)),
+    "dstack": (lambda z: mnp.dstack([z, z**2]), lambda z: np.dstack([z, z**2])),
+}
+
+
+@pytest.mark.parametrize("backend", NUMPY_TYPED)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(TRACED))
+def test_traced_values_follow_numpy(backend: str, dtype: str, name: str) -> None:
+    # values a transform traces have numpy's dtypes and shapes too: on autograd, where, copysign
+    # and float_power promoted as 0-d float64 arrays do (NOTE [Weak numbers in where on
+    # autograd]), and dstack made an object array of traced values
+    f, f_np = TRACED[name]
+    x = data(dtype) + 0.125  # no element at the kinks of where and clip
+    want = f_np(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", multiad.AccuracyWarning)  # float32 finite differences
+        out, vjp_fn = multiad.vjp(f, x, backend=backend)
+        (g,) = vjp_fn(np.ones(want.shape, want.dtype))
+    same(out, want)
+    fd = np.zeros(x.shape)  # central differences of numpy's function in float64
+    for idx in np.ndindex(*x.shape):
+        d = np.zeros(x.shape)
+        d[idx] = 1e-6
+        fd[idx] = np.sum(f_np(x.astype(np.float64) + d) - f_np(x.astype(np.float64) - d)) / 2e-6
+    g = np.asarray(multiad.to_numpy(g))
+    assert g.dtype == x.dtype
+    tol = 5e-3 if backend == "numpy" and dtype == "float32" else 1e-5
+    np.testing.assert_allclose(g.astype(np.float64), fd, rtol=tol, atol=tol)

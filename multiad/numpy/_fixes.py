@@ -246,7 +246,11 @@ def _ag_copysign(x1: Any, x2: Any, /) -> Any:
 
 
 def _ag_float_power(x1: Any, x2: Any, /) -> Any:
-    return _safe_power("autograd")(x1, x2)
+    # numpy's float_power computes in float64 at least, float32 arguments included
+    def cast(v: Any) -> Any:
+        return v if type(v) in PYTHON_NUMBERS else (v if hasattr(v, "astype") else np.asarray(v)).astype(np.float64)
+
+    return _safe_power("autograd")(cast(x1), cast(x2))
 
 
 def _ag_diagflat(v: Any, k: int = 0) -> Any:
@@ -384,16 +388,11 @@ def _svd_completion() -> Fn:
 # ``where`` (whose derivative does not sum over broadcast axes), which made a Python number a
 # float64 array: ``where(c, x32, 0.0)`` of a traced float32 ``x32`` was float64, where numpy
 # keeps float32 (NEP 50), and every function built on it (``clip``, ``std``, ``linalg.norm``)
-# followed. A Python number becomes an array of the dtype numpy gives the call.
+# followed. A Python number becomes an array of the dtype numpy gives the call (_weak_scalar).
 def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
-    from autograd.tracer import getval
-
     anp = _ag()
     if x is None and y is None:
         return anp.where(condition)
-    if type(x) in PYTHON_NUMBERS or type(y) in PYTHON_NUMBERS:
-        dtype = np.result_type(*(v if type(v) in PYTHON_NUMBERS else np.asarray(getval(v)) for v in (x, y)))
-        x, y = (np.asarray(v, dtype=dtype) if type(v) in PYTHON_NUMBERS else v for v in (x, y))
     shape = np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
     x, y = _weak_scalar(x, y), _weak_scalar(y, x)
     # autograd's where does not sum the derivative over broadcast axes: broadcast first.
@@ -776,6 +775,14 @@ def _joining(lib: str, name: str) -> Fn:
     return fn
 
 
+def _ag_dstack(tup: Any) -> Any:
+    """numpy's ``dstack`` on autograd's arrays: autograd.numpy's is a primitive without a
+    derivative that runs numpy's own on the traced values, which made an object array of them
+    (every other joining function has autograd's derivative)."""
+    anp = _ag()
+    return _joining("autograd", "concatenate")([anp.atleast_3d(strong(a)) for a in tup], 2)
+
+
 def _dtype(x: Any) -> np.dtype[Any]:
     return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
 
@@ -897,6 +904,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "linalg.svd": _ag_svd,
         "linalg.qr": _ag_qr,
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
+        "dstack": _ag_dstack,
     },
     "numpy": {"empty_like": np.zeros_like},
 }
