@@ -332,3 +332,13 @@ def test_forward_only_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> No
     assert {"grad", "vjp", "jacrev", "hessian", "hvp", "vhp"} <= refused
     ran = {r["transform"] for r in rep["results"] if r["status"] == "passed" and not r.get("unsupported")}
     assert {"jvp", "jacfwd", "linearize", "vmap"} <= ran
+
+
+def test_input_marked_as_traced_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The inputs convert before the call and raise after it: a failed item each, not a report
+    # that never comes because the check itself raised.
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("torch_grad_backends:MarksCallersTensor", devices="cpu", compiled="none")
+    (rec,) = [r for r in rep["results"] if r["id"] == "exp_sin.grad-cpu-float64"]
+    assert rec["status"] == "failed"
+    assert rec["reason"].startswith("input leaf 0 was changed by the call: to_numpy converted it before"), rec["reason"]

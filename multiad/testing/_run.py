@@ -163,7 +163,17 @@ def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) 
 def run_item(b: Backend, item: Item) -> dict[str, Any]:
     """Runs one item; returns its result record (``status`` passed, failed, skipped, xfailed or
     xpassed; NOTE [Expected failures])."""
-    rec = _run(b, item)
+    try:
+        rec = _run(b, item)
+    except Exception as exc:  # noqa: BLE001 - one item's failure never ends the run
+        # Checking a result calls the backend again (to_numpy, is_array, dtype_name): what it
+        # raises there fails this item, named, instead of ending the run without a report.
+        rec = {
+            "id": item.id, "case": item.case.id, "family": item.case.family, "transform": item.case.transform,
+            "device": item.device, "dtype": item.dtype, "jit": item.jit, "compiler": b.compiler if item.jit else None,
+            "status": "failed", "failure": "raised", "max_abs_err": None, "max_rel_err": None, "rtol": None,
+            "atol": None, "reason": f"checking the result raised {type(exc).__name__}: {exc}",
+        }  # fmt: skip
     return _xfail.apply(rec, item.xfail) if item.xfail is not None else rec
 
 
@@ -244,8 +254,16 @@ def _run(b: Backend, item: Item) -> dict[str, Any]:
 def _contract_problems(b: Backend, item: Item, xs: Any, before: list[Any], out: Any) -> list[str]:
     """Inputs left unchanged; every result leaf an array of the backend, in the inputs' dtype and device."""
     problems = []
-    after = [b.to_numpy(x) for x in _trees.leaves(xs)]
-    for i, (x0, x1) in enumerate(zip(before, after)):
+    for i, (x0, x) in enumerate(zip(before, _trees.leaves(xs))):
+        try:
+            x1 = b.to_numpy(x)
+        except Exception as exc:  # noqa: BLE001 - converted before the call, so the call changed it
+            problems.append(
+                f"input leaf {i} was changed by the call: to_numpy converted it before and now raises "
+                f"{type(exc).__name__}: {exc} (did the backend mark the caller's array as traced, "
+                "e.g. requires_grad_() on it instead of on a detached copy?)"
+            )
+            continue
         if not np.array_equal(x0, x1):
             problems.append(f"input leaf {i} was modified by the call")
     for i, leaf in enumerate(_trees.leaves(out)):

@@ -190,3 +190,17 @@ class ForwardOnly(TorchGrad):
         else:
             (outs, touts), aux = jvp(lambda *xs: tuple(fun(*xs)), ps, ts), None
         return tuple(outs), tuple(touts), aux
+
+
+class MarksCallersTensor(TorchGrad):
+    """Calls ``requires_grad_()`` on the caller's own tensors instead of detached copies: the
+    inputs come back marked as traced, and every result carries a graph."""
+
+    name: ClassVar[str] = "torch-grad-marks-callers-tensor"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        ps = tuple(self.asarray(q) for q in primals)
+        for p in ps:
+            if p.is_leaf and not p.requires_grad and p.is_floating_point():
+                p.requires_grad_()
+        return super().vjp(fun, ps, has_aux)
