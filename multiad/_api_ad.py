@@ -388,9 +388,10 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         ``out``. ``f`` is evaluated once, here, and ``jvp_fn`` reuses that evaluation however
         often it is called (jax: ``jax.linearize``; numpy: the finite-difference Jacobian;
         other backends with exact reverse mode: the vjp of the linear pullback), so its
-        tangents match ``out`` even for a stochastic ``f``. A backend without any of these
-        (forward-mode-only plugins) evaluates ``f`` again, at the saved primals, on each
-        ``jvp_fn`` call. ``jvp_fn`` depends only on the primals' values at this call:
+        tangents match ``out`` even for a stochastic ``f`` (on an exact backend: finite
+        differences of a stochastic ``f`` are noise, and numpy's call warns). A backend
+        without any of these (forward-mode-only plugins) evaluates ``f`` again, at the saved
+        primals, on each ``jvp_fn`` call. ``jvp_fn`` depends only on the primals' values at this call:
         changing them in place afterwards does not change it.
 
     Example:

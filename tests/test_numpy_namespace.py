@@ -269,3 +269,14 @@ def test_a_user_subclass_of_a_tensor_runs_torch_code_under_every_transform() -> 
     np.testing.assert_allclose(multiad.to_numpy(t), np.cos(x), rtol=1e-12)
     h = multiad.hessian(lambda v: mnp.sum(mnp.sin(v)))(s)
     np.testing.assert_allclose(multiad.to_numpy(h), np.diag(-np.sin(x)), rtol=1e-12)
+
+
+def test_an_absent_name_says_why() -> None:
+    for module, name, reason in [
+        (mnp, "searchsorted", ": integer-valued"),
+        (mnp.linalg, "tensorinv", ": linalg: write them"),
+        (mnp, "no_such_name", "$"),
+    ]:
+        with pytest.raises(AttributeError, match=rf"'{module.__name__}' has no attribute '{name}'{reason}"):
+            getattr(module, name)
+        assert not hasattr(module, name)

@@ -17,9 +17,11 @@ Example:
 from __future__ import annotations
 
 import math as _math
+from typing import TYPE_CHECKING, Any
 
 from . import linalg as linalg
 from ._absent import ABSENT as ABSENT
+from ._absent import absent_name_error as _absent_name_error
 from ._composite import average as average
 from ._composite import cbrt as cbrt
 from ._composite import clip as clip
@@ -265,5 +267,15 @@ empty_like = _d("empty_like", "An array shaped like the argument")
 acos, acosh, asin, asinh, atan, atanh = arccos, arccosh, arcsin, arcsinh, arctan, arctanh
 atan2, pow, concat, row_stack = arctan2, power, concatenate, vstack  # noqa: A001 - numpy's names
 
+if not TYPE_CHECKING:  # a module __getattr__ would make every attribute Any to a type checker
+
+    def __getattr__(name: str) -> Any:
+        """NOTE [Absent names say why]: ``mnp.searchsorted`` raises numpy's AttributeError with
+        the reason ``ABSENT`` gives, so that the error says what to use instead."""
+        raise _absent_name_error(__name__, name)
+
+
 # isidentifier: pytest's assertion rewriting (multiad ships a pytest plugin) adds "@py_builtins".
-__all__ = [n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any")]
+__all__ = [
+    n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any", "TYPE_CHECKING")
+]

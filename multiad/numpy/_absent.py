@@ -66,3 +66,11 @@ WITH_DERIVATIVE: frozenset[str] = frozenset(
 )
 
 ABSENT: dict[str, str] = {name: reason for reason, names in _REASONS.items() for name in names.split()}
+
+
+def absent_name_error(module: str, name: str) -> AttributeError:
+    """The AttributeError for ``module.name`` (NOTE [Absent names say why] in multiad/numpy/__init__.py)."""
+    key = name if module == "multiad.numpy" else f"{module.rpartition('.')[2]}.{name}"
+    reason = ABSENT.get(key)
+    message = f"module {module!r} has no attribute {name!r}"
+    return AttributeError(f"{message}: {reason}" if reason else message)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._conventions import cholesky as cholesky
 from ._conventions import eigh as eigh
@@ -72,5 +72,16 @@ def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     return _cross(x1, x2, axis=axis)
 
 
+if not TYPE_CHECKING:  # a module __getattr__ would make every attribute Any to a type checker
+
+    def __getattr__(name: str) -> Any:
+        """NOTE [Absent names say why] in multiad/numpy/__init__.py."""
+        from ._absent import absent_name_error
+
+        raise absent_name_error(__name__, name)
+
+
 # isidentifier: pytest's assertion rewriting adds "@py_builtins" to modules it imports.
-__all__ = [n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any")]
+__all__ = [
+    n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any", "TYPE_CHECKING")
+]
