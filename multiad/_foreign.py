@@ -14,6 +14,14 @@ never foreign, even where another backend claims its arrays: a third-party backe
 that leaves torch's arrays to the in-tree backend runs torch code itself, and a ``TypeError``
 raised there (by the backend, or by torch code in ``f``, which works on this backend's arrays)
 is not a sign that ``f`` needs the other backend; it passes unchanged.
+
+NOTE [Operators on closed-over arrays]: arguments are converted to the backend at the call,
+arrays ``f`` closes over are not, and ``x * c`` with ``c`` a torch tensor and ``x`` a JAX tracer
+is refused by both frameworks with a bare ``TypeError: unsupported operand type(s)``. Where that
+message escapes ``f``, the innermost frame's variables (free variables included, and the
+globals its code names) are searched
+for an array of another registered backend; one found is named, with its conversion. Only the
+error path pays for the search, and the message gates it: other TypeErrors pass unchanged.
 """
 
 from __future__ import annotations
@@ -40,4 +48,27 @@ def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBacken
                 f"(or multiad.use_backend({owner!r})), or write f with multiad.numpy to run it on every backend"
             )
         tb = tb.tb_next
+    if str(exc).startswith("unsupported operand type(s)"):
+        return _closed_over_error(exc, b, call, own)
+    return None
+
+
+def _closed_over_error(exc: TypeError, b: Backend, call: str, own: set[str]) -> MixedBackendError | None:
+    """NOTE [Operators on closed-over arrays]."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    referenced = [(n, frame.f_globals[n]) for n in frame.f_code.co_names if n in frame.f_globals]
+    for name, value in [*frame.f_locals.items(), *referenced]:
+        top = type(value).__module__.partition(".")[0]
+        owner = None if top in own else _registry.backend_for_module(top)
+        if owner is not None and owner != b.name:
+            return MixedBackendError(
+                f"{call}: f combines the {b.name!r} backend's arrays with {name!r}, a {owner} array that f "
+                f"does not receive as an argument ({exc}); arrays f closes over are not converted: "
+                f"convert it first with {name} = multiad.asarray({name}, backend={b.name!r}), or pass it as an argument"
+            )
     return None

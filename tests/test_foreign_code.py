@@ -106,3 +106,20 @@ def test_own_framework_code_is_not_foreign(torch_unclaimed: str) -> None:
     assert not isinstance(info.value, multiad.MixedBackendError)
     g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend=torch_unclaimed)(X)
     np.testing.assert_allclose(g.detach().numpy(), np.cos(X), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("owner", "name"), [("torch", "jax"), ("jax", "torch")])
+def test_an_operator_on_a_closed_over_array_names_it(owner: str, name: str) -> None:
+    """``x * c`` with ``c`` another framework's array that f closes over: both frameworks
+    refuse the operator; the error names ``c``, its framework and the conversion."""
+    c = multiad.asarray(np.ones(3), backend=owner)
+
+    def scaled(x: Any) -> Any:
+        return mnp.sum(x * c)
+
+    with pytest.raises(multiad.MixedBackendError, match=rf"^grad\(scaled\): f combines .*'c', a {owner} array") as info:
+        multiad.grad(scaled, backend=name)(X)
+    assert f"multiad.asarray(c, backend='{name}')" in str(info.value)
+    # converted first, it runs: d/dx sum(x * 1) = 1
+    c = multiad.asarray(c, backend=name)
+    np.testing.assert_allclose(multiad.to_numpy(multiad.grad(scaled, backend=name)(X)), np.ones(3))
