@@ -342,3 +342,14 @@ def test_input_marked_as_traced_is_named(monkeypatch: pytest.MonkeyPatch) -> Non
     (rec,) = [r for r in rep["results"] if r["id"] == "exp_sin.grad-cpu-float64"]
     assert rec["status"] == "failed"
     assert rec["reason"].startswith("input leaf 0 was changed by the call: to_numpy converted it before"), rec["reason"]
+
+
+def test_is_array_rejecting_traced_values_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The cases fail with multiad's error for f returning another framework's arrays; the
+    # contract item says which declaration is at fault.
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    rep = check_backend("torch_grad_backends:RejectsTraced", devices="cpu", compiled="none")
+    (rec,) = [r for r in rep["results"] if r["case"] == "test_primitives_keep_the_flat_contract"]
+    assert rec["reason"].startswith("AssertionError: is_array rejects Tensor, which the primitives pass to fun"), rec[
+        "reason"
+    ]

@@ -135,7 +135,10 @@ def test_primitives_keep_the_flat_contract(conformance_backend: Any) -> None:
     assert isinstance(tol, Tolerance)
     problems: list[str] = []
 
+    rejected: set[str] = set()  # types of values the primitives pass to fun that is_array rejects
+
     def fun(p: Any, q: Any) -> tuple[Any, Any]:  # outs: p * sum(q) (3,) and sin(q) (2, 2)
+        rejected.update(type(a).__name__ for a in (p, q) if not b.is_array(a))
         return (p * mnp.sum(q), mnp.sin(q))
 
     def fun_aux(p: Any, q: Any) -> tuple[tuple[Any, Any], Any]:
@@ -210,6 +213,12 @@ def test_primitives_keep_the_flat_contract(conformance_backend: Any) -> None:
             o, jvp_fn = b.linearize(fun, (x, y))
             check("native linearize outputs", o, outs)
             check("native linearize jvp_fn(u, w)", jvp_fn(u, w), tangents)
+    if rejected:
+        problems.insert(
+            0,
+            f"is_array rejects {', '.join(sorted(rejected))}, which the primitives pass to fun: it must accept "
+            "the backend's traced values too (multiad takes what it rejects for another framework's arrays)",
+        )
     assert not problems, "; ".join(problems)
 
 

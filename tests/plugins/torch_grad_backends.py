@@ -204,3 +204,12 @@ class MarksCallersTensor(TorchGrad):
             if p.is_leaf and not p.requires_grad and p.is_floating_point():
                 p.requires_grad_()
         return super().vjp(fun, ps, has_aux)
+
+
+class RejectsTraced(TorchGrad):
+    """``is_array`` rejects tensors that require grad, the values its own vjp passes to ``fun``."""
+
+    name: ClassVar[str] = "torch-grad-rejects-traced"
+
+    def is_array(self, x: Any) -> bool:
+        return isinstance(x, self.torch.Tensor) and not x.requires_grad
