@@ -32,9 +32,10 @@ def register_backend(name: str, backend: Backend | type[Backend], *, replace: bo
     """Registers a backend (an instance or a subclass of :class:`multiad.Backend`) at run time.
 
     The backend is validated now (plugin API version, the type and value of every declaration,
-    whether its framework is installed); an error names it and what is wrong. A name that is
-    already registered raises unless ``replace=True``; a replacement takes the rank of the
-    backend it replaces. Another run-time registration never becomes the default for NumPy
+    whether its framework is installed); an error names it and what is wrong. ``name`` must be
+    the backend's own ``name`` attribute (subclass it to register a variant under another). A
+    name that is already registered raises unless ``replace=True``; a replacement takes the
+    rank of the backend it replaces. Another run-time registration never becomes the default for NumPy
     inputs while one of multiad's own backends is available, and an array module it claims that
     another backend claims too is a conflict (see :func:`list_backends`).
     """
