@@ -201,3 +201,40 @@ def test_mixed_frameworks_raise() -> None:
 
     with pytest.raises(multiad.MixedBackendError, match=r"^mnp.add: "):
         mnp.add(torch.ones(2), multiad.asarray(np.ones(2), backend="jax"))
+
+
+SHAPE_MISMATCHES: list[tuple[str, tuple[Any, ...]]] = [
+    ("add", (np.ones(2), np.ones(3))),
+    ("multiply", (np.ones((2, 3)), np.ones((3, 2)))),
+    ("maximum", (np.ones(2), np.ones(3))),
+    ("where", (np.ones(2) > 0, np.ones(3), 0.0)),
+    ("matmul", (np.ones((2, 3)), np.ones((2, 3)))),
+    ("dot", (np.ones(3), np.ones(2))),
+    ("inner", (np.ones(2), np.ones(3))),
+    ("reshape", (np.ones(6), (4, 2))),
+    ("concatenate", ([np.ones((2, 3)), np.ones((2, 2))],)),
+    ("vstack", ([np.ones(2), np.ones(3)],)),
+    ("stack", ([np.ones(2), np.ones(3)],)),
+    ("broadcast_to", (np.ones(3), (2, 2))),
+    ("einsum", ("ij,jk", np.ones((2, 3)), np.ones((2, 3)))),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name,args", SHAPE_MISMATCHES, ids=[c[0] for c in SHAPE_MISMATCHES])
+def test_shape_mismatches_raise_numpys_value_error(backend_name: str, name: str, args: tuple[Any, ...]) -> None:
+    # NOTE [Shape errors]: torch raised RuntimeError and JAX TypeError, not naming the call
+    with pytest.raises(ValueError):
+        getattr(np, name)(*args)
+
+    def on(a: Any) -> Any:
+        if isinstance(a, list):
+            return [multiad.asarray(x, backend=backend_name) for x in a]
+        return multiad.asarray(a, backend=backend_name) if isinstance(a, np.ndarray) else a
+
+    with pytest.raises(ValueError) as info:
+        getattr(mnp, name)(*map(on, args))
+    # the framework's own type still, for code that catches it; the message starts with the call
+    if backend_name == "torch" or isinstance(info.value, TypeError):
+        assert isinstance(info.value, RuntimeError if backend_name == "torch" else TypeError)
+        assert str(info.value).startswith(f"mnp.{name}: ") or name in ("dot", "inner"), str(info.value)

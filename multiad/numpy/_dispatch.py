@@ -155,10 +155,64 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     args = _lists_to_arrays(lib, args, arrays)
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
-    out = impl(lib, name)(*args, **kwargs)
+    try:
+        out = impl(lib, name)(*args, **kwargs)
+    except (RuntimeError, TypeError) as exc:
+        shaped = _shape_error(name, lib, exc)
+        if shaped is None:
+            raise
+        raise shaped from exc
     if lib == "autograd" and type(out).__name__ == "SequenceBox":
         return _unbox_sequence(out)
     return out
+
+
+# NOTE [Shape errors]: numpy raises ValueError for arguments whose shapes do not fit (operands
+# that do not broadcast, matmul, reshape, concatenate or stack of mismatched sizes); torch raises
+# RuntimeError and JAX TypeError, with messages that do not name the call. Such an error, told
+# by the framework's own message, is raised again as a ValueError that is also the framework's
+# type (code catching RuntimeError or TypeError keeps working), its message starting with the
+# call. Other errors pass unchanged, and errors of subclasses (multiad's own, raised by an inner
+# call) are never wrapped twice.
+_SHAPE_MESSAGES = {
+    "torch": (
+        "The size of tensor a",
+        "mat1 and mat2 shapes cannot be multiplied",
+        "shape '[",
+        "Sizes of tensors must match",
+        "inconsistent tensor size",
+        "stack expects each tensor to be equal size",
+        "subscript",
+        "Incompatible shapes",
+        "The expanded size of the tensor",
+        "size mismatch",
+        "Expected size for first two dimensions of batch2 tensor",
+        "contracted dimensions need to match",
+    ),
+    "jax": (
+        "got incompatible shapes for broadcasting",
+        "dot_general requires contracting dimensions to have the same shape",
+        "cannot reshape array of shape",
+        "Cannot concatenate arrays with shapes",
+    ),
+}
+_SHAPE_TYPES: dict[type, type] = {}
+
+
+def _shape_error(name: str, lib: str, exc: BaseException) -> BaseException | None:
+    """``exc`` as numpy's ValueError starting with the call where it is a framework's shape
+    mismatch (NOTE [Shape errors]), else None."""
+    base = type(exc)
+    if base not in (RuntimeError, TypeError) or lib not in _SHAPE_MESSAGES:
+        return None
+    msg = str(exc)
+    if not any(m in msg for m in _SHAPE_MESSAGES[lib]):
+        return None
+    cls = _SHAPE_TYPES.get(base)
+    if cls is None:
+        cls = _SHAPE_TYPES[base] = type(f"Shape{base.__name__}", (ValueError, base), {"__module__": __name__})
+    shaped: BaseException = cls(f"mnp.{name}: {msg}")
+    return shaped
 
 
 def _unbox_sequence(box: Any) -> Any:
