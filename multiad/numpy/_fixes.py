@@ -394,8 +394,23 @@ def _ag_where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return anp.where(condition)
     shape = np.broadcast_shapes(np.shape(condition), np.shape(x), np.shape(y))
+    x, y = _weak_scalar(x, y), _weak_scalar(y, x)
     # autograd's where does not sum the derivative over broadcast axes: broadcast first.
     return anp.where(condition, _ag_broadcast_to(x, shape), _ag_broadcast_to(y, shape))
+
+
+_PY_SCALARS = (bool, int, float)
+
+
+def _weak_scalar(v: Any, other: Any) -> Any:
+    """A Python number ``v`` beside the array ``other`` as the array numpy makes of it (NEP 50:
+    the number takes the array's kind, ``where(c, -1.0, float32)`` is float32). Broadcast on
+    its own first (``_ag_broadcast_to``), a Python float became float64 and promoted the result."""
+    if type(v) not in _PY_SCALARS or type(other) in _PY_SCALARS:
+        return v
+    from autograd.tracer import getval
+
+    return np.asarray(v, dtype=np.result_type(v, np.asarray(getval(other))))
 
 
 def _ag_cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: Any = None) -> Any:
