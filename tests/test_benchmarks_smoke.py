@@ -89,3 +89,41 @@ def test_ratio_cancels_a_position_effect_over_pairs_of_opposite_orders() -> None
     num = [1.02 * 1.1, 1.02, 1.02 * 1.1, 1.02, 1.02 * 1.1, 1.02]
     assert harness.ratio(num, den) == pytest.approx(1.02)
     assert harness.median([a / b for a, b in zip(num, den)]) != pytest.approx(1.02)
+
+
+def test_each_comparison_is_timed_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [One comparison at a time]: nothing but the two (or three) calls compared is timed
+    # between them, and every ratio comes from its own comparison's rounds.
+    from benchmarks import harness
+    from benchmarks.workloads import SMOKE_SIZES
+
+    timed: list[tuple[str, ...]] = []
+    # per variant a time per round, times the comparison's number: a ratio of two variants of
+    # different comparisons would be off by that factor
+    scale = {"jacfwd/multiad": 1.01, "jacfwd/direct": 1.0, "jacrev/multiad": 1.04, "jacrev/direct": 1.0}
+    scale |= {"jacobian(auto)/multiad": 1.02, "jacfwd/direct again": 1.0}
+
+    def measure(variants: list[tuple[str, object]], sync: object, settings: harness.Settings) -> harness.Timings:
+        names = tuple(name for name, _ in variants)
+        timed.append(names)
+        factor = float(len(timed))
+        rounds = {n: [scale[n] * factor * 1e-3] * 6 for n in names}
+        return harness.Timings(rounds, rounds, dict.fromkeys(names, 1))
+
+    monkeypatch.setattr(harness, "measure", measure)
+    fw = FACTORIES["torch"]()
+    group = WORKLOADS["tall"](fw, SMOKE_SIZES)
+    entry = run._run_group(group, harness.Settings(rounds=6, budget_s=1.0))
+    assert sorted(timed) == sorted(
+        [
+            ("jacfwd/multiad", "jacfwd/direct"),
+            ("jacrev/multiad", "jacrev/direct"),
+            ("jacobian(auto)/multiad", "jacfwd/multiad", "jacrev/multiad"),
+            ("jacfwd/direct", "jacfwd/direct again"),
+        ]
+    )
+    ratios = {k: v["value"] for k, v in entry["ratios"].items()}
+    assert ratios["jacfwd: multiad / direct"] == pytest.approx(1.01)
+    assert ratios["jacrev: multiad / direct"] == pytest.approx(1.04)
+    assert ratios["auto / best of fwd, rev"] == pytest.approx(1.02 / 1.01)
+    assert entry["control"]["value"] == pytest.approx(1.0)
