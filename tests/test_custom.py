@@ -415,3 +415,13 @@ def test_rules_may_close_over_numpy_arrays(name: str) -> None:
             h = multiad.to_numpy(multiad.hessian(lambda x: mnp.sum(fn(x) ** 2))(x))  # noqa: B023
         np.testing.assert_allclose(g, w, rtol=1e-12)
         np.testing.assert_allclose(h, np.diag(2 * w**2), rtol=1e-12)
+
+
+def test_a_traced_nondiff_argument_on_jax_says_how_to_fix() -> None:
+    """JAX's own error for it is about side effects; multiad's says what to change."""
+    x = np.array([0.3, -1.2])
+    with multiad.use_backend("jax"), pytest.raises(multiad.NonDifferentiableError) as info:
+        multiad.grad(lambda x: mnp.sum(scaled_sin(x[0], x)))(x)
+    assert "UnexpectedTracerError" in str(info.value)
+    assert "nondiff_argnums" in str(info.value)
+    assert "numpy.asarray" not in str(info.value)  # the hint for conversions does not apply

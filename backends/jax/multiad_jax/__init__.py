@@ -179,6 +179,16 @@ class JaxBackend(multiad.Backend):
                     "select with mnp.where, or use jax.lax.while_loop / jax.lax.cond; or keep the loop out of "
                     "jax.jit (and vmap) so that it sees concrete values"
                 )
+            if isinstance(exc, jax.errors.UnexpectedTracerError):
+                # NOTE [Escaped tracers]: a traced value used outside the trace that made it. Under
+                # multiad the usual cause is a custom rule's nondiff argument computed from the
+                # differentiated values (torch and autograd check that one before the call).
+                return (
+                    f"{head}; a traced value was used outside the transform that traced it: an argument in "
+                    "nondiff_argnums of a custom rule that depends on the differentiated values (pass it as a "
+                    "differentiated argument instead, the rule returning its cotangent or None), or a value f "
+                    "keeps (a global, an attribute) from an earlier call"
+                )
             return (
                 f"{head}; JAX traces f, so a Python or numpy conversion of a traced value (float, int, "
                 "numpy.asarray) cannot be traced; write it with multiad.numpy or jax.numpy operations"
