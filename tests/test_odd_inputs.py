@@ -202,3 +202,15 @@ def test_python_float_tangents_take_the_dtype_of_their_primal(name: str) -> None
     np.testing.assert_allclose(multiad.to_numpy(gx), 0.7**3 * 2 * x, **tolerance(name))
     for got in (tangent, ga, gx, ha, hx):
         assert multiad.to_numpy(got).dtype == np.float64
+
+
+def test_big_endian_numpy_operands_meet_torch_tensors() -> None:
+    """A '>f8' array read from a file, beside a tensor in multiad.numpy or an operator inside f,
+    is converted as an argument is; torch cannot wrap non-native byte order itself."""
+    import torch
+
+    big = np.array([1.0, 2.0], dtype=">f8")
+    t = torch.tensor([3.0, 4.0], dtype=torch.float64)
+    np.testing.assert_allclose(multiad.to_numpy(mnp.add(t, big)), [4.0, 6.0])
+    g = multiad.grad(lambda x: mnp.sum(x * big) + mnp.sum(mnp.multiply(x, big)), backend="torch")(np.ones(2))
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * np.array([1.0, 2.0]))

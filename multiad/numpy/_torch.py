@@ -53,10 +53,13 @@ def tensor(x: Any, like: torch.Tensor | None = None) -> torch.Tensor:
 
 def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
     """``x`` (a numpy array or scalar) as a tensor; a read-only array is copied (torch warns
-    on one), and one with negative strides (``x[::-1]``, which torch cannot wrap)."""
+    on one), and one with negative strides (``x[::-1]``, which torch cannot wrap) or in
+    non-native byte order (``'>f8'`` read from a file, which torch cannot wrap either)."""
     if isinstance(x, np.ndarray) and torch.compiler.is_compiling():  # NOTE [numpy arrays in compiled code]
         return torch.as_tensor(x, device=device)
     a = np.asarray(x)
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
     return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
 
 

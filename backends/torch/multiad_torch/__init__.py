@@ -232,7 +232,10 @@ _UFUNCS = {
 
 def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
     """A numpy array as a tensor, sharing its memory where torch can: a read-only array (torch
-    warns) or one with negative strides (``x[::-1]``, which torch cannot wrap) is copied."""
+    warns) or one with negative strides (``x[::-1]``, which torch cannot wrap) is copied, and
+    one in non-native byte order (``'>f8'``, which torch cannot wrap either) converted."""
+    if not x.dtype.isnative:
+        return torch.from_numpy(x.astype(x.dtype.newbyteorder("="))).to(device)
     return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
 
 
