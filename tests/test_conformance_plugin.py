@@ -222,7 +222,7 @@ def test_conversion_that_drops_the_derivative_fails(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(AutogradBackend, "to_numpy", lambda self, x: drops_conversions(x))
     rep = check_backend("autograd", devices="cpu")
-    conv = [r for r in rep["results"] if r["family"] == "conversions"]
+    conv = [r for r in rep["results"] if r["case"].startswith("sum_x_times_to_numpy_x.")]
     assert conv and all(r["status"] == "failed" and r["failure"] == "dropped" for r in conv)
     assert all("dropped the derivative" in r["reason"] for r in conv)
 
@@ -236,7 +236,7 @@ def test_mygrad_plugin_is_installed_and_certified(tmp_path: Path) -> None:
     code, output, report = run_suite("mygrad", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
     assert code == 0, output[-4000:]
     s = report["summary"]
-    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 1
+    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 3
     assert report["backend"]["distribution"] == "multiad-mygrad"
     # docs/plugins.md ends with this run's result.
     line = f"{s['passed']} passed, {s['xfailed']} xfailed"
@@ -290,8 +290,13 @@ def test_broken_mygrad_variant_is_not_certified(name: str, monkeypatch: pytest.M
 def test_minimal_torch_autograd_grad_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
     # Only a vjp: every other transform is derived by the core, in float64 and float32.
     monkeypatch.syspath_prepend(str(PLUGINS))
-    rep = check_backend("torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64,float32", compiled="none")
+    xfails = str(XFAILS / "torch_grad.txt")  # float() inside f drops the derivative: torch only warns
+    rep = check_backend(
+        "torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64,float32", compiled="none", xfails=xfails
+    )
     assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
+    dropped = {r["case"] for r in rep["results"] if r["status"] == "xfailed"}
+    assert dropped == {"sum_x_times_float_sum_x.grad", "sum_x_times_float_sum_x.jvp", "sum_x_times_float_sum_x.vjp"}
     ran = {r["transform"] for r in rep["results"] if r["status"] == "passed"}
     assert {"jvp", "jacfwd", "hessian", "hvp", "vhp", "linearize", "vmap"} <= ran
 
@@ -299,7 +304,9 @@ def test_minimal_torch_autograd_grad_plugin_is_certified(monkeypatch: pytest.Mon
 @pytest.mark.parametrize("name", ["SharedDepth", "ThreadLocalDepth"])
 def test_nesting_state_shared_by_threads_fails(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(PLUGINS))
-    rep = check_backend(f"torch_grad_backends:{name}", devices="cpu", compiled="none")
+    rep = check_backend(
+        f"torch_grad_backends:{name}", devices="cpu", compiled="none", xfails=str(XFAILS / "torch_grad.txt")
+    )
     (rec,) = [r for r in rep["results"] if r["case"] == "test_calls_from_two_threads"]
     failed = _failed_cases(rep)
     if name == "ThreadLocalDepth":  # the same state kept per thread: certified
@@ -322,11 +329,13 @@ def test_aux_left_attached_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "aux_vector.jacrev" in _failed_cases(rep)
 
 
-def test_forward_only_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_forward_only_plugin_is_certified(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # has_jvp without has_vjp is a valid declaration: the transforms that need reverse mode are
     # refused by it, and the suite counts them as declared (NOTE [Declared without has_vjp]).
     monkeypatch.syspath_prepend(str(PLUGINS))
-    rep = check_backend("torch_grad_backends:ForwardOnly", devices="cpu", compiled="none")
+    xfails = tmp_path / "forward_only.txt"  # float() of a torch.func dual tensor drops the tangent
+    xfails.write_text("sum_x_times_float_sum_x.jvp-* dropped the derivative\n")
+    rep = check_backend("torch_grad_backends:ForwardOnly", devices="cpu", compiled="none", xfails=str(xfails))
     assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
     refused = {r["transform"] for r in rep["results"] if r.get("unsupported")}
     assert {"grad", "vjp", "jacrev", "hessian", "hvp", "vhp"} <= refused

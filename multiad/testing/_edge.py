@@ -6,8 +6,9 @@
 - *pullbacks*: a pullback called twice, and called inside ``vmap``, gives the same result as a
   fresh one each time (nothing accumulates, nothing is consumed);
 - *empty and 0-d*: arrays with no elements in or out, and 0-d arguments with vector outputs;
-- *conversions*: ``multiad.to_numpy(x)`` inside ``f`` either raises NonDifferentiableError or
-  keeps the derivative; dropping it (a silently wrong derivative) fails the case;
+- *conversions*: ``multiad.to_numpy(x)`` or ``float(x)`` inside ``f`` either raises
+  NonDifferentiableError or keeps the derivative; dropping it (a silently wrong derivative)
+  fails the case;
 - *constant outputs*: outputs that do not depend on the arguments have zero derivatives of the
   right shape and dtype (the one place where zeros are right).
 
@@ -59,6 +60,10 @@ def _sin_xv(x: Any, v: Any) -> Any:
 
 def _converts(x: Any) -> Any:
     return mnp.sum(x * mnp.asarray(multiad.to_numpy(x)))
+
+
+def _floats(x: Any) -> Any:
+    return mnp.sum(x) * float(mnp.sum(x))
 
 
 def _constant(x: Any, w: Any) -> Any:
@@ -124,6 +129,14 @@ CONVERTS = Fn(
     jac=lambda x: 2 * x[None, :],
     make_args=drawn((3,)),
 )
+FLOATS = Fn(
+    "sum_x_times_float_sum_x",
+    CONVERSIONS,
+    _floats,
+    value=lambda x: np.sum(x) ** 2,
+    jac=lambda x: np.full((1, x.size), 2 * np.sum(x)),
+    make_args=drawn((3,)),
+)
 CONSTANT = Fn(
     "tanh_w[const]",
     CONSTANT_OUT,
@@ -143,10 +156,14 @@ CONSTANT_SCALAR = Fn(
     make_args=drawn((4,)),
     make_consts=drawn((3,)),
 )
-EDGE_FNS = (ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, CONSTANT, CONSTANT_SCALAR)
+EDGE_FNS = (ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, FLOATS, CONSTANT, CONSTANT_SCALAR)
 
 #: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
 CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
+#: The same for ``float(sum(x))`` held constant: Python's own conversion, which a framework may
+#: allow silently on a value that carries a derivative (torch's float() of a tensor that
+#: requires grad warns and returns the number; MyGrad's returns it).
+FLOATS_DROPPED = dataclasses.replace(FLOATS, jac=lambda x: np.full((1, x.size), np.sum(x)))
 
 # -- variants --------------------------------------------------------------------------------
 

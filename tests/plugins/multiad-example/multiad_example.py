@@ -59,6 +59,13 @@ class ExampleBackend(multiad.Backend):
             )
         return np.asarray(x)
 
+    def translate_error(self, exc: BaseException) -> str | None:
+        # float(x) inside f: autograd's boxes refuse to become Python numbers, with a TypeError
+        # that multiad reports as NonDifferentiableError with this reason.
+        if isinstance(exc, TypeError) and "ArrayBox" in str(exc):
+            return f"a value that carries a derivative cannot become a Python number ({exc}); use multiad.numpy"
+        return None
+
     def eye(self, n: int, like: Any) -> Any:
         return np.eye(n, dtype=self._getval(like).dtype)
 
