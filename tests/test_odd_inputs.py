@@ -214,3 +214,12 @@ def test_big_endian_numpy_operands_meet_torch_tensors() -> None:
     np.testing.assert_allclose(multiad.to_numpy(mnp.add(t, big)), [4.0, 6.0])
     g = multiad.grad(lambda x: mnp.sum(x * big) + mnp.sum(mnp.multiply(x, big)), backend="torch")(np.ones(2))
     np.testing.assert_allclose(multiad.to_numpy(g), 2 * np.array([1.0, 2.0]))
+
+
+def test_big_endian_numpy_operands_meet_jax_arrays() -> None:
+    import jax.numpy as jnp
+
+    big = np.array([1.0, 2.0], dtype=">f8")
+    np.testing.assert_allclose(multiad.to_numpy(mnp.add(jnp.ones(2), big)), [2.0, 3.0])
+    g = multiad.grad(lambda x: mnp.sum(mnp.multiply(x, big)), backend="jax")(np.ones(2))
+    np.testing.assert_allclose(multiad.to_numpy(g), [1.0, 2.0])

@@ -158,6 +158,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     try:
         out = impl(lib, name)(*args, **kwargs)
     except (RuntimeError, TypeError) as exc:
+        if lib == "jax" and _non_native(args, kwargs):  # NOTE [Byte order on JAX]
+            return call(name, *_native(args), arrays=arrays, **{k: _native((v,))[0] for k, v in kwargs.items()})
         shaped = _shape_error(name, lib, exc)
         if shaped is None:
             raise
@@ -165,6 +167,21 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     if lib == "autograd" and type(out).__name__ == "SequenceBox":
         return _unbox_sequence(out)
     return out
+
+
+# NOTE [Byte order on JAX]: JAX refuses a numpy array in non-native byte order (``'>f8'`` read
+# from a file) with a TypeError that does not name the call; the arguments and parameters of
+# multiad's transforms are converted to native order, and so, where JAX refuses one, are the
+# numpy operands of a multiad.numpy function: the call runs again with native copies. Only
+# the error path looks.
+def _non_native(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return any(isinstance(a, np.ndarray) and not a.dtype.isnative for a in (*args, *kwargs.values()))
+
+
+def _native(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(
+        a.astype(a.dtype.newbyteorder("=")) if isinstance(a, np.ndarray) and not a.dtype.isnative else a for a in args
+    )
 
 
 # NOTE [Shape errors]: numpy raises ValueError for arguments whose shapes do not fit (operands
