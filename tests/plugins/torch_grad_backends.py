@@ -72,7 +72,7 @@ class TorchGrad(multiad.Backend):
             p.view_as(p) if p.requires_grad else p.detach().requires_grad_(p.is_floating_point())
             for p in (self.asarray(q) for q in primals)
         ]
-        with torch.enable_grad():
+        with torch.enable_grad(), _refusing_numbers(torch):
             res = fun(*xs)
         outs, aux = res if has_aux else (res, None)
         outs = tuple(outs)
@@ -97,6 +97,26 @@ class TorchGrad(multiad.Backend):
 
         detach = optree.tree_map(lambda v: v.detach() if isinstance(v, torch.Tensor) else v, aux, namespace="multiad")
         return (outs if outer else tuple(o.detach() for o in outs)), pullback, detach
+
+
+def _refusing_numbers(torch: Any) -> Any:
+    """A torch function mode, active while ``fun`` runs (modes are per thread), in which Python
+    conversions of a tensor that requires grad raise: torch's own ``float()`` of one only warns,
+    and the derivative through the number would be dropped."""
+    from torch.overrides import TorchFunctionMode
+
+    conversions = {torch.Tensor.__float__, torch.Tensor.__int__, torch.Tensor.__bool__, torch.Tensor.item}
+    conversions |= {torch.Tensor.tolist, torch.Tensor.numpy}
+
+    class RefusesNumbers(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            if func in conversions and args and getattr(args[0], "requires_grad", False):
+                raise multiad.NonDifferentiableError(
+                    f"{func.__name__} of a tensor that carries a derivative drops it; compute with multiad.numpy"
+                )
+            return func(*args, **(kwargs or {}))
+
+    return RefusesNumbers()
 
 
 _shared = {"depth": 0}
