@@ -39,9 +39,8 @@ def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBacken
     tb = exc.__traceback__
     while tb is not None:
         module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        top = module.partition(".")[0]
-        owner = None if top in own else _registry.backend_for_module(top)
-        if owner is not None and owner != b.name:
+        owner = _other_backend(module, own, b)
+        if owner is not None:
             return MixedBackendError(
                 f"{call}: f calls {owner} code ({module}), which works on {owner}'s own arrays and so "
                 f"runs only on the {owner!r} backend, not on {b.name!r}; select backend={owner!r} "
@@ -63,12 +62,19 @@ def _closed_over_error(exc: TypeError, b: Backend, call: str, own: set[str]) -> 
     frame = tb.tb_frame
     referenced = [(n, frame.f_globals[n]) for n in frame.f_code.co_names if n in frame.f_globals]
     for name, value in [*frame.f_locals.items(), *referenced]:
-        top = type(value).__module__.partition(".")[0]
-        owner = None if top in own else _registry.backend_for_module(top)
-        if owner is not None and owner != b.name:
+        owner = _other_backend(type(value).__module__, own, b)
+        if owner is not None:
             return MixedBackendError(
                 f"{call}: f combines the {b.name!r} backend's arrays with {name!r}, a {owner} array that f "
                 f"does not receive as an argument ({exc}); arrays f closes over are not converted: "
                 f"convert it first with {name} = multiad.asarray({name}, backend={b.name!r}), or pass it as an argument"
             )
     return None
+
+
+def _other_backend(module: str, own: set[str], b: Backend) -> str | None:
+    """The registered backend other than ``b`` whose framework ``module`` belongs to, if any
+    (``own``: the top-level modules of ``b``'s own framework and arrays)."""
+    top = module.partition(".")[0]
+    owner = None if top in own else _registry.backend_for_module(top)
+    return owner if owner is not None and owner != b.name else None
