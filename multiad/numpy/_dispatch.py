@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from autoray import infer_backend
 
+from .._arrays import native_order
 from .._errors import MixedBackendError
 from . import _zerod
 
@@ -179,9 +180,7 @@ def _non_native(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
 
 
 def _native(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(
-        a.astype(a.dtype.newbyteorder("=")) if isinstance(a, np.ndarray) and not a.dtype.isnative else a for a in args
-    )
+    return tuple(native_order(a) if isinstance(a, np.ndarray) and not a.dtype.isnative else a for a in args)
 
 
 # NOTE [Shape errors]: numpy raises ValueError for arguments whose shapes do not fit (operands

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .._arrays import native_order
 from . import _torch_dtypes as _dt
 from ._composite import round_integers
 
@@ -59,7 +60,7 @@ def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
         return torch.as_tensor(x, device=device)
     a = np.asarray(x)
     if not a.dtype.isnative:
-        a = a.astype(a.dtype.newbyteorder("="))
+        a = native_order(a)
     return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
 
 
