@@ -168,23 +168,25 @@ def run_item(b: Backend, item: Item) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - one item's failure never ends the run
         # Checking a result calls the backend again (to_numpy, is_array, dtype_name): what it
         # raises there fails this item, named, instead of ending the run without a report.
-        rec = {
-            "id": item.id, "case": item.case.id, "family": item.case.family, "transform": item.case.transform,
-            "device": item.device, "dtype": item.dtype, "jit": item.jit, "compiler": b.compiler if item.jit else None,
-            "status": "failed", "failure": "raised", "max_abs_err": None, "max_rel_err": None, "rtol": None,
-            "atol": None, "reason": f"checking the result raised {type(exc).__name__}: {exc}",
-        }  # fmt: skip
+        rec = _record(b, item)
+        rec.update(status="failed", failure="raised", reason=f"checking the result raised {type(exc).__name__}: {exc}")
     return _xfail.apply(rec, item.xfail) if item.xfail is not None else rec
 
 
-def _run(b: Backend, item: Item) -> dict[str, Any]:
+def _record(b: Backend, item: Item) -> dict[str, Any]:
+    """An item's result record before it runs: skipped, with its reason if it has one."""
     case = item.case
-    rec: dict[str, Any] = {
+    return {
         "id": item.id, "case": case.id, "family": case.family, "transform": case.transform,
         "device": item.device, "dtype": item.dtype, "jit": item.jit, "compiler": b.compiler if item.jit else None,
         "status": "skipped",
         "max_abs_err": None, "max_rel_err": None, "rtol": None, "atol": None, "reason": item.skip or "",
     }  # fmt: skip
+
+
+def _run(b: Backend, item: Item) -> dict[str, Any]:
+    case = item.case
+    rec = _record(b, item)
     if item.skip:
         return rec
     tol = tolerance(b.exact, item.dtype, item.device, case.order)
