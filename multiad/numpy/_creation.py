@@ -121,6 +121,8 @@ def linspace(
     want = numpy_result("linspace", start, stop)
     if want in ("float16", "float32"):  # numpy's dtype: the endpoints' float dtype, not float64
         fractions = fractions.astype(want)
+    # numpy computes in floats (``start * 1.0``): integer endpoints would wrap in ``stop - start``.
+    start, stop = mnp.multiply(start, 1.0), mnp.multiply(stop, 1.0)
     span = mnp.subtract(stop, start)
     shape = (num,) + (1,) * len(getattr(span, "shape", ()))
     out = mnp.add(start, mnp.multiply(fractions.reshape(shape), span))

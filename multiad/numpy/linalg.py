@@ -31,9 +31,15 @@ multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
 
 
 def outer(x1: Any, x2: Any, /) -> Any:
-    """Outer product of two vectors."""
+    """Outer product of two vectors (1-d arrays only, as ``numpy.linalg.outer``)."""
+    from . import ndim as _ndim
     from . import outer as _outer
 
+    if _ndim(x1) != 1 or _ndim(x2) != 1:
+        raise ValueError(
+            "mnp.linalg.outer: Input arrays must be one-dimensional, but they are "
+            f"x1.ndim={_ndim(x1)} and x2.ndim={_ndim(x2)}; use mnp.outer to flatten them"
+        )
     return _outer(x1, x2)
 
 
@@ -55,7 +61,7 @@ def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Any:
     """Sums of diagonals of the matrices in the last two axes."""
     from . import trace as _trace
 
-    return _trace(x, offset=offset, axis1=-2, axis2=-1)
+    return _trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
 
 
 def diagonal(x: Any, /, *, offset: int = 0) -> Any:
