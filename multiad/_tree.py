@@ -8,6 +8,7 @@ its namespaced registry lets users register their own containers for multiad alo
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -80,8 +81,35 @@ def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
     n = optree.tree_structure(tree, namespace=NAMESPACE).num_leaves
     if prefix is None or isinstance(prefix, int):
         return [prefix] * n
-    full = optree.tree_broadcast_prefix(prefix, tree, none_is_leaf=True, namespace=NAMESPACE)
+    full = optree.tree_broadcast_prefix(_keyed_like(prefix, tree), tree, none_is_leaf=True, namespace=NAMESPACE)
     return optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
+
+
+# NOTE [Prefixes matched by key]: optree matches a dict of a prefix (in_dims, out_dims) with a dict
+# of the tree by its keys, but the broadcast keeps the prefix's own kind of dict and key order, and
+# the leaves of an OrderedDict come in insertion order where those of a dict come in sorted key
+# order. A prefix ``OrderedDict([("b", 1), ("a", 0)])`` over ``OrderedDict([("a", x), ("b", y)])``
+# (or any mix of dict and OrderedDict) thus gave each leaf the other key's axis. The prefix's
+# dicts are rebuilt as the tree's kind of dict in the tree's key order first, so every entry
+# reaches the leaf of its own key; keys that differ are left to optree's error.
+_DICTS = (dict, collections.OrderedDict, collections.defaultdict)
+
+
+def _keyed_like(prefix: Any, tree: Any) -> Any:
+    """``prefix`` with each of its dicts that has the keys of the matching dict of ``tree`` made
+    that dict's kind, in its key order (NOTE [Prefixes matched by key])."""
+    if type(prefix) in _DICTS and type(tree) in _DICTS:
+        if prefix.keys() != tree.keys():
+            return prefix
+        items = [(k, _keyed_like(prefix[k], tree[k])) for k in tree]
+        if type(tree) is collections.defaultdict:
+            return collections.defaultdict(tree.default_factory, items)
+        return type(tree)(items)
+    if type(prefix) in (tuple, list) and type(prefix) is type(tree) and len(prefix) == len(tree):
+        return type(prefix)(_keyed_like(p, t) for p, t in zip(prefix, tree))
+    if isinstance(prefix, tuple) and hasattr(prefix, "_fields") and type(prefix) is type(tree):
+        return type(prefix)(*(_keyed_like(p, t) for p, t in zip(prefix, tree)))
+    return prefix
 
 
 def register_pytree_node(

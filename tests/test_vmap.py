@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import warnings
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,33 @@ def test_in_dims_pytree_prefix(backend: Case) -> None:
     # A prefix over a tuple argument: first element batched, second not.
     out = multiad.vmap(lambda t: t[0] * t[1], in_dims=((0, None),), backend=backend.name)((XS, XS[1]))
     backend.close(out, XS * XS[1], order=0)
+
+
+def test_dims_of_dicts_match_by_key_whatever_their_order(backend: Case) -> None:
+    # An OrderedDict's leaves come in insertion order, a dict's in sorted key order: each entry of
+    # in_dims or out_dims must reach the leaf of its own key whichever kinds and orders meet.
+    xa, xb = XS[:, :2], XS.T[:2]  # batched along axis 0 and axis 1, 5 examples of 2 numbers
+    want = 2.0 * xa + xb.T
+
+    def f(d: Any) -> Any:
+        return 2.0 * d["a"] + d["b"]
+
+    for dims, arg in (
+        (OrderedDict([("b", 1), ("a", 0)]), OrderedDict([("a", xa), ("b", xb)])),
+        (OrderedDict([("b", 1), ("a", 0)]), {"a": xa, "b": xb}),
+        ({"b": 1, "a": 0}, OrderedDict([("b", xb), ("a", xa)])),
+        (OrderedDict([("a", 0), ("b", 1)]), OrderedDict([("b", xb), ("a", xa)])),
+    ):
+        out = multiad.vmap(f, in_dims=(dims,), backend=backend.name)(arg)
+        backend.close(out, want, order=0)
+
+    def g(x: Any) -> Any:
+        return OrderedDict([("p", x * 1.0), ("q", x * 2.0)])
+
+    out = multiad.vmap(g, out_dims=OrderedDict([("q", 0), ("p", 1)]), backend=backend.name)(XS)
+    backend.close(out, OrderedDict([("p", XS.T), ("q", 2.0 * XS)]), order=0)
+    out = multiad.vmap(lambda x: dict(g(x)), out_dims=OrderedDict([("q", 0), ("p", 1)]), backend=backend.name)(XS)
+    backend.close(out, {"p": XS.T, "q": 2.0 * XS}, order=0)
 
 
 def test_out_dims(backend: Case) -> None:
