@@ -66,6 +66,31 @@ def test_grad_has_aux_and_kwargs(backend: Case) -> None:
     np.testing.assert_array_equal(multiad.to_numpy(aux["y"]), Y)
 
 
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd"])
+def test_aux_stays_differentiable_by_an_enclosing_transform(ad_backend: Case, transform: str) -> None:
+    # As in torch.func and JAX, an aux computed from the enclosing transform's input carries
+    # its derivative: d/dx [x**3 * sin(x)] with x**3 returned as the inner transform's aux.
+    b = ad_backend.name
+
+    def inner(w: Any) -> Any:
+        return mnp.sum(w**3), [w**3]
+
+    def outer(x: Any) -> Any:
+        if transform == "grad":
+            _, aux = multiad.grad(inner, has_aux=True, backend=b)(x)
+        elif transform == "value_and_grad":
+            (_, aux), _ = multiad.value_and_grad(inner, has_aux=True, backend=b)(x)
+        elif transform == "vjp":
+            _, _, aux = multiad.vjp(inner, x, has_aux=True, backend=b)
+        elif transform == "jvp":
+            _, _, aux = multiad.jvp(inner, (x,), (mnp.ones_like(x),), has_aux=True, backend=b)
+        else:
+            _, aux = getattr(multiad, transform)(inner, has_aux=True, backend=b)(x)
+        return mnp.sum(aux[0] * mnp.sin(x))
+
+    ad_backend.close(multiad.grad(outer, backend=b)(X), 3 * X**2 * np.sin(X) + X**3 * np.cos(X))
+
+
 def test_value_and_grad(backend: Case) -> None:
     value, g = multiad.value_and_grad(sin_x, backend=backend.name)(X)
     backend.close(value, np.sum(np.sin(X) * X), order=0)

@@ -22,6 +22,7 @@ new_root: Any = None
 backward_pass: Any = None
 vspace: Any = None
 getval: Any = None
+Box: Any = None
 ArrayBox: Any = None
 ag_tuple: Any = None
 anp: Any = None
@@ -39,7 +40,7 @@ class AutogradBackend(multiad.Backend):
     writable: ClassVar[bool] = False
 
     def load(self) -> None:
-        global trace, new_root, backward_pass, vspace, getval, ArrayBox, ag_tuple, anp
+        global trace, new_root, backward_pass, vspace, getval, Box, ArrayBox, ag_tuple, anp
         import autograd.builtins
         import autograd.core
         import autograd.numpy
@@ -47,6 +48,7 @@ class AutogradBackend(multiad.Backend):
         import autograd.tracer
 
         trace, new_root, getval = autograd.tracer.trace, autograd.core.VJPNode.new_root, autograd.tracer.getval
+        Box = autograd.tracer.Box
         backward_pass, vspace = autograd.core.backward_pass, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
@@ -131,9 +133,14 @@ class AutogradBackend(multiad.Backend):
 
         def run(xs: Any) -> Any:
             res = fun(xs) if n == 1 else fun(*[xs[i] for i in range(n)])
-            if has_aux:
+            if has_aux:  # NOTE [Aux of this trace alone]
                 res, aux = res
-                aux_cell.append(optree.tree_map(getval, aux, namespace="multiad"))
+                level = xs._trace
+                aux_cell.append(
+                    optree.tree_map(
+                        lambda a: a._value if isinstance(a, Box) and a._trace == level else a, aux, namespace="multiad"
+                    )
+                )
             single_out.append(len(res) == 1)
             return res[0] if single_out[0] else ag_tuple(res)
 
@@ -215,6 +222,14 @@ class LeakedTraceError(TypeError):
 
 _OBJECT = np.dtype(object)
 _NDARRAY = np.ndarray
+
+
+# NOTE [Aux of this trace alone]: with ``has_aux``, the aux values f returns are boxes of this
+# vjp's trace where they depend on the primals; they leave the trace unboxed by one level, as
+# autograd's own ``make_vjp`` unboxes its output. ``getval`` unboxes every level, so an aux that
+# depends on an enclosing transform's input lost that dependence: ``grad`` of
+# ``lambda x: grad(g, has_aux=True)(x)[1] * sin(x)`` differentiated the aux as a constant and
+# returned a wrong derivative (torch.func and JAX keep it, as here).
 
 
 # NOTE [Derivatives in the input's dtype]: several of autograd's own derivative rules promote
