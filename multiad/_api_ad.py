@@ -259,39 +259,52 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     ref_type: Any
     if out_spec is _tree.LEAF and not traced:
         out = outs[0]  # flat.unflatten_out(outs)
-        ref_type, ref_meta = type(out), (out.shape, out.dtype)
+        ref_type, ref_shape, ref_dtype = type(out), out.shape, out.dtype
         one = getattr(pullback, "one_cotangent", None) if plain and flat._prep.whole else None
     else:
         out = flat.unflatten_out(outs)
-        ref_type, ref_meta, one = _NoReference, None, None
-    if one is not None:  # NOTE [Pullbacks of one output]
+        ref_type, ref_shape, ref_dtype, one = _NoReference, None, None, None
+    bare = getattr(pullback, "one_gradient", None) if one is not None and len(primals) == 1 else None
+    if bare is not None:  # NOTE [Pullbacks of one output]
+        raw, finish = bare
+        in_type, in_dtype = type(primals[0]), primals[0].dtype
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is not ref_type or (cotangent.shape, cotangent.dtype) != ref_meta:
+            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
                 cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
-            token = _set_context(b)  # NOTE [Context set outright]
-            try:
+            try:  # no context set: NOTE [Context set outright]
+                g = raw(cotangent)
+                return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
+            except Exception as exc:
+                err = _derive.translate(b, call, exc)
+                if err is None:
+                    raise
+                raise err from exc
+
+    elif one is not None:  # NOTE [Pullbacks of one output]
+
+        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
+                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
+            try:  # no context set: NOTE [Context set outright]
                 return one(cotangent)  # type: ignore[no-any-return]
             except Exception as exc:
                 err = _derive.translate(b, call, exc)
                 if err is None:
                     raise
                 raise err from exc
-            finally:
-                _reset_context(token)
 
     else:
         whole = flat._prep.whole
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is ref_type and (cotangent.shape, cotangent.dtype) == ref_meta:
+            if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype is ref_dtype:
                 cts: tuple[Any, ...] = (cotangent,)
             else:
                 cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
             if not plain:
                 grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
-            else:  # _select.run_in and _derive.guarded, inlined: this runs once per cotangent
-                token = _set_context(b)  # NOTE [Context set outright]
+            else:  # _derive.guarded, inlined: this runs once per cotangent (no context set: NOTE [Context set outright])
                 try:
                     grads = pullback(cts)
                 except Exception as exc:
@@ -299,8 +312,6 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                     if err is None:
                         raise
                     raise err from exc
-                finally:
-                    _reset_context(token)
             return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
@@ -312,15 +323,24 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
 # the framework's own pullback (torch) or its own of a bare cotangent (autograd, with the same
 # checks of the gradients), which takes that cotangent as it is and returns a tuple with one
 # entry per primal. vjp's vjp_fn calls it directly when the output is one array and the backend needs no
-# marks (NOTE [Backends without custom rules]): the cotangent is checked, the context set and
-# errors translated exactly as in the general vjp_fn.
+# marks (NOTE [Backends without custom rules]): the cotangent is checked and errors translated
+# exactly as in the general vjp_fn. A backend whose framework returns the gradient of a single
+# primal bare (autograd) may also give ``one_gradient = (raw, finish)``: ``raw(cotangent)`` is
+# the framework's pullback, and for one primal vjp_fn returns its result as the gradient where it
+# has the primal's type and dtype, and ``finish(result)`` (the backend's checks and casts, a
+# tuple) where not: one Python frame less per pullback.
 
-# NOTE [Context set outright]: vjp and vjp_fn (not traced), prepared calls whose selection does
-# not name their backend, and ``_select.enter`` (hvp, vhp) make the call's backend the context's
-# backend without first asking whether the selection in force names it already: where it does,
-# setting it changes nothing nested calls resolve (the context's backend is that same backend),
-# and the question costs as much as the setting, which happens anyway whenever nothing is
-# selected (backends inferred from the arrays).
+# NOTE [Context set outright]: vjp (not traced), prepared calls whose selection does not name
+# their backend, and ``_select.enter`` (hvp, vhp) make the call's backend the context's backend
+# without first asking whether the selection in force names it already: where it does, setting
+# it changes nothing nested calls resolve (the context's backend is that same backend), and the
+# question costs as much as the setting, which happens anyway whenever nothing is selected
+# (backends inferred from the arrays). vjp_fn of a backend with custom rules sets no context:
+# f does not run again there, and the only multiad code its backward pass runs is custom rules,
+# which set their backend themselves (NOTE [Rules run under their backend] in
+# ``multiad/_custom_rules.py``), so a loop of pullbacks pays nothing for them. The vjp_fn of a
+# backend without custom rules (NOTE [Backends without custom rules]), whose pullback may run f
+# again, still sets it.
 
 
 def _as_tuple(call: str, name: str, value: Any) -> tuple[Any, ...]:

@@ -14,6 +14,16 @@ the residual leaves that are not arrays. A backend therefore only ever handles a
 
 The user's functions are called with the original pytrees; what they return is checked
 against the structures they must have, with errors that name the custom function.
+
+NOTE [Rules run under their backend]: a backend calls ``bwd`` (and, on torch, ``fwd`` again and
+the transpose of ``jvp``) in the framework's backward pass, which runs when the user calls a
+pullback, after the transform that recorded the rule has returned, with whatever selection is
+in force there. Each of the user's functions therefore runs with the rule's backend as the
+context's backend (NOTE [Selection precedence]), as ``f`` does inside the transform: a rule's
+``multiad.get_backend()`` and its multiad.numpy calls on numbers or numpy arrays resolve to the
+backend that differentiates it, wherever its pullback is called. So a pullback need not set the
+context itself on every call (NOTE [Context set outright] in ``multiad/_api_ad.py``); the cost
+falls on calls of rules alone. Not while a compiler traces (NOTE [Compiled regions]).
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _tree
+from . import _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError
 
@@ -39,6 +49,11 @@ class Rule:
         self.shapes = [tuple(x.shape) for x in xs]
         self.dtypes = [b.dtype_name(x) for x in xs]
         self.out_spec: Any = None
+
+    def run(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)``, one of the user's functions, under the rule's backend (NOTE [Rules run
+        under their backend])."""
+        return _select.run_in(self.backend, _select.compiling(), fn, *args)
 
     @property
     def nondiff(self) -> list[Any]:
@@ -98,7 +113,7 @@ class Rule:
         return self.arrays(out, f"{what} output")
 
     def fun(self, *xs: Any) -> tuple[Any, ...]:
-        return self.outs(self.user.fun(*self.full_args(xs)), self.name)
+        return self.outs(self.run(self.user.fun, *self.full_args(xs)), self.name)
 
     def per_arg(self, result: Any, what: str) -> tuple[Any, ...]:
         """One entry per differentiated leaf from ``result``, one pytree per differentiated argument.
@@ -153,7 +168,7 @@ class VJPRule(Rule):
     """A call of a custom_vjp function (NOTE [Custom rules at the flat level])."""
 
     def fwd(self, *xs: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        res = self.user.fwd(*self.full_args(xs))
+        res = self.run(self.user.fwd, *self.full_args(xs))
         if not isinstance(res, (tuple, list)) or len(res) != 2:
             raise InvalidArgumentError(
                 f"{self.name}: the fwd rule must return a pair (output, residuals), got {type(res).__name__}"
@@ -170,7 +185,7 @@ class VJPRule(Rule):
         it = iter(residuals)
         res_tree = _tree.unflatten(spec, [next(it) if a else s for a, s in zip(is_array, static)])
         g = _tree.unflatten(self.out_spec, list(cts))
-        return self.per_arg(self.user.bwd(*self.nondiff, res_tree, g), "the bwd rule")
+        return self.per_arg(self.run(self.user.bwd, *self.nondiff, res_tree, g), "the bwd rule")
 
 
 class JVPRule(Rule):
@@ -178,7 +193,7 @@ class JVPRule(Rule):
 
     def jvp(self, xs: Sequence[Any], ts: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         primals, tangents = tuple(self.diff_trees(xs)), tuple(self.diff_trees(ts))
-        res = self.user.jvp_rule(*self.nondiff, primals, tangents)
+        res = self.run(self.user.jvp_rule, *self.nondiff, primals, tangents)
         if not isinstance(res, (tuple, list)) or len(res) != 2:
             raise InvalidArgumentError(
                 f"{self.name}: the jvp rule must return a pair (output, tangent_output), got {type(res).__name__}"

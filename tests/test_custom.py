@@ -316,11 +316,15 @@ def test_registration_checks_the_custom_rules_declaration() -> None:
         multiad.register_backend("numpy-half-custom", Half)
 
 
-def test_vjp_fn_runs_the_rule_under_vjps_backend() -> None:
+@pytest.mark.parametrize("name", ["torch", "jax", "autograd"])
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_vjp_fn_runs_the_rule_under_vjps_backend(name: str, outputs: int) -> None:
     """vjp_fn runs a custom rule with vjp's backend selected, whatever is selected where vjp_fn
-    is called; on torch with one output array it calls torch.func's pullback directly (NOTE
-    [Pullbacks of one output]), also once the signature is known (NOTE [Calls of arrays alone])."""
-    torch = pytest.importorskip("torch")
+    is called (NOTE [Rules run under their backend]): with one output array through the
+    framework's pullback directly (NOTE [Pullbacks of one output]), with two through the general
+    vjp_fn, also once the signature is known (NOTE [Calls of arrays alone]); the selection where
+    vjp_fn was called is in force again after it."""
+    pytest.importorskip({"torch": "torch", "jax": "jax", "autograd": "autograd"}[name])
     seen: list[str] = []
 
     @multiad.custom_vjp
@@ -329,16 +333,23 @@ def test_vjp_fn_runs_the_rule_under_vjps_backend() -> None:
 
     def bwd(c: Any, g: Any) -> tuple[Any, ...]:
         seen.append(multiad.get_backend().name)
-        return (g * c,)
+        # a numpy constant: converted to the rule's backend only while that backend is selected
+        return (g * c * mnp.asarray(np.array([1.0, 1.0])),)
 
     sine.defvjp(lambda x: (mnp.sin(x), mnp.cos(x)), bwd)
-    x = torch.tensor([0.5, 1.0], dtype=torch.float64)
+    x = multiad.asarray(np.array([0.5, 1.0]), backend=name)
+    ct = multiad.asarray(np.array([1.0, -1.0]), backend=name)
+
+    def f(v: Any) -> Any:
+        return 2.0 * sine(v) if outputs == 1 else (2.0 * sine(v), v)
+
     for _ in range(3):
-        _, vjp_fn = multiad.vjp(lambda v: 2.0 * sine(v), x, backend="torch")
+        _, vjp_fn = multiad.vjp(f, x, backend=name)
         with multiad.use_backend("numpy"):
-            (g,) = vjp_fn(torch.tensor([1.0, -1.0], dtype=torch.float64))
-        np.testing.assert_allclose(g.numpy(), [2.0 * np.cos(0.5), -2.0 * np.cos(1.0)], rtol=1e-12)
-    assert seen == ["torch"] * 3
+            (g,) = vjp_fn(ct if outputs == 1 else (ct, mnp.zeros_like(ct)))
+            assert multiad.get_backend().name == "numpy"
+        np.testing.assert_allclose(multiad.to_numpy(g), [2.0 * np.cos(0.5), -2.0 * np.cos(1.0)], rtol=1e-12)
+    assert seen == [name] * 3
 
 
 @pytest.mark.parametrize("name", ["torch", "jax", "autograd"])

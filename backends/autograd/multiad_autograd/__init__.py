@@ -175,6 +175,7 @@ class AutogradBackend(multiad.Backend):
                 return finish(grads)
 
             pull_one.one_cotangent = one_cotangent  # type: ignore[attr-defined]
+            pull_one.one_gradient = (pullback, finish)  # type: ignore[attr-defined]
             return outs, pull_one, aux_value
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
