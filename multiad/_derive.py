@@ -216,9 +216,45 @@ def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str
             results = [
                 tuple(fun(*[a if ax is None else _take(a, i, ax) for a, ax in zip(args, in_axes)])) for i in range(n)
             ]
-        return _stack(results, concat=False)
+        try:
+            return _stack(results, concat=False)
+        except Exception:
+            err = _examples_disagree(results, call)
+            if err is None:
+                raise
+            raise err from None
 
     return batched
+
+
+# NOTE [Examples that disagree]: the loop stacks each output over the examples, which needs every
+# example to return as many output arrays, each of one shape. A function whose output shapes
+# depend on the values (boolean-mask indexing ``x[x > 0]``, ``nonzero``, ``unique``) breaks
+# this: the loop failed with numpy's bare "all input arrays must have the same shape" (or an
+# IndexError for a count that differs), where torch.func and JAX refuse such a function with
+# their own errors. Where stacking fails, the examples are compared and the first disagreement
+# is reported with the call; the common case (stacking succeeds) checks nothing.
+def _examples_disagree(results: list[tuple[Any, ...]], call: str) -> InvalidArgumentError | None:
+    """The error naming the first example whose outputs differ in number or shape from example
+    0's (NOTE [Examples that disagree]), or None where all agree."""
+    fix = (
+        "vmap stacks the examples' outputs, so a shape that depends on the values (x[x > 0], nonzero, "
+        "unique) cannot be batched; keep shapes fixed (mnp.where selects without changing them), or loop "
+        "over the batch in Python"
+    )
+    first = results[0]
+    for i, r in enumerate(results):
+        if len(r) != len(first):
+            return InvalidArgumentError(
+                f"{call}: f returned {len(first)} output arrays for example 0 but {len(r)} for example {i}; {fix}"
+            )
+        for k, (a, b) in enumerate(zip(first, r)):
+            if tuple(a.shape) != tuple(b.shape):
+                return InvalidArgumentError(
+                    f"{call}: output leaf {k} of f has shape {tuple(a.shape)} for example 0 but {tuple(b.shape)} "
+                    f"for example {i}; {fix}"
+                )
+    return None
 
 
 # NOTE [Empty batches]: vmap over a batch axis of size 0 returns, as numpy and JAX define it, one

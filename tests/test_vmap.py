@@ -83,6 +83,27 @@ def test_dims_of_dicts_match_by_key_whatever_their_order(backend: Case) -> None:
     backend.close(out, {"p": XS.T, "q": 2.0 * XS}, order=0)
 
 
+def test_outputs_whose_shape_depends_on_the_values_raise_naming_the_call(backend: Case) -> None:
+    # torch.func and JAX refuse f whose output shape depends on the values; every backend raises
+    # an error that starts with the call and says what to change (the loop's stacking failed
+    # with numpy's bare "all input arrays must have the same shape").
+    def positive(x: Any) -> Any:
+        return x[x > 0]
+
+    xs = np.array([[1.0, -2.0, 3.0], [-1.0, -2.0, 3.0]])
+    with pytest.raises(multiad.MultiADError, match=r"^vmap\(positive\): .*(shape|Boolean|boolean)"):
+        multiad.vmap(positive, backend=backend.name)(xs)
+
+    def count(x: Any) -> Any:  # as many outputs as positive entries
+        return tuple(x[i] for i in range(x.shape[0]) if x[i] > 0)
+
+    if backend.name in ("autograd", "numpy"):  # values are concrete in the loop: the count differs
+        with pytest.raises(
+            multiad.InvalidArgumentError, match=r"^vmap\(count\): f returned 2 output arrays for example 0 but 1"
+        ):
+            multiad.vmap(count, backend=backend.name)(xs)
+
+
 def test_out_dims(backend: Case) -> None:
     def f(x: Any) -> Any:
         return mnp.sin(x), x * 2.0

@@ -94,6 +94,7 @@ _IN_PLACE = ("a leaf Variable that requires grad is being used in an in-place op
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
 # torch's vmap error for Python control flow on a batched tensor's value (`if x > 0:`).
 _BRANCH_ON_BATCH = "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow"
+_DYNAMIC_SHAPE = re.compile(r"vmap: We do not support batching operators that can (?:support|output) dynamic shape")
 _TORCH_AD_ERROR = re.compile(
     "|".join(
         [
@@ -661,6 +662,13 @@ class TorchBackend(multiad.Backend):
                 f"{type(exc).__name__}: {_BRANCH_ON_BATCH}; an `if` or `while` in f branches on the value of a "
                 "tensor that vmap batches, so each example could take another branch; select with mnp.where, "
                 "use a fixed number of iterations, or loop over the batch in Python"
+            )
+        if _DYNAMIC_SHAPE.match(msg):
+            # as the core's loop says for the same f (NOTE [Examples that disagree] in multiad/_derive.py)
+            return (
+                f"{type(exc).__name__}: {msg.splitlines()[0]} (a shape in f depends on the values, as x[x > 0], "
+                "nonzero or unique make it, so the examples' shapes could differ; keep shapes fixed (mnp.where "
+                "selects without changing them), or loop over the batch in Python)"
             )
         if _TORCH_AD_ERROR.match(msg):
             return f"{type(exc).__name__}: {msg.splitlines()[0]}"
