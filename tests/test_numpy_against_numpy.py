@@ -47,3 +47,80 @@ def test_linalg_trace_takes_dtype(backend_name: str) -> None:
     x = np.arange(4, dtype="int32").reshape(2, 2)
     (a,) = _on(backend_name, x)
     _same(mnp.linalg.trace(a, dtype="float32"), np.linalg.trace(x, dtype="float32"))
+
+
+OUT_CALLS: list[Any] = [
+    lambda a, o: mnp.median(a, axis=0, out=o),
+    lambda a, o: mnp.outer(a[0], a[0], out=o),
+    lambda a, o: mnp.clip(a, 0.0, 1.0, out=o),
+    lambda a, o: mnp.ptp(a, axis=0, out=o),
+    lambda a, o: mnp.trace(a, out=o),
+    lambda a, o: mnp.round(a, out=o),
+    lambda a, o: mnp.take(a, [0], out=o),
+    lambda a, o: mnp.argmax(a, axis=0, out=o),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("call", OUT_CALLS, ids=["median", "outer", "clip", "ptp", "trace", "round", "take", "argmax"])
+def test_out_is_refused_not_ignored(backend_name: str, call: Any) -> None:
+    # An ignored out= left the caller's array unwritten, without an error.
+    (a,) = _on(backend_name, np.ones((2, 2)))
+    out = np.full(2, -1) if call is OUT_CALLS[-1] else np.zeros(2)  # argmax writes integers
+    try:
+        call(a, out)
+    except (NotImplementedError, TypeError, ValueError) as exc:
+        assert str(exc).startswith("mnp.") or "out" in str(exc)
+    else:
+        assert backend_name in ("numpy", "autograd") and np.any(
+            out != out.dtype.type(0 if out.dtype.kind == "f" else -1)
+        )  # numpy wrote it (autograd arrays are numpy arrays)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize(("axis", "start"), [(4, 0), (-5, 0), (0, 5), (0, -5)])
+def test_rollaxis_out_of_bounds_raises(backend_name: str, axis: int, start: int) -> None:
+    (a,) = _on(backend_name, np.ones((1, 2, 3, 4)))
+    with pytest.raises(np.exceptions.AxisError, match=r"^mnp\.rollaxis: "):
+        mnp.rollaxis(a, axis, start)  # axis 4 wrapped to 0 and returned an array
+    _same(mnp.rollaxis(a, 3, 1), np.rollaxis(np.ones((1, 2, 3, 4)), 3, 1))
+
+
+INF = np.inf
+INTERP_NON_FINITE = [
+    (np.array([1.0, 2.0, 3.0, 4.0, 5.0]), [1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 2.0, INF, INF, 4.0]),  # knots
+    (np.array(0.5), [-INF, INF], [0.0, 10.0]),
+    (np.array(0.5), [-INF, INF], [10.0, 10.0]),
+    (np.array(0.5), [0.0, 1.0], [-INF, INF]),
+    (np.array(0.5), [-INF, 1.0], [0.0, 10.0]),
+    (np.array(0.5), [0.0, 1.0], [-INF, 10.0]),
+    (np.array(0.5), [0.0, 1.0], [0.0, INF]),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", INTERP_NON_FINITE, ids=[str(i) for i in range(len(INTERP_NON_FINITE))])
+def test_interp_with_infinite_values_is_numpys(backend_name: str, case: tuple[Any, ...]) -> None:
+    x, xp, fp = (np.asarray(v, dtype=float) for v in case)
+    with np.errstate(invalid="ignore"):
+        want = np.interp(x, xp, fp)  # [1, 2, inf, inf, 4] for the first, not nan
+        got = mnp.interp(*_on(backend_name, x, xp, fp))
+    _same(got, want)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_interp_with_nan_in_xp_raises(backend_name: str) -> None:
+    x, xp, fp = _on(backend_name, np.array(0.5), np.array([np.nan, 1.0]), np.array([0.0, 10.0]))
+    with pytest.raises(ValueError, match=r"^mnp\.interp: xp must be increasing, with no nan"):
+        mnp.interp(x, xp, fp)  # gave 0.0; numpy gives nan
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("values", [[INF, 1.0, INF], [INF], [1.0, INF], [-INF, INF, 1.0], [1.0, 2.0, np.nan, 4.0]])
+def test_nanmedian_of_infinite_values_is_numpys(backend_name: str, values: list[float]) -> None:
+    x = np.array(values)
+    (a,) = _on(backend_name, x)
+    _same(mnp.nanmedian(a), np.nanmedian(x))  # inf, not nan (inf + 0 * (inf - inf))
+    y = np.array([[INF, np.nan, 1.0], [np.nan, np.nan, 2.0], [1.0, 2.0, 4.0]])
+    (b,) = _on(backend_name, y)
+    _same(mnp.nanmedian(b, axis=1), np.nanmedian(y, axis=1))

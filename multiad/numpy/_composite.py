@@ -292,8 +292,7 @@ def _variance(
     else:
         skip_nan = False
     x = _statistics_input(name, x, dtype)
-    if out is not None:
-        raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
+    no_out(name, out)
     if where is True:
         centered = x - mnp.mean(x, axis=axis, keepdims=True)
         return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
@@ -324,10 +323,19 @@ def std(
     return _safe_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims, where))
 
 
+def no_out(name: str, out: Any) -> None:
+    """NOTE [out= is refused]: results are new arrays on every backend (traced and JAX arrays
+    cannot be written in place), so ``out=`` raises instead of being ignored, which would leave
+    the caller's ``out`` array unwritten without an error."""
+    if out is not None:
+        raise NotImplementedError(f"mnp.{name}: out= is not supported; use the returned array")
+
+
 def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwargs: Any) -> Any:
     """Limits values to ``[a_min, a_max]`` (also as numpy's keywords ``min=``/``max=``); the
     derivative is 1 inside the closed interval, 0 outside (NOTE [Derivative conventions])."""
     mnp = _m()
+    no_out("clip", out)
     lo = kwargs.pop("min", a_min)
     hi = kwargs.pop("max", a_max)
     if kwargs:
@@ -355,6 +363,7 @@ def _nan_bound(x: Any, bound: Any) -> Any:
 def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
     """Range of values (maximum minus minimum)."""
     mnp = _m()
+    no_out("ptp", out)
     _zerod.check("ptp", a, axis)
     x = _arr(a)
     if dtype_name(x) == "bool":  # numpy's max - min subtracts booleans, which it refuses
@@ -406,6 +415,7 @@ def _known_true(flag: Any) -> bool:
 def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
     """Median along an axis (the mean of the two middle values for an even count)."""
     mnp = _m()
+    no_out("median", out)
     _zerod.check("median", a, axis)
     x = _arr(a)
     if isinstance(axis, (tuple, list)):  # the axes moved last and merged into one
@@ -486,6 +496,7 @@ def inner(a: Any, b: Any) -> Any:
 def outer(a: Any, b: Any, out: None = None) -> Any:
     """Outer product of the flattened arrays."""
     mnp = _m()
+    no_out("outer", out)
     return mnp.multiply(mnp.reshape(mnp.ravel(a), (-1, 1)), mnp.reshape(mnp.ravel(b), (1, -1)))
 
 

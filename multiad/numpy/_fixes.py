@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._ag_qr import qr as _ag_qr
-from ._composite import PYTHON_NUMBERS, strong
+from ._composite import PYTHON_NUMBERS, no_out, strong
 
 Fn = Callable[..., Any]
 
@@ -152,6 +152,7 @@ def _along(a: Any, idx: np.ndarray, axis: int) -> tuple[Any, ...]:
 
 
 def _ag_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
+    no_out("take", out)
     anp = _ag()
     x = anp.ravel(a) if axis is None else a
     ax = 0 if axis is None else axis % len(x.shape)
@@ -423,6 +424,7 @@ def _ag_cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
 
 
 def _ag_cumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    no_out("cumsum", out)
     # autograd's cumsum derivative takes no dtype=: numpy accumulates in it, so cast first.
     return _ag().cumsum(_ag_accumulator(a, "cumsum", dtype), axis=axis)
 
@@ -436,6 +438,7 @@ def _ag_accumulator(a: Any, name: str, dtype: Any) -> Any:
 
 
 def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+    no_out("cumprod", out)
     anp = _ag()
     a = _ag_accumulator(a, "cumprod", dtype)
     x = anp.ravel(a) if axis is None else anp.moveaxis(a, axis, 0)
@@ -454,6 +457,7 @@ def _ag_prod(
     products of the other factors at every order."""
     from autograd.tracer import getval
 
+    no_out("prod", out)
     anp = _ag()
     shape = tuple(np.shape(a))
     nd = len(shape)
@@ -577,6 +581,7 @@ def _ag_extremum(name: str, reduce: Fn, a: Any, axis: Any, where: Any, **kwargs:
 def _ag_mean(
     a: Any, axis: Any = None, dtype: Any = None, out: None = None, keepdims: bool = False, *, where: Any = True
 ) -> Any:
+    no_out("mean", out)
     anp = _ag()
     if where is True:
         return anp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
@@ -731,6 +736,7 @@ def _ag_cofactors(a: Any, det: Any) -> Any:
 
 
 def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
+    no_out("round", out)
     import jax.numpy as jnp
 
     x = jnp.asarray(a)

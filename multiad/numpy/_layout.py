@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, on_host
+from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, no_out, on_host
 
 
 def _float(x: Any) -> Any:
@@ -128,6 +128,7 @@ def rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: None = None) -> Any:
     """Sum along a diagonal."""
     mnp = _m()
+    no_out("trace", out)
     return mnp.sum(mnp.diagonal(a, offset=offset, axis1=axis1, axis2=axis2), axis=-1, dtype=dtype)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._errors import NonDifferentiableError
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, on_host
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, no_out, on_host
 
 _METHODS = (
     "inverted_cdf averaged_inverted_cdf closest_observation interpolated_inverted_cdf hazen weibull "
@@ -200,7 +200,7 @@ def _quantiles(
         warnings.warn(f"mnp.{name}: all-NaN slice encountered (an empty slice)", RuntimeWarning, stacklevel=3)
         res = mnp.broadcast_to(mnp.sum(s, axis=-1, keepdims=True) * np.nan, (*s.shape[:-1], flat_q.size))
     else:
-        res = _nan_quantiles(s, flat_q, method, lo, hi, gamma)
+        res = _nan_quantiles(s, flat_q, method, lo, hi, gamma, median=name == "nanmedian")
     res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
     shape = [x.shape[d] for d in rest] if not keepdims else [1 if d in axes else x.shape[d] for d in range(nd)]
     res = mnp.reshape(res, (*q_shape, *shape))
@@ -241,10 +241,14 @@ def _tables(
     return qf.shape, flat, lo, hi, gamma
 
 
-def _nan_quantiles(s: Any, q: np.ndarray, method: str, lo: np.ndarray, hi: np.ndarray, gamma: np.ndarray) -> Any:
+def _nan_quantiles(
+    s: Any, q: np.ndarray, method: str, lo: np.ndarray, hi: np.ndarray, gamma: np.ndarray, median: bool = False
+) -> Any:
     """Quantiles of the first ``c`` sorted values of each slice, ``c`` the count of values that
     are not nan (NOTE [Quantiles as a sort and a lerp]); ``lo``, ``hi`` and ``gamma`` by count
-    (:func:`_tables`)."""
+    (:func:`_tables`). ``median`` (``q = 0.5``, ``method="linear"``): the middle value, or the
+    mean of the two, as numpy's ``nanmedian`` takes them (the lerp gives nan at an infinite
+    middle value: ``inf + 0 * (inf - inf)``)."""
     mnp = _m()
     count = mnp.sum(mnp.logical_not(mnp.isnan(s)), axis=-1)  # (...,), traced like the values
     nq = q.shape[0]
@@ -259,6 +263,9 @@ def _nan_quantiles(s: Any, q: np.ndarray, method: str, lo: np.ndarray, hi: np.nd
     low = mnp.take_along_axis(safe, row(lo), axis=-1)
     if method in _PICK_ONE:
         res = low
+    elif median:
+        two = mnp.mean(mnp.stack([low, mnp.take_along_axis(safe, row(hi), axis=-1)], axis=-1), axis=-1)
+        res = mnp.where(mnp.equal(row(gamma), 0.0), low, two)
     else:
         res = _lerp(low, mnp.take_along_axis(safe, row(hi), axis=-1), row(_like(gamma, s)))
     return mnp.where(mnp.expand_dims(mnp.equal(count, 0), -1), np.nan, res)
@@ -332,8 +339,7 @@ def nanpercentile(
 
 def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
     """Median ignoring nan (nan for a slice of nan only)."""
-    if out is not None:
-        raise NotImplementedError("mnp.nanmedian: out= is not supported; use the returned array")
+    no_out("nanmedian", out)
     return _quantiles("nanmedian", a, 0.5, axis, "linear", keepdims, True, numpy_name="nanquantile")
 
 

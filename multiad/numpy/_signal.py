@@ -134,7 +134,7 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         raise ValueError("mnp.interp: array of sample points is empty")
     if period is None and _decreasing(xpv):
         raise ValueError(
-            "mnp.interp: xp must be increasing (numpy does not check, and its results are then meaningless); "
+            "mnp.interp: xp must be increasing, with no nan (numpy does not check, and its results are then meaningless); "
             "sort xp and fp together, for instance with mnp.argsort(xp) and mnp.take"
         )
     if period is not None:
@@ -159,7 +159,14 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
         empty = mnp.equal(width, 0)  # repeated xp: a segment no x falls in
         slope = (f_hi - f_lo) / mnp.where(empty, 1.0, width)
         holds = mnp.logical_and(mnp.less_equal(lo, flat), mnp.less(flat, hi))
-        inside = mnp.sum(mnp.where(holds, slope * (flat - lo) + f_lo, 0.0), axis=1)
+        # NOTE [interp at infinite values]: numpy's fallbacks where the formula from the left
+        # end is nan (an infinite fp or xp, 0 * inf): fp at a knot, the formula from the right
+        # end, then the common value of equal ends. Finite values take the first formula only.
+        value = slope * (flat - lo) + f_lo
+        bad = mnp.isnan(value)
+        value = mnp.where(bad, mnp.where(mnp.equal(flat, lo), f_lo, slope * (flat - hi) + f_hi), value)
+        value = mnp.where(mnp.logical_and(mnp.isnan(value), mnp.equal(f_lo, f_hi)), f_lo, value)
+        inside = mnp.sum(mnp.where(holds, value, 0.0), axis=1)
     else:
         inside = f_first * mnp.ones_like(flat[:, 0])
     col = flat[:, 0]
@@ -179,7 +186,8 @@ def _decreasing(xp: Any) -> bool:
 
     if traced(xp):
         return False
-    return bool(np.any(np.diff(np.asarray(to_numpy(xp))) < 0))
+    known = np.asarray(to_numpy(xp))
+    return bool(np.any(np.diff(known) < 0) or np.any(np.isnan(known)))  # nan is not in order either
 
 
 def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * math.pi) -> Any:

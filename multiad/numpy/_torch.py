@@ -18,7 +18,7 @@ import torch
 
 from .._arrays import native_order
 from . import _torch_dtypes as _dt
-from ._composite import round_integers
+from ._composite import no_out, round_integers
 
 Fn = Callable[..., Any]
 
@@ -238,6 +238,7 @@ def _nonzero_divisor(op: Fn) -> Fn:
 
 
 def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
+    no_out("round", out)
     (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
     if _exact(t):  # numpy keeps integers; negative decimals round them (half to even)
         return t.clone() if decimals >= 0 or t.dtype == torch.bool else round_integers(t, decimals)

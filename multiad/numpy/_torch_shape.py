@@ -215,6 +215,7 @@ def _scan(name: str, op: Fn) -> Fn:
 
 def _arg(op: Fn) -> Fn:
     def fn(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> Any:
+        _no_out(op.__name__, out)
         t, ax = _flat_or(a, axis)
         if t.dtype == torch.bool:
             t = t.to(torch.uint8)
@@ -476,6 +477,7 @@ def _append(arr: Any, values: Any, axis: Any = None) -> Any:
 
 
 def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = "raise") -> Any:
+    _no_out("take", out)
     t, ax = _flat_or(a, axis)
     n = t.shape[ax]
     idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
@@ -642,6 +644,7 @@ def _lin(name: str) -> Fn:
 
 
 def _multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
+    _no_out("linalg.multi_dot", out)
     return torch.linalg.multi_dot(promoted(*arrays))
 
 
