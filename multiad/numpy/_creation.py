@@ -93,6 +93,18 @@ def arange(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> 
     return _make(np.arange(*args, **kwargs), dtype, device, "mnp.arange")
 
 
+def _floats(v: Any) -> Any:
+    """An endpoint as numpy's ``v * 1.0``: integers become floats; Python numbers stay weak."""
+    from .. import numpy as mnp
+    from ._composite import inexact
+
+    if isinstance(v, (bool, int, np.bool_)) and not isinstance(v, np.integer):
+        return float(v)
+    if isinstance(v, (list, tuple)) or (hasattr(v, "dtype") and not inexact(v)):
+        return mnp.multiply(v, 1.0)
+    return v
+
+
 def linspace(
     start: Any,
     stop: Any,
@@ -122,7 +134,7 @@ def linspace(
     if want in ("float16", "float32"):  # numpy's dtype: the endpoints' float dtype, not float64
         fractions = fractions.astype(want)
     # numpy computes in floats (``start * 1.0``): integer endpoints would wrap in ``stop - start``.
-    start, stop = mnp.multiply(start, 1.0), mnp.multiply(stop, 1.0)
+    start, stop = _floats(start), _floats(stop)
     span = mnp.subtract(stop, start)
     shape = (num,) + (1,) * len(getattr(span, "shape", ()))
     out = mnp.add(start, mnp.multiply(fractions.reshape(shape), span))
