@@ -367,7 +367,9 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     if not -n <= axis < n:  # numpy's checks: a wrapped axis or start moved the wrong axis
         raise np.exceptions.AxisError(f"mnp.rollaxis: axis {axis} is out of bounds for array of dimension {n}")
     if not -n <= start <= n:
-        raise np.exceptions.AxisError(f"mnp.rollaxis: 'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+        raise np.exceptions.AxisError(
+            f"mnp.rollaxis: 'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in"
+        )
     axis, start = axis % n, start + n if start < 0 else start
     if start > axis:
         start -= 1
