@@ -473,6 +473,44 @@ def test_nondifferentiable_op_is_named(name: str, f: Callable[..., Any], op: str
     assert isinstance(info.value, TypeError)
 
 
+def test_torch_refusals_inside_f_name_the_call() -> None:
+    # torch.func refuses autograd's own API inside f, saved tensor hooks and in-place changes of
+    # captured tensors with RuntimeErrors that named neither the call nor multiad; each is
+    # translated as torch's other AD errors are, its first line kept.
+    torch = pytest.importorskip("torch")
+    captured = torch.zeros(3, dtype=torch.float64)
+
+    def requires(x: Any) -> Any:
+        x.requires_grad_()
+        return x.sin().sum()
+
+    def retains(x: Any) -> Any:
+        y = x.sin()
+        y.retain_grad()
+        return y.sum()
+
+    def hooks(x: Any) -> Any:
+        with torch.autograd.graph.save_on_cpu():
+            return x.sin().sum()
+
+    def mutates(x: Any) -> Any:
+        captured.copy_(x)
+        return (x * captured).sum()
+
+    x = torch.tensor(X, dtype=torch.float64)
+    for f, words in (
+        (requires, "Tensor.requires_grad_()"),
+        (retains, "Tensor.retain_grad()"),
+        (hooks, "saved tensor hooks"),
+        (mutates, "mutate a captured Tensor"),
+    ):
+        with pytest.raises(NonDifferentiableError, match=rf"^grad\({f.__name__}\): the torch backend ") as info:
+            multiad.grad(f)(x)
+        assert words in str(info.value)
+    with pytest.raises(NonDifferentiableError, match=r"^vmap\(requires\): .*Tensor\.requires_grad_\(\)"):
+        multiad.vmap(requires)(x[None])
+
+
 @pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])
 def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
     # Reverse mode cannot follow x.mul_(...) on an argument: torch's own RuntimeError named the

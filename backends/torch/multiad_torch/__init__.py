@@ -105,6 +105,11 @@ _TORCH_AD_ERROR = re.compile(
             r"vmap: It looks like you're (either \(1\) )?calling \.item\(\)",
             r"vmap: called random operation while in randomness error mode",
             r"Batching rule not implemented for ",
+            # torch.func's refusals of autograd's own API inside f (requires_grad_, retain_grad,
+            # torch.autograd.functional), saved tensor hooks and in-place changes of captured tensors
+            r"You are attempting to call Tensor\.(requires_grad_|retain_grad)\(\)",
+            r"torch\.func\.\{grad, vjp, jacrev, hessian\} don't yet support saved tensor hooks",
+            r"During a grad \(vjp, jvp, grad, etc\) transform, the function provided attempted to call in-place",
         ]
     )
 )
