@@ -124,3 +124,36 @@ def test_nanmedian_of_infinite_values_is_numpys(backend_name: str, values: list[
     y = np.array([[INF, np.nan, 1.0], [np.nan, np.nan, 2.0], [1.0, 2.0, 4.0]])
     (b,) = _on(backend_name, y)
     _same(mnp.nanmedian(b, axis=1), np.nanmedian(y, axis=1))
+
+
+ISCLOSE_CASES: list[tuple[Any, Any, dict[str, Any]]] = [
+    (np.array(1.0, np.float32), np.float64(0.9999999999999998), {"atol": 0, "rtol": 0}),  # float64 compare
+    (np.array([1.0, 0.0], np.float32), np.float32(0.0), {"atol": np.float64(0.9999999999999998)}),
+    (np.array([1.0, 2.0, np.inf, np.nan, -np.inf], np.float32), np.array([1.0000001, 2.0, np.inf, np.nan, np.inf]), {}),
+    (np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), {"equal_nan": True}),
+    (np.array([1, 2], np.int8), 2, {}),
+]
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "autograd", "torch"])  # JAX: its own promotion (docs)
+@pytest.mark.parametrize("case", ISCLOSE_CASES, ids=[str(i) for i in range(len(ISCLOSE_CASES))])
+def test_isclose_compares_in_numpys_dtype(backend_name: str, case: tuple[Any, Any, dict[str, Any]]) -> None:
+    a, b, kw = case
+    (x,) = _on(backend_name, a)
+    _same(mnp.isclose(x, b, **kw), np.isclose(a, b, **kw))  # torch compared in float32: True for the first
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize(("name", "ndim"), [("vsplit", 1), ("hsplit", 0), ("dsplit", 2)])
+def test_vsplit_hsplit_dsplit_need_their_dimensions(backend_name: str, name: str, ndim: int) -> None:
+    (a,) = _on(backend_name, np.ones((2,) * ndim))
+    with pytest.raises(ValueError, match=rf"^mnp\.{name}: {name} only works on arrays of {ndim + 1} or more"):
+        getattr(mnp, name)(a, 2)  # torch and JAX split a 1-d array along its only axis
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_gradient_and_norm_of_unsigned_integers_do_not_wrap(backend_name: str) -> None:
+    u = np.array([5, 4, 3, 2, 1], dtype=np.uint8)
+    (a,) = _on(backend_name, u)
+    np.testing.assert_array_equal(multiad.to_numpy(mnp.gradient(a)), np.gradient(u))  # -1, not 255
+    np.testing.assert_allclose(multiad.to_numpy(mnp.linalg.norm(a * 40)), np.linalg.norm(u * 40), rtol=1e-6)

@@ -64,6 +64,7 @@ from ._extras import einsum as einsum
 from ._extras import isneginf as isneginf
 from ._extras import isposinf as isposinf
 from ._extras import ldexp as ldexp
+from ._extras import least_ndim as _least_ndim
 from ._extras import logspace as logspace
 from ._extras import matrix_transpose as matrix_transpose
 from ._extras import matvec as matvec
@@ -246,9 +247,9 @@ column_stack = _d("column_stack", "Stack 1-d arrays as columns", _SEQ)
 append = _d("append", "Append values (flattened without an axis)", 2)
 split = _d("split", "Split into equal parts or at indices")
 array_split = _d("array_split", "Split into nearly equal parts or at indices")
-vsplit = _d("vsplit", "Split along the first axis")
-hsplit = _d("hsplit", "Split along the second axis")
-dsplit = _d("dsplit", "Split along the third axis")
+vsplit = _least_ndim(_d("vsplit", "Split along the first axis"), 2)
+hsplit = _least_ndim(_d("hsplit", "Split along the second axis"), 1)
+dsplit = _least_ndim(_d("dsplit", "Split along the third axis"), 3)
 tile = _d("tile", "Repeat the whole array")
 repeat = _d("repeat", "Repeat elements", 2)
 flip = _d("flip", "Reverse the order along axes (all by default)")

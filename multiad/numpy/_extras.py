@@ -359,6 +359,22 @@ def vecmat(x1: Any, x2: Any, /) -> Any:
     return mnp.squeeze(mnp.matmul(mnp.expand_dims(_arr(x1), -2), x2), axis=-2)
 
 
+def least_ndim(split: Any, ndim: int) -> Any:
+    """``split`` (``vsplit``, ``hsplit``, ``dsplit``) raising numpy's ``ValueError`` for arrays
+    of fewer than ``ndim`` dimensions, which torch and JAX split along another axis instead."""
+    name = split.__name__
+
+    def checked(ary: Any, indices_or_sections: Any) -> Any:
+        if _ndim(ary) < ndim:
+            raise ValueError(f"mnp.{name}: {name} only works on arrays of {ndim} or more dimensions")
+        return split(ary, indices_or_sections)
+
+    checked.__name__ = checked.__qualname__ = name
+    checked.__doc__ = split.__doc__
+    checked.__module__ = split.__module__
+    return checked
+
+
 def rollaxis(a: Any, axis: int, start: int = 0) -> Any:
     """Moves ``axis`` to before position ``start`` (prefer ``moveaxis``)."""
     mnp = _m()

@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, no_out, on_host
+from ._composite import _arr, _m, _ndim, cast_as_numpy, default_float, dtype_name, inexact, no_out, on_host
 
 
 def _float(x: Any) -> Any:
-    """Integers and booleans as float64, as numpy's ``norm`` and ``gradient`` take them."""
-    return x if inexact(x) else cast_as_numpy(x, "float64")
+    """Integers and booleans as float64, as numpy's ``norm`` and ``gradient`` take them; on JAX,
+    as its default float (kept as integers, unsigned differences and squares wrapped around)."""
+    if inexact(x):
+        return x
+    x = cast_as_numpy(x, "float64")
+    return x if inexact(x) else default_float(x)
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:

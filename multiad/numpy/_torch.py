@@ -261,12 +261,37 @@ def _nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
     return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
 
 
-def _isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
-    x, y = promoted(a, b)
-    return torch.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False) -> Any:
+    """numpy's formula, ``|a - b| <= atol + rtol * |b|`` for finite ``b``, or ``a == b``, in the
+    dtype numpy computes it in: its promotion of all four with ``b`` as a float, so a float64
+    NumPy scalar or array tolerance makes a float32 comparison float64 (torch's own isclose
+    compares in the tensors' dtype)."""
+
+    def stand_in(v: Any) -> Any:  # numpy's view of v for its promotion (Python numbers stay weak)
+        if isinstance(v, torch.Tensor):
+            d = _dt.numpy_dtype(v.dtype)
+            return None if d is None else np.empty(0, d)
+        return v if isinstance(v, (np.ndarray, np.generic, int, float, bool)) else np.asarray(v)
+
+    views = [stand_in(v) for v in (a, b, rtol, atol)]
+    if any(v is None for v in views):  # a dtype numpy lacks (bfloat16): torch's promotion
+        x, y = promoted(a, b)
+        return torch.isclose(x, y, rtol=float(rtol), atol=float(atol), equal_nan=equal_nan)
+    want = np.result_type(views[0], np.result_type(views[1], 1.0), views[2], views[3])
+    dt, like = _dt.as_torch(want), _first((a, b, rtol, atol))
+    device = like.device if like is not None else "cpu"
+    x, y, r, t = (
+        v.to(dt) if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, want), device=device)
+        for v in (a, b, rtol, atol)
+    )
+    with np.errstate(invalid="ignore"):
+        close = ((torch.abs(x - y) <= t + r * torch.abs(y)) & torch.isfinite(y)) | (x == y)
+    if equal_nan:
+        close = close | (torch.isnan(x) & torch.isnan(y))
+    return close
 
 
-def _allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
+def _allclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False) -> Any:
     return bool(torch.all(_isclose(a, b, rtol, atol, equal_nan)))
 
 
