@@ -114,6 +114,11 @@ class Backend:
     unsupported: ClassVar[frozenset[str]] = frozenset()
     #: Whether ``custom_vjp`` and ``custom_jvp`` build the framework's custom-rule mechanism.
     has_custom_rules: ClassVar[bool] = False
+    #: Whether a forward-mode Jacobian asked for with ``chunk_size`` pushes its columns through
+    #: the vjp of the linear pullback (NOTE [Linearize once] in ``multiad/_derive.py``) rather
+    #: than ``jvp``: for a framework whose forward mode makes the zero tangent of an array ``f``
+    #: closes over in full (NOTE [Chunked forward mode by the pullback]). Needs ``has_vjp``.
+    chunks_by_pullback: ClassVar[bool] = False
     #: Whether a call of ``vmap`` costs much more than a loop over a small batch (a vmap that
     #: retraces or compiles per call): the core then loops for batches up to this size, and uses
     #: ``vmap`` only for larger ones. 0: always use ``vmap``.

@@ -54,6 +54,13 @@ def jvp_native(b: Backend) -> bool:
     return b.has_jvp
 
 
+def columns_by_jvp(b: Backend, chunk_size: int | None, traced: bool) -> bool:
+    """Whether a forward-mode Jacobian pushes its columns with the backend's ``jvp`` (else by
+    the vjp of the linear pullback: NOTE [Chunked forward mode by the pullback] in
+    ``multiad/_derive.py``)."""
+    return b.has_jvp and (chunk_size is None or traced or not (b.chunks_by_pullback and b.has_vjp))
+
+
 def vmap_native(b: Backend, batch: int | None = None) -> bool:
     """Whether to use the backend's ``vmap``; with ``batch`` known, a backend that declares
     ``loop_below`` (its vmap costs more than a loop over a small batch) loops up to that size."""

@@ -21,7 +21,7 @@ INCOMPATIBLE = "incompatible"
 #: NumPy arrays and Python numbers are neutral (NOTE [Selection precedence]): no backend claims them.
 NEUTRAL_MODULES = frozenset({"numpy", "builtins"})
 
-_FLAGS = ("has_vjp", "has_jvp", "has_vmap", "vmap_chunks", "exact", "has_custom_rules")
+_FLAGS = ("has_vjp", "has_jvp", "has_vmap", "vmap_chunks", "exact", "has_custom_rules", "chunks_by_pullback")
 
 
 def _is_int(v: Any) -> bool:

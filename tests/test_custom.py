@@ -163,6 +163,33 @@ def test_forward_mode_through_custom_vjp(backend: Case) -> None:
         multiad.jvp(multiad.jacfwd(sin_saving_cos), (x,), (x,))
 
 
+@multiad.custom_jvp
+def _cube_by_rule(x: Any) -> Any:
+    return x**3
+
+
+@_cube_by_rule.defjvp
+def _cube_rule(primals: Any, tangents: Any) -> Any:
+    # deliberately not the cube's derivative (3 x^2): 5 x t, so that results show the rule was used
+    (x,), (t,) = primals, tangents
+    return x**3, 5.0 * x * t
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 2, 3])
+def test_chunked_forward_transforms_use_a_custom_jvp_rule(backend: Case, chunk_size: int | None) -> None:
+    """jacfwd, jacobian(mode="fwd") and hessian with and without chunk_size give the rule's
+    derivatives (diag(5 x); the Hessian of the sum: diag(5)), also where a backend pushes chunked
+    columns through the pullback (NOTE [Chunked forward mode by the pullback])."""
+    xn = np.array([0.5, -1.0, 2.0])
+    x = backend.array(xn)
+    if _unsupported_on_numpy(backend, lambda: multiad.jacfwd(_cube_by_rule, backend=backend.name)(x)):
+        return
+    backend.close(multiad.jacfwd(_cube_by_rule, chunk_size=chunk_size)(x), np.diag(5.0 * xn))
+    backend.close(multiad.jacobian(_cube_by_rule, mode="fwd", chunk_size=chunk_size)(x), np.diag(5.0 * xn))
+    total = lambda v: mnp.sum(_cube_by_rule(v))  # noqa: E731
+    backend.close(multiad.hessian(total, chunk_size=chunk_size)(x), np.diag([5.0, 5.0, 5.0]))
+
+
 @multiad.custom_vjp
 def affine(p: Any, x: Any) -> Any:
     return {"y": p["w"] * x + p["b"], "s": mnp.sum(x)}

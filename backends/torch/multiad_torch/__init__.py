@@ -498,6 +498,8 @@ class TorchBackend(multiad.Backend):
     has_vmap: ClassVar[bool] = True
     vmap_chunks: ClassVar[bool] = True
     writable: ClassVar[bool] = True
+    #: NOTE [Chunked forward mode by the pullback] in multiad/_derive.py.
+    chunks_by_pullback: ClassVar[bool] = True
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "linearize"})
     compiler: ClassVar[str | None] = "torch.compile"
 
