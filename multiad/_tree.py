@@ -90,14 +90,16 @@ def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
 # the leaves of an OrderedDict come in insertion order where those of a dict come in sorted key
 # order. A prefix ``OrderedDict([("b", 1), ("a", 0)])`` over ``OrderedDict([("a", x), ("b", y)])``
 # (or any mix of dict and OrderedDict) thus gave each leaf the other key's axis. The prefix's
-# dicts are rebuilt as the tree's kind of dict in the tree's key order first, so every entry
-# reaches the leaf of its own key; keys that differ are left to optree's error.
+# dicts are rebuilt as the tree's kind of dict in the tree's key order first, at any depth (inside
+# tuples, named tuples and registered nodes too), so every entry reaches the leaf of its own key;
+# keys that differ are left to optree's error.
 _DICTS = (dict, collections.OrderedDict, collections.defaultdict)
 
 
 def _keyed_like(prefix: Any, tree: Any) -> Any:
     """``prefix`` with each of its dicts that has the keys of the matching dict of ``tree`` made
-    that dict's kind, in its key order (NOTE [Prefixes matched by key])."""
+    that dict's kind, in its key order (NOTE [Prefixes matched by key]); containers of other
+    kinds (tuples, lists, named tuples, registered nodes) are rebuilt around their children."""
     if type(prefix) in _DICTS and type(tree) in _DICTS:
         if prefix.keys() != tree.keys():
             return prefix
@@ -105,11 +107,16 @@ def _keyed_like(prefix: Any, tree: Any) -> Any:
         if type(tree) is collections.defaultdict:
             return collections.defaultdict(tree.default_factory, items)
         return type(tree)(items)
-    if type(prefix) in (tuple, list) and type(prefix) is type(tree) and len(prefix) == len(tree):
-        return type(prefix)(_keyed_like(p, t) for p, t in zip(prefix, tree))
-    if isinstance(prefix, tuple) and hasattr(prefix, "_fields") and type(prefix) is type(tree):
-        return type(prefix)(*(_keyed_like(p, t) for p, t in zip(prefix, tree)))
-    return prefix
+    if prefix is None or isinstance(prefix, int) or type(prefix) is not type(tree):
+        return prefix
+    try:
+        p = optree.tree_flatten_one_level(prefix, none_is_leaf=True, namespace=NAMESPACE)
+        t = optree.tree_flatten_one_level(tree, none_is_leaf=True, namespace=NAMESPACE)
+        if len(p.children) != len(t.children):
+            return prefix
+        return p.unflatten_func(p.metadata, [_keyed_like(a, b) for a, b in zip(p.children, t.children)])
+    except Exception:  # noqa: BLE001 - a leaf, or a node that cannot hold ints: left to optree's own match
+        return prefix
 
 
 def register_pytree_node(

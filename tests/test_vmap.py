@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import threading
 import warnings
 from collections import OrderedDict
@@ -56,6 +57,13 @@ def test_in_dims_pytree_prefix(backend: Case) -> None:
     backend.close(out, XS * XS[1], order=0)
 
 
+@multiad.register_dataclass
+@dataclasses.dataclass
+class Pair:
+    w: Any
+    b: Any
+
+
 def test_dims_of_dicts_match_by_key_whatever_their_order(backend: Case) -> None:
     # An OrderedDict's leaves come in insertion order, a dict's in sorted key order: each entry of
     # in_dims or out_dims must reach the leaf of its own key whichever kinds and orders meet.
@@ -73,6 +81,12 @@ def test_dims_of_dicts_match_by_key_whatever_their_order(backend: Case) -> None:
     ):
         out = multiad.vmap(f, in_dims=(dims,), backend=backend.name)(arg)
         backend.close(out, want, order=0)
+
+    # The same inside a registered node.
+    out = multiad.vmap(
+        lambda p: f(p.w) + p.b, in_dims=(Pair(OrderedDict([("b", 1), ("a", 0)]), 0),), backend=backend.name
+    )(Pair(OrderedDict([("a", xa), ("b", xb)]), XS[:, 0]))
+    backend.close(out, want + XS[:, :1], order=0)
 
     def g(x: Any) -> Any:
         return OrderedDict([("p", x * 1.0), ("q", x * 2.0)])
