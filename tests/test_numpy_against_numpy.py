@@ -157,3 +157,20 @@ def test_gradient_and_norm_of_unsigned_integers_do_not_wrap(backend_name: str) -
     (a,) = _on(backend_name, u)
     np.testing.assert_array_equal(multiad.to_numpy(mnp.gradient(a)), np.gradient(u))  # -1, not 255
     np.testing.assert_allclose(multiad.to_numpy(mnp.linalg.norm(a * 40)), np.linalg.norm(u * 40), rtol=1e-6)
+
+
+FRAMEWORK_ERRORS: list[tuple[str, Any, type]] = [
+    ("moveaxis", lambda a: mnp.moveaxis(a, 3, 0), Exception),  # an axis out of range
+    ("concatenate", lambda a: mnp.concatenate([a[0, 0, 0], a[0, 0, 1]]), Exception),  # 0-d arrays
+    ("expand_dims", lambda a: mnp.expand_dims(a, (0, 0)), ValueError),  # torch: StopIteration
+]
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+@pytest.mark.parametrize("case", FRAMEWORK_ERRORS, ids=[c[0] for c in FRAMEWORK_ERRORS])
+def test_framework_errors_name_the_call(backend_name: str, case: tuple[str, Any, type]) -> None:
+    name, f, kind = case
+    (a,) = _on(backend_name, np.ones((2, 3, 4)))
+    with pytest.raises(kind) as info:
+        f(a)
+    assert str(info.value).startswith(f"mnp.{name}: ")

@@ -161,10 +161,15 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     except (RuntimeError, TypeError) as exc:
         if lib == "jax" and _non_native(args, kwargs):  # NOTE [Byte order on JAX]
             return call(name, *_native(args), arrays=arrays, **{k: _native((v,))[0] for k, v in kwargs.items()})
-        shaped = _shape_error(name, lib, exc)
+        shaped = _shape_error(name, lib, exc) or _named_error(name, lib, exc)
         if shaped is None:
             raise
         raise shaped from exc
+    except (ValueError, IndexError, NotImplementedError, ZeroDivisionError, StopIteration) as exc:
+        named = _named_error(name, lib, exc)
+        if named is None:
+            raise
+        raise named from exc
     if lib == "autograd" and type(out).__name__ == "SequenceBox":
         return _unbox_sequence(out)
     return out
@@ -229,6 +234,29 @@ def _shape_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
         cls = _SHAPE_TYPES[base] = type(f"Shape{base.__name__}", (ValueError, base), {"__module__": __name__})
     shaped: BaseException = cls(f"mnp.{name}: {msg}")
     return shaped
+
+
+# NOTE [Framework errors name the call]: torch's and JAX's other errors for bad arguments (an
+# axis out of range, an integer matrix to ``linalg.inv``, a dtype without a kernel) are raised
+# again with the same builtin type, the message starting with the call (``mnp.moveaxis:
+# Dimension out of range ...``), so that they say which call failed. Errors of other types
+# (numpy's AxisError and LinAlgError, multiad's own, the frameworks' own classes) pass unchanged.
+_NAMED_TYPES = (RuntimeError, TypeError, ValueError, IndexError, NotImplementedError, ZeroDivisionError)
+
+
+def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | None:
+    """``exc``, a torch or JAX error of a builtin type, with the call in front of its message
+    (NOTE [Framework errors name the call]); None for the others."""
+    if lib not in ("torch", "jax"):
+        return None
+    msg = str(exc)
+    if msg.startswith(("mnp.", "multiad")):
+        return None
+    if type(exc) is StopIteration:  # raised by a framework's generator: an argument it could not read
+        return ValueError(f"mnp.{name}: invalid arguments (the framework stopped reading them)")
+    if type(exc) not in _NAMED_TYPES:
+        return None
+    return type(exc)(f"mnp.{name}: {msg}")
 
 
 def _unbox_sequence(box: Any) -> Any:
