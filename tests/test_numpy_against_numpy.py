@@ -174,3 +174,33 @@ def test_framework_errors_name_the_call(backend_name: str, case: tuple[str, Any,
     with pytest.raises(kind) as info:
         f(a)
     assert str(info.value).startswith(f"mnp.{name}: ")
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "autograd", "torch"])  # JAX arrays are immutable
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: mnp.copy(a),
+        lambda a: mnp.positive(a),
+        lambda a: mnp.astype(a, a.dtype),
+        lambda a: mnp.block(a),
+        lambda a: mnp.reshape(a, (2, 3), copy=True),
+    ],
+    ids=["copy", "positive", "astype", "block", "reshape_copy"],
+)
+def test_new_arrays_do_not_alias_their_argument(backend_name: str, make: Any) -> None:
+    # torch returned its argument itself (copy and positive of floats, astype to the same dtype),
+    # or a view (reshape with copy=True): a write to the result changed the argument.
+    (a,) = _on(backend_name, np.arange(6.0).reshape(2, 3))
+    out = make(a)
+    out[0, 0] = 100.0
+    assert float(a[0, 0]) == 0.0
+
+
+def test_reshape_copy_false_is_a_view_or_an_error_on_torch() -> None:
+    (a,) = _on("torch", np.arange(6.0).reshape(2, 3))
+    view = mnp.reshape(a, (6,), copy=False)
+    view[0] = 100.0
+    assert float(a[0, 0]) == 100.0
+    with pytest.raises(ValueError, match=r"^mnp\.reshape: cannot reshape without copying"):
+        mnp.reshape(a.T, (6,), copy=False)  # numpy: ValueError too

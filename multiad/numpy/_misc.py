@@ -31,7 +31,7 @@ def copy(a: Any) -> Any:
 
     if isinstance(a, (list, tuple)):  # a new array already
         return _dispatch.to_array(_dispatch.like(a, call="mnp.copy"), a)
-    if inexact(a):
+    if inexact(a) and _dispatch.like(a, call="mnp.copy") != "torch":  # torch's clone is differentiable
         return _dispatch.call("positive", a)
     lib = _dispatch.like(a, call="mnp.copy")  # integers and booleans: no derivative to keep
     if lib == "torch":
@@ -56,7 +56,8 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     if lib == "torch":
         from ._torch_dtypes import torch_dtype
 
-        return x.to(torch_dtype(dtype))
+        y = x.to(torch_dtype(dtype))
+        return y.clone() if copy and y is x else y  # torch returns x itself for its own dtype
     name = canonical_dtype_name(dtype, "mnp.astype")
     if lib == "numpy":
         return np.asarray(x).astype(name)

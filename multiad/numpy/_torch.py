@@ -261,6 +261,14 @@ def _nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
     return torch.nan_to_num(tensor(x), nan=nan, posinf=posinf, neginf=neginf)
 
 
+def _positive(x: Any, /) -> Any:
+    """A new tensor, as numpy's ``positive`` gives (torch's returns its argument itself, which a
+    write to the result would then change)."""
+    t = tensor(x)
+    r = torch.positive(t)
+    return r.clone() if r is t else r
+
+
 def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False) -> Any:
     """numpy's formula, ``|a - b| <= atol + rtol * |b|`` for finite ``b``, or ``a == b``, in the
     dtype numpy computes it in: its promotion of all four with ``b`` as a float, so a float64
@@ -402,6 +410,7 @@ IMPL.update(
         "where": _where,
         "nan_to_num": _nan_to_num,
         "isclose": _isclose,
+        "positive": _positive,
         "allclose": _allclose,
         "array": stack_nested,
         "asarray": stack_nested,

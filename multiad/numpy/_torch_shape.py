@@ -284,10 +284,23 @@ def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
     shape = kwargs.pop("shape", kwargs.pop("newshape", args[0] if args else None))
     t = tensor(a)
     order = _order("reshape", kwargs.pop("order", args[1] if len(args) > 1 else "C"), t, k=False)
+    copy = kwargs.pop("copy", None)
+    if kwargs or shape is None:
+        raise TypeError(
+            f"mnp.reshape: give the shape, and no other arguments than order= and copy= (got {sorted(kwargs)})"
+        )
     dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if order == "F":
-        return _reversed(torch.reshape(_reversed(t), dims[::-1]))
-    return torch.reshape(t, dims)
+        out = _reversed(torch.reshape(_reversed(t), dims[::-1]))
+    elif copy is False:  # numpy's copy=False: a view, or an error where none exists
+        try:
+            return t.view(dims)
+        except RuntimeError as exc:
+            raise ValueError(f"mnp.reshape: cannot reshape without copying ({exc}); use copy=None") from exc
+    else:
+        out = torch.reshape(t, dims)
+    # copy=True: a new array, never a view that writes through to ``a`` (torch returns views)
+    return out.clone() if copy else out
 
 
 def _transpose(a: Any, axes: Any = None) -> Any:
