@@ -204,3 +204,12 @@ def test_reshape_copy_false_is_a_view_or_an_error_on_torch() -> None:
     assert float(a[0, 0]) == 100.0
     with pytest.raises(ValueError, match=r"^mnp\.reshape: cannot reshape without copying"):
         mnp.reshape(a.T, (6,), copy=False)  # numpy: ValueError too
+
+
+@pytest.mark.parametrize("name", ["signbit", "isposinf", "isneginf"])
+def test_boolean_tests_of_traced_values_on_autograd(name: str) -> None:
+    # autograd has no derivative of signbit, and raised NotImplementedError inside grad.
+    x = np.array([-1.5, 2.0, np.inf])
+    f = getattr(mnp, name)
+    g = multiad.grad(lambda x: mnp.sum(mnp.where(f(x), x, 2.0 * x)), backend="autograd")(x)
+    np.testing.assert_array_equal(g, np.where(getattr(np, name)(x), 1.0, 2.0))

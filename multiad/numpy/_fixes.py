@@ -140,6 +140,14 @@ def _ag() -> Any:
     return anp
 
 
+def _ag_signbit(x: Any, /, **kwargs: Any) -> Any:
+    """autograd defines no derivative of ``signbit`` (a boolean: none to take), and its boxes
+    raised in ``signbit``, ``isposinf`` and ``isneginf``: computed on the value."""
+    from autograd.tracer import getval
+
+    return np.signbit(getval(x), **kwargs)
+
+
 def _ag_positive(x: Any, /) -> Any:
     return _ag().add(x, 0)
 
@@ -869,6 +877,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "power": _safe_power("autograd"),
         "empty_like": lambda *a, **k: _ag().zeros_like(*a, **k),  # imported on use, not with multiad.numpy
         "positive": _ag_positive,
+        "signbit": _ag_signbit,
         "reciprocal": _ag_reciprocal,
         "take": _ag_take,
         "take_along_axis": _ag_take_along_axis,
