@@ -552,8 +552,9 @@ def jacfwd(
 # ``chunks_by_pullback`` pushes the columns of such a Jacobian through the vjp of the linear
 # pullback instead (NOTE [Linearize once]): one forward and one reverse pass, then one reverse
 # pass of the pullback per chunk, with no tangent of ``W`` at all. Measured with torch at
-# ``n = 4000`` and chunks of 250 (``benchmarks.memory``): jacfwd's peak 2.25 -> 1.19 times the
-# Jacobian and hessian's 2.50 -> 1.06, and faster (the zero products were real work). The
+# ``n = 4000`` and chunks of 250 (``benchmarks.memory``): jacfwd's peak about 2.2 -> 1.1 to 1.3
+# times the Jacobian and hessian's 2.3 -> 0.9 to 1.4, and faster (the zero products were real
+# work; docs/benchmarks.md). The
 # columns are the same linear map: a custom_jvp rule enters through its transpose, which the
 # torch backend builds from the rule itself. Without ``chunk_size`` (or while a compiler
 # traces, which takes the framework's own chunked program) forward mode stays the framework's.
