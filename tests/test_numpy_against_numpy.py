@@ -213,3 +213,11 @@ def test_boolean_tests_of_traced_values_on_autograd(name: str) -> None:
     f = getattr(mnp, name)
     g = multiad.grad(lambda x: mnp.sum(mnp.where(f(x), x, 2.0 * x)), backend="autograd")(x)
     np.testing.assert_array_equal(g, np.where(getattr(np, name)(x), 1.0, 2.0))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_cov_of_one_row_with_rowvar_false_has_a_variable_per_column(backend_name: str) -> None:
+    x = np.array([[1.0, 2.0, 4.0]])  # one observation of three variables: a 3 x 3 matrix
+    (a,) = _on(backend_name, x)
+    got = np.asarray(multiad.to_numpy(mnp.cov(a, ddof=0, rowvar=False)))
+    np.testing.assert_array_equal(got, np.cov(x, ddof=0, rowvar=False))  # was the scalar 1.5556

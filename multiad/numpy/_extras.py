@@ -86,7 +86,7 @@ def cov(
     mnp = _m()
     x = mnp.atleast_2d(_arr(m))
     x = cast_as_numpy(x, result_type_name(dtype_name(x), "float64"))  # numpy: at least float64
-    if not rowvar and x.shape[0] != 1:
+    if not rowvar and _ndim(m) != 1:  # numpy 2.2's rule: a (1, n) array of n variables too
         x = mnp.transpose(x)
     if y is not None:
         yy = mnp.atleast_2d(_arr(y))
