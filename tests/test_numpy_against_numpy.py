@@ -221,3 +221,15 @@ def test_cov_of_one_row_with_rowvar_false_has_a_variable_per_column(backend_name
     (a,) = _on(backend_name, x)
     got = np.asarray(multiad.to_numpy(mnp.cov(a, ddof=0, rowvar=False)))
     np.testing.assert_array_equal(got, np.cov(x, ddof=0, rowvar=False))  # was the scalar 1.5556
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_unstack_and_diff_check_their_axis(backend_name: str) -> None:
+    a, z = _on(backend_name, np.arange(24.0).reshape(2, 3, 4), np.array(0.0))
+    for call in (lambda: mnp.unstack(a, axis=3), lambda: mnp.diff(a, axis=-4, prepend=0.0)):
+        with pytest.raises(np.exceptions.AxisError, match=r"^mnp\.(unstack|diff): axis"):
+            call()  # IndexError: tuple index out of range
+    for call in (lambda: mnp.unstack(z), lambda: mnp.diff(z)):
+        with pytest.raises(ValueError, match=r"^mnp\.(unstack|diff): "):
+            call()
+    _same(mnp.unstack(a, axis=-1)[3], np.arange(24.0).reshape(2, 3, 4)[:, :, 3])

@@ -337,6 +337,11 @@ def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
     """The slices along an axis, as a tuple."""
     mnp = _m()
     x = _arr(x)
+    nd = _ndim(x)
+    if nd == 0:
+        raise ValueError("mnp.unstack: Input array must be at least 1-d.")
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(f"mnp.unstack: axis {axis} is out of bounds for array of dimension {nd}")
     return tuple(mnp.take(x, i, axis=axis) for i in range(x.shape[axis]))
 
 

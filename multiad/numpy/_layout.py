@@ -83,6 +83,11 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
     x = _arr(a)
     if n == 0:  # numpy: the array itself, before prepend and append
         return x
+    nd = _ndim(x)
+    if nd == 0:
+        raise ValueError("mnp.diff: diff requires input that is at least one dimensional")
+    if not -nd <= axis < nd:  # a wrapped index into the shape list below raised IndexError
+        raise np.exceptions.AxisError(f"mnp.diff: axis {axis} is out of bounds for array of dimension {nd}")
     if prepend is not None or append is not None:
         shape = list(x.shape)
         shape[axis] = 1
