@@ -233,3 +233,18 @@ def test_unstack_and_diff_check_their_axis(backend_name: str) -> None:
         with pytest.raises(ValueError, match=r"^mnp\.(unstack|diff): "):
             call()
     _same(mnp.unstack(a, axis=-1)[3], np.arange(24.0).reshape(2, 3, 4)[:, :, 3])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_linalg_results_are_numpys_named_tuples(backend_name: str) -> None:
+    x = np.array([[2.0, 1.0], [1.0, 3.0]])
+    (a,) = _on(backend_name, x)
+    for name, fields in [
+        ("svd", ("U", "S", "Vh")),
+        ("qr", ("Q", "R")),
+        ("eigh", ("eigenvalues", "eigenvectors")),
+        ("slogdet", ("sign", "logabsdet")),
+    ]:
+        got, want = getattr(mnp.linalg, name)(a), getattr(np.linalg, name)(x)
+        assert want._fields == fields and got._fields == fields  # torch's were plain tuples
+    _same(mnp.linalg.eigh(a).eigenvalues, np.linalg.eigh(x).eigenvalues)

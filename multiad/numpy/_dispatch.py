@@ -34,6 +34,7 @@ from autoray import infer_backend
 from .._arrays import native_order
 from .._errors import MixedBackendError
 from . import _zerod
+from ._results import NAMED
 
 _SCALARS = (int, float, complex, bool, str, bytes, slice)
 _FRAMEWORKS = ("torch", "jax", "autograd")
@@ -172,6 +173,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
         raise named from exc
     if lib == "autograd" and type(out).__name__ == "SequenceBox":
         return _unbox_sequence(out)
+    if type(out) is tuple and name in NAMED:  # NOTE [Named linalg results]
+        return NAMED[name](*out)
     return out
 
 
