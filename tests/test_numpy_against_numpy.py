@@ -248,3 +248,20 @@ def test_linalg_results_are_numpys_named_tuples(backend_name: str) -> None:
         got, want = getattr(mnp.linalg, name)(a), getattr(np.linalg, name)(x)
         assert want._fields == fields and got._fields == fields  # torch's were plain tuples
     _same(mnp.linalg.eigh(a).eigenvalues, np.linalg.eigh(x).eigenvalues)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 12, -7, 2**100 + 2**10 + 2**5 + 1])
+def test_matrix_power_of_traced_values_on_autograd(n: int) -> None:
+    # autograd's loop took n products (2**100 never ended); numpy's binary powers take log2(n)
+    shift = np.roll(np.eye(4), 1, axis=1)  # a permutation: its powers repeat every 4
+    a = shift + 0.0 if abs(n) > 100 else np.array([[1.0, 0.5], [0.25, 1.0]])
+    got: dict[str, Any] = {}
+
+    def f(x: Any) -> Any:
+        got["p"] = mnp.linalg.matrix_power(x, n)
+        return mnp.sum(got["p"])
+
+    multiad.grad(f, backend="autograd")(a)
+    from autograd.tracer import getval
+
+    np.testing.assert_allclose(getval(got["p"]), np.linalg.matrix_power(a, n), rtol=1e-14)

@@ -507,12 +507,22 @@ def _ag_eigvalsh(a: Any, UPLO: str = "L") -> Any:
 
 
 def _ag_matrix_power(a: Any, n: int) -> Any:
+    """numpy's binary powers (``log2(n)`` products, not ``n``: ``2**100`` ran out of memory),
+    in numpy's order of products, so the rounding is numpy's too."""
     anp = _ag()
+    if n == 0:
+        return anp.add(np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)), 0.0 * a)
     x = anp.linalg.inv(a) if n < 0 else a
-    out = None
-    for _ in range(abs(n)):
-        out = x if out is None else anp.matmul(out, x)
-    return out if out is not None else anp.add(np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)), 0.0 * a)
+    n = abs(n)
+    if n <= 3:
+        return x if n == 1 else anp.matmul(x, x) if n == 2 else anp.matmul(anp.matmul(x, x), x)
+    z = out = None
+    while n > 0:
+        z = x if z is None else anp.matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            out = z if out is None else anp.matmul(out, z)
+    return out
 
 
 def _ag_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
