@@ -265,3 +265,17 @@ def test_matrix_power_of_traced_values_on_autograd(n: int) -> None:
     from autograd.tracer import getval
 
     np.testing.assert_allclose(getval(got["p"]), np.linalg.matrix_power(a, n), rtol=1e-14)
+
+
+def test_matrix_power_of_traced_values_on_autograd_checks_n_and_keeps_the_dtype() -> None:
+    a = np.eye(2, dtype=np.float16)
+    got: dict[str, Any] = {}
+
+    def f(x: Any) -> Any:
+        got["p"] = mnp.linalg.matrix_power(x, 0)
+        return mnp.sum(got["p"])
+
+    multiad.grad(f, backend="autograd")(a)
+    assert got["p"].dtype == np.float16  # was float64
+    with pytest.raises(TypeError, match=r"^mnp\.linalg\.matrix_power: exponent must be an integer"):
+        multiad.grad(lambda x: mnp.sum(mnp.linalg.matrix_power(x, 1.5)), backend="autograd")(a)

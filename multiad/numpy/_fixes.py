@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -509,9 +510,16 @@ def _ag_eigvalsh(a: Any, UPLO: str = "L") -> Any:
 def _ag_matrix_power(a: Any, n: int) -> Any:
     """numpy's binary powers (``log2(n)`` products, not ``n``: ``2**100`` ran out of memory),
     in numpy's order of products, so the rounding is numpy's too."""
+    from autograd.tracer import getval
+
     anp = _ag()
-    if n == 0:
-        return anp.add(np.broadcast_to(np.eye(np.shape(a)[-1]), np.shape(a)), 0.0 * a)
+    try:
+        n = operator.index(n)
+    except TypeError as exc:
+        raise TypeError(f"mnp.linalg.matrix_power: exponent must be an integer, not {n!r}") from exc
+    if n == 0:  # the identity in a's dtype
+        eye = np.eye(np.shape(a)[-1], dtype=np.result_type(getval(a)))
+        return anp.add(np.broadcast_to(eye, np.shape(a)), 0.0 * a)
     x = anp.linalg.inv(a) if n < 0 else a
     n = abs(n)
     if n <= 3:
