@@ -527,3 +527,41 @@ def test_a_float32_argument_beside_a_float64_one_steps_as_float32() -> None:
     np.testing.assert_allclose(gc, x, rtol=1e-8)
     np.testing.assert_allclose(np.diag(jx), c, rtol=2e-5)
     np.testing.assert_allclose(tout, c.sum(), rtol=2e-5)
+
+
+@pytest.mark.parametrize("small, wide", [(np.float32, np.float64), (np.float16, np.float64), (np.float16, np.float32)])
+@pytest.mark.parametrize("magnitude", [1e-3, 1.0, 7.0, 1e3])
+def test_a_coarse_argument_beside_a_finer_one_steps_as_it_can_hold(small: Any, wide: Any, magnitude: float) -> None:
+    # x + h rounded to a float32 argument moves by up to eps32 |x| from the nominal step
+    # (1e-5 of it), and with float64 values of f nothing else hid that: the derivative of the
+    # float32 argument of a * c was off by 1e-5 relative while the estimate said 1e-10 and no
+    # warning came. Each f here promotes a first, so its values are exact to the wide dtype:
+    # where the stencil is exact (a * c, a**2 c) the result must be good to the wide dtype's
+    # tolerance without a warning; elsewhere (sin) within it or warned; the estimate covers the error.
+    x = (magnitude * np.array([0.61, -1.37, 1.93, 0.999, -0.501])).astype(small)
+    c = np.array([-0.65, 1.17, 1.66, 0.93, -1.4], dtype=wide)
+    xs, cs, k = x.astype(np.float64), c.astype(np.float64), max(1.0, magnitude)
+    t = np.array([1.0, -0.3, 0.01, 0.7, 2.0], dtype=small)  # jvp: a tangent over several components
+    cases = [
+        (True, lambda a, b: a * b, np.diag(cs)),
+        (True, lambda a, b: (a * b) * a, np.diag(2 * xs * cs)),
+        (False, lambda a, b: mnp.sin(a * b / k), np.diag(np.cos(xs * cs / k) * cs / k)),
+    ]
+    tol = float(np.finfo(wide).eps) ** 0.5
+    for exact_stencil, f, jac in cases:
+        for how in ("jacrev", "jvp"):
+            with multiad_numpy.record_errors() as records, warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always", multiad.AccuracyWarning)
+                if how == "jacrev":
+                    got, want = multiad.jacrev(f, argnums=(0, 1), backend=NP)(x, c)[0], jac
+                else:
+                    got = multiad.jvp(f, (x, c), (t, np.zeros(5, wide)), backend=NP)[1]
+                    want = jac @ t.astype(np.float64)
+            scale = float(np.max(np.abs(jac))) * (1.0 if how == "jacrev" else float(np.max(np.abs(t))))
+            err, warned = float(np.max(np.abs(got - want))), bool(seen)
+            # float16's jvp keeps a second-order residual of its rounded stencil (eps16**2 / c16)
+            if exact_stencil and (how == "jacrev" or small != np.float16):
+                assert err <= 2 * tol * scale and not warned, (how, f, err, records)
+            if wide == np.float64:  # (float32 values: the estimate is held to |f| / s, far larger here)
+                assert err <= tol * scale or warned, (how, f, err, records)
+            assert records[0].error >= 0.2 * err or err <= 1e-6 * tol * scale, (how, f, err, records)

@@ -129,7 +129,7 @@ class NumpyBackend(multiad.Backend):
             if not np.isfinite(h):  # subnormal tangent components: their product is below float64's range
                 continue
             v = tuple(None if t is None else h * t for t in group)
-            values, errs, scs, dvs = level.directional(primals, outs, v, h)
+            values, errs, scs, dvs = level.directional(primals, outs, v, h, group)
             for i in range(len(outs)):
                 totals[i] += values[i]
                 errors[i] += errs[i]
@@ -146,7 +146,9 @@ class NumpyBackend(multiad.Backend):
     # argnums=(0, 1) of sum(a * c), a float32 and c float64, was off by 5e-3 in a's derivative
     # (the AccuracyWarning estimated 1e-3), where argnums=0 alone was within 3e-6. Each primal's
     # columns (and each group of tangent components) step by the larger of the level's factor and
-    # that of the primal's own dtype, as that primal differentiated alone would.
+    # that of the primal's own dtype, as that primal differentiated alone would. The rounding of
+    # x + h that remains (eps_in |x|, 1e-5 of a float32 step) is removed by moving the values of
+    # f to the nominal points (NOTE [Steps the input can hold] in _fd.py).
     def _jacobian(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         """``(outs, blocks, aux)``: blocks ``[i][j]`` of shape ``(outs[i].size, primals[j].size)``,
         one column per element, each with its own step."""

@@ -276,22 +276,69 @@ class Level:
     def order(self) -> int:
         return 1 + max((k for _, k, _, _ in self.inner), default=0)
 
+    def moves(self, dtype: Any) -> bool:
+        """Whether values of ``f`` at points perturbed in ``dtype`` are moved to the nominal points
+        (NOTE [Steps the input can hold]): for inputs coarser than the level's dtype."""
+        return bool(np.issubdtype(dtype, np.inexact)) and float(np.finfo(dtype).eps) > self.eps
+
     def directional(
-        self, primals: tuple[Any, ...], f0: tuple[Any, ...], v: tuple[Any, ...], h: float
+        self,
+        primals: tuple[Any, ...],
+        f0: tuple[Any, ...],
+        v: tuple[Any, ...],
+        h: float,
+        along: tuple[Any, ...] | None = None,
     ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """``J (v / h)`` per output, its estimated error, its scale and its derivative size
         (NOTE [Finite-difference error estimate]), each as a ``(1, size)`` array (one column);
-        ``v`` is the perturbation per primal (None: not perturbed)."""
+        ``v`` is the perturbation per primal (None: not perturbed). With ``along`` (the tangent,
+        ``v = h * along`` as the primals' dtypes hold it) the values of ``f`` are moved to the
+        points ``x + k h along`` exactly (NOTE [Steps the input can hold])."""
+        moving = along is not None and any(d is not None and self.moves(p.dtype) for p, d in zip(primals, v))
+
+        def evaluate(xs: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(np.asarray(o, _work_dtype(o)).reshape(1, -1) for o in self(xs)[0])
 
         def at(k: float) -> tuple[Any, ...]:
             xs = tuple(p if d is None else p + k * d for p, d in zip(primals, v))
-            return tuple(np.asarray(o, _work_dtype(o)).reshape(1, -1) for o in self(xs)[0])
+            fs = evaluate(xs)
+            if not moving or along is None:
+                return fs
+            # the gap from the point taken to x + k h along, per component, in float64 (exact)
+            gaps = [
+                None if d is None else k * h * np.asarray(t, np.float64) - (x.astype(np.float64) - p.astype(np.float64))
+                for p, d, x, t in zip(primals, v, xs, along)
+            ]
+            size = max((float(np.max(np.abs(g), initial=0.0)) for g in gaps if g is not None), default=0.0)
+            if not size or not np.isfinite(size):
+                return fs
+            # J gap at the point taken, by a central difference along gap / size with the step of
+            # the tangent's largest component
+            eta = h * max(float(np.max(np.abs(t))) for t in along if t is not None)
+            moved, off = [], 0.0
+            for sign in (1.0, -1.0):
+                step = [None if g is None else (sign * eta / size * g).astype(x.dtype) for x, g in zip(xs, gaps)]
+                ys = tuple(x if d is None else x + d for x, d in zip(xs, step))
+                moved.append(evaluate(ys))
+                # how far these points are off theirs in turn: J gap is that much off, relatively
+                for x, y, g in zip(xs, ys, gaps):
+                    if g is not None:
+                        miss = (y.astype(np.float64) - x.astype(np.float64)) - sign * eta / size * g
+                        off = max(off, float(np.max(np.abs(miss), initial=0.0)) / eta)
+            fp, fm = moved
+            with np.errstate(invalid="ignore", over="ignore"):
+                shifts = [(a - b) * np.asarray(size / (2 * eta), f.dtype) for f, a, b in zip(fs, fp, fm)]
+                for i, shift in enumerate(shifts):  # NOTE [Steps the input can hold]
+                    slack[i] = slack[i] + np.abs(shift) * (2 * off / (abs(k) * h))
+                return tuple(f + shift for f, shift in zip(fs, shifts))
 
         inv = 1.0 / h
         f0 = tuple(np.asarray(o).reshape(1, -1) for o in f0)
+        slack: list[Any] = [0.0] * len(f0)  # the error the moves to the nominal points may leave
         fp1, fm1 = at(1.0), at(-1.0)
         if self.nested:  # the plain difference; its error is its rounding noise
-            return self.plain(f0, fp1, fm1, [h] * len(f0))
+            values, errors, scales, derivs = self.plain(f0, fp1, fm1, [h] * len(f0))
+            return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
         fp2, fm2 = at(2.0), at(-2.0)
         values, errors, scales, derivs, rounding = [], [], [], [], []
         for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
@@ -311,7 +358,7 @@ class Level:
             fp4, fm4 = at(4.0), at(-4.0)
             for i, (p2, m2, p4, m4) in enumerate(zip(fp2, fm2, fp4, fm4)):
                 errors[i] = refined(errors[i], values[i], rounding[i], p2, m2, p4, m4, inv)
-        return values, errors, scales, derivs
+        return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
 
     def perturbed(
         self,
@@ -322,11 +369,13 @@ class Level:
         ks: Any,
         f0: list[Any],
         spare: int = 0,
+        steps: Any = None,
     ) -> list[Any]:
         """``f`` at ``x + mult * deltas[k] e_k`` (``e_k``: element ``k`` of primal ``j``) for
         each ``mult`` and each ``k`` in ``ks``: per output a ``(len(mults) + spare, len(ks),
         size)`` array in the dtype of ``f0``, ``f(x)`` per output, whose last ``spare`` rows
-        are left for the caller's work.
+        are left for the caller's work. With ``steps`` (the nominal steps, ``mults`` in pairs
+        ``m, -m``) the values are moved to the nominal points (NOTE [Steps the input can hold]).
 
         NOTE [One work array]: the values of ``f`` and the arrays the estimate starts from
         (NOTE [Bound first]) are rows of one array per output, written in place, rather than
@@ -372,6 +421,13 @@ class Level:
                 np.concatenate(a, out=work[: len(mults)].reshape(-1, *o.shape[1:]))
             else:
                 work[: len(mults)] = np.array(a, dtype=o.dtype).reshape(len(mults), len(ks), 1)
+        if steps is not None:  # NOTE [Steps the input can hold]
+            taken = moved.reshape(len(mults), len(ks)).astype(np.float64) - flat[ks].astype(np.float64)
+            for work, o in zip(works, f0):
+                nominal = steps[ks].astype(o.dtype).astype(np.float64)
+                at_x = o.reshape(1, -1)
+                for r in range(0, len(mults), 2):
+                    to_nominal(at_x, work[r], work[r + 1], taken[r], -taken[r + 1], mults[r] * nominal)
         return works
 
     def columns(self, primals: tuple[Any, ...], f0: tuple[Any, ...], j: int, steps: Any) -> tuple[list[Any], Block]:
@@ -398,23 +454,31 @@ class Level:
         if not n:
             empty = [np.zeros((0, o.size), o.dtype) for o in flat0]
             return empty, (empty, empty, empty)
+        nominal = steps if self.moves(primals[j].dtype) else None  # NOTE [Steps the input can hold]
         if self.nested:  # the plain difference; its error is its rounding noise
-            fs = self.perturbed(primals, j, deltas, (1.0, -1.0), every, shaped)
+            fs = self.perturbed(primals, j, deltas, (1.0, -1.0), every, shaped, steps=nominal)
             values, errors, scales, derivs = self.plain(flat0, [f[0] for f in fs], [f[1] for f in fs], hs)
             return values, (errors, scales, derivs)
         # Per output: f at x + h, x - h, x + 2h, x - 2h, then R, T and E (NOTE [Bound first]).
-        works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=3)
+        works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=3, steps=nominal)
         for o, (p1, m1, p2, m2, value, t, e), inv in zip(flat0, works, invs):
             fourth(o, p1, m1, p2, m2, out=(e, t))  # E; T's row holds 4 S(h) until T replaces it
             difference(p1, m1, p2, m2, inv, out=(value, t))
         values = [w[4] for w in works]
-        full = functools.partial(self.full, primals, j, deltas, shaped, works, invs)
+        full = functools.partial(self.full, primals, j, deltas, shaped, works, invs, nominal)
         if _records.get() is None and not self.noise() and self.bounded(flat0, works, invs):
             return values, full  # estimated only if another block of the level is not shown
         return values, full()
 
     def full(
-        self, primals: tuple[Any, ...], j: int, deltas: Any, f0: list[Any], works: list[Any], invs: list[Any]
+        self,
+        primals: tuple[Any, ...],
+        j: int,
+        deltas: Any,
+        f0: list[Any],
+        works: list[Any],
+        invs: list[Any],
+        nominal: Any = None,
     ) -> Estimates:
         """The estimate of the columns of :meth:`columns` element by element (``works`` as
         there), refined where a column's bound is above tolerance."""
@@ -439,7 +503,7 @@ class Level:
             doubtful = [np.any(e > tol * np.maximum(sc, column), axis=1) for e, sc in zip(errors, scales)]
         ks = np.flatnonzero(np.any(doubtful, axis=0))
         if ks.size:  # D(h)'s error bound is above tolerance there: R's own error from R(2h)
-            fs4 = self.perturbed(primals, j, deltas, (4.0, -4.0), ks, f0)
+            fs4 = self.perturbed(primals, j, deltas, (4.0, -4.0), ks, f0, steps=nominal)
             for i, (w, (p4, m4), inv) in enumerate(zip(works, fs4, invs)):
                 errors[i][ks] = refined(errors[i][ks], w[4][ks], rounding[i][ks], w[2][ks], w[3][ks], p4, m4, inv[ks])
         return errors, scales, derivs
@@ -672,6 +736,54 @@ def difference(
     t /= 3
     value += t
     return value, t
+
+
+# NOTE [Steps the input can hold]: the perturbed point x + h is rounded to the input's dtype,
+# so the step taken differs from the h the difference divides by, by up to eps_in |x| / 2 (1e-5
+# of a float32 step, 5e-3 of a float16 one). Where f's values are as coarse as the input (a
+# float32 input alone) that mostly hides in their rounding noise, under the tolerance; but beside
+# a float64 argument the values are float64, and grad of sum(a * c) with a float32 and c float64
+# was off by 1e-5 relative in a's derivative while the estimate said 1e-10 and nothing warned.
+# Dividing by the step taken is not enough: x + h and x - h round differently (near a power of
+# two), and the uneven stencil puts f' (a - b) into S(h), a kink term for every linear f. So
+# the values are moved to the nominal points instead, and the stencil, the estimate and the
+# refinement run as for exact steps. For a column (one component moved) along the parabola
+# through f(x - b), f(x), f(x + a), with the steps a, b taken (exact in float64): its error is
+# the third derivative times h**2 times the gap, where moving by the secant slope alone left
+# f'' (a - b) / 2 in D(h). For a jvp the points x + k h t, rounded per component, are not along
+# t at all, so no scalar step fixes it: the gap g = x + k h t - fl(x + k h t) is a known vector
+# and f(x + k h t) = f(y) + J(y) g to second order, with J(y) g taken by a central difference
+# along g at the point y taken (2 more evaluations per stencil point that was rounded: 13
+# rather than 5 for a jvp). Those points round too, which leaves J g off by about eps_in |x| /
+# (c s) of itself (second order: 1e-10 of the result in float32, 5e-6 in float16); that,
+# times the move, is added to the estimate. Only inputs coarser than the level's dtype (the
+# primals' common one) are moved: where the input's dtype is the level's, the step's rounding
+# is at most eps / 2c = eps ** (2/3) / 2 of the derivative (1.2e-5 in float32, 2e-11 in float64),
+# below the tolerance sqrt(eps), and a call of one dtype keeps its values and its cost (a jvp
+# would take 13 evaluations for 5). The gaps are exact (the difference of two float32 values
+# is a float64), and moving a Jacobian's values costs a few passes over it.
+# Not covered: f computing in the input's dtype before promoting (a**2 * c: a**2 in float32)
+# has float32 noise in float64 values, where the estimate assumes float64's eps |f|.
+
+
+def to_nominal(f0: Any, fp: Any, fm: Any, a: Any, b: Any, target: Any) -> None:
+    """``f`` at ``x + a`` and ``x - b`` (``fp``, ``fm``: one row per column; ``f0``: ``f(x)``)
+    moved in place to ``x +- target`` along the parabola through the three values (NOTE [Steps
+    the input can hold]); ``a``, ``b`` and ``target`` are float64, one per column."""
+    if not fp.size or (np.array_equal(a, target) and np.array_equal(b, target)):
+        return
+    dt = fp.dtype
+    a, b, target = (np.asarray(z, np.float64)[:, None] for z in (a, b, target))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        up = np.subtract(fp, f0)
+        up *= (1 / a).astype(dt)  # the slope over [x, x + a]
+        down = np.subtract(f0, fm)
+        down *= (1 / b).astype(dt)  # and over [x - b, x]
+        curve = np.subtract(up, down)
+        curve *= (1 / (a + b)).astype(dt)  # the parabola's f'' / 2
+        slope = np.subtract(up, curve * a.astype(dt), out=up)  # its f'(x)
+        fp += slope * (target - a).astype(dt) + curve * ((target - a) * (target + a)).astype(dt)
+        fm -= slope * (target - b).astype(dt) - curve * ((target - b) * (target + b)).astype(dt)
 
 
 def four_s1(o: Any, p1: Any, m1: Any, out: Any = None) -> Any:
