@@ -279,3 +279,19 @@ def test_matrix_power_of_traced_values_on_autograd_checks_n_and_keeps_the_dtype(
     assert got["p"].dtype == np.float16  # was float64
     with pytest.raises(TypeError, match=r"^mnp\.linalg\.matrix_power: exponent must be an integer"):
         multiad.grad(lambda x: mnp.sum(mnp.linalg.matrix_power(x, 1.5)), backend="autograd")(a)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_linalg_cross_takes_3_vectors_only(backend_name: str) -> None:
+    a, b = _on(backend_name, np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    with pytest.raises(ValueError, match=r"^mnp\.linalg\.cross: Both input arrays must be"):
+        mnp.linalg.cross(a, b)  # gave -2.0, numpy.cross's value for 2-vectors
+    c, d = _on(backend_name, np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 5.0]))
+    _same(mnp.linalg.cross(c, d), np.linalg.cross(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 5.0])))
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "autograd", "torch"])  # JAX: its own promotion (docs)
+def test_norm_order_0_keeps_the_float_dtype(backend_name: str) -> None:
+    x = np.array([1.0, 0.0, 1.0], np.float16)
+    (a,) = _on(backend_name, x)
+    _same(mnp.linalg.norm(a, 0), np.linalg.norm(x, 0))  # float16 2.0, not float64

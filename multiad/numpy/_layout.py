@@ -174,7 +174,7 @@ def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
     if order == -np.inf:
         return mnp.min(ax, axis=axis, keepdims=keepdims)
     if order == 0:
-        return mnp.sum(mnp.astype(mnp.not_equal(x, 0), "float64"), axis=axis, keepdims=keepdims)
+        return mnp.sum(mnp.astype(mnp.not_equal(x, 0), dtype_name(x)), axis=axis, keepdims=keepdims)  # x's float
     if order == 1:
         return mnp.sum(ax, axis=axis, keepdims=keepdims)
     if isinstance(order, str):

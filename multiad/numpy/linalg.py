@@ -72,9 +72,16 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Any:
 
 
 def cross(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """Cross product of 3-vectors along an axis."""
+    """Cross product of 3-vectors along an axis (``numpy.linalg.cross`` takes no 2-vectors)."""
     from . import cross as _cross
+    from . import shape as _shape
 
+    if any(_shape(v)[axis] != 3 if len(_shape(v)) else True for v in (x1, x2)):
+        raise ValueError(
+            f"mnp.linalg.cross: Both input arrays must be (arrays of) 3-dimensional vectors, but they are "
+            f"{_shape(x1)[axis] if len(_shape(x1)) else 0} and {_shape(x2)[axis] if len(_shape(x2)) else 0} "
+            "dimensional instead; use mnp.cross for 2-vectors"
+        )
     return _cross(x1, x2, axis=axis)
 
 
