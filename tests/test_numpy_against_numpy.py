@@ -295,3 +295,11 @@ def test_norm_order_0_keeps_the_float_dtype(backend_name: str) -> None:
     x = np.array([1.0, 0.0, 1.0], np.float16)
     (a,) = _on(backend_name, x)
     _same(mnp.linalg.norm(a, 0), np.linalg.norm(x, 0))  # float16 2.0, not float64
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_multi_dot_needs_two_arrays(backend_name: str) -> None:
+    a, b = _on(backend_name, np.eye(2), np.arange(4.0).reshape(2, 2))
+    with pytest.raises(ValueError, match=r"^mnp\.linalg\.multi_dot: Expecting at least two arrays"):
+        mnp.linalg.multi_dot([a])  # JAX returned a
+    _same(mnp.linalg.multi_dot([a, b, a]), np.arange(4.0).reshape(2, 2))

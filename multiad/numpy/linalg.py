@@ -27,7 +27,14 @@ from ._singular import slogdet as slogdet
 from ._singular import solve as solve
 from ._singular import svd as svd
 
-multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
+_multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
+
+
+def multi_dot(arrays: Any, *, out: None = None) -> Any:
+    """Chained matrix product of two or more arrays (numpy's ``linalg.multi_dot``)."""
+    if len(arrays) < 2:  # JAX returned the one array
+        raise ValueError("mnp.linalg.multi_dot: Expecting at least two arrays.")
+    return _multi_dot(arrays) if out is None else _multi_dot(arrays, out=out)
 
 
 def outer(x1: Any, x2: Any, /) -> Any:
