@@ -303,3 +303,18 @@ def test_multi_dot_needs_two_arrays(backend_name: str) -> None:
     with pytest.raises(ValueError, match=r"^mnp\.linalg\.multi_dot: Expecting at least two arrays"):
         mnp.linalg.multi_dot([a])  # JAX returned a
     _same(mnp.linalg.multi_dot([a, b, a]), np.arange(4.0).reshape(2, 2))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "bool"])
+@pytest.mark.parametrize("name", ["cumsum", "cumprod", "nancumsum", "nancumprod"])
+def test_scans_of_small_integers_do_not_wrap(backend_name: str, dtype: str, name: str) -> None:
+    """numpy accumulates small integers and booleans in its default integer (NOTE [Scans of small
+    integers on JAX]): the values are numpy's; the dtype is numpy's, or on JAX the integer
+    jax.numpy's sum gives (JAX's documented promotion)."""
+    a = np.array([[100, 100, 100], [3, 0, 1]]).astype(dtype)
+    (x,) = _on(backend_name, a)
+    for axis in (None, 1):
+        got, want = np.asarray(multiad.to_numpy(getattr(mnp, name)(x, axis=axis))), getattr(np, name)(a, axis=axis)
+        np.testing.assert_array_equal(got, want)  # an int8 cumsum gave [100, -56, 44] on JAX
+        assert got.dtype.kind == want.dtype.kind and got.dtype.itemsize >= 4

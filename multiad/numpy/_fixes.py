@@ -775,6 +775,30 @@ def _jax_round(a: Any, decimals: int = 0, out: None = None) -> Any:
     return jnp.round(x, decimals)
 
 
+# NOTE [Scans of small integers on JAX]: numpy accumulates cumsum and cumprod of booleans and
+# integers narrower than its default integer in that integer (int64), as it does sum; jax.numpy
+# does so for sum (int32 without x64) but scans in the input's own dtype, so an int8 cumsum of
+# [100, 100, 100] gave [100, -56, 44], silently. Without a dtype= the scan accumulates in the
+# integer jax.numpy's sum gives (its default int of the same signedness), which holds numpy's
+# values wherever JAX's sum does.
+def _jax_scan(name: str) -> Fn:
+    def scan(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
+        no_out(name, out)
+        import jax
+        import jax.numpy as jnp
+
+        x = jnp.asarray(a)
+        if dtype is None and (x.dtype == jnp.bool_ or jnp.issubdtype(x.dtype, jnp.integer)):
+            wide = jax.dtypes.canonicalize_dtype(
+                np.uint64 if jnp.issubdtype(x.dtype, jnp.unsignedinteger) else np.int64
+            )
+            if x.dtype == jnp.bool_ or x.dtype.itemsize < wide.itemsize:
+                dtype = wide
+        return getattr(jnp, name)(x, axis=axis, dtype=dtype)
+
+    return scan
+
+
 def _jax_fix(x: Any, /) -> Any:
     import jax.numpy as jnp
 
@@ -890,6 +914,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "reshape": _jax_reshape,
         "round": _jax_round,
         "around": _jax_round,
+        "cumsum": _jax_scan("cumsum"),
+        "cumprod": _jax_scan("cumprod"),
     },
     "autograd": {
         "power": _safe_power("autograd"),
