@@ -554,10 +554,9 @@ def jacfwd(
 # pass of the pullback per chunk, with no tangent of ``W`` at all. Measured with torch at
 # ``n = 4000`` and chunks of 250 (``benchmarks.memory``): jacfwd's peak about 2.2 -> 1.1 to 1.3
 # times the Jacobian and hessian's 2.3 -> 0.9 to 1.4, and faster (the zero products were real
-# work; docs/benchmarks.md). The
-# columns are the same linear map: a custom_jvp rule enters through its transpose, which the
-# torch backend builds from the rule itself. Without ``chunk_size`` (or while a compiler
-# traces, which takes the framework's own chunked program) forward mode stays the framework's.
+# work; docs/benchmarks.md). The columns are the same linear map: a custom_jvp rule enters
+# through its transpose, which the torch backend builds from the rule itself. Without
+# ``chunk_size`` (or while a compiler traces) forward mode stays the framework's.
 def _jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool, call: str
 ) -> tuple[list[list[Any]], Any]:
