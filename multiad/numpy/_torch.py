@@ -275,25 +275,25 @@ def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bo
     NumPy scalar or array tolerance makes a float32 comparison float64 (torch's own isclose
     compares in the tensors' dtype)."""
 
-    def stand_in(v: Any) -> Any:  # numpy's view of v for its promotion (Python numbers stay weak)
-        if isinstance(v, torch.Tensor):
-            d = _dt.numpy_dtype(v.dtype)
-            return None if d is None else np.empty(0, d)
-        return v if isinstance(v, (np.ndarray, np.generic, int, float, bool)) else np.asarray(v)
-
-    views = [stand_in(v) for v in (a, b, rtol, atol)]
-    if any(v is None for v in views):  # a dtype numpy lacks (bfloat16): torch's promotion
+    # numpy's promotion asked through _dt (NOTE [Dtypes of compiled calls]): torch.compile
+    # cannot trace numpy's result_type, whose answer is a dtype, not a tensor.
+    kinds = _dt.kinds((a, b, rtol, atol))
+    if kinds is None:  # a dtype numpy lacks (bfloat16): torch's promotion
         x, y = promoted(a, b)
         return torch.isclose(x, y, rtol=float(rtol), atol=float(atol), equal_nan=equal_nan)
-    want = np.result_type(views[0], np.result_type(views[1], 1.0), views[2], views[3])
+    want = _dt.common((kinds[0], _dt.common((kinds[1], float)), kinds[2], kinds[3]))
     dt, like = _dt.as_torch(want), _first((a, b, rtol, atol))
     device = like.device if like is not None else "cpu"
-    x, y, r, t = (
-        v.to(dt) if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v, want), device=device)
-        for v in (a, b, rtol, atol)
-    )
-    with np.errstate(invalid="ignore"):
-        close = ((torch.abs(x - y) <= t + r * torch.abs(y)) & torch.isfinite(y)) | (x == y)
+
+    def as_tensor(v: Any) -> Any:
+        if isinstance(v, torch.Tensor):
+            return v.to(dt)
+        if type(v) in (int, float, bool):
+            return torch.as_tensor(v, dtype=dt, device=device)
+        return torch.as_tensor(np.asarray(v, want), device=device)
+
+    x, y, r, t = (as_tensor(v) for v in (a, b, rtol, atol))
+    close = ((torch.abs(x - y) <= t + r * torch.abs(y)) & torch.isfinite(y)) | (x == y)
     if equal_nan:
         close = close | (torch.isnan(x) & torch.isnan(y))
     return close
