@@ -290,7 +290,7 @@ def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bo
             return v.to(dt)
         if type(v) in (int, float, bool):
             return torch.as_tensor(v, dtype=dt, device=device)
-        return torch.as_tensor(np.asarray(v, want), device=device)
+        return from_numpy(np.asarray(v, want), device)  # read-only and reversed arrays copied
 
     x, y, r, t = (as_tensor(v) for v in (a, b, rtol, atol))
     close = ((torch.abs(x - y) <= t + r * torch.abs(y)) & torch.isfinite(y)) | (x == y)
