@@ -6,6 +6,7 @@ for the same numpy inputs (values, dtype and shape), or checks that numpy's erro
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -318,3 +319,94 @@ def test_scans_of_small_integers_do_not_wrap(backend_name: str, dtype: str, name
         got, want = np.asarray(multiad.to_numpy(getattr(mnp, name)(x, axis=axis))), getattr(np, name)(a, axis=axis)
         np.testing.assert_array_equal(got, want)  # an int8 cumsum gave [100, -56, 44] on JAX
         assert got.dtype.kind == want.dtype.kind and got.dtype.itemsize >= 4
+
+
+VARIANCE_X = np.array([[1.0, 2.0, 4.0], [0.5, np.nan, 3.0]])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", ["var", "std", "nanvar", "nanstd"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"correction": 1},
+        {"correction": 1, "axis": 1},
+        {"mean": "given", "axis": 1},
+        {"mean": "given", "axis": 1, "where": np.array([True, True, False])},
+        {"mean": "given", "axis": 1, "correction": 1, "keepdims": True},
+    ],
+    ids=["correction", "correction-axis", "mean", "mean-where", "mean-correction-keepdims"],
+)
+def test_variance_takes_numpy_2s_mean_and_correction(backend_name: str, name: str, kwargs: dict[str, Any]) -> None:
+    # Python's bare "var() got an unexpected keyword argument 'correction'" before.
+    x = VARIANCE_X if name.startswith("nan") else np.nan_to_num(VARIANCE_X, nan=-2.0)
+    if kwargs.get("mean") == "given":  # numpy's contract: the mean shaped as with keepdims=True
+        kwargs = {**kwargs, "mean": np.array([[2.0], [1.0]])}
+    want = getattr(np, name)(x, **kwargs)
+    (a,) = _on(backend_name, x)
+    got = np.asarray(multiad.to_numpy(getattr(mnp, name)(a, **kwargs)))
+    assert got.shape == np.shape(want) and got.dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    with pytest.raises(ValueError, match=rf"^mnp\.{name}: ddof and correction can't be provided simultaneously"):
+        getattr(mnp, name)(a, ddof=1, correction=1)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_corrcoef_takes_dtype_and_is_clipped_as_numpys(backend_name: str) -> None:
+    x = np.array([0.12573022, -0.13210486, 0.64042265, 0.10490012, -0.53566937])
+    rows = np.stack([x, 3 * x + 1])  # rounding puts the coefficient just above 1 before numpy's clip
+    (a,) = _on(backend_name, rows)
+    for kwargs, rtol in (({}, 1e-15), ({"dtype": "float32"}, 1e-6)):
+        want = np.corrcoef(rows, **kwargs)
+        got = np.asarray(multiad.to_numpy(mnp.corrcoef(a, **kwargs)))
+        assert got.dtype == want.dtype and np.all(np.abs(got) <= 1), got
+        np.testing.assert_allclose(got, want, rtol=rtol)
+
+
+REFUSED_OUT: list[Any] = [
+    ("cumulative_sum", lambda a, o: mnp.cumulative_sum(a, axis=0, out=o)),
+    ("cumulative_prod", lambda a, o: mnp.cumulative_prod(a, axis=0, out=o)),
+    ("ldexp", lambda a, o: mnp.ldexp(a, 2, out=o)),
+    ("hypot", lambda a, o: mnp.hypot(a, a, out=o)),
+    ("isposinf", lambda a, o: mnp.isposinf(a, out=o)),
+    ("dot", lambda a, o: mnp.dot(a, a, out=o)),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", REFUSED_OUT, ids=[c[0] for c in REFUSED_OUT])
+def test_out_of_functions_written_once_is_refused_with_the_call(backend_name: str, case: tuple[str, Any]) -> None:
+    name, call = case
+    (a,) = _on(backend_name, np.ones((2, 2)))
+    out = np.zeros((2, 2), dtype=bool if name == "isposinf" else float)
+    with pytest.raises(NotImplementedError, match=rf"^mnp\.{name}: out= is not supported; use the returned array"):
+        call(a, out)  # Python's bare "ldexp() got an unexpected keyword argument 'out'" before
+    assert not out.any()
+
+
+KEYWORD_ERRORS: list[Any] = [
+    ("hypot", lambda a: mnp.hypot(a, a, casting="unsafe"), r"numpy's casting= is not supported by multiad\.numpy"),
+    ("arctan2", lambda a: mnp.arctan2(a, a, dtype="float32"), r"numpy's dtype= is not supported .*mnp\.astype"),
+    ("zeros", lambda a: mnp.zeros(3, like=a), r"numpy's like= is not supported .*multiad\.get_backend"),
+    ("copy", lambda a: mnp.copy(a, order="F", subok=True), r"numpy's order=, subok= are not supported"),
+    ("var", lambda a: mnp.var(a, not_numpys=1), r"var\(\) got an unexpected keyword argument 'not_numpys'"),
+    ("linalg.norm", lambda a: mnp.linalg.norm(a, 2, 0, False, 1), r"norm\(\) takes from 1 to 4 positional"),
+    ("median", lambda a: mnp.median(), r"median\(\) missing 1 required positional argument"),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", KEYWORD_ERRORS, ids=[c[0] for c in KEYWORD_ERRORS])
+def test_refused_arguments_name_the_call(backend_name: str, case: tuple[str, Any, str]) -> None:
+    name, call, message = case
+    (a,) = _on(backend_name, np.ones(2))
+    with pytest.raises(TypeError, match=rf"^mnp\.{name}: {message}"):
+        call(a)
+    want_params = {
+        "hypot": "casting",
+        "arctan2": "dtype",
+        "zeros": "like",
+        "copy": "order",
+    }.get(name)
+    if want_params is not None:  # the keyword is numpy's, as the message says
+        assert want_params in inspect.signature(getattr(np, name)).parameters

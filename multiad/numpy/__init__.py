@@ -54,6 +54,7 @@ from ._creation import zeros as zeros
 from ._dispatch import ALL as _ALL
 from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
+from ._dispatch import passes_all as _passes_all
 from ._extras import corrcoef as corrcoef
 from ._extras import cov as cov
 from ._extras import cumulative_prod as cumulative_prod
@@ -89,6 +90,7 @@ from ._extras import vecdot as vecdot
 from ._extras import vecmat as vecmat
 from ._index import c_ as c_
 from ._index import r_ as r_
+from ._keywords import wrap_module as _wrap_module
 from ._layout import block as block
 from ._layout import diff as diff
 from ._layout import gradient as gradient
@@ -267,6 +269,9 @@ empty_like = _d("empty_like", "An array shaped like the argument")
 # numpy's array-API names for the functions above.
 acos, acosh, asin, asinh, atan, atanh = arccos, arccosh, arcsin, arcsinh, arctan, arctanh
 atan2, pow, concat, row_stack = arctan2, power, concatenate, vstack  # noqa: A001 - numpy's names
+
+_wrap_module(globals(), "", _passes_all)  # NOTE [Keywords numpy has]
+_wrap_module(vars(linalg), "linalg.", _passes_all)
 
 if not TYPE_CHECKING:  # a module __getattr__ would make every attribute Any to a type checker
 

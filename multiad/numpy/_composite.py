@@ -264,10 +264,22 @@ def var(
     keepdims: bool = False,
     *,
     where: Any = True,
+    mean: Any = None,
+    correction: float | None = None,
 ) -> Any:
     """Variance: ``sum((a - mean(a))**2) / (n - ddof)``, numpy's default ``ddof=0``; over the
-    elements where ``where`` holds if given."""
-    return _variance("var", a, axis, dtype, out, ddof, keepdims, where)
+    elements where ``where`` holds if given; ``mean`` (shaped as with ``keepdims=True``) is
+    used instead of computing it, and ``correction`` is numpy 2's name of ``ddof``."""
+    return _variance("var", a, axis, dtype, out, _ddof("var", ddof, correction), keepdims, where, mean)
+
+
+def _ddof(name: str, ddof: float, correction: float | None) -> float:
+    """``ddof``, or numpy 2's ``correction`` (the array API's name), of which one may be given."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"mnp.{name}: ddof and correction can't be provided simultaneously (as in numpy); give one")
+    return correction
 
 
 def _variance(
@@ -279,6 +291,7 @@ def _variance(
     ddof: float,
     keepdims: bool,
     where: Any,
+    mean: Any = None,
     skip_nan: bool = False,
 ) -> Any:
     """The variance of ``var``, ``std`` and (``skip_nan``: nan taken as masked out, and nan
@@ -293,13 +306,17 @@ def _variance(
         skip_nan = False
     x = _statistics_input(name, x, dtype)
     no_out(name, out)
+    if mean is not None:
+        mean = _arr(mean)
     if where is True:
-        centered = x - mnp.mean(x, axis=axis, keepdims=True)
+        centered = x - (mnp.mean(x, axis=axis, keepdims=True) if mean is None else mean)
         return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
     w = mnp.broadcast_to(where, mnp.shape(x))
     count = mnp.sum(w, axis=axis, keepdims=True, dtype=dtype_name(x))
     zero = mnp.zeros_like(x)
-    centered = mnp.where(w, x - mnp.sum(mnp.where(w, x, zero), axis=axis, keepdims=True) / count, zero)
+    if mean is None:
+        mean = mnp.sum(mnp.where(w, x, zero), axis=axis, keepdims=True) / count
+    centered = mnp.where(w, x - mean, zero)
     total = mnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     dof = (count if keepdims else mnp.reshape(count, mnp.shape(total))) - ddof
     if skip_nan:
@@ -317,10 +334,12 @@ def std(
     keepdims: bool = False,
     *,
     where: Any = True,
+    mean: Any = None,
+    correction: float | None = None,
 ) -> Any:
-    """Standard deviation, ``sqrt(var(a, ddof=ddof))``; its derivative is 0 where all values are
-    equal (see NOTE [Derivative conventions])."""
-    return _safe_sqrt(_variance("std", a, axis, dtype, out, ddof, keepdims, where))
+    """Standard deviation, ``sqrt(var(a, ddof=ddof))`` (``mean`` and ``correction`` as for
+    ``var``); its derivative is 0 where all values are equal (see NOTE [Derivative conventions])."""
+    return _safe_sqrt(_variance("std", a, axis, dtype, out, _ddof("std", ddof, correction), keepdims, where, mean))
 
 
 def no_out(name: str, out: Any) -> None:
@@ -463,11 +482,12 @@ def _normalized(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(out)
 
 
-def dot(a: Any, b: Any) -> Any:
+def dot(a: Any, b: Any, out: None = None) -> Any:
     """numpy's ``dot``: a product with a 0-d operand, the inner product of vectors, the matrix
     product of matrices, and for higher dimensions the sum over the last axis of ``a`` and the
     second-to-last of ``b``."""
     mnp = _m()
+    no_out("dot", out)
     a, b = strong(_arr(a)), strong(_arr(b))
     na, nb = _ndim(a), _ndim(b)
     if na == 0 or nb == 0:

@@ -290,3 +290,11 @@ def dispatching(name: str, doc: str, arrays: int = 1) -> Callable[..., Any]:
     fn.__name__ = fn.__qualname__ = name.rsplit(".", 1)[-1]
     fn.__doc__ = f"{doc} (numpy's ``{name}``, dispatched on the argument types)."
     return fn
+
+
+_DISPATCHING_CODE = dispatching("", "").__code__
+
+
+def passes_all(fn: Any) -> bool:
+    """Whether ``fn`` was made by :func:`dispatching` (it takes any arguments and passes them on)."""
+    return getattr(fn, "__code__", None) is _DISPATCHING_CODE

@@ -11,6 +11,7 @@ import numpy as np
 from . import _dispatch, _zerod
 from ._composite import (
     _arr,
+    _ddof,
     _m,
     _ndim,
     _safe_sqrt,
@@ -19,6 +20,7 @@ from ._composite import (
     cast_as_numpy,
     dtype_name,
     inexact,
+    no_out,
     numpy_result,
     result_type_name,
 )
@@ -118,14 +120,15 @@ def cov(
     return mnp.squeeze(out) if out.shape == (1, 1) else out
 
 
-def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Any:
-    """Correlation coefficients."""
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
+    """Correlation coefficients (computed in ``dtype`` if given), clipped to ``[-1, 1]`` as in
+    numpy, where rounding could put them just outside."""
     mnp = _m()
-    c = cov(x, y, rowvar)
+    c = cov(x, y, rowvar, dtype=dtype)
     if _ndim(c) == 0:
         return c / c
     d = mnp.sqrt(mnp.diagonal(c))
-    return c / mnp.reshape(d, (-1, 1)) / mnp.reshape(d, (1, -1))
+    return mnp.clip(c / mnp.reshape(d, (-1, 1)) / mnp.reshape(d, (1, -1)), -1, 1)
 
 
 def _nan_fill(name: str, a: Any, axis: Any, fill: float) -> Any:
@@ -246,9 +249,14 @@ def nanvar(
     keepdims: bool = False,
     *,
     where: Any = True,
+    mean: Any = None,
+    correction: float | None = None,
 ) -> Any:
-    """Variance, ignoring nan (nan where fewer than ``ddof + 1`` values remain, as in numpy)."""
-    return _variance("nanvar", a, axis, dtype, out, ddof, keepdims, where, skip_nan=True)
+    """Variance, ignoring nan (nan where fewer than ``ddof + 1`` values remain, as in numpy);
+    ``mean`` and ``correction`` as for ``var``."""
+    return _variance(
+        "nanvar", a, axis, dtype, out, _ddof("nanvar", ddof, correction), keepdims, where, mean, skip_nan=True
+    )
 
 
 def nanstd(
@@ -260,9 +268,16 @@ def nanstd(
     keepdims: bool = False,
     *,
     where: Any = True,
+    mean: Any = None,
+    correction: float | None = None,
 ) -> Any:
-    """Standard deviation, ignoring nan (derivative 0 where all values are equal)."""
-    return _safe_sqrt(_variance("nanstd", a, axis, dtype, out, ddof, keepdims, where, skip_nan=True))
+    """Standard deviation, ignoring nan (derivative 0 where all values are equal);
+    ``mean`` and ``correction`` as for ``var``."""
+    return _safe_sqrt(
+        _variance(
+            "nanstd", a, axis, dtype, out, _ddof("nanstd", ddof, correction), keepdims, where, mean, skip_nan=True
+        )
+    )
 
 
 def polyval(p: Any, x: Any) -> Any:
@@ -407,25 +422,33 @@ def permute_dims(a: Any, /, axes: Any = None) -> Any:
     return _m().transpose(a, axes)
 
 
-def isposinf(x: Any) -> Any:
+def isposinf(x: Any, out: None = None) -> Any:
     """Test for +inf."""
+    no_out("isposinf", out)
     mnp = _m()
     return mnp.logical_and(mnp.isinf(x), mnp.logical_not(mnp.signbit(x)))
 
 
-def isneginf(x: Any) -> Any:
+def isneginf(x: Any, out: None = None) -> Any:
     """Test for -inf."""
+    no_out("isneginf", out)
     mnp = _m()
     return mnp.logical_and(mnp.isinf(x), mnp.signbit(x))
 
 
-def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
+def cumulative_sum(
+    x: Any, /, *, axis: int | None = None, dtype: Any = None, out: None = None, include_initial: bool = False
+) -> Any:
     """Cumulative sum (numpy 2's array-API form, optionally starting with 0)."""
+    no_out("cumulative_sum", out)
     return _cumulative("cumsum", 0.0, x, axis, include_initial, dtype)
 
 
-def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None, include_initial: bool = False) -> Any:
+def cumulative_prod(
+    x: Any, /, *, axis: int | None = None, dtype: Any = None, out: None = None, include_initial: bool = False
+) -> Any:
     """Cumulative product (numpy 2's array-API form, optionally starting with 1)."""
+    no_out("cumulative_prod", out)
     return _cumulative("cumprod", 1.0, x, axis, include_initial, dtype)
 
 

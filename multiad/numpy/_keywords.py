@@ -1,0 +1,100 @@
+"""Arguments a function of ``multiad.numpy`` cannot take, named with the call.
+
+NOTE [Keywords numpy has]: the functions written in Python here (``var``, ``hypot``,
+``ldexp``, ...) state their parameters, and numpy's versions take a few more (a ufunc's
+``out=``, ``casting=``, ``order=``; ``like=`` of the creation functions). Python's own
+TypeError for them, ``ldexp() got an unexpected keyword argument 'out'``, did not say which
+call failed nor that numpy has the keyword. Each public function (not the dispatching ones,
+which pass every argument on) is wrapped once at import: where Python refuses the arguments
+before the function starts (the error's traceback has no frame of the function), the error is
+raised again, a TypeError as Python's, starting with the call; a keyword numpy's function takes
+is named as numpy's, with what to do instead (``out=`` alone: the NotImplementedError of NOTE
+[out= is refused]). The wrapper costs one call; errors raised inside
+the function pass unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+_ADVICE = {
+    "out": "use the returned array",
+    "dtype": "convert the arguments with mnp.astype before the call, or the result after it",
+    "where": "select from the result with mnp.where",
+    "axes": "move the axes last with mnp.moveaxis before the call",
+    "axis": "move the axes last with mnp.moveaxis before the call",
+    "keepdims": "add the axis to the result with mnp.expand_dims",
+    "like": "creation functions make arrays of the selected backend (multiad.get_backend); omit the keyword",
+    "device": "arrays are made where the backend makes them; omit the keyword",
+}
+_LAYOUT = "results are arrays of the arguments' framework, in its default layout and dtype rules; omit the keyword"
+
+
+def numpy_function(qualified: str) -> Callable[..., Any] | None:
+    """numpy's function of the name ``qualified`` (``"linalg.norm"``), or None."""
+    found: Any = np
+    for part in qualified.split("."):
+        found = getattr(found, part, None)
+    return found if callable(found) else None
+
+
+def _numpy_keywords(qualified: str) -> frozenset[str]:
+    fn = numpy_function(qualified)
+    if fn is None:
+        return frozenset()
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _binding_error(qualified: str, fn: Callable[..., Any], kwargs: dict[str, Any], exc: TypeError) -> Exception:
+    """The error for arguments ``fn`` refused (NOTE [Keywords numpy has])."""
+    try:
+        own = set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        own = set()
+    numpys = _numpy_keywords(qualified)
+    missing = sorted(k for k in kwargs if k not in own and k in numpys)
+    if missing == ["out"]:  # as no_out says it (NOTE [out= is refused])
+        return NotImplementedError(f"mnp.{qualified}: out= is not supported; use the returned array")
+    if missing:
+        advice: dict[str, list[str]] = {}
+        for k in missing:
+            advice.setdefault(_ADVICE.get(k, _LAYOUT), []).append(f"{k}=")
+        said = ", ".join(f"{k}=" for k in missing)
+        verb = "is" if len(missing) == 1 else "are"
+        todo = "; ".join(a if len(advice) == 1 else f"{', '.join(ks)} {a}" for a, ks in advice.items())
+        return TypeError(f"mnp.{qualified}: numpy's {said} {verb} not supported by multiad.numpy; {todo}")
+    return TypeError(f"mnp.{qualified}: {exc}")
+
+
+def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` (numpy's ``qualified``), its refused arguments named with the call (NOTE
+    [Keywords numpy has])."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as exc:
+            tb = exc.__traceback__
+            if tb is None or tb.tb_next is not None:  # raised inside fn: its own error
+                raise
+            raise _binding_error(qualified, fn, kwargs, exc) from None
+
+    return call
+
+
+def wrap_module(namespace: dict[str, Any], prefix: str, skip: Callable[[Any], bool]) -> None:
+    """Wraps the public functions of a module's ``namespace`` (``prefix``: ``""`` or ``"linalg."``)."""
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not inspect.isfunction(value) or skip(value):
+            continue
+        namespace[name] = named_arguments(prefix + name, value)
