@@ -119,6 +119,10 @@ class Backend:
     #: than ``jvp``: for a framework whose forward mode makes the zero tangent of an array ``f``
     #: closes over in full (NOTE [Chunked forward mode by the pullback]). Needs ``has_vjp``.
     chunks_by_pullback: ClassVar[bool] = False
+    #: Whether a chunked Jacobian pushes its last, smaller chunk with as many basis rows as the
+    #: others (zero past the end), for a framework whose eager operations compile per shape
+    #: (NOTE [A last chunk of the same shape] in ``multiad/_derive.py``).
+    pads_last_chunk: ClassVar[bool] = False
     #: Whether a call of ``vmap`` costs much more than a loop over a small batch (a vmap that
     #: retraces or compiles per call): the core then loops for batches up to this size, and uses
     #: ``vmap`` only for larger ones. 0: always use ``vmap``.

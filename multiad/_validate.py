@@ -21,7 +21,16 @@ INCOMPATIBLE = "incompatible"
 #: NumPy arrays and Python numbers are neutral (NOTE [Selection precedence]): no backend claims them.
 NEUTRAL_MODULES = frozenset({"numpy", "builtins"})
 
-_FLAGS = ("has_vjp", "has_jvp", "has_vmap", "vmap_chunks", "exact", "has_custom_rules", "chunks_by_pullback")
+_FLAGS = (
+    "has_vjp",
+    "has_jvp",
+    "has_vmap",
+    "vmap_chunks",
+    "exact",
+    "has_custom_rules",
+    "chunks_by_pullback",
+    "pads_last_chunk",
+)
 
 
 def _is_int(v: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -208,6 +209,68 @@ def test_jacobian_transforms(backend: Case, transform: Any) -> None:
     backend.close(jac, jx)
     assert aux["k"] == 2
     np.testing.assert_allclose(multiad.to_numpy(aux["s"]), np.sum(X))
+
+
+@pytest.mark.parametrize("transform", [multiad.jacrev, multiad.jacfwd])
+def test_a_chunk_is_released_before_the_next_is_pushed(transform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [One chunk alive]: a chunk's result, once written into the Jacobian, is no longer
+    # referenced when the next chunk's basis is made; the Jacobian is still exact.
+    torch = pytest.importorskip("torch")
+    with multiad.use_backend("torch") as b:
+        pass
+    cls = type(b)
+    write, identity_block = cls.write, cls.identity_block
+    written: list[weakref.ref[Any]] = []
+    alive: list[int] = []
+
+    def recording_write(self: Any, block: Any, matrix: Any, start: Any, value: Any) -> Any:
+        written.append(weakref.ref(value if value._base is None else value._base))
+        return write(self, block, matrix, start, value)
+
+    def counting_identity_block(self: Any, rows: Any, cols: Any, like: Any) -> Any:
+        alive.append(sum(ref() is not None for ref in written))
+        return identity_block(self, rows, cols, like)
+
+    monkeypatch.setattr(cls, "write", recording_write)
+    monkeypatch.setattr(cls, "identity_block", counting_identity_block)
+    a = np.arange(25.0).reshape(5, 5) / 10.0
+    x = np.array([0.3, -1.2, 2.0, 0.5, -0.1])
+    jac = transform(lambda x: mnp.tanh(mnp.matmul(torch.from_numpy(a), x)), chunk_size=2)(torch.from_numpy(x))
+    np.testing.assert_allclose(jac.numpy(), (1.0 - np.tanh(a @ x) ** 2)[:, None] * a, rtol=1e-12)
+    assert len(alive) == 3 and len(written) == 3
+    assert alive == [0, 0, 0]
+
+
+@pytest.mark.parametrize("transform", [multiad.jacrev, multiad.jacfwd, multiad.hessian])
+def test_a_last_smaller_chunk_has_the_others_shape_on_jax(transform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [A last chunk of the same shape]: 5 basis vectors in chunks of 2 push three chunks
+    # of 2 rows (the last one's second row zero), and the Jacobian keeps 5 exact rows.
+    jax = pytest.importorskip("jax")
+    with multiad.use_backend("jax") as b:
+        pass
+    cls = type(b)
+    identity_block = cls.identity_block
+    rows: list[tuple[int, int]] = []
+
+    def recording_identity_block(self: Any, r: tuple[int, int], cols: Any, like: Any) -> Any:
+        rows.append(r)
+        return identity_block(self, r, cols, like)
+
+    monkeypatch.setattr(cls, "identity_block", recording_identity_block)
+    a = np.arange(25.0).reshape(5, 5) / 10.0 - 1.0
+    x = np.array([0.3, -1.2, 2.0, 0.5, -0.1])
+    s = 1.0 - np.tanh(a @ x) ** 2
+    aj, xj = jax.numpy.asarray(a), jax.numpy.asarray(x)  # float64: the session enables x64
+    if transform is multiad.hessian:  # of sum(tanh(a x)): a^T diag(-2 tanh(a x) s) a
+        got = transform(lambda x: mnp.sum(mnp.tanh(mnp.matmul(aj, x))), chunk_size=2)(xj)
+        expected = a.T @ np.diag(-2.0 * np.tanh(a @ x) * s) @ a
+    else:
+        got = transform(lambda x: mnp.tanh(mnp.matmul(aj, x)), chunk_size=2)(xj)
+        expected = s[:, None] * a
+    assert got.dtype == np.float64
+    np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, atol=1e-14)
+    # (a Hessian's inner Jacobian, of a scalar, has one row: (0, 1))
+    assert [r for r in rows if r != (0, 1)][-3:] == [(0, 2), (2, 4), (4, 6)]
 
 
 @pytest.mark.parametrize("mode", ["auto", "fwd", "rev"])

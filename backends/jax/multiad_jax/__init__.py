@@ -89,6 +89,7 @@ class JaxBackend(multiad.Backend):
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
     compiler: ClassVar[str | None] = "jax.jit"
     writable: ClassVar[bool] = True  # through write: NOTE [Writing into a JAX array]
+    pads_last_chunk: ClassVar[bool] = True  # eager operations compile per shape
 
     def load(self) -> None:
         global jax, jnp
@@ -149,6 +150,15 @@ class JaxBackend(multiad.Backend):
 
     def eye(self, n: int, like: Any) -> Any:
         return jnp.eye(n, dtype=like.dtype)
+
+    def identity_block(self, rows: tuple[int, int], cols: tuple[int, int], like: Any) -> Any:
+        # NOTE [One program per chunk shape]: eager JAX compiles every operation once per shape,
+        # and the default block (an eye joined with zeros before and after it) has different
+        # zeros and a different join at every chunk's position: about three new programs per
+        # chunk, whose compiled code stays with the process. One compiled comparison of two
+        # iotas, the diagonal's offset an argument, makes every chunk of the same shape.
+        (r0, r1), (c0, c1) = rows, cols
+        return _identity_rows()(r0 - c0, (r1 - r0, c1 - c0), np.dtype(like.dtype))
 
     def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
         # NOTE [Writing into a JAX array]: a JAX array is immutable, and an eager
@@ -292,6 +302,22 @@ def _donating_write() -> Any:
     if not _donating:
         _donating.append(jax.jit(_write_block, static_argnames=("matrix",), donate_argnums=0))
     return _donating[0]
+
+
+def _rows_of_identity(offset: Any, shape: tuple[int, int], dtype: Any) -> Any:
+    """A ``shape`` block with ones where the column is the row plus ``offset``."""
+    row = jax.lax.broadcasted_iota(np.int32, shape, 0) + offset
+    return (row == jax.lax.broadcasted_iota(np.int32, shape, 1)).astype(dtype)
+
+
+_identity: list[Any] = []
+
+
+def _identity_rows() -> Any:
+    """:func:`_rows_of_identity` compiled once per shape and dtype (NOTE [One program per chunk shape])."""
+    if not _identity:
+        _identity.append(jax.jit(_rows_of_identity, static_argnames=("shape", "dtype")))
+    return _identity[0]
 
 
 def _first_x64_warning() -> bool:
