@@ -410,3 +410,85 @@ def test_refused_arguments_name_the_call(backend_name: str, case: tuple[str, Any
     }.get(name)
     if want_params is not None:  # the keyword is numpy's, as the message says
         assert want_params in inspect.signature(getattr(np, name)).parameters
+
+
+def _wide_unsigned(dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    top = np.iinfo(dtype).max
+    x = np.array([0, 1, 3, top, top // 2 + 1, top - 5, 12345, 7], dtype=dtype)
+    return x, x[::-1].copy()
+
+
+WIDE_UNSIGNED_CALLS: list[Any] = [
+    ("add", lambda a, b, top: mnp.add(a, b)),  # wraps modulo 2**bits, as numpy
+    ("subtract", lambda a, b, top: mnp.subtract(a, b)),
+    ("multiply", lambda a, b, top: mnp.multiply(a, b)),
+    ("negative", lambda a, b, top: mnp.negative(a)),
+    ("square", lambda a, b, top: mnp.square(a)),
+    ("add_int", lambda a, b, top: mnp.add(a, 7)),
+    ("less", lambda a, b, top: mnp.less(a, b)),
+    ("less_int", lambda a, b, top: mnp.less(a, 3)),
+    ("greater_equal_top", lambda a, b, top: mnp.greater_equal(a, top - 5)),
+    ("maximum", lambda a, b, top: mnp.maximum(a, b)),
+    ("max", lambda a, b, top: mnp.max(a)),
+    ("argmin", lambda a, b, top: mnp.argmin(a)),
+    ("sort", lambda a, b, top: mnp.sort(a)),
+    ("argsort", lambda a, b, top: mnp.argsort(a)),
+    ("where", lambda a, b, top: mnp.where(mnp.less(a, b), a, b)),
+    ("diff", lambda a, b, top: mnp.diff(a)),
+    ("flip", lambda a, b, top: mnp.flip(a)),
+    ("median", lambda a, b, top: mnp.median(a)),
+]
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "autograd", "numpy"])  # JAX: uint64 only with x64
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("case", WIDE_UNSIGNED_CALLS, ids=[c[0] for c in WIDE_UNSIGNED_CALLS])
+def test_wide_unsigned_integers_compute_as_numpy(backend_name: str, dtype: str, case: tuple[str, Any]) -> None:
+    # torch has no kernels for most operations on uint16/32/64 ("lt_cpu" not implemented).
+    _, call = case
+    x, y = _wide_unsigned(dtype)
+    a, b = _on(backend_name, x, y)
+    with np.errstate(over="ignore"):
+        want = call(x, y, int(np.iinfo(dtype).max))  # numpy arrays: numpy itself
+    _same(call(a, b, int(np.iinfo(dtype).max)), want)
+
+
+@pytest.mark.parametrize("name", ["floor_divide", "mod", "power"])
+def test_uint64_operations_torch_lacks_raise_with_the_call(name: str) -> None:
+    x, y = _wide_unsigned("uint64")
+    a, b = _on("torch", x, y + 1)
+    with pytest.raises(NotImplementedError, match=rf"^mnp\.{name}: torch has no kernel for uint64 .* mnp\.astype"):
+        getattr(mnp, name)(a, b)  # int64 would change values above 2**63 - 1: no wrong numbers
+
+
+INTEGER_LINALG: list[Any] = [
+    ("inv", lambda m, v: m.linalg.inv(v[0])),
+    ("solve", lambda m, v: m.linalg.solve(v[0], v[1])),
+    ("pinv", lambda m, v: m.linalg.pinv(v[0])),
+    ("det", lambda m, v: m.linalg.det(v[0])),
+    ("slogdet", lambda m, v: m.linalg.slogdet(v[0])[1]),
+    ("svdvals", lambda m, v: m.linalg.svd(v[0], compute_uv=False)),
+    ("qr_r", lambda m, v: m.linalg.qr(v[0], mode="r")),
+    ("eigvalsh", lambda m, v: m.linalg.eigvalsh(v[0])),
+    ("cholesky", lambda m, v: m.linalg.cholesky(v[0])),
+    ("matrix_power_2", lambda m, v: m.linalg.matrix_power(v[0], 2)),
+    ("matrix_power_5", lambda m, v: m.linalg.matrix_power(v[0], 5)),
+    ("matrix_power_-1", lambda m, v: m.linalg.matrix_power(v[0], -1)),
+]
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "autograd", "numpy"])  # JAX: its own promotion (docs)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("case", INTEGER_LINALG, ids=[c[0] for c in INTEGER_LINALG])
+def test_linalg_of_integer_matrices_is_numpys(backend_name: str, dtype: str, case: tuple[str, Any]) -> None:
+    # torch refused integer matrices, or computed eigvalsh and cholesky in float32
+    name, call = case
+    m = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]], dtype=bool) if dtype == "bool" else np.array([[4, 1], [1, 3]])
+    if dtype == "bool" and name in ("eigvalsh", "cholesky", "inv", "solve", "det", "slogdet", "matrix_power_-1"):
+        m = np.eye(3, dtype=bool)
+    m = m.astype(dtype)
+    v = np.ones(m.shape[0], dtype=dtype)
+    want = np.asarray(call(np, (m, v)))
+    got = np.asarray(multiad.to_numpy(call(mnp, _on(backend_name, m, v))))
+    assert got.dtype == want.dtype and got.shape == want.shape, (got, want)
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch, _singular
-from ._composite import _arr, _m, as_numpy_result
+from ._composite import _arr, _m, as_numpy_result, cast_as_numpy, inexact
 
 
 def hypot(x1: Any, x2: Any, /) -> Any:
@@ -117,6 +117,8 @@ def _symmetric(call: str, a: Any) -> Any:
     mnp = _m()
     x = _arr(a)
     _singular.square(call, x)
+    if not inexact(x):  # numpy's float64 for integers (torch's operator gave float32; JAX keeps its own)
+        x = cast_as_numpy(x, "float64")
     # Halves first: (x + x.T) / 2 would overflow for elements above half the largest float.
     return x / 2.0 + mnp.swapaxes(x, -1, -2) / 2.0
 

@@ -160,6 +160,10 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     try:
         out = impl(lib, name)(*args, **kwargs)
     except (RuntimeError, TypeError) as exc:
+        if lib == "torch" and type(exc) is NotImplementedError and "for 'UInt" in str(exc):
+            from ._torch_unsigned import retry  # NOTE [Wide unsigned integers on torch]
+
+            return retry(name, args, kwargs, impl(lib, name), exc)
         if lib == "jax" and _non_native(args, kwargs):  # NOTE [Byte order on JAX]
             return call(name, *_native(args), arrays=arrays, **{k: _native((v,))[0] for k, v in kwargs.items()})
         shaped = _shape_error(name, lib, exc) or _named_error(name, lib, exc)
@@ -240,7 +244,7 @@ def _shape_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
 
 
 # NOTE [Framework errors name the call]: torch's and JAX's other errors for bad arguments (an
-# axis out of range, an integer matrix to ``linalg.inv``, a dtype without a kernel) are raised
+# axis out of range, a dtype without a kernel) are raised
 # again with the same builtin type, the message starting with the call (``mnp.moveaxis:
 # Dimension out of range ...``), so that they say which call failed. Errors of other types
 # (numpy's AxisError and LinAlgError, multiad's own, the frameworks' own classes) pass unchanged.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -611,8 +612,16 @@ def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, ax
     return torch.movedim(torch.linalg.cross(x, y, dim=-1), -1, axisc)
 
 
+def _inexact(t: torch.Tensor) -> torch.Tensor:
+    """NOTE [Integer matrices in linalg on torch]: numpy's linear algebra computes integer and
+    boolean matrices in float64 (``inv``, ``solve``, ``det``, ``svd``, ... of an int matrix are
+    float64); torch's refuses them, or (``eigh``, ``cholesky``) computes in its default float,
+    float32. They are converted to float64 first, as numpy does."""
+    return t if t.is_floating_point() or t.is_complex() else t.to(torch.float64)
+
+
 def _solve(a: Any, b: Any) -> Any:
-    x, y = promoted(a, b)
+    x, y = (_inexact(t) for t in promoted(a, b))
     if y.ndim == 1:
         return torch.linalg.solve(x, y)
     if y.shape == x.shape[:-1]:  # numpy 2: a 2-d or higher b holds matrices, not a batch of vectors
@@ -621,39 +630,60 @@ def _solve(a: Any, b: Any) -> Any:
 
 
 def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
-    t = tensor(a)
+    t = _inexact(tensor(a))
     if not compute_uv:
         return torch.linalg.svdvals(t)
     return tuple(torch.linalg.svd(t, full_matrices=full_matrices))
 
 
 def _eigh(a: Any, UPLO: str = "L") -> Any:
-    return tuple(torch.linalg.eigh(tensor(a), UPLO=UPLO))
+    return tuple(torch.linalg.eigh(_inexact(tensor(a)), UPLO=UPLO))
 
 
 def _pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
     tol = rtol if rtol is not None else rcond
-    return torch.linalg.pinv(tensor(a), rtol=tol, hermitian=hermitian)
+    return torch.linalg.pinv(_inexact(tensor(a)), rtol=tol, hermitian=hermitian)
 
 
 def _qr(a: Any, mode: str = "reduced") -> Any:
     # NOTE [QR's mode="r" on torch]: torch's mode="r" computes no Q, and its derivative, which
     # needs Q, raises; the reduced factorization has the same R (LAPACK's), so R comes from it.
-    q, r = torch.linalg.qr(tensor(a), mode="reduced" if mode == "r" else mode)
+    q, r = torch.linalg.qr(_inexact(tensor(a)), mode="reduced" if mode == "r" else mode)
     return r if mode == "r" else (q, r)
 
 
 def _slogdet(a: Any) -> Any:
-    return tuple(torch.linalg.slogdet(tensor(a)))
+    return tuple(torch.linalg.slogdet(_inexact(tensor(a))))
 
 
 def _lin(name: str) -> Fn:
     op = getattr(torch.linalg, name)
 
     def fn(a: Any, *args: Any, **kwargs: Any) -> Any:
-        return op(tensor(a), *args, **kwargs)
+        return op(_inexact(tensor(a)), *args, **kwargs)
 
     return fn
+
+
+def _matrix_power(a: Any, n: Any) -> Any:
+    """numpy's ``matrix_power``: integer and boolean matrices stay integers and booleans for
+    ``n >= 0`` (booleans multiply as ``or`` of ``and``, which torch's matmul lacks), and are
+    inverted in float64 for ``n < 0`` (NOTE [Integer matrices in linalg on torch])."""
+    t = tensor(a)
+    n = operator.index(n)
+    if n < 0:
+        return torch.linalg.matrix_power(_inexact(t), n)
+    if t.dtype != torch.bool:
+        return torch.linalg.matrix_power(t, n)
+    result = torch.eye(t.shape[-1], dtype=torch.bool, device=t.device).expand(t.shape).clone()
+    square_ = t
+    while n:  # binary powers, each product back to booleans (counts of paths would overflow)
+        if n & 1:
+            result = torch.matmul(result.to(torch.int64), square_.to(torch.int64)) != 0
+        n >>= 1
+        if n:
+            square_ = torch.matmul(square_.to(torch.int64), square_.to(torch.int64)) != 0
+    return result
 
 
 def _multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
@@ -733,7 +763,7 @@ IMPL: dict[str, Fn] = {
     "linalg.det": _lin("det"),
     "linalg.cholesky": _lin("cholesky"),
     "linalg.eigvalsh": _lin("eigvalsh"),
-    "linalg.matrix_power": _lin("matrix_power"),
+    "linalg.matrix_power": _matrix_power,
 }
 
 

@@ -1,0 +1,124 @@
+"""Wide unsigned integers on torch, which has few kernels for them.
+
+NOTE [Wide unsigned integers on torch]: torch has ``uint16``, ``uint32`` and ``uint64`` tensors
+but no kernels for most operations on them (``mnp.less`` raised torch's ``"lt_cpu" not
+implemented for 'UInt16'``). Where torch refuses one, the call runs again with ``uint16``
+computed in ``int32`` and ``uint32`` in ``int64``, which hold every value, and integer results
+in the wider dtype are converted back (the conversion wraps modulo ``2**16`` or ``2**32``, which
+is numpy's arithmetic in the unsigned dtype: ``add``, ``multiply``, ``negative`` give numpy's
+values, and ``max``, ``sort``, ``take`` the values themselves). Indices (``argmax``,
+``argsort``) stay int64, as numpy's. ``uint64`` has no wider dtype: ``add``, ``subtract``,
+``multiply`` and ``negative`` run on its bits as ``int64`` (two's complement arithmetic is the
+same modulo ``2**64``); other operations, whose result depends on values above ``2**63 - 1``,
+raise an error that says so, where a computation in int64 would give wrong numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+_WIDER = {torch.uint16: torch.int32, torch.uint32: torch.int64}
+#: results that are the same bits whether computed in uint64 or int64 (modular arithmetic,
+#: values moved or selected, truth values)
+_SAME_BITS = frozenset(
+    "add subtract multiply negative positive square diff flip fliplr flipud roll take take_along_axis "
+    "repeat tile where concatenate stack append diagonal tril triu logical_not logical_and logical_or "
+    "logical_xor".split()
+)
+#: results that depend on the order of values only: computed on the bits with the top bit
+#: flipped, as int64 (``x ^ 2**63`` orders as ``x``), the values flipped back
+_ORDERED = frozenset(
+    "less less_equal greater greater_equal equal not_equal max min amax amin maximum minimum sort "
+    "argmax argmin argsort".split()
+)
+_TOP = -(2**63)
+_INDICES = frozenset({"argmax", "argmin", "argsort", "count_nonzero", "nonzero", "argwhere", "flatnonzero"})
+
+
+def _found(x: Any, dtypes: set[torch.dtype]) -> None:
+    if isinstance(x, torch.Tensor):
+        if x.dtype in _WIDER or x.dtype == torch.uint64:
+            dtypes.add(x.dtype)
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            _found(v, dtypes)
+
+
+def _mapped(x: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+    if isinstance(x, torch.Tensor):
+        return fn(x)
+    if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
+        return type(x)(_mapped(v, fn) for v in x)
+    if isinstance(x, tuple):  # a named tuple
+        return type(x)(*(_mapped(v, fn) for v in x))
+    return x
+
+
+def retry(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callable[..., Any], exc: BaseException) -> Any:
+    """``run(*args, **kwargs)`` again with wide unsigned tensors widened (NOTE [Wide unsigned
+    integers on torch]); the error, named, where that would not give numpy's values."""
+    dtypes: set[torch.dtype] = set()
+    _found((args, tuple(kwargs.values())), dtypes)
+    if not dtypes:  # a wide unsigned tensor made inside the call: torch's error, named
+        raise NotImplementedError(f"mnp.{name}: {exc}") from exc
+    if torch.uint64 in dtypes:
+        return _uint64(name, args, kwargs, run, exc, dtypes)
+    back = {_WIDER[d]: d for d in sorted(dtypes, key=lambda d: d.itemsize)}  # the widest wins
+    out = _run(run, args, kwargs, lambda t: t.to(_WIDER[t.dtype]) if t.dtype in _WIDER else t)
+    if name in _INDICES:
+        return out
+    return _mapped(out, lambda t: t.to(back[t.dtype]) if t.dtype in back else t)
+
+
+def _run(
+    run: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], fn: Callable[[torch.Tensor], torch.Tensor]
+) -> Any:
+    return run(*_mapped(args, fn), **{k: _mapped(v, fn) for k, v in kwargs.items()})
+
+
+def _uint64(
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    run: Callable[..., Any],
+    exc: BaseException,
+    dtypes: set[torch.dtype],
+) -> Any:
+    """``run`` on uint64 tensors as int64 bits (NOTE [Wide unsigned integers on torch])."""
+    numbers = [v for v in (*args, *kwargs.values()) if type(v) is int]
+    if dtypes == {torch.uint64} and name in _SAME_BITS and all(-(2**63) <= v < 2**64 for v in numbers):
+        bits = _run(run, tuple(map(_signed, args)), {k: _signed(v) for k, v in kwargs.items()}, _as_int64)
+        return _mapped(bits, lambda t: t.view(torch.uint64) if t.dtype == torch.int64 else t)
+    if dtypes == {torch.uint64} and name in _ORDERED and all(0 <= v < 2**64 for v in numbers):
+        flipped = _run(run, tuple(map(_shifted, args)), {k: _shifted(v) for k, v in kwargs.items()}, _flip_top)
+        if name in _INDICES:
+            return flipped
+        return _mapped(flipped, lambda t: (t ^ _TOP).view(torch.uint64) if t.dtype == torch.int64 else t)
+    raise NotImplementedError(
+        f"mnp.{name}: torch has no kernel for uint64 tensors here ({exc}), and computing in int64 would "
+        "change values above 2**63 - 1; convert with mnp.astype(x, 'int64') where the values are below "
+        "2**63, or use another backend"
+    ) from exc
+
+
+def _as_int64(t: torch.Tensor) -> torch.Tensor:
+    return t.view(torch.int64) if t.dtype == torch.uint64 else t
+
+
+def _flip_top(t: torch.Tensor) -> torch.Tensor:
+    return t.view(torch.int64) ^ _TOP if t.dtype == torch.uint64 else t
+
+
+def _signed(x: Any) -> Any:
+    """A Python int as the int64 of its bits modulo ``2**64``; other values unchanged."""
+    if type(x) is int and x >= 2**63:
+        return x - 2**64
+    return x
+
+
+def _shifted(x: Any) -> Any:
+    """A Python int as :func:`_flip_top` sees its uint64 value: ``x - 2**63``."""
+    return x - 2**63 if type(x) is int else x
