@@ -96,6 +96,30 @@ def _completion_vjp_fn() -> Fn:
     return completion  # type: ignore[no-any-return]
 
 
+def _raw_fn() -> Fn:
+    """``mode="raw"`` (LAPACK's Householder reflectors), whose derivative no backend defines:
+    autograd's own said "VJP of qr wrt argnums (0,) not defined", without the call."""
+    from autograd.extend import defvjp, primitive
+
+    @primitive  # type: ignore[untyped-decorator]
+    def raw(a: Any) -> Any:
+        return np.linalg.qr(a, mode="raw")
+
+    def vjp(ans: Any, a: Any) -> Fn:
+        def back(g: Any) -> Any:
+            if any(np.any(np.asarray(v) != 0) for v in g):
+                raise NotImplementedError(
+                    "mnp.linalg.qr: mode='raw' (Householder reflectors) has no derivative on any backend; "
+                    "differentiate mode='reduced' or mode='r'"
+                )
+            return np.zeros(np.shape(a))
+
+        return back
+
+    defvjp(raw, vjp)
+    return raw  # type: ignore[no-any-return]
+
+
 def qr(a: Any, mode: str = "reduced") -> Any:
     """numpy's ``linalg.qr`` on autograd's arrays, differentiable (NOTE [QR on autograd])."""
     import autograd.numpy as anp
@@ -103,7 +127,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     if mode not in _MODES:
         raise ValueError(f"mnp.linalg.qr: unrecognized mode {mode!r}; use one of {', '.join(map(repr, _MODES))}")
     if mode == "raw":
-        return anp.linalg.qr(a, mode="raw")
+        return _raw_fn()(a)
     if np.ndim(a) < 2:
         raise np.linalg.LinAlgError(
             f"mnp.linalg.qr: {np.ndim(a)}-dimensional array given. Array must be at least two-dimensional"

@@ -825,7 +825,8 @@ def _joining(lib: str, name: str) -> Fn:
         mod = _np(lib)
         xs = [strong(a, mod.asarray) for a in arrays]  # a number in the framework's dtype (JAX's own)
         want = join_dtype(name, [_dtype(x) for x in xs], dtype, casting)
-        xs = [x if _dtype(x) == want else mod.asarray(x).astype(want) for x in xs]
+        # x.astype: autograd's asarray has no derivative for a traced value (its astype has)
+        xs = [x if _dtype(x) == want else (x if hasattr(x, "astype") else mod.asarray(x)).astype(want) for x in xs]
         return getattr(mod, name)(xs, *args, **kwargs)
 
     return fn

@@ -648,6 +648,9 @@ def _pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = Non
 def _qr(a: Any, mode: str = "reduced") -> Any:
     # NOTE [QR's mode="r" on torch]: torch's mode="r" computes no Q, and its derivative, which
     # needs Q, raises; the reduced factorization has the same R (LAPACK's), so R comes from it.
+    if mode == "raw":  # LAPACK's Householder form, as numpy gives it (transposed, Fortran's order)
+        h, tau = torch.geqrf(_inexact(tensor(a)))
+        return h.mT, tau
     q, r = torch.linalg.qr(_inexact(tensor(a)), mode="reduced" if mode == "r" else mode)
     return r if mode == "r" else (q, r)
 
