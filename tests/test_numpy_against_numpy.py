@@ -532,3 +532,24 @@ def test_qr_raw_has_no_derivative_and_says_so_on_autograd() -> None:
         multiad.grad(f, backend="autograd")(np.eye(3))  # was autograd's "VJP of qr wrt argnums (0,) not defined"
     g = multiad.grad(lambda v: mnp.sum(mnp.linalg.qr(v, mode="raw")[0]) + mnp.sum(v), backend="autograd")
     np.testing.assert_array_equal(g(np.zeros((0, 3, 3))), np.zeros((0, 3, 3)))  # an empty stack: nothing to refuse
+
+
+LOGSPACE_ARRAY_BASES: list[Any] = [
+    ((0, 1, 3), {"base": np.array([2.0, 10.0])}),
+    (([0, 1], 2, 3), {"base": np.array([2.0, 10.0]), "axis": 1}),
+    ((np.array([0.0, 1.0]), 2, 4), {"base": np.array([[2.0], [10.0]]), "axis": -1}),
+    ((0, 1, 3), {"base": np.array([2.0, 10.0]), "dtype": "float32"}),
+    ((np.array(0.0), 1, 3), {"base": np.array(2.0)}),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", LOGSPACE_ARRAY_BASES, ids=[str(i) for i in range(len(LOGSPACE_ARRAY_BASES))])
+def test_logspace_with_an_array_base_broadcasts_as_numpy(backend_name: str, case: tuple[Any, dict[str, Any]]) -> None:
+    # an inner mnp.power raised: the base was not broadcast with start and stop on a new axis
+    args, kwargs = case
+    want = np.logspace(*args, **kwargs)
+    on = tuple(_on(backend_name, a)[0] if isinstance(a, np.ndarray) else a for a in args)
+    got = np.asarray(multiad.to_numpy(mnp.logspace(*on, **{**kwargs, "base": _on(backend_name, kwargs["base"])[0]})))
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-14)

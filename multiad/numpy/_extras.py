@@ -509,10 +509,26 @@ def _ends(name: str, ends: Any, want: str) -> Any:
 def logspace(
     start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: float = 10.0, dtype: Any = None, axis: int = 0
 ) -> Any:
-    """``base ** linspace(start, stop)``."""
+    """``base ** linspace(start, stop)``; an array ``base`` broadcasts with ``start`` and
+    ``stop`` as in numpy (its values along a new axis ``axis`` of the result)."""
     mnp = _m()
+    if not isinstance(base, (float, int)) and _ndim(base):
+        base = _arr(base)
+        lib = _dispatch.like(start, stop, base, call="mnp.logspace")
+        nd = max(_ndim(start), _ndim(stop), _ndim(base))
+        start, stop, base = (_least_ndim_array(lib, v, nd) for v in (start, stop, base))
+        base = mnp.expand_dims(base, axis)
     out = mnp.power(base, mnp.linspace(start, stop, num, endpoint=endpoint, axis=axis))
     return out if dtype is None else mnp.astype(out, dtype)
+
+
+def _least_ndim_array(lib: str, v: Any, nd: int) -> Any:
+    """``v`` as an array (of ``lib`` if a number or list) with at least ``nd`` axes, leading
+    ones added (numpy's ``array(v, ndmin=nd)``)."""
+    shape = tuple(np.shape(v)) if not hasattr(v, "shape") else tuple(v.shape)
+    if not hasattr(v, "shape"):
+        v = _dispatch.to_array(lib, v if isinstance(v, (list, tuple)) else [v])
+    return _m().reshape(v, (1,) * (nd - len(shape)) + shape)
 
 
 def cond(x: Any, p: Any = None) -> Any:
