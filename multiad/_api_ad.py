@@ -190,7 +190,8 @@ def _check_like(
 # primals (torch and autograd save them for the backward pass; a torch tensor made from a numpy
 # array shares its memory). The primals are copied once with Backend.snapshot, so that changing
 # them in place afterwards cannot change a derivative. grad and the Jacobians finish within the
-# call and copy nothing.
+# call and copy nothing, and neither does a call a compiler traces: a compiled program's inputs
+# cannot change in place while it runs.
 
 
 class _NoReference:
@@ -228,8 +229,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     b = flat.backend
     if "vjp" in b.unsupported:
         _derive.require(b, "vjp", call)
-    primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     traced = flat.traced
+    primals = flat.primals if traced else tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     # flat.active(), inlined: this runs once per call (NOTE [Context set outright]).
     token = None if traced else _set_context(b)
     plain = b.has_custom_rules and not traced
@@ -427,7 +428,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     flat = Flat(f, primals, {}, tuple(range(len(primals))), False, backend, call)
     b = flat.backend
     _derive.require(b, "linearize", call)
-    primals = tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
+    primals = flat.primals if flat.traced else tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     push: Callable[..., Any]
     with flat.active():
         if _plan.native(b, "linearize"):

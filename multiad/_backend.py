@@ -212,7 +212,8 @@ class Backend:
 
     def snapshot(self, x: Any) -> Any:
         """A copy of array ``x`` that later in-place changes to ``x`` do not reach (NOTE [Values
-        at call time]); the default copies numpy arrays and returns anything else as it is."""
+        at call time]); the default copies numpy arrays and returns anything else as it is. Not
+        called while a compiler traces the call."""
         return x.copy() if isinstance(x, np.ndarray) else x
 
     def eye(self, n: int, like: Any) -> Any:

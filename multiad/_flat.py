@@ -215,6 +215,7 @@ def _prepared(
         prep.loose = _tree.has_loose(spec)
         if len(_PREPARED) >= _MAX_PREPARED:
             _PREPARED.clear()
+            _ARRAYS.clear()
         _registry.remember(_PREPARED, key, prep, generation)
     if prep.loose:  # NOTE [Structures per call]
         return prep.with_spec(spec)
@@ -414,7 +415,13 @@ def of_arrays(
 ) -> Flat:
     """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays alone])."""
     n = len(args)
-    if not has_aux and n < _N_HEADS and _tree.ARRAY_TYPES.issuperset(map(type, args)) and not _select.PROBE[0]():
+    types = _tree.ARRAY_TYPES
+    if (
+        not has_aux
+        and n < _N_HEADS
+        and (type(args[0]) in types if n == 1 else types.issuperset(map(type, args)))
+        and not _select.PROBE[0]()
+    ):
         chosen: Backend | None
         if backend is not None:
             chosen = _select._lookup(backend, call)
@@ -426,10 +433,16 @@ def of_arrays(
                     chosen = _select.selected(call, False)
         if n == 1:  # the same key and check for one argument, without unpacking
             x = args[0]
-            prep = _PREPARED.get((_SPEC1, _ARGNUMS1, chosen, type(x)))
+            key: tuple[Any, ...] = (chosen, type(x))
+            prep = _ARRAYS.get(key)
+            if prep is None:
+                prep = _arrays_entry(key, (_SPEC1, _ARGNUMS1, *key))
             ok = prep is not None and prep.same and _arrays.FLOAT_DTYPES.get(x.dtype) is True
         else:
-            prep = _PREPARED.get((*_HEADS[n], chosen, *map(type, args)))
+            key = (n, chosen, *map(type, args))
+            prep = _ARRAYS.get(key)
+            if prep is None:
+                prep = _arrays_entry(key, (*_HEADS[n], *key[1:]))
             # FLOAT_DTYPES holds True or False: all() of its entries is the check of Flat.__init__.
             ok = prep is not None and prep.same and all(map(_arrays.FLOAT_DTYPES.get, map(_DTYPE, args)))
         if ok:
@@ -442,6 +455,22 @@ def of_arrays(
     return Flat(f, args, {}, tuple(range(n)), has_aux, backend, call)
 
 
+def _arrays_entry(key: tuple[Any, ...], full: tuple[Any, ...]) -> _Prepared | None:
+    """The entry of NOTE [Prepared signatures] for ``full``, kept in :data:`_ARRAYS` under ``key``."""
+    generation = _registry.generation()
+    prep = _PREPARED.get(full)
+    if prep is not None:
+        _registry.remember(_ARRAYS, key, prep, generation)
+    return prep
+
+
+# NOTE [Keys without the structure]: the table of NOTE [Prepared signatures] is keyed by the
+# arguments' structure, and hashing an optree TreeSpec costs about 0.6 us, even for the one built
+# once for n array arguments: a third of what :func:`of_arrays` did per call. Its signatures are
+# kept again in _ARRAYS under a key without the structure (the number of arguments, which fixes
+# it, the selection and the argument types), cleared whenever _PREPARED is.
+_ARRAYS: dict[tuple[Any, ...], _Prepared] = {}
+_registry.on_change.append(_ARRAYS.clear)
 _DTYPE = operator.attrgetter("dtype")
 _N_HEADS = 16
 #: The start of a key of the table for ``n`` arguments all differentiated: their structure and argnums.

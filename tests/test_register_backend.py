@@ -255,6 +255,21 @@ def test_replacing_a_backend_updates_inference() -> None:
     close(multiad.grad(cube)(t), 6 * X**2)
 
 
+@pytest.mark.usefixtures("registry", "clean_selection")
+def test_replacing_a_backend_reaches_vjp_of_arrays() -> None:
+    # vjp of array arguments keeps its signatures in a table of its own (NOTE [Keys without the structure]).
+    t = Case("torch").array(X)
+
+    def pulled() -> Any:
+        out, pull = multiad.vjp(cube, t)
+        return pull(mnp.ones_like(out))[0]
+
+    for _ in range(3):  # the first calls fill both tables
+        close(pulled(), 3 * X**2)
+    multiad.register_backend("torch", doubled(torch_class(), "torch"), replace=True)
+    close(pulled(), 6 * X**2)
+
+
 # -- plugin code that raises BaseException (NOTE [Interrupts from plugins]) ----------------------
 
 
