@@ -553,3 +553,58 @@ def test_logspace_with_an_array_base_broadcasts_as_numpy(backend_name: str, case
     got = np.asarray(multiad.to_numpy(mnp.logspace(*on, **{**kwargs, "base": _on(backend_name, kwargs["base"])[0]})))
     assert got.shape == want.shape and got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+EMPTY_NORMS: list[Any] = [
+    *[(f"vector_norm-{o}", (0,), lambda m, a, o=o: m.linalg.vector_norm(a, ord=o)) for o in (np.inf, -np.inf, 1, 0, 3)],
+    *[(f"norm-{o}", (2, 0), lambda m, a, o=o: m.linalg.norm(a, ord=o, axis=1)) for o in (np.inf, -np.inf)],
+    *[(f"matrix_norm-{o}", (0, 3), lambda m, a, o=o: m.linalg.matrix_norm(a, ord=o)) for o in (np.inf, -np.inf, 1, -1)],
+    *[(f"matrix_norm-{o}-wide", (3, 0), lambda m, a, o=o: m.linalg.matrix_norm(a, ord=o)) for o in (np.inf, 1, -1)],
+    ("matrix_norm-inf-keepdims", (2, 0, 3), lambda m, a: m.linalg.matrix_norm(a, ord=np.inf, keepdims=True)),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", EMPTY_NORMS, ids=[c[0] for c in EMPTY_NORMS])
+def test_norms_of_empty_arrays_are_numpys(backend_name: str, case: tuple[str, tuple[int, ...], Any]) -> None:
+    # the max norms gave a reduction's error where numpy's maximum starts at 0
+    _, shape, call = case
+    x = np.zeros(shape)
+    (a,) = _on(backend_name, x)
+    try:
+        want = call(np, x)
+    except ValueError:
+        with pytest.raises(ValueError, match=r"^mnp\.linalg\.norm: zero-size array to reduction operation minimum"):
+            call(mnp, a)
+        return
+    _same(call(mnp, a), want)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("axis", [(0, 2), 2, (-3, 1)])
+def test_norm_axis_out_of_range_is_an_axis_error(backend_name: str, axis: Any) -> None:
+    (a,) = _on(backend_name, np.ones((2, 3)))
+    with pytest.raises(np.exceptions.AxisError):
+        np.linalg.norm(np.ones((2, 3)), axis=axis)
+    with pytest.raises(np.exceptions.AxisError, match=r"^mnp\.linalg\.norm: axis"):
+        mnp.linalg.norm(a, axis=axis)  # a ValueError or RuntimeError of an inner sum
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_size_takes_a_tuple_of_axes(backend_name: str) -> None:
+    x = np.ones((2, 3, 4))
+    (a,) = _on(backend_name, x)
+    for axis in [(0, 1), (0, -1), (), 1, -1]:
+        assert mnp.size(a, axis=axis) == np.size(x, axis=axis)  # TypeError for a tuple
+    with pytest.raises(np.exceptions.AxisError, match=r"^mnp\.size: axis 5 is out of bounds"):
+        mnp.size(a, axis=5)  # IndexError: tuple index out of range
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin", "amax"])
+def test_reductions_without_identity_over_no_values_raise_numpys_value_error(backend_name: str, name: str) -> None:
+    with pytest.raises(ValueError):
+        getattr(np, name)(np.zeros((2, 0)), axis=1)
+    (a,) = _on(backend_name, np.zeros((2, 0)))
+    with pytest.raises(ValueError):
+        getattr(mnp, name)(a, axis=1)  # torch: IndexError

@@ -263,6 +263,9 @@ def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
         return ValueError(f"mnp.{name}: invalid arguments (the framework stopped reading them)")
     if type(exc) not in _NAMED_TYPES:
         return None
+    if lib == "torch" and type(exc) is IndexError and "to have non-zero size" in msg:
+        # numpy's ValueError for a reduction without identity over no values (max, argmin, ...)
+        return ValueError(f"mnp.{name}: zero-size array to reduction operation {name} which has no identity ({msg})")
     return type(exc)(f"mnp.{name}: {msg}")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, default_float, dtype_name, inexact, no_out, on_host
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, default_float, dtype_name, inexact, no_out, on_host
 
 
 def _float(x: Any) -> Any:
@@ -155,11 +155,25 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
             return mnp.reshape(out, (1,) * nd) if keepdims else out
         axis = tuple(range(nd))
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if len(axes) not in (1, 2):
+        raise ValueError("mnp.linalg.norm: improper number of dimensions to norm")
+    axes = _normalized("linalg.norm", axes, nd)  # numpy's AxisError, not a reduction's error
     if len(axes) == 1:
         return _vector_norm(x, ord, axes[0], keepdims)
-    if len(axes) != 2:
-        raise ValueError("mnp.linalg.norm: improper number of dimensions to norm")
-    return _matrix_norm(x, ord, (axes[0] % nd, axes[1] % nd), keepdims)
+    return _matrix_norm(x, ord, (axes[0], axes[1]), keepdims)
+
+
+def _extreme(x: Any, largest: bool, axis: int, keepdims: bool) -> Any:
+    """The maximum (numpy's ``initial=0``: 0 over no values, as ``x >= 0`` here) or minimum
+    (numpy's ValueError over no values) of ``x`` along ``axis``, for the norms."""
+    mnp = _m()
+    if x.shape[axis] == 0:
+        if not largest:
+            raise ValueError(
+                "mnp.linalg.norm: zero-size array to reduction operation minimum which has no identity (as in numpy)"
+            )
+        return mnp.sum(x, axis=axis, keepdims=keepdims)  # zeros of the result's shape and dtype
+    return (mnp.max if largest else mnp.min)(x, axis=axis, keepdims=keepdims)
 
 
 def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
@@ -169,10 +183,8 @@ def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
     if order is None or order == 2:
         return _safe_sqrt(mnp.sum(x * x, axis=axis, keepdims=keepdims))
     ax = mnp.abs(x)
-    if order == np.inf:
-        return mnp.max(ax, axis=axis, keepdims=keepdims)
-    if order == -np.inf:
-        return mnp.min(ax, axis=axis, keepdims=keepdims)
+    if order in (np.inf, -np.inf):
+        return _extreme(ax, order > 0, axis, keepdims)
     if order == 0:
         return mnp.sum(mnp.astype(mnp.not_equal(x, 0), dtype_name(x)), axis=axis, keepdims=keepdims)  # x's float
     if order == 1:
@@ -201,8 +213,7 @@ def _matrix_norm(x: Any, order: Any, axes: tuple[int, int], keepdims: bool) -> A
     if order in (1, -1, np.inf, -np.inf):
         along, across = (r, c) if order in (1, -1) else (c, r)
         sums = mnp.sum(mnp.abs(x), axis=along, keepdims=True)
-        pick = mnp.max if order in (1, np.inf) else mnp.min
-        out = pick(sums, axis=across, keepdims=True)
+        out = _extreme(sums, order > 0, across, True)
     elif order in (2, -2, "nuc"):
         s = mnp.linalg.svd(mnp.moveaxis(x, (r, c), (-2, -1)), compute_uv=False)
         if order == 2 and s.shape[-1] == 0:  # numpy's maximum of no singular values: 0

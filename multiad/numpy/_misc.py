@@ -19,10 +19,17 @@ def ndim(a: Any) -> int:
     return len(shape(a))
 
 
-def size(a: Any, axis: int | None = None) -> int:
-    """The number of elements (along ``axis`` if given)."""
+def size(a: Any, axis: int | tuple[int, ...] | None = None) -> int:
+    """The number of elements (along ``axis``, an axis or a tuple of them, if given)."""
+    from ._composite import _normalized
+
     s = shape(a)
-    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+    if axis is None:
+        return int(np.prod(s, dtype=np.int64))
+    n = 1
+    for ax in _normalized("size", axis, len(s)):  # numpy's AxisError for an axis out of range
+        n *= int(s[ax])
+    return n
 
 
 def copy(a: Any) -> Any:
