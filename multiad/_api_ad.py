@@ -188,10 +188,13 @@ def _check_like(
 
 # NOTE [Values at call time]: vjp_fn and linearize's jvp_fn outlive the call and keep the
 # primals (torch and autograd save them for the backward pass; a torch tensor made from a numpy
-# array shares its memory). The primals are copied once with Backend.snapshot, so that changing
-# them in place afterwards cannot change a derivative. grad and the Jacobians finish within the
-# call and copy nothing, and neither does a call a compiler traces: a compiled program's inputs
-# cannot change in place while it runs.
+# array shares its memory), and often f's output and aux arrays too (``exp`` saves its result):
+# torch.func's and autograd's own pullbacks then change when the caller changes ``out`` in place.
+# The primals are copied once with Backend.snapshot before f runs, and the output and aux arrays
+# handed to the caller are copies too, so that changing any of them in place afterwards cannot
+# change a derivative. Arrays f closes over are not copied (documented in reliability.md). grad
+# and the Jacobians finish within the call and copy nothing, and neither does a call a compiler
+# traces: a compiled program's inputs cannot change in place while it runs.
 
 
 class _NoReference:
@@ -212,7 +215,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         ``(out, vjp_fn)`` or, with ``has_aux``, ``(out, vjp_fn, aux)``. ``vjp_fn(cotangent)``
         takes a cotangent with the structure, shapes and dtypes of ``out`` and returns a tuple
         with one entry per primal, each shaped like that primal. It depends only on the
-        primals' values at this call (NOTE [Values at call time]).
+        primals' values at this call: changing the primals, ``out`` or ``aux`` in place
+        afterwards does not change it (NOTE [Values at call time]).
 
     Example:
         >>> import multiad, numpy as np
@@ -253,17 +257,19 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         if token is not None:
             _reset_context(token)
     out_spec = flat.out_spec
+    if has_aux and not traced:  # NOTE [Values at call time]
+        aux = tuple(map(b.snapshot, aux))
     # Traced or not as vjp was (NOTE [Compiled regions]): a vjp_fn made while a compiler traces is
     # called in that program, and torch.compile cannot compile one made outside (torch.func's own
     # pullback loses its graph there).
     # One output array, not traced: a cotangent of its type, shape and dtype is taken as it is.
     ref_type: Any
     if out_spec is _tree.LEAF and not traced:
-        out = outs[0]  # flat.unflatten_out(outs)
+        out = b.snapshot(outs[0])  # flat.unflatten_out(outs), copied (NOTE [Values at call time])
         ref_type, ref_shape, ref_dtype = type(out), out.shape, out.dtype
         one = getattr(pullback, "one_cotangent", None) if plain and flat._prep.whole else None
     else:
-        out = flat.unflatten_out(outs)
+        out = flat.unflatten_out(outs if traced else tuple(map(b.snapshot, outs)))  # NOTE [Values at call time]
         ref_type, ref_shape, ref_dtype, one = _NoReference, None, None, None
     bare = getattr(pullback, "one_gradient", None) if one is not None and len(primals) == 1 else None
     if bare is not None:  # NOTE [Pullbacks of one output]
@@ -413,7 +419,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         differences of a stochastic ``f`` are noise, and numpy's call warns). A backend
         without any of these (forward-mode-only plugins) evaluates ``f`` again, at the saved
         primals, on each ``jvp_fn`` call. ``jvp_fn`` depends only on the primals' values at this call:
-        changing them in place afterwards does not change it.
+        changing them or ``out`` in place afterwards does not change it.
 
     Example:
         >>> import multiad, numpy as np
@@ -444,7 +450,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
                 return _derive.jvp(b, flat, primals, ts, False, call)[1]
 
     out_spec = flat.out_spec
-    out = flat.unflatten_out(outs)
+    out = flat.unflatten_out(outs if flat.traced else tuple(map(b.snapshot, outs)))  # NOTE [Values at call time]
 
     def jvp_fn(*tangents: Any) -> Any:
         ts = _check_like(
