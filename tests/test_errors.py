@@ -596,6 +596,19 @@ def test_jax_item_outside_derivatives_is_allowed() -> None:
     np.testing.assert_allclose(np.asarray(plain), [0.0, 0.3], rtol=1e-6)
 
 
+@pytest.mark.parametrize("transform", ["grad", "jacfwd", "vmap"])
+def test_jax_item_assignment_is_named_with_the_call(transform: str) -> None:
+    pytest.importorskip("jax")
+
+    def f_assigns(x: Any) -> Any:
+        y = x * 1.0
+        y[0] = 0.0
+        return mnp.sum(y)
+
+    with pytest.raises(multiad.NonDifferentiableError, match=rf"^{transform}\(f_assigns\): .*immutable.*mnp\.where"):
+        getattr(multiad, transform)(f_assigns, backend="jax")(np.ones((2, 3)) if transform == "vmap" else np.ones(3))
+
+
 def test_finite_differences_treat_conversions_as_part_of_f() -> None:
     # The numpy backend sees f as a black box: float(x[0]) is a function of x like any other.
     g = multiad.to_numpy(multiad.grad(conv_float, backend="numpy")(X))

@@ -174,6 +174,12 @@ class JaxBackend(multiad.Backend):
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, DroppedDerivativeError):
             return str(exc)
+        if isinstance(exc, TypeError) and str(exc).startswith("JAX arrays are immutable"):
+            return (
+                "TypeError: JAX arrays are immutable; f assigns to an element or slice of an array (x[i] = v), "
+                "which jax cannot do in place; build a new array instead (mnp.where(mask, v, x), "
+                "mnp.concatenate), or use x.at[i].set(v) in code written for the jax backend only"
+            )
         if isinstance(exc, jax.errors.JAXTypeError) or type(exc).__module__.startswith("jax.errors"):
             text = str(exc)
             found = re.search(r"The problem arose with the `([^`]+)` function", text)
