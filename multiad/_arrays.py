@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _registry, _select, _tree
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError
+from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, an
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 #: Whether each dtype seen so far is a floating-point one (any backend's dtype objects).
@@ -67,14 +67,15 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
             kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
             detail = (str(exc).strip().splitlines() or [""])[0]
             raise InvalidTypeError(
-                f"{call}: {what} ({kind}) cannot become a {backend.name} array ({type(exc).__name__}: {detail}); "
+                f"{call}: {what} ({kind}) cannot become {an(backend.name)} array ({type(exc).__name__}: {detail}); "
                 "convert it first, for instance multiad.asarray(x, dtype='float64')"
             ) from exc
     else:
         owner = _select.owner_of(leaf, call, prefer=backend.name)
         if owner is not None and owner != backend.name:
             raise MixedBackendError(
-                f"{call}: {what} is a {owner} array ({type(leaf).__name__}) but the backend is "
+                f"{call}: {what} is {an(owner)} array ({type(leaf).__name__}) "
+                f"but the backend is "
                 f"{backend.name!r}; convert it with multiad.asarray(x, backend={backend.name!r}) "
                 f"or select the {owner!r} backend"
             )

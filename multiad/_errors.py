@@ -57,3 +57,8 @@ __all__ = [
     "NonDifferentiableError",
     "UnsupportedOperationError",
 ]
+
+
+def an(word: str) -> str:
+    """``word`` with its indefinite article, for messages naming a backend ("an autograd array")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

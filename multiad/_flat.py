@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _arrays, _ops, _plan, _registry, _select, _tree
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError
+from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, an
 
 Argnums = int | tuple[int, ...]
 
@@ -490,7 +490,7 @@ def not_an_output(b: Backend, call: str, leaf: Any, aux: bool = True) -> Invalid
     owner = _select.owner_of(leaf, call)
     if owner is not None and owner != b.name:
         return MixedBackendError(
-            f"{call}: f returned a {owner} array ({type(leaf).__name__}) on the {b.name!r} backend; arrays f "
+            f"{call}: f returned {an(owner)} array ({type(leaf).__name__}) on the {b.name!r} backend; arrays f "
             f"closes over are not converted (only its arguments are): convert them with "
             f"multiad.asarray(c, backend={b.name!r}) first, or select the {owner!r} backend"
         )

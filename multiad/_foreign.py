@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from . import _registry
 from ._backend import Backend
-from ._errors import MixedBackendError
+from ._errors import MixedBackendError, an
 
 
 def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBackendError | None:
@@ -65,7 +65,7 @@ def _closed_over_error(exc: TypeError, b: Backend, call: str, own: set[str]) -> 
         owner = _other_backend(type(value).__module__, own, b)
         if owner is not None:
             return MixedBackendError(
-                f"{call}: f combines the {b.name!r} backend's arrays with {name!r}, a {owner} array that f "
+                f"{call}: f combines the {b.name!r} backend's arrays with {name!r}, {an(owner)} array that f "
                 f"does not receive as an argument ({exc}); arrays f closes over are not converted: "
                 f"convert it first with {name} = multiad.asarray({name}, backend={b.name!r}), or pass it as an argument"
             )
