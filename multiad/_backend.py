@@ -276,6 +276,14 @@ class Backend:
         view[r : r + k, c : c + m] = value
         return view.reshape(block.shape)
 
+    def write_columns(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], columns: Any) -> Any:
+        """:meth:`write` of the transpose of the 2-D ``columns`` (one row per column written): a
+        forward-mode chunk comes as columns. The default transposes and calls :meth:`write`;
+        a framework whose transpose copies (eager JAX) can transpose inside its update."""
+        from ._ops import do
+
+        return self.write(block, matrix, start, do("transpose", columns))
+
     def default_dtype(self) -> str:
         """The float dtype creation functions use when none is given."""
         return "float64"

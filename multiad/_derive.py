@@ -358,7 +358,9 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
 # so the peak is the Jacobian plus one chunk: torch writes in place; JAX, whose arrays are
 # immutable, writes through a compiled update that donates the block's buffer, so that no
 # per-chunk copy of the whole block is made (under an enclosing jax.jit the compiler updates in
-# place itself). On other backends (autograd: NOTE in its backend) the chunks are concatenated
+# place itself); a forward-mode chunk, one row per column, is written with
+# ``Backend.write_columns``, which JAX transposes inside its update (an eager transpose copies
+# the chunk). On other backends (autograd: NOTE in its backend) the chunks are concatenated
 # once at the end, a second copy. A result is never reshaped when its shape is final already:
 # an eager JAX reshape copies. Each chunk's rows of the identity come from
 # ``Backend.identity_block`` (on torch, zeros with one diagonal set, as torch.func builds them).
@@ -654,7 +656,7 @@ def _place_columns(
     for i, c in enumerate(got):
         if blocks:
             m = _count(out_shapes[i])
-            flat_cols = do("transpose", _reshaped(c, (stop - start, m)))
+            cols = _reshaped(c, (stop - start, m))  # one row per column: written transposed
         else:
             nd = len(out_shapes[i])  # moved with transpose: torch has no vmap rule for moveaxis
             moved = c if not nd else do("transpose", c, (*range(1, nd + 1), 0))
@@ -662,8 +664,8 @@ def _place_columns(
             whole = lo == 0 and hi == stop - start
             if blocks:
                 first = start + lo - sum(sizes[:j])
-                value = flat_cols if whole else flat_cols[:, lo:hi]
-                blocks[i][j] = b.write(blocks[i][j], (m, sizes[j]), (0, first), value)
+                value = cols if whole else cols[lo:hi]
+                blocks[i][j] = b.write_columns(blocks[i][j], (m, sizes[j]), (0, first), value)
             else:
                 pieces[i][j].append(moved if whole else moved[..., lo:hi])
 

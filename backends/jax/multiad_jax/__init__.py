@@ -171,6 +171,13 @@ class JaxBackend(multiad.Backend):
             return _write_block(block, value, start[0], start[1], matrix)
         return _donating_write()(block, value, start[0], start[1], matrix)
 
+    def write_columns(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], columns: Any) -> Any:
+        # The transpose inside the update, where XLA fuses it: an eager transpose would copy
+        # the chunk first (NOTE [Writing into a JAX array]).
+        if isinstance(block, jax.core.Tracer) or isinstance(columns, jax.core.Tracer):
+            return _write_block(block, columns.T, start[0], start[1], matrix)
+        return _donating_write(transposed=True)(block, columns, start[0], start[1], matrix)
+
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, DroppedDerivativeError):
             return str(exc)
@@ -300,14 +307,21 @@ def _write_block(block: Any, value: Any, row: Any, col: Any, matrix: tuple[int, 
     return written.reshape(block.shape)
 
 
-_donating: list[Any] = []
+def _write_transposed(block: Any, columns: Any, row: Any, col: Any, matrix: tuple[int, int]) -> Any:
+    """:func:`_write_block` of ``columns.T``."""
+    return _write_block(block, columns.T, row, col, matrix)
 
 
-def _donating_write() -> Any:
-    """:func:`_write_block` compiled once, donating the block (NOTE [Writing into a JAX array])."""
-    if not _donating:
-        _donating.append(jax.jit(_write_block, static_argnames=("matrix",), donate_argnums=0))
-    return _donating[0]
+_donating: dict[bool, Any] = {}
+
+
+def _donating_write(transposed: bool = False) -> Any:
+    """:func:`_write_block` (or :func:`_write_transposed`) compiled once, donating the block
+    (NOTE [Writing into a JAX array])."""
+    if transposed not in _donating:
+        fun = _write_transposed if transposed else _write_block
+        _donating[transposed] = jax.jit(fun, static_argnames=("matrix",), donate_argnums=0)
+    return _donating[transposed]
 
 
 def _rows_of_identity(offset: Any, shape: tuple[int, int], dtype: Any) -> Any:
