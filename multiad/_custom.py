@@ -154,6 +154,12 @@ class custom_vjp(_Custom):
     the same quantity in reverse mode. The numpy backend (finite differences) raises
     UnsupportedOperationError when it would differentiate through the function.
 
+    ``fwd`` runs once per differentiated call: the value and every call of the pullback use
+    its output and residuals. Second derivatives through a rule that is not the function's
+    derivative follow each framework (torch and autograd apply the rule at every order, JAX at
+    the innermost only); a ``fwd`` that computes its output by calling the function itself
+    gives the former everywhere (docs/custom-rules.md).
+
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
         >>> @multiad.custom_vjp
@@ -211,7 +217,9 @@ class custom_jvp(_Custom):
     must be linear in the tangents: reverse mode transposes it. A rule written with
     :mod:`multiad.numpy` is itself differentiable, so second derivatives (``hessian``) go
     through it. The numpy backend (finite differences) raises UnsupportedOperationError when
-    it would differentiate through the function.
+    it would differentiate through the function. Where the rule is not the function's
+    derivative, second derivatives follow each framework, as for custom_vjp (a rule whose
+    output calls the function itself applies the rule at every order on every backend).
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np

@@ -79,6 +79,7 @@ def test_custom_rules_page_runs_on_every_backend() -> None:
     assert ns["BACKENDS"] == list(BACKENDS)
     examples = {"clip_gradient", "log1pexp", "fixed_point"}
     assert {(e, name) for e in examples for name in BACKENDS} <= set(ns["CHECKED"])
+    assert {("second_order", name) for name in BACKENDS if name != "numpy"} <= set(ns["CHECKED"])
 
 
 def test_index_quick_example(clean_selection: None) -> None:

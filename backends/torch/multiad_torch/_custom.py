@@ -6,12 +6,19 @@ forward mode and a vmap rule (here generated: ``generate_vmap_rule = True``). Th
 object (NOTE [Custom rules at the flat level]) travels as the first, non-tensor, argument of
 ``apply``.
 
-- custom_vjp: ``forward`` runs the function (a ``fwd`` that calls the custom function itself,
-  as is usual, then evaluates it plainly instead of recursing). ``backward`` runs ``fwd`` on
-  the saved inputs for the residuals, then ``bwd``. Recomputing costs one more evaluation per
-  backward pass but keeps higher derivatives exact: residuals returned from
-  ``forward`` as extra outputs would reach a second differentiation only through ``backward``,
-  which knows nothing of them (they would count as constants, a silently wrong Hessian). There
+- custom_vjp: ``forward`` runs ``fwd`` once and returns its outputs followed by its residuals,
+  which ``backward`` gets back as saved outputs: the value and a first-order derivative come
+  from one evaluation of ``fwd`` (as on JAX and autograd), so a ``fwd`` that is not a pure
+  function (dropout drawing a mask) gives the gradient of the value returned, and calling a
+  pullback again does not run ``fwd`` again. Grads are not materialized: a residual's
+  cotangent is ``None`` unless a backward pass that used it is itself differentiated (a
+  second derivative, by ``torch.func`` or ``create_graph=True``). Only then does ``backward``
+  run ``fwd`` again, under ``torch.func.vjp``, for the derivative of the residuals, so that
+  higher derivatives through ``fwd`` stay exact. A residual kept as a constant would make them
+  silently wrong; a check of grad mode inside ``backward`` would not tell the cases apart
+  (torch.func differentiates with ``create_graph=True`` at every level). A call on tensors
+  that no derivative can go through (inside ``forward``, where a ``fwd`` calls its own custom
+  function) evaluates the function, as JAX does, instead of applying the rule again. There
   is no ``jvp``: forward mode is refused by the core before torch is reached.
 - custom_jvp: ``jvp`` applies the user's rule to the saved inputs; ``backward`` is its
   transpose, the vjp (through torch.func) of the rule's tangent output, which is linear in the
@@ -47,8 +54,36 @@ def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
     return tuple(fresh)
 
 
-class _Rule(torch.autograd.Function):
-    """Runs the function forward and saves the inputs; subclasses add the derivatives."""
+class CustomVJP(torch.autograd.Function):
+    """Runs ``fwd`` once; its outputs, then its residuals, are the outputs (NOTE [torch custom rules])."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(rule: Any, *xs: Any) -> Any:  # type: ignore[override]
+        outs, residuals = rule.fwd(*xs)
+        rule.n_outs = len(outs)
+        return _fresh((*outs, *residuals), xs)
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
+        rule = ctx.rule = inputs[0]
+        n = rule.n_outs
+        ctx.set_materialize_grads(False)
+        ctx.n_in = len(inputs) - 1
+        ctx.out_meta = [(o.shape, o.dtype, o.device) for o in output[:n]]
+        ctx.save_for_backward(*inputs[1:], *output[n:])
+
+    @staticmethod
+    def backward(ctx: Any, *cts: Any) -> Any:
+        saved = ctx.saved_tensors
+        xs, residuals = saved[: ctx.n_in], saved[ctx.n_in :]
+        n = len(ctx.out_meta)
+        return (None, *_run(_vjp_backward, ctx.rule, xs, residuals, ctx.out_meta, cts[:n], cts[n:]))
+
+
+class CustomJVP(torch.autograd.Function):
+    """Runs the function and saves the inputs; ``jvp`` and ``backward`` apply the tangent rule."""
 
     generate_vmap_rule = True
 
@@ -62,14 +97,6 @@ class _Rule(torch.autograd.Function):
         ctx.save_for_backward(*inputs[1:])
         ctx.save_for_forward(*inputs[1:])
 
-
-class CustomVJP(_Rule):
-    @staticmethod
-    def backward(ctx: Any, *cts: Any) -> Any:
-        return (None, *_run(_vjp_backward, ctx.rule, ctx.saved_tensors, cts))
-
-
-class CustomJVP(_Rule):
     @staticmethod
     def jvp(ctx: Any, *ts: Any) -> Any:
         xs = ctx.saved_tensors
@@ -91,10 +118,25 @@ def _jvp_backward(rule: Any, xs: Any, cts: Any) -> Any:
     return transpose(tuple(cts))
 
 
-def _vjp_backward(rule: Any, xs: Any, cts: Any) -> Any:
-    """The cotangents of a custom_vjp function's inputs: ``fwd`` again for the residuals, then ``bwd``."""
-    _, residuals = rule.fwd(*xs)
-    return rule.bwd(residuals, cts)
+def _vjp_backward(rule: Any, xs: Any, residuals: Any, out_meta: Any, g_outs: Any, g_res: Any) -> Any:
+    """The cotangents of a custom_vjp function's inputs: ``bwd`` for its outputs' cotangents, and
+    the derivative of ``fwd``'s residuals for theirs (nonzero only where a backward pass that
+    used them is differentiated: NOTE [torch custom rules])."""
+    grads: list[Any] = [None] * len(xs)
+    if any(g is not None for g in g_outs):
+        g = tuple(torch.zeros(s, dtype=d, device=v) if c is None else c for (s, d, v), c in zip(out_meta, g_outs))
+        grads = list(rule.bwd(residuals, g))
+    keep = [i for i, c in enumerate(g_res) if c is not None]
+    if keep:
+
+        def fwd_residuals(*xs: Any) -> tuple[Any, ...]:
+            res = rule.fwd(*xs)[1]
+            return tuple(res[i] for i in keep)
+
+        pullback = torch.func.vjp(fwd_residuals, *xs)[1]
+        through = pullback(tuple(g_res[i] for i in keep))
+        grads = [t if g is None else g + t for g, t in zip(grads, through)]
+    return tuple(grads)
 
 
 def _dual(t: Any) -> bool:
@@ -130,9 +172,31 @@ def _constant_nondiff(rule: Any) -> None:
             )
 
 
+def _traced(xs: Any) -> bool:
+    """Whether a derivative may be taken through a call on ``xs``; where none can (inside
+    ``CustomVJP.forward``, where a ``fwd`` calls its own custom function), the function is
+    evaluated, as JAX does, rather than applied again (which would recurse)."""
+    if torch.compiler.is_compiling():  # functorch's wrappers are not visible to the compiler
+        return torch.is_grad_enabled()
+    grad = torch.is_grad_enabled()
+    for x in xs:
+        if torch._C._functorch.is_functorch_wrapped_tensor(x):
+            if _carries_derivative(x):
+                return True
+        elif (grad and x.requires_grad) or _dual(x):
+            return True
+    return False
+
+
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
-    return lambda *xs: CustomVJP.apply(rule, *xs)  # type: ignore[no-untyped-call]
+
+    def call(*xs: Any) -> Any:
+        if not _traced(xs):
+            return rule.fun(*xs)
+        return CustomVJP.apply(rule, *xs)[: rule.n_outs]  # type: ignore[no-untyped-call]
+
+    return call
 
 
 def custom_jvp(rule: Any) -> Any:
