@@ -608,3 +608,51 @@ def test_reductions_without_identity_over_no_values_raise_numpys_value_error(bac
     (a,) = _on(backend_name, np.zeros((2, 0)))
     with pytest.raises(ValueError):
         getattr(mnp, name)(a, axis=1)  # torch: IndexError
+
+
+ZERO_D_RESULTS: list[Any] = [
+    ("percentile", lambda m, a: m.percentile(a, 50)),
+    ("nanquantile", lambda m, a: m.nanquantile(a, 0.5)),
+    ("median", lambda m, a: m.median(a)),
+    ("nanmedian", lambda m, a: m.nanmedian(a)),
+    ("nanmax", lambda m, a: m.nanmax(a)),
+    ("nanvar", lambda m, a: m.nanvar(a)),
+    ("std", lambda m, a: m.std(a)),
+    ("inner", lambda m, a: m.inner(a, a)),
+    ("interp", lambda m, a: m.interp(2.5, a, a)),
+    ("hypot", lambda m, a: m.hypot(a[0], a[1])),
+    ("cbrt", lambda m, a: m.cbrt(a[0])),
+    ("sinc", lambda m, a: m.sinc(a[0])),
+    ("arctan2", lambda m, a: m.arctan2(a[0], a[1])),
+    ("fmax", lambda m, a: m.fmax(a[0], a[1])),
+    ("heaviside", lambda m, a: m.heaviside(a[0], a[1])),
+    ("modf", lambda m, a: m.modf(a[0])),
+    ("clip", lambda m, a: m.clip(a[0], 0, 1)),
+    ("norm", lambda m, a: m.linalg.norm(a)),
+    ("vector_norm", lambda m, a: m.linalg.vector_norm(a, ord=1)),
+    ("matrix_norm", lambda m, a: m.linalg.matrix_norm(m.diag(a))),
+    ("cond", lambda m, a: m.linalg.cond(m.diag(a))),
+    ("cov", lambda m, a: m.cov(a)),  # numpy: a 0-d array
+    ("copy", lambda m, a: m.copy(a[0])),  # numpy: a 0-d array of a scalar
+]
+
+
+@pytest.mark.parametrize("backend_name", ["numpy", "autograd"])  # torch, JAX: 0-d arrays of their own
+@pytest.mark.parametrize("case", ZERO_D_RESULTS, ids=[c[0] for c in ZERO_D_RESULTS])
+def test_results_without_axes_are_numpy_scalars_where_numpys_are(backend_name: str, case: tuple[str, Any]) -> None:
+    # median, percentile, std, norm, ... returned 0-d arrays where numpy returns np.float64
+    _, call = case
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    want = call(np, x)
+    got = call(mnp, *_on(backend_name, x))
+    for g, w in zip(got, want, strict=True) if isinstance(want, tuple) else [(got, want)]:
+        assert type(g) is type(w), (g, w)
+        np.testing.assert_allclose(g, w, rtol=1e-14)
+
+
+def test_numpy_scalar_results_keep_finite_difference_derivatives() -> None:
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    grad = multiad.grad(lambda v: mnp.median(v) + mnp.linalg.norm(v) + mnp.std(v), backend="numpy")(x)
+    n = len(x)
+    want = np.array([0.0, 0.5, 0.5, 0.0]) + x / np.linalg.norm(x) + (x - x.mean()) / (n * np.std(x))
+    np.testing.assert_allclose(grad, want, rtol=1e-6)

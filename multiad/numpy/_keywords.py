@@ -77,19 +77,45 @@ def _binding_error(qualified: str, fn: Callable[..., Any], kwargs: dict[str, Any
 
 def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` (numpy's ``qualified``), its refused arguments named with the call (NOTE
-    [Keywords numpy has])."""
+    [Keywords numpy has]), its 0-d numpy results numpy's scalars where numpy gives scalars
+    (NOTE [numpy scalars from reductions])."""
+    scalars = qualified in SCALAR_RESULTS
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
         except TypeError as exc:
             tb = exc.__traceback__
             if tb is None or tb.tb_next is not None:  # raised inside fn: its own error
                 raise
             raise _binding_error(qualified, fn, kwargs, exc) from None
+        if scalars:
+            if type(out) is np.ndarray:
+                return out[()] if out.ndim == 0 else out
+            if type(out) is tuple:
+                return tuple(v[()] if type(v) is np.ndarray and v.ndim == 0 else v for v in out)
+        return out
 
     return call
+
+
+# NOTE [numpy scalars from reductions]: numpy's reductions and ufuncs return a numpy scalar
+# (``np.float64``, a subclass of Python's float) where their result has no axes, and numpy's
+# functions written with them (``median``, ``percentile``, ``std``, ``linalg.norm``, ``hypot``)
+# do too. The same functions written once here return what their last operation gives, a 0-d
+# array on numpy arrays (``isinstance(mnp.median(x), float)`` was False, ``json.dumps`` refused
+# it). Their 0-d results on numpy arrays (the numpy backend, and autograd's arrays outside its
+# transforms, which are numpy's) are numpy's scalars; torch and JAX return 0-d arrays of their
+# own, as their reductions do, and autograd's traced values are its boxes. Functions whose
+# numpy versions return 0-d arrays (``cov``, ``i0``, ``copy``, the creation functions) are not
+# listed.
+SCALAR_RESULTS = frozenset(
+    "percentile nanpercentile quantile nanquantile median nanmedian nanmax nanmin nanstd nanvar "
+    "nanmean nansum nanprod std var average ptp trapezoid inner dot vdot vecdot polyval interp hypot "
+    "cbrt sinc arctan2 atan2 fmax fmin heaviside ldexp modf divmod clip isposinf isneginf linalg.cond "
+    "linalg.norm linalg.vector_norm linalg.matrix_norm linalg.det".split()
+)
 
 
 def wrap_module(namespace: dict[str, Any], prefix: str, skip: Callable[[Any], bool]) -> None:

@@ -38,9 +38,10 @@ def copy(a: Any) -> Any:
 
     if isinstance(a, (list, tuple)):  # a new array already
         return _dispatch.to_array(_dispatch.like(a, call="mnp.copy"), a)
-    if inexact(a) and _dispatch.like(a, call="mnp.copy") != "torch":  # torch's clone is differentiable
+    lib = _dispatch.like(a, call="mnp.copy")
+    if inexact(a) and lib in ("jax", "autograd"):  # differentiable there (torch's clone is)
         return _dispatch.call("positive", a)
-    lib = _dispatch.like(a, call="mnp.copy")  # integers and booleans: no derivative to keep
+    # integers and booleans: no derivative to keep; numpy's: a 0-d array of a scalar, as np.copy
     if lib == "torch":
         return a.clone()
     if lib == "jax":
