@@ -102,6 +102,12 @@ def test_torch_backward_runs_fwd_once_and_create_graph_differentiates_the_residu
     np.testing.assert_allclose(g.detach().numpy(), np.sin(2 * X), rtol=1e-12)
     (h,) = torch.autograd.grad(g.sum(), xs)
     np.testing.assert_allclose(h.numpy(), 2 * np.cos(2 * X), rtol=1e-12)
+    # under torch.func.vmap, then .backward(): the rule, also where fwd calls the function itself
+    for fn in (clip_gradient, _clip_everywhere):
+        xb = torch.ones(3, 2, dtype=torch.float64, requires_grad=True)
+        torch.func.vmap(lambda r: torch.sum(5.0 * fn(r)))(xb).sum().backward()  # noqa: B023
+        assert xb.grad is not None
+        np.testing.assert_array_equal(xb.grad.numpy(), np.ones((3, 2)))
 
 
 @multiad.custom_vjp

@@ -175,15 +175,20 @@ def _constant_nondiff(rule: Any) -> None:
 def _traced(xs: Any) -> bool:
     """Whether a derivative may be taken through a call on ``xs``; where none can (inside
     ``CustomVJP.forward``, where a ``fwd`` calls its own custom function), the function is
-    evaluated, as JAX does, rather than applied again (which would recurse)."""
+    evaluated, as JAX does, rather than applied again (which would recurse).
+
+    A tensor under torch.func transforms is unwrapped level by level: a derivative is taken
+    through a grad-tracking or dual level, or through the tensor underneath (``requires_grad``
+    where grad mode is on: not inside ``forward``, where a vmapped tensor may wrap one)."""
     if torch.compiler.is_compiling():  # functorch's wrappers are not visible to the compiler
         return torch.is_grad_enabled()
-    grad = torch.is_grad_enabled()
-    for x in xs:
-        if torch._C._functorch.is_functorch_wrapped_tensor(x):
-            if _carries_derivative(x):
+    functorch = torch._C._functorch
+    for t in xs:
+        while functorch.is_functorch_wrapped_tensor(t):
+            if not functorch.is_batchedtensor(t) and (t.requires_grad or _dual(t)):
                 return True
-        elif (grad and x.requires_grad) or _dual(x):
+            t = functorch.get_unwrapped(t)
+        if _dual(t) or (t.requires_grad and torch.is_grad_enabled()):
             return True
     return False
 
