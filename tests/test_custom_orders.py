@@ -160,3 +160,16 @@ def test_second_derivatives_through_a_rule_that_is_not_the_derivative(backend: C
         backend.close(multiad.grad(f)(x), first)
         backend.close(multiad.hessian(f)(x), np.diag(diag), order=2)
         backend.close(multiad.jacrev(multiad.grad(f))(x), np.diag(diag), order=2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="under torch.compile, multiad.grad's graph has CustomVJP.forward inlined and no backward "
+    "node: the rule is dropped, [5, 5] instead of [1, 1]",
+)
+def test_torch_compile_of_grad_uses_a_custom_vjp_rule() -> None:
+    import torch
+
+    compiled = torch.compile(multiad.grad(lambda x: mnp.sum(5.0 * clip_gradient(x))), backend="eager")
+    x = torch.tensor([0.3, 0.7], dtype=torch.float64)
+    np.testing.assert_allclose(compiled(x).numpy(), [1.0, 1.0])
