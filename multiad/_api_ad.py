@@ -8,7 +8,7 @@ from typing import Any
 from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
+from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError, NonDifferentiableError
 from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
 
@@ -418,7 +418,9 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         tangents match ``out`` even for a stochastic ``f`` (on an exact backend: finite
         differences of a stochastic ``f`` are noise, and numpy's call warns). A backend
         without any of these (forward-mode-only plugins) evaluates ``f`` again, at the saved
-        primals, on each ``jvp_fn`` call. ``jvp_fn`` depends only on the primals' values at this call:
+        primals, on each ``jvp_fn`` call, and so does a backend with forward mode for an ``f``
+        that its reverse mode cannot follow (torch: an ``f`` that changes in place a value an
+        operation saved for the derivative). ``jvp_fn`` depends only on the primals' values at this call:
         changing them or ``out`` in place afterwards does not change it.
 
     Example:
@@ -435,20 +437,30 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     b = flat.backend
     _derive.require(b, "linearize", call)
     primals = flat.primals if flat.traced else tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
-    push: Callable[..., Any]
+    push: Callable[..., Any] | None = None
     with flat.active():
-        if _plan.native(b, "linearize"):
-            with _custom_state.forward():
-                outs, push = _derive.guarded(b, call, b.linearize, flat, primals)
-        elif _plan.linearize_by_vjp(b):
+        once = _plan.native(b, "linearize") or _plan.linearize_by_vjp(b)
+        try:
             with _custom_state.forward():  # NOTE [Forward mode through custom_vjp]
-                outs, push, _ = _derive.pushforward(b, flat, primals, False, call)
-        else:
+                if _plan.native(b, "linearize"):
+                    outs, push = _derive.guarded(b, call, b.linearize, flat, primals)
+                elif once:
+                    outs, push, _ = _derive.pushforward(b, flat, primals, False, call)
+        except NonDifferentiableError:
+            if not b.has_jvp:
+                raise
+        if push is None and once:  # NOTE [Forward mode where the pullback cannot follow] in multiad/_derive.py
+            zeros = tuple(b.zeros(tuple(p.shape), p) for p in primals)  # an f forward mode cannot follow raises here
+            outs = tuple(_derive.jvp(b, flat, primals, zeros, False, call)[0])
+        elif push is None:
             outs = tuple(_derive.guarded(b, call, flat, *primals))
+        if push is None:  # f again on each call, at the saved primals
 
-            def push(*ts: Any) -> Any:
+            def again(*ts: Any) -> Any:
                 return _derive.jvp(b, flat, primals, ts, False, call)[1]
 
+            push = again
+    pushed: Callable[..., Any] = push
     out_spec = flat.out_spec
     out = flat.unflatten_out(outs if flat.traced else tuple(map(b.snapshot, outs)))  # NOTE [Values at call time]
 
@@ -457,7 +469,7 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
             f"{call} jvp_fn", "tangents", tangents, list(flat.primals), flat.in_spec, b, _select.compiling()
         )
         with _select.active(b):
-            touts = _derive.guarded(b, call, push, *ts)
+            touts = _derive.guarded(b, call, pushed, *ts)
         assert out_spec is not None
         return _tree.unflatten(out_spec, list(touts))
 

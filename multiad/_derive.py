@@ -575,7 +575,14 @@ def jacfwd(
     with _custom_state.forward():
         if _plan.native(b, "jacfwd", chunk_size, traced):  # NOTE [Nested transforms near a stack chunk boundary]
             return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
-        return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, call)
+        by_pullback = not _plan.columns_by_jvp(b, chunk_size, traced)
+        if not (by_pullback and b.has_jvp):
+            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, by_pullback, call)
+        try:  # NOTE [Forward mode where the pullback cannot follow]
+            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, True, call)
+        except NonDifferentiableError:
+            pass  # retried after the except clause, which frees the failed attempt's columns
+        return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, False, call)
 
 
 # NOTE [Chunked forward mode by the pullback]: torch's forward-mode formula for ``W @ x`` (mv,
@@ -591,9 +598,21 @@ def jacfwd(
 # work; docs/benchmarks.md). The columns are the same linear map: a custom_jvp rule enters
 # through its transpose, which the torch backend builds from the rule itself. Without
 # ``chunk_size`` (or while a compiler traces) forward mode stays the framework's.
+#
+# NOTE [Forward mode where the pullback cannot follow]: reverse mode cannot follow every ``f``
+# that forward mode can: torch refuses an ``f`` that changes in place a value an operation saved
+# for the derivative (``y = exp(x); y *= 2``), while its forward mode, which saves nothing, gives
+# the right derivative. Whether a forward-mode call works must not depend on ``chunk_size``, so
+# where the pullback route raises NonDifferentiableError (the framework could not differentiate
+# f) the columns are pushed by the backend's ``jvp`` instead, the route taken without
+# ``chunk_size``; an ``f`` that neither route can follow raises the forward-mode route's error,
+# as the call without ``chunk_size`` does. The retry costs a second evaluation of ``f`` only on
+# that path; the ordinary call runs as before. ``linearize`` does the same (multiad/_api_ad.py):
+# its ``jvp_fn`` then evaluates ``f`` again per call, as on a backend without reverse mode.
 def _jacfwd(
-    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool, call: str
-) -> tuple[list[list[Any]], Any]:
+    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool,
+    by_pullback: bool, call: str,
+) -> tuple[list[list[Any]], Any]:  # fmt: skip
     if sum(size(p) for p in primals) == 0:  # NOTE [Empty Jacobians]
         res = guarded(b, call, fun, *primals)
         outs, aux = res if has_aux else (res, None)
@@ -601,7 +620,7 @@ def _jacfwd(
     aux = None
     push: Callable[..., tuple[Any, ...]]
     pull: Pullback | None = None
-    if _plan.columns_by_jvp(b, chunk_size, traced):
+    if not by_pullback:
         if has_aux:
             _, aux = fun(*primals)
 

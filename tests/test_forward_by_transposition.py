@@ -1,4 +1,5 @@
-"""Forward mode derived from reverse mode (NOTE [Linearize once]) keeps every term.
+"""Forward mode derived from reverse mode (NOTE [Linearize once]) keeps every term, and
+falls back to the framework's forward mode where reverse mode cannot follow ``f``.
 
 autograd's pullback of ``eigh`` skips the eigenvector term when its cotangent is all zeros; a
 pushforward built by transposing the pullback at a zero cotangent therefore lost that term and
@@ -7,9 +8,11 @@ returned zero. The reference is a central difference of numpy's own ``eigh``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
-from conftest import BACKENDS
+from conftest import BACKENDS, Case
 
 import multiad
 import multiad.numpy as mnp
@@ -38,3 +41,30 @@ def test_jvp_through_eigenvectors(name: str) -> None:
     assert np.allclose(multiad.to_numpy(t), expected, rtol=1e-6, atol=1e-8)
     _, push = multiad.linearize(first_vector_weighted, A, backend=name)
     assert np.allclose(multiad.to_numpy(push(T)), expected, rtol=1e-6, atol=1e-8)
+
+
+def _scaled_after_use(x: Any) -> Any:
+    y = mnp.exp(x)
+    z = y * x
+    y *= 2.0  # in place on torch and numpy, after exp saved y for reverse mode; a new array on jax and autograd
+    return z + y
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 2, 3])
+def test_forward_mode_follows_an_in_place_change_of_a_saved_value(backend: Case, chunk_size: int | None) -> None:
+    """jacfwd, jacobian(mode="fwd") and linearize give d/dx (exp(x) x + 2 exp(x)) =
+    diag(exp(x) (x + 1) + 2 exp(x)) with every chunk size, also on a backend that pushes chunked
+    columns through the pullback (NOTE [Chunked forward mode by the pullback]), where reverse
+    mode cannot follow the in-place change."""
+    xn = np.array([0.1, 0.2, 0.3])
+    d = np.exp(xn) * (xn + 1.0) + 2.0 * np.exp(xn)
+    x, name = backend.array(xn), backend.name
+    backend.close(multiad.jacfwd(_scaled_after_use, chunk_size=chunk_size, backend=name)(x), np.diag(d))
+    jacobian = multiad.jacobian(_scaled_after_use, mode="fwd", chunk_size=chunk_size, backend=name)
+    backend.close(jacobian(x), np.diag(d))
+    if chunk_size is None:  # linearize has no chunks
+        out, jvp_fn = multiad.linearize(_scaled_after_use, x, backend=name)
+        backend.close(out, np.exp(xn) * xn + 2.0 * np.exp(xn))
+        t = np.array([1.0, -2.0, 0.5])
+        backend.close(jvp_fn(backend.array(t)), d * t)
+        backend.close(jvp_fn(backend.array(2.0 * t)), 2.0 * d * t)
