@@ -7,6 +7,7 @@ for the same numpy inputs (values, dtype and shape), or checks that numpy's erro
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any
 
 import numpy as np
@@ -656,3 +657,44 @@ def test_numpy_scalar_results_keep_finite_difference_derivatives() -> None:
     n = len(x)
     want = np.array([0.0, 0.5, 0.5, 0.0]) + x / np.linalg.norm(x) + (x - x.mean()) / (n * np.std(x))
     np.testing.assert_allclose(grad, want, rtol=1e-6)
+
+
+EMPTY_SLICES: list[Any] = [
+    ("nanmean", lambda m, a: m.nanmean(a)),
+    ("nanmean-axis", lambda m, a: m.nanmean(m.reshape(a, (2, 2)), axis=1)),
+    ("mean-empty", lambda m, a: m.mean(a[:0])),
+    ("mean-empty-axis", lambda m, a: m.mean(m.reshape(a, (4, 1))[:, :0], axis=1)),
+    ("median-empty", lambda m, a: m.median(a[:0])),
+    ("nanmedian", lambda m, a: m.nanmedian(a)),
+    ("nanpercentile", lambda m, a: m.nanpercentile(a, 50)),
+    ("nanmax", lambda m, a: m.nanmax(a)),
+    ("nanmin-axis", lambda m, a: m.nanmin(m.reshape(a, (2, 2)), axis=0)),
+    ("nanvar", lambda m, a: m.nanvar(a)),
+    ("nanstd-ddof", lambda m, a: m.nanstd(a[:1], ddof=1)),
+    ("var-empty", lambda m, a: m.var(a[:0])),
+    ("std-ddof", lambda m, a: m.std(a[:1], ddof=1)),
+    ("nanmean-some", lambda m, a: m.nanmean(m.where(m.isnan(a), 1.0, a))),  # no warning
+]
+
+
+def _slice_warnings(call: Any) -> tuple[Any, set[str]]:
+    """The result and numpy's own RuntimeWarnings of a call (not the floating-point ones)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out = call()
+    said = {str(w.message) for w in seen if issubclass(w.category, RuntimeWarning)}
+    return out, {m for m in said if not m.startswith(("invalid value", "divide by zero"))}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", EMPTY_SLICES, ids=[c[0] for c in EMPTY_SLICES])
+def test_slices_without_values_warn_as_numpy(backend_name: str, case: tuple[str, Any]) -> None:
+    # numpy's "Mean of empty slice", "All-NaN slice encountered", "Degrees of freedom <= 0 for
+    # slice" were missing (or only numpy's "invalid value encountered in divide" came)
+    _, call = case
+    x = np.full(4, np.nan)
+    want, want_said = _slice_warnings(lambda: call(np, x))
+    (a,) = _on(backend_name, x)
+    got, said = _slice_warnings(lambda: call(mnp, a))
+    assert said == want_said
+    np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), want)

@@ -38,6 +38,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -309,6 +310,10 @@ def _variance(
     if mean is not None:
         mean = _arr(mean)
     if where is True:
+        if _count(x, axis) - ddof <= 0:
+            warn_where(True, "Degrees of freedom <= 0 for slice")
+        if mean is None and _count(x, axis) == 0:  # no values: no mean to take (nor its warning)
+            mean = mnp.sum(x, axis=axis, keepdims=True)
         centered = x - (mnp.mean(x, axis=axis, keepdims=True) if mean is None else mean)
         return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
     w = mnp.broadcast_to(where, mnp.shape(x))
@@ -319,6 +324,7 @@ def _variance(
     centered = mnp.where(w, x - mean, zero)
     total = mnp.sum(centered * centered, axis=axis, keepdims=keepdims)
     dof = (count if keepdims else mnp.reshape(count, mnp.shape(total))) - ddof
+    warn_where(dof <= 0, "Degrees of freedom <= 0 for slice." if skip_nan else "Degrees of freedom <= 0 for slice")
     if skip_nan:
         positive = dof > 0
         return mnp.where(positive, total / mnp.where(positive, dof, 1.0), np.nan)
@@ -416,6 +422,19 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             raise ZeroDivisionError("mnp.average: weights sum to zero, can't be normalized (as in numpy)")
         avg = mnp.divide(mnp.sum(mnp.multiply(x, w), axis=axis, keepdims=keepdims), total)
     return (avg, cast_as_numpy(total, dtype_name(avg))) if returned else avg  # numpy: the sum of weights in avg's dtype
+
+
+def warn_where(flag: Any, message: str) -> None:
+    """NOTE [Warnings of empty slices]: numpy warns (RuntimeWarning) where a reduction meets a
+    slice without values: "Mean of empty slice" (``mean``, ``nanmean``, ``median`` of none or
+    only nan), "All-NaN slice encountered" (``nanmax``, ``nanmin``, ``nanmedian``, the nan
+    quantiles), "Degrees of freedom <= 0 for slice" (``var``, ``std`` and their nan versions),
+    and the result holds nan there. multiad.numpy gives the same results on every backend and
+    the same warning where ``flag`` (a bool, or a boolean array of the slices) is known true;
+    under ``jax.jit``, ``vmap`` or ``torch.compile`` the values are abstract and no warning is
+    given (the results are the same)."""
+    if flag is True or (flag is not False and _known_true(_m().any(flag))):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def _known_true(flag: Any) -> bool:

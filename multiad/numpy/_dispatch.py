@@ -25,6 +25,7 @@ not numpy's. autoray is kept for one job it does well: naming the library of an 
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -157,6 +158,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     args = _lists_to_arrays(lib, args, arrays)
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
+    if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves
+        _warn_empty_mean(args, kwargs)
     try:
         out = impl(lib, name)(*args, **kwargs)
     except (RuntimeError, TypeError) as exc:
@@ -180,6 +183,25 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     if type(out) is tuple and name in NAMED:  # NOTE [Named linalg results]
         return NAMED[name](*out)
     return out
+
+
+def _warn_empty_mean(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """numpy's "Mean of empty slice" RuntimeWarning for a mean over no values (NOTE [Warnings
+    of empty slices]), told by the shape: torch and JAX give numpy's nan without it."""
+    x = args[0] if args else kwargs.get("a")
+    shape = getattr(x, "shape", None)
+    if shape is None or kwargs.get("where", True) is not True:
+        return
+    axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    n = 1
+    try:
+        for a in axes:
+            n *= int(shape[a])
+    except (IndexError, TypeError):  # an axis out of range: the call raises its own error
+        return
+    if n == 0:
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
 
 
 # NOTE [Byte order on JAX]: JAX refuses a numpy array in non-native byte order (``'>f8'`` read

@@ -23,6 +23,7 @@ from ._composite import (
     no_out,
     numpy_result,
     result_type_name,
+    warn_where,
 )
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -205,6 +206,7 @@ def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill:
     if not inexact(x) or "initial" in kwargs:  # numpy's fmax.reduce: a slice of nan alone gives initial
         return found
     none = mnp.all(mnp.isnan(_arr(a)), axis=axis, keepdims=keepdims)
+    warn_where(none, "All-NaN slice encountered")  # NOTE [Warnings of empty slices]
     return mnp.where(none, np.nan, found)
 
 
@@ -237,7 +239,9 @@ def nanmean(
     if where is not True:
         counted = mnp.logical_and(counted, where)
     count = mnp.sum(counted, axis=axis, keepdims=keepdims, dtype=dtype_name(x))
-    return mnp.divide(nansum(x, axis=axis, keepdims=keepdims, **masked), count)
+    empty = count == 0
+    warn_where(empty, "Mean of empty slice")  # NOTE [Warnings of empty slices]
+    return mnp.divide(nansum(x, axis=axis, keepdims=keepdims, **masked), mnp.where(empty, np.nan, count))
 
 
 def nanvar(

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._errors import NonDifferentiableError
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, no_out, on_host
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, no_out, on_host, warn_where
 
 _METHODS = (
     "inverted_cdf averaged_inverted_cdf closest_observation interpolated_inverted_cdf hazen weibull "
@@ -268,7 +268,9 @@ def _nan_quantiles(
         res = mnp.where(mnp.equal(row(gamma), 0.0), low, two)
     else:
         res = _lerp(low, mnp.take_along_axis(safe, row(hi), axis=-1), row(_like(gamma, s)))
-    return mnp.where(mnp.expand_dims(mnp.equal(count, 0), -1), np.nan, res)
+    none = mnp.equal(count, 0)
+    warn_where(none, "All-NaN slice encountered")  # NOTE [Warnings of empty slices]
+    return mnp.where(mnp.expand_dims(none, -1), np.nan, res)
 
 
 def quantile(
