@@ -438,6 +438,8 @@ WIDE_UNSIGNED_CALLS: list[Any] = [
     ("diff", lambda a, b, top: mnp.diff(a)),
     ("flip", lambda a, b, top: mnp.flip(a)),
     ("median", lambda a, b, top: mnp.median(a)),
+    ("abs", lambda a, b, top: mnp.abs(a)),
+    ("sign", lambda a, b, top: mnp.sign(a)),
 ]
 
 

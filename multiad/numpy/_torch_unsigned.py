@@ -4,13 +4,15 @@ NOTE [Wide unsigned integers on torch]: torch has ``uint16``, ``uint32`` and ``u
 but no kernels for most operations on them (``mnp.less`` raised torch's ``"lt_cpu" not
 implemented for 'UInt16'``). Where torch refuses one, the call runs again with ``uint16``
 computed in ``int32`` and ``uint32`` in ``int64``, which hold every value, and integer results
-in the wider dtype are converted back (the conversion wraps modulo ``2**16`` or ``2**32``, which
-is numpy's arithmetic in the unsigned dtype: ``add``, ``multiply``, ``negative`` give numpy's
-values, and ``max``, ``sort``, ``take`` the values themselves). Indices (``argmax``,
+in the wider dtype are converted back (the conversion wraps modulo ``2**16`` or ``2**32``,
+which is numpy's arithmetic in the unsigned dtype: ``add``, ``multiply``, ``negative`` give
+numpy's values, and ``max``, ``sort``, ``take`` the values themselves). Indices (``argmax``,
 ``argsort``) stay int64, as numpy's. ``uint64`` has no wider dtype: ``add``, ``subtract``,
 ``multiply`` and ``negative`` run on its bits as ``int64`` (two's complement arithmetic is the
-same modulo ``2**64``); other operations, whose result depends on values above ``2**63 - 1``,
-raise an error that says so, where a computation in int64 would give wrong numbers.
+same modulo ``2**64``), comparisons, ``max``, ``sort`` on the bits with the top bit flipped
+(which order as the unsigned values), ``abs`` and ``sign`` directly; other operations, whose
+result depends on values above ``2**63 - 1``, raise an error that says so, where a computation
+in int64 would give wrong numbers.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def _uint64(
     dtypes: set[torch.dtype],
 ) -> Any:
     """``run`` on uint64 tensors as int64 bits (NOTE [Wide unsigned integers on torch])."""
+    if name in ("abs", "absolute", "sign") and len(args) == 1 and not kwargs and dtypes == {torch.uint64}:
+        x = args[0]  # unsigned values: abs is the identity, sign is 0 or 1
+        return x.clone() if name != "sign" else (x != 0).to(torch.uint64)
     numbers = [v for v in (*args, *kwargs.values()) if type(v) is int]
     if dtypes == {torch.uint64} and name in _SAME_BITS and all(-(2**63) <= v < 2**64 for v in numbers):
         bits = _run(run, tuple(map(_signed, args)), {k: _signed(v) for k, v in kwargs.items()}, _as_int64)
