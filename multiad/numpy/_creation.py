@@ -27,10 +27,11 @@ def canonical_dtype_name(dtype: Any, call: str) -> str | None:
     ``float``, a torch dtype); None stays None."""
     if dtype is None:
         return None
-    if type(dtype).__module__.partition(".")[0] == "torch":
+    if isinstance(dtype, str):  # first: torch.compile cannot read str's module name
+        if dtype == "bfloat16":
+            return dtype
+    elif type(dtype).__module__.partition(".")[0] == "torch":
         return str(dtype).rsplit(".", 1)[-1]
-    if isinstance(dtype, str) and dtype == "bfloat16":
-        return dtype
     try:
         name: str = np.dtype(dtype).name
     except TypeError:
@@ -191,6 +192,11 @@ def _convert(object: Any, dtype: Any, device: Any, kwargs: dict[str, Any], call:
         return out if dtype is None else astype(out, dtype)
     if isinstance(object, (list, tuple, bool, int, float, complex)):  # numpy's dtype (NOTE [Creation dtypes])
         return _make(np.asarray(object), dtype, device, call)
+    if isinstance(object, np.ndarray) and _select.compiling():
+        # NOTE [numpy arrays in compiled code]: a tensor in numpy's clothes, whose type the
+        # compiler cannot ask for its module (multiad.asarray's backend inference): an array of
+        # the backend in force, as the creation functions give.
+        return _make(object, dtype, device, call)
     return _arrays.asarray(object, dtype=canonical_dtype_name(dtype, call), device=device)
 
 
@@ -199,8 +205,8 @@ def _copied(out: Any, source: Any) -> Any:
     result leaves ``x`` as it was; ``multiad.asarray`` (and torch's ``as_tensor`` under it)
     returns ``x`` itself or shares its memory where it can. Mutable results made from an array
     (numpy arrays, torch tensors) are copied; JAX arrays and autograd's boxes are immutable."""
-    if isinstance(source, (list, tuple)) or np.isscalar(source):
-        return out  # newly made
+    if isinstance(source, (list, tuple)) or (not isinstance(source, np.ndarray) and np.isscalar(source)):
+        return out  # newly made (np.isscalar does not trace on a numpy array under torch.compile)
     if isinstance(out, np.ndarray):
         return out.copy()
     if type(out).__module__.partition(".")[0] == "torch":

@@ -73,6 +73,14 @@ setattr(_not_loaded, "_dynamo_marked_constant", True)  # noqa: B010 - torch.comp
 _is_compiling: Callable[[], Any] = _not_loaded
 
 
+def _true() -> bool:
+    return True
+
+
+#: What the probe answers while compiling, once torch is loaded: :func:`_compiled_numpy.prepare`.
+_traced: Callable[[], bool] = _true
+
+
 class _State(threading.local):
     def __init__(self) -> None:
         # In the instance (not a class default) from the start: a program torch.compile traced
@@ -505,10 +513,12 @@ class TorchBackend(multiad.Backend):
 
     @classmethod
     def compiling(cls) -> bool:
-        return _is_compiling()  # type: ignore[no-any-return]
+        if _is_compiling():
+            return _traced()  # NOTE [NumPy arrays closed over in compiled transforms]
+        return False
 
     def load(self) -> None:
-        global torch, func, _functorch, _fw_ad, _is_compiling
+        global torch, func, _functorch, _fw_ad, _is_compiling, _traced
         import torch as _torch
         import torch.func as _func
 
@@ -517,6 +527,9 @@ class TorchBackend(multiad.Backend):
         _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
         _install_guard()
         _install_numpy_operands()
+        from multiad_torch import _compiled_numpy
+
+        _traced = _compiled_numpy.prepare
 
     def version(self) -> str | None:
         self.load()
