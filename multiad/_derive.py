@@ -616,12 +616,10 @@ def jacfwd(
 # ``vmap``) and reverse mode use one. A backend declaring ``chunks_by_linearize`` (JAX) evaluates
 # ``f`` once with its own ``linearize`` and pushes every chunk through the linear function that
 # returns: the residuals of one forward pass stay alive across the chunks, in place of a forward
-# pass per chunk. Measured with JAX at ``n = 4000`` and chunks of 250 (``tanh(W @ x)``, as
-# ``benchmarks.memory``): the JAX arrays alive when a chunk is written, 1.0625 -> 1.063 times the
-# Jacobian (the residual is one vector; ``W`` is referenced, not copied); the peak resident set
-# within its run-to-run spread (about 1.2 to 1.3 on both routes, interleaved runs), hessian's
-# 1.96 -> 1.95. With ``has_aux`` the aux output needs an evaluation of its own, so the chunks
-# keep the ``jvp`` route.
+# pass per chunk. Measured with JAX at ``n = 4000`` and chunks of 250 (``benchmarks.memory``,
+# ``tanh(W @ x)``): jacfwd's peak 1.52 to 1.60 -> 1.15 to 1.28 times the Jacobian; hessian's
+# 1.96 -> 1.95 (its forward level over the gradient). With ``has_aux`` the aux output needs an
+# evaluation of its own, so the chunks keep the ``jvp`` route.
 def _jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool,
     route: str, call: str,
