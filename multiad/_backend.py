@@ -119,12 +119,6 @@ class Backend:
     #: than ``jvp``: for a framework whose forward mode makes the zero tangent of an array ``f``
     #: closes over in full (NOTE [Chunked forward mode by the pullback]). Needs ``has_vjp``.
     chunks_by_pullback: ClassVar[bool] = False
-    #: Whether a chunked forward-mode Jacobian evaluates ``f`` once, with the backend's native
-    #: ``linearize``, and pushes every chunk through the linear function it returns, rather
-    #: than a ``jvp`` (which evaluates ``f`` again) per chunk (NOTE [Chunked forward mode by
-    #: linearize] in ``multiad/_derive.py``). Needs ``linearize`` in :attr:`native`, computed
-    #: in forward mode.
-    chunks_by_linearize: ClassVar[bool] = False
     #: Whether a chunked Jacobian pushes its last, smaller chunk with as many basis rows as the
     #: others (zero past the end), for a framework whose eager operations compile per shape
     #: (NOTE [A last chunk of the same shape] in ``multiad/_derive.py``).

@@ -575,14 +575,14 @@ def jacfwd(
     with _custom_state.forward():
         if _plan.native(b, "jacfwd", chunk_size, traced):  # NOTE [Nested transforms near a stack chunk boundary]
             return guarded(b, call, b.jacfwd, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
-        route = _plan.forward_columns(b, chunk_size, traced, has_aux)
-        if not (route == _plan.PULLBACK and b.has_jvp):
-            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, route, call)
+        by_pullback = not _plan.columns_by_jvp(b, chunk_size, traced)
+        if not (by_pullback and b.has_jvp):
+            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, by_pullback, call)
         try:  # NOTE [Forward mode where the pullback cannot follow]
-            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, route, call)
+            return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, True, call)
         except NonDifferentiableError:
             pass  # retried after the except clause, which frees the failed attempt's columns
-        return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, _plan.JVP, call)
+        return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, False, call)
 
 
 # NOTE [Chunked forward mode by the pullback]: torch's forward-mode formula for ``W @ x`` (mv,
@@ -609,20 +609,9 @@ def jacfwd(
 # as the call without ``chunk_size`` does. The retry costs a second evaluation of ``f`` only on
 # that path; the ordinary call runs as before. ``linearize`` does the same (multiad/_api_ad.py):
 # its ``jvp_fn`` then evaluates ``f`` again per call, as on a backend without reverse mode.
-#
-# NOTE [Chunked forward mode by linearize]: a ``jvp`` per chunk evaluates ``f`` once per chunk,
-# so an ``f`` that draws random numbers (NumPy's, outside the framework) had its Jacobian's
-# columns from different draws, while the call without ``chunk_size`` (one ``jvp`` under
-# ``vmap``) and reverse mode use one. A backend declaring ``chunks_by_linearize`` (JAX) evaluates
-# ``f`` once with its own ``linearize`` and pushes every chunk through the linear function that
-# returns: the residuals of one forward pass stay alive across the chunks, in place of a forward
-# pass per chunk. Measured with JAX at ``n = 4000`` and chunks of 250 (``benchmarks.memory``,
-# ``tanh(W @ x)``): jacfwd's peak 1.52 to 1.60 -> 1.15 to 1.28 times the Jacobian; hessian's
-# 1.96 -> 1.95 (its forward level over the gradient). With ``has_aux`` the aux output needs an
-# evaluation of its own, so the chunks keep the ``jvp`` route.
 def _jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool,
-    route: str, call: str,
+    by_pullback: bool, call: str,
 ) -> tuple[list[list[Any]], Any]:  # fmt: skip
     if sum(size(p) for p in primals) == 0:  # NOTE [Empty Jacobians]
         res = guarded(b, call, fun, *primals)
@@ -631,13 +620,7 @@ def _jacfwd(
     aux = None
     push: Callable[..., tuple[Any, ...]]
     pull: Pullback | None = None
-    if route == _plan.LINEARIZE:  # NOTE [Chunked forward mode by linearize]
-        _, lin = guarded(b, call, b.linearize, fun, primals)
-
-        def push(*t: Any) -> tuple[Any, ...]:
-            return tuple(lin(*t))
-
-    elif route == _plan.JVP:
+    if not by_pullback:
         if has_aux:
             _, aux = fun(*primals)
 

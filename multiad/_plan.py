@@ -54,23 +54,11 @@ def jvp_native(b: Backend) -> bool:
     return b.has_jvp
 
 
-JVP, PULLBACK, LINEARIZE = "jvp", "pullback", "linearize"
-
-
-def forward_columns(b: Backend, chunk_size: int | None, traced: bool, has_aux: bool) -> str:
-    """How a forward-mode Jacobian pushes its columns: :data:`JVP` (the backend's ``jvp`` per
-    chunk), :data:`PULLBACK` (the vjp of the linear pullback: NOTE [Chunked forward mode by the
-    pullback] in ``multiad/_derive.py``) or :data:`LINEARIZE` (the function the backend's own
-    ``linearize`` returns: NOTE [Chunked forward mode by linearize] there)."""
-    if not b.has_jvp:
-        return PULLBACK
-    if chunk_size is None or traced:
-        return JVP
-    if b.chunks_by_pullback and b.has_vjp:
-        return PULLBACK
-    if b.chunks_by_linearize and not has_aux and "linearize" in b.native:
-        return LINEARIZE
-    return JVP
+def columns_by_jvp(b: Backend, chunk_size: int | None, traced: bool) -> bool:
+    """Whether a forward-mode Jacobian pushes its columns with the backend's ``jvp`` (else by
+    the vjp of the linear pullback: NOTE [Chunked forward mode by the pullback] in
+    ``multiad/_derive.py``)."""
+    return b.has_jvp and (chunk_size is None or traced or not (b.chunks_by_pullback and b.has_vjp))
 
 
 def vmap_native(b: Backend, batch: int | None = None) -> bool:

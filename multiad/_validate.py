@@ -29,7 +29,6 @@ _FLAGS = (
     "exact",
     "has_custom_rules",
     "chunks_by_pullback",
-    "chunks_by_linearize",
     "pads_last_chunk",
 )
 

@@ -87,7 +87,6 @@ class JaxBackend(multiad.Backend):
     has_jvp: ClassVar[bool] = True
     has_vmap: ClassVar[bool] = True
     native: ClassVar[frozenset[str]] = frozenset({"value_and_grad", "jacrev", "jacfwd", "linearize"})
-    chunks_by_linearize: ClassVar[bool] = True  # NOTE [Chunked forward mode by linearize] in multiad/_derive.py
     compiler: ClassVar[str | None] = "jax.jit"
     writable: ClassVar[bool] = True  # through write: NOTE [Writing into a JAX array]
     pads_last_chunk: ClassVar[bool] = True  # eager operations compile per shape
