@@ -8,6 +8,7 @@ returned zero. The reference is a central difference of numpy's own ``eigh``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -68,3 +69,26 @@ def test_forward_mode_follows_an_in_place_change_of_a_saved_value(backend: Case,
         t = np.array([1.0, -2.0, 0.5])
         backend.close(jvp_fn(backend.array(t)), d * t)
         backend.close(jvp_fn(backend.array(2.0 * t)), 2.0 * d * t)
+
+
+def _scaled_by_a_draw(x: Any) -> Any:
+    return x * np.random.standard_normal() + mnp.sin(x)  # a new scale on every evaluation of f
+
+
+@pytest.mark.parametrize("name", ["torch", "autograd"])  # JAX evaluates f once per chunk (docs/reliability.md)
+@pytest.mark.parametrize("chunk_size", [None, 1, 2, 3])
+def test_chunks_by_the_pullback_evaluate_f_once(name: str, chunk_size: int | None) -> None:
+    """The Jacobian of x * s + sin(x), s drawn anew per evaluation, is diag(s + cos(x)) with one
+    s for all columns, whatever the chunks, where they go through the pullback (NOTE [Chunked
+    forward mode by the pullback], NOTE [Columns by a loop])."""
+    xn = np.array([0.1, 0.2, 0.3, 0.4])
+    case = Case(name)
+    x = case.array(xn)
+    for jac in (multiad.jacfwd, functools.partial(multiad.jacobian, mode="fwd")):
+        got = multiad.to_numpy(jac(_scaled_by_a_draw, chunk_size=chunk_size, backend=name)(x))
+        s = got[0, 0] - np.cos(xn[0])
+        case.close(case.array(got), np.diag(s + np.cos(xn)))
+    cubes = lambda v: mnp.sum(v**3) * np.random.standard_normal()  # noqa: E731
+    hess = multiad.to_numpy(multiad.hessian(cubes, chunk_size=chunk_size, backend=name)(x))
+    s = hess[0, 0] / (6.0 * xn[0])
+    case.close(case.array(hess), np.diag(6.0 * xn * s))
