@@ -140,14 +140,24 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                 f"which is no array (numpy: {exc}); give lists of equal lengths, or a dict of arrays"
             ) from None
         leaves, spec = [data], _tree.flatten(0)[1]
-    b = _select.resolve(backend, leaves, "asarray(x)")
+    traced = _select.PROBE[0]()  # compiling() (NOTE [One compiler probe])
+    if traced and backend is None and all(type(leaf) is np.ndarray for leaf in leaves):
+        # NOTE [numpy arrays in compiled code]: tensors in numpy's clothes, whose type's module and
+        # dtype the compiler cannot read: the backend in force, as multiad.numpy's creation functions.
+        b = _select.get_backend()
+    else:
+        b = _select.resolve(backend, leaves, "asarray(x)")
     out = []
     for leaf in leaves:
-        owner = _select.owner_of(leaf, "asarray(x)", prefer=b.name)
-        if owner is not None and owner != b.name:
-            leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
-        if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
-            leaf = native_order(leaf)
+        if type(leaf) is np.ndarray:  # neutral (owner_of's answer)
+            if not traced and not leaf.dtype.isnative:
+                leaf = native_order(leaf)
+        else:
+            owner = _select.owner_of(leaf, "asarray(x)", prefer=b.name)
+            if owner is not None and owner != b.name:
+                leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
+                if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
+                    leaf = native_order(leaf)
         out.append(b.asarray(leaf, dtype=dtype, device=device))
     return _tree.unflatten(spec, out)
 

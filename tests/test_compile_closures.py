@@ -119,6 +119,8 @@ def test_closed_over_numpy_arrays_of_every_kind(name: str, kind: str) -> None:
 
 
 CONVERTED = [(n, "mnp.asarray") for n in ("grad", "jacrev", "jacfwd", "hessian", "vjp")] + [
+    ("grad", "multiad.asarray"),
+    ("hessian", "multiad.asarray"),
     ("grad", "mnp.array"),
     ("jacfwd", "mnp.array"),
     ("grad", "torch.as_tensor"),
@@ -128,7 +130,12 @@ CONVERTED = [(n, "mnp.asarray") for n in ("grad", "jacrev", "jacfwd", "hessian",
 
 @pytest.mark.parametrize(("name", "how"), CONVERTED)
 def test_an_array_converted_inside_f(name: str, how: str) -> None:
-    convert = {"mnp.asarray": mnp.asarray, "mnp.array": mnp.array, "torch.as_tensor": torch.as_tensor}[how]
+    convert = {
+        "mnp.asarray": mnp.asarray,
+        "multiad.asarray": multiad.asarray,
+        "mnp.array": mnp.array,
+        "torch.as_tensor": torch.as_tensor,
+    }[how]
 
     def scalar(x: Any) -> Any:
         return mnp.sum(mnp.tanh(convert(_A) @ x))
@@ -142,6 +149,12 @@ def test_an_array_converted_inside_f(name: str, how: str) -> None:
 
 def test_mnp_asarray_of_a_numpy_array_in_a_compiled_function_is_a_tensor() -> None:
     got = _compiled(lambda x: mnp.asarray(_A, dtype="float32") @ x.float())
+    assert isinstance(got, torch.Tensor) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), _A.astype(np.float32) @ _X.astype(np.float32), rtol=1e-6)
+
+
+def test_multiad_asarray_of_numpy_arrays_in_a_compiled_function_is_of_the_backend_in_force() -> None:
+    got = _compiled(lambda x: multiad.asarray({"a": _A}, dtype="float32")["a"] @ x.float())
     assert isinstance(got, torch.Tensor) and got.dtype == torch.float32
     np.testing.assert_allclose(got.numpy(), _A.astype(np.float32) @ _X.astype(np.float32), rtol=1e-6)
 
