@@ -41,7 +41,7 @@ import torch
 
 import multiad
 
-from . import _run
+from . import _run, _state
 
 
 def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
@@ -193,12 +193,32 @@ def _traced(xs: Any) -> bool:
     return False
 
 
+# NOTE [Rules under a compiled transform]: torch.compile of a torch.func transform (grad, vjp,
+# jacrev, ...) whose function applies an autograd.Function traces the Function's forward into the
+# graph and leaves its backward out (torch 2.13; raw ``torch.compile(torch.func.grad(g))`` does
+# the same): the rule is dropped and the derivative is that of the forward, a wrong number
+# without an error (``clip_gradient`` gives 5 where the rule gives 1). A compiled forward whose
+# ``loss.backward()`` runs the rule is not affected. A rule applied while torch.compile traces one
+# of multiad's transforms (the conversion guard's flag is set while f runs under them, compiled
+# or not) therefore raises; the compiled call fails with this error, and the same transform
+# called without torch.compile applies the rule.
+def _refuse_compiled_transform(rule: Any) -> None:
+    if torch.compiler.is_compiling() and _state.active:
+        raise multiad.UnsupportedOperationError(
+            f"{rule.name}: torch.compile of a multiad transform drops a custom rule's derivative (the "
+            "compiled graph keeps the function's forward only, so the result would be wrong); call the "
+            "transform without torch.compile, or compile only the forward and differentiate it with "
+            "loss.backward()"
+        )
+
+
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
 
     def call(*xs: Any) -> Any:
         if not _traced(xs):
             return rule.fun(*xs)
+        _refuse_compiled_transform(rule)
         return CustomVJP.apply(rule, *xs)[: rule.n_outs]  # type: ignore[no-untyped-call]
 
     return call
@@ -206,4 +226,9 @@ def custom_vjp(rule: Any) -> Any:
 
 def custom_jvp(rule: Any) -> Any:
     _constant_nondiff(rule)
-    return lambda *xs: CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]
+
+    def call(*xs: Any) -> Any:
+        _refuse_compiled_transform(rule)
+        return CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]
+
+    return call
