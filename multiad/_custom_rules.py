@@ -105,7 +105,7 @@ class Rule:
         spec = _tree.flatten(out)[1]
         if self.out_spec is None:
             self.out_spec = spec
-        elif spec != self.out_spec:
+        elif spec != self.out_spec and not _tree.same_structure(spec, self.out_spec):
             raise InvalidArgumentError(
                 f"{self.name}: {what} returned an output with structure {spec}, but the function returns {self.out_spec}; "
                 "the rule must return outputs structured like the function's"

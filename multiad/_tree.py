@@ -55,6 +55,18 @@ _LOOSE_KINDS = frozenset(
 )
 
 
+def same_structure(a: TreeSpec, b: TreeSpec) -> bool:
+    """Whether ``a`` and ``b`` rebuild the same structure. A structure built while torch.compile
+    traces keeps the namespace on a leaf, where optree drops it (``PyTreeSpec(*, namespace=...)``
+    against ``PyTreeSpec(*)``): both compare unequal, though they rebuild alike."""
+    if a == b:
+        return True
+    if a.num_leaves != b.num_leaves:
+        return False
+    dummy = [0] * a.num_leaves
+    return bool(flatten(a.unflatten(dummy))[1] == flatten(b.unflatten(dummy))[1])
+
+
 def has_loose(spec: TreeSpec) -> bool:
     """Whether ``spec`` has a node that may compare equal to a different one: a dict or a
     registered node (NOTE [Structures per call] in ``multiad/_flat.py``)."""

@@ -184,3 +184,15 @@ def test_torch_compile_of_a_transform_never_drops_a_custom_vjp_rule() -> None:
     torch.compile(f, backend="eager")(xr).backward()  # a compiled forward: loss.backward() runs the rule
     assert xr.grad is not None
     np.testing.assert_allclose(xr.grad.numpy(), [1.0, 1.0])
+
+
+def test_a_compiled_forward_differentiated_by_backward_applies_a_custom_jvp_rule() -> None:
+    # The rule's output structure, recorded while torch.compile traced the forward, kept optree's
+    # namespace on a leaf, and the backward pass (run eagerly) refused its own leaf as another structure.
+    import torch
+
+    x = torch.tensor([0.3, -0.5, 0.1], dtype=torch.float64, requires_grad=True)
+    torch._dynamo.reset()
+    torch.compile(lambda t: (_twice_fwd(t) ** 3).sum(), backend="eager")(x).backward()
+    assert x.grad is not None  # the rule's derivative is 2: d/dx sum(f(x)^3) = 3 x^2 * 2
+    np.testing.assert_allclose(x.grad.numpy(), 6 * x.detach().numpy() ** 2, rtol=1e-12)

@@ -700,3 +700,27 @@ def test_slices_without_values_warn_as_numpy(backend_name: str, case: tuple[str,
     got, said = _slice_warnings(lambda: call(mnp, a))
     assert said == want_said
     np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), want)
+
+
+AVERAGE_CASES = [
+    ("int8", "int8", [3, 7, 100, 0], [2, 3, 120, 1]),
+    ("uint8", "uint8", [3, 7, 100, 0], [2, 3, 120, 1]),
+    ("uint16", "uint16", [3, 7, 60000, 0], [2, 3, 4, 1]),
+    ("int8", "float32", [3, 7, 100, 0], [2, 3, 120, 1]),
+    ("bool", "int16", [1, 0, 1, 1], [1, 2, 3, 100]),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", AVERAGE_CASES, ids=[f"{c[0]}-{c[1]}" for c in AVERAGE_CASES])
+def test_average_of_small_integers_does_not_wrap(
+    backend_name: str, case: tuple[str, str, list[int], list[int]]
+) -> None:
+    # a * w was computed in the integers' dtype (100 * 120 in int8 wrapped): numpy multiplies in float64
+    a_type, w_type, a, w = case
+    a_np, w_np = np.array(a, dtype=a_type), np.array(w, dtype=w_type)
+    x, weights = _on(backend_name, a_np, w_np)
+    want = np.average(a_np, weights=w_np)
+    got = np.asarray(multiad.to_numpy(mnp.average(x, weights=weights)))
+    rtol = 1e-6 if got.dtype == np.float32 else 1e-14  # JAX without x64 computes in float32, as jnp.average
+    np.testing.assert_allclose(got, want, rtol=rtol)

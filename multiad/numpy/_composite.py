@@ -409,6 +409,12 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
         total = avg * 0 + _count(x, axis)
     else:
         w = _arr(weights)
+        if not inexact(x):  # numpy multiplies integers by their weights in float64 (or wider), never wrapping
+            if _dispatch.like(x) == "jax":
+                x, w = default_float(x), w if inexact(w) else default_float(w)
+            else:
+                kind = result_type_name(dtype_name(x), dtype_name(w), "float64")
+                x, w = mnp.astype(x, kind), mnp.astype(w, kind)
         if _ndim(w) != _ndim(x) and axis is not None:  # numpy: weights along the axes only
             axes = _normalized("average", axis, _ndim(x))
             if tuple(w.shape) != tuple(x.shape[a] for a in axes):
