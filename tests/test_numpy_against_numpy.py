@@ -440,6 +440,7 @@ WIDE_UNSIGNED_CALLS: list[Any] = [
     ("median", lambda a, b, top: mnp.median(a)),
     ("abs", lambda a, b, top: mnp.abs(a)),
     ("sign", lambda a, b, top: mnp.sign(a)),
+    ("ptp", lambda a, b, top: mnp.ptp(a)),
 ]
 
 

@@ -396,7 +396,8 @@ def ptp(a: Any, axis: Any = None, out: None = None, keepdims: bool = False) -> A
             "mnp.ptp: numpy does not subtract booleans (the range is max - min); convert the array to "
             "an integer dtype first, or use mnp.any(x) != mnp.all(x)"
         )
-    return mnp.max(x, axis=axis, keepdims=keepdims) - mnp.min(x, axis=axis, keepdims=keepdims)
+    # mnp.subtract, not `-`: torch has no kernel for some unsigned dtypes (NOTE [Wide unsigned integers on torch])
+    return mnp.subtract(mnp.max(x, axis=axis, keepdims=keepdims), mnp.min(x, axis=axis, keepdims=keepdims))
 
 
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, keepdims: bool = False) -> Any:
