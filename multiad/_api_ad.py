@@ -439,10 +439,11 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     primals = flat.primals if flat.traced else tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
     push: Callable[..., Any] | None = None
     with flat.active():
-        once = _plan.native(b, "linearize") or _plan.linearize_by_vjp(b)
+        native = _plan.native(b, "linearize")
+        once = native or _plan.linearize_by_vjp(b)
         try:
             with _custom_state.forward():  # NOTE [Forward mode through custom_vjp]
-                if _plan.native(b, "linearize"):
+                if native:
                     outs, push = _derive.guarded(b, call, b.linearize, flat, primals)
                 elif once:
                     outs, push, _ = _derive.pushforward(b, flat, primals, False, call)

@@ -80,20 +80,28 @@ def _completion_vjp_fn() -> Fn:
     def completion(a: Any) -> Any:
         return np.linalg.qr(a, mode="complete")[0][..., :, int(np.shape(a)[-1]) :]
 
+    message = (
+        "mnp.linalg.qr: on the autograd backend the extra columns of Q in mode='complete' of a "
+        "matrix with more rows than columns (an arbitrary orthonormal completion) have no "
+        "derivative; pass mode='reduced'"
+    )
+    defvjp(completion, _without_derivative(message, several=False))
+    return completion  # type: ignore[no-any-return]
+
+
+def _without_derivative(message: str, several: bool) -> Callable[[Any, Any], Fn]:
+    """The vjp of an output without a derivative (``several``: a tuple of arrays): zero where its
+    cotangent is zero (the output is not used), NotImplementedError ``message`` otherwise."""
+
     def vjp(ans: Any, a: Any) -> Fn:
         def back(g: Any) -> Any:
-            if np.any(np.asarray(g) != 0):
-                raise NotImplementedError(
-                    "mnp.linalg.qr: on the autograd backend the extra columns of Q in mode='complete' of a "
-                    "matrix with more rows than columns (an arbitrary orthonormal completion) have no "
-                    "derivative; pass mode='reduced'"
-                )
+            if any(np.any(np.asarray(v) != 0) for v in (g if several else (g,))):
+                raise NotImplementedError(message)
             return np.zeros(np.shape(a))
 
         return back
 
-    defvjp(completion, vjp)
-    return completion  # type: ignore[no-any-return]
+    return vjp
 
 
 def _raw_fn() -> Fn:
@@ -105,18 +113,11 @@ def _raw_fn() -> Fn:
     def raw(a: Any) -> Any:
         return np.linalg.qr(a, mode="raw")
 
-    def vjp(ans: Any, a: Any) -> Fn:
-        def back(g: Any) -> Any:
-            if any(np.any(np.asarray(v) != 0) for v in g):
-                raise NotImplementedError(
-                    "mnp.linalg.qr: mode='raw' (Householder reflectors) has no derivative on any backend; "
-                    "differentiate mode='reduced' or mode='r'"
-                )
-            return np.zeros(np.shape(a))
-
-        return back
-
-    defvjp(raw, vjp)
+    message = (
+        "mnp.linalg.qr: mode='raw' (Householder reflectors) has no derivative on any backend; "
+        "differentiate mode='reduced' or mode='r'"
+    )
+    defvjp(raw, _without_derivative(message, several=True))
     return raw  # type: ignore[no-any-return]
 
 
