@@ -89,3 +89,28 @@ def test_vjp_and_linearize_ignore_later_in_place_changes_of_their_results(name: 
         _mutate(out if changed == "out" else aux)
         grads = vjp_fn(ones)
     np.testing.assert_allclose(multiad.to_numpy(grads[0]), np.exp(X0), **tol)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("made_by", ["vjp", "linearize"])
+def test_a_pullback_kept_past_its_transform_is_right_or_refused(name: str, made_by: str) -> None:
+    # NOTE [Boxes of a finished trace]: a vjp_fn (or jvp_fn) made inside grad and returned as aux.
+    # d/dy sum(sin(y) * x) at y = x is cos(x) * x, whichever way it is pushed.
+    x0 = np.array([0.3, 0.7])
+
+    def f(x: Any) -> Any:
+        make = multiad.vjp if made_by == "vjp" else multiad.linearize
+        out, kept = make(lambda y: mnp.sin(y) * x, x)
+        return mnp.sum(out), kept
+
+    g, kept = multiad.grad(f, has_aux=True, backend=name)(x0)
+    np.testing.assert_allclose(multiad.to_numpy(g), np.cos(x0) * x0 + np.sin(x0), rtol=1e-5)
+    try:
+        got = kept(np.ones(2))
+    except multiad.MultiADError as exc:  # jax and autograd refuse; the message names the cause
+        assert name in ("jax", "autograd"), exc
+        assert ("tracer" if name == "jax" else "transform that has returned") in str(exc)
+        return
+    value = got[0] if made_by == "vjp" else got
+    assert type(value) is type(multiad.asarray(x0, backend=name)), type(value)
+    np.testing.assert_allclose(multiad.to_numpy(value), np.cos(x0) * x0, rtol=1e-5)

@@ -26,6 +26,7 @@ Box: Any = None
 ArrayBox: Any = None
 ag_tuple: Any = None
 anp: Any = None
+trace_stack: Any = None
 
 
 class AutogradBackend(multiad.Backend):
@@ -40,7 +41,7 @@ class AutogradBackend(multiad.Backend):
     writable: ClassVar[bool] = False
 
     def load(self) -> None:
-        global trace, new_root, backward_pass, vspace, getval, Box, ArrayBox, ag_tuple, anp
+        global trace, new_root, backward_pass, vspace, getval, Box, ArrayBox, ag_tuple, anp, trace_stack
         import autograd.builtins
         import autograd.core
         import autograd.numpy
@@ -52,6 +53,7 @@ class AutogradBackend(multiad.Backend):
         backward_pass, vspace = autograd.core.backward_pass, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
+        trace_stack = autograd.tracer.trace_stack
 
     def version(self) -> str | None:
         import importlib.metadata
@@ -175,7 +177,10 @@ class AutogradBackend(multiad.Backend):
                 return finish(grads)
 
             pull_one.one_cotangent = one_cotangent  # type: ignore[attr-defined]
-            pull_one.one_gradient = (pullback, finish)  # type: ignore[attr-defined]
+            if not isinstance(
+                primals[0], Box
+            ):  # a traced primal's results are checked: NOTE [Boxes of a finished trace]
+                pull_one.one_gradient = (pullback, finish)  # type: ignore[attr-defined]
             return outs, pull_one, aux_value
 
         def pull(cts: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -278,6 +283,21 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
             )
+        if isinstance(a, Box) and a._trace > trace_stack.top:  # NOTE [Boxes of a finished trace]
+            raise LeakedTraceError(
+                "a traced value of a transform that has returned came out here: a vjp_fn or jvp_fn made "
+                "inside a transform of f was kept (returned as aux or stored) and called after it ended; "
+                "call vjp (or linearize) outside the transform, or call its function inside it"
+            )
+
+
+# NOTE [Boxes of a finished trace]: autograd numbers its traces by depth (``trace_stack.top``
+# while one runs). A pullback made inside a transform and called after that transform returned
+# (returned as aux, say) still computes with the boxes of the finished trace and returns them:
+# an ArrayBox where an array was due, silently. A box whose trace is deeper than the deepest
+# running one is such a leftover. Checked where a result is not a plain array anyway (off the
+# common path), so the check costs nothing per column. A leftover met while a new trace of the
+# same depth runs cannot be told apart this way.
 
 
 def _block(parts: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
