@@ -9,7 +9,7 @@ from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError, NonDifferentiableError
-from ._flat import Argnums, Flat, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
+from ._flat import Argnums, Flat, as_argnums, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
 
 BackendArg = str | Backend | None
@@ -41,6 +41,8 @@ def value_and_grad(
         >>> float(v), np.round(multiad.to_numpy(g), 4).tolist()
         (5.0, [2.0, 4.0])
     """
+    if type(argnums) is not int:  # NOTE [Integers by __index__]
+        argnums = as_argnums(argnums)
     vg = _value_and_grad(f, argnums, has_aux, backend, "value_and_grad")
     call = f"value_and_grad({fname(f)})"  # NOTE [Prepared calls]
     return wraps(f, _prepared.wrap("value_and_grad", f, argnums, has_aux, None, backend, call, vg))
@@ -108,6 +110,8 @@ def grad(
         >>> np.round(multiad.to_numpy(g), 6).tolist()
         [1.0, 1.0, 1.0]
     """
+    if type(argnums) is not int:  # NOTE [Integers by __index__]
+        argnums = as_argnums(argnums)
     vg = _value_and_grad(f, argnums, has_aux, backend, "grad")
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:

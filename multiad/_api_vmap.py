@@ -13,12 +13,21 @@ from . import _arrays, _custom_state, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
-from ._flat import check_callable, check_chunk_size, fname, not_an_output
+from ._flat import as_index, check_callable, check_chunk_size, fname, not_an_output
 from ._ops import do
 
 
 def _is_axis(a: Any) -> bool:
     return a is None or (isinstance(a, int) and not isinstance(a, bool))
+
+
+def _indexed(dims: Any) -> Any:
+    """``dims`` with its integer axes made Python ints (NOTE [Integers by __index__] in ``multiad/_flat.py``)."""
+    if type(dims) is int or dims is None:
+        return dims
+    if isinstance(dims, (tuple, list)) and all([type(d) is int or d is None for d in dims]):
+        return dims
+    return _tree.map_axes(as_index, dims)
 
 
 def _check_dims(call: str, name: str, dims: Any, allow_none: bool) -> None:
@@ -60,6 +69,9 @@ def vmap(
     """
     check_callable(f, "vmap")
     call = f"vmap({fname(f)})"
+    if type(in_dims) is not int or type(out_dims) is not int or chunk_size is not None:
+        # NOTE [Integers by __index__] in multiad/_flat.py
+        chunk_size, in_dims, out_dims = as_index(chunk_size), _indexed(in_dims), _indexed(out_dims)
     check_chunk_size(chunk_size, call)
     if not isinstance(in_dims, (tuple, list)):
         _check_dims(call, "in_dims", in_dims, True)

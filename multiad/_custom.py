@@ -25,6 +25,7 @@ from ._arrays import convert
 from ._backend import Backend
 from ._custom_rules import JVPRule, Rule, VJPRule
 from ._errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperationError
+from ._flat import as_index
 
 
 class _Custom:
@@ -36,7 +37,10 @@ class _Custom:
         if not callable(fun):
             raise InvalidTypeError(f"{self.kind}(fun): fun must be callable, got {type(fun).__name__}")
         name = getattr(fun, "__name__", type(fun).__name__)
-        if isinstance(nondiff_argnums, int) or not all(
+        # NOTE [Integers by __index__] in multiad/_flat.py
+        if isinstance(nondiff_argnums, Sequence) and not isinstance(nondiff_argnums, str):
+            nondiff_argnums = tuple(map(as_index, nondiff_argnums))
+        if not isinstance(nondiff_argnums, tuple) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in nondiff_argnums
         ):
             raise InvalidTypeError(

@@ -54,6 +54,35 @@ def check_callable(f: Any, transform: str) -> None:
         raise InvalidTypeError(f"{transform}(f): f must be callable, got {type(f).__name__} {f!r:.60}")
 
 
+# NOTE [Integers by __index__]: ``argnums``, ``chunk_size``, ``nondiff_argnums`` and the axes of
+# ``in_dims``/``out_dims`` take any integer that supports ``__index__`` (a numpy integer, as JAX
+# takes them through ``operator.index``; a 0-d integer array), made a Python int when the
+# transform is built, so that nothing later (the prepared signatures, the backends' own
+# transforms, which may insist on ``int``) ever sees another kind. Booleans are not positions
+# (``True`` and a boolean array keep their type, and the checks refuse them); a Python int passes
+# untouched at the cost of one type check, since transforms are often built per call.
+def as_index(value: Any) -> Any:
+    """``value`` as a Python int where it is an integer other than a bool (NOTE [Integers by
+    __index__]); anything else as it is, for the caller's check to refuse."""
+    if type(value) is int or value is None:
+        return value
+    if isinstance(value, (bool, np.bool_)) or "bool" in str(getattr(value, "dtype", "")):
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return value
+
+
+def as_argnums(argnums: Any) -> Any:
+    """``argnums`` with its integers made Python ints (NOTE [Integers by __index__])."""
+    if type(argnums) is int:
+        return argnums
+    if type(argnums) is tuple:
+        return argnums if all([type(a) is int for a in argnums]) else tuple(map(as_index, argnums))
+    return as_index(argnums)
+
+
 def check_argnums_type(argnums: Any, call: str) -> None:
     ok = (isinstance(argnums, int) and not isinstance(argnums, bool)) or (
         isinstance(argnums, tuple)

@@ -88,6 +88,11 @@ def tree_map(fn: Callable[..., Any], tree: PyTree, *rest: PyTree) -> PyTree:
     return optree.tree_map(fn, tree, *rest, namespace=NAMESPACE)
 
 
+def map_axes(fn: Callable[[Any], Any], prefix: Any) -> Any:
+    """``prefix`` (an in_dims/out_dims tree, None a leaf) with ``fn`` applied to each leaf."""
+    return optree.tree_map(fn, prefix, none_is_leaf=True, namespace=NAMESPACE)
+
+
 def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
     """The per-leaf values of ``prefix`` (an int, None, or a prefix tree of them) over ``tree``."""
     n = optree.tree_structure(tree, namespace=NAMESPACE).num_leaves
