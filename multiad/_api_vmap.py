@@ -30,14 +30,14 @@ def _indexed(dims: Any) -> Any:
     return _tree.map_axes(as_index, dims)
 
 
-def _check_dims(call: str, name: str, dims: Any, allow_none: bool) -> None:
+def _check_dims(call: str, name: str, dims: Any) -> None:
     leaves = _tree.leaf_axes(dims, dims) if not _is_axis(dims) else [dims]
     for a in leaves:
-        if not _is_axis(a) or (a is None and not allow_none):
+        if not _is_axis(a):
+            per = "argument" if name == "in_dims" else "output"
             raise InvalidTypeError(
-                f"{call}: {name} entries must be ints{' or None' if allow_none else ''}, got {a!r} in {dims!r}; "
-                f"give an axis number{', None (not batched)' if allow_none else ''} or a tuple with one per "
-                f"{'argument' if allow_none else 'output'}"
+                f"{call}: {name} entries must be ints or None, got {a!r} in {dims!r}; give an axis number, "
+                f"None (not batched) or a tuple with one per {per}"
             )
 
 
@@ -51,7 +51,9 @@ def vmap(
         f: a function of arrays (pytrees allowed).
         in_dims: an int or None for every argument, or a tuple with one entry per positional
             argument, each an int, None (not batched) or a pytree prefix of that argument.
-        out_dims: an int for every output, or a pytree prefix of the output.
+        out_dims: an int for every output, None for an output that does not vary over the batch
+            (returned once, without a batch axis; one that varies raises: NOTE [Unbatched
+            outputs]), or a pytree prefix of the output with such entries.
         chunk_size: evaluate this many batch elements at a time (memory bound); default all.
         backend: backend name or object. Backends without a vmap run a Python loop.
 
@@ -74,11 +76,11 @@ def vmap(
         chunk_size, in_dims, out_dims = as_index(chunk_size), _indexed(in_dims), _indexed(out_dims)
     check_chunk_size(chunk_size, call)
     if not isinstance(in_dims, (tuple, list)):
-        _check_dims(call, "in_dims", in_dims, True)
+        _check_dims(call, "in_dims", in_dims)
     else:
         for d in in_dims:
-            _check_dims(call, "in_dims", d, True)
-    _check_dims(call, "out_dims", out_dims, False)
+            _check_dims(call, "in_dims", d)
+    _check_dims(call, "out_dims", out_dims)
 
     plans: dict[Any, _Plan] = {}  # NOTE [Prepared vmap calls]
     generation, compiling, selection, context, slot, array_types, leaf = (
@@ -259,7 +261,10 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
             "output, or a tree prefix of the output"
         ) from None
     moved = []
-    for o, ax in zip(outs, oaxes):
+    for k, (o, ax) in enumerate(zip(outs, oaxes)):
+        if ax is None:
+            moved.append(_unbatched(call, o, k, out_dims))
+            continue
         nd = len(o.shape)
         if not -nd <= ax < nd:
             raise InvalidArgumentError(
@@ -386,6 +391,47 @@ class _Plan:
         with _select.active(self.backend, False):
             self.batched = batched = _derive.vmap(self.backend, _flat(f, self, spec, call), in_axes, chunk_size, call)
         return batched
+
+
+# NOTE [Unbatched outputs]: ``out_dims=None`` (for every output, or as an entry of an out_dims
+# tree) asks for an output that does not vary over the batch, returned once, without a batch
+# axis, as JAX's ``out_axes=None`` and torch.func's ``out_dims=None``. Those two decide by
+# dependence (the output is not a batched value of their tracing) and raise otherwise. A
+# backend's vmap here batches every output along axis 0 (a Python loop has no notion of
+# dependence), so multiad decides by value, the same way on every backend: the batched output
+# must be the same array at every batch index (exactly; nan equal to nan), and is then returned
+# at index 0; an output that differs anywhere raises, naming the leaf, instead of handing back
+# one element of it. An output that depends on the batch but is equal over it (``x * 0``) is
+# thus returned where JAX and torch.func raise: the value is the same either way. The check
+# needs concrete values: an empty batch (no element to return) and a call traced by a compiler
+# or inside an enclosing framework transform that cannot branch on values (jax.jit, an outer
+# vmap) raise a clear error.
+def _unbatched(call: str, o: Any, k: int, out_dims: Any) -> Any:
+    """Output leaf ``k`` (batched along axis 0) without its batch axis, if it is the same at every
+    batch index (NOTE [Unbatched outputs])."""
+    what = f"{call}: out_dims={out_dims!r} asks for output leaf {k} unbatched (None)"
+    if not o.shape or o.shape[0] == 0:
+        raise InvalidArgumentError(
+            f"{what}, but the batch is empty, so there is no value to return; give the output an int "
+            "out_dims, or compute it outside vmap"
+        )
+    first = o[0, ...]  # an array on numpy too, where o[0] of one dimension is a scalar
+    try:
+        same = bool(do("all", (o == first) | ((o != o) & (first != first))))
+    except MultiADError:
+        raise
+    except Exception:  # noqa: BLE001 - a tracer (jax.jit, an outer vmap) refuses bool() in its own ways
+        raise InvalidArgumentError(
+            f"{what}, which is checked on the values (the output must be the same at every batch "
+            "index), and the values are not available here (a compiler or an enclosing transform "
+            "traces the call); give the output an int out_dims, or compute it outside vmap"
+        ) from None
+    if not same:
+        raise InvalidArgumentError(
+            f"{what}, but it varies over the batch; give it an int out_dims (the axis for the batch), "
+            "or return from f only what does not depend on the batched arguments"
+        )
+    return first
 
 
 def _moved_axes(nd: int, to: int) -> tuple[int, ...]:

@@ -1,0 +1,85 @@
+"""vmap with out_dims=None: an output that does not vary over the batch comes back once, as JAX's
+out_axes=None and torch.func's out_dims=None; one that varies raises (NOTE [Unbatched outputs])."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+from tests.conftest import Case
+
+XS = np.arange(6.0).reshape(3, 2)
+C = np.array([0.5, -2.0])
+
+
+def test_constant_output_unbatched(backend: Case) -> None:
+    c = backend.array(C)
+    mapped = multiad.vmap(lambda x: c * 2.0, out_dims=None, backend=backend.name)
+    for _ in range(3):  # the general path, then the prepared plan
+        backend.close(mapped(backend.array(XS)), 2.0 * C)
+
+
+def test_unbatched_entry_of_a_tree(backend: Case) -> None:
+    xs, c = backend.array(XS), backend.array(C)
+
+    def f(x: Any, w: Any) -> Any:
+        return {"y": x * w, "norm": mnp.sum(w**2)}
+
+    mapped = multiad.vmap(f, in_dims=(0, None), out_dims={"y": 1, "norm": None}, backend=backend.name)
+    for _ in range(2):
+        out = mapped(xs, c)
+        backend.close(out, {"y": (XS * C).T, "norm": np.sum(C**2)})
+    pair = multiad.vmap(lambda x, w: (x + w, w * 3.0), in_dims=(0, None), out_dims=(0, None), backend=backend.name)
+    backend.close(pair(xs, c), (XS + C, 3.0 * C))
+
+
+def test_unbatched_with_chunks(backend: Case) -> None:
+    xs, c = backend.array(XS), backend.array(C)
+    mapped = multiad.vmap(lambda x: (x * 2.0, c + 1.0), out_dims=(0, None), chunk_size=2, backend=backend.name)
+    backend.close(mapped(xs), (2.0 * XS, C + 1.0))
+
+
+def test_unbatched_nan_is_the_same(backend: Case) -> None:
+    c = backend.array([np.nan, 1.0])
+    out = multiad.vmap(lambda x: c * 1.0, out_dims=None, backend=backend.name)(backend.array(XS))
+    np.testing.assert_array_equal(multiad.to_numpy(out), [np.nan, 1.0])
+
+
+def test_varying_output_raises(backend: Case) -> None:
+    xs, c = backend.array(XS), backend.array(C)
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^vmap\(<lambda>\): out_dims=\(0, None\) asks for output leaf 1 unbatched \(None\), but it varies over the batch"):  # fmt: skip
+        multiad.vmap(lambda x: (c, x), out_dims=(0, None), backend=backend.name)(xs)
+    # one element that differs is enough: element 0 is never returned for the whole batch
+    ys = backend.array(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.5]]))
+    with pytest.raises(multiad.InvalidArgumentError, match="varies over the batch"):
+        multiad.vmap(lambda y: y, out_dims=None, backend=backend.name)(ys)
+
+
+def test_empty_batch_raises(backend: Case) -> None:
+    c = backend.array(C)
+    with pytest.raises(multiad.InvalidArgumentError, match="the batch is empty, so there is no value to return"):
+        multiad.vmap(lambda x: c * 2.0, out_dims=None, backend=backend.name)(backend.array(np.zeros((0, 2))))
+
+
+def test_grad_through_unbatched_output(backend: Case) -> None:
+    # d/dw sum(w**2) with the output unbatched: 2w, not n * 2w (the batch is not summed)
+    xs = backend.array(XS)
+
+    def loss(w: Any) -> Any:
+        y, n = multiad.vmap(lambda x: (mnp.sum(x * w), mnp.sum(w**2)), out_dims=(0, None), backend=backend.name)(xs)
+        return mnp.sum(y) + n
+
+    g = multiad.grad(loss, backend=backend.name)(backend.array(C))
+    backend.close(g, XS.sum(0) + 2.0 * C)
+
+
+def test_jit_raises_clearly() -> None:
+    jax = pytest.importorskip("jax")
+    c = multiad.asarray(C, backend="jax")
+    mapped = multiad.vmap(lambda x: c * 2.0, out_dims=None, backend="jax")
+    with pytest.raises(multiad.InvalidArgumentError, match="the values are not available here"):
+        jax.jit(mapped)(multiad.asarray(XS, backend="jax"))
