@@ -356,7 +356,15 @@ EXTRAS: dict[str, list[C]] = {
     "array_equal": [C((X34, X34.copy()), diff=()), C((X34, X34[:2]), diff=())],
     "array_equiv": [C((X34[:1], np.broadcast_to(X34[:1], (3, 4))), diff=()), C((X34, X34[:2]), diff=())],
     "linalg.svdvals": [C((u(3, 2),))],
-    "linalg.vector_norm": [C((u(2, 3),)), C((u(2, 3),), {"axis": 1, "ord": 1})],
+    "linalg.vector_norm": [
+        C((u(2, 3),)),
+        C((u(2, 3),), {"axis": 1, "ord": 1}),
+        # a tuple of axes is one vector, not a matrix (linalg.norm's reading)
+        C((u(2, 3, 4),), {"axis": (0, 1)}),
+        C((u(2, 3, 4),), {"axis": (2, 0), "ord": 1, "keepdims": True}),
+        C((u(2, 3, 4),), {"axis": (-1, 1), "ord": np.inf}),
+        C((u(2, 3, 4),), {"axis": (0, 1, 2), "ord": 3}),
+    ],
     "linalg.matrix_norm": [C((u(2, 3, 3),)), C((u(3, 3),), {"ord": 1})],
     "linalg.matrix_transpose": [C((u(2, 3),))],
     "linalg.outer": [C((u(3), u(2)), diff=(0, 1))],

@@ -14,6 +14,7 @@ from ._composite import (
     _ddof,
     _m,
     _ndim,
+    _normalized,
     _safe_sqrt,
     _variance,
     as_numpy_result,
@@ -561,7 +562,18 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     if axis is None:
         out = mnp.linalg.norm(mnp.ravel(x), ord=ord)
         return mnp.reshape(out, (1,) * _ndim(x)) if keepdims else out
-    return mnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    if not isinstance(axis, (tuple, list)):
+        return mnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    # NOTE [Vector norm over several axes]: linalg.norm reads a pair of axes as a matrix (ord=2
+    # is then the largest singular value); vector_norm's tuple is one vector of all the elements
+    # in those axes, so they are moved last and merged before the norm over the last axis.
+    nd = _ndim(x)
+    axes = _normalized("linalg.vector_norm", axis, nd)
+    rest = [d for d in range(nd) if d not in axes]
+    size = int(np.prod([x.shape[d] for d in axes], dtype=np.int64))
+    merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], size))
+    out = mnp.linalg.norm(merged, ord=ord, axis=-1)
+    return mnp.reshape(out, tuple(1 if d in axes else x.shape[d] for d in range(nd))) if keepdims else out
 
 
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
