@@ -183,11 +183,33 @@ def test_stop_gradient_has_zero_derivative_and_keeps_the_value(backend_name: str
     np.testing.assert_array_equal(multiad.to_numpy(mnp.stop_gradient(arr)), x)
 
 
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_stop_gradient_of_a_container_holds_every_leaf_constant(backend_name: str) -> None:
+    # As jax.lax.stop_gradient: d/dx sum(x * c) is c = x for each container kind; a dict came
+    # back with its derivatives (2x), and a tuple or list too on autograd.
+    x = np.array([0.3, 1.7])
+    sg = mnp.stop_gradient
+    forms = {
+        "dict": lambda x: mnp.sum(x * sg({"a": x, "n": None})["a"]),
+        "tuple": lambda x: mnp.sum(x * sg((x, 2.0))[0]),
+        "list": lambda x: mnp.sum(x * sg([x, x])[1]),
+        "nested": lambda x: mnp.sum(x * sg({"p": [(x,)]})["p"][0][0]),
+    }
+    for name, f in forms.items():
+        g = multiad.grad(f, backend=backend_name)(x)
+        np.testing.assert_allclose(multiad.to_numpy(g), x, rtol=1e-12, err_msg=name)
+    out = sg({"a": multiad.asarray(x, backend=backend_name), "b": (1.0, None)})
+    assert set(out) == {"a", "b"} and out["b"] == (1.0, None)
+    np.testing.assert_array_equal(multiad.to_numpy(out["a"]), x)
+
+
 def test_stop_gradient_on_the_numpy_backend() -> None:
     x = np.array([1.0, 2.0])
     np.testing.assert_array_equal(mnp.stop_gradient(x), x)
     with pytest.raises(NotImplementedError, match=r"^mnp.stop_gradient: .*finite differences"):
         multiad.grad(lambda x: mnp.sum(x * mnp.stop_gradient(x)), backend="numpy")(x)
+    with pytest.raises(NotImplementedError, match=r"^mnp.stop_gradient: .*finite differences"):
+        multiad.grad(lambda x: mnp.sum(x * mnp.stop_gradient({"a": x})["a"]), backend="numpy")(x)
 
 
 def test_zero_higher_derivative_converts_to_numpy() -> None:

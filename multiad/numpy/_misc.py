@@ -75,6 +75,8 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
 def stop_gradient(x: Any) -> Any:
     """``x`` as a constant for differentiation: its value, with derivative 0 (torch's
     ``detach``, ``jax.lax.stop_gradient``, autograd's unboxing; numpy arrays pass unchanged).
+    ``x`` may be a pytree (a dict, list, tuple or registered container), as for
+    ``jax.lax.stop_gradient``: every leaf is held constant and the structure is kept.
 
     The numpy backend differentiates by finite differences, which see only values, not where
     they came from, so it cannot hold a value constant: inside its transforms this raises.
@@ -84,6 +86,15 @@ def stop_gradient(x: Any) -> Any:
         >>> float(multiad.grad(lambda x: x * mnp.stop_gradient(x), backend="autograd")(3.0))
         3.0
     """
+    if not hasattr(x, "shape") and not isinstance(x, (int, float, complex)):
+        # NOTE [stop_gradient of a container]: a dict held no array for the dispatch to find and
+        # came back unchanged, derivatives and all (a tuple or list on autograd too): each leaf
+        # is held constant instead, as jax.lax.stop_gradient does.
+        from .. import _tree
+
+        leaves, spec = _tree.flatten(x)
+        if not (len(leaves) == 1 and leaves[0] is x):
+            return _tree.unflatten(spec, [stop_gradient(leaf) for leaf in leaves])
     lib = _dispatch.like(x, call="mnp.stop_gradient")
     if lib == "numpy":
         from .. import _select
