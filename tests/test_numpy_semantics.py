@@ -203,6 +203,28 @@ def test_stop_gradient_of_a_container_holds_every_leaf_constant(backend_name: st
     np.testing.assert_array_equal(multiad.to_numpy(out["a"]), x)
 
 
+def test_full_and_full_like_are_differentiable_in_a_traced_fill_value(backend: Case) -> None:
+    # As jnp.full / jnp.full_like: sum(full_like(x, x0) * x1) = n x0 x1. autograd gave 0 for
+    # d/dx0 (full_like) or returned one of its boxes (full); torch and JAX raised.
+    x = np.array([0.5, 2.0])
+    g = multiad.grad(lambda x: mnp.sum(mnp.full_like(x, x[0]) * x[1]), backend=backend.name)(x)
+    backend.close(g, np.array([2 * 2.0, 2 * 0.5]))
+    g = multiad.grad(lambda x: mnp.sum(mnp.full(3, x[0]) * x[1]), backend=backend.name)(x)
+    backend.close(g, np.array([3 * 2.0, 3 * 0.5]))
+    g = multiad.grad(lambda x: mnp.sum(mnp.full((3, 2), x) ** 2), backend=backend.name)(x)
+    backend.close(g, 3 * 2 * x)
+    ints = np.zeros((2, 3), dtype=np.int64)  # numpy's dtype: the array's (int64), the fill cast
+    _, t = multiad.jvp(
+        lambda x: mnp.full_like(ints, 5.0 * x[0], dtype="float32"), (x,), (np.ones(2),), backend=backend.name
+    )
+    assert multiad.to_numpy(t).dtype == np.float32
+    np.testing.assert_allclose(multiad.to_numpy(t), np.full((2, 3), 5.0), rtol=1e-3)  # float32 differences
+    with multiad.use_backend(backend.name):
+        out = mnp.full_like(ints, multiad.asarray(x)[1] + 0.7)
+    assert multiad.to_numpy(out).dtype == np.int64
+    np.testing.assert_array_equal(multiad.to_numpy(out), np.full_like(ints, 2.7))
+
+
 def test_stop_gradient_on_the_numpy_backend() -> None:
     x = np.array([1.0, 2.0])
     np.testing.assert_array_equal(mnp.stop_gradient(x), x)

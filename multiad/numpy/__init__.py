@@ -44,6 +44,7 @@ from ._creation import array as array
 from ._creation import asarray as asarray
 from ._creation import empty as empty
 from ._creation import eye as eye
+from ._creation import fill_follows as _fill_follows
 from ._creation import full as full
 from ._creation import geomspace as geomspace
 from ._creation import identity as identity
@@ -263,7 +264,7 @@ take_along_axis = _d("take_along_axis", "Elements at matching indices along an a
 meshgrid = _d("meshgrid", "Coordinate matrices from coordinate vectors", _ALL)
 zeros_like = _d("zeros_like", "Zeros shaped like the argument")
 ones_like = _d("ones_like", "Ones shaped like the argument")
-full_like = _d("full_like", "A constant shaped like the argument")
+full_like = _fill_follows(_d("full_like", "A constant shaped like the argument"))
 empty_like = _d("empty_like", "An array shaped like the argument")
 
 # numpy's array-API names for the functions above.

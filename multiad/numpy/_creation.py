@@ -69,8 +69,47 @@ def empty(shape: Any, dtype: Any = None, device: Any = None) -> Any:
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> Any:
     """A constant array of the selected backend, of ``fill_value``'s dtype by default (numpy's
-    rule: ``full(2, 1)`` holds int64, ``full(2, 1.0)`` float64)."""
+    rule: ``full(2, 1)`` holds int64, ``full(2, 1.0)`` float64). A ``fill_value`` that is a
+    framework's array (a value being differentiated) is broadcast instead: the result is of its
+    framework and differentiable in it (NOTE [Traced fill values])."""
+    if _dispatch.like(fill_value, call="mnp.full") != "numpy":
+        from .. import numpy as mnp
+
+        value = fill_value if dtype is None else mnp.astype(fill_value, canonical_dtype_name(dtype, "mnp.full"))
+        return _filled(value, (shape,) if isinstance(shape, int) else tuple(shape))
     return _make(np.full(shape, fill_value), dtype, device, "mnp.full")
+
+
+# NOTE [Traced fill values]: ``full`` built its array with numpy (a traced fill became an object
+# array: torch and JAX raised that numpy met a traced value, autograd returned one of its boxes
+# as the gradient), and torch's ``full_like`` takes a Python number only while autograd's
+# ``full_like`` has no derivative in the fill (its gradient was 0). A fill value that is a
+# framework's array is broadcast to the shape and copied, which every framework differentiates.
+
+
+def _filled(value: Any, shape: tuple[int, ...]) -> Any:
+    """A new array of ``shape`` holding ``value`` (an array of a framework) broadcast."""
+    from .. import numpy as mnp
+
+    return mnp.copy(mnp.broadcast_to(value, shape))
+
+
+def fill_follows(full_like: Any) -> Any:
+    """``full_like`` (the dispatching one), broadcasting a fill value that is a framework's
+    array (NOTE [Traced fill values])."""
+
+    def wrapped(a: Any, fill_value: Any, *args: Any, **kwargs: Any) -> Any:
+        if _dispatch.like(fill_value, call="mnp.full_like") == "numpy":
+            return full_like(a, fill_value, *args, **kwargs)
+        from .. import numpy as mnp
+        from ._composite import dtype_name
+
+        base = mnp.zeros_like(a, *args, **kwargs)  # numpy's shape and dtype of the result
+        return _filled(mnp.astype(fill_value, dtype_name(base)), tuple(base.shape))
+
+    wrapped.__name__ = wrapped.__qualname__ = "full_like"
+    wrapped.__doc__ = full_like.__doc__
+    return wrapped
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Any:
