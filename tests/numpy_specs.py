@@ -221,6 +221,11 @@ OTHER: dict[str, list[C]] = {
         C((u(2, 3), 1), {"mode": "edge"}),
         C((u(4), (2, 1)), {"mode": "reflect"}),
         C((u(2, 3), 2), {"mode": "wrap"}),
+        # odd reflection: 2 * edge - mirrored, chunk after chunk past the length
+        C((u(5), 2), {"mode": "reflect", "reflect_type": "odd"}),
+        C((u(4), (3, 1)), {"mode": "symmetric", "reflect_type": "odd"}),
+        C((u(3), (7, 4)), {"mode": "reflect", "reflect_type": "odd"}),
+        C((u(2, 3), ((3, 1), (4, 5))), {"mode": "symmetric", "reflect_type": "odd"}),
     ],
     "take": [C((u(5), [0, 3, -1])), C((u(2, 4), [[0, 1], [3, 3]]), {"axis": 1}), C((u(3, 4), 2, -1))],
     "take_along_axis": [C((u(2, 3), np.array([[0, 2], [1, 1]]), 1)), C((u(2, 3), np.array([[1, 0, 1]]), 0))],

@@ -225,6 +225,11 @@ def test_full_and_full_like_are_differentiable_in_a_traced_fill_value(backend: C
     np.testing.assert_array_equal(multiad.to_numpy(out), np.full_like(ints, 2.7))
 
 
+def test_pad_rejects_an_unknown_reflect_type() -> None:
+    with pytest.raises(ValueError, match=r"^mnp.pad: reflect_type must be 'even' or 'odd'"):
+        mnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="bogus")
+
+
 def test_stop_gradient_on_the_numpy_backend() -> None:
     x = np.array([1.0, 2.0])
     np.testing.assert_array_equal(mnp.stop_gradient(x), x)

@@ -22,7 +22,8 @@ def _float(x: Any) -> Any:
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
     """Pads an array: ``constant`` (with ``constant_values``), or any of numpy's index modes
-    (``edge``, ``reflect``, ``symmetric``, ``wrap``), which pick existing elements."""
+    (``edge``, ``reflect``, ``symmetric``, ``wrap``), which pick existing elements
+    (``reflect_type="odd"``: numpy's ``2 * edge - mirrored`` instead)."""
     mnp = _m()
     x = _arr(array)
     nd = _ndim(x)
@@ -46,9 +47,61 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         return x
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise NotImplementedError(f"mnp.pad: mode {mode!r} is not supported (constant, edge, reflect, symmetric, wrap)")
+    reflect_type = kwargs.get("reflect_type", "even")
+    if mode in ("reflect", "symmetric") and reflect_type not in ("even", "odd"):
+        raise ValueError(f"mnp.pad: reflect_type must be 'even' or 'odd' (as in numpy), got {reflect_type!r}")
+    if mode in ("reflect", "symmetric") and reflect_type == "odd" and len(kwargs) == 1:
+        for d, terms in enumerate(_odd_plan(pad_width, tuple(x.shape), mode)):
+            x = _combine(x, terms, d)
+        return x
     for d, idx in enumerate(_index_plan(pad_width, tuple(x.shape), mode, tuple(sorted(kwargs.items())))):
         x = mnp.take(x, idx, axis=d)
     return x
+
+
+# NOTE [Odd reflection]: with ``reflect_type="odd"`` numpy pads with ``2 * edge - mirrored``,
+# chunk after chunk when the width exceeds the length, so a padded element is a combination of
+# several input elements with integer coefficients, not one element: the index plan (numpy's pad
+# of ``arange(n)``) then held values that are not indices (wrong values for ``symmetric``, an
+# IndexError for ``reflect``). numpy's pad of the identity matrix gives the coefficients, which
+# are applied term by term (at most a few per element); a zero coefficient selects nothing
+# rather than multiplying, so an inf elsewhere in the row does not make a nan.
+
+
+@on_host
+def _odd_plan(
+    pad_width: Any, shape: tuple[int, ...], mode: str
+) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], ...]:
+    """For each axis, the terms ``(indices, coefficients)`` of numpy's odd reflection along it
+    (NOTE [Odd reflection])."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+    plans: list[tuple[tuple[np.ndarray, np.ndarray], ...]] = []
+    for n, w in zip(shape, widths, strict=True):
+        if n == 0 or not w.any():  # numpy: nothing to reflect (an empty axis raises in numpy's own pad)
+            plans.append(((np.pad(np.arange(n), w.tolist(), mode=mode), np.ones(n + int(w.sum()))),))  # type: ignore[call-overload]
+            continue
+        coef = np.pad(np.eye(n), (w.tolist(), (0, 0)), mode=mode, reflect_type="odd")  # type: ignore[call-overload]
+        order = np.argsort(coef == 0, axis=1, kind="stable")  # each row's nonzero columns first
+        k = max(int(np.count_nonzero(coef, axis=1).max()), 1)
+        idx = order[:, :k]
+        plans.append(tuple((idx[:, j], np.take_along_axis(coef, idx[:, j : j + 1], axis=1)[:, 0]) for j in range(k)))
+    return tuple(plans)
+
+
+def _combine(x: Any, terms: tuple[tuple[np.ndarray, np.ndarray], ...], axis: int) -> Any:
+    """The sum over ``terms`` of ``coefficients * take(x, indices, axis)``, coefficients along
+    ``axis`` (NOTE [Odd reflection])."""
+    mnp = _m()
+    nd = _ndim(x)
+    out = None
+    for idx, coef in terms:
+        part = mnp.take(x, idx, axis=axis)
+        if not np.all(coef == 1):
+            c = coef.reshape((-1,) + (1,) * (nd - 1 - axis))
+            safe = np.where(c == 0, 1, c).astype(dtype_name(x))  # no 0 * inf (and its warning)
+            part = mnp.where(c != 0, mnp.multiply(part, safe), mnp.zeros_like(part))
+        out = part if out is None else mnp.add(out, part)
+    return out
 
 
 @on_host
