@@ -14,8 +14,9 @@ fails with torch's own error instead.
 NOTE [Backends without custom rules]: a backend that does not declare ``has_custom_rules``
 (the finite-difference numpy backend) would differentiate a custom function by perturbing it,
 ignoring the rule, which gives another answer than the rule. While such a backend
-differentiates (the core marks it around every primitive it runs), calling a custom function
-raises UnsupportedOperationError; outside its transforms the function is simply evaluated.
+differentiates (the core marks it around every primitive it runs that takes a derivative),
+calling a custom function raises UnsupportedOperationError; outside its transforms, and under a
+``vmap`` that no transform of it encloses, the function is simply evaluated.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
     are the user's function's own.
     """
     try:
-        if b.has_custom_rules:  # nothing to mark (NOTE [Backends without custom rules])
+        # nothing to mark (NOTE [Backends without custom rules]): rules, or no derivative taken (vmap)
+        if b.has_custom_rules or verb == "vectorize":
             return fn(*args)
         return _custom_state.run_marked(b, fn, *args)
     except MultiADError:

@@ -463,3 +463,18 @@ def test_a_traced_nondiff_argument_on_jax_says_how_to_fix() -> None:
     assert "UnexpectedTracerError" in str(info.value)
     assert "nondiff_argnums" in str(info.value)
     assert "numpy.asarray" not in str(info.value)  # the hint for conversions does not apply
+
+
+def test_vmap_evaluates_custom_functions_on_every_backend(backend: Case) -> None:
+    # vmap takes no derivative: the numpy backend evaluates the function (it raised
+    # UnsupportedOperationError as if differentiating); its transforms still refuse the rule.
+    x = np.array([[0.1, 0.5], [1.0, -2.0], [0.3, 0.3]])
+    out = multiad.vmap(lambda r: sin_saving_cos(r) + log1pexp(r), backend=backend.name)(x)
+    backend.close(out, np.sin(x) + np.log1p(np.exp(x)))
+    inner = multiad.vmap(lambda r: mnp.sum(sin_saving_cos(r)), backend=backend.name)
+    if _unsupported_on_numpy(backend, lambda: multiad.grad(lambda v: mnp.sum(inner(v)), backend="numpy")(x)):
+        with pytest.raises(multiad.UnsupportedOperationError, match="does not support custom derivative rules"):
+            multiad.vmap(multiad.grad(lambda r: mnp.sum(sin_saving_cos(r)), backend="numpy"), backend="numpy")(x)
+        return
+    g = multiad.grad(lambda v: mnp.sum(inner(v)), backend=backend.name)(x)
+    backend.close(g, np.cos(x))
