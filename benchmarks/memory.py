@@ -1,10 +1,12 @@
 """Peak memory of chunked Jacobians: ``python -m benchmarks.memory [N] [CHUNK]``.
 
 Each case runs in a fresh subprocess (so one case's allocator state does not hide another's
-peak), warmed up on a small problem, and reports its peak resident memory (Linux ``VmHWM``,
+peak), warmed up on a small problem (N = 64, in chunks of 16 where chunked), and reports its peak resident memory (Linux ``VmHWM``,
 reset once the inputs are made) above the resident memory at that point, as a multiple of the
 Jacobian's own bytes. ``f(x) = tanh(W @ x)``, an ``N -> N`` float32
-map, so the Jacobian is ``4 N^2`` bytes.
+map, so the Jacobian is ``4 N^2`` bytes. The Hessians are of ``sum(tanh(W @ x)^2)``. ``loop.*`` are
+the same chunks written by hand in JAX alone (``benchmarks/jax_loops.py``), the control for
+what of JAX's figures is JAX's own.
 
 With ``--warm`` the measured call is the second at size ``N``: the first (unmeasured) one makes
 the compiled kernels for these shapes (JAX's eager operations compile per shape, and their
@@ -32,8 +34,12 @@ from typing import Any
 CASES = [
     ("torch", "multiad.jacrev"), ("torch", "multiad.jacfwd"), ("torch", "multiad.hessian"),
     ("torch", "torch.func.jacrev"), ("torch", "torch.func.jacfwd"),
-    ("jax", "multiad.jacrev"), ("jax", "multiad.jacfwd"), ("jax", "jax.jacrev"), ("jax", "jax.jacfwd"),
+    ("jax", "multiad.jacrev"), ("jax", "multiad.jacfwd"), ("jax", "multiad.hessian"),
+    ("jax", "jax.jacrev"), ("jax", "jax.jacfwd"), ("jax", "jax.hessian"),
+    ("jax", "loop.jacrev"), ("jax", "loop.jacfwd"), ("jax", "loop.hessian"),
 ]  # fmt: skip
+# ``loop.*``: the same chunks written by hand in JAX alone (benchmarks/jax_loops.py), measured
+# only with a chunk size; ``jax.*`` and ``torch.func.jacfwd`` have no chunk size.
 
 
 def _reset_peak() -> None:
@@ -103,7 +109,15 @@ def _one(framework: str, variant: str, n: int, chunk: int | None, warm: bool = F
         wj, xj = jax.block_until_ready((jnp.asarray(w_np), jnp.asarray(x_np)))  # type: ignore[no-untyped-call]
         return (lambda x: jnp.tanh(wj @ x)), (lambda x: jnp.sum(jnp.tanh(wj @ x) ** 2)), xj, jax.jacrev, jax.jacfwd
 
-    def transform(f: Any, total: Any, jacrev: Any, jacfwd: Any) -> Any:
+    def transform(f: Any, total: Any, jacrev: Any, jacfwd: Any, chunk: int | None = chunk) -> Any:
+        if variant.startswith("loop."):
+            from benchmarks import jax_loops
+
+            return getattr(jax_loops, variant[5:])(total if variant == "loop.hessian" else f, chunk)
+        if variant == "jax.hessian":
+            import jax
+
+            return jax.hessian(total)
         if variant.endswith("jacrev") and not variant.startswith("multiad"):
             return jacrev(f) if chunk is None or "jax" in variant else jacrev(f, chunk_size=chunk)
         if variant.endswith("jacfwd") and not variant.startswith("multiad"):
@@ -114,7 +128,7 @@ def _one(framework: str, variant: str, n: int, chunk: int | None, warm: bool = F
 
     # Warm up on a small problem: first-use imports and kernel caches are not the transform's.
     small = problem(64)
-    _ready(transform(small[0], small[1], small[3], small[4])(small[2]))
+    _ready(transform(small[0], small[1], small[3], small[4], None if chunk is None else 16)(small[2]))
     f, total, x, jacrev, jacfwd = problem(n)
     fn = transform(f, total, jacrev, jacfwd)
     if warm:
@@ -160,8 +174,11 @@ def main(argv: list[str] | None = None) -> None:
     for framework, variant in CASES:
         row = []
         for chunk in ("none", str(args.chunk)):
-            if chunk != "none" and variant in ("jax.jacrev", "jax.jacfwd", "torch.func.jacfwd"):
+            if chunk != "none" and variant in ("jax.jacrev", "jax.jacfwd", "jax.hessian", "torch.func.jacfwd"):
                 row.append("   -  ")  # no chunk_size in the framework's own
+                continue
+            if chunk == "none" and variant.startswith("loop."):
+                row.append("   -  ")  # a loop over chunks needs a chunk size
                 continue
             cmd = [sys.executable, "-m", "benchmarks.memory", str(args.n), "--one", framework, variant, chunk]
             cmd += ["--warm"] if args.warm else []

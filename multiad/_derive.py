@@ -427,6 +427,23 @@ def _spans(sizes: Sequence[int], start: int, stop: int) -> list[tuple[int, int, 
     return out
 
 
+def _several_chunks(total: int, chunk_size: int | None) -> bool:
+    """Whether ``total`` basis vectors take more than one chunk (NOTE [One chunk is no chunking])."""
+    return chunk_size is not None and total > chunk_size
+
+
+# NOTE [One chunk is no chunking]: where the whole basis fits in one chunk (``chunk_size`` at
+# least the number of outputs for jacrev, of inputs for jacfwd) there is nothing to write a
+# chunk beside, and the result is returned as it comes, as without ``chunk_size``, instead of
+# being written into a block allocated for it: writing copied it once more (one Jacobian more
+# at the peak while the copy was made). The inner Jacobian of a chunked Hessian of a scalar
+# ``f`` is such a single row: written under the outer level's vmap, the write of a batched row
+# into an unbatched block became a scatter into the block broadcast over the batch (JAX: two
+# chunk-sized arrays more and three more programs compiled per call shape). A single output
+# element is pulled back directly, its cotangent a one, as a gradient is: the vmap over one
+# basis row added a batch axis of size one to every array of the pullback, and the eager
+# reshape that took it out again copied a chunk (JAX compiled nine more programs for the
+# inner level, about 1.5 MiB of resident memory each).
 def _chunks(total: int, chunk_size: int | None) -> list[tuple[int, int]]:
     step = total if chunk_size is None else max(1, chunk_size)
     return [(s, min(s + step, total)) for s in range(0, total, step)] or [(0, 0)]
@@ -494,12 +511,15 @@ def jacrev(
     sizes = [size(o) for o in outs]
     if sum(sizes) == 0:  # NOTE [Empty Jacobians]
         return [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs], aux
+    if chunk_size is not None and not traced and sizes == [1]:  # NOTE [One chunk is no chunking]
+        grads = _arrays(b, tuple(guarded(b, call, pullback, (do("ones_like", outs[0]),))))
+        return [[_reshaped(g, tuple(outs[0].shape) + tuple(p.shape)) for g, p in zip(grads, primals)]], aux
     rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(outs), None, call)
     # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
     pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
     blocks: list[list[Any]] = []
     in_sizes = [size(p) for p in primals]
-    if b.writable and chunk_size is not None and not traced:
+    if b.writable and _several_chunks(sum(sizes), chunk_size) and not traced:
         blocks = [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs]
     for start, stop, got in _pushed(b, rows, outs, chunk_size, traced, call):
         _place_rows(b, blocks, pieces, got, sizes, in_sizes, start, stop)
@@ -649,7 +669,7 @@ def _jacfwd(
         if not out_shapes:
             out_shapes = [tuple(c.shape[1:]) for c in got]
             pieces = [[[] for _ in primals] for _ in got]
-            if b.writable and chunk_size is not None and not traced:
+            if b.writable and _several_chunks(sum(sizes), chunk_size) and not traced:
                 blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
         _place_columns(b, blocks, pieces, got, out_shapes, sizes, start, stop)
         del got  # NOTE [One chunk alive]

@@ -273,6 +273,67 @@ def test_a_last_smaller_chunk_has_the_others_shape_on_jax(transform: Any, monkey
     assert [r for r in rows if r != (0, 1)][-3:] == [(0, 2), (2, 4), (4, 6)]
 
 
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_one_chunk_is_returned_as_it_comes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [One chunk is no chunking]: with chunk_size at least the number of basis vectors the
+    # one chunk is the Jacobian, not written into a block made for it; with two chunks it is.
+    pytest.importorskip(name)
+    with multiad.use_backend(name) as b:
+        pass
+    cls = type(b)
+    write, write_columns = cls.write, cls.write_columns
+    writes: list[str] = []
+
+    def recording_write(self: Any, *args: Any) -> Any:
+        writes.append("rows")
+        return write(self, *args)
+
+    def recording_write_columns(self: Any, *args: Any) -> Any:
+        writes.append("columns")
+        return write_columns(self, *args)
+
+    monkeypatch.setattr(cls, "write", recording_write)
+    monkeypatch.setattr(cls, "write_columns", recording_write_columns)
+    a = np.arange(12.0).reshape(4, 3) / 10.0 - 0.5
+    x = np.array([0.3, -1.2, 2.0])
+    expected = (1.0 - np.tanh(a @ x) ** 2)[:, None] * a
+    aa, xx = Case(name).array(a), Case(name).array(x)
+    for transform, whole, kind in [(multiad.jacrev, 4, "rows"), (multiad.jacfwd, 3, "columns")]:
+        for chunk_size, written in [(whole, 0), (whole + 5, 0), (2, 2)]:
+            writes.clear()
+            jac = transform(lambda x: mnp.tanh(mnp.matmul(aa, x)), chunk_size=chunk_size)(xx)
+            np.testing.assert_allclose(multiad.to_numpy(jac), expected, rtol=1e-12)
+            # (torch's write_columns is the default one, a write of the transpose)
+            assert writes.count(kind) == written and (written or not writes), (transform.__name__, chunk_size, writes)
+
+
+def test_one_output_element_is_pulled_back_without_a_basis(backend: Case, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [One chunk is no chunking]: one output element is pulled back once, its cotangent a
+    # one, as a gradient: no vmap over a one-row basis, which on JAX left a batch axis of one in
+    # every array of a chunked Hessian's inner level. The shapes are jacrev's: out + in.
+    with multiad.use_backend(backend.name) as b:
+        pass
+    cls = type(b)
+    vmap, calls = cls.vmap, []
+
+    def counting_vmap(self: Any, *args: Any) -> Any:
+        calls.append(1)
+        return vmap(self, *args)
+
+    monkeypatch.setattr(cls, "vmap", counting_vmap)
+    x = np.array([0.3, -1.2, 2.0])
+    xx = backend.array(x)
+    g = multiad.jacrev(lambda x: mnp.sum(x**3), chunk_size=2, backend=backend.name)(xx)
+    backend.close(g, 3.0 * x**2)
+    g1 = multiad.jacrev(lambda x: mnp.reshape(mnp.sum(x**3), (1, 1)), chunk_size=1, backend=backend.name)(xx)
+    backend.close(g1, (3.0 * x**2).reshape(1, 1, 3))
+    assert calls == []
+    # Hessian of sum(x^3 + x_0 x_1): the outer level is the only one mapped over a basis.
+    h = multiad.hessian(lambda x: mnp.sum(x**3) + x[0] * x[1], chunk_size=2, backend=backend.name)(xx)
+    backend.close(h, np.diag(6.0 * x) + np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]), order=2)
+    assert len(calls) <= 1
+
+
 @pytest.mark.parametrize("mode", ["auto", "fwd", "rev"])
 def test_jacobian_modes(backend: Case, mode: str) -> None:
     a_tall = np.arange(10.0).reshape(5, 2) / 7.0
