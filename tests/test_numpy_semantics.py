@@ -225,6 +225,15 @@ def test_full_and_full_like_are_differentiable_in_a_traced_fill_value(backend: C
     np.testing.assert_array_equal(multiad.to_numpy(out), np.full_like(ints, 2.7))
 
 
+def test_pad_is_differentiable_in_traced_constant_values(backend: Case) -> None:
+    # sum(pad(x, 2, constant_values=x0) ** 2) = sum(x ** 2) + 4 x0 ** 2; per side: x0 once, x1 ** 2 three times
+    x = np.array([0.5, 2.0])
+    g = multiad.grad(lambda x: mnp.sum(mnp.pad(x, 2, constant_values=x[0]) ** 2), backend=backend.name)(x)
+    backend.close(g, np.array([2 * 0.5 + 8 * 0.5, 2 * 2.0]))
+    g = multiad.grad(lambda x: mnp.sum(mnp.pad(x, (1, 3), constant_values=(x[0], x[1] ** 2))), backend=backend.name)(x)
+    backend.close(g, np.array([2.0, 1.0 + 3 * 2 * 2.0]))
+
+
 def test_pad_rejects_an_unknown_reflect_type() -> None:
     with pytest.raises(ValueError, match=r"^mnp.pad: reflect_type must be 'even' or 'odd'"):
         mnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="bogus")

@@ -33,7 +33,12 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         values = kwargs.pop("constant_values", 0)
         if kwargs:
             raise TypeError(f"mnp.pad: unexpected keyword arguments {sorted(kwargs)}")
-        widths, fills = _constant_plan(pad_width, nd, values)
+        if _dispatch.like(values, call="mnp.pad") == "numpy":
+            widths, fills = _constant_plan(pad_width, nd, values)
+        else:  # values of a framework (being differentiated): each side's fill a 0-d array of it
+            widths = _constant_plan(pad_width, nd, 0)[0]
+            table = mnp.broadcast_to(mnp.asarray(values), (nd, 2))
+            fills = tuple((table[d, 0], table[d, 1]) for d in range(nd))
         for d in range(nd):
             parts = []
             for side in (0, 1):
