@@ -24,6 +24,7 @@ not numpy's. autoray is kept for one job it does well: naming the library of an 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import warnings
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import MixedBackendError
+from . import _ufunc_keywords as _ufk
 from . import _zerod
 from ._results import NAMED
 
@@ -156,6 +158,13 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
+    if kwargs:
+        if name in _ufk.UFUNCS:  # NOTE [Ufunc keywords]
+            kwargs, dtype, casting = _ufk.split(name, lib == "torch", kwargs)
+            if dtype is not None or casting is not None:
+                return _ufk.run(name, functools.partial(call, name, arrays=arrays), args, kwargs, dtype, casting)
+        elif "like" in kwargs:  # numpy's creation functions (arange, ...): as mnp.zeros says it
+            raise _ufk.no_like(name)
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves

@@ -10,7 +10,9 @@ before the function starts (the error's traceback has no frame of the function),
 raised again, a TypeError as Python's, starting with the call; a keyword numpy's function takes
 is named as numpy's, with what to do instead (``out=`` alone: the NotImplementedError of NOTE
 [out= is refused]). The wrapper costs one call; errors raised inside
-the function pass unchanged.
+the function pass unchanged. A ufunc's keywords (``dtype=``, ``casting=``, ``where=``, ...) are
+taken before the function runs, as for the dispatching ufuncs (NOTE [Ufunc keywords]), and
+``like=`` is refused in the creation functions' words wherever it is given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ._ufunc_keywords import UFUNCS, no_like, run, split
 
 _ADVICE = {
     "out": "use the returned array",
@@ -61,6 +65,8 @@ def _binding_error(qualified: str, fn: Callable[..., Any], kwargs: dict[str, Any
     except (TypeError, ValueError):
         own = set()
     numpys = _numpy_keywords(qualified)
+    if "like" in kwargs and "like" not in own:  # also where numpy's function has none (logspace): one message
+        return no_like(qualified)
     missing = sorted(k for k in kwargs if k not in own and k in numpys)
     if missing == ["out"]:  # as no_out says it (NOTE [out= is refused])
         return NotImplementedError(f"mnp.{qualified}: out= is not supported; use the returned array")
@@ -80,9 +86,14 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
     [Keywords numpy has]), its 0-d numpy results numpy's scalars where numpy gives scalars
     (NOTE [numpy scalars from reductions])."""
     scalars = qualified in SCALAR_RESULTS
+    ufunc = qualified in UFUNCS
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
+        if kwargs and ufunc:  # NOTE [Ufunc keywords]
+            kwargs, dtype, casting = split(qualified, False, kwargs)
+            if dtype is not None or casting is not None:
+                return run(qualified, call, args, kwargs, dtype, casting)
         try:
             out = fn(*args, **kwargs)
         except TypeError as exc:
