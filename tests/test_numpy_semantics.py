@@ -234,6 +234,18 @@ def test_pad_is_differentiable_in_traced_constant_values(backend: Case) -> None:
     backend.close(g, np.array([2.0, 1.0 + 3 * 2 * 2.0]))
 
 
+def test_nan_to_num_is_differentiable_in_traced_replacements(backend: Case) -> None:
+    # sum over [1, nan, inf, -inf, 2] replaced = 3 + x0 ** 2 + 3 x0 + x1 ** 2 (torch and autograd
+    # took Python numbers only and raised)
+    y = np.array([1.0, np.nan, np.inf, -np.inf, 2.0])
+    f = lambda x: mnp.sum(mnp.nan_to_num(y, nan=x[0] ** 2, posinf=3 * x[0], neginf=x[1] ** 2))  # noqa: E731
+    backend.close(multiad.grad(f, backend=backend.name)(np.array([0.5, 2.0])), np.array([2 * 0.5 + 3, 2 * 2.0]))
+    with multiad.use_backend(backend.name):
+        out = mnp.nan_to_num(y.astype(np.float32), nan=multiad.asarray(np.array(0.5)), posinf=7.0)
+    assert multiad.to_numpy(out).dtype == np.float32  # numpy: the array's dtype
+    np.testing.assert_array_equal(multiad.to_numpy(out), np.nan_to_num(y.astype(np.float32), nan=0.5, posinf=7.0))
+
+
 def test_pad_rejects_an_unknown_reflect_type() -> None:
     with pytest.raises(ValueError, match=r"^mnp.pad: reflect_type must be 'even' or 'odd'"):
         mnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="bogus")

@@ -84,6 +84,7 @@ from ._extras import permute_dims as permute_dims
 from ._extras import polyval as polyval
 from ._extras import rollaxis as rollaxis
 from ._extras import select as select
+from ._extras import traced_replacements as _traced_replacements
 from ._extras import trapezoid as trapezoid
 from ._extras import unstack as unstack
 from ._extras import vander as vander
@@ -166,7 +167,7 @@ radians = _d("radians", "Degrees to radians")
 degrees = _d("degrees", "Radians to degrees")
 conj = _d("conj", "Complex conjugate (the identity on real arrays)")
 conjugate = _d("conjugate", "Complex conjugate (the identity on real arrays)")
-nan_to_num = _d("nan_to_num", "Replace nan and infinities by numbers")
+nan_to_num = _traced_replacements(_d("nan_to_num", "Replace nan and infinities by numbers"))
 isnan = _d("isnan", "Test for nan")
 isinf = _d("isinf", "Test for infinity")
 isfinite = _d("isfinite", "Test for finite values")

@@ -579,3 +579,30 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Any:  # noqa: A002
     """Matrix norm over the last two axes."""
     return _m().linalg.norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def traced_replacements(nan_to_num: Any) -> Any:
+    """``nan_to_num`` (the dispatching one), taking replacement values that are a framework's
+    arrays (values being differentiated) as ``where`` of them: torch's and autograd's own took
+    Python numbers only (NOTE [Traced fill values] in ``_creation.py``)."""
+
+    def wrapped(x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
+        traced = [_dispatch.like(v, call="mnp.nan_to_num") != "numpy" for v in (nan, posinf, neginf)]
+        if not any(traced):
+            return nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+        mnp = _m()
+        x = _arr(x)
+        plain = [None if t else v for v, t in zip((nan, posinf, neginf), traced, strict=True)]
+        out = nan_to_num(x, copy=copy, nan=0.0 if plain[0] is None else plain[0], posinf=plain[1], neginf=plain[2])
+        if not inexact(x):  # numpy: integers and booleans come back unchanged
+            return out
+        for value, is_traced, mask in zip(
+            (nan, posinf, neginf), traced, (mnp.isnan, mnp.isposinf, mnp.isneginf), strict=True
+        ):
+            if is_traced:
+                out = mnp.where(mask(x), mnp.astype(value, dtype_name(out)), out)
+        return out
+
+    wrapped.__name__ = wrapped.__qualname__ = "nan_to_num"
+    wrapped.__doc__ = nan_to_num.__doc__
+    return wrapped
