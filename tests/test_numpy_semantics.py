@@ -246,6 +246,12 @@ def test_nan_to_num_is_differentiable_in_traced_replacements(backend: Case) -> N
     np.testing.assert_array_equal(multiad.to_numpy(out), np.nan_to_num(y.astype(np.float32), nan=0.5, posinf=7.0))
 
 
+def test_astype_takes_a_list_of_traced_values(backend: Case) -> None:
+    # a list is array data, as elsewhere in multiad.numpy (torch and JAX raised AttributeError)
+    f = lambda x: mnp.sum(mnp.astype([x[0] * 3.0, x[1] ** 2], "float64"))  # noqa: E731
+    backend.close(multiad.grad(f, backend=backend.name)(np.array([0.5, 2.0])), np.array([3.0, 4.0]))
+
+
 def test_pad_rejects_an_unknown_reflect_type() -> None:
     with pytest.raises(ValueError, match=r"^mnp.pad: reflect_type must be 'even' or 'odd'"):
         mnp.pad(np.arange(4.0), 2, mode="reflect", reflect_type="bogus")

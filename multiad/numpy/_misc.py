@@ -58,8 +58,10 @@ def copy(a: Any) -> Any:
 def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     """``x`` converted to a dtype in any spelling: a numpy name (``"float32"``), a numpy type or
     dtype (``np.float64``), a Python type (``float``), or a torch dtype (``torch.float32``)."""
-    from ._creation import canonical_dtype_name
+    from ._creation import asarray, canonical_dtype_name
 
+    if isinstance(x, (list, tuple)):  # array data, as for every mnp function (traced values stacked)
+        x = asarray(x)
     lib = _dispatch.like(x, call="mnp.astype")
     if lib == "torch":
         from ._torch_dtypes import torch_dtype
