@@ -166,7 +166,7 @@ def vmap(
                 spec_o = plan.out_spec
         if at_zero:
             return outs[0] if spec_o is leaf else _tree.unflatten(spec_o, list(outs))
-        return _moved(call, outs, spec_o, out_dims)
+        return _moved(call, outs, spec_o, out_dims, b, [leaves[k] for k in plan.mapped_pos])
 
     return wrapper
 
@@ -250,8 +250,9 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
     return flat_tree
 
 
-def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
-    """The outputs with their batch axis moved from 0 to ``out_dims``, in their structure."""
+def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Backend, mapped: list[Any]) -> Any:
+    """The outputs with their batch axis moved from 0 to ``out_dims``, in their structure;
+    ``mapped`` are the mapped leaves of the arguments (NOTE [Unbatched outputs])."""
     example = _tree.unflatten(spec_o, [0] * len(outs))
     try:
         oaxes = _tree.leaf_axes(out_dims, example)
@@ -263,7 +264,7 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any) -> Any:
     moved = []
     for k, (o, ax) in enumerate(zip(outs, oaxes)):
         if ax is None:
-            moved.append(_unbatched(call, o, k, out_dims))
+            moved.append(_unbatched(call, o, k, out_dims, b, mapped))
             continue
         nd = len(o.shape)
         if not -nd <= ax < nd:
@@ -405,8 +406,12 @@ class _Plan:
 # thus returned where JAX and torch.func raise: the value is the same either way. The check
 # needs concrete values: an empty batch (no element to return) and a call traced by a compiler
 # or inside an enclosing framework transform that cannot branch on values (jax.jit, an outer
-# vmap) raise a clear error.
-def _unbatched(call: str, o: Any, k: int, out_dims: Any) -> Any:
+# vmap) raise a clear error. Equal values do not make equal derivatives: inside ``grad``, an
+# output ``2 * x_i`` of a batch of equal ``x_i`` passes the check, and index 0 would carry the
+# derivative of ``x_0`` alone ([2, 0, 0] where the frameworks raise). So where a mapped
+# argument is itself a value an enclosing transform differentiates or traces
+# (``Backend.is_traced``), the check by value cannot stand for dependence, and the call raises.
+def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: list[Any]) -> Any:
     """Output leaf ``k`` (batched along axis 0) without its batch axis, if it is the same at every
     batch index (NOTE [Unbatched outputs])."""
     what = f"{call}: out_dims={out_dims!r} asks for output leaf {k} unbatched (None)"
@@ -430,6 +435,13 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any) -> Any:
         raise InvalidArgumentError(
             f"{what}, but it varies over the batch; give it an int out_dims (the axis for the batch), "
             "or return from f only what does not depend on the batched arguments"
+        )
+    if any(map(b.is_traced, mapped)):
+        raise InvalidArgumentError(
+            f"{what}, which is checked on the values, and the batched arguments are values an "
+            "enclosing transform differentiates or traces, so equal values would not mean an output "
+            "free of the batch; give the output an int out_dims (and take index 0 yourself if it "
+            "is the same everywhere), or compute it outside vmap"
         )
     return first
 

@@ -195,6 +195,14 @@ class Backend:
         accepts objects whose type's top-level module is in ``array_modules``."""
         return type(x).__module__.partition(".")[0] in self.array_modules
 
+    def is_traced(self, x: Any) -> bool:
+        """Whether array ``x`` is a value an enclosing transform of the framework differentiates
+        or traces (a tracer, a wrapped or boxed value, a torch tensor that requires grad), as
+        opposed to a concrete array. ``vmap``'s ``out_dims=None`` asks it of the batched
+        arguments (NOTE [Unbatched outputs] in ``multiad/_api_vmap.py``). The default says False:
+        right for a backend whose transforms pass concrete arrays (finite differences)."""
+        return False
+
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can.
         ``dtype`` is None or a numpy dtype or its name (``"float32"``; ``multiad.numpy`` and the

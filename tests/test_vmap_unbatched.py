@@ -83,3 +83,15 @@ def test_jit_raises_clearly() -> None:
     mapped = multiad.vmap(lambda x: c * 2.0, out_dims=None, backend="jax")
     with pytest.raises(multiad.InvalidArgumentError, match="the values are not available here"):
         jax.jit(mapped)(multiad.asarray(XS, backend="jax"))
+
+
+def test_equal_values_of_a_differentiated_batch_raise(backend: Case) -> None:
+    # 2 * x_i over a batch of equal x_i is the same at every index, yet depends on the batch:
+    # index 0 would carry the derivative of x_0 alone ([2, 0, 0]); JAX and torch.func raise.
+    ones = backend.array(np.ones(3))
+
+    def loss(x: Any) -> Any:
+        return mnp.sum(multiad.vmap(lambda xi: xi * 2.0, out_dims=None, backend=backend.name)(x))
+
+    with pytest.raises(multiad.InvalidArgumentError, match="out_dims=None asks for output leaf 0 unbatched"):
+        multiad.grad(loss, backend=backend.name)(ones)

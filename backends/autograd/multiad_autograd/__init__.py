@@ -123,6 +123,9 @@ class AutogradBackend(multiad.Backend):
             )
         return None
 
+    def is_traced(self, x: Any) -> bool:
+        return isinstance(x, Box)
+
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         # NOTE [Unpacked single input and output]: autograd traces a tuple as a boxed container,
         # which costs a container node in every forward and backward pass. One primal and one

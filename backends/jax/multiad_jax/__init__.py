@@ -113,6 +113,9 @@ class JaxBackend(multiad.Backend):
     def is_array(self, x: Any) -> bool:
         return isinstance(x, jax.Array)
 
+    def is_traced(self, x: Any) -> bool:
+        return isinstance(x, jax.core.Tracer)
+
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         if (
             dtype is None

@@ -576,6 +576,10 @@ class TorchBackend(multiad.Backend):
             # force: a ZeroTensor (a derivative known to be zero) converts too
             return (t.float() if t.dtype == torch.bfloat16 else t).numpy(force=True)
 
+    def is_traced(self, x: Any) -> bool:
+        # a torch.func level's wrapper (grad, jvp, vmap), or a tensor autograd records
+        return bool(torch._C._functorch.is_functorch_wrapped_tensor(x) or x.requires_grad)
+
     def snapshot(self, x: Any) -> Any:
         # Also cuts the memory a tensor made from numpy shares with the array. Not called while
         # torch.compile traces (a compiled program's inputs cannot change in place during its run).
