@@ -81,9 +81,15 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
             )
         if not diff:
             return leaf
+        hint = (
+            "; a container of arrays is differentiated leaf by leaf once its type is registered "
+            "(multiad.register_pytree_node, or multiad.register_dataclass for a dataclass)"
+            if not isinstance(leaf, (str, bytes, int, complex))
+            else ""
+        )
         raise InvalidTypeError(
             f"{call}: {what} is a {type(leaf).__name__}, not an array; differentiated arguments "
-            f"must be arrays or Python floats"
+            f"must be arrays or Python floats{hint}"
         )
     if diff:
         ok, name = is_float(backend, x)

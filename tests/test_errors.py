@@ -41,6 +41,12 @@ X = np.array([1.0, 2.0])
 XI = np.array([1, 2])
 
 
+class _Unregistered:
+    """A container multiad does not know (not registered as a pytree node)."""
+
+    a = np.ones(2)
+
+
 def total(x: Any) -> Any:
     return mnp.sum(x * x)
 
@@ -165,6 +171,7 @@ CASES = [
     Bad("int-hvp", lambda b: multiad.hvp(total, (XI,), (XI,), backend=b), InvalidTypeError, "hvp(total): ", ("dtype int64",)),
     Bad("complex-grad", lambda b: multiad.grad(total, backend=b)(X.astype(complex)), InvalidTypeError, "grad(total): ", ("dtype complex128", "split it into real and imaginary parts")),
     Bad("str-grad", lambda b: multiad.grad(total, backend=b)("x"), InvalidTypeError, "grad(total): ", ("argument 0 is a str, not an array",)),
+    Bad("unregistered-grad", lambda b: multiad.grad(total, backend=b)(_Unregistered()), InvalidTypeError, "grad(total): ", ("argument 0 is a _Unregistered, not an array", "multiad.register_pytree_node")),
     # -- integer, boolean, complex outputs (NOTE [Outputs must be floats]) --------------------
     Bad("out-pyint-grad", lambda b: multiad.grad(const_int, backend=b)(X), InvalidTypeError, "grad(const_int): ", ("f's output has integer dtype int64", *OUT_DTYPE)),
     Bad("out-int-grad", lambda b: multiad.grad(argmax, backend=b)(X), InvalidTypeError, "grad(argmax): ", ("f's output has integer dtype int64", *OUT_DTYPE)),
