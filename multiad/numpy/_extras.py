@@ -340,10 +340,14 @@ def modf(x: Any, /) -> tuple[Any, Any]:
         x = cast_as_numpy(x, numpy_result("modf", x))
         if not inexact(x):  # JAX's integers and booleans: its default float (jax.numpy's own)
             x = default_float(x)
-    # numpy's fraction of an infinity is a zero of its sign (inf - inf would be nan)
+    # numpy's fraction of an infinity is a zero of its sign (inf - inf would be nan), and every
+    # fraction has the sign of x, a zero one too (modf(-4.0) is (-0.0, -4.0)): x - trunc(x) is
+    # +0.0 there, -(trunc(x) - x) the zero of x's sign; both have derivative 1
     inf = mnp.isinf(x)
     finite = mnp.where(inf, 0.0, x)
-    return mnp.where(inf, mnp.copysign(0.0, x), mnp.subtract(finite, mnp.trunc(finite))), mnp.trunc(x)
+    whole = mnp.trunc(finite)
+    frac = mnp.where(mnp.signbit(x), mnp.negative(mnp.subtract(whole, finite)), mnp.subtract(finite, whole))
+    return mnp.where(inf, mnp.copysign(0.0, x), frac), mnp.trunc(x)
 
 
 def ldexp(x1: Any, x2: Any, /) -> Any:
