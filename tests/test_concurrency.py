@@ -258,3 +258,34 @@ def test_torch_forward_mode_from_many_threads() -> None:
 
     run_threads(worker, errors, threads)  # the tensors select the torch backend
     assert sum(wrong) == 0
+
+
+def test_autograd_nested_transforms_from_many_threads() -> None:
+    """NOTE [Boxes of a finished trace] in backends/autograd: autograd numbers its traces with one
+    process-wide counter, so a trace ending in one thread lowered it below a hessian's inner trace
+    still running in another, which was taken for a leftover of a finished transform and raised."""
+    threads, iterations = 4, 40
+    errors: list[BaseException] = []
+    wrong = [0] * threads
+    barrier = threading.Barrier(threads)
+
+    def worker(tid: int) -> None:
+        rng = np.random.default_rng(tid)
+        barrier.wait()
+        for _ in range(iterations):
+            x = rng.uniform(-1.0, 1.0, size=3)
+            try:
+                h = multiad.hessian(f, backend="autograd")(x)
+            except Exception as exc:  # noqa: BLE001 - counted; every thread runs to the end
+                errors.append(exc)
+                continue
+            if not np.allclose(h, np.diag(2 * np.cos(x) - x * np.sin(x)), rtol=1e-12, atol=1e-12):
+                wrong[tid] += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, inside the traces
+    try:
+        run_threads(worker, errors, threads)
+    finally:
+        sys.setswitchinterval(interval)
+    assert sum(wrong) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -269,8 +270,18 @@ def _as_dtype(g: Any, dtype: Any) -> Any:
 # pullback ``backward_pass`` with the end node bound by ``functools.partial`` (no frame of its
 # own); where the output does not depend on ``x`` (no end node), it is make_vjp's zeros.
 def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
-    """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure])."""
-    end_value, end_node = trace(new_root(), fun, x)
+    """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure]), the trace's
+    number kept in this thread's list while it runs (NOTE [Boxes of a finished trace])."""
+    live = _live_traces()
+
+    def run(box: Any) -> Any:
+        live.append(box._trace)
+        try:
+            return fun(box)
+        finally:
+            live.pop()
+
+    end_value, end_node = trace(new_root(), run, x)
     if end_node is None:
         return (lambda g: vspace(x).zeros()), end_value
     return functools.partial(backward_pass, end_node=end_node), end_value
@@ -286,7 +297,8 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
             )
-        if isinstance(a, Box) and a._trace > trace_stack.top:  # NOTE [Boxes of a finished trace]
+        if isinstance(a, Box) and a._trace > trace_stack.top and a._trace > _deepest_live():
+            # NOTE [Boxes of a finished trace]
             raise LeakedTraceError(
                 "a traced value of a transform that has returned came out here: a vjp_fn or jvp_fn made "
                 "inside a transform of f was kept (returned as aux or stored) and called after it ended; "
@@ -301,6 +313,27 @@ def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
 # running one is such a leftover. Checked where a result is not a plain array anyway (off the
 # common path), so the check costs nothing per column. A leftover met while a new trace of the
 # same depth runs cannot be told apart this way.
+#
+# autograd's ``trace_stack`` is one counter for the process: a trace that ends in another thread
+# lowers ``top`` below a trace still running in this one, and the check then took that trace's
+# own boxes for leftovers (hessians from 4 threads raised within 30 calls). A box of a trace this
+# backend is running in this thread (the numbers ``_make_vjp`` keeps per thread) is never a
+# leftover. Left open: a trace started by autograd itself (``autograd.grad`` around a multiad
+# call) while another thread's trace ends can still be taken for one.
+_LIVE = threading.local()
+
+
+def _live_traces() -> list[int]:
+    """The numbers of the traces this backend runs in this thread, innermost last."""
+    live: list[int] | None = getattr(_LIVE, "traces", None)
+    if live is None:
+        live = _LIVE.traces = []
+    return live
+
+
+def _deepest_live() -> int:
+    live = _live_traces()
+    return max(live) if live else -1
 
 
 def _block(parts: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
