@@ -148,11 +148,12 @@ class AutogradBackend(multiad.Backend):
                     )
                 )
             single_out.append(len(res) == 1)
+            single_out.append(xs._trace)  # this trace's number, for the check below
             return res[0] if single_out[0] else ag_tuple(res)
 
         pullback, outs = _make_vjp(run, primals[0] if n == 1 else tuple(primals))
         outs = (outs,) if single_out[0] else tuple(outs)
-        _check_not_leaked(outs)
+        _check_not_leaked(outs, single_out[1])
         aux_value = aux_cell[0] if has_aux else None
 
         dtypes = tuple(_float_dtype(p) for p in primals)
@@ -290,9 +291,15 @@ def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], An
 _PLAIN = {np.ndarray}
 
 
-def _check_not_leaked(arrays: tuple[Any, ...]) -> None:
+def _check_not_leaked(arrays: tuple[Any, ...], own: int = -2) -> None:
+    """Raises for results that hold traced values where arrays were due. ``own``: the number of
+    the trace that just made ``arrays``; a box of that trace in its own output came through an
+    object array (its elements boxes, as ``numpy.asarray`` of a traced value builds), not from a
+    pullback kept after its transform."""
     for a in arrays:
-        if getattr(a if type(a) is np.ndarray else getval(a), "dtype", None) == _OBJECT:
+        if getattr(a if type(a) is np.ndarray else getval(a), "dtype", None) == _OBJECT or (
+            isinstance(a, Box) and a._trace == own
+        ):
             raise LeakedTraceError(
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
