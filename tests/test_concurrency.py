@@ -263,8 +263,10 @@ def test_torch_forward_mode_from_many_threads() -> None:
 def test_autograd_nested_transforms_from_many_threads() -> None:
     """NOTE [Boxes of a finished trace] in backends/autograd: autograd numbers its traces with one
     process-wide counter, so a trace ending in one thread lowered it below a hessian's inner trace
-    still running in another, which was taken for a leftover of a finished transform and raised."""
-    threads, iterations = 4, 40
+    still running in another, which was taken for a leftover of a finished transform and raised;
+    it can also give an inner trace the number of the one enclosing it, whose boxes were then
+    taken for an object array's."""
+    threads, iterations = 8, 45
     errors: list[BaseException] = []
     wrong = [0] * threads
     barrier = threading.Barrier(threads)
@@ -272,14 +274,21 @@ def test_autograd_nested_transforms_from_many_threads() -> None:
     def worker(tid: int) -> None:
         rng = np.random.default_rng(tid)
         barrier.wait()
-        for _ in range(iterations):
+        g = multiad.grad(f, backend="autograd")
+        for i in range(iterations):
             x = rng.uniform(-1.0, 1.0, size=3)
+            d2 = 2 * np.cos(x) - x * np.sin(x)
             try:
-                h = multiad.hessian(f, backend="autograd")(x)
+                if i % 3 == 0:
+                    got, want = multiad.hessian(f, backend="autograd")(x), np.diag(d2)
+                elif i % 3 == 1:
+                    got, want = multiad.jacfwd(g, backend="autograd")(x), np.diag(d2)
+                else:
+                    got, want = multiad.vjp(g, x, backend="autograd")[1](np.ones(3))[0], d2
             except Exception as exc:  # noqa: BLE001 - counted; every thread runs to the end
                 errors.append(exc)
                 continue
-            if not np.allclose(h, np.diag(2 * np.cos(x) - x * np.sin(x)), rtol=1e-12, atol=1e-12):
+            if not np.allclose(got, want, rtol=1e-12, atol=1e-12):
                 wrong[tid] += 1
 
     interval = sys.getswitchinterval()

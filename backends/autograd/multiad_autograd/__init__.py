@@ -295,10 +295,11 @@ def _check_not_leaked(arrays: tuple[Any, ...], own: int = -2) -> None:
     """Raises for results that hold traced values where arrays were due. ``own``: the number of
     the trace that just made ``arrays``; a box of that trace in its own output came through an
     object array (its elements boxes, as ``numpy.asarray`` of a traced value builds), not from a
-    pullback kept after its transform."""
+    pullback kept after its transform (unless an enclosing trace of this thread has the same
+    number, which autograd's process-wide counter gives when other threads' traces end)."""
     for a in arrays:
         if getattr(a if type(a) is np.ndarray else getval(a), "dtype", None) == _OBJECT or (
-            isinstance(a, Box) and a._trace == own
+            isinstance(a, Box) and a._trace == own and own not in _live_traces()
         ):
             raise LeakedTraceError(
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
