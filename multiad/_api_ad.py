@@ -201,6 +201,14 @@ def _check_like(
 # traces: a compiled program's inputs cannot change in place while it runs.
 
 
+# NOTE [Calls from C]: ``tuple(map(b.snapshot, (x,)))`` costs about 2,500 machine instructions
+# more than ``(b.snapshot(x),)`` (callgrind, CPython 3.11): the map and its tuple, and a Python
+# function called from C code enters a new evaluation loop, where a call from Python code does
+# not. vjp copies its one primal and checks its one output by direct calls; several go through
+# map as before. Together with the output check below this takes about 1,250 instructions off a
+# torch vjp (of about 410,000).
+
+
 class _NoReference:
     """The type no cotangent has (a vjp_fn without a reference output checks every cotangent)."""
 
@@ -238,7 +246,9 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     if "vjp" in b.unsupported:
         _derive.require(b, "vjp", call)
     traced = flat.traced
-    primals = flat.primals if traced else tuple(map(b.snapshot, flat.primals))  # NOTE [Values at call time]
+    primals = flat.primals
+    if not traced:  # NOTE [Values at call time]; one primal without map (NOTE [Calls from C])
+        primals = (b.snapshot(primals[0]),) if len(primals) == 1 else tuple(map(b.snapshot, primals))
     # flat.active(), inlined: this runs once per call (NOTE [Context set outright]).
     token = None if traced else _set_context(b)
     plain = b.has_custom_rules and not traced
@@ -253,7 +263,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
                 if err is None:
                     raise
                 raise err from exc
-            if type(outs) is not tuple or not all(map(b.is_array, outs)):
+            if type(outs) is not tuple or not (b.is_array(outs[0]) if len(outs) == 1 else all(map(b.is_array, outs))):
                 outs = _derive._arrays(b, outs)
         else:
             outs, pullback, aux = _derive.vjp(b, flat, primals, has_aux, call)
