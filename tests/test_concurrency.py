@@ -298,3 +298,42 @@ def test_autograd_nested_transforms_from_many_threads() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert sum(wrong) == 0
+
+
+def test_autograd_mixed_second_derivatives_from_many_threads() -> None:
+    """NOTE [Trace numbers per thread] in backends/autograd: with one trace counter for the
+    process, an inner grad could get the number of the grad around it when another thread's
+    trace ended, and the derivative through the outer value ``a`` was lost (0, no error)."""
+    threads, iterations = 8, 100
+    errors: list[BaseException] = []
+    wrong = [0] * threads
+    barrier = threading.Barrier(threads)
+    x = np.array([0.3, -0.8, 1.1])
+
+    def outer(a: Any) -> Any:  # sum_i a cos(a x_i); its derivative: sum cos(a x) - a x sin(a x)
+        return mnp.sum(multiad.grad(lambda y: mnp.sum(mnp.sin(a * y)), backend="autograd")(x))
+
+    def worker(tid: int) -> None:
+        rng = np.random.default_rng(tid)
+        barrier.wait()
+        if tid % 2:  # short traces ending all the time
+            for _ in range(6 * iterations):
+                multiad.grad(lambda v: mnp.sum(v**2), backend="autograd")(x)
+            return
+        for _ in range(iterations):
+            a = rng.uniform(0.5, 2.0)
+            try:
+                got = multiad.grad(outer, backend="autograd")(np.array(a))
+            except Exception as exc:  # noqa: BLE001 - counted; every thread runs to the end
+                errors.append(exc)
+                continue
+            if abs(float(got) - np.sum(np.cos(a * x) - a * x * np.sin(a * x))) > 1e-12:
+                wrong[tid] += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        run_threads(worker, errors, threads)
+    finally:
+        sys.setswitchinterval(interval)
+    assert sum(wrong) == 0
