@@ -337,3 +337,23 @@ def test_autograd_mixed_second_derivatives_from_many_threads() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert sum(wrong) == 0
+
+
+AUTOGRAD_AROUND_FIRST_CALL = """
+import json, sys
+import autograd, autograd.numpy as anp, numpy as np
+import multiad, multiad.numpy as mnp
+x = np.array([0.3, 1.1])
+# the first autograd call of the process, so the backend loads inside autograd's own trace
+g = autograd.grad(lambda t: anp.sum(multiad.grad(lambda v: mnp.sum(mnp.sin(v) * v), backend="autograd")(t)))(x)
+print("RESULT" + json.dumps({"g": [float(v) for v in g]}))
+"""
+
+
+def test_autograd_grad_around_the_call_that_loads_the_backend() -> None:
+    # NOTE [Trace numbers per thread]: the counter installed inside autograd's own trace starts
+    # above it (the inner trace took the outer one's number, and the outer boxes were reported
+    # as an object array). d/dx of sum(cos x * x + sin x) = 2 cos x - x sin x.
+    out = run_probe(AUTOGRAD_AROUND_FIRST_CALL)
+    x = np.array([0.3, 1.1])
+    np.testing.assert_allclose(out["g"], 2 * np.cos(x) - x * np.sin(x), rtol=1e-12)

@@ -56,7 +56,7 @@ class AutogradBackend(multiad.Backend):
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
         if not isinstance(autograd.tracer.trace_stack, _ThreadTraceStack):  # NOTE [Trace numbers per thread]
-            autograd.tracer.trace_stack = _ThreadTraceStack()
+            autograd.tracer.trace_stack = _ThreadTraceStack(autograd.tracer.trace_stack)
         trace_stack = autograd.tracer.trace_stack
 
     def version(self) -> str | None:
@@ -348,8 +348,10 @@ _LIVE = threading.local()
 class _ThreadTraceStack(threading.local):
     """autograd's ``TraceStack`` with its depth per thread (NOTE [Trace numbers per thread])."""
 
-    def __init__(self) -> None:
-        self.top = -1
+    def __init__(self, before: Any) -> None:
+        # a thread that enters it inside a trace of the counter it replaced (autograd.grad around
+        # the call that loaded the backend) numbers its traces above that one's
+        self.top = before.top
 
     @contextlib.contextmanager
     def new_trace(self) -> Iterator[int]:
