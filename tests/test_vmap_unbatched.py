@@ -95,3 +95,22 @@ def test_equal_values_of_a_differentiated_batch_raise(backend: Case) -> None:
 
     with pytest.raises(multiad.InvalidArgumentError, match="out_dims=None asks for output leaf 0 unbatched"):
         multiad.grad(loss, backend=backend.name)(ones)
+
+
+def test_constant_batch_inside_a_transform_of_a_closed_over_value(backend: Case) -> None:
+    # Only c is differentiated; the batch is a constant: d/dc of c**2 (unbatched) is 2c, by grad and
+    # by jacfwd (torch made the batch a wrapped tensor of the transform's level).
+    def g(c: Any) -> Any:
+        return multiad.vmap(lambda a: a * 0.0 + c * c, out_dims=None, backend=backend.name)(np.ones(3))
+
+    c = backend.array(np.array(3.0))
+    backend.close(multiad.grad(g, backend=backend.name)(c), 6.0)
+    backend.close(multiad.jacfwd(g, backend=backend.name)(c), 6.0)
+
+
+def test_equal_values_of_a_batch_pushed_forward_raise(backend: Case) -> None:
+    def g(x: Any) -> Any:
+        return multiad.vmap(lambda xi: xi * 2.0, out_dims=None, backend=backend.name)(x)
+
+    with pytest.raises(multiad.InvalidArgumentError, match="out_dims=None asks for output leaf 0 unbatched"):
+        multiad.jacfwd(g, backend=backend.name)(backend.array(np.ones(3)))

@@ -577,8 +577,15 @@ class TorchBackend(multiad.Backend):
             return (t.float() if t.dtype == torch.bfloat16 else t).numpy(force=True)
 
     def is_traced(self, x: Any) -> bool:
-        # a torch.func level's wrapper (grad, jvp, vmap), or a tensor autograd records
-        return bool(torch._C._functorch.is_functorch_wrapped_tensor(x) or x.requires_grad)
+        # A tensor autograd records (at a torch.func grad level, one computed from the
+        # differentiated input), or one that carries a forward-mode tangent (at a jvp level). A
+        # tensor made inside a transform is wrapped too, but carries neither.
+        if x.requires_grad:
+            return True
+        return bool(
+            torch._C._functorch.is_gradtrackingtensor(x)
+            and torch.autograd.forward_ad.unpack_dual(x).tangent is not None
+        )
 
     def snapshot(self, x: Any) -> Any:
         # Also cuts the memory a tensor made from numpy shares with the array. Not called while
