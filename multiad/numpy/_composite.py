@@ -283,6 +283,15 @@ def _ddof(name: str, ddof: float, correction: float | None) -> float:
     return correction
 
 
+def _squared(centered: Any) -> Any:
+    """``|c|**2``: numpy's variance of complex values is real, the mean of squared magnitudes
+    (``c * c`` would be complex and wrong)."""
+    if dtype_name(centered).startswith("complex"):
+        m = _m().abs(centered)
+        return m * m
+    return centered * centered
+
+
 def _variance(
     name: str,
     a: Any,
@@ -315,14 +324,15 @@ def _variance(
         if mean is None and _count(x, axis) == 0:  # no values: no mean to take (nor its warning)
             mean = mnp.sum(x, axis=axis, keepdims=True)
         centered = x - (mnp.mean(x, axis=axis, keepdims=True) if mean is None else mean)
-        return mnp.sum(centered * centered, axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
+        return mnp.sum(_squared(centered), axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
     w = mnp.broadcast_to(where, mnp.shape(x))
-    count = mnp.sum(w, axis=axis, keepdims=True, dtype=dtype_name(x))
+    real = {"complex64": "float32", "complex128": "float64"}.get(dtype_name(x), dtype_name(x))
+    count = mnp.sum(w, axis=axis, keepdims=True, dtype=real)  # a complex variance is real
     zero = mnp.zeros_like(x)
     if mean is None:
         mean = mnp.sum(mnp.where(w, x, zero), axis=axis, keepdims=True) / count
     centered = mnp.where(w, x - mean, zero)
-    total = mnp.sum(centered * centered, axis=axis, keepdims=keepdims)
+    total = mnp.sum(_squared(centered), axis=axis, keepdims=keepdims)
     dof = (count if keepdims else mnp.reshape(count, mnp.shape(total))) - ddof
     warn_where(dof <= 0, "Degrees of freedom <= 0 for slice." if skip_nan else "Degrees of freedom <= 0 for slice")
     if skip_nan:
@@ -526,7 +536,10 @@ def dot(a: Any, b: Any, out: None = None) -> Any:
 def vdot(a: Any, b: Any) -> Any:
     """Dot product of the flattened arrays."""
     mnp = _m()
-    p = mnp.multiply(mnp.ravel(a), mnp.ravel(b))
+    a = mnp.ravel(a)
+    if dtype_name(a).startswith("complex"):  # numpy's vdot conjugates its first argument
+        a = mnp.conj(a)
+    p = mnp.multiply(a, mnp.ravel(b))
     return mnp.sum(p, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
 
 

@@ -107,7 +107,7 @@ def cov(
         w = aw if w is None else mnp.multiply(w, aw)
     if w is None:
         c = x - mnp.mean(x, axis=1, keepdims=True)
-        out = mnp.matmul(c, mnp.transpose(c)) / max(n - dd, 0)  # numpy: a factor below 0 is 0
+        out = mnp.matmul(c, _adjoint(c)) / max(n - dd, 0)  # numpy: a factor below 0 is 0
     else:
         v1 = mnp.sum(w)
         c = x - mnp.sum(mnp.multiply(x, w), axis=1, keepdims=True) / v1
@@ -118,8 +118,14 @@ def cov(
         else:
             fact = v1 - dd * mnp.sum(mnp.multiply(w, aw)) / v1
         fact = mnp.where(mnp.greater(fact, 0), fact, 0.0)
-        out = mnp.matmul(c, mnp.transpose(mnp.multiply(c, w))) / fact
+        out = mnp.matmul(c, _adjoint(mnp.multiply(c, w))) / fact
     return mnp.squeeze(out) if out.shape == (1, 1) else out
+
+
+def _adjoint(c: Any) -> Any:
+    """``c.T``, conjugated where complex, as numpy's ``cov`` takes it."""
+    mnp = _m()
+    return mnp.transpose(mnp.conj(c) if dtype_name(c).startswith("complex") else c)
 
 
 def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -> Any:
@@ -372,6 +378,8 @@ def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     """Dot product of vectors along an axis (broadcasting)."""
     mnp = _m()
+    if dtype_name(_arr(x1)).startswith("complex"):  # numpy's vecdot conjugates its first argument
+        x1 = mnp.conj(x1)
     p = mnp.multiply(x1, x2)
     return mnp.sum(p, axis=axis, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
 

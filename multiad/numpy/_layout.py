@@ -207,6 +207,14 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     mnp = _m()
     x = _float(_arr(x))
     nd = _ndim(x)
+    # NOTE [Norms of complex arrays]: numpy's norms are of |x| (sqrt(sum(|z|**2)), not
+    # sqrt(sum(z**2)), which is complex); every norm but the singular-value ones (2, -2, 'nuc'
+    # of a matrix) depends on |x| only, so those take the magnitudes first.
+    matrix_svd = ord in (2, -2, "nuc") and (
+        nd == 2 if axis is None else isinstance(axis, (tuple, list)) and len(axis) == 2
+    )
+    if dtype_name(x).startswith("complex") and not matrix_svd:
+        x = mnp.abs(x)
     if axis is None:
         if ord is None:
             out = _safe_sqrt(mnp.sum(x * x))
