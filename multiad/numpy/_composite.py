@@ -568,6 +568,9 @@ def cbrt(x: Any) -> Any:
         x = cast_as_numpy(x, numpy_result("cbrt", x))
         if not inexact(x):  # JAX's integers and booleans: its default float (jax.numpy's own)
             x = default_float(x)
+    narrow = dtype_name(x) in ("float16", "bfloat16")
+    if narrow:  # computed in float32 and rounded once, as numpy's float16 loop (NOTE [Cube roots])
+        name, x = dtype_name(x), mnp.astype(x, "float32")
     pos = mnp.logical_not(mnp.signbit(x))  # -0.0 is negative: its root -0.0, as numpy's
     a = mnp.where(pos, x, -x)
     r = mnp.power(a, 1.0 / 3.0)
@@ -575,8 +578,11 @@ def cbrt(x: Any) -> Any:
     # (cbrt(1e-300) was 1.0000000000000128e-100) and by one for exact cubes (cbrt(27) gave
     # 2.9999999999999996). One Newton step, r + (a / r**2 - r) / 3, brings it within an ulp of
     # numpy's (exact cubes exact); its derivative is still 1 / (3 r**2). Zero, infinite and nan
-    # roots keep a ** (1/3), and the step runs on 1.0 there, so no nan reaches a derivative.
+    # roots keep a ** (1/3), and the step runs on 1.0 there, so no nan reaches a derivative. In
+    # float16 the step itself rounds (cbrt(4) came out an ulp above numpy's), so narrow floats
+    # take it in float32 and are rounded once at the end.
     ok = mnp.logical_and(mnp.greater(r, 0.0), mnp.isfinite(r))
     rs, at = mnp.where(ok, r, 1.0), mnp.where(ok, a, 1.0)
     root = mnp.where(ok, rs + (at / (rs * rs) - rs) / 3.0, r)
-    return mnp.where(pos, root, -root)
+    out = mnp.where(pos, root, -root)
+    return mnp.astype(out, name) if narrow else out
