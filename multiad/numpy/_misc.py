@@ -71,6 +71,13 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     name = canonical_dtype_name(dtype, "mnp.astype")
     if lib == "numpy":
         return np.asarray(x).astype(name)
+    if lib == "autograd" and not np.issubdtype(np.dtype(name), np.inexact):
+        # NOTE [Integer casts on autograd]: autograd's astype passes the cotangent back whatever
+        # the target dtype, so an integer or bool cast (piecewise constant: derivative 0, as
+        # torch and JAX give) had derivative 1; the value is cast unboxed, a constant.
+        from autograd.tracer import getval
+
+        return getval(x).astype(name)
     return x.astype(name)
 
 
