@@ -139,6 +139,7 @@ class AutogradBackend(multiad.Backend):
         n = len(primals)
         aux_cell: list[Any] = []
         single_out: list[bool] = []
+        number: list[int] = []  # this trace's number, for the check of its outputs
 
         def run(xs: Any) -> Any:
             res = fun(xs) if n == 1 else fun(*[xs[i] for i in range(n)])
@@ -151,12 +152,12 @@ class AutogradBackend(multiad.Backend):
                     )
                 )
             single_out.append(len(res) == 1)
-            single_out.append(xs._trace)  # this trace's number, for the check below
+            number.append(xs._trace)
             return res[0] if single_out[0] else ag_tuple(res)
 
         pullback, outs = _make_vjp(run, primals[0] if n == 1 else tuple(primals))
         outs = (outs,) if single_out[0] else tuple(outs)
-        _check_not_leaked(outs, single_out[1])
+        _check_not_leaked(outs, number[0])
         aux_value = aux_cell[0] if has_aux else None
 
         dtypes = tuple(_float_dtype(p) for p in primals)
