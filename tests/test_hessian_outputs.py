@@ -6,11 +6,12 @@ For an output leaf ``y`` and differentiated leaves ``x_i``, ``x_j`` the block ha
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import Case
+from conftest import AD_BACKENDS, Case
 
 import multiad
 import multiad.numpy as mnp
@@ -99,3 +100,16 @@ def test_hvp_vhp_stay_scalar_and_point_to_hessian(transform: Any) -> None:
 def test_hessian_rejects_bad_chunk_size() -> None:
     with pytest.raises(multiad.InvalidArgumentError, match=r"hessian\(predict\): chunk_size must be"):
         multiad.hessian(predict, chunk_size=0)
+
+
+@pytest.mark.parametrize("name", AD_BACKENDS)
+def test_linear_function_has_zero_hessian_without_a_warning(name: str) -> None:
+    # autograd's own tracer warns "Output seems independent of input" for the inner gradient
+    # of a linear function; its zeros are right, and no backend warns about them.
+    x = np.array([1.0, -2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        h = multiad.hessian(lambda r: mnp.sum(3.0 * r), backend=name)(x)
+        j = multiad.jacrev(lambda r: mnp.ones(3), backend=name)(x)
+    np.testing.assert_array_equal(multiad.to_numpy(h), np.zeros((2, 2)))
+    np.testing.assert_array_equal(multiad.to_numpy(j), np.zeros((3, 2)))

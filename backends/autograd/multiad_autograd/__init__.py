@@ -19,7 +19,8 @@ import optree
 
 import multiad
 
-trace: Any = None
+new_box: Any = None
+box_types: Any = None
 new_root: Any = None
 backward_pass: Any = None
 vspace: Any = None
@@ -43,14 +44,15 @@ class AutogradBackend(multiad.Backend):
     writable: ClassVar[bool] = False
 
     def load(self) -> None:
-        global trace, new_root, backward_pass, vspace, getval, Box, ArrayBox, ag_tuple, anp, trace_stack
+        global new_box, box_types, new_root, backward_pass, vspace, getval, Box, ArrayBox, ag_tuple, anp, trace_stack
         import autograd.builtins
         import autograd.core
         import autograd.numpy
         import autograd.numpy.numpy_boxes
         import autograd.tracer
 
-        trace, new_root, getval = autograd.tracer.trace, autograd.core.VJPNode.new_root, autograd.tracer.getval
+        new_root, getval = autograd.core.VJPNode.new_root, autograd.tracer.getval
+        new_box, box_types = autograd.tracer.new_box, autograd.tracer.box_types
         Box = autograd.tracer.Box
         backward_pass, vspace = autograd.core.backward_pass, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
@@ -273,23 +275,25 @@ def _as_dtype(g: Any, dtype: Any) -> Any:
 # pullback, which a loop of pullbacks (a Jacobian by rows, vjp_fn called per basis cotangent)
 # pays per row. :func:`_make_vjp` is make_vjp with the same trace and the same two cases, its
 # pullback ``backward_pass`` with the end node bound by ``functools.partial`` (no frame of its
-# own); where the output does not depend on ``x`` (no end node), it is make_vjp's zeros.
+# own); where the output does not depend on ``x`` (no end node), it is make_vjp's zeros. The
+# trace is autograd's ``tracer.trace`` written out, for two reasons: the trace's number is kept
+# in this thread's list while ``fun`` runs (NOTE [Boxes of a finished trace]) without a wrapper
+# frame around ``fun``, and an output independent of ``x`` gets its zeros without autograd's
+# "Output seems independent of input" warning, which a multiad user cannot act on (a constant or
+# linear function's Hessian is right as zeros, and the other backends say nothing).
 def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
-    """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure]), the trace's
-    number kept in this thread's list while it runs (NOTE [Boxes of a finished trace])."""
+    """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure])."""
     live = _live_traces()
-
-    def run(box: Any) -> Any:
-        live.append(box._trace)
+    with trace_stack.new_trace() as number:
+        start = new_box(x, number, new_root())
+        live.append(number)
         try:
-            return fun(box)
+            end = fun(start)
         finally:
             live.pop()
-
-    end_value, end_node = trace(new_root(), run, x)
-    if end_node is None:
-        return (lambda g: vspace(x).zeros()), end_value
-    return functools.partial(backward_pass, end_node=end_node), end_value
+    if type(end) in box_types and end._trace == number:
+        return functools.partial(backward_pass, end_node=end._node), end._value
+    return (lambda g: vspace(x).zeros()), end
 
 
 _PLAIN = {np.ndarray}
