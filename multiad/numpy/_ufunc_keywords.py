@@ -129,7 +129,7 @@ def _numpy_dtype_of(dtype: Any, call: str) -> Any:
 
 
 def _numpy_dtype(a: Any, call: str) -> Any:
-    if isinstance(a, _PYTHON):
+    if type(a) in _PYTHON:  # not np.float64, a float subclass that numpy 2 takes as strong float64
         return type(a)  # weak: numpy 2 resolves it by value kind, as the operation does
     dt = getattr(a, "dtype", None)
     if dt is None:
@@ -145,7 +145,7 @@ def run(name: str, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any], dtype
     from ._misc import astype
 
     ins, outs = loop_dtypes(name, args, dtype, casting)
-    cast = tuple(a if isinstance(a, _PYTHON) or _numpy_dtype(a, name) == d else astype(a, d) for a, d in zip(args, ins))
+    cast = tuple(a if type(a) in _PYTHON or _numpy_dtype(a, name) == d else astype(a, d) for a, d in zip(args, ins))
     res = fn(*cast, **kwargs)
     if isinstance(res, tuple):
         return type(res)(r if _numpy_dtype(r, name) == d else astype(r, d) for r, d in zip(res, outs))
