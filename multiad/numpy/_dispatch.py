@@ -156,6 +156,8 @@ SEQUENCE = -2
 
 def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
+    if name in _ufk.UFUNCS:
+        args = _ufk.operands(name, args)
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
     if kwargs:

@@ -31,9 +31,31 @@ import numpy as np
 
 #: numpy's ufuncs by name (``mnp.NAME`` that are ufuncs in numpy).
 UFUNCS: frozenset[str] = frozenset(n for n in dir(np) if isinstance(getattr(np, n, None), np.ufunc))
+_NIN: dict[str, int] = {n: getattr(np, n).nin for n in UFUNCS}
 _DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": "K", "subok": True, "signature": None}
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
 _PYTHON = (bool, int, float, complex)
+
+
+def operands(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The operands of a call of ufunc ``name``: numpy takes ``out`` positionally after them
+    (``np.add(x, y, out)``), which numpy itself would write into and return; it is refused as
+    ``out=`` is (None accepted), not handed on to the framework."""
+    nin = _NIN[name]
+    if len(args) <= nin:
+        return args
+    call = f"mnp.{name}"
+    extra = args[nin:]
+    nout = getattr(np, name).nout
+    if len(extra) > nout:
+        raise TypeError(
+            f"{call}: takes at most {nin + nout} positional arguments ({nin} operands and out), got {len(args)}"
+        )
+    if any(o is not None for o in extra):
+        raise NotImplementedError(
+            f"{call}: out (numpy's positional argument after the operands) is not supported; use the returned array"
+        )
+    return args[:nin]
 
 
 def split(name: str, own_dtype: bool, kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any, Any]:
