@@ -38,6 +38,10 @@ CASES: list[tuple[str, Callable[[Any], Any], Any]] = [
     ("nanstd", lambda m: m.nanstd(z), np.sqrt(40.0 / 9.0)),
     ("cov", lambda m: m.cov(np.stack([z, 2 * z])), np.cov(np.stack([z, 2 * z]))),
     ("corrcoef", lambda m: m.corrcoef(np.stack([z, 1j * z])), np.corrcoef(np.stack([z, 1j * z]))),
+    # sum z * conj(z) = |z|**2 summed = 19
+    ("correlate", lambda m: m.correlate(z, z), [19.0 + 0j]),
+    ("correlate full", lambda m: m.correlate(z, z[:2], "full"), np.correlate(z, z[:2], "full")),
+    ("correlate swapped", lambda m: m.correlate(z[:2], z, "same"), np.correlate(z[:2], z, "same")),
 ]
 
 

@@ -92,11 +92,12 @@ def _correlation(call: str, x: Any, y: Any, mode: int) -> Any:
 
 
 def correlate(a: Any, v: Any, mode: Any = "valid") -> Any:
-    """Cross-correlation of two 1-d sequences, ``c[k] = sum_n a[n + k] v[n]`` (real arrays),
-    with numpy's modes; bilinear, differentiable in both arguments."""
-    return _correlation(
-        "correlate", _vector("correlate", a, "a"), _vector("correlate", v, "v"), _mode("correlate", mode)
-    )
+    """Cross-correlation of two 1-d sequences, ``c[k] = sum_n a[n + k] conj(v[n])`` (numpy's
+    conjugate of a complex ``v``), with numpy's modes; bilinear, differentiable in both arguments."""
+    y = _vector("correlate", v, "v")
+    if dtype_name(y).startswith("complex"):  # numpy conjugates v (1-2j for numpy's 19 without)
+        y = _m().conj(y)
+    return _correlation("correlate", _vector("correlate", a, "a"), y, _mode("correlate", mode))
 
 
 def convolve(a: Any, v: Any, mode: Any = "full") -> Any:
