@@ -88,7 +88,8 @@ def stop_gradient(x: Any) -> Any:
     ``jax.lax.stop_gradient``: every leaf is held constant and the structure is kept.
 
     The numpy backend differentiates by finite differences, which see only values, not where
-    they came from, so it cannot hold a value constant: inside its transforms this raises.
+    they came from, so it cannot hold a value constant: inside its transforms that differentiate
+    this raises (under ``vmap`` alone the value is returned).
 
     Example:
         >>> import multiad, multiad.numpy as mnp
@@ -106,9 +107,11 @@ def stop_gradient(x: Any) -> Any:
             return _tree.unflatten(spec, [stop_gradient(leaf) for leaf in leaves])
     lib = _dispatch.like(x, call="mnp.stop_gradient")
     if lib == "numpy":
-        from .. import _select
+        from .. import _custom_state
 
-        b = _select._context.get()
+        # only while such a backend differentiates: not under use_backend alone, nor in a vmap
+        # (which takes no derivative), where the value passes through as it is
+        b = _custom_state.differentiating_without_rules()
         if b is not None and not b.exact:
             raise NotImplementedError(
                 f"mnp.stop_gradient: the {b.name!r} backend differentiates by finite differences, which "
