@@ -257,6 +257,8 @@ def _vector_norm(x: Any, order: Any, axis: int, keepdims: bool) -> Any:
         return mnp.sum(ax, axis=axis, keepdims=keepdims)
     if isinstance(order, str):
         raise ValueError(f"mnp.linalg.norm: invalid norm order {order!r} for vectors")
+    if order != order:  # nan: numpy's sum(|x|**nan)**(1/nan) is nan (the p > 0 branch below gave 0)
+        return mnp.sum(ax, axis=axis, keepdims=keepdims) * np.nan
     if order < 0:
         return mnp.sum(ax**order, axis=axis, keepdims=keepdims) ** (1.0 / order)
     # p > 0: |x|**p and s**(1/p) are taken where the base is positive only, so that a zero
