@@ -21,6 +21,8 @@ CASES: list[tuple[str, Callable[[Any], Any], Any]] = [
     # bool(x) * x: d/dx = bool(x) = 1 for nonzero x (the cast contributes nothing)
     ("bool times x", lambda x: mnp.sum(mnp.astype(x, bool) * x), [1.0, 1.0]),
     ("ufunc dtype unsafe", lambda x: mnp.sum(mnp.add(x, x, dtype=np.int64, casting="unsafe") * 1.0), [0.0, 0.0]),
+    # constant_values cast to an integer array's dtype (autograd raised 'Can't differentiate w.r.t. int64')
+    ("pad int array", lambda x: mnp.sum(mnp.pad(np.array([1, 2]), 1, constant_values=x[0]) * 1.0), [0.0, 0.0]),
     # a float cast keeps its derivative
     ("float32 then float64", lambda x: mnp.sum(mnp.astype(mnp.astype(x, np.float32), np.float64) * x), 2 * x0),
 ]

@@ -37,6 +37,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
             widths, fills = _constant_plan(pad_width, nd, values)
         else:  # values of a framework (being differentiated): each side's fill a 0-d array of it
             widths = _constant_plan(pad_width, nd, 0)[0]
+            if not inexact(x):  # cast to x's integers, piecewise constant: derivative 0 (autograd raised)
+                values = mnp.stop_gradient(values)
             table = mnp.broadcast_to(mnp.asarray(values), (nd, 2))
             fills = tuple((table[d, 0], table[d, 1]) for d in range(nd))
         for d in range(nd):
