@@ -61,7 +61,12 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     from ._creation import asarray, canonical_dtype_name
 
     if isinstance(x, (list, tuple)):  # array data, as for every mnp function (traced values stacked)
-        x = asarray(x)
+        try:
+            x = asarray(x)
+        except ValueError as exc:  # ragged data: numpy's words, with the call in front
+            if str(exc).startswith("mnp."):
+                raise
+            raise ValueError(f"mnp.astype: {exc}") from None
     lib = _dispatch.like(x, call="mnp.astype")
     if lib == "torch":
         from ._torch_dtypes import torch_dtype
