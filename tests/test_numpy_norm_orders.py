@@ -22,3 +22,14 @@ def test_nan_order_is_nan(backend: Any, axis: Any) -> None:
     assert np.all(np.isnan(expected))
     assert got.shape == np.shape(expected)
     assert np.all(np.isnan(got))
+
+
+@pytest.mark.parametrize("axis", [None, 0, (0, 1)])
+def test_string_order_names_vector_norm(backend: Any, axis: Any) -> None:
+    with pytest.raises(ValueError, match="Invalid norm order 'fro' for vectors"):
+        np.linalg.vector_norm(A, ord="fro", axis=axis)
+    with (
+        multiad.use_backend(backend.name),
+        pytest.raises(ValueError, match=r"^mnp\.linalg\.vector_norm: invalid norm order"),
+    ):
+        mnp.linalg.vector_norm(A, ord="fro", axis=axis)

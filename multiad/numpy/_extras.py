@@ -571,6 +571,8 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     """Vector norm over ``axis`` (all axes, flattened, by default)."""
     mnp = _m()
     x = _arr(x)
+    if isinstance(ord, str):  # numpy's words, naming this call rather than linalg.norm
+        raise ValueError(f"mnp.linalg.vector_norm: invalid norm order {ord!r} for vectors")
     if axis is None:
         out = mnp.linalg.norm(mnp.ravel(x), ord=ord)
         return mnp.reshape(out, (1,) * _ndim(x)) if keepdims else out
