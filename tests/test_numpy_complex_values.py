@@ -51,3 +51,22 @@ def test_complex_values_match_numpy(backend: Any, name: str, call: Callable[[Any
         got = multiad.to_numpy(call(mnp))
     np.testing.assert_allclose(got, np.asarray(expected), rtol=1e-12, atol=1e-12, err_msg=name)
     assert np.iscomplexobj(got) == np.iscomplexobj(np.asarray(expected)), f"{name}: dtype {got.dtype}"
+
+
+H = np.array([[2, 1 - 1j], [1 + 1j, 3]])  # Hermitian, eigenvalues 1 and 4
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("eigvalsh", lambda m: m.linalg.eigvalsh(H)),
+        ("eigh", lambda m: m.linalg.eigh(H)),
+        ("cholesky", lambda m: m.linalg.cholesky(H)),
+        ("interp", lambda m: m.interp(np.array([0.5]), np.array([0.0, 1.0]), np.array([1j, 2.0]))),
+    ],
+)
+def test_complex_refused_where_read_as_real(backend: Any, name: str, call: Callable[[Any], Any]) -> None:
+    # eigvalsh read H as (H + H.T) / 2 (eigenvalues 1.38, 3.62 for numpy's 1, 4); interp dropped
+    # the imaginary part (1 for numpy's 1 + 0.5j)
+    with multiad.use_backend(backend.name), pytest.raises(TypeError, match=r"^mnp\.(linalg\.)?" + name + ": complex"):
+        call(mnp)

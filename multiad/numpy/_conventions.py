@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch, _singular
-from ._composite import _arr, _m, as_numpy_result, cast_as_numpy, inexact
+from ._composite import _arr, _m, as_numpy_result, cast_as_numpy, dtype_name, inexact
 
 
 def hypot(x1: Any, x2: Any, /) -> Any:
@@ -117,6 +117,11 @@ def _symmetric(call: str, a: Any) -> Any:
     mnp = _m()
     x = _arr(a)
     _singular.square(call, x)
+    if dtype_name(x).startswith("complex"):  # (x + x.T) / 2 is not numpy's Hermitian reading
+        raise TypeError(
+            f"mnp.linalg.{call}: complex matrices are not supported (complex numbers: multiad "
+            "differentiates real inputs only); give a real symmetric matrix"
+        )
     if not inexact(x):  # numpy's float64 for integers (torch's operator gave float32; JAX keeps its own)
         x = cast_as_numpy(x, "float64")
     # Halves first: (x + x.T) / 2 would overflow for elements above half the largest float.

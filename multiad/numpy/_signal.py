@@ -125,6 +125,11 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     arrays = []
     for v in (x, xp, fp):
         v = _arr(v)
+        if dtype_name(v).startswith("complex"):  # the float64 conversion below dropped the imaginary part
+            raise TypeError(
+                "mnp.interp: complex values are not supported (complex numbers: multiad differentiates real "
+                "inputs only); interpolate the real and imaginary parts separately"
+            )
         arrays.append(_float64(lib, v if hasattr(v, "shape") else _dispatch.to_array(lib, v)))
     xv, xpv, fpv = arrays
     if _ndim(xpv) != 1 or _ndim(fpv) != 1:
