@@ -276,21 +276,14 @@ def _as_dtype(g: Any, dtype: Any) -> Any:
 # pays per row. :func:`_make_vjp` is make_vjp with the same trace and the same two cases, its
 # pullback ``backward_pass`` with the end node bound by ``functools.partial`` (no frame of its
 # own); where the output does not depend on ``x`` (no end node), it is make_vjp's zeros. The
-# trace is autograd's ``tracer.trace`` written out, for two reasons: the trace's number is kept
-# in this thread's list while ``fun`` runs (NOTE [Boxes of a finished trace]) without a wrapper
-# frame around ``fun``, and an output independent of ``x`` gets its zeros without autograd's
-# "Output seems independent of input" warning, which a multiad user cannot act on (a constant or
-# linear function's Hessian is right as zeros, and the other backends say nothing).
+# trace is autograd's ``tracer.trace`` written out, so that an output independent of ``x`` gets
+# its zeros without autograd's "Output seems independent of input" warning, which a multiad user
+# cannot act on (a constant or linear function's Hessian is right as zeros, and the other
+# backends say nothing).
 def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
     """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure])."""
-    live = _live_traces()
     with trace_stack.new_trace() as number:
-        start = new_box(x, number, new_root())
-        live.append(number)
-        try:
-            end = fun(start)
-        finally:
-            live.pop()
+        end = fun(new_box(x, number, new_root()))
     if type(end) in box_types and end._trace == number:
         return functools.partial(backward_pass, end_node=end._node), end._value
     return (lambda g: vspace(x).zeros()), end
@@ -303,18 +296,16 @@ def _check_not_leaked(arrays: tuple[Any, ...], own: int = -2) -> None:
     """Raises for results that hold traced values where arrays were due. ``own``: the number of
     the trace that just made ``arrays``; a box of that trace in its own output came through an
     object array (its elements boxes, as ``numpy.asarray`` of a traced value builds), not from a
-    pullback kept after its transform (unless an enclosing trace of this thread has the same
-    number, which autograd's process-wide counter gives when other threads' traces end)."""
+    pullback kept after its transform."""
     for a in arrays:
         if getattr(a if type(a) is np.ndarray else getval(a), "dtype", None) == _OBJECT or (
-            isinstance(a, Box) and a._trace == own and own not in _live_traces()
+            isinstance(a, Box) and a._trace == own
         ):
             raise LeakedTraceError(
                 "numpy.asarray (or another plain numpy call) turned a traced value into an object array; "
                 "write the function with multiad.numpy or autograd.numpy"
             )
-        if isinstance(a, Box) and a._trace > trace_stack.top and a._trace > _deepest_live():
-            # NOTE [Boxes of a finished trace]
+        if isinstance(a, Box) and a._trace > trace_stack.top:  # NOTE [Boxes of a finished trace]
             raise LeakedTraceError(
                 "a traced value of a transform that has returned came out here: a vjp_fn or jvp_fn made "
                 "inside a transform of f was kept (returned as aux or stored) and called after it ended; "
@@ -328,15 +319,10 @@ def _check_not_leaked(arrays: tuple[Any, ...], own: int = -2) -> None:
 # an ArrayBox where an array was due, silently. A box whose trace is deeper than the deepest
 # running one is such a leftover. Checked where a result is not a plain array anyway (off the
 # common path), so the check costs nothing per column. A leftover met while a new trace of the
-# same depth runs cannot be told apart this way.
-#
-# autograd's ``trace_stack`` is one counter for the process: a trace that ends in another thread
-# lowers ``top`` below a trace still running in this one, and the check then took that trace's
-# own boxes for leftovers (hessians from 4 threads raised within 30 calls). A box of a trace this
-# backend is running in this thread (the numbers ``_make_vjp`` keeps per thread) is never a
-# leftover. Left open: a trace started by autograd itself (``autograd.grad`` around a multiad
-# call) while another thread's trace ends can still be taken for one.
-_LIVE = threading.local()
+# same depth runs cannot be told apart this way. The depth is the calling thread's (NOTE [Trace
+# numbers per thread]): with autograd's one counter for the process, a trace that ended in
+# another thread lowered ``top`` below a trace still running in this one, whose own boxes were
+# then taken for leftovers (hessians from 4 threads raised within 30 calls).
 
 
 # NOTE [Trace numbers per thread]: autograd tells a trace's boxes from those of the traces around
@@ -365,19 +351,6 @@ class _ThreadTraceStack(threading.local):
             yield self.top
         finally:
             self.top -= 1
-
-
-def _live_traces() -> list[int]:
-    """The numbers of the traces this backend runs in this thread, innermost last."""
-    live: list[int] | None = getattr(_LIVE, "traces", None)
-    if live is None:
-        live = _LIVE.traces = []
-    return live
-
-
-def _deepest_live() -> int:
-    live = _live_traces()
-    return max(live) if live else -1
 
 
 def _block(parts: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:
