@@ -115,6 +115,56 @@ def test_linearize_and_hvp_use_a_step_per_component(strict: None) -> None:
     np.testing.assert_allclose(hv, [0.0, -np.sin(0.5)], rtol=1e-4, atol=1e-6)
 
 
+X57 = np.array([0.5, 0.7])
+
+
+@pytest.mark.parametrize("transform", ["hvp", "vhp"])
+@pytest.mark.parametrize("v", [[1.0, 1e-8], [1e6, 1e-6], [1e-8, 1.0], [1.0, 1e-4]])
+def test_second_order_of_a_tangent_spanning_decades_is_accurate_or_warns(transform: str, v: list[float]) -> None:
+    # The second element is -sin(0.7) v[1] alone (the Hessian is diagonal); the first group's
+    # noise (2.5e-7 times v[0]) swamped it: -2.6e-7 for -6.4e-9, without a warning.
+    t = np.array(v)
+    expected = -np.sin(X57) * t
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        (hv,) = getattr(multiad, transform)(sum_sin, (X57,), (t,), backend=NP)
+    errors = np.abs(hv - expected) / np.abs(expected)
+    assert errors.max() > 1e-3  # the case this test is about: some element is off
+    messages = [str(w.message) for w in seen if issubclass(w.category, multiad.AccuracyWarning)]
+    assert len(messages) == 1
+    assert messages[0].startswith(f"{transform}(sum_sin): the tangent's components span orders of magnitude")
+
+
+@pytest.mark.parametrize("v", [[1.0, 0.0], [0.0, 1e-8], [1.0, 1e-2]])
+def test_second_order_of_a_tangent_a_group_resolves_is_accurate(strict: None, v: list[float]) -> None:
+    # One group: the Hessian's zero held to the scale of the result, as hessian holds it.
+    t = np.array(v)
+    (hv,) = multiad.hvp(sum_sin, (X57,), (t,), backend=NP)
+    np.testing.assert_allclose(hv, -np.sin(X57) * t, rtol=1e-4, atol=1e-6 * float(np.max(np.abs(t))))
+
+
+def test_second_order_of_a_dense_hessian_along_a_tangent_spanning_decades(strict: None) -> None:
+    # Each element rests on the large component's contribution, which is accurate to itself.
+    t = np.array([1.0, 1e-8])
+    (hv,) = multiad.hvp(lambda x: mnp.sum(mnp.sin(x)) + x[0] * x[1], (X57,), (t,), backend=NP)
+    np.testing.assert_allclose(hv, np.array([[-np.sin(0.5), 1.0], [1.0, -np.sin(0.7)]]) @ t, rtol=1e-4)
+    # Inputs of two decades: two groups, each element resolved by its own.
+    x = np.array([1e6, 0.5])
+    (hv,) = multiad.hvp(lambda x: mnp.sum(mnp.log(x)), (x,), (np.ones(2),), backend=NP)
+    np.testing.assert_allclose(hv, -1 / x**2, rtol=1e-4)
+
+
+def test_jvp_whose_rounding_follows_the_large_components_warns() -> None:
+    # (x0 + x1) - x0 rounds at |x0|: the first group's noise, 4e-11, hid most of 1e-8's digits.
+    f = lambda x: mnp.stack([mnp.sin(x[0]), (x[0] + x[1]) - x[0]])  # noqa: E731
+    with pytest.warns(multiad.AccuracyWarning, match=r"^jvp\(<lambda>\): the tangent's components span"):
+        _, t = multiad.jvp(f, (X57,), (np.array([1.0, 1e-8]),), backend=NP)
+    assert abs(t[1] - 1e-8) > 1e-8 * 1.5e-8  # off beyond the float64 tolerance: the warning is due
+    with multiad_numpy.record_errors() as records:
+        multiad.jvp(f, (X57,), (np.array([1.0, 0.0]),), backend=NP)  # one group: held to the result
+    assert records[0].relative < records[0].tolerance
+
+
 def test_an_inf_element_spoils_only_what_depends_on_it() -> None:
     x = np.array([np.inf, 0.5])
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
