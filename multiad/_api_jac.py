@@ -14,11 +14,8 @@ from ._errors import InvalidArgumentError
 from ._flat import (
     Argnums,
     Flat,
-    as_argnums,
-    as_index,
-    check_argnums_type,
     check_callable,
-    check_chunk_size,
+    checked_argnums_and_chunk_size,
     fname,
     normalize_argnums,
     scalar_out,
@@ -33,10 +30,7 @@ def _jac(
 ) -> Callable[..., Any]:  # fmt: skip
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"
-    if type(argnums) is not int or chunk_size is not None:  # NOTE [Integers by __index__]
-        argnums, chunk_size = as_argnums(argnums), as_index(chunk_size)
-    check_argnums_type(argnums, call)
-    check_chunk_size(chunk_size, call)
+    argnums, chunk_size = checked_argnums_and_chunk_size(argnums, chunk_size, call)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)
@@ -141,10 +135,7 @@ def jacobian(
         raise InvalidArgumentError(f"{call}: mode must be one of {MODES}, got {mode!r}")
     if mode != "auto":
         return _jac(f, argnums, has_aux, chunk_size, backend, "jacobian", mode)
-    if type(argnums) is not int or chunk_size is not None:  # NOTE [Integers by __index__]
-        argnums, chunk_size = as_argnums(argnums), as_index(chunk_size)
-    check_argnums_type(argnums, call)
-    check_chunk_size(chunk_size, call)
+    argnums, chunk_size = checked_argnums_and_chunk_size(argnums, chunk_size, call)
     # The cache of choices, looked up on the first call that is not traced: a compiler tracing
     # it would have to hash its keys (pytree structures), which it cannot trace.
     choices: list[dict[Any, str]] = []
@@ -268,10 +259,7 @@ def hessian(
     """
     check_callable(f, "hessian")
     call = f"hessian({fname(f)})"
-    if type(argnums) is not int or chunk_size is not None:  # NOTE [Integers by __index__]
-        argnums, chunk_size = as_argnums(argnums), as_index(chunk_size)
-    check_argnums_type(argnums, call)
-    check_chunk_size(chunk_size, call)
+    argnums, chunk_size = checked_argnums_and_chunk_size(argnums, chunk_size, call)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         flat = Flat(f, args, kwargs, argnums, has_aux, backend, call)

@@ -98,6 +98,16 @@ def check_chunk_size(chunk_size: Any, call: str) -> None:
         raise InvalidArgumentError(f"{call}: chunk_size must be None or a positive int, got {chunk_size!r}")
 
 
+def checked_argnums_and_chunk_size(argnums: Any, chunk_size: Any, call: str) -> tuple[Argnums, int | None]:
+    """``argnums`` and ``chunk_size`` of a Jacobian or Hessian transform with their integers made
+    Python ints (NOTE [Integers by __index__]), checked; raises naming ``call`` otherwise."""
+    if type(argnums) is not int or chunk_size is not None:
+        argnums, chunk_size = as_argnums(argnums), as_index(chunk_size)
+    check_argnums_type(argnums, call)
+    check_chunk_size(chunk_size, call)
+    return argnums, chunk_size  # type: ignore[no-any-return]
+
+
 def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...]:
     """argnums as a tuple of non-negative positions, checked against the number of arguments."""
     check_argnums_type(argnums, call)
