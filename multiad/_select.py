@@ -36,7 +36,7 @@ import contextvars
 import functools
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from . import _ops, _registry
@@ -93,11 +93,30 @@ def set_backend(name: str | Backend | None) -> None:
         _default = backend
 
 
-@contextlib.contextmanager
-def use_backend(name: str | Backend) -> Iterator[Backend]:
+# NOTE [Blocks that end out of order]: ``use_backend`` blocks usually end in the order they
+# began, and then leaving one is ``ContextVar.reset``. But two generators that each yield inside a
+# ``use_backend`` block, advanced in turn, end their blocks in the order they finish, and a block
+# entered by hand (``__enter__``/``__exit__``, an ``ExitStack``) can end before one begun inside
+# it. ``reset`` alone then restores a stale selection: with blocks A (jax) and B (autograd) begun
+# in that order, leaving A first went back to no selection while B was still open, and leaving B
+# then selected jax for the rest of the thread, after every block had ended. So each context also
+# keeps the list of its open blocks, each with the selection it found; a block that ends leaves
+# the list, and the block begun just after it inherits what it found: the selection in force is
+# always the innermost open block's (or what was in force before the first), and nothing outlives
+# its block. The same object may be entered again while open (nested ``with b: with b:``), each
+# entry a block of its own; a block left in a context that never entered it (a generator
+# finished in another thread) changes nothing there.
+_blocks: contextvars.ContextVar[tuple[tuple[Any, Backend, Backend | None], ...]] = contextvars.ContextVar(
+    "multiad_backend_blocks", default=()
+)
+
+
+class use_backend(contextlib.ContextDecorator):
     """Selects a backend for the enclosed block, in this thread or asyncio task only.
 
-    Blocks nest; leaving one restores the selection that was in force before it.
+    Blocks nest; leaving one restores the selection that was in force before it. Blocks that end
+    out of order (generators that yield inside one, advanced in turn) leave the innermost block
+    still open in force (NOTE [Blocks that end out of order]).
 
     Example:
         >>> import multiad
@@ -105,12 +124,33 @@ def use_backend(name: str | Backend) -> Iterator[Backend]:
         ...     b.name, multiad.get_backend().name
         ('numpy', 'numpy')
     """
-    backend = _lookup(name, f"use_backend({name!r})")
-    token = _context.set(backend)
-    try:
-        yield backend
-    finally:
-        _context.reset(token)
+
+    __slots__ = ("_backend",)
+
+    def __init__(self, name: str | Backend) -> None:
+        self._backend = _lookup(name, f"use_backend({name!r})")
+
+    def __enter__(self) -> Backend:
+        backend = self._backend
+        blocks = _blocks.get()
+        _blocks.set((*blocks, (self, backend, _context.get())))
+        _context.set(backend)
+        return backend
+
+    def __exit__(self, *exc: object) -> None:
+        blocks = _blocks.get()
+        for i in range(len(blocks) - 1, -1, -1):
+            if blocks[i][0] is self:
+                break
+        else:
+            return  # entered in another context: nothing to undo here
+        found = blocks[i][2]
+        if i == len(blocks) - 1:  # the innermost block: back to what it found
+            _blocks.set(blocks[:i])
+            _context.set(found)
+        else:  # a block begun inside this one is open: it keeps the selection, and inherits what this one found
+            owner, backend, _ = blocks[i + 1]
+            _blocks.set((*blocks[:i], (owner, backend, found), *blocks[i + 2 :]))
 
 
 _ready = False

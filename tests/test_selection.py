@@ -216,3 +216,56 @@ def test_a_compiler_probe_defined_later_is_asked() -> None:
         _backend.COMPILING_PROBES.remove(Traced.compiling)
         _select._new_probe()
     assert _select.compiling() is False
+
+
+def test_blocks_that_end_out_of_order_leave_the_innermost_open_block() -> None:
+    # NOTE [Blocks that end out of order]: leaving the outer block first used to restore "no
+    # selection" while the inner block was open, and leaving the inner one then selected the
+    # outer block's backend for good.
+    outer, inner = multiad.use_backend("jax"), multiad.use_backend("autograd")
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)
+    assert multiad.get_backend().name == "autograd"
+    assert isinstance(multiad.grad(sin_x)(X), np.ndarray)
+    inner.__exit__(None, None, None)
+    assert _select._context.get() is None
+    assert multiad.get_backend().name == "torch"
+
+
+def test_generators_yielding_inside_blocks_leave_no_selection_behind() -> None:
+    def selecting(name: str) -> Any:
+        with multiad.use_backend(name):
+            yield multiad.get_backend().name
+            yield multiad.get_backend().name
+
+    first, second = selecting("jax"), selecting("numpy")
+    assert next(first) == "jax" and next(second) == "numpy"
+    next(first), next(second)
+    for gen in (first, second):  # first's block ends while second's is open
+        assert next(gen, None) is None
+    assert _select._context.get() is None
+    assert multiad.get_backend().name == "torch"
+    assert issubclass(grad_type(), array_type("torch"))
+
+
+def test_one_use_backend_object_entered_twice_and_as_a_decorator() -> None:
+    block = multiad.use_backend("jax")
+    with block as b:
+        with block as again:  # re-entry was an AttributeError of contextlib's generator manager
+            assert again is b and multiad.get_backend() is b
+        assert multiad.get_backend() is b
+        with multiad.use_backend("numpy"):
+            assert multiad.get_backend().name == "numpy"
+        assert multiad.get_backend() is b
+    assert _select._context.get() is None
+
+    @multiad.use_backend("autograd")
+    def gradient() -> Any:
+        return multiad.grad(sin_x)(X)
+
+    for _ in range(2):
+        assert isinstance(gradient(), np.ndarray)
+        assert _select._context.get() is None
+    with pytest.raises(multiad.BackendError, match="use_backend"):
+        multiad.use_backend("no-such-backend")
