@@ -725,3 +725,29 @@ def test_average_of_small_integers_does_not_wrap(
     got = np.asarray(multiad.to_numpy(mnp.average(x, weights=weights)))
     rtol = 1e-6 if got.dtype == np.float32 else 1e-14  # JAX without x64 computes in float32, as jnp.average
     np.testing.assert_allclose(got, want, rtol=rtol)
+
+
+TRAPEZOID_CASES: list[tuple[list[int], dict[str, Any]]] = [
+    ([1, 2, 3], {"x": [4, 6, 8]}),
+    ([1, 2, 3], {"dx": 2}),
+    ([1, 2, 3], {"x": [8, 6, 4]}),
+    ([1, 2, 3], {}),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", TRAPEZOID_CASES, ids=["x", "dx", "x-decreasing", "default"])
+def test_trapezoid_of_integers_is_float64(backend_name: str, case: tuple[list[int], dict[str, Any]]) -> None:
+    # numpy's docstring examples: torch's ``/`` divided the integer sum into float32
+    y, kw = case
+    (a,) = _on(backend_name, np.array(y))
+    _same(mnp.trapezoid(a, **kw), np.trapezoid(np.array(y), **kw))
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_trapezoid_derivative_is_its_weights(backend_name: str) -> None:
+    # d/dy of sum((x[i+1] - x[i]) * (y[i] + y[i+1]) / 2): half of each neighbouring interval
+    x = [4, 6, 9]
+    (y,) = _on(backend_name, np.array([1.0, 2.0, 3.0]))
+    got = multiad.grad(lambda v: mnp.trapezoid(v, x=x), backend=backend_name)(y)
+    np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), [1.0, 2.5, 1.5], rtol=1e-12)

@@ -71,7 +71,8 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
         shape = [1] * _ndim(y)
         shape[axis] = n - 1
         d = mnp.reshape(d, shape)
-    return mnp.sum(mnp.multiply(d, mnp.add(lo, hi)) / 2.0, axis=axis)
+    # mnp.divide, not ``/``: torch's operator divides integers into float32, numpy's into float64
+    return mnp.sum(mnp.divide(mnp.multiply(d, mnp.add(lo, hi)), 2.0), axis=axis)
 
 
 def cov(
