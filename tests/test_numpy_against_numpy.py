@@ -751,3 +751,52 @@ def test_trapezoid_derivative_is_its_weights(backend_name: str) -> None:
     (y,) = _on(backend_name, np.array([1.0, 2.0, 3.0]))
     got = multiad.grad(lambda v: mnp.trapezoid(v, x=x), backend=backend_name)(y)
     np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), [1.0, 2.5, 1.5], rtol=1e-12)
+
+
+SPLIT_POINTS: list[Any] = [np.array([3, 6]), [3, 6], [1, -1], [5, 2], 2]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", ["split", "array_split", "vsplit", "hsplit", "dsplit"])
+@pytest.mark.parametrize("points", SPLIT_POINTS, ids=["array-past-end", "list-past-end", "negative", "decreasing", "2"])
+def test_split_points_past_the_end_are_numpys(backend_name: str, name: str, points: Any) -> None:
+    # numpy's docstring example np.hsplit(x, np.array([3, 6])) of 4 columns: JAX raised
+    # "Sizes passed to split must be nonnegative"
+    x = np.arange(64.0).reshape(4, 4, 4)
+    (a,) = _on(backend_name, x)
+    got, want = getattr(mnp, name)(a, points), getattr(np, name)(x, points)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        _same(g, w)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_hsplit_of_a_vector_splits_its_only_axis(backend_name: str) -> None:
+    x = np.arange(5.0)
+    (a,) = _on(backend_name, x)
+    for g, w in zip(mnp.hsplit(a, [3, 6]), np.hsplit(x, [3, 6]), strict=True):
+        _same(g, w)
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_hsplit_past_the_end_derivative(backend_name: str) -> None:
+    w = np.arange(1.0, 5.0).reshape(4, 1)
+    (a,) = _on(backend_name, np.ones((4, 4)))
+    got = multiad.grad(lambda v: mnp.sum(mnp.hsplit(v, [3, 6])[1] * w), backend=backend_name)(a)
+    want = np.zeros((4, 4))
+    want[:, 3:] = w  # the middle part is column 3 alone
+    np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), want)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8", "float32"])
+def test_fabs_of_integers_is_a_float(backend_name: str, dtype: str) -> None:
+    # numpy's docstring example np.fabs(-1) is 1.0; JAX gave an integer
+    x = np.array([-1, 0, 3]).astype(dtype)
+    (a,) = _on(backend_name, x)
+    got = np.asarray(multiad.to_numpy(mnp.fabs(a)))
+    want = np.fabs(x)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype.kind == "f"
+    if backend_name != "jax":  # JAX: its own float width for small integers (docs/api-numpy.md)
+        assert got.dtype == want.dtype

@@ -33,6 +33,15 @@ def _jax_abs(x: Any, /) -> Any:
     return x * jnp.sign(x)  # derivative sign(x): 0 at 0, as on the other backends
 
 
+def _jax_fabs(x: Any, /) -> Any:
+    import jax.numpy as jnp
+
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):  # numpy's fabs of integers is a float
+        return jnp.fabs(x)
+    return _jax_abs(x)
+
+
 def _jax_copysign(x1: Any, x2: Any, /) -> Any:
     import jax.numpy as jnp
 
@@ -708,6 +717,20 @@ def _jax_split(equal: bool) -> Fn:
     return fn
 
 
+def _jax_split_along(axis: int) -> Fn:
+    """jax.numpy's vsplit/hsplit/dsplit, with numpy's split points (see ``_jax_split``):
+    ``jnp.hsplit(x, [3, 6])`` of 4 columns raised "Sizes passed to split must be nonnegative"."""
+
+    def fn(ary: Any, indices_or_sections: Any) -> Any:
+        import jax.numpy as jnp
+
+        x = jnp.asarray(ary)
+        ax = 0 if axis == 1 and x.ndim == 1 else axis  # numpy's hsplit of a vector splits axis 0
+        return _jax_split(True)(x, indices_or_sections, axis=ax)
+
+    return fn
+
+
 # NOTE [det of a singular matrix on autograd]: autograd's derivative of det is
 # ``g * det(a) * inv(a).T``, which raises numpy's bare LinAlgError at a singular matrix; the
 # derivative there is the transposed adjugate (the cofactor matrix), finite, and what torch,
@@ -893,7 +916,7 @@ FIXES: dict[str, dict[str, Fn]] = {
     "jax": {
         "abs": _jax_abs,
         "absolute": _jax_abs,
-        "fabs": _jax_abs,
+        "fabs": _jax_fabs,
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
@@ -904,6 +927,9 @@ FIXES: dict[str, dict[str, Fn]] = {
         "meshgrid": _jax_meshgrid,
         "split": _jax_split(True),
         "array_split": _jax_split(False),
+        "vsplit": _jax_split_along(0),
+        "hsplit": _jax_split_along(1),
+        "dsplit": _jax_split_along(2),
         "power": _safe_power("jax"),
         "float_power": _jax_float_power,
         "empty_like": _lazy_jax_zeros_like,
