@@ -800,3 +800,40 @@ def test_fabs_of_integers_is_a_float(backend_name: str, dtype: str) -> None:
     assert got.dtype.kind == "f"
     if backend_name != "jax":  # JAX: its own float width for small integers (docs/api-numpy.md)
         assert got.dtype == want.dtype
+
+
+WHERE_LIST_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("sum", {"axis": 1}),
+    ("nansum", {"axis": 1}),
+    ("prod", {}),
+    ("mean", {}),
+    ("max", {"initial": -1.0, "axis": 0}),
+    ("min", {"initial": 10.0, "axis": 0}),
+    ("nanmax", {"initial": -1.0}),
+    ("all", {}),
+    ("any", {"axis": 0}),
+    ("std", {}),
+    ("var", {"axis": 0}),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("call", WHERE_LIST_CALLS, ids=[c[0] for c in WHERE_LIST_CALLS])
+def test_reductions_take_where_as_a_list(backend_name: str, call: tuple[str, dict[str, Any]]) -> None:
+    # numpy's docstring examples (np.sum(x, where=[False, True], axis=1)): JAX raised
+    # "sum requires ndarray or scalar arguments, got <class 'list'>"
+    name, kw = call
+    x = np.array([[0.0, 1.0], [np.nan, 5.0], [2.0, 3.0]])
+    where = [[True, False], [False, True], [True, True]]
+    (a,) = _on(backend_name, x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _same(getattr(mnp, name)(a, where=where, **kw), getattr(np, name)(x, where=where, **kw))
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_sum_with_a_where_list_derivative_is_the_mask(backend_name: str) -> None:
+    where = [True, False, True]
+    (a,) = _on(backend_name, np.array([1.0, 2.0, 3.0]))
+    got = multiad.grad(lambda v: mnp.sum(v * v, where=where), backend=backend_name)(a)
+    np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), [2.0, 0.0, 6.0])

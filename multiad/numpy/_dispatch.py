@@ -160,6 +160,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
         args = _ufk.operands(name, args)
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
+    if lib == "jax" and isinstance(kwargs.get("where"), (list, tuple)):  # jax.numpy refuses lists
+        kwargs["where"] = np.asarray(kwargs["where"])
     if kwargs:
         if name in _ufk.UFUNCS:  # NOTE [Ufunc keywords]
             kwargs, dtype, casting = _ufk.split(name, lib == "torch", kwargs)
