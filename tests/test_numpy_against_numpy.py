@@ -837,3 +837,33 @@ def test_sum_with_a_where_list_derivative_is_the_mask(backend_name: str) -> None
     (a,) = _on(backend_name, np.array([1.0, 2.0, 3.0]))
     got = multiad.grad(lambda v: mnp.sum(v * v, where=where), backend=backend_name)(a)
     np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), [2.0, 0.0, 6.0])
+
+
+PAD_DICTS: list[Any] = [{1: (1, 2)}, {-1: 2}, {0: (3, 0)}, {0: (3, 0), 1: 2}, {}]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("widths", PAD_DICTS, ids=[str(i) for i in range(len(PAD_DICTS))])
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect"])
+def test_pad_takes_widths_by_axis(backend_name: str, widths: Any, mode: str) -> None:
+    # numpy's docstring examples np.pad(a, {1: (1, 2)}): "int() argument must be ... not 'dict'"
+    x = np.arange(6.0).reshape(2, 3)
+    (a,) = _on(backend_name, x)
+    _same(mnp.pad(a, widths, mode), np.pad(x, widths, mode))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_pad_refuses_a_dict_of_bad_widths(backend_name: str) -> None:
+    (a,) = _on(backend_name, np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^mnp\.pad: pad_width's key 2 is not an axis of a 2-d array"):
+        mnp.pad(a, {2: 1})
+    with pytest.raises(TypeError, match=r"^mnp\.pad: pad_width\[0\] must be an int or a pair"):
+        mnp.pad(a, {0: (1, 2, 3)})
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_pad_by_axis_derivative(backend_name: str) -> None:
+    # edge padding repeats the last column twice: its derivative counts 3 copies
+    (a,) = _on(backend_name, np.arange(6.0).reshape(2, 3))
+    got = multiad.grad(lambda v: mnp.sum(mnp.pad(v, {-1: (0, 2)}, "edge")), backend=backend_name)(a)
+    np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), [[1.0, 1.0, 3.0], [1.0, 1.0, 3.0]])

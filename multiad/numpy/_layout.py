@@ -27,6 +27,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     mnp = _m()
     x = _arr(array)
     nd = _ndim(x)
+    if isinstance(pad_width, dict):
+        pad_width = _widths_of_dict(pad_width, nd)
     if _negative(pad_width):
         raise ValueError(f"mnp.pad: negative pad widths {pad_width!r} (numpy refuses them too); give widths >= 0")
     if mode == "constant":
@@ -64,6 +66,24 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     for d, idx in enumerate(_index_plan(pad_width, tuple(x.shape), mode, tuple(sorted(kwargs.items())))):
         x = mnp.take(x, idx, axis=d)
     return x
+
+
+def _widths_of_dict(pad_width: dict[Any, Any], nd: int) -> list[tuple[int, int]]:
+    """numpy's ``pad_width`` as a dict: an axis (negative ones count from the end) to its width
+    or its ``(before, after)`` pair; axes not named get no padding."""
+    seq = [(0, 0)] * nd
+    for axis, width in pad_width.items():
+        if not isinstance(axis, (int, np.integer)) or not -nd <= int(axis) < nd:
+            raise ValueError(f"mnp.pad: pad_width's key {axis!r} is not an axis of a {nd}-d array")
+        if isinstance(width, (int, np.integer)):
+            seq[int(axis)] = (int(width), int(width))
+        elif isinstance(width, tuple) and len(width) == 2 and all(isinstance(w, (int, np.integer)) for w in width):
+            seq[int(axis)] = (int(width[0]), int(width[1]))
+        else:
+            raise TypeError(
+                f"mnp.pad: pad_width[{axis!r}] must be an int or a pair (before, after) of ints, got {width!r}"
+            )
+    return seq
 
 
 # NOTE [Odd reflection]: with ``reflect_type="odd"`` numpy pads with ``2 * edge - mirrored``,
