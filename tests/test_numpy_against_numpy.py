@@ -867,3 +867,25 @@ def test_pad_by_axis_derivative(backend_name: str) -> None:
     (a,) = _on(backend_name, np.arange(6.0).reshape(2, 3))
     got = multiad.grad(lambda v: mnp.sum(mnp.pad(v, {-1: (0, 2)}, "edge")), backend=backend_name)(a)
     np.testing.assert_array_equal(np.asarray(multiad.to_numpy(got)), [[1.0, 1.0, 3.0], [1.0, 1.0, 3.0]])
+
+
+FULL_LIKE_FILLS: list[Any] = [[0, 0, 255], [0.5, 1.5, 2.5], np.array([[1.0], [2.0]]), [[7]], (1, 2, 3), 3.5]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("fill", FULL_LIKE_FILLS, ids=[str(i) for i in range(len(FULL_LIKE_FILLS))])
+@pytest.mark.parametrize("dtype", ["int64", "float32", "float64"])
+def test_full_like_takes_an_array_of_fill_values(backend_name: str, fill: Any, dtype: str) -> None:
+    # numpy's docstring example np.full_like(y, [0, 0, 255]): torch and JAX raised that the fill
+    # must be a number
+    y = np.zeros((2, 3), dtype=dtype)
+    (a,) = _on(backend_name, y)
+    _same(mnp.full_like(a, fill), np.full_like(y, fill))
+    _same(mnp.full_like(a, fill, dtype="float64"), np.full_like(y, fill, dtype="float64"))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_full_like_refuses_fills_that_do_not_broadcast(backend_name: str) -> None:
+    (a,) = _on(backend_name, np.zeros((2, 3)))
+    with pytest.raises(ValueError):
+        mnp.full_like(a, [1.0, 2.0])  # numpy: could not broadcast input array from shape (2,) into (2,3)

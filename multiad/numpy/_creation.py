@@ -100,7 +100,12 @@ def fill_follows(full_like: Any) -> Any:
 
     def wrapped(a: Any, fill_value: Any, *args: Any, **kwargs: Any) -> Any:
         if _dispatch.like(fill_value, call="mnp.full_like") == "numpy":
-            return full_like(a, fill_value, *args, **kwargs)
+            lib = _dispatch.like(a, call="mnp.full_like")
+            if lib in ("numpy", "autograd") or np.ndim(fill_value) == 0:
+                return full_like(a, fill_value, *args, **kwargs)
+            # a list or numpy array of fills on torch or JAX (whose full_like take a number only):
+            # as a framework's array, broadcast below
+            fill_value = _dispatch.to_array(lib, np.asarray(fill_value))
         from .. import numpy as mnp
         from ._composite import dtype_name
 
