@@ -889,3 +889,54 @@ def test_full_like_refuses_fills_that_do_not_broadcast(backend_name: str) -> Non
     (a,) = _on(backend_name, np.zeros((2, 3)))
     with pytest.raises(ValueError):
         mnp.full_like(a, [1.0, 2.0])  # numpy: could not broadcast input array from shape (2,) into (2,3)
+
+
+EINSUM_DTYPES: list[tuple[str, Any, str]] = [
+    ("float64", "float32", "same_kind"),
+    ("int64", "float64", "safe"),
+    ("int64", float, "safe"),
+    ("int64", "int32", "unsafe"),
+    ("float32", "float64", "safe"),
+    ("int32", "int64", "safe"),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", EINSUM_DTYPES, ids=[f"{c[0]}-{c[1]}-{c[2]}" for c in EINSUM_DTYPES])
+def test_einsum_dtype_is_numpys(backend_name: str, case: tuple[str, Any, str]) -> None:
+    # torch ignored an integer dtype= (float64 results), JAX's einsum has no dtype= (TypeError)
+    src, dtype, casting = case
+    x = np.arange(6).reshape(2, 3).astype(src)
+    (a,) = _on(backend_name, x)
+    _same(
+        mnp.einsum("ij,kj->ik", a, a, dtype=dtype, casting=casting),
+        np.einsum("ij,kj->ik", x, x, dtype=dtype, casting=casting),
+    )
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_einsum_dtype_refuses_casts_numpy_refuses(backend_name: str) -> None:
+    (a,) = _on(backend_name, np.ones((2, 2)))
+    with pytest.raises(TypeError):
+        np.einsum("ij->", np.ones((2, 2)), dtype="float32")  # 'safe' casting, the default
+    with pytest.raises(TypeError, match=r"^mnp\.einsum: operand 0 of dtype float64 cannot be cast to dtype=float32"):
+        mnp.einsum("ij->", a, dtype="float32")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_einsum_takes_numpys_einsum_path(backend_name: str) -> None:
+    # numpy's docstring example einsum(..., optimize=np.einsum_path(...)[0]): JAX raised
+    # "'str' object cannot be interpreted as an integer" (its path has no "einsum_path" head)
+    x = np.arange(9.0).reshape(3, 3)
+    path = np.einsum_path("ij,jk,kl->il", x, x, x, optimize="greedy")[0]
+    (a,) = _on(backend_name, x)
+    _same(mnp.einsum("ij,jk,kl->il", a, a, a, optimize=path), np.einsum("ij,jk,kl->il", x, x, x, optimize=path))
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_einsum_with_dtype_derivative(backend_name: str) -> None:
+    # d/dx sum_i x_i * y_i = y, through the cast of float32 x to float64
+    x, y = np.array([1.0, 2.0, 3.0], dtype="float32"), np.array([0.5, -1.0, 4.0])
+    a, b = _on(backend_name, x, y)
+    got = multiad.grad(lambda v: mnp.einsum("i,i->", v, b, dtype="float64"), backend=backend_name)(a)
+    np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), y, rtol=1e-6)

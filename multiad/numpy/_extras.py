@@ -35,7 +35,42 @@ def einsum(*operands: Any, **kwargs: Any) -> Any:
     numpy's interleaved sublists (``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
     if operands and not isinstance(operands[0], str):
         operands = _interleaved_to_subscripts(operands)
+    dtype, casting = kwargs.pop("dtype", None), kwargs.pop("casting", "safe")
+    if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
+        raise ValueError(
+            f"mnp.einsum: casting must be one of 'no', 'equiv', 'safe', 'same_kind' or 'unsafe', not {casting!r}"
+        )
+    if dtype is not None:  # see NOTE [einsum's dtype]
+        operands = (operands[0], *_einsum_cast(operands[1:], dtype, casting))
+    path = kwargs.get("optimize")
+    if isinstance(path, (list, tuple)) and path and path[0] == "einsum_path":
+        if _dispatch.like(*operands[1:], call="mnp.einsum") == "jax":  # JAX takes the steps alone
+            kwargs["optimize"] = list(path[1:])
     return _dispatch.call("einsum", *operands, arrays=_dispatch.ALL, **kwargs)
+
+
+# NOTE [einsum's dtype]: numpy's ``einsum(..., dtype=d)`` casts each operand to ``d`` under
+# ``casting=`` ("safe" by default: float64 operands and ``dtype=float32`` raise) and computes in
+# ``d``. torch's implementation ignored an integer ``dtype=`` (float64 results) and JAX's
+# einsum has no ``dtype=`` (a TypeError): the operands are checked and cast here, once for
+# every backend, so the result is in ``d`` everywhere.
+
+
+def _einsum_cast(arrays: Sequence[Any], dtype: Any, casting: str) -> list[Any]:
+    from ._creation import canonical_dtype_name
+
+    to = canonical_dtype_name(dtype, "mnp.einsum")
+    out = []
+    for i, a in enumerate(arrays):
+        a = a if hasattr(a, "dtype") else np.asarray(a)
+        src = dtype_name(a)
+        if not np.can_cast(src, to, casting=casting):  # type: ignore[arg-type]
+            raise TypeError(
+                f"mnp.einsum: operand {i} of dtype {src} cannot be cast to dtype={to} under casting={casting!r} "
+                "(as in numpy); give casting='unsafe' or cast the operand yourself"
+            )
+        out.append(_m().astype(a, to) if src != to else a)
+    return out
 
 
 def _interleaved_to_subscripts(operands: tuple[Any, ...]) -> tuple[Any, ...]:
