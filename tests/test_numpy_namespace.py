@@ -280,3 +280,13 @@ def test_an_absent_name_says_why() -> None:
         with pytest.raises(AttributeError, match=rf"'{module.__name__}' has no attribute '{name}'{reason}"):
             getattr(module, name)
         assert not hasattr(module, name)
+
+
+@pytest.mark.parametrize("module", [mnp, mnp.linalg], ids=["numpy", "linalg"])
+def test_dir_lists_the_public_names(module: Any) -> None:
+    # dir(multiad.numpy) listed its private modules (_dispatch, _fixes, ...) and typing helpers
+    names = dir(module)
+    assert names == sorted(module.__all__)
+    assert not [n for n in names if n.startswith("_") or n in ("Any", "TYPE_CHECKING", "annotations")]
+    assert all(hasattr(module, n) for n in names)
+    assert "sum" in dir(mnp) and "linalg" in dir(mnp) and "norm" in dir(mnp.linalg)

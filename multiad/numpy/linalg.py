@@ -105,3 +105,8 @@ if not TYPE_CHECKING:  # a module __getattr__ would make every attribute Any to 
 __all__ = [
     n for n in dir() if n.isidentifier() and not n.startswith("_") and n not in ("annotations", "Any", "TYPE_CHECKING")
 ]
+
+
+def __dir__() -> list[str]:
+    """The public names alone (``dir`` listed the private modules and helpers too)."""
+    return sorted(__all__)
