@@ -940,3 +940,25 @@ def test_einsum_with_dtype_derivative(backend_name: str) -> None:
     a, b = _on(backend_name, x, y)
     got = multiad.grad(lambda v: mnp.einsum("i,i->", v, b, dtype="float64"), backend=backend_name)(a)
     np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), y, rtol=1e-6)
+
+
+AVERAGE_WEIGHT_SHAPES: list[tuple[Any, Any]] = [
+    ([0.25, 0.75], None),  # numpy's docstring example: TypeError, axis needed
+    ([[0.25, 0.75]], None),
+    ([[0.25, 0.75]], 1),  # the same number of dimensions, not a's shape: ValueError
+    ([[1.0], [2.0], [3.0]], 0),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", AVERAGE_WEIGHT_SHAPES, ids=[str(i) for i in range(len(AVERAGE_WEIGHT_SHAPES))])
+def test_average_refuses_weights_numpy_refuses(backend_name: str, case: tuple[Any, Any]) -> None:
+    # average(data, weights=[1/4, 3/4]) of a (3, 2) array broadcast the weights; numpy raises
+    weights, axis = case
+    x = np.arange(6.0).reshape(3, 2)
+    with pytest.raises((TypeError, ValueError)) as want:
+        np.average(x, axis=axis, weights=weights)
+    (a,) = _on(backend_name, x)
+    with pytest.raises(want.type, match=r"^mnp\.average: "):
+        mnp.average(a, axis=axis, weights=weights)
+    _same(mnp.average(a, axis=1, weights=[0.25, 0.75]), np.average(x, axis=1, weights=[0.25, 0.75]))

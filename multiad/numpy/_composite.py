@@ -426,7 +426,12 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
             else:
                 kind = result_type_name(dtype_name(x), dtype_name(w), "float64")
                 x, w = mnp.astype(x, kind), mnp.astype(w, kind)
-        if _ndim(w) != _ndim(x) and axis is not None:  # numpy: weights along the axes only
+        if tuple(w.shape) != tuple(x.shape):  # numpy: weights along the axes only, not broadcast
+            if axis is None:
+                raise TypeError(
+                    "mnp.average: Axis must be specified when shapes of a and weights differ (as in numpy); "
+                    "give axis=, or weights of a's shape"
+                )
             axes = _normalized("average", axis, _ndim(x))
             if tuple(w.shape) != tuple(x.shape[a] for a in axes):
                 raise ValueError(
