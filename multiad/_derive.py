@@ -174,6 +174,17 @@ def _take(x: Any, index: Any, axis: int) -> Any:
     return x[(slice(None),) * axis + (index,)]
 
 
+def _first_axis_rows(x: Any, n: int) -> Any:
+    """The ``n`` rows of ``x`` along its first axis, in order.
+
+    NOTE [Rows by index]: numpy arrays are iterated (the fastest way to their rows); other
+    arrays are indexed, ``x[i]``, which every framework's arrays support, while iterating does
+    not: a symbolic TensorFlow tensor (inside ``tf.function``) refuses ``iter`` even where its
+    shape is known, and the loop vmap of a plugin over TensorFlow raised
+    OperatorNotAllowedInGraphError under its compiler."""
+    return x if type(x) is np.ndarray else [x[i] for i in range(n)]
+
+
 def batch_size(args: Sequence[Any], in_axes: Sequence[int | None], call: str) -> int:
     sizes = {int(a.shape[ax]) for a, ax in zip(args, in_axes) if ax is not None}
     if len(sizes) != 1:
@@ -206,10 +217,10 @@ def loop_vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], call: str
         if n == 0:
             return _empty_batch(b, fun, args, in_axes, call)
         if along_first and every:  # every argument mapped along its first axis: its rows, in order
-            results = [tuple(fun(*xs)) for xs in zip(*args)]
+            results = [tuple(fun(*xs)) for xs in zip(*[_first_axis_rows(a, n) for a in args])]
         elif along_first:  # the mapped arguments' rows, the others as they are
             results, xs = [], list(args)
-            for rows in zip(*[args[k] for k in mapped]):
+            for rows in zip(*[_first_axis_rows(args[k], n) for k in mapped]):
                 for k, row in zip(mapped, rows):
                     xs[k] = row
                 results.append(tuple(fun(*xs)))
@@ -720,7 +731,8 @@ def _columns_by_loop(b: Backend, pull: Pullback) -> FlatFun:
     numbers once, after stacking."""
 
     def columns(*basis: Any) -> tuple[Any, ...]:
-        res = [pull(ts) for ts in zip(*basis)]
+        n = int(basis[0].shape[0])
+        res = [pull(ts) for ts in zip(*[_first_axis_rows(t, n) for t in basis])]
         return _arrays(b, tuple(do("stack", [r[k] for r in res], axis=0) for k in range(len(res[0]))))
 
     return columns
