@@ -53,7 +53,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._errors import AccuracyWarning
+from ._errors import AccuracyWarning, UnsupportedOperationError
 
 #: The plugin API version this multiad implements. A backend declaring another major
 #: version is listed as incompatible and refused.
@@ -218,6 +218,25 @@ class Backend:
 
         return do("to_numpy", x)
 
+    def numpy_namespace(self) -> Any:
+        """A module with numpy's functions for this backend's arrays (``tf.experimental.numpy``),
+        which ``multiad.numpy`` calls with them, or None (the default). Called after
+        :meth:`load`. Without one, ``multiad.numpy`` calls numpy's own functions, which reach
+        arrays implementing ``__array_function__`` and ``__array_ufunc__`` (MyGrad's), and
+        refuses arrays that do not, which numpy would convert, dropping their derivatives
+        (NOTE [Plugin arrays in multiad.numpy] in ``multiad/numpy/_dispatch.py``). multiad's own
+        backends' arrays never come here: ``multiad.numpy`` has their functions itself."""
+        return None
+
+    def stop_gradient(self, x: Any) -> Any:
+        """``x``'s value as a constant of differentiation (``tf.stop_gradient``, a detached
+        tensor), for ``multiad.numpy.stop_gradient`` of this backend's arrays where
+        ``multiad.numpy`` does not know the framework (a plugin's). The default raises."""
+        raise UnsupportedOperationError(
+            f"mnp.stop_gradient: backend {self.name!r} defines no stop_gradient, so its arrays cannot be held "
+            "constant; the backend's author can add Backend.stop_gradient (see the plugin guide)"
+        )
+
     def snapshot(self, x: Any) -> Any:
         """A copy of array ``x`` that later in-place changes to ``x`` do not reach (NOTE [Values
         at call time]); the default copies numpy arrays and returns anything else as it is. Not
@@ -297,8 +316,11 @@ class Backend:
         return "float64"
 
     def dtype_name(self, x: Any) -> str:
-        """The numpy-style name of ``x``'s dtype (``"float32"``, ``"int64"``, ...)."""
-        return str(x.dtype).rsplit(".", 1)[-1]
+        """The numpy-style name of ``x``'s dtype (``"float32"``, ``"int64"``, ...). The default
+        takes the last part of its ``str`` (``torch.float32`` gives ``float32``), and the dtype's
+        ``name`` where the ``str`` is a TensorFlow-style ``<dtype: 'float32'>``."""
+        name = str(x.dtype).rsplit(".", 1)[-1]
+        return name if name[:1] != "<" else str(x.dtype.name)
 
     # -- framework settings the conformance suite asks for -----------------------------------
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:

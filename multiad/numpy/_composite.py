@@ -100,7 +100,8 @@ def dtype_name(x: Any) -> str:
         return ARRAY_DTYPE[0](x).name  # NOTE [numpy arrays in compiled code]
     dt = getattr(x, "dtype", None)
     if dt is not None:
-        return str(dt).rsplit(".", 1)[-1]
+        name = str(dt).rsplit(".", 1)[-1]
+        return name if name[:1] != "<" else str(dt.name)  # TensorFlow's DType: <dtype: 'float32'>
     t = type(x)  # Python numbers by their type (np.asarray of one is a tensor under torch.compile)
     if t is float or t is bool or t is complex or (t is int and -(2**63) <= x < 2**63):
         return _PYTHON_DTYPES[t]

@@ -34,7 +34,7 @@ import numpy as np
 from autoray import infer_backend
 
 from .._arrays import native_order
-from .._errors import MixedBackendError
+from .._errors import InvalidTypeError, MixedBackendError
 from . import _ufunc_keywords as _ufk
 from . import _zerod
 from ._results import NAMED
@@ -58,16 +58,20 @@ def _lib_of(x: Any, found: set[str]) -> None:
             lib = _SUBCLASSES.get(type(x))
             if lib is None:
                 lib = _subclass_lib(type(x))
-            if lib in _FRAMEWORKS:
+            if lib:
                 found.add(lib)
 
 
-#: The framework of an array class defined elsewhere (a user's subclass of ``torch.Tensor``), or "".
+#: The framework of an array class defined elsewhere (a user's subclass of ``torch.Tensor``), or
+#: a plugin's lib (NOTE [Plugin arrays in multiad.numpy]), or "". Cleared when the registry changes.
 _SUBCLASSES: dict[type, str] = {}
+#: The module whose functions run each plugin lib ("plugin:NAME") seen: the backend's namespace, or numpy.
+_PLUGIN_NAMESPACES: dict[str, Any] = {}
 
 
 def _subclass_lib(cls: type) -> str:
-    """The framework whose array class ``cls`` derives from, or "": autoray names a class by its
+    """The framework whose array class ``cls`` derives from, else the lib of the plugin that
+    claims ``cls`` (NOTE [Plugin arrays in multiad.numpy]), else "": autoray names a class by its
     own module, so a subclass of ``torch.Tensor`` defined in a user's module would run numpy's
     function (forward-mode transforms keep the subclass of their inputs)."""
     lib = ""
@@ -77,8 +81,96 @@ def _subclass_lib(cls: type) -> str:
         if top in _FRAMEWORKS:
             lib = top
             break
+    if not lib:
+        lib = _plugin_lib(cls)
     _SUBCLASSES[cls] = lib
     return lib
+
+
+# NOTE [Plugin arrays in multiad.numpy]: numpy's own functions run on any array type that
+# implements numpy's protocols (``__array_function__``, ``__array_ufunc__``: MyGrad's Tensor
+# records its graph through them), and *convert* any other, through ``__array__`` or the buffer
+# protocol. A TensorFlow tensor is of the second kind: ``numpy.sin(t)`` is a numpy array, and
+# inside ``grad`` the derivative through it was dropped without an error (``grad`` of
+# ``mnp.sum(x**2)`` on a plugin over TensorFlow gave zeros). So an array class that an
+# installed backend claims (``array_modules``) gets that backend's lib, ``"plugin:NAME"``, whose
+# functions are those of
+# - the backend's own ``numpy_namespace()`` where it names one (``tf.experimental.numpy``);
+# - else numpy, where the class implements ``__array_function__`` (MyGrad): numpy's functions
+#   hand the call to the class;
+# - else none: the call raises InvalidTypeError naming the backend and the ways out.
+# A lib of its own, rather than "numpy", keeps such arrays out of the branches written for numpy
+# arrays (``np.asarray(x).astype``, ``np.array(a, copy=True)`` converted MyGrad's tensors too,
+# dropping their derivatives), and lets ``mnp.stop_gradient`` ask the backend
+# (``Backend.stop_gradient``: it returned the array unchanged, derivative and all).
+# Classes no backend claims run in numpy, as before (they are numpy's business).
+_REFUSED: dict[type, str] = {}  # classes no function runs, with the backend claiming them
+
+
+def _plugin_lib(cls: type) -> str:
+    from .. import _registry
+
+    owners = _registry.owners(cls.__module__.partition(".")[0])
+    if len(owners) != 1:  # unclaimed (numpy's business) or contested (inference reports it)
+        return ""
+    backend = _registry.get(owners[0], "multiad.numpy")
+    namespace = backend.numpy_namespace()
+    if namespace is None and getattr(cls, "__array_function__", None) is not None:
+        namespace = np
+    if namespace is None:
+        _REFUSED[cls] = backend.name
+        return "<refused>"
+    lib = f"plugin:{backend.name}"
+    _PLUGIN_NAMESPACES[lib] = namespace
+    return lib
+
+
+def plugin_backend(lib: str) -> Any:
+    """The backend of a plugin lib (``"plugin:NAME"``), or None for any other lib."""
+    if not lib.startswith("plugin:"):
+        return None
+    from .. import _registry
+
+    return _registry.get(lib.partition(":")[2], "multiad.numpy")
+
+
+def _plugin_changed() -> None:
+    # A lib cached for a class may name a backend that is gone or replaced: forget them all.
+    # (Framework subclasses are recomputed cheaply.)
+    _SUBCLASSES.clear()
+    _REFUSED.clear()
+    _PLUGIN_NAMESPACES.clear()
+    for key in [k for k in _cache if k[0].startswith("plugin:")]:
+        _cache.pop(key, None)
+
+
+def _register_hook() -> None:
+    from .. import _registry
+
+    _registry.on_change.append(_plugin_changed)
+
+
+_register_hook()
+
+
+def _refused(call: str, args: tuple[Any, ...]) -> InvalidTypeError:
+    cls = next(c for c in _classes(args) if c in _REFUSED)
+    name = _REFUSED[cls]
+    return InvalidTypeError(
+        f"{call}: {cls.__module__}.{cls.__qualname__} arrays (backend {name!r}) have no numpy functions: numpy would "
+        f"convert them to numpy arrays and drop their derivatives. Use the framework's own functions for them, or "
+        f"give the backend a numpy_namespace() (see the plugin guide) or arrays that implement __array_function__"
+    )
+
+
+def _classes(args: Any) -> list[type]:
+    out: list[type] = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out.extend(_classes(a))
+        else:
+            out.append(type(a))
+    return out
 
 
 def like(*args: Any, call: str = "multiad.numpy") -> str:
@@ -89,17 +181,25 @@ def like(*args: Any, call: str = "multiad.numpy") -> str:
         _lib_of(a, found)
     if not found:
         return "numpy"
+    if "<refused>" in found:  # NOTE [Plugin arrays in multiad.numpy]
+        raise _refused(call, args)
     if len(found) > 1:
         raise MixedBackendError(
-            f"{call}: the arguments mix arrays of {' and '.join(sorted(found))}; convert them to "
+            f"{call}: the arguments mix arrays of {' and '.join(sorted(_shown(f) for f in found))}; convert them to "
             "one framework with multiad.asarray(x, backend=...)"
         )
     return found.pop()
 
 
+def _shown(lib: str) -> str:
+    return lib.partition(":")[2] if lib.startswith("plugin:") else lib
+
+
 def _module(lib: str) -> Any:
     if lib == "numpy":  # not through importlib, which torch.compile does not trace
         return np
+    if lib.startswith("plugin:"):
+        return _PLUGIN_NAMESPACES[lib]
     return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
 
 

@@ -6,7 +6,6 @@ See NOTE [Derivative conventions] for what the corrections choose.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import operator
 from collections.abc import Callable
@@ -21,7 +20,9 @@ Fn = Callable[..., Any]
 
 
 def _np(lib: str) -> Any:
-    return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
+    from ._dispatch import _module
+
+    return _module(lib)
 
 
 def _jax_abs(x: Any, /) -> Any:

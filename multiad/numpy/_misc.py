@@ -39,7 +39,8 @@ def copy(a: Any) -> Any:
     if isinstance(a, (list, tuple)):  # a new array already
         return _dispatch.to_array(_dispatch.like(a, call="mnp.copy"), a)
     lib = _dispatch.like(a, call="mnp.copy")
-    if inexact(a) and lib in ("jax", "autograd"):  # differentiable there (torch's clone is)
+    plugin = lib.startswith("plugin:")  # NOTE [Plugin arrays in multiad.numpy]
+    if inexact(a) and (plugin or lib in ("jax", "autograd")):  # differentiable there (torch's clone is)
         return _dispatch.call("positive", a)
     # integers and booleans: no derivative to keep; numpy's: a 0-d array of a scalar, as np.copy
     if lib == "torch":
@@ -52,6 +53,8 @@ def copy(a: Any) -> Any:
         from autograd.tracer import getval
 
         return np.array(getval(a), copy=True)
+    if plugin:  # integers and booleans: the array's own copy (np.array would convert it)
+        return a.copy() if hasattr(a, "copy") else _dispatch.call("copy", a)
     return np.array(a, copy=True)
 
 
@@ -76,6 +79,8 @@ def astype(x: Any, dtype: Any, /, *, copy: bool = True) -> Any:
     name = canonical_dtype_name(dtype, "mnp.astype")
     if lib == "numpy":
         return np.asarray(x).astype(name)
+    if lib.startswith("plugin:") and not hasattr(x, "astype"):  # NOTE [Plugin arrays in multiad.numpy]
+        return _dispatch.call("asarray", x, dtype=name)
     if lib == "autograd" and not np.issubdtype(np.dtype(name), np.inexact):
         # NOTE [Integer casts on autograd]: autograd's astype passes the cotangent back whatever
         # the target dtype, so an integer or bool cast (piecewise constant: derivative 0, as
@@ -111,6 +116,9 @@ def stop_gradient(x: Any) -> Any:
         if not (len(leaves) == 1 and leaves[0] is x):
             return _tree.unflatten(spec, [stop_gradient(leaf) for leaf in leaves])
     lib = _dispatch.like(x, call="mnp.stop_gradient")
+    plugin = _dispatch.plugin_backend(lib)
+    if plugin is not None:  # NOTE [Plugin arrays in multiad.numpy]
+        return plugin.stop_gradient(x)
     if lib == "numpy":
         from .. import _custom_state
 

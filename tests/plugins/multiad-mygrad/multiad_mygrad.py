@@ -66,6 +66,10 @@ class MygradBackend(multiad.Backend):
             )
         return np.array(x.data if isinstance(x, self.mg.Tensor) else x)
 
+    def stop_gradient(self, x: Any) -> Any:
+        # mnp.stop_gradient of a Tensor: its value as a constant
+        return self._constant(x)
+
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         """``(outputs, pullback, aux)``; ``pullback(cotangents)`` returns one array per primal."""
         mg = self.mg
