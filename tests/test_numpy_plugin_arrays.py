@@ -121,6 +121,8 @@ def test_plugin_namespace_runs_its_arrays() -> None:
     total = mnp.sum(2.0 * x, axis=0)
     assert isinstance(total, Box) and NAMESPACE.calls == ["sin", "sum"]
     np.testing.assert_allclose(total.value, 3.0)
+    with pytest.raises(NotImplementedError, match=r"^mnp\.cos: backend 'boxes' has no cos for its arrays"):
+        mnp.cos(x)  # the namespace lacks it: named as the backend's, not as "plugin:boxes arrays"
 
 
 @pytest.mark.usefixtures("registry")

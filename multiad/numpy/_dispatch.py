@@ -222,6 +222,11 @@ def impl(lib: str, name: str) -> Callable[..., Any]:
             for part in name.split("."):
                 found = getattr(found, part, None)
     if found is None:
+        if lib.startswith("plugin:"):  # NOTE [Plugin arrays in multiad.numpy]
+            raise NotImplementedError(
+                f"mnp.{name}: backend {_shown(lib)!r} has no {name} for its arrays (its numpy_namespace() "
+                f"{getattr(_PLUGIN_NAMESPACES[lib], '__name__', 'module')!r} lacks it); use the framework's own function"
+            )
         raise NotImplementedError(f"mnp.{name}: no implementation for {lib} arrays")
     _cache[key] = found
     return found
