@@ -106,6 +106,12 @@ class Backend:
     writable: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
+    #: Whether ``multiad.numpy``'s creation functions give numpy's float64 on this backend even
+    #: though :meth:`default_dtype` is float32: the framework's float32 default is a preference
+    #: for new arrays, not a limit (TensorFlow; every backend whose ``framework`` is torch counts
+    #: as declaring it). False: float data takes :meth:`default_dtype` (JAX without x64).
+    #: NOTE [Creation dtypes] in ``multiad/numpy/_creation.py``.
+    creates_float64: ClassVar[bool] = False
     #: Natively overridden transforms (subset of value_and_grad, jacrev, jacfwd, linearize).
     native: ClassVar[frozenset[str]] = frozenset()
     #: Native overrides that also honour ``chunk_size`` (otherwise the core derives chunked calls).

@@ -237,3 +237,31 @@ def test_numpy_namespace_reads_tensorflow_style_dtype_names() -> None:
     tf_style = types.SimpleNamespace(dtype=_TFStyleDType())
     assert _composite.dtype_name(tf_style) == "float32"
     assert _composite.inexact(tf_style)
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize("creates_float64", [False, True])
+def test_creation_dtype_of_a_float32_default(creates_float64: bool) -> None:
+    # NOTE [Creation dtypes]: a backend whose float32 default is a limit (JAX without x64) gets
+    # float32 from mnp.ones; one declaring creates_float64 (TensorFlow) numpy's float64, which a
+    # float64 argument can be added to (TensorFlow's operators refuse to mix the two).
+    base = type(_registry.get("numpy"))
+    attrs = {
+        "name": "f32default",
+        "__module__": __name__,
+        "creates_float64": creates_float64,
+        "default_dtype": lambda self: "float32",
+    }
+    multiad.register_backend("f32default", type("F32Default", (base,), attrs))
+    with multiad.use_backend("f32default"):
+        assert mnp.ones(2).dtype == (np.float64 if creates_float64 else np.float32)
+        assert mnp.linspace(0.0, 1.0, 3).dtype == (np.float64 if creates_float64 else np.float32)
+        assert mnp.ones(2, dtype="float32").dtype == np.float32  # an explicit dtype wins
+
+
+@pytest.mark.usefixtures("registry")
+def test_creates_float64_must_be_a_bool() -> None:
+    base = type(_registry.get("numpy"))
+    bad = type("Bad", (base,), {"name": "badflag", "__module__": __name__, "creates_float64": "yes"})
+    with pytest.raises(multiad.BackendError, match="creates_float64"):
+        multiad.register_backend("badflag", bad)

@@ -6,7 +6,10 @@ NOTE [Creation dtypes]: ``multiad.numpy`` promises numpy's semantics, so a creat
 gives the dtype numpy gives (``zeros(2)`` and ``asarray([1.0])`` are float64, ``arange(3)`` and
 ``full(2, 1)`` int64) on torch too, whose own default float dtype (float32) is a preference for
 new tensors, not a limit (for every backend whose ``framework`` is torch, a third-party one
-over ``torch.autograd`` included, not only the backend named "torch"). JAX computes in float64 only with its x64 mode on; without it, float64
+over ``torch.autograd`` included, not only the backend named "torch", and for every backend
+declaring ``creates_float64``: TensorFlow's float32 default is a preference too, and its
+operators refuse to mix float32 with float64, so a plugin over it whose ``mnp.ones(2)`` was
+float32 made ``x + mnp.ones(2)`` of a float64 ``x`` raise). JAX computes in float64 only with its x64 mode on; without it, float64
 data becomes float32 and int64 int32, silently, as ``jax.numpy``'s own creation functions do
 (``multiad.asarray`` of a float64 numpy array warns instead: that is data losing precision). An
 explicit ``dtype`` (any spelling: ``"float32"``, ``np.float32``, ``torch.float32``) wins.
@@ -47,7 +50,7 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     b = _select.get_backend()
     name = canonical_dtype_name(dtype, call)
     # NOTE [Creation dtypes]: torch's float32 default is a preference, for any backend over torch
-    if name is None and b.framework.partition(".")[0] != "torch" and data.dtype == np.float64:
+    if name is None and data.dtype == np.float64 and not b.creates_float64 and b.framework.partition(".")[0] != "torch":
         name = b.default_dtype()  # JAX without x64: float32, silently
     return b.asarray(data, dtype=name, device=device)
 
