@@ -223,3 +223,37 @@ def test_big_endian_numpy_operands_meet_jax_arrays() -> None:
     np.testing.assert_allclose(multiad.to_numpy(mnp.add(jnp.ones(2), big)), [2.0, 3.0])
     g = multiad.grad(lambda x: mnp.sum(mnp.multiply(x, big)), backend="jax")(np.ones(2))
     np.testing.assert_allclose(multiad.to_numpy(g), [1.0, 2.0])
+
+
+def test_torch_tangents_of_0d_float32_values_stay_float32() -> None:
+    """NOTE [Tangents in their value's dtype]: torch's forward mode gave ``x * 0.1`` of a 0-d
+    float32 tensor a float64 tangent, so jvp, jacfwd, forward-mode jacobian, hvp and
+    jacfwd(grad) returned float64 derivatives of float32 values (float32 in, float32 out is
+    the contract, and hessian, vhp, linearize and reverse mode kept it)."""
+    torch = pytest.importorskip("torch")
+    x, one = torch.tensor(1.5), torch.tensor(1.0)
+    f = lambda x: x * 0.1  # noqa: E731
+    s = lambda x: (x * 0.1) ** 2 * 3.0  # noqa: E731  s'' = 0.06
+    out, tangent = multiad.jvp(f, (x,), (one,))
+    pair = multiad.jvp(lambda x: (f(x), x * 2.0), (x,), (one,))[1]
+    results = {
+        "jvp": (tangent, 0.1),
+        "jvp pair": (pair[0], 0.1),
+        "jvp has_aux": (multiad.jvp(lambda x: (f(x), None), (x,), (one,), has_aux=True)[1], 0.1),
+        "jacfwd": (multiad.jacfwd(f)(x), 0.1),
+        "jacobian fwd": (multiad.jacobian(f, mode="fwd")(x), 0.1),
+        "jacfwd(grad)": (multiad.jacfwd(multiad.grad(s))(x), 0.06),
+        "vmap(jvp)": (multiad.vmap(lambda t: multiad.jvp(f, (x,), (t,))[1])(torch.ones(2)), [0.1, 0.1]),
+    }
+    for i in range(3):  # the first call takes the general path, later ones the prepared hvp
+        results[f"hvp {i}"] = (multiad.hvp(s, (x,), (one,))[0], 0.06)
+    two = lambda a, b: (a * 0.1) ** 2 * b  # noqa: E731
+    b64 = torch.tensor(2.0, dtype=torch.float64)
+    for i in range(3):
+        ha, hb = multiad.hvp(two, (x, b64), (one, torch.tensor(0.0, dtype=torch.float64)))
+        results[f"hvp two {i}"] = (ha, 0.04)
+        assert hb.dtype == torch.float64 and abs(float(hb) - 0.03) < 1e-6
+    assert out.dtype == torch.float32
+    for what, (got, want) in results.items():
+        assert got.dtype == torch.float32, (what, got.dtype)
+        np.testing.assert_allclose(multiad.to_numpy(got), want, rtol=1e-6, err_msg=what)

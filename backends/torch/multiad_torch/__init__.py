@@ -324,6 +324,28 @@ def _install_numpy_operands() -> None:
     torch.Tensor.__array_ufunc__ = __array_ufunc__
 
 
+# NOTE [Tangents in their value's dtype]: torch's forward mode computes a 0-d float32 tensor
+# times a Python float (``x * 0.1``) with a float64 tangent: the Python number, a float64
+# "wrapped number" that does not promote the value, promotes the tangent. ``torch.func.jvp`` then
+# returns a float32 output with a float64 tangent, and ``jvp``, ``jacfwd``, ``jacobian`` in
+# forward mode, ``hvp`` and ``jacfwd(grad(f))`` of a 0-d float32 (or float16) argument gave
+# float64 derivatives, where ``hessian``, ``vhp``, ``linearize`` and the reverse mode kept
+# float32. Tangents are the value's derivative: each leaf is cast to its value's floating
+# dtype, as JAX's jvp guarantees and as custom rules' tangents are (NOTE [Derivative dtypes
+# of custom rules] in ``multiad/_custom_rules.py``).
+def _in_dtype_of(tangent: Any, value: Any) -> Any:
+    """``tangent`` in ``value``'s dtype where both are floating tensors of different dtypes."""
+    if (
+        isinstance(tangent, torch.Tensor)
+        and isinstance(value, torch.Tensor)
+        and tangent.dtype != value.dtype
+        and value.is_floating_point()
+        and tangent.is_floating_point()
+    ):
+        return tangent.to(value.dtype)
+    return tangent
+
+
 def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
 
@@ -748,7 +770,9 @@ class TorchBackend(multiad.Backend):
                         raise
                     res = func.jvp(single, copies, tangents, has_aux=has_aux)
         outs, touts, aux = res if has_aux else (*res, None)
-        return ((outs,), (touts,), aux) if isinstance(outs, torch.Tensor) else (outs, touts, aux)
+        if isinstance(outs, torch.Tensor):
+            return (outs,), (_in_dtype_of(touts, outs),), aux
+        return outs, tuple(map(_in_dtype_of, touts, outs)), aux
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
         # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
@@ -823,7 +847,9 @@ class TorchBackend(multiad.Backend):
                     if copies is None:
                         raise
                     res = jvp(g, copies, tangents)[1]
-            return (res,) if one else res  # type: ignore[no-any-return]
+            if one:
+                return (_in_dtype_of(res, primals[0]),)
+            return tuple(map(_in_dtype_of, res, primals))
 
         def vhp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
             return vjp(g, *primals)[1](tangents[0] if one else tangents)  # type: ignore[no-any-return]
