@@ -962,3 +962,48 @@ def test_average_refuses_weights_numpy_refuses(backend_name: str, case: tuple[An
     with pytest.raises(want.type, match=r"^mnp\.average: "):
         mnp.average(a, axis=axis, weights=weights)
     _same(mnp.average(a, axis=1, weights=[0.25, 0.75]), np.average(x, axis=1, weights=[0.25, 0.75]))
+
+
+COND_ORDERS: list[Any] = [None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"]
+COND_MATRICES: list[np.ndarray] = [
+    np.array([[1.0, 0.0, -1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]),  # numpy's docstring example
+    np.stack([2.0 * np.eye(2), [[1.0, 2.0], [2.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]]]),  # a singular one inside
+    np.zeros((2, 2)),
+    np.array([[1.0, 2.0], [3.0, 4.0]], dtype="float32"),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("p", COND_ORDERS, ids=[str(p) for p in COND_ORDERS])
+@pytest.mark.parametrize("index", range(len(COND_MATRICES)))
+def test_cond_takes_numpys_orders(backend_name: str, p: Any, index: int) -> None:
+    # cond(a, 'fro') and the other orders raised NotImplementedError
+    x = COND_MATRICES[index]
+    if p == "nuc" and index in (1, 2):
+        pytest.skip("numpy raises 'SVD did not converge' at a singular matrix; mnp gives inf (docs/api-numpy.md)")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.linalg.cond(x, p)
+        (a,) = _on(backend_name, x)
+        got = np.asarray(multiad.to_numpy(mnp.linalg.cond(a, p)))
+    assert got.shape == np.shape(want) and got.dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+
+
+def test_cond_refuses_an_unknown_order() -> None:
+    with pytest.raises(ValueError, match=r"^mnp\.linalg\.cond: invalid norm order 3"):
+        mnp.linalg.cond(np.eye(2), 3)
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+@pytest.mark.parametrize("p", [1, np.inf, "fro", "nuc", -2])
+def test_cond_derivative_matches_finite_differences(backend_name: str, p: Any) -> None:
+    x = np.array([[2.0, 0.3, -0.5], [0.1, 1.5, 0.2], [0.4, -0.2, 1.0]])
+    (a,) = _on(backend_name, x)
+    got = np.asarray(multiad.to_numpy(multiad.grad(lambda v: mnp.linalg.cond(v, p), backend=backend_name)(a)))
+    h, want = 1e-6, np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        want[idx] = (np.linalg.cond(x + e, p) - np.linalg.cond(x - e, p)) / (2 * h)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)

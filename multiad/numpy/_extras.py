@@ -585,17 +585,38 @@ def _least_ndim_array(lib: str, v: Any, nd: int) -> Any:
 
 
 def cond(x: Any, p: Any = None) -> Any:
-    """Condition number in the 2-norm (the ratio of extreme singular values)."""
+    """Condition number: the ratio of extreme singular values for ``p`` None, 2 or -2, and
+    ``norm(x, p) * norm(inv(x), p)`` for numpy's other orders (1, -1, inf, -inf, "fro", "nuc")."""
     mnp = _m()
-    if p not in (None, 2):
-        raise NotImplementedError("mnp.linalg.cond: only the 2-norm (p=None or 2)")
+    if p not in (None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"):
+        raise ValueError(
+            f"mnp.linalg.cond: invalid norm order {p!r} (numpy's: None, 1, -1, 2, -2, inf, -inf, 'fro', 'nuc')"
+        )
     x = _arr(x)
     if 0 in tuple(x.shape[-2:]):
         raise np.linalg.LinAlgError("multiad.numpy.linalg.cond: cond is not defined on empty arrays")
-    s = mnp.linalg.svd(x, compute_uv=False)
-    r = mnp.max(s, axis=-1) / mnp.min(s, axis=-1)
+    if p in (None, 2, -2):
+        s = mnp.linalg.svd(x, compute_uv=False)
+        big, small = mnp.max(s, axis=-1), mnp.min(s, axis=-1)
+        r = big / small if p != -2 else small / big
+    else:
+        r = _cond_by_inverse(x, p)
     # numpy's: nan from a matrix without nan (0 / 0 at the zero matrix, inf / inf) is inf
     return mnp.where(mnp.isnan(r) & ~mnp.any(mnp.isnan(x), axis=(-2, -1)), mnp.inf, r)
+
+
+def _cond_by_inverse(x: Any, p: Any) -> Any:
+    """``norm(x, p) * norm(inv(x), p)``; inf for a singular matrix, as numpy's (whose inverse
+    holds inf or nan there, where mnp.linalg.inv raises LinAlgError)."""
+    mnp = _m()
+    try:
+        return mnp.linalg.norm(x, p, axis=(-2, -1)) * mnp.linalg.norm(mnp.linalg.inv(x), p, axis=(-2, -1))
+    except np.linalg.LinAlgError:
+        if _ndim(x) == 2:
+            return mnp.full_like(mnp.linalg.norm(x, p), np.inf)
+    batch = tuple(x.shape[:-2])  # a stack holding a singular matrix: one by one
+    flat = mnp.reshape(x, (-1, *tuple(x.shape[-2:])))
+    return mnp.reshape(mnp.stack([_cond_by_inverse(flat[i], p) for i in range(flat.shape[0])]), batch)
 
 
 def svdvals(x: Any, /) -> Any:
