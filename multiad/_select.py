@@ -167,6 +167,8 @@ def _all_probes() -> bool:
     for probe in COMPILING_PROBES:
         if probe():
             return True
+    if not _ready:  # not traced: the first use is over (NOTE [First use traced twice])
+        _done()
     return False
 
 
@@ -190,13 +192,28 @@ ON_NEW_PROBE.append(_new_probe)
 
 
 def _first_use() -> bool:
-    """Loads the backends of the frameworks imported already, once (NOTE [First use under a compiler])."""
-    global _ready
+    """Loads the backends of the frameworks imported already (NOTE [First use under a compiler]);
+    again a no-op. It leaves ``_ready`` and ``PROBE`` to :func:`_done` (NOTE [First use traced twice])."""
     for b in _registry.load_imported("multiad"):
         _ops.prepare(b)  # NOTE [Operations resolved eagerly]
+    return True
+
+
+# NOTE [First use traced twice]: Dynamo traces a frame again from its start after a graph break
+# (or another restart) and requires the second pass to take the same path as the first (its
+# speculation log). ``_first_use`` runs as ordinary Python during the first pass, so what it
+# changes is changed for the second: where it set ``_ready`` and the shortcut ``PROBE[0]``, the
+# second pass skipped the call the first had made, and the first multiad call of a process,
+# compiled with a graph break after it, raised SpeculationLogDivergence. The first use is
+# therefore declared over only by a call that no probe says is traced (``_done``, from
+# :func:`_all_probes`); until then every traced call runs ``_first_use`` again, which loads
+# nothing twice. A program that has run only traced calls keeps asking every probe while it
+# traces, and the first call outside a compiler takes the shortcut.
+def _done() -> None:
+    """Marks the first use over and takes the shortcut of NOTE [One compiler probe]."""
+    global _ready
     _ready = True
     _new_probe()
-    return True
 
 
 setattr(_first_use, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark

@@ -652,6 +652,29 @@ def test_torch_compile_of_the_first_multiad_call_in_a_process() -> None:
     _runs_in_a_fresh_process(code)
 
 
+@pytest.mark.parametrize("first", ["traced", "eager"])
+def test_torch_compile_of_the_first_multiad_call_with_a_graph_break(first: str) -> None:
+    # NOTE [First use traced twice]: Dynamo traces the frame again after the graph break; the
+    # first use, run during the first pass, had changed what the second saw, which raised
+    # SpeculationLogDivergence (the case "eager" makes the first call outside the compiler).
+    code = (
+        "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        "f = lambda v: mnp.sum(mnp.exp(mnp.sin(v)))\n"
+        f"if {first == 'eager'}: multiad.grad(f)(x)\n"
+        "def h(v):\n"
+        "    g = multiad.grad(f)(v)\n"
+        "    torch._dynamo.graph_break()\n"
+        "    return 2 * g\n"
+        "for _ in range(2):\n"
+        "    g = torch.compile(h, backend='eager')(x).numpy()\n"
+        "    np.testing.assert_allclose(g, 2 * np.cos(x.numpy()) * np.exp(np.sin(x.numpy())), rtol=1e-12)\n"
+        "multiad.grad(f)(x)\n"
+        "print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)
+
+
 def test_torch_compile_when_torch_is_imported_after_the_first_multiad_call() -> None:
     # NOTE [First use under a compiler]: the first use loaded only numpy's and autograd's
     # backends; torch's, loaded by its compiler probe outside the trace, still traces one graph.
