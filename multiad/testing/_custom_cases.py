@@ -20,7 +20,15 @@ import multiad.numpy as mnp
 
 from .._backend import Backend
 from . import _cases as v
-from ._custom_rules import clip_gradient, log1pexp, scaled_sin, sigmoid, sqrt_by_fixed_point, surrogate_floor
+from ._custom_rules import (
+    clip_gradient,
+    log1pexp,
+    scaled_sin,
+    sigmoid,
+    sqrt_by_fixed_point,
+    sqrt_until_converged,
+    surrogate_floor,
+)
 from ._fns import Fn, drawn
 
 FAMILY = "custom rules"
@@ -68,6 +76,10 @@ def _scaled_sin(x: Any) -> Any:
 
 def _fixed_point(a: Any) -> Any:
     return mnp.sum(sqrt_by_fixed_point(a))
+
+
+def _solver(a: Any) -> Any:
+    return mnp.sum(sqrt_until_converged(a))
 
 
 # clip_gradient's jac is the rule's (the clipped cotangent 5 -> 1). At 100 log1pexp's derivative
@@ -123,6 +135,23 @@ FIXED_POINT = Fn(
     make_args=drawn(lambda rng: np.asarray(0.5 + 2.5 * rng.random(3))),
 )
 
+# NOTE [A solver inside fwd]: the rule's fwd runs a solver whose stopping test calls float() on
+# its iterates (docs/library-authors.md differentiates a Newton solver so). A custom rule means
+# the solver is not differentiated: fwd must see values that carry no derivative, as torch's
+# Function.forward (no grad), JAX's and autograd's fwd do. A plugin whose fwd ran under its
+# framework's tape refused float() there (NonDifferentiableError) or, where float() is not
+# intercepted, would differentiate the iterations. First derivatives only: a Hessian
+# differentiates bwd's residuals, which a backend may recompute through fwd.
+SOLVER = Fn(
+    "custom.solver_in_fwd",
+    FAMILY,
+    _solver,
+    value=lambda a: np.sum(np.sqrt(a)),
+    jac=lambda a: (0.5 / np.sqrt(a))[None, :],
+    make_args=drawn(lambda rng: np.asarray(0.5 + 2.5 * rng.random(3))),
+    concrete=True,
+)
+
 #: Functions whose closed-form derivatives are a rule's, not the function's.
 RULE_DEFINED = frozenset({CLIP.name, SURROGATE.name})
 
@@ -142,6 +171,7 @@ def cases() -> list[tuple[Fn, v.Variant]]:
         (SURROGATE, (*first, v.jvp(), v.hessian(), v.batched(v.grad(), 0))),
         (NONDIFF, (*first, v.hessian(), v.hvp("vhp"))),
         (FIXED_POINT, (*first, v.hessian())),
+        (SOLVER, first),
     ):
         pairs.extend((fn, _custom(var)) for var in variants)
     return pairs

@@ -135,3 +135,34 @@ def babylonian(a: Any, z: Any) -> Any:
 
 def sqrt_by_fixed_point(a: Any) -> Any:
     return fixed_point(babylonian, a, a * 0.0 + 1.0)
+
+
+# -- a solver with a stopping test in fwd -------------------------------------------------------
+
+MAX_STEPS = 60
+
+
+@multiad.custom_vjp
+def sqrt_until_converged(a: Any) -> Any:
+    """``sqrt(a)`` by Babylonian steps until they stop changing it: the stopping test turns an
+    array into a Python number with ``float()``, as the solvers of docs/library-authors.md do."""
+    z = a * 0.0 + 1.0
+    for _ in range(MAX_STEPS):
+        new = babylonian(a, z)
+        change = float(mnp.max(mnp.abs(new - z)))
+        z = new
+        if change <= 1e-6 * float(mnp.max(mnp.abs(z))):
+            return babylonian(a, z)  # one more step: quadratic convergence, to rounding
+    return z
+
+
+def _sqrt_until_fwd(a: Any) -> tuple[Any, Any]:
+    z = sqrt_until_converged(a)
+    return z, z
+
+
+def _sqrt_until_bwd(z: Any, g: Any) -> tuple[Any]:
+    return (0.5 * g / z,)
+
+
+sqrt_until_converged.defvjp(_sqrt_until_fwd, _sqrt_until_bwd)

@@ -6,6 +6,7 @@ All but two are deliberately wrong (the suite must fail them); ``WithoutJacfwd``
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -205,3 +206,30 @@ class IgnoresJvpRules(AutogradBackend):
 
     def custom_jvp(self, rule: Any) -> Callable[..., Any]:
         return lambda *xs: tuple(rule.fun(*xs))
+
+
+_fwd_state = threading.local()
+
+
+class TracedFwd(AutogradBackend):
+    """Runs a custom_vjp rule's fwd on the values the transform traces (autograd's boxes), as a
+    plugin whose fwd runs under its framework's tape does, instead of on constants: a solver's
+    stopping test (float() of an iterate) meets a traced value. Caught by
+    ``custom.solver_in_fwd`` (NOTE [A solver inside fwd]); every other custom case passes."""
+
+    name: ClassVar[str] = "traced-fwd"
+
+    def custom_vjp(self, rule: Any) -> Callable[..., Any]:
+        inner = super().custom_vjp(rule)
+
+        def flat(*xs: Any) -> tuple[Any, ...]:
+            if getattr(_fwd_state, "on", False):  # a call fwd makes itself: evaluated plainly
+                return tuple(rule.fun(*xs))
+            _fwd_state.on = True
+            try:
+                rule.fwd(*xs)
+            finally:
+                _fwd_state.on = False
+            return tuple(inner(*xs))
+
+        return flat
