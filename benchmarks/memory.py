@@ -8,6 +8,12 @@ map, so the Jacobian is ``4 N^2`` bytes. The Hessians are of ``sum(tanh(W @ x)^2
 the same chunks written by hand in JAX alone (``benchmarks/jax_loops.py``), the control for
 what of JAX's figures is JAX's own.
 
+``--only`` picks cases (``jax:multiad.jacrev``, or a variant name for every framework that has
+it) and ``--chunked-only`` skips the unchunked column: at the issue's size, ``python -m
+benchmarks.memory 20000 1000 --chunked-only --only ...`` (a 1.49 GiB Jacobian), one chunked
+jacrev case takes about 2.5 minutes of CPU and peaks at 3.7 GB resident (``W`` in numpy and
+JAX's copy of it, the Jacobian), so the full table there is a run of its own.
+
 With ``--warm`` the measured call is the second at size ``N``: the first (unmeasured) one makes
 the compiled kernels for these shapes (JAX's eager operations compile per shape, and their
 compiler's memory stays with the process), so the peak is the transform's own arrays.
@@ -161,6 +167,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("chunk", nargs="?", type=int, default=250)
     parser.add_argument("--warm", action="store_true", help="measure the second call at size N (see above)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; prints the median and the range")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="CASE",
+        help="these cases only, as FRAMEWORK:VARIANT (jax:multiad.jacrev) or VARIANT",
+    )
+    parser.add_argument(
+        "--chunked-only", action="store_true", help="measure with chunk_size only (no unchunked column)"
+    )
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -171,9 +186,18 @@ def main(argv: list[str] | None = None) -> None:
         f"N = {args.n}, Jacobian {args.n * args.n * 4 / 2**20:.0f} MiB; peak RSS above inputs / Jacobian bytes"
         + (" (second call)" if args.warm else "")
     )
-    for framework, variant in CASES:
+    cases = CASES
+    if args.only:
+        unknown = [c for c in args.only if not any(c in (f"{fw}:{v}", v) for fw, v in CASES)]
+        if unknown:
+            parser.error(f"--only: unknown cases {unknown}; cases are {[f'{fw}:{v}' for fw, v in CASES]}")
+        cases = [(fw, v) for fw, v in CASES if f"{fw}:{v}" in args.only or v in args.only]
+    for framework, variant in cases:
         row = []
         for chunk in ("none", str(args.chunk)):
+            if chunk == "none" and args.chunked_only:
+                row.append("   .  ")  # not measured in this run (--chunked-only)
+                continue
             if chunk != "none" and variant in ("jax.jacrev", "jax.jacfwd", "jax.hessian", "torch.func.jacfwd"):
                 row.append("   -  ")  # no chunk_size in the framework's own
                 continue
