@@ -417,3 +417,29 @@ def test_negative_argnums_on_every_call(name: str) -> None:
         np.testing.assert_allclose(hwx, np.diag(np.cos(X)), **tol)
         np.testing.assert_allclose(hxw, np.diag(np.cos(X)), **tol)
         np.testing.assert_allclose(hxx, np.diag(-2.0 * X * np.sin(X)), **tol)
+
+
+def test_autograd_jacobian_auto_alternating_wide_and_tall() -> None:
+    # NOTE [Automatic mode]: reverse mode has no prepared form on autograd (the general path runs
+    # on every call), forward mode is the prepared loop; wide and tall signatures alternate, each
+    # called often enough to be prepared, and each keeps its own choice.
+    anp = pytest.importorskip("autograd.numpy")
+    evals: list[int] = []
+
+    def f(w: Any, x: Any) -> Any:
+        evals.append(1)
+        return anp.tanh(anp.dot(w, x))
+
+    jac = multiad.jacobian(f, argnums=1, backend="autograd")
+    rng = np.random.default_rng(0)
+    for i, (n_in, n_out) in enumerate([(6, 2), (2, 6), (6, 2), (2, 6), (6, 2), (2, 6), (6, 2)]):
+        w, x = rng.standard_normal((n_out, n_in)), rng.standard_normal(n_in)
+        evals.clear()
+        got = jac(w, x)
+        np.testing.assert_allclose(got, (1 - np.tanh(w @ x) ** 2)[:, None] * w, rtol=1e-12)
+        # the first call of a signature evaluates f once more, to choose; later ones only once
+        # (the vjp's, or the linearized pullback's)
+        assert len(evals) == (2 if i < 2 else 1)
+    wide_w = rng.standard_normal((2, 6))
+    with pytest.raises(multiad.InvalidTypeError, match=r"^jacobian\(f\): argument 1 has dtype int64"):
+        jac(wide_w, np.ones(6, dtype=np.int64))
