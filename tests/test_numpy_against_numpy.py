@@ -1007,3 +1007,20 @@ def test_cond_derivative_matches_finite_differences(backend_name: str, p: Any) -
         e[idx] = h
         want[idx] = (np.linalg.cond(x + e, p) - np.linalg.cond(x - e, p)) / (2 * h)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_polyval_reads_a_poly1d_as_its_coefficients(backend_name: str) -> None:
+    # numpy's docstring example polyval(np.poly1d([3, 0, 1]), 5): "'poly1d' object has no attribute 'shape'"
+    x = np.array([5.0, -1.5])
+    (a,) = _on(backend_name, x)
+    _same(mnp.polyval(np.poly1d([3.0, 0.0, 1.0]), a), np.polyval(np.poly1d([3.0, 0.0, 1.0]), x))
+    with pytest.raises(TypeError, match=r"^mnp\.polyval: x as a numpy\.poly1d"):
+        mnp.polyval(a, np.poly1d(5))
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_polyval_of_a_poly1d_derivative(backend_name: str) -> None:
+    (a,) = _on(backend_name, np.array([5.0, -1.5]))
+    got = multiad.grad(lambda v: mnp.sum(mnp.polyval(np.poly1d([3.0, 0.0, 1.0]), v)), backend=backend_name)(a)
+    np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), [30.0, -9.0], rtol=1e-12)  # 6 x

@@ -332,6 +332,10 @@ def polyval(p: Any, x: Any) -> Any:
     mnp = _m()
     from ._composite import cast_as_numpy, dtype_name, result_type_name
 
+    if isinstance(x, np.poly1d):
+        raise TypeError("mnp.polyval: x as a numpy.poly1d (composing polynomials) is not supported; use numpy.polyval")
+    if isinstance(p, np.poly1d):  # numpy reads a poly1d as its coefficients
+        p = p.coeffs
     coeffs = list(p) if isinstance(p, (list, tuple)) else [p[i] for i in range(p.shape[0])]
     out = mnp.zeros_like(_arr(x)) if hasattr(_arr(x), "shape") else 0.0
     if not coeffs:
