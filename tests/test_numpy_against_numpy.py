@@ -1024,3 +1024,22 @@ def test_polyval_of_a_poly1d_derivative(backend_name: str) -> None:
     (a,) = _on(backend_name, np.array([5.0, -1.5]))
     got = multiad.grad(lambda v: mnp.sum(mnp.polyval(np.poly1d([3.0, 0.0, 1.0]), v)), backend=backend_name)(a)
     np.testing.assert_allclose(np.asarray(multiad.to_numpy(got)), [30.0, -9.0], rtol=1e-12)  # 6 x
+
+
+ARANGE_CASES: list[tuple[tuple[Any, ...], Any]] = [
+    ((0, 5, 0.5), int),  # numpy's docstring examples: ten zeros
+    ((-3, 3, 0.5), int),  # -3, -2, ..., 8
+    ((0.0, 1.0, 0.3), "float32"),
+    ((5,), "int8"),
+    ((1, 2, 0.25), "float64"),
+    ((0, 10, 3), "uint8"),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", ARANGE_CASES, ids=[str(i) for i in range(len(ARANGE_CASES))])
+def test_arange_with_a_dtype_is_numpys(backend_name: str, case: tuple[tuple[Any, ...], Any]) -> None:
+    # the float64 values were cast afterwards: 0, 0, 1, 1, ... for numpy's ten zeros
+    args, dtype = case
+    with multiad.use_backend(backend_name):
+        _same(mnp.arange(*args, dtype=dtype), np.arange(*args, dtype=dtype))

@@ -142,7 +142,17 @@ def arange(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> 
         from ._ufunc_keywords import no_like
 
         raise no_like("arange")
+    name = canonical_dtype_name(dtype, "mnp.arange")
+    if name is not None and name != "bfloat16":  # numpy's values in the dtype (see NOTE [arange in a dtype])
+        return _make(np.arange(*args, dtype=name, **kwargs), dtype, device, "mnp.arange")
     return _make(np.arange(*args, **kwargs), dtype, device, "mnp.arange")
+
+
+# NOTE [arange in a dtype]: numpy's ``arange(start, stop, step, dtype=d)`` computes its first two
+# values in ``d`` and steps by their difference: ``arange(-3, 3, 0.5, dtype=int)`` is -3, -2, ...,
+# 8 and ``arange(0, 5, 0.5, dtype=int)`` ten zeros (numpy's docstring shows both). Casting the
+# float64 values afterwards gave -3, -2, -2, -1, ... and 0, 0, 1, 1, ...: numpy's own arange makes
+# the values, and only a dtype numpy lacks (torch's bfloat16) is cast afterwards.
 
 
 def _floats(v: Any) -> Any:
