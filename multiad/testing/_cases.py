@@ -18,7 +18,7 @@ import numpy as np
 import multiad
 
 from .. import _tree
-from . import _fns, _trees
+from . import _trees
 from ._fns import Fn
 
 Inputs = tuple[Any, ...]
@@ -26,8 +26,7 @@ Argnums = int | tuple[int, ...]
 
 
 def _split(fn: Fn, xs: Inputs) -> tuple[Inputs, Inputs, Inputs]:
-    args, consts = fn.inputs(_fns.rng_for(fn.name))
-    na, nc = len(args), len(consts)
+    na, nc = fn.counts
     return tuple(xs[:na]), tuple(xs[na : na + nc]), tuple(xs[na + nc :])
 
 

@@ -48,6 +48,15 @@ class Fn:
     #: Python control flow on values: needs concrete arrays (no jax.jit, no vmap over it).
     concrete: bool = False
 
+    #: How many arguments and constants :meth:`inputs` draws, counted once here: the cases split
+    #: their inputs by them inside compiled functions, where drawing them again (numpy's generator,
+    #: zlib) broke the compiled graph (NOTE [Structures made inside the compiled function] in _run.py).
+    counts: tuple[int, int] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        args, consts = self.inputs(rng_for(self.name))
+        object.__setattr__(self, "counts", (len(args), len(consts)))
+
     def inputs(self, rng: np.random.Generator) -> tuple[Args, Args]:
         return self.make_args(rng), self.make_consts(rng)
 

@@ -108,6 +108,24 @@ def _compiled_cases(b: Backend, cases: list[Case], mode: str) -> set[str]:
     return set(first.values())
 
 
+# NOTE [Structures made inside the compiled function]: a compiled case must be one program, as
+# users compile theirs. Under torch 2.13 it was not: the harness rebuilt the arguments inside the
+# compiled function with a treespec made outside it, which Dynamo's optree polyfill refuses
+# ("Expected `treespec` to be an instance of PyTreeSpec"), and every case split its inputs by
+# drawing them again (numpy's generator, zlib.crc32): Dynamo skipped the whole function and
+# compiled the frames below it one by one, some inside torch.func's transforms, where they see
+# wrapped tensors. Which frames, and with which (automatically dynamic) shapes, depended on the
+# cases compiled before, since the harness's and multiad's code objects are shared: the compiled
+# w_tanh_x.jacfwd[chunk_size=k] cases failed in a run of all compiled cases ("Cannot access
+# storage of TensorWrapper") and passed alone. The structure is now made inside the function
+# from a template of placeholders, and :class:`_fns.Fn` counts its inputs once, when defined.
+class _Slot:
+    """A leaf's place in a template structure (NOTE [Structures made inside the compiled function])."""
+
+
+_SLOT = _Slot()
+
+
 def _compiled(b: Backend, g: Callable[..., Any]) -> Callable[..., Any]:
     """``g`` under the backend's compiler; pytrees cross the boundary as flat leaves (multiad's
     registry knows containers, such as registered dataclasses, that a framework's may not)."""
@@ -115,9 +133,11 @@ def _compiled(b: Backend, g: Callable[..., Any]) -> Callable[..., Any]:
     def call(*xs: Any) -> Any:
         leaves, in_spec = _trees.leaves(xs), _trees.structure(xs)
         out_spec: list[Any] = []
+        # NOTE [Structures made inside the compiled function]
+        template = _trees.unflatten(in_spec, [_SLOT] * len(leaves))
 
         def flat(*ls: Any) -> list[Any]:
-            out = g(*_trees.unflatten(in_spec, list(ls)))
+            out = g(*_trees.unflatten(_trees.structure(template), list(ls)))
             out_spec[:] = [_trees.structure(out)]
             return _trees.leaves(out)
 
