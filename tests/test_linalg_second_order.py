@@ -1,6 +1,6 @@
-"""Second derivatives of ``linalg.solve`` and ``linalg.slogdet`` in every order of modes.
+"""Second derivatives of ``linalg.solve``, ``linalg.slogdet`` and ``linalg.det`` in every order of modes.
 
-NOTE [Linear algebra through the LU factors on torch]: torch's forward-mode rules for both reuse
+NOTE [Linear algebra through the LU factors on torch]: torch's forward-mode rules for them reuse
 LU factors it does not differentiate, so ``jacfwd(jacfwd(f))`` and ``jacrev(jacfwd(f))`` gave
 wrong Hessians without an error. Each composition is checked against the closed forms below.
 """
@@ -40,6 +40,15 @@ def weighted_solution(a: Any) -> Any:
     return mnp.sum(mnp.linalg.solve(a, B) * W)
 
 
+def determinant(a: Any) -> Any:
+    return mnp.linalg.det(a)
+
+
+def determinant_hessian() -> Any:
+    # d det / dA_ij = det Ainv[j, i], so d2 / dA_ij dA_kl = det (Ainv[j, i] Ainv[l, k] - Ainv[j, k] Ainv[l, i])
+    return np.linalg.det(A) * (np.einsum("ji,lk->ijkl", AINV, AINV) - np.einsum("jk,li->ijkl", AINV, AINV))
+
+
 def logabsdet_hessian() -> Any:
     # d/dA log|det A| = A^-T, so d2 / dA_ij dA_kl = -Ainv[j, k] Ainv[l, i]
     return -np.einsum("jk,li->ijkl", AINV, AINV)
@@ -55,8 +64,12 @@ def weighted_solution_hessian() -> Any:
 @pytest.mark.parametrize("composition", COMPOSITIONS)
 @pytest.mark.parametrize(
     ("f", "expected"),
-    [(logabsdet, logabsdet_hessian), (weighted_solution, weighted_solution_hessian)],
-    ids=["slogdet", "solve"],
+    [
+        (logabsdet, logabsdet_hessian),
+        (weighted_solution, weighted_solution_hessian),
+        (determinant, determinant_hessian),
+    ],
+    ids=["slogdet", "solve", "det"],
 )
 @pytest.mark.parametrize("name", AD_BACKENDS)
 def test_second_derivatives_in_every_order_of_modes(

@@ -686,6 +686,23 @@ def _slogdet(a: Any) -> Any:
     return sign, torch.sum(torch.log(torch.abs(d)), -1)
 
 
+def _det(a: Any) -> Any:
+    """NOTE [Linear algebra through the LU factors on torch]: the determinant from the LU factors
+    (``det`` of torch shares slogdet's forward-mode flaw), except at an exactly singular matrix,
+    where the LU route's derivative is not finite and torch's own ``det`` gives the cofactor
+    matrix; the singular matrices' LU is taken of the identity instead, so no ``nan`` reaches the
+    selected derivative."""
+    x = _inexact(tensor(a))
+    _, _, info = torch.linalg.lu_factor_ex(x)
+    singular = (info > 0).unsqueeze(-1).unsqueeze(-1)
+    safe = torch.where(singular, torch.eye(x.shape[-1], dtype=x.dtype, device=x.device), x)
+    lu, pivots, _ = torch.linalg.lu_factor_ex(safe)
+    d = torch.diagonal(lu, dim1=-2, dim2=-1)
+    swaps = (pivots != torch.arange(1, x.shape[-1] + 1, dtype=pivots.dtype, device=pivots.device)).sum(-1)
+    regular = torch.prod(d, -1) * (1 - 2 * (swaps % 2)).to(d.dtype)
+    return torch.where(singular[..., 0, 0], torch.linalg.det(x), regular)
+
+
 def _lin(name: str) -> Fn:
     op = getattr(torch.linalg, name)
 
@@ -790,7 +807,7 @@ IMPL: dict[str, Fn] = {
     "linalg.slogdet": _slogdet,
     "linalg.multi_dot": _multi_dot,
     "linalg.inv": _lin("inv"),
-    "linalg.det": _lin("det"),
+    "linalg.det": _det,
     "linalg.cholesky": _lin("cholesky"),
     "linalg.eigvalsh": _lin("eigvalsh"),
     "linalg.matrix_power": _matrix_power,
