@@ -70,3 +70,43 @@ def test_complex_refused_where_read_as_real(backend: Any, name: str, call: Calla
     # the imaginary part (1 for numpy's 1 + 0.5j)
     with multiad.use_backend(backend.name), pytest.raises(TypeError, match=r"^mnp\.(linalg\.)?" + name + ": complex"):
         call(mnp)
+
+
+C = np.array([[1 + 1j, 2], [0.5j, 3]])
+v = np.array([3 + 4j, 1j, -1.5 + 1j])
+
+# Closed forms: |3 + 4j| = 5, |1j| = 1, |-1.5 + 1j| = sqrt(3.25); C's moduli are
+# [[sqrt(2), 2], [0.5, 3]]: column sums sqrt(2) + 0.5 and 5 (ord 1), row sums sqrt(2) + 2 and 3.5
+# (ord -inf, inf), Frobenius sqrt(2 + 4 + 0.25 + 9); the condition numbers are numpy's.
+ARRAY_CASES: list[tuple[str, Callable[[Any, Any], Any], Any, Any]] = [
+    ("abs", lambda m, a: m.abs(a), v, [5.0, 1.0, np.sqrt(3.25)]),
+    ("absolute", lambda m, a: m.absolute(a), v, [5.0, 1.0, np.sqrt(3.25)]),
+    ("sum of abs", lambda m, a: m.sum(m.abs(a)), v, 6.0 + np.sqrt(3.25)),
+    ("vector norm", lambda m, a: m.linalg.norm(a), v, np.sqrt(25.0 + 1.0 + 3.25)),
+    ("vector norm 1", lambda m, a: m.linalg.norm(a, 1), v, 6.0 + np.sqrt(3.25)),
+    ("vector norm inf", lambda m, a: m.linalg.norm(a, np.inf), v, 5.0),
+    ("matrix norm fro", lambda m, a: m.linalg.norm(a, "fro"), C, np.sqrt(15.25)),
+    ("matrix norm 1", lambda m, a: m.linalg.norm(a, 1), C, 5.0),
+    ("matrix norm inf", lambda m, a: m.linalg.norm(a, np.inf), C, 3.5),
+    ("matrix norm -inf", lambda m, a: m.linalg.norm(a, -np.inf), C, np.sqrt(2.0) + 2.0),
+    *[(f"cond {p}", lambda m, a, p=p: m.linalg.cond(a, p), C, np.linalg.cond(C, p)) for p in (1, -1, np.inf, "fro")],
+]
+
+
+@pytest.mark.parametrize(("name", "call", "a", "expected"), ARRAY_CASES, ids=[c[0] for c in ARRAY_CASES])
+def test_moduli_of_complex_backend_arrays(
+    backend: Any, name: str, call: Callable[[Any, Any], Any], a: Any, expected: Any
+) -> None:
+    # torch cast complex tensors to numpy's float64 result dtype of abs before taking it (the real
+    # part's modulus: abs(v) was [3, 0, 1.5]); JAX's abs, x * sign(x), is x**2 / |x| for complex
+    # x (abs(3 + 4j) was -1.4 + 4.8j), and the norms and condition numbers built on them followed
+    with multiad.use_backend(backend.name):
+        got = multiad.to_numpy(call(mnp, mnp.asarray(a)))
+    np.testing.assert_allclose(got, np.asarray(expected), rtol=1e-12, err_msg=name)
+    assert got.dtype == np.float64, f"{name}: dtype {got.dtype}"
+
+
+def test_fabs_refuses_complex_backend_arrays(backend: Any) -> None:
+    # numpy's fabs is not defined for complex numbers; JAX's returned a complex array
+    with multiad.use_backend(backend.name), pytest.raises(TypeError, match="fabs"):
+        mnp.fabs(mnp.asarray(v))

@@ -29,8 +29,8 @@ def _jax_abs(x: Any, /) -> Any:
     import jax.numpy as jnp
 
     x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.inexact):  # integers and booleans: no derivative to fix
-        return jnp.abs(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):  # integers, booleans, complex: no derivative to fix
+        return jnp.abs(x)  # (x * sign(x) of a complex x is x**2 / |x|, not |x|)
     return x * jnp.sign(x)  # derivative sign(x): 0 at 0, as on the other backends
 
 
@@ -38,6 +38,8 @@ def _jax_fabs(x: Any, /) -> Any:
     import jax.numpy as jnp
 
     x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.complexfloating):  # jnp.fabs takes them; numpy's does not
+        raise TypeError(f"mnp.fabs: numpy does not define it for {x.dtype}; use mnp.abs for the modulus")
     if not jnp.issubdtype(x.dtype, jnp.inexact):  # numpy's fabs of integers is a float
         return jnp.fabs(x)
     return _jax_abs(x)

@@ -102,7 +102,10 @@ def _plan(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tor
     if kinds is None:
         return None
     out = _dt.result(name, kinds, **kwargs)
-    comp = out if out.kind != "b" else _dt.common(kinds)
+    common = _dt.common(kinds)
+    # A boolean result (comparisons) or a real one of complex arguments (abs) is computed in the
+    # arguments' common dtype: complex arguments cast to float would lose their imaginary parts.
+    comp = out if out.kind != "b" and not (common.kind == "c" and out.kind != "c") else common
     return _dt.as_torch(comp), _dt.as_torch(out)
 
 
