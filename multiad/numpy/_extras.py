@@ -100,7 +100,9 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
     mnp = _m()
     y = _arr(y)
     n = y.shape[axis]
-    lo, hi = mnp.take(y, list(range(n - 1)), axis=axis), mnp.take(y, list(range(1, n)), axis=axis)
+    # integer index arrays: an empty list (n <= 1) would be read as float indices
+    first, rest = np.arange(max(n - 1, 0), dtype=np.intp), np.arange(1, max(n, 1), dtype=np.intp)
+    lo, hi = mnp.take(y, first, axis=axis), mnp.take(y, rest, axis=axis)
     d = dx if x is None else mnp.diff(_arr(x), axis=axis if _ndim(x) > 1 else -1)
     if x is not None and _ndim(x) == 1 and _ndim(y) > 1:
         shape = [1] * _ndim(y)
@@ -599,6 +601,12 @@ def cond(x: Any, p: Any = None) -> Any:
     x = _arr(x)
     if 0 in tuple(x.shape[-2:]):
         raise np.linalg.LinAlgError("multiad.numpy.linalg.cond: cond is not defined on empty arrays")
+    if p not in (None, 2, -2) and (_ndim(x) < 2 or x.shape[-1] != x.shape[-2]):
+        # the inverse needs a square matrix (inv's LinAlgError read as singular gave inf)
+        raise np.linalg.LinAlgError(
+            f"mnp.linalg.cond: order {p!r} needs square matrices in the last two axes, got shape"
+            f" {tuple(x.shape)}; orders None, 2 and -2 take non-square matrices"
+        )
     if p in (None, 2, -2):
         s = mnp.linalg.svd(x, compute_uv=False)
         big, small = mnp.max(s, axis=-1), mnp.min(s, axis=-1)
@@ -616,8 +624,8 @@ def _cond_by_inverse(x: Any, p: Any) -> Any:
     try:
         return mnp.linalg.norm(x, p, axis=(-2, -1)) * mnp.linalg.norm(mnp.linalg.inv(x), p, axis=(-2, -1))
     except np.linalg.LinAlgError:
-        if _ndim(x) == 2:
-            return mnp.full_like(mnp.linalg.norm(x, p), np.inf)
+        if _ndim(x) == 2:  # numpy's: nan for a matrix holding nan (its inverse is nan there)
+            return mnp.where(mnp.any(mnp.isnan(x)), np.nan, mnp.full_like(mnp.linalg.norm(x, p), np.inf))
     batch = tuple(x.shape[:-2])  # a stack holding a singular matrix: one by one
     flat = mnp.reshape(x, (-1, *tuple(x.shape[-2:])))
     return mnp.reshape(mnp.stack([_cond_by_inverse(flat[i], p) for i in range(flat.shape[0])]), batch)
