@@ -709,8 +709,9 @@ def _jax_split(equal: bool) -> Fn:
     def fn(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
         import jax.numpy as jnp
 
-        if isinstance(indices_or_sections, (int, np.integer)):
-            return (jnp.split if equal else jnp.array_split)(ary, indices_or_sections, axis=axis)
+        sections = indices_or_sections
+        if isinstance(sections, (int, np.integer)) or getattr(sections, "ndim", None) == 0:  # numpy's reading
+            return (jnp.split if equal else jnp.array_split)(ary, int(sections), axis=axis)
         x = jnp.asarray(ary)
         ax = int(np.lib.array_utils.normalize_axis_index(axis, x.ndim, "mnp.split"))
         bounds = [0, *(int(i) for i in np.asarray(indices_or_sections).reshape(-1)), x.shape[ax]]

@@ -423,7 +423,7 @@ def _split(equal: bool, fixed_axis: int | None = None) -> Fn:
             ax = 0
         ax = _axes(ax, t.ndim)[0]
         sec = indices_or_sections
-        if isinstance(sec, (int, np.integer)):
+        if isinstance(sec, (int, np.integer)) or getattr(sec, "ndim", None) == 0:  # numpy: a 0-d array too
             if equal and t.shape[ax] % int(sec):
                 raise ValueError("array split does not result in an equal division")
             return list(torch.tensor_split(t, int(sec), dim=ax))
