@@ -110,3 +110,23 @@ def test_fabs_refuses_complex_backend_arrays(backend: Any) -> None:
     # numpy's fabs is not defined for complex numbers; JAX's returned a complex array
     with multiad.use_backend(backend.name), pytest.raises(TypeError, match="fabs"):
         mnp.fabs(mnp.asarray(v))
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("all", lambda m, a: m.all(a)),
+        ("all axis", lambda m, a: m.all(m.reshape(a, (2, 2)), axis=1)),
+        ("any", lambda m, a: m.any(a * np.array([1, 0, 0, 0]))),
+        ("any where", lambda m, a: m.any(a, where=np.array([True, False, False, False]))),
+    ],
+    ids=["all", "all axis", "any", "any where"],
+)
+def test_truth_of_complex_backend_arrays(backend: Any, name: str, call: Callable[[Any, Any], Any]) -> None:
+    # a complex number is true where nonzero: numpy's all([1j, 2]) is True; JAX's all and any
+    # read the real parts (all gave False, any of [1j, 0, 0, 0] False)
+    a = np.array([1j, 2, -1j, 3 + 1j])
+    expected = call(np, a)
+    with multiad.use_backend(backend.name):
+        got = multiad.to_numpy(call(mnp, mnp.asarray(a)))
+    np.testing.assert_array_equal(got, expected, err_msg=name)

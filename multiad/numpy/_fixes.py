@@ -916,8 +916,24 @@ def _jax_reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
     return jnp.reshape(a, shape, order=order)
 
 
+def _jax_truth(name: str) -> Fn:
+    """jax.numpy's all/any, reading complex elements as numpy does: true where nonzero
+    (``jnp.all(jnp.array([1j, 2]))`` is False, ``jnp.any(jnp.array([1j, 0]))`` False: JAX
+    reads their real parts)."""
+
+    def fn(a: Any, *args: Any, **kwargs: Any) -> Any:
+        import jax.numpy as jnp
+
+        x = jnp.asarray(a)
+        return getattr(jnp, name)(x != 0 if jnp.iscomplexobj(x) else x, *args, **kwargs)
+
+    return fn
+
+
 FIXES: dict[str, dict[str, Fn]] = {
     "jax": {
+        "all": _jax_truth("all"),
+        "any": _jax_truth("any"),
         "abs": _jax_abs,
         "absolute": _jax_abs,
         "fabs": _jax_fabs,
