@@ -831,6 +831,16 @@ def test_reductions_take_where_as_a_list(backend_name: str, call: tuple[str, dic
         _same(getattr(mnp, name)(a, where=where, **kw), getattr(np, name)(x, where=where, **kw))
 
 
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("where", [[0, 1], [0.5, 0], [[1, 0], [0, 2]]], ids=str)
+def test_where_list_of_numbers_is_read_as_truth_values(backend_name: str, where: Any) -> None:
+    # numpy reads a list of numbers as booleans (nonzero is True); JAX raised "where must be
+    # None or a boolean array; got where.dtype=dtype('int64')"
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    (a,) = _on(backend_name, x)
+    _same(mnp.sum(a, where=where, axis=1), np.sum(x, where=where, axis=1))
+
+
 @pytest.mark.parametrize("backend_name", AD_BACKENDS)
 def test_sum_with_a_where_list_derivative_is_the_mask(backend_name: str) -> None:
     where = [True, False, True]

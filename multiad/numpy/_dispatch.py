@@ -266,7 +266,7 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
     args = _lists_to_arrays(lib, args, arrays)
     if lib == "jax" and isinstance(kwargs.get("where"), (list, tuple)):  # jax.numpy refuses lists
-        kwargs["where"] = np.asarray(kwargs["where"])
+        kwargs["where"] = np.asarray(kwargs["where"], dtype=bool)  # numpy's reading: [0, 1], [0.5, 0] too
     if kwargs:
         if name in _ufk.UFUNCS:  # NOTE [Ufunc keywords]
             kwargs, dtype, casting = _ufk.split(name, lib == "torch", kwargs)
