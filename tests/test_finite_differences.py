@@ -165,6 +165,30 @@ def test_jvp_whose_rounding_follows_the_large_components_warns() -> None:
     assert records[0].relative < records[0].tolerance
 
 
+def test_jvp_of_elements_the_large_components_make_does_not_warn(strict: None) -> None:
+    # Every element rests on the large component's part (|A @ t| about 0.4 and 0.9); the small
+    # component's part is below the tolerance of each. Compared with the small part alone, the
+    # estimate (far above the true error) warned "relative 4.8e-06 to the small ones' part".
+    a = np.array([[-1.6378478153894873, -0.07022033568558819], [-1.916230725399971, -0.16797497525754362]])
+    x = np.array([1.3826081419979863, 0.23885375802866166])
+    t = np.array([-0.0018330640530081332, 5.467463705450937])
+    _, jv = multiad.jvp(lambda x: mnp.tanh(mnp.asarray(a) @ x), (x,), (t,), backend=NP)
+    np.testing.assert_allclose(jv, (1 - np.tanh(a @ x) ** 2) * (a @ t), rtol=1e-7)
+
+
+def test_float32_jvp_of_ordinary_random_inputs_does_not_warn(strict: None) -> None:
+    # Components from 1.8e-4 to 2.5 make two groups; the result is within float32's tolerance of
+    # the closed form relative to its scale, as with one group. It warned "relative 1.2e+02".
+    rng = np.random.default_rng(8)
+    n = int(rng.integers(2, 30))
+    x, t = (rng.normal(size=n).astype(np.float32) for _ in range(2))
+    a = rng.normal(size=(n, n)).astype(np.float32)
+    _, jv = multiad.jvp(lambda x: mnp.tanh(mnp.asarray(a) @ x), (x,), (t,), backend=NP)
+    a64, x64, t64 = (v.astype(np.float64) for v in (a, x, t))
+    expected = (1 - np.tanh(a64 @ x64) ** 2) * (a64 @ t64)
+    assert np.max(np.abs(jv - expected)) < 3.5e-4 * np.max(np.abs(expected))
+
+
 def test_an_inf_element_spoils_only_what_depends_on_it() -> None:
     x = np.array([np.inf, 0.5])
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
