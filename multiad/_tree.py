@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -159,8 +159,20 @@ def register_pytree_node(
     optree.register_pytree_node(cls, flatten_fn, unflatten_fn, namespace=NAMESPACE)
 
 
-def register_dataclass(cls: type[T]) -> type[T]:
-    """Registers a dataclass as a pytree whose children are its fields, in declaration order.
+def register_dataclass(
+    cls: type[T],
+    data_fields: Sequence[str] | None = None,
+    meta_fields: Sequence[str] | None = None,
+    drop_fields: Sequence[str] = (),
+) -> type[T]:
+    """Registers a dataclass as a pytree, as ``jax.tree_util.register_dataclass`` does.
+
+    ``data_fields`` are its children (arrays, differentiated and batched), in the order given;
+    ``meta_fields`` are part of its structure (hashable static values: a size, a name), kept as
+    they are and compared between structures; ``drop_fields`` are left out of both (fields
+    the class's ``__init__`` sets itself). Without ``data_fields`` and ``meta_fields``, the
+    fields declared with ``metadata={"static": True}`` are meta fields and the others are data
+    fields, in declaration order. ``cls(**fields)`` must rebuild an instance from them.
 
     Usable as a decorator::
 
@@ -169,18 +181,39 @@ def register_dataclass(cls: type[T]) -> type[T]:
         class Params:
             w: Any
             b: Any
+            activation: str = dataclasses.field(default="tanh", metadata={"static": True})
     """
-    if not dataclasses.is_dataclass(cls):
+    call = f"register_dataclass({getattr(cls, '__name__', cls)!r})"
+    if (data_fields is None) != (meta_fields is None):
         raise TypeError(
-            f"register_dataclass({cls!r}): expected a dataclass; decorate it with @dataclasses.dataclass first"
+            f"{call}: give both data_fields and meta_fields, or neither (then the fields' metadata decides)"
         )
-    names = tuple(f.name for f in dataclasses.fields(cls))
+    for kind, names in (("data_fields", data_fields), ("meta_fields", meta_fields), ("drop_fields", drop_fields)):
+        if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+            raise TypeError(f"{call}: {kind} must be a sequence of field names, got {names!r}")  # "ab" is not two
+    if data_fields is None or meta_fields is None:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{call}: expected a dataclass; decorate it with @dataclasses.dataclass first")
+        fields = [f for f in dataclasses.fields(cls) if f.name not in drop_fields]
+        data_fields = [f.name for f in fields if not f.metadata.get("static", False)]
+        meta_fields = [f.name for f in fields if f.metadata.get("static", False)]
+    data, meta = tuple(data_fields), tuple(meta_fields)
+    if len(set(data + meta)) != len(data) + len(meta):
+        raise ValueError(f"{call}: a field is named twice in data_fields {data} and meta_fields {meta}")
+    if dataclasses.is_dataclass(cls):
+        init = {f.name for f in dataclasses.fields(cls) if f.init} - set(drop_fields)
+        if set(data + meta) != init:
+            raise ValueError(
+                f"{call}: data_fields and meta_fields must name the fields __init__ takes, each once: "
+                f"missing {sorted(init - set(data + meta))}, not in __init__ {sorted(set(data + meta) - init)} "
+                "(name the rest in drop_fields)"
+            )
 
-    def _flatten(x: Any) -> tuple[tuple[Any, ...], None]:
-        return tuple(getattr(x, n) for n in names), None
+    def _flatten(x: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        return tuple(getattr(x, n) for n in data), tuple(getattr(x, n) for n in meta)
 
-    def _unflatten(_aux: None, children: Any) -> Any:
-        return cls(**dict(zip(names, children)))
+    def _unflatten(aux: tuple[Any, ...], children: Any) -> Any:
+        return cls(**dict(zip(data, children)), **dict(zip(meta, aux)))
 
     optree.register_pytree_node(cls, _flatten, _unflatten, namespace=NAMESPACE)  # type: ignore[arg-type]
     return cls

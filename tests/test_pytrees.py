@@ -244,3 +244,64 @@ def test_forward_tangent_of_a_list_output_is_a_list_under_every_nesting(backend:
         backend.close(vjp_fn([v[:2], v[2:]]), (v,))
     grad = multiad.grad(lambda x: sum(mnp.sum(t * t) for t in tangent(x)), backend=name)(x)
     backend.close(grad, 2 * x)
+
+
+@multiad.register_dataclass
+@dataclasses.dataclass
+class ScaledLayer:
+    w: Any
+    b: Any
+    scale: float = dataclasses.field(default=2.0, metadata={"static": True})
+
+
+def test_dataclass_static_fields_are_structure_not_leaves(backend: Case) -> None:
+    # As jax.tree_util.register_dataclass: a field with metadata static=True is part of the
+    # structure (kept, not differentiated), the others are the leaves.
+    gw, gb = loss_grads(W, B, X)
+    layer = ScaledLayer(W, B, scale=3.0)
+    assert len(multiad.tree_leaves(layer)) == 2
+    g = multiad.grad(lambda p, x: p.scale * loss(p.w, p.b, x), backend=backend.name)(layer, X)
+    assert isinstance(g, ScaledLayer) and g.scale == 3.0
+    backend.close((g.w, g.b), (3.0 * gw, 3.0 * gb))
+
+
+def test_dataclass_fields_named_as_jax_names_them(backend: Case) -> None:
+    @dataclasses.dataclass
+    class Affine:
+        b: Any
+        w: Any
+        name: str
+        cache: Any = dataclasses.field(default=None, init=False)
+
+    multiad.register_dataclass(Affine, data_fields=["w", "b"], meta_fields=["name"], drop_fields=["cache"])
+    gw, gb = loss_grads(W, B, X)
+    g = multiad.grad(lambda p, x: loss(p.w, p.b, x), backend=backend.name)(Affine(B, W, "layer"), X)
+    assert isinstance(g, Affine) and g.name == "layer"
+    backend.close((g.w, g.b), (gw, gb))
+    leaves = multiad.tree_leaves(Affine(B, W, "layer"))
+    np.testing.assert_array_equal(leaves[0], W)  # data_fields' order, not the declaration's
+
+
+def test_dataclasses_with_other_static_values_are_other_structures() -> None:
+    with pytest.raises(multiad.InvalidArgumentError, match=r"^jvp\(<lambda>\): .*structure"):
+        multiad.jvp(lambda p: p.w * p.scale, (ScaledLayer(W, B, 2.0),), (ScaledLayer(W, B, 3.0),), backend="numpy")
+
+
+def test_register_dataclass_refuses_fields_that_do_not_rebuild_the_class() -> None:
+    @dataclasses.dataclass
+    class Pair:
+        a: Any
+        b: Any
+
+    with pytest.raises(TypeError, match=r"^register_dataclass\('Pair'\): give both data_fields and meta_fields"):
+        multiad.register_dataclass(Pair, data_fields=["a", "b"])
+    with pytest.raises(
+        ValueError, match=r"^register_dataclass\('Pair'\): data_fields and meta_fields must name .*missing \['b'\]"
+    ):
+        multiad.register_dataclass(Pair, data_fields=["a"], meta_fields=[])
+    with pytest.raises(
+        TypeError, match=r"^register_dataclass\('Pair'\): data_fields must be a sequence of field names"
+    ):
+        multiad.register_dataclass(Pair, data_fields="ab", meta_fields=[])
+    with pytest.raises(TypeError, match=r"^register_dataclass\('int'\): expected a dataclass"):
+        multiad.register_dataclass(int)
