@@ -612,6 +612,7 @@ def test_a_coarse_argument_beside_a_finer_one_steps_as_it_can_hold(small: Any, w
     # warning came. Each f here promotes a first, so its values are exact to the wide dtype:
     # where the stencil is exact (a * c, a**2 c) the result must be good to the wide dtype's
     # tolerance without a warning; elsewhere (sin) within it or warned; the estimate covers the error.
+    # jacfwd: its columns are in the output's (wide) dtype; jacrev's rows are in each argument's.
     x = (magnitude * np.array([0.61, -1.37, 1.93, 0.999, -0.501])).astype(small)
     c = np.array([-0.65, 1.17, 1.66, 0.93, -1.4], dtype=wide)
     xs, cs, k = x.astype(np.float64), c.astype(np.float64), max(1.0, magnitude)
@@ -623,18 +624,18 @@ def test_a_coarse_argument_beside_a_finer_one_steps_as_it_can_hold(small: Any, w
     ]
     tol = float(np.finfo(wide).eps) ** 0.5
     for exact_stencil, f, jac in cases:
-        for how in ("jacrev", "jvp"):
+        for how in ("jacfwd", "jvp"):
             with multiad_numpy.record_errors() as records, warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always", multiad.AccuracyWarning)
-                if how == "jacrev":
-                    got, want = multiad.jacrev(f, argnums=(0, 1), backend=NP)(x, c)[0], jac
+                if how == "jacfwd":
+                    got, want = multiad.jacfwd(f, argnums=(0, 1), backend=NP)(x, c)[0], jac
                 else:
                     got = multiad.jvp(f, (x, c), (t, np.zeros(5, wide)), backend=NP)[1]
                     want = jac @ t.astype(np.float64)
-            scale = float(np.max(np.abs(jac))) * (1.0 if how == "jacrev" else float(np.max(np.abs(t))))
+            scale = float(np.max(np.abs(jac))) * (1.0 if how == "jacfwd" else float(np.max(np.abs(t))))
             err, warned = float(np.max(np.abs(got - want))), bool(seen)
             # float16's jvp keeps a second-order residual of its rounded stencil (eps16**2 / c16)
-            if exact_stencil and (how == "jacrev" or small != np.float16):
+            if exact_stencil and (how == "jacfwd" or small != np.float16):
                 assert err <= 2 * tol * scale and not warned, (how, f, err, records)
             if wide == np.float64:  # (float32 values: the estimate is held to |f| / s, far larger here)
                 assert err <= tol * scale or warned, (how, f, err, records)

@@ -257,3 +257,27 @@ def test_torch_tangents_of_0d_float32_values_stay_float32() -> None:
     for what, (got, want) in results.items():
         assert got.dtype == torch.float32, (what, got.dtype)
         np.testing.assert_allclose(multiad.to_numpy(got), want, rtol=1e-6, err_msg=what)
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "autograd"])
+def test_jacobian_dtypes_of_a_float32_input_with_a_float64_output(name: str) -> None:
+    # As torch.func and JAX (with x64) define them: jacrev's rows are cotangents of the input
+    # (float32), jacfwd's columns tangents of the output (float64), and hessian, jacfwd of
+    # jacrev, stays float32. The numpy backend gave float64 for jacrev and hessian.
+    x = np.array([0.5, 0.7], dtype=np.float32)
+
+    def f(x: Any) -> Any:
+        return mnp.sin(mnp.astype(x, np.float64))
+
+    def total(x: Any) -> Any:
+        return mnp.sum(f(x))
+
+    with multiad.use_backend(name), np.errstate(all="ignore"):
+        rev, fwd = multiad.jacrev(f)(x), multiad.jacfwd(f)(x)
+        hess = multiad.hessian(total)(x)
+    x64 = x.astype(np.float64)
+    for got, dtype, expected in ((rev, "float32", np.diag(np.cos(x64))), (fwd, "float64", np.diag(np.cos(x64))),
+                                 (hess, "float32", np.diag(-np.sin(x64)))):  # fmt: skip
+        value = multiad.to_numpy(got)
+        assert value.dtype == np.dtype(dtype), (dtype, value.dtype)
+        np.testing.assert_allclose(value, expected, rtol=2e-3, atol=2e-3)

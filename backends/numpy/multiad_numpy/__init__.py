@@ -197,12 +197,21 @@ class NumpyBackend(multiad.Backend):
         level.finish(estimates)
         return outs, blocks, aux
 
-    def jacrev(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+    def jacfwd(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
         outs, blocks, aux = self._jacobian(fun, primals, has_aux)
         shaped = [[blk.reshape(o.shape + p.shape) for blk, p in zip(row, primals)] for row, o in zip(blocks, outs)]
         return shaped, aux
 
-    jacfwd = jacrev
+    def jacrev(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
+        """The blocks of :meth:`jacfwd` in the dtype of their primal, as reverse mode's rows are
+        cotangents of the primals (torch.func's, JAX's and autograd's jacrev of a float32 input
+        are float32 whatever f's output dtype; jacfwd's columns are the output's tangents)."""
+        shaped, aux = self.jacfwd(fun, primals, has_aux, chunk_size)
+        for row in shaped:
+            for j, p in enumerate(primals):
+                if np.issubdtype(p.dtype, np.inexact):
+                    row[j] = row[j].astype(p.dtype, copy=False)
+        return shaped, aux
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         # Eager: the pullback holds the Jacobian of the values at the call, not the arrays.
