@@ -46,7 +46,10 @@ element to which another group gives a part well above that part's estimated err
 the small part is held to that value's scale as it would be in one group. The check is kept
 for the elements where the other groups leave noise alone (an exact zero of their part, as
 the diagonal Hessian's off-diagonal terms), and there the element's value, about that noise,
-bounds the denominator from below.
+bounds the denominator from below. An element where those groups' values are below the
+tolerance of the resolved part is the resolved part itself, whatever their estimated error
+(which is not the element's own: an elementwise ``f`` along ``[0, 1, 2.5e-307]`` warned
+"relative 1.3e+302" for a third element the second component does not touch at all).
 
 NOTE [Arguments f may not change]: ``f`` gets the differentiated arguments as read-only views.
 Passed as they are, an ``f`` that changes its argument in place (``x *= 2``) changed the
@@ -262,14 +265,17 @@ def _lost(
     for i, error in enumerate(errors):
         resolved = np.zeros(error.shape)
         made = np.zeros(error.shape, dtype=bool)  # a part well above its error, not resolved to tol
+        other = np.zeros(error.shape)  # what the groups that did not resolve it put there
         for values, errs in parts:
             size = np.abs(values[i]).astype(np.float64)
             with np.errstate(invalid="ignore"):
                 ok = errs[i] <= tol * size
                 resolved = np.fmax(resolved, np.where(ok, size, 0.0))
                 made |= ~ok & (size > _SIGNAL * errs[i])
+                other += np.where(ok, 0.0, size)
         resolved = np.where(resolved > 0, np.fmax(resolved, np.abs(totals[i]).astype(np.float64)), 0.0)
-        seen = (resolved > 0) & ~made
+        with np.errstate(invalid="ignore"):
+            seen = (resolved > 0) & ~made & (other > tol * resolved)
         if not seen.any():
             continue
         error = np.asarray(error, np.float64)[seen]
