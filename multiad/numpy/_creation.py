@@ -50,7 +50,8 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     b = _select.get_backend()
     name = canonical_dtype_name(dtype, call)
     # NOTE [Creation dtypes]: torch's float32 default is a preference, for any backend over torch
-    if name is None and data.dtype == np.float64 and not b.creates_float64 and b.framework.partition(".")[0] != "torch":
+    # (data.dtype read last: Dynamo cannot trace ndarray.dtype, and on torch it is not needed)
+    if name is None and b.framework.partition(".")[0] != "torch" and not b.creates_float64 and data.dtype == np.float64:
         name = b.default_dtype()  # JAX without x64: float32, silently
     return b.asarray(data, dtype=name, device=device)
 
@@ -104,7 +105,12 @@ def fill_follows(full_like: Any) -> Any:
     def wrapped(a: Any, fill_value: Any, *args: Any, **kwargs: Any) -> Any:
         if _dispatch.like(fill_value, call="mnp.full_like") == "numpy":
             lib = _dispatch.like(a, call="mnp.full_like")
-            if lib in ("numpy", "autograd") or np.ndim(fill_value) == 0:
+            # (a Python number first: Dynamo traces np.ndim as a torch op, which returns no tensor)
+            if (
+                lib in ("numpy", "autograd")
+                or isinstance(fill_value, (int, float, complex))
+                or np.ndim(fill_value) == 0
+            ):
                 return full_like(a, fill_value, *args, **kwargs)
             # a list or numpy array of fills on torch or JAX (whose full_like take a number only):
             # as a framework's array, broadcast below
