@@ -24,33 +24,6 @@ second output (and no warning: the estimate is relative to the whole tangent's s
 holds components within ``_TANGENT_SPAN = 1e3`` of its largest, which costs at most 3 digits on
 the smallest (about 1e-9 relative in float64); the usual tangent, of one size, stays one group.
 
-NOTE [Contributions the other groups' errors hide]: groups fix the step, not the noise the large
-groups leave in elements the small ones make. ``hvp`` of ``sum(sin(x))`` at ``[0.5, 0.7]`` along
-``[1, 1e-8]`` gave ``-2.6e-7`` for ``-sin(0.7) * 1e-8 = -6.4e-9`` in its second element (along
-``[1e6, 1e-6]``: ``-0.25`` for ``-6.4e-7``), without a warning: the first group's difference of
-the (nested, finite-difference) gradient puts rounding noise of about 2.5e-7 into every element,
-harmless beside its own result of 0.48 and held to that scale, while the second group resolves
-its ``6.4e-9`` to 1e-5 and the sum hides it. The same happens at first order where ``f``'s
-rounding depends on the large components (``(x0 + x1) - x0`` along ``[1, 1e-8]``: off by 1e-3).
-No step recovers it (the noise is the large group's own), so a ``jvp`` of several groups also
-compares each element's summed error with the largest contribution a group resolved to it (its
-own error within the tolerance of it) and warns above the tolerance. An element no group
-resolves (an exact zero of the Hessian, ``[1, 0]``'s second element) is held to the scale of the
-result as before, and one a large group resolves (a dense Hessian) keeps its accuracy relative
-to itself and does not warn. The estimate runs 20 to 300 times above the true error, so a
-large group's part often counts as unresolved where it is accurate; compared with the small
-part alone such elements warned (``tanh(A @ x)`` along a tangent of ``[-0.0018, 5.5]``, every
-element within 1e-9 of the closed form, read 4.8e-6 "relative to the small ones' part"). So an
-element to which another group gives a part well above that part's estimated error
-(``_SIGNAL`` times) is left to the result-scale check: a value, not noise, is made there, and
-the small part is held to that value's scale as it would be in one group. The check is kept
-for the elements where the other groups leave noise alone (an exact zero of their part, as
-the diagonal Hessian's off-diagonal terms), and there the element's value, about that noise,
-bounds the denominator from below. An element where those groups' values are below the
-tolerance of the resolved part is the resolved part itself, whatever their estimated error
-(which is not the element's own: an elementwise ``f`` along ``[0, 1, 2.5e-307]`` warned
-"relative 1.3e+302" for a third element the second component does not touch at all).
-
 NOTE [Arguments f may not change]: ``f`` gets the differentiated arguments as read-only views.
 Passed as they are, an ``f`` that changes its argument in place (``x *= 2``) changed the
 caller's array and moved the point every later difference is taken at: ``grad`` of ``z *= 2;
@@ -148,7 +121,6 @@ class NumpyBackend(multiad.Backend):
         errors: list[Any] = [np.zeros((1, o.size)) for o in outs]
         scales: list[Any] = [np.zeros((1, o.size)) for o in outs]
         derivs: list[Any] = [np.zeros((1, o.size)) for o in outs]
-        parts: list[tuple[list[Any], list[Any]]] = []  # per group: its values and errors
         for group in _groups(primals, tangents):
             tmax = max(float(np.max(np.abs(t))) for t in group if t is not None)
             smax = max(float(np.max(_fd.scale(p)[t != 0])) for p, t in zip(primals, group) if t is not None)
@@ -158,14 +130,12 @@ class NumpyBackend(multiad.Backend):
                 continue
             v = tuple(None if t is None else h * t for t in group)
             values, errs, scs, dvs = level.directional(primals, outs, v, h, group)
-            parts.append((values, errs))
             for i in range(len(outs)):
                 totals[i] += values[i]
                 errors[i] += errs[i]
                 scales[i] += scs[i]
                 derivs[i] += dvs[i]
-        lost = _lost(parts, errors, totals, level.tolerance()) if len(parts) > 1 and not level.nested else None
-        level.finish([(errors, scales, derivs)], lost)
+        level.finish([(errors, scales, derivs)])
         touts = tuple(t.reshape(o.shape).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 
@@ -248,43 +218,6 @@ _READ_ONLY = frozenset({"assignment destination is read-only", "output array is 
 
 # The widest ratio of tangent magnitudes one difference takes (NOTE [Steps per component]).
 _TANGENT_SPAN = 1e3
-#: A group's part in an element this many times its estimated error is a value, not noise
-#: (NOTE [Contributions the other groups' errors hide]).
-_SIGNAL = 10.0
-
-
-def _lost(
-    parts: list[tuple[list[Any], list[Any]]], errors: list[Any], totals: list[Any], tol: float
-) -> tuple[float, float] | None:
-    """The largest ratio of an element's summed error (``errors``) to the larger of its value
-    (``totals``) and the largest contribution a group resolved to it (one whose own error is
-    within ``tol`` of it), and that error, over the elements that rest on such contributions (no
-    other group gives them a part well above that part's error); None where there are none
-    (NOTE [Contributions the other groups' errors hide])."""
-    worst: tuple[float, float] | None = None
-    for i, error in enumerate(errors):
-        resolved = np.zeros(error.shape)
-        made = np.zeros(error.shape, dtype=bool)  # a part well above its error, not resolved to tol
-        other = np.zeros(error.shape)  # what the groups that did not resolve it put there
-        for values, errs in parts:
-            size = np.abs(values[i]).astype(np.float64)
-            with np.errstate(invalid="ignore"):
-                ok = errs[i] <= tol * size
-                resolved = np.fmax(resolved, np.where(ok, size, 0.0))
-                made |= ~ok & (size > _SIGNAL * errs[i])
-                other += np.where(ok, 0.0, size)
-        resolved = np.where(resolved > 0, np.fmax(resolved, np.abs(totals[i]).astype(np.float64)), 0.0)
-        with np.errstate(invalid="ignore"):
-            seen = (resolved > 0) & ~made & (other > tol * resolved)
-        if not seen.any():
-            continue
-        error = np.asarray(error, np.float64)[seen]
-        with np.errstate(over="ignore"):
-            ratios = error / resolved[seen]
-        k = int(np.argmax(ratios))
-        if worst is None or float(ratios[k]) > worst[0]:
-            worst = (float(ratios[k]), float(error[k]))
-    return worst
 
 
 def _groups(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> list[tuple[Any, ...]]:

@@ -611,7 +611,7 @@ class Level:
         """The relative error above which a result of this level's dtype and order warns."""
         return float(self.eps ** (0.5 if self.order() == 1 else 0.2))
 
-    def finish(self, blocks: list[Block], lost: tuple[float, float] | None = None) -> None:
+    def finish(self, blocks: list[Block]) -> None:
         """Records the error for an enclosing level, or warns if it is above the tolerance.
 
         ``blocks`` holds per block of columns (one primal's, or one ``jvp``'s) the errors,
@@ -620,9 +620,7 @@ class Level:
         tolerance. An element's error is compared with the largest scale of its row or the
         largest derivative size of its column, whichever is larger, so an entry near zero beside
         large ones is not held to a tolerance relative to itself (NOTE [Finite-difference error
-        estimate]). ``lost``, from a ``jvp`` of several groups of tangent components, is the
-        largest ratio of an element's error to the contribution a group resolved to it, and that
-        error (NOTE [Contributions the other groups' errors hide] in ``__init__.py``)."""
+        estimate])."""
         worst, ratio, at = 0.0, 0.0, 0.0
         if not all(callable(b) for b in blocks) or _records.get() is not None or self.nested:
             shown = [b() if callable(b) else b for b in blocks]
@@ -665,8 +663,7 @@ class Level:
         tol = self.tolerance()
         records = _records.get()
         if records is not None:
-            relative = max(ratio, lost[0]) if lost is not None else ratio
-            records.append(Estimate(self.call, worst, relative, tol, order, evaluations))
+            records.append(Estimate(self.call, worst, ratio, tol, order, evaluations))
         if nonfinite:
             where = f"{self.nonfinite} element(s) of the result" if self.nonfinite else "a nested derivative"
             self.backend.warn_accuracy(
@@ -682,15 +679,6 @@ class Level:
                 f"{at:.2g} (relative {ratio:.2g}), above the {self.dtype.name} tolerance {tol:.2g}; "
                 "f may not be smooth near the point (a kink such as relu, abs or maximum within a step "
                 "of it) or may vary faster than the step resolves. Use an exact backend (torch, jax, "
-                "autograd) where this matters"
-            )
-        elif lost is not None and lost[0] > tol:
-            self.backend.warn_accuracy(
-                f"{self.call}: the tangent's components span orders of magnitude, and an element of the "
-                f"numpy backend's finite-difference result rests on the small ones' contribution while "
-                f"the large ones' contribution to it has an estimated error of {lost[1]:.2g} (relative "
-                f"{lost[0]:.2g} to the small ones' part, above the {self.dtype.name} tolerance {tol:.2g}): "
-                "the small components' effect on it may be lost. Use an exact backend (torch, jax, "
                 "autograd) where this matters"
             )
 
