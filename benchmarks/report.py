@@ -21,10 +21,11 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
     for g in results["groups"]:
         for name, info in g["modes"].items():
             if "skipped" in info:
-                out.append([g["workload"], g["framework"], name, "skipped", "", "", info["skipped"]])
+                out.append([g["workload"], g["framework"], name, "skipped", "", "", "", info["skipped"]])
                 continue
             r = g["ratios"].get(f"{name}: multiad / direct")
             ratio = f"{r['value']:.3f}" if r else "-"
+            ci = _interval(r)
             goal = (f"<= {r['goal']:.2f} " + ("met" if r["met"] else "MISSED")) if r else ""
             agree = "" if info.get("agrees", True) else "RESULTS DIFFER"
             out.append(
@@ -35,6 +36,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     _us(info.get("multiad")),
                     _us(info.get("direct")),
                     ratio,
+                    ci,
                     goal or agree,
                 ]
             )
@@ -42,7 +44,16 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
             if ": multiad / direct" not in label:
                 met = "met" if r["met"] else "MISSED"
                 out.append(
-                    [g["workload"], g["framework"], label, "", "", f"{r['value']:.3f}", f"<= {r['goal']:.2f} {met}"]
+                    [
+                        g["workload"],
+                        g["framework"],
+                        label,
+                        "",
+                        "",
+                        f"{r['value']:.3f}",
+                        _interval(r),
+                        f"<= {r['goal']:.2f} {met}",
+                    ]
                 )
         if "control" in g:  # NOTE [Fastest block per round] in harness.py
             c = g["control"]
@@ -54,15 +65,24 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
                     "",
                     "",
                     f"{c['value']:.3f}",
+                    _interval(c),
                     "noise alone",
                 ]
             )
     for s in results["skipped"]:
-        out.append([s["workload"], s["framework"], "(all)", "skipped", "", "", s["reason"]])
+        out.append([s["workload"], s["framework"], "(all)", "skipped", "", "", "", s["reason"]])
     return out
 
 
-HEADER = ["workload", "framework", "mode", "multiad", "direct", "ratio", "goal"]
+HEADER = ["workload", "framework", "mode", "multiad", "direct", "ratio", "interval", "goal"]
+
+
+def _interval(r: dict[str, Any] | None) -> str:
+    """The ratio's confidence interval and its level (NOTE [Stopping on precision] in harness.py)."""
+    if not r or "ci" not in r:
+        return "-"
+    low, high = r["ci"]
+    return f"{low:.3f} to {high:.3f} ({r['ci_level']:.0%}, {r['pairs']} pairs)"
 
 
 def table(results: dict[str, Any]) -> str:
@@ -88,11 +108,18 @@ def goal_summary(results: dict[str, Any]) -> str:
     import statistics
 
     buckets: dict[tuple[str, str], list[tuple[float, bool]]] = {}
+    widths: dict[tuple[str, str], list[float]] = {}
     for g in results["groups"]:
         for label, r in g["ratios"].items():
             kind = "multiad / direct" if ": multiad / direct" in label else label
             buckets.setdefault((kind, g["framework"]), []).append((float(r["value"]), bool(r["met"])))
-    lines = ["| goal | framework | held | median | range |", "|---|---|---|---|---|"]
+            widths.setdefault((kind, g["framework"]), []).extend(_half_width(r))
+        if "control" in g:
+            widths.setdefault(("control", g["framework"]), []).extend(_half_width(g["control"]))
+    lines = [
+        "| goal | framework | held | median | range | widest interval (half-width) |",
+        "|---|---|---|---|---|---|",
+    ]
     for (kind, fw), vals in sorted(buckets.items()):
         xs = [v for v, _ in vals]
         goal = next(
@@ -104,7 +131,7 @@ def goal_summary(results: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {kind} <= {goal:.2f} | {fw} | {sum(m for _, m in vals)} of {len(vals)} | "
-            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} |"
+            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} | {_widest(widths[kind, fw])} |"
         )
     controls: dict[str, list[float]] = {}
     for g in results["groups"]:
@@ -113,9 +140,18 @@ def goal_summary(results: dict[str, Any]) -> str:
     for fw, xs in sorted(controls.items()):
         lines.append(
             f"| control: direct again / direct (noise alone) | {fw} | - | "
-            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} |"
+            f"{statistics.median(xs):.3f} | {min(xs):.3f} to {max(xs):.3f} | "
+            f"{_widest(widths.get(('control', fw), []))} |"
         )
     return "\n".join(lines)
+
+
+def _half_width(r: dict[str, Any]) -> list[float]:
+    return [(r["ci"][1] - r["ci"][0]) / 2] if "ci" in r else []
+
+
+def _widest(hws: list[float]) -> str:
+    return f"{max(hws):.3f}" if hws else "-"
 
 
 def _slug(text: str) -> str:

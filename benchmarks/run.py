@@ -88,6 +88,11 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
     else:
         paired = _measure_pairs(group, dict(variants), control, fw, settings)
         times, fastest, calls_per_block = {}, {}, {}
+        entry["comparisons"] = [
+            {"variants": list(keys), "rounds": len(t.fastest[keys[0]]), "seconds": round(t.seconds, 3)}
+            | {"calls_per_block": t.calls_per_block[keys[0]], "fastest_s": t.fastest}
+            for keys, t in paired.items()
+        ]
         for timings in paired.values():  # a variant's figures from the first comparison it is in
             for key in timings.rounds:
                 times.setdefault(key, timings.rounds[key])
@@ -103,20 +108,31 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
                 info[side]["fastest_s"] = fastest[key]
                 info[side]["calls_per_block"] = calls_per_block[key]
         if "multiad" in info and isinstance(info.get("direct"), dict):
-            r = harness.ratio(fastest[f"{mode.name}/multiad"], fastest[f"{mode.name}/direct"])
-            entry["ratios"][f"{mode.name}: multiad / direct"] = {"value": r, "goal": goal, "met": r <= goal}
+            ts = [fastest[f"{mode.name}/multiad"], fastest[f"{mode.name}/direct"]]
+            entry["ratios"][f"{mode.name}: multiad / direct"] = _ratio(ts, goal)
     for label, num, dens in group.best_of:
         keys = (f"{num}/multiad", *[f"{d}/multiad" for d in dens])
         if all(k in times for k in keys):
             own = paired.get(keys)
             ts = [(fastest if own is None else own.fastest)[k] for k in keys]
-            r = harness.ratio_to_best(*ts)
-            entry["ratios"][label] = {"value": r, "goal": GOAL_AUTO, "met": r <= GOAL_AUTO}
+            entry["ratios"][label] = _ratio(ts, GOAL_AUTO)
     if control is not None and not settings.first_call_only:
         own = paired[(f"{control}/direct", f"{control}/{_AGAIN}")]
         again, direct = own.fastest[f"{control}/{_AGAIN}"], own.fastest[f"{control}/direct"]
-        entry["control"] = {"mode": control, "value": harness.ratio(again, direct)}
+        entry["control"] = {"mode": control, **_ratio([again, direct], None)}
     return entry
+
+
+def _ratio(times: list[list[float]], goal: float | None) -> dict[str, Any]:
+    """``times[0]`` against the best of the others: the ratio, its confidence interval (NOTE
+    [Stopping on precision] in harness.py) and, with a goal, whether it is met."""
+    low, high = harness.interval(*times)
+    pairs = max(1, len(times[0]) // 2)
+    out: dict[str, Any] = {"value": harness.ratio_to_best(*times), "ci": [low, high]}
+    out |= {"ci_level": harness.coverage(pairs), "pairs": pairs}
+    if goal is not None:
+        out |= {"goal": goal, "met": out["value"] <= goal}
+    return out
 
 
 # NOTE [One comparison at a time]: a ratio compares two calls timed against each other, and
@@ -148,8 +164,14 @@ def _measure_pairs(
     comparisons += best
     if control is not None:
         comparisons.append((f"{control}/direct", f"{control}/{_AGAIN}"))
-    each = dataclasses.replace(settings, budget_s=settings.budget_s / max(1, len(comparisons)))
-    return {keys: harness.measure([(k, variants[k]) for k in keys], fw.sync, each) for keys in comparisons}
+    out: dict[tuple[str, ...], harness.Timings] = {}
+    left = settings.budget_s
+    share = settings.budget_s / max(1, len(comparisons))
+    for i, keys in enumerate(comparisons):  # what a precise comparison leaves goes to the next
+        each = dataclasses.replace(settings, budget_s=max(share, left / (len(comparisons) - i)))
+        out[keys] = harness.measure([(k, variants[k]) for k in keys], fw.sync, each)
+        left = max(0.0, left - out[keys].seconds)
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -165,17 +187,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--no-compiled", action="store_true", help="skip comparing the compiled programs (benchmarks/compiled.py)"
     )
     parser.add_argument(
-        "--rounds", type=int, default=harness.Settings.rounds, help="interleaved rounds per group, at most"
+        "--rounds", type=int, default=harness.Settings.rounds, help="interleaved rounds per comparison, at most"
+    )
+    parser.add_argument(
+        "--precision",
+        type=float,
+        default=harness.Settings.precision,
+        help="a comparison stops once its ratio's 95%% interval is this narrow (half-width)",
     )
     parser.add_argument(
         "--budget", type=float, default=harness.Settings.budget_s, help="seconds per group, where rounds allow"
     )
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.budget <= 0:
-        parser.error("--rounds must be at least 1 and --budget positive")
+    if args.rounds < 1 or args.budget <= 0 or args.precision < 0:
+        parser.error("--rounds must be at least 1, --budget positive and --precision not negative")
 
     # More rounds narrow the medians on a shared machine; the published run uses more than the default.
-    settings = harness.SMOKE if args.smoke else harness.Settings(rounds=args.rounds, budget_s=args.budget)
+    settings = (
+        harness.SMOKE
+        if args.smoke
+        else harness.Settings(rounds=args.rounds, budget_s=args.budget, precision=args.precision)
+    )
     sizes = SMOKE_SIZES if args.smoke else Sizes()
     names = args.frameworks or list(FACTORIES)
     workloads = args.only or list(WORKLOADS)
@@ -191,10 +223,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "skipped": [],
     }
     jobs = [(w, fw) for w in workloads for fw in frameworks]
-    for wname, fw in tqdm(jobs, desc="benchmarks", unit="group", disable=args.quiet, file=sys.stderr):
+    left = settings.budget_s * len(jobs)  # NOTE [Stopping on precision] in harness.py
+    for i, (wname, fw) in enumerate(tqdm(jobs, desc="benchmarks", unit="group", disable=args.quiet, file=sys.stderr)):
         multiad.set_backend(fw.backend if fw.backend in SELECTED else None)
+        each = dataclasses.replace(settings, budget_s=max(settings.budget_s, left / (len(jobs) - i)))
         try:
-            results["groups"].append(_run_group(WORKLOADS[wname](fw, sizes), settings))
+            results["groups"].append(_run_group(WORKLOADS[wname](fw, sizes), each))
+            left -= sum(c["seconds"] for c in results["groups"][-1].get("comparisons", []))
         except Skip as why:
             results["skipped"].append({"workload": wname, "framework": fw.name, "reason": str(why)})
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,83 @@ def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
         # rounds come in pairs of opposite orders: 3 asked, 4 run
         assert len(t.rounds[name]) == len(t.fastest[name]) == 4
         assert all(0 < f <= m for f, m in zip(t.fastest[name], t.rounds[name]))
-        # the first call, then 4 rounds of 3 blocks, each block one untimed call and its timed ones
-        assert calls[name] == 1 + 4 * 3 * (1 + t.calls_per_block[name])
+        # three calibration calls, then 4 rounds of 3 blocks, each block one untimed call and its timed ones
+        assert calls[name] == 3 + 4 * 3 * (1 + t.calls_per_block[name])
+    # NOTE [Same calls per block]: b takes twice as long as a, yet its blocks run as many calls
+    assert t.calls_per_block["a"] == t.calls_per_block["b"]
+
+
+def test_interval_is_the_order_statistics_that_bound_the_median_at_95_percent() -> None:
+    from benchmarks import harness
+
+    # 6 pairs: P(all 6 on one side of the median) = 2 / 64, so [min, max] covers it with 62/64
+    assert harness.coverage(6) == pytest.approx(1 - 2 / 64)
+    # 5 pairs: [min, max] is all there is, at 30/32 < 95 %
+    assert harness.coverage(5) == pytest.approx(1 - 2 / 32)
+    # 20 pairs: P(Binomial(20, 1/2) <= 5) = 0.0207 <= 0.025 < P(<= 6) = 0.0577: the 6th from each end
+    assert harness.coverage(20) == pytest.approx(1 - 2 * sum(math.comb(20, i) for i in range(6)) / 2**20)
+    den = [1.0] * 40
+    num = [1.0 + i / 100 for i in range(20) for _ in range(2)]  # pair i reads 1 + i / 100
+    assert harness.interval(num, den) == (pytest.approx(1.05), pytest.approx(1.14))
+    # against the best of several: the interval of the ratio to the one with the smallest median
+    assert harness.interval(num, [2.0] * 40, den) == (pytest.approx(1.05), pytest.approx(1.14))
+
+
+def _fake_blocks(monkeypatch: pytest.MonkeyPatch, per_call: dict[int, list[float]]) -> list[int]:
+    """``harness._block`` returning, for the variant whose function returns ``key``, the next of
+    ``per_call[key]`` (cycled); the list returned counts the timed blocks."""
+    from benchmarks import harness
+
+    seen = {key: 0 for key in per_call}
+    blocks: list[int] = []
+
+    def block(fn: object, sync: object, n: int, warm: bool = False) -> float:
+        key = fn()  # type: ignore[operator]
+        if not warm:
+            return per_call[key][0]
+        blocks.append(key)
+        seen[key] += 1
+        return per_call[key][seen[key] % len(per_call[key])]
+
+    monkeypatch.setattr(harness, "_block", block)
+    return blocks
+
+
+@pytest.mark.parametrize("true_ratio", [1.0, 1.5])
+def test_precise_comparisons_stop_after_six_pairs_whatever_their_ratio(
+    monkeypatch: pytest.MonkeyPatch, true_ratio: float
+) -> None:
+    from benchmarks import harness
+
+    blocks = _fake_blocks(monkeypatch, {0: [true_ratio * 1e-4], 1: [1e-4]})
+    settings = harness.Settings(rounds=200, budget_s=1e9, precision=0.01)
+    t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert len(t.fastest["a"]) == 12  # the fewest rounds with a 95 % interval (NOTE [Stopping on precision])
+    assert len(blocks) == 12 * 2 * settings.sub_blocks
+    assert harness.ratio(t.fastest["a"], t.fastest["b"]) == pytest.approx(true_ratio)
+
+
+def test_imprecise_comparisons_run_until_their_rounds_are_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import harness
+
+    # a's blocks read 0.9 for a pair of rounds, then 1.2 for the next: the pairs' ratios are 0.9
+    # and 1.2 in turn, so the interval never gets narrower than 0.01 on each side
+    _fake_blocks(monkeypatch, {0: [0.9] * 8 + [1.2] * 8, 1: [1.0]})
+    settings = harness.Settings(rounds=31, budget_s=1e9, precision=0.01)
+    t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert len(t.fastest["a"]) == 32  # the cap, in whole pairs
+    low, high = harness.interval(t.fastest["a"], t.fastest["b"])
+    assert (high - low) / 2 > 0.01
+
+
+def test_measure_unfreezes_the_collector() -> None:
+    import gc
+
+    from benchmarks import harness
+
+    settings = harness.Settings(rounds=2, min_rounds=2, block_s=0.001, budget_s=0.1, warmup=1)
+    harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
 def test_ratio_cancels_a_position_effect_over_pairs_of_opposite_orders() -> None:
@@ -127,3 +203,18 @@ def test_each_comparison_is_timed_on_its_own(monkeypatch: pytest.MonkeyPatch) ->
     assert ratios["jacrev: multiad / direct"] == pytest.approx(1.04)
     assert ratios["auto / best of fwd, rev"] == pytest.approx(1.02 / 1.01)
     assert entry["control"]["value"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("per_call", "calls", "blocks"), [(1e-4, 12, 16), (5e-4, 2, 16), (2e-3, 1, 10), (1e-2, 1, 4)])
+def test_blocks_are_short_and_as_many_as_fill_a_round(
+    monkeypatch: pytest.MonkeyPatch, per_call: float, calls: int, blocks: int
+) -> None:
+    # NOTE [Short blocks]: 16 blocks of about 1.25 ms per variant and round; one call per block
+    # and at least 4 blocks where calls are longer
+    from benchmarks import harness
+
+    timed = _fake_blocks(monkeypatch, {0: [per_call], 1: [per_call]})
+    settings = harness.Settings(rounds=2, min_rounds=2, budget_s=1e9)
+    t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert t.calls_per_block == {"a": calls, "b": calls}
+    assert len(timed) == 2 * 2 * blocks
