@@ -71,14 +71,16 @@ the prepared transforms) are collected once and frozen (``gc.freeze()``) for the
 the collection between rounds then only sees what the timed calls allocated, in microseconds.
 
 NOTE [Stopping on precision]: a comparison runs pairs of rounds until its ratio is precise
-enough, not a fixed number: after ``min_rounds`` it stops once the 95 % confidence interval of
+enough, not a fixed number: from 6 pairs on it stops once the 95 % confidence interval of
 the ratio (the median of the pairs' ratios) is narrower than ``precision`` on each side (0.01:
-a 5 % goal needs a ratio known to about 1 %), or once its budget is spent, or after ``rounds``.
+a 5 % goal needs a ratio known to about 1 %); it also stops once its budget is spent (after
+``min_rounds`` at least), or after ``rounds``.
 The interval is distribution-free: the pairs' ratios are independent draws, so the median lies
 between their ``j``-th smallest and ``j``-th largest with probability ``1 - 2 P(Binomial(n,
 1/2) <= j - 1)``; it exists at 95 % from 6 pairs (12 rounds), and with fewer (the floor of 3
 pairs that long calls get) the interval reported is the smallest to the largest pair, with its
-lower confidence (``coverage``). The rule looks at the spread of the pairs only, never at the
+lower confidence (``coverage``). The pairs are taken as independent; a load that changes
+over seconds makes neighbouring pairs alike, and the stated level is then optimistic. The rule looks at the spread of the pairs only, never at the
 ratio's value or its distance from a goal, so it cannot stop a comparison because it passes;
 the same rule applies to every comparison and to both of its sides alike, the control
 included. Quiet rows stop after 6 pairs; the budget they leave goes to the group's later
