@@ -15,6 +15,7 @@ import numpy as np
 
 from ._ag_qr import qr as _ag_qr
 from ._composite import PYTHON_NUMBERS, no_out, strong
+from ._det import jax_det as _jax_det
 
 Fn = Callable[..., Any]
 
@@ -940,6 +941,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
+        "linalg.det": _jax_det,
         "take": _jax_take,
         "tensordot": _jax_tensordot,
         "tril": _jax_triangle("tril"),

@@ -12,6 +12,7 @@ import torch
 
 from . import _torch_dtypes as _dt
 from ._composite import strong
+from ._det import det_one_minus
 from ._torch import _INT_RANGE, floating, promoted, tensor, tensors
 
 Fn = Callable[..., Any]
@@ -688,19 +689,53 @@ def _slogdet(a: Any) -> Any:
 
 def _det(a: Any) -> Any:
     """NOTE [Linear algebra through the LU factors on torch]: the determinant from the LU factors
-    (``det`` of torch shares slogdet's forward-mode flaw), except at an exactly singular matrix,
-    where the LU route's derivative is not finite and torch's own ``det`` gives the cofactor
-    matrix; the singular matrices' LU is taken of the identity instead, so no ``nan`` reaches the
-    selected derivative."""
+    (``det`` of torch shares slogdet's forward-mode flaw); at an exactly singular matrix, through
+    a nonsingular matrix next to it (NOTE [det at a singular matrix])."""
     x = _inexact(tensor(a))
-    _, _, info = torch.linalg.lu_factor_ex(x)
-    singular = (info > 0).unsqueeze(-1).unsqueeze(-1)
-    safe = torch.where(singular, torch.eye(x.shape[-1], dtype=x.dtype, device=x.device), x)
-    lu, pivots, _ = torch.linalg.lu_factor_ex(safe)
+    lu, pivots, _ = torch.linalg.lu_factor_ex(x)
     d = torch.diagonal(lu, dim1=-2, dim2=-1)
-    swaps = (pivots != torch.arange(1, x.shape[-1] + 1, dtype=pivots.dtype, device=pivots.device)).sum(-1)
-    regular = torch.prod(d, -1) * (1 - 2 * (swaps % 2)).to(d.dtype)
-    return torch.where(singular[..., 0, 0], torch.linalg.det(x), regular)
+    zero = d == 0  # LAPACK's exactly zero pivots
+    terms = _zero_pivots(x, zero)
+    if terms == 0:  # nothing singular, or nothing differentiated: the value alone, +0.0 as numpy's
+        return torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots))
+    p, l_, _ = torch.lu_unpack(lu.detach(), pivots)
+    scale = x.detach().abs().amax(dim=(-2, -1))
+    scale = torch.where(scale == 0, torch.ones_like(scale), scale)
+    c = torch.matmul(p, l_) * (zero.to(x.dtype) * scale.unsqueeze(-1).to(x.dtype)).unsqueeze(-2)
+    lu_b, pivots_b, _ = torch.linalg.lu_factor_ex(x + c)
+    k = torch.linalg.lu_solve(lu_b, pivots_b, c)
+    ones = torch.ones(k.shape[:-2], dtype=k.dtype, device=k.device)
+    y = _lu_det(lu_b, pivots_b) * det_one_minus(k, terms, ones, torch.matmul, _trace)
+    return torch.where(zero.any(-1), y - y.detach(), y)  # numpy's +0.0, and y's derivatives
+
+
+def _lu_det(lu: torch.Tensor, pivots: torch.Tensor) -> torch.Tensor:
+    d = torch.diagonal(lu, dim1=-2, dim2=-1)
+    n = lu.shape[-1]
+    swaps = (pivots != torch.arange(1, n + 1, dtype=pivots.dtype, device=pivots.device)).sum(-1)
+    return torch.prod(d, -1) * (1 - 2 * (swaps % 2)).to(d.dtype)
+
+
+def _trace(m: torch.Tensor) -> torch.Tensor:
+    return torch.diagonal(m, dim1=-2, dim2=-1).sum(-1)
+
+
+def _zero_pivots(x: torch.Tensor, zero: torch.Tensor) -> int:
+    """The most exactly zero pivots of one matrix in the stack, where ``x`` is differentiated (0
+    where it is not: the value needs none of NOTE [det at a singular matrix]); the
+    matrix's size where the count cannot be read (torch's vmap, which ``jacfwd`` uses, and
+    ``torch.compile``), which is never too few."""
+    n = x.shape[-1]
+    if n == 0:
+        return 0
+    if torch.compiler.is_compiling():
+        return n
+    if not (x.requires_grad or torch._C._functorch.is_functorch_wrapped_tensor(x)):
+        return 0
+    try:
+        return int(zero.sum(-1).max())
+    except RuntimeError:  # torch's vmap hides the values
+        return n
 
 
 def _lin(name: str) -> Fn:
