@@ -105,7 +105,10 @@ def set_backend(name: str | Backend | None) -> None:
 # always the innermost open block's (or what was in force before the first), and nothing outlives
 # its block. The same object may be entered again while open (nested ``with b: with b:``), each
 # entry a block of its own; a block left in a context that never entered it (a generator
-# finished in another thread) changes nothing there.
+# finished in another thread) changes nothing there. Each object also counts its open entries
+# over all contexts: leaving it more often than it was entered (``__exit__`` twice, or without
+# ``__enter__``) raises, where before it was silently accepted.
+_open_lock = threading.Lock()
 _blocks: contextvars.ContextVar[tuple[tuple[Any, Backend, Backend | None], ...]] = contextvars.ContextVar(
     "multiad_backend_blocks", default=()
 )
@@ -125,19 +128,30 @@ class use_backend(contextlib.ContextDecorator):
         ('numpy', 'numpy')
     """
 
-    __slots__ = ("_backend",)
+    __slots__ = ("_backend", "_open")
 
     def __init__(self, name: str | Backend) -> None:
         self._backend = _lookup(name, f"use_backend({name!r})")
+        self._open = 0
 
     def __enter__(self) -> Backend:
         backend = self._backend
         blocks = _blocks.get()
         _blocks.set((*blocks, (self, backend, _context.get())))
         _context.set(backend)
+        with _open_lock:
+            self._open += 1
         return backend
 
     def __exit__(self, *exc: object) -> None:
+        with _open_lock:
+            if self._open == 0:
+                raise RuntimeError(
+                    f"multiad.use_backend({self._backend.name!r}).__exit__: this block is not open (it was "
+                    "never entered, or has ended already); call __exit__ once for each __enter__, or use "
+                    "a with statement"
+                )
+            self._open -= 1
         blocks = _blocks.get()
         for i in range(len(blocks) - 1, -1, -1):
             if blocks[i][0] is self:

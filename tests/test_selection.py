@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import importlib.metadata
 import threading
 from typing import Any
@@ -231,6 +232,51 @@ def test_blocks_that_end_out_of_order_leave_the_innermost_open_block() -> None:
     inner.__exit__(None, None, None)
     assert _select._context.get() is None
     assert multiad.get_backend().name == "torch"
+
+
+def test_leaving_a_block_that_is_not_open_raises() -> None:
+    # an extra __exit__ (never entered, or leaving twice) was silently accepted
+    block = multiad.use_backend("jax")
+    message = r"^multiad\.use_backend\('jax'\)\.__exit__: this block is not open"
+    with pytest.raises(RuntimeError, match=message):
+        block.__exit__(None, None, None)
+    with multiad.use_backend("numpy"):
+        with block:
+            assert multiad.get_backend().name == "jax"
+        with pytest.raises(RuntimeError, match=message):
+            block.__exit__(None, None, None)
+        assert multiad.get_backend().name == "numpy"  # the failed exit changed nothing
+    assert _select._context.get() is None
+
+
+def test_a_block_ended_in_another_thread_is_not_an_extra_exit() -> None:
+    # NOTE [Blocks that end out of order]: a generator finished in another thread leaves its
+    # block there, which changes nothing in that thread's selection and raises nothing
+    def selecting() -> Any:
+        with multiad.use_backend("numpy"):
+            yield multiad.get_backend().name
+            yield multiad.get_backend().name
+
+    gen = selecting()
+    seen: list[Any] = []
+    errors: list[BaseException] = []
+    # entered in a copy of this context, which keeps the block the other thread cannot end
+    assert contextvars.copy_context().run(next, gen) == "numpy"
+
+    def finish() -> None:
+        try:
+            seen.append(multiad.get_backend().name)
+            seen.extend(gen)
+            seen.append(multiad.get_backend().name)
+        except Exception as exc:  # noqa: BLE001 - any error in the thread fails the test below
+            errors.append(exc)
+
+    thread = threading.Thread(target=finish)
+    thread.start()
+    thread.join()
+    assert not errors
+    assert seen == ["torch", "torch", "torch"]
+    assert _select._context.get() is None
 
 
 def test_generators_yielding_inside_blocks_leave_no_selection_behind() -> None:
