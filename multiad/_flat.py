@@ -125,6 +125,30 @@ def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...
     return tuple(out)
 
 
+# NOTE [Arguments without arrays]: an argument named by ``argnums`` that holds no arrays (None,
+# an empty tuple, list or dict) has nothing to differentiate. JAX's grad and vjp return it as its
+# derivative (the empty structure; None for None), while JAX's jacrev and jacfwd and every
+# transform of torch.func raise errors that do not say why. multiad raises the same error for
+# every transform and backend, naming the argument and the argnums that leave it out.
+def _no_arrays(call: str, i: int, argnums: Sequence[int]) -> InvalidArgumentError:
+    if call.startswith(("vjp(", "jvp(", "linearize(", "hvp(", "vhp(")):  # every primal is differentiated
+        return InvalidArgumentError(
+            f"{call}: primal {i} holds no arrays to differentiate (it is None or a structure without "
+            "arrays); pass only arrays or structures of arrays as primals, and give f the others in a "
+            "closure (lambda x: f(x, other))"
+        )
+    rest = tuple(a for a in argnums if a != i)
+    fix = (
+        f"leave it out of argnums (argnums={rest[0] if len(rest) == 1 else rest!r})"
+        if rest
+        else "give argnums the position of an argument that holds arrays"
+    )
+    return InvalidArgumentError(
+        f"{call}: argument {i} holds no arrays to differentiate (argnums names it, but it is None or a structure "
+        f"without arrays); {fix}, or pass arrays in it"
+    )
+
+
 def convert_args(
     b: Backend, leaves: Sequence[Any], specs: Sequence[Any], args: Sequence[Any], diff: Sequence[int], call: str
 ) -> tuple[list[Any], list[list[Any]]]:
@@ -141,7 +165,7 @@ def convert_args(
         isdiff = i in diff
         new = [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in old]
         if isdiff and not new:
-            raise InvalidArgumentError(f"{call}: argument {i} holds no arrays to differentiate")
+            raise _no_arrays(call, i, diff)
         if any(x is not y for x, y in zip(new, old)):
             out[i] = _tree.unflatten(spec, new)
         per_arg.append(new)
@@ -200,7 +224,7 @@ class _Prepared:
         self.diff = tuple(k for i in self.argnums for k in range(starts[i], starts[i] + specs[i].num_leaves))
         for i in self.argnums:
             if not specs[i].num_leaves:
-                raise InvalidArgumentError(f"{call}: argument {i} holds no arrays to differentiate")
+                raise _no_arrays(call, i, self.argnums)
         take = operator.itemgetter(*self.diff)
         #: The differentiated leaves of a call's leaves, as a tuple.
         self.take: Callable[[Sequence[Any]], tuple[Any, ...]] = (

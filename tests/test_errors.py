@@ -130,8 +130,13 @@ CASES = [
     Bad("argnums-range-tuple", lambda b: multiad.jacrev(total2, argnums=(0, 2), backend=b)(X, X), InvalidArgumentError, "jacrev(total2): ", ("argnums=(0, 2) is out of range",)),
     Bad("argnums-range-hessian", lambda b: multiad.hessian(total, argnums=1, backend=b)(X), InvalidArgumentError, "hessian(total): ", ("argnums=1 is out of range",)),
     Bad("argnums-dup", lambda b: multiad.grad(total2, argnums=(0, 0), backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=(0, 0) names an argument twice", "list each once")),
-    Bad("argnums-no-arrays", lambda b: multiad.grad(total2, argnums=0, backend=b)(None, X), InvalidArgumentError, "grad(total2): ", ("argument 0 holds no arrays to differentiate",)),
-    Bad("argnums-no-arrays-vjp", lambda b: multiad.vjp(total2, (), X, backend=b), InvalidArgumentError, "vjp(total2): ", ("argument 0 holds no arrays to differentiate",)),
+    # NOTE [Arguments without arrays]: the same error, saying what to change, for every transform
+    Bad("argnums-no-arrays", lambda b: multiad.grad(total2, argnums=0, backend=b)(None, X), InvalidArgumentError, "grad(total2): ", ("argument 0 holds no arrays to differentiate", "give argnums the position of an argument that holds arrays")),
+    Bad("argnums-no-arrays-empty-tuple", lambda b: multiad.grad(total2, argnums=(0, 1), backend=b)(X, ()), InvalidArgumentError, "grad(total2): ", ("argument 1 holds no arrays to differentiate", "leave it out of argnums (argnums=0)")),
+    Bad("argnums-no-arrays-empty-dict-jacrev", lambda b: multiad.jacrev(total2, argnums=(0, 1), backend=b)(X, {}), InvalidArgumentError, "jacrev(total2): ", ("argument 1 holds no arrays to differentiate", "leave it out of argnums (argnums=0)")),
+    Bad("argnums-no-arrays-jacfwd", lambda b: multiad.jacfwd(total2, argnums=1, backend=b)(X, []), InvalidArgumentError, "jacfwd(total2): ", ("argument 1 holds no arrays to differentiate", "give argnums the position")),
+    Bad("argnums-no-arrays-hessian", lambda b: multiad.hessian(total2, argnums=(1, 0), backend=b)(X, None), InvalidArgumentError, "hessian(total2): ", ("argument 1 holds no arrays to differentiate", "leave it out of argnums (argnums=0)")),
+    Bad("argnums-no-arrays-vjp", lambda b: multiad.vjp(total2, (), X, backend=b), InvalidArgumentError, "vjp(total2): ", ("primal 0 holds no arrays to differentiate", "give f the others in a closure")),
     Bad("argnums-dup-neg", lambda b: multiad.jacfwd(total2, argnums=(1, -1), backend=b)(X, X), InvalidArgumentError, "jacfwd(total2): ", ("names an argument twice",)),
     Bad("argnums-float", lambda b: multiad.grad(total, argnums=0.0, backend=b)(X), InvalidTypeError, "grad(total): ", (*ARGNUMS_TYPE, "got 0.0")),  # type: ignore[arg-type]
     Bad("argnums-str", lambda b: multiad.value_and_grad(total, argnums="0", backend=b)(X), InvalidTypeError, "value_and_grad(total): ", (*ARGNUMS_TYPE, "got '0'")),  # type: ignore[arg-type]
