@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _arrays, _select
 from . import _dispatch
+from ._outer import errors_named
 
 
 def canonical_dtype_name(dtype: Any, call: str) -> str | None:
@@ -80,7 +81,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
         from .. import numpy as mnp
 
         value = fill_value if dtype is None else mnp.astype(fill_value, canonical_dtype_name(dtype, "mnp.full"))
-        return _filled(value, (shape,) if isinstance(shape, int) else tuple(shape))
+        return _filled(value, (shape,) if isinstance(shape, int) else tuple(shape), "mnp.full")
     return _make(np.full(shape, fill_value), dtype, device, "mnp.full")
 
 
@@ -91,10 +92,22 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
 # framework's array is broadcast to the shape and copied, which every framework differentiates.
 
 
-def _filled(value: Any, shape: tuple[int, ...]) -> Any:
-    """A new array of ``shape`` holding ``value`` (an array of a framework) broadcast."""
+def _filled(value: Any, shape: tuple[int, ...], call: str) -> Any:
+    """A new array of ``shape`` holding ``value`` (an array of a framework) broadcast as numpy's
+    ``copyto`` does: leading axes of length 1 beyond ``shape``'s are dropped (``[1.0]`` fills a
+    0-d array)."""
     from .. import numpy as mnp
 
+    have = tuple(value.shape)
+    extra = len(have) - len(shape)
+    if extra > 0 and all(n == 1 for n in have[:extra]):
+        value = mnp.reshape(value, have[extra:])
+    try:
+        fits = np.broadcast_shapes(tuple(value.shape), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{call}: could not broadcast input array from shape {have} into shape {shape}")
     return mnp.copy(mnp.broadcast_to(value, shape))
 
 
@@ -119,11 +132,11 @@ def fill_follows(full_like: Any) -> Any:
         from ._composite import dtype_name
 
         base = mnp.zeros_like(a, *args, **kwargs)  # numpy's shape and dtype of the result
-        return _filled(mnp.astype(fill_value, dtype_name(base)), tuple(base.shape))
+        return _filled(mnp.astype(fill_value, dtype_name(base)), tuple(base.shape), "mnp.full_like")
 
     wrapped.__name__ = wrapped.__qualname__ = "full_like"
     wrapped.__doc__ = full_like.__doc__
-    return wrapped
+    return errors_named("full_like")(wrapped)
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Any:

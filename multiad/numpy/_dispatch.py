@@ -37,6 +37,7 @@ from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError
 from . import _ufunc_keywords as _ufk
 from . import _zerod
+from ._outer import renamed
 from ._results import NAMED
 
 _SCALARS = (int, float, complex, bool, str, bytes, slice)
@@ -394,10 +395,10 @@ _NAMED_TYPES = (RuntimeError, TypeError, ValueError, IndexError, NotImplementedE
 def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | None:
     """``exc``, a torch or JAX error of a builtin type, with the call in front of its message
     (NOTE [Framework errors name the call]); None for the others."""
-    if lib not in ("torch", "jax"):
-        return None
     msg = str(exc)
-    if msg.startswith(("mnp.", "multiad")):
+    if msg.startswith("mnp."):  # raised by another function this one calls (NOTE [Errors of composite functions])
+        return renamed(f"mnp.{name}", exc)
+    if lib not in ("torch", "jax") or msg.startswith("multiad"):
         return None
     if type(exc) is StopIteration:  # raised by a framework's generator: an argument it could not read
         return ValueError(f"mnp.{name}: invalid arguments (the framework stopped reading them)")

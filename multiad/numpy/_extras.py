@@ -26,6 +26,7 @@ from ._composite import (
     result_type_name,
     warn_where,
 )
+from ._outer import errors_named
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -184,6 +185,7 @@ def _nan_fill(name: str, a: Any, axis: Any, fill: float) -> Any:
     return mnp.where(mnp.isnan(x), fill, x) if inexact(x) else x  # integers hold no nan
 
 
+@errors_named("nansum")
 def nansum(
     a: Any,
     axis: Any = None,
@@ -198,6 +200,7 @@ def nansum(
     return _m().sum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_initial_where(initial, where))
 
 
+@errors_named("nanprod")
 def nanprod(
     a: Any,
     axis: Any = None,
@@ -220,16 +223,19 @@ def _initial_where(initial: Any, where: Any) -> dict[str, Any]:
     return kwargs
 
 
+@errors_named("nancumsum")
 def nancumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
     """Cumulative sum, treating nan as 0."""
     return _m().cumsum(_nan_fill("nancumsum", a, axis, 0.0), axis=axis, dtype=dtype, out=out)
 
 
+@errors_named("nancumprod")
 def nancumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
     """Cumulative product, treating nan as 1."""
     return _m().cumprod(_nan_fill("nancumprod", a, axis, 1.0), axis=axis, dtype=dtype, out=out)
 
 
+@errors_named("nanmax")
 def nanmax(
     a: Any, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = np._NoValue, where: Any = True
 ) -> Any:
@@ -237,6 +243,7 @@ def nanmax(
     return _nan_extremum("nanmax", a, axis, out, keepdims, -np.inf, _initial_where(initial, where))
 
 
+@errors_named("nanmin")
 def nanmin(
     a: Any, axis: Any = None, out: None = None, keepdims: bool = False, initial: Any = np._NoValue, where: Any = True
 ) -> Any:
@@ -255,6 +262,7 @@ def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill:
     return mnp.where(none, np.nan, found)
 
 
+@errors_named("nanmean")
 def nanmean(
     a: Any,
     axis: Any = None,
@@ -289,6 +297,7 @@ def nanmean(
     return mnp.divide(nansum(x, axis=axis, keepdims=keepdims, **masked), mnp.where(empty, np.nan, count))
 
 
+@errors_named("nanvar")
 def nanvar(
     a: Any,
     axis: Any = None,
@@ -308,6 +317,7 @@ def nanvar(
     )
 
 
+@errors_named("nanstd")
 def nanstd(
     a: Any,
     axis: Any = None,

@@ -1,0 +1,75 @@
+"""Errors of ``multiad.numpy`` functions written from other ones start with the call the user made.
+
+NOTE [Errors of composite functions]: ``nansum`` on JAX raised ``mnp.sum: ...``, ``full_like``
+with a list as fill ``mnp.broadcast_to: ...``. numpy's own answers are the references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+
+FRAMEWORKS = ("torch", "jax")
+
+
+def _array(name: str, x: Any) -> Any:
+    return multiad.asarray(np.asarray(x, dtype=np.float64), backend=name)
+
+
+BAD_CALLS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "nansum axis out of range": ("nansum", lambda a: mnp.nansum(a, axis=5)),
+    "nansum repeated axis": ("nansum", lambda a: mnp.nansum(a, axis=(0, 0))),
+    "nansum unknown dtype": ("nansum", lambda a: mnp.nansum(a, dtype="foo")),
+    "nansum where of another shape": ("nansum", lambda a: mnp.nansum(a, where=np.ones(2, bool))),
+    "nanprod repeated axis": ("nanprod", lambda a: mnp.nanprod(a, axis=(0, 0))),
+    "nanmean repeated axis": ("nanmean", lambda a: mnp.nanmean(a, axis=(0, 0))),
+    "nanstd repeated axis": ("nanstd", lambda a: mnp.nanstd(a, axis=(0, 0))),
+    "full_like fill of another shape": ("full_like", lambda a: mnp.full_like(a, [1.0, 2.0])),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CALLS)
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_errors_start_with_the_call_made(name: str, case: str) -> None:
+    call, bad = BAD_CALLS[case]
+    with pytest.raises(Exception) as info:
+        bad(_array(name, [1.0, np.nan, 3.0]))
+    message = str(info.value)
+    if name == "torch" and isinstance(info.value, np.exceptions.AxisError):
+        assert not message.startswith("mnp."), message  # numpy's own AxisError, as mnp.sum's on torch
+    else:
+        assert message.startswith(f"mnp.{call}: "), message
+    with pytest.raises(type(info.value).__mro__[1] if type(info.value).__name__.startswith("Shape") else Exception):
+        bad(np.array([1.0, np.nan, 3.0]))  # numpy raises too
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_full_like_of_a_0d_array_with_a_one_element_list(name: str) -> None:
+    # numpy's copyto drops leading axes of length 1: [1.0] and [[1.0]] fill a 0-d array
+    for fill in ([2.5], [[2.5]], np.array([2.5])):
+        got = mnp.full_like(_array(name, 1.0), fill)
+        want = np.full_like(np.array(1.0), fill)
+        assert got.shape == want.shape == ()
+        assert float(multiad.to_numpy(got)) == float(want)
+    with pytest.raises(ValueError, match=r"^mnp\.full_like: could not broadcast input array from shape \(2,\)"):
+        mnp.full_like(_array(name, 1.0), [1.0, 2.0])
+    with pytest.raises(ValueError):
+        np.full_like(np.array(1.0), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("name", FRAMEWORKS)
+def test_full_with_a_traced_fill_of_a_wrong_shape_names_full(name: str) -> None:
+    def f(v: Any) -> Any:
+        return mnp.sum(mnp.full((3,), v))
+
+    np.testing.assert_allclose(multiad.to_numpy(multiad.grad(f, backend=name)(np.array([2.0]))), [3.0])
+    with pytest.raises(
+        ValueError, match=r"^mnp\.full: could not broadcast input array from shape \(2,\) into shape \(3,\)"
+    ):
+        multiad.grad(f, backend=name)(np.array([1.0, 2.0]))
