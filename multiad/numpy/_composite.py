@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import _dispatch, _zerod
+from ._outer import errors_named
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -565,6 +566,7 @@ def outer(a: Any, b: Any, out: None = None) -> Any:
     return mnp.multiply(mnp.reshape(mnp.ravel(a), (-1, 1)), mnp.reshape(mnp.ravel(b), (1, -1)))
 
 
+@errors_named("cbrt")
 def cbrt(x: Any) -> Any:
     """Cube root, real for negative values; its derivative at 0 is the limit ``inf``, as for
     ``sqrt`` (``sign(x) * abs(x) ** (1/3)`` gave ``0 * inf = nan``)."""

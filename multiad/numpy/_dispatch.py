@@ -35,8 +35,8 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError
+from . import _complex, _zerod
 from . import _ufunc_keywords as _ufk
-from . import _zerod
 from ._outer import renamed
 from ._results import NAMED
 
@@ -265,6 +265,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     if name in _ufk.UFUNCS:
         args = _ufk.operands(name, args)
     lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
+    if lib != "torch" and (name in _ufk.UFUNCS or name in _complex.ALIASES):  # torch asks numpy anyway
+        _complex.check(name, args)  # NOTE [Ufuncs without complex loops]
     args = _lists_to_arrays(lib, args, arrays)
     if lib == "jax" and isinstance(kwargs.get("where"), (list, tuple)):  # jax.numpy refuses lists
         kwargs["where"] = np.asarray(kwargs["where"], dtype=bool)  # numpy's reading: [0, 1], [0.5, 0] too

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, _zerod
+from . import _complex, _dispatch, _zerod
 from ._composite import (
     _arr,
     _ddof,
@@ -382,12 +382,14 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
     return out
 
 
+@errors_named("divmod")
 def divmod(x1: Any, x2: Any, /) -> tuple[Any, Any]:  # noqa: A001 - numpy's name
     """Floor division and remainder."""
     mnp = _m()
     return mnp.floor_divide(x1, x2), mnp.mod(x1, x2)
 
 
+@errors_named("modf")
 def modf(x: Any, /) -> tuple[Any, Any]:
     """Fractional and integral parts."""
     mnp = _m()
@@ -408,8 +410,10 @@ def modf(x: Any, /) -> tuple[Any, Any]:
     return mnp.where(inf, mnp.copysign(0.0, x), frac), mnp.trunc(x)
 
 
+@errors_named("ldexp")
 def ldexp(x1: Any, x2: Any, /) -> Any:
     """``x1 * 2**x2``."""
+    _complex.check("ldexp", (x1, x2))  # NOTE [Ufuncs without complex loops]
     mnp = _m()
     out = mnp.multiply(x1, mnp.exp2(mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)))
     return as_numpy_result("ldexp", out, _arr(x1), _arr(x2))
@@ -491,6 +495,7 @@ def permute_dims(a: Any, /, axes: Any = None) -> Any:
     return _m().transpose(a, axes)
 
 
+@errors_named("isposinf")
 def isposinf(x: Any, out: None = None) -> Any:
     """Test for +inf."""
     no_out("isposinf", out)
@@ -498,6 +503,7 @@ def isposinf(x: Any, out: None = None) -> Any:
     return mnp.logical_and(mnp.isinf(x), mnp.logical_not(mnp.signbit(x)))
 
 
+@errors_named("isneginf")
 def isneginf(x: Any, out: None = None) -> Any:
     """Test for -inf."""
     no_out("isneginf", out)
