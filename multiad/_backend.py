@@ -20,13 +20,13 @@ returns ``(value, grads, aux)``, ``grads`` one array per primal; ``jacrev`` and 
 ``linearize`` returns ``(outs, jvp_fn)`` with ``jvp_fn(*tangents)`` a tuple of arrays.
 
 A backend whose framework compiles by tracing Python bytecode (torch.compile) overrides the
-class method ``compiling`` so that multiad keeps its per-context state out of traced code
-(NOTE [Compiled regions] in ``multiad/_select.py``).
+class method ``compiling`` so that multiad keeps its per-context state (the ``use_backend``
+selection, its caches) out of traced code, which such a compiler cannot follow.
 
 Custom derivative rules (``has_custom_rules``): ``custom_vjp(rule)`` and ``custom_jvp(rule)``
 build the framework's own custom-rule mechanism from a rule given at the flat level and return
-a flat function of the arrays (see NOTE [Custom rules at the flat level] in
-``multiad/_custom_rules.py``). A backend that does not declare them raises
+a flat function of the arrays (what the rule holds is described at ``Backend.custom_vjp`` and
+``Backend.custom_jvp``). A backend that does not declare them raises
 UnsupportedOperationError when it differentiates a custom function.
 
 Arrays: ``asarray`` is required. ``is_array``, ``to_numpy``, ``eye`` and ``dtype_name`` have
@@ -101,8 +101,9 @@ class Backend:
     has_vmap: ClassVar[bool] = False
     #: Whether ``vmap`` honours ``chunk_size`` itself (otherwise the core chunks).
     vmap_chunks: ClassVar[bool] = False
-    #: Whether a chunked Jacobian is written into one preallocated output through :meth:`write`
-    #: (NOTE [Chunked Jacobians] in ``multiad/_derive.py``); otherwise its chunks are joined.
+    #: Whether a Jacobian computed in chunks (``chunk_size``) is written chunk by chunk into one
+    #: preallocated array through :meth:`write`; otherwise its chunks are joined at the end.
+    # NOTE [Chunked Jacobians] in multiad/_derive.py
     writable: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
     exact: ClassVar[bool] = True
@@ -110,7 +111,7 @@ class Backend:
     #: though :meth:`default_dtype` is float32: the framework's float32 default is a preference
     #: for new arrays, not a limit (TensorFlow; every backend whose ``framework`` is torch counts
     #: as declaring it). False: float data takes :meth:`default_dtype` (JAX without x64).
-    #: NOTE [Creation dtypes] in ``multiad/numpy/_creation.py``.
+    # NOTE [Creation dtypes] in multiad/numpy/_creation.py
     creates_float64: ClassVar[bool] = False
     #: Natively overridden transforms (subset of value_and_grad, jacrev, jacfwd, linearize).
     native: ClassVar[frozenset[str]] = frozenset()
@@ -121,13 +122,15 @@ class Backend:
     #: Whether ``custom_vjp`` and ``custom_jvp`` build the framework's custom-rule mechanism.
     has_custom_rules: ClassVar[bool] = False
     #: Whether a forward-mode Jacobian asked for with ``chunk_size`` pushes its columns through
-    #: the vjp of the linear pullback (NOTE [Linearize once] in ``multiad/_derive.py``) rather
-    #: than ``jvp``: for a framework whose forward mode makes the zero tangent of an array ``f``
-    #: closes over in full (NOTE [Chunked forward mode by the pullback]). Needs ``has_vjp``.
+    #: the vjp of the (linear) pullback, computed once per call, rather than through ``jvp``: for
+    #: a framework whose forward mode makes, per chunk, the zero tangent of every array ``f``
+    #: closes over, in full. Needs ``has_vjp``.
+    # NOTE [Linearize once] in multiad/_derive.py, NOTE [Chunked forward mode by the pullback]
     chunks_by_pullback: ClassVar[bool] = False
     #: Whether a chunked Jacobian pushes its last, smaller chunk with as many basis rows as the
-    #: others (zero past the end), for a framework whose eager operations compile per shape
-    #: (NOTE [A last chunk of the same shape] in ``multiad/_derive.py``).
+    #: others (zero past the end), for a framework whose eager operations compile per shape,
+    #: so that one compiled shape serves every chunk.
+    # NOTE [A last chunk of the same shape] in multiad/_derive.py
     pads_last_chunk: ClassVar[bool] = False
     #: Whether a call of ``vmap`` costs much more than a loop over a small batch (a vmap that
     #: retraces or compiles per call): the core then loops for batches up to this size, and uses
@@ -151,8 +154,9 @@ class Backend:
     @classmethod
     def compiling(cls) -> bool:
         """Whether a compiler of this framework that traces Python (``torch.compile``) is tracing
-        the current call; it must not load the framework. See NOTE [Compiled regions]."""
-        return False
+        the current call; it must not load the framework. Where it says True, multiad keeps its
+        per-context state (the ``use_backend`` selection, its caches) out of the traced code."""
+        return False  # NOTE [Compiled regions] in multiad/_select.py
 
     def installed(self) -> bool:
         """Whether the framework can be imported, found without importing it."""
@@ -205,9 +209,10 @@ class Backend:
         """Whether array ``x`` is a value an enclosing transform of the framework differentiates
         or traces (a tracer, a wrapped or boxed value, a torch tensor that requires grad), as
         opposed to a concrete array. ``vmap``'s ``out_dims=None`` asks it of the batched
-        arguments (NOTE [Unbatched outputs] in ``multiad/_api_vmap.py``). The default says False:
-        right for a backend whose transforms pass concrete arrays (finite differences)."""
-        return False
+        arguments: an output declared unbatched is checked by its values, which a traced array
+        does not have. The default says False: right for a backend whose transforms pass
+        concrete arrays (finite differences)."""
+        return False  # NOTE [Unbatched outputs] in multiad/_api_vmap.py
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         """Converts numpy arrays, Python numbers and own arrays; avoids a copy where it can.
@@ -229,10 +234,10 @@ class Backend:
         which ``multiad.numpy`` calls with them, or None (the default). Called after
         :meth:`load`. Without one, ``multiad.numpy`` calls numpy's own functions, which reach
         arrays implementing ``__array_function__`` and ``__array_ufunc__`` (MyGrad's), and
-        refuses arrays that do not, which numpy would convert, dropping their derivatives
-        (NOTE [Plugin arrays in multiad.numpy] in ``multiad/numpy/_dispatch.py``). multiad's own
-        backends' arrays never come here: ``multiad.numpy`` has their functions itself."""
-        return None
+        refuses arrays that do not, which numpy would convert, dropping their derivatives.
+        multiad's own backends' arrays never come here: ``multiad.numpy`` has their functions
+        itself."""
+        return None  # NOTE [Plugin arrays in multiad.numpy] in multiad/numpy/_dispatch.py
 
     def stop_gradient(self, x: Any) -> Any:
         """``x``'s value as a constant of differentiation (``tf.stop_gradient``, a detached
@@ -244,10 +249,11 @@ class Backend:
         )
 
     def snapshot(self, x: Any) -> Any:
-        """A copy of array ``x`` that later in-place changes to ``x`` do not reach (NOTE [Values
-        at call time]); the default copies numpy arrays and returns anything else as it is. Not
-        called while a compiler traces the call."""
-        return x.copy() if isinstance(x, np.ndarray) else x
+        """A copy of array ``x`` that later in-place changes to ``x`` do not reach, so that a
+        result computed later uses the value ``x`` had when the transform was called; the
+        default copies numpy arrays and returns anything else as it is. Not called while a
+        compiler traces the call."""
+        return x.copy() if isinstance(x, np.ndarray) else x  # NOTE [Values at call time]
 
     def eye(self, n: int, like: Any) -> Any:
         """An ``n`` by ``n`` identity with the dtype and device of ``like``. The default converts
@@ -268,9 +274,9 @@ class Backend:
 
     def identity_block(self, rows: tuple[int, int], cols: tuple[int, int], like: Any) -> Any:
         """Rows ``rows[0]:rows[1]`` and columns ``cols[0]:cols[1]`` of an identity matrix, with the
-        dtype and device of ``like``: one chunk of a chunked Jacobian's basis (NOTE [Chunked
-        Jacobians] in ``multiad/_derive.py``). The default joins an :meth:`eye` with
-        :meth:`zeros` around it."""
+        dtype and device of ``like``: one chunk of the basis of a Jacobian computed in chunks
+        (``chunk_size``). The default joins an :meth:`eye` with :meth:`zeros` around it."""
+        # NOTE [Chunked Jacobians] in multiad/_derive.py
         (r0, r1), (c0, c1) = rows, cols
         lo, hi = max(r0, c0), min(r1, c1)
         if hi <= lo:
@@ -348,13 +354,18 @@ class Backend:
         return None
 
     # -- primitives ------------------------------------------------------------------------
+    # NOTE [Nested primitives]: the primitives and native overrides are called with values an
+    # outer transform traces (a Hessian differentiates a gradient; forward mode is derived as the
+    # vjp of the pullback, whose cotangents are then traced too), so each must keep the
+    # derivatives of its inputs, as the framework's higher-order mode does (``create_graph``), or
+    # raise UnsupportedOperationError; the docstrings say so in a plugin author's words.
     def vjp(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Pullback, Any]:
         """``(outputs, pullback, aux)`` of the flat ``fun`` (positional arrays in, a tuple of
         arrays out; with ``has_aux``, a pair ``(outputs, aux)``) at ``primals``.
 
         ``pullback(cotangents)`` takes one cotangent per output and returns one array per primal
         (zeros for a primal an output does not depend on); it may be called any number of times.
-        NOTE [Nested primitives]: the primals may be values an outer transform is tracing (a
+        Nested use: the primals may be values an outer transform is tracing (a
         Hessian differentiates a gradient), and the pullback's cotangents may be too (multiad
         derives forward mode as the vjp of the pullback): outputs and gradients then carry the
         derivatives with respect to them, as the framework's higher-order mode does
@@ -369,7 +380,7 @@ class Backend:
         """``(outputs, tangent_outputs, aux)`` of the flat ``fun`` at ``primals`` along
         ``tangents`` (one per primal, in its shape and dtype): one tangent output per output,
         zeros for an output that does not depend on the primals. Primals and tangents may be
-        traced by an outer transform (NOTE [Nested primitives] at :meth:`vjp`)."""
+        traced by an outer transform, as for :meth:`vjp`."""
         raise NotImplementedError
 
     def vmap(self, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None) -> FlatFun:
@@ -390,8 +401,8 @@ class Backend:
         """``(blocks, aux)`` for the flat ``fun``: ``blocks[i][j]`` of shape
         ``outs[i].shape + primals[j].shape``, in reverse mode. Asked only when ``"jacrev"`` is in
         :attr:`native` (and, with a ``chunk_size``, in :attr:`native_chunks`). Like the
-        primitives it is differentiated by outer transforms (a Hessian is a Jacobian of it):
-        NOTE [Nested primitives] at :meth:`vjp`."""
+        primitives it is differentiated by outer transforms (a Hessian is a Jacobian of it), as
+        described at :meth:`vjp`."""
         raise NotImplementedError
 
     def jacfwd(self, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
@@ -407,15 +418,16 @@ class Backend:
     def prepare(
         self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
     ) -> Callable[..., Any] | None:
-        """The framework's own ``transform`` of ``fun`` built once, or None (the default) for none
-        (NOTE [Prepared calls] in ``multiad/_prepared.py``).
+        """The framework's own ``transform`` of ``fun`` built once, or None (the default) for none:
+        multiad asks once per transformed function and then calls the result for every call,
+        in place of its own derivation.
 
         ``fun`` takes the user's positional arguments as they are and returns one array or a
         tuple of arrays. ``transform`` is ``"jacrev"`` (returning, per output array, one block for
         an int ``argnums`` or a tuple of blocks for a tuple; one output array gives its row bare),
         ``"jacfwd"`` (the same results; asked only of a backend without ``jvp`` and ``vmap``,
-        whose general path is NOTE [Columns by a loop] in ``multiad/_derive.py``, or of one whose
-        own ``jacfwd`` is native),
+        for which multiad would otherwise compute one column at a time, or of one whose own
+        ``jacfwd`` is native),
         ``"hessian"`` (forward-over-reverse; per output array a block, or a tuple of tuples of
         blocks for a tuple ``argnums``), ``"grad_and_value"`` (``fun`` returns one scalar; returning
         ``(grads, value)``, the gradient bare for an int ``argnums``), or ``"hvp"``/``"vhp"``
@@ -423,30 +435,28 @@ class Backend:
         one product per primal, forward-over-reverse or reverse-over-reverse). The result runs
         the backend's own guards and locks, as its primitives do.
         """
-        return None
+        return None  # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop]
 
     # -- custom derivative rules (has_custom_rules) --------------------------------------------
     def custom_vjp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose reverse-mode derivative is ``rule.fwd``
         then ``rule.bwd``, built with the framework's own custom-rule mechanism.
 
-        The rule is one call's rule at the flat level (NOTE [Custom rules at the flat level]
-        in ``multiad/_custom_rules.py``): ``rule.fun(*xs)`` returns a tuple of output arrays;
+        The rule is one call's rule at the flat level: ``rule.fun(*xs)`` returns a tuple of output arrays;
         ``rule.fwd(*xs)`` returns ``(outs, residuals)``, both tuples of arrays;
         ``rule.bwd(residuals, cts)`` takes those residuals and one cotangent per output and
         returns one entry per ``xs``, ``None`` for a zero derivative. The function returned is
         called with the differentiated arrays ``xs`` and returns the tuple of outputs."""
-        raise NotImplementedError
+        raise NotImplementedError  # NOTE [Custom rules at the flat level] in multiad/_custom_rules.py
 
     def custom_jvp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose forward-mode derivative is ``rule.jvp``
         (and whose reverse-mode derivative is its transpose), built with the framework's mechanism.
 
         ``rule.fun(*xs)`` returns a tuple of output arrays and ``rule.jvp(xs, ts)`` returns
-        ``(outs, tangent_outs)`` for tuples of primals and tangents (NOTE [Custom rules at the
-        flat level] in ``multiad/_custom_rules.py``); the rule's jvp is linear in ``ts``, so a
-        framework without forward-mode rules can transpose it for reverse mode."""
-        raise NotImplementedError
+        ``(outs, tangent_outs)`` for tuples of primals and tangents; the rule's jvp is linear in
+        ``ts``, so a framework without forward-mode rules can transpose it for reverse mode."""
+        raise NotImplementedError  # NOTE [Custom rules at the flat level] in multiad/_custom_rules.py
 
     # -- helpers for implementations -------------------------------------------------------------
     def warn_accuracy(self, message: str) -> None:
