@@ -180,9 +180,22 @@ def jacobian(
         key = (argnums, in_spec, tuple((tuple(args[i].shape), str(args[i].dtype)) for i in diff), b)
         return _choices(f).get(key)
 
-    # NOTE [Prepared calls]: once a signature's mode is chosen as reverse, the backend's own jacrev.
+    def route(mode: str) -> Callable[..., Any]:
+        """The general path of ``mode`` alone, for a signature whose mode is chosen (NOTE [Routes
+        of automatic mode] in ``multiad/_prepared.py``; without aux or keywords, not traced)."""
+
+        def by_mode(*args: Any) -> Any:
+            flat = Flat(f, args, {}, argnums, False, backend, call)
+            with flat.active():
+                blocks, _ = _jac_blocks(flat, mode, chunk_size, call)
+            return flat.unflatten_blocks(blocks)
+
+        return by_mode
+
+    # NOTE [Prepared calls]: once a signature's mode is chosen, the backend's own transform of
+    # that mode, or that mode's general path.
     return functools.wraps(f)(
-        _prepared.wrap("jacobian", f, argnums, has_aux, chunk_size, backend, call, wrapper, choose)
+        _prepared.wrap("jacobian", f, argnums, has_aux, chunk_size, backend, call, wrapper, choose, route)
     )
 
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -113,11 +114,13 @@ def wrap(
     call: str,
     general: Callable[..., Any],
     choose: Callable[[Backend, tuple[Any, ...]], str | None] | None = None,
+    route: Callable[[str], Callable[..., Any]] | None = None,
 ) -> Callable[..., Any]:
     """``general`` (the transform's general path) with prepared calls in front of it
     (NOTE [Prepared calls]); ``transform`` is ``"jacrev"``, ``"grad"``,
     ``"value_and_grad"``, ``"hessian"`` or ``"jacobian"`` (``mode="auto"``: ``choose(backend, args)`` gives the
-    mode the general path chose for these argument shapes, ``"rev"`` or ``"fwd"``, or None)."""
+    mode the general path chose for these argument shapes, ``"rev"`` or ``"fwd"``, or None, and
+    ``route(mode)`` that mode's general path, NOTE [Routes of automatic mode])."""
     if has_aux:
         return general
     table: dict[Any, Any] = {}
@@ -138,12 +141,16 @@ def wrap(
         if auto:  # the mode chosen depends on the shapes
             key += tuple(map(getattr, args, _SHAPE, _NO_SHAPE))
         prep = table.get(key)
-        if type(prep) is not tuple:  # not prepared yet, or no prepared form
+        if type(prep) is not tuple:  # not prepared yet, no prepared form, or a route
             if prep is _NONE:
                 return general(*args)
+            if type(prep) is _ROUTE:  # NOTE [Routes of automatic mode]
+                return prep(*args)
             prep = _prepare(
-                table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args, choose)
+                table, key, prep, lambda: _build(transform, f, argnums, chunk_size, backend, call, args, choose, route)
             )
+            if type(prep) is _ROUTE:
+                return prep(*args)
             if prep is _NONE or prep is _ONCE:
                 return general(*args)
         b, native, first, diff, in_context, forward = prep
@@ -230,6 +237,20 @@ def _prepare(table: dict[Any, Any], key: Any, seen: Any, build: Callable[[], Any
     return prep
 
 
+# NOTE [Routes of automatic mode]: ``jacobian(mode="auto")``'s general path works out per call
+# which mode it chose for the arguments (a key of their structure, shapes and dtypes: hashing
+# the structure alone costs about 0.6 us, NOTE [Keys without the structure] in _flat.py) before
+# running that mode's general path. Where the chosen mode has no prepared form (jacfwd on torch,
+# jacrev on autograd), a signature whose choice is made keeps in its table entry that mode's
+# general path itself (a plain function, ``route(mode)``), which the following calls run
+# directly: the same ``Flat``, the same checks and the same Jacobian as the general path with
+# that choice, without the choice's key. The entry depends on what the table's key fixes (the
+# registry's generation, the selection, the argument types and shapes); the dtypes are not in
+# it, and a choice is only a speed decision (NOTE [Automatic mode]), so a call with other dtypes
+# gets the right Jacobian, and an integer argument the general path's error, from the route.
+_ROUTE = types.FunctionType
+
+
 def _build(
     transform: str,
     f: Callable[..., Any],
@@ -239,6 +260,7 @@ def _build(
     call: str,
     args: tuple[Any, ...],
     choose: Callable[[Backend, tuple[Any, ...]], str | None] | None,
+    route: Callable[[str], Callable[..., Any]] | None = None,
 ) -> Any:
     b = _select.resolve(backend, args, call)
     if transform in b.unsupported:
@@ -247,7 +269,9 @@ def _build(
         mode = None if choose is None else choose(b, args)
         if mode is None:
             return _NONE
-        transform = "jacrev" if mode == "rev" else "jacfwd"
+        prep = _build("jacrev" if mode == "rev" else "jacfwd", f, argnums, chunk_size, backend, call, args, None)
+        # NOTE [Routes of automatic mode]
+        return route(mode) if prep is _NONE and route is not None else prep
     asked, native_name = _NATIVE[transform]
     if transform == "hessian":  # and its hessian the jacfwd of its jacrev
         derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")

@@ -241,6 +241,29 @@ def test_jacobian_auto_on_every_call() -> None:
         jac(t(w), torch.ones(2, dtype=torch.int64))
 
 
+@pytest.mark.parametrize("backend", ["torch", "autograd"])
+def test_jacobian_auto_routed_to_its_mode(backend: str) -> None:
+    # NOTE [Routes of automatic mode]: a chosen mode without a prepared form (jacfwd on torch,
+    # jacrev on autograd) is run as that mode's general path, with its checks, on every call.
+    if backend == "autograd":
+        pytest.importorskip("autograd")
+        to = np.asarray
+        ints = np.ones(2, dtype=np.int64)
+    else:
+        to = torch.from_numpy
+        ints = torch.ones(2, dtype=torch.int64)
+    jac = multiad.jacobian(lambda w, x: w @ (x * x), argnums=1, backend=backend)
+    x = np.array([0.5, -1.5])
+    for n_out in (5, 5, 5, 1, 1, 1):  # tall (forward mode), then wide (reverse mode)
+        w = np.arange(n_out * 2, dtype=np.float64).reshape(n_out, 2) - 3.0
+        for dtype in (np.float64, np.float32, np.float64):  # the choice is kept per shapes alone
+            got = jac(to(w.astype(dtype)), to(x.astype(dtype)))
+            assert got.dtype == (to(x.astype(dtype))).dtype
+            np.testing.assert_allclose(np.asarray(got), w * (2 * x), rtol=1e-6 if dtype == np.float32 else 1e-12)
+        with pytest.raises(multiad.InvalidTypeError, match=r"^jacobian\(<lambda>\): argument 1 has dtype int64"):
+            jac(to(w), ints)
+
+
 def test_hessian_on_every_call() -> None:
     @multiad.custom_vjp
     def square(x: Any) -> Any:
