@@ -8,6 +8,10 @@ collection is off at the start (``--collect-atstart=no``) and switched on only i
 ``itertools.starmap``'s step (``--toggle-collect=starmap_next``), which runs nothing but the
 measured calls. ``PYTHONHASHSEED`` is fixed. Two runs of the same side agree to about 100
 instructions in 6.8 million (autograd ``wide`` jacrev: 6,807,166 and 6,807,260).
+
+``--against MODE`` counts multiad's side of another mode of the workload in place of the direct
+side: ``python -m benchmarks.instructions tall torch "jacobian(auto)" --against jacfwd`` compares
+``jacobian(mode="auto")`` with the mode it runs (it has no direct side of its own).
 """
 
 from __future__ import annotations
@@ -28,7 +32,10 @@ from .workloads import WORKLOADS, Sizes
 
 
 def _calls(workload: str, framework: str, mode_name: str, side: str, calls: int) -> None:
-    """The measured process: ``calls`` calls of one side inside ``itertools.starmap``."""
+    """The measured process: ``calls`` calls of one side inside ``itertools.starmap``
+    (``side`` ``"multiad"``, ``"direct"``, or ``"multiad:MODE"`` for multiad's side of MODE)."""
+    if side.startswith("multiad:"):
+        mode_name, side = side.split(":", 1)[1], "multiad"
     fw = FACTORIES[framework]()
     multiad.set_backend(fw.backend if fw.backend in SELECTED else None)
     group = WORKLOADS[workload](fw, Sizes())
@@ -62,15 +69,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("framework", choices=sorted(FACTORIES))
     parser.add_argument("mode")
     parser.add_argument("--calls", type=int, default=10, help="measured calls per side")
-    parser.add_argument("--one", choices=("multiad", "direct"), help=argparse.SUPPRESS)
+    parser.add_argument("--against", metavar="MODE", help="count multiad's side of MODE in place of the direct side")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         _calls(args.workload, args.framework, args.mode, args.one, args.calls)
         return
-    counts = {side: count(args.workload, args.framework, args.mode, side, args.calls) for side in ("multiad", "direct")}
-    m, d = counts["multiad"], counts["direct"]
+    other, label = ("direct", "direct") if args.against is None else (f"multiad:{args.against}", args.against)
+    m = count(args.workload, args.framework, args.mode, "multiad", args.calls)
+    d = count(args.workload, args.framework, args.mode, other, args.calls)
     print(
-        f"{args.workload} {args.framework} {args.mode}: multiad {m:,} direct {d:,} instructions per call ({m / d:.4f})"
+        f"{args.workload} {args.framework} {args.mode}: multiad {m:,} {label} {d:,} instructions per call ({m / d:.4f})"
     )
 
 
