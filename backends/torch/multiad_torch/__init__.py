@@ -346,6 +346,33 @@ def _in_dtype_of(tangent: Any, value: Any) -> Any:
     return tangent
 
 
+# NOTE [ZeroTensors]: where reverse mode differentiates a forward-mode tangent that does not
+# depend on the primal (``jacrev(jacfwd(f))`` or ``grad`` of a ``jvp`` of a linear ``f``),
+# torch returns its internal ZeroTensor, a zero that holds no memory. It is immutable and
+# ``numpy.asarray`` of it raises "Cannot convert a ZeroTensor to numpy", so a Hessian of a
+# linear function could not be read. Results leaving reverse mode are ordinary zeros instead
+# (not under torch.compile, which traces no ZeroTensors).
+def _dense(x: Any) -> Any:
+    """``x`` with every ZeroTensor in it (a tensor, or tuples and lists of them) made ordinary zeros."""
+    if isinstance(x, torch.Tensor):
+        if not torch.compiler.is_compiling() and x._is_zerotensor():
+            return torch.zeros(x.shape, dtype=x.dtype, device=x.device)
+        return x
+    if isinstance(x, (tuple, list)):
+        return type(x)(_dense(e) for e in x)
+    return x
+
+
+def _dense_pullback(pullback: Callable[..., Any]) -> Callable[..., Any]:
+    """``pullback`` (or another function of torch.func's) whose results are :func:`_dense`
+    (NOTE [ZeroTensors])."""
+
+    def pull(*cts: Any) -> Any:
+        return _dense(pullback(*cts))
+
+    return pull
+
+
 def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
     """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
 
@@ -750,6 +777,7 @@ class TorchBackend(multiad.Backend):
             outs, pullback, aux = func.vjp(_single_output(fun, True), *primals, has_aux=True)
         else:
             (outs, pullback), aux = func.vjp(_bare(fun), *primals), None
+        pullback = _dense_pullback(pullback)
         if isinstance(outs, torch.Tensor):  # one output, given bare (_single_output)
             return (outs,), _one_output(pullback), aux
         return outs, pullback, aux
@@ -787,6 +815,7 @@ class TorchBackend(multiad.Backend):
     def value_and_grad(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         grads, res = _built("grad_and_value", len(primals), has_aux)(fun, *primals)
         value, aux = res if has_aux else (res, None)
+        grads = _dense(grads)
         return value, (grads,) if len(primals) == 1 else grads, aux
 
     def jacrev(self, fun: Any, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:
@@ -796,6 +825,7 @@ class TorchBackend(multiad.Backend):
         one_in = len(primals) == 1
         res = _built("jacrev", len(primals), has_aux, chunk_size)(_single_output(fun, has_aux), *primals)
         jac, aux = res if has_aux else (res, None)
+        jac = _dense(jac)
         # One output (given bare): one tensor, or for several primals a tuple of tensors.
         rows = [jac] if isinstance(jac if one_in else jac[0], torch.Tensor) else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
@@ -815,7 +845,7 @@ class TorchBackend(multiad.Backend):
                 _state.active = False
 
         if transform == "jacrev":
-            return func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
+            return _dense_pullback(func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size))
         if transform == "hessian" and chunk_size is None:
             hessian = func.jacfwd(func.jacrev(guarded, argnums=argnums), argnums=argnums)
 
@@ -831,7 +861,7 @@ class TorchBackend(multiad.Backend):
 
             return forward
         if transform == "grad_and_value" and chunk_size is None:
-            return func.grad_and_value(guarded, argnums=argnums)  # type: ignore[no-any-return]
+            return _dense_pullback(func.grad_and_value(guarded, argnums=argnums))
         if transform not in ("hvp", "vhp"):
             return None
         one = isinstance(argnums, int)
@@ -852,7 +882,7 @@ class TorchBackend(multiad.Backend):
             return tuple(map(_in_dtype_of, res, primals))
 
         def vhp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
-            return vjp(g, *primals)[1](tangents[0] if one else tangents)  # type: ignore[no-any-return]
+            return _dense(vjp(g, *primals)[1](tangents[0] if one else tangents))  # type: ignore[no-any-return]
 
         return hvp if transform == "hvp" else vhp
 
