@@ -12,7 +12,8 @@ right derivatives of every order, and ``det(I - k)``, ``k = b^-1 c`` of rank at 
 polynomial in ``k`` (``det_one_minus``), so every derivative is exact. The value stays numpy's
 0.0 (``y - stop_gradient(y)``). A matrix without a zero pivot has ``c = 0``: the same numbers as
 before. Matrices singular only to rounding (a tiny nonzero pivot) take the frameworks' rules,
-which are continuous there.
+which are continuous there, except on torch, whose LU route loses them to rounding (NOTE [det at
+a nearly singular matrix on torch]).
 """
 
 from __future__ import annotations

@@ -695,18 +695,36 @@ def _det(a: Any) -> Any:
     lu, pivots, _ = torch.linalg.lu_factor_ex(x)
     d = torch.diagonal(lu, dim1=-2, dim2=-1)
     zero = d == 0  # LAPACK's exactly zero pivots
-    terms = _zero_pivots(x, zero)
-    if terms == 0:  # nothing singular, or nothing differentiated: the value alone, +0.0 as numpy's
-        return torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots))
-    p, l_, _ = torch.lu_unpack(lu.detach(), pivots)
     scale = x.detach().abs().amax(dim=(-2, -1))
     scale = torch.where(scale == 0, torch.ones_like(scale), scale)
-    c = torch.matmul(p, l_) * (zero.to(x.dtype) * scale.unsqueeze(-1).to(x.dtype)).unsqueeze(-2)
+    # NOTE [det at a nearly singular matrix on torch]
+    small = d.detach().abs() <= _SMALL_PIVOT[x.dtype.itemsize if x.is_complex() else 2 * x.dtype.itemsize] * (
+        scale.unsqueeze(-1)
+    )
+    terms = _zero_pivots(x, small)
+    if terms == 0:  # nothing singular, or nothing differentiated: the value alone, +0.0 as numpy's
+        return torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots))
+    value = torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots)).detach()
+    p, l_, _ = torch.lu_unpack(lu.detach(), pivots)
+    c = torch.matmul(p, l_) * (small.to(x.dtype) * scale.unsqueeze(-1).to(x.dtype)).unsqueeze(-2)
     lu_b, pivots_b, _ = torch.linalg.lu_factor_ex(x + c)
     k = torch.linalg.lu_solve(lu_b, pivots_b, c)
     ones = torch.ones(k.shape[:-2], dtype=k.dtype, device=k.device)
     y = _lu_det(lu_b, pivots_b) * det_one_minus(k, terms, ones, torch.matmul, _trace)
-    return torch.where(zero.any(-1), y - y.detach(), y)  # numpy's +0.0, and y's derivatives
+    return torch.where(small.any(-1), value + (y - y.detach()), y)  # numpy's value, and y's derivatives
+
+
+# NOTE [det at a nearly singular matrix on torch]: the LU route's derivatives of det divide by the
+# pivots, so at a matrix singular only to rounding (LAPACK's LU of [[1, 2, 3], [4, 5, 6], [7, 8,
+# 9]] in float64 on torch has a last pivot near 1e-16, not 0) rounding errors are multiplied by
+# 1 / pivot: the Hessian was off by 4 and 10 (forward over reverse, forward over forward), and
+# third derivatives by 1e17; at a pivot near 1e-9 off by 1e-6. NOTE [det at a singular matrix]'s
+# identity holds for any constant c, so pivots below the square root of the dtype's epsilon
+# times the matrix's largest element are treated as zero pivots there: the derivatives are
+# exact, and the value stays the LU product's (numpy's, 0.0 at an exactly zero pivot).
+#: sqrt(eps) of the real dtype, by twice the item size of a real dtype (a complex one's own).
+_SMALL_PIVOT = {4: float(np.sqrt(np.finfo(np.float16).eps)), 8: float(np.sqrt(np.finfo(np.float32).eps))}
+_SMALL_PIVOT[16] = float(np.sqrt(np.finfo(np.float64).eps))
 
 
 def _lu_det(lu: torch.Tensor, pivots: torch.Tensor) -> torch.Tensor:
