@@ -415,7 +415,7 @@ class Level:
             )
         works = [np.empty((len(mults) + spare, len(ks), o.size), o.dtype) for o in f0]
         for a, o, work in zip(outs, f0, works):
-            if not a:
+            if not a or o.size == 0:  # an empty output: nothing to write (and no shape to reshape to)
                 continue
             if o.ndim:  # written in place: the outputs joined along their first axis
                 np.concatenate(a, out=work[: len(mults)].reshape(-1, *o.shape[1:]))
