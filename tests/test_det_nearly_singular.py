@@ -71,3 +71,13 @@ def test_first_and_third_derivatives_and_value(a: np.ndarray) -> None:
     np.testing.assert_allclose(value.item(), np.linalg.det(a), rtol=1e-6, atol=1e-15)
     np.testing.assert_allclose(first, _derivative(a, 1), rtol=0, atol=1e-9)
     np.testing.assert_allclose(third, _derivative(a, 3), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0)])
+def test_empty_matrices(shape: tuple[int, ...]) -> None:
+    x = torch.zeros(shape, dtype=torch.float64)
+    with multiad.use_backend("torch"):
+        value = mnp.linalg.det(x)
+        grad = multiad.grad(lambda a: mnp.sum(mnp.linalg.det(a)))(x)
+    np.testing.assert_array_equal(value.numpy(), np.linalg.det(np.zeros(shape)))
+    assert tuple(grad.shape) == shape

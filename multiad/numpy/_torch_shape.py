@@ -695,6 +695,8 @@ def _det(a: Any) -> Any:
     lu, pivots, _ = torch.linalg.lu_factor_ex(x)
     d = torch.diagonal(lu, dim1=-2, dim2=-1)
     zero = d == 0  # LAPACK's exactly zero pivots
+    if x.shape[-1] == 0:  # numpy's 1.0 for an empty matrix
+        return _lu_det(lu, pivots)
     scale = x.detach().abs().amax(dim=(-2, -1))
     scale = torch.where(scale == 0, torch.ones_like(scale), scale)
     # NOTE [det at a nearly singular matrix on torch]
