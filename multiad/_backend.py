@@ -121,6 +121,11 @@ class Backend:
     unsupported: ClassVar[frozenset[str]] = frozenset()
     #: Whether ``custom_vjp`` and ``custom_jvp`` build the framework's custom-rule mechanism.
     has_custom_rules: ClassVar[bool] = False
+    #: A per-thread object whose ``active`` attribute the backend's own checks read while the
+    #: user's function runs under one of its transforms (torch: the conversion guard), or None.
+    #: The functions multiad hands to :meth:`prepare` set it around the user's function
+    #: themselves (NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
+    active_flag: ClassVar[Any] = None
     #: Whether a forward-mode Jacobian asked for with ``chunk_size`` pushes its columns through
     #: the vjp of the (linear) pullback, computed once per call, rather than through ``jvp``: for
     #: a framework whose forward mode makes, per chunk, the zero tangent of every array ``f``
@@ -433,7 +438,8 @@ class Backend:
         ``(grads, value)``, the gradient bare for an int ``argnums``), or ``"hvp"``/``"vhp"``
         (``fun`` returns one scalar; a function of ``(primals, tangents)`` returning a tuple with
         one product per primal, forward-over-reverse or reverse-over-reverse). The result runs
-        the backend's own guards and locks, as its primitives do.
+        the backend's own guards and locks, as its primitives do, except :attr:`active_flag`,
+        which ``fun`` sets itself.
         """
         return None  # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop]
 

@@ -123,6 +123,23 @@ def test_checks_run_on_every_call() -> None:
             multiad.grad(cube)(t(X))
 
 
+def test_conversion_guard_on_every_prepared_call() -> None:
+    # NOTE [One frame for the guard and the output check]: the output check turns the guard on.
+    converts = [
+        multiad.jacrev(lambda x: x * float(x[0])),
+        multiad.jacrev(lambda x: {"a": x * float(x[0])}),
+        multiad.hessian(lambda x: (x**2).sum() * float(x[0])),
+        multiad.value_and_grad(lambda x: (x**2).sum() * float(x[0])),
+    ]
+    plain = multiad.jacrev(lambda x: {"a": x**2})
+    for _ in range(3):
+        for fn in converts:
+            with pytest.raises(multiad.NonDifferentiableError, match=r"^\w+\(<lambda>\): .*float\(tensor\)"):
+                fn(t(X))
+        assert float(t(X)[0]) == X[0]  # the guard is off again outside the transforms
+        np.testing.assert_allclose(plain(t(X))["a"].numpy(), np.diag(2 * X), rtol=1e-12)
+
+
 def cube(x: Any) -> Any:
     return x**3
 

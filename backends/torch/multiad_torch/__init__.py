@@ -565,6 +565,8 @@ def _vmap_some(fun: Callable[..., Any], in_axes: tuple[int | None, ...], chunk_s
 class TorchBackend(multiad.Backend):
     name: ClassVar[str] = "torch"
     framework: ClassVar[str] = "torch"
+    #: The conversion guard's flag, set by the functions handed to :meth:`prepare`.
+    active_flag: ClassVar[Any] = _state
     array_modules: ClassVar[tuple[str, ...]] = ("torch",)
     priority: ClassVar[int] = 10
     has_vjp: ClassVar[bool] = True
@@ -834,20 +836,12 @@ class TorchBackend(multiad.Backend):
         self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
     ) -> Callable[..., Any] | None:
         # NOTE [Prepared calls] in multiad/_prepared.py: torch.func's transform of the user's own
-        # arguments, built once per transform object and signature; fun runs with the guard on.
-        def guarded(*args: Any) -> Any:
-            if _state.active:
-                return fun(*args)
-            _state.active = True
-            try:
-                return fun(*args)
-            finally:
-                _state.active = False
-
+        # arguments, built once per transform object and signature; fun turns the guard on itself
+        # (active_flag, NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
         if transform == "jacrev":
-            return _dense_pullback(func.jacrev(guarded, argnums=argnums, chunk_size=chunk_size))
+            return _dense_pullback(func.jacrev(fun, argnums=argnums, chunk_size=chunk_size))
         if transform == "hessian" and chunk_size is None:
-            hessian = func.jacfwd(func.jacrev(guarded, argnums=argnums), argnums=argnums)
+            hessian = func.jacfwd(func.jacrev(fun, argnums=argnums), argnums=argnums)
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
@@ -861,11 +855,11 @@ class TorchBackend(multiad.Backend):
 
             return forward
         if transform == "grad_and_value" and chunk_size is None:
-            return _dense_pullback(func.grad_and_value(guarded, argnums=argnums))
+            return _dense_pullback(func.grad_and_value(fun, argnums=argnums))
         if transform not in ("hvp", "vhp"):
             return None
         one = isinstance(argnums, int)
-        g = func.grad(guarded, argnums=argnums)
+        g = func.grad(fun, argnums=argnums)
         jvp, vjp = func.jvp, func.vjp
 
         def hvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
