@@ -81,3 +81,14 @@ def test_empty_matrices(shape: tuple[int, ...]) -> None:
         grad = multiad.grad(lambda a: mnp.sum(mnp.linalg.det(a)))(x)
     np.testing.assert_array_equal(value.numpy(), np.linalg.det(np.zeros(shape)))
     assert tuple(grad.shape) == shape
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0)])
+def test_empty_matrices_jax(shape: tuple[int, ...]) -> None:
+    jnp = pytest.importorskip("jax.numpy")
+    x = jnp.zeros(shape)
+    with multiad.use_backend("jax"):
+        value = mnp.linalg.det(x)
+        grad = multiad.grad(lambda a: mnp.sum(mnp.linalg.det(a)))(x)
+    np.testing.assert_array_equal(np.asarray(value), np.linalg.det(np.zeros(shape)))
+    assert tuple(grad.shape) == shape

@@ -50,7 +50,9 @@ def jax_det(a: Any) -> Any:
     from ._singular import _concrete, _differentiated
 
     x = jnp.asarray(a)
-    if x.shape[-1] == 0 or not _differentiated(x):
+    if x.shape[-1] == 0:  # numpy's 1.0, with zero derivatives (JAX's own det raised IndexError in grad)
+        return jnp.linalg.det(jax.lax.stop_gradient(x)) + 0 * jnp.sum(x, axis=(-2, -1))
+    if not _differentiated(x):
         return jnp.linalg.det(x)
     value = _concrete(x)
     if value is None:
