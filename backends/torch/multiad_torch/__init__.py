@@ -354,6 +354,10 @@ def _in_dtype_of(tangent: Any, value: Any) -> Any:
 # (not under torch.compile, which traces no ZeroTensors).
 def _dense(x: Any) -> Any:
     """``x`` with every ZeroTensor in it (a tensor, or tuples and lists of them) made ordinary zeros."""
+    if type(x) is tuple and len(x) == 1:  # one gradient, the pullbacks' common result: no recursion
+        e = x[0]
+        if type(e) is torch.Tensor and (torch.compiler.is_compiling() or not e._is_zerotensor()):
+            return x
     if isinstance(x, torch.Tensor):
         if not torch.compiler.is_compiling() and x._is_zerotensor():
             return torch.zeros(x.shape, dtype=x.dtype, device=x.device)
