@@ -124,12 +124,7 @@ def wrap(
     if has_aux:
         return general
     table: dict[Any, Any] = {}
-    generation, probe, context, env_value = (
-        _registry._generation,
-        _select.PROBE,
-        _select._context.get,
-        _select.env_value,
-    )
+    generation, probe, selection = _registry._generation, _select.PROBE, _select.selection
     floats, slot, translate, unflatten = (
         _arrays.FLOAT_DTYPES,
         _slot,
@@ -142,14 +137,7 @@ def wrap(
     def prepared(*args: Any, **kwargs: Any) -> Any:
         if kwargs or probe[0]():  # compiling() (NOTE [One compiler probe])
             return general(*args, **kwargs)
-        selected = backend
-        if selected is None:  # _select.selection(), inlined: this runs on every call
-            selected = context()
-            if selected is None:
-                selected = _select._default
-                if selected is None:
-                    selected = env_value()
-        key: tuple[Any, ...] = (generation[0], selected, *map(type, args))
+        key: tuple[Any, ...] = (generation[0], backend if backend is not None else selection(), *map(type, args))
         if auto:  # the mode chosen depends on the shapes
             key += tuple(map(getattr, args, _SHAPE, _NO_SHAPE))
         prep = table.get(key)
