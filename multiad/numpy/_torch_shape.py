@@ -682,9 +682,7 @@ def _slogdet(a: Any) -> Any:
     x = _inexact(tensor(a))
     lu, pivots, _ = torch.linalg.lu_factor_ex(x)
     d = torch.diagonal(lu, dim1=-2, dim2=-1)
-    swaps = (pivots != torch.arange(1, x.shape[-1] + 1, dtype=pivots.dtype, device=pivots.device)).sum(-1)
-    sign = torch.prod(torch.sgn(d), -1) * (1 - 2 * (swaps % 2)).to(d.dtype)
-    return sign, torch.sum(torch.log(torch.abs(d)), -1)
+    return torch.prod(torch.sgn(d), -1) * _swap_sign(pivots, d.dtype), torch.sum(torch.log(torch.abs(d)), -1)
 
 
 def _det(a: Any) -> Any:
@@ -704,9 +702,10 @@ def _det(a: Any) -> Any:
         scale.unsqueeze(-1)
     )
     terms = _zero_pivots(x, small)
+    plain = torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots))
     if terms == 0:  # nothing singular, or nothing differentiated: the value alone, +0.0 as numpy's
-        return torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots))
-    value = torch.where(zero.any(-1), torch.zeros((), dtype=d.dtype, device=d.device), _lu_det(lu, pivots)).detach()
+        return plain
+    value = plain.detach()
     p, l_, _ = torch.lu_unpack(lu.detach(), pivots)
     c = torch.matmul(p, l_) * (small.to(x.dtype) * scale.unsqueeze(-1).to(x.dtype)).unsqueeze(-2)
     lu_b, pivots_b, _ = torch.linalg.lu_factor_ex(x + c)
@@ -731,9 +730,14 @@ _SMALL_PIVOT[16] = float(np.sqrt(np.finfo(np.float64).eps))
 
 def _lu_det(lu: torch.Tensor, pivots: torch.Tensor) -> torch.Tensor:
     d = torch.diagonal(lu, dim1=-2, dim2=-1)
-    n = lu.shape[-1]
+    return torch.prod(d, -1) * _swap_sign(pivots, d.dtype)
+
+
+def _swap_sign(pivots: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The sign of the permutation of LAPACK's ``pivots`` (1-based row swaps), in ``dtype``."""
+    n = pivots.shape[-1]
     swaps = (pivots != torch.arange(1, n + 1, dtype=pivots.dtype, device=pivots.device)).sum(-1)
-    return torch.prod(d, -1) * (1 - 2 * (swaps % 2)).to(d.dtype)
+    return (1 - 2 * (swaps % 2)).to(dtype)
 
 
 def _trace(m: torch.Tensor) -> torch.Tensor:
