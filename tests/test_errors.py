@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -550,6 +551,50 @@ def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
             NonDifferentiableError, match=rf"^{transform}\(grow\): .*changes a differentiated argument in place"
         ):
             calls[transform]()
+
+
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "jvp"])
+def test_torch_in_place_change_of_an_argument_outside_argnums_is_named(transform: str) -> None:
+    # torch.func.grad(f, argnums=1) lets f write into argument 0 (it wraps every argument);
+    # multiad passes the arguments it does not differentiate into f as they are, and torch
+    # refuses the write with "please rewrite the function ... to explicitly accept the mutated
+    # Tensor(s) as inputs", advice that does not apply: the tensor already is an input. The
+    # error names the argument's role and a change that works.
+    torch = pytest.importorskip("torch")
+
+    def overwrite(x: Any, y: Any) -> Any:
+        x[:2] = y
+        return (x**2).sum() if transform == "grad" else x**2
+
+    y = torch.tensor([0.5, -1.5], dtype=torch.float64)
+    calls = {
+        "grad": lambda f: multiad.grad(f, argnums=1)(torch.zeros(3, dtype=torch.float64), y),
+        "jacrev": lambda f: multiad.jacrev(f, argnums=1)(torch.zeros(3, dtype=torch.float64), y),
+        "jacfwd": lambda f: multiad.jacfwd(f, argnums=1)(torch.zeros(3, dtype=torch.float64), y),
+        "jvp": lambda f: multiad.jvp(
+            partial(f, torch.zeros(3, dtype=torch.float64)), (y,), (torch.ones(2, dtype=torch.float64),)
+        ),
+    }
+    with pytest.raises(NonDifferentiableError, match=rf"^{transform}\(") as info:
+        calls[transform](overwrite)
+    message = str(info.value)
+    assert "mutate a captured Tensor" in message and "outside argnums" in message and "clone()" in message
+    assert "explicitly accept the mutated" not in message
+
+    def overwrite_copy(x: Any, y: Any) -> Any:  # the change the message gives
+        x = x.clone()
+        x[:2] = y
+        return (x**2).sum() if transform == "grad" else x**2
+
+    result = calls[transform](overwrite_copy)
+    # d/dy of x**2 with x = (y0, y1, 0): 2 * y on the diagonal of the first two rows
+    expected = {
+        "grad": 2 * y.numpy(),
+        "jacrev": np.array([[1.0, 0.0], [0.0, -3.0], [0.0, 0.0]]),
+        "jacfwd": np.array([[1.0, 0.0], [0.0, -3.0], [0.0, 0.0]]),
+        "jvp": np.array([1.0, -3.0, 0.0]),
+    }[transform]
+    np.testing.assert_allclose(multiad.to_numpy(result[1] if transform == "jvp" else result), expected)
 
 
 @pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])

@@ -115,6 +115,13 @@ _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
 #: (NOTE [Only torch's own errors]).
 # torch's error for an in-place change of a tensor that reverse mode differentiates (an argument).
 _IN_PLACE = ("a leaf Variable that requires grad is being used in an in-place operation", "a view of a leaf Variable")
+# torch.func's error for an in-place change of a tensor that f receives from outside the
+# transform: an argument outside argnums or a tensor f closes over (NOTE [Captured tensors
+# changed in place]).
+_CAPTURED_IN_PLACE = re.compile(
+    r"During a grad \(vjp, jvp, grad, etc\) transform, the function provided attempted to call in-place "
+    r"operation \([^)]*\) that would mutate a captured Tensor\."
+)
 # torch's error, from the backward pass, for an in-place change of an intermediate tensor that
 # reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
@@ -747,6 +754,20 @@ class TorchBackend(multiad.Backend):
             return (
                 "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
                 "mode cannot follow; compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+            )
+        captured = _CAPTURED_IN_PLACE.match(msg)
+        if captured is not None:
+            # NOTE [Captured tensors changed in place]: torch.func.grad(f, argnums=1) wraps every
+            # tensor argument, so f may write into argument 0; multiad hands the backend a function
+            # of the differentiated leaves only (NOTE [argnums and has_aux handled once]), so the
+            # other arguments reach f as tensors captured from outside the transform, which torch
+            # does not let f change. torch's advice ("rewrite the function ... to explicitly accept
+            # the mutated Tensor(s) as inputs") does not apply to them: say what works instead.
+            return (
+                f"{type(exc).__name__}: {captured.group(0)} f changes in place a tensor that is not "
+                "differentiated (an argument outside argnums, or a tensor f closes over), which multiad's "
+                "transforms pass into f unchanged and torch does not let f change; change a copy "
+                "(x = x.clone() first) or compute a new tensor (torch.where, torch.cat)"
             )
         if msg.startswith(_SAVED_IN_PLACE):
             return (
