@@ -597,6 +597,23 @@ def test_torch_in_place_change_of_an_argument_outside_argnums_is_named(transform
     np.testing.assert_allclose(multiad.to_numpy(result[1] if transform == "jvp" else result), expected)
 
 
+def test_torch_in_place_change_of_an_unbatched_argument_is_named() -> None:
+    # torch.func.vmap refuses `x.mul_(y)` with x unbatched (in_dims None) and y batched in a
+    # RuntimeError that names neither the call nor multiad, and asks for a bug report; the
+    # error names the call and what to change, and the change it gives works.
+    torch = pytest.importorskip("torch")
+
+    def scale(x: Any, y: Any) -> Any:
+        return x.mul_(y)
+
+    x, ys = torch.ones(3, dtype=torch.float64), torch.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(NonDifferentiableError, match=r"^vmap\(scale\): .*not batched.*in_dims None") as info:
+        multiad.vmap(scale, in_dims=(None, 0))(x, ys)
+    assert "file a bug report" not in str(info.value)
+    out = multiad.vmap(lambda x, y: x * y, in_dims=(None, 0))(x, ys)
+    np.testing.assert_allclose(multiad.to_numpy(out), np.arange(6.0).reshape(2, 3))
+
+
 @pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])
 def test_torch_in_place_change_of_a_saved_value_is_named(transform: str) -> None:
     # `e -= 1` on an intermediate tensor that reverse mode saved (exp saves its output) made

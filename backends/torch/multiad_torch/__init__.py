@@ -122,6 +122,12 @@ _CAPTURED_IN_PLACE = re.compile(
     r"During a grad \(vjp, jvp, grad, etc\) transform, the function provided attempted to call in-place "
     r"operation \([^)]*\) that would mutate a captured Tensor\."
 )
+# torch.func.vmap's error for an in-place change of an unbatched tensor by a batched value; its
+# last sentence asks for a bug report, which is not the cause here.
+_UNBATCHED_IN_PLACE = re.compile(
+    r"vmap: inplace arithmetic\(self, \*extra_args\) is not possible because there exists a Tensor `other` in "
+    r"extra_args that has more elements than `self`\."
+)
 # torch's error, from the backward pass, for an in-place change of an intermediate tensor that
 # reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
@@ -768,6 +774,12 @@ class TorchBackend(multiad.Backend):
                 "differentiated (an argument outside argnums, or a tensor f closes over), which multiad's "
                 "transforms pass into f unchanged and torch does not let f change; change a copy "
                 "(x = x.clone() first) or compute a new tensor (torch.where, torch.cat)"
+            )
+        if _UNBATCHED_IN_PLACE.match(msg):
+            return (
+                f"{type(exc).__name__}: {msg.splitlines()[0].split(' This happened')[0]} f changes in place a "
+                "tensor that is not batched (an argument with in_dims None, or a tensor f closes over) by a "
+                "batched value; compute a new tensor (x = x + y, torch.where) or batch that argument too"
             )
         if msg.startswith(_SAVED_IN_PLACE):
             return (
