@@ -41,6 +41,15 @@ def _check_dims(call: str, name: str, dims: Any) -> None:
             )
 
 
+# NOTE [Whole in_dims]: the whole ``in_dims`` is an axis for every argument (an int or None) or a
+# tuple (or list) with one entry per positional argument; only such an entry may be a pytree
+# prefix. A dict or another container as the whole ``in_dims`` was applied to every argument as a
+# prefix, which JAX (TypeError: "vmap in_axes must be an int, None, or a tuple of entries") and
+# torch.func both refuse, and which reads like a map from argument names to axes; it raises,
+# naming the tuple that gives one argument that prefix. A tuple subclass (a namedtuple) is a tuple
+# here, as in JAX.
+
+
 def vmap(
     f: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, chunk_size: int | None = None,
     backend: BackendArg = None,
@@ -50,7 +59,9 @@ def vmap(
     Args:
         f: a function of arrays (pytrees allowed).
         in_dims: an int or None for every argument, or a tuple with one entry per positional
-            argument, each an int, None (not batched) or a pytree prefix of that argument.
+            argument, each an int, None (not batched) or a pytree prefix of that argument. A dict
+            or other container as the whole ``in_dims`` raises InvalidTypeError, as in JAX: put
+            it in a tuple (NOTE [Whole in_dims]).
         out_dims: an int for every output, None for an output that does not vary over the batch
             (returned once, without a batch axis; one that varies raises: NOTE [Unbatched
             outputs]), or a pytree prefix of the output with such entries.
@@ -76,6 +87,11 @@ def vmap(
         chunk_size, in_dims, out_dims = as_index(chunk_size), _indexed(in_dims), _indexed(out_dims)
     check_chunk_size(chunk_size, call)
     if not isinstance(in_dims, (tuple, list)):
+        if not _is_axis(in_dims) and not isinstance(in_dims, (str, bytes)):  # see NOTE [Whole in_dims]
+            raise InvalidTypeError(
+                f"{call}: in_dims must be an int, None, or a tuple with one entry per positional argument, "
+                f"got {in_dims!r}; to give one argument a pytree prefix, put it in a tuple: in_dims=({in_dims!r},)"
+            )
         _check_dims(call, "in_dims", in_dims)
     else:
         for d in in_dims:

@@ -150,6 +150,8 @@ CASES = [
     Bad("in_dims-str", lambda b: multiad.vmap(double, in_dims="0", backend=b)(X), InvalidTypeError, "vmap(double): ", ("in_dims entries must be ints or None, got '0'", "give an axis number")),
     Bad("in_dims-float", lambda b: multiad.vmap(total2, in_dims=(0, 0.5), backend=b)(X, X), InvalidTypeError, "vmap(total2): ", ("in_dims entries must be ints or None, got 0.5",)),
     Bad("in_dims-bool", lambda b: multiad.vmap(double, in_dims=True, backend=b)(X), InvalidTypeError, "vmap(double): ", ("got True",)),
+    # a dict (or any container but a tuple or list) as the whole in_dims: JAX and torch.func refuse it
+    Bad("in_dims-dict", lambda b: multiad.vmap(lambda p: p["a"], in_dims={"a": 0}, backend=b)({"a": X}), InvalidTypeError, "vmap(<lambda>): ", ("in_dims must be an int, None, or a tuple with one entry per positional argument", "got {'a': 0}", "in_dims=({'a': 0},)")),
     Bad("in_dims-axis", lambda b: multiad.vmap(double, in_dims=1, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps axis 1 of leaf 0", "shape (2,)", "use an axis that exists")),
     Bad("in_dims-axis-neg", lambda b: multiad.vmap(double, in_dims=-2, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps axis -2",)),
     Bad("in_dims-tree", lambda b: multiad.vmap(lambda p: p[0], in_dims=((0, 0, 0),), backend=b)((X, X)), InvalidArgumentError, "vmap(<lambda>): ", ("in_dims[0]=(0, 0, 0) does not match argument 0", "tree prefix")),
