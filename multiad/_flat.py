@@ -561,6 +561,16 @@ def not_an_output(b: Backend, call: str, leaf: Any, aux: bool = True) -> Invalid
     return InvalidTypeError(f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays{hint}")
 
 
+# NOTE [Outputs without arrays]: an ``f`` whose output holds no arrays (None, (), {}) raises on
+# every differentiating transform and backend. JAX's grad raises too, while its jvp, vjp,
+# linearize, jacfwd and jacrev return the empty structure (and zero cotangents); torch.func raises
+# errors that do not say why. The error names what f returned and what to change
+# (docs/migration.md, "Outputs must hold arrays").
+def _short(out: Any) -> str:
+    text = repr(out)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
     leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""
@@ -574,7 +584,10 @@ def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tr
                 raise not_an_output(b, call, leaf)
         conv.append(leaf)
     if not conv:
-        raise InvalidArgumentError(f"{call}: f returned no arrays")
+        raise InvalidArgumentError(  # NOTE [Outputs without arrays]
+            f"{call}: f returned no arrays (got {_short(out)}); return at least one floating-point array, "
+            "or leave this call out where f has nothing to differentiate"
+        )
     for i, leaf in enumerate(conv):
         ok, name = _arrays.is_float(b, leaf)
         if not ok:

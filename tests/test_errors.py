@@ -224,7 +224,8 @@ CASES = [
     # -- other ----------------------------------------------------------------------------
     Bad("not-callable", lambda b: multiad.grad(3, backend=b), InvalidTypeError, "grad(f): ", ("f must be callable, got int",)),  # type: ignore[arg-type]
     Bad("out-str", lambda b: multiad.jacrev(lambda x: "s", backend=b)(X), InvalidTypeError, "jacrev(<lambda>): ", ("f returned a str leaf",)),
-    Bad("out-none", lambda b: multiad.vjp(lambda x: None, X, backend=b), InvalidArgumentError, "vjp(<lambda>): ", ("f returned no arrays",)),
+    Bad("out-none", lambda b: multiad.vjp(lambda x: None, X, backend=b), InvalidArgumentError, "vjp(<lambda>): ", ("f returned no arrays (got None)", "return at least one floating-point array")),
+    Bad("out-empty-jvp", lambda b: multiad.jvp(lambda x: {}, (X,), (X,), backend=b), InvalidArgumentError, "jvp(<lambda>): ", ("f returned no arrays (got {})", "return at least one floating-point array")),
     Bad("vmap-out-str", lambda b: multiad.vmap(lambda x: "s", backend=b)(X), InvalidTypeError, "vmap(<lambda>): ", ("f returned a str leaf",)),
     Bad("no-primals", lambda b: multiad.vjp(double, backend=b), InvalidArgumentError, "vjp(double): ", ("pass at least one primal",)),
     Bad("unknown-backend", lambda b: multiad.grad(total, backend="no-such")(X), multiad.BackendError, "grad(total): ", ("unknown backend 'no-such'", "available backends: torch, jax, autograd, numpy")),
