@@ -63,3 +63,12 @@ def test_vjp_of_jvp(ad_backend: Case) -> None:
     jx, jv = multiad.jacrev(push, argnums=(0, 1), backend=ad_backend.name)(X, V)
     np.testing.assert_array_equal(read(jx), np.zeros((3, 3)))
     np.testing.assert_allclose(read(jv), 2.0 * np.eye(3), rtol=1e-12)
+
+
+def test_vjp_of_jvp_one_primal(ad_backend: Case) -> None:
+    # One primal and one output: vjp_fn's pullback of a bare cotangent (NOTE [One gradient
+    # checked in the pullback's frame] in the torch backend), called more than once.
+    _, pull = multiad.vjp(tangent, X, backend=ad_backend.name)
+    for _ in range(2):
+        (g,) = pull(np.ones(()))
+        np.testing.assert_array_equal(read(g), np.zeros(3))
