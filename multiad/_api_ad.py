@@ -286,56 +286,93 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         out = flat.unflatten_out(outs if traced else tuple(map(b.snapshot, outs)))  # NOTE [Values at call time]
         ref_type, ref_shape, ref_dtype, one = _NoReference, None, None, None
     bare = getattr(pullback, "one_gradient", None) if one is not None and len(primals) == 1 else None
+    # NOTE [vjp_fn built by a function of its own]
+    ref = (ref_type, ref_shape, ref_dtype, outs, out_spec, b, call)
     if bare is not None:  # NOTE [Pullbacks of one output]
-        raw, finish = bare
-        in_type, in_dtype = type(primals[0]), primals[0].dtype
-
-        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
-                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
-            try:  # no context set: NOTE [Context set outright]
-                g = raw(cotangent)
-                return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
-            except Exception as exc:
-                err = _derive.translate(b, call, exc)
-                if err is None:
-                    raise
-                raise err from exc
-
+        vjp_fn = _bare_vjp_fn(ref, bare, type(primals[0]), primals[0].dtype)
     elif one is not None:  # NOTE [Pullbacks of one output]
+        vjp_fn = _one_vjp_fn(ref, one)
+    else:
+        vjp_fn = _vjp_fn(ref, pullback, flat, plain, traced)
+    return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
 
-        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
-                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
-            try:  # no context set: NOTE [Context set outright]
-                return one(cotangent)  # type: ignore[no-any-return]
+
+# NOTE [vjp_fn built by a function of its own]: the three kinds of vjp_fn are closures built by
+# functions of their own rather than in vjp's body: CPython makes a cell for every variable that
+# any closure of a function reads, on every call, whichever closure that call builds, so vjp made
+# 17 cells per call where the one-output vjp_fn reads 8 (callgrind, torch ``jacobian 16->16``: a
+# vjp 2,100 instructions fewer, of about 397,000). ``ref`` is what all three compare a
+# cotangent with: the type, shape and dtype of the one output array (or _NoReference), the
+# output leaves and structure, the backend and the call's name.
+_Reference = tuple[Any, Any, Any, tuple[Any, ...], Any, Backend, str]
+
+
+def _bare_vjp_fn(
+    ref: _Reference, bare: tuple[Callable[..., Any], Callable[..., Any]], in_type: Any, in_dtype: Any
+) -> Callable[..., tuple[Any, ...]]:
+    """vjp_fn of one output and one primal through the pullback's ``one_gradient`` (NOTE [Pullbacks of one output])."""
+    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
+    raw, finish = bare
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
+            cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
+        try:  # no context set: NOTE [Context set outright]
+            g = raw(cotangent)
+            return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
+        except Exception as exc:
+            err = _derive.translate(b, call, exc)
+            if err is None:
+                raise
+            raise err from exc
+
+    return vjp_fn
+
+
+def _one_vjp_fn(ref: _Reference, one: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
+    """vjp_fn of one output through the pullback's ``one_cotangent`` (NOTE [Pullbacks of one output])."""
+    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
+            cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
+        try:  # no context set: NOTE [Context set outright]
+            return one(cotangent)  # type: ignore[no-any-return]
+        except Exception as exc:
+            err = _derive.translate(b, call, exc)
+            if err is None:
+                raise
+            raise err from exc
+
+    return vjp_fn
+
+
+def _vjp_fn(
+    ref: _Reference, pullback: Callable[..., Any], flat: Flat, plain: bool, traced: bool
+) -> Callable[..., tuple[Any, ...]]:
+    """vjp_fn through the backend's pullback of a tuple of cotangents; ``plain``: the backend has
+    custom rules and the call is not traced (no context set, NOTE [Context set outright])."""
+    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
+    whole = flat._prep.whole
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype is ref_dtype:
+            cts: tuple[Any, ...] = (cotangent,)
+        else:
+            cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
+        if not plain:
+            grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
+        else:  # _derive.guarded, inlined: this runs once per cotangent (no context set: NOTE [Context set outright])
+            try:
+                grads = pullback(cts)
             except Exception as exc:
                 err = _derive.translate(b, call, exc)
                 if err is None:
                     raise
                 raise err from exc
+        return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
 
-    else:
-        whole = flat._prep.whole
-
-        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-            if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype is ref_dtype:
-                cts: tuple[Any, ...] = (cotangent,)
-            else:
-                cts = tuple(_check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, traced))
-            if not plain:
-                grads = _select.run_in(b, traced, _derive.guarded, b, call, pullback, cts)
-            else:  # _derive.guarded, inlined: this runs once per cotangent (no context set: NOTE [Context set outright])
-                try:
-                    grads = pullback(cts)
-                except Exception as exc:
-                    err = _derive.translate(b, call, exc)
-                    if err is None:
-                        raise
-                    raise err from exc
-            return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
-
-    return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
+    return vjp_fn
 
 
 # NOTE [Pullbacks of one output]: a backend's pullback takes a tuple of cotangents, one per output
