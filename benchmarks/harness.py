@@ -90,6 +90,24 @@ calls of tens of milliseconds, get the time. The order of the run decides who ge
 never a ratio. Every ratio is published with
 its interval, and a row whose interval is wider than its distance from the goal is not
 resolved by the run, whichever side of the goal its ratio lies.
+NOTE [Depths across a stack chunk]: CPython 3.11 and 3.12 keep Python frames in 16 KiB chunks
+(2,048 words), map a new chunk when a call does not fit in the current one, and unmap it as
+soon as the stack leaves it (python/cpython#142183; 3.13 and 3.14 keep one chunk since their
+releases of March 2026). A call whose deepest frames, reached once per framework operation,
+straddle a chunk's end pays a map, page faults and an unmap each time, 10 to 12 us: JAX's eager
+``vmap(hessian)`` of the batched Hessian workload ran at 1.375 times the wall time at 238
+faults a call than at 7, for the same work. Which side of a comparison straddles depends on the
+caller's depth only: at the harness's own depth multiad's five extra frames (169 words) put
+JAX's deepest frames past a chunk's end and JAX's own call not (multiad 17 to 27 faults a call,
+JAX 1 to 10; ratio 1.03 to 1.05), 90 frames deeper it was the other way round (JAX 82 to 84,
+multiad 13 to 32; ratio 0.85 and 0.93), and over one chunk's worth of depths the two averaged
+102 and 100 faults a call. A benchmark timed at one depth measures where its caller happens to
+stand. The blocks of a round therefore run at depths spread over one chunk, ``_DEPTH_STEP``
+frames apart (a frame of ``_deeper`` holds 13 words; 16 steps of 10 frames span 2,080 words),
+the same depths for every variant, and the fastest block of each variant (NOTE [Fastest block
+per round]) is then one at a depth where its calls do not straddle: the cost of the work, not of
+where the chunk boundary fell. Rounds of fewer blocks (long calls) take the depths in turn, so
+that every depth recurs across the rounds. The recursion runs before a block's clock starts.
 """
 
 from __future__ import annotations
@@ -130,6 +148,17 @@ _CI_ROUNDS = 12
 _FEWEST_BLOCKS = 4
 #: Calls per variant, the fastest of the first variant's sizing the blocks (NOTE [Same calls per block]).
 _CALIBRATION = 3
+#: Frames between the depths at which a round's blocks run, and how many depths: 16 steps of
+#: 10 frames of 13 words cover one 2,048-word stack chunk (NOTE [Depths across a stack chunk]).
+_DEPTH_STEP = 10
+_DEPTHS = 16
+
+
+def _deeper(frames: int, call: Callable[..., float], *args: Any) -> float:
+    """``call(*args)``, run ``frames`` Python frames below this one (NOTE [Depths across a stack chunk])."""
+    if frames > 0:
+        return _deeper(frames - 1, call, *args)
+    return call(*args)
 
 
 def _block(fn: Callable[[], Any], sync: Callable[[Any], Any], n: int, warm: bool = False) -> float:
@@ -183,9 +212,10 @@ def measure(
             gc.collect()
             gc.disable()
             try:
-                for _ in range(k):
+                for j in range(k):
+                    depth = (rounds * k + j) % _DEPTHS * _DEPTH_STEP  # NOTE [Depths across a stack chunk]
                     for name, fn in order:
-                        blocks[name].append(_block(fn, sync, n, True))
+                        blocks[name].append(_deeper(depth, _block, fn, sync, n, True))
             finally:
                 if enabled:
                     gc.enable()

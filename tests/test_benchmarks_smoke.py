@@ -84,6 +84,35 @@ def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
     assert t.calls_per_block["a"] == t.calls_per_block["b"]
 
 
+def test_harness_runs_the_blocks_of_a_round_at_depths_across_a_stack_chunk() -> None:
+    import sys
+
+    from benchmarks import harness
+
+    # NOTE [Depths across a stack chunk]: 16 blocks a round, at 16 depths 10 frames apart, the
+    # same for both variants; with 4 blocks a round the depths come in turn over 4 rounds.
+    def depth() -> int:
+        frame, n = sys._getframe(), 0
+        while frame is not None:
+            frame, n = frame.f_back, n + 1
+        return n
+
+    # blocks of many short calls (16 a round), then of one call each (4 a round: block_s=0)
+    for block_s, rounds in ((0.002, 2), (0.0, 4)):
+        seen: dict[str, list[int]] = {"a": [], "b": []}
+        settings = harness.Settings(rounds=rounds, min_rounds=rounds, block_s=block_s, budget_s=10.0, warmup=1)
+        a, b = seen["a"], seen["b"]
+        harness.measure(
+            [("a", lambda a=a: a.append(depth())), ("b", lambda b=b: b.append(depth()))],
+            lambda x: x,
+            settings,
+        )
+        timed = {name: calls[harness._CALIBRATION :] for name, calls in seen.items()}  # after calibration
+        assert timed["a"] == timed["b"]
+        base = min(timed["a"])
+        assert sorted(set(timed["a"])) == [base + harness._DEPTH_STEP * i for i in range(16)]
+
+
 def test_interval_is_the_order_statistics_that_bound_the_median_at_95_percent() -> None:
     from benchmarks import harness
 
