@@ -26,6 +26,8 @@ error path pays for the search, and the message gates it: other TypeErrors pass 
 
 from __future__ import annotations
 
+import re
+
 from . import _registry
 from ._backend import Backend
 from ._errors import MixedBackendError, an
@@ -36,19 +38,60 @@ def foreign_code_error(exc: BaseException, b: Backend, call: str) -> MixedBacken
     if not isinstance(exc, TypeError):
         return None
     own = {b.framework.partition(".")[0], *b.array_modules}
-    tb = exc.__traceback__
-    while tb is not None:
-        module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        owner = _other_backend(module, own, b)
-        if owner is not None:
-            return MixedBackendError(
-                f"{call}: f calls {owner} code ({module}), which works on {owner}'s own arrays and so "
-                f"runs only on the {owner!r} backend, not on {b.name!r}; select backend={owner!r} "
-                f"(or multiad.use_backend({owner!r})), or write f with multiad.numpy to run it on every backend"
-            )
-        tb = tb.tb_next
+    found = _foreign_frame(exc, own, b) or _removed_frames(exc, own, b)
+    if found is not None:
+        owner, module = found
+        return MixedBackendError(
+            f"{call}: f calls {owner} code ({module}), which works on {owner}'s own arrays and so "
+            f"runs only on the {owner!r} backend, not on {b.name!r}; select backend={owner!r} "
+            f"(or multiad.use_backend({owner!r})), or write f with multiad.numpy to run it on every backend"
+        )
     if str(exc).startswith("unsupported operand type(s)"):
         return _closed_over_error(exc, b, call, own)
+    return None
+
+
+def _foreign_frame(exc: BaseException, own: set[str], b: Backend) -> tuple[str, str] | None:
+    """The first frame of another backend's framework in the tracebacks of ``exc`` and of the
+    exceptions chained to it (a framework may keep its full traceback there: NOTE [Frames a
+    framework removed]), as ``(backend, module)``."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(seen) < 8:
+        e = pending.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        tb = e.__traceback__
+        while tb is not None:
+            module = str(tb.tb_frame.f_globals.get("__name__", ""))
+            owner = _other_backend(module, own, b)
+            if owner is not None:
+                return owner, module
+            tb = tb.tb_next
+        pending += [e.__cause__, e.__context__]
+    return None
+
+
+# NOTE [Frames a framework removed]: JAX removes its own frames from the traceback of an error
+# raised in its code (``jax_traceback_filtering``, on by default), so the frame walk of NOTE
+# [Foreign framework code] found no JAX frame, and JAX code called on another backend's arrays
+# (``jax.numpy`` functions, a ``jax.custom_vjp`` function) raised JAX's bare ``TypeError``. In the
+# mode ``remove_frames`` the full traceback is chained to the error (``__cause__``), which the walk
+# follows; in the default mode only a note says so ("For simplicity, JAX has removed its internal
+# frames ..."): a note naming the framework that removed frames names the backend of that module.
+_REMOVED = re.compile(r"\b(\w+) has removed its internal frames")
+
+
+def _removed_frames(exc: BaseException, own: set[str], b: Backend) -> tuple[str, str] | None:
+    """NOTE [Frames a framework removed]."""
+    for note in getattr(exc, "__notes__", ()):
+        match = _REMOVED.search(str(note))
+        if match is not None:
+            module = match.group(1).lower()
+            owner = _other_backend(module, own, b)
+            if owner is not None:
+                return owner, f"{module}, whose frames its traceback filtering removed"
     return None
 
 

@@ -129,3 +129,33 @@ def test_an_operator_on_a_closed_over_array_names_it(owner: str, name: str) -> N
 
 def _an(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+@pytest.mark.parametrize("mode", ["auto", "quiet_remove_frames", "remove_frames", "off"])
+@pytest.mark.parametrize("name", ["torch", "autograd"])
+def test_jax_code_elsewhere_names_the_jax_backend(name: str, mode: str) -> None:
+    """JAX removes its own frames from a TypeError's traceback (jax_traceback_filtering, on by
+    default), so the frame walk finds none of them: NOTE [Frames a framework removed]."""
+    import jax
+
+    @jax.custom_vjp
+    def ident(x: Any) -> Any:
+        return x
+
+    ident.defvjp(lambda x: (x, None), lambda _, g: (g,))
+
+    def with_rule(x: Any) -> Any:
+        return mnp.sum(ident(x))
+
+    def with_jnp(x: Any) -> Any:
+        return jax.numpy.sum(jax.numpy.sin(x))
+
+    before = jax.config.jax_traceback_filtering
+    jax.config.update("jax_traceback_filtering", mode)
+    try:
+        for f in (with_rule, with_jnp):
+            with pytest.raises(multiad.MixedBackendError, match=rf"^grad\({f.__name__}\): f calls jax code") as info:
+                multiad.grad(f, backend=name)(X)
+            assert f"runs only on the 'jax' backend, not on '{name}'; select backend='jax'" in str(info.value)
+    finally:
+        jax.config.update("jax_traceback_filtering", before)
