@@ -95,6 +95,21 @@ def test_index_quick_example(clean_selection: None) -> None:
     np.testing.assert_allclose(ns["H"], w.T @ np.diag(-2.0 * t * s) @ w, rtol=1e-10, atol=1e-10)
 
 
+def test_api_page_says_a_generators_block_is_in_force_for_its_caller(clean_selection: None) -> None:
+    # docs/api.md states, with an example run here, that a use_backend block a generator yields
+    # inside stays in force for the caller until the generator resumes past it or ends
+    import doctest
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    start = text.index("**A `use_backend` block inside a generator")
+    section = text[start : text.index("\n::: ", start)]
+    assert "set_backend" in section and "around the code that consumes them" in section
+    test = doctest.DocTestParser().get_doctest(section, {}, "api.md#use_backend-generators", str(DOCS / "api.md"), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=9)
+
+
 MKDOCS = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
 
 
