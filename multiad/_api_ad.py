@@ -25,7 +25,8 @@ def value_and_grad(
     Args:
         f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
             float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
-            outputs raise InvalidTypeError (NOTE [Outputs must be floats]).
+            outputs raise InvalidTypeError (their derivatives are not defined: return a float,
+            for instance ``mnp.astype(out, float)``, or pass a count through ``has_aux``).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
         has_aux: whether ``f`` returns ``(output, aux)``; aux is returned, not differentiated.
         backend: backend name or object; default: the selected or inferred backend.
@@ -94,7 +95,8 @@ def grad(
     Args:
         f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
             float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
-            outputs raise InvalidTypeError (NOTE [Outputs must be floats]).
+            outputs raise InvalidTypeError (their derivatives are not defined: return a float,
+            for instance ``mnp.astype(out, float)``, or pass a count through ``has_aux``).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
         has_aux: whether ``f`` returns ``(output, aux)``; aux is returned as it is.
         backend: backend name or object; default: the selected or inferred backend.
@@ -228,7 +230,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         takes a cotangent with the structure, shapes and dtypes of ``out`` and returns a tuple
         with one entry per primal, each shaped like that primal. It depends only on the
         primals' values at this call: changing the primals, ``out`` or ``aux`` in place
-        afterwards does not change it (NOTE [Values at call time]).
+        afterwards does not change it (they are copied where the backend would keep a
+        reference to them).
 
     Example:
         >>> import multiad, numpy as np

@@ -105,15 +105,21 @@ def jacfwd(
     return _jac(f, argnums, has_aux, chunk_size, backend, "jacfwd", "fwd")
 
 
+# NOTE [Automatic mode]: ``jacobian(mode="auto")`` takes forward mode for a tall Jacobian (fewer
+# input than output elements) and reverse mode otherwise, each costing one pass per element of
+# the smaller side; the other mode where the backend cannot do that one (NOTE [Routes around
+# declared gaps]). The output size is learnt from one forward evaluation on the first call for
+# given input shapes and dtypes, and the choice cached for them (its docstring says the same to
+# users, without the note's names).
 def jacobian(
     f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, mode: str = "auto",
     chunk_size: int | None = None, backend: BackendArg = None,
 ) -> Callable[..., Any]:  # fmt: skip
     """The Jacobian of ``f``, choosing forward or reverse mode.
 
-    NOTE [Automatic mode]: ``mode="auto"`` takes forward mode when the differentiated inputs
-    have fewer elements than the outputs (a tall Jacobian) and reverse mode otherwise (the other
-    mode where the backend cannot do that one: NOTE [Routes around declared gaps]). The first
+    ``mode="auto"`` takes forward mode when the differentiated inputs have fewer elements than
+    the outputs (a tall Jacobian) and reverse mode otherwise (or the other mode, where the
+    backend declares the chosen one unsupported or has no reverse mode). The first
     call for given input shapes learns the output size from one forward evaluation of ``f``
     and then runs the chosen mode (so under ``jax.jit`` the compiled program holds the chosen
     mode, and the unused forward evaluation is dropped by the compiler); the choice is cached
@@ -379,7 +385,9 @@ def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
     Same arguments as :func:`hvp`. Returns a tuple with one entry per primal, each with that
     primal's structure and shapes. The Hessian is symmetric, so the values equal :func:`hvp`'s;
     ``vhp`` needs only reverse mode. On a backend that is not exact (finite differences) and
-    has a forward mode, it is computed as :func:`hvp` is (NOTE [vhp of an inexact backend]).
+    has a forward mode, it is computed as :func:`hvp` is: the Hessian is symmetric, and
+    differentiating a finite-difference gradient in reverse would cost ``4 n**2`` evaluations
+    of ``f`` for ``n`` inputs where the forward route costs ``O(n)``.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np

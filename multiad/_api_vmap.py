@@ -60,11 +60,12 @@ def vmap(
         f: a function of arrays (pytrees allowed).
         in_dims: an int or None for every argument, or a tuple with one entry per positional
             argument, each an int, None (not batched) or a pytree prefix of that argument. A dict
-            or other container as the whole ``in_dims`` raises InvalidTypeError, as in JAX: put
-            it in a tuple (NOTE [Whole in_dims]).
+            or other container as the whole ``in_dims`` raises InvalidTypeError, as in JAX and
+            torch.func (it would read as a map from argument names to axes): put it in a tuple,
+            one entry per argument.
         out_dims: an int for every output, None for an output that does not vary over the batch
-            (returned once, without a batch axis; one that varies raises: NOTE [Unbatched
-            outputs]), or a pytree prefix of the output with such entries.
+            (returned once, without a batch axis; an output that does vary over the batch
+            raises InvalidArgumentError), or a pytree prefix of the output with such entries.
         chunk_size: evaluate this many batch elements at a time (memory bound); default all.
         backend: backend name or object. Backends without a vmap run a Python loop.
 
@@ -72,7 +73,7 @@ def vmap(
         A function whose outputs carry the batch axis at ``out_dims``. Keyword arguments are
         passed through unbatched. Over an empty batch (mapped axes of size 0) each output has
         batch size 0 and the per-example shape and dtype; a backend without a vmap learns them
-        by calling ``f`` once on an all-zero example (NOTE [Empty batches]).
+        by calling ``f`` once on an all-zero example.
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np

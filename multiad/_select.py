@@ -119,7 +119,7 @@ class use_backend(contextlib.ContextDecorator):
 
     Blocks nest; leaving one restores the selection that was in force before it. Blocks that end
     out of order (generators that yield inside one, advanced in turn) leave the innermost block
-    still open in force (NOTE [Blocks that end out of order]).
+    still open in force, and nothing outlives its block.
 
     Example:
         >>> import multiad

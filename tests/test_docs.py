@@ -110,6 +110,17 @@ def test_api_page_says_a_generators_block_is_in_force_for_its_caller(clean_selec
     assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=9)
 
 
+def test_help_of_public_names_states_behaviour_not_internal_notes() -> None:
+    # help() shows users the docstrings; "see NOTE [...]" names a comment in the source they
+    # cannot read (the notes' names belong in code comments)
+    import pydoc
+
+    shown = [n for n in multiad.__all__ if not isinstance(getattr(multiad, n), (int, float, str, type(None)))]
+    assert "grad" in shown and "vmap" in shown and "use_backend" in shown
+    naming = [n for n in shown if "NOTE [" in pydoc.render_doc(getattr(multiad, n), renderer=pydoc.plaintext)]
+    assert naming == []
+
+
 MKDOCS = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
 
 
