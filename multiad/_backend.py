@@ -260,6 +260,17 @@ class Backend:
         compiler traces the call."""
         return x.copy() if isinstance(x, np.ndarray) else x  # NOTE [Values at call time]
 
+    def constant_argument(self, x: Any) -> Any:
+        """Array ``x`` of this backend, a leaf of an argument ``f`` is given but not
+        differentiated (outside ``argnums``, or a keyword argument), as ``f`` receives it at
+        every evaluation of the call; the core calls it once per call and leaf, never for a
+        differentiated leaf or an array ``f`` closes over. The default returns ``x`` unchanged.
+        A backend that evaluates ``f`` many times per call (finite differences) can return a
+        read-only view, so that ``f`` cannot change the caller's array or see another value at
+        each evaluation (NOTE [Arguments outside argnums] in ``multiad/_flat.py``); its
+        :meth:`translate_error` then names the refused write."""
+        return x
+
     def eye(self, n: int, like: Any) -> Any:
         """An ``n`` by ``n`` identity with the dtype and device of ``like``. The default converts
         numpy's with :meth:`asarray`, on :meth:`device_of` ``like``."""

@@ -186,7 +186,8 @@ class _Prepared:
     """The part of a call's argument handling that depends only on its signature."""
 
     __slots__ = (
-        "argnums", "backend", "diff", "in_spec", "loose", "pos", "same", "single", "specs", "take", "whole",
+        "argnums", "backend", "diff", "fixed", "guards", "in_spec", "loose", "pos", "same", "single", "specs", "take",
+        "whole",
     )  # fmt: skip
 
     def with_spec(self, spec: _tree.TreeSpec) -> _Prepared:
@@ -194,6 +195,7 @@ class _Prepared:
         ``spec`` (NOTE [Structures per call])."""
         prep = object.__new__(_Prepared)
         prep.argnums, prep.backend, prep.diff, prep.loose = self.argnums, self.backend, self.diff, True
+        prep.fixed, prep.guards = self.fixed, self.guards
         prep.pos, prep.same, prep.single, prep.take, prep.whole = (
             self.pos,
             self.same,
@@ -212,6 +214,12 @@ class _Prepared:
         self.specs = specs = spec.children()
         self.argnums = normalize_argnums(argnums, len(specs), call)
         self.single = isinstance(argnums, int)
+        #: Whether the backend changes the arrays f gets outside argnums (NOTE [Arguments outside argnums]).
+        self.guards = type(backend).constant_argument is not Backend.constant_argument
+        #: The argument positions outside argnums holding leaves, where ``guards`` (else empty).
+        self.fixed = (
+            tuple(i for i, s in enumerate(specs) if i not in self.argnums and s.num_leaves) if self.guards else ()
+        )
         self.in_spec = specs[self.argnums[0]] if self.single else _tree.tuple_spec([specs[i] for i in self.argnums])
         #: Whether the arguments hold a dict or a registered node (NOTE [Structures per call]); set by
         #: the table, not while a compiler traces (a signature built per call has the call's own structures).
@@ -334,6 +342,8 @@ class Flat:
             primals = prep.take(leaves)
             floats = _arrays.FLOAT_DTYPES
             if all([floats.get(x.dtype) is True for x in primals]):
+                if prep.fixed or (kwargs and prep.guards):  # NOTE [Arguments outside argnums]
+                    args, self.kwargs = _constants(b, args, kwargs, prep.fixed)
                 self.args: Sequence[Any] = args
                 self.primals: tuple[Any, ...] = primals
                 self.out_spec: _tree.TreeSpec | None = None
@@ -341,6 +351,8 @@ class Flat:
                 return
         # Leaves to convert, or a dtype not seen yet or not a float: the full conversion and checks.
         self.args, per_arg = convert_args(b, leaves, prep.specs, args, prep.argnums, call)
+        if prep.fixed or (kwargs and prep.guards):  # NOTE [Arguments outside argnums]
+            self.args, self.kwargs = _constants(b, self.args, kwargs, prep.fixed)
         self.primals = tuple(x for i in prep.argnums for x in per_arg[i])
         self.out_spec = None
         self._aux = None
@@ -444,6 +456,43 @@ class Flat:
     def unflatten_blocks(self, blocks: Sequence[Sequence[Any]]) -> Any:
         """Jacobian blocks ``[out leaf][in leaf]`` as the output tree of input trees."""
         return self.unflatten_out([self.unflatten_in(row) for row in blocks])
+
+
+# NOTE [Arguments outside argnums]: the arguments ``f`` is given but not differentiated (outside
+# ``argnums``, and keyword arguments) reach every evaluation of ``f`` as the caller passed them,
+# through :meth:`Flat.rebuild`. A backend that evaluates ``f`` once per call traces the write of
+# such an argument or refuses it (torch: NOTE [Captured tensors changed in place] in its
+# backend), but the numpy backend evaluates ``f`` at many perturbed points: ``x[:2] = y`` with
+# ``argnums=1`` left the caller's ``x`` holding the last perturbed ``y`` (``-1.50001817`` for
+# ``-1.5``), without a warning, and ``x[:2] += y`` gave each evaluation another ``x``, a gradient
+# wrong by orders of magnitude blamed on the step by an AccuracyWarning. A backend that overrides
+# ``Backend.constant_argument`` (the numpy backend: a read-only view, as it already passes the
+# differentiated leaves, NOTE [Arguments f may not change] in its backend) gets each array leaf of
+# those arguments once per call, here, and its value is what ``f`` gets at every evaluation;
+# ``_Prepared.guards`` says so, so that a backend keeping the default costs one attribute read.
+# Arrays ``f`` closes over are not arguments and are not covered. ``_Arrays`` calls (every
+# argument differentiated) have none.
+def _constants(
+    b: Backend, args: Sequence[Any], kwargs: dict[str, Any], fixed: tuple[int, ...]
+) -> tuple[Sequence[Any], dict[str, Any]]:
+    """``args`` and ``kwargs`` with the array leaves at ``fixed`` and in ``kwargs`` passed
+    through ``b.constant_argument`` (NOTE [Arguments outside argnums])."""
+    if fixed:
+        args = list(args)
+        for i in fixed:
+            args[i] = _constant(b, args[i])
+    if kwargs:
+        kwargs = {k: _constant(b, v) for k, v in kwargs.items()}
+    return args, kwargs
+
+
+def _constant(b: Backend, value: Any) -> Any:
+    if b.is_array(value):
+        return b.constant_argument(value)
+    leaves, spec = _tree.flatten(value)
+    if not any(map(b.is_array, leaves)):
+        return value
+    return _tree.unflatten(spec, [b.constant_argument(x) if b.is_array(x) else x for x in leaves])
 
 
 # NOTE [Calls of arrays alone]: ``vjp(f, x, y)`` differentiates every argument, and each is most

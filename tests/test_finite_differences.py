@@ -446,7 +446,7 @@ def test_f_changing_its_argument_in_place_raises_and_leaves_it(transform: str) -
         "hessian": lambda: multiad.hessian(lambda z: f(z)[0], backend=NP)(x),
         "vjp": lambda: multiad.vjp(f, x, backend=NP),
     }
-    with pytest.raises(multiad.NonDifferentiableError, match=r"changes a differentiated argument in place"):
+    with pytest.raises(multiad.NonDifferentiableError, match=r"changes in place an array it is given"):
         calls[transform]()
     assert x.tolist() == [1.0, 2.0]
 
@@ -458,6 +458,106 @@ def test_f_may_change_a_copy_of_its_argument(strict: None) -> None:
         return mnp.sum(z**2)
 
     np.testing.assert_allclose(multiad.grad(f, backend=NP)(np.array([1.0, 2.0])), [8.0, 16.0], rtol=1e-8)
+
+
+# NOTE [Arguments outside argnums]: f got the arguments it does not differentiate as the caller's
+# arrays, at every evaluation: x[:2] = y with argnums=1 left the caller's x holding the last
+# perturbed y, and x[:2] += y gave each evaluation another x.
+_OUTSIDE = ["grad", "value_and_grad", "jacrev", "jacfwd", "jacobian", "hessian"]
+
+
+def _outside(transform: str, f: Callable[..., Any], x: Any, y: Any) -> Any:
+    return getattr(multiad, transform)(f, argnums=1, backend=NP)(x, y)
+
+
+def _overwrite(x: Any, y: Any) -> Any:
+    x[:2] = y
+    return mnp.sum(x**2)
+
+
+def _accumulate(x: Any, y: Any) -> Any:
+    x[:2] += y
+    return mnp.sum(x[:2] * y)
+
+
+@pytest.mark.parametrize("transform", _OUTSIDE)
+@pytest.mark.parametrize("f", [_overwrite, _accumulate], ids=["overwrite", "accumulate"])
+def test_f_changing_an_argument_outside_argnums_raises_and_leaves_it(transform: str, f: Callable[..., Any]) -> None:
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.5])
+    with pytest.raises(multiad.NonDifferentiableError, match=rf"^{transform}\({f.__name__}\): ") as info:
+        _outside(transform, f, x, y)
+    message = str(info.value)
+    assert "outside argnums" in message and "x = x.copy()" in message
+    assert x.tolist() == [1.0, 2.0, 3.0] and y.tolist() == [0.5, -1.5]
+    assert x.flags.writeable  # the caller's array is left writable
+
+
+def _copied(x: Any, y: Any) -> Any:  # the change the error advises
+    x = x.copy()
+    x[:2] = y
+    return mnp.sum(x**2)
+
+
+@pytest.mark.parametrize("transform", _OUTSIDE)
+def test_f_may_change_a_copy_of_an_argument_outside_argnums(strict: None, transform: str) -> None:
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.5])
+    expected = {  # of y0**2 + y1**2 + 9
+        "grad": 2 * y,
+        "value_and_grad": 2 * y,
+        "jacrev": 2 * y,
+        "jacfwd": 2 * y,
+        "jacobian": 2 * y,
+        "hessian": 2 * np.eye(2),
+    }[transform]
+    result = _outside(transform, _copied, x, y)
+    if transform == "value_and_grad":
+        np.testing.assert_allclose(result[0], 0.25 + 2.25 + 9.0, rtol=1e-12)
+        result = result[1]
+    tol = 1e-4 if transform == "hessian" else 1e-6  # nested differences: NOTE [Nesting levels]
+    np.testing.assert_allclose(result, expected, rtol=tol, atol=tol)
+    assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_f_changing_a_keyword_argument_or_a_leaf_outside_argnums_raises() -> None:
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.5])
+
+    def keyword(y: Any, *, x: Any) -> Any:
+        return _overwrite(x, y)
+
+    def leaf(p: Any, y: Any) -> Any:
+        return _overwrite(p["x"], y) * p["scale"]
+
+    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(keyword\): .*outside argnums"):
+        multiad.grad(keyword, backend=NP)(y, x=x)
+    with pytest.raises(multiad.NonDifferentiableError, match=r"^jacfwd\(leaf\): .*outside argnums"):
+        multiad.jacfwd(leaf, argnums=1, backend=NP)({"x": x, "scale": 2.0}, y)
+    assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_arguments_outside_argnums_in_nested_transforms_and_vmap(strict: None) -> None:
+    # Read (not written) arguments outside argnums at every level: closed forms.
+    def f(x: Any, y: Any) -> Any:
+        return mnp.sum(mnp.sin(x) * y**2)
+
+    x, y = np.array([0.3, 0.7]), np.array([1.5, -0.5])
+    np.testing.assert_allclose(
+        multiad.hessian(f, argnums=0, backend=NP)(x, y), np.diag(-np.sin(x) * y**2), rtol=1e-5, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        multiad.jacfwd(multiad.grad(f, argnums=0), argnums=1, backend=NP)(x, y),
+        np.diag(2 * np.cos(x) * y),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    xs = np.stack([x, 2 * x])
+    np.testing.assert_allclose(
+        multiad.vmap(multiad.grad(f, argnums=0, backend=NP), in_dims=(0, None), backend=NP)(xs, y),
+        np.cos(xs) * y**2,
+        rtol=1e-8,
+    )
+    # The inner grad gets the outer level's perturbed x outside its argnums: a write is refused there.
+    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(_overwrite\): "):
+        multiad.jacfwd(multiad.grad(_overwrite, argnums=1), argnums=0, backend=NP)(np.ones(3), y)
 
 
 def _warned_and_counted(f: Callable[..., Any], x: np.ndarray, record: bool) -> tuple[list[str], int]:

@@ -24,14 +24,20 @@ second output (and no warning: the estimate is relative to the whole tangent's s
 holds components within ``_TANGENT_SPAN = 1e3`` of its largest, which costs at most 3 digits on
 the smallest (about 1e-9 relative in float64); the usual tangent, of one size, stays one group.
 
-NOTE [Arguments f may not change]: ``f`` gets the differentiated arguments as read-only views.
-Passed as they are, an ``f`` that changes its argument in place (``x *= 2``) changed the
-caller's array and moved the point every later difference is taken at: ``grad`` of ``z *= 2;
-sum(z**2)`` at ``[1, 2]`` gave ``[16, 32]`` (true ``[8, 16]``), with only an accuracy warning,
-and left the caller's ``x`` doubled. A view costs nothing per call, where a copy per evaluation
-would cost the argument's size; the write raises numpy's ValueError, which the backend names
-as the torch backend names ``x.mul_(2)`` (JAX and autograd arrays cannot be written at all).
-The perturbed copies ``f`` gets for the differences are its own and stay writable.
+NOTE [Arguments f may not change]: ``f`` gets the arguments it is given as read-only views: the
+differentiated ones (the primals, viewed by each primitive) and those it does not differentiate
+(outside ``argnums``, keyword arguments: ``constant_argument``, which the core calls once per
+call, NOTE [Arguments outside argnums] in ``multiad/_flat.py``). Passed as they are, an ``f``
+that changes its argument in place (``x *= 2``) changed the caller's array and moved the point
+every later difference is taken at: ``grad`` of ``z *= 2; sum(z**2)`` at ``[1, 2]`` gave
+``[16, 32]`` (true ``[8, 16]``), with only an accuracy warning, and left the caller's ``x``
+doubled; ``x[:2] = y`` with ``argnums=1`` left the caller's ``x`` holding the last perturbed
+``y``, and ``x[:2] += y`` gave every evaluation another ``x``. A view costs nothing per call,
+where a copy per evaluation would cost the argument's size; the write raises numpy's
+ValueError, which the backend names as the torch backend names ``x.mul_(2)`` and a write into
+an argument outside argnums (JAX and autograd arrays cannot be written at all). The perturbed
+copies ``f`` gets for the differences are its own and stay writable. Arrays ``f`` closes over
+are not arguments: they stay writable, and a change to them happens at every evaluation.
 
 NOTE [Why not scipy.differentiate]: ``scipy.differentiate.derivative``/``jacobian`` estimate
 their error too (the change between successive Richardson levels, the same idea as here), and
@@ -91,12 +97,17 @@ class NumpyBackend(multiad.Backend):
     def eye(self, n: int, like: Any) -> Any:
         return np.eye(n, dtype=like.dtype)
 
+    def constant_argument(self, x: Any) -> Any:
+        """A read-only view of ``x`` (NOTE [Arguments f may not change])."""
+        return _fd.read_only_view(x) if isinstance(x, np.ndarray) else x
+
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, ValueError) and str(exc) in _READ_ONLY:  # NOTE [Arguments f may not change]
             return (
-                f"{type(exc).__name__}: {exc}: f changes a differentiated argument in place (x *= 2, x[i] = v), "
-                "which would move the point the finite differences are taken at; compute a new array instead "
-                "(x = x * 2), or copy it first (x = x.copy())"
+                f"{type(exc).__name__}: {exc}: f changes in place an array it is given as an argument "
+                "(x *= 2, x[i] = v), differentiated or not (an argument outside argnums, a keyword argument), "
+                "which every finite-difference evaluation would repeat at another point; change a copy "
+                "(x = x.copy() first) or compute a new array (x = x * 2)"
             )
         return None
 

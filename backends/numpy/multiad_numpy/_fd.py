@@ -695,12 +695,14 @@ _zero_d = operator.methodcaller("reshape", ())
 
 def read_only(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
     """Read-only views of ``arrays`` (NOTE [Arguments f may not change] in ``__init__.py``)."""
-    views = []
-    for a in arrays:
-        v = np.asarray(a).view()
-        v.flags.writeable = False
-        views.append(v)
-    return tuple(views)
+    return tuple(map(read_only_view, arrays))
+
+
+def read_only_view(a: Any) -> Any:
+    """A read-only view of array ``a`` (NOTE [Arguments f may not change] in ``__init__.py``)."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
 
 
 _HUGE = float(np.finfo(np.float64).max)
