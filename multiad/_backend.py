@@ -267,9 +267,8 @@ class Backend:
         differentiated leaf or an array ``f`` closes over. The default returns ``x`` unchanged.
         A backend that evaluates ``f`` many times per call (finite differences) can return a
         read-only view, so that ``f`` cannot change the caller's array or see another value at
-        each evaluation (NOTE [Arguments outside argnums] in ``multiad/_flat.py``); its
-        :meth:`translate_error` then names the refused write."""
-        return x
+        each evaluation; its :meth:`translate_error` then names the refused write."""
+        return x  # NOTE [Arguments outside argnums] in multiad/_flat.py
 
     def eye(self, n: int, like: Any) -> Any:
         """An ``n`` by ``n`` identity with the dtype and device of ``like``. The default converts

@@ -98,8 +98,8 @@ class NumpyBackend(multiad.Backend):
         return np.eye(n, dtype=like.dtype)
 
     def constant_argument(self, x: Any) -> Any:
-        """A read-only view of ``x`` (NOTE [Arguments f may not change])."""
-        return _fd.read_only_view(x) if isinstance(x, np.ndarray) else x
+        """A read-only view of ``x``, so that ``f`` cannot change the caller's array."""
+        return _fd.read_only_view(x) if isinstance(x, np.ndarray) else x  # NOTE [Arguments f may not change]
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, ValueError) and str(exc) in _READ_ONLY:  # NOTE [Arguments f may not change]
