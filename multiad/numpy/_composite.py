@@ -311,6 +311,8 @@ def _variance(
     mnp = _m()
     _zerod.check(name, a, axis)
     x = _arr(a)
+    if axis is not None and _ndim(x):  # numpy's AxisError (the counts indexed the shape: IndexError)
+        _normalized(name, axis, _ndim(x))
     if skip_nan and inexact(x):  # integers hold no nan, and numpy's nanvar is their var
         ok = mnp.logical_not(mnp.isnan(x))
         where = ok if where is True else mnp.logical_and(ok, where)

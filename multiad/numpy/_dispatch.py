@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -388,10 +389,16 @@ def _shape_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
 
 # NOTE [Framework errors name the call]: torch's and JAX's other errors for bad arguments (an
 # axis out of range, a dtype without a kernel) are raised
-# again with the same builtin type, the message starting with the call (``mnp.moveaxis:
-# Dimension out of range ...``), so that they say which call failed. Errors of other types
-# (numpy's AxisError and LinAlgError, multiad's own, the frameworks' own classes) pass unchanged.
+# again with the same builtin type, the message starting with the call (``mnp.cumsum:
+# ...``), so that they say which call failed. Errors of other types (numpy's LinAlgError,
+# multiad's own, the frameworks' own classes) pass unchanged.
+# An axis out of range is numpy's AxisError on every backend (a subclass of ValueError and
+# IndexError, so code catching either keeps working), its message starting with the call:
+# numpy's own AxisError (raised by numpy and autograd, and by the torch functions here) passed
+# without the call's name, JAX raised a ValueError and torch's own functions (``moveaxis``,
+# ``roll``, ``diagonal``) an IndexError, ``Dimension out of range``.
 _NAMED_TYPES = (RuntimeError, TypeError, ValueError, IndexError, NotImplementedError, ZeroDivisionError)
+_JAX_AXIS = re.compile(r"axis -?\d+ is out of bounds for array of dimension \d+")
 
 
 def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | None:
@@ -400,8 +407,14 @@ def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
     msg = str(exc)
     if msg.startswith("mnp."):  # raised by another function this one calls (NOTE [Errors of composite functions])
         return renamed(f"mnp.{name}", exc)
+    if isinstance(exc, np.exceptions.AxisError):
+        return np.exceptions.AxisError(f"mnp.{name}: {msg}")
     if lib not in ("torch", "jax") or msg.startswith("multiad"):
         return None
+    if type(exc) is (IndexError if lib == "torch" else ValueError) and (
+        msg.startswith("Dimension out of range") if lib == "torch" else _JAX_AXIS.match(msg)
+    ):
+        return np.exceptions.AxisError(f"mnp.{name}: {msg}")
     if type(exc) is StopIteration:  # raised by a framework's generator: an argument it could not read
         return ValueError(f"mnp.{name}: invalid arguments (the framework stopped reading them)")
     if type(exc) not in _NAMED_TYPES:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ._outer import renamed
 from ._ufunc_keywords import UFUNCS, no_like, run, split
 
 _ADVICE = {
@@ -87,6 +88,7 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
     (NOTE [numpy scalars from reductions])."""
     scalars = qualified in SCALAR_RESULTS
     ufunc = qualified in UFUNCS
+    call_name = f"mnp.{qualified}"
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -99,8 +101,16 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
         except TypeError as exc:
             tb = exc.__traceback__
             if tb is None or tb.tb_next is not None:  # raised inside fn: its own error
-                raise
+                new = _named(call_name, exc)
+                if new is None:
+                    raise
+                raise new from exc
             raise _binding_error(qualified, fn, kwargs, exc) from None
+        except Exception as exc:
+            new = _named(call_name, exc)
+            if new is None:
+                raise
+            raise new from exc
         if scalars:
             if type(out) is np.ndarray:
                 return out[()] if out.ndim == 0 else out
@@ -109,6 +119,19 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
         return out
 
     return call
+
+
+def _named(call: str, exc: Exception) -> Exception | None:
+    """``exc`` raised inside ``call``, a function written from others, as ``call``'s error: an
+    inner call's name replaced (NOTE [Errors of composite functions]), numpy's AxisError
+    given the call's name (NOTE [Framework errors name the call]); None to raise it unchanged."""
+    msg = str(exc)
+    if msg.startswith("mnp."):
+        new = renamed(call, exc)
+        return new if isinstance(new, Exception) else None
+    if isinstance(exc, np.exceptions.AxisError):
+        return np.exceptions.AxisError(f"{call}: {msg}")
+    return None
 
 
 # NOTE [numpy scalars from reductions]: numpy's reductions and ufuncs return a numpy scalar

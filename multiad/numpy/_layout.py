@@ -329,7 +329,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
         raise TypeError("mnp.gradient: numpy does not subtract booleans; convert f to a number dtype first")
     x = _float(x)
     nd = _ndim(x)
-    axes = list(range(nd)) if axis is None else [a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    axes = list(range(nd)) if axis is None else list(_normalized("gradient", axis, nd))  # numpy's AxisError
     varargs = tuple(float(v) if isinstance(v, (np.integer, np.floating)) else v for v in varargs)
     if any(not isinstance(v, (int, float)) for v in varargs):
         raise NotImplementedError("mnp.gradient: spacings must be numbers (uniform grids)")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, cast_as_numpy, dtype_name, inexact, on_host, result_type_name
+from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, on_host, result_type_name
 
 _MODES = {"valid": 0, "same": 1, "full": 2}
 
@@ -204,7 +204,7 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * mat
     nd = _ndim(x)
     if nd == 0:
         raise np.exceptions.AxisError(f"mnp.unwrap: axis {axis} is out of bounds for array of dimension 0")
-    ax = axis % nd
+    ax = _normalized("unwrap", axis, nd)[0]  # numpy's AxisError (``axis % nd`` unwrapped along another axis)
     dt = result_type_name(dtype_name(x), period) if dtype_name(x) != "bool" else None
     if dt is None:
         raise TypeError("mnp.unwrap: numpy does not subtract booleans; convert p to a number dtype first")
