@@ -278,6 +278,8 @@ def var(
 
 def _ddof(name: str, ddof: float, correction: float | None) -> float:
     """``ddof``, or numpy 2's ``correction`` (the array API's name), of which one may be given."""
+    if isinstance(ddof, (str, bytes)) or ddof is None:  # numpy: a TypeError of its subtract
+        raise TypeError(f"mnp.{name}: ddof={ddof!r} is not a number; give the delta degrees of freedom as a number")
     if correction is None:
         return ddof
     if ddof != 0:
@@ -329,7 +331,12 @@ def _variance(
             mean = mnp.sum(x, axis=axis, keepdims=True)
         centered = x - (mnp.mean(x, axis=axis, keepdims=True) if mean is None else mean)
         return mnp.sum(_squared(centered), axis=axis, keepdims=keepdims) / builtins.max(_count(x, axis) - ddof, 0)
-    w = mnp.broadcast_to(where, mnp.shape(x))
+    try:
+        w = mnp.broadcast_to(where, mnp.shape(x))
+    except ValueError as exc:  # numpy's ValueError, named (a numpy mask's error is numpy's own)
+        raise ValueError(
+            f"mnp.{name}: where= of shape {mnp.shape(where)} does not broadcast to the array's {mnp.shape(x)} ({exc})"
+        ) from None
     real = {"complex64": "float32", "complex128": "float64"}.get(dtype_name(x), dtype_name(x))
     count = mnp.sum(w, axis=axis, keepdims=True, dtype=real)  # a complex variance is real
     zero = mnp.zeros_like(x)
@@ -419,6 +426,8 @@ def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = Fals
     mnp = _m()
     _zerod.check("average", a, axis)
     x = _arr(a)
+    if axis is not None and _ndim(x):  # numpy's normalize_axis_tuple: a list, a bool are axes too
+        axis = _normalized("average", axis, _ndim(x))
     if weights is None:
         avg = mnp.mean(x, axis=axis, keepdims=keepdims)
         total = avg * 0 + _count(x, axis)
@@ -494,9 +503,7 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
         ax = 0
     else:
         nd = _ndim(x)
-        if not -nd <= int(axis) < nd:  # numpy's AxisError (not normalize_axis_tuple: torch.compile skips numpy)
-            raise np.exceptions.AxisError(f"mnp.median: axis {axis} is out of bounds for array of dimension {nd}")
-        ax = int(axis) % nd
+        ax = _normalized("median", axis, nd)[0]  # numpy's errors (int() took axis=0.5 as 0)
         s = mnp.sort(x, axis=ax)
     n = s.shape[ax]
     if n == 0:  # numpy: nan, with its "Mean of empty slice" warning
@@ -518,7 +525,10 @@ def _normalized(name: str, axis: Any, ndim: int) -> tuple[int, ...]:
     torch.compile does not trace numpy's own."""
     out = []
     for a in axis if isinstance(axis, (tuple, list)) else (axis,):
-        a = operator.index(a)
+        try:
+            a = operator.index(a)
+        except TypeError as exc:  # numpy's TypeError, named
+            raise TypeError(f"mnp.{name}: axis={axis!r} is not an integer or a tuple of integers ({exc})") from None
         if not -ndim <= a < ndim:
             raise np.exceptions.AxisError(f"mnp.{name}: axis {a} is out of bounds for array of dimension {ndim}")
         out.append(a % ndim)

@@ -36,7 +36,7 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError
-from . import _complex, _zerod
+from . import _axis_args, _complex, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import renamed
 from ._results import NAMED
@@ -278,6 +278,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
                 return _ufk.run(name, functools.partial(call, name, arrays=arrays), args, kwargs, dtype, casting)
         elif "like" in kwargs:  # numpy's creation functions (arange, ...): as mnp.zeros says it
             raise _ufk.no_like(name)
+    if (kwargs or len(args) > 1) and name in _axis_args.CHECKED and (lib == "torch" or lib == "jax"):
+        args, kwargs = _axis_args.check(name, args, kwargs)  # NOTE [Reduction arguments as numpy checks them]
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves
@@ -291,12 +293,12 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
             return retry(name, args, kwargs, impl(lib, name), exc)
         if lib == "jax" and _non_native(args, kwargs):  # NOTE [Byte order on JAX]
             return call(name, *_native(args), arrays=arrays, **{k: _native((v,))[0] for k, v in kwargs.items()})
-        shaped = _shape_error(name, lib, exc) or _named_error(name, lib, exc)
+        shaped = _shape_error(name, lib, exc) or _named_error(name, lib, exc, args, kwargs)
         if shaped is None:
             raise
         raise shaped from exc
     except (ValueError, IndexError, NotImplementedError, ZeroDivisionError, StopIteration) as exc:
-        named = _named_error(name, lib, exc)
+        named = _named_error(name, lib, exc, args, kwargs)
         if named is None:
             raise
         raise named from exc
@@ -396,21 +398,36 @@ def _shape_error(name: str, lib: str, exc: BaseException) -> BaseException | Non
 # IndexError, so code catching either keeps working), its message starting with the call:
 # numpy's own AxisError (raised by numpy and autograd, and by the torch functions here) passed
 # without the call's name, JAX raised a ValueError and torch's own functions (``moveaxis``,
-# ``roll``, ``diagonal``) an IndexError, ``Dimension out of range``.
+# ``roll``, ``diagonal``) an IndexError, ``Dimension out of range``. numpy's own TypeError,
+# ValueError and IndexError on numpy and autograd arrays (``mnp.sum(x, axis=0.5)``,
+# ``mnp.sort(x, keepdims=True)``) are named the same way, so that a bad argument's error starts
+# with the call on every backend (NOTE [Reduction arguments as numpy checks them]); numpy's
+# subclasses of them (UFuncTypeError, LinAlgError) pass unchanged.
 _NAMED_TYPES = (RuntimeError, TypeError, ValueError, IndexError, NotImplementedError, ZeroDivisionError)
+_NUMPYS_NAMED = (TypeError, ValueError, IndexError)
 _JAX_AXIS = re.compile(r"axis -?\d+ is out of bounds for array of dimension \d+")
 
 
-def _named_error(name: str, lib: str, exc: BaseException) -> BaseException | None:
-    """``exc``, a torch or JAX error of a builtin type, with the call in front of its message
-    (NOTE [Framework errors name the call]); None for the others."""
+def _named_error(
+    name: str, lib: str, exc: BaseException, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None
+) -> BaseException | None:
+    """``exc``, an error of a builtin type, with the call in front of its message (NOTE
+    [Framework errors name the call]); None for the others."""
     msg = str(exc)
     if msg.startswith("mnp."):  # raised by another function this one calls (NOTE [Errors of composite functions])
         return renamed(f"mnp.{name}", exc)
     if isinstance(exc, np.exceptions.AxisError):
         return np.exceptions.AxisError(f"mnp.{name}: {msg}")
-    if lib not in ("torch", "jax") or msg.startswith("multiad"):
+    if msg.startswith("multiad"):
         return None
+    if lib == "numpy" or lib == "autograd":  # numpy's own errors: those of builtin types, named
+        return type(exc)(f"mnp.{name}: {msg}") if type(exc) in _NUMPYS_NAMED else None
+    if lib not in ("torch", "jax"):
+        return None
+    if type(exc) in (IndexError, ValueError) and name in _axis_args.CHECKED:  # an int axis out of range
+        wrong = _axis_args.out_of_range(name, args, kwargs or {})
+        if wrong is not None:
+            return wrong
     if type(exc) is (IndexError if lib == "torch" else ValueError) and (
         msg.startswith("Dimension out of range") if lib == "torch" else _JAX_AXIS.match(msg)
     ):

@@ -101,6 +101,8 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
         except TypeError as exc:
             tb = exc.__traceback__
             if tb is None or tb.tb_next is not None:  # raised inside fn: its own error
+                if str(exc).startswith(f"{getattr(fn, '__name__', '')}() got an unexpected keyword"):
+                    raise _binding_error(qualified, fn, kwargs, exc) from None  # fn's decorator refused it
                 new = _named(call_name, exc)
                 if new is None:
                     raise
