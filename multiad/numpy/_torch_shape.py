@@ -66,10 +66,11 @@ def _no_out(name: str, out: Any) -> None:
 
 def _reduce(name: str, op: Fn) -> Fn:
     """numpy's reduction ``name`` (``axis``, ``dtype``, ``keepdims``, ``initial``, ``where``) by
-    ``op(tensor, dims, keepdim)``; dtypes as numpy's (NOTE [numpy dtypes on torch])."""
+    ``op(tensor, dims, keepdim)``; dtypes as numpy's (NOTE [numpy dtypes on torch]), positional
+    arguments in numpy's order for ``name`` (see NOTE [Reductions' positional order])."""
     extremum = name in ("max", "amax", "min", "amin")
 
-    def fn(
+    def reduce(
         a: Any,
         axis: Any = None,
         dtype: Any = None,
@@ -79,6 +80,8 @@ def _reduce(name: str, op: Fn) -> Fn:
         where: Any = True,
     ) -> Any:
         _no_out(name, out)
+        if initial is None:  # numpy's ufunc.reduce reads initial=None as no initial value
+            initial = _NOT_GIVEN
         t = tensor(a)
         want = _result_dtype(name, t.dtype, dtype)
         if dtype is not None:
@@ -121,7 +124,30 @@ def _reduce(name: str, op: Fn) -> Fn:
             r = r.reshape(())
         return r if want is None or r.dtype == want else r.to(want)
 
-    return fn
+    # NOTE [Reductions' positional order]
+    # numpy's max, min, amax, amin, all and any take no dtype=: their third positional argument
+    # is out= and the fourth keepdims= (``np.max(x, 1, None, True)``), where sum, prod and mean
+    # take (axis, dtype, out, keepdims). all and any take where= only by keyword, and no initial=.
+    if extremum:
+
+        def extreme(
+            a: Any,
+            axis: Any = None,
+            out: None = None,
+            keepdims: bool = False,
+            initial: Any = _NOT_GIVEN,
+            where: Any = True,
+        ) -> Any:
+            return reduce(a, axis, None, out, keepdims, initial, where)
+
+        return extreme
+    if name in ("all", "any"):
+
+        def logical(a: Any, axis: Any = None, out: None = None, keepdims: bool = False, *, where: Any = True) -> Any:
+            return reduce(a, axis, None, out, keepdims, _NOT_GIVEN, where)
+
+        return logical
+    return reduce
 
 
 def _check_int_initial(name: str, initial: int, dtype: torch.dtype) -> None:
