@@ -668,11 +668,39 @@ def _jax_triangle(name: str) -> Fn:
     return fn
 
 
+def tensordot_axes(axes: Any) -> int | tuple[list[int], list[int]]:
+    """numpy's reading of tensordot's ``axes``: a count, or a pair of axes or axis sequences, any
+    of them a numpy integer or 0-d integer array (see NOTE [tensordot's axes])."""
+    # NOTE [tensordot's axes]
+    # numpy reads ``axes`` as a count where it is not iterable, and otherwise as a pair whose
+    # entries are each one axis or a sequence of axes, all through ``__index__``: np.int64(1) and
+    # (np.int64(2), np.int64(2)) are valid. torch.tensordot and jax.numpy.tensordot refused the
+    # pair of numpy integers, and autograd's derivative of tensordot indexed into a numpy integer
+    # count; every backend gets plain ints.
+    try:
+        first, second = axes
+    except TypeError:  # not iterable (an int, a numpy integer, a 0-d array): a count
+        return operator.index(axes)
+
+    def one(side: Any) -> list[int]:
+        try:
+            return [operator.index(a) for a in side]
+        except TypeError:
+            return [operator.index(side)]
+
+    return one(first), one(second)
+
+
 def _jax_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
-    """jax.numpy's tensordot, taking a numpy integer for ``axes`` as numpy does."""
+    """jax.numpy's tensordot, taking numpy integers in ``axes`` as numpy does."""
     import jax.numpy as jnp
 
-    return jnp.tensordot(a, b, axes=int(axes) if isinstance(axes, np.integer) else axes)
+    return jnp.tensordot(a, b, axes=tensordot_axes(axes))
+
+
+def _ag_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
+    """autograd's tensordot, taking numpy integers in ``axes`` as numpy does."""
+    return _ag().tensordot(a, b, axes=tensordot_axes(axes))
 
 
 def _jax_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: Any = None) -> Any:
@@ -974,6 +1002,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "reciprocal": _ag_reciprocal,
         "take": _ag_take,
         "take_along_axis": _ag_take_along_axis,
+        "tensordot": _ag_tensordot,
         "broadcast_to": _ag_broadcast_to,
         "broadcast_arrays": _ag_broadcast_arrays,
         "meshgrid": _ag_meshgrid,

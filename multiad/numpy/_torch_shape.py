@@ -13,6 +13,7 @@ import torch
 from . import _torch_dtypes as _dt
 from ._composite import strong
 from ._det import det_one_minus
+from ._fixes import tensordot_axes
 from ._torch import _INT_RANGE, floating, promoted, tensor, tensors
 
 Fn = Callable[..., Any]
@@ -585,11 +586,10 @@ def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     x, y = promoted(a, b)
     if x.dtype == torch.bool:  # numpy: or of ands
         return _tensordot(x.to(torch.int64), y.to(torch.int64), axes) != 0
-    if isinstance(axes, (int, np.integer)):
-        return torch.tensordot(x, y, dims=int(axes))
+    axes = tensordot_axes(axes)
+    if isinstance(axes, int):
+        return torch.tensordot(x, y, dims=axes)
     ax, bx = axes
-    ax = [ax] if isinstance(ax, int) else list(ax)
-    bx = [bx] if isinstance(bx, int) else list(bx)
     return torch.tensordot(x, y, dims=(list(_axes(ax, x.ndim)), list(_axes(bx, y.ndim))))
 
 
