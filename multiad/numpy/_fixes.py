@@ -577,15 +577,29 @@ def _ag_reduction(name: str, identity: float | None, base: Fn | None = None) -> 
     (autograd's own derivatives of ``sum``/``prod``/``mean``/``max`` ignore the mask)."""
 
     def fn(a: Any, axis: Any = None, *args: Any, where: Any = True, **kwargs: Any) -> Any:
+        from autograd.tracer import getval, isbox
+
         reduce = base if base is not None else getattr(_ag(), name)
         if identity is None:  # max and min: initial= applied after the reduction
             return _ag_extremum(
                 name, reduce, a, axis, where, **dict(zip(("out", "keepdims", "initial"), args)), **kwargs
             )
+        kwargs.update(zip(("dtype", "out", "keepdims", "initial"), args))
+        initial = kwargs.get("initial", np._NoValue)
+        if isbox(initial):  # see NOTE [A differentiated initial= of sum and prod on autograd]
+            del kwargs["initial"]
+            r = fn(a, axis, where=where, **kwargs)
+            start = initial.astype(np.result_type(getval(r)))
+            return r + start if name == "sum" else r * start
         if where is True:
-            return reduce(a, axis, *args, **kwargs)
-        return reduce(_ag_where(_ag_mask(where, a), a, identity), axis, *args, **kwargs)
+            return reduce(a, axis, **kwargs)
+        return reduce(_ag_where(_ag_mask(where, a), a, identity), axis, **kwargs)
 
+    # NOTE [A differentiated initial= of sum and prod on autograd]
+    # numpy's sum and prod take initial= as the first term or factor; autograd passes it on to
+    # numpy, which fails on an ArrayBox ("setting an array element with a sequence") where the
+    # initial value is itself differentiated. The reduction then runs without it and adds
+    # (multiplies by) it after, cast to the result's dtype as numpy casts it.
     return fn
 
 
