@@ -121,6 +121,29 @@ def test_help_of_public_names_states_behaviour_not_internal_notes() -> None:
     assert naming == []
 
 
+def test_help_of_numpy_namespace_states_behaviour_not_internal_notes() -> None:
+    # the same for multiad.numpy and multiad.numpy.linalg: their modules' docstrings and the
+    # help() of every public name (the linalg module is checked by its docstring and its names)
+    import pydoc
+    import types
+
+    import multiad.numpy as mnp
+    import multiad.numpy.linalg as mla
+
+    data = (int, float, str, type(None), tuple, list, dict, set, frozenset, types.MappingProxyType)
+    shown = {
+        f"{mod.__name__}.{n}": getattr(mod, n)
+        for mod, names in ((mnp, mnp.__all__), (mla, mla.__all__))
+        for n in names
+        if not isinstance(getattr(mod, n), (*data, types.ModuleType))
+    }
+    assert {"multiad.numpy.sum", "multiad.numpy.array", "multiad.numpy.linalg.inv"} <= shown.keys()
+    assert len([n for n in shown if n.startswith("multiad.numpy.linalg.")]) >= 20
+    naming = sorted(n for n, obj in shown.items() if "NOTE [" in pydoc.render_doc(obj, renderer=pydoc.plaintext))
+    naming += [mod.__name__ for mod in (mnp, mla) if "NOTE [" in (mod.__doc__ or "")]
+    assert naming == []
+
+
 MKDOCS = shutil.which("mkdocs", path=str(Path(sys.executable).parent))
 
 
