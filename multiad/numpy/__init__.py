@@ -2,17 +2,25 @@
 
 Each function dispatches on its arguments' types, also while they are traced by a backend's
 transforms (torch.func's wrapped tensors, JAX tracers, autograd boxes), so a function written
-once with ``multiad.numpy`` runs on every backend with numpy's semantics (see
-NOTE [Numpy namespace design]) and the same derivative conventions (NOTE [Derivative
-conventions]) and numpy's result dtypes (NOTE [numpy dtypes on torch]). Creation functions
-(``zeros``, ``eye``, ...) have no array argument to follow: they make arrays of the selected
-backend (see ``multiad.get_backend``) with numpy's dtypes (NOTE [Creation dtypes]). Names numpy has that are absent here are listed, with reasons, in ``ABSENT``.
+once with ``multiad.numpy`` runs on every backend with numpy's semantics (``axis``,
+``keepdims``, Python scalars, tuples of axes, also on torch). Where the frameworks' derivatives
+disagree (at a kink such as ``abs`` at 0, at ties of ``maximum``, ``std`` of equal values), one
+value is chosen and given on every backend. Results have numpy's dtypes on every backend (on
+torch too, whose type promotion differs). Creation functions (``zeros``, ``eye``, ...) have no
+array argument to follow: they make arrays of the selected backend (see
+``multiad.get_backend``) with numpy's dtypes (``zeros(2)`` is float64 on torch too; JAX
+without its x64 mode makes float32). Names numpy has that are absent here are listed, with
+reasons, in ``ABSENT``.
 
 Example:
     >>> import multiad.numpy as mnp, numpy as np
     >>> float(mnp.sum(mnp.sin(np.zeros(3)) + 1.0))
     3.0
 """
+
+# The design behind the docstring: NOTE [Numpy namespace design] (_dispatch.py), NOTE [Derivative
+# conventions] (_composite.py), NOTE [numpy dtypes on torch] (_torch_dtypes.py) and NOTE [Creation
+# dtypes] (_creation.py).
 
 from __future__ import annotations
 

@@ -365,7 +365,9 @@ def std(
     correction: float | None = None,
 ) -> Any:
     """Standard deviation, ``sqrt(var(a, ddof=ddof))`` (``mean`` and ``correction`` as for
-    ``var``); its derivative is 0 where all values are equal (see NOTE [Derivative conventions])."""
+    ``var``); where all values are equal (a 0-d array too) its derivative is 0, and so are its
+    second derivatives, on every backend (as torch's own ``std``), not ``inf`` or ``nan``."""
+    # NOTE [Derivative conventions]
     return _safe_sqrt(_variance("std", a, axis, dtype, out, _ddof("std", ddof, correction), keepdims, where, mean))
 
 
@@ -379,7 +381,9 @@ def no_out(name: str, out: Any) -> None:
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwargs: Any) -> Any:
     """Limits values to ``[a_min, a_max]`` (also as numpy's keywords ``min=``/``max=``); the
-    derivative is 1 inside the closed interval, 0 outside (NOTE [Derivative conventions])."""
+    derivative in ``a`` is 1 inside the closed interval, 0 outside, on every backend: a value at
+    a bound has derivative 1 in ``a`` and 0 in the bound (as torch)."""
+    # NOTE [Derivative conventions]
     mnp = _m()
     no_out("clip", out)
     lo = kwargs.pop("min", a_min)

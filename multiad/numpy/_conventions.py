@@ -29,8 +29,9 @@ from ._composite import _arr, _m, as_numpy_result, cast_as_numpy, dtype_name, in
 
 
 def hypot(x1: Any, x2: Any, /) -> Any:
-    """``sqrt(x1**2 + x2**2)`` without overflow; its derivative at the origin is 0, as for
-    ``linalg.norm`` of the zero vector (NOTE [Derivative conventions])."""
+    """``sqrt(x1**2 + x2**2)`` without overflow; its derivative at the origin is 0 on every
+    backend, as for ``linalg.norm`` of the zero vector (the frameworks disagree there)."""
+    # NOTE [Derivative conventions]
     mnp = _m()
     a, b = _arr(x1), _arr(x2)
     origin = mnp.logical_and(mnp.equal(a, 0), mnp.equal(b, 0))
@@ -141,15 +142,21 @@ def _check_uplo(call: str, uplo: Any) -> None:
 
 def eigh(a: Any, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, read as ``(a + a.T) / 2``
-    (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
+    on every backend (``UPLO`` is accepted and has no effect): for a matrix that is not symmetric
+    the result is that of its symmetric part (numpy reads the lower triangle), and the gradient is
+    symmetric on every backend."""
+    # NOTE [Symmetric matrix input]
     _check_uplo("eigh", UPLO)
     sym = _symmetric("eigh", a)
     return _singular.lapack("eigh", _dispatch.call, "linalg.eigh", sym, **_read_as_given(sym))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
-    """Eigenvalues (ascending) of a symmetric matrix, read as ``(a + a.T) / 2``
-    (NOTE [Symmetric matrix input]; ``UPLO`` is accepted and has no effect)."""
+    """Eigenvalues (ascending) of a symmetric matrix, read as ``(a + a.T) / 2`` on every backend
+    (``UPLO`` is accepted and has no effect): for a matrix that is not symmetric
+    the result is that of its symmetric part (numpy reads the lower triangle), and the gradient is
+    symmetric on every backend."""
+    # NOTE [Symmetric matrix input]
     _check_uplo("eigvalsh", UPLO)
     sym = _symmetric("eigvalsh", a)
     return _singular.lapack("eigvalsh", _dispatch.call, "linalg.eigvalsh", sym, **_read_as_given(sym))
@@ -157,7 +164,11 @@ def eigvalsh(a: Any, UPLO: str = "L") -> Any:
 
 def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     """Lower Cholesky factor (upper with ``upper=True``) of a symmetric positive definite
-    matrix, read as ``(a + a.T) / 2`` (NOTE [Symmetric matrix input])."""
+    matrix, read as ``(a + a.T) / 2`` on every backend: for a matrix that is not symmetric
+    the result is that of its symmetric part (numpy reads the lower triangle), and the gradient is
+    symmetric on every backend. A matrix that is not positive definite raises ``numpy.linalg.LinAlgError``
+    on every backend (JAX's result is ``nan`` instead under ``jax.jit`` and ``vmap``)."""
+    # NOTE [Symmetric matrix input]
     sym = _symmetric("cholesky", a)
     low = _singular.lapack("cholesky", _dispatch.call, "linalg.cholesky", sym, **_read_as_given(sym))
     if _singular.is_jax(low):  # NOTE [Singular matrices]

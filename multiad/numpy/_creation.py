@@ -76,8 +76,8 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
     """A constant array of the selected backend, of ``fill_value``'s dtype by default (numpy's
     rule: ``full(2, 1)`` holds int64, ``full(2, 1.0)`` float64). A ``fill_value`` that is a
     framework's array (a value being differentiated) is broadcast instead: the result is of its
-    framework and differentiable in it (NOTE [Traced fill values])."""
-    if _dispatch.like(fill_value, call="mnp.full") != "numpy":
+    framework and differentiable in it, on every backend (also while a transform traces it)."""
+    if _dispatch.like(fill_value, call="mnp.full") != "numpy":  # NOTE [Traced fill values]
         from .. import numpy as mnp
 
         value = fill_value if dtype is None else mnp.astype(fill_value, canonical_dtype_name(dtype, "mnp.full"))
@@ -244,11 +244,12 @@ def array(
 ) -> Any:
     """numpy's ``array``: nested lists of arrays and numbers become one array, stacked, of the
     arrays' framework (also of traced values inside a transform); without a framework's array,
-    an array of the selected backend (see ``multiad.asarray``). An array argument is copied
-    (NOTE [array copies]) and ``ndmin`` prepends length-one axes, as in numpy."""
+    an array of the selected backend (see ``multiad.asarray``). An array argument is copied,
+    as in numpy, on every backend (writing into the result leaves the argument as it was), and
+    ``ndmin`` prepends length-one axes, as in numpy."""
     out = _convert(object, dtype, device, kwargs, "mnp.array")
     if copy:
-        out = _copied(out, object)
+        out = _copied(out, object)  # NOTE [array copies]
     return _at_least(out, ndmin, "mnp.array")
 
 

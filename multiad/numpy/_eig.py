@@ -118,12 +118,19 @@ def _eig(call: str, a: Any, vectors: bool) -> Any:
 
 def eig(a: Any) -> EigResult:
     """Eigenvalues and right eigenvectors (unit norm, in columns) of a square real matrix whose
-    eigenvalues are real; ValueError for complex ones (NOTE [Eigenvalues of general matrices])."""
+    eigenvalues are real, as real arrays (numpy's result for such a matrix) on every backend;
+    ValueError for a matrix with complex eigenvalues, and UnsupportedOperationError under
+    ``jax.jit`` or ``vmap``, which hide the values that tell the two apart. The eigenvectors have
+    no derivative at a repeated eigenvalue (inf or nan)."""
+    # NOTE [Eigenvalues of general matrices]
     out: EigResult = _eig("eig", a, True)
     return out
 
 
 def eigvals(a: Any) -> Any:
-    """Eigenvalues of a square real matrix whose eigenvalues are real; ValueError for complex ones
-    (NOTE [Eigenvalues of general matrices])."""
+    """Eigenvalues of a square real matrix whose eigenvalues are real, as a real array (numpy's
+    result for such a matrix) on every backend; ValueError for a matrix with complex
+    eigenvalues, and UnsupportedOperationError under ``jax.jit`` or ``vmap``, which hide the
+    values that tell the two apart."""
+    # NOTE [Eigenvalues of general matrices]
     return _eig("eigvals", a, False)

@@ -223,7 +223,9 @@ def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = 
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
     """Vector or matrix norm with numpy's ``ord`` options; the 2-norm and Frobenius norm have
-    derivative 0 at zero (NOTE [Derivative conventions])."""
+    derivative 0 at zero on every backend (the frameworks disagree there), and so have the
+    ``p``-norms with ``p > 0`` at a zero vector or element."""
+    # NOTE [Derivative conventions]
     from ._composite import _safe_sqrt
 
     mnp = _m()

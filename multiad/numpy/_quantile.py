@@ -286,8 +286,11 @@ def quantile(
     interpolation: Any = None,
 ) -> Any:
     """The ``q``-th quantiles (``q`` in ``[0, 1]``) along an axis, with any of numpy's 13
-    methods; piecewise linear in ``a`` and differentiable in it (NOTE [Quantiles as a sort and a
-    lerp]); ``q`` must be known values."""
+    methods; piecewise linear in ``a`` and differentiable in it on every backend (at tied values
+    the derivative follows the order the sort picks). ``q`` must be known values (numbers,
+    lists, numpy arrays, a framework's array outside a transform): a ``q`` traced by a transform
+    raises NonDifferentiableError."""
+    # NOTE [Quantiles as a sort and a lerp]
     return _entry("quantile", a, q, axis, out, method, keepdims, weights, interpolation, False, 1.0)
 
 

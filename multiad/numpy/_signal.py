@@ -119,7 +119,11 @@ def _float64(lib: str, x: Any) -> Any:
 
 def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None) -> Any:
     """Piecewise linear interpolation of the points ``(xp, fp)`` (``xp`` increasing) at ``x``;
-    differentiable in ``x``, ``xp`` and ``fp`` (NOTE [Sliding products without gathers by value])."""
+    differentiable in ``x``, ``xp`` and ``fp`` on every backend, also under ``jax.jit`` and
+    ``vmap``. At a knot the derivative in ``x`` is the slope of the segment to its right; at
+    ``xp[-1]`` the value is ``fp[-1]``, as in numpy. It takes memory of ``len(x) * len(xp)``
+    elements."""
+    # NOTE [Sliding products without gathers by value]
     mnp = _m()
     lib = _dispatch.like(x, xp, fp, left, right, call="mnp.interp")
     arrays = []

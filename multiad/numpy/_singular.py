@@ -145,10 +145,15 @@ def checked(name: str, doc: str, message: str, arrays: int = 1, when: Callable[.
         return out
 
     fn.__name__ = fn.__qualname__ = call
-    fn.__doc__ = (
-        f"{doc} (numpy's ``{name}``, dispatched on the argument types; ``numpy.linalg.LinAlgError`` "
-        "as in numpy, NOTE [Singular matrices])."
+    # NOTE [Singular matrices]
+    errors = (
+        "; ``numpy.linalg.LinAlgError``, as in numpy, for a non-square matrix and for a singular one"
+        f"{' with a negative power' if when is not None else ''} (one in a stack is enough) on every backend, where torch raises its own error and JAX returns inf or "
+        "nan; under ``jax.jit`` and ``vmap`` the values are traced and the result is JAX's"
+        if message
+        else "; ``numpy.linalg.LinAlgError`` for a non-square matrix on every backend, as in numpy"
     )
+    fn.__doc__ = f"{doc} (numpy's ``{name}``, dispatched on the argument types{errors})."
     return fn
 
 
@@ -178,8 +183,10 @@ _slogdet = checked("linalg.slogdet", "Sign and log of the absolute determinant",
 
 def slogdet(a: Any) -> Any:
     """Sign and log of the absolute determinant, ``(0.0, -inf)`` for a singular matrix, as numpy.
-    Differentiating it at a singular matrix raises LinAlgError (NOTE [slogdet at a singular matrix])."""
-    out = _slogdet(a)
+    Differentiating it at a singular matrix, where logabsdet has no derivative, raises
+    ``numpy.linalg.LinAlgError`` on every backend (differentiate ``det`` instead); under
+    ``jax.jit`` and ``vmap`` the derivative is JAX's (+-inf), under torch's ``vmap`` torch's error."""
+    out = _slogdet(a)  # NOTE [slogdet at a singular matrix]
     if _differentiated(a) and not _known_regular(out[0]):
         raise LinAlgError(
             "multiad.numpy.linalg.slogdet: the matrix is singular (sign 0, logabsdet -inf), where logabsdet has "
