@@ -116,6 +116,12 @@ def check(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tup
     axis = args[i] if i < n else kwargs.get("axis")
     if axis is not None and type(axis) is not int and n:  # an int's range: see out_of_range
         axes(call, axis, _ndim(args[0]), name in _TUPLES, name == "sort")
+        # passed on as plain ints: JAX's count_nonzero hashes its axis (a 0-d array is not hashable)
+        plain = tuple(map(operator.index, axis)) if type(axis) is tuple else operator.index(axis)
+        if i < n:
+            args = (*args[:i], plain, *args[i + 1 :])
+        else:
+            kwargs = {**kwargs, "axis": plain}
     i = pos.get("keepdims", 99)
     in_args = i < n
     keepdims = args[i] if in_args else kwargs.get("keepdims", False)
