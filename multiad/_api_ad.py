@@ -292,55 +292,42 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     # NOTE [vjp_fn built by a function of its own]
     ref = (ref_type, ref_shape, ref_dtype, outs, out_spec, b, call)
     if bare is not None:  # NOTE [Pullbacks of one output]
-        vjp_fn = _bare_vjp_fn(ref, bare, type(primals[0]), primals[0].dtype)
+        vjp_fn = _one_vjp_fn(ref, bare[0], bare[1], type(primals[0]), primals[0].dtype)
     elif one is not None:  # NOTE [Pullbacks of one output]
-        vjp_fn = _one_vjp_fn(ref, one)
+        vjp_fn = _one_vjp_fn(ref, one, None, None, None)
     else:
         vjp_fn = _vjp_fn(ref, pullback, flat, plain, traced)
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
 
 
-# NOTE [vjp_fn built by a function of its own]: the three kinds of vjp_fn are closures built by
+# NOTE [vjp_fn built by a function of its own]: the kinds of vjp_fn (of one output, through the
+# pullback's one_cotangent or one_gradient, and the general one) are closures built by
 # functions of their own rather than in vjp's body: CPython makes a cell for every variable that
 # any closure of a function reads, on every call, whichever closure that call builds, so vjp made
 # 17 cells per call where the one-output vjp_fn reads 8 (callgrind, torch ``jacobian 16->16``: a
-# vjp 2,100 instructions fewer, of about 397,000). ``ref`` is what all three compare a
+# vjp 2,100 instructions fewer, of about 397,000). ``ref`` is what both compare a
 # cotangent with: the type, shape and dtype of the one output array (or _NoReference), the
 # output leaves and structure, the backend and the call's name.
 _Reference = tuple[Any, Any, Any, tuple[Any, ...], Any, Backend, str]
 
 
-def _bare_vjp_fn(
-    ref: _Reference, bare: tuple[Callable[..., Any], Callable[..., Any]], in_type: Any, in_dtype: Any
+def _one_vjp_fn(
+    ref: _Reference, one: Callable[..., Any], finish: Callable[..., Any] | None, in_type: Any, in_dtype: Any
 ) -> Callable[..., tuple[Any, ...]]:
-    """vjp_fn of one output and one primal through the pullback's ``one_gradient`` (NOTE [Pullbacks of one output])."""
+    """vjp_fn of one output through the pullback's ``one_cotangent`` (``finish`` None: it returns
+    the gradients) or, for one primal, its ``one_gradient`` (``one`` returns the gradient, and
+    ``finish`` makes the tuple where the gradient is not of the primal's type and dtype): NOTE
+    [Pullbacks of one output]."""
     ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
-    raw, finish = bare
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
             cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
         try:  # no context set: NOTE [Context set outright]
-            g = raw(cotangent)
+            g = one(cotangent)
+            if finish is None:
+                return g  # type: ignore[no-any-return]
             return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
-        except Exception as exc:
-            err = _derive.translate(b, call, exc)
-            if err is None:
-                raise
-            raise err from exc
-
-    return vjp_fn
-
-
-def _one_vjp_fn(ref: _Reference, one: Callable[..., Any]) -> Callable[..., tuple[Any, ...]]:
-    """vjp_fn of one output through the pullback's ``one_cotangent`` (NOTE [Pullbacks of one output])."""
-    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
-
-    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
-            cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
-        try:  # no context set: NOTE [Context set outright]
-            return one(cotangent)  # type: ignore[no-any-return]
         except Exception as exc:
             err = _derive.translate(b, call, exc)
             if err is None:
