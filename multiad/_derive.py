@@ -603,13 +603,6 @@ def jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of jvp over a basis."""
-    blocks, aux = _jacfwd_blocks(b, fun, primals, has_aux, chunk_size, call)
-    return in_input_dtypes(b, blocks, primals), aux
-
-
-def _jacfwd_blocks(
-    b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, call: str
-) -> tuple[list[list[Any]], Any]:
     traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
     with _custom_state.forward():
         if _plan.native(b, "jacfwd", chunk_size, traced):  # NOTE [Nested transforms near a stack chunk boundary]
@@ -622,35 +615,6 @@ def _jacfwd_blocks(
         except NonDifferentiableError:
             pass  # retried after the except clause, which frees the failed attempt's columns
         return _jacfwd(b, fun, primals, has_aux, chunk_size, traced, False, call)
-
-
-# NOTE [Derivatives in their input's dtype]: a derivative with respect to an argument has the
-# dtype that argument has inside ``f`` (a Python float: the backend's default float dtype,
-# float32 on torch and on JAX without x64; docs/migration.md), whichever transform computes
-# it. Reverse mode gives that on every framework (a pullback returns each cotangent in its
-# primal's dtype), but forward mode pushes tangents through ``f`` and returns them in the
-# *output's* dtype: with ``x`` a Python float (float32 on torch) and a float64 constant in
-# ``f``, ``jacfwd`` and ``jacobian`` in forward mode gave float64 blocks where ``grad`` and
-# ``jacrev`` gave float32 (the same numbers), and JAX's and autograd's ``jacfwd`` did the same
-# for a float32 input. So forward mode's blocks are cast to their input leaf's dtype where both
-# are real floating dtypes and they differ (the common case, equal dtypes, costs a dtype read
-# per block).
-_REAL_FLOATS = frozenset(("float16", "bfloat16", "float32", "float64"))
-
-
-def in_input_dtypes(b: Backend, blocks: list[list[Any]], primals: Sequence[Any]) -> list[list[Any]]:
-    """Jacobian blocks ``[out][in]`` each in its input leaf's dtype (NOTE [Derivatives in their
-    input's dtype])."""
-    wants = [b.dtype_name(p) for p in primals]
-    for row in blocks:
-        for j, block in enumerate(row):
-            want = wants[j]
-            have = b.dtype_name(block)
-            if have != want and have in _REAL_FLOATS and want in _REAL_FLOATS:
-                from .numpy import astype  # only where a dtype differs: importing multiad imports no framework
-
-                row[j] = astype(block, want)
-    return blocks
 
 
 # NOTE [Chunked forward mode by the pullback]: torch's forward-mode formula for ``W @ x`` (mv,

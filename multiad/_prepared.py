@@ -132,8 +132,6 @@ def wrap(
         _tree.unflatten,
     )
     jac, grad, auto = transform not in ("grad", "value_and_grad"), transform == "grad", transform == "jacobian"
-    # forward mode's Jacobians in their inputs' dtypes (a Hessian's are: its inner level is reverse mode)
-    fwd_jac = transform in ("jacfwd", "jacobian")
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
@@ -156,7 +154,6 @@ def wrap(
             if prep is _NONE or prep is _ONCE:
                 return general(*args)
         b, native, first, diff, in_context, forward = prep
-        cast = forward and fwd_jac
         if first >= 0:
             if floats.get(args[first].dtype) is not True:
                 return general(*args)  # it raises for an integer argument, or learns a new float dtype
@@ -195,12 +192,9 @@ def wrap(
         if jac:
             spec = slot.spec
             if spec is saved:  # one output array: f's outputs left the slot as it was
-                if cast and (first < 0 or res.dtype != args[first].dtype):  # NOTE [Derivatives in their input's dtype]
-                    return _in_input_dtypes(b, [res], args, diff, first)[0]
                 return res
             slot.spec = saved
-            rows = _in_input_dtypes(b, list(res), args, diff, first) if cast else list(res)
-            return unflatten(spec[0], rows)  # one row per output leaf
+            return unflatten(spec[0], list(res))  # one row per output leaf
         return res[0] if grad else (res[1], res[0])
 
     seen = _plan.JACFWD_SEEN
@@ -500,13 +494,3 @@ def _build_second_order(
     # The table is kept per f as long as f lives: what it holds refers to f weakly.
     native = b.prepare(transform, _scalar(b, weakref.ref(f), call, array_types, check, weak=True), argnums, None)
     return _NONE if native is None else (b, native, call)
-
-
-def _in_input_dtypes(b: Backend, rows: list[Any], args: tuple[Any, ...], diff: Any, first: int) -> list[Any]:
-    """A prepared forward-mode Jacobian's rows (one per output leaf: a block, or a tuple of
-    blocks per differentiated argument) with each block in its argument's dtype (NOTE
-    [Derivatives in their input's dtype])."""
-    primals = [args[first]] if first >= 0 else [args[i] for i in diff]
-    blocks = [[row] if first >= 0 else list(row) for row in rows]
-    fixed = _derive.in_input_dtypes(b, blocks, primals)
-    return [new[0] if first >= 0 else type(row)(new) for row, new in zip(rows, fixed, strict=True)]
