@@ -38,7 +38,7 @@ from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError
 from . import _axis_args, _complex, _zerod
 from . import _ufunc_keywords as _ufk
-from ._outer import renamed
+from ._outer import named
 from ._results import NAMED
 
 _SCALARS = (int, float, complex, bool, str, bytes, slice)
@@ -414,10 +414,9 @@ def _named_error(
     """``exc``, an error of a builtin type, with the call in front of its message (NOTE
     [Framework errors name the call]); None for the others."""
     msg = str(exc)
-    if msg.startswith("mnp."):  # raised by another function this one calls (NOTE [Errors of composite functions])
-        return renamed(f"mnp.{name}", exc)
-    if isinstance(exc, np.exceptions.AxisError):
-        return np.exceptions.AxisError(f"mnp.{name}: {msg}")
+    # raised by another function this one calls (NOTE [Errors of composite functions]), or numpy's AxisError
+    if msg.startswith("mnp.") or isinstance(exc, np.exceptions.AxisError):
+        return named(f"mnp.{name}", exc)
     if msg.startswith("multiad"):
         return None
     if lib == "numpy" or lib == "autograd":  # numpy's own errors: those of builtin types, named

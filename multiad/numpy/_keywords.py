@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ._outer import renamed
+from ._outer import named
 from ._ufunc_keywords import UFUNCS, no_like, run, split
 
 _ADVICE = {
@@ -103,13 +103,13 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
             if tb is None or tb.tb_next is not None:  # raised inside fn: its own error
                 if str(exc).startswith(f"{getattr(fn, '__name__', '')}() got an unexpected keyword"):
                     raise _binding_error(qualified, fn, kwargs, exc) from None  # fn's decorator refused it
-                new = _named(call_name, exc)
+                new = named(call_name, exc)
                 if new is None:
                     raise
                 raise new from exc
             raise _binding_error(qualified, fn, kwargs, exc) from None
         except Exception as exc:
-            new = _named(call_name, exc)
+            new = named(call_name, exc)
             if new is None:
                 raise
             raise new from exc
@@ -121,19 +121,6 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
         return out
 
     return call
-
-
-def _named(call: str, exc: Exception) -> Exception | None:
-    """``exc`` raised inside ``call``, a function written from others, as ``call``'s error: an
-    inner call's name replaced (NOTE [Errors of composite functions]), numpy's AxisError
-    given the call's name (NOTE [Framework errors name the call]); None to raise it unchanged."""
-    msg = str(exc)
-    if msg.startswith("mnp."):
-        new = renamed(call, exc)
-        return new if isinstance(new, Exception) else None
-    if isinstance(exc, np.exceptions.AxisError):
-        return np.exceptions.AxisError(f"{call}: {msg}")
-    return None
 
 
 # NOTE [numpy scalars from reductions]: numpy's reductions and ufuncs return a numpy scalar

@@ -7,6 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -34,6 +36,18 @@ def renamed(call: str, exc: BaseException) -> BaseException | None:
     if str(new) != text:
         return None
     return new
+
+
+def named(call: str, exc: BaseException) -> BaseException | None:
+    """``exc``, raised inside ``call``, as ``call``'s error: one starting with another ``mnp.``
+    call renamed (:func:`renamed`), numpy's AxisError given the call's name in front (NOTE
+    [Framework errors name the call] in ``_dispatch.py``); None to raise it unchanged."""
+    msg = str(exc)
+    if msg.startswith("mnp."):
+        return renamed(call, exc)
+    if isinstance(exc, np.exceptions.AxisError):
+        return np.exceptions.AxisError(f"{call}: {msg}")
+    return None
 
 
 def errors_named(name: str) -> Callable[[F], F]:
