@@ -750,8 +750,7 @@ def _det(a: Any) -> Any:
 # times the matrix's largest element are treated as zero pivots there: the derivatives are
 # exact, and the value stays the LU product's (numpy's, 0.0 at an exactly zero pivot).
 #: sqrt(eps) of the real dtype, by twice the item size of a real dtype (a complex one's own).
-_SMALL_PIVOT = {4: float(np.sqrt(np.finfo(np.float16).eps)), 8: float(np.sqrt(np.finfo(np.float32).eps))}
-_SMALL_PIVOT[16] = float(np.sqrt(np.finfo(np.float64).eps))
+_SMALL_PIVOT = {2 * np.dtype(t).itemsize: float(np.sqrt(np.finfo(t).eps)) for t in (np.float16, np.float32, np.float64)}
 
 
 def _lu_det(lu: torch.Tensor, pivots: torch.Tensor) -> torch.Tensor:
