@@ -288,10 +288,13 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     else:
         out = flat.unflatten_out(outs if traced else tuple(map(b.snapshot, outs)))  # NOTE [Values at call time]
         ref_type, ref_shape, ref_dtype, one = _NoReference, None, None, None
-    bare = getattr(pullback, "one_gradient", None) if one is not None and len(primals) == 1 else None
+    raw = getattr(pullback, "one_primal", None) if one is not None and len(primals) == 1 else None
+    bare = getattr(pullback, "one_gradient", None) if one is not None and raw is None and len(primals) == 1 else None
     # NOTE [vjp_fn built by a function of its own]
     ref = (ref_type, ref_shape, ref_dtype, outs, out_spec, b, call)
-    if bare is not None:  # NOTE [Pullbacks of one output]
+    if raw is not None:  # NOTE [Pullbacks of one output]
+        vjp_fn = _one_vjp_fn(ref, raw[0], raw[2], type(primals[0]), None, raw[1])
+    elif bare is not None:  # NOTE [Pullbacks of one output]
         vjp_fn = _one_vjp_fn(ref, bare[0], bare[1], type(primals[0]), primals[0].dtype)
     elif one is not None:  # NOTE [Pullbacks of one output]
         vjp_fn = _one_vjp_fn(ref, one, None, None, None)
@@ -312,11 +315,18 @@ _Reference = tuple[Any, Any, Any, tuple[Any, ...], Any, Backend, str]
 
 
 def _one_vjp_fn(
-    ref: _Reference, one: Callable[..., Any], finish: Callable[..., Any] | None, in_type: Any, in_dtype: Any
+    ref: _Reference,
+    one: Callable[..., Any],
+    finish: Callable[..., Any] | None,
+    in_type: Any,
+    in_dtype: Any,
+    unusual: Callable[[Any], Any] | None = None,
 ) -> Callable[..., tuple[Any, ...]]:
     """vjp_fn of one output through the pullback's ``one_cotangent`` (``finish`` None: it returns
-    the gradients) or, for one primal, its ``one_gradient`` (``one`` returns the gradient, and
-    ``finish`` makes the tuple where the gradient is not of the primal's type and dtype): NOTE
+    the gradients) or, for one primal, its ``one_primal`` (``unusual`` given: ``one`` returns
+    the tuple of the one gradient, taken as it is where that gradient has the primal's type and
+    is not ``unusual``) or ``one_gradient`` (``one`` returns the gradient, taken where it has
+    the primal's type and dtype); ``finish`` makes the tuple of any other result: NOTE
     [Pullbacks of one output]."""
     ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
 
@@ -327,6 +337,8 @@ def _one_vjp_fn(
             g = one(cotangent)
             if finish is None:
                 return g  # type: ignore[no-any-return]
+            if unusual is not None:
+                return g if type(g0 := g[0]) is in_type and not unusual(g0) else finish(g)  # type: ignore[no-any-return]
             return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
         except Exception as exc:
             err = _derive.translate(b, call, exc)
@@ -376,7 +388,12 @@ def _vjp_fn(
 # primal bare (autograd) may also give ``one_gradient = (raw, finish)``: ``raw(cotangent)`` is
 # the framework's pullback, and for one primal vjp_fn returns its result as the gradient where it
 # has the primal's type and dtype, and ``finish(result)`` (the backend's checks and casts, a
-# tuple) where not: one Python frame less per pullback.
+# tuple) where not: one Python frame less per pullback. One whose framework returns a tuple
+# already (torch.func) may give ``one_primal = (raw, unusual, finish)`` instead: for one primal
+# vjp_fn returns ``raw(cotangent)``'s tuple as it is where its one gradient has the primal's
+# type and ``unusual(gradient)`` is false (raw guarantees the primal's dtype), and
+# ``finish(tuple)`` where not; ``unusual`` is best a C function (torch: ``Tensor._is_zerotensor``),
+# which opens no Python frame. It is asked for before ``one_gradient``.
 
 # NOTE [Context set outright]: vjp (not traced), prepared calls whose selection does not name
 # their backend, and ``_select.enter`` (hvp, vhp) make the call's backend the context's backend
