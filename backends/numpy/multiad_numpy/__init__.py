@@ -122,7 +122,7 @@ class NumpyBackend(multiad.Backend):
     def _jvp(self, level: _fd.Level, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
         if not all(bool(np.all(np.isfinite(t))) for t in tangents):
-            call = level.call if level.named or not level.inner else level.inner[0][3]  # hvp: its inner level's
+            call = level.public_call()  # hvp: its inner level's
             raise multiad.InvalidArgumentError(
                 f"{call}: a tangent holds nan or inf, and the numpy backend's finite differences step "
                 "along the tangent; pass finite tangents (an exact backend propagates them)"

@@ -1,0 +1,108 @@
+"""The numpy backend refuses to differentiate through a jax.custom_vjp / jax.custom_jvp function,
+whose rule its finite differences would ignore (NOTE [JAX custom rules under finite differences]
+in backends/numpy/multiad_numpy/_rules.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+
+pytest.importorskip("jax")
+
+X = np.array([1.0, 2.0])
+
+
+def scaled_rules() -> tuple[Any, Any]:
+    """``x**2`` with a reverse rule ``100 * g`` and with a forward rule ``100 * t``: not its derivative."""
+    import jax
+
+    @jax.custom_vjp
+    def square_vjp(x: Any) -> Any:
+        return x**2
+
+    square_vjp.defvjp(lambda x: (x**2, x), lambda r, g: (100.0 * g,))
+
+    @jax.custom_jvp
+    def square_jvp(x: Any) -> Any:
+        return x**2
+
+    square_jvp.defjvp(lambda p, t: (p[0] ** 2, 100.0 * t[0]))
+    return square_vjp, square_jvp
+
+
+CALLS: list[tuple[str, Callable[[Callable[[Any], Any]], Any]]] = [
+    ("grad", lambda f: multiad.grad(lambda x: mnp.sum(f(x)))(X)),
+    ("vjp", lambda f: multiad.vjp(f, X)[1](np.ones(2))),
+    ("jvp", lambda f: multiad.jvp(f, (X,), (np.ones(2),))),
+    ("jacrev", lambda f: multiad.jacrev(f)(X)),
+    ("jacfwd", lambda f: multiad.jacfwd(f)(X)),
+    ("hessian", lambda f: multiad.hessian(lambda x: mnp.sum(f(x)))(X)),
+    ("grad of jit", lambda f: multiad.grad(lambda x: mnp.sum(_jit(f)(x)))(X)),
+]
+
+
+def _jit(f: Callable[[Any], Any]) -> Any:
+    import jax
+
+    return jax.jit(f)
+
+
+@pytest.mark.parametrize("kind", ["custom_vjp", "custom_jvp"])
+@pytest.mark.parametrize(("name", "run"), CALLS, ids=[c[0] for c in CALLS])
+def test_numpy_backend_refuses(kind: str, name: str, run: Callable[[Callable[[Any], Any]], Any]) -> None:
+    f = scaled_rules()[kind == "custom_jvp"]
+    call = name.split()[0]
+    with (
+        multiad.use_backend("numpy"),
+        pytest.raises(multiad.UnsupportedOperationError, match=rf"^{call}\(.*jax\.{kind} function.*backend='jax'"),
+    ):
+        run(f)
+    assert sys.getprofile() is None
+
+
+@pytest.mark.parametrize("kind", ["custom_vjp", "custom_jvp"])
+def test_jax_backend_uses_the_rule(kind: str) -> None:
+    f = scaled_rules()[kind == "custom_jvp"]
+    g = multiad.grad(lambda x: mnp.sum(f(x)), backend="jax")(X)
+    np.testing.assert_allclose(multiad.to_numpy(g), [100.0, 100.0])
+
+
+def test_plain_jax_code_still_differentiated() -> None:
+    """JAX code without a custom rule is still black-box code to the numpy backend."""
+    import jax.numpy as jnp
+
+    with multiad.use_backend("numpy"):
+        g = multiad.grad(lambda x: mnp.sum(np.asarray(jnp.sin(x))))(X)
+    np.testing.assert_allclose(g, np.cos(X), rtol=1e-8)
+
+
+def test_vmap_evaluates() -> None:
+    """vmap takes no derivative: the function is evaluated."""
+    f = scaled_rules()[0]
+    with multiad.use_backend("numpy"):
+        np.testing.assert_allclose(multiad.vmap(f)(np.stack([X, 2 * X])), [X**2, 4 * X**2])
+
+
+def test_profiler_left_alone() -> None:
+    """An installed profile function is kept (the watch does not run under it)."""
+    calls: list[str] = []
+
+    def mine(frame: Any, event: str, arg: Any) -> None:
+        calls.append(event)
+
+    sys.setprofile(mine)
+    try:
+        with multiad.use_backend("numpy"):
+            g = multiad.grad(lambda x: mnp.sum(x**2))(X)
+        assert sys.getprofile() is mine
+    finally:
+        sys.setprofile(None)
+    np.testing.assert_allclose(g, 2 * X, rtol=1e-8)
+    assert calls
