@@ -272,6 +272,8 @@ class Level:
                 res = _rules.watched(self.public_call, lambda: self.fun(*xs))
         self.evaluations += 1
         outs, aux = res if self.has_aux else (res, None)
+        if self.has_aux and self.evaluations == 1 and not self.nested:  # the aux given back
+            aux = tuple(map(_writable, aux)) if isinstance(aux, tuple) else _writable(aux)
         return tuple(np.asarray(o) for o in outs), aux
 
     def public_call(self) -> str:
@@ -700,6 +702,29 @@ _BLOCK = 1 << 16
 _first = operator.itemgetter(0)
 _shape = operator.attrgetter("shape")
 _zero_d = operator.methodcaller("reshape", ())
+
+
+# NOTE [Arguments returned as aux]: ``f`` gets its arguments as read-only views (NOTE [Arguments f
+# may not change] in ``__init__.py``), and an ``f`` that returned one of them, or a view of one,
+# in ``aux`` (``return loss, (x, c)``) gave the caller that read-only view: ``aux[0] += 1`` raised
+# numpy's "assignment destination is read-only" after the transform, where the other backends
+# give back an array the caller can change (autograd the caller's own array, torch a tensor).
+# The outermost level's aux, from the evaluation at the primals (the one given back), therefore
+# has each read-only array leaf viewing a writable array replaced by a copy: the caller gets a
+# writable array of the same values, and its own array stays out of reach (a writable view
+# would reopen it). ``f`` itself still gets read-only views; an array the caller passed
+# read-only stays read-only, and a nested level's aux (seen by the ``f`` of the level
+# around it) is left as it is.
+def _writable(leaf: Any) -> Any:
+    """``leaf``, or a copy where it is a read-only view of a writable array (NOTE [Arguments
+    returned as aux])."""
+    if isinstance(leaf, np.ndarray) and not leaf.flags.writeable:
+        base = leaf.base
+        while isinstance(base, np.ndarray) and base.base is not None and not base.flags.writeable:
+            base = base.base
+        if isinstance(base, np.ndarray) and base.flags.writeable:
+            return leaf.copy()
+    return leaf
 
 
 def read_only(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
