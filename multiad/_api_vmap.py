@@ -13,7 +13,7 @@ from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
-from ._flat import as_index, check_callable, check_chunk_size, fname, not_an_output
+from ._flat import as_index, check_callable, check_chunk_size, constants, fname, not_an_output
 from ._ops import do
 
 
@@ -148,6 +148,8 @@ def vmap(
                 )
         if plan.negative:
             axes = [ax % len(leaves[k].shape) for k, ax in zip(plan.mapped_pos, axes)]
+        if plan.fixed or (kwargs and plan.guards):  # NOTE [Unbatched arguments f may not change]
+            leaves, kwargs = constants(b, leaves, kwargs, plan.fixed)
         if plan.several:
             _derive.batch_size([leaves[k] for k in plan.mapped_pos], axes, call)
         batched = plan.batched
@@ -293,6 +295,17 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Back
     return _tree.unflatten(spec_o, moved)
 
 
+# NOTE [Unbatched arguments f may not change]: a backend that passes ``f`` its arguments as
+# read-only views (the numpy backend: NOTE [Arguments outside argnums] in ``multiad/_flat.py``)
+# did so only for the differentiating transforms, and ``vmap``'s loop gave every batch element
+# the caller's own unbatched arrays (``in_dims`` None, keyword arguments): ``c[:] = x`` in ``f``
+# left the caller's ``c`` holding the last element's row, without an error, where torch raises
+# (a batched value written into an unbatched tensor) and JAX cannot write at all. The unbatched
+# leaves and the keyword arguments pass through ``Backend.constant_argument`` once per call, so
+# the write raises (NonDifferentiableError, named by the backend) and the caller's array is left
+# as it was; ``_Plan.guards`` keeps the cost of a backend with the default to one attribute
+# read. The mapped arguments' rows are views of the caller's arrays, as torch's batched tensors
+# are: a write into them changes the caller's array on both.
 # NOTE [Prepared vmap calls]: what a call of a vmap does before mapping depends only on its
 # signature: the arguments' structure and leaf types, the backend chosen by ``backend=`` or the
 # selection in force (as given, as NOTE [Prepared calls] keys it) and the registry's generation
@@ -342,8 +355,8 @@ class _Plan:
     """The part of a vmap call that depends only on its signature."""
 
     __slots__ = (
-        "axes", "backend", "batched", "built_for", "loose", "mapped_pos", "n", "negative",
-        "out_spec", "preparable", "same", "several", "tree",
+        "axes", "backend", "batched", "built_for", "fixed", "guards", "loose", "mapped_pos", "n",
+        "negative", "out_spec", "preparable", "same", "several", "tree",
     )  # fmt: skip
 
     def __init__(
@@ -390,6 +403,11 @@ class _Plan:
             self.axes.append(ax)
         if not self.mapped_pos:
             raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
+        #: Whether the backend changes the arrays f gets unbatched, and the positions of those
+        #: leaves then (NOTE [Unbatched arguments f may not change]).
+        self.guards = type(b).constant_argument is not Backend.constant_argument
+        mapped = set(self.mapped_pos)
+        self.fixed = tuple(k for k in range(len(leaves)) if k not in mapped) if self.guards else ()
         self.negative = any(ax < 0 for ax in self.axes)
         self.several = len(self.mapped_pos) > 1
         self.batched: Callable[..., tuple[Any, ...]] | None = None

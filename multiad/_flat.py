@@ -343,7 +343,7 @@ class Flat:
             floats = _arrays.FLOAT_DTYPES
             if all([floats.get(x.dtype) is True for x in primals]):
                 if prep.fixed or (kwargs and prep.guards):  # NOTE [Arguments outside argnums]
-                    args, self.kwargs = _constants(b, args, kwargs, prep.fixed)
+                    args, self.kwargs = constants(b, args, kwargs, prep.fixed)
                 self.args: Sequence[Any] = args
                 self.primals: tuple[Any, ...] = primals
                 self.out_spec: _tree.TreeSpec | None = None
@@ -352,7 +352,7 @@ class Flat:
         # Leaves to convert, or a dtype not seen yet or not a float: the full conversion and checks.
         self.args, per_arg = convert_args(b, leaves, prep.specs, args, prep.argnums, call)
         if prep.fixed or (kwargs and prep.guards):  # NOTE [Arguments outside argnums]
-            self.args, self.kwargs = _constants(b, self.args, kwargs, prep.fixed)
+            self.args, self.kwargs = constants(b, self.args, kwargs, prep.fixed)
         self.primals = tuple(x for i in prep.argnums for x in per_arg[i])
         self.out_spec = None
         self._aux = None
@@ -472,7 +472,7 @@ class Flat:
 # ``_Prepared.guards`` says so, so that a backend keeping the default costs one attribute read.
 # Arrays ``f`` closes over are not arguments and are not covered. ``_Arrays`` calls (every
 # argument differentiated) have none.
-def _constants(
+def constants(
     b: Backend, args: Sequence[Any], kwargs: dict[str, Any], fixed: tuple[int, ...]
 ) -> tuple[Sequence[Any], dict[str, Any]]:
     """``args`` and ``kwargs`` with the array leaves at ``fixed`` and in ``kwargs`` passed

@@ -38,6 +38,8 @@ ValueError, which the backend names as the torch backend names ``x.mul_(2)`` and
 an argument outside argnums (JAX and autograd arrays cannot be written at all). The perturbed
 copies ``f`` gets for the differences are its own and stay writable. Arrays ``f`` closes over
 are not arguments: they stay writable, and a change to them happens at every evaluation.
+``vmap`` passes the unbatched arguments and the keyword arguments through ``constant_argument``
+too (NOTE [Unbatched arguments f may not change] in ``multiad/_api_vmap.py``).
 
 NOTE [Why not scipy.differentiate]: ``scipy.differentiate.derivative``/``jacobian`` estimate
 their error too (the change between successive Richardson levels, the same idea as here), and
@@ -105,8 +107,9 @@ class NumpyBackend(multiad.Backend):
         if isinstance(exc, ValueError) and str(exc) in _READ_ONLY:  # NOTE [Arguments f may not change]
             return (
                 f"{type(exc).__name__}: {exc}: f changes in place an array it is given as an argument "
-                "(x *= 2, x[i] = v), differentiated or not (an argument outside argnums, a keyword argument), "
-                "which every finite-difference evaluation would repeat at another point; change a copy "
+                "(x *= 2, x[i] = v), differentiated or not (an argument outside argnums, a keyword argument, "
+                "an argument vmap does not batch), which every evaluation of f would repeat (at each "
+                "finite-difference point, for each batch element); change a copy "
                 "(x = x.copy() first) or compute a new array (x = x * 2)"
             )
         return None
