@@ -50,7 +50,19 @@ CALLS: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
     "cumulative_sum": ("cumulative_sum", lambda m, x: m.cumulative_sum(x, axis=5)),
     "gradient": ("gradient", lambda m, x: m.gradient(x, axis=5)),
     "unwrap": ("unwrap", lambda m, x: m.unwrap(x, axis=5)),
+    "swapaxes": ("swapaxes", lambda m, x: m.swapaxes(x, 0, 5)),  # JAX: IndexError
+    "swapaxes negative": ("swapaxes", lambda m, x: m.swapaxes(x, -3, 0)),
+    "trapezoid": ("trapezoid", lambda m, x: m.trapezoid(x, axis=5)),  # every backend: unnamed IndexError
 }
+
+
+def test_swapaxes_names_the_axis_as_numpy(backend: Case) -> None:
+    for args in [(0, 5), (-3, 0)]:
+        with pytest.raises(np.exceptions.AxisError) as numpys:
+            np.swapaxes(X, *args)
+        with pytest.raises(np.exceptions.AxisError) as info:
+            mnp.swapaxes(backend.array(X), *args)
+        assert str(info.value) == f"mnp.swapaxes: {numpys.value}"
 
 
 @pytest.mark.parametrize("case", CALLS)

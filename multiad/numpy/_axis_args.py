@@ -36,6 +36,11 @@ _TUPLES = frozenset("sum prod mean max min amax amin all any count_nonzero".spli
 #: Dispatched functions taking one axis.
 _ONE = frozenset("argmax argmin cumsum cumprod sort argsort take".split())
 CHECKED = _TUPLES | _ONE
+#: Dispatched functions taking two axes, whose framework raised another error than numpy's
+#: AxisError for one out of range (JAX's swapaxes: IndexError, "index 5 is out of bounds for axis
+#: 0 with size 2"; torch's: "Dimension out of range"), with their names and positions; only
+#: asked where the call failed (:func:`out_of_range`).
+PAIRS: dict[str, tuple[tuple[str, int], ...]] = {"swapaxes": (("axis1", 1), ("axis2", 2))}
 #: keepdims= read as numpy's ufunc reductions read it (an integer); the others read its truth.
 _KEEPDIMS_INDEX = frozenset("sum prod mean max min amax amin all any".split())
 _KEEPDIMS_TRUTH = frozenset("argmax argmin count_nonzero".split())
@@ -152,6 +157,13 @@ def out_of_range(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Ex
     Asked only where the call failed: a framework's own error for it is not numpy's (JAX's
     ``mean`` raised IndexError, "tuple index out of range"), and reading the array's ``ndim``
     before every call cost more than the rest of the check (a torch attribute)."""
+    if name in PAIRS and args:  # checked in numpy's order, named as numpy names them
+        nd = _ndim(args[0])
+        for what, i in PAIRS[name]:
+            axis = args[i] if i < len(args) else kwargs.get(what)
+            if type(axis) is int and nd and not -nd <= axis < nd:
+                return _AxisError(f"mnp.{name}: {what}: axis {axis} is out of bounds for array of dimension {nd}")
+        return None
     pos = POSITIONS.get(name)
     if pos is None or not args:
         return None
@@ -161,6 +173,31 @@ def out_of_range(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Ex
     if type(axis) is int and nd and not -nd <= axis < nd:
         return _AxisError(f"mnp.{name}: axis {axis} is out of bounds for array of dimension {nd}")
     return None
+
+
+#: Where numpy's reductions take ``out`` positionally (numpy's signatures, as POSITIONS).
+OUT: dict[str, int] = {
+    **dict.fromkeys("max min amax amin all any argmax argmin".split(), 2),
+    **dict.fromkeys("sum prod mean cumsum cumprod".split(), 3),
+}
+
+
+def bad_out(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeError | None:
+    """numpy's TypeError for an ``out`` that is not an array (``mnp.max(x, 1, np.float32)``: a
+    dtype where numpy's ``max`` takes ``out``), naming the call and the fix, else None. Asked only
+    where the call failed: numpy said "return arrays must be of ArrayType", JAX that it could not
+    read the dtype as an array, torch that ``out=`` is not supported."""
+    i = OUT.get(name, 99)
+    out = args[i] if i < len(args) else kwargs.get("out")
+    if out is None or (hasattr(out, "shape") and not isinstance(out, type)):
+        return None
+    try:
+        np.dtype(out)
+        fix = f"numpy's {name} takes no dtype: convert the result instead (mnp.{name}(x, axis).astype(dtype))"
+    except TypeError:
+        fix = "give an array (the torch and jax backends refuse out= altogether) or leave it out and use the result"
+    where = f"out (positional argument {i + 1})" if i < len(args) else "out="
+    return TypeError(f"mnp.{name}: {where} must be an array or None, got {out!r}; {fix}")
 
 
 def _scalar(call: str, initial: Any) -> None:

@@ -413,6 +413,10 @@ def _named_error(
 ) -> BaseException | None:
     """``exc``, an error of a builtin type, with the call in front of its message (NOTE
     [Framework errors name the call]); None for the others."""
+    if name in _axis_args.OUT and isinstance(exc, (TypeError, NotImplementedError)):
+        bad = _axis_args.bad_out(name, args, kwargs or {})  # a dtype in numpy's out slot
+        if bad is not None:
+            return bad
     msg = str(exc)
     # raised by another function this one calls (NOTE [Errors of composite functions]), or numpy's AxisError
     if msg.startswith("mnp.") or isinstance(exc, np.exceptions.AxisError):
@@ -423,7 +427,8 @@ def _named_error(
         return type(exc)(f"mnp.{name}: {msg}") if type(exc) in _NUMPYS_NAMED else None
     if lib not in ("torch", "jax"):
         return None
-    if type(exc) in (IndexError, ValueError) and name in _axis_args.CHECKED:  # an int axis out of range
+    if type(exc) in (IndexError, ValueError) and (name in _axis_args.CHECKED or name in _axis_args.PAIRS):
+        # an int axis out of range
         wrong = _axis_args.out_of_range(name, args, kwargs or {})
         if wrong is not None:
             return wrong

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _complex, _dispatch, _zerod
+from . import _axis_args, _complex, _dispatch, _zerod
 from ._composite import (
     _arr,
     _ddof,
@@ -100,6 +100,7 @@ def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
     """Integral by the trapezoidal rule along an axis."""
     mnp = _m()
     y = _arr(y)
+    _axis_args.axes("mnp.trapezoid", axis, _ndim(y), tuples=False, bools=True)  # numpy's AxisError, named
     n = y.shape[axis]
     # integer index arrays: an empty list (n <= 1) would be read as float indices
     first, rest = np.arange(max(n - 1, 0), dtype=np.intp), np.arange(1, max(n, 1), dtype=np.intp)
