@@ -169,6 +169,51 @@ def test_numpy_ufuncs_of_a_traced_value_and_a_number(name: str) -> None:
     np.testing.assert_allclose(g, (x > 0) + (x < 0) + 2.0 + 2 * x, rtol=1e-6)
 
 
+A33 = np.arange(9.0).reshape(3, 3) + 0.1
+#: (numpy constant, argument dtype, f): the matrix product of a numpy array and a traced value
+#: of another dtype, on either side (NOTE [numpy arrays inside f] in backends/torch).
+MIXED_MATMUL: dict[str, tuple[np.ndarray, str, Callable[[Any, Any], Any]]] = {
+    "float64 @ float32": (A33, "float32", lambda a, t: mnp.sum(a @ t)),
+    "float32 @ float64": (A33.astype(np.float32), "float64", lambda a, t: mnp.sum(a @ t)),
+    "float32 tensor @ float64": (A33, "float32", lambda a, t: mnp.sum(t @ a)),
+    "float64 tensor @ float32": (A33.astype(np.float32), "float64", lambda a, t: mnp.sum(t @ a)),
+    "complex128 @ float64": (A33 * (1 + 1j), "float64", lambda a, t: mnp.sum(mnp.abs(a @ t))),
+    "complex64 @ float32": ((A33 * (1 + 1j)).astype(np.complex64), "float32", lambda a, t: mnp.sum(mnp.abs(a @ t))),
+}
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("case", sorted(MIXED_MATMUL))
+def test_matmul_of_a_numpy_array_and_a_traced_value_of_another_dtype(name: str, case: str) -> None:
+    # On torch, ``A @ x`` reached torch.matmul, which requires equal dtypes: "addmv input tensors
+    # must have the same dtype" inside the transforms, where outside them numpy promoted.
+    a, dtype, f = MIXED_MATMUL[case]
+    x = np.array([0.5, 1.25, 2.0], dtype=dtype)  # positive: |a @ x| = |1 + 1j| (A33 @ x) for the complex ones
+    value, g = multiad.value_and_grad(lambda t: f(a, t), backend=name)(x)
+    want = f(a, x)  # numpy's value, in numpy's result dtype
+    assert multiad.to_numpy(value).dtype == np.asarray(want).dtype
+    np.testing.assert_allclose(multiad.to_numpy(value), want, rtol=1e-6)
+    scale = np.sqrt(2.0) if np.iscomplexobj(a) else 1.0
+    left = "tensor" not in case
+    rtol = 1e-4 if name == "numpy" and dtype == "float32" else 1e-6  # finite differences in float32
+    np.testing.assert_allclose(multiad.to_numpy(g), scale * (a.real.sum(0) if left else a.real.sum(1)), rtol=rtol)
+    assert multiad.to_numpy(g).dtype == x.dtype
+
+
+@pytest.mark.parametrize("name", ["torch", "autograd", "numpy"])  # JAX's promotion differs, on purpose
+def test_numpy_operands_follow_numpys_promotion(name: str) -> None:
+    # torch's promotion gave an int64 array times a float32 tensor in float32, and an integer
+    # array over an integer tensor in torch's default float32, where numpy gives float64.
+    ints = np.array([1, 2, 3])
+    x = np.array([0.1, 0.2, 0.3], dtype=np.float32)
+    value, g = multiad.value_and_grad(lambda t: mnp.sum(ints * t) + mnp.sum(np.float64(0.5) * t), backend=name)(x)
+    assert multiad.to_numpy(value).dtype == np.float64
+    np.testing.assert_allclose(multiad.to_numpy(value), np.sum(ints * x) + np.sum(np.float64(0.5) * x), rtol=1e-13)
+    np.testing.assert_allclose(multiad.to_numpy(g), ints + 0.5, rtol=1e-4 if name == "numpy" else 1e-7)
+    out = multiad.jvp(lambda t: t * (ints / np.array([3, 3, 3])), (x,), (x,), backend=name)[0]
+    np.testing.assert_allclose(multiad.to_numpy(out), x * (ints / 3), rtol=1e-13)
+
+
 def test_numpy_to_the_power_of_a_traced_tensor() -> None:
     b = np.array([2.0, 3.0, 0.5])
     x = X**2

@@ -266,13 +266,12 @@ def _install_guard() -> None:
             setattr(torch.Tensor, attr, guard(attr, op))
 
 
-#: numpy ufuncs with a numpy array operand that f may apply to tensors, and the torch
-#: function computing each (NOTE [numpy arrays inside f]).
-_UFUNCS = {
-    "add": "add", "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
-    "power": "pow", "matmul": "matmul", "maximum": "maximum", "minimum": "minimum",
-    "greater": "gt", "greater_equal": "ge", "less": "lt", "less_equal": "le", "equal": "eq", "not_equal": "ne",
-}  # fmt: skip
+#: numpy ufuncs with a numpy array operand that f may apply to tensors; each runs as
+#: ``multiad.numpy``'s function of the same name on torch (NOTE [numpy arrays inside f]).
+_UFUNCS = frozenset(
+    "add subtract multiply divide true_divide power matmul maximum minimum "
+    "greater greater_equal less less_equal equal not_equal".split()
+)
 
 
 def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
@@ -284,23 +283,6 @@ def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
     return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
 
 
-def _constant(x: Any, device: Any) -> Any:
-    """An operand of a numpy ufunc as a torch operand: numpy arrays, numpy scalars and Python
-    numbers become constant tensors (``torch.maximum`` and ``torch.gt`` take no Python number,
-    and none of them takes one first: ``np.maximum(t, 0.0)``, ``np.add(1.0, t)``). A Python
-    float becomes float64, which a tensor with dimensions does not promote, as numpy keeps a
-    weak scalar's partner's dtype."""
-    if isinstance(x, np.ndarray):
-        return _from_numpy(x, device)
-    if isinstance(x, np.generic):
-        return torch.as_tensor(np.asarray(x), device=device)
-    if isinstance(x, float):
-        return torch.tensor(x, dtype=torch.float64, device=device)
-    if isinstance(x, (bool, int)):
-        return torch.tensor(x, device=device)
-    return x
-
-
 def _install_numpy_operands() -> None:
     """NOTE [numpy arrays inside f]: torch's tensor operators reject a numpy array operand, and
     Python then hands the operation to numpy: ``t * a`` converts ``t`` with ``__array__`` (for
@@ -310,9 +292,17 @@ def _install_numpy_operands() -> None:
     closing over numpy arrays (weights bound with ``functools.partial``) works there.
 
     ``torch.Tensor`` gets an ``__array_ufunc__``, so that numpy hands such operations to it:
-    while f runs under this backend's transforms, a binary ufunc of the table above turns its
-    numpy operands into constant tensors on the tensor's device and runs the torch function,
-    so the derivative flows through the tensor. Anything else (another ufunc, outside
+    while f runs under this backend's transforms, a binary ufunc of the table above runs as
+    ``multiad.numpy``'s function of the same name on torch, which turns the numpy operands
+    into constant tensors on the tensor's device, so the derivative flows through the tensor.
+    It computes in numpy's result dtype, as numpy does outside the transforms and as JAX (with
+    x64) and autograd do: ``A @ x`` of a float64 array and a float32 tensor is float64 (the
+    derivative is cast back to x's float32). torch's own functions, called here before, gave
+    torch's promotion, which differed from numpy's (an int64 array times a float32 tensor was
+    float32), and ``torch.matmul`` does not promote at all: ``A @ x`` raised torch's "addmv
+    input tensors must have the same dtype" inside the transforms, where it returned a float64
+    tensor outside them. The dtypes are planned once per ufunc and argument dtypes
+    (``numpy_operands`` in ``multiad/numpy/_torch.py``). Anything else (another ufunc, outside
     multiad's transforms, while torch.compile traces) does what numpy does for an object
     without ``__array_ufunc__``: convert the tensors with ``__array__`` (guarded as above),
     compute in numpy, and return a tensor as ``Tensor.__array_wrap__`` does. Tensor-with-tensor
@@ -322,12 +312,15 @@ def _install_numpy_operands() -> None:
     if hasattr(torch.Tensor, "__array_ufunc__"):
         return
     compiling = torch.compiler.is_compiling
+    from multiad.numpy._torch import IMPL
+
+    numpy_ops = {name: IMPL[name] for name in _UFUNCS}
 
     def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        name = _UFUNCS.get(ufunc.__name__)
-        if name is not None and method == "__call__" and not kwargs and _state.active:
+        op = numpy_ops.get(ufunc.__name__)
+        if op is not None and method == "__call__" and not kwargs and _state.active:
             if not compiling():
-                return getattr(torch, name)(*(_constant(x, self.device) for x in inputs))
+                return op(*inputs)
         arrays = [np.asarray(x) if isinstance(x, torch.Tensor) else x for x in inputs]
         result = getattr(ufunc, method)(*arrays, **kwargs)
         if "out" in kwargs or not isinstance(result, (np.ndarray, np.generic)):
