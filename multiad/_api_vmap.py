@@ -13,7 +13,7 @@ from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
-from ._flat import as_index, check_callable, check_chunk_size, constants, fname, not_an_output
+from ._flat import as_index, check_callable, check_chunk_size, constant_output, constants, fname, not_an_output
 from ._ops import do
 
 
@@ -233,7 +233,7 @@ def _outputs(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], Any]:
     for o in outs:
         if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
             raise not_an_output(b, call, o, aux=False)
-    return tuple(o if b.is_array(o) else b.asarray(o) for o in outs), spec_o
+    return tuple(o if b.is_array(o) else constant_output(b, o) for o in outs), spec_o
 
 
 def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[..., tuple[Any, ...]]:

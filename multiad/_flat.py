@@ -620,6 +620,14 @@ def _short(out: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def constant_output(b: Backend, leaf: Any) -> Any:
+    """A leaf of f's output that is a numpy array or a Python number as an array of ``b``; a
+    Python float is float64 where ``b`` computes in it (NOTE [Python float outputs])."""
+    if type(leaf) is float and (b.creates_float64 or b.framework.partition(".")[0] == "torch"):
+        return b.asarray(leaf, dtype="float64")
+    return b.asarray(leaf)
+
+
 def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
     leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""
@@ -628,7 +636,7 @@ def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tr
     for leaf in leaves:
         if not b.is_array(leaf):
             if isinstance(leaf, (np.ndarray, np.generic, int, float)):
-                leaf = b.asarray(leaf)
+                leaf = constant_output(b, leaf)
             else:
                 raise not_an_output(b, call, leaf)
         conv.append(leaf)
@@ -649,8 +657,19 @@ def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tr
 # policy]). The frameworks disagree otherwise: for an integer output torch and autograd give zero
 # derivatives, JAX raises its own TypeError, and for a complex output autograd's reverse mode
 # keeps the real part alone (a wrong Jacobian without an error). A Python float (``return 1.0``)
-# is a constant of the backend's default float dtype with zero derivatives; a Python int or bool
-# is not a float.
+# is a constant with zero derivatives (NOTE [Python float outputs]); a Python int or bool is not
+# a float.
+
+
+# NOTE [Python float outputs]: a Python float that f returns (``lambda x: 0.1``, or a leaf of its
+# output) becomes a float64 array, the dtype of the Python number, as JAX with x64, autograd and
+# numpy give, whatever the arguments' dtypes: on torch (any backend over torch) and on backends
+# declaring ``creates_float64`` it became the framework's default float32, so
+# ``value_and_grad(lambda x: 0.1)`` returned 0.1 off by 1.5e-9, and so did the outputs of vjp
+# and jvp and a constant block of jacfwd. It is the dtype ``mnp.asarray(0.1)`` gives there
+# (NOTE [Creation dtypes] in multiad/numpy/_creation.py); JAX without x64 keeps its float32.
+# Python floats passed as arguments still take the backend's default dtype (docs/migration.md).
+# Only this conversion branch pays for the test: an array that f returns takes none.
 
 
 def _not_float_output(call: str, dtype: str, leaf: int | None) -> str:
