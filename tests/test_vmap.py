@@ -118,6 +118,40 @@ def test_outputs_whose_shape_depends_on_the_values_raise_naming_the_call(backend
             multiad.vmap(count, backend=backend.name)(xs)
 
 
+def test_vmap_of_grad_through_a_value_dependent_shape_names_the_cause(backend: Case) -> None:
+    # JAX's NonConcreteBooleanIndexError got the hint for conversions of traced values ("float,
+    # int, numpy.asarray"), which f does not make; every backend now names the shape (NOTE
+    # [Shapes that depend on the values] in backends/jax).
+    def cube(x: Any) -> Any:
+        return mnp.sum(x[x > 0] ** 3)
+
+    xs = np.array([[1.0, -2.0, 3.0], [-1.0, -2.0, 3.0]])
+    run = multiad.vmap(multiad.grad(cube, backend=backend.name), backend=backend.name)
+    if backend.name in ("autograd", "numpy"):  # a loop over concrete examples: the gradient
+        backend.close(run(xs), np.where(xs > 0, 3 * xs**2, 0.0), order=1)
+        return
+    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(cube\): ") as info:
+        run(xs)
+    text = str(info.value)
+    assert "a shape in f depends on the values" in text and "mnp.where" in text, text
+    assert "numpy.asarray" not in text, text
+
+
+def test_jit_of_a_one_argument_where_names_the_cause() -> None:
+    # mnp.where(cond) is jnp.nonzero, whose size JAX must know while tracing.
+    jax = pytest.importorskip("jax")
+
+    def picked(x: Any) -> Any:
+        return mnp.sum(x[mnp.where(x > 0)] ** 3)
+
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(multiad.to_numpy(multiad.grad(picked, backend="jax")(x)), [3.0, 0.0, 27.0])
+    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(picked\): ") as info:
+        jax.jit(multiad.grad(picked, backend="jax"))(x)
+    text = str(info.value)
+    assert "a shape in f depends on the values" in text and "numpy.asarray" not in text, text
+
+
 def test_out_dims(backend: Case) -> None:
     def f(x: Any) -> Any:
         return mnp.sin(x), x * 2.0

@@ -41,6 +41,11 @@ _x64_warned = threading.Event()
 _x64_lock = threading.Lock()
 
 
+#: JAX's ConcretizationTypeError for a size it must know while tracing (``jnp.nonzero``, which
+#: ``mnp.where(cond)`` calls): NOTE [Shapes that depend on the values].
+_SIZE_NOT_STATIC = re.compile(r"The size argument of jnp\.\w+ must be statically specified")
+
+
 class DroppedDerivativeError(TypeError):
     """``x.item()`` of a traced floating-point value inside one of this backend's transforms."""
 
@@ -204,6 +209,16 @@ class JaxBackend(multiad.Backend):
                     "concrete value under jax.jit, jax.vmap or multiad.vmap; use a fixed number of iterations, "
                     "select with mnp.where, or use jax.lax.while_loop / jax.lax.cond; or keep the loop out of "
                     "jax.jit (and vmap) so that it sees concrete values"
+                )
+            if isinstance(exc, jax.errors.NonConcreteBooleanIndexError) or _SIZE_NOT_STATIC.search(text):
+                # NOTE [Shapes that depend on the values]: x[x > 0], or mnp.where(cond) with one
+                # argument, under jax.jit or a vmap. f converts nothing, so the conversion hint
+                # below misled; this says what torch's error for the same f says.
+                return (
+                    f"{head}; a shape in f depends on the values, as x[x > 0] or mnp.where(cond) make it, which "
+                    "jax.jit and vmap cannot trace (under vmap the examples' shapes could differ); keep shapes fixed "
+                    "(mnp.where(cond, x, 0) selects without changing them), or loop over the batch in Python and "
+                    "keep such code out of jax.jit"
                 )
             if isinstance(exc, jax.errors.UnexpectedTracerError):
                 # NOTE [Escaped tracers]: a traced value used outside the trace that made it. Under
