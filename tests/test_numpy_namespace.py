@@ -282,6 +282,17 @@ def test_an_absent_name_says_why() -> None:
         assert not hasattr(module, name)
 
 
+def test_an_absent_numpy_submodule_says_why() -> None:
+    # mnp.fft raised a bare "module 'multiad.numpy' has no attribute 'fft'", where absent
+    # functions (mnp.real, mnp.linalg.lstsq) give their reason.
+    with pytest.raises(AttributeError, match=r"'multiad.numpy' has no attribute 'fft': numpy.fft: complex results"):
+        mnp.fft  # noqa: B018 - the attribute access is the test
+    submodules = {n for n in dir(np) if not n.startswith("_") and isinstance(getattr(np, n), types.ModuleType)}
+    for name in sorted(submodules - {"linalg"}):
+        with pytest.raises(AttributeError, match=rf"'multiad.numpy' has no attribute '{name}': \S"):
+            getattr(mnp, name)
+
+
 @pytest.mark.parametrize("module", [mnp, mnp.linalg], ids=["numpy", "linalg"])
 def test_dir_lists_the_public_names(module: Any) -> None:
     # dir(multiad.numpy) listed its private modules (_dispatch, _fixes, ...) and typing helpers

@@ -48,9 +48,22 @@ _REASONS: dict[str, str] = {
         "apply_along_axis apply_over_axes piecewise fromfunction frompyfunc"
     ),
     "legacy polynomial class helpers (numpy.polynomial): mnp.polyval is provided": (
-        "poly polyadd polyder polydiv polyfit polyint polymul polysub roots"
+        "poly polyadd polyder polydiv polyfit polyint polymul polysub roots polynomial"
     ),
     "constant window functions: compute them with numpy": "bartlett blackman hamming hanning kaiser",
+    # numpy's submodules other than linalg (mnp.fft raised a bare AttributeError)
+    "numpy.fft: complex results, and multiad differentiates real inputs only; in code for one backend, "
+    "use its framework's (torch.fft, jax.numpy.fft)": "fft",
+    "numpy.emath: complex results outside the real domain; mnp.sqrt, mnp.log, mnp.power, ... follow "
+    "numpy's real functions": "emath",
+    "random numbers have no derivative: draw them with numpy.random (or the framework's generator) "
+    "and pass them to f": "random",
+    "masked, string and record arrays: not supported; select with mnp.where and a boolean mask": (
+        "ma char strings rec"
+    ),
+    "numpy's internals, typing and tooling: not array math; use numpy": (
+        "core lib ctypeslib dtypes exceptions f2py testing typing"
+    ),
     "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",
     "linalg: write them with reshape and inv or solve": "linalg.tensorinv linalg.tensorsolve",
     "linalg: the test runner": "linalg.test",
