@@ -20,6 +20,7 @@ from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
 from autograd.tracer import Box
 
 import multiad
+from multiad._custom_rules import refuse_closed_over
 
 
 def _zeros(args: Any) -> list[Any]:
@@ -44,6 +45,7 @@ def _constant_nondiff(rule: Any) -> None:
 
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
+    refuse_closed_over(rule, _boxed)  # NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py
     n_out: list[int] = []
 
     @primitive  # type: ignore[untyped-decorator]
@@ -74,8 +76,13 @@ def custom_vjp(rule: Any) -> Any:
     return call
 
 
+def _boxed(value: Any) -> bool:
+    return isinstance(value, Box)
+
+
 def custom_jvp(rule: Any) -> Any:
     _constant_nondiff(rule)
+    refuse_closed_over(rule, _boxed)  # NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:

@@ -40,6 +40,7 @@ from typing import Any
 import torch
 
 import multiad
+from multiad._custom_rules import refuse_closed_over
 
 from . import _run, _state
 
@@ -159,10 +160,8 @@ def _constant_nondiff(rule: Any) -> None:
 
     NOTE [Traced nondiff arguments in torch]: the rule gives no derivative for such an argument,
     so torch would treat a tensor computed from the differentiated inputs as a constant there
-    (a silently wrong derivative). Not checked while torch.compile traces.
+    (a silently wrong derivative).
     """
-    if torch.compiler.is_compiling():
-        return
     for leaf in multiad.tree_leaves(rule.nondiff):
         if isinstance(leaf, torch.Tensor) and _carries_derivative(leaf):
             raise multiad.InvalidArgumentError(
@@ -212,8 +211,18 @@ def _refuse_compiled_transform(rule: Any) -> None:
         )
 
 
-def custom_vjp(rule: Any) -> Any:
+def _checked(rule: Any) -> None:
+    """The rule's arguments and closures carry no derivative it would drop (NOTE [Traced nondiff
+    arguments in torch], NOTE [Rules closing over differentiated values] in
+    multiad/_custom_rules.py). Not checked while torch.compile traces."""
+    if torch.compiler.is_compiling():
+        return
     _constant_nondiff(rule)
+    refuse_closed_over(rule, lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
+
+
+def custom_vjp(rule: Any) -> Any:
+    _checked(rule)
 
     def call(*xs: Any) -> Any:
         if not _traced(xs):
@@ -225,7 +234,7 @@ def custom_vjp(rule: Any) -> Any:
 
 
 def custom_jvp(rule: Any) -> Any:
-    _constant_nondiff(rule)
+    _checked(rule)
 
     def call(*xs: Any) -> Any:
         _refuse_compiled_transform(rule)
