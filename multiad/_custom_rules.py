@@ -41,22 +41,23 @@ from ._errors import InvalidArgumentError, InvalidTypeError
 # NOTE [Rules closing over differentiated values]: a custom function, or one of its rules, that
 # closes over a value an enclosing transform differentiates (``y`` in ``def outer(y):`` with
 # ``f(x) = y * sin(x)`` inside) depends on that value through the closure, which the rule does not
-# see. JAX differentiates a custom_jvp rule with respect to such values and refuses them for
-# custom_vjp; torch's ``autograd.Function`` treats them as constants, so ``grad(outer)`` returned
-# 0 for ``sin(1)`` without an error, and autograd failed with an unrelated message about object
-# arrays. A backend that cannot take the derivative calls :func:`refuse_closed_over` with its
-# own test of a value being differentiated; the function's and the rules' closure cells are
-# looked at (containers of arrays included), not globals or functions they call.
+# see. torch's ``autograd.Function`` treats them as constants, so ``grad(outer)`` returned 0
+# for ``sin(1)`` without an error (and functorch failed an internal assertion where ``fwd`` closes
+# over one in a second derivative), and autograd failed with an unrelated message about object
+# arrays. These backends call :func:`refuse_closed_over` with their own test of a value being
+# differentiated; the function's and the rules' closure cells are looked at (containers of
+# arrays included), not globals or functions they call. On jax the traced value escapes its
+# trace and JAX's error is translated to name this cause.
 def refuse_closed_over(rule: Rule, carries: Any) -> None:
     """Raises InvalidArgumentError where a function of ``rule`` closes over a value for which
     ``carries(value)`` is true (NOTE [Rules closing over differentiated values])."""
     user = rule.user
     for role in ("fun", "fwd", "bwd", "jvp_rule"):
         fn = getattr(user, role, None)
-        cells = getattr(fn, "__closure__", None)
-        if not cells:
+        cells, code = getattr(fn, "__closure__", None), getattr(fn, "__code__", None)
+        if not cells or code is None:
             continue
-        for name, cell in zip(fn.__code__.co_freevars, cells):
+        for name, cell in zip(code.co_freevars, cells):
             try:
                 value = cell.cell_contents
             except ValueError:  # a cell not yet bound
@@ -68,7 +69,7 @@ def refuse_closed_over(rule: Rule, carries: Any) -> None:
                     f"{rule.name}: {what} closes over {name!r}, a value being differentiated, and the "
                     f"{rule.backend.name} backend would drop the derivative through it (a custom rule gives "
                     f"derivatives with respect to its arguments only); pass {name!r} to {rule.name} as an "
-                    "argument, or use the jax backend, whose custom_jvp differentiates closed-over values"
+                    "argument"
                 )
 
 

@@ -227,8 +227,9 @@ class JaxBackend(multiad.Backend):
                 return (
                     f"{head}; a traced value was used outside the transform that traced it: an argument in "
                     "nondiff_argnums of a custom rule that depends on the differentiated values (pass it as a "
-                    "differentiated argument instead, the rule returning its cotangent or None), or a value f "
-                    "keeps (a global, an attribute) from an earlier call"
+                    "differentiated argument instead, the rule returning its cotangent or None), a value being "
+                    "differentiated that a custom function or its rule closes over (pass it as an argument), or "
+                    "a value f keeps (a global, an attribute) from an earlier call"
                 )
             return (
                 f"{head}; JAX traces f, so a Python or numpy conversion of a traced value (float, int, "
