@@ -28,14 +28,16 @@ falls on calls of rules alone. Not while a compiler traces (NOTE [Compiled regio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import _select, _tree
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError
+from ._errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperationError
 
 
 # NOTE [Rules closing over differentiated values]: a custom function, or one of its rules, that
@@ -71,6 +73,43 @@ def refuse_closed_over(rule: Rule, carries: Any) -> None:
                     f"derivatives with respect to its arguments only); pass {name!r} to {rule.name} as an "
                     "argument"
                 )
+
+
+# NOTE [Rules that call their own function on tangents]: a custom_jvp rule may compute its
+# tangent output with the custom function itself (``scale(ds, r) + scale(s, dr)`` for a
+# bilinear ``scale``); JAX evaluates that call on the tangents one level down and stops. torch
+# and autograd get reverse mode by transposing the rule (and autograd forward mode by running it
+# on boxed tangents), where that inner call is a call of the custom function on values being
+# differentiated, whose rule is transposed again, without end: torch ran for minutes, its memory
+# growing past 7 GB, and autograd raised RecursionError. :func:`transposing` counts how deep a
+# function's rule is nested in its own transposition on this thread and raises past a depth no
+# derivative of a few orders reaches (each level of a higher derivative is one level).
+_NESTING = threading.local()
+_MAX_NESTING = 6
+
+
+@contextlib.contextmanager
+def transposing(rule: Rule) -> Iterator[None]:
+    """Counts the rule's function's nesting in the transposition of its own rule (NOTE [Rules
+    that call their own function on tangents]); raises UnsupportedOperationError past the limit."""
+    depths: dict[int, int] = _NESTING.__dict__.setdefault("depths", {})
+    key = id(rule.user)
+    depth = depths.get(key, 0)
+    if depth >= _MAX_NESTING:
+        raise UnsupportedOperationError(
+            f"{rule.name}: its jvp rule calls {rule.name} on the tangents, and the {rule.backend.name} backend "
+            f"differentiates that call with {rule.name}'s rule again (transposing it for reverse mode), without "
+            f"end; compute the tangent output without calling {rule.name} (with the operations it consists of), "
+            "or use the jax backend"
+        )
+    depths[key] = depth + 1
+    try:
+        yield
+    finally:
+        if depth:
+            depths[key] = depth
+        else:
+            del depths[key]
 
 
 class Rule:

@@ -20,7 +20,7 @@ from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
 from autograd.tracer import Box
 
 import multiad
-from multiad._custom_rules import refuse_closed_over
+from multiad._custom_rules import refuse_closed_over, transposing
 
 
 def _zeros(args: Any) -> list[Any]:
@@ -93,8 +93,9 @@ def custom_jvp(rule: Any) -> Any:
             return ag_tuple(rule.jvp(args, tuple(ts[i] for i in range(len(args))))[1])
 
         def pull(g: Any) -> Any:
-            transpose, _ = make_vjp(tangent_out, ag_tuple(_zeros(args)))
-            grads = transpose(g)
+            with transposing(rule):  # NOTE [Rules that call their own function on tangents]
+                transpose, _ = make_vjp(tangent_out, ag_tuple(_zeros(args)))
+                grads = transpose(g)
             return tuple(grads[i] for i in argnums)
 
         return pull
@@ -103,7 +104,8 @@ def custom_jvp(rule: Any) -> Any:
         ts = _zeros(args)
         for i, t in zip(argnums, gs):
             ts[i] = t
-        return tuple(rule.jvp(args, tuple(ts))[1])
+        with transposing(rule):  # NOTE [Rules that call their own function on tangents]
+            return tuple(rule.jvp(args, tuple(ts))[1])
 
     defvjp_argnums(prim, vjp_maker)
     defjvp_argnums(prim, jvp_maker)

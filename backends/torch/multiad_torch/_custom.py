@@ -40,7 +40,7 @@ from typing import Any
 import torch
 
 import multiad
-from multiad._custom_rules import refuse_closed_over
+from multiad._custom_rules import refuse_closed_over, transposing
 
 from . import _run, _state
 
@@ -110,13 +110,15 @@ class CustomJVP(torch.autograd.Function):
 
 
 def _jvp_backward(rule: Any, xs: Any, cts: Any) -> Any:
-    """The cotangents of a custom_jvp function's inputs: the transpose of its (linear) tangent rule."""
+    """The cotangents of a custom_jvp function's inputs: the transpose of its (linear) tangent
+    rule (NOTE [Rules that call their own function on tangents] in multiad/_custom_rules.py)."""
 
     def tangent_out(*ts: Any) -> Any:
         return rule.jvp(xs, ts)[1]
 
-    transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
-    return transpose(tuple(cts))
+    with transposing(rule):
+        transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
+        return transpose(tuple(cts))
 
 
 def _vjp_backward(rule: Any, xs: Any, residuals: Any, out_meta: Any, g_outs: Any, g_res: Any) -> Any:
