@@ -83,3 +83,10 @@ def test_a_fwd_rule_closing_over_a_differentiated_value(ad_backend: Case) -> Non
     # torch raised an internal assertion of functorch here
     with pytest.raises(multiad.InvalidArgumentError, match="f: its fwd rule closes over 'y'"):
         multiad.grad(outer)(np.float64(4.0))
+
+
+@pytest.mark.parametrize("outer", [_jvp_closing_over, _vjp_closing_over])
+def test_a_closure_with_constant_arguments_is_the_function_s_own_code(ad_backend: Case, outer: Any) -> None:
+    # x is a constant: the rule gives no derivative here, and d/dy of y sin(1) is sin(1) through f's code
+    g = multiad.grad(lambda y: outer(y, np.float64(1.0)))(np.float64(2.0))
+    np.testing.assert_allclose(multiad.to_numpy(g), np.sin(1.0), rtol=1e-12)

@@ -43,9 +43,16 @@ def _constant_nondiff(rule: Any) -> None:
             )
 
 
+def _closures(rule: Any, xs: Any) -> None:
+    """Where the rule is applied (an argument is traced), its functions close over no traced
+    value (NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py); where
+    none is, autograd traces the function's own code, closures included."""
+    if any(isinstance(x, Box) for x in xs):
+        refuse_closed_over(rule, _boxed)
+
+
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
-    refuse_closed_over(rule, _boxed)  # NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py
     n_out: list[int] = []
 
     @primitive  # type: ignore[untyped-decorator]
@@ -70,6 +77,7 @@ def custom_vjp(rule: Any) -> Any:
     defvjp_argnums(prim, vjp_maker)
 
     def call(*xs: Any) -> tuple[Any, ...]:
+        _closures(rule, xs)
         res = prim(*xs)
         return tuple(res[i] for i in range(n_out[0]))
 
@@ -82,7 +90,6 @@ def _boxed(value: Any) -> bool:
 
 def custom_jvp(rule: Any) -> Any:
     _constant_nondiff(rule)
-    refuse_closed_over(rule, _boxed)  # NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
@@ -109,4 +116,9 @@ def custom_jvp(rule: Any) -> Any:
 
     defvjp_argnums(prim, vjp_maker)
     defjvp_argnums(prim, jvp_maker)
-    return lambda *xs: tuple(prim(*xs))
+
+    def call(*xs: Any) -> tuple[Any, ...]:
+        _closures(rule, xs)
+        return tuple(prim(*xs))
+
+    return call

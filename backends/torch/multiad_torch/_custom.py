@@ -162,8 +162,10 @@ def _constant_nondiff(rule: Any) -> None:
 
     NOTE [Traced nondiff arguments in torch]: the rule gives no derivative for such an argument,
     so torch would treat a tensor computed from the differentiated inputs as a constant there
-    (a silently wrong derivative).
+    (a silently wrong derivative). Not checked while torch.compile traces.
     """
+    if torch.compiler.is_compiling():
+        return
     for leaf in multiad.tree_leaves(rule.nondiff):
         if isinstance(leaf, torch.Tensor) and _carries_derivative(leaf):
             raise multiad.InvalidArgumentError(
@@ -213,33 +215,35 @@ def _refuse_compiled_transform(rule: Any) -> None:
         )
 
 
-def _checked(rule: Any) -> None:
-    """The rule's arguments and closures carry no derivative it would drop (NOTE [Traced nondiff
-    arguments in torch], NOTE [Rules closing over differentiated values] in
-    multiad/_custom_rules.py). Not checked while torch.compile traces."""
-    if torch.compiler.is_compiling():
-        return
-    _constant_nondiff(rule)
-    refuse_closed_over(rule, lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
+def _closures(rule: Any) -> None:
+    """Raises where a function of the rule closes over a value being differentiated (NOTE [Rules
+    closing over differentiated values] in multiad/_custom_rules.py); asked where the rule is
+    applied. Not checked while torch.compile traces."""
+    if not torch.compiler.is_compiling():
+        refuse_closed_over(rule, lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
 
 
 def custom_vjp(rule: Any) -> Any:
-    _checked(rule)
+    _constant_nondiff(rule)
 
     def call(*xs: Any) -> Any:
         if not _traced(xs):
             return rule.fun(*xs)
         _refuse_compiled_transform(rule)
+        _closures(rule)
         return CustomVJP.apply(rule, *xs)[: rule.n_outs]  # type: ignore[no-untyped-call]
 
     return call
 
 
 def custom_jvp(rule: Any) -> Any:
-    _checked(rule)
+    _constant_nondiff(rule)
 
     def call(*xs: Any) -> Any:
+        if not _traced(xs):  # no derivative through xs: the function, as custom_vjp does
+            return rule.fun(*xs)
         _refuse_compiled_transform(rule)
+        _closures(rule)
         return CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]
 
     return call
