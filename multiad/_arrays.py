@@ -129,7 +129,10 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         copied through host memory. ``x`` itself a (nested) list or tuple of Python numbers is
         array data, as in ``numpy.asarray``, not a pytree; inside a container (a dict's value,
         say) lists and tuples are pytrees, as in the transforms, and each number becomes one
-        array.
+        array. Without ``dtype``, a Python float leaf takes the backend's default float dtype
+        (float32 on torch, as a Python float argument of a transform does), while a list of
+        numbers takes numpy's (float64), as ``multiad.numpy.asarray`` of either does; pass
+        ``dtype`` for one dtype everywhere.
 
     Example:
         >>> import multiad
