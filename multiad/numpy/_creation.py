@@ -157,10 +157,6 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any
 def arange(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
     """Evenly spaced values in an interval, of the selected backend: int64 for integer
     arguments, float64 for floats, as in numpy."""
-    if "like" in kwargs:  # as every creation function says it
-        from ._ufunc_keywords import no_like
-
-        raise no_like("arange")
     name = canonical_dtype_name(dtype, "mnp.arange")
     if name is not None and name != "bfloat16":  # numpy's values in the dtype (see NOTE [arange in a dtype])
         return _make(np.arange(*args, dtype=name, **kwargs), dtype, device, "mnp.arange")
@@ -265,11 +261,7 @@ def asarray(
 def _convert(object: Any, dtype: Any, device: Any, kwargs: dict[str, Any], call: str) -> Any:  # noqa: A002
     from ._misc import astype
 
-    if kwargs:  # numpy's subok, like, ndmax: no meaning for the frameworks' arrays
-        if "like" in kwargs:  # as every creation function says it
-            from ._ufunc_keywords import no_like
-
-            raise no_like(call.removeprefix("mnp."))
+    if kwargs:  # numpy's subok, ndmax: no meaning for the frameworks' arrays (like=: NOTE [Creation like=])
         raise TypeError(f"{call}: unsupported keyword argument(s) {', '.join(sorted(kwargs))}; leave them out")
     lib = _dispatch.like(object, call=call)
     if lib != "numpy":

@@ -12,7 +12,8 @@ is named as numpy's, with what to do instead (``out=`` alone: the NotImplemented
 [out= is refused]). The wrapper costs one call; errors raised inside
 the function pass unchanged. A ufunc's keywords (``dtype=``, ``casting=``, ``where=``, ...) are
 taken before the function runs, as for the dispatching ufuncs (NOTE [Ufunc keywords]), and
-``like=`` is refused in the creation functions' words wherever it is given.
+``like=`` is taken by the creation functions whose numpy version has it (NOTE [Creation like=])
+and refused in their words by every other function.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._like import LIKE, made_like
 from ._outer import named
 from ._ufunc_keywords import UFUNCS, no_like, run, split
 
@@ -34,7 +36,7 @@ _ADVICE = {
     "axes": "move the axes last with mnp.moveaxis before the call",
     "axis": "move the axes last with mnp.moveaxis before the call",
     "keepdims": "add the axis to the result with mnp.expand_dims",
-    "like": "creation functions make arrays of the selected backend (multiad.get_backend); omit the keyword",
+    "like": "only the creation functions whose numpy version takes like= take it; omit the keyword",
     "device": "arrays are made where the backend makes them; omit the keyword",
 }
 _LAYOUT = "results are arrays of the arguments' framework, in its default layout and dtype rules; omit the keyword"
@@ -88,14 +90,18 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
     (NOTE [numpy scalars from reductions])."""
     scalars = qualified in SCALAR_RESULTS
     ufunc = qualified in UFUNCS
+    creation = qualified in LIKE
     call_name = f"mnp.{qualified}"
 
     @functools.wraps(fn)
     def call(*args: Any, **kwargs: Any) -> Any:
-        if kwargs and ufunc:  # NOTE [Ufunc keywords]
-            kwargs, dtype, casting = split(qualified, False, kwargs)
-            if dtype is not None or casting is not None:
-                return run(qualified, call, args, kwargs, dtype, casting)
+        if kwargs:
+            if ufunc:  # NOTE [Ufunc keywords]
+                kwargs, dtype, casting = split(qualified, False, kwargs)
+                if dtype is not None or casting is not None:
+                    return run(qualified, call, args, kwargs, dtype, casting)
+            elif creation and "like" in kwargs:  # NOTE [Creation like=]
+                return made_like(qualified, call, args, kwargs)
         try:
             out = fn(*args, **kwargs)
         except TypeError as exc:

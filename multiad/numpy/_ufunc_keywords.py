@@ -104,10 +104,10 @@ def split(name: str, own_dtype: bool, kwargs: dict[str, Any]) -> tuple[dict[str,
 
 
 def no_like(name: str) -> TypeError:
-    """The error for numpy's ``like=`` of a creation function (the words of NOTE [Keywords numpy has])."""
+    """The error for ``like=`` given to a function whose numpy version has none (NOTE [Creation like=])."""
     return TypeError(
-        f"mnp.{name}: numpy's like= is not supported by multiad.numpy; creation functions make arrays of "
-        "the selected backend (multiad.get_backend); omit the keyword"
+        f"mnp.{name}: like= is not a keyword of numpy's {name}; omit it (the creation functions whose numpy "
+        "version has it, such as mnp.zeros, mnp.eye, mnp.arange and mnp.asarray, take like=)"
     )
 
 
