@@ -9,7 +9,8 @@ value is chosen and given on every backend. Results have numpy's dtypes on every
 torch too, whose type promotion differs). Creation functions (``zeros``, ``eye``, ...) have no
 array argument to follow: they make arrays of the selected backend (see
 ``multiad.get_backend``) with numpy's dtypes (``zeros(2)`` is float64 on torch too; JAX
-without its x64 mode makes float32). Names numpy has that are absent here are listed, with
+without its x64 mode makes float32), or, with numpy's ``like=x``, of ``x``'s backend (NOTE
+[Creation like=]). Names numpy has that are absent here are listed, with
 reasons, in ``ABSENT``.
 
 Example:

@@ -58,7 +58,7 @@ def made_like(name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: 
         return fn(*args, **kwargs)
     call = f"mnp.{name}"
     where = LIKE[name]
-    data = ()
+    data: tuple[Any, ...] = ()
     if where is not None:
         pos, key = where
         data = (args[pos],) if len(args) > pos else (kwargs[key],) if key in kwargs else ()
