@@ -114,6 +114,13 @@ def native_order(x: np.ndarray) -> np.ndarray:
     return x.astype(x.dtype.newbyteorder("="))
 
 
+def keeps_float64(b: Backend) -> bool:
+    """Whether ``b`` keeps float64 values in float64 although its default float dtype may be
+    float32: every backend over torch, and those declaring ``creates_float64`` (NOTE [Creation
+    dtypes] in multiad/numpy/_creation.py, NOTE [Python float outputs] in multiad/_flat.py)."""
+    return b.creates_float64 or b.framework.partition(".")[0] == "torch"
+
+
 def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, device: Any = None) -> Any:
     """Converts ``x`` (an array, a number, or a pytree of them) to the backend's arrays.
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ from ._errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperatio
 # differentiated; the function's and the rules' closure cells are looked at (containers of
 # arrays included), not globals or functions they call. On jax the traced value escapes its
 # trace and JAX's error is translated to name this cause.
-def refuse_closed_over(rule: Rule, carries: Any) -> None:
+def refuse_closed_over(rule: Rule, carries: Callable[[Any], bool]) -> None:
     """Raises InvalidArgumentError where a function of ``rule`` closes over a value for which
     ``carries(value)`` is true (NOTE [Rules closing over differentiated values])."""
     user = rule.user

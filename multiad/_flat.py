@@ -623,7 +623,7 @@ def _short(out: Any) -> str:
 def constant_output(b: Backend, leaf: Any) -> Any:
     """A leaf of f's output that is a numpy array or a Python number as an array of ``b``; a
     Python float is float64 where ``b`` computes in it (NOTE [Python float outputs])."""
-    if type(leaf) is float and (b.creates_float64 or b.framework.partition(".")[0] == "torch"):
+    if type(leaf) is float and _arrays.keeps_float64(b):
         return b.asarray(leaf, dtype="float64")
     return b.asarray(leaf)
 

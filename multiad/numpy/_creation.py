@@ -52,7 +52,7 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     name = canonical_dtype_name(dtype, call)
     # NOTE [Creation dtypes]: torch's float32 default is a preference, for any backend over torch
     # (data.dtype read last: Dynamo cannot trace ndarray.dtype, and on torch it is not needed)
-    if name is None and b.framework.partition(".")[0] != "torch" and not b.creates_float64 and data.dtype == np.float64:
+    if name is None and not _arrays.keeps_float64(b) and data.dtype == np.float64:
         name = b.default_dtype()  # JAX without x64: float32, silently
     return b.asarray(data, dtype=name, device=device)
 

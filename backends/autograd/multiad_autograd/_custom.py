@@ -48,7 +48,7 @@ def _closures(rule: Any, xs: Any) -> None:
     value (NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py); where
     none is, autograd traces the function's own code, closures included."""
     if any(isinstance(x, Box) for x in xs):
-        refuse_closed_over(rule, _boxed)
+        refuse_closed_over(rule, rule.backend.is_traced)
 
 
 def custom_vjp(rule: Any) -> Any:
@@ -82,10 +82,6 @@ def custom_vjp(rule: Any) -> Any:
         return tuple(res[i] for i in range(n_out[0]))
 
     return call
-
-
-def _boxed(value: Any) -> bool:
-    return isinstance(value, Box)
 
 
 def custom_jvp(rule: Any) -> Any:
