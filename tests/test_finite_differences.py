@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -139,6 +140,33 @@ def test_second_order_nesting_is_allowed_and_accurate(strict: None) -> None:
 def test_third_order_nesting_raises() -> None:
     with pytest.raises(multiad.UnsupportedOperationError, match=r"^grad\(sin_exp\): .*higher_order"):
         d(d(d(sin_exp)))(X07)
+
+
+def _sum_of_hessian(x: Any) -> Any:
+    return mnp.sum(multiad.hessian(sin_exp, backend=NP)(x))
+
+
+def _hvp_of_hvp(x: Any) -> Any:
+    return multiad.hvp(lambda y: mnp.sum(multiad.hvp(sin_exp, (y,), (y,), backend=NP)[0]), (x,), (x,), backend=NP)
+
+
+@pytest.mark.parametrize(
+    ("max_order", "run", "call"),
+    [
+        (1, lambda: d(_sum_of_hessian)(X07), "grad(_sum_of_hessian)"),
+        (2, lambda: d(_sum_of_hessian)(X07), "hessian(sin_exp)"),
+        (1, lambda: _hvp_of_hvp(X07), "hvp(<lambda>)"),
+        (2, lambda: _hvp_of_hvp(X07), "hvp(<lambda>)"),
+    ],
+)
+def test_nesting_too_deep_names_a_call(max_order: int, run: Callable[[], Any], call: str) -> None:
+    """The outer level of a composed transform (hessian, hvp), whose function is the core's own,
+    names a call too (NOTE [Names of composed levels])."""
+    with (
+        multiad_numpy.higher_order(max_order),
+        pytest.raises(multiad.UnsupportedOperationError, match=rf"^{re.escape(call)}: .*higher_order"),
+    ):
+        run()
 
 
 def test_higher_order_opt_in_is_accurate(strict: None) -> None:

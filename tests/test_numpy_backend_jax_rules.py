@@ -48,6 +48,50 @@ CALLS: list[tuple[str, Callable[[Callable[[Any], Any]], Any]]] = [
 ]
 
 
+def _jnp_sum(y: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.sum(y)
+
+
+# f returns a JAX array (jnp.sum of the rule's output): the nested level's conversion of that
+# output raises before it reports its name, and the composed transforms' outer levels, whose
+# function is the core's own, named the call "finite differences" (NOTE [Names of composed levels]).
+JAX_OUTPUT_CALLS: list[tuple[str, Callable[[Callable[[Any], Any]], Any]]] = [
+    ("grad", lambda f: multiad.grad(lambda x: _jnp_sum(f(x)))(X)),
+    ("hessian", lambda f: multiad.hessian(lambda x: _jnp_sum(f(x)))(X)),
+    ("hvp", lambda f: multiad.hvp(lambda x: _jnp_sum(f(x)), (X,), (np.ones(2),))),
+    ("vhp", lambda f: multiad.vhp(lambda x: _jnp_sum(f(x)), (X,), (np.ones(2),))),
+    ("jacfwd", lambda f: multiad.jacfwd(multiad.grad(lambda x: _jnp_sum(f(x))))(X)),
+    ("linearize", lambda f: multiad.linearize(lambda x: _jnp_sum(f(x)), X)),
+    ("value_and_grad", lambda f: multiad.value_and_grad(lambda x: _jnp_sum(f(x)))(X)),
+]
+
+
+@pytest.mark.parametrize("kind", ["custom_vjp", "custom_jvp"])
+@pytest.mark.parametrize(("name", "run"), JAX_OUTPUT_CALLS, ids=[c[0] for c in JAX_OUTPUT_CALLS])
+def test_refusal_names_the_call_where_f_returns_a_jax_array(
+    kind: str, name: str, run: Callable[[Callable[[Any], Any]], Any]
+) -> None:
+    f = scaled_rules()[kind == "custom_jvp"]
+    with (
+        multiad.use_backend("numpy"),
+        pytest.raises(multiad.UnsupportedOperationError, match=rf"^{name}\(<lambda>\): .*jax\.{kind} function"),
+    ):
+        run(f)
+    assert sys.getprofile() is None
+
+
+def test_vmap_of_hessian_names_hessian() -> None:
+    f = scaled_rules()[0]
+    hess = multiad.hessian(lambda x: _jnp_sum(f(x)))
+    with (
+        multiad.use_backend("numpy"),
+        pytest.raises(multiad.UnsupportedOperationError, match=r"^hessian\(<lambda>\): .*jax\.custom_vjp function"),
+    ):
+        multiad.vmap(hess)(np.stack([X, 2 * X]))
+
+
 def _jit(f: Callable[[Any], Any]) -> Any:
     import jax
 

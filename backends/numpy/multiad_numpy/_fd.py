@@ -84,6 +84,19 @@ the order exceed 2 raises UnsupportedOperationError. :func:`higher_order` opts i
 ``k``: inside it every step is ``eps ** (1 / (k + 2)) * s``, the step that balances
 truncation and rounding at order ``k``, and results of order ``k`` carry their estimate and
 warning like the others.
+
+NOTE [Names of composed levels]: a level names the public call its messages start with from
+``fun.call``, which the core's flat function carries. The outer level of a transform the core
+composes (``hessian``, ``hvp``, ``vhp``: a Jacobian or gradient of the core's own function of
+the primals) has no such name and takes that of the first named level nested in it. That level
+reported its name only when it finished, so an error raised before (the refusal of a JAX custom
+rule, NOTE [JAX custom rules under finite differences] in ``_rules.py``, where ``f`` returned a
+JAX array, which the nested level's conversion refuses) started with "finite differences:".
+A named nested level now gives its name to the unnamed levels around it as it starts (a context
+variable holding their shared list), so every message starts with the call the user made. An
+unnamed level nested too deep (NOTE [Nesting levels]) raises before any level is nested in it,
+and names the call of the level evaluating it (``grad(f)`` for ``grad`` of ``hessian`` where
+only first derivatives are allowed).
 """
 
 from __future__ import annotations
@@ -114,6 +127,11 @@ _sink: contextvars.ContextVar[list[tuple[float, int, int, str]] | None] = contex
 _nonfinite_sink: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "multiad_numpy_nonfinite_sink", default=None
 )
+# Where a level whose function is the core's own learns the public call's name (NOTE [Names of
+# composed levels]); None inside a level that has a name.
+_names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("multiad_numpy_names", default=None)
+# The public call of the level evaluating f, for a nested level that has no name yet.
+_enclosing: contextvars.ContextVar[str | None] = contextvars.ContextVar("multiad_numpy_enclosing", default=None)
 _records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
 
 # One block of columns' estimate for Level.finish: per output, errors, scales and derivative sizes
@@ -222,14 +240,21 @@ class Level:
     def __init__(self, backend: multiad.Backend, fun: Callable[..., Any], has_aux: bool, dtype: Any) -> None:
         self.backend, self.fun, self.has_aux, self.dtype = backend, fun, has_aux, np.dtype(dtype)
         # The public call, as the core's flat function names it (an outer level of a composed
-        # transform, whose function is the core's own, takes its nested level's name).
+        # transform, whose function is the core's own, takes its nested level's name: NOTE [Names
+        # of composed levels]).
         self.call = str(getattr(fun, "call", None) or "finite differences")
         self.named = hasattr(fun, "call")
         self.depth = _depth.get()
         self.nested = self.depth > 0
+        names = _names.get() if self.nested else None
+        if not self.named:
+            self.names: list[str] = names if names is not None else []
+        elif names is not None and not names:
+            names.append(self.call)
         if self.depth + 1 > _max_order.get():
+            call = self.call if self.named else _enclosing.get() or self.call
             raise multiad.UnsupportedOperationError(
-                f"{self.call}: the numpy backend would nest finite differences {self.depth + 1} deep "
+                f"{call}: the numpy backend would nest finite differences {self.depth + 1} deep "
                 f"(a derivative of order {self.depth + 1}), beyond the {_max_order.get()} allowed; "
                 "nested differences at this order are mostly rounding noise. Use an exact backend "
                 "(torch, jax, autograd), or opt in with `with multiad_numpy.higher_order(k):`"
@@ -250,6 +275,8 @@ class Level:
         caller's floating-point state."""
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
+        c_token = _names.set(None if self.named else self.names)
+        e_token = _enclosing.set(self.public_call())
         try:
             with np.errstate(**self.errstate):
                 yield
@@ -257,6 +284,8 @@ class Level:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
+            _names.reset(c_token)
+            _enclosing.reset(e_token)
 
     @staticmethod
     def arithmetic() -> Any:
@@ -277,8 +306,9 @@ class Level:
         return tuple(np.asarray(o) for o in outs), aux
 
     def public_call(self) -> str:
-        """The call's name, that of a nested level where this level's function is the core's own."""
-        return self.call if self.named or not self.inner else self.inner[0][3]
+        """The call's name, that of a nested level where this level's function is the core's own
+        (NOTE [Names of composed levels])."""
+        return self.call if self.named or not self.names else self.names[0]
 
     def noise(self) -> float:
         """The absolute error nested levels reported for the values of ``f`` (0 if none)."""
@@ -421,7 +451,7 @@ class Level:
             at_x = tuple(o.shape for o in f0)
             seen = next(shapes for shapes in (tuple(map(_shape, r)) for r in results) if shapes != at_x)
             raise multiad.InvalidArgumentError(
-                f"{self.call}: f returned outputs of shapes {seen} at a perturbed point and {at_x} at x; "
+                f"{self.public_call()}: f returned outputs of shapes {seen} at a perturbed point and {at_x} at x; "
                 "the numpy backend differentiates functions whose outputs keep their shapes"
             )
         works = [np.empty((len(mults) + spare, len(ks), o.size), o.dtype) for o in f0]
@@ -662,8 +692,7 @@ class Level:
         order = self.order()
         sink = _sink.get()
         evaluations = sum(n for _, _, n, _ in self.inner) if self.inner else self.evaluations
-        if not self.named and self.inner:
-            self.call = self.inner[0][3]
+        self.call = self.public_call()
         nonfinite = self.nonfinite + sum(self.inner_nonfinite)
         if self.nested and sink is not None:
             sink.append((worst, order, evaluations, self.call))
