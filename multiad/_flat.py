@@ -595,16 +595,26 @@ def not_an_output(b: Backend, call: str, leaf: Any, aux: bool = True) -> Invalid
 
     NOTE [Outputs of another framework]: arguments are converted to the backend at the call,
     arrays ``f`` closes over are not; ``x * c`` with ``c`` a torch tensor returns a tensor from
-    a function differentiated on the numpy backend. Such a leaf is named with its framework and
-    the conversion that fixes it, not as a value that is no array. ``aux``: whether the
+    a function differentiated on the numpy backend. A framework's own functions make its arrays
+    from the backend's too: on the numpy backend ``jnp.sum(x)``, or a ``jax.custom_vjp``
+    function written with ``jax.numpy``, returns a JAX array from a numpy argument, and ``f``
+    closes over nothing. Such a leaf is named with its framework and both causes, each with its
+    fix, not as a value that is no array (the message named closed-over arrays alone, which
+    misled where ``f`` closes over none). ``vmap`` on the numpy backend evaluates a function
+    calling a JAX custom rule (it takes no derivative, so the rule does not matter) where ``f``
+    returns numpy arrays, and raises this error where it returns a JAX array; the
+    differentiating transforms refuse the call itself (NOTE [JAX custom rules under finite
+    differences] in ``backends/numpy/multiad_numpy/_rules.py``). ``aux``: whether the
     transform takes ``has_aux`` (vmap does not).
     """
     owner = _select.owner_of(leaf, call)
     if owner is not None and owner != b.name:
         return MixedBackendError(
-            f"{call}: f returned {an(owner)} array ({type(leaf).__name__}) on the {b.name!r} backend; arrays f "
-            f"closes over are not converted (only its arguments are): convert them with "
-            f"multiad.asarray(c, backend={b.name!r}) first, or select the {owner!r} backend"
+            f"{call}: f returned {an(owner)} array ({type(leaf).__name__}) on the {b.name!r} backend, made by "
+            f"{owner}'s own functions from f's arguments (a {owner} custom-rule function among them) or from "
+            f"{an(owner)} array f closes over (only f's arguments are converted); write f with multiad.numpy "
+            f"(and rules with multiad.custom_vjp/custom_jvp), convert arrays it closes over with "
+            f"multiad.asarray(c, backend={b.name!r}), or select the {owner!r} backend"
         )
     hint = " (use has_aux=True to return other values)" if aux else ""
     return InvalidTypeError(f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays{hint}")

@@ -134,6 +134,34 @@ def test_vmap_evaluates() -> None:
         np.testing.assert_allclose(multiad.vmap(f)(np.stack([X, 2 * X])), [X**2, 4 * X**2])
 
 
+@pytest.mark.parametrize("kind", ["custom_vjp", "custom_jvp"])
+@pytest.mark.parametrize("transform", ["vmap", "jacobian"])
+def test_a_jax_output_names_both_causes(kind: str, transform: str) -> None:
+    """vmap evaluates f (the rule does not matter) and jacobian's automatic mode evaluates it
+    first; an f that returns a JAX array computed it with JAX's functions, closing over nothing,
+    and the error says so (NOTE [Outputs of another framework] in multiad/_flat.py)."""
+    f = scaled_rules()[kind == "custom_jvp"]
+    with (
+        multiad.use_backend("numpy"),
+        pytest.raises(
+            multiad.MixedBackendError,
+            match=rf"^{transform}\(<lambda>\): f returned a jax array .* made by jax's own functions from f's "
+            r"arguments \(a jax custom-rule function among them\) or from a jax array f closes over.*"
+            r"write f with multiad\.numpy.*select the 'jax' backend",
+        ),
+    ):
+        if transform == "vmap":
+            multiad.vmap(lambda x: _jnp_sum(f(x)))(np.stack([X, 2 * X]))
+        else:
+            multiad.jacobian(lambda x: _jnp_sum(f(x)))(X)
+
+
+def test_vmap_on_the_jax_backend_evaluates() -> None:
+    f = scaled_rules()[0]
+    out = multiad.vmap(lambda x: _jnp_sum(f(x)), backend="jax")(np.stack([X, 2 * X]))
+    np.testing.assert_allclose(multiad.to_numpy(out), [5.0, 20.0])
+
+
 def test_profiler_left_alone() -> None:
     """An installed profile function is kept (the watch does not run under it)."""
     calls: list[str] = []
