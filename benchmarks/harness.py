@@ -106,8 +106,23 @@ stand. The blocks of a round therefore run at depths spread over one chunk, ``_D
 frames apart (a frame of ``_deeper`` holds 13 words; 16 steps of 10 frames span 2,080 words),
 the same depths for every variant, and the fastest block of each variant (NOTE [Fastest block
 per round]) is then one at a depth where its calls do not straddle: the cost of the work, not of
-where the chunk boundary fell. Rounds of fewer blocks (long calls) take the depths in turn, so
-that every depth recurs across the rounds. The recursion runs before a block's clock starts.
+where the chunk boundary fell. The recursion runs before a block's clock starts.
+
+NOTE [Sweeps of long calls]: a round of long calls has fewer than 16 blocks (NOTE [Short
+blocks]), so it cannot visit every depth, and its fastest block is a minimum over the depths it
+happened to get. Each side of a comparison is quiet at 2 to 4 of the 16 depths, and multiad's
+quiet depths sit one to two steps from the framework's own (the frames multiad adds), so a round of
+4 depths often held a quiet depth for one side and none for the other: in the project's run of
+jax's ``hessian 512->32 (summed)`` ``jacrev(jacrev)`` (10 ms calls, 4 blocks a round) the rounds'
+ratios spread from 0.9 to 1.2 and the median over 11 pairs read 1.061 (1.016 to 1.076), and
+``tall`` ``jacrev`` (31 ms) 1.055 (0.951 to 1.206), for the same work on both sides. The depths
+therefore go by pairs of rounds (both rounds of a pair, which run in opposite orders, at the same
+depths), and a comparison of long calls is read by *sweeps*: the ``ceil(16 / blocks)`` rounds of
+one order that together visit every depth. A variant's fastest time of a sweep is its fastest
+block over the sweep's rounds, and two consecutive sweeps, of opposite orders, make the pair of
+NOTE [Pairs of opposite orders]. Where a round has 16 blocks a sweep is one round, as before.
+A sweep of 30 ms calls takes about 4 s, so such rows get fewer pairs within a budget, each of
+which measures both sides at their own quiet depth.
 """
 
 from __future__ import annotations
@@ -172,14 +187,17 @@ def _block(fn: Callable[[], Any], sync: Callable[[Any], Any], n: int, warm: bool
 
 @dataclass(frozen=True)
 class Timings:
-    """Per variant, one entry per round: the mean per-call seconds of the round's blocks
-    (``rounds``), and the per-call seconds of its fastest block (``fastest``)."""
+    """Per variant: the mean per-call seconds of each round's blocks (``rounds``), and the
+    per-call seconds of the fastest block of each sweep (``fastest``; a sweep is a round where
+    rounds have 16 blocks, NOTE [Sweeps of long calls])."""
 
     rounds: dict[str, list[float]]
     fastest: dict[str, list[float]]
     calls_per_block: dict[str, int]
     #: Wall-clock seconds the comparison took, calibration included.
     seconds: float = 0.0
+    #: Rounds per sweep (NOTE [Sweeps of long calls]).
+    sweep: int = 1
 
 
 def measure(
@@ -203,9 +221,12 @@ def measure(
         k = max(1, min(settings.sub_blocks, max(_FEWEST_BLOCKS, round(settings.block_s / (n * per_call)))))
         means: dict[str, list[float]] = {name: [] for name, _ in variants}
         fastest: dict[str, list[float]] = {name: [] for name, _ in variants}
+        lowest: dict[str, list[float]] = {name: [] for name, _ in variants}  # per round
         first, *others = [name for name, _ in variants]
+        # NOTE [Sweeps of long calls]: whole pairs of sweeps, one sweep a round where k == 16
+        sweep = -(-_DEPTHS // k) if settings.rounds > 1 else 1
         rounds, cap = 0, max(1, settings.rounds)
-        cap += cap % 2 if cap > 1 else 0  # whole pairs (NOTE [Pairs of opposite orders])
+        cap += -cap % (2 * sweep) if cap > 1 else 0  # NOTE [Pairs of opposite orders]
         while rounds < cap:
             order = list(variants if rounds % 2 == 0 else reversed(variants))
             blocks: dict[str, list[float]] = {name: [] for name, _ in variants}
@@ -213,7 +234,8 @@ def measure(
             gc.disable()
             try:
                 for j in range(k):
-                    depth = (rounds * k + j) % _DEPTHS * _DEPTH_STEP  # NOTE [Depths across a stack chunk]
+                    # NOTE [Depths across a stack chunk]: both rounds of a pair at the same depths
+                    depth = ((rounds // 2) * k + j) % _DEPTHS * _DEPTH_STEP
                     for name, fn in order:
                         blocks[name].append(_deeper(depth, _block, fn, sync, n, True))
             finally:
@@ -221,13 +243,17 @@ def measure(
                     gc.enable()
             for name, ts in blocks.items():
                 means[name].append(statistics.fmean(ts))
-                fastest[name].append(min(ts))
+                lowest[name].append(min(ts))
             rounds += 1
-            if rounds % 2 or rounds < settings.min_rounds:
-                continue  # whole pairs only (NOTE [Pairs of opposite orders])
+            if rounds % (2 * sweep) and rounds < cap:
+                continue  # whole pairs of sweeps only
+            for name, ts in lowest.items():  # one entry per sweep, the two orders in turn
+                fastest[name] += [min(ts[-2 * sweep :: 2]), min(ts[1 - 2 * sweep :: 2])] if len(ts) > 1 else ts
+            if rounds < settings.min_rounds:
+                continue
             if time.perf_counter() - began >= settings.budget_s:
                 break
-            if others and rounds >= _CI_ROUNDS:
+            if others and len(fastest[first]) >= _CI_ROUNDS:
                 low, high = interval(fastest[first], *(fastest[o] for o in others))
                 if (high - low) / 2 <= settings.precision:
                     break
@@ -235,7 +261,7 @@ def measure(
         gc.unfreeze()
         if enabled:
             gc.enable()
-    return Timings(means, fastest, dict.fromkeys(single, n), time.perf_counter() - began)
+    return Timings(means, fastest, dict.fromkeys(single, n), time.perf_counter() - began, sweep)
 
 
 def timed(fn: Callable[[], Any], sync: Callable[[Any], Any]) -> tuple[Any, float]:

@@ -89,8 +89,8 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
         paired = _measure_pairs(group, dict(variants), control, fw, settings)
         times, fastest, calls_per_block = {}, {}, {}
         entry["comparisons"] = [
-            {"variants": list(keys), "rounds": len(t.fastest[keys[0]]), "seconds": round(t.seconds, 3)}
-            | {"calls_per_block": t.calls_per_block[keys[0]], "fastest_s": t.fastest}
+            {"variants": list(keys), "rounds": len(t.rounds[keys[0]]), "seconds": round(t.seconds, 3)}
+            | {"calls_per_block": t.calls_per_block[keys[0]], "sweep": t.sweep, "fastest_s": t.fastest}
             for keys, t in paired.items()
         ]
         for timings in paired.values():  # a variant's figures from the first comparison it is in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_smoke_run_covers_every_workload_and_framework(tmp_path: Path) -> None:
 def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
     from benchmarks import harness
 
-    settings = harness.Settings(rounds=3, min_rounds=3, block_s=0.002, budget_s=1.0, warmup=1, sub_blocks=3)
+    settings = harness.Settings(rounds=3, min_rounds=3, block_s=0.002, budget_s=1.0, warmup=1, sub_blocks=8)
     calls = {"a": 0, "b": 0}
 
     def a() -> int:
@@ -74,12 +75,15 @@ def test_harness_keeps_each_rounds_fastest_block_beside_its_mean() -> None:
         return sum(range(400))
 
     t = harness.measure([("a", a), ("b", b)], lambda x: x, settings)
+    # NOTE [Sweeps of long calls]: 8 blocks a round visit half of the 16 depths, so a sweep is
+    # two rounds of one order; rounds come in pairs of opposite orders: 3 asked, 4 run, 2 sweeps
+    assert t.sweep == 2
     for name in ("a", "b"):
-        # rounds come in pairs of opposite orders: 3 asked, 4 run
-        assert len(t.rounds[name]) == len(t.fastest[name]) == 4
-        assert all(0 < f <= m for f, m in zip(t.fastest[name], t.rounds[name]))
-        # three calibration calls, then 4 rounds of 3 blocks, each block one untimed call and its timed ones
-        assert calls[name] == 3 + 4 * 3 * (1 + t.calls_per_block[name])
+        assert len(t.rounds[name]) == 4 and len(t.fastest[name]) == 2
+        ts = t.rounds[name]
+        assert 0 < t.fastest[name][0] <= min(ts[0], ts[2]) and 0 < t.fastest[name][1] <= min(ts[1], ts[3])
+        # three calibration calls, then 4 rounds of 8 blocks, each block one untimed call and its timed ones
+        assert calls[name] == 3 + 4 * 8 * (1 + t.calls_per_block[name])
     # NOTE [Same calls per block]: b takes twice as long as a, yet its blocks run as many calls
     assert t.calls_per_block["a"] == t.calls_per_block["b"]
 
@@ -166,12 +170,14 @@ def test_precise_comparisons_stop_after_six_pairs_whatever_their_ratio(
 def test_imprecise_comparisons_run_until_their_rounds_are_spent(monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks import harness
 
-    # a's blocks read 0.9 for a pair of rounds, then 1.2 for the next: the pairs' ratios are 0.9
-    # and 1.2 in turn, so the interval never gets narrower than 0.01 on each side
-    _fake_blocks(monkeypatch, {0: [0.9] * 8 + [1.2] * 8, 1: [1.0]})
+    # calls of about a second: 4 blocks a round, a sweep of 4 rounds (NOTE [Sweeps of long
+    # calls]). a's blocks read 0.9 for a pair of sweeps (32 blocks), then 1.2 for the next: the
+    # pairs' ratios are 0.9 and 1.2 in turn, so the interval never gets narrower than 0.01
+    _fake_blocks(monkeypatch, {0: [0.9] * 32 + [1.2] * 32, 1: [1.0]})
     settings = harness.Settings(rounds=31, budget_s=1e9, precision=0.01)
     t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
-    assert len(t.fastest["a"]) == 32  # the cap, in whole pairs
+    assert len(t.rounds["a"]) == 32  # the cap, in whole pairs of sweeps
+    assert len(t.fastest["a"]) == 8
     low, high = harness.interval(t.fastest["a"], t.fastest["b"])
     assert (high - low) / 2 > 0.01
 
@@ -234,19 +240,53 @@ def test_each_comparison_is_timed_on_its_own(monkeypatch: pytest.MonkeyPatch) ->
     assert entry["control"]["value"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize(("per_call", "calls", "blocks"), [(1e-4, 12, 16), (5e-4, 2, 16), (2e-3, 1, 10), (1e-2, 1, 4)])
+@pytest.mark.parametrize(
+    ("per_call", "calls", "blocks", "rounds"),
+    [(1e-4, 12, 16, 2), (5e-4, 2, 16, 2), (2e-3, 1, 10, 4), (1e-2, 1, 4, 8)],
+)
 def test_blocks_are_short_and_as_many_as_fill_a_round(
-    monkeypatch: pytest.MonkeyPatch, per_call: float, calls: int, blocks: int
+    monkeypatch: pytest.MonkeyPatch, per_call: float, calls: int, blocks: int, rounds: int
 ) -> None:
     # NOTE [Short blocks]: 16 blocks of about 1.25 ms per variant and round; one call per block
-    # and at least 4 blocks where calls are longer
+    # and at least 4 blocks where calls are longer, rounds then running in whole pairs of sweeps
+    # over the 16 depths (NOTE [Sweeps of long calls]): 2 asked
     from benchmarks import harness
 
     timed = _fake_blocks(monkeypatch, {0: [per_call], 1: [per_call]})
     settings = harness.Settings(rounds=2, min_rounds=2, budget_s=1e9)
     t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
     assert t.calls_per_block == {"a": calls, "b": calls}
-    assert len(timed) == 2 * 2 * blocks
+    assert len(t.rounds["a"]) == rounds
+    assert len(timed) == 2 * rounds * blocks
+
+
+def test_long_calls_are_read_at_each_sides_quiet_depth(monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [Sweeps of long calls]: two variants of equal cost, each quiet (1.0) at two of the 16
+    # depths and slow (1.5) elsewhere, at different depths; rounds of 4 blocks (long calls). Read
+    # by rounds, a round holding a's quiet depths and not b's says 0.67; read by sweeps every
+    # pair says 1.00.
+    from benchmarks import harness
+
+    quiet = {0: {3, 4}, 1: {5, 6}}
+    depth = [0]
+
+    def deeper(frames: int, call: Any, *args: Any) -> Any:
+        depth[0] = frames // harness._DEPTH_STEP
+        return call(*args)
+
+    def block(fn: Any, sync: Any, n: int, warm: bool = False) -> float:
+        key = fn()
+        if not warm:
+            return 0.01  # calibration: 10 ms calls, 4 blocks a round
+        return 1.0 if depth[0] in quiet[key] else 1.5
+
+    monkeypatch.setattr(harness, "_deeper", deeper)
+    monkeypatch.setattr(harness, "_block", block)
+    settings = harness.Settings(rounds=48, min_rounds=48, budget_s=1e9, precision=0.0)
+    t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert t.sweep == 4 and len(t.rounds["a"]) == 48 and len(t.fastest["a"]) == 12
+    assert t.fastest["a"] == t.fastest["b"] == [1.0] * 12
+    assert harness.interval(t.fastest["a"], t.fastest["b"]) == (1.0, 1.0)
 
 
 def _rounds(ratios: list[float]) -> tuple[list[float], list[float]]:
