@@ -44,6 +44,10 @@ def describe() -> dict[str, Any]:
 
 def summary(m: dict[str, Any]) -> str:
     v = m["versions"]
-    return f"{m['cpu']}, {m['cores']} cores, {m['platform']}, Python {m['python']}; " + ", ".join(
-        f"{k} {val}" for k, val in v.items() if val
+    chunks = m.get("stack_chunks")  # NOTE [Stack chunks kept] in stack_chunks.py
+    return (
+        f"{m['cpu']}, {m['cores']} cores, {m['platform']}, Python {m['python']}"
+        + (f" (stack chunks {chunks})" if chunks else "")
+        + "; "
+        + ", ".join(f"{k} {val}" for k, val in v.items() if val)
     )

@@ -24,7 +24,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 import multiad
 
-from . import compiled, harness, machine, report
+from . import compiled, harness, machine, report, stack_chunks
 from .frameworks import FACTORIES, Framework
 from .workloads import SMOKE_SIZES, WORKLOADS, Group, Sizes, Skip
 
@@ -211,6 +211,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--budget", type=float, default=harness.Settings.budget_s, help="seconds per group, where rounds allow"
     )
+    parser.add_argument(
+        "--stock-stack-chunks",
+        action="store_true",
+        help="leave the interpreter's stack chunks unkept (NOTE [Stack chunks kept] in stack_chunks.py)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.budget <= 0 or args.precision < 0:
         parser.error("--rounds must be at least 1, --budget positive and --precision not negative")
@@ -226,8 +231,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     workloads = args.only or list(WORKLOADS)
     frameworks = [FACTORIES[n]() for n in names]
     started = datetime.datetime.now(datetime.UTC)
+    chunks = "unmapped: --stock-stack-chunks" if args.stock_stack_chunks else stack_chunks.keep()
     results: dict[str, Any] = {
-        "machine": machine.describe(),
+        "machine": machine.describe() | {"stack_chunks": chunks},
         "smoke": args.smoke,
         "sizes": sizes.__dict__,
         "settings": settings.__dict__,

@@ -313,3 +313,37 @@ def test_an_eager_goal_is_read_against_the_ratio_not_its_interval() -> None:
     ratios = [r for r in (1.04, 1.06, 1.055, 1.058, 1.056, 1.045) for _ in range(2)]  # pairs of rounds
     r = run._ratio(list(_rounds(ratios)), 1.05)
     assert r["ci"][0] < 1.05 < r["value"] and r["met"] is False and "within_noise" not in r
+
+
+def test_stack_chunks_are_kept_across_calls_that_cross_a_chunk() -> None:
+    # NOTE [Stack chunks kept]: a recursion 400 frames deep crosses CPython 3.11's 16 KiB stack
+    # chunks; unkept, each crossing maps a fresh chunk and faults its pages in, kept, the chunks
+    # are reused. Run in its own interpreter, which the allocator then serves until it exits.
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler to build benchmarks/stack_chunks.c")
+    script = """
+import resource, sys
+from benchmarks import stack_chunks
+
+def down(n):
+    return down(n - 1) + 1 if n else 0
+
+def faults():
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    total = sum(down(400) for _ in range(300))
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before, total
+
+print(*faults(), stack_chunks.keep(), *faults(), *faults(), stack_chunks.reused())
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    stock, total, state, _, total_kept, kept, _, reused = done.stdout.split()
+    assert state == "kept", done.stdout
+    assert int(total) == int(total_kept) == 300 * 400  # the same results either way
+    if sys.version_info < (3, 13):  # interpreters that unmap a chunk as soon as the stack leaves it
+        assert int(stock) >= 300, done.stdout
+    assert int(kept) <= 10 and int(reused) >= 300, done.stdout
