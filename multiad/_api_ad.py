@@ -8,7 +8,7 @@ from typing import Any
 from . import _custom_state, _derive, _plan, _prepared, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError, NonDifferentiableError
+from ._errors import InvalidArgumentError, InvalidTypeError, NonDifferentiableError
 from ._flat import Argnums, Flat, as_argnums, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
 
@@ -259,9 +259,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
         if plain and b.has_vjp:  # _derive.vjp, inlined: this runs once per call
             try:
                 outs, pullback, aux = b.vjp(flat, primals, has_aux)
-            except MultiADError:
-                raise
-            except Exception as exc:
+            except Exception as exc:  # a MultiADError too: NOTE [Errors of nested transforms] in _derive.py
                 err = _derive.translate(b, call, exc)
                 if err is None:
                     raise

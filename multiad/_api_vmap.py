@@ -169,9 +169,7 @@ def vmap(
             token = context.set(b)  # NOTE [Context set outright] in multiad/_api_ad.py
             try:  # _derive.guarded, inlined
                 outs = batched(*leaves)  # not marked: vmap takes no derivative (NOTE [Backends without custom rules])
-            except MultiADError:
-                raise
-            except Exception as exc:
+            except Exception as exc:  # a MultiADError too: NOTE [Errors of nested transforms] in _derive.py
                 err = _derive.translate(b, call, exc, "vectorize")
                 if err is None:
                     raise

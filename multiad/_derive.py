@@ -32,9 +32,7 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
         if b.has_custom_rules or verb == "vectorize":
             return fn(*args)
         return _custom_state.run_marked(b, fn, *args)
-    except MultiADError:
-        raise
-    except Exception as exc:
+    except Exception as exc:  # a MultiADError too: NOTE [Errors of nested transforms]
         translated = translate(b, call, exc, verb)
         if translated is None:
             raise
@@ -44,14 +42,41 @@ def guarded(b: Backend, call: str, fn: Callable[..., Any], *args: Any, verb: str
 def translate(b: Backend, call: str, exc: Exception, verb: str = "differentiate") -> Exception | None:
     """The error :func:`guarded` raises instead of ``exc``, or None to let ``exc`` pass."""
     if isinstance(exc, MultiADError):
-        return None
+        return _outer(call, exc, verb)
     foreign = _foreign.foreign_code_error(exc, b, call)  # NOTE [Foreign framework code]
     if foreign is not None:
         return foreign
     reason = b.translate_error(exc)
     if reason is None:
         return None
-    return NonDifferentiableError(f"{call}: the {b.name} backend could not {verb} f: {reason}")
+    err = NonDifferentiableError(f"{call}: the {b.name} backend could not {verb} f: {reason}")
+    err.__dict__[_TRANSLATED] = (b.name, reason, call, call)
+    return err
+
+
+# NOTE [Errors of nested transforms]: a framework error met inside a transform nested in another
+# (``vmap(grad(f))`` over ``x[x > 0]``, which only the outer vmap makes untraceable) was
+# translated by the inner transform's guard and passed through the outer one unchanged, so the
+# message named the inner ``grad(f)``, not the ``vmap`` the user called. The translated error
+# records the backend, the reason and the inner call (an attribute under ``_TRANSLATED``), and
+# an outer guard, whose call differs, raises it again under its own call, naming the inner one
+# where it happened: "vmap(g): the jax backend could not vectorize f, at grad(f) inside it: ...",
+# the inner error as its cause. Only the error path pays: the guards' ``except`` clauses pass
+# what they catch to :func:`translate`. The inner error is still the one code inside ``f`` sees
+# and may catch; other errors of multiad (a wrong argument of the inner call) keep its name.
+_TRANSLATED = "_multiad_translated"
+
+
+def _outer(call: str, exc: MultiADError, verb: str) -> Exception | None:
+    """A framework error a nested transform translated, under the call of the transform around it
+    (NOTE [Errors of nested transforms]); None for any other error of multiad."""
+    info = exc.__dict__.get(_TRANSLATED)
+    if info is None or info[3] == call:
+        return None
+    name, reason, inner, _ = info
+    err = NonDifferentiableError(f"{call}: the {name} backend could not {verb} f, at {inner} inside it: {reason}")
+    err.__dict__[_TRANSLATED] = (name, reason, inner, call)
+    return err
 
 
 def require(b: Backend, transform: str, call: str) -> None:
@@ -80,9 +105,7 @@ def vjp(b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call:
         return _arrays(b, outs), pullback, aux
     try:  # guarded, inlined: this runs on every vjp and reverse-mode call
         res = b.vjp(fun, primals, has_aux)
-    except MultiADError:
-        raise
-    except Exception as exc:
+    except Exception as exc:  # a MultiADError too: NOTE [Errors of nested transforms]
         translated = translate(b, call, exc)
         if translated is None:
             raise

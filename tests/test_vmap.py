@@ -130,11 +130,41 @@ def test_vmap_of_grad_through_a_value_dependent_shape_names_the_cause(backend: C
     if backend.name in ("autograd", "numpy"):  # a loop over concrete examples: the gradient
         backend.close(run(xs), np.where(xs > 0, 3 * xs**2, 0.0), order=1)
         return
-    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(cube\): ") as info:
+    # The error names the vmap the user called and the grad inside it where the framework raised
+    # (NOTE [Errors of nested transforms] in multiad/_derive.py); it named the inner grad alone.
+    with pytest.raises(
+        multiad.NonDifferentiableError,
+        match=rf"^vmap\(cube\): the {backend.name} backend could not vectorize f, at grad\(cube\) inside it: ",
+    ) as info:
         run(xs)
+    assert isinstance(info.value.__cause__, multiad.NonDifferentiableError)
+    assert str(info.value.__cause__).startswith("grad(cube): ")
     text = str(info.value)
     assert "a shape in f depends on the values" in text and "mnp.where" in text, text
     assert "numpy.asarray" not in text, text
+
+
+@pytest.mark.parametrize("name", ["torch", "jax"])
+def test_code_inside_f_still_sees_the_inner_error(name: str) -> None:
+    """Only the error leaving the outer transform is named after it (NOTE [Errors of nested
+    transforms]); f catching the inner grad's error sees the grad's own."""
+    pytest.importorskip(name)
+
+    def cube(x: Any) -> Any:
+        return mnp.sum(x[x > 0] ** 3)
+
+    seen: list[str] = []
+
+    def safe(x: Any) -> Any:
+        try:
+            return multiad.grad(cube, backend=name)(x)
+        except multiad.NonDifferentiableError as exc:
+            seen.append(str(exc))
+            return x * 0.0
+
+    out = multiad.vmap(safe, backend=name)(np.array([[1.0, -2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(multiad.to_numpy(out), np.zeros((2, 2)))
+    assert seen and all(text.startswith("grad(cube): ") for text in seen), seen
 
 
 def test_jit_of_a_one_argument_where_names_the_cause() -> None:
