@@ -122,7 +122,9 @@ one order that together visit every depth. A variant's fastest time of a sweep i
 block over the sweep's rounds, and two consecutive sweeps, of opposite orders, make the pair of
 NOTE [Pairs of opposite orders]. Where a round has 16 blocks a sweep is one round, as before.
 A sweep of 30 ms calls takes about 4 s, so such rows get fewer pairs within a budget, each of
-which measures both sides at their own quiet depth.
+which measures both sides at their own quiet depth. Where the run keeps freed stack chunks
+(NOTE [Stack chunks kept] in stack_chunks.py) no depth is quieter than another, and rounds are
+read one by one (``Settings.sweeps`` off): four times the pairs in the same time.
 """
 
 from __future__ import annotations
@@ -152,6 +154,9 @@ class Settings:
     warmup: int = 2
     #: Half-width of the ratio's 95 % confidence interval at which a comparison stops.
     precision: float = 0.01
+    #: Read long calls by sweeps over the stack depths (NOTE [Sweeps of long calls]); off where
+    #: the run keeps freed stack chunks.
+    sweeps: bool = True
     #: Time the first (checked) call only, no further rounds: for ``--smoke``.
     first_call_only: bool = False
 
@@ -224,7 +229,7 @@ def measure(
         lowest: dict[str, list[float]] = {name: [] for name, _ in variants}  # per round
         first, *others = [name for name, _ in variants]
         # NOTE [Sweeps of long calls]: whole pairs of sweeps, one sweep a round where k == 16
-        sweep = -(-_DEPTHS // k) if settings.rounds > 1 else 1
+        sweep = -(-_DEPTHS // k) if settings.rounds > 1 and settings.sweeps else 1
         rounds, cap = 0, max(1, settings.rounds)
         cap += -cap % (2 * sweep) if cap > 1 else 0  # NOTE [Pairs of opposite orders]
         while rounds < cap:

@@ -347,3 +347,14 @@ print(*faults(), stack_chunks.keep(), *faults(), *faults(), stack_chunks.reused(
     if sys.version_info < (3, 13):  # interpreters that unmap a chunk as soon as the stack leaves it
         assert int(stock) >= 300, done.stdout
     assert int(kept) <= 10 and int(reused) >= 300, done.stdout
+
+
+def test_long_calls_are_read_round_by_round_where_stack_chunks_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # NOTE [Sweeps of long calls]: with chunks kept no depth is quieter than another, so each
+    # round's fastest block is a reading of its own (4 blocks a round here, calls of 10 ms)
+    from benchmarks import harness
+
+    _fake_blocks(monkeypatch, {0: [1e-2], 1: [1e-2]})
+    settings = harness.Settings(rounds=8, min_rounds=8, budget_s=1e9, sweeps=False)
+    t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
+    assert t.sweep == 1 and len(t.rounds["a"]) == len(t.fastest["a"]) == 8
