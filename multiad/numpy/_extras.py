@@ -3,6 +3,7 @@ array-API aliases, statistics, nan-aware reductions and small helpers."""
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -433,12 +434,33 @@ def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
-    """Dot product of vectors along an axis (broadcasting)."""
+    """Dot product of vectors along ``axis`` of each argument, the other axes broadcasting."""
     mnp = _m()
-    if dtype_name(_arr(x1)).startswith("complex"):  # numpy's vecdot conjugates its first argument
+    # NOTE [vecdot's axis]: numpy's vecdot is the gufunc (n),(n)->(): ``axis`` names the vector
+    # axis of each argument in its own shape, and only the remaining axes broadcast. Summing
+    # the broadcast product over ``axis`` reads another axis wherever the ranks differ (x1 of
+    # shape (2, 2, 2) and x2 of shape (2, 2) at axis=0 summed x1's first axis against x2's
+    # broadcast copies), so each vector axis moves last before the product.
+    x1, x2 = _arr(x1), _arr(x2)
+    if _ndim(x1) and _ndim(x2):
+        x1, x2 = mnp.moveaxis(x1, _vector_axis(axis, x1), -1), mnp.moveaxis(x2, _vector_axis(axis, x2), -1)
+        if x1.shape[-1] != x2.shape[-1]:  # numpy's core dimensions do not broadcast
+            raise ValueError(
+                f"mnp.vecdot: the vectors along axis {axis} have lengths {x1.shape[-1]} and"
+                f" {x2.shape[-1]}; they must be equal (a length of 1 does not broadcast)"
+            )
+    if dtype_name(x1).startswith("complex"):  # numpy's vecdot conjugates its first argument
         x1 = mnp.conj(x1)
     p = mnp.multiply(x1, x2)
-    return mnp.sum(p, axis=axis, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
+    return mnp.sum(p, axis=-1, dtype=dtype_name(p))  # numpy's dot keeps the product's dtype
+
+
+def _vector_axis(axis: Any, x: Any) -> int:
+    """``axis`` of ``x`` counted from 0 (numpy's check, in Python that torch.compile traces)."""
+    nd, axis = _ndim(x), operator.index(axis)
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(f"mnp.vecdot: axis {axis} is out of bounds for array of dimension {nd}")
+    return int(axis % nd)
 
 
 def matvec(x1: Any, x2: Any, /) -> Any:
