@@ -174,3 +174,46 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     if _singular.is_jax(low):  # NOTE [Singular matrices]
         _singular.jax_not_finite("cholesky", (sym,), low, "Matrix is not positive definite")
     return _m().swapaxes(low, -1, -2) if upper else low
+
+
+# NOTE [hermitian=True reads the symmetric part]: numpy's ``svd`` and ``pinv`` with
+# ``hermitian=True`` compute from ``eigh`` of the lower triangle, torch's ``pinv`` from its own
+# ``eigh``, torch's ``svd`` ignores the flag, and JAX symmetrizes. Their derivatives disagreed
+# without an error: ``grad`` of ``sum(pinv(a, hermitian=True))`` was symmetric on torch and
+# JAX and the lower triangle's on the numpy backend (``[[-0.16, -0.08], [-0.08, -0.04]]``
+# against ``[[-0.16, 0], [-0.16, -0.04]]`` at ``[[2, 1], [1, 3]]``), and autograd's ``pinv``
+# raised a TypeError from its derivative rule. As for eigh (NOTE [Symmetric matrix input]),
+# real matrices are read as ``a / 2 + a.T / 2`` on every backend: values are numpy's for a
+# symmetric ``a``, and every gradient is the symmetric one (autograd's: NOTE [pinv's keywords
+# on autograd]).
+
+
+def _hermitian_flag(args: tuple[Any, ...], kwargs: dict[str, Any], position: int) -> bool:
+    return bool(kwargs["hermitian"] if "hermitian" in kwargs else len(args) > position and args[position])
+
+
+def _symmetric_part(call: str, a: Any) -> Any:
+    x = _arr(a)
+    if dtype_name(x).startswith("complex"):  # Hermitian complex matrices: the framework's own reading
+        return x
+    return _symmetric(call, x)
+
+
+def pinv(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """Pseudo-inverse (numpy's ``linalg.pinv``, dispatched on the argument types); with
+    ``hermitian=True`` a real matrix is read as ``(a + a.T) / 2`` on every backend, as in
+    ``eigh``, so that its gradient is the symmetric one everywhere."""
+    if not _hermitian_flag(args, kwargs, 1):
+        return _singular.pinv(a, *args, **kwargs)
+    # NOTE [hermitian=True reads the symmetric part]
+    return _singular.pinv(_symmetric_part("pinv", a), *args, **kwargs)
+
+
+def svd(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """Singular value decomposition (U, S, Vh; numpy's ``linalg.svd``, dispatched on the argument
+    types); with ``hermitian=True`` a real matrix is read as ``(a + a.T) / 2`` on every
+    backend, as in ``eigh``, so that its gradient is the symmetric one everywhere."""
+    if not _hermitian_flag(args, kwargs, 2):
+        return _singular.svd(a, *args, **kwargs)
+    # NOTE [hermitian=True reads the symmetric part]
+    return _singular.svd(_symmetric_part("svd", a), *args, **kwargs)

@@ -788,6 +788,32 @@ _DET_COND = 1e8
 _ag_det_fn: list[Fn] = []
 
 
+_ag_pinv_fn: list[Fn] = []
+
+
+def _ag_pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = np._NoValue) -> Any:
+    """numpy's ``pinv`` with its ``rcond=``, ``hermitian=`` and ``rtol=``, differentiated by
+    autograd's rule.
+
+    NOTE [pinv's keywords on autograd]: autograd's derivative rule of ``pinv`` takes the matrix
+    alone (``grad_pinv(ans, x)``), so any keyword, even ``rcond=None`` given positionally, made
+    ``grad`` raise ``TypeError: grad_pinv() takes 2 positional arguments but 3 were given``. The
+    rule is the derivative along perturbations that keep the rank of ``ans``, which holds for
+    the truncated pseudo-inverse the keywords choose as well, so it is reused with them.
+    """
+    if not _ag_pinv_fn:
+        from autograd.extend import defvjp, primitive
+        from autograd.numpy.linalg import grad_pinv
+
+        @primitive  # type: ignore[untyped-decorator]
+        def pinv(a: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
+            return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
+
+        defvjp(pinv, lambda ans, a, rcond, hermitian, rtol: grad_pinv(ans, a))
+        _ag_pinv_fn.append(pinv)
+    return _ag_pinv_fn[0](a, rcond, hermitian, rtol)
+
+
 def _ag_det(a: Any) -> Any:
     if not _ag_det_fn:
         from autograd.extend import defvjp, primitive
@@ -1053,6 +1079,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "einsum": _ag_einsum,
         "linalg.multi_dot": _ag_multi_dot,
         "linalg.svd": _ag_svd,
+        "linalg.pinv": _ag_pinv,
         "linalg.qr": _ag_qr,
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
         "dstack": _ag_dstack,

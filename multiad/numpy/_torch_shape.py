@@ -689,6 +689,8 @@ def _eigh(a: Any, UPLO: str = "L") -> Any:
 
 
 def _pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Any:
+    if rcond is not None and rtol is not None:  # numpy's error (rtol silently won here)
+        raise ValueError("mnp.linalg.pinv: `rtol` and `rcond` can't be both set.")
     tol = rtol if rtol is not None else rcond
     return torch.linalg.pinv(_inexact(tensor(a)), rtol=tol, hermitian=hermitian)
 

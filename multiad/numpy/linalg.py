@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from ._conventions import cholesky as cholesky
 from ._conventions import eigh as eigh
 from ._conventions import eigvalsh as eigvalsh
+from ._conventions import pinv as pinv
+from ._conventions import svd as svd
 from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
 from ._eig import eig as eig
@@ -21,11 +23,9 @@ from ._layout import norm as norm
 from ._singular import det as det
 from ._singular import inv as inv
 from ._singular import matrix_power as matrix_power
-from ._singular import pinv as pinv
 from ._singular import qr as qr
 from ._singular import slogdet as slogdet
 from ._singular import solve as solve
-from ._singular import svd as svd
 
 _multi_dot = _d("linalg.multi_dot", "Chained matrix product", _SEQ)
 
