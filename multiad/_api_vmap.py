@@ -213,7 +213,7 @@ def _per_call(
         if not traced and b.is_array(out):  # one array: NOTE [Arrays are leaves]
             out_spec[:] = [_tree.LEAF]
             return (out,)
-        outs, spec_o = _outputs(b, call, out)
+        outs, spec_o = _outputs(b, call, out, xs)
         out_spec[:] = [spec_o]
         return outs
 
@@ -225,13 +225,16 @@ def _per_call(
     return outs, spec_o
 
 
-def _outputs(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], Any]:
-    """The leaves of ``f``'s output ``out`` as arrays of ``b``, and its structure."""
+def _outputs(b: Backend, call: str, out: Any, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+    """The leaves of ``f``'s output ``out`` as arrays of ``b``, and its structure; ``xs``: the
+    leaves f was given, on whose device a constant leaf is made (NOTE [Constant outputs on the
+    arguments' device] in multiad/_flat.py)."""
     outs, spec_o = _tree.flatten(out)
     for o in outs:
         if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
             raise not_an_output(b, call, o, aux=False)
-    return tuple(o if b.is_array(o) else constant_output(b, o) for o in outs), spec_o
+    like = xs[0] if xs else None
+    return tuple(o if b.is_array(o) else constant_output(b, o, like) for o in outs), spec_o
 
 
 def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[..., tuple[Any, ...]]:
@@ -247,7 +250,7 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
             if is_array(out):  # one array: NOTE [Arrays are leaves]
                 slot.spec = plan.out_spec = leaf
                 return (out,)
-            outs, spec_o = _outputs(b, call, out)
+            outs, spec_o = _outputs(b, call, out, xs)
             slot.spec = plan.out_spec = spec_o
             return outs
 
@@ -260,7 +263,7 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
         if is_array(out):
             slot.spec = plan.out_spec = leaf
             return (out,)
-        outs, spec_o = _outputs(b, call, out)
+        outs, spec_o = _outputs(b, call, out, xs)
         slot.spec = plan.out_spec = spec_o
         return outs
 

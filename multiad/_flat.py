@@ -435,7 +435,8 @@ class Flat:
         if self.backend.is_array(out) and not self.traced and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
             self.out_spec = _tree.LEAF
             return (out,)
-        leaves, self.out_spec = output_leaves(self.backend, self.call, out)
+        primals = self.primals
+        leaves, self.out_spec = output_leaves(self.backend, self.call, out, primals[0] if primals else None)
         return leaves
 
     def unflatten_in(self, leaves: Sequence[Any]) -> Any:
@@ -518,7 +519,7 @@ class _Arrays(Flat):
         if b.is_array(out) and _arrays.FLOAT_DTYPES.get(out.dtype) is True:
             self.out_spec = _tree.LEAF
             return (out,)
-        outs, self.out_spec = output_leaves(b, self.call, out)
+        outs, self.out_spec = output_leaves(b, self.call, out, leaves[0] if leaves else None)
         return outs
 
 
@@ -630,23 +631,36 @@ def _short(out: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def constant_output(b: Backend, leaf: Any) -> Any:
-    """A leaf of f's output that is a numpy array or a Python number as an array of ``b``; a
-    Python float is float64 where ``b`` computes in it (NOTE [Python float outputs])."""
+def constant_output(b: Backend, leaf: Any, like: Any) -> Any:
+    """A leaf of f's output that is a numpy array or a Python number as an array of ``b``, on the
+    device of ``like`` (one of f's arguments; NOTE [Constant outputs on the arguments' device]);
+    a Python float is float64 where ``b`` computes in it (NOTE [Python float outputs])."""
+    device = b._placement_of(like) if like is not None and b.is_array(like) else None
     if type(leaf) is float and _arrays.keeps_float64(b):
-        return b.asarray(leaf, dtype="float64")
-    return b.asarray(leaf)
+        return b.asarray(leaf, dtype="float64", device=device)
+    return b.asarray(leaf, device=device)
 
 
-def output_leaves(b: Backend, call: str, out: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
+# NOTE [Constant outputs on the arguments' device]: a numpy array or Python number f returns was
+# converted on the framework's default device (``torch.tensor(0.5)``: the CPU) whatever device
+# the arguments are on, so ``vjp(lambda x: (x * 2, 0.5), x)`` with ``x`` on a GPU (or torch's
+# "meta" device) returned one output there and the other on the CPU, and so did jvp's tangents,
+# linearize, jacfwd's constant block and vmap. Such a leaf is now made on the device of an
+# argument of that evaluation of f (the first leaf f is given), as ``Backend.eye`` places its
+# identity (``Backend._placement_of``: None, the default, for the CPU). Only this branch, for
+# outputs that are not arrays of the backend, reads the device.
+
+
+def output_leaves(b: Backend, call: str, out: Any, like: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
-    leaf is a floating-point array or a number (NOTE [Outputs must be floats])."""
+    leaf is a floating-point array or a number (NOTE [Outputs must be floats]). ``like``: an
+    argument f was given, whose device a leaf converted takes (None: the default device)."""
     leaves, spec = _tree.flatten(out)
     conv = []
     for leaf in leaves:
         if not b.is_array(leaf):
             if isinstance(leaf, (np.ndarray, np.generic, int, float)):
-                leaf = constant_output(b, leaf)
+                leaf = constant_output(b, leaf, like)
             else:
                 raise not_an_output(b, call, leaf)
         conv.append(leaf)

@@ -319,8 +319,8 @@ def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozense
     floats, slot, flag = _arrays.FLOAT_DTYPES, _slot, b.active_flag
     known = set(array_types)
 
-    def structured(out: Any) -> Any:
-        leaves, spec = _flat.output_leaves(b, call, out)
+    def structured(out: Any, args: tuple[Any, ...]) -> Any:
+        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
         if leaves[0] is out and spec.is_leaf():
             known.add(type(out))
         if spec is _tree.LEAF:
@@ -333,13 +333,13 @@ def _outputs(b: Backend, f: Callable[..., Any], call: str, array_types: frozense
             out = f(*args)
             if type(out) in known and floats.get(out.dtype) is True:
                 return out  # NOTE [Output structure in a slot]: the slot is left as it is
-            return structured(out)
+            return structured(out, args)
         flag.active = True
         try:
             out = f(*args)
             if type(out) in known and floats.get(out.dtype) is True:
                 return out
-            return structured(out)
+            return structured(out, args)
         finally:
             flag.active = False
 
@@ -360,10 +360,10 @@ def _scalar(
     a weak reference to the function."""
     floats, flag = _arrays.FLOAT_DTYPES, b.active_flag
 
-    def checked(out: Any) -> Any:  # what is not one float scalar of the arguments' types
+    def checked(out: Any, args: tuple[Any, ...]) -> Any:  # what is not one float scalar of the arguments' types
         if check is not None:
             check(call, out)
-        leaves, spec = _flat.output_leaves(b, call, out)
+        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
         _flat.scalar_out(call, leaves, spec)
         return leaves[0]
 
@@ -372,13 +372,13 @@ def _scalar(
             out = f()(*args) if weak else f(*args)
             if type(out) in array_types and floats.get(out.dtype) is True and not out.shape:
                 return out
-            return checked(out)
+            return checked(out, args)
         flag.active = True
         try:
             out = f()(*args) if weak else f(*args)
             if type(out) in array_types and floats.get(out.dtype) is True and not out.shape:
                 return out
-            return checked(out)
+            return checked(out, args)
         finally:
             flag.active = False
 

@@ -145,6 +145,31 @@ def test_python_float_output_keeps_its_digits(name: str, dtype: str) -> None:
     np.testing.assert_array_equal(multiad.to_numpy(jvp_tangent), 0.0)
 
 
+CONSTANT_OUTPUTS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("value_and_grad", lambda x: multiad.value_and_grad(lambda v: 0.5)(x)),
+    ("value_and_grad of a numpy scalar", lambda x: multiad.value_and_grad(lambda v: np.float64(0.5))(x)),
+    ("vjp", lambda x: multiad.vjp(lambda v: (v * 2.0, 0.5, np.ones(2)), x)[0]),
+    ("jvp", lambda x: multiad.jvp(lambda v: (v, 0.5, np.ones(2)), (x,), (x,))),
+    ("jacfwd", lambda x: multiad.jacfwd(lambda v: (v, 0.5))(x)),
+    ("jacrev", lambda x: multiad.jacrev(lambda v: (v, 0.5))(x)),
+    ("linearize", lambda x: multiad.linearize(lambda v: (v, 0.5), x)[0]),
+    ("vmap", lambda x: multiad.vmap(lambda v: (v, 0.5, np.ones(2)))(mnp.stack([x, x]))),
+]
+
+
+@pytest.mark.parametrize(("transform", "run"), CONSTANT_OUTPUTS, ids=[c[0] for c in CONSTANT_OUTPUTS])
+def test_constant_outputs_follow_the_arguments_device(transform: str, run: Callable[[Any], Any]) -> None:
+    """NOTE [Constant outputs on the arguments' device]: a Python float or numpy array f returns
+    was made on torch's default device (the CPU) whatever the arguments' device; torch's "meta"
+    device stands for a GPU here."""
+    torch = pytest.importorskip("torch")
+    x = torch.ones(2, device="meta")
+    with multiad.use_backend("torch"):
+        leaves = multiad.tree_leaves(run(x))
+    assert leaves and all(isinstance(leaf, torch.Tensor) for leaf in leaves), leaves
+    assert {leaf.device.type for leaf in leaves} == {"meta"}, [(leaf.device, leaf.shape) for leaf in leaves]
+
+
 @pytest.mark.parametrize("name", BACKENDS)
 def test_hessian_and_jacobian_with_an_empty_leaf(name: str) -> None:
     a = np.array([1.0, -2.0])
