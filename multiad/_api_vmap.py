@@ -13,7 +13,16 @@ from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
-from ._flat import as_index, check_callable, check_chunk_size, constant_output, constants, fname, not_an_output
+from ._flat import (
+    as_index,
+    check_callable,
+    check_chunk_size,
+    constant_output,
+    constants,
+    fname,
+    guards_arguments,
+    not_an_output,
+)
 from ._ops import do
 
 
@@ -406,7 +415,7 @@ class _Plan:
             raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
         #: Whether the backend changes the arrays f gets unbatched, and the positions of those
         #: leaves then (NOTE [Unbatched arguments f may not change]).
-        self.guards = type(b).constant_argument is not Backend.constant_argument
+        self.guards = guards_arguments(b)
         mapped = set(self.mapped_pos)
         self.fixed = tuple(k for k in range(len(leaves)) if k not in mapped) if self.guards else ()
         self.negative = any(ax < 0 for ax in self.axes)

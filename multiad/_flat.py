@@ -215,7 +215,7 @@ class _Prepared:
         self.argnums = normalize_argnums(argnums, len(specs), call)
         self.single = isinstance(argnums, int)
         #: Whether the backend changes the arrays f gets outside argnums (NOTE [Arguments outside argnums]).
-        self.guards = type(backend).constant_argument is not Backend.constant_argument
+        self.guards = guards_arguments(backend)
         #: The argument positions outside argnums holding leaves, where ``guards`` (else empty).
         self.fixed = (
             tuple(i for i, s in enumerate(specs) if i not in self.argnums and s.num_leaves) if self.guards else ()
@@ -473,6 +473,13 @@ class Flat:
 # ``_Prepared.guards`` says so, so that a backend keeping the default costs one attribute read.
 # Arrays ``f`` closes over are not arguments and are not covered. ``_Arrays`` calls (every
 # argument differentiated) have none.
+def guards_arguments(b: Backend) -> bool:
+    """Whether ``b`` overrides ``Backend.constant_argument``, so that the arguments f is given but
+    not differentiated pass through it (NOTE [Arguments outside argnums]; vmap's unbatched
+    arguments, NOTE [Unbatched arguments f may not change] in multiad/_api_vmap.py)."""
+    return type(b).constant_argument is not Backend.constant_argument
+
+
 def constants(
     b: Backend, args: Sequence[Any], kwargs: dict[str, Any], fixed: tuple[int, ...]
 ) -> tuple[Sequence[Any], dict[str, Any]]:
