@@ -152,3 +152,23 @@ def test_like_errors() -> None:
         mnp.full(2, torch.tensor(1.0), like=jnp.ones(1))
     with multiad.use_backend("torch"):
         assert type(mnp.zeros(2, like=None)) is torch.Tensor  # numpy's default
+
+
+def test_a_like_of_another_backend_while_a_compiler_traces_raises_multiads_error(monkeypatch: Any) -> None:
+    """NOTE [like= while a compiler traces]: the refusal is an UnsupportedOperationError (a
+    NotImplementedError) naming the call and the fix; it was a bare NotImplementedError."""
+    torch = pytest.importorskip("torch")
+    from multiad import _select
+
+    x = torch.ones(2)
+    multiad.set_backend("numpy")
+    monkeypatch.setattr(_select, "compiling", lambda: True)
+    try:
+        with pytest.raises(
+            multiad.UnsupportedOperationError,
+            match=r"^mnp\.eye: like= of a torch array while a compiler traces, with backend 'numpy' selected .*"
+            r"multiad\.set_backend\('torch'\)",
+        ):
+            mnp.eye(2, like=x)
+    finally:
+        multiad.set_backend(None)

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import _registry, _select
 from .._backend import Backend
+from .._errors import UnsupportedOperationError
 from . import _dispatch
 
 #: The creation functions taking ``like=`` (numpy 2's), and where their data argument is (a
@@ -76,12 +77,27 @@ def made_like(name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: 
         if device is not None:
             kwargs["device"] = device
     traced = _select.compiling()
-    if traced and _select.get_backend() is not backend:
-        raise NotImplementedError(
+    if traced and _select.get_backend() is not backend:  # NOTE [like= while a compiler traces]
+        raise UnsupportedOperationError(
             f"{call}: like= of a {backend.name} array while a compiler traces, with backend "
-            f"{_select.get_backend().name!r} selected; select the backend with multiad.set_backend({backend.name!r})"
+            f"{_select.get_backend().name!r} selected (use_backend is not read while a compiler traces); "
+            f"select the backend with multiad.set_backend({backend.name!r}), or create the array outside "
+            "the compiled function"
         )
     return _select.run_in(backend, traced, functools.partial(fn, *args, **kwargs))
+
+
+# NOTE [like= while a compiler traces]: the creation functions find their backend through the
+# selection, and while a compiler traces the context (use_backend, and the backend run_in sets
+# for like=) is not read (NOTE [Compiled regions]), so a like= whose backend differs from the
+# selection in force cannot be honoured there. It raised a bare NotImplementedError; it is now
+# multiad's UnsupportedOperationError (a NotImplementedError), as every error multiad raises
+# derives from MultiADError. Under torch.compile the compiler shows it inside its own error
+# (fullgraph=True) or runs the function again outside the trace after the graph break; there,
+# a first use of the torch backend inside the traced call with another backend selected can
+# end in a RecursionError between Dynamo's conversion of its numpy results and the backend's
+# Tensor.numpy guard, with or without like= (not fixed; load the backend before compiling, by
+# any multiad call on a tensor, or select it with set_backend).
 
 
 def _backend_of(lib: str, call: str) -> Backend:
