@@ -182,12 +182,14 @@ class Backend:
         """The device an array lives on, as ``kind`` or ``kind:index`` in lower case (``"cpu"``,
         ``"cuda:0"``; GPUs as ``cuda`` or ``gpu``). The default reads ``x.device``: an object
         with ``type`` and ``index`` (torch), with ``platform`` and ``id`` (JAX), or a string,
-        of which a TensorFlow-style ``/job:.../device:CPU:0`` gives ``cpu:0``."""
+        of which a TensorFlow-style ``/job:.../device:CPU:0`` gives ``cpu:0``. An array that
+        records no device (None, or the empty string of a tensor inside ``tf.function``) is on the
+        default device, given as ``"cpu"``."""
         dev = getattr(x, "device", None)
         if callable(dev):
             dev = dev()
-        if dev is None:
-            return "cpu"
+        if dev is None or dev == "":
+            return "cpu"  # NOTE [Arrays without a device]
         if not isinstance(dev, str):
             kind = getattr(dev, "type", None) or getattr(dev, "platform", None)
             index = getattr(dev, "index", None)
@@ -277,6 +279,12 @@ class Backend:
 
         return self.asarray(np.eye(n), dtype=self.dtype_name(like), device=self._placement_of(like))
 
+    # NOTE [Arrays without a device]: TensorFlow's symbolic tensors (inside ``tf.function``)
+    # have ``device == ""`` until the graph is placed. Read as a device name, the empty string
+    # made :meth:`eye` (every Jacobian's basis) ask ``asarray(device="")``, which no backend
+    # lists, so every Jacobian and Hessian under the compiler failed. Such an array goes where
+    # the framework places new arrays by default, which ``asarray(device=None)`` asks for, and
+    # :meth:`_placement_of` gives None for ``"cpu"``.
     def _placement_of(self, x: Any) -> str | None:
         dev = self.device_of(x)
         return None if dev.partition(":")[0] == "cpu" else dev
