@@ -6,7 +6,7 @@
 - *pullbacks*: a pullback called twice, and called inside ``vmap``, gives the same result as a
   fresh one each time (nothing accumulates, nothing is consumed);
 - *empty and 0-d*: arrays with no elements in or out, and 0-d arguments with vector outputs;
-- *conversions*: ``multiad.to_numpy(x)`` or ``float(x)`` inside ``f`` either raises
+- *conversions*: ``multiad.to_numpy(x)``, ``float(x)`` or ``numpy.asarray(x)`` inside ``f`` either raises
   NonDifferentiableError or keeps the derivative; dropping it (a silently wrong derivative)
   fails the case;
 - *constant outputs*: outputs that do not depend on the arguments have zero derivatives of the
@@ -60,6 +60,10 @@ def _sin_xv(x: Any, v: Any) -> Any:
 
 def _converts(x: Any) -> Any:
     return mnp.sum(x * mnp.asarray(multiad.to_numpy(x)))
+
+
+def _numpy_converts(x: Any) -> Any:
+    return mnp.sum(x * mnp.asarray(np.asarray(x)))
 
 
 def _floats(x: Any) -> Any:
@@ -129,6 +133,14 @@ CONVERTS = Fn(
     jac=lambda x: 2 * x[None, :],
     make_args=drawn((3,)),
 )
+NUMPY_CONVERTS = Fn(
+    "sum_x_times_np_asarray_x",
+    CONVERSIONS,
+    _numpy_converts,
+    value=lambda x: np.sum(x * x),
+    jac=lambda x: 2 * x[None, :],
+    make_args=drawn((3,)),
+)
 FLOATS = Fn(
     "sum_x_times_float_sum_x",
     CONVERSIONS,
@@ -156,7 +168,10 @@ CONSTANT_SCALAR = Fn(
     make_args=drawn((4,)),
     make_consts=drawn((3,)),
 )
-EDGE_FNS = (ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, FLOATS, CONSTANT, CONSTANT_SCALAR)
+EDGE_FNS = (
+    ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, NUMPY_CONVERTS, FLOATS, CONSTANT,
+    CONSTANT_SCALAR,
+)  # fmt: skip
 
 #: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
 CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
@@ -164,6 +179,10 @@ CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
 #: allow silently on a value that carries a derivative (torch's float() of a tensor that
 #: requires grad warns and returns the number; MyGrad's returns it).
 FLOATS_DROPPED = dataclasses.replace(FLOATS, jac=lambda x: np.full((1, x.size), np.sum(x)))
+#: The same for ``numpy.asarray(x)`` held constant: NumPy converts any array with ``__array__``
+#: (TensorFlow's eager tensors, MyGrad's tensors) without asking whether it carries a derivative;
+#: torch, JAX and autograd refuse there, so only a plugin's backend can drop it silently.
+NUMPY_CONVERTS_DROPPED = dataclasses.replace(NUMPY_CONVERTS, jac=lambda x: x[None, :])
 
 # -- variants --------------------------------------------------------------------------------
 

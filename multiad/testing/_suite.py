@@ -163,6 +163,7 @@ def _edge_cases(add: Callable[..., None], out: list[Case]) -> None:
         out.append(Case(E.CONVERTS, E.accepting(var, "NonDifferentiableError"), dropped=E.CONVERTS_DROPPED))
     for var in (v.grad(), v.jvp(), v.vjp()):
         out.append(Case(E.FLOATS, E.accepting(var, "NonDifferentiableError"), dropped=E.FLOATS_DROPPED))
+        out.append(Case(E.NUMPY_CONVERTS, E.accepting(var, "NonDifferentiableError"), dropped=E.NUMPY_CONVERTS_DROPPED))
     # Outputs that do not depend on the arguments: zeros of the right shape.
     add(E.CONSTANT, *first)
     add(E.CONSTANT_SCALAR, v.grad(), v.value_and_grad(), v.hessian(), v.hvp("hvp"))

@@ -60,6 +60,14 @@ class TorchGrad(multiad.Backend):
             return x.detach().numpy()
         return np.asarray(x)
 
+    def translate_error(self, exc: BaseException) -> str | None:
+        # numpy.asarray(x) inside f: torch refuses a tensor that requires grad ("Can't call
+        # numpy()") and a torch.func dual tensor (no storage) with a RuntimeError.
+        msg = str(exc).partition("\n")[0]
+        if isinstance(exc, RuntimeError) and ("numpy()" in msg or "data pointer" in msg):
+            return f"numpy.asarray (or another numpy function) of a tensor that carries a derivative ({msg}); use multiad.numpy"
+        return None
+
     def nested(self, primals: tuple[Any, ...]) -> bool:
         """Whether an outer transform traces this call: one of its primals requires grad."""
         return any(isinstance(p, self.torch.Tensor) and p.requires_grad for p in primals)

@@ -64,6 +64,10 @@ class ExampleBackend(multiad.Backend):
         # that multiad reports as NonDifferentiableError with this reason.
         if isinstance(exc, TypeError) and "ArrayBox" in str(exc):
             return f"a value that carries a derivative cannot become a Python number ({exc}); use multiad.numpy"
+        # numpy.asarray(x) inside f: numpy makes an object array of boxes, which numpy's own
+        # operations then refuse with a TypeError naming dtype('O').
+        if isinstance(exc, TypeError) and "dtype('O')" in str(exc):
+            return f"a numpy function turned a value that carries a derivative into an object array ({exc}); use multiad.numpy"
         return None
 
     def eye(self, n: int, like: Any) -> Any:
