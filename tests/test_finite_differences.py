@@ -583,8 +583,11 @@ def test_arguments_outside_argnums_in_nested_transforms_and_vmap(strict: None) -
         np.cos(xs) * y**2,
         rtol=1e-8,
     )
-    # The inner grad gets the outer level's perturbed x outside its argnums: a write is refused there.
-    with pytest.raises(multiad.NonDifferentiableError, match=r"^grad\(_overwrite\): "):
+    # The inner grad gets the outer level's perturbed x outside its argnums: a write is refused
+    # there, and the error names the call made and the level inside it.
+    with pytest.raises(
+        multiad.NonDifferentiableError, match=r"^jacfwd\(_overwrite\): .* at grad\(_overwrite\) inside it: "
+    ):
         multiad.jacfwd(multiad.grad(_overwrite, argnums=1), argnums=0, backend=NP)(np.ones(3), y)
 
 
