@@ -1056,3 +1056,28 @@ def test_arange_with_a_dtype_is_numpys(backend_name: str, case: tuple[tuple[Any,
     args, dtype = case
     with multiad.use_backend(backend_name):
         _same(mnp.arange(*args, dtype=dtype), np.arange(*args, dtype=dtype))
+
+
+WIDE_UNSIGNED_WITH_AXES: list[Any] = [
+    ("max_axis", lambda m, a: m.max(a, 1)),
+    ("min_axis_kw", lambda m, a: m.min(a, axis=0)),
+    ("amax_negative_axis", lambda m, a: m.amax(a, axis=-1, keepdims=True)),
+    ("max_initial", lambda m, a: m.max(a, axis=1, initial=2**63 + 6)),
+    ("max_positional_initial", lambda m, a: m.max(a, 0, None, False, 2**63 + 1)),
+    ("sort_axis", lambda m, a: m.sort(a, 0)),
+    ("argsort_axis", lambda m, a: m.argsort(a, axis=0)),
+    ("argmax_axis", lambda m, a: m.argmax(a, 1)),
+    ("argmin_keepdims", lambda m, a: m.argmin(a, axis=0, keepdims=True)),
+    ("ptp_axis", lambda m, a: m.ptp(a, 1)),
+]
+
+
+@pytest.mark.parametrize("case", WIDE_UNSIGNED_WITH_AXES, ids=[c[0] for c in WIDE_UNSIGNED_WITH_AXES])
+def test_uint64_reductions_along_an_axis_on_torch(case: tuple[str, Any]) -> None:
+    # The integers a call takes as axes are not values: they are not shifted with the values'
+    # bits (mnp.max(x, 1) of a uint64 tensor raised "axis -9223372036854775807 is out of bounds").
+    import torch
+
+    _, call = case
+    x = np.array([[2**64 - 1, 3, 2**63 + 5], [0, 2**63, 7]], dtype=np.uint64)
+    _same(call(mnp, torch.from_numpy(x.copy())), call(np, x))

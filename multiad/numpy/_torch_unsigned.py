@@ -37,6 +37,11 @@ _ORDERED = frozenset(
     "argmax argmin argsort".split()
 )
 _TOP = -(2**63)
+#: the _ORDERED functions all of whose arguments are values (the others take values in their
+#: first argument and in ``initial``; their other integers are axes, see NOTE [Axes are not values])
+_ALL_VALUES = frozenset("less less_equal greater greater_equal equal not_equal maximum minimum".split())
+#: where ``initial`` sits among the positional arguments: numpy's ``max(a, axis, out, keepdims, initial, where)``
+_INITIAL_AT = {"max": 4, "min": 4, "amax": 4, "amin": 4}
 _INDICES = frozenset({"argmax", "argmin", "argsort", "count_nonzero", "nonzero", "argwhere", "flatnonzero"})
 
 
@@ -97,11 +102,19 @@ def _uint64(
     if dtypes == {torch.uint64} and name in _SAME_BITS and all(-(2**63) <= v < 2**64 for v in numbers):
         bits = _run(run, tuple(map(_signed, args)), {k: _signed(v) for k, v in kwargs.items()}, _as_int64)
         return _mapped(bits, lambda t: t.view(torch.uint64) if t.dtype == torch.int64 else t)
-    if dtypes == {torch.uint64} and name in _ORDERED and all(0 <= v < 2**64 for v in numbers):
-        flipped = _run(run, tuple(map(_shifted, args)), {k: _shifted(v) for k, v in kwargs.items()}, _flip_top)
-        if name in _INDICES:
-            return flipped
-        return _mapped(flipped, lambda t: (t ^ _TOP).view(torch.uint64) if t.dtype == torch.int64 else t)
+    if dtypes == {torch.uint64} and name in _ORDERED:
+        # NOTE [Axes are not values]: only values move with the flipped bits; an axis shifted
+        # by 2**63 was out of bounds (mnp.max(x, 1) of uint64 raised "axis -9223372036854775807 ...")
+        at = {i for i in range(len(args)) if name in _ALL_VALUES or i in (0, _INITIAL_AT.get(name))}
+        keys = {k for k in kwargs if name in _ALL_VALUES or k == "initial"}
+        values = [args[i] for i in at] + [kwargs[k] for k in keys]
+        if all(0 <= v < 2**64 for v in values if type(v) is int):
+            shifted_args = tuple(_shifted(v) if i in at else v for i, v in enumerate(args))
+            shifted_kwargs = {k: _shifted(v) if k in keys else v for k, v in kwargs.items()}
+            flipped = _run(run, shifted_args, shifted_kwargs, _flip_top)
+            if name in _INDICES:
+                return flipped
+            return _mapped(flipped, lambda t: (t ^ _TOP).view(torch.uint64) if t.dtype == torch.int64 else t)
     raise NotImplementedError(
         f"mnp.{name}: torch has no kernel for uint64 tensors here ({exc}), and computing in int64 would "
         "change values above 2**63 - 1; convert with mnp.astype(x, 'int64') where the values are below "
