@@ -424,3 +424,41 @@ def test_det_derivative_at_singular_matrices(backend: Case) -> None:
     h[0, 0, 1, 1] = h[1, 1, 0, 0] = 1.0
     h[0, 1, 1, 0] = h[1, 0, 0, 1] = -1.0
     backend.close(multiad.hessian(mnp.linalg.det, backend=backend.name)(a), h)
+
+
+# ldexp where the factor 2**x2 alone overflows or underflows but the result does not, and the
+# other way round: numpy scales the exponent exactly.
+LDEXP_X = np.array(
+    [2.0**-1022, np.finfo(np.float64).max, 0.5, 3.0, 1.5, -(2.0**-1000), 0.0, -0.0, np.inf, np.nan, 0.75]
+)
+LDEXP_N = np.array([2045, -2045, 1024, -1076, 2**40, -60, 5000, 3, -9000, 2, -1075])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ldexp_scales_the_exponent_exactly(kind: str) -> None:
+    want = np.ldexp(LDEXP_X, LDEXP_N)  # 2**1023 (not inf), 2**-1022 (not 0), 1.5 * 2**-1076 ...
+    got = multiad.to_numpy(mnp.ldexp(as_kind(kind, LDEXP_X), as_kind(kind, LDEXP_N)))
+    keep = np.abs(want) >= np.finfo(np.float64).tiny if kind == "jax" else np.ones(want.shape, bool)
+    keep |= ~np.isfinite(want) | (want == 0)  # JAX on CPU flushes subnormal numbers to zero
+    np.testing.assert_array_equal(got[keep], want[keep])
+    np.testing.assert_array_equal(np.signbit(got[keep]), np.signbit(want[keep]))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_ldexp_of_subnormal_and_float32_inputs(kind: str) -> None:
+    x32 = np.array([2e-38, 3e38, 1.5, 2.0**-149], dtype=np.float32)
+    n32 = np.array([200, -200, 127, 149], dtype=np.int32)
+    want = np.ldexp(x32, n32)
+    got = multiad.to_numpy(mnp.ldexp(as_kind(kind, x32), as_kind(kind, n32)))
+    assert got.dtype == want.dtype
+    rows = slice(None) if kind != "jax" else slice(0, 3)  # JAX on CPU flushes subnormal inputs to zero
+    np.testing.assert_array_equal(got[rows], want[rows])
+    if kind != "jax":  # 5e-324 * 2**1074 is 1.0 (the factor 2**1074 alone overflows)
+        np.testing.assert_array_equal(multiad.to_numpy(mnp.ldexp(as_kind(kind, np.array([5e-324])), 1074)), [1.0])
+
+
+def test_ldexp_derivative_is_the_power_of_two(backend: Case) -> None:
+    n = np.array([3, -1, 0, 10])
+    x = np.array([1.5, -2.0, 0.25, 1.0])
+    g = multiad.grad(lambda x: mnp.sum(mnp.ldexp(x, n)), backend=backend.name)(x)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2.0**n, **backend.tol())

@@ -414,11 +414,43 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 
 @errors_named("ldexp")
 def ldexp(x1: Any, x2: Any, /) -> Any:
-    """``x1 * 2**x2``."""
+    """``x1 * 2**x2``, exact where numpy's is (see NOTE [ldexp in steps])."""
+    # NOTE [ldexp in steps]: x1 * exp2(x2) overflowed or underflowed in the factor where the
+    # result does not (ldexp(0.5, 1024) gave inf for numpy's 2**1023; ldexp(5e-324, 1074) inf for
+    # 1.0; ldexp(1.8e308, -2045) 0 for 4.5e-308). The scale goes in four factors that are powers
+    # of two well inside the range: two bring x1 to about 1 (from its exponent e, rounded
+    # either way), two bring it to 2**(e + x2), whose exponent is clipped where every result
+    # overflows or underflows anyway. Each intermediate is a normal number, so only the last
+    # product rounds, as numpy's. The factors do not depend on x1's derivative (floor has none):
+    # the derivative is 2**x2. On JAX the factors come from jax.numpy's ldexp of 1.0 (XLA's
+    # exp2 of an integer is not always the power of two exactly), and jax.numpy's own ldexp is
+    # not used for x1 itself: it returns subnormal x1 unchanged (ldexp(1e-38f, 200) gave 1e-38).
     _complex.check("ldexp", (x1, x2))  # NOTE [Ufuncs without complex loops]
     mnp = _m()
-    out = mnp.multiply(x1, mnp.exp2(mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)))
-    return as_numpy_result("ldexp", out, _arr(x1), _arr(x2))
+    n = mnp.astype(_arr(x2), "float64") if not isinstance(x2, int) else float(x2)
+    x = mnp.multiply(x1, mnp.exp2(mnp.multiply(n, 0.0)))  # x1 in the dtype of the computation
+    on_jax = _dispatch.like(x) == "jax"
+    big = 1100.0 if dtype_name(x) == "float64" else 160.0  # beyond float64's (float32's) exponents
+    mag = mnp.abs(x)
+    e = mnp.floor(mnp.log2(mnp.where(mnp.logical_and(mnp.isfinite(mag), mag > 0), mag, 1.0)))
+    k = mnp.clip(e + mnp.clip(n, -4 * big, 4 * big), -big, big)
+    half_e, half_k = mnp.floor(-e / 2), mnp.floor(k / 2)
+    for power in (half_e, -e - half_e, half_k, k - half_k):
+        x = mnp.multiply(x, _power_of_two(power, x) if on_jax else mnp.exp2(power))
+    if on_jax and (isinstance(x2, int) or dtype_name(_arr(x2)).startswith(("int", "uint"))):
+        import jax
+        import jax.numpy as jnp
+
+        return mnp.astype(x, jax.eval_shape(jnp.ldexp, x1, x2).dtype)  # jax.numpy's result dtype
+    return as_numpy_result("ldexp", x, _arr(x1), _arr(x2))
+
+
+def _power_of_two(power: Any, like: Any) -> Any:
+    """``2**power`` exactly, for integer-valued JAX ``power`` within the normal exponents."""
+    import jax.numpy as jnp
+
+    one = jnp.ones_like(like)
+    return jnp.ldexp(one, jnp.astype(power, jnp.int32))
 
 
 def unstack(x: Any, /, *, axis: int = 0) -> tuple[Any, ...]:
