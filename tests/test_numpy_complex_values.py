@@ -130,3 +130,15 @@ def test_truth_of_complex_backend_arrays(backend: Any, name: str, call: Callable
     with multiad.use_backend(backend.name):
         got = multiad.to_numpy(call(mnp, mnp.asarray(a)))
     np.testing.assert_array_equal(got, expected, err_msg=name)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "jax"])
+def test_vecmat_conjugates_the_vector(kind: str) -> None:
+    # numpy's vecmat is sum_i conj(v_i) A_ij: with A all ones, conj(1+2j) + conj(3-1j) + conj(-2j)
+    # = 4 + 1j (without the conjugate, 4 - 1j); the second column doubles it.
+    from numpy_specs import as_kind
+
+    a = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]], dtype=complex)
+    got = multiad.to_numpy(mnp.vecmat(as_kind(kind, z), as_kind(kind, a)))
+    np.testing.assert_allclose(got, [4 + 1j, 8 + 2j], rtol=1e-12)
+    np.testing.assert_allclose(got, np.vecmat(z, a), rtol=1e-12)

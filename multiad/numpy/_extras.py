@@ -502,8 +502,10 @@ def matvec(x1: Any, x2: Any, /) -> Any:
 
 
 def vecmat(x1: Any, x2: Any, /) -> Any:
-    """Vector-matrix product (broadcasting)."""
+    """Vector-matrix product (broadcasting), conjugating complex vectors as numpy's."""
     mnp = _m()
+    if dtype_name(_arr(x1)).startswith("complex"):  # numpy's vecmat conjugates x1, as vecdot does
+        x1 = mnp.conj(x1)
     return mnp.squeeze(mnp.matmul(mnp.expand_dims(_arr(x1), -2), x2), axis=-2)
 
 
