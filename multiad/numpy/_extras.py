@@ -414,7 +414,7 @@ def modf(x: Any, /) -> tuple[Any, Any]:
 
 @errors_named("ldexp")
 def ldexp(x1: Any, x2: Any, /) -> Any:
-    """``x1 * 2**x2``, exact where numpy's is (see NOTE [ldexp in steps])."""
+    """``x1 * 2**x2``, exact where numpy's is, also where ``2**x2`` alone overflows or underflows."""
     # NOTE [ldexp in steps]: x1 * exp2(x2) overflowed or underflowed in the factor where the
     # result does not (ldexp(0.5, 1024) gave inf for numpy's 2**1023; ldexp(5e-324, 1074) inf for
     # 1.0; ldexp(1.8e308, -2045) 0 for 4.5e-308). The scale goes in four factors that are powers
