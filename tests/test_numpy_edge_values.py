@@ -462,3 +462,33 @@ def test_ldexp_derivative_is_the_power_of_two(backend: Case) -> None:
     x = np.array([1.5, -2.0, 0.25, 1.0])
     g = multiad.grad(lambda x: mnp.sum(mnp.ldexp(x, n)), backend=backend.name)(x)
     np.testing.assert_allclose(multiad.to_numpy(g), 2.0**n, **backend.tol())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("indices", "axis"), [([[-4, 1], [0, 1], [2, 4]], 1), ([[3, 0, 0, 0]], 0), ([12], None)])
+def test_take_along_axis_out_of_range_raises(kind: str, indices: Any, axis: Any) -> None:
+    # numpy raises IndexError; torch wrapped the index into range (-4 read column 0 of 4, 12 read
+    # element 0) and JAX filled nan, both silently.
+    x = np.arange(12.0).reshape(3, 4)
+    idx = np.array(indices)
+    with pytest.raises(IndexError):
+        np.take_along_axis(x, idx, axis=axis)
+    with pytest.raises(IndexError, match=r"^mnp\.take_along_axis: index -?\d+ is out of bounds for axis \d with size"):
+        mnp.take_along_axis(as_kind(kind, x), as_kind(kind, idx), axis=axis)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "int32", "uint32"])
+def test_take_along_axis_takes_any_integer_indices(kind: str, dtype: str) -> None:
+    # torch.take_along_dim takes int64 only ("dtype of indices should be Long but got Char").
+    x = np.arange(12.0).reshape(3, 4)
+    idx = np.array([[3, 0], [1, 1], [2, 0]], dtype=dtype)
+    got = multiad.to_numpy(mnp.take_along_axis(as_kind(kind, x), as_kind(kind, idx), axis=1))
+    np.testing.assert_array_equal(got, [[3.0, 0.0], [5.0, 5.0], [10.0, 8.0]])
+    np.testing.assert_array_equal(got, np.take_along_axis(x, idx, axis=1))
+
+
+def test_take_along_axis_out_of_range_raises_inside_a_transform(backend: Case) -> None:
+    x = np.arange(4.0)
+    with pytest.raises(IndexError):
+        multiad.grad(lambda v: mnp.sum(mnp.take_along_axis(v, np.array([0, 4]), axis=0)), backend=backend.name)(x)

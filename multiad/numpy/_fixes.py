@@ -736,6 +736,24 @@ def _jax_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: An
     return jnp.take(a, indices, axis=axis, mode=None if mode == "raise" else mode)
 
 
+def _jax_take_along_axis(arr: Any, indices: Any, axis: Any, **kwargs: Any) -> Any:
+    """jax.numpy's take_along_axis with numpy's IndexError for known indices out of range
+    (JAX fills them with nan, or the smallest integer, silently); traced indices keep JAX's fill."""
+    import jax
+    import jax.numpy as jnp
+
+    if not isinstance(indices, jax.core.Tracer):
+        idx = np.asarray(indices)
+        n = int(np.size(arr)) if axis is None else int(jnp.shape(arr)[axis])
+        if idx.size and idx.dtype.kind in "iu" and (idx.min() < -n or idx.max() >= n):
+            bad = int(idx.max()) if idx.max() >= n else int(idx.min())
+            raise IndexError(
+                f"mnp.take_along_axis: index {bad} is out of bounds for axis {0 if axis is None else axis} "
+                f"with size {n}"
+            )
+    return jnp.take_along_axis(arr, indices, axis=axis, **kwargs)
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -1011,6 +1029,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fmod": _jax_fmod,
         "linalg.det": _jax_det,
         "take": _jax_take,
+        "take_along_axis": _jax_take_along_axis,
         "tensordot": _jax_tensordot,
         "tril": _jax_triangle("tril"),
         "triu": _jax_triangle("triu"),

@@ -537,10 +537,38 @@ def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = 
 def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     t = tensor(arr)
     idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
+    if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
+        raise IndexError("mnp.take_along_axis: `indices` must be an integer array")
+    idx = idx.long()  # torch.take_along_dim takes int64 indices only (numpy: any integer dtype)
+    ax = 0 if axis is None else _axes(axis, t.ndim)[0]
+    n = t.numel() if axis is None else t.shape[ax]
+    _check_in_range("take_along_axis", idx, n, ax)
     if axis is None:
-        return torch.take_along_dim(t.reshape(-1), idx.reshape(-1) % t.numel())
-    ax = _axes(axis, t.ndim)[0]
-    return torch.take_along_dim(t, idx % t.shape[ax], dim=ax)
+        return torch.take_along_dim(t.reshape(-1), idx.reshape(-1) % n)
+    return torch.take_along_dim(t, idx % n, dim=ax)
+
+
+def _check_in_range(name: str, idx: torch.Tensor, n: int, axis: int) -> None:
+    """numpy's IndexError for indices outside ``[-n, n)``, which the ``% n`` that follows would
+    wrap into range silently; indices whose values a graph or ``vmap`` hides are not checked."""
+    if torch.compiler.is_compiling() or _batched(idx) or idx.numel() == 0:
+        return
+    low, high = int(idx.min()), int(idx.max())
+    if low < -n or high >= n:
+        bad = high if high >= n else low
+        raise IndexError(f"mnp.{name}: index {bad} is out of bounds for axis {axis} with size {n}")
+
+
+def _batched(t: torch.Tensor) -> bool:
+    """Whether ``t`` is batched by ``torch.func.vmap`` at some level (its values per batch
+    element cannot be read as one Python number)."""
+    from torch._C import _functorch
+
+    while _functorch.is_functorch_wrapped_tensor(t):
+        if _functorch.is_batchedtensor(t):
+            return True
+        t = _functorch.get_unwrapped(t)
+    return False
 
 
 def _diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
