@@ -142,3 +142,17 @@ def test_vecmat_conjugates_the_vector(kind: str) -> None:
     got = multiad.to_numpy(mnp.vecmat(as_kind(kind, z), as_kind(kind, a)))
     np.testing.assert_allclose(got, [4 + 1j, 8 + 2j], rtol=1e-12)
     np.testing.assert_allclose(got, np.vecmat(z, a), rtol=1e-12)
+
+
+def test_float_power_of_a_real_base_and_a_complex_exponent(backend: Any) -> None:
+    # numpy's float_power computes in complex128 where an argument is complex:
+    # (-2)**(1 + 2j) = -2 * exp(2j * log(-2)) = -2 * exp(2j * (log 2 + i pi)); autograd's route
+    # cast the exponent to float64, dropping its imaginary part (a nan and -2 for (-2)**1).
+    base = np.array([-2.0, 0.5], dtype=np.float32)
+    y = np.array([1 + 2j, 0.5 - 1j])
+    _, _, got = multiad.vjp(lambda b: (b, mnp.float_power(b, y)), base, has_aux=True, backend=backend.name)
+    got = multiad.to_numpy(got)
+    want = np.exp(y * np.log(base.astype(complex)))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(got, np.float_power(base, y), rtol=1e-12)
+    assert got.dtype == np.complex128

@@ -269,9 +269,20 @@ def _ag_copysign(x1: Any, x2: Any, /) -> Any:
 
 
 def _ag_float_power(x1: Any, x2: Any, /) -> Any:
-    # numpy's float_power computes in float64 at least, float32 arguments included
+    # numpy's float_power computes in float64 at least, float32 arguments included, and in
+    # complex128 where an argument is complex (float64 dropped the imaginary part: nan and wrong
+    # numbers for a real base with a complex exponent)
+    def dtype_of(v: Any) -> Any:
+        return (
+            np.result_type(v)
+            if type(v) in PYTHON_NUMBERS
+            else (v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype)
+        )
+
+    to = np.complex128 if any(np.issubdtype(dtype_of(v), np.complexfloating) for v in (x1, x2)) else np.float64
+
     def cast(v: Any) -> Any:
-        return v if type(v) in PYTHON_NUMBERS else (v if hasattr(v, "astype") else np.asarray(v)).astype(np.float64)
+        return v if type(v) in PYTHON_NUMBERS else (v if hasattr(v, "astype") else np.asarray(v)).astype(to)
 
     return _safe_power("autograd")(cast(x1), cast(x2))
 
