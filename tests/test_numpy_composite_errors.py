@@ -70,3 +70,12 @@ def test_full_with_a_traced_fill_of_a_wrong_shape_names_full(name: str) -> None:
         ValueError, match=r"^mnp\.full: could not broadcast input array from shape \(2,\) into shape \(3,\)"
     ):
         multiad.grad(f, backend=name)(np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("backend_name", ["autograd", "torch"])
+def test_cross_of_two_component_vectors_names_the_call(backend_name: str) -> None:
+    # numpy 2 deprecates 2-component vectors in cross; on autograd they raised a bare AxisError
+    # ("source: axis -1 is out of bounds for array of dimension 0") from inside its cross.
+    a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    with pytest.raises(ValueError, match=r"^mnp\.cross: on \w+ the vectors must have 3 components"):
+        multiad.grad(lambda v: mnp.sum(mnp.cross(v, b)), backend=backend_name)(a)

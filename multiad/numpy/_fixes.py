@@ -452,6 +452,11 @@ def _ag_cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
     if axis is not None:
         axisa = axisb = axisc = axis
     x, y = anp.moveaxis(a, axisa, -1), anp.moveaxis(b, axisb, -1)
+    if x.shape[-1] != 3 or y.shape[-1] != 3:  # as on torch; autograd raised "source: axis -1 is out of bounds"
+        raise ValueError(
+            "mnp.cross: on autograd the vectors must have 3 components (numpy deprecates 2-component "
+            "vectors); append a zero component, mnp.pad(v, [(0, 0)] * (v.ndim - 1) + [(0, 1)])"
+        )
     x, y = _ag_broadcast_arrays(x, y)
     return anp.moveaxis(anp.cross(x, y), -1, axisc)
 
