@@ -334,6 +334,8 @@ def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _transpose(a: Any, axes: Any = None) -> Any:
     t = tensor(a)
+    if getattr(axes, "ndim", 0) >= 1:  # an array or tensor of axes, as numpy reads it
+        axes = tuple(axes.tolist())
     if t.ndim == 0 and not axes:  # numpy: a 0-d array is its own transpose
         return t
     return t.permute(*(reversed(range(t.ndim)) if axes is None else _axes(axes, t.ndim)))
@@ -466,7 +468,7 @@ def _tile(A: Any, reps: Any) -> Any:
 
 def _int_tuple(v: Any) -> tuple[int, ...]:
     """An int, a numpy integer, or a sequence, array or tensor of them, as a tuple of ints."""
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, (int, np.integer)) or getattr(v, "ndim", None) == 0:  # 0-d arrays too
         return (int(v),)
     return tuple(int(u) for u in (v.tolist() if hasattr(v, "tolist") else v))
 
@@ -523,6 +525,8 @@ def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = 
     t, ax = _flat_or(a, axis)
     n = t.shape[ax]
     idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
+    if not (idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool):
+        idx = idx.long()  # index_select takes int32 and int64 only (numpy: any integer dtype); uint8 < -n wrapped
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":
