@@ -492,3 +492,18 @@ def test_take_along_axis_out_of_range_raises_inside_a_transform(backend: Case) -
     x = np.arange(4.0)
     with pytest.raises(IndexError):
         multiad.grad(lambda v: mnp.sum(mnp.take_along_axis(v, np.array([0, 4]), axis=0)), backend=backend.name)(x)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cov_with_integer_weights_in_float64(kind: str) -> None:
+    # numpy reads the weights as float64; on torch integer weights divided by their integer sum
+    # gave float32 factors (the covariance off in the 8th digit, without an error).
+    rng = np.random.default_rng(7)
+    x = rng.integers(-6, 7, (10, 5)).astype(np.int32)
+    aw = rng.integers(1, 1000, 10).astype(np.int32)
+    fw = rng.integers(1, 4, 10)
+    for kwargs in ({"aweights": aw, "ddof": 2}, {"aweights": aw, "fweights": fw}, {"fweights": fw}):
+        want = np.cov(x, rowvar=False, **kwargs)
+        on = {k: as_kind(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+        got = multiad.to_numpy(mnp.cov(as_kind(kind, x), rowvar=False, **on))
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)

@@ -142,9 +142,11 @@ def cov(
         x = mnp.astype(x, dtype)
     n = x.shape[1]
     dd = ddof if ddof is not None else (0 if bias else 1)
-    w = None if fweights is None else mnp.ravel(_arr(fweights))
+    # numpy converts the weights to float64: integer weights divided by their integer sums with
+    # `/` gave torch's float32 (cov with int32 aweights was off in the 8th digit on torch)
+    w = None if fweights is None else mnp.astype(mnp.ravel(_arr(fweights)), "float64")
     if aweights is not None:
-        aw = mnp.ravel(_arr(aweights))
+        aw = mnp.astype(mnp.ravel(_arr(aweights)), "float64")
         w = aw if w is None else mnp.multiply(w, aw)
     if w is None:
         c = x - mnp.mean(x, axis=1, keepdims=True)
