@@ -79,3 +79,17 @@ def test_cross_of_two_component_vectors_names_the_call(backend_name: str) -> Non
     a, b = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     with pytest.raises(ValueError, match=r"^mnp\.cross: on \w+ the vectors must have 3 components"):
         multiad.grad(lambda v: mnp.sum(mnp.cross(v, b)), backend=backend_name)(a)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("name", ["diagonal", "trace"])
+def test_one_axis_given_twice_to_diagonal_and_trace(kind: str, name: str) -> None:
+    # numpy: ValueError "axis1 and axis2 cannot be the same"; torch raised RuntimeError and JAX a
+    # TypeError about a transpose permutation.
+    from numpy_specs import as_kind
+
+    x = np.arange(12.0).reshape(2, 3, 2)
+    with pytest.raises(ValueError, match="axis1 and axis2 cannot be the same"):
+        getattr(np, name)(x, axis1=1, axis2=-2)
+    with pytest.raises(ValueError, match=rf"^mnp\.{name}: axis1 and axis2 cannot be the same"):
+        getattr(mnp, name)(as_kind(kind, x), axis1=1, axis2=-2)

@@ -770,6 +770,17 @@ def _jax_take_along_axis(arr: Any, indices: Any, axis: Any, **kwargs: Any) -> An
     return jnp.take_along_axis(arr, indices, axis=axis, **kwargs)
 
 
+def _jax_diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """jax.numpy's diagonal with numpy's ValueError for one axis given twice (JAX raised a
+    TypeError about a transpose permutation)."""
+    import jax.numpy as jnp
+
+    nd = max(jnp.ndim(a), 1)
+    if -nd <= axis1 < nd and -nd <= axis2 < nd and axis1 % nd == axis2 % nd:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    return jnp.diagonal(a, offset=offset, axis1=axis1, axis2=axis2)
+
+
 def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """jax.numpy's meshgrid of the flattened inputs, as numpy's (JAX's raises for inputs that
     are not 1-d)."""
@@ -1046,6 +1057,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "linalg.det": _jax_det,
         "take": _jax_take,
         "take_along_axis": _jax_take_along_axis,
+        "diagonal": _jax_diagonal,
         "tensordot": _jax_tensordot,
         "tril": _jax_triangle("tril"),
         "triu": _jax_triangle("triu"),

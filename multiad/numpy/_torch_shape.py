@@ -634,7 +634,10 @@ def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
 
 
 def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
-    return torch.diagonal(tensor(a), offset, axis1, axis2)
+    t = tensor(a)
+    if _axes(axis1, t.ndim) == _axes(axis2, t.ndim):  # numpy's ValueError (torch: RuntimeError)
+        raise ValueError("axis1 and axis2 cannot be the same")
+    return torch.diagonal(t, offset, axis1, axis2)
 
 
 def _diag(v: Any, k: int = 0) -> Any:
