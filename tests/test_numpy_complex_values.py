@@ -156,3 +156,19 @@ def test_float_power_of_a_real_base_and_a_complex_exponent(backend: Any) -> None
     np.testing.assert_allclose(got, want, rtol=1e-12)
     np.testing.assert_allclose(got, np.float_power(base, y), rtol=1e-12)
     assert got.dtype == np.complex128
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "jax"])
+def test_sign_rint_round_of_complex_numbers(kind: str) -> None:
+    # numpy 2: sign(z) = z / |z| (0 at 0); rint and round act on both parts, half to even.
+    # torch refused all three ("torch.sign is not intended to support complex numbers",
+    # "round_cpu" not implemented for 'ComplexDouble').
+    from numpy_specs import as_kind
+
+    w = np.array([3 - 4j, 0j, 1.5 + 2.5j, -0.25 + 0.35j])
+    a = as_kind(kind, w)
+    np.testing.assert_allclose(multiad.to_numpy(mnp.sign(a))[:2], [0.6 - 0.8j, 0])
+    np.testing.assert_allclose(multiad.to_numpy(mnp.rint(a)), [3 - 4j, 0, 2 + 2j, 0j])
+    np.testing.assert_allclose(multiad.to_numpy(mnp.round(a, 1)), [3 - 4j, 0, 1.5 + 2.5j, -0.2 + 0.4j])
+    for name in ("sign", "rint", "round"):
+        np.testing.assert_allclose(multiad.to_numpy(getattr(mnp, name)(a)), getattr(np, name)(w), rtol=1e-12)

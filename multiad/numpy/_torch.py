@@ -245,8 +245,18 @@ def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
     (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
     if _exact(t):  # numpy keeps integers; negative decimals round them (half to even)
         return t.clone() if decimals >= 0 or t.dtype == torch.bool else round_integers(t, decimals)
-    r = torch.round(t, decimals=decimals)
+    r = _complex_parts(t, lambda p: torch.round(p, decimals=decimals))
     return r if dtype is None or r.dtype == dtype else r.to(dtype)
+
+
+def _complex_parts(t: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """``fn`` of a real tensor; of a complex one, of its real and imaginary parts, as numpy's
+    ``rint`` and ``round`` of complex numbers (torch's round has no complex kernel)."""
+    return torch.complex(fn(t.real), fn(t.imag)) if t.is_complex() else fn(t)
+
+
+def _rint(t: torch.Tensor) -> torch.Tensor:
+    return _complex_parts(t, torch.round)
 
 
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
@@ -307,7 +317,10 @@ def _allclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: b
 
 
 def _sign(t: torch.Tensor) -> torch.Tensor:
-    """numpy's sign: nan stays nan (torch.sign gives 0); derivative 0 everywhere."""
+    """numpy's sign: nan stays nan (torch.sign gives 0); derivative 0 everywhere; of a complex
+    number z / |z| (0 at 0), as numpy 2's (torch.sign refuses complex tensors)."""
+    if t.is_complex():
+        return torch.sgn(t)
     s = torch.sign(t)
     if not t.is_floating_point():
         return s
@@ -335,7 +348,7 @@ _UNARY: dict[str, Fn] = {
     "ceil": _unchanged_if_exact(torch.ceil),
     "trunc": _unchanged_if_exact(torch.trunc),
     "fix": _unchanged_if_exact(torch.trunc),
-    "rint": torch.round,
+    "rint": _rint,
     "conj": torch.conj_physical,
     "conjugate": torch.conj_physical,
 }
