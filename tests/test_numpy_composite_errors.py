@@ -93,3 +93,16 @@ def test_one_axis_given_twice_to_diagonal_and_trace(kind: str, name: str) -> Non
         getattr(np, name)(x, axis1=1, axis2=-2)
     with pytest.raises(ValueError, match=rf"^mnp\.{name}: axis1 and axis2 cannot be the same"):
         getattr(mnp, name)(as_kind(kind, x), axis1=1, axis2=-2)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "torch", "jax"])
+def test_broadcast_to_fewer_dimensions_raises_value_error(kind: str) -> None:
+    # numpy: ValueError; torch's expand raised a RuntimeError only ("the number of sizes provided
+    # (2) must be greater or equal to the number of dimensions in the tensor (3)").
+    from numpy_specs import as_kind
+
+    x = np.ones((3, 2, 2))
+    with pytest.raises(ValueError):
+        np.broadcast_to(x, (2, 2))
+    with pytest.raises(ValueError, match=r"^mnp\.broadcast_to: "):
+        mnp.broadcast_to(as_kind(kind, x), (2, 2))

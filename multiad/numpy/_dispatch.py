@@ -359,6 +359,7 @@ _SHAPE_MESSAGES = {
         "subscript",
         "Incompatible shapes",
         "The expanded size of the tensor",
+        "the number of sizes provided",  # broadcast_to a shape of fewer dimensions
         "size mismatch",
         "Expected size for first two dimensions of batch2 tensor",
         "contracted dimensions need to match",
