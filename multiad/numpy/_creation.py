@@ -39,11 +39,31 @@ def canonical_dtype_name(dtype: Any, call: str) -> str | None:
     try:
         name: str = np.dtype(dtype).name
     except TypeError:
+        spelled = _framework_dtype_name(dtype)
+        if spelled is not None:
+            return spelled
         raise TypeError(
             f"{call}: {dtype!r} is not a dtype; give a numpy dtype name such as 'float32', a numpy type such "
-            "as np.float32, or a torch dtype"
+            "as np.float32, or a framework's dtype (torch.float32, x.dtype of a backend's array)"
         ) from None
     return name
+
+
+# NOTE [Framework dtypes by name]: a plugin's arrays have their framework's dtype objects, which
+# numpy does not read (TensorFlow's tf.float32, which x.dtype of a tf.Tensor gives), so
+# mnp.asarray(c, dtype=x.dtype), the way to make a constant in the argument's dtype, refused
+# them. Such an object names itself the numpy way (tf.float32.name == "float32"), as
+# Backend.dtype_name reads it; a name numpy knows (or bfloat16) is taken, anything else refused.
+def _framework_dtype_name(dtype: Any) -> str | None:
+    spelled = getattr(dtype, "name", None)
+    if isinstance(dtype, type) or not isinstance(spelled, str):
+        return None
+    if spelled == "bfloat16":
+        return spelled
+    try:
+        return str(np.dtype(spelled).name)
+    except TypeError:
+        return None
 
 
 def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
