@@ -35,7 +35,7 @@ import numpy as np
 from autoray import infer_backend
 
 from .._arrays import native_order
-from .._errors import InvalidTypeError, MixedBackendError
+from .._errors import InvalidTypeError, MixedBackendError, UnsupportedOperationError
 from . import _axis_args, _complex, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import named
@@ -225,7 +225,7 @@ def impl(lib: str, name: str) -> Callable[..., Any]:
                 found = getattr(found, part, None)
     if found is None:
         if lib.startswith("plugin:"):  # NOTE [Plugin arrays in multiad.numpy]
-            raise NotImplementedError(
+            raise UnsupportedOperationError(
                 f"mnp.{name}: backend {_shown(lib)!r} has no {name} for its arrays (its numpy_namespace() "
                 f"{getattr(_PLUGIN_NAMESPACES[lib], '__name__', 'module')!r} lacks it); use the framework's own function"
             )
