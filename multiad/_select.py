@@ -319,6 +319,11 @@ def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | 
     return None if owner is _NEUTRAL else owner
 
 
+def owner_of_contested(t: type, call: str) -> str:
+    """The selected backend among those claiming ``t`` (several), else raises BackendError."""
+    return _contested_owner(t, call, None)
+
+
 def _contested_owner(t: type, call: str, prefer: str | None) -> str:
     claimants = _registry.owners(t.__module__.partition(".")[0])
     if prefer in claimants:

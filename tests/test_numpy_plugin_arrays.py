@@ -130,6 +130,26 @@ def test_plugin_namespace_runs_its_arrays() -> None:
 
 
 @pytest.mark.usefixtures("registry")
+def test_arrays_two_backends_claim_run_in_the_selected_ones_namespace() -> None:
+    # NOTE [Contested plugin arrays]: numpy's own functions ran here and converted the Box
+    # (a tf.Tensor's derivative was dropped: grad gave zeros, with a backend selected).
+    other = types.SimpleNamespace(sin=lambda x: Box(np.sin(x.value) + 100.0))
+    multiad.register_backend("boxes", _backend("boxes", NAMESPACE))
+    multiad.register_backend("boxes2", _backend("boxes2", other))
+    x = Box([0.5, 1.0])
+    with pytest.raises(multiad.BackendError, match=r"^multiad\.numpy: .*'boxes' and 'boxes2'"):
+        mnp.sin(x)  # nothing selects one of them: refused, never run in numpy
+    with multiad.use_backend("boxes"):
+        out = mnp.sin(x)
+    assert isinstance(out, Box)
+    np.testing.assert_allclose(out.value, np.sin([0.5, 1.0]))
+    with multiad.use_backend("boxes2"):
+        out = mnp.sin(x)
+    assert isinstance(out, Box)
+    np.testing.assert_allclose(out.value, np.sin([0.5, 1.0]) + 100.0)
+
+
+@pytest.mark.usefixtures("registry")
 def test_astype_and_stop_gradient_of_a_plugin_array() -> None:
     multiad.register_backend("boxes", _backend("boxes", NAMESPACE))
     NAMESPACE.calls.clear()

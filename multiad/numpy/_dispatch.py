@@ -84,7 +84,9 @@ def _subclass_lib(cls: type) -> str:
             lib = top
             break
     if not lib:
-        lib = _plugin_lib(cls)
+        lib, settled = _plugin_lib(cls)
+        if not settled:  # contested: the answer follows the selection (NOTE [Contested plugin arrays])
+            return lib
     _SUBCLASSES[cls] = lib
     return lib
 
@@ -109,22 +111,32 @@ def _subclass_lib(cls: type) -> str:
 _REFUSED: dict[type, str] = {}  # classes no function runs, with the backend claiming them
 
 
-def _plugin_lib(cls: type) -> str:
-    from .. import _registry
+# NOTE [Contested plugin arrays]: where two installed backends claim the same array module (a
+# plugin and a variant of it, two plugins over TensorFlow), the class was treated as unclaimed,
+# so numpy's own functions ran on it and converted it: grad of mnp.sum(mnp.sin(x) * x) of a
+# tf.Tensor gave zeros without an error, even with one of the two selected by backend=. Such a
+# class belongs to the selected backend where that is one of the claimants, as for inference
+# (``_select.owner_of``), and otherwise the call raises BackendError naming them. The answer
+# depends on the selection, so it is not cached with the class.
+def _plugin_lib(cls: type) -> tuple[str, bool]:
+    """The lib of the backend claiming ``cls`` and whether that answer holds whatever the selection."""
+    from .. import _registry, _select
 
     owners = _registry.owners(cls.__module__.partition(".")[0])
-    if len(owners) != 1:  # unclaimed (numpy's business) or contested (inference reports it)
-        return ""
-    backend = _registry.get(owners[0], "multiad.numpy")
+    if not owners:  # unclaimed: numpy's business
+        return "", True
+    settled = len(owners) == 1
+    owner = owners[0] if settled else _select.owner_of_contested(cls, "multiad.numpy")
+    backend = _registry.get(owner, "multiad.numpy")
     namespace = backend.numpy_namespace()
     if namespace is None and getattr(cls, "__array_function__", None) is not None:
         namespace = np
     if namespace is None:
         _REFUSED[cls] = backend.name
-        return "<refused>"
+        return "<refused>", settled
     lib = f"plugin:{backend.name}"
     _PLUGIN_NAMESPACES[lib] = namespace
-    return lib
+    return lib, settled
 
 
 def plugin_backend(lib: str) -> Any:
