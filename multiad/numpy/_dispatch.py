@@ -122,12 +122,17 @@ def _plugin_lib(cls: type) -> tuple[str, bool]:
     """The lib of the backend claiming ``cls`` and whether that answer holds whatever the selection."""
     from .. import _registry, _select
 
-    owners = _registry.owners(cls.__module__.partition(".")[0])
-    if not owners:  # unclaimed: numpy's business
-        return "", True
-    settled = len(owners) == 1
-    owner = owners[0] if settled else _select.owner_of_contested(cls, "multiad.numpy")
-    backend = _registry.get(owner, "multiad.numpy")
+    top = cls.__module__.partition(".")[0]
+    owners = _registry.owners(top)
+    if not owners:  # unclaimed: numpy's business, unless the selected backend claims it
+        chosen = _select.selected("multiad.numpy")
+        if chosen is None or top not in chosen.array_modules:
+            return "", False
+        backend, settled = chosen, False  # NOTE [Arrays of an unregistered backend]
+    else:
+        settled = len(owners) == 1
+        owner = owners[0] if settled else _select.owner_of_contested(cls, "multiad.numpy")
+        backend = _registry.get(owner, "multiad.numpy")
     namespace = backend.numpy_namespace()
     if namespace is None and getattr(cls, "__array_function__", None) is not None:
         namespace = np
@@ -136,13 +141,28 @@ def _plugin_lib(cls: type) -> tuple[str, bool]:
         return "<refused>", settled
     lib = f"plugin:{backend.name}"
     _PLUGIN_NAMESPACES[lib] = namespace
+    _PLUGIN_BACKENDS[lib] = backend
     return lib, settled
+
+
+# NOTE [Arrays of an unregistered backend]: a Backend used without registering it (the
+# conformance suite's ``--multiad-backend=module:object`` for a plugin under development, or
+# ``backend=`` given an instance) claims its arrays only while it is selected: the registry
+# does not know it, so its arrays were unclaimed and numpy's functions converted them (an
+# uninstalled TensorFlow plugin failed 127 conformance items, most as wrong derivatives). While
+# such a backend is selected, a class of its ``array_modules`` that no registered backend claims
+# is its; the answer follows the selection and is not cached with the class.
+#: The backend of each plugin lib seen (a registered one's, or an unregistered selected one's).
+_PLUGIN_BACKENDS: dict[str, Any] = {}
 
 
 def plugin_backend(lib: str) -> Any:
     """The backend of a plugin lib (``"plugin:NAME"``), or None for any other lib."""
     if not lib.startswith("plugin:"):
         return None
+    found = _PLUGIN_BACKENDS.get(lib)
+    if found is not None:
+        return found
     from .. import _registry
 
     return _registry.get(lib.partition(":")[2], "multiad.numpy")
@@ -154,6 +174,7 @@ def _plugin_changed() -> None:
     _SUBCLASSES.clear()
     _REFUSED.clear()
     _PLUGIN_NAMESPACES.clear()
+    _PLUGIN_BACKENDS.clear()
     for key in [k for k in _cache if k[0].startswith("plugin:")]:
         _cache.pop(key, None)
 
