@@ -68,7 +68,8 @@ def jax_det(a: Any) -> Any:
     if terms == 0:
         return jnp.linalg.det(x)
     n = x.shape[-1]
-    lower = jnp.tril(lu, -1) + jnp.eye(n, dtype=lu.dtype)
+    # the identity broadcast explicitly: jax_numpy_rank_promotion="raise" refuses (n, n) + (..., n, n)
+    lower = jnp.tril(lu, -1) + jnp.broadcast_to(jnp.eye(n, dtype=lu.dtype), lu.shape)
     undo = jnp.argsort(perm, axis=-1)
     lower = jnp.take_along_axis(lower, undo[..., :, None], axis=-2)  # value = lower @ U
     scale = np.abs(host).max(axis=(-2, -1))
