@@ -47,12 +47,12 @@ def jax_det(a: Any) -> Any:
     import jax
     import jax.numpy as jnp
 
-    from ._singular import _concrete, _differentiated
+    from ._singular import _concrete, differentiated
 
     x = jnp.asarray(a)
     if x.shape[-1] == 0:  # numpy's 1.0, with zero derivatives (JAX's own det raised IndexError in grad)
         return jnp.linalg.det(jax.lax.stop_gradient(x)) + 0 * jnp.sum(x, axis=(-2, -1))
-    if not _differentiated(x):
+    if not differentiated(x):
         return jnp.linalg.det(x)
     value = _concrete(x)
     if value is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _axis_args, _complex, _dispatch, _zerod
+from . import _axis_args, _complex, _dispatch, _singular, _zerod
 from ._composite import (
     _arr,
     _ddof,
@@ -694,11 +694,23 @@ def cond(x: Any, p: Any = None) -> Any:
 
 def _cond_by_inverse(x: Any, p: Any) -> Any:
     """``norm(x, p) * norm(inv(x), p)``; inf for a singular matrix, as numpy's (whose inverse
-    holds inf or nan there, where mnp.linalg.inv raises LinAlgError)."""
+    holds inf or nan there, where mnp.linalg.inv raises LinAlgError).
+
+    NOTE [cond at a singular matrix]: the inf made for a singular matrix is a constant, and its
+    derivative was 0 on every exact backend (``grad`` of ``cond(a, 1)`` at ``[[1, 2], [2, 4]]``),
+    a number where the function has none (orders None and 2 give ``nan`` there). As for
+    ``slogdet`` (NOTE [slogdet at a singular matrix]), a differentiated singular matrix raises
+    numpy's LinAlgError instead; the numpy backend's finite differences warn.
+    """
     mnp = _m()
     try:
         return mnp.linalg.norm(x, p, axis=(-2, -1)) * mnp.linalg.norm(mnp.linalg.inv(x), p, axis=(-2, -1))
     except np.linalg.LinAlgError:
+        if _ndim(x) == 2 and _singular.differentiated(x):  # NOTE [cond at a singular matrix]
+            raise np.linalg.LinAlgError(
+                f"multiad.numpy.linalg.cond: the matrix is singular (cond(x, {p!r}) is inf), where cond has no "
+                "derivative; keep the matrix away from singular ones"
+            ) from None
         if _ndim(x) == 2:  # numpy's: nan for a matrix holding nan (its inverse is nan there)
             return mnp.where(mnp.any(mnp.isnan(x)), np.nan, mnp.full_like(mnp.linalg.norm(x, p), np.inf))
     batch = tuple(x.shape[:-2])  # a stack holding a singular matrix: one by one

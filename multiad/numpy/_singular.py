@@ -187,7 +187,7 @@ def slogdet(a: Any) -> Any:
     ``numpy.linalg.LinAlgError`` on every backend (differentiate ``det`` instead); under
     ``jax.jit`` and ``vmap`` the derivative is JAX's (+-inf), under torch's ``vmap`` torch's error."""
     out = _slogdet(a)  # NOTE [slogdet at a singular matrix]
-    if _differentiated(a) and not _known_regular(out[0]):
+    if differentiated(a) and not _known_regular(out[0]):
         raise LinAlgError(
             "multiad.numpy.linalg.slogdet: the matrix is singular (sign 0, logabsdet -inf), where logabsdet has "
             "no derivative; differentiate det instead (its derivative there is the cofactor matrix), or keep "
@@ -207,7 +207,8 @@ def slogdet(a: Any) -> Any:
 # jax.jit and vmap the value is traced and the derivative is JAX's (+-inf); under torch's vmap
 # it is torch's (its own LinAlgError from the backward pass). The numpy backend's finite
 # differences see -inf at the point and warn (AccuracyWarning).
-def _differentiated(x: Any) -> bool:
+def differentiated(x: Any) -> bool:
+    """Whether ``x`` carries a derivative whose primal value can be read (NOTE [slogdet at a singular matrix])."""
     module = type(x).__module__
     if module.startswith("torch"):
         import torch
