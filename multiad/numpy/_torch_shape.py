@@ -708,7 +708,12 @@ def _solve(a: Any, b: Any) -> Any:
     if y.ndim == 1:
         return _lu_solve(x, y, True)
     if y.shape == x.shape[:-1]:  # numpy 2: a 2-d or higher b holds matrices, not a batch of vectors
-        y = torch.broadcast_to(y, (*x.shape[:-2], *y.shape))
+        # NOTE [solve's b of shape a.shape[:-1]]: torch would read b as a batch of vectors; its
+        # stack of matrices is broadcast to the batch of both, so torch sees matrices. Prepending
+        # a's whole batch to b's shape instead kept b's own batch axes twice: a (2, 2, 2, 2) and b
+        # (2, 2, 2) gave a (2, 2, 2, 2, 2) result where numpy's is (2, 2, 2, 2).
+        batch = torch.broadcast_shapes(x.shape[:-2], y.shape[:-2])  # type: ignore[no-untyped-call]
+        y = torch.broadcast_to(y, (*batch, *y.shape[-2:]))
     return _lu_solve(x, y, y.ndim == x.ndim - 1 and y.shape == x.shape[:-1])
 
 
