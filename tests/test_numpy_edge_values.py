@@ -507,3 +507,12 @@ def test_cov_with_integer_weights_in_float64(kind: str) -> None:
         on = {k: as_kind(kind, v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
         got = multiad.to_numpy(mnp.cov(as_kind(kind, x), rowvar=False, **on))
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+
+
+def test_take_along_axis_keeps_jax_modes_asked_for() -> None:
+    # mode= is jax.numpy's keyword (numpy has none): with it, JAX's rule for out-of-range
+    # indices applies, here its fill value, instead of numpy's IndexError.
+    import jax.numpy as jnp
+
+    got = mnp.take_along_axis(jnp.arange(5.0), jnp.array([0, 2, 4, 6]), axis=None, mode="fill", fill_value=10.0)
+    np.testing.assert_array_equal(np.asarray(got), [0.0, 2.0, 4.0, 10.0])

@@ -754,11 +754,12 @@ def _jax_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: An
 
 def _jax_take_along_axis(arr: Any, indices: Any, axis: Any, **kwargs: Any) -> Any:
     """jax.numpy's take_along_axis with numpy's IndexError for known indices out of range
-    (JAX fills them with nan, or the smallest integer, silently); traced indices keep JAX's fill."""
+    (JAX fills them with nan, or the smallest integer, silently); traced indices keep JAX's fill,
+    and so does an explicit ``mode=`` (a jax.numpy keyword numpy lacks: JAX's rule asked for)."""
     import jax
     import jax.numpy as jnp
 
-    if not isinstance(indices, jax.core.Tracer):
+    if not isinstance(indices, jax.core.Tracer) and kwargs.get("mode") is None:
         idx = np.asarray(indices)
         n = int(np.size(arr)) if axis is None else int(jnp.shape(arr)[axis])
         if idx.size and idx.dtype.kind in "iu" and (idx.min() < -n or idx.max() >= n):
