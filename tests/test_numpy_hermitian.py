@@ -65,3 +65,36 @@ def test_pinv_gradient_with_tolerance_keywords(backend: Case, keywords: dict[str
     want = -np.outer(p.T @ np.ones(2), p @ np.ones(2))
     got = multiad.grad(lambda a: mnp.sum(mnp.linalg.pinv(a, **keywords)), backend=backend.name)(backend.array(c))
     np.testing.assert_allclose(multiad.to_numpy(got), want, **backend.tol())
+
+
+@pytest.mark.parametrize("shape", [(5, 2), (2, 5), (3, 3)])
+def test_pinv_derivative_of_tall_and_wide_matrices_by_differences(backend: Case, shape: tuple[int, int]) -> None:
+    # NOTE [pinv's derivative in small products]: the rule rewritten without its identities
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal(shape[::-1])
+    h = 1e-6
+    want = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = h
+        want[i] = np.sum(w * (np.linalg.pinv(x + e) - np.linalg.pinv(x - e))) / (2 * h)
+    f = lambda a: mnp.sum(mnp.linalg.pinv(a, rcond=1e-12) * backend.array(w))  # noqa: E731
+    got = multiad.grad(f, backend=backend.name)(backend.array(x))
+    np.testing.assert_allclose(multiad.to_numpy(got), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["jax", "autograd"])
+def test_pinv_derivative_of_a_very_tall_matrix_needs_no_square_of_its_rows(name: str) -> None:
+    # autograd's rule made a (400000, 400000) identity: MemoryError (1.2 TiB). torch's own
+    # derivative of pinv does the same (a RuntimeError from its allocator): not covered here.
+    ad_backend = Case(name)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((400_000, 2))
+    f = lambda a: mnp.sum(mnp.linalg.pinv(a, rcond=1e-12)[0])  # noqa: E731
+    got = np.asarray(multiad.to_numpy(multiad.grad(f, backend=ad_backend.name)(ad_backend.array(x))))
+    # d sum(P[0]) along x: P = (x^T x)^-1 x^T, checked by one directional difference
+    v = rng.standard_normal(x.shape)
+    h = 1e-6
+    fd = (np.linalg.pinv(x + h * v)[0].sum() - np.linalg.pinv(x - h * v)[0].sum()) / (2 * h)
+    np.testing.assert_allclose(np.sum(got * v), fd, rtol=1e-5)

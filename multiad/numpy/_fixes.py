@@ -845,19 +845,45 @@ def _ag_pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = 
     alone (``grad_pinv(ans, x)``), so any keyword, even ``rcond=None`` given positionally, made
     ``grad`` raise ``TypeError: grad_pinv() takes 2 positional arguments but 3 were given``. The
     rule is the derivative along perturbations that keep the rank of ``ans``, which holds for
-    the truncated pseudo-inverse the keywords choose as well, so it is reused with them.
+    the truncated pseudo-inverse the keywords choose as well, so it is used with them
+    (NOTE [pinv's derivative in small products]).
     """
     if not _ag_pinv_fn:
         from autograd.extend import defvjp, primitive
-        from autograd.numpy.linalg import grad_pinv
 
         @primitive  # type: ignore[untyped-decorator]
         def pinv(a: Any, rcond: Any, hermitian: bool, rtol: Any) -> Any:
             return np.linalg.pinv(a, rcond, hermitian, rtol=rtol)
 
-        defvjp(pinv, lambda ans, a, rcond, hermitian, rtol: grad_pinv(ans, a))
+        defvjp(pinv, lambda ans, a, rcond, hermitian, rtol: lambda g: _ag_pinv_vjp(ans, a, g))
         _ag_pinv_fn.append(pinv)
     return _ag_pinv_fn[0](a, rcond, hermitian, rtol)
+
+
+def _ag_pinv_vjp(p: Any, a: Any, g: Any) -> Any:
+    """autograd's rule for ``pinv`` (``p`` of ``a``, cotangent ``g``), ``T(-p g^T p + p p^T g
+    (I - a p) + (I - p a) g p^T p)``, without its identities.
+
+    NOTE [pinv's derivative in small products]: autograd's rule builds ``I - a p``, an (m, m)
+    matrix for ``a`` of m rows, so the derivative of ``pinv`` of a (400000, 2) matrix asked for
+    1.2 TiB (``MemoryError``, where numpy's value and JAX's derivative take kilobytes). Each
+    product of three matrices here is taken in the order whose intermediate is the smaller of
+    (m, m) and (n, n).
+    """
+    anp = _ag()
+
+    def t(x: Any) -> Any:
+        return anp.swapaxes(x, -1, -2)
+
+    def mul3(x: Any, y: Any, z: Any) -> Any:
+        sx, sy, sz = np.shape(x), np.shape(y), np.shape(z)
+        if sx[-2] * sy[-1] <= sy[-2] * sz[-1]:
+            return anp.matmul(anp.matmul(x, y), z)
+        return anp.matmul(x, anp.matmul(y, z))
+
+    left = mul3(p, t(p), g)  # p p^T g, then times (I - a p)
+    right = mul3(g, t(p), p)  # g p^T p, after (I - p a)
+    return t(-mul3(p, t(g), p) + left - mul3(left, a, p) + right - mul3(p, a, right))
 
 
 def _ag_det(a: Any) -> Any:
