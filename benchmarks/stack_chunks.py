@@ -5,9 +5,10 @@ chunk with ``mmap`` when a call does not fit in the current one and unmap it as 
 stack leaves it (python/cpython#142183; NOTE [Depths across a stack chunk] in harness.py). A
 call whose deepest frames straddle a chunk's end pays a map, page faults and an unmap each
 time it crosses, and the crossings depend on where the caller's stack stands, not on the call:
-JAX's eager ``jacrev(jacrev)`` of the ``hessian 512->32 (summed)`` workload took 10.4 ms at
-one caller depth and 44.6 ms at another on this project's machine (0 to 611 page faults a
-call), for both multiad's call and JAX's own. Spreading blocks over depths and keeping the
+JAX's eager ``jacrev(jacrev)`` of the ``hessian 512->32 (summed)`` workload, called at 16
+depths on this project's machine while other work ran, took 10.4 to 44.6 ms a call with 0 to
+661 page faults, both multiad's call and JAX's own, the fastest calls at the depths with fewest
+faults. Spreading blocks over depths and keeping the
 fastest (harness.py) answers this for short calls; for calls of tens of milliseconds, of which
 a round holds few blocks, the depths' lottery dominated the rows.
 
@@ -18,9 +19,10 @@ arena allocator (``PyObject_SetArenaAllocator``, the documented hook through whi
 allocates both pymalloc's arenas and the data-stack chunks). It hands every request to the
 allocator it replaces, except that freed blocks of at most 64 KiB (the chunks; pymalloc's
 arenas are 256 KiB or more) are held, eight at most, and handed out again for the next request
-of the same size. Memory it did not allocate goes back through the allocator that did, so
-installing it while the interpreter runs is safe. With it, the same call took the same time at
-every depth (0 to 2 page faults a call at each of 16 depths, against 0 to 370 without).
+of the same size. Every block it holds or releases was allocated by the allocator it replaces,
+to which it returns, so installing it while the interpreter runs is safe. With it the same call
+faulted 0 to 2 times at each of the 16 depths (the median of 3 calls at each), against 0 to 370
+without.
 
 It changes how both sides of every comparison run alike, never what they compute; the results
 record whether it was in place (``machine.stack_chunks``), and ``--stock-stack-chunks`` runs
