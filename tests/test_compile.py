@@ -690,6 +690,33 @@ def test_torch_compile_when_torch_is_imported_after_the_first_multiad_call() -> 
     _runs_in_a_fresh_process(code)
 
 
+@pytest.mark.parametrize("first", ["traced", "compiled"])
+def test_torch_compile_of_numpy_results_when_the_guard_is_installed_after_dynamo_starts(first: str) -> None:
+    # NOTE [Guard installed after Dynamo's tables]: the torch backend loaded while Dynamo traces
+    # (numpy selected, case "traced"), or after an earlier torch.compile (case "compiled"), made
+    # Dynamo's conversion of mnp.eye's numpy result and the Tensor.numpy guard call each other
+    # until a RecursionError. The guard must still raise afterwards, outside the compiler.
+    code = (
+        "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        f"if {first == 'compiled'}:\n"
+        "    torch.compile(lambda v: v.sin(), backend='eager')(torch.ones(2))\n"
+        "    multiad.asarray(np.ones(2), backend='torch')\n"
+        "multiad.set_backend('numpy')\n"
+        "f = torch.compile(lambda x: mnp.sum(mnp.eye(3) * x), backend='eager')\n"
+        "for _ in range(2):\n"
+        "    assert float(f(torch.ones(3, 3))) == 3.0\n"
+        "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        "try:\n"
+        "    multiad.grad(lambda v: torch.tensor(v.sum().item()) * v.sum(), backend='torch')(x)\n"
+        "except multiad.NonDifferentiableError as e:\n"
+        "    assert 'Tensor.item()' in str(e), e\n"
+        "else:\n"
+        "    raise AssertionError('Tensor.item() of a differentiated tensor did not raise')\n"
+        "print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)
+
+
 MNP_WITH_AXES: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "sum axis": (lambda a: _mnp().sum(a, axis=0), lambda a: np.sum(a, axis=0)),
     "mean axis keepdims": (lambda a: _mnp().mean(a, axis=-1, keepdims=True), lambda a: np.mean(a, -1, keepdims=True)),

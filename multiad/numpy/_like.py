@@ -93,11 +93,11 @@ def made_like(name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: 
 # selection in force cannot be honoured there. It raised a bare NotImplementedError; it is now
 # multiad's UnsupportedOperationError (a NotImplementedError), as every error multiad raises
 # derives from MultiADError. Under torch.compile the compiler shows it inside its own error
-# (fullgraph=True) or runs the function again outside the trace after the graph break; there,
-# a first use of the torch backend inside the traced call with another backend selected can
-# end in a RecursionError between Dynamo's conversion of its numpy results and the backend's
-# Tensor.numpy guard, with or without like= (not fixed; load the backend before compiling, by
-# any multiad call on a tensor, or select it with set_backend).
+# (fullgraph=True) or runs the function again outside the trace after the graph break. A first
+# use of the torch backend inside the traced call with another backend selected ended, with or
+# without like=, in a RecursionError between Dynamo's conversion of its numpy results and the
+# backend's Tensor.numpy guard; installing the guard now empties Dynamo's cached table of tensor
+# methods (see NOTE [Guard installed after Dynamo's tables] in the torch backend).
 
 
 def _backend_of(lib: str, call: str) -> Backend:

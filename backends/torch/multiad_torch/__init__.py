@@ -264,6 +264,25 @@ def _install_guard() -> None:
     for attr, op in _DROPS.items():
         if not hasattr(getattr(torch.Tensor, attr), "_multiad_original"):
             setattr(torch.Tensor, attr, guard(attr, op))
+    # NOTE [Guard installed after Dynamo's tables]
+    rules = sys.modules.get("torch._dynamo.trace_rules")
+    if rules is not None:
+        rules.get_tensor_method.cache_clear()
+
+
+# NOTE [Guard installed after Dynamo's tables]: Dynamo decides how to trace a call to a C method
+# of torch.Tensor from a set it builds once, from ``dir(torch.Tensor)``, and caches
+# (``torch._dynamo.trace_rules.get_tensor_method``). Built after the guard is installed, the set
+# holds the wrappers, not torch's own ``TensorBase.numpy``: the wrapper's ``original(self)`` is
+# then a call Dynamo does not trace, and runs eagerly after a graph break. Built before (torch.compile
+# used before the backend loaded, or the backend first loaded while Dynamo traces, as when
+# multiad.numpy under another selected backend loads it inside a compiled function), the set holds
+# torch's own methods, and Dynamo traces ``original(self)`` as its own conversion of a tensor to a
+# numpy array. At run time that conversion calls ``value.numpy(force=True)`` (Dynamo's
+# ``to_numpy_helper``), which is the wrapper again; Dynamo compiles the wrapper's frame into the
+# same conversion, and the two call each other until a RecursionError. Installing the guard
+# therefore empties that cache, so that Dynamo rebuilds it from the wrapped class; torch's
+# other methods are found again as before. Only the installation (once per process) pays for it.
 
 
 #: numpy ufuncs with a numpy array operand that f may apply to tensors; each runs as
