@@ -273,7 +273,18 @@ def var(
     """Variance: ``sum((a - mean(a))**2) / (n - ddof)``, numpy's default ``ddof=0``; over the
     elements where ``where`` holds if given; ``mean`` (shaped as with ``keepdims=True``) is
     used instead of computing it, and ``correction`` is numpy 2's name of ``ddof``."""
-    return _variance("var", a, axis, dtype, out, _ddof("var", ddof, correction), keepdims, where, mean)
+    return in_complex_dtype(
+        _variance("var", a, axis, dtype, out, _ddof("var", ddof, correction), keepdims, where, mean), dtype
+    )
+
+
+def in_complex_dtype(result: Any, dtype: Any) -> Any:
+    """A variance or standard deviation (computed real) in ``dtype`` where that is complex: numpy
+    gives its variance the ``dtype=`` it was asked for, complex128 (zero imaginary part) for
+    ``var(x, dtype=complex)`` of real or complex ``x``."""
+    if dtype is None or np.dtype(dtype).kind != "c" or dtype_name(result) == np.dtype(dtype).name:
+        return result
+    return _m().astype(result, np.dtype(dtype).name)
 
 
 def _ddof(name: str, ddof: float, correction: float | None) -> float:
@@ -368,7 +379,8 @@ def std(
     ``var``); where all values are equal (a 0-d array too) its derivative is 0, and so are its
     second derivatives, on every backend (as torch's own ``std``), not ``inf`` or ``nan``."""
     # NOTE [Derivative conventions]
-    return _safe_sqrt(_variance("std", a, axis, dtype, out, _ddof("std", ddof, correction), keepdims, where, mean))
+    v = _variance("std", a, axis, dtype, out, _ddof("std", ddof, correction), keepdims, where, mean)
+    return in_complex_dtype(_safe_sqrt(v), dtype)
 
 
 def no_out(name: str, out: Any) -> None:

@@ -21,6 +21,7 @@ from ._composite import (
     as_numpy_result,
     cast_as_numpy,
     dtype_name,
+    in_complex_dtype,
     inexact,
     no_out,
     numpy_result,
@@ -316,9 +317,10 @@ def nanvar(
 ) -> Any:
     """Variance, ignoring nan (nan where fewer than ``ddof + 1`` values remain, as in numpy);
     ``mean`` and ``correction`` as for ``var``."""
-    return _variance(
+    v = _variance(
         "nanvar", a, axis, dtype, out, _ddof("nanvar", ddof, correction), keepdims, where, mean, skip_nan=True
     )
+    return in_complex_dtype(v, dtype)
 
 
 @errors_named("nanstd")
@@ -336,11 +338,10 @@ def nanstd(
 ) -> Any:
     """Standard deviation, ignoring nan (derivative 0 where all values are equal);
     ``mean`` and ``correction`` as for ``var``."""
-    return _safe_sqrt(
-        _variance(
-            "nanstd", a, axis, dtype, out, _ddof("nanstd", ddof, correction), keepdims, where, mean, skip_nan=True
-        )
+    v = _variance(
+        "nanstd", a, axis, dtype, out, _ddof("nanstd", ddof, correction), keepdims, where, mean, skip_nan=True
     )
+    return in_complex_dtype(_safe_sqrt(v), dtype)
 
 
 def polyval(p: Any, x: Any) -> Any:
