@@ -42,3 +42,15 @@ def test_variance_in_complex_dtype(backend: Any, name: str, dtype: Any, where: A
     got = on_backend(backend, lambda t: getattr(mnp, name)(t, dtype=dtype, where=where))
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-6 if want.dtype == np.complex64 else 1e-12)
+
+
+@pytest.mark.parametrize("key", ["prepend", "append"])
+def test_diff_refuses_none_to_join(backend: Any, key: str) -> None:
+    """numpy's ``diff`` joins ``prepend``/``append`` as values and raises a TypeError for None
+    (only leaving the argument out means none); mnp computed as if it were left out."""
+    with pytest.raises(TypeError):
+        np.diff(X, **{key: None})
+    with pytest.raises(TypeError, match=rf"mnp\.diff: {key}=None"):
+        on_backend(backend, lambda t: mnp.diff(t, **{key: None}))
+    np.testing.assert_allclose(on_backend(backend, lambda t: mnp.diff(t, **{key: 0.5})), np.diff(X, **{key: 0.5}))
+    np.testing.assert_allclose(on_backend(backend, lambda t: mnp.diff(t, 2)), np.diff(X, 2))

@@ -157,7 +157,7 @@ def _index_plan(
     )
 
 
-def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = None) -> Any:
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = np._NoValue, append: Any = np._NoValue) -> Any:
     """n-th discrete difference along an axis (with values to prepend or append)."""
     mnp = _m()
     x = _arr(a)
@@ -168,6 +168,10 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = None, append: Any = 
         raise ValueError("mnp.diff: diff requires input that is at least one dimensional")
     if not -nd <= axis < nd:  # a wrapped index into the shape list below raised IndexError
         raise np.exceptions.AxisError(f"mnp.diff: axis {axis} is out of bounds for array of dimension {nd}")
+    for key, value in (("prepend", prepend), ("append", append)):
+        if value is None:  # numpy joins None as a value and fails to subtract it; left out means none
+            raise TypeError(f"mnp.diff: {key}=None is not a value to join (numpy raises too); leave {key} out for none")
+    prepend, append = (None if v is np._NoValue else v for v in (prepend, append))
     if prepend is not None or append is not None:
         shape = list(x.shape)
         shape[axis] = 1
