@@ -54,3 +54,22 @@ def test_diff_refuses_none_to_join(backend: Any, key: str) -> None:
         on_backend(backend, lambda t: mnp.diff(t, **{key: None}))
     np.testing.assert_allclose(on_backend(backend, lambda t: mnp.diff(t, **{key: 0.5})), np.diff(X, **{key: 0.5}))
     np.testing.assert_allclose(on_backend(backend, lambda t: mnp.diff(t, 2)), np.diff(X, 2))
+
+
+@pytest.mark.parametrize("rtol", [0.1, None])
+@pytest.mark.parametrize("positional", [False, True])
+def test_pinv_refuses_rcond_with_rtol(backend: Any, rtol: Any, positional: bool) -> None:
+    """numpy raises ValueError "`rtol` and `rcond` can't be both set." when ``rtol`` is given
+    (None too) beside an ``rcond``; JAX's own message named the call twice ("mnp.linalg.pinv:
+    pinv: ..."), and torch and JAX computed with ``rtol=None``."""
+    a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    args: tuple[Any, ...] = (0.1,) if positional else ()
+    kwargs: dict[str, Any] = {"rtol": rtol} if positional else {"rcond": 0.1, "rtol": rtol}
+    with pytest.raises(ValueError, match="`rtol` and `rcond` can't be both set") as want:
+        np.linalg.pinv(a, *args, **kwargs)
+    with pytest.raises(ValueError) as got:
+        on_backend(backend, lambda t: mnp.linalg.pinv(t, *args, **kwargs), a)
+    assert str(got.value) == f"mnp.linalg.pinv: {want.value}"
+    np.testing.assert_allclose(
+        on_backend(backend, lambda t: mnp.linalg.pinv(t, rtol=0.1), a), np.linalg.pinv(a, rtol=0.1), rtol=1e-10
+    )

@@ -203,6 +203,11 @@ def pinv(a: Any, *args: Any, **kwargs: Any) -> Any:
     """Pseudo-inverse (numpy's ``linalg.pinv``, dispatched on the argument types); with
     ``hermitian=True`` a real matrix is read as ``(a + a.T) / 2`` on every backend, as in
     ``eigh``, so that its gradient is the symmetric one everywhere."""
+    rcond = args[0] if args else kwargs.get("rcond")
+    if rcond is not None and kwargs.get("rtol", np._NoValue) is not np._NoValue:
+        # numpy's check and words, before the framework's: JAX's own named pinv twice, and JAX
+        # and torch computed with rtol=None beside rcond
+        raise ValueError("mnp.linalg.pinv: `rtol` and `rcond` can't be both set.")
     if not _hermitian_flag(args, kwargs, 1):
         return _singular.pinv(a, *args, **kwargs)
     # NOTE [hermitian=True reads the symmetric part]
