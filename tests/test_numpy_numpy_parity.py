@@ -73,3 +73,24 @@ def test_pinv_refuses_rcond_with_rtol(backend: Any, rtol: Any, positional: bool)
     np.testing.assert_allclose(
         on_backend(backend, lambda t: mnp.linalg.pinv(t, rtol=0.1), a), np.linalg.pinv(a, rtol=0.1), rtol=1e-10
     )
+
+
+@pytest.mark.parametrize(
+    ("shapes", "axes"),
+    [
+        (((3, 2), (3, 2)), ([1], [0])),  # sizes differ
+        (((3, 4), (4, 3)), 2),
+        (((2, 3), (3,)), ([1, 0], [0])),  # axis lists of unequal length
+        (((3, 2, 2), (2,)), 2),  # a count beyond the second operand's dimensions
+        (((2,), (2, 2)), 2),
+    ],
+)
+def test_tensordot_mismatch_is_numpys_error(backend: Any, shapes: Any, axes: Any) -> None:
+    """tensordot's bad ``axes`` raise numpy's error type, named: torch raised RuntimeError and
+    JAX TypeError for axis lists of unequal length (numpy: ValueError "shape-mismatch for
+    sum") and for a count beyond an operand's dimensions (numpy: IndexError)."""
+    a, b = (np.linspace(0.5, 2.0, int(np.prod(s))).reshape(s) for s in shapes)
+    with pytest.raises(Exception) as want:
+        np.tensordot(a, b, axes=axes)
+    with pytest.raises(type(want.value), match=r"^mnp\.tensordot: "):
+        on_backend(backend, lambda t: mnp.tensordot(t, b, axes=axes), a)

@@ -698,19 +698,29 @@ def _jax_triangle(name: str) -> Fn:
     return fn
 
 
-def tensordot_axes(axes: Any) -> int | tuple[list[int], list[int]]:
+def tensordot_axes(axes: Any, ndims: tuple[int, int] | None = None) -> int | tuple[list[int], list[int]]:
     """numpy's reading of tensordot's ``axes``: a count, or a pair of axes or axis sequences, any
-    of them a numpy integer or 0-d integer array (see NOTE [tensordot's axes])."""
+    of them a numpy integer or 0-d integer array (see NOTE [tensordot's axes]); with the
+    operands' ``ndims``, a count beyond them is numpy's IndexError."""
     # NOTE [tensordot's axes]
     # numpy reads ``axes`` as a count where it is not iterable, and otherwise as a pair whose
     # entries are each one axis or a sequence of axes, all through ``__index__``: np.int64(1) and
     # (np.int64(2), np.int64(2)) are valid. torch.tensordot and jax.numpy.tensordot refused the
     # pair of numpy integers, and autograd's derivative of tensordot indexed into a numpy integer
-    # count; every backend gets plain ints.
+    # count; every backend gets plain ints. Where numpy's own check fails, its error type is
+    # kept: axis lists of unequal length are its ValueError "shape-mismatch for sum" (torch
+    # raised RuntimeError, JAX TypeError), and a count beyond an operand's dimensions its
+    # IndexError (torch RuntimeError, JAX TypeError).
     try:
         first, second = axes
     except TypeError:  # not iterable (an int, a numpy integer, a 0-d array): a count
-        return operator.index(axes)
+        count = operator.index(axes)
+        if ndims is not None and count > min(ndims):
+            raise IndexError(
+                f"axes={count} sums over more axes than the operands have ({ndims[0]} and {ndims[1]} "
+                "dimensions), as numpy raises; give a smaller count or a pair of axis lists"
+            ) from None
+        return count
 
     def one(side: Any) -> list[int]:
         try:
@@ -718,14 +728,20 @@ def tensordot_axes(axes: Any) -> int | tuple[list[int], list[int]]:
         except TypeError:
             return [operator.index(side)]
 
-    return one(first), one(second)
+    pair = one(first), one(second)
+    if len(pair[0]) != len(pair[1]):
+        raise ValueError(
+            f"shape-mismatch for sum: the axis lists {pair[0]} and {pair[1]} differ in length "
+            "(numpy's error); give one axis of the second operand for each of the first"
+        )
+    return pair
 
 
 def _jax_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """jax.numpy's tensordot, taking numpy integers in ``axes`` as numpy does."""
     import jax.numpy as jnp
 
-    return jnp.tensordot(a, b, axes=tensordot_axes(axes))
+    return jnp.tensordot(a, b, axes=tensordot_axes(axes, (jnp.ndim(a), jnp.ndim(b))))
 
 
 def _ag_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:

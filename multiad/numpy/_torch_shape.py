@@ -618,7 +618,7 @@ def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     x, y = promoted(a, b)
     if x.dtype == torch.bool:  # numpy: or of ands
         return _tensordot(x.to(torch.int64), y.to(torch.int64), axes) != 0
-    axes = tensordot_axes(axes)
+    axes = tensordot_axes(axes, (x.ndim, y.ndim))
     if isinstance(axes, int):
         return torch.tensordot(x, y, dims=axes)
     ax, bx = axes
