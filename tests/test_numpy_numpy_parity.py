@@ -94,3 +94,23 @@ def test_tensordot_mismatch_is_numpys_error(backend: Any, shapes: Any, axes: Any
         np.tensordot(a, b, axes=axes)
     with pytest.raises(type(want.value), match=r"^mnp\.tensordot: "):
         on_backend(backend, lambda t: mnp.tensordot(t, b, axes=axes), a)
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "full", "full-traced"])
+@pytest.mark.parametrize("shape", [(2, -1), -3])
+def test_creation_refuses_negative_dimensions(backend: Any, name: str, shape: Any) -> None:
+    """numpy raises ValueError "negative dimensions are not allowed"; mnp raised numpy's
+    message without the call's name (``like=`` an array of each backend, and a fill value
+    being differentiated)."""
+    call = name.split("-")[0]
+    fill: tuple[Any, ...] = (1.5,) if call == "full" else ()
+    with pytest.raises(ValueError, match=r"^negative dimensions are not allowed$"):
+        getattr(np, call)(shape, *fill)
+
+    def make(t: Any) -> Any:
+        if name == "full-traced":
+            return mnp.full(shape, t[0])
+        return getattr(mnp, call)(shape, *fill, like=t)
+
+    with pytest.raises(ValueError, match=rf"^mnp\.{call}: negative dimensions are not allowed$"):
+        on_backend(backend, make)

@@ -17,6 +17,7 @@ explicit ``dtype`` (any spelling: ``"float32"``, ``np.float32``, ``torch.float32
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,17 +80,17 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
 
 def zeros(shape: Any, dtype: Any = None, device: Any = None) -> Any:
     """An array of zeros of the selected backend (float64 by default, as in numpy)."""
-    return _make(np.zeros(shape), dtype, device, "mnp.zeros")
+    return _make(_numpy_made("mnp.zeros", np.zeros, shape), dtype, device, "mnp.zeros")
 
 
 def ones(shape: Any, dtype: Any = None, device: Any = None) -> Any:
     """An array of ones of the selected backend (float64 by default, as in numpy)."""
-    return _make(np.ones(shape), dtype, device, "mnp.ones")
+    return _make(_numpy_made("mnp.ones", np.ones, shape), dtype, device, "mnp.ones")
 
 
 def empty(shape: Any, dtype: Any = None, device: Any = None) -> Any:
     """An array of the selected backend (filled with zeros: multiad never hands out garbage)."""
-    return _make(np.zeros(shape), dtype, device, "mnp.empty")
+    return _make(_numpy_made("mnp.empty", np.zeros, shape), dtype, device, "mnp.empty")
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> Any:
@@ -101,8 +102,22 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
         from .. import numpy as mnp
 
         value = fill_value if dtype is None else mnp.astype(fill_value, canonical_dtype_name(dtype, "mnp.full"))
-        return _filled(value, (shape,) if isinstance(shape, int) else tuple(shape), "mnp.full")
-    return _make(np.full(shape, fill_value), dtype, device, "mnp.full")
+        dims = (shape,) if isinstance(shape, int) else tuple(shape)
+        if any(d < 0 for d in dims):  # numpy's ValueError, named
+            raise ValueError("mnp.full: negative dimensions are not allowed")
+        return _filled(value, dims, "mnp.full")
+    return _make(_numpy_made("mnp.full", np.full, shape, fill_value), dtype, device, "mnp.full")
+
+
+def _numpy_made(call: str, make: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
+    """numpy's array made by ``make(*args)``, numpy's own errors for a bad shape (``negative
+    dimensions are not allowed``, a shape that is not integers) named with ``call``."""
+    try:
+        return make(*args)
+    except (ValueError, TypeError) as exc:
+        if type(exc) not in (ValueError, TypeError):  # numpy's subclasses pass unchanged
+            raise
+        raise type(exc)(f"{call}: {exc}") from None
 
 
 # NOTE [Traced fill values]: ``full`` built its array with numpy (a traced fill became an object
