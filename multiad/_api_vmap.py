@@ -7,8 +7,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
@@ -17,11 +15,10 @@ from ._flat import (
     as_index,
     check_callable,
     check_chunk_size,
-    constant_output,
     constants,
+    converted_outputs,
     fname,
     guards_arguments,
-    not_an_output,
 )
 from ._ops import do
 
@@ -239,11 +236,7 @@ def _outputs(b: Backend, call: str, out: Any, xs: tuple[Any, ...]) -> tuple[tupl
     leaves f was given, on whose device a constant leaf is made (NOTE [Constant outputs on the
     arguments' device] in multiad/_flat.py)."""
     outs, spec_o = _tree.flatten(out)
-    for o in outs:
-        if not (b.is_array(o) or isinstance(o, (np.ndarray, np.generic, int, float))):
-            raise not_an_output(b, call, o, aux=False)
-    like = xs[0] if xs else None
-    return tuple(o if b.is_array(o) else constant_output(b, o, like) for o in outs), spec_o
+    return converted_outputs(b, call, outs, xs[0] if xs else None, aux=False), spec_o
 
 
 def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[..., tuple[Any, ...]]:

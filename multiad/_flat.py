@@ -658,19 +658,26 @@ def constant_output(b: Backend, leaf: Any, like: Any) -> Any:
 # outputs that are not arrays of the backend, reads the device.
 
 
+def converted_outputs(b: Backend, call: str, leaves: Sequence[Any], like: Any, aux: bool = True) -> tuple[Any, ...]:
+    """The leaves of f's output as arrays of ``b``: numpy arrays and numbers converted on the
+    device of ``like`` (NOTE [Constant outputs on the arguments' device]), anything else refused
+    (:func:`not_an_output`; ``aux``: whether the transform takes ``has_aux``)."""
+    conv = []
+    for leaf in leaves:
+        if not b.is_array(leaf):
+            if not isinstance(leaf, (np.ndarray, np.generic, int, float)):
+                raise not_an_output(b, call, leaf, aux)
+            leaf = constant_output(b, leaf, like)
+        conv.append(leaf)
+    return tuple(conv)
+
+
 def output_leaves(b: Backend, call: str, out: Any, like: Any) -> tuple[tuple[Any, ...], _tree.TreeSpec]:
     """The leaves of ``f``'s output as arrays of ``b`` and its structure; raises unless every
     leaf is a floating-point array or a number (NOTE [Outputs must be floats]). ``like``: an
     argument f was given, whose device a leaf converted takes (None: the default device)."""
     leaves, spec = _tree.flatten(out)
-    conv = []
-    for leaf in leaves:
-        if not b.is_array(leaf):
-            if isinstance(leaf, (np.ndarray, np.generic, int, float)):
-                leaf = constant_output(b, leaf, like)
-            else:
-                raise not_an_output(b, call, leaf)
-        conv.append(leaf)
+    conv = converted_outputs(b, call, leaves, like)
     if not conv:
         raise InvalidArgumentError(  # NOTE [Outputs without arrays]
             f"{call}: f returned no arrays (got {_short(out)}); return at least one floating-point array, "
@@ -680,7 +687,7 @@ def output_leaves(b: Backend, call: str, out: Any, like: Any) -> tuple[tuple[Any
         ok, name = _arrays.is_float(b, leaf)
         if not ok:
             raise InvalidTypeError(_not_float_output(call, name or b.dtype_name(leaf), i if len(conv) > 1 else None))
-    return tuple(conv), spec
+    return conv, spec
 
 
 # NOTE [Outputs must be floats]: a derivative is taken of floating-point outputs only, on every
