@@ -45,9 +45,11 @@ def describe() -> dict[str, Any]:
 def summary(m: dict[str, Any]) -> str:
     v = m["versions"]
     chunks = m.get("stack_chunks")  # NOTE [Stack chunks kept] in stack_chunks.py
+    freed = m.get("freed_memory")  # NOTE [Freed memory kept] in freed_memory.py
     return (
         f"{m['cpu']}, {m['cores']} cores, {m['platform']}, Python {m['python']}"
         + (f" (stack chunks {chunks})" if chunks else "")
+        + (f" (freed memory {freed})" if freed else "")
         + "; "
         + ", ".join(f"{k} {val}" for k, val in v.items() if val)
     )

@@ -24,7 +24,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 import multiad
 
-from . import compiled, harness, machine, report, stack_chunks
+from . import compiled, freed_memory, harness, machine, report, stack_chunks
 from .frameworks import FACTORIES, Framework
 from .workloads import SMOKE_SIZES, WORKLOADS, Group, Sizes, Skip
 
@@ -232,11 +232,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action="store_true",
         help="leave the interpreter's stack chunks unkept (NOTE [Stack chunks kept] in stack_chunks.py)",
     )
+    parser.add_argument(
+        "--stock-malloc",
+        action="store_true",
+        help="let the C allocator give freed memory back to the kernel (NOTE [Freed memory kept] in freed_memory.py)",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.budget <= 0 or args.precision < 0:
         parser.error("--rounds must be at least 1, --budget positive and --precision not negative")
 
     chunks = "unmapped: --stock-stack-chunks" if args.stock_stack_chunks else stack_chunks.keep()
+    freed = "returned: --stock-malloc" if args.stock_malloc else freed_memory.keep()  # before any framework starts
     # More rounds narrow the medians on a shared machine; the published run uses more than the default.
     settings = (
         harness.SMOKE
@@ -251,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     frameworks = [FACTORIES[n]() for n in names]
     started = datetime.datetime.now(datetime.UTC)
     results: dict[str, Any] = {
-        "machine": machine.describe() | {"stack_chunks": chunks},
+        "machine": machine.describe() | {"stack_chunks": chunks, "freed_memory": freed},
         "smoke": args.smoke,
         "sizes": sizes.__dict__,
         "settings": settings.__dict__,

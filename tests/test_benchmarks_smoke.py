@@ -349,6 +349,59 @@ print(*faults(), stack_chunks.keep(), *faults(), *faults(), stack_chunks.reused(
     assert int(kept) <= 10 and int(reused) >= 300, done.stdout
 
 
+def test_freed_memory_is_kept_for_the_next_calls_blocks() -> None:
+    # NOTE [Freed memory kept]: a 32 MiB block allocated, written and freed on each call, in the main thread and
+    # in a thread started afterwards as the frameworks' pools are, faults its pages in on each
+    # call with glibc's defaults and reuses them once kept. Its own interpreter, as the setting stays.
+    import platform
+    import subprocess
+    import sys
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("the parameters set are glibc's")
+    script = """
+import ctypes, ctypes.util, resource, threading
+from benchmarks import freed_memory
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+size = 32 << 20
+
+def call():  # a block as JAX's CPU buffers get one (numpy asks for huge pages, which fault less)
+    p = libc.malloc(size)
+    ctypes.memset(p, 1, size)
+    byte = ctypes.string_at(p + size - 1, 1)
+    libc.free(p)
+    return byte[0]
+
+def faults(out):
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+    total = sum(call() for _ in range(20))
+    out.append((resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before, total))
+
+def in_thread():
+    out = []
+    t = threading.Thread(target=faults, args=(out,))
+    t.start(); t.join()
+    return out[0]
+
+stock = []
+faults(stock)
+state = freed_memory.keep()
+kept = []
+faults(kept); faults(kept)
+print(stock[0][0], stock[0][1], state, kept[1][0], kept[1][1], *in_thread(), freed_memory.keep())
+"""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=True)
+    stock, total, state, kept, total_kept, threaded, total_threaded, again = done.stdout.split()
+    assert state == again == "kept", done.stdout
+    assert int(total) == int(total_kept) == int(total_threaded) == 20  # the same results
+    assert int(stock) >= 20 * 8192 // 2, done.stdout  # 32 MiB of 4 KiB pages, faulted on each call
+    assert int(kept) <= 50 and int(threaded) <= 50, done.stdout  # a thread started later shares the kept heap
+
+
 def test_long_calls_are_read_round_by_round_where_stack_chunks_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     # NOTE [Sweeps of long calls]: with chunks kept no depth is quieter than another, so each
     # round's fastest block is a reading of its own (4 blocks a round here, calls of 10 ms)
