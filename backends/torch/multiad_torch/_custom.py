@@ -42,7 +42,7 @@ import torch
 import multiad
 from multiad._custom_rules import refuse_closed_over, transposing
 
-from . import _run, _state
+from ._guard import _run, _state
 
 
 def _fresh(outs: Any, xs: Any) -> tuple[Any, ...]:
