@@ -353,7 +353,7 @@ def test_estimates_are_recorded_per_outermost_result(strict: None) -> None:
 
 
 def test_the_module_examples_run() -> None:
-    failed, attempted = doctest.testmod(multiad_numpy._fd, raise_on_error=False)
+    failed, attempted = doctest.testmod(multiad_numpy._levels, raise_on_error=False)
     assert attempted >= 2 and failed == 0
 
 

@@ -1,6 +1,6 @@
 """On the numpy backend an argument f returns in aux comes back writable, as on the other
 backends, while f itself still gets read-only views (NOTE [Arguments returned as aux] in
-backends/numpy/multiad_numpy/_fd.py)."""
+backends/numpy/multiad_numpy/_levels.py)."""
 
 from __future__ import annotations
 

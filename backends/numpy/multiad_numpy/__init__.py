@@ -8,7 +8,7 @@ column with its own step, eagerly at the call (so results depend only on the val
 time, and ``linearize``'s ``jvp_fn`` is a product with it, evaluating ``f`` no more); ``jvp``
 groups the tangent's components by the decade of ``s`` (NOTE [Steps per component]). Every
 result carries an error estimate and warns when it is poor (NOTE [Finite-difference error
-estimate] in ``_fd.py``); second derivatives nest the differences (the core derives them) and
+estimate] in ``_estimate.py``); second derivatives nest the differences (the core derives them) and
 are about 1e-6 to 1e-5 relative in float64; deeper nesting needs :func:`higher_order`.
 
 NOTE [Steps per component]: one step for the whole tangent, sized by the largest ``|x|``, is
@@ -61,10 +61,10 @@ import numpy as np
 
 import multiad
 
-from . import _fd
-from ._fd import Estimate as Estimate
-from ._fd import higher_order as higher_order
-from ._fd import record_errors as record_errors
+from . import _fd, _levels
+from ._levels import Estimate as Estimate
+from ._levels import higher_order as higher_order
+from ._levels import record_errors as record_errors
 
 
 class NumpyBackend(multiad.Backend):
@@ -101,7 +101,7 @@ class NumpyBackend(multiad.Backend):
 
     def constant_argument(self, x: Any) -> Any:
         """A read-only view of ``x``, so that ``f`` cannot change the caller's array."""
-        return _fd.read_only_view(x) if isinstance(x, np.ndarray) else x  # NOTE [Arguments f may not change]
+        return _levels.read_only_view(x) if isinstance(x, np.ndarray) else x  # NOTE [Arguments f may not change]
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, ValueError) and str(exc) in _READ_ONLY:  # NOTE [Arguments f may not change]
@@ -117,8 +117,8 @@ class NumpyBackend(multiad.Backend):
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
-        primals = _fd.read_only(primals)
-        level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
+        primals = _levels.read_only(primals)
+        level = _fd.Level(self, fun, has_aux, _levels.dtype_of(primals))
         with level.arithmetic():
             return self._jvp(level, primals, tangents)
 
@@ -138,7 +138,7 @@ class NumpyBackend(multiad.Backend):
         for group in _groups(primals, tangents):
             tmax = max(float(np.max(np.abs(t))) for t in group if t is not None)
             smax = max(float(np.max(_fd.scale(p)[t != 0])) for p, t in zip(primals, group) if t is not None)
-            c = max(level.c, *(_fd.step_factor(p.dtype) for p, t in zip(primals, group) if t is not None))
+            c = max(level.c, *(_levels.step_factor(p.dtype) for p, t in zip(primals, group) if t is not None))
             h = c * smax / tmax  # NOTE [Steps for the coarsest input]
             if not np.isfinite(h):  # subnormal tangent components: their product is below float64's range
                 continue
@@ -166,17 +166,17 @@ class NumpyBackend(multiad.Backend):
     def _jacobian(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         """``(outs, blocks, aux)``: blocks ``[i][j]`` of shape ``(outs[i].size, primals[j].size)``,
         one column per element, each with its own step."""
-        primals = _fd.read_only(primals)
-        level = _fd.Level(self, fun, has_aux, _fd.dtype_of(primals))
+        primals = _levels.read_only(primals)
+        level = _fd.Level(self, fun, has_aux, _levels.dtype_of(primals))
         with level.arithmetic():
             return self._blocks(level, primals)
 
     def _blocks(self, level: _fd.Level, primals: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
         blocks: list[list[Any]] = [[] for _ in outs]
-        estimates: list[_fd.Block] = []
+        estimates: list[_levels.Block] = []
         for j, p in enumerate(primals):
-            c = max(level.c, _fd.step_factor(p.dtype))  # NOTE [Steps for the coarsest input]
+            c = max(level.c, _levels.step_factor(p.dtype))  # NOTE [Steps for the coarsest input]
             values, estimate = level.columns(primals, outs, j, c * _fd.scale(p.reshape(-1)))
             estimates.append(estimate)
             for i, o in enumerate(outs):

@@ -1,0 +1,277 @@
+"""Finite-difference levels: their nesting (context variables), the order opt-in, the recorded estimates, f's arguments."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+import multiad
+
+from . import _rules
+
+# NOTE [Nesting levels]: nested finite differences lose accuracy fast: with steps ``h`` the
+# rounding noise of order ``k`` is about ``eps / h**k``. At the default step (``eps ** (1/3)``,
+# right for first and second order) a third derivative is noise (``grad`` three times of
+# ``sin(x) * exp(x)`` at 0.7 gave 0.875 for 0.486). Each level therefore counts itself in a
+# context variable while it evaluates ``f`` (per thread and task), and a level that would make
+# the order exceed 2 raises UnsupportedOperationError. :func:`higher_order` opts in to order
+# ``k``: inside it every step is ``eps ** (1 / (k + 2)) * s``, the step that balances
+# truncation and rounding at order ``k``, and results of order ``k`` carry their estimate and
+# warning like the others.
+#
+# NOTE [Names of composed levels]: a level names the public call its messages start with from
+# ``fun.call``, which the core's flat function carries. The outer level of a transform the core
+# composes (``hessian``, ``hvp``, ``vhp``: a Jacobian or gradient of the core's own function of
+# the primals) has no such name and takes that of the first named level nested in it. That level
+# reported its name only when it finished, so an error raised before (the refusal of a JAX custom
+# rule, NOTE [JAX custom rules under finite differences] in ``_rules.py``, where ``f`` returned a
+# JAX array, which the nested level's conversion refuses) started with "finite differences:".
+# A named nested level now gives its name to the unnamed levels around it as it starts (a context
+# variable holding their shared list), so every message starts with the call the user made. An
+# unnamed level nested too deep (NOTE [Nesting levels]) raises before any level is nested in it,
+# and names the call of the level evaluating it (``grad(f)`` for ``grad`` of ``hessian`` where
+# only first derivatives are allowed).
+
+# How many finite-difference levels are evaluating f right now, and the largest order opted in to.
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_depth", default=0)
+_max_order: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_max_order", default=2)
+# Where a nested level records (error, order, evaluations, call) for the level evaluating it.
+_sink: contextvars.ContextVar[list[tuple[float, int, int, str]] | None] = contextvars.ContextVar(
+    "multiad_numpy_sink", default=None
+)
+
+
+# Where a nested level reports how many of its elements met a value of f that is nan or inf.
+_nonfinite_sink: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "multiad_numpy_nonfinite_sink", default=None
+)
+# Where a level whose function is the core's own learns the public call's name (NOTE [Names of
+# composed levels]); None inside a level that has a name.
+_names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("multiad_numpy_names", default=None)
+# The public call of the level evaluating f, for a nested level that has no name yet.
+_enclosing: contextvars.ContextVar[str | None] = contextvars.ContextVar("multiad_numpy_enclosing", default=None)
+_records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
+
+# One block of columns' estimate for Level.finish: per output, errors, scales and derivative sizes
+# as (columns, size) arrays, or the function computing them (NOTE [Bound first]).
+Estimates = tuple[list[Any], list[Any], list[Any]]
+Block = Estimates | Callable[[], Estimates]
+
+
+class Estimate(NamedTuple):
+    """The error estimate of one finite-difference result (see :func:`record_errors`)."""
+
+    #: The call, as in messages: ``"grad(f)"``.
+    call: str
+    #: The largest estimated absolute error of an element of the result.
+    error: float
+    #: The largest ratio of an element's estimated error to its scale (NOTE [Finite-difference error estimate]).
+    relative: float
+    #: The tolerance ``relative`` was compared with.
+    tolerance: float
+    #: 1 for first derivatives, 2 for nested (second) ones, and so on.
+    order: int
+    #: How many times ``f`` was evaluated for the result, nested levels included.
+    evaluations: int
+
+
+@contextlib.contextmanager
+def record_errors() -> Iterator[list[Estimate]]:
+    """Collects the :class:`Estimate` of every finite-difference result computed in the block.
+
+    One entry per outermost result (a nested level's error is part of its enclosing result's),
+    in the current thread or asyncio task.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, multiad_numpy, numpy as np
+        >>> with multiad_numpy.record_errors() as records:
+        ...     g = multiad.grad(lambda x: mnp.sum(mnp.sin(x)), backend="numpy")(np.ones(3))
+        >>> [(r.call, r.order, r.evaluations, r.relative < r.tolerance) for r in records]
+        [('grad(<lambda>)', 1, 13, True)]
+    """
+    records: list[Estimate] = []
+    token = _records.set(records)
+    try:
+        yield records
+    finally:
+        _records.reset(token)
+
+
+@contextlib.contextmanager
+def higher_order(max_order: int) -> Iterator[None]:
+    """Allows finite differences nested ``max_order`` deep inside the block (default: 2).
+
+    Every step in the block is sized for that order (NOTE [Nesting levels]), so first
+    derivatives computed inside it are somewhat less accurate than outside. The setting holds
+    for the current thread or asyncio task only.
+
+    Example:
+        >>> import multiad, multiad.numpy as mnp, multiad_numpy, numpy as np
+        >>> d = lambda f: multiad.grad(f, backend="numpy")
+        >>> f = lambda x: mnp.sin(x) * mnp.exp(x)
+        >>> with multiad_numpy.higher_order(3):
+        ...     third = d(d(d(f)))(np.array(0.7))
+        >>> round(float(third), 3)  # 2 exp(x) (cos(x) - sin(x))
+        0.486
+    """
+    if not isinstance(max_order, int) or isinstance(max_order, bool) or not 1 <= max_order <= 6:
+        raise multiad.InvalidArgumentError(
+            f"higher_order({max_order!r}): max_order must be an int from 1 to 6; finite differences "
+            "beyond that are noise in float64"
+        )
+    token = _max_order.set(max_order)
+    try:
+        yield
+    finally:
+        _max_order.reset(token)
+
+
+def step_factor(dtype: Any) -> float:
+    """``h / s``: the relative step for the order allowed in this context."""
+    k = _max_order.get()
+    return float(float(np.finfo(dtype).eps) ** (1.0 / (3.0 if k <= 2 else k + 2.0)))
+
+
+# NOTE [Floating-point state]: the estimate's arithmetic on small values underflows (eps times a
+# value of f near 1e-300, a step squared), which is harmless and which numpy ignores by default;
+# a program that sets np.seterr(all="raise") (optimisation libraries' test suites do) got
+# FloatingPointError from multiad's own arithmetic instead of a derivative. The backend computes
+# with underflow ignored (Level.arithmetic) and evaluates f with the caller's state (Level.deeper),
+# so that f's own floating-point errors are reported as the caller asked.
+
+
+class LevelBase:
+    """The nesting of one finite-difference computation (:class:`multiad_numpy._fd.Level`): checks
+    the order, evaluates ``f`` one level deeper, and collects the errors nested levels report."""
+
+    def __init__(self, backend: multiad.Backend, fun: Callable[..., Any], has_aux: bool, dtype: Any) -> None:
+        self.backend, self.fun, self.has_aux, self.dtype = backend, fun, has_aux, np.dtype(dtype)
+        # The public call, as the core's flat function names it (an outer level of a composed
+        # transform, whose function is the core's own, takes its nested level's name: NOTE [Names
+        # of composed levels]).
+        self.call = str(getattr(fun, "call", None) or "finite differences")
+        self.named = hasattr(fun, "call")
+        self.depth = _depth.get()
+        self.nested = self.depth > 0
+        names = _names.get() if self.nested else None
+        if not self.named:
+            self.names: list[str] = names if names is not None else []
+        elif names is not None and not names:
+            names.append(self.call)
+        if self.depth + 1 > _max_order.get():
+            call = self.call if self.named else _enclosing.get() or self.call
+            raise multiad.UnsupportedOperationError(
+                f"{call}: the numpy backend would nest finite differences {self.depth + 1} deep "
+                f"(a derivative of order {self.depth + 1}), beyond the {_max_order.get()} allowed; "
+                "nested differences at this order are mostly rounding noise. Use an exact backend "
+                "(torch, jax, autograd), or opt in with `with multiad_numpy.higher_order(k):`"
+            )
+        self.eps = float(np.finfo(self.dtype).eps)
+        self.c = step_factor(self.dtype)
+        # The caller's floating-point state, for f (NOTE [Floating-point state]).
+        self.errstate = np.geterr()
+        self.inner: list[tuple[float, int, int, str]] = []
+        self.evaluations = 0
+        # Elements whose stencil met a value of f that is nan or inf (NOTE [Values that are not finite]).
+        self.nonfinite = 0
+        self.inner_nonfinite: list[int] = []
+
+    @contextlib.contextmanager
+    def deeper(self) -> Iterator[None]:
+        """The context ``f`` is evaluated in: one level deeper, reporting to this level, with the
+        caller's floating-point state."""
+        d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
+        n_token = _nonfinite_sink.set(self.inner_nonfinite)
+        c_token = _names.set(None if self.named else self.names)
+        e_token = _enclosing.set(self.public_call())
+        try:
+            with np.errstate(**self.errstate):
+                yield
+        finally:
+            _depth.reset(d_token)
+            _sink.reset(s_token)
+            _nonfinite_sink.reset(n_token)
+            _names.reset(c_token)
+            _enclosing.reset(e_token)
+
+    @staticmethod
+    def arithmetic() -> Any:
+        """The floating-point state of the backend's own arithmetic (NOTE [Floating-point state])."""
+        return np.errstate(under="ignore")
+
+    def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
+        """``f`` at ``xs``, one level deeper: ``(outputs, aux)``."""
+        with self.deeper():
+            if self.evaluations or self.nested:
+                res = self.fun(*xs)
+            else:  # NOTE [JAX custom rules under finite differences] in _rules.py
+                res = _rules.watched(self.public_call, lambda: self.fun(*xs))
+        self.evaluations += 1
+        outs, aux = res if self.has_aux else (res, None)
+        if self.has_aux and self.evaluations == 1 and not self.nested:  # the aux given back
+            aux = tuple(map(_writable, aux)) if isinstance(aux, tuple) else _writable(aux)
+        return tuple(np.asarray(o) for o in outs), aux
+
+    def public_call(self) -> str:
+        """The call's name, that of a nested level where this level's function is the core's own
+        (NOTE [Names of composed levels])."""
+        return self.call if self.named or not self.names else self.names[0]
+
+    def noise(self) -> float:
+        """The absolute error nested levels reported for the values of ``f`` (0 if none)."""
+        return max((e for e, _, _, _ in self.inner), default=0.0)
+
+    def order(self) -> int:
+        return 1 + max((k for _, k, _, _ in self.inner), default=0)
+
+    def moves(self, dtype: Any) -> bool:
+        """Whether values of ``f`` at points perturbed in ``dtype`` are moved to the nominal points
+        (NOTE [Steps the input can hold]): for inputs coarser than the level's dtype."""
+        return bool(np.issubdtype(dtype, np.inexact)) and float(np.finfo(dtype).eps) > self.eps
+
+    def tolerance(self) -> float:
+        """The relative error above which a result of this level's dtype and order warns."""
+        return float(self.eps ** (0.5 if self.order() == 1 else 0.2))
+
+
+# NOTE [Arguments returned as aux]: ``f`` gets its arguments as read-only views (NOTE [Arguments f
+# may not change] in ``__init__.py``), and an ``f`` that returned one of them, or a view of one,
+# in ``aux`` (``return loss, (x, c)``) gave the caller that read-only view: ``aux[0] += 1`` raised
+# numpy's "assignment destination is read-only" after the transform, where the other backends
+# give back an array the caller can change (autograd the caller's own array, torch a tensor).
+# The outermost level's aux, from the evaluation at the primals (the one given back), therefore
+# has each read-only array leaf viewing a writable array replaced by a copy: the caller gets a
+# writable array of the same values, and its own array stays out of reach (a writable view
+# would reopen it). ``f`` itself still gets read-only views; an array the caller passed
+# read-only stays read-only, and a nested level's aux (seen by the ``f`` of the level
+# around it) is left as it is.
+def _writable(leaf: Any) -> Any:
+    """``leaf``, or a copy where it is a read-only view of a writable array (NOTE [Arguments
+    returned as aux])."""
+    if isinstance(leaf, np.ndarray) and not leaf.flags.writeable:
+        base = leaf.base
+        while isinstance(base, np.ndarray) and base.base is not None and not base.flags.writeable:
+            base = base.base
+        if isinstance(base, np.ndarray) and base.flags.writeable:
+            return leaf.copy()
+    return leaf
+
+
+def read_only(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Read-only views of ``arrays`` (NOTE [Arguments f may not change] in ``__init__.py``)."""
+    return tuple(map(read_only_view, arrays))
+
+
+def read_only_view(a: Any) -> Any:
+    """A read-only view of array ``a`` (NOTE [Arguments f may not change] in ``__init__.py``)."""
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v
+
+
+def dtype_of(leaves: tuple[Any, ...]) -> Any:
+    return np.result_type(*[x.dtype for x in leaves]) if leaves else np.float64
