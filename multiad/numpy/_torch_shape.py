@@ -531,8 +531,8 @@ def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = 
         idx = idx % n
     elif mode == "clip":
         idx = idx.clamp(0, n - 1)
-    elif not torch.compiler.is_compiling() and bool(((idx < -n) | (idx >= n)).any()):  # no value check in a graph
-        raise IndexError(f"mnp.take: index out of bounds for axis {ax} with size {n}")
+    else:  # no value check in a graph or under vmap (see the table in docs/api-numpy.md)
+        _check_in_range("take", idx, n, ax)
     idx = idx % n
     picked = torch.index_select(t, ax, idx.reshape(-1))
     return picked.reshape((*t.shape[:ax], *idx.shape, *t.shape[ax + 1 :]))
