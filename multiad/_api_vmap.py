@@ -405,7 +405,14 @@ class _Plan:
             self.mapped_pos.append(k)
             self.axes.append(ax)
         if not self.mapped_pos:
-            raise InvalidArgumentError(f"{call}: in_dims maps no array argument; at least one must be batched")
+            raise InvalidArgumentError(
+                f"{call}: in_dims maps no array argument; at least one must be batched"
+                + (
+                    " (keyword arguments are passed to f unbatched: pass the batched arrays positionally)"
+                    if not leaves
+                    else ""
+                )
+            )
         #: Whether the backend changes the arrays f gets unbatched, and the positions of those
         #: leaves then (NOTE [Unbatched arguments f may not change]).
         self.guards = guards_arguments(b)

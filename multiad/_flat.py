@@ -114,6 +114,12 @@ def normalize_argnums(argnums: Argnums, nargs: int, call: str) -> tuple[int, ...
     seq = (argnums,) if isinstance(argnums, int) else argnums
     out = []
     for a in seq:
+        if not nargs:  # f called with keyword arguments alone, which are not differentiated
+            raise InvalidArgumentError(
+                f"{call}: argnums={argnums!r} names a positional argument, but f was called with none; "
+                "pass the arguments to differentiate positionally (keyword arguments are passed to f "
+                "undifferentiated)"
+            )
         if not -nargs <= a < nargs:
             raise InvalidArgumentError(
                 f"{call}: argnums={argnums!r} is out of range for {nargs} positional argument(s); "
@@ -149,6 +155,21 @@ def _no_arrays(call: str, i: int, argnums: Sequence[int]) -> InvalidArgumentErro
     )
 
 
+def _converted_leaves(b: Backend, old: Sequence[Any], spec: Any, call: str, i: int, isdiff: bool) -> list[Any]:
+    """Argument ``i``'s leaves converted; an error about one leaf of several names its path
+    (``argument 0 at ['n']``), found only then: paths cost more than the conversion."""
+    try:
+        return [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in old]
+    except (InvalidTypeError, MixedBackendError):
+        if len(old) < 2:
+            raise
+    paths = spec.paths()
+    return [
+        _arrays.convert(b, leaf, call, f"argument {i} at {''.join(f'[{k!r}]' for k in path)}", isdiff)
+        for leaf, path in zip(old, paths)
+    ]
+
+
 def convert_args(
     b: Backend, leaves: Sequence[Any], specs: Sequence[Any], args: Sequence[Any], diff: Sequence[int], call: str
 ) -> tuple[list[Any], list[list[Any]]]:
@@ -163,7 +184,7 @@ def convert_args(
         old = leaves[start : start + n]
         start += n
         isdiff = i in diff
-        new = [_arrays.convert(b, leaf, call, f"argument {i}", isdiff) for leaf in old]
+        new = _converted_leaves(b, old, spec, call, i, isdiff)
         if isdiff and not new:
             raise _no_arrays(call, i, diff)
         if any(x is not y for x, y in zip(new, old)):

@@ -130,6 +130,9 @@ CASES = [
     Bad("argnums-range-neg", lambda b: multiad.grad(total2, argnums=-3, backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=-3 is out of range for 2", "0 to 1")),
     Bad("argnums-range-tuple", lambda b: multiad.jacrev(total2, argnums=(0, 2), backend=b)(X, X), InvalidArgumentError, "jacrev(total2): ", ("argnums=(0, 2) is out of range",)),
     Bad("argnums-range-hessian", lambda b: multiad.hessian(total, argnums=1, backend=b)(X), InvalidArgumentError, "hessian(total): ", ("argnums=1 is out of range",)),
+    # keyword arguments are not differentiated: "use positions 0 to -1" said nothing of them
+    Bad("argnums-kwargs-only", lambda b: multiad.grad(total, backend=b)(x=X), InvalidArgumentError, "grad(total): ", ("argnums=0 names a positional argument, but f was called with none", "pass the arguments to differentiate positionally")),
+    Bad("argnums-no-args-jacrev", lambda b: multiad.jacrev(lambda: X, backend=b)(), InvalidArgumentError, "jacrev(<lambda>): ", ("f was called with none",)),
     Bad("argnums-dup", lambda b: multiad.grad(total2, argnums=(0, 0), backend=b)(X, X), InvalidArgumentError, "grad(total2): ", ("argnums=(0, 0) names an argument twice", "list each once")),
     # NOTE [Arguments without arrays]: the same error, saying what to change, for every transform
     Bad("argnums-no-arrays", lambda b: multiad.grad(total2, argnums=0, backend=b)(None, X), InvalidArgumentError, "grad(total2): ", ("argument 0 holds no arrays to differentiate", "give argnums the position of an argument that holds arrays")),
@@ -162,6 +165,7 @@ CASES = [
     Bad("batch-unequal", lambda b: multiad.vmap(total2, backend=b)(X, np.ones(3)), InvalidArgumentError, "vmap(total2): ", ("mapped axes must all have the same size", "leaf 0 axis 0 has size 2", "leaf 1 axis 0 has size 3", "equal batch sizes")),
     Bad("batch-unequal-axis", lambda b: multiad.vmap(total2, in_dims=(1, 0), backend=b)(np.ones((2, 4)), np.ones((3, 2))), InvalidArgumentError, "vmap(total2): ", ("axis 1 has size 4", "axis 0 has size 3")),
     Bad("vmap-unmapped", lambda b: multiad.vmap(double, in_dims=None, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("in_dims maps no array argument",)),
+    Bad("vmap-kwargs-only", lambda b: multiad.vmap(double, backend=b)(x=X), InvalidArgumentError, "vmap(double): ", ("in_dims maps no array argument", "keyword arguments are passed to f unbatched", "pass the batched arrays positionally")),
     Bad("vmap-chunk", lambda b: multiad.vmap(double, chunk_size=0, backend=b)(X), InvalidArgumentError, "vmap(double): ", ("chunk_size must be None or a positive int, got 0",)),
     Bad("jacrev-chunk", lambda b: multiad.jacrev(double, chunk_size=-1, backend=b)(X), InvalidArgumentError, "jacrev(double): ", ("chunk_size must be None or a positive int",)),
     Bad("jacobian-mode", lambda b: multiad.jacobian(double, mode="forward", backend=b)(X), InvalidArgumentError, "jacobian(double): ", ("mode must be one of ('auto', 'fwd', 'rev'), got 'forward'",)),
@@ -169,6 +173,9 @@ CASES = [
     Bad("int-grad", lambda b: multiad.grad(total, backend=b)(XI), InvalidTypeError, "grad(total): ", ("argument 0 has dtype int64", *DTYPE)),
     Bad("bool-grad", lambda b: multiad.grad(total, backend=b)(np.array([True, False])), InvalidTypeError, "grad(total): ", ("argument 0 has dtype bool", *DTYPE)),
     Bad("pyint-grad", lambda b: multiad.grad(total, backend=b)(3), InvalidTypeError, "grad(total): ", ("argument 0 has dtype int64", *DTYPE)),
+    # a leaf of several in one argument is named by its path, not by the argument alone
+    Bad("int-leaf-of-dict", lambda b: multiad.grad(lambda p: total(p["a"]), backend=b)({"a": X, "n": XI}), InvalidTypeError, "grad(<lambda>): ", ("argument 0 at ['n'] has dtype int", *DTYPE)),
+    Bad("int-leaf-of-nested", lambda b: multiad.jacrev(lambda p: p[0], backend=b)((X, [X, XI])), InvalidTypeError, "jacrev(<lambda>): ", ("argument 0 at [1][1] has dtype int",)),
     Bad("int-argnums1", lambda b: multiad.grad(total2, argnums=1, backend=b)(X, XI), InvalidTypeError, "grad(total2): ", ("argument 1 has dtype int64",)),
     Bad("int-vjp", lambda b: multiad.vjp(double, XI, backend=b), InvalidTypeError, "vjp(double): ", ("argument 0 has dtype int64", *DTYPE)),
     Bad("int-jvp", lambda b: multiad.jvp(double, (XI,), (X,), backend=b), InvalidTypeError, "jvp(double): ", ("argument 0 has dtype int64",)),
