@@ -195,8 +195,18 @@ def _ag_take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     return arr[_along(arr, idx, axis % len(arr.shape))]
 
 
+# NOTE [Broadcasting keeps -0.0 on autograd]: autograd's arrays broadcast by adding zeros (its
+# ``add`` sums the derivative over the broadcast axes). ``-0.0 + 0`` is ``+0.0``, so adding
+# False flipped the sign of negative zeros: ``where(c, 1.0, x)`` of a traced ``x = -0.0`` gave
+# ``+0.0``, and ``arctan2(-0.0, -1.0)`` built on it ``+pi`` where numpy gives ``-pi``. Adding
+# ``-0.0`` changes no floating value (``+0.0 + -0.0`` is ``+0.0``) and, in the array's own dtype,
+# no dtype; integers and booleans add False as before.
 def _ag_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
-    return _ag().add(array, np.zeros(shape, dtype=bool))
+    from autograd.tracer import getval
+
+    dtype = np.asarray(getval(array)).dtype
+    zeros = np.full(shape, -0.0, dtype=dtype) if dtype.kind in "fc" else np.zeros(shape, dtype=bool)
+    return _ag().add(array, zeros)
 
 
 def _ag_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:

@@ -1,0 +1,78 @@
+"""Values of multiad.numpy against numpy's own at the edge cases the Array API's special cases list
+(signed zeros, infinities, unsigned integers), on every backend's arrays and on the values a
+backend traces while it differentiates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+import multiad.numpy as mnp
+from tests.conftest import AD_BACKENDS
+
+
+def _same_bits(got: Any, want: Any) -> None:
+    """Equal values, dtypes and shapes, nan where numpy has nan, and the signs of zeros."""
+    g, w = np.asarray(multiad.to_numpy(got)), np.asarray(want)
+    assert g.dtype == w.dtype and g.shape == w.shape, (g, w)
+    np.testing.assert_array_equal(g, w)
+    if w.dtype.kind == "f":
+        np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+
+
+def _traced(backend_name: str, f: Callable[[Any], Any], x: np.ndarray) -> Any:
+    """``f(x)`` computed while ``backend_name`` differentiates it (autograd's boxes, JAX's
+    tracers, torch.func's tensors), as the forward value of ``multiad.vjp``."""
+    out, _ = multiad.vjp(f, multiad.asarray(x, backend=backend_name), backend=backend_name)
+    return out
+
+
+NEG_ZERO = np.array([-0.0, -0.0, -0.0, -1.0, 0.0, -0.0])
+SIGNED_ZERO_CALLS: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
+    "where": (lambda x: mnp.where(x > 5.0, 1.0, x), lambda x: np.where(x > 5.0, 1.0, x)),
+    "arctan2": (
+        lambda x: mnp.arctan2(x, np.array([1.0, 0.0, -1.0, np.inf, -0.0, -np.inf])),
+        lambda x: np.arctan2(x, np.array([1.0, 0.0, -1.0, np.inf, -0.0, -np.inf])),
+    ),
+    "power": (lambda x: mnp.power(x, 3.0), lambda x: np.power(x, 3.0)),
+    "power_of_one": (lambda x: mnp.power(x, 1.0), lambda x: np.power(x, 1.0)),
+    "power_traced_exponent": (lambda x: mnp.power(x, mnp.abs(x) * 0.0 + 3.0), lambda x: np.power(x, 3.0)),
+    "broadcast_to": (lambda x: mnp.broadcast_to(x, (2, 6)), lambda x: np.broadcast_to(x, (2, 6))),
+    "broadcast_arrays": (
+        lambda x: mnp.broadcast_arrays(x, np.zeros((3, 1)))[0],
+        lambda x: np.broadcast_arrays(x, np.zeros((3, 1)))[0],
+    ),
+    "clip": (lambda x: mnp.clip(x, -2.0, 2.0), lambda x: np.clip(x, -2.0, 2.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(SIGNED_ZERO_CALLS))
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_negative_zeros_of_traced_values(backend_name: str, name: str) -> None:
+    # autograd broadcast by adding False, and -0.0 + 0 is +0.0: where(c, 1.0, x) of a traced -0.0
+    # was +0.0, and arctan2(-0.0, -1.0) +pi where numpy gives -pi
+    f, ref = SIGNED_ZERO_CALLS[name]
+    _same_bits(_traced(backend_name, f, NEG_ZERO), ref(NEG_ZERO))
+    x32 = NEG_ZERO.astype(np.float32)
+    _same_bits(_traced(backend_name, f, x32), ref(x32))  # the dtype kept too
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_derivatives_through_broadcasting_where(backend_name: str) -> None:
+    x = np.array([[-0.5], [2.0], [-3.0]])
+
+    def f(v: Any) -> Any:
+        return mnp.sum(mnp.where(v > 0.0, v * v, mnp.broadcast_to(v, (3, 4)) ** 3)) + mnp.sum(mnp.arctan2(v, -1.0))
+
+    def ref(v: np.ndarray) -> float:
+        return float(np.sum(np.where(v > 0.0, v * v, np.broadcast_to(v, (3, 4)) ** 3)) + np.sum(np.arctan2(v, -1.0)))
+
+    g = np.asarray(multiad.to_numpy(multiad.grad(f, backend=backend_name)(x)))
+    h = 1e-6
+    fd = np.array([(ref(x + h * e) - ref(x - h * e)) / (2 * h) for e in np.eye(3).reshape(3, 3, 1)]).reshape(3, 1)
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
+    np.testing.assert_allclose(g, np.where(x > 0, 4 * 2 * x, 4 * 3 * x**2) - 1.0 / (1.0 + x**2), rtol=1e-12)
