@@ -12,7 +12,7 @@ import pytest
 
 import multiad
 import multiad.numpy as mnp
-from tests.conftest import AD_BACKENDS
+from tests.conftest import AD_BACKENDS, BACKENDS
 
 
 def _same_bits(got: Any, want: Any) -> None:
@@ -76,3 +76,33 @@ def test_derivatives_through_broadcasting_where(backend_name: str) -> None:
     fd = np.array([(ref(x + h * e) - ref(x - h * e)) / (2 * h) for e in np.eye(3).reshape(3, 3, 1)]).reshape(3, 1)
     np.testing.assert_allclose(g, fd, rtol=1e-6)
     np.testing.assert_allclose(g, np.where(x > 0, 4 * 2 * x, 4 * 3 * x**2) - 1.0 / (1.0 + x**2), rtol=1e-12)
+
+
+U64 = np.array([0, 7, 2**63 + 5, 2**64 - 1], dtype=np.uint64)
+BESIDE_U64 = [
+    np.array([0, 5, 3, 255], dtype=np.uint8),
+    np.array([0, 9, 3, 65535], dtype=np.uint16),
+    np.array([0, 9, 2**32 - 1, 1], dtype=np.uint32),
+    np.array([False, True, True, False]),
+]
+
+
+@pytest.mark.parametrize("name", ["less", "less_equal", "greater", "greater_equal", "equal", "maximum", "minimum"])
+@pytest.mark.parametrize("other", BESIDE_U64, ids=lambda a: str(a.dtype))
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_uint64_beside_narrower_unsigned(backend_name: str, other: np.ndarray, name: str) -> None:
+    # torch compared the flipped bits of the uint64 operand with the other's values:
+    # mnp.less(uint64 0, uint8 0) was True; uint16 and uint32 raised NotImplementedError
+    a, b = (multiad.asarray(v, backend=backend_name) for v in (U64, other))
+    f, ref = getattr(mnp, name), getattr(np, name)
+    _same_bits(f(a, b), ref(U64, other))
+    _same_bits(f(b, a), ref(other, U64))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_uint64_beside_narrower_unsigned_moved(backend_name: str) -> None:
+    u16 = BESIDE_U64[1]
+    a, b = (multiad.asarray(v, backend=backend_name) for v in (U64, u16))
+    _same_bits(mnp.add(a, b), np.add(U64, u16))
+    _same_bits(mnp.where(np.array([True, False, True, False]), a, b), np.where([True, False, True, False], U64, u16))
+    _same_bits(mnp.concatenate([a, b]), np.concatenate([U64, u16]))

@@ -99,18 +99,20 @@ def _uint64(
         x = args[0]  # unsigned values: abs is the identity, sign is 0 or 1
         return x.clone() if name != "sign" else (x != 0).to(torch.uint64)
     numbers = [v for v in (*args, *kwargs.values()) if type(v) is int]
-    if dtypes == {torch.uint64} and name in _SAME_BITS and all(-(2**63) <= v < 2**64 for v in numbers):
+    if name in _SAME_BITS and all(-(2**63) <= v < 2**64 for v in numbers):
         bits = _run(run, tuple(map(_signed, args)), {k: _signed(v) for k, v in kwargs.items()}, _as_int64)
         return _mapped(bits, lambda t: t.view(torch.uint64) if t.dtype == torch.int64 else t)
-    if dtypes == {torch.uint64} and name in _ORDERED:
+    if name in _ORDERED:
         # NOTE [Axes are not values]: only values move with the flipped bits; an axis shifted
         # by 2**63 was out of bounds (mnp.max(x, 1) of uint64 raised "axis -9223372036854775807 ...")
         at = {i for i in range(len(args)) if name in _ALL_VALUES or i in (0, _INITIAL_AT.get(name))}
         keys = {k for k in kwargs if name in _ALL_VALUES or k == "initial"}
         values = [args[i] for i in at] + [kwargs[k] for k in keys]
-        if all(0 <= v < 2**64 for v in values if type(v) is int):
-            shifted_args = tuple(_shifted(v) if i in at else v for i, v in enumerate(args))
-            shifted_kwargs = {k: _shifted(v) if k in keys else v for k, v in kwargs.items()}
+        if all(0 <= v < 2**64 for v in values if type(v) is int) and not _signed_tensors(values):
+            # NOTE [Unsigned values beside uint64]: every value flips, not the uint64 ones alone:
+            # mnp.less(uint64 0, uint8 0) compared -2**63 with 0 and gave True
+            shifted_args = tuple(_mapped(_shifted(v), _flip_value) if i in at else v for i, v in enumerate(args))
+            shifted_kwargs = {k: _mapped(_shifted(v), _flip_value) if k in keys else v for k, v in kwargs.items()}
             flipped = _run(run, shifted_args, shifted_kwargs, _flip_top)
             if name in _INDICES:
                 return flipped
@@ -123,11 +125,43 @@ def _uint64(
 
 
 def _as_int64(t: torch.Tensor) -> torch.Tensor:
-    return t.view(torch.int64) if t.dtype == torch.uint64 else t
+    """uint64 as its int64 bits; uint16 and uint32 (beside uint64) as the int64 of their values."""
+    if t.dtype == torch.uint64:
+        return t.view(torch.int64)
+    return t.to(torch.int64) if t.dtype in _WIDER else t
 
 
 def _flip_top(t: torch.Tensor) -> torch.Tensor:
     return t.view(torch.int64) ^ _TOP if t.dtype == torch.uint64 else t
+
+
+#: dtypes whose values numpy compares with uint64 ones as uint64 (NOTE [Unsigned values beside uint64])
+_BELOW_UINT64 = frozenset({torch.bool, torch.uint8, torch.uint16, torch.uint32})
+
+
+def _flip_value(t: torch.Tensor) -> torch.Tensor:
+    """A tensor of values beside uint64 ones as :func:`_flip_top` sees its values in uint64.
+
+    NOTE [Unsigned values beside uint64]: numpy compares uint64 with bool and narrower unsigned
+    values (``less``, ``maximum``) in uint64; flipping the top bit of the uint64 operand alone
+    compared its flipped bits with the other's unflipped values."""
+    if t.dtype in _BELOW_UINT64:
+        return t.to(torch.int64) ^ _TOP
+    return _flip_top(t)
+
+
+def _signed_tensors(values: list[Any]) -> bool:
+    found: set[torch.dtype] = set()
+
+    def visit(v: Any) -> None:
+        if isinstance(v, torch.Tensor):
+            found.add(v.dtype)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                visit(x)
+
+    visit(values)
+    return any(d not in _BELOW_UINT64 and d != torch.uint64 for d in found)
 
 
 def _signed(x: Any) -> Any:
