@@ -106,3 +106,54 @@ def test_uint64_beside_narrower_unsigned_moved(backend_name: str) -> None:
     _same_bits(mnp.add(a, b), np.add(U64, u16))
     _same_bits(mnp.where(np.array([True, False, True, False]), a, b), np.where([True, False, True, False], U64, u16))
     _same_bits(mnp.concatenate([a, b]), np.concatenate([U64, u16]))
+
+
+DIVIDENDS = np.array([-0.0, 0.0, 0.0, -0.0, 4.0, -4.0, 3.5, -1.0, 1.0, -0.0, np.inf, 5.0, 1e17, -7.25])
+DIVISORS = np.array([1.0, -1.0, 2.0, -3.0, -2.0, 2.0, 1.0, np.inf, -np.inf, np.inf, 2.0, np.nan, 3.0, -2.0])
+
+
+@pytest.mark.parametrize("name", ["remainder", "mod", "fmod", "floor_divide"])
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_division_signed_zeros_and_infinite_divisors(backend_name: str, name: str) -> None:
+    # numpy's zero remainders have the divisor's sign (torch's and JAX's the dividend's), its zero
+    # quotients the sign of x1 / x2 (JAX's the other one); autograd's fmod of traced values was
+    # x1 - x2 * trunc(x1 / x2): +0.0 for fmod(-4.0, 2.0), nan for fmod(-1.0, inf), 0.0 for fmod(1e17, 3.0)
+    f, ref = getattr(mnp, name), getattr(np, name)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = ref(DIVIDENDS, DIVISORS)
+        a, b = (multiad.asarray(v, backend=backend_name) for v in (DIVIDENDS, DIVISORS))
+        _same_bits(f(a, b), want)
+        if backend_name in AD_BACKENDS:
+            _same_bits(_traced(backend_name, lambda x: f(x, DIVISORS), DIVIDENDS), want)
+            _same_bits(_traced(backend_name, lambda y: f(DIVIDENDS, y), DIVISORS), want)
+        x32 = DIVIDENDS.astype(np.float32)
+        _same_bits(f(multiad.asarray(x32, backend=backend_name), -2.0), ref(x32, -2.0))
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod"])
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_division_derivatives(backend_name: str, name: str) -> None:
+    # d/dx1 is 1, also where the remainder is zero; d/dx2 is -floor(x1 / x2) (remainder) or
+    # -trunc(x1 / x2) (fmod); second derivatives 0
+    x1 = np.array([[-7.25], [4.0], [5.5]])
+    x2 = np.array([[2.0, -3.0]])
+    f, ref = getattr(mnp, name), getattr(np, name)
+    rounded = np.floor if name == "remainder" else np.trunc
+
+    def total(a: Any, b: Any) -> Any:
+        return mnp.sum(f(a, b) * np.array([[1.0, 2.0]]))
+
+    g1, g2 = multiad.grad(total, argnums=(0, 1), backend=backend_name)(x1, x2)
+    np.testing.assert_allclose(multiad.to_numpy(g1), np.full((3, 1), 3.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        multiad.to_numpy(g2), np.sum(-rounded(x1 / x2) * np.array([[1.0, 2.0]]), axis=0, keepdims=True), rtol=1e-12
+    )
+    x1b = np.array([[-7.25], [4.5], [5.5]])  # away from the jumps at multiples of x2
+    g2b = multiad.grad(lambda b: total(x1b, b), backend=backend_name)(x2)
+    h, w = 1e-6, np.array([[1.0, 2.0]])
+    fd = [(np.sum(ref(x1b, x2 + h * e) * w) - np.sum(ref(x1b, x2 - h * e) * w)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(np.ravel(multiad.to_numpy(g2b)), fd, rtol=1e-6, atol=1e-6)
+    hess = multiad.hessian(lambda a: total(a, x2), backend=backend_name)(x1)
+    np.testing.assert_array_equal(np.asarray(multiad.to_numpy(hess)), np.zeros((3, 1, 3, 1)))
+    _, tangent = multiad.jvp(lambda a: f(a, x2), (x1,), (np.ones_like(x1),), backend=backend_name)
+    np.testing.assert_allclose(multiad.to_numpy(tangent), np.ones((3, 2)), rtol=1e-12)

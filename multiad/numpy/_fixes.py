@@ -246,11 +246,30 @@ def _ag_reciprocal(x: Any, /) -> Any:
     return anp.power(x, -1.0)
 
 
-def _ag_fmod(x1: Any, x2: Any, /) -> Any:
-    from autograd.tracer import getval
+# NOTE [fmod on autograd]: autograd defines no derivative of fmod. Written as
+# ``x1 - x2 * trunc(x1 / x2)``, its values were not numpy's: that rounds (fmod(1e17, 3.0) was 0.0,
+# numpy's exact 2.0), loses the sign of zeros (fmod(-4.0, 2.0) was +0.0) and is nan for an
+# infinite divisor (fmod(-1.0, inf) is -1.0). numpy's fmod computes the value, with the
+# derivatives 1 in x1 and -trunc(x1 / x2) in x2 (trunc's derivative is 0).
+_FMOD: list[Fn] = []
 
-    anp = _ag()
-    return anp.subtract(x1, anp.multiply(x2, np.trunc(np.divide(getval(x1), getval(x2)))))
+
+def _ag_fmod(x1: Any, x2: Any, /) -> Any:
+    if not _FMOD:
+        from autograd.extend import defjvp, defvjp, primitive
+        from autograd.numpy.numpy_jvps import broadcast
+        from autograd.numpy.numpy_vjps import unbroadcast_f
+
+        fmod = primitive(np.fmod)
+        anp = _ag()
+        defvjp(
+            fmod,
+            lambda ans, x, y: unbroadcast_f(x, lambda g: g),
+            lambda ans, x, y: unbroadcast_f(y, lambda g: -g * anp.trunc(x / y)),
+        )
+        defjvp(fmod, lambda g, ans, x, y: broadcast(g, ans), lambda g, ans, x, y: -g * anp.trunc(x / y))
+        _FMOD.append(fmod)
+    return _FMOD[0](x1, x2)
 
 
 def _ag_nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Any:
@@ -676,10 +695,32 @@ def _jax_floor_divide(x1: Any, x2: Any, /) -> Any:
     import jax.numpy as jnp
 
     q = jnp.floor_divide(x1, x2)
+    if jnp.issubdtype(q.dtype, jnp.floating):
+        # numpy's zero quotients have the sign of x1 / x2 (floor_divide(-0.0, 1.0) is -0.0,
+        # floor_divide(-1.0, -inf) +0.0); JAX's had the other one. The derivative is 0 either way.
+        negative = jnp.signbit(x1) != jnp.signbit(x2)
+        return jnp.where(q == 0, jnp.where(negative, -0.0, 0.0).astype(q.dtype), q)
     if not jnp.issubdtype(q.dtype, jnp.integer):
         return q
     zero = jnp.asarray(x2) == 0
     return jnp.where(zero, jnp.zeros_like(q), jnp.floor_divide(x1, jnp.where(zero, 1, x2)))
+
+
+# NOTE [Zero remainders]: numpy's zero remainders have the divisor's sign (remainder(-0.0, 1.0)
+# is +0.0, remainder(0.0, -1.0) -0.0; fmod's the dividend's), torch's and JAX's the dividend's.
+# The zero of the divisor's sign replaces them as ``zero - (stop_gradient(r) - r)``: its value
+# is ``zero`` (also where a compiler folds ``r + 0.0`` into ``r``, as XLA under jax.jit does)
+# and its derivative the framework's, 1 in the dividend.
+def _jax_remainder(x1: Any, x2: Any, /) -> Any:
+    """jax.numpy's remainder with numpy's zeros, of the divisor's sign (NOTE [Zero remainders])."""
+    import jax
+    import jax.numpy as jnp
+
+    r = jnp.remainder(x1, x2)
+    if not jnp.issubdtype(r.dtype, jnp.floating):
+        return r
+    zero = jnp.where(jnp.signbit(x2), -0.0, 0.0).astype(r.dtype)
+    return jnp.where(r == 0, zero - (jax.lax.stop_gradient(r) - r), r)
 
 
 def _jax_fmod(x1: Any, x2: Any, /) -> Any:
@@ -1107,6 +1148,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "copysign": _jax_copysign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
+        "remainder": _jax_remainder,
+        "mod": _jax_remainder,
         "linalg.det": _jax_det,
         "take": _jax_take,
         "take_along_axis": _jax_take_along_axis,

@@ -240,6 +240,15 @@ def _nonzero_divisor(op: Fn) -> Fn:
     return fn
 
 
+def _remainder_op(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """torch's remainder with numpy's zeros, of the divisor's sign: see NOTE [Zero remainders] (_fixes.py)."""
+    r = torch.remainder(a, b)
+    if _exact(r):
+        return r
+    zero = torch.where(torch.signbit(b), -0.0, 0.0).to(r.dtype)
+    return torch.where(r == 0, zero - (r.detach() - r), r)
+
+
 def _round(a: Any, decimals: int = 0, out: None = None) -> Any:
     no_out("round", out)
     (t,), dtype = numpy_operands("round", (a,), decimals=decimals)
@@ -358,8 +367,8 @@ _BINARY: dict[str, Fn] = {
     "multiply": torch.multiply,
     "divide": torch.true_divide,
     "true_divide": torch.true_divide,
-    "mod": _nonzero_divisor(torch.remainder),
-    "remainder": _nonzero_divisor(torch.remainder),
+    "mod": _nonzero_divisor(_remainder_op),
+    "remainder": _nonzero_divisor(_remainder_op),
     "fmod": _nonzero_divisor(torch.fmod),
     "maximum": torch.maximum,
     "minimum": torch.minimum,
