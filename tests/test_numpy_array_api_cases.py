@@ -157,3 +157,39 @@ def test_division_derivatives(backend_name: str, name: str) -> None:
     np.testing.assert_array_equal(np.asarray(multiad.to_numpy(hess)), np.zeros((3, 1, 3, 1)))
     _, tangent = multiad.jvp(lambda a: f(a, x2), (x1,), (np.ones_like(x1),), backend=backend_name)
     np.testing.assert_allclose(multiad.to_numpy(tangent), np.ones((3, 2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_joining_and_scanning_traced_values(backend_name: str) -> None:
+    # autograd: concatenate with axis=None raised TypeError ("tuple indices must be integers or
+    # slices, not NoneType"), cumprod and cumulative_prod of an empty axis IndexError
+    x = np.arange(6.0).reshape(2, 3)
+    _same_bits(
+        _traced(backend_name, lambda v: mnp.concatenate([v, v[:1]], axis=None), x),
+        np.concatenate([x, x[:1]], axis=None),
+    )
+    _same_bits(_traced(backend_name, lambda v: mnp.concat([v[0, 0], v[1, 1]], axis=None), x), np.array([0.0, 4.0]))
+    e = np.zeros((0, 3))
+    _same_bits(_traced(backend_name, lambda v: mnp.cumprod(v, axis=0), e), np.cumprod(e, axis=0))
+    _same_bits(_traced(backend_name, lambda v: mnp.cumprod(v), e), np.cumprod(e))
+    _same_bits(
+        _traced(backend_name, lambda v: mnp.cumulative_prod(v, axis=0, include_initial=True), e),
+        np.cumulative_prod(e, axis=0, include_initial=True),
+    )
+    g = multiad.grad(lambda v: mnp.sum(mnp.concatenate([v, 2.0 * v], axis=None) ** 2), backend=backend_name)(x)
+    np.testing.assert_allclose(multiad.to_numpy(g), 2 * x + 8 * x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_take_along_axis_checks_the_indices_axes(backend_name: str) -> None:
+    # autograd broadcast 1-d indices against a matrix and computed, torch raised RuntimeError;
+    # numpy raises ValueError
+    x = np.arange(6.0).reshape(2, 3)
+    for idx, axis in [(np.array([0, 2]), 1), (np.array([[[0, 2]]]), 1), (np.array([[0, 2]]), None)]:
+        with pytest.raises(ValueError):
+            np.take_along_axis(x, idx, axis=axis)
+        with pytest.raises(ValueError, match=r"^mnp\.take_along_axis: "):
+            mnp.take_along_axis(multiad.asarray(x, backend=backend_name), idx, axis=axis)
+        with pytest.raises(ValueError, match=r"^mnp\.take_along_axis: "):
+            _traced(backend_name, lambda v, i=idx, a=axis: mnp.take_along_axis(v, i, axis=a), x)
+    _same_bits(_traced(backend_name, lambda v: mnp.take_along_axis(v, np.array([[0, 2]]), axis=1), x), x[:, [0, 2]])

@@ -187,9 +187,19 @@ def _ag_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str
     return x[(slice(None),) * ax + (idx,)]
 
 
+def check_take_along_axis(arr_ndim: int, indices_ndim: int, axis: Any) -> None:
+    """numpy's ValueError for indices whose number of axes does not fit (autograd's indexing
+    broadcast 1-d indices against a matrix and computed; torch raised RuntimeError)."""
+    if axis is None and indices_ndim != 1:
+        raise ValueError("mnp.take_along_axis: when axis=None, `indices` must have a single dimension.")
+    if axis is not None and indices_ndim != arr_ndim:
+        raise ValueError("mnp.take_along_axis: `indices` and `arr` must have the same number of dimensions")
+
+
 def _ag_take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     anp = _ag()
     idx = np.asarray(indices)
+    check_take_along_axis(len(np.shape(arr)), idx.ndim, axis)
     if axis is None:
         return anp.ravel(arr)[idx]
     return arr[_along(arr, idx, axis % len(arr.shape))]
@@ -509,6 +519,8 @@ def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -
     anp = _ag()
     a = _ag_accumulator(a, "cumprod", dtype)
     x = anp.ravel(a) if axis is None else anp.moveaxis(a, axis, 0)
+    if x.shape[0] == 0:  # numpy's empty result (x[0] raised IndexError)
+        return anp.ravel(a) if axis is None else a
     parts = [x[0]]
     for i in range(1, x.shape[0]):
         parts.append(parts[-1] * x[i])
@@ -1062,6 +1074,11 @@ def _joining(lib: str, name: str) -> Fn:
         want = join_dtype(name, [_dtype(x) for x in xs], dtype, casting)
         # x.astype: autograd's asarray has no derivative for a traced value (its astype has)
         xs = [x if _dtype(x) == want else (x if hasattr(x, "astype") else mod.asarray(x)).astype(want) for x in xs]
+        if lib == "autograd" and name == "concatenate" and (args[0] if args else kwargs.get("axis", 0)) is None:
+            # numpy joins the flattened arrays; autograd's derivative rule indexed a shape with None
+            return mod.concatenate(
+                [mod.ravel(x) for x in xs], 0, *args[1:], **{k: v for k, v in kwargs.items() if k != "axis"}
+            )
         return getattr(mod, name)(xs, *args, **kwargs)
 
     return fn

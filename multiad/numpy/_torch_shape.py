@@ -544,6 +544,9 @@ def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
         raise IndexError("mnp.take_along_axis: `indices` must be an integer array")
     idx = idx.long()  # torch.take_along_dim takes int64 indices only (numpy: any integer dtype)
+    from ._fixes import check_take_along_axis
+
+    check_take_along_axis(t.ndim, idx.ndim, axis)
     ax = 0 if axis is None else _axes(axis, t.ndim)[0]
     n = t.numel() if axis is None else t.shape[ax]
     _check_in_range("take_along_axis", idx, n, ax)
