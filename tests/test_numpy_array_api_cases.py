@@ -193,3 +193,12 @@ def test_take_along_axis_checks_the_indices_axes(backend_name: str) -> None:
         with pytest.raises(ValueError, match=r"^mnp\.take_along_axis: "):
             _traced(backend_name, lambda v, i=idx, a=axis: mnp.take_along_axis(v, i, axis=a), x)
     _same_bits(_traced(backend_name, lambda v: mnp.take_along_axis(v, np.array([[0, 2]]), axis=1), x), x[:, [0, 2]])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_take_along_axis_default_axis_is_the_last(backend_name: str) -> None:
+    # numpy 2.3's take_along_axis(arr, indices, axis=-1); torch, JAX and autograd required axis
+    x, idx = np.arange(6.0).reshape(2, 3), np.array([[2, 0], [1, 1]])
+    _same_bits(mnp.take_along_axis(multiad.asarray(x, backend=backend_name), idx), np.take_along_axis(x, idx, axis=-1))
+    if backend_name in AD_BACKENDS:
+        _same_bits(_traced(backend_name, lambda v: mnp.take_along_axis(v, idx), x), np.take_along_axis(x, idx, axis=-1))

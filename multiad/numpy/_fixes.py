@@ -196,7 +196,7 @@ def check_take_along_axis(arr_ndim: int, indices_ndim: int, axis: Any) -> None:
         raise ValueError("mnp.take_along_axis: `indices` and `arr` must have the same number of dimensions")
 
 
-def _ag_take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
+def _ag_take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
     anp = _ag()
     idx = np.asarray(indices)
     check_take_along_axis(len(np.shape(arr)), idx.ndim, axis)
@@ -831,7 +831,7 @@ def _jax_take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: An
     return jnp.take(a, indices, axis=axis, mode=None if mode == "raise" else mode)
 
 
-def _jax_take_along_axis(arr: Any, indices: Any, axis: Any, **kwargs: Any) -> Any:
+def _jax_take_along_axis(arr: Any, indices: Any, axis: Any = -1, **kwargs: Any) -> Any:
     """jax.numpy's take_along_axis with numpy's IndexError for known indices out of range
     (JAX fills them with nan, or the smallest integer, silently); traced indices keep JAX's fill,
     and so does an explicit ``mode=`` (a jax.numpy keyword numpy lacks: JAX's rule asked for)."""

@@ -538,7 +538,7 @@ def _take(a: Any, indices: Any, axis: Any = None, out: None = None, mode: str = 
     return picked.reshape((*t.shape[:ax], *idx.shape, *t.shape[ax + 1 :]))
 
 
-def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
+def _take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
     t = tensor(arr)
     idx = torch.as_tensor(indices, device=t.device) if not isinstance(indices, torch.Tensor) else indices
     if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
