@@ -202,3 +202,15 @@ def test_take_along_axis_default_axis_is_the_last(backend_name: str) -> None:
     _same_bits(mnp.take_along_axis(multiad.asarray(x, backend=backend_name), idx), np.take_along_axis(x, idx, axis=-1))
     if backend_name in AD_BACKENDS:
         _same_bits(_traced(backend_name, lambda v: mnp.take_along_axis(v, idx), x), np.take_along_axis(x, idx, axis=-1))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_copysign_of_float32_by_float64_is_float64(backend_name: str) -> None:
+    # JAX's gave float32 (the signs were weak numbers); numpy and jax.numpy give float64
+    x1, x2 = np.array([1.5, -2.0, 0.0], np.float32), np.array([-0.0, 3.0, -1.0])
+    a, b = (multiad.asarray(v, backend=backend_name) for v in (x1, x2))
+    _same_bits(mnp.copysign(a, b), np.copysign(x1, x2))
+    _same_bits(mnp.copysign(b, a), np.copysign(x2, x1))
+    if backend_name in AD_BACKENDS:
+        g = multiad.grad(lambda v: mnp.sum(mnp.copysign(v, x2)), backend=backend_name)(np.array([1.5, -2.0, 0.5]))
+        np.testing.assert_array_equal(multiad.to_numpy(g), [-1.0, -1.0, -1.0])  # d/dx |x| * sign(y)

@@ -47,10 +47,15 @@ def _jax_fabs(x: Any, /) -> Any:
 
 
 def _jax_copysign(x1: Any, x2: Any, /) -> Any:
+    import jax
     import jax.numpy as jnp
 
     # jax.numpy's copysign has derivative 1 in x1 at x1 == 0; |x1| has 0 there (sign(0)).
-    return _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
+    out = _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
+    # in the dtype of JAX's copysign (the signs were weak numbers: float32 x1 with float64 x2
+    # gave float32, where numpy and jax.numpy give float64)
+    want = jax.eval_shape(jnp.copysign, x1, x2)
+    return out if out.dtype == want.dtype else out.astype(want.dtype)
 
 
 def _jax_float_power(x1: Any, x2: Any, /) -> Any:
