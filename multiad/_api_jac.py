@@ -166,7 +166,11 @@ def jacobian(
                 key = None
         with flat.active():
             if picked is None:
-                res = _derive.guarded(b, call, flat, *flat.primals)
+                # On copies, which f may change in place: that f raises in the transform that
+                # follows, and the caller's arrays stay as they were (NOTE [Arguments changed in
+                # place by forward mode] in the torch backend).
+                probe = flat.primals if flat.traced else tuple(b.snapshot(p) for p in flat.primals)
+                res = _derive.guarded(b, call, flat, *probe)
                 outs = res[0] if has_aux else res
                 n_in = sum(_derive.size(p) for p in flat.primals)
                 n_out = sum(_derive.size(o) for o in outs)

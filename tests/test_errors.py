@@ -534,7 +534,9 @@ def test_torch_refusals_inside_f_name_the_call() -> None:
         multiad.vmap(requires)(x[None])
 
 
-@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp"])
+@pytest.mark.parametrize(
+    "transform", ["grad", "value_and_grad", "jacrev", "vjp", "hessian", "hvp", "vhp", "jvp", "jacfwd", "linearize"]
+)
 def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
     # Reverse mode cannot follow x.mul_(...) on an argument: torch's own RuntimeError named the
     # tensor "a leaf Variable" and not the call; every call (the prepared ones too) names both.
@@ -555,12 +557,57 @@ def test_torch_in_place_change_of_an_argument_is_named(transform: str) -> None:
         "hessian": lambda: multiad.hessian(grow)(x()),
         "hvp": lambda: multiad.hvp(grow, (x(),), (x(),)),
         "vhp": lambda: multiad.vhp(grow, (x(),), (x(),)),
+        # forward mode followed the change and wrote into the argument (NOTE [Arguments changed
+        # in place by forward mode])
+        "jvp": lambda: multiad.jvp(grow, (x(),), (x(),)),
+        "jacfwd": lambda: multiad.jacfwd(grow)(x()),
+        "linearize": lambda: multiad.linearize(grow, x()),
     }
     for _ in range(3):
         with pytest.raises(
             NonDifferentiableError, match=rf"^{transform}\(grow\): .*changes a differentiated argument in place"
         ):
             calls[transform]()
+
+
+@pytest.mark.parametrize("mode", ["jvp", "jacfwd", "jacobian-fwd", "jacobian-auto"])
+def test_torch_forward_mode_leaves_the_callers_array_as_it_was(mode: str) -> None:
+    # torch.func.jvp wrote f's in-place change into the primal: the caller's numpy array (whose
+    # memory the converted tensor shares) became [0, 2, 4] without an error, and
+    # jacobian(mode="auto") raised or not by the shapes (reverse mode refuses the change).
+    pytest.importorskip("torch")
+
+    def zero_first(x: Any) -> Any:
+        x[0] = 0.0
+        return x * 3.0
+
+    x = np.array([1.0, 2.0, 4.0])
+    calls = {
+        "jvp": lambda: multiad.jvp(zero_first, (x,), (np.ones(3),), backend="torch"),
+        "jacfwd": lambda: multiad.jacfwd(zero_first, backend="torch")(x),
+        "jacobian-fwd": lambda: multiad.jacobian(zero_first, mode="fwd", backend="torch")(x),
+        "jacobian-auto": lambda: multiad.jacobian(zero_first, backend="torch")(x),
+    }
+    with pytest.raises(NonDifferentiableError, match=r"changes a differentiated argument in place"):
+        calls[mode]()
+    np.testing.assert_array_equal(x, [1.0, 2.0, 4.0])
+
+
+def test_torch_forward_mode_follows_in_place_changes_of_intermediates() -> None:
+    # A value f computes (not an argument) changed in place stays forward mode's to follow
+    # (NOTE [Forward mode where the pullback cannot follow]): d/dx of 2 exp(x) is 2 exp(x).
+    pytest.importorskip("torch")
+
+    def doubled_exp(x: Any) -> Any:
+        y = mnp.exp(x)
+        y *= 2.0
+        return y
+
+    x = np.array([0.5, -1.0])
+    jac = multiad.jacfwd(doubled_exp, backend="torch")(x)
+    np.testing.assert_allclose(multiad.to_numpy(jac), np.diag(2.0 * np.exp(x)), rtol=1e-14)
+    _, tangent = multiad.jvp(doubled_exp, (x,), (np.ones(2),), backend="torch")
+    np.testing.assert_allclose(multiad.to_numpy(tangent), 2.0 * np.exp(x), rtol=1e-14)
 
 
 @pytest.mark.parametrize("transform", ["grad", "jacrev", "jacfwd", "jvp"])

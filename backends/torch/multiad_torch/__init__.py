@@ -34,6 +34,7 @@ import numpy as np
 import multiad
 
 from . import _guard, _numpy_operands, _transforms
+from ._errors import ChangedArgumentError
 from ._errors import translate as _translate_error
 from ._guard import DroppedDerivativeError as DroppedDerivativeError
 from ._guard import _guarded, _install_guard, _state
@@ -246,6 +247,14 @@ class TorchBackend(multiad.Backend):
             return (outs,), _one_output(pullback), aux
         return outs, _dense_pullback(pullback), aux
 
+    # NOTE [Arguments changed in place by forward mode]: torch's reverse mode refuses an f that
+    # changes a differentiated argument in place (x.mul_(2), x[i] = v) before it writes, while
+    # torch.func.jvp followed the change and wrote into the primal: the caller's tensor, or the
+    # caller's numpy array whose memory the converted tensor shares, changed without an error,
+    # and jacobian(mode="auto") raised or not by the shapes. jvp (jacfwd pushes its columns
+    # through it) gives f copies of the primals, a copy per primal and call, and raises the
+    # reverse-mode error where a copy's version counter moved, so every mode refuses it and
+    # the caller's array stays as it was. (Under torch.compile the primals are passed as they are.)
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
     ) -> tuple[Any, Any, Any]:
@@ -253,6 +262,9 @@ class TorchBackend(multiad.Backend):
         if torch.compiler.is_compiling():
             res = func.jvp(single, primals, tangents, has_aux=has_aux)
         else:
+            # NOTE [Arguments changed in place by forward mode]
+            primals = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
+            versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in primals]
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 try:
                     res = func.jvp(single, primals, tangents, has_aux=has_aux)
@@ -260,7 +272,10 @@ class TorchBackend(multiad.Backend):
                     copies = _without_shared_memory(primals, exc)
                     if copies is None:
                         raise
+                    primals, versions = copies, [p._version if isinstance(p, torch.Tensor) else 0 for p in copies]
                     res = func.jvp(single, copies, tangents, has_aux=has_aux)
+            if any(isinstance(p, torch.Tensor) and p._version != v for p, v in zip(primals, versions)):
+                raise ChangedArgumentError("f changed a differentiated argument in place")
         outs, touts, aux = res if has_aux else (*res, None)
         if isinstance(outs, torch.Tensor):
             return (outs,), (_in_dtype_of(touts, outs),), aux

@@ -12,6 +12,13 @@ import numpy as np
 from ._guard import _DROPS, DroppedDerivativeError
 
 _NO_STORAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+
+
+class ChangedArgumentError(RuntimeError):
+    """f changed a differentiated argument in place under forward mode (NOTE [Arguments changed
+    in place by forward mode] in ``__init__.py``)."""
+
+
 #: The start of every error message of torch's AD machinery that multiad translates
 #: (NOTE [Only torch's own errors]).
 # torch's error for an in-place change of a tensor that reverse mode differentiates (an argument).
@@ -132,10 +139,11 @@ def translate(exc: BaseException) -> str | None:
         return f"{_numpy_on_tensor(_numpy_caller(exc))} (torch: TypeError: {msg.splitlines()[0] if msg else ''})"
     if not isinstance(exc, (RuntimeError, NotImplementedError)):
         return None
-    if msg.startswith(_IN_PLACE):
+    if isinstance(exc, ChangedArgumentError) or msg.startswith(_IN_PLACE):
         return (
             "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
-            "mode cannot follow; compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+            "mode cannot follow (forward mode refuses it too, so that every mode agrees and the caller's "
+            "array stays as it was); compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
         )
     captured = _CAPTURED_IN_PLACE.match(msg)
     if captured is not None:
