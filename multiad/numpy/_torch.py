@@ -322,7 +322,14 @@ def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bo
 
 
 def _allclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False) -> Any:
-    return bool(torch.all(_isclose(a, b, rtol, atol, equal_nan)))
+    close = torch.all(_isclose(a, b, rtol, atol, equal_nan))
+    if torch.compiler.is_compiling():
+        return bool(close)
+    from ._torch_shape import _batched
+
+    # numpy's Python bool, except under vmap, whose per-example values one bool cannot hold:
+    # there a batched bool tensor, as JAX's allclose gives (bool() raised vmap's error)
+    return close if _batched(close) else bool(close)
 
 
 def _sign(t: torch.Tensor) -> torch.Tensor:
