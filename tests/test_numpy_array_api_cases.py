@@ -47,6 +47,8 @@ SIGNED_ZERO_CALLS: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], 
         lambda x: np.broadcast_arrays(x, np.zeros((3, 1)))[0],
     ),
     "clip": (lambda x: mnp.clip(x, -2.0, 2.0), lambda x: np.clip(x, -2.0, 2.0)),
+    "positive": (mnp.positive, np.positive),  # autograd's was x + 0: +0.0 for -0.0
+    "sign": (mnp.sign, np.sign),  # JAX's was -0.0 at -0.0, numpy's +0.0
 }
 
 
@@ -214,3 +216,12 @@ def test_copysign_of_float32_by_float64_is_float64(backend_name: str) -> None:
     if backend_name in AD_BACKENDS:
         g = multiad.grad(lambda v: mnp.sum(mnp.copysign(v, x2)), backend=backend_name)(np.array([1.5, -2.0, 0.5]))
         np.testing.assert_array_equal(multiad.to_numpy(g), [-1.0, -1.0, -1.0])  # d/dx |x| * sign(y)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_sign_and_positive_of_negative_zero(backend_name: str) -> None:
+    x = np.array([-0.0, 0.0, -2.5, np.nan, -np.inf])
+    for f, ref in ((mnp.sign, np.sign), (mnp.positive, np.positive)):
+        _same_bits(f(multiad.asarray(x, backend=backend_name)), ref(x))
+        _same_bits(f(multiad.asarray(x.astype(np.float32), backend=backend_name)), ref(x.astype(np.float32)))
+    _same_bits(mnp.sign(multiad.asarray(np.array([-3, 0, 2]), backend=backend_name)), np.sign(np.array([-3, 0, 2])))

@@ -46,6 +46,16 @@ def _jax_fabs(x: Any, /) -> Any:
     return _jax_abs(x)
 
 
+def _jax_sign(x: Any, /) -> Any:
+    """jax.numpy's sign with numpy's +0.0 at -0.0 (JAX's kept the zero's sign)."""
+    import jax.numpy as jnp
+
+    s = jnp.sign(x)
+    if not jnp.issubdtype(s.dtype, jnp.floating):
+        return s
+    return jnp.where(s == 0, jnp.zeros_like(s), s)  # the derivative is 0 either way
+
+
 def _jax_copysign(x1: Any, x2: Any, /) -> Any:
     import jax
     import jax.numpy as jnp
@@ -168,7 +178,11 @@ def _ag_signbit(x: Any, /, **kwargs: Any) -> Any:
 
 
 def _ag_positive(x: Any, /) -> Any:
-    return _ag().add(x, 0)
+    from autograd.tracer import getval
+
+    # adding -0.0 keeps every floating value, -0.0 too (x + 0 made it +0.0; NOTE [Broadcasting
+    # keeps -0.0 on autograd])
+    return _ag().add(x, -0.0 if np.asarray(getval(x)).dtype.kind in "fc" else 0)
 
 
 def _along(a: Any, idx: np.ndarray, axis: int) -> tuple[Any, ...]:
@@ -1168,6 +1182,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "absolute": _jax_abs,
         "fabs": _jax_fabs,
         "copysign": _jax_copysign,
+        "sign": _jax_sign,
         "floor_divide": _jax_floor_divide,
         "fmod": _jax_fmod,
         "remainder": _jax_remainder,
