@@ -225,3 +225,11 @@ def test_sign_and_positive_of_negative_zero(backend_name: str) -> None:
         _same_bits(f(multiad.asarray(x, backend=backend_name)), ref(x))
         _same_bits(f(multiad.asarray(x.astype(np.float32), backend=backend_name)), ref(x.astype(np.float32)))
     _same_bits(mnp.sign(multiad.asarray(np.array([-3, 0, 2]), backend=backend_name)), np.sign(np.array([-3, 0, 2])))
+
+
+@pytest.mark.parametrize("x1", [0, 2, 2.5, True])
+@pytest.mark.parametrize("backend_name", AD_BACKENDS)
+def test_copysign_of_a_python_number_by_traced_float32(backend_name: str, x1: Any) -> None:
+    # autograd gave float64: abs of the Python number was a numpy float64 scalar (not weak)
+    y = np.array([-1.0, 2.0, -0.0], np.float32)
+    _same_bits(_traced(backend_name, lambda v: mnp.copysign(x1, v), y), np.copysign(x1, y))

@@ -321,9 +321,14 @@ def _ag_copysign(x1: Any, x2: Any, /) -> Any:
     from autograd.tracer import getval
 
     anp = _ag()
-    # The sign as numpy's copysign of a one of x1's dtype makes it: numpy's result dtype
-    # (float32 beside a Python float), where a float64 array of signs promoted a float32 x1.
-    return anp.multiply(anp.abs(x1), np.copysign(np.ones((), np.result_type(getval(x1))), getval(x2)))
+    # The sign as numpy's copysign of a one of the result's dtype makes it: numpy's result dtype
+    # (float32 beside a Python float), where a float64 array of signs promoted a float32 x1, and
+    # a Python number x1 made it float64 beside float32 x2.
+    want = np.result_type(getval(x1), getval(x2))  # Python numbers weak (NEP 50)
+    if want.kind not in "fc":  # numpy's loop for integers: the smallest float holding them
+        want = np.promote_types(want, np.float16)
+    magnitude = abs(x1) if type(x1) in PYTHON_NUMBERS else anp.abs(x1)  # a Python number stays weak
+    return anp.multiply(magnitude, np.copysign(np.ones((), want), getval(x2)))
 
 
 def _ag_float_power(x1: Any, x2: Any, /) -> Any:
