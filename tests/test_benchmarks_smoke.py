@@ -20,7 +20,10 @@ from benchmarks.workloads import WORKLOADS
 
 def test_smoke_run_covers_every_workload_and_framework(tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
-    results = run.main(["--smoke", "--quiet", "--no-plots", "--out", str(out)])
+    # --stock-malloc: the allocator's settings would stay with this test process (NOTE [Freed
+    # memory kept]; test_freed_memory_is_kept_for_the_next_calls_blocks runs them in its own).
+    results = run.main(["--smoke", "--quiet", "--no-plots", "--stock-malloc", "--out", str(out)])
+    assert results["machine"]["freed_memory"] == "returned: --stock-malloc"
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
     seen = {(g["workload"], g["framework"]) for g in results["groups"]}
     skipped = {(s["workload"], s["framework"]) for s in results["skipped"]}
