@@ -1,6 +1,6 @@
 """``linalg.solve`` broadcasts as numpy 2 does: a ``b`` of two or more axes is a stack of
 matrices, also where its shape is ``a.shape[:-1]`` (NOTE [solve's b of shape a.shape[:-1]] in
-multiad/numpy/_torch_shape.py: torch gave a result with b's batch axes twice, without an error).
+multiad/numpy/_torch_linalg.py: torch gave a result with b's batch axes twice, without an error).
 """
 
 from __future__ import annotations

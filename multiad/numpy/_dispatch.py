@@ -7,9 +7,9 @@ JAX tracers, autograd boxes) and runs NAME with numpy's semantics there:
 - numpy, autograd and JAX arrays go to ``numpy``, ``autograd.numpy`` and ``jax.numpy``, which
   follow numpy's signatures, with the few corrections in ``_fixes.py`` (keywords JAX renamed,
   derivative conventions of NOTE [Derivative conventions]);
-- torch tensors go to ``_torch.py``/``_torch_shape.py``, which implement numpy's signatures
-  and semantics (``axis``, ``keepdims``, Python scalars, type promotion, tuples of axes) with
-  torch operations, explicitly, one function per name.
+- torch tensors go to ``_torch.py``/``_torch_shape.py`` (and the modules it collects), which
+  implement numpy's signatures and semantics (``axis``, ``keepdims``, Python scalars, type
+  promotion, tuples of axes) with torch operations, explicitly, one function per name.
 
 Lists and tuples in array positions become arrays first, as numpy does (``mean([x, y])``,
 ``array([x, 2 * x])`` of traced values), so a list is never concatenated by ``+``.

@@ -3,7 +3,8 @@
 Imported only once a torch tensor reached ``multiad.numpy`` (so torch is already imported).
 Python numbers and numpy arrays among the arguments become tensors on the first tensor's
 device; floating Python numbers take the tensor's floating dtype, as numpy's weak scalars do.
-Elementwise names here; reductions, shapes and linear algebra in ``_torch_shape.py``.
+Elementwise names here; reductions, shapes and linear algebra in ``_torch_shape.py`` (the table;
+the functions in ``_torch_reduce.py``, ``_torch_reshape.py`` and ``_torch_linalg.py``).
 """
 
 from __future__ import annotations
@@ -325,7 +326,7 @@ def _allclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: b
     close = torch.all(_isclose(a, b, rtol, atol, equal_nan))
     if torch.compiler.is_compiling():
         return bool(close)
-    from ._torch_shape import _batched
+    from ._torch_reshape import _batched
 
     # numpy's Python bool, except under vmap, whose per-example values one bool cannot hold:
     # there a batched bool tensor, as JAX's allclose gives (bool() raised vmap's error)
