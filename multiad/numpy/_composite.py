@@ -24,9 +24,9 @@ frameworks disagree, so multiad.numpy picks one value and gives it on every back
 | ``floor``, ``sign``, ``heaviside`` (in ``x1``), ... | jumps too | 0 | JAX |
 | ``linalg.eigh``, ``eigvalsh``, ``cholesky`` | symmetric input | symmetric gradient | torch, JAX |
 
-Where a framework's own function gives another value, ``_fixes.py`` (per framework) or a
-definition written once (``_composite.py``, ``_conventions.py``) replaces it; NOTE [Symmetric
-matrix input] explains the last row. ``tests/test_conventions.py`` checks every row on every
+Where a framework's own function gives another value, ``_fixes_*.py`` (per framework, named in
+``_fixes.py``'s tables) or a definition written once (``_composite.py``, ``_conventions.py``)
+replaces it; NOTE [Symmetric matrix input] explains the last row. ``tests/test_conventions.py`` checks every row on every
 backend against closed forms.
 
 The singular points of smooth functions (``sqrt`` and ``log`` at 0, ``arcsin`` at 1) keep the

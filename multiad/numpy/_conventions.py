@@ -72,7 +72,7 @@ def sinc(x: Any, /) -> Any:
 
 
 def _constant(lib: str, x: Any) -> Any:
-    from ._fixes import stop_gradient
+    from ._fixes_common import stop_gradient
 
     return stop_gradient(lib, x) if _dispatch.like(x) == lib else x
 

@@ -132,7 +132,7 @@ def stop_gradient(x: Any) -> Any:
                 "(torch, jax, autograd), or pass the constant as a separate, undifferentiated argument"
             )
         return x
-    from ._fixes import stop_gradient as _stop
+    from ._fixes_common import stop_gradient as _stop
 
     return _stop(lib, x)
 

@@ -242,7 +242,7 @@ def _nonzero_divisor(op: Fn) -> Fn:
 
 
 def _remainder_op(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """torch's remainder with numpy's zeros, of the divisor's sign: see NOTE [Zero remainders] (_fixes.py)."""
+    """torch's remainder with numpy's zeros, of the divisor's sign: see NOTE [Zero remainders] (_fixes_jax.py)."""
     r = torch.remainder(a, b)
     if _exact(r):
         return r

@@ -12,7 +12,7 @@ import torch
 from . import _torch_dtypes as _dt
 from ._composite import strong
 from ._det import det_one_minus
-from ._fixes import tensordot_axes
+from ._fixes_common import tensordot_axes
 from ._torch import promoted, tensor
 from ._torch_reduce import Fn, _axes, _no_out
 

@@ -114,7 +114,7 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[
     """The arrays to join (concatenate, stack, ...) as tensors of numpy's result dtype for
     ``dtype=`` and ``casting=``, with numpy's casting errors (numpy makes each input an array
     first, so Python numbers count as float64 or int64, not as weak scalars)."""
-    from ._fixes import join_dtype
+    from ._fixes_common import join_dtype
 
     xs = [strong(a) for a in arrays]
     asked = None if dtype is None else _dt.torch_dtype(dtype, f"mnp.{name}")
@@ -281,7 +281,7 @@ def _take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Any:
     if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
         raise IndexError("mnp.take_along_axis: `indices` must be an integer array")
     idx = idx.long()  # torch.take_along_dim takes int64 indices only (numpy: any integer dtype)
-    from ._fixes import check_take_along_axis
+    from ._fixes_common import check_take_along_axis
 
     check_take_along_axis(t.ndim, idx.ndim, axis)
     ax = 0 if axis is None else _axes(axis, t.ndim)[0]
@@ -331,7 +331,7 @@ def _edge(t: torch.Tensor, axis: int) -> list[int]:
 def _meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> Any:
     """numpy's meshgrid: each input keeps its dtype (torch.meshgrid requires one), ``sparse``
     gives the length-one axes unbroadcast."""
-    from ._fixes import meshgrid_shapes
+    from ._fixes_common import meshgrid_shapes
 
     if indexing not in ("xy", "ij"):
         raise ValueError(f"mnp.meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")

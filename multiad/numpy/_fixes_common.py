@@ -1,0 +1,199 @@
+"""Helpers shared by the per-framework corrections (power's conventions, stop_gradient, checks)."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._composite import strong
+
+Fn = Callable[..., Any]
+
+
+def _np(lib: str) -> Any:
+    from ._dispatch import _module
+
+    return _module(lib)
+
+
+def _is_zero_scalar(y: Any) -> bool:
+    return isinstance(y, (int, float, np.number)) and y == 0
+
+
+def _safe_power(lib: str) -> Fn:
+    """power(x, y) whose derivatives are 0 in ``x`` where ``y == 0`` and 0 in ``y`` (at every
+    order) where ``x == 0``; elsewhere the framework's own power."""
+
+    def fn(x1: Any, x2: Any, /) -> Any:
+        from ._composite import as_numpy_result, inexact
+
+        if not inexact(x1) and not inexact(x2):  # integers: numpy's integer power, no derivative
+            if lib == "jax" and _known_negative(x1, x2):
+                raise ValueError(
+                    "mnp.power: integers to negative integer powers are not allowed (as in numpy); use a float base"
+                )
+            return _power_raw(lib, x1, x2)
+        return as_numpy_result("power", _conventional_power(x1, x2), x1, x2)  # JAX keeps its own
+
+    def _conventional_power(x1: Any, x2: Any) -> Any:
+        from .. import numpy as mnp
+
+        if _is_zero_scalar(x2):
+            return mnp.ones_like(x1) if not _is_zero_scalar(x1) else 1.0
+        if isinstance(x2, (int, float)) or (isinstance(x2, np.ndarray) and np.all(x2 != 0)):
+            return _power_raw(lib, x1, x2)
+        if type(x1) in (int, float) and x1 != 0:  # a known base away from 0: `where(x == 0, 1.0, x)` is a
+            return _power_raw(lib, np.float64(x1), x2)  # float64 (numpy's), without numpy code in a traced graph
+        x, y = x1, x2
+        base0 = mnp.equal(x, 0)
+        exp0 = mnp.equal(y, 0)
+        fixed_y = mnp.where(exp0, 1.0, mnp.stop_gradient(y))
+        at_zero = mnp.where(exp0, 1.0, _power_raw(lib, x, fixed_y))
+        away = _power_raw(lib, mnp.where(base0, 1.0, x), y)
+        return mnp.where(base0, at_zero, away)
+
+    return fn
+
+
+def _known_negative(x1: Any, x2: Any) -> bool:
+    """Whether a JAX integer power has a negative exponent numpy would raise for: JAX returns
+    arbitrary integers there (``2 ** -1`` was the smallest int64). Traced exponents (under
+    ``jax.jit``, ``vmap``) hide their values: JAX's result stands, as documented."""
+    import jax
+
+    if isinstance(x2, jax.core.Tracer):
+        return False
+    y = np.asarray(x2)
+    if y.size == 0 or getattr(x1, "size", 1) == 0:
+        return False
+    return bool(np.any(y < 0))
+
+
+def _power_raw(lib: str, x: Any, y: Any) -> Any:
+    if lib == "torch":
+        from ._torch import IMPL
+
+        return IMPL["power"](x, y)
+    return _np(lib).power(x, y)
+
+
+def stop_gradient(lib: str, x: Any) -> Any:
+    """``x`` with no derivative, on ``lib``'s arrays."""
+    if lib == "torch":
+        return x.detach()
+    if lib == "jax":
+        import jax
+
+        return jax.lax.stop_gradient(x)
+    if lib == "autograd":
+        from autograd.tracer import getval
+
+        return getval(x)
+    return x
+
+
+def _ag() -> Any:
+    import autograd.numpy as anp
+
+    return anp
+
+
+def check_take_along_axis(arr_ndim: int, indices_ndim: int, axis: Any) -> None:
+    """numpy's ValueError for indices whose number of axes does not fit (autograd's indexing
+    broadcast 1-d indices against a matrix and computed; torch raised RuntimeError)."""
+    if axis is None and indices_ndim != 1:
+        raise ValueError("mnp.take_along_axis: when axis=None, `indices` must have a single dimension.")
+    if axis is not None and indices_ndim != arr_ndim:
+        raise ValueError("mnp.take_along_axis: `indices` and `arr` must have the same number of dimensions")
+
+
+def meshgrid_shapes(n: int, indexing: str) -> list[list[int]]:
+    """The shapes numpy's meshgrid gives its ``n`` flattened inputs before broadcasting them:
+    input ``i`` along axis ``i``, the first two swapped for ``indexing="xy"``."""
+    shapes = []
+    for i in range(n):
+        shape = [1] * n
+        shape[i] = -1
+        shapes.append(shape)
+    if indexing == "xy" and n >= 2:
+        shapes[0][0], shapes[0][1] = 1, -1
+        shapes[1][0], shapes[1][1] = -1, 1
+    return shapes
+
+
+def tensordot_axes(axes: Any, ndims: tuple[int, int] | None = None) -> int | tuple[list[int], list[int]]:
+    """numpy's reading of tensordot's ``axes``: a count, or a pair of axes or axis sequences, any
+    of them a numpy integer or 0-d integer array (see NOTE [tensordot's axes]); with the
+    operands' ``ndims``, a count beyond them is numpy's IndexError."""
+    # NOTE [tensordot's axes]
+    # numpy reads ``axes`` as a count where it is not iterable, and otherwise as a pair whose
+    # entries are each one axis or a sequence of axes, all through ``__index__``: np.int64(1) and
+    # (np.int64(2), np.int64(2)) are valid. torch.tensordot and jax.numpy.tensordot refused the
+    # pair of numpy integers, and autograd's derivative of tensordot indexed into a numpy integer
+    # count; every backend gets plain ints. Where numpy's own check fails, its error type is
+    # kept: axis lists of unequal length are its ValueError "shape-mismatch for sum" (torch
+    # raised RuntimeError, JAX TypeError), and a count beyond an operand's dimensions its
+    # IndexError (torch RuntimeError, JAX TypeError).
+    try:
+        first, second = axes
+    except TypeError:  # not iterable (an int, a numpy integer, a 0-d array): a count
+        count = operator.index(axes)
+        if ndims is not None and count > min(ndims):
+            raise IndexError(
+                f"axes={count} sums over more axes than the operands have ({ndims[0]} and {ndims[1]} "
+                "dimensions), as numpy raises; give a smaller count or a pair of axis lists"
+            ) from None
+        return count
+
+    def one(side: Any) -> list[int]:
+        try:
+            return [operator.index(a) for a in side]
+        except TypeError:
+            return [operator.index(side)]
+
+    pair = one(first), one(second)
+    if len(pair[0]) != len(pair[1]):
+        raise ValueError(
+            f"shape-mismatch for sum: the axis lists {pair[0]} and {pair[1]} differ in length "
+            "(numpy's error); give one axis of the second operand for each of the first"
+        )
+    return pair
+
+
+def join_dtype(name: str, dtypes: list[Any], dtype: Any, casting: Any) -> np.dtype[Any]:
+    """numpy's result dtype of joining (concatenate, stack, ...) arrays of ``dtypes`` with
+    ``dtype=`` and ``casting=``, asked of numpy on empty arrays; numpy's own error, prefixed
+    with the call, where numpy rejects the casting."""
+    try:
+        empty = [np.empty(0, d) for d in dtypes]
+        return np.concatenate(empty, dtype=dtype, casting=casting).dtype
+    except (TypeError, ValueError) as e:
+        raise (TypeError if isinstance(e, TypeError) else ValueError)(f"mnp.{name}: {e}") from None
+
+
+def _joining(lib: str, name: str) -> Fn:
+    """numpy's ``name`` (concatenate, stack, hstack, vstack) with ``dtype=`` and ``casting=``
+    on JAX and autograd arrays: numpy's casting check, then the inputs cast to numpy's result
+    dtype (jax.numpy takes no ``casting=``, autograd.numpy neither keyword)."""
+
+    def fn(arrays: Any, *args: Any, dtype: Any = None, casting: Any = "same_kind", **kwargs: Any) -> Any:
+        mod = _np(lib)
+        xs = [strong(a, mod.asarray) for a in arrays]  # a number in the framework's dtype (JAX's own)
+        want = join_dtype(name, [_dtype(x) for x in xs], dtype, casting)
+        # x.astype: autograd's asarray has no derivative for a traced value (its astype has)
+        xs = [x if _dtype(x) == want else (x if hasattr(x, "astype") else mod.asarray(x)).astype(want) for x in xs]
+        if lib == "autograd" and name == "concatenate" and (args[0] if args else kwargs.get("axis", 0)) is None:
+            # numpy joins the flattened arrays; autograd's derivative rule indexed a shape with None
+            return mod.concatenate(
+                [mod.ravel(x) for x in xs], 0, *args[1:], **{k: v for k, v in kwargs.items() if k != "axis"}
+            )
+        return getattr(mod, name)(xs, *args, **kwargs)
+
+    return fn
+
+
+def _dtype(x: Any) -> np.dtype[Any]:
+    return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
