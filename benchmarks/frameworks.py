@@ -8,6 +8,7 @@ with every variant compiled.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,14 @@ class Framework:
     #: What a timed call is wrapped in (``jax.jit``) and what finishes it (``block_until_ready``).
     wrap: Callable[[Fn], Fn] = field(default=lambda f: f)
     sync: Callable[[Any], Any] = field(default=lambda r: r)
+    #: Run before each workload's variants are wrapped (``torch._dynamo.reset``: NOTE [Compiled
+    #: torch calls]).
+    reset: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def compiled(self) -> bool:
+        """Both sides compile to one program (goal 1.00 within noise, controls compiled apart)."""
+        return self.name in COMPILED
 
     @property
     def exact(self) -> bool:
@@ -189,6 +198,24 @@ def numpy_framework(points: int) -> Framework:
     )  # fmt: skip
 
 
+# NOTE [Compiled torch calls]: ``torch.compile`` (inductor, its default) of both sides, timed as
+# ``jax.jit`` is: the goal is 1.00 within noise. Dynamo keeps compiled code per Python code
+# object, and every ``multiad.jacrev(...)`` (every ``torch.func.jacrev(...)``) returns a closure
+# of one code object, so after eight functions of one kind it stops compiling new ones and runs
+# them eagerly (its recompile limit). Each workload therefore starts from Dynamo's reset state.
+# It is not run unless asked for (``--frameworks torch.compile``): compiling every variant with
+# inductor adds minutes to a run.
+def torch_compiled_framework() -> Framework:
+    import torch
+
+    return dataclasses.replace(torch_framework(), name="torch.compile", wrap=torch.compile, reset=torch._dynamo.reset)
+
+
+#: Frameworks whose two sides run as compiled programs (``Framework.compiled``).
+COMPILED = ("jax.jit", "torch.compile")
+#: Run only when named with ``--frameworks`` (NOTE [Compiled torch calls]).
+OPT_IN = ("torch.compile",)
+
 FACTORIES: dict[str, Callable[[], Framework]] = {
     "torch": torch_framework,
     "jax": functools.partial(jax_framework, False),
@@ -196,4 +223,5 @@ FACTORIES: dict[str, Callable[[], Framework]] = {
     "autograd": autograd_framework,
     "numpy": functools.partial(numpy_framework, 2),
     "numpy.4pt": functools.partial(numpy_framework, 4),
+    "torch.compile": torch_compiled_framework,
 }

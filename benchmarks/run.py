@@ -4,6 +4,8 @@ Every workload runs on every framework (torch, jax eagerly, jax under ``jax.jit`
 autograd, numpy finite differences where sizes allow); results are printed as a table, written
 as JSON under benchmarks/results/, and plotted. For jax.jit and torch the compiled programs of
 both sides are compared too (``benchmarks/compiled.py``; ``"compiled"`` in the JSON).
+Both sides under ``torch.compile`` are timed only when asked for (``--frameworks torch.compile``;
+NOTE [Compiled torch calls] in frameworks.py).
 ``--publish`` also copies the JSON and the plots to docs/benchmarks/.
 """
 
@@ -25,7 +27,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 import multiad
 
 from . import compiled, freed_memory, harness, machine, report, stack_chunks
-from .frameworks import FACTORIES, Framework
+from .frameworks import FACTORIES, OPT_IN, Framework
 from .workloads import SMOKE_SIZES, WORKLOADS, Group, Sizes, Skip
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +56,7 @@ _AGAIN = "direct again"
 
 def _again(fw: Framework, direct: Any) -> Any:
     """The control's second copy of ``direct`` (NOTE [Controls compiled apart])."""
-    if fw.name != "jax.jit":
+    if not fw.compiled:
         return fw.wrap(direct)
     return fw.wrap(lambda *args: direct(*args))
 
@@ -65,6 +67,7 @@ def _tolerances(fw: Framework) -> tuple[float, float]:
 
 def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
     fw = group.framework
+    fw.reset()  # NOTE [Compiled torch calls] in frameworks.py
     rtol, atol = _tolerances(fw)
     entry: dict[str, Any] = {"workload": group.workload, "framework": fw.name, "modes": {}, "ratios": {}}
     variants = []
@@ -114,7 +117,7 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
                 times.setdefault(key, timings.rounds[key])
                 fastest.setdefault(key, timings.fastest[key])
                 calls_per_block.setdefault(key, timings.calls_per_block[key])
-    goal = GOAL_JIT if fw.name == "jax.jit" else GOAL_NUMPY if fw.backend == "numpy" else GOAL_EAGER
+    goal = GOAL_JIT if fw.compiled else GOAL_NUMPY if fw.backend == "numpy" else GOAL_EAGER
     for mode in group.modes:
         info = entry["modes"][mode.name]
         for side in ("multiad", "direct"):
@@ -125,7 +128,7 @@ def _run_group(group: Group, settings: harness.Settings) -> dict[str, Any]:
                 info[side]["calls_per_block"] = calls_per_block[key]
         if "multiad" in info and isinstance(info.get("direct"), dict):
             ts = [fastest[f"{mode.name}/multiad"], fastest[f"{mode.name}/direct"]]
-            entry["ratios"][f"{mode.name}: multiad / direct"] = _ratio(ts, goal, fw.name == "jax.jit")
+            entry["ratios"][f"{mode.name}: multiad / direct"] = _ratio(ts, goal, fw.compiled)
     for label, num, dens in group.best_of:
         keys = (f"{num}/multiad", *[f"{d}/multiad" for d in dens])
         if all(k in times for k in keys):
@@ -252,7 +255,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     )
     sizes = SMOKE_SIZES if args.smoke else Sizes()
-    names = args.frameworks or list(FACTORIES)
+    names = args.frameworks or [n for n in FACTORIES if n not in OPT_IN]
     workloads = args.only or list(WORKLOADS)
     frameworks = [FACTORIES[n]() for n in names]
     started = datetime.datetime.now(datetime.UTC)
