@@ -46,9 +46,9 @@ _INDICES = frozenset({"argmax", "argmin", "argsort", "count_nonzero", "nonzero",
 
 
 def _found(x: Any, dtypes: set[torch.dtype]) -> None:
+    """The dtypes of the tensors in ``x`` (nested in lists and tuples), added to ``dtypes``."""
     if isinstance(x, torch.Tensor):
-        if x.dtype in _WIDER or x.dtype == torch.uint64:
-            dtypes.add(x.dtype)
+        dtypes.add(x.dtype)
     elif isinstance(x, (list, tuple)):
         for v in x:
             _found(v, dtypes)
@@ -67,8 +67,9 @@ def _mapped(x: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
 def retry(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callable[..., Any], exc: BaseException) -> Any:
     """``run(*args, **kwargs)`` again with wide unsigned tensors widened (NOTE [Wide unsigned
     integers on torch]); the error, named, where that would not give numpy's values."""
-    dtypes: set[torch.dtype] = set()
-    _found((args, tuple(kwargs.values())), dtypes)
+    found: set[torch.dtype] = set()
+    _found((args, tuple(kwargs.values())), found)
+    dtypes = {d for d in found if d in _WIDER or d == torch.uint64}
     if not dtypes:  # a wide unsigned tensor made inside the call: torch's error, named
         raise NotImplementedError(f"mnp.{name}: {exc}") from exc
     if torch.uint64 in dtypes:
@@ -152,15 +153,7 @@ def _flip_value(t: torch.Tensor) -> torch.Tensor:
 
 def _signed_tensors(values: list[Any]) -> bool:
     found: set[torch.dtype] = set()
-
-    def visit(v: Any) -> None:
-        if isinstance(v, torch.Tensor):
-            found.add(v.dtype)
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                visit(x)
-
-    visit(values)
+    _found(values, found)
     return any(d not in _BELOW_UINT64 and d != torch.uint64 for d in found)
 
 
