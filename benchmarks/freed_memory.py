@@ -33,9 +33,16 @@ import ctypes.util
 import platform
 
 # glibc's malloc.h
-_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
-_SETTINGS = ((_M_ARENA_MAX, 1), (_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, 2**31 - 1))
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX, M_ARENA_MAX = -1, -3, -4, -8
+_SETTINGS = ((M_ARENA_MAX, 1), (M_MMAP_MAX, 0), (M_TRIM_THRESHOLD, 2**31 - 1))
 _state: str | None = None
+
+
+def mallopt(settings: tuple[tuple[int, int], ...]) -> list[int]:
+    """glibc's ``mallopt(param, value)`` for each pair; the parameters it refused. Raises
+    OSError or AttributeError where the C library has no ``mallopt``."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    return [name for name, value in settings if libc.mallopt(name, value) != 1]
 
 
 def keep() -> str:
@@ -48,8 +55,7 @@ def keep() -> str:
         _state = "returned: the C library is not glibc, whose mallopt parameters these are"
         return _state
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        refused = [name for name, value in _SETTINGS if libc.mallopt(name, value) != 1]
+        refused = mallopt(_SETTINGS)
     except (OSError, AttributeError) as e:
         _state = f"returned: glibc's mallopt could not be called ({e})"
         return _state

@@ -73,12 +73,10 @@ def _ready(x: Any) -> None:
 def _fix_mmap_threshold() -> None:
     """glibc's ``mallopt(M_MMAP_THRESHOLD, 64 KiB)``, which also stops the threshold from growing
     (see the module's docstring); nothing where the C library is not glibc."""
-    import ctypes
-    import ctypes.util
+    from .freed_memory import M_MMAP_THRESHOLD, mallopt
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-3, 65536)  # M_MMAP_THRESHOLD
+        mallopt(((M_MMAP_THRESHOLD, 65536),))
     except (OSError, AttributeError):
         pass
 
