@@ -262,18 +262,12 @@ class TorchBackend(multiad.Backend):
         if torch.compiler.is_compiling():
             res = func.jvp(single, primals, tangents, has_aux=has_aux)
         else:
-            # NOTE [Arguments changed in place by forward mode]
+            # NOTE [Arguments changed in place by forward mode]. The copies are also what NOTE
+            # [Arguments that share memory] asks for: clone() of an expanded tensor is contiguous.
             primals = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
             versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in primals]
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
-                try:
-                    res = func.jvp(single, primals, tangents, has_aux=has_aux)
-                except RuntimeError as exc:
-                    copies = _without_shared_memory(primals, exc)
-                    if copies is None:
-                        raise
-                    primals, versions = copies, [p._version if isinstance(p, torch.Tensor) else 0 for p in copies]
-                    res = func.jvp(single, copies, tangents, has_aux=has_aux)
+                res = func.jvp(single, primals, tangents, has_aux=has_aux)
             if any(isinstance(p, torch.Tensor) and p._version != v for p, v in zip(primals, versions)):
                 raise ChangedArgumentError("f changed a differentiated argument in place")
         outs, touts, aux = res if has_aux else (*res, None)
