@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _composite, _initial
+
 _AxisError = np.exceptions.AxisError
 _NO_VALUE: Any = np._NoValue
 
@@ -45,6 +47,7 @@ PAIRS: dict[str, tuple[tuple[str, int], ...]] = {"swapaxes": (("axis1", 1), ("ax
 _KEEPDIMS_INDEX = frozenset("sum prod mean max min amax amin all any".split())
 _KEEPDIMS_TRUTH = frozenset("argmax argmin count_nonzero".split())
 _INITIAL = frozenset("sum prod max min amax amin".split())
+_NUMBERS = (int, float, np.generic)
 
 #: Where numpy's functions take ``axis``, ``keepdims`` and ``initial`` positionally (numpy's
 #: signatures, written out: ``inspect.signature`` is not traced by torch.compile; a test
@@ -105,10 +108,10 @@ def _ndim(a: Any) -> int:
     return nd if type(nd) is int else 0
 
 
-def check(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """``args`` and ``kwargs`` of ``mnp.name`` on torch or JAX arrays, checked as numpy checks
-    them (NOTE [Reduction arguments as numpy checks them]); a ``keepdims`` numpy accepts that is
-    not a bool is passed on as one."""
+def check(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], lib: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``args`` and ``kwargs`` of ``mnp.name`` on torch or JAX (``lib``) arrays, checked as numpy
+    checks them (NOTE [Reduction arguments as numpy checks them]); a ``keepdims`` numpy accepts
+    that is not a bool is passed on as one, an ``initial`` as numpy reads it."""
     n = len(args)
     if not kwargs:
         if n <= 1 or (n == 2 and type(args[1]) is int):  # the array alone, or with an int axis
@@ -149,6 +152,13 @@ def check(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tup
         initial = args[i] if i < n else kwargs.get("initial", _NO_VALUE)
         if initial is not _NO_VALUE and type(initial) not in (int, float):
             _scalar(call, initial)
+        if initial is not _NO_VALUE and initial is not None and n and isinstance(initial, _NUMBERS):
+            dtype = (args[2] if n > 2 else kwargs.get("dtype")) if name in ("sum", "prod") else None
+            read = _initial.as_numpy_reads(call, name, initial, _composite.dtype_name(args[0]), dtype, lib == "jax")
+            if i < n:  # NOTE [Initial values as numpy reads them]
+                args = (*args[:i], read, *args[i + 1 :])
+            else:
+                kwargs = {**kwargs, "initial": read}
     return args, kwargs
 
 

@@ -312,7 +312,7 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
         elif "like" in kwargs:  # numpy's creation functions (arange, ...): as mnp.zeros says it
             raise _ufk.no_like(name)
     if (kwargs or len(args) > 1) and name in _axis_args.CHECKED and (lib == "torch" or lib == "jax"):
-        args, kwargs = _axis_args.check(name, args, kwargs)  # NOTE [Reduction arguments as numpy checks them]
+        args, kwargs = _axis_args.check(name, args, kwargs, lib)  # NOTE [Reduction arguments as numpy checks them]
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves

@@ -259,10 +259,19 @@ def nanmin(
 def _nan_extremum(name: str, a: Any, axis: Any, out: None, keepdims: bool, fill: float, kwargs: dict[str, Any]) -> Any:
     mnp = _m()
     x = _nan_fill(name, a, axis, fill)
+    initial = kwargs.get("initial")
+    nan_initial = isinstance(initial, (float, np.floating)) and initial != initial
+    if nan_initial and inexact(x):
+        # NOTE [A NaN initial of nanmax]: numpy's fmax.reduce skips a NaN initial as it skips
+        # NaN values (nanmax([1, 3, 2], initial=nan) is 3); as max's initial it won (nan)
+        kwargs = {**kwargs, "initial": fill}
     found = getattr(mnp, name[3:])(x, axis=axis, out=out, keepdims=keepdims, **kwargs)
-    if not inexact(x) or "initial" in kwargs:  # numpy's fmax.reduce: a slice of nan alone gives initial
+    if not inexact(x) or ("initial" in kwargs and not nan_initial):  # a slice of nan alone gives initial
         return found
-    none = mnp.all(mnp.isnan(_arr(a)), axis=axis, keepdims=keepdims)
+    nans = mnp.isnan(_arr(a))
+    if "where" in kwargs:  # where= leaves out values; a slice without values gives the NaN initial
+        nans = mnp.logical_or(nans, mnp.logical_not(kwargs["where"]))
+    none = mnp.all(nans, axis=axis, keepdims=keepdims)
     warn_where(none, "All-NaN slice encountered")  # NOTE [Warnings of empty slices]
     return mnp.where(none, np.nan, found)
 

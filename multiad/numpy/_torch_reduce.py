@@ -116,7 +116,9 @@ def _reduce(name: str, op: Fn) -> Fn:
         if initial is not _NOT_GIVEN:
             if name not in _INITIAL:
                 raise TypeError(f"mnp.{name}: numpy's {name} takes no initial=")
-            r = _INITIAL[name](r, torch.as_tensor(initial, dtype=r.dtype, device=r.device))
+            # in the result's dtype, then in r's (the same bits: torch sums uint8 in int64)
+            init = torch.as_tensor(initial, dtype=want if want is not None else r.dtype, device=r.device)
+            r = _INITIAL[name](r, init.to(r.dtype))
         if squeeze:
             r = r.reshape(())
         return r if want is None or r.dtype == want else r.to(want)
