@@ -14,6 +14,7 @@ import numpy as np
 from ._ag_qr import qr as _ag_qr
 from ._det import jax_det as _jax_det
 from ._fixes_ag import (
+    _ag_atleast,
     _ag_broadcast_arrays,
     _ag_broadcast_to,
     _ag_copysign,
@@ -54,6 +55,8 @@ from ._fixes_ag_reduce import _ag_cumprod, _ag_cumsum, _ag_mean, _ag_prod, _ag_r
 from ._fixes_common import Fn, _ag, _joining, _safe_power
 from ._fixes_jax import (
     _jax_abs,
+    _jax_atleast,
+    _jax_broadcast_arrays,
     _jax_copysign,
     _jax_diagonal,
     _jax_fabs,
@@ -100,6 +103,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "tril": _jax_triangle("tril"),
         "triu": _jax_triangle("triu"),
         "meshgrid": _jax_meshgrid,
+        "broadcast_arrays": _jax_broadcast_arrays,
+        **{n: _jax_atleast(n) for n in ("atleast_1d", "atleast_2d", "atleast_3d")},
         "split": _jax_split(True),
         "array_split": _jax_split(False),
         "vsplit": _jax_split_along(0),
@@ -131,6 +136,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "broadcast_to": _ag_broadcast_to,
         "broadcast_arrays": _ag_broadcast_arrays,
         "meshgrid": _ag_meshgrid,
+        **{n: _ag_atleast(n) for n in ("atleast_1d", "atleast_2d", "atleast_3d")},
         "fmod": _ag_fmod,
         "nan_to_num": _ag_nan_to_num,
         "roll": _ag_roll,

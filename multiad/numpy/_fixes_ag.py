@@ -75,6 +75,17 @@ def _ag_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:
     return tuple(_ag_broadcast_to(a, shape) for a in args)
 
 
+def _ag_atleast(name: str) -> Fn:
+    """autograd's atleast_1d/2d/3d, of several arrays one at a time (see NOTE [Several arrays
+    as numpy's tuple]): autograd has no derivative of the call with several."""
+
+    def fn(*arys: Any) -> Any:
+        one = getattr(_ag(), name)
+        return one(arys[0]) if len(arys) == 1 else tuple(one(a) for a in arys)
+
+    return fn
+
+
 def _ag_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: bool = False) -> tuple[Any, ...]:
     anp = _ag()
     if indexing not in ("xy", "ij"):

@@ -196,6 +196,30 @@ def _jax_meshgrid(*xi: Any, indexing: str = "xy", copy: bool = True, sparse: boo
     return tuple(jnp.meshgrid(*[jnp.ravel(x) for x in xi], indexing=indexing, copy=copy, sparse=sparse))
 
 
+# NOTE [Several arrays as numpy's tuple]: numpy 2 returns several arrays from broadcast_arrays
+# and from atleast_1d/2d/3d of several arrays as a tuple; jax.numpy returned a list (a
+# ``result == (a, b)`` or ``isinstance(result, tuple)`` written against numpy failed on JAX), and
+# autograd's atleast_1d of several traced arrays had no derivative ("VJP of atleast_1d wrt
+# argnums 0, 1 not defined"). The split family returns a list in numpy too, as on JAX.
+def _jax_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:
+    import jax.numpy as jnp
+
+    return tuple(jnp.broadcast_arrays(*args))
+
+
+def _jax_atleast(name: str) -> Fn:
+    """jax.numpy's atleast_1d/2d/3d, several arrays as numpy's tuple (see NOTE [Several arrays
+    as numpy's tuple])."""
+
+    def fn(*arys: Any) -> Any:
+        import jax.numpy as jnp
+
+        out = getattr(jnp, name)(*arys)
+        return tuple(out) if isinstance(out, list) else out
+
+    return fn
+
+
 def _jax_split(equal: bool) -> Fn:
     """jax.numpy's split/array_split, with numpy's split points: negative, decreasing or past
     the end, as Python slices take them (``jnp.split(x, [-2])`` raises "Sizes passed to split
