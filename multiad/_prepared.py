@@ -65,7 +65,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _arrays, _custom_state, _derive, _flat, _plan, _registry, _select, _tree
+from . import _arrays, _custom_state, _derive, _flat, _plan, _prepared_traced, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
@@ -133,10 +133,12 @@ def wrap(
     )
     jac, grad, auto = transform not in ("grad", "value_and_grad"), transform == "grad", transform == "jacobian"
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
+    # NOTE [Prepared calls under a compiler]
+    traced = _prepared_traced.transform(transform, f, argnums, chunk_size, backend, call, general) or general
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
         if kwargs or probe[0]():  # compiling() (NOTE [One compiler probe])
-            return general(*args, **kwargs)
+            return traced(*args) if not kwargs else general(*args, **kwargs)
         key: tuple[Any, ...] = (generation[0], backend if backend is not None else selection(), *map(type, args))
         if auto:  # the mode chosen depends on the shapes
             key += tuple(map(getattr, args, _SHAPE, _NO_SHAPE))
@@ -429,7 +431,8 @@ def second_order(
     if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
         return GENERAL
     if _select.PROBE[0]():  # compiling() (NOTE [One compiler probe])
-        return GENERAL
+        res = _prepared_traced.second_order(transform, f, primals, tangents, backend, check)
+        return GENERAL if res is None else res
     entry = _SECOND_ORDER.get(id(f))  # _second_order_table(f), its common case inlined
     table = entry[1] if entry is not None and entry[0]() is f else _second_order_table(f)
     if table is None:  # not weakly referenceable

@@ -303,7 +303,11 @@ def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | 
     A type claimed by several backends (NOTE [Plugins never take over]) belongs to ``prefer`` or
     to the selected backend when that is one of the claimants; otherwise this raises BackendError.
     """
-    t = type(x)
+    return owner_of_type(type(x), call, prefer)
+
+
+def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None) -> str | None:
+    """:func:`owner_of` of an object of type ``t``."""
     owner = _type_owner.get(t)
     if owner is None:
         top = t.__module__.partition(".")[0]

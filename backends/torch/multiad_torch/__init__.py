@@ -309,10 +309,16 @@ class TorchBackend(multiad.Backend):
         # NOTE [Prepared calls] in multiad/_prepared.py: torch.func's transform of the user's own
         # arguments, built once per transform object and signature; fun turns the guard on itself
         # (active_flag, NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
+        # While torch.compile traces (NOTE [Prepared calls under a compiler] in
+        # multiad/_prepared_traced.py), torch.func's transform as it is: no lock, no retry.
+        compiling = _is_compiling()
         if transform == "jacrev":
-            return _dense_eager(func.jacrev(fun, argnums=argnums, chunk_size=chunk_size))
+            jacrev = func.jacrev(fun, argnums=argnums, chunk_size=chunk_size)
+            return _dense_pullback(jacrev) if compiling else _dense_eager(jacrev)
         if transform == "hessian" and chunk_size is None:
             hessian = func.jacfwd(func.jacrev(fun, argnums=argnums), argnums=argnums)
+            if compiling:
+                return hessian  # type: ignore[no-any-return]
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
@@ -334,6 +340,9 @@ class TorchBackend(multiad.Backend):
         jvp, vjp = func.jvp, func.vjp
 
         def hvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
+            if compiling:
+                res = jvp(g, primals, tangents)[1]
+                return (_in_dtype_of(res, primals[0]),) if one else tuple(map(_in_dtype_of, res, primals))
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 try:
                     res = jvp(g, primals, tangents)[1]

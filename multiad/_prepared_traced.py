@@ -1,0 +1,308 @@
+"""Prepared calls while a compiler traces Python (NOTE [Prepared calls under a compiler]).
+
+NOTE [Prepared calls under a compiler]: a compiled call of Dynamo (``torch.compile``) first
+checks a guard for every Python object its trace read from outside the call: each global and
+module attribute, each function reached through one (its code object), each dict entry looked
+up. The general path reads the selection, the registry, optree's registry of node types (to
+flatten the arguments and the outputs), the plan and the signature; traced, a multiad transform
+carried 550 to 690 more guard entries than torch.func's own transform of the same ``f``, and
+its compiled call took 8 to 11 us longer (``hvp`` of 2048 inputs: 28 us against 18 for
+``torch.func.jvp`` of ``torch.func.grad``; docs/benchmarks.md, "Timed under torch.compile").
+
+What a prepared call (NOTE [Prepared calls]) decides from its signature depends only on Python
+constants: the transform, ``argnums``, ``chunk_size``, the ``backend=`` argument, the selection
+made by ``set_backend``, the registry's generation and the types of the arguments. While a
+compiler traces, :func:`decide` makes those decisions. It carries the compiler's constant-result
+mark (``torch.compiler.assume_constant_result``), so the compiler runs it as ordinary Python and
+keeps its result, a tuple of constants, without guarding what it read. Its arguments are guarded
+as any value the trace reads: a call traced under another ``backend=``, another ``set_backend``,
+another set of registered backends or other argument types is traced again. The environment
+variable ``MULTIAD_BACKEND`` is read when the call is traced, and the per-context selection
+(``use_backend``) is not read at all, as on the general path (NOTE [Compiled regions]).
+
+What depends on the arrays and on ``f`` stays in the trace, as in a prepared call: that each
+array argument is the backend's array, the dtypes of the differentiated arguments (an integer
+or an unseen dtype takes the general path, which raises or learns it), the tangents' types,
+dtypes and shapes, the check of ``f``'s output, and the framework's transform of ``f``, which
+the backend builds afresh in each trace from ``f`` as the compiler sees it. A transform kept
+from an earlier trace would hold the ``f`` of that trace, and the compiler guards only what it
+reads through the ``f`` of this one. A trace does not set the context's backend or the
+forward-mode marks (NOTE [Compiled regions]), as the general path does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
+from ._backend import Backend
+from ._errors import MultiADError
+from ._flat import Argnums, normalize_argnums
+
+#: Python values passed to ``f`` as they are when not differentiated (as in a prepared call).
+_SCALARS = frozenset({int, float, bool, str, type(None)})
+#: What each transform asks of ``Backend.prepare``, and the native override it stands for.
+_NATIVE = {
+    "jacrev": ("jacrev", "jacrev"),
+    "grad": ("grad_and_value", "value_and_grad"),
+    "value_and_grad": ("grad_and_value", "value_and_grad"),
+    "hessian": ("hessian", "hessian"),
+}
+#: The backends :func:`decide` chose, by name, for the trace to find in one lookup.
+LOADED: dict[str, Backend] = {}
+_DECISIONS: dict[Any, Any] = {}
+_MAX = 256
+
+
+def _backend(backend: str | Backend | None, default: Backend | None, types: tuple[type, ...], call: str) -> Backend:
+    """The backend of NOTE [Selection precedence] as a traced call sees it (NOTE [Compiled
+    regions]): ``backend=``, else ``set_backend``'s, else the environment variable's, else the
+    one the argument types infer, else the default."""
+    if backend is not None:
+        return _select._lookup(backend, call)
+    if default is not None:
+        return default
+    env = _select.env_value()
+    if env:
+        env = env.decode() if isinstance(env, bytes) else env
+        return _registry.get(env, f"{call} (from ${_select.ENV_VAR}={env!r})")
+    found: str | None = None
+    for t in types:
+        owner = _select.owner_of_type(t, call)
+        if owner is not None and owner != found:
+            if found is not None:
+                raise MultiADError(f"{call}: arrays of two backends")  # the general path says which
+            found = owner
+    return _registry.get(found or _registry.default_name(call), call)
+
+
+def decide(
+    transform: str,
+    argnums: Argnums,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    default: Backend | None,
+    generation: int,
+    types: tuple[type, ...],
+    dtypes: tuple[Any, ...],
+    call: str,
+) -> tuple[Any, ...] | None:
+    """What a traced call of ``transform`` with arguments of ``types`` does, or None for the
+    general path: ``(backend name, what to ask of Backend.prepare, its argnums, the positions
+    that must be arrays, their types, the differentiated positions)``. Made once per key, as
+    ordinary Python even while a compiler traces (the mark below)."""
+    key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call)
+    try:
+        hit = _DECISIONS.get(key, key)
+    except TypeError:  # a backend= or argnums that cannot be hashed: the general path reports it
+        return None
+    if hit is not key:
+        return hit  # type: ignore[no-any-return]
+    try:
+        res = _decide(transform, argnums, chunk_size, backend, default, types, dtypes, call)
+    except MultiADError:  # the general path reports whatever is wrong with these arguments
+        res = None
+    if len(_DECISIONS) >= _MAX:
+        _DECISIONS.clear()
+    _registry.remember(_DECISIONS, key, res, generation)
+    return res
+
+
+setattr(decide, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+def _decide(
+    transform: str,
+    argnums: Argnums,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    default: Backend | None,
+    types: tuple[type, ...],
+    dtypes: tuple[Any, ...],
+    call: str,
+) -> tuple[Any, ...] | None:
+    if not types or any(issubclass(t, (np.ndarray, np.generic)) for t in types):
+        return None  # NumPy arrays: converted or checked by their values on the general path
+    b = _backend(backend, default, types, call)
+    if transform in b.unsupported or not b.has_custom_rules or type(b).prepare is Backend.prepare:
+        return None
+    if transform in ("hvp", "vhp"):
+        strategy = _plan.vhp_strategy(b) if transform == "vhp" else _plan.second_order(b)
+        if strategy != (_plan.REV if transform == "vhp" else _plan.FWD) or not b.has_vjp:
+            return None
+        if not _plan.native(b, "value_and_grad") or len(types) % 2:
+            return None
+        n = len(types) // 2
+        if types[:n] != types[n:] or dtypes[:n] != dtypes[n:] or any(t in _SCALARS for t in types):
+            return None
+        diff: tuple[int, ...] = tuple(range(n))
+        asked, native_argnums, arrays = transform, (0 if n == 1 else diff), diff
+    else:
+        asked, native_name = _NATIVE[transform]
+        if transform == "hessian":  # the jacfwd of its jacrev (NOTE [Prepared calls])
+            derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
+            derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+        else:
+            derived = _plan.native(b, native_name, chunk_size, True)
+        if not derived:
+            return None
+        diff = normalize_argnums(argnums, len(types), call)
+        arrays = tuple(i for i, t in enumerate(types) if t not in _SCALARS)
+        if not set(diff) <= set(arrays):
+            return None
+        native_argnums = diff[0] if isinstance(argnums, int) else diff
+    owners = {_select.owner_of_type(types[i], call, b.name) for i in arrays}
+    if owners != {b.name}:
+        return None  # arrays of another framework: converted on the general path
+    if not all(_float(b, dtypes[i]) for i in diff):
+        return None  # the general path raises for an integer argument
+    LOADED[b.name] = b
+    return b.name, asked, native_argnums, arrays, diff
+
+
+class _DtypeOf:
+    """A stand-in with the ``dtype`` of an array, for ``Backend.dtype_name``."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+
+def _float(b: Backend, dtype: Any) -> bool:
+    """Whether ``dtype`` is a floating-point dtype (:func:`multiad._arrays.is_float` of an array
+    of it); False where the backend cannot name it without an array (the general path decides)."""
+    try:
+        return _arrays.is_float(b, _DtypeOf(dtype))[0]
+    except Exception:  # noqa: BLE001 - a backend's dtype_name that reads more than the dtype
+        return False
+
+
+def transform(
+    transform: str,
+    f: Callable[..., Any],
+    argnums: Argnums,
+    chunk_size: int | None,
+    backend: str | Backend | None,
+    call: str,
+    general: Callable[..., Any],
+) -> Callable[..., Any] | None:
+    """What a prepared transform object runs while a compiler traces it, or None where it runs
+    the general path then (NOTE [Prepared calls under a compiler])."""
+    if transform not in _NATIVE:
+        return None
+    generation = _registry._generation
+    jac, grad = transform in ("jacrev", "hessian"), transform == "grad"
+
+    def traced(*args: Any) -> Any:
+        types = tuple(map(type, args))
+        dtypes = tuple([getattr(a, "dtype", None) for a in args])
+        d = decide(transform, argnums, chunk_size, backend, _select._default, generation[0], types, dtypes, call)
+        if d is None:
+            return general(*args)
+        name, asked, native_argnums, arrays, diff = d
+        b = LOADED[name]
+        is_array = b.is_array
+        for i in arrays:
+            if not is_array(args[i]):
+                return general(*args)
+        if transform == "hessian":
+            for i in diff:
+                if 0 in args[i].shape:  # NOTE [Empty Jacobians]
+                    return general(*args)
+        box: list[Any] = []  # the output structure, where f returns more than one array
+        if asked == "grad_and_value":
+            fun = _scalar(b, name, f, call, None)
+        else:
+            fun = _outputs(b, name, f, call, box)
+        native = b.prepare(asked, fun, native_argnums, chunk_size)
+        if native is None:
+            return general(*args)
+        res = _derive.guarded(b, call, native, *args)
+        if jac:
+            return _tree.unflatten(box[0], list(res)) if box else res
+        return res[0] if grad else (res[1], res[0])
+
+    return traced
+
+
+def second_order(
+    transform: str,
+    f: Callable[..., Any],
+    primals: tuple[Any, ...],
+    tangents: tuple[Any, ...],
+    backend: str | Backend | None,
+    check: Callable[[str, Any], None],
+) -> Any:
+    """``hvp`` or ``vhp`` of ``f`` while a compiler traces, or None for the general path (NOTE [Prepared
+    calls under a compiler]); ``primals`` and ``tangents`` are tuples of one length."""
+    call = f"{transform}({_flat.fname(f)})"
+    types = (*map(type, primals), *map(type, tangents))
+    dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
+    d = decide(transform, None, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
+    if d is None:
+        return None
+    name, asked, native_argnums, _, _ = d
+    b = LOADED[name]
+    is_array = b.is_array
+    for p, t in zip(primals, tangents):
+        if not is_array(p) or t.shape != p.shape:
+            return None  # the general path converts or raises
+    native = b.prepare(asked, _scalar(b, name, f, call, check), native_argnums, None)
+    if native is None:
+        return None
+    return _derive.guarded(b, call, native, primals, tangents)
+
+
+def is_float(name: str, dtype: Any) -> bool:
+    """Whether ``dtype`` is a floating-point dtype of backend ``name`` (:func:`_float`), as
+    ordinary Python while a compiler traces (the mark below)."""
+    return _float(LOADED[name], dtype)
+
+
+setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+# The backend's flag (``Backend.active_flag``) is not set in a trace: torch's conversion guard,
+# the flag's one reader, does not act while torch.compile traces (NOTE [Conversions that drop
+# derivatives] in its backend), and a flag set in the trace is written back after every call.
+def _scalar(
+    b: Backend, name: str, f: Callable[..., Any], call: str, check: Callable[[str, Any], None] | None
+) -> Callable[..., Any]:
+    """``f`` returning its one float scalar, checked as a prepared call checks it (``check(call,
+    out)`` first, where the transform has its own words for a wrong output)."""
+    is_array = b.is_array
+
+    def scalar(*args: Any) -> Any:
+        out = f(*args)
+        if is_array(out) and not out.shape and is_float(name, out.dtype):
+            return out
+        if check is not None:
+            check(call, out)
+        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
+        _flat.scalar_out(call, leaves, spec)
+        return leaves[0]
+
+    return scalar
+
+
+def _outputs(b: Backend, name: str, f: Callable[..., Any], call: str, box: list[Any]) -> Callable[..., Any]:
+    """``f`` returning its one float array as it is, or its checked leaves as a tuple with the
+    structure put in ``box`` (as a prepared call's output check, NOTE [Output structure in a
+    slot], with a list of the trace for the slot)."""
+    is_array = b.is_array
+
+    def outputs(*args: Any) -> Any:
+        out = f(*args)
+        if is_array(out) and is_float(name, out.dtype):
+            return out
+        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
+        if spec is _tree.LEAF:
+            return leaves[0]
+        box.append(spec)
+        return leaves
+
+    return outputs
