@@ -204,7 +204,8 @@ def wrap(
         return prepared
 
     def forward_front(*args: Any, **kwargs: Any) -> Any:  # NOTE [Prepared forward mode gate]
-        return prepared(*args, **kwargs) if seen[0] else general(*args, **kwargs)
+        # A traced call takes the prepared call's path for a compiler (NOTE [Prepared calls under a compiler]).
+        return prepared(*args, **kwargs) if seen[0] or probe[0]() else general(*args, **kwargs)
 
     return forward_front
 

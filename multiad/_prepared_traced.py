@@ -50,6 +50,7 @@ _NATIVE = {
     "grad": ("grad_and_value", "value_and_grad"),
     "value_and_grad": ("grad_and_value", "value_and_grad"),
     "hessian": ("hessian", "hessian"),
+    "jacfwd": ("jacfwd", "jacfwd"),
 }
 #: The backends :func:`decide` chose, by name, for the trace to find in one lookup.
 LOADED: dict[str, Backend] = {}
@@ -145,6 +146,8 @@ def _decide(
         if transform == "hessian":  # the jacfwd of its jacrev (NOTE [Prepared calls])
             derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
             derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+        elif transform == "jacfwd":  # the framework's own, where its backend prepares one
+            derived = chunk_size is None and _plan.jvp_native(b) and "jvp" not in b.unsupported
         else:
             derived = _plan.native(b, native_name, chunk_size, True)
         if not derived:
@@ -195,7 +198,7 @@ def transform(
     if transform not in _NATIVE:
         return None
     generation = _registry._generation
-    jac, grad = transform in ("jacrev", "hessian"), transform == "grad"
+    jac, grad, forward = transform not in ("grad", "value_and_grad"), transform == "grad", transform != "jacrev"
 
     def traced(*args: Any) -> Any:
         types = tuple(map(type, args))
@@ -209,7 +212,7 @@ def transform(
         for i in arrays:
             if not is_array(args[i]):
                 return general(*args)
-        if transform == "hessian":
+        if forward:
             for i in diff:
                 if 0 in args[i].shape:  # NOTE [Empty Jacobians]
                     return general(*args)
