@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _arrays, _derive, _registry, _select, _tree
+from . import _arrays, _derive, _prepared_traced, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
@@ -116,10 +116,15 @@ def vmap(
         _tree.LEAF,
     )
     at_zero = type(out_dims) is int and out_dims == 0  # every output batched along axis 0 already
+    traced_call = _traced(f, in_dims, out_dims, chunk_size, backend, call, at_zero)
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         traced = compiling()
+        if traced and not kwargs:  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
+            done, res = traced_call(args)
+            if done:
+                return res
         leaves: Any
         spec: Any = None  # None: the arguments are the leaves
         plan: _Plan | None
@@ -192,6 +197,63 @@ def vmap(
         return _moved(call, outs, spec_o, out_dims, b, [leaves[k] for k in plan.mapped_pos])
 
     return wrapper
+
+
+def _traced(
+    f: Callable[..., Any],
+    in_dims: Any,
+    out_dims: Any,
+    chunk_size: int | None,
+    backend: BackendArg,
+    call: str,
+    at_zero: bool,
+) -> Callable[[tuple[Any, ...]], tuple[bool, Any]]:
+    """What a vmap runs while a compiler traces it (NOTE [Prepared calls under a compiler] in
+    ``multiad/_prepared_traced.py``): ``(True, result)``, or ``(False, None)`` for the general path."""
+    generation = _registry._generation
+    decide = _prepared_traced.decide_vmap
+    per_arg = isinstance(in_dims, (tuple, list))
+
+    def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
+        types = tuple(map(type, args))
+        ndims = tuple([getattr(a, "ndim", -1) for a in args])
+        d = decide(in_dims, backend, _select._default, generation[0], types, ndims, call)
+        if d is None:
+            return False, None
+        name, mapped_pos, fixed = d
+        b = _prepared_traced.LOADED[name]
+        is_array = b.is_array
+        for a in args:
+            if not is_array(a):
+                return False, None
+        leaves: Sequence[Any] = args
+        if fixed:  # NOTE [Unbatched arguments f may not change]
+            leaves, _ = constants(b, leaves, {}, fixed)
+        mapped = [leaves[k] for k in mapped_pos]
+        in_axes: list[int | None] = [None] * len(leaves)
+        for k in mapped_pos:
+            in_axes[k] = (in_dims[k] if per_arg else in_dims) % leaves[k].ndim
+        if len(mapped_pos) > 1:
+            _derive.batch_size(mapped, [in_axes[k] for k in mapped_pos], call)
+        box: list[Any] = []  # the output structure, where f returns more than one array
+
+        def flat(*xs: Any) -> tuple[Any, ...]:
+            out = f(*xs)
+            if is_array(out):
+                return (out,)
+            outs, spec_o = _outputs(b, call, out, xs)
+            box.append(spec_o)
+            return outs
+
+        batched = _derive.vmap(b, flat, in_axes, chunk_size, call)
+        outs = batched(*leaves)  # NOTE [Errors of traced calls] in multiad/_prepared_traced.py
+        if at_zero:
+            return True, _tree.unflatten(box[0], list(outs)) if box else outs[0]
+        # A structure made in the trace: the compiler's pytree functions take no other.
+        spec_o = box[0] if box else _tree.flatten(outs[0])[1]
+        return True, _moved(call, outs, spec_o, out_dims, b, mapped)
+
+    return traced_call
 
 
 def _per_call(

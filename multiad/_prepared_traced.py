@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
+from . import _arrays, _flat, _ops, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
@@ -52,7 +52,10 @@ _NATIVE = {
     "hessian": ("hessian", "hessian"),
     "jacfwd": ("jacfwd", "jacfwd"),
 }
-#: The backends :func:`decide` chose, by name, for the trace to find in one lookup.
+#: The backends :func:`decide` chose, by name, for the trace to find in one lookup. Read as
+#: ``_prepared_traced.LOADED`` where it is used, never bound earlier (a closure's cell): the
+#: compiler takes a dict's contents when its trace first reads it, and decide fills it during
+#: that trace.
 LOADED: dict[str, Backend] = {}
 _DECISIONS: dict[Any, Any] = {}
 _MAX = 256
@@ -80,6 +83,13 @@ def _backend(backend: str | Backend | None, default: Backend | None, types: tupl
     return _registry.get(found or _registry.default_name(call), call)
 
 
+# NOTE [Errors of traced calls]: a traced call runs the framework's transform without
+# ``_derive.guarded``'s translation of framework errors. Traced, an error of ``f`` or of multiad's
+# checks ends the compiler's trace of the frame, and the frame then runs as ordinary Python, where
+# the general path raises and translates as it does without a compiler. Traced, the translation
+# itself failed: it reads the error's traceback, whose frames hold the call's tensors, and the
+# compiler could not make its stand-ins of them (torch 2.13: an AssertionError from its fake
+# tensors, for ``grad`` of a function with a non-scalar output).
 def decide(
     transform: str,
     argnums: Argnums,
@@ -92,9 +102,10 @@ def decide(
     call: str,
 ) -> tuple[Any, ...] | None:
     """What a traced call of ``transform`` with arguments of ``types`` does, or None for the
-    general path: ``(backend name, what to ask of Backend.prepare, its argnums, the positions
-    that must be arrays, their types, the differentiated positions)``. Made once per key, as
-    ordinary Python even while a compiler traces (the mark below)."""
+    general path: ``(backend name, what to ask of Backend.prepare, the positions that must be
+    arrays, the differentiated positions)``. Made once per key, as ordinary Python even while a
+    compiler traces (the mark below). Only names and positions: a value of the result that
+    reached the framework's code would be guarded there, which a compiler's constant cannot be."""
     key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call)
     try:
         hit = _DECISIONS.get(key, key)
@@ -140,7 +151,7 @@ def _decide(
         if types[:n] != types[n:] or dtypes[:n] != dtypes[n:] or any(t in _SCALARS for t in types):
             return None
         diff: tuple[int, ...] = tuple(range(n))
-        asked, native_argnums, arrays = transform, (0 if n == 1 else diff), diff
+        asked, arrays = transform, diff
     else:
         asked, native_name = _NATIVE[transform]
         if transform == "hessian":  # the jacfwd of its jacrev (NOTE [Prepared calls])
@@ -156,14 +167,72 @@ def _decide(
         arrays = tuple(i for i, t in enumerate(types) if t not in _SCALARS)
         if not set(diff) <= set(arrays):
             return None
-        native_argnums = diff[0] if isinstance(argnums, int) else diff
     owners = {_select.owner_of_type(types[i], call, b.name) for i in arrays}
     if owners != {b.name}:
         return None  # arrays of another framework: converted on the general path
     if not all(_float(b, dtypes[i]) for i in diff):
         return None  # the general path raises for an integer argument
     LOADED[b.name] = b
-    return b.name, asked, native_argnums, arrays, diff
+    return b.name, asked, arrays, diff
+
+
+def decide_vmap(
+    in_dims: Any,
+    backend: str | Backend | None,
+    default: Backend | None,
+    generation: int,
+    types: tuple[type, ...],
+    ndims: tuple[int, ...],
+    call: str,
+) -> tuple[Any, ...] | None:
+    """:func:`decide` for a traced call of ``vmap`` with arguments of ``types`` and numbers of
+    dimensions ``ndims``: ``(backend name, mapped positions, the positions passed through
+    Backend.constant_argument)``, or None for the general path. The axes are not part of the
+    result: a value of the result reaching torch.func's own pytree handling would be guarded,
+    which a compiler's constant cannot be; the trace takes them from ``in_dims``."""
+    key = ("vmap", in_dims, backend, default, generation, types, ndims, call)
+    try:
+        hit = _DECISIONS.get(key, key)
+    except TypeError:
+        return None
+    if hit is not key:
+        return hit  # type: ignore[no-any-return]
+    try:
+        res = _decide_vmap(in_dims, backend, default, types, ndims, call)
+    except MultiADError:
+        res = None
+    if len(_DECISIONS) >= _MAX:
+        _DECISIONS.clear()
+    _registry.remember(_DECISIONS, key, res, generation)
+    return res
+
+
+setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+def _decide_vmap(
+    in_dims: Any,
+    backend: str | Backend | None,
+    default: Backend | None,
+    types: tuple[type, ...],
+    ndims: tuple[int, ...],
+    call: str,
+) -> tuple[Any, ...] | None:
+    per_arg = list(in_dims) if isinstance(in_dims, (tuple, list)) else [in_dims] * len(types)
+    if not types or len(per_arg) != len(types) or any(d is not None and type(d) is not int for d in per_arg):
+        return None  # pytree prefixes, or a wrong in_dims: the general path
+    if any(issubclass(t, (np.ndarray, np.generic)) for t in types):
+        return None
+    b = _backend(backend, default, types, call)
+    if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name) for t in types} != {b.name}:
+        return None
+    mapped = tuple(k for k, d in enumerate(per_arg) if d is not None)
+    if not mapped or any(not -ndims[k] <= per_arg[k] < ndims[k] for k in mapped):
+        return None  # the general path raises
+    fixed = tuple(k for k in range(len(types)) if k not in mapped) if _flat.guards_arguments(b) else ()
+    _ops.resolve(("transpose",), types)  # out_dims moves the batch axis by it
+    LOADED[b.name] = b
+    return b.name, mapped, fixed
 
 
 class _DtypeOf:
@@ -206,7 +275,7 @@ def transform(
         d = decide(transform, argnums, chunk_size, backend, _select._default, generation[0], types, dtypes, call)
         if d is None:
             return general(*args)
-        name, asked, native_argnums, arrays, diff = d
+        name, asked, arrays, diff = d
         b = LOADED[name]
         is_array = b.is_array
         for i in arrays:
@@ -221,10 +290,14 @@ def transform(
             fun = _scalar(b, name, f, call, None)
         else:
             fun = _outputs(b, name, f, call, box)
+        # Made in the trace, not taken from the decision: torch.func guards the values it is given,
+        # and a value of the decision cannot be guarded.
+        n = len(args)
+        native_argnums = argnums % n if isinstance(argnums, int) else tuple([a % n for a in argnums])
         native = b.prepare(asked, fun, native_argnums, chunk_size)
         if native is None:
             return general(*args)
-        res = _derive.guarded(b, call, native, *args)
+        res = native(*args)  # NOTE [Errors of traced calls]
         if jac:
             return _tree.unflatten(box[0], list(res)) if box else res
         return res[0] if grad else (res[1], res[0])
@@ -248,7 +321,9 @@ def second_order(
     d = decide(transform, None, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
     if d is None:
         return None
-    name, asked, native_argnums, _, _ = d
+    name, asked, _, _ = d
+    n = len(primals)
+    native_argnums = 0 if n == 1 else tuple(range(n))  # made in the trace, as in transform()
     b = LOADED[name]
     is_array = b.is_array
     for p, t in zip(primals, tangents):
@@ -257,7 +332,7 @@ def second_order(
     native = b.prepare(asked, _scalar(b, name, f, call, check), native_argnums, None)
     if native is None:
         return None
-    return _derive.guarded(b, call, native, primals, tangents)
+    return native(primals, tangents)  # NOTE [Errors of traced calls]
 
 
 def is_float(name: str, dtype: Any) -> bool:

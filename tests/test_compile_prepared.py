@@ -1,0 +1,139 @@
+"""Transforms traced by torch.compile through their decisions made once (NOTE [Prepared calls
+under a compiler] in multiad/_prepared_traced.py): the values are the closed forms, a second call
+with new values runs the same compiled program, and whatever the decisions depend on traces again
+when it changes, while what ``f`` reads is never kept from an earlier trace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import multiad
+
+torch = pytest.importorskip("torch")
+dynamo_testing = pytest.importorskip("torch._dynamo.testing")
+if not hasattr(torch, "compile"):
+    pytest.skip("torch.compile is not available", allow_module_level=True)
+
+X1 = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+X2 = torch.linspace(0.3, 2.0, 5, dtype=torch.float64)
+V = torch.linspace(0.5, -0.7, 5, dtype=torch.float64)
+W = torch.tensor(1.7, dtype=torch.float64)
+
+
+def _total(x: Any) -> Any:
+    return torch.sin(x).sum()
+
+
+def _rows(w: Any, x: Any) -> Any:
+    return torch.sin(w * x).sum()
+
+
+#: form -> (multiad's call of x, the closed form of x as numpy).
+FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
+    "grad": (lambda x: multiad.grad(_total)(x), np.cos),
+    "value_and_grad": (lambda x: multiad.value_and_grad(_total)(x)[1], np.cos),
+    "jacrev": (lambda x: multiad.jacrev(torch.sin)(x), lambda x: np.diag(np.cos(x))),
+    "jacfwd": (lambda x: multiad.jacfwd(torch.sin)(x), lambda x: np.diag(np.cos(x))),
+    "hessian": (lambda x: multiad.hessian(_total)(x), lambda x: np.diag(-np.sin(x))),
+    "hvp": (lambda x: multiad.hvp(_total, (x,), (V,))[0], lambda x: -np.sin(x) * V.numpy()),
+    "vhp": (lambda x: multiad.vhp(_total, (x,), (V,))[0], lambda x: -np.sin(x) * V.numpy()),
+    "vmap": (
+        lambda x: multiad.vmap(_rows, in_dims=(None, 0))(W, torch.stack([x, 2 * x])),
+        lambda x: np.array([np.sin(1.7 * x).sum(), np.sin(3.4 * x).sum()]),
+    ),
+    "vmap out_dims": (
+        lambda x: multiad.vmap(lambda x: torch.sin(x) * x[0], in_dims=-1, out_dims=1)(torch.stack([x, 2 * x], 1)),
+        lambda x: np.stack([np.sin(x) * x[0], np.sin(2 * x) * 2 * x[0]], 1),
+    ),
+}
+
+
+def _counted(fn: Callable[..., Any]) -> tuple[Callable[..., Any], Any]:
+    torch._dynamo.reset()
+    counter = dynamo_testing.CompileCounter()
+    return torch.compile(fn, backend=counter, fullgraph=True), counter
+
+
+@pytest.mark.parametrize("name", sorted(FORMS))
+def test_traced_forms_compile_once_and_give_the_closed_forms(name: str) -> None:
+    ours, closed = FORMS[name]
+    compiled, counter = _counted(ours)
+    for x in (X1, X2):
+        np.testing.assert_allclose(compiled(x).detach().numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+    assert counter.frame_count == 1  # the second call ran the first call's program
+
+
+def test_one_shot_and_objects_see_what_f_reads_change() -> None:
+    scale = [2.0]
+
+    def f(x: Any) -> Any:
+        return (scale[0] * torch.sin(x)).sum()
+
+    g = multiad.grad(f)
+    compiled, _ = _counted(lambda x: (g(x), multiad.hvp(f, (x,), (V,))[0], multiad.vmap(f)(x[None])))
+    for s in (2.0, -3.0):
+        scale[0] = s
+        grad, hvp, mapped = compiled(X1)
+        np.testing.assert_allclose(grad.numpy(), s * np.cos(X1.numpy()), rtol=1e-12)
+        np.testing.assert_allclose(hvp.numpy(), -s * np.sin(X1.numpy()) * V.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mapped.numpy(), [s * np.sin(X1.numpy()).sum()], rtol=1e-12)
+
+
+def test_another_function_through_the_same_compiled_code() -> None:
+    funs = [_total, lambda x: (x**3).sum()]
+    compiled, _ = _counted(lambda x, k: multiad.hvp(funs[k], (x,), (V,))[0])
+    np.testing.assert_allclose(compiled(X1, 0).numpy(), -np.sin(X1.numpy()) * V.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(compiled(X1, 1).numpy(), 6 * X1.numpy() * V.numpy(), rtol=1e-12)
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_a_changed_selection_traces_again() -> None:
+    g = multiad.grad(_total)
+    compiled, counter = _counted(lambda x: g(x))
+    compiled(X1)
+    multiad.set_backend("torch")
+    np.testing.assert_allclose(compiled(X2).numpy(), np.cos(X2.numpy()), rtol=1e-12)
+    assert counter.frame_count == 2  # set_backend's selection is guarded
+
+
+def test_another_dtype_traces_again_and_keeps_it() -> None:
+    compiled, counter = _counted(lambda x: multiad.jacrev(torch.sin)(x))
+    compiled(X1)
+    out = compiled(X1.float())
+    assert out.dtype == torch.float32
+    np.testing.assert_allclose(out.numpy(), np.diag(np.cos(X1.float().numpy())), rtol=1e-6)
+    assert counter.frame_count == 2
+
+
+def test_structured_outputs_and_several_arguments() -> None:
+    def f(a: Any, b: Any) -> Any:
+        return {"u": torch.sin(a), "v": a[:3] * b}
+
+    b = torch.linspace(0.5, 2.0, 3, dtype=torch.float64)
+    compiled, _ = _counted(lambda a, b: multiad.jacrev(f, argnums=(0, -1))(a, b))
+    got = compiled(X1, b)
+    a = X1.numpy()
+    np.testing.assert_allclose(got["u"][0].numpy(), np.diag(np.cos(a)), rtol=1e-12)
+    np.testing.assert_allclose(got["u"][1].numpy(), np.zeros((5, 3)))
+    np.testing.assert_allclose(got["v"][0].numpy(), np.eye(3, 5) * b.numpy()[:, None], rtol=1e-12)
+    np.testing.assert_allclose(got["v"][1].numpy(), np.diag(a[:3]), rtol=1e-12)
+
+
+def test_second_order_of_several_primals() -> None:
+    def f(a: Any, b: Any) -> Any:
+        return (a * a * b).sum()
+
+    b = X2 + 1.0
+    compiled, _ = _counted(lambda a, b: multiad.hvp(f, (a, b), (V, V)))
+    ha, hb = compiled(X1, b)
+    np.testing.assert_allclose(ha.numpy(), (2 * b * V + 2 * X1 * V).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(hb.numpy(), (2 * X1 * V).numpy(), rtol=1e-12)
+
+
+def test_an_integer_argument_under_compile_gets_the_error_naming_the_call() -> None:
+    with pytest.raises(multiad.InvalidTypeError, match=r"^grad\(_total\): argument 0 has dtype int64"):
+        torch.compile(lambda x: multiad.grad(_total)(x), backend="eager")(torch.arange(3))
