@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _prepared, _select, _tree
+from . import _custom_state, _derive, _plan, _prepared, _prepared_traced, _registry, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, NonDifferentiableError
@@ -244,11 +244,15 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     call = f"vjp({getattr(f, '__name__', None) or type(f).__name__})"  # fname(f), inlined
     if not primals:
         raise InvalidArgumentError(f"{call}: pass at least one primal, as vjp(f, x)")
-    flat = of_arrays(f, primals, has_aux, backend, call)  # NOTE [Calls of arrays alone]
+    traced = _select.PROBE[0]()  # compiling() (NOTE [One compiler probe])
+    if traced and not has_aux:  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
+        res = _traced_vjp(f, primals, backend, call)
+        if res is not None:
+            return res
+    flat = of_arrays(f, primals, has_aux, backend, call, traced)  # NOTE [Calls of arrays alone]
     b = flat.backend
     if "vjp" in b.unsupported:
         _derive.require(b, "vjp", call)
-    traced = flat.traced
     primals = flat.primals
     if not traced:  # NOTE [Values at call time]; one primal without map (NOTE [Calls from C])
         primals = (b.snapshot(primals[0]),) if len(primals) == 1 else tuple(map(b.snapshot, primals))
@@ -299,6 +303,46 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     else:
         vjp_fn = _vjp_fn(ref, pullback, flat, plain, traced)
     return (out, vjp_fn, flat.rebuild_aux(aux)) if has_aux else (out, vjp_fn)
+
+
+def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: BackendArg, call: str) -> Any:
+    """``vjp(f, *primals)`` while a compiler traces it, by the framework's own vjp, or None for
+    the general path (NOTE [Prepared calls under a compiler] in ``multiad/_prepared_traced.py``)."""
+    n = len(primals)
+    types = tuple(map(type, primals))
+    dtypes = tuple([getattr(p, "dtype", None) for p in primals])
+    argnums = 0 if n == 1 else tuple(range(n))
+    default, generation = _select._default, _registry._generation[0]
+    d = _prepared_traced.decide("vjp", argnums, None, backend, default, generation, types, dtypes, call)
+    if d is None:
+        return None
+    b = _prepared_traced.LOADED[d[0]]
+    is_array = b.is_array
+    for p in primals:
+        if not is_array(p):
+            return None
+    box: list[Any] = []  # the output structure, where f returns more than one array
+    native = b.prepare("vjp", _prepared_traced.outputs(b, d[0], f, call, box), argnums, None)
+    if native is None:
+        return None
+    out, pullback = native(*primals)  # NOTE [Errors of traced calls] in multiad/_prepared_traced.py
+    if not box:  # one output array
+
+        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+            if not (is_array(cotangent) and cotangent.shape == out.shape and cotangent.dtype == out.dtype):
+                # Against a structure made in the trace: the compiler's pytree functions take no other.
+                ref_spec = _tree.flatten(out)[1]
+                cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, [out], ref_spec, b, True)[0]
+            return tuple(pullback(cotangent))
+
+        return out, vjp_fn
+    spec = box[0]
+
+    def vjp_fns(cotangent: Any) -> tuple[Any, ...]:
+        cts = _check_like(f"{call} vjp_fn", "cotangent", cotangent, out, spec, b, True)
+        return tuple(pullback(type(out)(cts)))  # the container the framework's vjp returned
+
+    return _tree.unflatten(spec, list(out)), vjp_fns
 
 
 # NOTE [vjp_fn built by a function of its own]: the kinds of vjp_fn (of one output, through the

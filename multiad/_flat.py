@@ -552,16 +552,22 @@ class _Arrays(Flat):
 
 
 def of_arrays(
-    f: Callable[..., Any], args: tuple[Any, ...], has_aux: bool, backend: str | Backend | None, call: str
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
+    has_aux: bool,
+    backend: str | Backend | None,
+    call: str,
+    traced: bool,
 ) -> Flat:
-    """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays alone])."""
+    """``Flat(f, args, {}, every argument, has_aux, backend, call)`` (NOTE [Calls of arrays
+    alone]); ``traced`` is :func:`multiad._select.compiling`."""
     n = len(args)
     types = _tree.ARRAY_TYPES
     if (
         not has_aux
         and n < _N_HEADS
         and (type(args[0]) in types if n == 1 else types.issuperset(map(type, args)))
-        and not _select.PROBE[0]()
+        and not traced
     ):
         chosen: Backend | None
         if backend is not None:

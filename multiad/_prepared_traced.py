@@ -51,6 +51,7 @@ _NATIVE = {
     "value_and_grad": ("grad_and_value", "value_and_grad"),
     "hessian": ("hessian", "hessian"),
     "jacfwd": ("jacfwd", "jacfwd"),
+    "vjp": ("vjp", "vjp"),
 }
 #: The backends :func:`decide` chose, by name, for the trace to find in one lookup. Read as
 #: ``_prepared_traced.LOADED`` where it is used, never bound earlier (a closure's cell): the
@@ -157,6 +158,8 @@ def _decide(
         if transform == "hessian":  # the jacfwd of its jacrev (NOTE [Prepared calls])
             derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
             derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+        elif transform == "vjp":  # the framework's own, where its backend prepares one
+            derived = b.has_vjp
         elif transform == "jacfwd":  # the framework's own, where its backend prepares one
             derived = chunk_size is None and _plan.jvp_native(b) and "jvp" not in b.unsupported
         else:
@@ -289,7 +292,7 @@ def transform(
         if asked == "grad_and_value":
             fun = _scalar(b, name, f, call, None)
         else:
-            fun = _outputs(b, name, f, call, box)
+            fun = outputs(b, name, f, call, box)
         # Made in the trace, not taken from the decision: torch.func guards the values it is given,
         # and a value of the decision cannot be guarded.
         n = len(args)
@@ -367,7 +370,7 @@ def _scalar(
     return scalar
 
 
-def _outputs(b: Backend, name: str, f: Callable[..., Any], call: str, box: list[Any]) -> Callable[..., Any]:
+def outputs(b: Backend, name: str, f: Callable[..., Any], call: str, box: list[Any]) -> Callable[..., Any]:
     """``f`` returning its one float array as it is, or its checked leaves as a tuple with the
     structure put in ``box`` (as a prepared call's output check, NOTE [Output structure in a
     slot], with a list of the trace for the slot)."""

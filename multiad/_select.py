@@ -18,7 +18,11 @@ While such a compiler traces a call (a backend's ``compiling`` probe says so), s
 only what a compiled program may depend on: the ``backend=`` argument, ``set_backend``, the
 environment variable, and the arrays' types (traced tensors infer their framework); the
 per-context selection is neither read nor set. The backend is thereby fixed when the program is
-traced, outside the compiled region, as the framework's own transforms fix theirs.
+traced, outside the compiled region, as the framework's own transforms fix theirs. The compiled
+program is traced again when ``backend=``, ``set_backend``'s selection, the registered backends
+or the arrays' types change; the environment variable is read when the call is traced, and a
+later change of it does not trace the program again (a guard on it would be a guard on every
+variable of the process's environment, checked on every call).
 
 NOTE [First use under a compiler]: the first multiad call in a process discovers the backends,
 imports their modules, loads the framework's transforms and resolves the core's operations, none of which a compiler can trace;
@@ -248,11 +252,21 @@ def selected(call: str = "get_backend()", traced: bool | None = None) -> Backend
         return backend
     if _default is not None:
         return _default
-    env = env_value()
+    env = _env_when_traced() if traced else env_value()
     if env:
         env = env.decode() if isinstance(env, bytes) else env
         return _registry.get(env, f"{call} (from ${ENV_VAR}={env!r})")
     return None
+
+
+def _env_when_traced() -> Any:
+    """The environment variable's raw value, read as ordinary Python while a compiler traces
+    (the mark below): the value when the call is traced (NOTE [Compiled regions]), with no
+    guard on the process's whole environment."""
+    return env_value()
+
+
+setattr(_env_when_traced, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def selection() -> Any:

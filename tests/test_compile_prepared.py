@@ -45,6 +45,7 @@ FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
         lambda x: multiad.vmap(_rows, in_dims=(None, 0))(W, torch.stack([x, 2 * x])),
         lambda x: np.array([np.sin(1.7 * x).sum(), np.sin(3.4 * x).sum()]),
     ),
+    "vjp": (lambda x: multiad.vjp(torch.sin, x)[1](V)[0], lambda x: np.cos(x) * V.numpy()),
     "vmap out_dims": (
         lambda x: multiad.vmap(lambda x: torch.sin(x) * x[0], in_dims=-1, out_dims=1)(torch.stack([x, 2 * x], 1)),
         lambda x: np.stack([np.sin(x) * x[0], np.sin(2 * x) * 2 * x[0]], 1),
@@ -137,3 +138,43 @@ def test_second_order_of_several_primals() -> None:
 def test_an_integer_argument_under_compile_gets_the_error_naming_the_call() -> None:
     with pytest.raises(multiad.InvalidTypeError, match=r"^grad\(_total\): argument 0 has dtype int64"):
         torch.compile(lambda x: multiad.grad(_total)(x), backend="eager")(torch.arange(3))
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_the_environment_variable_is_read_when_the_call_is_traced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MULTIAD_BACKEND", "torch")
+    compiled, counter = _counted(lambda x: multiad.grad(_total)(x))
+    compiled(X1)
+    monkeypatch.setenv("MULTIAD_BACKEND", "no-such-backend")  # not read again: no error, no new trace
+    np.testing.assert_allclose(compiled(X2).numpy(), np.cos(X2.numpy()), rtol=1e-12)
+    assert counter.frame_count == 1
+
+
+
+def test_vjp_traced_checks_its_cotangents() -> None:
+    def f(x: Any) -> Any:
+        return torch.sin(x) * 2.0
+
+    def pulls(x: Any) -> Any:
+        _, pull = multiad.vjp(f, x)
+        return pull(V)[0], pull(2 * V)[0]
+
+    compiled, _ = _counted(pulls)
+    once, twice = compiled(X1)
+    np.testing.assert_allclose(once.numpy(), 2 * np.cos(X1.numpy()) * V.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(twice.numpy(), 4 * np.cos(X1.numpy()) * V.numpy(), rtol=1e-12)
+    with pytest.raises(multiad.InvalidArgumentError, match=r"vjp\(f\) vjp_fn: cotangent"):
+        torch.compile(lambda x: multiad.vjp(f, x)[1](torch.ones(4, dtype=torch.float64)), backend="eager")(X1)
+
+
+def test_vjp_traced_of_a_structured_output() -> None:
+    def f(a: Any, b: Any) -> Any:
+        return {"s": torch.sin(a), "p": (a[:3] * b).sum()}
+
+    b = torch.linspace(0.5, 2.0, 3, dtype=torch.float64)
+    ct = {"s": V, "p": torch.tensor(2.0, dtype=torch.float64)}
+    compiled, _ = _counted(lambda a, b: multiad.vjp(f, a, b)[1](ct))
+    ga, gb = compiled(X1, b)
+    want_a = np.cos(X1.numpy()) * V.numpy() + 2.0 * np.concatenate([b.numpy(), np.zeros(2)])
+    np.testing.assert_allclose(ga.numpy(), want_a, rtol=1e-12)
+    np.testing.assert_allclose(gb.numpy(), 2.0 * X1.numpy()[:3], rtol=1e-12)

@@ -331,6 +331,14 @@ class TorchBackend(multiad.Backend):
                     return hessian(*copies)
 
             return forward
+        if transform == "vjp" and compiling:  # (out, pullback) of the arguments, traced only
+            vjp = func.vjp
+
+            def traced_vjp(*args: Any) -> Any:
+                out, pullback = vjp(fun, *args)
+                return out, _dense_pullback(pullback)
+
+            return traced_vjp
         if transform == "jacfwd" and chunk_size is None and compiling:
             # Asked only while torch.compile traces: in eager calls the core's vmap of jvp runs
             # fewer instructions (NOTE [Prepared calls] in multiad/_prepared.py).
