@@ -394,7 +394,9 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Back
 # path), when it has keyword arguments, when a leaf not mapped is not an array (a Python number
 # or string passed through), when a negative axis lands on another axis than in the plan's
 # first call (leaves of another rank), and while a compiler traces Python (NOTE [Compiled
-# regions]: then no table is used either). Arguments holding a dict or a registered node reach
+# regions]: then no table is used either; a call of arrays alone with axes for whole arguments
+# is then decided once per trace, NOTE [Prepared calls under a compiler] in
+# ``multiad/_prepared_traced.py``). Arguments holding a dict or a registered node reach
 # ``f`` rebuilt by the call's own structure (NOTE [Structures per call] in ``multiad/_flat.py``),
 # which travels to the flat function through the slot too (through the plan on a backend's own thread). On torch, the vmap of ``torch.func.jacrev(predict)``
 # over 64x(31->33), two arguments unbatched, runs 9510 bytecodes per call where

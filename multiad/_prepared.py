@@ -30,8 +30,10 @@ wall-clock times of the two were within noise of each other.
   A signature with keyword arguments, containers among the arguments, leaves to convert (numpy
   arrays to torch), ``has_aux``, ``chunk_size`` the backend's own transform does not honour, a
   backend without ``prepare`` or one declaring the transform unsupported has no prepared form
-  and takes the general path, as does every call while a compiler traces Python (NOTE
-  [Compiled regions]: the table's keys hold types a compiler cannot hash).
+  and takes the general path. While a compiler traces Python the table is not used (NOTE
+  [Compiled regions]: its keys hold types a compiler cannot hash); a traced call makes the same
+  decisions once per trace instead (NOTE [Prepared calls under a compiler] in
+  ``multiad/_prepared_traced.py``).
 - a prepared call still checks, on every call, what the signature does not fix: the dtypes of
   the differentiated arguments (an integer argument takes the general path, which raises),
   that tangents have their primal's type, shape and dtype (else the general path converts or

@@ -62,26 +62,14 @@ _DECISIONS: dict[Any, Any] = {}
 _MAX = 256
 
 
-def _backend(backend: str | Backend | None, default: Backend | None, types: tuple[type, ...], call: str) -> Backend:
+def _backend(backend: str | Backend | None, types: tuple[type, ...], call: str) -> Backend:
     """The backend of NOTE [Selection precedence] as a traced call sees it (NOTE [Compiled
     regions]): ``backend=``, else ``set_backend``'s, else the environment variable's, else the
     one the argument types infer, else the default."""
-    if backend is not None:
-        return _select._lookup(backend, call)
-    if default is not None:
-        return default
-    env = _select.env_value()
-    if env:
-        env = env.decode() if isinstance(env, bytes) else env
-        return _registry.get(env, f"{call} (from ${_select.ENV_VAR}={env!r})")
-    found: str | None = None
-    for t in types:
-        owner = _select.owner_of_type(t, call)
-        if owner is not None and owner != found:
-            if found is not None:
-                raise MultiADError(f"{call}: arrays of two backends")  # the general path says which
-            found = owner
-    return _registry.get(found or _registry.default_name(call), call)
+    chosen = _select.chosen(backend, call, True)
+    if chosen is not None:
+        return chosen
+    return _registry.get(_select.infer_types(types, call) or _registry.default_name(call), call)
 
 
 # NOTE [Errors of traced calls]: a traced call runs the framework's transform without
@@ -106,7 +94,9 @@ def decide(
     general path: ``(backend name, what to ask of Backend.prepare, the positions that must be
     arrays, the differentiated positions)``. Made once per key, as ordinary Python even while a
     compiler traces (the mark below). Only names and positions: a value of the result that
-    reached the framework's code would be guarded there, which a compiler's constant cannot be."""
+    reached the framework's code would be guarded there, which a compiler's constant cannot be.
+    ``default`` (``set_backend``'s selection) and ``generation`` (the registry's) are what
+    selection reads: passed, the trace guards them, and they key the decision."""
     key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call)
     try:
         hit = _DECISIONS.get(key, key)
@@ -115,7 +105,7 @@ def decide(
     if hit is not key:
         return hit  # type: ignore[no-any-return]
     try:
-        res = _decide(transform, argnums, chunk_size, backend, default, types, dtypes, call)
+        res = _decide(transform, argnums, chunk_size, backend, types, dtypes, call)
     except MultiADError:  # the general path reports whatever is wrong with these arguments
         res = None
     if len(_DECISIONS) >= _MAX:
@@ -132,14 +122,13 @@ def _decide(
     argnums: Argnums,
     chunk_size: int | None,
     backend: str | Backend | None,
-    default: Backend | None,
     types: tuple[type, ...],
     dtypes: tuple[Any, ...],
     call: str,
 ) -> tuple[Any, ...] | None:
     if not types or any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None  # NumPy arrays: converted or checked by their values on the general path
-    b = _backend(backend, default, types, call)
+    b = _backend(backend, types, call)
     if transform in b.unsupported or not b.has_custom_rules or type(b).prepare is Backend.prepare:
         return None
     if transform in ("hvp", "vhp"):
@@ -201,7 +190,7 @@ def decide_vmap(
     if hit is not key:
         return hit  # type: ignore[no-any-return]
     try:
-        res = _decide_vmap(in_dims, backend, default, types, ndims, call)
+        res = _decide_vmap(in_dims, backend, types, ndims, call)
     except MultiADError:
         res = None
     if len(_DECISIONS) >= _MAX:
@@ -216,7 +205,6 @@ setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.comp
 def _decide_vmap(
     in_dims: Any,
     backend: str | Backend | None,
-    default: Backend | None,
     types: tuple[type, ...],
     ndims: tuple[int, ...],
     call: str,
@@ -226,7 +214,7 @@ def _decide_vmap(
         return None  # pytree prefixes, or a wrong in_dims: the general path
     if any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None
-    b = _backend(backend, default, types, call)
+    b = _backend(backend, types, call)
     if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name) for t in types} != {b.name}:
         return None
     mapped = tuple(k for k, d in enumerate(per_arg) if d is not None)
@@ -321,7 +309,7 @@ def second_order(
     call = f"{transform}({_flat.fname(f)})"
     types = (*map(type, primals), *map(type, tangents))
     dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
-    d = decide(transform, None, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
+    d = decide(transform, 0, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
     if d is None:
         return None
     name, asked, _, _ = d

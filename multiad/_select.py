@@ -355,9 +355,14 @@ def _contested_owner(t: type, call: str, prefer: str | None) -> str:
 
 def infer(leaves: Iterable[Any], call: str) -> str | None:
     """The backend the arrays belong to; raises if they belong to two."""
+    return infer_types(map(type, leaves), call)
+
+
+def infer_types(types: Iterable[type], call: str) -> str | None:
+    """:func:`infer` of arrays of ``types``."""
     found: str | None = None
-    for leaf in leaves:
-        owner = owner_of(leaf, call)
+    for t in types:
+        owner = owner_of_type(t, call)
         if owner is not None and owner != found:
             if found is not None:
                 raise MixedBackendError(
