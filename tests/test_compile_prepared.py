@@ -150,7 +150,6 @@ def test_the_environment_variable_is_read_when_the_call_is_traced(monkeypatch: p
     assert counter.frame_count == 1
 
 
-
 def test_vjp_traced_checks_its_cotangents() -> None:
     def f(x: Any) -> Any:
         return torch.sin(x) * 2.0
