@@ -406,11 +406,35 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     if lo is None and hi is None:  # numpy 2.1 and later: a copy
         return mnp.copy(x)
     lo, hi = (_arr(b) if isinstance(b, (list, tuple)) else b for b in (lo, hi))  # lists are arrays
+    if type(lo) is int or type(hi) is int:
+        lo, hi = _int_bounds(x, lo, hi)
     if lo is not None:
         x = _nan_bound(mnp.where(mnp.less(x, lo), lo, x), lo)
     if hi is not None:
         x = _nan_bound(mnp.where(mnp.greater(x, hi), hi, x), hi)
     return x
+
+
+def _int_bounds(x: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+    """NOTE [Python int bounds of clip]: numpy's clip of an integer array drops a Python int
+    bound that every value of the dtype is within (``clip(uint8 x, -1, 2**64)`` is a copy) and
+    raises OverflowError for one no value is (``clip(uint8 x, 0, -1)``, ``clip(uint8 x, 300)``);
+    compared and selected as other bounds, ``-1`` wrapped to 255 in the selection (torch, JAX)."""
+    name = dtype_name(x)
+    if not name.startswith(("int", "uint")):
+        return lo, hi
+    info = np.iinfo(name)
+    if type(lo) is int and lo <= info.min:
+        lo = None
+    if type(hi) is int and hi >= info.max:
+        hi = None
+    for bound in (lo, hi):
+        if type(bound) is int and not info.min <= bound <= info.max:
+            raise OverflowError(
+                f"mnp.clip: Python integer {bound} out of bounds for {name} (as in numpy); "
+                "give a bound the dtype holds, or convert the array to a wider dtype first"
+            )
+    return lo, hi
 
 
 def _nan_bound(x: Any, bound: Any) -> Any:

@@ -146,6 +146,28 @@ def _filled(value: Any, shape: tuple[int, ...], call: str) -> Any:
     return mnp.copy(mnp.broadcast_to(value, shape))
 
 
+def _integer_fill(a: Any, fill_value: Any, lib: str) -> Any:
+    """NOTE [Integer fill values as numpy casts them]: numpy's ``full_like`` of an integer or
+    float array casts an integer fill into the array's dtype: a numpy scalar as its cast does
+    (``np.uint64(2**63 + 5)`` into int8 is 5), a Python int with OverflowError where the dtype
+    cannot hold it (``-1`` into uint8). torch and JAX wrapped the Python int (255), torch refused
+    the numpy scalar ("an integer is required") and JAX an int above ``2**63 - 1``, also into
+    float64. The fill is cast by numpy here: a Python number for torch, a numpy scalar of the
+    dtype for JAX (which takes a uint64 above ``2**63 - 1`` so)."""
+    from ._composite import dtype_name
+
+    if not isinstance(fill_value, (int, np.integer, np.bool_)):
+        return fill_value
+    try:
+        dtype = np.dtype(dtype_name(a))
+    except TypeError:  # bfloat16: the framework's own cast
+        return fill_value
+    if dtype.kind not in "iuf":
+        return fill_value
+    cast = np.full((), fill_value, dtype=dtype)[()]  # numpy's cast, or its OverflowError
+    return cast.item() if lib == "torch" else cast
+
+
 def fill_follows(full_like: Any) -> Any:
     """``full_like`` (the dispatching one), broadcasting a fill value that is a framework's
     array (NOTE [Traced fill values])."""
@@ -159,6 +181,8 @@ def fill_follows(full_like: Any) -> Any:
                 or isinstance(fill_value, (int, float, complex))
                 or np.ndim(fill_value) == 0
             ):
+                if lib in ("torch", "jax") and not args and "dtype" not in kwargs:
+                    fill_value = _integer_fill(a, fill_value, lib)
                 return full_like(a, fill_value, *args, **kwargs)
             # a list or numpy array of fills on torch or JAX (whose full_like take a number only):
             # as a framework's array, broadcast below

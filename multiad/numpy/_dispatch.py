@@ -36,7 +36,7 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError, UnsupportedOperationError
-from . import _axis_args, _complex, _zerod
+from . import _axis_args, _complex, _jax_ints, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import named
 from ._results import NAMED
@@ -302,6 +302,8 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     if lib != "torch" and (name in _ufk.UFUNCS or name in _complex.ALIASES):  # torch asks numpy anyway
         _complex.check(name, args)  # NOTE [Ufuncs without complex loops]
     args = _lists_to_arrays(lib, args, arrays)
+    if lib == "jax" and (name in _ufk.UFUNCS or name == "where"):
+        args = _jax_ints.adjust(name, args)  # NOTE [Python ints beside JAX integer arrays]
     if lib == "jax" and isinstance(kwargs.get("where"), (list, tuple)):  # jax.numpy refuses lists
         kwargs["where"] = np.asarray(kwargs["where"], dtype=bool)  # numpy's reading: [0, 1], [0.5, 0] too
     if kwargs:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 
 _WIDER = {torch.uint16: torch.int32, torch.uint32: torch.int64}
@@ -73,12 +74,24 @@ def retry(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callabl
     if not dtypes:  # a wide unsigned tensor made inside the call: torch's error, named
         raise NotImplementedError(f"mnp.{name}: {exc}") from exc
     if torch.uint64 in dtypes:
+        # NOTE [Unsigned numpy scalars beside uint64]: a numpy scalar of an unsigned dtype or
+        # bool (not where's condition) computes with uint64 values in uint64, as a Python int of its value does; as a
+        # Python int it is flipped and wrapped below with the values, where the numpy scalar
+        # was passed on as it was (mnp.less(uint64 [0, 5], np.uint64(3)) gave [True, True])
+        args = tuple(a if name == "where" and i == 0 else _unsigned_scalar(a) for i, a in enumerate(args))
+        kwargs = {k: _unsigned_scalar(v) for k, v in kwargs.items()}
         return _uint64(name, args, kwargs, run, exc, dtypes)
     back = {_WIDER[d]: d for d in sorted(dtypes, key=lambda d: d.itemsize)}  # the widest wins
     out = _run(run, args, kwargs, lambda t: t.to(_WIDER[t.dtype]) if t.dtype in _WIDER else t)
     if name in _INDICES:
         return out
     return _mapped(out, lambda t: t.to(back[t.dtype]) if t.dtype in back else t)
+
+
+def _unsigned_scalar(x: Any) -> Any:
+    """A numpy scalar of an unsigned dtype as the Python int of its value (NOTE [Unsigned numpy
+    scalars beside uint64]); other values unchanged."""
+    return int(x) if isinstance(x, (np.unsignedinteger, np.bool_)) else x
 
 
 def _run(

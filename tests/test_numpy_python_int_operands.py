@@ -1,0 +1,124 @@
+"""Python ints and unsigned numpy scalars beside integer arrays (uint64 values above int64's
+too), on every backend against numpy's own result or error: NOTE [Python ints beside JAX integer
+arrays], NOTE [Python int bounds of clip], NOTE [Integer fill values as numpy casts them], NOTE
+[Unsigned numpy scalars beside uint64]."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BACKENDS
+
+import multiad
+import multiad.numpy as mnp
+
+ARRAYS = {
+    "uint64": np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype=np.uint64),
+    "uint8": np.array([0, 5, 200, 255], dtype=np.uint8),
+    "int8": np.array([-128, 0, 5, 127], dtype=np.int8),
+    "int64": np.array([-(2**63), 0, 5, 2**63 - 1]),
+    "float64": np.array([-1.5, 0.0, 5.0, 1e19]),
+}
+VALUES: list[Any] = [2**63 + 5, 2**64 - 1, 3, -1, 300, -300, 2**64, np.uint64(2**63 + 5), np.uint64(3), np.True_]
+CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "clip_max": lambda m, a, v: m.clip(a, 0, v),
+    "clip_min": lambda m, a, v: m.clip(a, v, None),
+    "add": lambda m, a, v: m.add(a, v),
+    "subtract": lambda m, a, v: m.subtract(v, a),
+    "multiply": lambda m, a, v: m.multiply(a, v),
+    "maximum": lambda m, a, v: m.maximum(a, v),
+    "minimum": lambda m, a, v: m.minimum(v, a),
+    "fmax": lambda m, a, v: m.fmax(a, v),
+    "where": lambda m, a, v: m.where(m.greater(a, 3), a, v),
+    "where_first": lambda m, a, v: m.where(m.greater(a, 3), v, a),
+    "full_like": lambda m, a, v: m.full_like(a, v),
+    "less": lambda m, a, v: m.less(a, v),
+    "greater_equal": lambda m, a, v: m.greater_equal(v, a),
+    "equal": lambda m, a, v: m.equal(a, v),
+    "not_equal": lambda m, a, v: m.not_equal(a, v),
+}
+
+
+def _outcome(fn: Callable[[], Any]) -> Any:
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # where's overflow in cast: numpy's and mnp's
+            return multiad.to_numpy(fn())
+    except (OverflowError, TypeError, ValueError, NotImplementedError) as exc:
+        return exc
+
+
+def _left_alone(backend_name: str, dtype: str, name: str, value: Any) -> bool:
+    """Differences this test does not hold mnp to (the note of the change says why): torch's
+    refusal of uint64 computed from narrower arrays and a uint64 numpy scalar, and int64 values
+    compared with a uint64 numpy scalar, which mnp compares in float64 as numpy's promotion says
+    while numpy 2 compares them exactly."""
+    if backend_name == "torch" and isinstance(value, np.uint64) and dtype in ("uint8", "int8"):
+        return True
+    return dtype == "int64" and isinstance(value, np.uint64) and name in ("less", "equal", "not_equal", "greater_equal")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", list(CASES))
+def test_python_ints_beside_integer_arrays(backend_name: str, name: str) -> None:
+    """JAX wrapped an int the dtype cannot hold (``add(uint8 x, -1)``: 255 + x) and refused one
+    above ``2**63 - 1`` (``clip(uint64 x, 0, 2**63 + 5)``); torch and JAX's clip and full_like
+    wrapped ``-1`` into an unsigned dtype; torch compared uint64 values with an unflipped
+    ``np.uint64`` or ``np.True_`` (``less(uint64 [0, 5], np.uint64(3))`` gave ``[True, True]``)."""
+    mismatches = []
+    for dtype, x in ARRAYS.items():
+        a = multiad.asarray(x, backend=backend_name)
+        for value in VALUES:
+            want = _outcome(lambda: CASES[name](np, x, value))  # noqa: B023 - called at once
+            got = _outcome(lambda: CASES[name](mnp, a, value))  # noqa: B023 - called at once
+            if isinstance(got, Exception) and _left_alone(backend_name, dtype, name, value):
+                assert isinstance(got, NotImplementedError | OverflowError) and str(got).startswith("mnp."), got
+                continue
+            if isinstance(want, Exception):
+                if not isinstance(got, type(want)):
+                    mismatches.append((dtype, value, want, got))
+                continue
+            if isinstance(got, Exception):
+                mismatches.append((dtype, value, want, got))
+                continue
+            g, w = np.asarray(got), np.asarray(want)
+            if _left_alone(backend_name, dtype, name, value):
+                continue
+            if g.dtype != w.dtype or g.shape != w.shape or not np.array_equal(g, w):
+                mismatches.append((dtype, value, want, got))
+    assert not mismatches, mismatches[:4]
+
+
+@pytest.mark.parametrize("backend_name", ["torch", "jax"])
+def test_uint64_clip_and_comparisons_above_int64(backend_name: str) -> None:
+    """The case reported: numpy clips uint64 values to a bound above ``2**63 - 1``."""
+    x = np.array([0, 5, 2**63 + 7, 2**64 - 1], dtype=np.uint64)
+    a = multiad.asarray(x, backend=backend_name)
+    for hi in (2**63 + 5, np.uint64(2**63 + 5)):
+        got = multiad.to_numpy(mnp.clip(a, 0, hi))
+        assert got.dtype == np.uint64
+        np.testing.assert_array_equal(got, np.clip(x, 0, hi))
+        np.testing.assert_array_equal(multiad.to_numpy(mnp.less(a, hi)), np.less(x, hi))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_clip_with_python_int_bounds_differentiates(backend_name: str) -> None:
+    """clip of float values with Python int bounds (one beyond int64) keeps its derivative: 1
+    inside the bounds, 0 outside, against central differences of numpy's clip."""
+    x = np.array([-3.5, 0.25, 1.5, 4.0])
+
+    def f(m: Any, t: Any) -> Any:
+        return m.sum(m.clip(t, -1, 2) ** 2 + m.clip(t, 0, 2**64) * 3.0)
+
+    got = multiad.to_numpy(multiad.grad(lambda t: f(mnp, t), backend=backend_name)(x))
+    h, want = 1e-6, np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        want[i] = (f(np, x + e) - f(np, x - e)) / (2 * h)
+    tol = 1e-4 if backend_name == "numpy" else 1e-7
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
