@@ -45,7 +45,10 @@ def _common(dtypes: tuple[np.dtype[Any], ...]) -> tuple[np.dtype[Any], int, int]
 def adjust(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``args`` of ``mnp.name`` on JAX arrays with their Python ints read as numpy reads them
     (NOTE [Python ints beside JAX integer arrays])."""
-    if not any(type(a) is int for a in args):
+    for a in args:
+        if type(a) is int and not 0 <= a < 128:
+            break
+    else:  # ints every dtype holds, or none
         return args
     dtypes = tuple(np.dtype(a.dtype) for a in (args[1:] if name == "where" else args) if hasattr(a, "dtype"))
     if not dtypes:  # Python numbers alone: JAX's default dtypes
