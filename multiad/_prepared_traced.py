@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _arrays, _flat, _ops, _plan, _registry, _select, _tree
+from . import _arrays, _derive, _flat, _ops, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
@@ -70,6 +70,13 @@ def _backend(backend: str | Backend | None, types: tuple[type, ...], call: str) 
     if chosen is not None:
         return chosen
     return _registry.get(_select.infer_types(types, call) or _registry.default_name(call), call)
+
+
+# NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
+# the general path does (NOTE [Automatic mode]): ``f`` is evaluated once in the trace for the
+# size of its output, an evaluation whose result nothing uses (the compiler drops it from the
+# program), and the traced call then runs the chosen mode's prepared transform. An output with
+# structure takes the general path, which sizes its leaves.
 
 
 # NOTE [Errors of traced calls]: a traced call runs the framework's transform without
@@ -255,24 +262,37 @@ def transform(
 ) -> Callable[..., Any] | None:
     """What a prepared transform object runs while a compiler traces it, or None where it runs
     the general path then (NOTE [Prepared calls under a compiler])."""
-    if transform not in _NATIVE:
+    auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
+    if transform not in _NATIVE and not auto:
         return None
     generation = _registry._generation
-    jac, grad, forward = transform not in ("grad", "value_and_grad"), transform == "grad", transform != "jacrev"
+    jac, grad = transform not in ("grad", "value_and_grad"), transform == "grad"
 
     def traced(*args: Any) -> Any:
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
-        d = decide(transform, argnums, chunk_size, backend, _select._default, generation[0], types, dtypes, call)
+        default, gen = _select._default, generation[0]
+        mode = "jacrev" if auto else transform
+        d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
         if d is None:
             return general(*args)
-        name, asked, arrays, diff = d
-        b = LOADED[name]
+        b = LOADED[d[0]]
         is_array = b.is_array
-        for i in arrays:
+        for i in d[2]:
             if not is_array(args[i]):
                 return general(*args)
-        if forward:
+        if auto:
+            out = f(*args)
+            if not is_array(out):
+                return general(*args)  # an output with structure: the general path sizes it
+            n_in = sum([_derive.size(args[i]) for i in d[3]])
+            if _plan.jacobian_mode(b, n_in, _derive.size(out)) == "fwd":
+                mode = "jacfwd"
+                d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
+                if d is None:
+                    return general(*args)
+        name, asked, _, diff = d
+        if mode in ("jacfwd", "hessian"):
             for i in diff:
                 if 0 in args[i].shape:  # NOTE [Empty Jacobians]
                     return general(*args)

@@ -46,6 +46,12 @@ FORMS: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
         lambda x: np.array([np.sin(1.7 * x).sum(), np.sin(3.4 * x).sum()]),
     ),
     "vjp": (lambda x: multiad.vjp(torch.sin, x)[1](V)[0], lambda x: np.cos(x) * V.numpy()),
+    # mode="auto": forward mode for the tall Jacobian (5 -> 10), reverse mode for the wide one (5 -> 1).
+    "jacobian auto tall": (
+        lambda x: multiad.jacobian(lambda x: torch.cat([torch.sin(x), x**2]))(x),
+        lambda x: np.concatenate([np.diag(np.cos(x)), np.diag(2 * x)]),
+    ),
+    "jacobian auto wide": (lambda x: multiad.jacobian(_total)(x), np.cos),
     "vmap out_dims": (
         lambda x: multiad.vmap(lambda x: torch.sin(x) * x[0], in_dims=-1, out_dims=1)(torch.stack([x, 2 * x], 1)),
         lambda x: np.stack([np.sin(x) * x[0], np.sin(2 * x) * 2 * x[0]], 1),
