@@ -309,16 +309,14 @@ class TorchBackend(multiad.Backend):
         # NOTE [Prepared calls] in multiad/_prepared.py: torch.func's transform of the user's own
         # arguments, built once per transform object and signature; fun turns the guard on itself
         # (active_flag, NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
-        # While torch.compile traces (NOTE [Prepared calls under a compiler] in
-        # multiad/_prepared_traced.py), torch.func's transform as it is: no lock, no retry.
-        compiling = _is_compiling()
+        if _is_compiling():  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
+            traced = _traced_transform(transform, fun, argnums, chunk_size)
+            if traced is not None or transform not in ("hvp", "vhp"):
+                return traced
         if transform == "jacrev":
-            jacrev = func.jacrev(fun, argnums=argnums, chunk_size=chunk_size)
-            return _dense_pullback(jacrev) if compiling else _dense_eager(jacrev)
+            return _dense_eager(func.jacrev(fun, argnums=argnums, chunk_size=chunk_size))
         if transform == "hessian" and chunk_size is None:
             hessian = func.jacfwd(func.jacrev(fun, argnums=argnums), argnums=argnums)
-            if compiling:
-                return hessian  # type: ignore[no-any-return]
 
             def forward(*args: Any) -> Any:
                 with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
@@ -331,23 +329,11 @@ class TorchBackend(multiad.Backend):
                     return hessian(*copies)
 
             return forward
-        if transform == "vjp" and compiling:  # (out, pullback) of the arguments, traced only
-            vjp = func.vjp
-
-            def traced_vjp(*args: Any) -> Any:
-                out, pullback = vjp(fun, *args)
-                return out, _dense_pullback(pullback)
-
-            return traced_vjp
-        if transform == "jacfwd" and chunk_size is None and compiling:
-            # Asked only while torch.compile traces: in eager calls the core's vmap of jvp runs
-            # fewer instructions (NOTE [Prepared calls] in multiad/_prepared.py).
-            return _dense_pullback(func.jacfwd(fun, argnums=argnums))
         if transform == "grad_and_value" and chunk_size is None:
             return _dense_pullback(func.grad_and_value(fun, argnums=argnums))
         if transform not in ("hvp", "vhp"):
             return None
-        one = isinstance(argnums, int)
+        one, compiling = isinstance(argnums, int), _is_compiling()
         g = func.grad(fun, argnums=argnums)
         jvp, vjp = func.jvp, func.vjp
 
@@ -390,3 +376,25 @@ class TorchBackend(multiad.Backend):
         zeros = tuple(torch.zeros_like(o) for o in outs)
         _, push, _ = self.vjp(lambda *cts: tuple(pullback(cts)), zeros, False)
         return outs, lambda *tangents: tuple(push(tangents))
+
+
+def _traced_transform(
+    transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+) -> Callable[..., Any] | None:
+    """``Backend.prepare`` while torch.compile traces (NOTE [Prepared calls under a compiler] in
+    multiad/_prepared_traced.py): torch.func's transform as it is, without the lock and the retry
+    of eager calls, and without ``_dense``, the identity while compiling; None for hvp and vhp
+    (their own branch) and where torch.func has no such transform."""
+    if transform == "jacrev":
+        return func.jacrev(fun, argnums=argnums, chunk_size=chunk_size)  # type: ignore[no-any-return]
+    if chunk_size is not None:
+        return None
+    if transform == "hessian":
+        return func.jacfwd(func.jacrev(fun, argnums=argnums), argnums=argnums)  # type: ignore[no-any-return]
+    if transform == "jacfwd":  # in eager calls the core's vmap of jvp runs fewer instructions
+        return func.jacfwd(fun, argnums=argnums)  # type: ignore[no-any-return]
+    if transform == "grad_and_value":
+        return func.grad_and_value(fun, argnums=argnums)  # type: ignore[no-any-return]
+    if transform == "vjp":  # (out, pullback) of the arguments
+        return functools.partial(func.vjp, fun)
+    return None
