@@ -316,17 +316,18 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     d = _prepared_traced.decide("vjp", argnums, None, backend, default, generation, types, dtypes, call)
     if d is None:
         return None
-    b = _prepared_traced.LOADED[d[0]]
+    b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]
     is_array = b.is_array
     for p in primals:
         if not is_array(p):
             return None
-    box: list[Any] = []  # the output structure, where f returns more than one array
-    native = b.prepare("vjp", _prepared_traced.outputs(b, d[0], f, call, box), argnums, None)
+    box = _prepared_traced.Box()  # the output structure, where f returns more than one array
+    h = _prepared_traced.outputs_of(b, d[0], call)
+    native = b.prepare("vjp", lambda *xs: h(box, f, *xs), argnums, None)
     if native is None:
         return None
     out, pullback = native(*primals)  # NOTE [Errors of traced calls] in multiad/_prepared_traced.py
-    if not box:  # one output array
+    if box.spec is None:  # one output array
 
         def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
             if not (is_array(cotangent) and cotangent.shape == out.shape and cotangent.dtype == out.dtype):
@@ -336,7 +337,7 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
             return tuple(pullback(cotangent))
 
         return out, vjp_fn
-    spec = box[0]
+    spec = box.spec
 
     def vjp_fns(cotangent: Any) -> tuple[Any, ...]:
         cts = _check_like(f"{call} vjp_fn", "cotangent", cotangent, out, spec, b, True)

@@ -221,7 +221,7 @@ def _traced(
         if d is None:
             return False, None
         name, mapped_pos, fixed = d
-        b = _prepared_traced.LOADED[name]
+        b: Backend = _registry._records[name].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]
         is_array = b.is_array
         for a in args:
             if not is_array(a):

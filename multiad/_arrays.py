@@ -39,6 +39,28 @@ def is_float(backend: Backend, x: Any) -> tuple[bool, str]:
     return ok, name
 
 
+class _DtypeOf:
+    """A stand-in with the ``dtype`` of an array, for ``Backend.dtype_name``."""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+
+def is_float_dtype(backend: Backend, dtype: Any) -> bool:
+    """Whether ``dtype`` (of ``backend``'s arrays) is a floating-point one, as :func:`is_float`
+    answers for an array of it, without keeping the answer in :data:`FLOAT_DTYPES`; False where
+    the backend's ``dtype_name`` reads more of an array than its dtype."""
+    hit = FLOAT_DTYPES.get(dtype)
+    if hit is not None:
+        return hit
+    try:
+        return backend.dtype_name(_DtypeOf(dtype)) in _FLOATS
+    except Exception:  # noqa: BLE001 - a backend's dtype_name that needs the array itself
+        return False
+
+
 def unchanged(backend: Backend, leaf: Any, diff: bool, call: str) -> bool:
     """Whether :func:`convert` passes ``leaf`` on as it is, which its type alone decides
     (NOTE [Prepared signatures] in ``multiad/_flat.py``); dtypes are checked separately."""

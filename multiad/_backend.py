@@ -461,6 +461,19 @@ class Backend:
         """
         return None  # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop]
 
+    def prepare_traced(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        """:meth:`prepare` for calls a compiler that traces Python (this backend's ``compiling``
+        probe) traces: asked outside the trace, once per kind of call, for the transform the
+        compiler then traces on every traced call (NOTE [Transforms built outside the trace] in
+        ``multiad/_prepared_traced.py``). It must be code the compiler traces (no locks, no
+        retries), and ``fun``'s first two arguments are passed through, not differentiated
+        (``argnums`` counts them). ``transform`` is ``"jacrev"``, ``"jacfwd"``, ``"hessian"`` or
+        ``"grad_and_value"``, with :meth:`prepare`'s results. The default, None, has each traced
+        call build the transform by :meth:`prepare`, which the compiler then traces too."""
+        return None
+
     # -- custom derivative rules (has_custom_rules) --------------------------------------------
     def custom_vjp(self, rule: Any) -> FlatFun:
         """A flat function computing ``rule.fun`` whose reverse-mode derivative is ``rule.fwd``

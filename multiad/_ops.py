@@ -64,22 +64,3 @@ def prepare(b: Backend) -> None:
                 get_lib_fn(module, name)
             except Exception:  # noqa: BLE001 - only a cache warm-up: do() resolves it when called
                 pass
-
-
-def resolve(names: tuple[str, ...], types: tuple[type, ...]) -> None:
-    """Fills :func:`do`'s table for ``names`` on arrays of ``types`` (NOTE [Operations looked up
-    by type]) before a compiler traces a call that uses them: a table a traced call fills is
-    read by its guards, which then fail on the next call and trace it again."""
-    import autoray
-
-    # autoray's choice of library by class (what infer_backend does for an instance of it).
-    by_class = getattr(autoray.autoray, "_infer_class_backend_cached", None)
-    for t in types:
-        for name in names:
-            if (name, t) in _by_type:
-                continue
-            try:
-                lib = by_class(t) if by_class is not None else t.__module__.partition(".")[0]
-                _by_type[(name, t)] = autoray.get_lib_fn(lib, name)
-            except Exception:  # noqa: BLE001 - only a warm-up: do() resolves it when called
-                pass

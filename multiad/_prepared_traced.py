@@ -32,12 +32,13 @@ forward-mode marks (NOTE [Compiled regions]), as the general path does not.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import _arrays, _derive, _flat, _ops, _plan, _registry, _select, _tree
+from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
@@ -53,11 +54,6 @@ _NATIVE = {
     "jacfwd": ("jacfwd", "jacfwd"),
     "vjp": ("vjp", "vjp"),
 }
-#: The backends :func:`decide` chose, by name, for the trace to find in one lookup. Read as
-#: ``_prepared_traced.LOADED`` where it is used, never bound earlier (a closure's cell): the
-#: compiler takes a dict's contents when its trace first reads it, and decide fills it during
-#: that trace.
-LOADED: dict[str, Backend] = {}
 _DECISIONS: dict[Any, Any] = {}
 _MAX = 256
 
@@ -69,7 +65,7 @@ def _backend(backend: str | Backend | None, types: tuple[type, ...], call: str) 
     chosen = _select.chosen(backend, call, True)
     if chosen is not None:
         return chosen
-    return _registry.get(_select.infer_types(types, call) or _registry.default_name(call), call)
+    return _registry.get(_select.infer_types(types, call, False) or _registry.default_name(call), call)
 
 
 # NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
@@ -99,7 +95,8 @@ def decide(
 ) -> tuple[Any, ...] | None:
     """What a traced call of ``transform`` with arguments of ``types`` does, or None for the
     general path: ``(backend name, what to ask of Backend.prepare, the positions that must be
-    arrays, the differentiated positions)``. Made once per key, as ordinary Python even while a
+    arrays, the differentiated positions, the name on BUILT of the transform built outside the
+    trace or "")``. Made once per key, as ordinary Python even while a
     compiler traces (the mark below). Only names and positions: a value of the result that
     reached the framework's code would be guarded there, which a compiler's constant cannot be.
     ``default`` (``set_backend``'s selection) and ``generation`` (the registry's) are what
@@ -166,13 +163,61 @@ def _decide(
         arrays = tuple(i for i, t in enumerate(types) if t not in _SCALARS)
         if not set(diff) <= set(arrays):
             return None
-    owners = {_select.owner_of_type(types[i], call, b.name) for i in arrays}
+    owners = {_select.owner_of_type(types[i], call, b.name, False) for i in arrays}
     if owners != {b.name}:
         return None  # arrays of another framework: converted on the general path
-    if not all(_float(b, dtypes[i]) for i in diff):
+    if not all(_arrays.is_float_dtype(b, dtypes[i]) for i in diff):
         return None  # the general path raises for an integer argument
-    LOADED[b.name] = b
-    return b.name, asked, arrays, diff
+    return b.name, asked, arrays, diff, _built(b, transform, asked, argnums, diff, chunk_size, call)
+
+
+# NOTE [Transforms built outside the trace]: building the framework's transform in the trace
+# (``torch.func.jacrev(fun)``) is traced too, and guarded on every call (torch.func's wrapping
+# with ``functools.wraps``: 40 guard entries, half a microsecond a call). A backend that can give
+# the transform in the form the compiler traces (``Backend.prepare_traced``) builds it here,
+# outside the trace, once per decision, as a function of ``(box, f, *args)``: ``f`` and the
+# :class:`Box` that receives the output structure are arguments the framework's transform passes
+# through (a box, not a list: torch.func rebuilds the containers among its arguments),
+# differentiating the arguments after them. The compiler reaches the transform as an attribute
+# of :data:`BUILT`, named by the decision's token and read when the trace reaches it (guarded as
+# any value the trace reads), and ``f`` through the call's own arguments, so what ``f`` reads is
+# guarded as always: the transform holds no ``f``.
+
+
+# NOTE [Decisions change nothing the trace reads]: the compiler takes a dict's or a list's
+# contents when its trace first reads it, and a constant-result function runs as ordinary Python
+# in the middle of the trace. Had a decision added an entry to a table that the trace had read
+# already (the float dtypes seen, the owners of array types, the registry's loaded backends), the
+# trace would go on with the contents it took, and the guard it made on them would fail at once
+# (torch 2.13 raises "Guard failed on the same frame it was created"). A decision therefore keeps
+# nothing in such a table: it asks the owner of a type and whether a dtype is a float without
+# remembering the answers, the trace finds the backend among the registry's records (complete
+# before any trace: NOTE [First use under a compiler] in ``multiad/_select.py``), and a
+# transform built for the trace is an attribute of its own on :data:`BUILT`, not an entry of a
+# table, an attribute being read when the trace reaches it.
+class _Built:
+    """Transforms built for traced calls, as attributes ``t<token>``."""
+
+
+BUILT = _Built()
+_tokens = itertools.count()
+
+
+def _built(
+    b: Backend, transform: str, asked: str, argnums: Argnums, diff: tuple[int, ...], chunk_size: int | None, call: str
+) -> str:
+    """The name on :data:`BUILT` of the transform :func:`decide` built for the trace (NOTE
+    [Transforms built outside the trace]), or "" where the backend gives none (the trace builds it)."""
+    if transform in ("hvp", "vhp", "vjp"):
+        return ""
+    h = scalar_of(b, b.name, call, None) if asked == "grad_and_value" else outputs_of(b, b.name, call)
+    shifted: Argnums = diff[0] + 2 if isinstance(argnums, int) else tuple(i + 2 for i in diff)
+    built = b.prepare_traced(asked, h, shifted, chunk_size)
+    if built is None:
+        return ""
+    name = f"t{next(_tokens)}"
+    setattr(BUILT, name, built)
+    return name
 
 
 def decide_vmap(
@@ -222,33 +267,13 @@ def _decide_vmap(
     if any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None
     b = _backend(backend, types, call)
-    if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name) for t in types} != {b.name}:
+    if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name, False) for t in types} != {b.name}:
         return None
     mapped = tuple(k for k, d in enumerate(per_arg) if d is not None)
     if not mapped or any(not -ndims[k] <= per_arg[k] < ndims[k] for k in mapped):
         return None  # the general path raises
     fixed = tuple(k for k in range(len(types)) if k not in mapped) if _flat.guards_arguments(b) else ()
-    _ops.resolve(("transpose",), types)  # out_dims moves the batch axis by it
-    LOADED[b.name] = b
     return b.name, mapped, fixed
-
-
-class _DtypeOf:
-    """A stand-in with the ``dtype`` of an array, for ``Backend.dtype_name``."""
-
-    __slots__ = ("dtype",)
-
-    def __init__(self, dtype: Any) -> None:
-        self.dtype = dtype
-
-
-def _float(b: Backend, dtype: Any) -> bool:
-    """Whether ``dtype`` is a floating-point dtype (:func:`multiad._arrays.is_float` of an array
-    of it); False where the backend cannot name it without an array (the general path decides)."""
-    try:
-        return _arrays.is_float(b, _DtypeOf(dtype))[0]
-    except Exception:  # noqa: BLE001 - a backend's dtype_name that reads more than the dtype
-        return False
 
 
 def transform(
@@ -276,7 +301,7 @@ def transform(
         d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
         if d is None:
             return general(*args)
-        b = LOADED[d[0]]
+        b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment]
         is_array = b.is_array
         for i in d[2]:
             if not is_array(args[i]):
@@ -291,26 +316,27 @@ def transform(
                 d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
                 if d is None:
                     return general(*args)
-        name, asked, _, diff = d
+        name, asked, _, diff, token = d
         if mode in ("jacfwd", "hessian"):
             for i in diff:
                 if 0 in args[i].shape:  # NOTE [Empty Jacobians]
                     return general(*args)
-        box: list[Any] = []  # the output structure, where f returns more than one array
-        if asked == "grad_and_value":
-            fun = _scalar(b, name, f, call, None)
+        box = Box()  # the output structure, where f returns more than one array
+        built = getattr(BUILT, token) if token else None  # NOTE [Transforms built outside the trace]
+        if built is not None:
+            res = built(box, f, *args)  # NOTE [Errors of traced calls]
         else:
-            fun = outputs(b, name, f, call, box)
-        # Made in the trace, not taken from the decision: torch.func guards the values it is given,
-        # and a value of the decision cannot be guarded.
-        n = len(args)
-        native_argnums = argnums % n if isinstance(argnums, int) else tuple([a % n for a in argnums])
-        native = b.prepare(asked, fun, native_argnums, chunk_size)
-        if native is None:
-            return general(*args)
-        res = native(*args)  # NOTE [Errors of traced calls]
+            h = scalar_of(b, name, call, None) if asked == "grad_and_value" else outputs_of(b, name, call)
+            # Made in the trace, not taken from the decision: torch.func guards the values it is
+            # given, and a value of the decision cannot be guarded.
+            n = len(args)
+            native_argnums = argnums % n if isinstance(argnums, int) else tuple([a % n for a in argnums])
+            native = b.prepare(asked, lambda *xs: h(box, f, *xs), native_argnums, chunk_size)
+            if native is None:
+                return general(*args)
+            res = native(*args)
         if jac:
-            return _tree.unflatten(box[0], list(res)) if box else res
+            return res if box.spec is None else _tree.unflatten(box.spec, list(res))
         return res[0] if grad else (res[1], res[0])
 
     return traced
@@ -332,24 +358,25 @@ def second_order(
     d = decide(transform, 0, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
     if d is None:
         return None
-    name, asked, _, _ = d
+    name, asked, _, _, _ = d
     n = len(primals)
     native_argnums = 0 if n == 1 else tuple(range(n))  # made in the trace, as in transform()
-    b = LOADED[name]
+    b: Backend = _registry._records[name].backend  # type: ignore[assignment]
     is_array = b.is_array
     for p, t in zip(primals, tangents):
         if not is_array(p) or t.shape != p.shape:
             return None  # the general path converts or raises
-    native = b.prepare(asked, _scalar(b, name, f, call, check), native_argnums, None)
+    h = scalar_of(b, name, call, check)
+    native = b.prepare(asked, lambda *xs: h(None, f, *xs), native_argnums, None)
     if native is None:
         return None
     return native(primals, tangents)  # NOTE [Errors of traced calls]
 
 
 def is_float(name: str, dtype: Any) -> bool:
-    """Whether ``dtype`` is a floating-point dtype of backend ``name`` (:func:`_float`), as
-    ordinary Python while a compiler traces (the mark below)."""
-    return _float(LOADED[name], dtype)
+    """Whether ``dtype`` is a floating-point dtype of backend ``name``, as ordinary Python while a
+    compiler traces (the mark below)."""
+    return _arrays.is_float_dtype(_registry._records[name].backend, dtype)  # type: ignore[arg-type]
 
 
 setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
@@ -358,14 +385,21 @@ setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compile
 # The backend's flag (``Backend.active_flag``) is not set in a trace: torch's conversion guard,
 # the flag's one reader, does not act while torch.compile traces (NOTE [Conversions that drop
 # derivatives] in its backend), and a flag set in the trace is written back after every call.
-def _scalar(
-    b: Backend, name: str, f: Callable[..., Any], call: str, check: Callable[[str, Any], None] | None
-) -> Callable[..., Any]:
-    """``f`` returning its one float scalar, checked as a prepared call checks it (``check(call,
-    out)`` first, where the transform has its own words for a wrong output)."""
+class Box:
+    """The output structure of ``f`` in a traced call, where ``f`` returns more than one array."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self) -> None:
+        self.spec: Any = None
+
+
+def scalar_of(b: Backend, name: str, call: str, check: Callable[[str, Any], None] | None) -> Callable[..., Any]:
+    """``h(box, f, *args)``: ``f(*args)``, its one float scalar checked as a prepared call checks
+    it (``check(call, out)`` first, where the transform has its own words for a wrong output)."""
     is_array = b.is_array
 
-    def scalar(*args: Any) -> Any:
+    def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
         out = f(*args)
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
@@ -378,20 +412,20 @@ def _scalar(
     return scalar
 
 
-def outputs(b: Backend, name: str, f: Callable[..., Any], call: str, box: list[Any]) -> Callable[..., Any]:
-    """``f`` returning its one float array as it is, or its checked leaves as a tuple with the
-    structure put in ``box`` (as a prepared call's output check, NOTE [Output structure in a
-    slot], with a list of the trace for the slot)."""
+def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
+    """``h(box, f, *args)``: ``f(*args)`` as its one float array, or its checked leaves as a
+    tuple with the structure put in the :class:`Box` ``box`` (as a prepared call's output check,
+    NOTE [Output structure in a slot], with a list of the trace for the slot)."""
     is_array = b.is_array
 
-    def outputs(*args: Any) -> Any:
+    def outputs(box: Box, f: Callable[..., Any], *args: Any) -> Any:
         out = f(*args)
         if is_array(out) and is_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
         if spec is _tree.LEAF:
             return leaves[0]
-        box.append(spec)
+        box.spec = spec
         return leaves
 
     return outputs

@@ -320,18 +320,22 @@ def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | 
     return owner_of_type(type(x), call, prefer)
 
 
-def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None) -> str | None:
-    """:func:`owner_of` of an object of type ``t``."""
+def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None, remember: bool = True) -> str | None:
+    """:func:`owner_of` of an object of type ``t``; ``remember``: whether to keep the answer in
+    the table of owners (not where traced code may have read the table already: NOTE [Decisions
+    change nothing the trace reads] in ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
-            _type_owner[t] = owner
+            if remember:
+                _type_owner[t] = owner
         else:
             claimants, gen = _registry.claims(top)
             owner = claimants[0] if len(claimants) == 1 else _CONTESTED if claimants else _NEUTRAL
-            _registry.remember(_type_owner, t, owner, gen)  # not if the registry changed meanwhile
+            if remember:
+                _registry.remember(_type_owner, t, owner, gen)  # not if the registry changed meanwhile
     if owner is _CONTESTED:
         return _contested_owner(t, call, prefer)
     return None if owner is _NEUTRAL else owner
@@ -358,11 +362,11 @@ def infer(leaves: Iterable[Any], call: str) -> str | None:
     return infer_types(map(type, leaves), call)
 
 
-def infer_types(types: Iterable[type], call: str) -> str | None:
-    """:func:`infer` of arrays of ``types``."""
+def infer_types(types: Iterable[type], call: str, remember: bool = True) -> str | None:
+    """:func:`infer` of arrays of ``types`` (``remember`` as for :func:`owner_of_type`)."""
     found: str | None = None
     for t in types:
-        owner = owner_of_type(t, call)
+        owner = owner_of_type(t, call, None, remember)
         if owner is not None and owner != found:
             if found is not None:
                 raise MixedBackendError(

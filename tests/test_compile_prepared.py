@@ -71,7 +71,10 @@ def test_traced_forms_compile_once_and_give_the_closed_forms(name: str) -> None:
     compiled, counter = _counted(ours)
     for x in (X1, X2):
         np.testing.assert_allclose(compiled(x).detach().numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
-    assert counter.frame_count == 1  # the second call ran the first call's program
+    # The second call ran the first call's program. out_dims moves the batch axis with the table
+    # of multiad._ops.do, which the first traced call may fill (NOTE [Operations looked up by
+    # type]): its guard then traces the second call once more.
+    assert counter.frame_count <= (2 if name == "vmap out_dims" else 1)
 
 
 def test_one_shot_and_objects_see_what_f_reads_change() -> None:
@@ -183,3 +186,23 @@ def test_vjp_traced_of_a_structured_output() -> None:
     want_a = np.cos(X1.numpy()) * V.numpy() + 2.0 * np.concatenate([b.numpy(), np.zeros(2)])
     np.testing.assert_allclose(ga.numpy(), want_a, rtol=1e-12)
     np.testing.assert_allclose(gb.numpy(), 2.0 * X1.numpy()[:3], rtol=1e-12)
+
+
+def test_decisions_made_in_the_middle_of_a_trace() -> None:
+    # NOTE [Decisions change nothing the trace reads]: a second decision of one transform object
+    # (another dtype) and a transform nested in f are decided after the trace has read what the
+    # first decision made.
+    g = multiad.grad(_total)
+    inner = multiad.jacrev(torch.sin)
+    outer = multiad.jacrev(lambda x: inner(x).sum(0))
+
+    def both(x: Any) -> Any:
+        return g(x) + g(x.float()).double(), outer(x)
+
+    compiled, counter = _counted(both)
+    for x in (X1, X2):
+        grads, jac = compiled(x)
+        a = x.numpy()
+        np.testing.assert_allclose(grads.numpy(), 2 * np.cos(a), rtol=1e-6, atol=1e-6)  # one half float32
+        np.testing.assert_allclose(jac.numpy(), np.diag(-np.sin(a)), rtol=1e-12, atol=1e-12)
+    assert counter.frame_count == 1

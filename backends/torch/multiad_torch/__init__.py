@@ -358,6 +358,11 @@ class TorchBackend(multiad.Backend):
 
         return hvp if transform == "hvp" else vhp
 
+    def prepare_traced(
+        self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
+    ) -> Callable[..., Any] | None:
+        return _traced_transform(transform, fun, argnums, chunk_size)
+
     # -- custom derivative rules (multiad_torch/_custom.py) ------------------------------------
     def custom_vjp(self, rule: Any) -> Callable[..., Any]:
         from . import _custom
