@@ -155,7 +155,9 @@ def _check_like(
         leaves, spec = _tree.flatten(given)
     ref_name = "outputs" if what.startswith("cot") else "primals"
     try:
-        same = spec == ref_spec
+        # A structure made while a compiler traces keeps the namespace on a leaf: where the two
+        # were made on either side of a graph break, only same_structure sees them equal.
+        same = spec == ref_spec or _tree.same_structure(spec, ref_spec)
     except (TypeError, ValueError) as exc:  # a registered node's data without a truth value for ==
         raise InvalidArgumentError(
             f"{call}: the registered nodes of {what} hold data that cannot be compared with those of the "

@@ -458,6 +458,13 @@ class Backend:
         one product per primal, forward-over-reverse or reverse-over-reverse). The result runs
         the backend's own guards and locks, as its primitives do, except :attr:`active_flag`,
         which ``fun`` sets itself.
+
+        While a compiler that traces Python traces the call (this backend's ``compiling`` probe),
+        ``prepare`` is asked inside the trace, for each traced call, where
+        :meth:`prepare_traced` gives nothing (NOTE [Prepared calls under a compiler] in
+        ``multiad/_prepared_traced.py``): then also for ``"jacfwd"`` and for ``"vjp"`` (a
+        function of the primals returning ``(out, pullback)``, the framework's own vjp of all of
+        them), and the result must be code the compiler traces.
         """
         return None  # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop]
 

@@ -206,3 +206,25 @@ def test_decisions_made_in_the_middle_of_a_trace() -> None:
         np.testing.assert_allclose(grads.numpy(), 2 * np.cos(a), rtol=1e-6, atol=1e-6)  # one half float32
         np.testing.assert_allclose(jac.numpy(), np.diag(-np.sin(a)), rtol=1e-12, atol=1e-12)
     assert counter.frame_count == 1
+
+
+@pytest.mark.parametrize("name", ["hvp", "vhp", "jvp", "grad", "vjp"])
+def test_a_graph_break_inside_f(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # The frame resumed after the break compares structures made on both sides of it
+    # (multiad._tree.same_structure), as torch.func's own transforms run through it.
+    def f(z: Any) -> Any:
+        print("a call the compiler cannot trace")
+        return (z**3).sum()
+
+    forms: dict[str, tuple[Callable[[Any], Any], Callable[[np.ndarray], Any]]] = {
+        "hvp": (lambda x: multiad.hvp(f, (x,), (V,))[0], lambda x: 6 * x * V.numpy()),
+        "vhp": (lambda x: multiad.vhp(f, (x,), (V,))[0], lambda x: 6 * x * V.numpy()),
+        "jvp": (lambda x: multiad.jvp(f, (x,), (V,))[1], lambda x: (3 * x**2 * V.numpy()).sum()),
+        "grad": (lambda x: multiad.grad(f)(x), lambda x: 3 * x**2),
+        "vjp": (lambda x: multiad.vjp(f, x)[1](torch.tensor(2.0, dtype=torch.float64))[0], lambda x: 6 * x**2),
+    }
+    ours, closed = forms[name]
+    torch._dynamo.reset()
+    got = torch.compile(ours, backend="aot_eager")(X1)
+    np.testing.assert_allclose(got.detach().numpy(), closed(X1.numpy()), rtol=1e-12)
+    assert "a call the compiler cannot trace" in capsys.readouterr().out
