@@ -20,6 +20,8 @@ from ._flat import (
     normalize_argnums,
     scalar_out,
 )
+from ._prepared import GENERAL as _GENERAL
+from ._prepared import second_order as _prepared_second_order
 
 MODES = ("auto", "fwd", "rev")
 
@@ -323,8 +325,9 @@ def hessian(
 def _second_order(
     f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
-    res = _prepared.second_order(transform, f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
-    if res is not _prepared.GENERAL:
+    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
+    res = _prepared_second_order(transform, f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+    if res is not _GENERAL:
         return res  # type: ignore[no-any-return]
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"

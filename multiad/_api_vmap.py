@@ -21,6 +21,7 @@ from ._flat import (
     guards_arguments,
 )
 from ._ops import do
+from ._select import default_selection
 
 
 def _is_axis(a: Any) -> bool:
@@ -217,7 +218,7 @@ def _traced(
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
         types = tuple(map(type, args))
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
-        d = decide(in_dims, backend, _select._default, generation[0], types, ndims, call)
+        d = decide(in_dims, backend, default_selection(), generation[0], types, ndims, call)
         if d is None:
             return False, None
         name, mapped_pos, fixed = d

@@ -71,6 +71,8 @@ from . import _arrays, _custom_state, _derive, _flat, _plan, _prepared_traced, _
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
+from ._prepared_traced import second_order as _traced_second_order
+from ._select import PROBE as _PROBE
 
 #: A signature without a prepared form.
 _NONE: Any = False
@@ -433,8 +435,9 @@ def second_order(
     calls]); ``check(call, out)`` raises for an output that is not a scalar."""
     if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
         return GENERAL
-    if _select.PROBE[0]():  # compiling() (NOTE [One compiler probe])
-        res = _prepared_traced.second_order(transform, f, primals, tangents, backend, check)
+    if _PROBE[0]():  # compiling() (NOTE [One compiler probe])
+        # Imported by name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
+        res = _traced_second_order(transform, f, primals, tangents, backend, check)
         return GENERAL if res is None else res
     entry = _SECOND_ORDER.get(id(f))  # _second_order_table(f), its common case inlined
     table = entry[1] if entry is not None and entry[0]() is f else _second_order_table(f)

@@ -42,6 +42,7 @@ from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
+from ._select import default_selection
 
 #: Python values passed to ``f`` as they are when not differentiated (as in a prepared call).
 _SCALARS = frozenset({int, float, bool, str, type(None)})
@@ -66,6 +67,14 @@ def _backend(backend: str | Backend | None, types: tuple[type, ...], call: str) 
     if chosen is not None:
         return chosen
     return _registry.get(_select.infer_types(types, call, False) or _registry.default_name(call), call)
+
+
+# NOTE [One way to each module in a trace]: where the trace reaches one module by two ways (as
+# an attribute of another module, ``_prepared._select``, and as the globals of one of its own
+# functions that the compiler inlines), the compiler adds a guard that the two are one object,
+# and such guards run as one Python function on every call, outside the compiled checks. Traced
+# code therefore calls functions of other modules imported by name (``default_selection``,
+# ``PROBE``), and reads module attributes only of modules whose functions it does not inline.
 
 
 # NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
@@ -296,7 +305,7 @@ def transform(
     def traced(*args: Any) -> Any:
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
-        default, gen = _select._default, generation[0]
+        default, gen = default_selection(), generation[0]
         mode = "jacrev" if auto else transform
         d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
         if d is None:
@@ -355,7 +364,7 @@ def second_order(
     call = f"{transform}({_flat.fname(f)})"
     types = (*map(type, primals), *map(type, tangents))
     dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
-    d = decide(transform, 0, None, backend, _select._default, _registry._generation[0], types, dtypes, call)
+    d = decide(transform, 0, None, backend, default_selection(), _registry._generation[0], types, dtypes, call)
     if d is None:
         return None
     name, asked, _, _, _ = d

@@ -269,6 +269,13 @@ def _env_when_traced() -> Any:
 setattr(_env_when_traced, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
+def default_selection() -> Backend | None:
+    """``set_backend``'s selection. Traced code reads it through this function, imported by
+    name, rather than as ``_select._default``: NOTE [One way to each module in a trace] in
+    ``multiad/_prepared_traced.py``."""
+    return _default
+
+
 def selection() -> Any:
     """The selection in force as given, for keys (NOTE [Prepared calls] in ``multiad/_prepared.py``):
     the innermost :func:`use_backend`'s backend, else :func:`set_backend`'s, else the raw value of
