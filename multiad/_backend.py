@@ -461,25 +461,26 @@ class Backend:
 
         While a compiler that traces Python traces the call (this backend's ``compiling`` probe),
         ``prepare`` is asked inside the trace, for each traced call, where
-        :meth:`prepare_traced` gives nothing (NOTE [Prepared calls under a compiler] in
-        ``multiad/_prepared_traced.py``): then also for ``"jacfwd"`` and for ``"vjp"`` (a
+        :meth:`prepare_traced` gives nothing: then also for ``"jacfwd"`` and for ``"vjp"`` (a
         function of the primals returning ``(out, pullback)``, the framework's own vjp of all of
         them), and the result must be code the compiler traces.
         """
-        return None  # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop]
+        # NOTE [Prepared calls] in multiad/_prepared.py, NOTE [Columns by a loop], and NOTE
+        # [Prepared calls under a compiler] in multiad/_prepared_traced.py.
+        return None
 
     def prepare_traced(
         self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
     ) -> Callable[..., Any] | None:
         """:meth:`prepare` for calls a compiler that traces Python (this backend's ``compiling``
         probe) traces: asked outside the trace, once per kind of call, for the transform the
-        compiler then traces on every traced call (NOTE [Transforms built outside the trace] in
-        ``multiad/_prepared_traced.py``). It must be code the compiler traces (no locks, no
-        retries), and ``fun``'s first two arguments are passed through, not differentiated
-        (``argnums`` counts them). ``transform`` is ``"jacrev"``, ``"jacfwd"``, ``"hessian"`` or
+        compiler then traces on every traced call. It must be code the compiler traces (no
+        locks, no retries), and ``fun``'s first two arguments are passed through, not
+        differentiated (``argnums`` counts them): the user's function is one of them, so the
+        transform holds none. ``transform`` is ``"jacrev"``, ``"jacfwd"``, ``"hessian"`` or
         ``"grad_and_value"``, with :meth:`prepare`'s results. The default, None, has each traced
         call build the transform by :meth:`prepare`, which the compiler then traces too."""
-        return None
+        return None  # NOTE [Transforms built outside the trace] in multiad/_prepared_traced.py
 
     # -- custom derivative rules (has_custom_rules) --------------------------------------------
     def custom_vjp(self, rule: Any) -> FlatFun:

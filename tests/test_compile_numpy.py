@@ -302,3 +302,24 @@ def test_docs_list_exactly_the_names_that_are_not_one_graph() -> None:
     section = text.split("### multiad.numpy under torch.compile", 1)[1].split("\n## ", 1)[0]
     listed = set(re.findall(r"^\| `mnp\.([\w.]+)", section, flags=re.M))
     assert listed == set(NOT_ONE_GRAPH), (sorted(listed), sorted(NOT_ONE_GRAPH))
+
+
+#: Spaced values of Python numbers, in the forms torch.compile's own numpy lacks (NOTE [Spaced
+#: values made outside a compiler's trace] in multiad/numpy/_creation.py).
+SPACED = {
+    "linspace endpoint=False": (lambda: mnp.linspace(0.0, 1.0, 3, endpoint=False), lambda: np.linspace(0.0, 1.0, 3, endpoint=False)),
+    "linspace retstep": (lambda: mnp.linspace(0.0, 1.0, 5, retstep=True)[0] * mnp.linspace(0.0, 1.0, 5, retstep=True)[1], lambda: np.linspace(0.0, 1.0, 5) * 0.25),
+    "logspace": (lambda: mnp.logspace(0.0, 2.0, 3, endpoint=False), lambda: np.logspace(0.0, 2.0, 3, endpoint=False)),
+    "geomspace": (lambda: mnp.geomspace(1.0, 4.0, 3), lambda: np.geomspace(1.0, 4.0, 3)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SPACED))
+def test_spaced_values_of_numbers_trace_one_graph(name: str) -> None:
+    ours, numpys = SPACED[name]
+    x = torch.linspace(0.5, 1.5, numpys().shape[0], dtype=torch.float64)
+    torch._dynamo.reset()
+    counter = dynamo_testing.CompileCounter()
+    got = torch.compile(lambda x: multiad.grad(lambda y: (y * ours()).sum())(x), backend=counter, fullgraph=True)(x)
+    np.testing.assert_allclose(got.numpy(), numpys(), rtol=1e-12)
+    assert counter.frame_count == 1

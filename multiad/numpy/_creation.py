@@ -109,6 +109,30 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
     return _make(_numpy_made("mnp.full", np.full, shape, fill_value), dtype, device, "mnp.full")
 
 
+# NOTE [Spaced values made outside a compiler's trace]: torch.compile traces numpy's functions
+# through its own implementation of them, which lacks some of their options: ``linspace`` with
+# ``endpoint=False`` or ``retstep=True``, and ``geomspace`` (its branches on values). The values
+# of ``linspace``, ``logspace`` and ``geomspace`` of Python numbers depend on those numbers alone,
+# so they are made by :func:`_numpy_values`, which carries the compiler's constant-result mark:
+# numpy's own function runs as ordinary Python, and the array enters the compiled program as a
+# constant (a call with other numbers traces again: they are guarded as any value the trace reads).
+def _numpy_values(name: str, *args: Any, **kwargs: Any) -> Any:
+    """numpy's ``name(*args, **kwargs)``, as ordinary Python while a compiler traces (the mark below)."""
+    return getattr(np, name)(*args, **kwargs)
+
+
+setattr(_numpy_values, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+def _linspace_step(start: Any, stop: Any, num: int, endpoint: bool) -> Any:
+    """numpy's step of ``linspace`` of Python numbers, as a Python float (a compiler takes no
+    numpy scalar from a constant-result function), as ordinary Python while a compiler traces."""
+    return float(np.linspace(start, stop, num, endpoint=endpoint, retstep=True)[1])
+
+
+setattr(_linspace_step, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def _numpy_made(call: str, make: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
     """numpy's array made by ``make(*args)``, numpy's own errors for a bad shape (``negative
     dimensions are not allowed``, a shape that is not integers) named with ``call``."""
@@ -255,17 +279,17 @@ def linspace(
     framework (differentiable in them) when they are arrays, else of the selected backend."""
     lib = _dispatch.like(start, stop, call="mnp.linspace")
     if lib == "numpy" and not isinstance(start, np.ndarray) and not isinstance(stop, np.ndarray):
-        values, step = np.linspace(start, stop, num, endpoint=endpoint, retstep=True, axis=axis)
-        if dtype is not None:  # numpy's rounding of an integer dtype (towards -inf)
-            values = np.linspace(
-                start, stop, num, endpoint=endpoint, dtype=canonical_dtype_name(dtype, "mnp.linspace"), axis=axis
-            )
+        name = None if dtype is None else canonical_dtype_name(dtype, "mnp.linspace")
+        # NOTE [Spaced values made outside a compiler's trace]
+        values = _numpy_values("linspace", start, stop, num, endpoint=endpoint, dtype=name, axis=axis)
         out = _make(values, None, device, "mnp.linspace")
-        return (out, step) if retstep else out
+        if not retstep:
+            return out
+        return out, np.float64(_linspace_step(start, stop, num, endpoint))
     from .. import numpy as mnp
     from ._composite import numpy_result
 
-    fractions = np.linspace(0.0, 1.0, num, endpoint=endpoint)
+    fractions = _numpy_values("linspace", 0.0, 1.0, num, endpoint=endpoint)
     want = numpy_result("linspace", start, stop)
     if want in ("float16", "float32"):  # numpy's dtype: the endpoints' float dtype, not float64
         fractions = fractions.astype(want)
@@ -370,11 +394,12 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     lib = _dispatch.like(start, stop, call="mnp.geomspace")
     name = canonical_dtype_name(dtype, "mnp.geomspace")
     known = [v for v in (start, stop) if _dispatch.like(v) == "numpy"]
-    if any(np.any(np.asarray(v) == 0) for v in known):
+    # A Python number compared as itself: a compiler traces numpy's comparison as a branch on data.
+    if any(v == 0 if isinstance(v, (int, float)) else np.any(np.asarray(v) == 0) for v in known):
         raise ValueError("mnp.geomspace: a geometric sequence cannot include zero; give nonzero start and stop")
     if lib == "numpy" and not isinstance(start, np.ndarray) and not isinstance(stop, np.ndarray):
         try:
-            values = np.geomspace(start, stop, num, endpoint=endpoint, dtype=name, axis=axis)
+            values = _numpy_values("geomspace", start, stop, num, endpoint=endpoint, dtype=name, axis=axis)
         except (TypeError, ValueError) as e:
             raise type(e)(f"mnp.geomspace: {e}") from None
         return _make(values, None, None, "mnp.geomspace")
