@@ -391,9 +391,20 @@ def is_float(name: str, dtype: Any) -> bool:
 setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
-# The backend's flag (``Backend.active_flag``) is not set in a trace: torch's conversion guard,
-# the flag's one reader, does not act while torch.compile traces (NOTE [Conversions that drop
-# derivatives] in its backend), and a flag set in the trace is written back after every call.
+# The backend's flag (``Backend.active_flag``) is set while ``f`` runs in a trace too: torch
+# reads it to refuse a custom rule that torch.compile would drop from a transform's graph (NOTE
+# [Rules under a compiled transform] in its backend), a wrong number otherwise.
+def _run(flag: Any, f: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``f(*args)`` with the backend's flag set (NOTE [One frame for the guard and the output check])."""
+    if flag is None or flag.active:
+        return f(*args)
+    flag.active = True
+    try:
+        return f(*args)
+    finally:
+        flag.active = False
+
+
 class Box:
     """The output structure of ``f`` in a traced call, where ``f`` returns more than one array."""
 
@@ -406,10 +417,10 @@ class Box:
 def scalar_of(b: Backend, name: str, call: str, check: Callable[[str, Any], None] | None) -> Callable[..., Any]:
     """``h(box, f, *args)``: ``f(*args)``, its one float scalar checked as a prepared call checks
     it (``check(call, out)`` first, where the transform has its own words for a wrong output)."""
-    is_array = b.is_array
+    is_array, flag = b.is_array, b.active_flag
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
-        out = f(*args)
+        out = _run(flag, f, args)
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
         if check is not None:
@@ -425,10 +436,10 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
     """``h(box, f, *args)``: ``f(*args)`` as its one float array, or its checked leaves as a
     tuple with the structure put in the :class:`Box` ``box`` (as a prepared call's output check,
     NOTE [Output structure in a slot], with a list of the trace for the slot)."""
-    is_array = b.is_array
+    is_array, flag = b.is_array, b.active_flag
 
     def outputs(box: Box, f: Callable[..., Any], *args: Any) -> Any:
-        out = f(*args)
+        out = _run(flag, f, args)
         if is_array(out) and is_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)

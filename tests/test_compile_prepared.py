@@ -228,3 +228,32 @@ def test_a_graph_break_inside_f(name: str, capsys: pytest.CaptureFixture[str]) -
     got = torch.compile(ours, backend="aot_eager")(X1)
     np.testing.assert_allclose(got.detach().numpy(), closed(X1.numpy()), rtol=1e-12)
     assert "a call the compiler cannot trace" in capsys.readouterr().out
+
+
+def _with_rule(x: Any) -> Any:
+    from multiad.testing._custom_rules import clip_gradient  # identity, its gradient clipped to [-1, 1]
+
+    return torch.sin(clip_gradient(5.0 * x)) + 0.0 * x
+
+
+#: Every traced form over a function whose custom_vjp rule the compiled graph would drop.
+RULE_FORMS: dict[str, Callable[[Any], Any]] = {
+    "grad": lambda x: multiad.grad(lambda y: _with_rule(y).sum())(x),
+    "value_and_grad": lambda x: multiad.value_and_grad(lambda y: _with_rule(y).sum())(x)[1],
+    "jacrev": lambda x: multiad.jacrev(_with_rule)(x),
+    "jacfwd": lambda x: multiad.jacfwd(_with_rule)(x),
+    "jacobian": lambda x: multiad.jacobian(_with_rule)(x),
+    "hessian": lambda x: multiad.hessian(lambda y: _with_rule(y).sum())(x),
+    "hvp": lambda x: multiad.hvp(lambda y: _with_rule(y).sum(), (x,), (V,))[0],
+    "vhp": lambda x: multiad.vhp(lambda y: _with_rule(y).sum(), (x,), (V,))[0],
+    "vjp": lambda x: multiad.vjp(_with_rule, x)[1](V)[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(RULE_FORMS))
+def test_traced_forms_never_drop_a_custom_rule(name: str) -> None:
+    # NOTE [Rules under a compiled transform] in the torch backend: the compiled call fails, it
+    # never returns the derivative without the rule (5 cos(5x) where the rule clips it to cos(5x)).
+    torch._dynamo.reset()
+    with pytest.raises(Exception, match="drops a custom rule's derivative"):
+        torch.compile(RULE_FORMS[name], backend="eager", fullgraph=True)(X1)
