@@ -172,6 +172,8 @@ def _decide(
         arrays = tuple(i for i, t in enumerate(types) if t not in _SCALARS)
         if not set(diff) <= set(arrays):
             return None
+    if _flat.guards_arguments(b) and set(arrays) - set(diff):
+        return None  # arrays f gets outside argnums pass through Backend.constant_argument there
     owners = {_select.owner_of_type(types[i], call, b.name, False) for i in arrays}
     if owners != {b.name}:
         return None  # arrays of another framework: converted on the general path
