@@ -215,7 +215,14 @@ def _traced(
     decide = _prepared_traced.decide_vmap
     per_arg = isinstance(in_dims, (tuple, list))
 
+    def plain(d: Any) -> bool:  # ``__class__``: traced, ``type()`` of a symbolic int is ``int`` too
+        return d is None or d.__class__ is int
+
+    plain_dims = all([plain(d) for d in in_dims]) if per_arg else plain(in_dims)
+
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
+        if not (plain_dims and (chunk_size is None or chunk_size.__class__ is int)):
+            return False, None  # NOTE [Plain numbers in decisions] in multiad/_prepared_traced.py
         types = tuple(map(type, args))
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
         d = decide(in_dims, backend, default_selection(), generation[0], types, ndims, call)

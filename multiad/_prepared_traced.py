@@ -110,7 +110,9 @@ def decide(
     reached the framework's code would be guarded there, which a compiler's constant cannot be.
     ``default`` (``set_backend``'s selection) and ``generation`` (the registry's) are what
     selection reads: passed, the trace guards them, and they key the decision."""
-    key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call)
+    # The environment variable is part of the key: it is read when a call is traced (NOTE
+    # [Compiled regions]), and a call traced after it changed decides again.
+    key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call, _select.env_value())
     try:
         hit = _DECISIONS.get(key, key)
     except TypeError:  # a backend= or argnums that cannot be hashed: the general path reports it
@@ -245,7 +247,7 @@ def decide_vmap(
     Backend.constant_argument)``, or None for the general path. The axes are not part of the
     result: a value of the result reaching torch.func's own pytree handling would be guarded,
     which a compiler's constant cannot be; the trace takes them from ``in_dims``."""
-    key = ("vmap", in_dims, backend, default, generation, types, ndims, call)
+    key = ("vmap", in_dims, backend, default, generation, types, ndims, call, _select.env_value())
     try:
         hit = _DECISIONS.get(key, key)
     except TypeError:
@@ -287,6 +289,17 @@ def _decide_vmap(
     return b.name, mapped, fixed
 
 
+# NOTE [Plain numbers in decisions]: an int the trace gets as an argument of the compiled
+# function (``grad(f, argnums=k)`` with ``k`` passed in) and that changed between calls becomes a
+# symbolic int in the compiler's next trace, which a constant-result function cannot take (under
+# ``fullgraph=True`` the trace fails). A call whose ``argnums``, ``chunk_size`` or ``in_dims`` is
+# anything but Python ints (or None) takes the general path, as torch.func's transforms do.
+def _plain(v: Any) -> bool:
+    """Whether ``v`` is a Python int or a tuple of them (NOTE [Plain numbers in decisions]).
+    ``__class__``, not ``type()``: traced, ``type()`` of a symbolic int is ``int`` too."""
+    return v.__class__ is int or (type(v) is tuple and all([i.__class__ is int for i in v]))
+
+
 def transform(
     transform: str,
     f: Callable[..., Any],
@@ -305,6 +318,8 @@ def transform(
     jac, grad = transform not in ("grad", "value_and_grad"), transform == "grad"
 
     def traced(*args: Any) -> Any:
+        if not (_plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)):
+            return general(*args)  # NOTE [Plain numbers in decisions]
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
         default, gen = default_selection(), generation[0]

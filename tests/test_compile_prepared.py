@@ -257,3 +257,32 @@ def test_traced_forms_never_drop_a_custom_rule(name: str) -> None:
     torch._dynamo.reset()
     with pytest.raises(Exception, match="drops a custom rule's derivative"):
         torch.compile(RULE_FORMS[name], backend="eager", fullgraph=True)(X1)
+
+
+def test_transform_numbers_passed_to_the_compiled_function() -> None:
+    # NOTE [Plain numbers in decisions]: a changed int becomes symbolic in the next trace.
+    def f(a: Any, b: Any) -> Any:
+        return (a**2 * b).sum()
+
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda a, b, k: multiad.grad(f, argnums=k)(a, b), backend="eager", fullgraph=True)
+    np.testing.assert_allclose(compiled(X1, X2, 0).numpy(), (2 * X1 * X2).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(compiled(X1, X2, 1).numpy(), (X1**2).numpy(), rtol=1e-12)
+    mapped = torch.compile(lambda m, d: multiad.vmap(torch.sin, in_dims=d)(m), backend="eager", fullgraph=True)
+    m = torch.stack([X1, X2])
+    np.testing.assert_allclose(mapped(m, 0).numpy(), torch.sin(m).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(mapped(m, 1).numpy(), torch.sin(m).T.numpy(), rtol=1e-12)  # batch axis first
+
+
+@pytest.mark.usefixtures("clean_selection")
+def test_a_decision_is_not_reused_after_the_environment_variable_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    g = multiad.grad(_total)
+    monkeypatch.setenv("MULTIAD_BACKEND", "torch")
+    torch._dynamo.reset()
+    torch.compile(lambda x: g(x), backend="eager")(X1)
+    monkeypatch.setenv("MULTIAD_BACKEND", "numpy")  # torch tensors on the numpy backend: the general path's error
+    torch._dynamo.reset()
+    with pytest.raises(multiad.MultiADError):
+        torch.compile(lambda x: g(x), backend="eager")(X1)
+    with pytest.raises(multiad.MultiADError):
+        g(X1)  # the same error without the compiler
