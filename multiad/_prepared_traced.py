@@ -113,6 +113,15 @@ def decide(
     # The environment variable is part of the key: it is read when a call is traced (NOTE
     # [Compiled regions]), and a call traced after it changed decides again.
     key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call, _select.env_value())
+    return _memo(key, generation, lambda: _decide(transform, argnums, chunk_size, backend, types, dtypes, call))
+
+
+setattr(decide, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+def _memo(key: Any, generation: int, decide: Callable[[], tuple[Any, ...] | None]) -> tuple[Any, ...] | None:
+    """The decision kept for ``key``, else ``decide()`` kept (None where it raised: the general
+    path reports whatever is wrong with the arguments), unless the registry changed meanwhile."""
     try:
         hit = _DECISIONS.get(key, key)
     except TypeError:  # a backend= or argnums that cannot be hashed: the general path reports it
@@ -120,16 +129,13 @@ def decide(
     if hit is not key:
         return hit  # type: ignore[no-any-return]
     try:
-        res = _decide(transform, argnums, chunk_size, backend, types, dtypes, call)
-    except MultiADError:  # the general path reports whatever is wrong with these arguments
+        res = decide()
+    except MultiADError:
         res = None
     if len(_DECISIONS) >= _MAX:
         _DECISIONS.clear()
     _registry.remember(_DECISIONS, key, res, generation)
     return res
-
-
-setattr(decide, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def _decide(
@@ -248,20 +254,7 @@ def decide_vmap(
     result: a value of the result reaching torch.func's own pytree handling would be guarded,
     which a compiler's constant cannot be; the trace takes them from ``in_dims``."""
     key = ("vmap", in_dims, backend, default, generation, types, ndims, call, _select.env_value())
-    try:
-        hit = _DECISIONS.get(key, key)
-    except TypeError:
-        return None
-    if hit is not key:
-        return hit  # type: ignore[no-any-return]
-    try:
-        res = _decide_vmap(in_dims, backend, types, ndims, call)
-    except MultiADError:
-        res = None
-    if len(_DECISIONS) >= _MAX:
-        _DECISIONS.clear()
-    _registry.remember(_DECISIONS, key, res, generation)
-    return res
+    return _memo(key, generation, lambda: _decide_vmap(in_dims, backend, types, ndims, call))
 
 
 setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
