@@ -123,6 +123,13 @@ def loop_jacfwd(b: Backend) -> bool:
     return not native(b, "jacfwd") and not jvp_native(b) and not vmap_native(b)
 
 
+def prepared_hessian(b: Backend, chunk_size: int | None) -> bool:
+    """Whether ``b``'s hessian may be prepared (NOTE [Prepared calls] in ``multiad/_prepared.py``):
+    the backend's own jacfwd of its jacrev, where the general path takes forward over reverse with
+    the backend's jacrev, jvp and vmap, and no chunk_size."""
+    return chunk_size is None and second_order(b) == FWD and native(b, "jacrev") and jvp_native(b) and vmap_native(b)
+
+
 def prepared_jacfwd(b: Backend) -> bool:
     """Whether ``b``'s jacfwd may be prepared (NOTE [Prepared forward mode gate] in ``multiad/_prepared.py``):
     the loop of NOTE [Columns by a loop], or the backend's own native jacfwd."""

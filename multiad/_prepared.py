@@ -71,6 +71,8 @@ from . import _arrays, _custom_state, _derive, _flat, _plan, _prepared_traced, _
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
+from ._prepared_traced import NATIVE as _NATIVE
+from ._prepared_traced import SCALARS as _SCALARS
 from ._prepared_traced import second_order as _traced_second_order
 from ._select import PROBE as _PROBE
 
@@ -79,14 +81,7 @@ _NONE: Any = False
 #: A signature seen once: prepared on its second call.
 _ONCE: Any = 0.0
 _MAX = 64
-#: Python values that a prepared call passes to ``f`` as they are when not differentiated.
-_SCALARS = frozenset({int, float, bool, str, type(None)})
 _SHAPE, _NO_SHAPE = itertools.repeat("shape"), itertools.repeat(None)
-#: What each transform asks of ``Backend.prepare``, and the native override it stands for.
-_NATIVE = {"jacrev": ("jacrev", "jacrev"), "grad": ("grad_and_value", "value_and_grad")}
-_NATIVE["value_and_grad"] = _NATIVE["grad"]
-_NATIVE["hessian"] = ("hessian", "hessian")
-_NATIVE["jacfwd"] = ("jacfwd", "jacfwd")
 
 
 # NOTE [Output structure in a slot]: a prepared Jacobian's ``f`` may return any structure, which
@@ -281,8 +276,7 @@ def _build(
         return route(mode) if prep is _NONE and route is not None else prep
     asked, native_name = _NATIVE[transform]
     if transform == "hessian":  # and its hessian the jacfwd of its jacrev
-        derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
-        derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+        derived = _plan.prepared_hessian(b, chunk_size)
     elif transform == "jacfwd":  # the loop of NOTE [Columns by a loop] prepared whole, or the native jacfwd
         derived = chunk_size is None and _plan.prepared_jacfwd(b)
     else:

@@ -44,10 +44,11 @@ from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
 from ._select import default_selection
 
-#: Python values passed to ``f`` as they are when not differentiated (as in a prepared call).
-_SCALARS = frozenset({int, float, bool, str, type(None)})
-#: What each transform asks of ``Backend.prepare``, and the native override it stands for.
-_NATIVE = {
+#: Python values passed to ``f`` as they are when not differentiated (in prepared and traced calls).
+SCALARS = frozenset({int, float, bool, str, type(None)})
+#: What each transform asks of ``Backend.prepare`` (and ``prepare_traced``), and the native
+#: override it stands for; in prepared and traced calls.
+NATIVE = {
     "jacrev": ("jacrev", "jacrev"),
     "grad": ("grad_and_value", "value_and_grad"),
     "value_and_grad": ("grad_and_value", "value_and_grad"),
@@ -57,16 +58,6 @@ _NATIVE = {
 }
 _DECISIONS: dict[Any, Any] = {}
 _MAX = 256
-
-
-def _backend(backend: str | Backend | None, types: tuple[type, ...], call: str) -> Backend:
-    """The backend of NOTE [Selection precedence] as a traced call sees it (NOTE [Compiled
-    regions]): ``backend=``, else ``set_backend``'s, else the environment variable's, else the
-    one the argument types infer, else the default."""
-    chosen = _select.chosen(backend, call, True)
-    if chosen is not None:
-        return chosen
-    return _registry.get(_select.infer_types(types, call, False) or _registry.default_name(call), call)
 
 
 # NOTE [One way to each module in a trace]: where the trace reaches one module by two ways (as
@@ -149,7 +140,7 @@ def _decide(
 ) -> tuple[Any, ...] | None:
     if not types or any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None  # NumPy arrays: converted or checked by their values on the general path
-    b = _backend(backend, types, call)
+    b = _select.resolve_types(backend, types, call, True, False)  # NOTE [Compiled regions]
     if transform in b.unsupported or not b.has_custom_rules or type(b).prepare is Backend.prepare:
         return None
     if transform in ("hvp", "vhp"):
@@ -159,15 +150,14 @@ def _decide(
         if not _plan.native(b, "value_and_grad") or len(types) % 2:
             return None
         n = len(types) // 2
-        if types[:n] != types[n:] or dtypes[:n] != dtypes[n:] or any(t in _SCALARS for t in types):
+        if types[:n] != types[n:] or dtypes[:n] != dtypes[n:] or any(t in SCALARS for t in types):
             return None
         diff: tuple[int, ...] = tuple(range(n))
         asked, arrays = transform, diff
     else:
-        asked, native_name = _NATIVE[transform]
+        asked, native_name = NATIVE[transform]
         if transform == "hessian":  # the jacfwd of its jacrev (NOTE [Prepared calls])
-            derived = chunk_size is None and _plan.second_order(b) == _plan.FWD and _plan.native(b, "jacrev")
-            derived = derived and _plan.jvp_native(b) and _plan.vmap_native(b)
+            derived = _plan.prepared_hessian(b, chunk_size)
         elif transform == "vjp":  # the framework's own, where its backend prepares one
             derived = b.has_vjp
         elif transform == "jacfwd":  # the framework's own, where its backend prepares one
@@ -177,7 +167,7 @@ def _decide(
         if not derived:
             return None
         diff = normalize_argnums(argnums, len(types), call)
-        arrays = tuple(i for i, t in enumerate(types) if t not in _SCALARS)
+        arrays = tuple(i for i, t in enumerate(types) if t not in SCALARS)
         if not set(diff) <= set(arrays):
             return None
     if _flat.guards_arguments(b) and set(arrays) - set(diff):
@@ -272,7 +262,7 @@ def _decide_vmap(
         return None  # pytree prefixes, or a wrong in_dims: the general path
     if any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None
-    b = _backend(backend, types, call)
+    b = _select.resolve_types(backend, types, call, True, False)  # NOTE [Compiled regions]
     if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name, False) for t in types} != {b.name}:
         return None
     mapped = tuple(k for k, d in enumerate(per_arg) if d is not None)
@@ -305,7 +295,7 @@ def transform(
     """What a prepared transform object runs while a compiler traces it, or None where it runs
     the general path then (NOTE [Prepared calls under a compiler])."""
     auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
-    if transform not in _NATIVE and not auto:
+    if transform not in NATIVE and not auto:
         return None
     generation = _registry._generation
     jac, grad = transform not in ("grad", "value_and_grad"), transform == "grad"

@@ -391,12 +391,24 @@ def chosen(backend: str | Backend | None, call: str, traced: bool) -> Backend | 
 
 def resolve(backend: str | Backend | None, leaves: Iterable[Any], call: str) -> Backend:
     """The backend for a call, following the precedence in NOTE [Selection precedence]."""
+    return resolve_types(backend, map(type, leaves), call)
+
+
+def resolve_types(
+    backend: str | Backend | None,
+    types: Iterable[type],
+    call: str,
+    traced: bool | None = None,
+    remember: bool = True,
+) -> Backend:
+    """:func:`resolve` for arrays of ``types``; ``traced`` as for :func:`selected`, ``remember``
+    as for :func:`owner_of_type`."""
     if backend is not None:
         return _lookup(backend, call)
-    chosen = selected(call)
+    chosen = selected(call, traced)
     if chosen is not None:
         return chosen
-    name = infer(leaves, call) or _registry.default_name(call)
+    name = infer_types(types, call, remember) or _registry.default_name(call)
     return _registry.get(name, call)
 
 
