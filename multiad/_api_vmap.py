@@ -218,11 +218,12 @@ def _traced(
     def plain(d: Any) -> bool:  # ``__class__``: traced, ``type()`` of a symbolic int is ``int`` too
         return d is None or d.__class__ is int
 
-    plain_dims = all([plain(d) for d in in_dims]) if per_arg else plain(in_dims)
+    # NOTE [Plain numbers in decisions] in multiad/_prepared_traced.py
+    plain_numbers = (all([plain(d) for d in in_dims]) if per_arg else plain(in_dims)) and plain(chunk_size)
 
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
-        if not (plain_dims and (chunk_size is None or chunk_size.__class__ is int)):
-            return False, None  # NOTE [Plain numbers in decisions] in multiad/_prepared_traced.py
+        if not plain_numbers:
+            return False, None
         types = tuple(map(type, args))
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
         d = decide(in_dims, backend, default_selection(), generation[0], types, ndims, call)

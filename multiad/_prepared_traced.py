@@ -299,9 +299,10 @@ def transform(
         return None
     generation = _registry._generation
     jac, grad = transform not in ("grad", "value_and_grad"), transform == "grad"
+    plain_numbers = _plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)
 
     def traced(*args: Any) -> Any:
-        if not (_plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)):
+        if not plain_numbers:
             return general(*args)  # NOTE [Plain numbers in decisions]
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
