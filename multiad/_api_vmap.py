@@ -38,7 +38,7 @@ def _indexed(dims: Any) -> Any:
 
 
 def _check_dims(call: str, name: str, dims: Any) -> None:
-    leaves = _tree.leaf_axes(dims, dims) if not _is_axis(dims) else [dims]
+    leaves = _tree.axes(dims) if not _is_axis(dims) else [dims]
     for a in leaves:
         if not _is_axis(a):
             per = "argument" if name == "in_dims" else "output"
@@ -346,12 +346,16 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
 def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Backend, mapped: list[Any]) -> Any:
     """The outputs with their batch axis moved from 0 to ``out_dims``, in their structure;
     ``mapped`` are the mapped leaves of the arguments (NOTE [Unbatched outputs])."""
-    example = _tree.unflatten(spec_o, [0] * len(outs))
-    try:
-        oaxes = _tree.leaf_axes(out_dims, example)
-    except ValueError as exc:
+    try:  # the outputs, not zeros: NOTE [Axes of a prefix under a compiler] in multiad/_tree.py
+        oaxes = _tree.leaf_axes(out_dims, _tree.unflatten(spec_o, list(outs)))
+    except ValueError:
+        try:  # optree's words, with zeros for the outputs' values
+            _tree.leaf_axes(out_dims, _tree.unflatten(spec_o, [0] * len(outs)))
+            why = "no match"
+        except ValueError as exc:
+            why = str(exc)
         raise InvalidArgumentError(
-            f"{call}: out_dims={out_dims!r} does not match the output: {exc}; give one int for every "
+            f"{call}: out_dims={out_dims!r} does not match the output: {why}; give one int for every "
             "output, or a tree prefix of the output"
         ) from None
     moved = []

@@ -93,6 +93,20 @@ def map_axes(fn: Callable[[Any], Any], prefix: Any) -> Any:
     return optree.tree_map(fn, prefix, none_is_leaf=True, namespace=NAMESPACE)
 
 
+# NOTE [Axes of a prefix under a compiler]: torch.compile traces optree through its own
+# polyfills, which fail on some calls whose leaves are Python constants: a structure of a dict of
+# ints (``optree.tree_structure``, ``tree_flatten_one_level``: "Unexpected type in sourceless
+# builder (optree.registry.DictMetaData)") and a dict rebuilt around ints (``tree_unflatten``:
+# "unhashable type: 'list'"). vmap's checks of ``in_dims`` and ``out_dims`` therefore take the
+# prefix's leaves alone (:func:`axes`), and the out_dims of each output leaf are matched against
+# the outputs themselves rather than against a tree of ints. A dict in ``in_dims`` or ``out_dims``
+# then traces under ``fullgraph=True``, as with torch.func's vmap.
+def axes(prefix: Any) -> list[Any]:
+    """The leaves of ``prefix`` (an in_dims/out_dims tree, None a leaf), for checking each entry
+    (NOTE [Axes of a prefix under a compiler])."""
+    return optree.tree_leaves(prefix, none_is_leaf=True, namespace=NAMESPACE)
+
+
 def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
     """The per-leaf values of ``prefix`` (an int, None, or a prefix tree of them) over ``tree``."""
     n = optree.tree_structure(tree, namespace=NAMESPACE).num_leaves

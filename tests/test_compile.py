@@ -86,6 +86,10 @@ def _of_tree(p: Any) -> Any:
     return torch.sin(p["a"]).sum() + (p["b"] ** 2).sum()
 
 
+def _scaled(p: Any) -> Any:
+    return torch.sin(p["a"]) * p["b"].sum()
+
+
 def _to_tree(a: Any, b: Any) -> Any:
     return {"u": torch.sin(a), "v": a[:3] * b}
 
@@ -238,6 +242,20 @@ TORCH_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, 
         lambda x, y: tf.vmap(lambda a, b: a * b.sum(), in_dims=(0, None))(x[:, None], y),
         _XY,
         0,
+    ),
+    # A dict in in_dims and out_dims: their entries were checked with optree calls the compiler
+    # cannot trace (NOTE [Axes of a prefix under a compiler] in multiad/_tree.py).
+    "vmap dict in_dims": (
+        lambda p: multiad.vmap(_scaled, in_dims=({"a": 0, "b": None},))(p),
+        lambda p: tf.vmap(_scaled, in_dims=({"a": 0, "b": None},))(p),
+        ({"a": torch.stack([_XY[0], 2 * _XY[0]]), "b": _XY[1]},),
+        0,
+    ),
+    "vmap dict out_dims": (
+        lambda p: multiad.vmap(_to_tree, in_dims=(0, None), out_dims={"u": 1, "v": 0})(*p),
+        lambda p: tf.vmap(_to_tree, in_dims=(0, None), out_dims={"u": 1, "v": 0})(*p),
+        ((torch.stack([_XY[0], 2 * _XY[0]]), _XY[1]),),
+        1,  # multiad moves the batch axis of "u" after torch.func's vmap: one transpose
     ),
     "vmap chunk_size": (
         lambda x: multiad.vmap(torch.sin, chunk_size=2)(x),
