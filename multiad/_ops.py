@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._backend import Backend
+from ._backend import COMPILING_PROBES, Backend
 
 #: The operations the core calls through :func:`do`.
 CORE_OPS = ("reshape", "transpose", "concatenate", "stack", "zeros_like", "ones_like")
@@ -34,6 +34,21 @@ _by_type: dict[tuple[str, type], Callable[..., Any]] = {}
 # not, look it up in a dict; calls with ``like=`` always go to autoray.
 
 
+# NOTE [Tables a trace reads and does not fill]: a compiler that traces Python (torch.compile)
+# guards each dict entry its trace looks up, an absent one included (``not key in table``). A
+# trace that found an entry missing and added it made its own guard fail on the next call, which
+# traced the same call again: two compiled frames where torch.func's transform has one, for the
+# chunked ``hessian``, ``vmap`` with an ``out_dims`` other than 0, ``grad`` and ``jacobian`` of
+# pytrees, and every function written with ``multiad.numpy``. The tables are memos filled on a
+# miss: this module's ``_by_type``, the owners of array types (``multiad/_select.py``), the float
+# dtypes seen (``multiad/_arrays.py``), ``multiad.numpy``'s implementations
+# (``_dispatch.py``) and torch dtype plans (``_torch.py``, ``_torch_reduce.py``), and the torch
+# backend's transforms built once. A traced call computes what it misses without adding it (its
+# trace only: the compiled program does not run this code); calls that are not traced fill the
+# tables, and their hits cost what they did. (An eager call made after the compiled one may add
+# an entry the compiled one found missing; that one then traces once more and finds it.)
+
+
 def do(name: str, *args: Any, **kwargs: Any) -> Any:
     """autoray's ``do``: numpy's function ``name`` for the library of the first argument (of its
     first element for ``concatenate`` and ``stack``)."""
@@ -47,8 +62,19 @@ def do(name: str, *args: Any, **kwargs: Any) -> Any:
 
         if "like" in kwargs or x is None or (name in _JOINS and isinstance(x, (list, tuple))):
             return autoray.do(name, *args, **kwargs)
-        fn = _by_type[key] = autoray.get_lib_fn(autoray.infer_backend(x), name)
+        fn = autoray.get_lib_fn(autoray.infer_backend(x), name)
+        if not _traced():  # NOTE [Tables a trace reads and does not fill]
+            _by_type[key] = fn
     return fn(*args, **kwargs)
+
+
+def _traced() -> bool:
+    """Whether a compiler that traces Python traces this call (the probes of ``compiling()``,
+    asked here: ``multiad/_select.py`` imports this module)."""
+    for probe in COMPILING_PROBES:
+        if probe():
+            return True
+    return False
 
 
 def prepare(b: Backend) -> None:

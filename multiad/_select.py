@@ -333,6 +333,7 @@ def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None, rem
     change nothing the trace reads] in ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
+        remember = remember and not PROBE[0]()  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL

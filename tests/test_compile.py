@@ -771,3 +771,48 @@ def test_torch_compile_fullgraph_of_multiad_numpy_with_axes(name: str) -> None:
     got, frames, _ = _compiled(ours, torch.from_numpy(a))
     assert frames == 1
     np.testing.assert_allclose(got.detach().numpy(), reference(a), rtol=1e-12, atol=1e-12)
+
+
+#: form -> (the compiled call of x, its closed form of x as numpy), for the test below.
+_ONCE_FORMS = {
+    "grad multiad.numpy": (
+        "lambda x: multiad.grad(lambda v: mnp.sum(mnp.sin(v) ** 2))(x)",
+        "lambda x: np.sin(2 * x)",
+    ),
+    "jacobian of a dict output": (
+        "lambda x: multiad.jacobian(lambda v: {'a': torch.sin(v), 'b': v[:2] * 2})(x)['b']",
+        "lambda x: 2 * np.eye(2, 5)",
+    ),
+    "hessian chunk_size": (
+        "lambda x: multiad.hessian(lambda v: (torch.sin(v) ** 2).sum(), chunk_size=2)(x)",
+        "lambda x: np.diag(2 * np.cos(2 * x))",
+    ),
+    "grad of a dict": (
+        "lambda x: multiad.grad(lambda p: (torch.sin(p['a']) * p['b']).sum())({'a': x, 'b': x + 1})['a']",
+        "lambda x: np.cos(x) * (x + 1)",
+    ),
+    "vmap out_dims": (
+        "lambda x: multiad.vmap(torch.sin, out_dims=1)(x[None])",
+        "lambda x: np.sin(x)[:, None]",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(_ONCE_FORMS))
+def test_torch_compile_traces_a_transform_once_in_a_fresh_process(form: str) -> None:
+    # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py: the first trace of a
+    # process found entries of multiad's tables missing and added them, which failed its own guard
+    # and traced the second call again (two frames, where torch.func's transforms have one).
+    call, closed = _ONCE_FORMS[form]
+    code = (
+        "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        "from torch._dynamo.testing import CompileCounter\n"
+        "counter = CompileCounter()\n"
+        f"compiled = torch.compile({call}, backend=counter, fullgraph=True)\n"
+        "for k in range(1, 4):\n"
+        "    x = k * torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        f"    np.testing.assert_allclose(compiled(x).numpy(), ({closed})(x.numpy()), rtol=1e-12, atol=1e-12)\n"
+        "assert counter.frame_count == 1, counter.frame_count\n"
+        "print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)

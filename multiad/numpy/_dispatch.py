@@ -36,6 +36,7 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError, UnsupportedOperationError
+from .._select import compiling
 from . import _axis_args, _complex, _jax_ints, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import named
@@ -263,7 +264,8 @@ def impl(lib: str, name: str) -> Callable[..., Any]:
                 f"{getattr(_PLUGIN_NAMESPACES[lib], '__name__', 'module')!r} lacks it); use the framework's own function"
             )
         raise NotImplementedError(f"mnp.{name}: no implementation for {lib} arrays")
-    _cache[key] = found
+    if not compiling():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+        _cache[key] = found
     return found
 
 

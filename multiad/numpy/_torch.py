@@ -119,7 +119,9 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
     if plan is None:
         if key in _PLANS:
             return promoted(*args), None
-        plan = _PLANS[key] = _plan(name, args, kwargs)
+        plan = _plan(name, args, kwargs)
+        if not torch.compiler.is_compiling():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+            _PLANS[key] = plan
         if plan is None:
             return promoted(*args), None
     dtype, out = plan

@@ -49,7 +49,8 @@ def _result_dtype(name: str, of: torch.dtype, dtype: Any) -> torch.dtype | None:
     else:
         kwargs = {} if asked_np is None else {"dtype": asked_np}
         want = _dt.as_torch(_dt.result(name, (kind,), reduction=True, **kwargs))
-    _RESULT_DTYPES[key] = want
+    if not torch.compiler.is_compiling():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+        _RESULT_DTYPES[key] = want
     return want
 
 

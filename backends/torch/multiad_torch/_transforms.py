@@ -190,7 +190,8 @@ def _built(kind: str, n: int, has_aux: bool, chunk_size: int | None = None) -> C
             t = func.jacrev(_apply, argnums=argnums, has_aux=has_aux, chunk_size=chunk_size)
         else:
             t = func.grad_and_value(_run, argnums=argnums, has_aux=has_aux)
-        _BUILT[key] = t
+        if not torch.compiler.is_compiling():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+            _BUILT[key] = t
     return t
 
 
