@@ -504,6 +504,17 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any, has_aux: bool = Fals
     return result + (flat.rebuild_aux(aux),) if has_aux else result
 
 
+# NOTE [Linearize under a compiler]: NOTE [Linearize once] keeps the framework's pullbacks in
+# ``jvp_fn``, and under torch.compile they hold the trace's own wrapped tensors (torch.func's
+# GradTrackingTensor). A ``jvp_fn`` returned from the compiled function made those tensors outputs
+# of the compiled program, which AOTAutograd cannot take ("Cannot access storage of TensorWrapper":
+# BackendCompilerFailed under ``backend="aot_eager"`` and inductor). While a compiler traces,
+# ``linearize`` of a backend with forward mode therefore evaluates ``f`` once for ``out`` and
+# ``jvp_fn`` runs the backend's jvp at the saved primals, as for an ``f`` reverse mode cannot
+# follow: each ``jvp_fn`` call evaluates ``f`` again, in the compiled program where it is called
+# in the compiled function, and eagerly where it is called after it. ``jvp_fn`` then holds the
+# primals themselves, not a copy: called after the compiled function, it sees changes made to
+# them in place in between.
 def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) -> tuple[Any, Callable[..., Any]]:
     """Evaluates ``f(*primals)`` and returns ``(out, jvp_fn)``; ``jvp_fn(*tangents)`` is the
     Jacobian-vector product at ``primals``, with the structure of ``out``.
@@ -545,6 +556,8 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
     with flat.active():
         native = _plan.native(b, "linearize")
         once = native or _plan.linearize_by_vjp(b)
+        if flat.traced and b.has_jvp:  # NOTE [Linearize under a compiler]
+            native = once = False
         try:
             with _custom_state.forward():  # NOTE [Forward mode through custom_vjp]
                 if native:

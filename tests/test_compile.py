@@ -95,10 +95,9 @@ def _to_tree(a: Any, b: Any) -> Any:
 
 
 def _linearized(f: Callable[..., Any], *xs: Any) -> Callable[..., Any]:
-    """torch.func's vjp of the pullback, the pushforward NOTE [Linearize once] builds."""
-    out, pullback = tf.vjp(f, *xs)
-    _, push = tf.vjp(pullback, torch.utils._pytree.tree_map(torch.zeros_like, out))
-    return lambda *ts: push(ts)[0]
+    """torch.func's jvp at ``xs``, the pushforward a traced linearize runs (NOTE [Linearize under
+    a compiler])."""
+    return lambda *ts: tf.jvp(f, xs, ts)[1]
 
 
 def _reused(pair: tuple[Any, Callable[..., Any]], x: Any) -> Any:
@@ -176,12 +175,13 @@ TORCH_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, 
         0,
     ),
     "jvp pytree": (lambda p: multiad.jvp(_of_tree, (p,), (p,)), lambda p: tf.jvp(_of_tree, (p,), (p,)), _P, 0),
-    "linearize": (lambda x: multiad.linearize(torch.sin, x)[1](x), lambda x: _linearized(torch.sin, x)(x), _X, 0),
+    # linearize: f once more, for out (NOTE [Linearize under a compiler]): sin, and _to_tree's 3 ops.
+    "linearize": (lambda x: multiad.linearize(torch.sin, x)[1](x), lambda x: _linearized(torch.sin, x)(x), _X, 1),
     "linearize tuples": (
         lambda x, y: multiad.linearize(_to_tree, x, y)[1](x, y),
         lambda x, y: _linearized(_to_tree, x, y)(x, y),
         _XY,
-        0,
+        3,
     ),
     "hvp tuples": (
         lambda x, y: multiad.hvp(_f2, (x, y), (x, y)),
@@ -303,6 +303,19 @@ def test_torch_compile_linearize_and_auto_jacobian_trace_one_graph() -> None:
     got, frames, _ = _compiled(lambda x: multiad.jacobian(_g)(x), x)
     assert frames == 1
     np.testing.assert_allclose(got.numpy(), ref.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "eager"])
+def test_torch_compile_of_linearize_returning_jvp_fn(backend: str) -> None:
+    # NOTE [Linearize under a compiler]: jvp_fn returned from the compiled function held the
+    # trace's wrapped tensors, which aot_eager could not make outputs (BackendCompilerFailed).
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    v = torch.linspace(0.5, 2.0, 5, dtype=torch.float64)
+    torch._dynamo.reset()
+    out, jvp_fn = torch.compile(lambda z: multiad.linearize(torch.sin, z), backend=backend, fullgraph=True)(x)
+    np.testing.assert_allclose(out.numpy(), np.sin(x.numpy()), rtol=1e-12)
+    for t in (v, -3 * v):
+        np.testing.assert_allclose(jvp_fn(t).numpy(), np.cos(x.numpy()) * t.numpy(), rtol=1e-12)
 
 
 def test_torch_compile_of_auto_jacobian_after_eager_calls_of_a_pytree_function() -> None:
