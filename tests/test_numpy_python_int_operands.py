@@ -54,12 +54,8 @@ def _outcome(fn: Callable[[], Any]) -> Any:
 
 def _left_alone(backend_name: str, dtype: str, name: str, value: Any) -> bool:
     """Differences this test does not hold mnp to (the note of the change says why): torch's
-    refusal of uint64 computed from narrower arrays and a uint64 numpy scalar, and int64 values
-    compared with a uint64 numpy scalar, which mnp compares in float64 as numpy's promotion says
-    while numpy 2 compares them exactly."""
-    if backend_name == "torch" and isinstance(value, np.uint64) and dtype in ("uint8", "int8"):
-        return True
-    return dtype == "int64" and isinstance(value, np.uint64) and name in ("less", "equal", "not_equal", "greater_equal")
+    refusal of uint64 computed from narrower arrays and a uint64 numpy scalar."""
+    return backend_name == "torch" and isinstance(value, np.uint64) and dtype in ("uint8", "int8")
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -122,3 +118,39 @@ def test_clip_with_python_int_bounds_differentiates(backend_name: str) -> None:
         want[i] = (f(np, x + e) - f(np, x - e)) / (2 * h)
     tol = 1e-4 if backend_name == "numpy" else 1e-7
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+
+
+SIGNED = {
+    "int64": np.array([2**53 + 1, 2**53, -(2**53) - 1, 2**63 - 1, -(2**63)]),
+    "int8": np.array([-128, -1, 0, 5, 127], dtype=np.int8),
+    "int64 0-d": np.array(2**63 - 1),
+}
+UNSIGNED: dict[str, Any] = {
+    "uint64": np.array([2**53, 2**53 + 1, 2**63, 2**63 - 1, 2**64 - 1], dtype=np.uint64),
+    "uint64 0-d": np.array(2**63, dtype=np.uint64),
+    "np.uint64 big": np.uint64(2**63 + 5),
+    "np.uint64 2**63": np.uint64(2**63),
+    "np.uint64 2**53": np.uint64(2**53),
+}
+COMPARED = ("less", "less_equal", "greater", "greater_equal", "equal", "not_equal")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", COMPARED)
+def test_signed_integers_compared_with_uint64_exactly(backend_name: str, name: str) -> None:
+    """NOTE [Signed integers compared with uint64]: numpy 2 compares a signed integer with a
+    uint64 exactly, where torch and JAX compared in float64 (numpy's common dtype):
+    ``less(int64 2**63 - 1, np.uint64(2**63 + 5))`` gave False, ``equal(int64 2**53 + 1,
+    uint64 2**53)`` True. Both orders, arrays, 0-d arrays and numpy scalars."""
+    fn = getattr(mnp, name)
+    for s in SIGNED.values():
+        for u in UNSIGNED.values():
+            sa = multiad.asarray(s, backend=backend_name)
+            ua = multiad.asarray(u, backend=backend_name) if isinstance(u, np.ndarray) else u
+            for got, want in ((fn(sa, ua), getattr(np, name)(s, u)), (fn(ua, sa), getattr(np, name)(u, s))):
+                got = multiad.to_numpy(got)
+                assert got.dtype == np.bool_ and got.shape == np.shape(want), (s, u, got)
+                np.testing.assert_array_equal(got, want, err_msg=f"{name}({s!r}, {u!r})")
+            if not isinstance(u, np.ndarray) or u.ndim == 0:  # a uint64 operand of numpy beside the array
+                got = multiad.to_numpy(fn(sa, np.asarray(u)))
+                np.testing.assert_array_equal(got, getattr(np, name)(s, np.asarray(u)))

@@ -81,6 +81,8 @@ from ._fixes_jax import (
     _jax_truth,
     _lazy_jax_zeros_like,
 )
+from ._mixed_ints import COMPARISONS as _COMPARISONS
+from ._mixed_ints import jax_compared as _jax_compared
 
 FIXES: dict[str, dict[str, Fn]] = {
     "jax": {
@@ -123,6 +125,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "around": _jax_round,
         "cumsum": _jax_scan("cumsum"),
         "cumprod": _jax_scan("cumprod"),
+        **{n: _jax_compared(n) for n in sorted(_COMPARISONS)},  # NOTE [Signed integers compared with uint64]
     },
     "autograd": {
         "power": _safe_power("autograd"),

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .._arrays import native_order
+from . import _mixed_ints
 from . import _torch_dtypes as _dt
 from ._composite import no_out, round_integers
 
@@ -84,7 +85,9 @@ def promoted(*args: Any) -> list[torch.Tensor]:
     return [t if t.dtype == dtype else t.to(dtype) for t in ts]
 
 
-_PLANS: dict[tuple[Any, ...], tuple[torch.dtype, torch.dtype] | None] = {}
+#: per call name, argument dtypes and keywords: the dtype to compute in (None: a signed integer
+#: compared with uint64, NOTE [Signed integers compared with uint64]) and the result's dtype
+_PLANS: dict[tuple[Any, ...], tuple[torch.dtype | None, torch.dtype] | None] = {}
 _SCALAR_TYPES = (bool, int, float, complex)
 
 
@@ -98,10 +101,13 @@ def _plan_key(a: Any) -> Any:
     return np.asarray(a).dtype
 
 
-def _plan(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[torch.dtype, torch.dtype] | None:
+def _plan(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[torch.dtype | None, torch.dtype] | None:
     kinds = _dt.kinds(args)
     if kinds is None:
         return None
+    if name in _COMPARISONS and not kwargs and all(isinstance(k, np.dtype) for k in kinds):
+        if _mixed_ints.unsigned_at(*kinds) >= 0:  # NOTE [Signed integers compared with uint64]
+            return None, torch.bool
     out = _dt.result(name, kinds, **kwargs)
     common = _dt.common(kinds)
     # A boolean result (comparisons) or a real one of complex arguments (abs) is computed in the
@@ -125,6 +131,8 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
         if plan is None:
             return promoted(*args), None
     dtype, out = plan
+    if dtype is None:  # NOTE [Signed integers compared with uint64]
+        return _exact_pair(args), out
     if dtype in _INT_RANGE:  # NOTE [Python ints out of range]
         dtype, args = _python_ints(name, args, dtype)
     ts = []
@@ -143,12 +151,20 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
     return ts, out
 
 
+def _exact_pair(args: tuple[Any, ...]) -> list[torch.Tensor]:
+    """A signed integer and a uint64 operand as int64 tensors that compare as their values."""
+    like = _first(args)
+    ts = [tensor(a, like) for a in args]
+    at = 0 if ts[0].dtype == torch.uint64 else 1
+    return _mixed_ints.exact_pair(at, ts[at].view(torch.int64), ts[1 - at].to(torch.int64), torch.where)
+
+
 _INT_RANGE = {
     t: (int(torch.iinfo(t).min), int(torch.iinfo(t).max))
     for t in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
     + tuple(getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n))
 }
-_COMPARISONS = frozenset("greater greater_equal less less_equal equal not_equal".split())
+_COMPARISONS = _mixed_ints.COMPARISONS
 _LOGICAL = frozenset("logical_and logical_or logical_xor".split())
 
 
