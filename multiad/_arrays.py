@@ -138,6 +138,20 @@ def native_order(x: np.ndarray) -> np.ndarray:
     return x.astype(x.dtype.newbyteorder("="))
 
 
+def named_integers(x: np.ndarray) -> np.ndarray | None:
+    """NOTE [numpy's long long arrays]: where C's long is 64 bits, numpy has two int64 and two
+    uint64 types, the second one C's long long (dtype char ``'q'``, ``'Q'``), which numpy picks
+    for some values of its own (``np.full(3, 2**63 + 5)`` and ``np.asarray(2**63 + 5)`` are
+    ``numpy.ulonglong``); torch converts the first only ("can't convert np.ndarray of type
+    numpy.ulonglong"). Where a conversion is refused, such an array is viewed as the dtype's
+    named type (the same bits) and converted again; None for any other array (the refusal
+    stands)."""
+    if x.dtype.char not in "qQ":
+        return None
+    named = np.dtype(x.dtype.name)
+    return None if named.char == x.dtype.char else x.view(named)
+
+
 def keeps_float64(b: Backend) -> bool:
     """Whether ``b`` keeps float64 values in float64 although its default float dtype may be
     float32: every backend over torch, and those declaring ``creates_float64`` (NOTE [Creation

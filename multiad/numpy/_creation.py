@@ -106,7 +106,22 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
         if any(d < 0 for d in dims):  # numpy's ValueError, named
             raise ValueError("mnp.full: negative dimensions are not allowed")
         return _filled(value, dims, "mnp.full")
-    return _make(_numpy_made("mnp.full", np.full, shape, fill_value), dtype, device, "mnp.full")
+    given = _numpy_dtype(dtype, "mnp.full")
+    if given is None:
+        return _make(_numpy_made("mnp.full", np.full, shape, fill_value), dtype, device, "mnp.full")
+    return _make(_numpy_made("mnp.full", np.full, shape, fill_value, given), dtype, device, "mnp.full")
+
+
+def _numpy_dtype(dtype: Any, call: str) -> str | None:
+    """NOTE [Values made in the dtype asked for]: numpy makes ``full(3, 2**63 + 5,
+    dtype="uint64")`` and ``asarray([0, 2**63 + 5], dtype="uint64")`` in the dtype asked for,
+    exactly, and raises OverflowError for an int the dtype cannot hold (``full(3, -1,
+    dtype="uint64")``). Made without it and cast afterwards, the values were numpy's own
+    choice first: ``[0, 2**63 + 5]`` is float64 (int64 and uint64 have no common integer
+    dtype), which gave ``[0, 2**63]``, and ``-1`` wrapped to ``2**64 - 1`` silently. So the
+    dtype, where numpy knows it (not bfloat16), is given to numpy's function."""
+    name = canonical_dtype_name(dtype, call)
+    return None if name is None or name == "bfloat16" else name
 
 
 # NOTE [Spaced values made outside a compiler's trace]: torch.compile traces numpy's functions
@@ -138,8 +153,8 @@ def _numpy_made(call: str, make: Callable[..., np.ndarray], *args: Any) -> np.nd
     dimensions are not allowed``, a shape that is not integers) named with ``call``."""
     try:
         return make(*args)
-    except (ValueError, TypeError) as exc:
-        if type(exc) not in (ValueError, TypeError):  # numpy's subclasses pass unchanged
+    except (ValueError, TypeError, OverflowError) as exc:
+        if type(exc) not in (ValueError, TypeError, OverflowError):  # numpy's subclasses pass unchanged
             raise
         raise type(exc)(f"{call}: {exc}") from None
 
@@ -170,25 +185,26 @@ def _filled(value: Any, shape: tuple[int, ...], call: str) -> Any:
     return mnp.copy(mnp.broadcast_to(value, shape))
 
 
-def _integer_fill(a: Any, fill_value: Any, lib: str) -> Any:
+def _integer_fill(a: Any, fill_value: Any, lib: str, dtype: Any = None) -> Any:
     """NOTE [Integer fill values as numpy casts them]: numpy's ``full_like`` of an integer or
     float array casts an integer fill into the array's dtype: a numpy scalar as its cast does
     (``np.uint64(2**63 + 5)`` into int8 is 5), a Python int with OverflowError where the dtype
     cannot hold it (``-1`` into uint8). torch and JAX wrapped the Python int (255), torch refused
     the numpy scalar ("an integer is required") and JAX an int above ``2**63 - 1``, also into
-    float64. The fill is cast by numpy here: a Python number for torch, a numpy scalar of the
-    dtype for JAX (which takes a uint64 above ``2**63 - 1`` so)."""
+    float64. The fill is cast by numpy here, into ``dtype`` where one is given (torch refused
+    ``np.uint64(2**63 + 5)`` for ``dtype="uint64"`` too): a Python number for torch, a numpy
+    scalar of the dtype for JAX (which takes a uint64 above ``2**63 - 1`` so)."""
     from ._composite import dtype_name
 
     if not isinstance(fill_value, (int, np.integer, np.bool_)):
         return fill_value
     try:
-        dtype = np.dtype(dtype_name(a))
+        dtype = np.dtype(dtype_name(a) if dtype is None else canonical_dtype_name(dtype, "mnp.full_like"))
     except TypeError:  # bfloat16: the framework's own cast
         return fill_value
     if dtype.kind not in "iuf":
         return fill_value
-    cast = np.full((), fill_value, dtype=dtype)[()]  # numpy's cast, or its OverflowError
+    cast = _numpy_made("mnp.full_like", np.full, (), fill_value, dtype)[()]  # numpy's cast, or its OverflowError
     return cast.item() if lib == "torch" else cast
 
 
@@ -205,9 +221,14 @@ def fill_follows(full_like: Any) -> Any:
                 or isinstance(fill_value, (int, float, complex))
                 or np.ndim(fill_value) == 0
             ):
-                if lib in ("torch", "jax") and not args and "dtype" not in kwargs:
-                    fill_value = _integer_fill(a, fill_value, lib)
-                return full_like(a, fill_value, *args, **kwargs)
+                if lib in ("torch", "jax") and not args:
+                    fill_value = _integer_fill(a, fill_value, lib, kwargs.get("dtype"))
+                try:
+                    return full_like(a, fill_value, *args, **kwargs)
+                except OverflowError as exc:  # numpy's, of a fill the dtype cannot hold: named
+                    if str(exc).startswith("mnp."):
+                        raise
+                    raise OverflowError(f"mnp.full_like: {exc}") from None
             # a list or numpy array of fills on torch or JAX (whose full_like take a number only):
             # as a framework's array, broadcast below
             fill_value = _dispatch.to_array(lib, np.asarray(fill_value))
@@ -351,7 +372,9 @@ def _convert(object: Any, dtype: Any, device: Any, kwargs: dict[str, Any], call:
         out = _dispatch.to_array(lib, object) if isinstance(object, (list, tuple)) else object
         return out if dtype is None else astype(out, dtype)
     if isinstance(object, (list, tuple, bool, int, float, complex)):  # numpy's dtype (NOTE [Creation dtypes])
-        return _make(np.asarray(object), dtype, device, call)
+        given = _numpy_dtype(dtype, call)  # NOTE [Values made in the dtype asked for]
+        data = np.asarray(object) if given is None else _numpy_made(call, np.asarray, object, given)
+        return _make(data, dtype, device, call)
     if isinstance(object, np.ndarray) and _select.compiling():
         # NOTE [numpy arrays in compiled code]: a tensor in numpy's clothes, whose type the
         # compiler cannot ask for its module (multiad.asarray's backend inference): an array of

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._arrays import native_order
+from .._arrays import named_integers, native_order
 from . import _mixed_ints
 from . import _torch_dtypes as _dt
 from ._composite import no_out, round_integers
@@ -63,7 +63,13 @@ def from_numpy(x: Any, device: Any = None) -> torch.Tensor:
     a = np.asarray(x)
     if not a.dtype.isnative:
         a = native_order(a)
-    return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
+    try:
+        return torch.as_tensor(a if a.flags.writeable and min(a.strides, default=0) >= 0 else a.copy(), device=device)
+    except TypeError:
+        named = named_integers(a)  # NOTE [numpy's long long arrays]
+        if named is None:
+            raise
+        return from_numpy(named, device)
 
 
 def tensors(*args: Any) -> list[torch.Tensor]:

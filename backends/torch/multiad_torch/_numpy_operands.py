@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from multiad._arrays import named_integers
+
 from ._guard import _state
 
 #: torch, set by :meth:`TorchBackend.load`.
@@ -26,7 +28,13 @@ def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
     one in non-native byte order (``'>f8'``, which torch cannot wrap either) converted."""
     if not x.dtype.isnative:
         return torch.from_numpy(x.astype(x.dtype.newbyteorder("="))).to(device)
-    return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
+    try:
+        return torch.from_numpy(x if x.flags.writeable and min(x.strides, default=0) >= 0 else x.copy()).to(device)
+    except TypeError:
+        named = named_integers(x)  # NOTE [numpy's long long arrays]
+        if named is None:
+            raise
+        return _from_numpy(named, device)
 
 
 def _install_numpy_operands() -> None:
