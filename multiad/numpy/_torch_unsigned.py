@@ -17,7 +17,7 @@ in int64 would give wrong numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,15 @@ def retry(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callabl
     integers on torch]); the error, named, where that would not give numpy's values."""
     found: set[torch.dtype] = set()
     _found((args, tuple(kwargs.values())), found)
+    if any(isinstance(a, (np.ndarray, np.generic)) and a.dtype in _NUMPY_WIDE for a in args):
+        # NOTE [Wide unsigned numpy operands]: a numpy operand of a wide unsigned dtype made the
+        # call's computing dtype (uint8 with np.uint64(3) computes in uint64), but, not being a
+        # tensor, was not found: torch's error stood (add, less), or uint16 widened to int32
+        # beside it computed in float64 (numpy: uint64). As a tensor it is found and computed as one.
+        like = next(_tensors((args, tuple(kwargs.values()))), None)
+        device = like.device if like is not None else None
+        args = tuple(a if name == "where" and i == 0 else _wide_tensor(a, device) for i, a in enumerate(args))
+        _found(args, found)
     dtypes = {d for d in found if d in _WIDER or d == torch.uint64}
     if not dtypes:  # a wide unsigned tensor made inside the call: torch's error, named
         raise NotImplementedError(f"mnp.{name}: {exc}") from exc
@@ -86,6 +95,28 @@ def retry(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], run: Callabl
     if name in _INDICES:
         return out
     return _mapped(out, lambda t: t.to(back[t.dtype]) if t.dtype in back else t)
+
+
+_NUMPY_WIDE = frozenset(np.dtype(n) for n in ("uint16", "uint32", "uint64"))
+
+
+def _tensors(x: Any) -> Iterator[torch.Tensor]:
+    """The tensors in ``x`` (nested in lists and tuples), in order."""
+    if isinstance(x, torch.Tensor):
+        yield x
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            yield from _tensors(v)
+
+
+def _wide_tensor(x: Any, device: Any) -> Any:
+    """A numpy array or scalar of a wide unsigned dtype as a tensor on ``device`` (NOTE [Wide
+    unsigned numpy operands]); other values unchanged."""
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype in _NUMPY_WIDE:
+        from ._torch import from_numpy
+
+        return from_numpy(x, device)
+    return x
 
 
 def _unsigned_scalar(x: Any) -> Any:
