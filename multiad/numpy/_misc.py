@@ -126,7 +126,9 @@ def stop_gradient(x: Any) -> Any:
         # (which takes no derivative), where the value passes through as it is
         b = _custom_state.differentiating_without_rules()
         if b is not None and not b.exact:
-            raise NotImplementedError(
+            from .._errors import UnsupportedOperationError  # a NotImplementedError too
+
+            raise UnsupportedOperationError(
                 f"mnp.stop_gradient: the {b.name!r} backend differentiates by finite differences, which "
                 "cannot hold a value constant; use a backend with automatic differentiation "
                 "(torch, jax, autograd), or pass the constant as a separate, undifferentiated argument"
