@@ -323,3 +323,23 @@ def test_spaced_values_of_numbers_trace_one_graph(name: str) -> None:
     got = torch.compile(lambda x: multiad.grad(lambda y: (y * ours()).sum())(x), backend=counter, fullgraph=True)(x)
     np.testing.assert_allclose(got.numpy(), numpys(), rtol=1e-12)
     assert counter.frame_count == 1
+
+
+def test_compiled_multiad_numpy_and_its_gradient_warn_nothing() -> None:
+    # NOTE [Library of a class under a compiler]: each compiled call of a multiad.numpy function
+    # warned "Dynamo detected a call to a functools.lru_cache-wrapped function" (autoray's
+    # infer_backend, traced); the value was right, the warning was noise on every program.
+    def f(x: Any) -> Any:
+        return mnp.sum(mnp.sin(x) * x)
+
+    torch._dynamo.reset()
+    x = torch.linspace(0.0, 1.0, 5, dtype=torch.float64)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        value = torch.compile(f, backend="eager")(x)
+        g = torch.compile(multiad.grad(f), backend="eager")(x)
+    xs = x.numpy()
+    np.testing.assert_allclose(value.item(), np.sum(np.sin(xs) * xs), rtol=1e-14)
+    np.testing.assert_allclose(g.numpy(), np.sin(xs) + xs * np.cos(xs), rtol=1e-14)
+    ours = [str(w.message) for w in seen if "lru_cache" in str(w.message) or "multiad" in str(w.filename)]
+    assert not ours, ours

@@ -46,6 +46,9 @@ TRANSFORMS: list[tuple[str, Callable[[], Any]]] = [
 @pytest.mark.parametrize(("name", "run"), TRANSFORMS, ids=[t[0] for t in TRANSFORMS])
 def test_differentiating_transforms_refuse(name: str, run: Callable[[], Any]) -> None:
     # multiad's own error (every multiad error derives from MultiADError), still a NotImplementedError
-    with multiad.use_backend("numpy"), pytest.raises(NotImplementedError, match=r"^mnp\.stop_gradient: the 'numpy'") as info:
+    with (
+        multiad.use_backend("numpy"),
+        pytest.raises(NotImplementedError, match=r"^mnp\.stop_gradient: the 'numpy'") as info,
+    ):
         run()
     assert isinstance(info.value, multiad.UnsupportedOperationError), type(info.value)
