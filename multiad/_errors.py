@@ -34,7 +34,10 @@ class UnsupportedOperationError(MultiADError, NotImplementedError):
 
 
 class NonDifferentiableError(MultiADError, TypeError):
-    """The framework could not differentiate an operation inside the user's function."""
+    """The framework could not transform an operation inside the user's function: differentiate
+    it, or trace it where a transform traces ``f`` (``vmap`` of data-dependent control flow, a
+    conversion to a Python number under ``jax.jit``). The message names the call and the
+    framework's reason."""
 
 
 class AccuracyWarning(UserWarning):
