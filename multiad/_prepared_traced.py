@@ -210,6 +210,10 @@ class _Built:
 
 BUILT = _Built()
 _tokens = itertools.count()
+#: The name on BUILT of each transform built, by what it was built from: a decision made again
+#: (after its table was cleared) takes the same transform, so BUILT grows with the kinds of call
+#: traced, not with the number of decisions.
+_NAMES: dict[Any, str] = {}
 
 
 def _built(
@@ -219,6 +223,11 @@ def _built(
     [Transforms built outside the trace]), or "" where the backend gives none (the trace builds it)."""
     if transform in ("hvp", "vhp", "vjp"):
         return ""
+    generation = _registry._generation[0]
+    key = (b.name, generation, transform, asked, argnums, diff, chunk_size, call)
+    known = _NAMES.get(key)
+    if known is not None:
+        return known
     h = scalar_of(b, b.name, call, None) if asked == "grad_and_value" else outputs_of(b, b.name, call)
     shifted: Argnums = diff[0] + 2 if isinstance(argnums, int) else tuple(i + 2 for i in diff)
     built = b.prepare_traced(asked, h, shifted, chunk_size)
@@ -226,6 +235,7 @@ def _built(
         return ""
     name = f"t{next(_tokens)}"
     setattr(BUILT, name, built)
+    _registry.remember(_NAMES, key, name, generation)
     return name
 
 

@@ -286,3 +286,19 @@ def test_a_decision_is_not_reused_after_the_environment_variable_changed(monkeyp
         torch.compile(lambda x: g(x), backend="eager")(X1)
     with pytest.raises(multiad.MultiADError):
         g(X1)  # the same error without the compiler
+
+
+def test_decisions_made_again_reuse_the_transform_built_for_them() -> None:
+    # A process that traces the same kinds of call again and again (each trace after a reset, or
+    # after the table of decisions was cleared) kept adding a transform to BUILT per decision.
+    from multiad import _prepared_traced
+
+    g = multiad.jacrev(torch.sin)
+    counts = []
+    for _ in range(3):
+        _prepared_traced._DECISIONS.clear()
+        torch._dynamo.reset()
+        got = torch.compile(lambda x: g(x), backend="eager")(X1)
+        np.testing.assert_allclose(got.numpy(), np.diag(np.cos(X1.numpy())), rtol=1e-12, atol=1e-12)
+        counts.append(len(vars(_prepared_traced.BUILT)))
+    assert counts[0] >= 1 and counts[1] == counts[0] and counts[2] == counts[0], counts
