@@ -179,6 +179,7 @@ def jacobian(
                 picked = _plan.jacobian_mode(b, n_in, n_out)
                 if key is not None:
                     choices[0][key] = picked
+                flat.forget_aux()  # NOTE [Aux of the derivative's evaluation] in multiad/_derive.py
             blocks, aux = _jac_blocks(flat, picked, chunk_size, call)
         jac = flat.unflatten_blocks(blocks)
         return (jac, flat.rebuild_aux(aux)) if has_aux else jac

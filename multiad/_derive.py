@@ -664,6 +664,20 @@ def jacfwd(
 # as the call without ``chunk_size`` does. The retry costs a second evaluation of ``f`` only on
 # that path; the ordinary call runs as before. ``linearize`` does the same (multiad/_api_ad.py):
 # its ``jvp_fn`` then evaluates ``f`` again per call, as on a backend without reverse mode.
+#
+# NOTE [Aux of the derivative's evaluation]: with ``has_aux`` the aux returned is the one of the
+# evaluation of ``f`` that gave the derivative, so that an ``f`` that draws random numbers or
+# changes state (a dropout mask, a counter, a running statistic returned as aux) returns an aux
+# that belongs to its Jacobian, and ``f`` runs no more often than the derivative needs. Forward
+# mode by ``jvp`` keeps the aux of the first ``jvp`` that pushes columns (the only one without
+# ``chunk_size``; with it, the first chunk's) instead of evaluating ``f`` once more for it: before,
+# torch's ``jacfwd``, ``hessian`` and ``jacobian(mode="fwd")`` with ``has_aux`` evaluated ``f``
+# twice and returned the aux of the evaluation that pushed nothing. The aux leaves that are not
+# arrays are kept from the first call of the flat function (``Flat.__call__``); the evaluation
+# ``jacobian(mode="auto")`` makes on its first call to learn the output size is forgotten
+# (``Flat.forget_aux``), so that they come from the derivative's evaluation too. The aux is read
+# from inside the backend's vmap: it depends on the primals only, never on the mapped tangents,
+# so it is not batched there (torch.func and JAX return it as an ordinary value).
 def _jacfwd(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None, traced: bool,
     by_pullback: bool, call: str,
@@ -675,12 +689,14 @@ def _jacfwd(
     aux = None
     push: Callable[..., tuple[Any, ...]]
     pull: Pullback | None = None
+    seen: list[Any] = []  # NOTE [Aux of the derivative's evaluation]
     if not by_pullback:
-        if has_aux:
-            _, aux = fun(*primals)
 
         def push(*t: Any) -> tuple[Any, ...]:
-            return tuple(jvp(b, fun, primals, t, has_aux, call)[1])
+            _, touts, aux = jvp(b, fun, primals, t, has_aux, call)
+            if has_aux and not seen:
+                seen.append(aux)
+            return tuple(touts)
 
     else:  # each column is the vjp of the linear pullback (NOTE [Linearize once])
         _, pull, aux = linearized(b, fun, primals, has_aux, call)
@@ -707,6 +723,8 @@ def _jacfwd(
                 blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
         _place_columns(b, blocks, pieces, got, out_shapes, sizes, start, stop)
         del got  # NOTE [One chunk alive]
+    if seen:
+        aux = seen[0]
     if blocks:
         return blocks, aux
     shaped = [  # an empty primal leaf has no columns: NOTE [Empty Jacobians]

@@ -441,6 +441,12 @@ class Flat:
             return self.flatten_out(out), tuple(aux_leaves[i] for i in arrays)
         return self.flatten_out(result)
 
+    def forget_aux(self) -> None:
+        """Forgets the aux kept from the calls so far, so that the next call's is kept: after an
+        evaluation that is not the derivative's (NOTE [Aux of the derivative's evaluation] in
+        ``multiad/_derive.py``)."""
+        self._aux = None
+
     def rebuild_aux(self, arrays: Sequence[Any]) -> Any:
         """The user's aux from the array leaves a backend passed through (NOTE [Aux holds any value])."""
         assert self._aux is not None
