@@ -460,3 +460,8 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
         return leaves
 
     return outputs
+
+
+#: The code of the functions that a framework's transform in a traced call runs ``f`` through
+#: (NOTE [Callbacks run eagerly after a graph break] in the torch backend's ``_callbacks.py``).
+CALLBACK_CODES = tuple(c for fn in (scalar_of, outputs_of) for c in fn.__code__.co_consts if hasattr(c, "co_code"))

@@ -38,12 +38,15 @@ from typing import Any
 
 import torch
 
+from . import _callbacks
+
 _WRAPPED = "_multiad_original"
 
 
 def prepare() -> bool:
     """Wraps the tracer's conversion of NumPy arrays once (NOTE [NumPy arrays closed over in
     compiled transforms]); True, the probe's answer."""
+    _callbacks.mark()  # NOTE [Callbacks run eagerly after a graph break]
     builder = sys.modules.get("torch._dynamo.variables.builder")
     cls = getattr(builder, "VariableBuilder", None)
     original = getattr(cls, "wrap_numpy_ndarray", None)

@@ -1,0 +1,42 @@
+"""multiad's frames between torch.func and ``f`` when torch.compile runs a traced call eagerly.
+
+NOTE [Callbacks run eagerly after a graph break]: a traced call runs torch.func's transform of a
+function of multiad's (``scalar`` or ``outputs`` in ``multiad/_prepared_traced.py``) that calls
+``f`` and checks its output. Where ``f`` breaks the graph (a ``print``), torch.compile runs the
+transform eagerly, and torch.func calls that function as a new frame, which torch.compile then
+compiles on its own: it traced up to ``f``, and after ``f``'s graph break resumed in a function
+whose input is ``f``'s output, a torch.func wrapper of a tensor that is not a leaf, of which
+torch.compile's fake tensors cannot make a copy (torch 2.13: ``AssertionError: False != True``
+from ``assert_metadata_eq`` under ``backend="eager"``, for ``grad``, ``value_and_grad``,
+``hessian``, ``vjp``, ``jacrev``, ``hvp`` and ``vhp``). ``torch.func.grad(f)`` does not meet
+this: torch.compile does not compile torch.func's own frames, and ``f``'s frame resumes with its
+inputs, leaves. :func:`mark` tells torch.compile not to compile those functions' frames, nor the
+frames they call, when they start as frames of their own (``set_code_exec_strategy``, the
+mechanism of ``torch._dynamo.eval_frame.skip_code``): the transform then runs eagerly with ``f``
+as ordinary Python, as the rest of the eager fallback does, while a trace that reaches those
+functions from a compiled frame still traces them into its graph (the mark concerns frames that
+start, not code a trace inlines). It runs where the torch backend's compiler probe answers True,
+as ordinary Python while torch.compile traces (:func:`multiad_torch._compiled_numpy.prepare`),
+so torch.compile's modules are loaded then; where a torch release lacks the mechanism it does
+nothing, and torch's error stands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def mark() -> None:
+    """Marks the callbacks' code not to be compiled as frames of their own (NOTE [Callbacks run
+    eagerly after a graph break]); again where torch.compile's reset dropped the mark."""
+    eval_frame: Any = sys.modules.get("torch._dynamo.eval_frame")
+    types: Any = sys.modules.get("torch._dynamo.types")
+    traced: Any = sys.modules.get("multiad._prepared_traced")
+    setter = getattr(eval_frame, "set_code_exec_strategy", None)
+    action, strategy = getattr(types, "FrameAction", None), getattr(types, "FrameExecStrategy", None)
+    if setter is None or action is None or strategy is None or traced is None:
+        return
+    skip = strategy(action.SKIP, action.SKIP)
+    for code in traced.CALLBACK_CODES:
+        setter(code, skip)
