@@ -866,3 +866,31 @@ def test_torch_compile_of_a_transform_of_f_with_a_graph_break(name: str) -> None
     for backend in ("eager", "aot_eager"):
         got = torch.compile(ours, backend=backend)(x)
         np.testing.assert_allclose(got.detach().numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+
+
+def test_a_failed_compiled_vmap_of_hessian_leaves_multiads_state_as_it_was() -> None:
+    # torch.compile of vmap(hessian(f)) fails in torch's fake tensors, for torch.func's as well;
+    # the state torch keeps afterwards can fail later compiled transforms of either (docs/migration.md,
+    # "Transforms under torch.compile"). multiad's own per-thread and per-context state is left
+    # as it was. In a fresh process: the failure changes torch's state for what follows.
+    code = (
+        "import torch, multiad, multiad._api_vmap as av, multiad._prepared as pr, multiad._select as se\n"
+        "import multiad._custom_state as cs, multiad_torch._guard as gd\n"
+        "x = torch.linspace(-1.0, 1.0, 12, dtype=torch.float64).reshape(3, 4)\n"
+        "f = lambda v: (torch.sin(v) ** 2).sum()\n"
+        "multiad.grad(f)(x[0])\n"
+        "def state():\n"
+        "    flag = multiad._registry._records['torch'].backend.active_flag\n"
+        "    return (gd._state.active, flag.active, av._slot.spec, av._slot.tree, pr._slot.spec,\n"
+        "            se._context.get(), cs._forward.get(), cs._without_rules.get())\n"
+        "before = state()\n"
+        "try:\n"
+        "    torch.compile(lambda x: multiad.vmap(multiad.hessian(f))(x), fullgraph=True, backend='eager')(x)\n"
+        "except Exception as e:\n"
+        "    assert 'fake tensor' in str(e), e\n"
+        "else:\n"
+        "    raise AssertionError('torch.compile of vmap(hessian(f)) now works: update docs/migration.md')\n"
+        "assert state() == before, (state(), before)\n"
+        "print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)
