@@ -105,6 +105,8 @@ def _install_numpy_operands() -> None:
 #   ``numpy.multiply(s, t)`` cannot be told from ``s * t``, so it gives the same (without the
 #   method numpy computed it, in numpy's dtype). A tensor left of a numpy scalar never gets here
 #   from an operator (torch's own operators take numpy scalars): ``numpy.multiply(t, s)`` is numpy's.
+#   numpy hands a scalar's comparison over as a 0-d array, so a 0-d array left of a tensor on a
+#   comparison is taken as its scalar (``np.array(1.1) < t``, which raised, is ``t > 1.1``).
 # - a numpy array with a tensor on a ufunc of the table runs as ``multiad.numpy``'s function, as
 #   inside the transforms: numpy's dtype, bool comparisons, the tensor's derivative kept. Without the
 #   method most of these raised (``a + t``, ``a > t``, ``t > a``), or gave numpy's value with
@@ -117,8 +119,9 @@ def _install_numpy_operands() -> None:
 #   ``__array_priority__`` and no ``__array_ufunc__`` (:class:`_WithoutArrayUfunc`): the same
 #   conversion, the same wrapping (``uint8`` for ``numpy.isfinite(t)``, torch's own), the same
 #   errors (``numpy.add.at(t, ...)`` refuses a non-array, where converting the tensor by hand wrote
-#   into it through the memory the array shares). Where another operand has an ``__array_ufunc__``
-#   of its own, NotImplemented lets numpy ask it, as it did.
+#   into it through the memory the array shares). So ``a % t``, which raised, is numpy's value as
+#   ``t % a`` always was (``uint8`` for ``a & t`` of bools, as for ``t & a``). Where another operand
+#   has an ``__array_ufunc__`` of its own, NotImplemented lets numpy ask it, as it did.
 #
 # Inside the transforms a numpy scalar keeps numpy's promotion (``np.float64(0.5) * x`` is float64
 # there, float32 outside), and other ufuncs of a tensor that carries a derivative raise the
