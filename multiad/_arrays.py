@@ -19,7 +19,7 @@ import numpy as np
 from . import _registry, _select, _tree
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, an
-from ._select import compiling
+from ._ops import traced_now
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 #: Whether each dtype seen so far is a floating-point one (any backend's dtype objects).
@@ -36,7 +36,7 @@ def is_float(backend: Backend, x: Any) -> tuple[bool, str]:
     name = backend.dtype_name(x)
     ok = name in _FLOATS
     # A byte-swapped numpy dtype is never taken as it is; NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
-    if getattr(dt, "isnative", True) and not compiling():
+    if getattr(dt, "isnative", True) and not traced_now():
         FLOAT_DTYPES[dt] = ok
     return ok, name
 

@@ -63,14 +63,14 @@ def do(name: str, *args: Any, **kwargs: Any) -> Any:
         if "like" in kwargs or x is None or (name in _JOINS and isinstance(x, (list, tuple))):
             return autoray.do(name, *args, **kwargs)
         fn = autoray.get_lib_fn(autoray.infer_backend(x), name)
-        if not _traced():  # NOTE [Tables a trace reads and does not fill]
+        if not traced_now():  # NOTE [Tables a trace reads and does not fill]
             _by_type[key] = fn
     return fn(*args, **kwargs)
 
 
-def _traced() -> bool:
-    """Whether a compiler that traces Python traces this call (the probes of ``compiling()``,
-    asked here: ``multiad/_select.py`` imports this module)."""
+def traced_now() -> bool:
+    """Whether a compiler that traces Python traces this call: the probes of ``compiling()``,
+    asked here without its first use (``multiad/_select.py`` imports this module)."""
     for probe in COMPILING_PROBES:
         if probe():
             return True

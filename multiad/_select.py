@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 from . import _ops, _registry
 from ._backend import COMPILING_PROBES, ON_NEW_PROBE, Backend
 from ._errors import BackendError, InvalidTypeError, MixedBackendError
+from ._ops import traced_now
 
 ENV_VAR = "MULTIAD_BACKEND"
 T = TypeVar("T")
@@ -333,7 +334,7 @@ def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None, rem
     change nothing the trace reads] in ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
-        remember = remember and not PROBE[0]()  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+        remember = remember and not traced_now()  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL

@@ -36,7 +36,7 @@ from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError, UnsupportedOperationError
-from .._select import compiling
+from .._ops import traced_now
 from . import _axis_args, _complex, _jax_ints, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import named
@@ -297,7 +297,7 @@ def impl(lib: str, name: str) -> Callable[..., Any]:
                 f"{getattr(_PLUGIN_NAMESPACES[lib], '__name__', 'module')!r} lacks it); use the framework's own function"
             )
         raise NotImplementedError(f"mnp.{name}: no implementation for {lib} arrays")
-    if not compiling():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+    if not traced_now():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
         _cache[key] = found
     return found
 
