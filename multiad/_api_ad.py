@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from . import _custom_state, _derive, _plan, _prepared, _prepared_traced, _registry, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
@@ -167,8 +169,10 @@ def _check_like(
         ) from None
     if same:  # the common case: the backend's arrays, shaped and typed as the references
         for x, ref in zip(leaves, ref_leaves):
-            if not (b.is_array(x) and x.shape == ref.shape and x.dtype == ref.dtype):
-                break
+            if not (b.is_array(x) and x.shape == ref.shape and x.dtype == ref.dtype) or (
+                type(x) is not np.ndarray and isinstance(x, np.ndarray)
+            ):
+                break  # (NOTE [numpy array subclasses] in multiad/_arrays.py)
         else:
             return leaves
     else:

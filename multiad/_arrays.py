@@ -12,12 +12,13 @@ they can carry static configuration.
 from __future__ import annotations
 
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
 
 from . import _registry, _select, _tree
-from ._backend import Backend
+from ._backend import CONVERTING, Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, an
 from ._ops import traced_now
 
@@ -63,14 +64,46 @@ def is_float_dtype(backend: Backend, dtype: Any) -> bool:
         return False
 
 
+# NOTE [numpy array subclasses]: an argument that is an instance of a subclass of
+# ``numpy.ndarray`` is taken as the plain array of its data, on every backend alike, as torch
+# and JAX take it: ``f`` sees an ndarray (or the framework's array), never the subclass. A
+# ``numpy.matrix`` therefore computes ``x * x`` elementwise in ``f``, not as a matrix product;
+# before, torch, JAX and numpy took it so while autograd refused it with an error blaming a plain
+# numpy function. A masked array (``numpy.ma.MaskedArray``) is refused instead: its mask says which
+# elements do not count, and a plain array of its data counts them all, so torch and numpy
+# returned ``sum(x**2)`` of ``[1, --, 3]`` as 14 where numpy's ``f`` gives 10, without an error
+# (JAX refused it; autograd refused it blaming a plain numpy function). No backend keeps the
+# mask, so every backend refuses it, in arguments, tangents, cotangents, vmap's arguments and
+# ``asarray``, with :func:`masked_error`. ``numpy.ma`` is asked only where it was imported: no
+# masked array exists before.
+def masked_error(call: str, what: str) -> InvalidTypeError:
+    """The error for a masked array as ``what`` of ``call`` (NOTE [numpy array subclasses])."""
+    return InvalidTypeError(
+        f"{call}: {what} is a numpy masked array; no backend keeps its mask (a plain array of its data "
+        "counts the masked elements), so it is refused: pass arr.filled(value) for a plain array, or pass the data and "
+        "the mask separately (arr.data and numpy.ma.getmaskarray(arr)) and apply the mask inside f, for "
+        "instance with mnp.where"
+    )
+
+
+def plain_ndarray(leaf: np.ndarray, call: str, what: str) -> np.ndarray:
+    """``leaf``, an instance of a subclass of ndarray, as the plain ndarray of its data; a
+    masked array raises :func:`masked_error` (NOTE [numpy array subclasses])."""
+    ma = sys.modules.get("numpy.ma")
+    if ma is not None and isinstance(leaf, ma.MaskedArray):
+        raise masked_error(call, what)
+    return np.asarray(leaf)
+
+
 def unchanged(backend: Backend, leaf: Any, diff: bool, call: str) -> bool:
     """Whether :func:`convert` passes ``leaf`` on as it is, which its type alone decides
     (NOTE [Prepared signatures] in ``multiad/_flat.py``); dtypes are checked separately."""
     if isinstance(leaf, np.ndarray) and backend.is_array(leaf):
         # numpy's arrays are the backend's own (autograd, numpy). A differentiated one is taken as
         # it is only with a native float dtype (``FLOAT_DTYPES`` holds native dtypes only); a
-        # byte-swapped one that is not differentiated may reach f as it is, which numpy computes with.
-        return bool(leaf.dtype.isnative)
+        # byte-swapped one that is not differentiated may reach f as it is, which numpy computes
+        # with. A subclass's instance is converted (NOTE [numpy array subclasses]).
+        return bool(leaf.dtype.isnative) and type(leaf) is np.ndarray
     if isinstance(leaf, (np.ndarray, np.generic)):
         return False
     if backend.is_array(leaf):
@@ -80,11 +113,16 @@ def unchanged(backend: Backend, leaf: Any, diff: bool, call: str) -> bool:
 
 def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> Any:
     """One argument leaf as the backend needs it (see NOTE [Conversion policy])."""
+    if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:
+        leaf = plain_ndarray(leaf, call, what)  # NOTE [numpy array subclasses]
     if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
         leaf = native_order(leaf)
     if backend.is_array(leaf):
         x = leaf
     elif isinstance(leaf, (np.ndarray, np.generic)) or (diff and isinstance(leaf, numbers.Number)):
+        # NOTE [Conversions name their call] in multiad/_backend.py (not while a compiler traces:
+        # torch.compile does not follow context variables, and no backend warns there)
+        token = None if backend.compiling() else CONVERTING.set(call)
         try:
             x = backend.asarray(leaf)
         except (TypeError, ValueError, OverflowError) as exc:  # float128, object arrays, ints beyond int64
@@ -94,6 +132,9 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
                 f"{call}: {what} ({kind}) cannot become {an(backend.name)} array ({type(exc).__name__}: {detail}); "
                 "convert it first, for instance multiad.asarray(x, dtype='float64')"
             ) from exc
+        finally:
+            if token is not None:
+                CONVERTING.reset(token)
     else:
         owner = _select.owner_of(leaf, call, prefer=backend.name)
         if owner is not None and owner != backend.name:
@@ -201,8 +242,23 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         b = _select.get_backend()
     else:
         b = _select.resolve(backend, leaves, "asarray(x)")
-    out = []
-    for leaf in leaves:
+    out: list[Any] = []
+    if traced:  # torch.compile does not follow context variables
+        converted(b, leaves, x, traced, dtype, device, out)
+        return _tree.unflatten(spec, out)
+    token = CONVERTING.set("asarray(x)")  # NOTE [Conversions name their call] in multiad/_backend.py
+    try:
+        converted(b, leaves, x, traced, dtype, device, out)
+    finally:
+        CONVERTING.reset(token)
+    return _tree.unflatten(spec, out)
+
+
+def converted(b: Backend, leaves: list[Any], x: Any, traced: bool, dtype: Any, device: Any, out: list[Any]) -> None:
+    """:func:`asarray`'s leaves converted to ``b``'s arrays, appended to ``out``."""
+    for k, leaf in enumerate(leaves):
+        if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:  # NOTE [numpy array subclasses]
+            leaf = plain_ndarray(leaf, "asarray(x)", "x" if leaf is x else f"leaf {k} of x")
         if type(leaf) is np.ndarray:  # neutral (owner_of's answer)
             if not traced and not leaf.dtype.isnative:
                 leaf = native_order(leaf)
@@ -213,7 +269,6 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                 if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
                     leaf = native_order(leaf)
         out.append(b.asarray(leaf, dtype=dtype, device=device))
-    return _tree.unflatten(spec, out)
 
 
 def to_numpy(x: Any) -> Any:

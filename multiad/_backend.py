@@ -44,6 +44,7 @@ does that on first use, so that ``import multiad`` and listing backends stay che
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib.util
 import os
 import sys
@@ -75,6 +76,16 @@ TRANSFORMS = (
 COMPILING_PROBES: list[Callable[[], bool]] = []
 #: Called after a probe joins :data:`COMPILING_PROBES` (``multiad/_select.py`` keeps a shortcut).
 ON_NEW_PROBE: list[Callable[[], None]] = []
+
+
+# NOTE [Conversions name their call]: a warning about a conversion (the jax backend's float64
+# input without x64: NOTE [float64 input without x64] in backends/jax) starts with the call, as
+# every warning does ("grad(f): ..."), but ``Backend.asarray`` is not told the call. The core sets
+# the call whose arguments, tangents or cotangents it converts (``multiad/_arrays.py``) around its
+# ``asarray`` calls; a backend reads it with :meth:`Backend.converting_call`. Only the conversion
+# path pays for it (a context variable set and reset per converted leaf), never a call whose
+# arguments are the backend's arrays already.
+CONVERTING: contextvars.ContextVar[str | None] = contextvars.ContextVar("multiad_converting", default=None)
 
 
 class Backend:
@@ -504,6 +515,12 @@ class Backend:
         raise NotImplementedError  # NOTE [Custom rules at the flat level] in multiad/_custom_rules.py
 
     # -- helpers for implementations -------------------------------------------------------------
+    def converting_call(self) -> str | None:
+        """The call (``"grad(f)"``) whose argument multiad is converting with :meth:`asarray`,
+        for a warning :meth:`asarray` gives to start with; None where ``asarray`` was called
+        otherwise (NOTE [Conversions name their call])."""
+        return CONVERTING.get()
+
     def warn_accuracy(self, message: str) -> None:
         """Warns :class:`multiad.AccuracyWarning` with ``message`` (which starts with the call),
         attributed to the first caller outside multiad and this backend's package."""

@@ -129,8 +129,9 @@ class JaxBackend(multiad.Backend):
             and not jax.config.jax_enable_x64
             and _first_x64_warning()
         ):
+            call = self.converting_call() or "jax backend"  # NOTE [Conversions name their call] in multiad
             self.warn_accuracy(
-                "jax backend: a float64 numpy array is computed in float32 because JAX's x64 mode is off "
+                f"{call}: a float64 numpy array is computed in float32 because JAX's x64 mode is off "
                 "(relative errors near 1e-7 instead of 1e-16); enable it at the start of the program with "
                 'jax.config.update("jax_enable_x64", True). This warning is shown once per process'
             )
