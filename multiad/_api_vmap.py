@@ -349,11 +349,9 @@ def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Back
     try:  # the outputs, not zeros: NOTE [Axes of a prefix under a compiler] in multiad/_tree.py
         oaxes = _tree.leaf_axes(out_dims, _tree.unflatten(spec_o, list(outs)))
     except ValueError:
-        try:  # optree's words, with zeros for the outputs' values
-            _tree.leaf_axes(out_dims, _tree.unflatten(spec_o, [0] * len(outs)))
-            why = "no match"
-        except ValueError as exc:
-            why = str(exc)
+        # optree's words, the outputs shown by shape and dtype (zeros for them showed a tuple
+        # of zeros, neither out_dims nor the output)
+        why = _tree.mismatch(out_dims, _tree.unflatten(spec_o, list(outs)))
         raise InvalidArgumentError(
             f"{call}: out_dims={out_dims!r} does not match the output: {why}; give one int for every "
             "output, or a tree prefix of the output"
@@ -457,9 +455,10 @@ class _Plan:
         for i, (arg, d) in enumerate(zip(args, per_arg)):
             try:
                 axes.extend(_tree.leaf_axes(d, arg))
-            except ValueError as exc:
-                raise InvalidArgumentError(
-                    f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {exc}; give one int or None for "
+            except ValueError:
+                raise InvalidArgumentError(  # the argument's arrays by shape and dtype, not their values
+                    f"{call}: in_dims[{i}]={d!r} does not match argument {i}: {_tree.mismatch(d, arg)}; "
+                    "give one int or None for "
                     "the whole argument, or a tree prefix of it"
                 ) from None
         self.backend = b = _select.resolve(backend, leaves, call)

@@ -116,6 +116,42 @@ def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
     return optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
 
 
+class _Shown:
+    """A leaf in an error message: an array by its shape and dtype."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def shown(tree: PyTree) -> PyTree:
+    """``tree`` with each array leaf replaced by one whose repr is its shape and dtype
+    (``array(shape=(2, 3), dtype=float64)``), for an error message that prints the tree: an
+    array's own repr runs over many lines."""
+
+    def one(leaf: Any) -> Any:
+        shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+        if shape is None or dtype is None:
+            return leaf
+        return _Shown(f"array(shape={tuple(shape)}, dtype={str(dtype).removeprefix('torch.')})")
+
+    return tree_map(one, tree)
+
+
+def mismatch(prefix: Any, tree: PyTree) -> str:
+    """optree's words for why ``prefix`` (in_dims, out_dims) is not a prefix of ``tree``, with
+    ``tree``'s arrays shown by shape and dtype (:func:`shown`); "no match" where it finds none."""
+    try:
+        leaf_axes(prefix, shown(tree))
+    except ValueError as exc:
+        return str(exc).rstrip(".")
+    return "no match"
+
+
 # NOTE [Prefixes matched by key]: optree matches a dict of a prefix (in_dims, out_dims) with a dict
 # of the tree by its keys, but the broadcast keeps the prefix's own kind of dict and key order, and
 # the leaves of an OrderedDict come in insertion order where those of a dict come in sorted key
