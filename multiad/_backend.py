@@ -516,10 +516,10 @@ class Backend:
 
     # -- helpers for implementations -------------------------------------------------------------
     def converting_call(self) -> str | None:
-        """The call (``"grad(f)"``) whose argument multiad is converting with :meth:`asarray`,
-        for a warning :meth:`asarray` gives to start with; None where ``asarray`` was called
-        otherwise (NOTE [Conversions name their call])."""
-        return CONVERTING.get()
+        """The call (``"grad(f)"``) whose argument, tangent or cotangent multiad is converting
+        with :meth:`asarray`, for a warning :meth:`asarray` gives to start with; None where
+        ``asarray`` was called otherwise."""
+        return CONVERTING.get()  # NOTE [Conversions name their call]
 
     def warn_accuracy(self, message: str) -> None:
         """Warns :class:`multiad.AccuracyWarning` with ``message`` (which starts with the call),
