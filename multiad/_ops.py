@@ -62,10 +62,45 @@ def do(name: str, *args: Any, **kwargs: Any) -> Any:
 
         if "like" in kwargs or x is None or (name in _JOINS and isinstance(x, (list, tuple))):
             return autoray.do(name, *args, **kwargs)
-        fn = autoray.get_lib_fn(autoray.infer_backend(x), name)
+        fn = autoray.get_lib_fn(class_lib(type(x)), name)  # NOTE [Library of a class under a compiler]
         if not traced_now():  # NOTE [Tables a trace reads and does not fill]
             _by_type[key] = fn
     return fn(*args, **kwargs)
+
+
+# NOTE [Library of a class under a compiler]: autoray names the library of an array's class
+# (``infer_backend``) through a ``functools.lru_cache``, and torch.compile, tracing it, warned on
+# every compiled multiad.numpy call (and on core operations first met in a trace) ("Dynamo detected a call to a functools.lru_cache-wrapped
+# function"). The name depends on the class alone, so :func:`class_lib` asks autoray as
+# ordinary Python (the compiler's constant-result mark) and keeps the answer.
+_CLASS_LIBS: dict[type, str] = {}
+
+
+class _OfClass:
+    """An object whose ``__class__`` is a given class: what autoray's ``infer_backend`` reads."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return self.cls
+
+
+def class_lib(cls: type) -> str:
+    """autoray's name of the library that defines array class ``cls`` (NOTE [Library of a
+    class under a compiler])."""
+    lib = _CLASS_LIBS.get(cls)
+    if lib is None:
+        import autoray
+
+        lib = _CLASS_LIBS[cls] = autoray.infer_backend(_OfClass(cls))
+    return lib
+
+
+setattr(class_lib, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def traced_now() -> bool:

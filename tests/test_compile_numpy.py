@@ -343,3 +343,27 @@ def test_compiled_multiad_numpy_and_its_gradient_warn_nothing() -> None:
     np.testing.assert_allclose(g.numpy(), np.sin(xs) + xs * np.cos(xs), rtol=1e-14)
     ours = [str(w.message) for w in seen if "lru_cache" in str(w.message) or "multiad" in str(w.filename)]
     assert not ours, ours
+
+
+@pytest.mark.parametrize("name", ["jacfwd", "hessian"])
+def test_compiled_forward_mode_with_aux_warns_nothing(name: str) -> None:
+    # NOTE [Library of a class under a compiler]: an operation of the core first met in a trace
+    # (placing jacfwd's columns with aux) asked autoray for the tensor's library through its
+    # lru_cache, traced, and warned, with f written in plain torch.
+    transform = getattr(multiad, name)
+    torch._dynamo.reset()
+    x = torch.linspace(0.2, 1.0, 3, dtype=torch.float64)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        out, aux = torch.compile(
+            lambda x: transform(lambda x: ((torch.sin(x) * x).sum(), x * 2.0), has_aux=True)(x),
+            backend="eager",
+            fullgraph=True,
+        )(x)
+    xs = x.numpy()
+    first = np.sin(xs) + xs * np.cos(xs)
+    want = first if name == "jacfwd" else np.diag(2 * np.cos(xs) - xs * np.sin(xs))
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(aux.numpy(), 2 * xs, rtol=0)
+    ours = [str(w.message) for w in seen if "lru_cache" in str(w.message) or "multiad" in str(w.filename)]
+    assert not ours, ours

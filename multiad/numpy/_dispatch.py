@@ -32,11 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from autoray import infer_backend
 
 from .._arrays import native_order
 from .._errors import InvalidTypeError, MixedBackendError, UnsupportedOperationError
-from .._ops import traced_now
+from .._ops import class_lib, traced_now
 from . import _axis_args, _complex, _jax_ints, _zerod
 from . import _ufunc_keywords as _ufk
 from ._outer import named
@@ -54,7 +53,7 @@ def _lib_of(x: Any, found: set[str]) -> None:
     elif x is not None and not isinstance(x, _SCALARS) and not isinstance(x, np.ndarray):
         # numpy arrays skipped before autoray: under torch.compile an index table built with
         # numpy is a traced array whose class autoray cannot inspect
-        lib = _class_lib(type(x))
+        lib = class_lib(type(x))
         if lib in _FRAMEWORKS:
             found.add(lib)
         elif lib != "numpy":
@@ -63,39 +62,6 @@ def _lib_of(x: Any, found: set[str]) -> None:
                 sub = _subclass_lib(type(x))
             if sub:
                 found.add(sub)
-
-
-# NOTE [Library of a class under a compiler]: autoray names the library of an array's class
-# (``infer_backend``) through a ``functools.lru_cache``, and torch.compile, tracing it, warned on
-# every compiled multiad.numpy call ("Dynamo detected a call to a functools.lru_cache-wrapped
-# function"). The name depends on the class alone, so :func:`_class_lib` asks autoray as
-# ordinary Python (the compiler's constant-result mark) and keeps the answer.
-_CLASS_LIBS: dict[type, str] = {}
-
-
-class _OfClass:
-    """An object whose ``__class__`` is a given class: what autoray's ``infer_backend`` reads."""
-
-    __slots__ = ("cls",)
-
-    def __init__(self, cls: type) -> None:
-        self.cls = cls
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        return self.cls
-
-
-def _class_lib(cls: type) -> str:
-    """autoray's name of the library that defines array class ``cls`` (NOTE [Library of a
-    class under a compiler])."""
-    lib = _CLASS_LIBS.get(cls)
-    if lib is None:
-        lib = _CLASS_LIBS[cls] = infer_backend(_OfClass(cls))
-    return lib
-
-
-setattr(_class_lib, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 #: The framework of an array class defined elsewhere (a user's subclass of ``torch.Tensor``), or
