@@ -175,6 +175,9 @@ MADE: dict[str, Callable[[Any], Any]] = {
     "array 200 int8": lambda m: m.array((1, 200), dtype="int8"),
     "full_like np.uint64 dtype": lambda m: m.full_like(m.zeros(3, dtype="int64"), np.uint64(BIG), dtype="uint64"),
     "full_like -1 dtype": lambda m: m.full_like(m.zeros(2, dtype="int64"), -1, dtype="uint64"),
+    "full_like bool np.uint64": lambda m: m.full_like(m.zeros(2, dtype="bool"), np.uint64(2**64 - 1)),
+    "full_like bool 2**63": lambda m: m.full_like(m.zeros(2, dtype="bool"), 2**63),
+    "full_like bool -1": lambda m: m.full_like(m.zeros(2, dtype="bool"), -1),
 }
 
 
@@ -196,3 +199,58 @@ def test_integers_made_in_the_dtype_asked_for(backend_name: str, case: str) -> N
     got = np.asarray(got)
     assert got.dtype == want.dtype and got.shape == want.shape, (got, want)
     np.testing.assert_array_equal(got, want)
+
+
+WIDE: dict[str, Callable[[Any], Any]] = {
+    "mnp.asarray": lambda m: m.asarray(2**64),
+    "mnp.array": lambda m: m.array(-(2**63) - 1),
+    "mnp.full": lambda m: m.full(2, 2**64),
+    "mnp.asarray list": lambda m: m.asarray([1, 2**70]),
+}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("case", list(WIDE))
+def test_python_ints_no_dtype_holds(backend_name: str, case: str) -> None:
+    """NOTE [Python ints no dtype holds]: numpy makes an object array of an int outside int64 and
+    uint64; torch and JAX raised their own errors for it, without the call's name. numpy and
+    autograd keep numpy's object array; torch and JAX raise OverflowError naming the call."""
+    want = WIDE[case](np)
+    assert want.dtype == object  # numpy's own result
+    with multiad.use_backend(backend_name):
+        if backend_name in ("torch", "jax"):
+            with pytest.raises(OverflowError, match=rf"^{case.split()[0]}: Python int {want.flat[-1]} "):
+                WIDE[case](mnp)
+            return
+        got = WIDE[case](mnp)
+    assert isinstance(got, np.ndarray) and got.dtype == object and got.shape == want.shape
+    assert got.tolist() == want.tolist()
+
+
+CLIP_BOUNDS: list[tuple[Any, Any]] = [
+    (0, np.array([0, 1, 200], dtype=np.uint8)),
+    (0, np.array([0, 1, 100], dtype=np.int8)),
+    (0, np.array([0, 1, 200], dtype=np.int64)),
+    (np.array([0, 1, 200], dtype=np.uint8), None),
+    (np.uint8(0), np.uint8(3)),
+    (0, np.array([0.5, 1.0, 2.0], dtype=np.float32)),
+]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("value", [2**63 + 1, 5, 2.5])
+def test_clip_of_a_python_number(backend_name: str, value: Any) -> None:
+    """NOTE [clip of a Python number]: numpy's clip makes an array of a Python number ``a``
+    (``clip(2**63 + 1, 0, uint8 x)`` is uint64, ``clip(5, 0, uint8 x)`` int64); it took the
+    bound's dtype, and ``2**63 + 1`` was cast into uint8 with an overflow warning numpy does
+    not give."""
+    for lo, hi in CLIP_BOUNDS:
+        want = np.asarray(np.clip(value, lo, hi))
+        blo, bhi = (multiad.asarray(b, backend=backend_name) if isinstance(b, np.ndarray) else b for b in (lo, hi))
+        with multiad.use_backend(backend_name), warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = np.asarray(multiad.to_numpy(mnp.clip(value, blo, bhi)))
+        if backend_name == "jax" and isinstance(value, int) and getattr(hi, "dtype", None) == np.float32:
+            want = want.astype(np.float32)  # JAX's promotion of integers with float32 (docs/api-numpy.md)
+        assert got.dtype == want.dtype and got.shape == want.shape, (value, lo, hi, got, want)
+        np.testing.assert_array_equal(got, want)

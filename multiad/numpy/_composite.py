@@ -402,7 +402,7 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     hi = kwargs.pop("max", a_max)
     if kwargs:
         raise TypeError(f"mnp.clip: unexpected keyword arguments {sorted(kwargs)}")
-    x = _arr(a)
+    x = strong(_arr(a))  # see NOTE [clip of a Python number]
     if lo is None and hi is None:  # numpy 2.1 and later: a copy
         return mnp.copy(x)
     lo, hi = (_arr(b) if isinstance(b, (list, tuple)) else b for b in (lo, hi))  # lists are arrays
@@ -413,6 +413,12 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     if hi is not None:
         x = _nan_bound(mnp.where(mnp.greater(x, hi), hi, x), hi)
     return x
+
+
+# NOTE [clip of a Python number]: numpy's clip makes an array of its first argument (``np.clip(5,
+# 0, uint8 x)`` is int64, ``np.clip(2**63 + 1, 0, uint8 x)`` uint64, float64 beside an int8 bound):
+# a Python number there is not weak, as its bounds are. Kept weak, it took the bound's dtype
+# (uint8), and ``2**63 + 1`` was cast into it by ``where`` (with its overflow warning).
 
 
 def _int_bounds(x: Any, lo: Any, hi: Any) -> tuple[Any, Any]:

@@ -75,7 +75,29 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
     # (data.dtype read last: Dynamo cannot trace ndarray.dtype, and on torch it is not needed)
     if name is None and not _arrays.keeps_float64(b) and data.dtype == np.float64:
         name = b.default_dtype()  # JAX without x64: float32, silently
-    return b.asarray(data, dtype=name, device=device)
+    try:
+        return b.asarray(data, dtype=name, device=device)
+    except (TypeError, ValueError):
+        _no_object_ints(data, b.name, call)
+        raise
+
+
+def _no_object_ints(data: np.ndarray, backend: str, call: str) -> None:
+    """NOTE [Python ints no dtype holds]: numpy makes an object array of a Python int outside
+    int64 and uint64 (``asarray(2**64)``, ``array(-2**63 - 1)``, ``full(2, 2**64)``), which torch
+    and JAX refuse with their own errors ("can't convert np.ndarray of type numpy.object_",
+    "Error interpreting argument to stage as a JAX value"). Where a backend refuses such an
+    array, the int is named in an OverflowError, numpy's error where a dtype must hold it
+    (``asarray(2**64, dtype="uint64")``); other refusals stand. Read on the refusal only."""
+    if data.dtype != object:
+        return
+    for v in data.flat:
+        if isinstance(v, int) and not -(2**63) <= v <= 2**64 - 1:
+            raise OverflowError(
+                f"{call}: Python int {v} is outside int64 and uint64, the integers {backend} arrays hold "
+                "(numpy makes an object array of it); give integers within [-2**63, 2**64 - 1], or a "
+                "float (dtype='float64') for an approximate value"
+            )
 
 
 def zeros(shape: Any, dtype: Any = None, device: Any = None) -> Any:
@@ -186,8 +208,8 @@ def _filled(value: Any, shape: tuple[int, ...], call: str) -> Any:
 
 
 def _integer_fill(a: Any, fill_value: Any, lib: str, dtype: Any = None) -> Any:
-    """NOTE [Integer fill values as numpy casts them]: numpy's ``full_like`` of an integer or
-    float array casts an integer fill into the array's dtype: a numpy scalar as its cast does
+    """NOTE [Integer fill values as numpy casts them]: numpy's ``full_like`` of an integer, float
+    or bool array casts an integer fill into the array's dtype: a numpy scalar as its cast does
     (``np.uint64(2**63 + 5)`` into int8 is 5), a Python int with OverflowError where the dtype
     cannot hold it (``-1`` into uint8). torch and JAX wrapped the Python int (255), torch refused
     the numpy scalar ("an integer is required") and JAX an int above ``2**63 - 1``, also into
@@ -202,7 +224,7 @@ def _integer_fill(a: Any, fill_value: Any, lib: str, dtype: Any = None) -> Any:
         dtype = np.dtype(dtype_name(a) if dtype is None else canonical_dtype_name(dtype, "mnp.full_like"))
     except TypeError:  # bfloat16: the framework's own cast
         return fill_value
-    if dtype.kind not in "iuf":
+    if dtype.kind not in "iufb":  # bool too: np.uint64(2**64 - 1) is True, 2**63 numpy's OverflowError
         return fill_value
     cast = _numpy_made("mnp.full_like", np.full, (), fill_value, dtype)[()]  # numpy's cast, or its OverflowError
     return cast.item() if lib == "torch" else cast
