@@ -162,6 +162,9 @@ def _check_like(
         # were made on either side of a graph break, only same_structure sees them equal.
         same = spec == ref_spec or _tree.same_structure(spec, ref_spec)
     except (TypeError, ValueError) as exc:  # a registered node's data without a truth value for ==
+        settled = _tree.from_trace(ref_spec)  # NOTE [Structures made in a trace, used after it]
+        if settled is not ref_spec:
+            return _check_like(call, what, given, ref_leaves, settled, b, traced)
         raise InvalidArgumentError(
             f"{call}: the registered nodes of {what} hold data that cannot be compared with those of the "
             f"{ref_name} ({type(exc).__name__}: {exc}); build {what} with the {ref_name}' own node data "

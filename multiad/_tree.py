@@ -80,7 +80,42 @@ def tuple_spec(children: list[TreeSpec]) -> TreeSpec:
 
 def unflatten(spec: TreeSpec, leaves: Any) -> PyTree:
     """Rebuilds a tree of structure ``spec`` from ``leaves``."""
-    return optree.tree_unflatten(spec, leaves)
+    try:
+        return optree.tree_unflatten(spec, leaves)
+    except (TypeError, ValueError):
+        settled = from_trace(spec)  # NOTE [Structures made in a trace, used after it]
+        if settled is spec:
+            raise
+        return optree.tree_unflatten(settled, leaves)
+
+
+# NOTE [Structures made in a trace, used after it]: torch.compile runs optree through Python
+# stand-ins of its own (``torch._dynamo.polyfills.pytree``), so a structure made while it traces
+# is the stand-in's ``PyTreeSpec``, and one kept in a function the compiled function returns (a
+# ``vjp_fn``, a ``jvp_fn``) stays one. Outside the trace optree does not take it, and the stand-in
+# cannot rebuild a dict (torch 2.13 with optree 0.20: it keeps a dict's keys in a form of its own
+# and rebuilds with optree's function, "unhashable type: 'list'"): a ``vjp_fn`` of a dict output
+# returned from ``torch.compile(..., backend="eager")`` raised multiad's error about node data that
+# cannot be compared, where torch.func's works. Where optree refuses a structure, it is rebuilt
+# from the stand-in's parts as optree's own (:func:`from_trace`); a structure of optree's own, the
+# only kind outside compiled code otherwise, never takes this path.
+def from_trace(spec: Any) -> Any:
+    """``spec`` as optree's structure where it is torch.compile's stand-in for one (NOTE
+    [Structures made in a trace, used after it]), else ``spec`` itself."""
+    if type(spec).__module__ != "torch._dynamo.polyfills.pytree":
+        return spec
+
+    def example(node: Any) -> Any:
+        kids = [example(c) for c in node._children]
+        if node._type is None:
+            return 0
+        if node._type is dict and type(node._metadata) is tuple and len(node._metadata) == 2:
+            original, ordered = node._metadata  # the stand-in's: keys in insertion and in sorted order
+            values = dict(zip(ordered, kids))
+            return {k: values[k] for k in original}
+        return node._unflatten_func(node._metadata, kids)
+
+    return optree.tree_structure(example(spec), none_is_leaf=spec.none_is_leaf, namespace=spec.namespace)
 
 
 def tree_map(fn: Callable[..., Any], tree: PyTree, *rest: PyTree) -> PyTree:

@@ -894,3 +894,27 @@ def test_a_failed_compiled_vmap_of_hessian_leaves_multiads_state_as_it_was() -> 
         "print('ok')\n"
     )
     _runs_in_a_fresh_process(code)
+
+
+def test_vjp_fn_and_jvp_fn_of_dicts_returned_from_a_compiled_function() -> None:
+    # NOTE [Structures made in a trace, used after it] in multiad/_tree.py: their structures were
+    # torch.compile's stand-ins, which optree refused outside the trace ("registered nodes ... hold
+    # data that cannot be compared"), where torch.func.vjp's vjp_fn works.
+    def f(p: Any) -> Any:
+        return {"u": torch.sin(p["a"]) * p["b"]}
+
+    a = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    b = torch.linspace(0.5, 2.0, 5, dtype=torch.float64)
+    ct = torch.linspace(1.0, -1.0, 5, dtype=torch.float64)
+    torch._dynamo.reset()
+    out, vjp_fn = torch.compile(lambda p: multiad.vjp(f, p), backend="eager")({"a": a, "b": b})
+    (grads,) = vjp_fn({"u": ct})
+    an, bn, cn = a.numpy(), b.numpy(), ct.numpy()
+    np.testing.assert_allclose(out["u"].numpy(), np.sin(an) * bn, rtol=1e-12)
+    np.testing.assert_allclose(grads["a"].numpy(), np.cos(an) * bn * cn, rtol=1e-12)
+    np.testing.assert_allclose(grads["b"].numpy(), np.sin(an) * cn, rtol=1e-12)
+    with pytest.raises(multiad.InvalidArgumentError, match=r"cotangent has structure"):
+        vjp_fn({"w": ct})
+    _, jvp_fn = torch.compile(lambda p: multiad.linearize(f, p), backend="eager")({"a": a, "b": b})
+    got = jvp_fn({"a": ct, "b": b})["u"]
+    np.testing.assert_allclose(got.numpy(), np.cos(an) * bn * cn + np.sin(an) * bn, rtol=1e-12)
