@@ -195,14 +195,6 @@ def test_out_dims(backend: Case) -> None:
     backend.close((s, d), (np.sin(xs).T, 2 * xs.T), order=0)
 
 
-def test_out_dims_that_do_not_match_name_the_structure_not_the_values(backend: Case) -> None:
-    # NOTE [Axes of a prefix under a compiler]: out_dims are matched against the outputs, and
-    # optree's message is taken from a tree of zeros, not the outputs' values.
-    with pytest.raises(multiad.InvalidArgumentError, match=r"\{'a': 0\}\.; give one int for every output") as info:
-        multiad.vmap(lambda x: (x, {"a": x * 7.25}), out_dims=(0, {"b": 1}), backend=backend.name)(XS)
-    assert "missing key(s): ['b']" in str(info.value)
-
-
 @pytest.mark.parametrize("chunk_size", [1, 2, 5, 8])
 def test_chunk_size(backend: Case, chunk_size: int) -> None:
     out = multiad.vmap(predict, in_dims=(None, None, 0), chunk_size=chunk_size, backend=backend.name)(W, B, XS)
