@@ -66,10 +66,11 @@ def is_float_dtype(backend: Backend, dtype: Any) -> bool:
 
 # NOTE [numpy array subclasses]: an argument that is an instance of a subclass of
 # ``numpy.ndarray`` is taken as the plain array of its data, on every backend alike, as torch
-# and JAX take it: ``f`` sees an ndarray (or the framework's array), never the subclass. A
-# ``numpy.matrix`` therefore computes ``x * x`` elementwise in ``f``, not as a matrix product;
-# before, torch, JAX and numpy took it so while autograd refused it with an error blaming a plain
-# numpy function. A masked array (``numpy.ma.MaskedArray``) is refused instead: its mask says which
+# and JAX take it: ``f`` sees an ndarray (or the framework's array), never the subclass. Two
+# subclasses change what ``f`` computes and are refused instead. A ``numpy.matrix`` multiplies
+# ``x * x`` as a matrix product, which the plain array computes elementwise: torch, JAX and numpy
+# differentiated the elementwise function, another function than numpy's ``f(m)``, without an
+# error (autograd refused it, blaming a plain numpy function). A masked array (``numpy.ma.MaskedArray``) is refused instead: its mask says which
 # elements do not count, and a plain array of its data counts them all, so torch and numpy
 # returned ``sum(x**2)`` of ``[1, --, 3]`` as 14 where numpy's ``f`` gives 10, without an error
 # (JAX refused it; autograd refused it blaming a plain numpy function). No backend keeps the
@@ -92,6 +93,12 @@ def plain_ndarray(leaf: np.ndarray, call: str, what: str) -> np.ndarray:
     ma = sys.modules.get("numpy.ma")
     if ma is not None and isinstance(leaf, ma.MaskedArray):
         raise masked_error(call, what)
+    if isinstance(leaf, np.matrix):
+        raise InvalidTypeError(
+            f"{call}: {what} is a numpy.matrix, whose * and ** are matrix products where the backends' "
+            "arrays (and numpy's ndarray) compute elementwise, so f would be differentiated as another "
+            "function; pass numpy.asarray(m) (and write matrix products with @)"
+        )
     return np.asarray(leaf)
 
 
