@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import numpy as np
 import optree
 
+from ._ops import traced_now
+
 NAMESPACE = "multiad"
 
 PyTree = Any
@@ -147,8 +149,45 @@ def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
     n = optree.tree_structure(tree, namespace=NAMESPACE).num_leaves
     if prefix is None or isinstance(prefix, int):
         return [prefix] * n
+    if traced_now():  # see NOTE [Prefixes walked by path under a compiler]
+        return _leaf_axes_by_path(prefix, tree)
     full = optree.tree_broadcast_prefix(_keyed_like(prefix, tree), tree, none_is_leaf=True, namespace=NAMESPACE)
     return optree.tree_leaves(full, none_is_leaf=True, namespace=NAMESPACE)
+
+
+# NOTE [Prefixes walked by path under a compiler]: torch.compile's copy of optree could not
+# broadcast a prefix in which one int stands for a dict nested in the tree
+# (``in_dims=({"a": 0, "b": 0},)`` with ``b`` a dict: "length mismatch"), where torch.func's vmap
+# compiles. While a compiler traces, each leaf of the tree is followed down the prefix along the
+# leaf's path (the keys and indices optree gives with the leaves, in their order) to the first int
+# or None on the way, which gives the broadcast's values. On the way each dict of the prefix must
+# have the keys of the tree's dict at that place, and each tuple or list its length, or ValueError
+# is raised, as the broadcast raises; a container of another kind than the tree's at the same
+# place (a tuple for a list) is followed by its indices rather than refused.
+def _leaf_axes_by_path(prefix: Any, tree: PyTree) -> list[Any]:
+    """:func:`leaf_axes` while a compiler traces (NOTE [Prefixes walked by path under a compiler])."""
+    paths, _, _ = optree.tree_flatten_with_path(tree, none_is_leaf=True, namespace=NAMESPACE)
+    out: list[Any] = []
+    for path in paths:
+        d, t = prefix, tree
+        for k in path:
+            if d is None or isinstance(d, int):
+                break
+            if isinstance(d, dict) and isinstance(t, dict):
+                if d.keys() != t.keys():
+                    raise ValueError(
+                        f"the prefix's keys {sorted(d, key=repr)!r} are not the tree's {sorted(t, key=repr)!r}"
+                    )
+            elif isinstance(d, (list, tuple)) and isinstance(t, (list, tuple)) and len(d) != len(t):
+                raise ValueError(f"the prefix has {len(d)} entries where the tree has {len(t)}")
+            try:
+                d, t = d[k], t[k]
+            except (KeyError, IndexError, TypeError):
+                raise ValueError(f"the prefix cannot follow the path {path!r} of a leaf") from None
+        if not (d is None or isinstance(d, int)):
+            raise ValueError(f"the prefix goes deeper than the tree at {path!r}")
+        out.append(d)
+    return out
 
 
 class _Shown:

@@ -90,6 +90,14 @@ def _scaled(p: Any) -> Any:
     return torch.sin(p["a"]) * p["b"].sum()
 
 
+def _nested(p: Any) -> Any:
+    return torch.sin(p["a"]) * p["b"]["w"].sum()
+
+
+def _to_nested(x: Any) -> Any:
+    return {"s": torch.sin(x), "t": {"u": x * 2.0, "w": x[:2]}}
+
+
 def _to_tree(a: Any, b: Any) -> Any:
     return {"u": torch.sin(a), "v": a[:3] * b}
 
@@ -256,6 +264,20 @@ TORCH_FORMS: dict[str, tuple[Callable[..., Any], Callable[..., Any], tuple[Any, 
         lambda p: tf.vmap(_to_tree, in_dims=(0, None), out_dims={"u": 1, "v": 0})(*p),
         ((torch.stack([_XY[0], 2 * _XY[0]]), _XY[1]),),
         1,  # multiad moves the batch axis of "u" after torch.func's vmap: one transpose
+    ),
+    # One int standing for a dict nested in the argument or output (NOTE [Prefixes walked by path
+    # under a compiler]): the compiler's copy of optree failed with "length mismatch".
+    "vmap int for a nested dict in in_dims": (
+        lambda p: multiad.vmap(_nested, in_dims=({"a": 0, "b": 0},))(p),
+        lambda p: tf.vmap(_nested, in_dims=({"a": 0, "b": 0},))(p),
+        ({"a": torch.stack([_XY[0], 2 * _XY[0]]), "b": {"w": torch.stack([_XY[0], -_XY[0]])}},),
+        0,
+    ),
+    "vmap int for a nested dict in out_dims": (
+        lambda x: multiad.vmap(_to_nested, out_dims={"s": 0, "t": 1})(x),
+        lambda x: tf.vmap(_to_nested, out_dims={"s": 0, "t": 1})(x),
+        (torch.stack([_XY[0], 2 * _XY[0]]),),
+        2,  # multiad moves the batch axis of the two leaves of "t" after torch.func's vmap
     ),
     "vmap chunk_size": (
         lambda x: multiad.vmap(torch.sin, chunk_size=2)(x),
