@@ -346,12 +346,15 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
 def _moved(call: str, outs: tuple[Any, ...], spec_o: Any, out_dims: Any, b: Backend, mapped: list[Any]) -> Any:
     """The outputs with their batch axis moved from 0 to ``out_dims``, in their structure;
     ``mapped`` are the mapped leaves of the arguments (NOTE [Unbatched outputs])."""
-    try:  # the outputs, not zeros: NOTE [Axes of a prefix under a compiler] in multiad/_tree.py
-        oaxes = _tree.leaf_axes(out_dims, _tree.unflatten(spec_o, list(outs)))
+    tree = _tree.unflatten(
+        spec_o, list(outs)
+    )  # not zeros: NOTE [Axes of a prefix under a compiler] in multiad/_tree.py
+    try:
+        oaxes = _tree.leaf_axes(out_dims, tree)
     except ValueError:
         # optree's words, the outputs shown by shape and dtype (zeros for them showed a tuple
         # of zeros, neither out_dims nor the output)
-        why = _tree.mismatch(out_dims, _tree.unflatten(spec_o, list(outs)))
+        why = _tree.mismatch(out_dims, tree)
         raise InvalidArgumentError(
             f"{call}: out_dims={out_dims!r} does not match the output: {why}; give one int for every "
             "output, or a tree prefix of the output"

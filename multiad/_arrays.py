@@ -70,8 +70,8 @@ def is_float_dtype(backend: Backend, dtype: Any) -> bool:
 # subclasses change what ``f`` computes and are refused instead. A ``numpy.matrix`` multiplies
 # ``x * x`` as a matrix product, which the plain array computes elementwise: torch, JAX and numpy
 # differentiated the elementwise function, another function than numpy's ``f(m)``, without an
-# error (autograd refused it, blaming a plain numpy function). A masked array (``numpy.ma.MaskedArray``) is refused instead: its mask says which
-# elements do not count, and a plain array of its data counts them all, so torch and numpy
+# error (autograd refused it, blaming a plain numpy function). A masked array
+# (``numpy.ma.MaskedArray``): its mask says which elements do not count, and a plain array of its data counts them all, so torch and numpy
 # returned ``sum(x**2)`` of ``[1, --, 3]`` as 14 where numpy's ``f`` gives 10, without an error
 # (JAX refused it; autograd refused it blaming a plain numpy function). No backend keeps the
 # mask, so every backend refuses it, in arguments, tangents, cotangents, vmap's arguments and
@@ -250,32 +250,27 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
     else:
         b = _select.resolve(backend, leaves, "asarray(x)")
     out: list[Any] = []
-    if traced:  # torch.compile does not follow context variables
-        converted(b, leaves, x, traced, dtype, device, out)
-        return _tree.unflatten(spec, out)
-    token = CONVERTING.set("asarray(x)")  # NOTE [Conversions name their call] in multiad/_backend.py
+    # NOTE [Conversions name their call] in multiad/_backend.py (not while a compiler traces:
+    # torch.compile does not follow context variables)
+    token = None if traced else CONVERTING.set("asarray(x)")
     try:
-        converted(b, leaves, x, traced, dtype, device, out)
-    finally:
-        CONVERTING.reset(token)
-    return _tree.unflatten(spec, out)
-
-
-def converted(b: Backend, leaves: list[Any], x: Any, traced: bool, dtype: Any, device: Any, out: list[Any]) -> None:
-    """:func:`asarray`'s leaves converted to ``b``'s arrays, appended to ``out``."""
-    for k, leaf in enumerate(leaves):
-        if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:  # NOTE [numpy array subclasses]
-            leaf = plain_ndarray(leaf, "asarray(x)", "x" if leaf is x else f"leaf {k} of x")
-        if type(leaf) is np.ndarray:  # neutral (owner_of's answer)
-            if not traced and not leaf.dtype.isnative:
-                leaf = native_order(leaf)
-        else:
-            owner = _select.owner_of(leaf, "asarray(x)", prefer=b.name)
-            if owner is not None and owner != b.name:
-                leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
-                if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
+        for k, leaf in enumerate(leaves):
+            if isinstance(leaf, np.ndarray) and type(leaf) is not np.ndarray:  # NOTE [numpy array subclasses]
+                leaf = plain_ndarray(leaf, "asarray(x)", "x" if leaf is x else f"leaf {k} of x")
+            if type(leaf) is np.ndarray:  # neutral (owner_of's answer)
+                if not traced and not leaf.dtype.isnative:
                     leaf = native_order(leaf)
-        out.append(b.asarray(leaf, dtype=dtype, device=device))
+            else:
+                owner = _select.owner_of(leaf, "asarray(x)", prefer=b.name)
+                if owner is not None and owner != b.name:
+                    leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
+                    if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
+                        leaf = native_order(leaf)
+            out.append(b.asarray(leaf, dtype=dtype, device=device))
+    finally:
+        if token is not None:
+            CONVERTING.reset(token)
+    return _tree.unflatten(spec, out)
 
 
 def to_numpy(x: Any) -> Any:

@@ -140,7 +140,7 @@ def _decide(
 ) -> tuple[Any, ...] | None:
     if not types or any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None  # NumPy arrays: converted or checked by their values on the general path
-    b = _select.resolve_types(backend, types, call, True, False)  # NOTE [Compiled regions]
+    b = _select.resolve_types(backend, types, call, True)  # NOTE [Compiled regions]
     if transform in b.unsupported or not b.has_custom_rules or type(b).prepare is Backend.prepare:
         return None
     if transform in ("hvp", "vhp"):
@@ -172,7 +172,7 @@ def _decide(
             return None
     if _flat.guards_arguments(b) and set(arrays) - set(diff):
         return None  # arrays f gets outside argnums pass through Backend.constant_argument there
-    owners = {_select.owner_of_type(types[i], call, b.name, False) for i in arrays}
+    owners = {_select.owner_of_type(types[i], call, b.name) for i in arrays}
     if owners != {b.name}:
         return None  # arrays of another framework: converted on the general path
     if not all(_arrays.is_float_dtype(b, dtypes[i]) for i in diff):
@@ -272,8 +272,8 @@ def _decide_vmap(
         return None  # pytree prefixes, or a wrong in_dims: the general path
     if any(issubclass(t, (np.ndarray, np.generic)) for t in types):
         return None
-    b = _select.resolve_types(backend, types, call, True, False)  # NOTE [Compiled regions]
-    if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name, False) for t in types} != {b.name}:
+    b = _select.resolve_types(backend, types, call, True)  # NOTE [Compiled regions]
+    if "vmap" in b.unsupported or {_select.owner_of_type(t, call, b.name) for t in types} != {b.name}:
         return None
     mapped = tuple(k for k, d in enumerate(per_arg) if d is not None)
     if not mapped or any(not -ndims[k] <= per_arg[k] < ndims[k] for k in mapped):

@@ -183,9 +183,8 @@ def _all_probes() -> bool:
     """:func:`compiling` before the first use, or with several probes: every probe is asked."""
     if not _ready:
         _first_use()
-    for probe in COMPILING_PROBES:
-        if probe():
-            return True
+    if traced_now():
+        return True
     if not _ready:  # not traced: the first use is over (NOTE [First use traced twice])
         _done()
     return False
@@ -328,13 +327,14 @@ def owner_of(x: Any, call: str = "multiad", prefer: str | None = None) -> str | 
     return owner_of_type(type(x), call, prefer)
 
 
-def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None, remember: bool = True) -> str | None:
-    """:func:`owner_of` of an object of type ``t``; ``remember``: whether to keep the answer in
-    the table of owners (not where traced code may have read the table already: NOTE [Decisions
-    change nothing the trace reads] in ``multiad/_prepared_traced.py``)."""
+def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None) -> str | None:
+    """:func:`owner_of` of an object of type ``t``. The answer is kept in the table of owners
+    except while a compiler traces (NOTE [Tables a trace reads and does not fill] in
+    ``multiad/_ops.py``; NOTE [Decisions change nothing the trace reads] in
+    ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
-        remember = remember and not traced_now()  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+        remember = not traced_now()
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
@@ -371,11 +371,11 @@ def infer(leaves: Iterable[Any], call: str) -> str | None:
     return infer_types(map(type, leaves), call)
 
 
-def infer_types(types: Iterable[type], call: str, remember: bool = True) -> str | None:
-    """:func:`infer` of arrays of ``types`` (``remember`` as for :func:`owner_of_type`)."""
+def infer_types(types: Iterable[type], call: str) -> str | None:
+    """:func:`infer` of arrays of ``types``."""
     found: str | None = None
     for t in types:
-        owner = owner_of_type(t, call, None, remember)
+        owner = owner_of_type(t, call)
         if owner is not None and owner != found:
             if found is not None:
                 raise MixedBackendError(
@@ -401,16 +401,14 @@ def resolve_types(
     types: Iterable[type],
     call: str,
     traced: bool | None = None,
-    remember: bool = True,
 ) -> Backend:
-    """:func:`resolve` for arrays of ``types``; ``traced`` as for :func:`selected`, ``remember``
-    as for :func:`owner_of_type`."""
+    """:func:`resolve` for arrays of ``types``; ``traced`` as for :func:`selected`."""
     if backend is not None:
         return _lookup(backend, call)
     chosen = selected(call, traced)
     if chosen is not None:
         return chosen
-    name = infer_types(types, call, remember) or _registry.default_name(call)
+    name = infer_types(types, call) or _registry.default_name(call)
     return _registry.get(name, call)
 
 
