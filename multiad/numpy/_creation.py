@@ -128,9 +128,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None) -> 
         if any(d < 0 for d in dims):  # numpy's ValueError, named
             raise ValueError("mnp.full: negative dimensions are not allowed")
         return _filled(value, dims, "mnp.full")
-    given = _numpy_dtype(dtype, "mnp.full")
-    if given is None:
-        return _make(_numpy_made("mnp.full", np.full, shape, fill_value), dtype, device, "mnp.full")
+    given = _numpy_dtype(dtype, "mnp.full")  # None: numpy's own dtype
     return _make(_numpy_made("mnp.full", np.full, shape, fill_value, given), dtype, device, "mnp.full")
 
 

@@ -81,8 +81,8 @@ from ._fixes_jax import (
     _jax_truth,
     _lazy_jax_zeros_like,
 )
-from ._mixed_ints import COMPARISONS as _COMPARISONS
 from ._mixed_ints import jax_compared as _jax_compared
+from ._ufunc_keywords import COMPARISONS as _COMPARISONS
 
 FIXES: dict[str, dict[str, Fn]] = {
     "jax": {

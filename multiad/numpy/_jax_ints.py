@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-_COMPARISONS = frozenset("greater greater_equal less less_equal equal not_equal".split())
-_LOGICAL = frozenset("logical_and logical_or logical_xor".split())
+from ._ufunc_keywords import COMPARISONS as _COMPARISONS
+from ._ufunc_keywords import LOGICAL as _LOGICAL
+
 _INT64 = (-(2**63), 2**63 - 1)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-COMPARISONS = frozenset("greater greater_equal less less_equal equal not_equal".split())
 _U64 = np.dtype("uint64")
 
 

@@ -20,6 +20,7 @@ import torch
 from .._arrays import named_integers, native_order
 from . import _mixed_ints
 from . import _torch_dtypes as _dt
+from . import _ufunc_keywords as _ufk
 from ._composite import no_out, round_integers
 
 Fn = Callable[..., Any]
@@ -170,8 +171,7 @@ _INT_RANGE = {
     for t in (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
     + tuple(getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n))
 }
-_COMPARISONS = _mixed_ints.COMPARISONS
-_LOGICAL = frozenset("logical_and logical_or logical_xor".split())
+_COMPARISONS, _LOGICAL = _ufk.COMPARISONS, _ufk.LOGICAL
 
 
 def _python_ints(name: str, args: tuple[Any, ...], dtype: torch.dtype) -> tuple[torch.dtype, tuple[Any, ...]]:

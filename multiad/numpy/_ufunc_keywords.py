@@ -31,6 +31,10 @@ import numpy as np
 
 #: numpy's ufuncs by name (``mnp.NAME`` that are ufuncs in numpy).
 UFUNCS: frozenset[str] = frozenset(n for n in dir(np) if isinstance(getattr(np, n, None), np.ufunc))
+#: numpy's comparison ufuncs and its binary logical ones, which read integer operands as values
+#: or truths rather than computing in their dtype.
+COMPARISONS = frozenset("greater greater_equal less less_equal equal not_equal".split())
+LOGICAL = frozenset("logical_and logical_or logical_xor".split())
 _NIN: dict[str, int] = {n: getattr(np, n).nin for n in UFUNCS}
 _DEFAULTS = {"out": None, "where": True, "casting": "same_kind", "order": "K", "subok": True, "signature": None}
 _CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
