@@ -82,6 +82,17 @@ class Case:
         assert_tree_close(actual, expected, self.name, order)
 
 
+def central_gradient(f: Callable[[Any], Any], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """The gradient of numpy's scalar ``f`` at ``x`` by central differences, one element at a
+    time: a reference independent of multiad."""
+    want = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = h
+        want.flat[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return want
+
+
 def assert_tree_close(actual: Any, expected: Any, name: str, order: int = 1) -> None:
     """``actual`` has ``expected``'s structure, each leaf is a float64 array of backend ``name``
     with the expected shape and values within :func:`tolerance`."""
