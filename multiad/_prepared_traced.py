@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -462,6 +463,9 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
     return outputs
 
 
-#: The code of the functions that a framework's transform in a traced call runs ``f`` through
-#: (NOTE [Callbacks run eagerly after a graph break] in the torch backend's ``_callbacks.py``).
-CALLBACK_CODES = tuple(c for fn in (scalar_of, outputs_of) for c in fn.__code__.co_consts if hasattr(c, "co_code"))
+#: The code of the functions that a framework's transform in a traced call runs ``f`` through,
+#: which backends read as ``Backend.traced_callbacks()`` (NOTE [Callbacks run eagerly after a
+#: graph break] in the torch backend's ``_callbacks.py``).
+CALLBACK_CODES: tuple[CodeType, ...] = tuple(
+    c for fn in (scalar_of, outputs_of) for c in fn.__code__.co_consts if isinstance(c, CodeType)
+)

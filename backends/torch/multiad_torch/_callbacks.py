@@ -1,8 +1,8 @@
 """multiad's frames between torch.func and ``f`` when torch.compile runs a traced call eagerly.
 
 NOTE [Callbacks run eagerly after a graph break]: a traced call runs torch.func's transform of a
-function of multiad's (``scalar`` or ``outputs`` in ``multiad/_prepared_traced.py``) that calls
-``f`` and checks its output. Where ``f`` breaks the graph (a ``print``), torch.compile runs the
+function of multiad's that calls ``f`` and checks its output, one of those whose code
+``multiad.Backend.traced_callbacks()`` gives (the plugin API's, as a third-party backend reads it). Where ``f`` breaks the graph (a ``print``), torch.compile runs the
 transform eagerly, and torch.func calls that function as a new frame, which torch.compile then
 compiles on its own: it traced up to ``f``, and after ``f``'s graph break resumed in a function
 whose input is ``f``'s output, a torch.func wrapper of a tensor that is not a leaf, of which
@@ -26,17 +26,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import multiad
+
 
 def mark() -> None:
     """Marks the callbacks' code not to be compiled as frames of their own (NOTE [Callbacks run
     eagerly after a graph break]); again where torch.compile's reset dropped the mark."""
     eval_frame: Any = sys.modules.get("torch._dynamo.eval_frame")
     types: Any = sys.modules.get("torch._dynamo.types")
-    traced: Any = sys.modules.get("multiad._prepared_traced")
     setter = getattr(eval_frame, "set_code_exec_strategy", None)
     action, strategy = getattr(types, "FrameAction", None), getattr(types, "FrameExecStrategy", None)
-    if setter is None or action is None or strategy is None or traced is None:
+    if setter is None or action is None or strategy is None:
         return
     skip = strategy(action.SKIP, action.SKIP)
-    for code in traced.CALLBACK_CODES:
+    for code in multiad.Backend.traced_callbacks():
         setter(code, skip)
