@@ -406,13 +406,24 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None, out: None = None, **kwarg
     if lo is None and hi is None:  # numpy 2.1 and later: a copy
         return mnp.copy(x)
     lo, hi = (_arr(b) if isinstance(b, (list, tuple)) else b for b in (lo, hi))  # lists are arrays
+    given = (x, lo, hi)
     if type(lo) is int or type(hi) is int:
         lo, hi = _int_bounds(x, lo, hi)
     if lo is not None:
         x = _nan_bound(mnp.where(mnp.less(x, lo), lo, x), lo)
     if hi is not None:
         x = _nan_bound(mnp.where(mnp.greater(x, hi), hi, x), hi)
-    return x
+    if given[1] is None or given[2] is None:
+        return x
+    return as_numpy_result("clip", x, *given)  # NOTE [clip promotes its three operands at once]
+
+
+# NOTE [clip promotes its three operands at once]: numpy's clip is one ufunc of ``a`` and both
+# bounds, its dtype their common dtype with Python numbers weak; the two selections above promote
+# one bound at a time, so a Python number met first promoted alone (``clip(bool x, 0, uint8 1)``
+# was int64, numpy's uint8; ``clip(int8 x, 0.5, float32 1)`` float64, numpy's float32). Each value
+# selected is ``a``'s or a bound's, which numpy's dtype holds (it casts all three to it first), and
+# rounding is monotone, so the cast of the result gives numpy's values too.
 
 
 # NOTE [clip of a Python number]: numpy's clip makes an array of its first argument (``np.clip(5,
