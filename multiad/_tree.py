@@ -162,8 +162,10 @@ def leaf_axes(prefix: Any, tree: PyTree) -> list[Any]:
 # leaf's path (the keys and indices optree gives with the leaves, in their order) to the first int
 # or None on the way, which gives the broadcast's values. On the way each dict of the prefix must
 # have the keys of the tree's dict at that place, and each tuple or list its length, or ValueError
-# is raised, as the broadcast raises; a container of another kind than the tree's at the same
-# place (a tuple for a list) is followed by its indices rather than refused.
+# is raised, as the broadcast raises. A container of another kind than the tree's at the same
+# place (a tuple for a list, a tuple for a named tuple, a dict for a list, a container for a leaf)
+# is refused with the broadcast's words (:func:`_other_kind`): followed by its indices, it was
+# accepted under the compiler where the same call raised without one.
 def _leaf_axes_by_path(prefix: Any, tree: PyTree) -> list[Any]:
     """:func:`leaf_axes` while a compiler traces (NOTE [Prefixes walked by path under a compiler])."""
     paths, _, _ = optree.tree_flatten_with_path(tree, none_is_leaf=True, namespace=NAMESPACE)
@@ -173,6 +175,7 @@ def _leaf_axes_by_path(prefix: Any, tree: PyTree) -> list[Any]:
         for k in path:
             if d is None or isinstance(d, int):
                 break
+            _other_kind(d, t)
             if isinstance(d, dict) and isinstance(t, dict):
                 if d.keys() != t.keys():
                     raise ValueError(
@@ -185,9 +188,29 @@ def _leaf_axes_by_path(prefix: Any, tree: PyTree) -> list[Any]:
             except (KeyError, IndexError, TypeError):
                 raise ValueError(f"the prefix cannot follow the path {path!r} of a leaf") from None
         if not (d is None or isinstance(d, int)):
+            _other_kind(d, t)  # a container of the prefix where the tree has a leaf
             raise ValueError(f"the prefix goes deeper than the tree at {path!r}")
         out.append(d)
     return out
+
+
+def _other_kind(d: Any, t: Any) -> None:
+    """Raises optree's broadcast's ValueError where the prefix's container ``d`` is of another
+    kind than the tree's ``t`` at the same place (the kinds of dict are one kind: NOTE [Prefixes
+    matched by key]); containers of other kinds (registered nodes) are left to the walk."""
+    if isinstance(d, tuple) and hasattr(type(d), "_fields"):  # a named tuple
+        if not (isinstance(t, tuple) and hasattr(type(t), "_fields")):
+            raise ValueError(f"Expected an instance of collections.namedtuple, got {t!r}.")
+        if type(t) is not type(d):
+            raise ValueError(
+                f"namedtuple type mismatch; expected type: {type(d)!r}, got type: {type(t)!r}; tuple: {t!r}."
+            )
+    elif type(d) in (tuple, list) and type(t) is not type(d):
+        raise ValueError(f"Expected an instance of {type(d).__name__}, got {t!r}.")
+    elif type(d) in _DICTS and type(t) not in _DICTS:
+        raise ValueError(
+            f"Expected an instance of dict, collections.OrderedDict, or collections.defaultdict, got {t!r}."
+        )
 
 
 class _Shown:
