@@ -301,14 +301,34 @@ def get(name: str, call: str = "multiad") -> Backend:
     if rec is not None and rec.loaded:  # the hot path: one dict lookup, no lock
         assert rec.backend is not None
         return rec.backend
+    problem = _load(name, call)  # NOTE [Backends loaded under a compiler]
+    if problem:
+        raise BackendError(problem) from _load_causes.pop(name, None)
+    rec = _records[name]
+    assert rec.backend is not None
+    return rec.backend
+
+
+# NOTE [Backends loaded under a compiler]: a backend is loaded by its first lookup, which may come
+# while torch.compile traces: multiad's own backends are loaded before (NOTE [First use under a
+# compiler] in ``multiad/_select.py``), a plugin's only when a call names or infers it. Traced,
+# the registry's locks split the graph, and the frames resumed after the split got the tree
+# structures the compiler had made with its stand-in for optree and passed them to optree itself:
+# the first compiled ``jvp`` on a plugin declaring torch.compile raised "Expected a(n) tuple of
+# PyTreeSpec(s)" from multiad's argument handling, before the plugin ran (an eager call first
+# loaded the plugin and hid it). Loading therefore runs as ordinary Python (the mark below), and
+# answers a string, which a compiler takes as a constant: "" when loaded, else the error, raised
+# by :func:`get` with its cause kept aside.
+def _load(name: str, call: str) -> str:
+    """Loads ``name`` (importing its plugin module first); "" or why it cannot be loaded."""
     _discover()
     rec = _resolve(name)
     if rec is None:
         avail = ", ".join(available_names()) or "none"
-        raise BackendError(f"{call}: unknown backend {name!r}; available backends: {avail}")
+        return f"{call}: unknown backend {name!r}; available backends: {avail}"
     with _load_lock(name):
         if rec.status != AVAILABLE:
-            raise BackendError(f"{call}: backend {name!r} is {rec.status}: {rec.reason}")
+            return f"{call}: backend {name!r} is {rec.status}: {rec.reason}"
         assert rec.backend is not None
         if not rec.loaded:
             _, exc = guarded(rec.backend.load)
@@ -316,9 +336,15 @@ def get(name: str, call: str = "multiad") -> Backend:
                 with _lock:
                     rec.status, rec.reason = BROKEN, f"loading its framework raised {type(exc).__name__}: {exc}"
                     _changed()
-                raise BackendError(f"{call}: backend {name!r} is broken: {rec.reason}") from exc
+                _load_causes[name] = exc
+                return f"{call}: backend {name!r} is broken: {rec.reason}"
             rec.loaded = True
-        return rec.backend
+    return ""
+
+
+setattr(_load, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+#: The exception behind a failed load, for :func:`get` to chain (a compiler takes only a string back).
+_load_causes: dict[str, BaseException] = {}
 
 
 def load_imported(call: str) -> list[Backend]:

@@ -940,3 +940,45 @@ def test_vjp_fn_and_jvp_fn_of_dicts_returned_from_a_compiled_function() -> None:
     _, jvp_fn = torch.compile(lambda p: multiad.linearize(f, p), backend="eager")({"a": a, "b": b})
     got = jvp_fn({"a": ct, "b": b})["u"]
     np.testing.assert_allclose(got.numpy(), np.cos(an) * bn * cn + np.sin(an) * bn, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fullgraph", [False, True])
+def test_torch_compile_of_the_first_call_on_a_plugin_backend(fullgraph: bool) -> None:
+    # NOTE [Backends loaded under a compiler]: a plugin is loaded by its first lookup; traced, the
+    # registry's lock split the graph, and multiad's argument handling then raised "Expected a(n)
+    # tuple of PyTreeSpec(s)" (or, with fullgraph, torch's "Unsupported context manager").
+    code = (
+        "import numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        "from multiad_torch import TorchBackend\n"
+        "class Copy(TorchBackend):\n"
+        "    name = 'torch-copy'\n"
+        "    array_modules = ()\n"
+        "    def is_array(self, x):\n"
+        "        return isinstance(x, torch.Tensor)\n"
+        "multiad.register_backend('torch-copy', Copy)\n"
+        "x = torch.tensor([0.3, 0.7], dtype=torch.float64)\n"
+        "v = torch.tensor([1.0, -2.0], dtype=torch.float64)\n"
+        "h = lambda x, v: multiad.jvp(lambda x: mnp.sin(x) * x, (x,), (v,), backend='torch-copy')\n"
+        "xn, vn = x.numpy(), v.numpy()\n"
+        "for _ in range(2):\n"
+        f"    out, t = torch.compile(h, fullgraph={fullgraph}, backend='eager')(x, v)\n"
+        "    np.testing.assert_allclose(out.numpy(), np.sin(xn) * xn, rtol=1e-12)\n"
+        "    np.testing.assert_allclose(t.numpy(), (np.cos(xn) * xn + np.sin(xn)) * vn, rtol=1e-12)\n"
+        "print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)
+
+
+def test_torch_compile_naming_an_unknown_backend_raises_backend_error() -> None:
+    # NOTE [Backends loaded under a compiler]: the load runs as ordinary Python and answers a
+    # string; the error is raised by the lookup, as outside the compiler, not from inside Dynamo.
+    code = (
+        "import torch, multiad, multiad.numpy as mnp\n"
+        "f = lambda x: multiad.grad(lambda x: mnp.sum(x), backend='nosuch')(x)\n"
+        "try:\n"
+        "    torch.compile(f, backend='eager')(torch.ones(2, dtype=torch.float64))\n"
+        "except multiad.BackendError as e:\n"
+        "    assert str(e).startswith(\"grad(<lambda>): unknown backend 'nosuch'\"), e\n"
+        "    print('ok')\n"
+    )
+    _runs_in_a_fresh_process(code)
