@@ -305,16 +305,18 @@ def transform(
 ) -> Callable[..., Any] | None:
     """What a prepared transform object runs while a compiler traces it, or None where it runs
     the general path then (NOTE [Prepared calls under a compiler])."""
-    auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
-    if transform not in NATIVE and not auto:
+    if transform not in NATIVE and transform != "jacobian":
         return None
+    if not (_plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)):
+        return None  # the general path: NOTE [Plain numbers in decisions]
     generation = _registry._generation
-    jac, grad = transform not in ("grad", "value_and_grad"), transform == "grad"
-    plain_numbers = _plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)
 
+    # NOTE [Closure cells of a traced call]: each variable of the enclosing function that
+    # ``traced`` reads is a guard on that cell's value (3 entries), checked on every compiled call.
+    # What follows from ``transform`` alone is therefore worked out from it in the trace (a
+    # comparison of a guarded constant adds no guard), not kept in cells of its own.
     def traced(*args: Any) -> Any:
-        if not plain_numbers:
-            return general(*args)  # NOTE [Plain numbers in decisions]
+        auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
         default, gen = default_selection(), generation[0]
@@ -356,9 +358,9 @@ def transform(
             if native is None:
                 return general(*args)
             res = native(*args)
-        if jac:
+        if transform not in ("grad", "value_and_grad"):
             return res if box.spec is None else _tree.unflatten(box.spec, list(res))
-        return res[0] if grad else (res[1], res[0])
+        return res[0] if transform == "grad" else (res[1], res[0])
 
     return traced
 
@@ -373,10 +375,10 @@ def second_order(
 ) -> Any:
     """``hvp`` or ``vhp`` of ``f`` while a compiler traces, or None for the general path (NOTE [Prepared
     calls under a compiler]); ``primals`` and ``tangents`` are tuples of one length."""
-    call = f"{transform}({_flat.fname(f)})"
+    # NOTE [Names made on the error path]: the transform alone, not the call's name with f's
     types = (*map(type, primals), *map(type, tangents))
     dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
-    d = decide(transform, 0, None, backend, default_selection(), _registry._generation[0], types, dtypes, call)
+    d = decide(transform, 0, None, backend, default_selection(), _registry._generation[0], types, dtypes, transform)
     if d is None:
         return None
     name, asked, _, _, _ = d
@@ -387,7 +389,7 @@ def second_order(
     for p, t in zip(primals, tangents):
         if not is_array(p) or t.shape != p.shape:
             return None  # the general path converts or raises
-    h = scalar_of(b, name, call, check)
+    h = scalar_of(b, name, transform, check, named=False)
     native = b.prepare(asked, lambda *xs: h(None, f, *xs), native_argnums, None)
     if native is None:
         return None
@@ -426,19 +428,31 @@ class Box:
         self.spec: Any = None
 
 
-def scalar_of(b: Backend, name: str, call: str, check: Callable[[str, Any], None] | None) -> Callable[..., Any]:
+# NOTE [Names made on the error path]: a traced call guards every value its trace reads, and
+# the name of ``f`` in the call's name (``hvp(f)``, from ``_flat.fname``) is read for error
+# messages only: made before the call, it cost 9 guard entries checked on every compiled call
+# (``f.__name__``'s value, the builtin ``getattr``, ``_flat`` and ``fname``'s code). ``hvp`` and
+# ``vhp`` traced therefore pass the transform alone: their decision does not need the name (an
+# error there sends the call to the general path, which names it), and :func:`scalar_of` makes the
+# name from the ``f`` it is given only where the output is wrong, a trace that ends in the error.
+def scalar_of(
+    b: Backend, name: str, call: str, check: Callable[[str, Any], None] | None, named: bool = True
+) -> Callable[..., Any]:
     """``h(box, f, *args)``: ``f(*args)``, its one float scalar checked as a prepared call checks
-    it (``check(call, out)`` first, where the transform has its own words for a wrong output)."""
+    it (``check(call, out)`` first, where the transform has its own words for a wrong output).
+    Where ``named`` is False, ``call`` is the transform alone and the call's name is made with
+    ``f``'s on the error path (NOTE [Names made on the error path])."""
     is_array, flag = b.is_array, b.active_flag
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
         out = _run(flag, f, args)
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
+        call_name = call if named else f"{call}({_flat.fname(f)})"
         if check is not None:
-            check(call, out)
-        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
-        _flat.scalar_out(call, leaves, spec)
+            check(call_name, out)
+        leaves, spec = _flat.output_leaves(b, call_name, out, args[0] if args else None)
+        _flat.scalar_out(call_name, leaves, spec)
         return leaves[0]
 
     return scalar

@@ -302,3 +302,44 @@ def test_decisions_made_again_reuse_the_transform_built_for_them() -> None:
         np.testing.assert_allclose(got.numpy(), np.diag(np.cos(X1.numpy())), rtol=1e-12, atol=1e-12)
         counts.append(len(vars(_prepared_traced.BUILT)))
     assert counts[0] >= 1 and counts[1] == counts[0] and counts[2] == counts[0], counts
+
+
+@pytest.mark.parametrize("name", ["hvp", "vhp"])
+def test_renaming_f_runs_the_same_program(name: str) -> None:
+    # NOTE [Names made on the error path]: the traced hvp and vhp read f's name only where f's
+    # output is wrong, so the compiled call does not guard it (the code of f it still guards).
+    def f(x: Any) -> Any:
+        return torch.sin(x).sum()
+
+    product = getattr(multiad, name)
+    compiled, counter = _counted(lambda x: product(f, (x,), (V,))[0])
+    compiled(X1)
+    f.__name__ = "renamed"
+    np.testing.assert_allclose(compiled(X2).numpy(), -np.sin(X2.numpy()) * V.numpy(), rtol=1e-12)
+    assert counter.frame_count == 1
+
+
+def test_traced_hvp_keeps_the_dtype_of_each_primal() -> None:
+    # NOTE [Guards of the traced hvp] in the torch backend: the traced hvp casts each tangent to
+    # its primal's dtype as the eager one does (NOTE [Tangents in their value's dtype]).
+    x, one = torch.tensor(1.5), torch.tensor(1.0)
+    b, zero = torch.tensor(2.0, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)
+    compiled, _ = _counted(lambda x, t: multiad.hvp(lambda x: (x * 0.1) ** 2 * 3.0, (x,), (t,))[0])
+    out = compiled(x, one)  # s'' = 0.06
+    assert out.dtype == torch.float32
+    np.testing.assert_allclose(out.numpy(), 0.06, rtol=1e-6)
+    two, _ = _counted(lambda x, b, t, z: multiad.hvp(lambda a, b: (a * 0.1) ** 2 * b, (x, b), (t, z)))
+    ha, hb = two(x, b, one, zero)
+    assert ha.dtype == torch.float32 and hb.dtype == torch.float64
+    np.testing.assert_allclose([float(ha), float(hb)], [0.04, 0.03], rtol=1e-6)
+
+
+def test_traced_hvp_of_a_non_scalar_f_raises_naming_the_call() -> None:
+    # NOTE [Names made on the error path]: the name is made where the output check fails.
+    def vec(x: Any) -> Any:
+        return torch.sin(x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda x: multiad.hvp(vec, (x,), (V,)), backend="eager", fullgraph=True)
+    with pytest.raises(Exception, match=r"hvp\(vec\): f must return a scalar"):
+        compiled(X1)
