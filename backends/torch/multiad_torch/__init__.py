@@ -303,16 +303,23 @@ class TorchBackend(multiad.Backend):
         rows = [jac] if isinstance(jac if one_in else jac[0], torch.Tensor) else list(jac)
         return [[row] if one_in else list(row) for row in rows], aux
 
+    # NOTE [Guards of the traced hvp]: while torch.compile traces, ``prepare`` runs in the trace
+    # (``hvp`` and ``vhp`` are built there: NOTE [Prepared calls under a compiler] in
+    # multiad/_prepared_traced.py), and every function the trace reaches through a module's globals
+    # is a guard entry checked on every compiled call. ``hvp`` and ``vhp`` therefore do not call
+    # ``_traced_transform`` (which has nothing for them), and the traced ``hvp`` casts its
+    # tangents with a function made in the trace, which the compiler does not guard, rather than
+    # with ``_in_dtype_of`` of ``_transforms`` (6 entries fewer: its code, its module and that
+    # module's ``torch``). Both are tensors there: ``jvp``'s tangent output and a primal.
     def prepare(
         self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
     ) -> Callable[..., Any] | None:
         # NOTE [Prepared calls] in multiad/_prepared.py: torch.func's transform of the user's own
         # arguments, built once per transform object and signature; fun turns the guard on itself
         # (active_flag, NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
-        if _is_compiling():  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
-            traced = _traced_transform(transform, fun, argnums, chunk_size)
-            if traced is not None or transform not in ("hvp", "vhp"):
-                return traced
+        second = transform in ("hvp", "vhp")  # their own branch below (NOTE [Guards of the traced hvp])
+        if not second and _is_compiling():  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
+            return _traced_transform(transform, fun, argnums, chunk_size)
         if transform == "jacrev":
             return _dense_eager(func.jacrev(fun, argnums=argnums, chunk_size=chunk_size))
         if transform == "hessian" and chunk_size is None:
@@ -331,16 +338,21 @@ class TorchBackend(multiad.Backend):
             return forward
         if transform == "grad_and_value" and chunk_size is None:
             return _dense_pullback(func.grad_and_value(fun, argnums=argnums))
-        if transform not in ("hvp", "vhp"):
+        if not second:
             return None
         one, compiling = isinstance(argnums, int), _is_compiling()
         g = func.grad(fun, argnums=argnums)
         jvp, vjp = func.jvp, func.vjp
 
+        def in_dtype_of(t: Any, v: Any) -> Any:  # _in_dtype_of of two tensors, made in the trace
+            if t.dtype != v.dtype and v.is_floating_point() and t.is_floating_point():
+                return t.to(v.dtype)
+            return t
+
         def hvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
-            if compiling:
+            if compiling:  # NOTE [Guards of the traced hvp]
                 res = jvp(g, primals, tangents)[1]
-                return (_in_dtype_of(res, primals[0]),) if one else tuple(map(_in_dtype_of, res, primals))
+                return (in_dtype_of(res, primals[0]),) if one else tuple(map(in_dtype_of, res, primals))
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 try:
                     res = jvp(g, primals, tangents)[1]
