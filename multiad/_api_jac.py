@@ -323,13 +323,14 @@ def hessian(
     return functools.wraps(f)(_prepared.wrap("hessian", f, argnums, has_aux, chunk_size, backend, call, wrapper))
 
 
+# NOTE [Second-order calls in one frame]: ``hvp`` and ``vhp`` ask for a prepared call themselves
+# (NOTE [Prepared calls]) and reach :func:`_second_order`, the general path, only where it has
+# none: a compiled call guards the code of each function its trace enters (3 entries checked on
+# every call), and a prepared call needs no frame between the public function and the table.
 def _second_order(
     f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
-    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
-    res = _prepared_second_order(transform, f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
-    if res is not _GENERAL:
-        return res  # type: ignore[no-any-return]
+    """``hvp`` or ``vhp`` (``transform``) of ``f`` by the general path."""
     check_callable(f, transform)
     call = f"{transform}({fname(f)})"
     primals = _as_tuple(call, "primals", primals)
@@ -384,6 +385,10 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(hv), 2).tolist()
         [6.0, 12.0]
     """
+    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
+    res = _prepared_second_order("hvp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+    if res is not _GENERAL:  # NOTE [Second-order calls in one frame]
+        return res  # type: ignore[no-any-return]
     return _second_order(f, primals, tangents, backend, "hvp")
 
 
@@ -403,4 +408,8 @@ def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(vh), 2).tolist()
         [6.0, 12.0]
     """
+    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
+    res = _prepared_second_order("vhp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+    if res is not _GENERAL:  # NOTE [Second-order calls in one frame]
+        return res  # type: ignore[no-any-return]
     return _second_order(f, primals, tangents, backend, "vhp")

@@ -405,20 +405,12 @@ def is_float(name: str, dtype: Any) -> bool:
 setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
-# The backend's flag (``Backend.active_flag``) is set while ``f`` runs in a trace too: torch
-# reads it to refuse a custom rule that torch.compile would drop from a transform's graph (NOTE
-# [Rules under a compiled transform] in its backend), a wrong number otherwise.
-def _run(flag: Any, f: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    """``f(*args)`` with the backend's flag set (NOTE [One frame for the guard and the output check])."""
-    if flag is None or flag.active:
-        return f(*args)
-    flag.active = True
-    try:
-        return f(*args)
-    finally:
-        flag.active = False
-
-
+# NOTE [The flag set in a traced call]: the backend's flag (``Backend.active_flag``) is set
+# while ``f`` runs in a trace too: torch reads it to refuse a custom rule that torch.compile would
+# drop from a transform's graph (NOTE [Rules under a compiled transform] in its backend), a wrong
+# number otherwise. The functions below set it themselves, as a prepared call does (NOTE [One
+# frame for the guard and the output check]), rather than through a helper of this module, whose
+# code a compiled call would guard (3 entries checked on every call).
 class Box:
     """The output structure of ``f`` in a traced call, where ``f`` returns more than one array."""
 
@@ -445,7 +437,14 @@ def scalar_of(
     is_array, flag = b.is_array, b.active_flag
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
-        out = _run(flag, f, args)
+        if flag is None or flag.active:  # NOTE [The flag set in a traced call]
+            out = f(*args)
+        else:
+            flag.active = True
+            try:
+                out = f(*args)
+            finally:
+                flag.active = False
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
         call_name = call if named else f"{call}({_flat.fname(f)})"
@@ -465,7 +464,14 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
     is_array, flag = b.is_array, b.active_flag
 
     def outputs(box: Box, f: Callable[..., Any], *args: Any) -> Any:
-        out = _run(flag, f, args)
+        if flag is None or flag.active:  # NOTE [The flag set in a traced call]
+            out = f(*args)
+        else:
+            flag.active = True
+            try:
+                out = f(*args)
+            finally:
+                flag.active = False
         if is_array(out) and is_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
