@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import autograd.numpy as anp
+import numpy as np
 from autograd.builtins import tuple as ag_tuple
 from autograd.core import make_vjp
 from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
@@ -51,14 +52,47 @@ def _closures(rule: Any, xs: Any) -> None:
         refuse_closed_over(rule, rule.backend.is_traced)
 
 
+# NOTE [Captured traced values in autograd rules]: autograd runs a primitive on its arguments'
+# values, unboxed. A traced value the function or ``fwd`` reaches other than as an argument (a
+# default argument, functools.partial, an object's attribute, a global, a function it calls, a
+# callable or object in nondiff_argnums: routes the check of closure cells cannot see) stays
+# boxed, so the outputs come back holding boxes (or an object array of them), which autograd
+# reported as a plain numpy call having made an object array. Where the rule is applied (an
+# argument is traced), such outputs are refused with the actual cause; where none is, the
+# function runs as its own code and the boxes carry the derivative, as for a closure.
+def _captured(values: Any) -> bool:
+    for v in values:
+        if isinstance(v, Box):
+            return True
+        if isinstance(v, np.ndarray) and v.dtype == object and any(isinstance(e, Box) for e in v.flat):
+            return True
+    return False
+
+
+def _refuse_captured(rule: Any, what: str, values: Any) -> None:
+    """Raises where ``values``, computed by a rule applied to traced arguments, hold traced values
+    (NOTE [Captured traced values in autograd rules])."""
+    if _captured(values):
+        raise multiad.InvalidArgumentError(
+            f"{rule.name}: {what} uses a value being differentiated that is not one of its differentiated "
+            "arguments (reached through a closure, a default argument, functools.partial, an object's "
+            "attribute, a global, a function it calls, or an argument in nondiff_argnums), and the autograd "
+            "backend would drop the derivative through it (a custom rule gives derivatives with respect to "
+            f"its differentiated arguments only); pass that value to {rule.name} as a differentiated argument"
+        )
+
+
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
     n_out: list[int] = []
+    applied = [False]  # whether the rule is applied: an argument of this call is traced
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
         outs, res = rule.fwd(*xs)
         n_out[:] = [len(outs)]
+        if applied[0]:
+            _refuse_captured(rule, "its fwd rule", (*outs, *res))
         return (*outs, *res)
 
     def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
@@ -78,7 +112,11 @@ def custom_vjp(rule: Any) -> Any:
 
     def call(*xs: Any) -> tuple[Any, ...]:
         _closures(rule, xs)
-        res = prim(*xs)
+        saved, applied[0] = applied[0], any(isinstance(x, Box) for x in xs)
+        try:
+            res = prim(*xs)
+        finally:
+            applied[0] = saved
         return tuple(res[i] for i in range(n_out[0]))
 
     return call
@@ -86,10 +124,14 @@ def custom_vjp(rule: Any) -> Any:
 
 def custom_jvp(rule: Any) -> Any:
     _constant_nondiff(rule)
+    applied = [False]  # whether the rule is applied: an argument of this call is traced
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
-        return tuple(rule.fun(*xs))
+        outs = tuple(rule.fun(*xs))
+        if applied[0]:
+            _refuse_captured(rule, "the function", outs)
+        return outs
 
     def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
         def tangent_out(ts: Any) -> Any:
@@ -115,6 +157,10 @@ def custom_jvp(rule: Any) -> Any:
 
     def call(*xs: Any) -> tuple[Any, ...]:
         _closures(rule, xs)
-        return tuple(prim(*xs))
+        saved, applied[0] = applied[0], any(isinstance(x, Box) for x in xs)
+        try:
+            return tuple(prim(*xs))
+        finally:
+            applied[0] = saved
 
     return call

@@ -42,6 +42,7 @@ import torch
 import multiad
 from multiad._custom_rules import refuse_closed_over, transposing
 
+from ._captures import checked, differentiating_levels
 from ._guard import _run, _state
 
 
@@ -62,7 +63,7 @@ class CustomVJP(torch.autograd.Function):
 
     @staticmethod
     def forward(rule: Any, *xs: Any) -> Any:  # type: ignore[override]
-        outs, residuals = rule.fwd(*xs)
+        outs, residuals = checked(rule, "its fwd rule", rule.fwd, xs)
         rule.n_outs = len(outs)
         return _fresh((*outs, *residuals), xs)
 
@@ -90,7 +91,7 @@ class CustomJVP(torch.autograd.Function):
 
     @staticmethod
     def forward(rule: Any, *xs: Any) -> Any:  # type: ignore[override]
-        return _fresh(rule.fun(*xs), xs)
+        return _fresh(checked(rule, "the function", rule.fun, xs), xs)
 
     @staticmethod
     def setup_context(ctx: Any, inputs: Any, output: Any) -> None:
@@ -218,9 +219,11 @@ def _refuse_compiled_transform(rule: Any) -> None:
 def _closures(rule: Any) -> None:
     """Raises where a function of the rule closes over a value being differentiated (NOTE [Rules
     closing over differentiated values] in multiad/_custom_rules.py); asked where the rule is
-    applied. Not checked while torch.compile traces."""
+    applied. Records what ``forward`` checks the other routes against (NOTE [Captured
+    differentiated values at run time] in _captures.py). Not checked while torch.compile traces."""
     if not torch.compiler.is_compiling():
         refuse_closed_over(rule, lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
+        rule.captures = (differentiating_levels(), torch.is_grad_enabled())
 
 
 def custom_vjp(rule: Any) -> Any:
