@@ -54,6 +54,15 @@ class _Custom:
             self._signature: inspect.Signature | None = inspect.signature(fun)
         except (TypeError, ValueError):
             self._signature = None
+        #: The number of positional parameters (None where unknown or unbounded): NOTE [Parameters
+        #: left at their defaults] in _custom_rules.py.
+        self.n_positional: int | None = None
+        if self._signature is not None:
+            kinds = [p.kind for p in self._signature.parameters.values()]
+            if inspect.Parameter.VAR_POSITIONAL not in kinds:
+                self.n_positional = sum(
+                    k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) for k in kinds
+                )
 
     def _defined(self) -> bool:
         raise NotImplementedError

@@ -158,6 +158,27 @@ class Rule:
             out.append(leaf)
         return tuple(out)
 
+    def real_floating(self, leaf: Any, what: str, value: str, dtype: str) -> None:
+        """Raises unless the derivative ``leaf`` a rule returned for a ``dtype`` value (the
+        argument or output ``value`` names) is a real floating array (or a Python number).
+
+        NOTE [Derivative kinds of custom rules]: an integer or complex cotangent or tangent came
+        back as an int64 or complex128 gradient of a float64 argument on jax and autograd, was
+        cast on torch (integer) or failed in torch's own code (complex, and an integer tangent:
+        an internal assertion), and autograd gave zeros for an integer tangent. Every backend now
+        refuses it here, before the framework sees it. Python numbers are converted to the value's
+        dtype (``0`` for a zero cotangent).
+        """
+        if not _is_floating(dtype) or (isinstance(leaf, (int, float)) and not isinstance(leaf, bool)):
+            return
+        have = str(np.asarray(leaf).dtype) if not self.backend.is_array(leaf) else self.backend.dtype_name(leaf)
+        if not _is_floating(have):
+            raise InvalidArgumentError(
+                f"{self.name}: {what} returned an array of dtype {have} for {value} of dtype {dtype}; derivatives of "
+                "real floating values must be real floating arrays (cast with multiad.numpy.astype, or "
+                "compute them from the rule's float arguments)"
+            )
+
     def same_float_dtype(self, leaf: Any, dtype: str) -> Any:
         """``leaf`` cast to the floating dtype ``dtype`` of the value it is a derivative of.
 
@@ -201,8 +222,18 @@ class Rule:
                 if isinstance(result, (tuple, list))
                 else type(result).__name__
             )
+            # NOTE [Parameters left at their defaults]: as in the call, not as in the signature
+            # (unlike JAX, which applies the defaults): a rule's functions get the arguments the
+            # call passed, so bwd returns an entry for those only.
+            more = self.user.n_positional is not None and len(self.args) < self.user.n_positional
             raise InvalidArgumentError(
                 f"{self.name}: {what} must return a tuple with one entry per differentiated argument ({n}), got {got}"
+                + (
+                    f"; this call passed {len(self.args)} argument(s), and a parameter left at its default is not "
+                    "passed to the rule and gets no entry (pass it explicitly in every call for a fixed count)"
+                    if more
+                    else ""
+                )
             )
         trees = self.diff_trees(list(range(len(self.shapes))))
         flat: list[Any] = []
@@ -220,6 +251,7 @@ class Rule:
         out: list[Any] = []
         for i, leaf in enumerate(flat):
             if leaf is not None:
+                self.real_floating(leaf, what, f"argument leaf {i}", self.dtypes[i])
                 leaf = self.arrays(leaf, what, [self.dtypes[i]])[0]
                 if tuple(leaf.shape) != self.shapes[i]:
                     raise InvalidArgumentError(
@@ -229,6 +261,10 @@ class Rule:
                 leaf = self.same_float_dtype(leaf, self.dtypes[i])
             out.append(leaf)
         return tuple(out)
+
+
+def _is_floating(dtype: str) -> bool:
+    return dtype.startswith(("float", "bfloat"))
 
 
 def optree_none_leaves(tree: Any) -> tuple[list[Any], Any]:
@@ -280,11 +316,12 @@ class JVPRule(Rule):
                 f"{self.name}: the jvp rule's tangent output has structure {t_spec}, expected {self.out_spec} "
                 "(that of the output)"
             )
-        touts = []
+        touts: list[Any] = []
         for t, o in zip(t_leaves, outs):
             if t is None:
                 t = o * 0.0
             else:
+                self.real_floating(t, "the jvp rule", f"output leaf {len(touts)}", self.backend.dtype_name(o))
                 t = self.arrays(t, "the jvp rule tangent", [self.backend.dtype_name(o)])[0]
                 if tuple(t.shape) != tuple(o.shape):
                     raise InvalidArgumentError(
