@@ -571,6 +571,8 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
                     outs, push = _derive.guarded(b, call, b.linearize, flat, primals)
                 elif once:
                     outs, push, _ = _derive.pushforward(b, flat, primals, False, call)
+        except _custom_state.ForwardOverCustomVJPError as exc:
+            raise _custom_state.named_by(call, exc) from None
         except NonDifferentiableError:
             if not b.has_jvp:
                 raise

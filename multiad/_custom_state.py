@@ -38,6 +38,19 @@ _without_rules: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
 class ForwardOverCustomVJPError(UnsupportedOperationError):
     """A custom_vjp function was called under forward mode (NOTE [Forward mode through custom_vjp])."""
 
+    #: Whether the message starts with the transform's call (``jvp(f): sq: ...``) yet.
+    named = False
+
+
+def named_by(call: str, exc: ForwardOverCustomVJPError) -> ForwardOverCustomVJPError:
+    """``exc`` with a message that starts with ``call``, the innermost forward-mode transform
+    whose caller sees it (errors start with the call: docs/reliability.md)."""
+    if exc.named:
+        return exc
+    err = ForwardOverCustomVJPError(f"{call}: {exc}")
+    err.named = True
+    return err
+
 
 def forward_mode() -> bool:
     """Whether a forward-mode transform run by multiad is in progress."""

@@ -148,7 +148,10 @@ def jvp(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool, call: str
 ) -> tuple[Any, Any, Any]:
     with _custom_state.forward():
-        return _jvp(b, fun, primals, tangents, has_aux, call)
+        try:
+            return _jvp(b, fun, primals, tangents, has_aux, call)
+        except _custom_state.ForwardOverCustomVJPError as exc:
+            raise _custom_state.named_by(call, exc) from None
 
 
 def _jvp(
