@@ -53,26 +53,32 @@ def _closures(rule: Any, xs: Any) -> None:
 
 
 # NOTE [Captured traced values in autograd rules]: autograd runs a primitive on its arguments'
-# values, unboxed. A traced value the function or ``fwd`` reaches other than as an argument (a
-# default argument, functools.partial, an object's attribute, a global, a function it calls, a
-# callable or object in nondiff_argnums: routes the check of closure cells cannot see) stays
-# boxed, so the outputs come back holding boxes (or an object array of them), which autograd
-# reported as a plain numpy call having made an object array. Where the rule is applied (an
-# argument is traced), such outputs are refused with the actual cause; where none is, the
-# function runs as its own code and the boxes carry the derivative, as for a closure.
-def _captured(values: Any) -> bool:
+# values, unboxed at every trace that boxes one. A traced value the function or ``fwd`` reaches
+# other than as an argument (a default argument, functools.partial, an object's attribute, a
+# global, a function it calls, a callable or object in nondiff_argnums: routes the check of
+# closure cells cannot see) stays boxed, so the outputs come back holding boxes (or an object
+# array of them), which autograd reported as a plain numpy call having made an object array.
+# Where such a box belongs to a trace that also boxes an argument, the rule is applied at that
+# trace and the derivative through the captured value would be dropped: refused with the actual
+# cause. A box of a trace that boxes no argument (an outer ``grad`` only) is differentiated by
+# autograd through the function's own operations, correctly, and passes; so does every box where
+# no argument is traced (the function then runs as its own code, as for a closure).
+def _traces(values: Any) -> set[int]:
+    """The traces of the boxes in ``values`` (boxes inside boxes and object arrays included)."""
+    found: set[int] = set()
     for v in values:
-        if isinstance(v, Box):
-            return True
-        if isinstance(v, np.ndarray) and v.dtype == object and any(isinstance(e, Box) for e in v.flat):
-            return True
-    return False
+        if isinstance(v, np.ndarray) and v.dtype == object:
+            found |= _traces(v.flat)
+        while isinstance(v, Box):
+            found.add(v._trace)
+            v = v._value
+    return found
 
 
-def _refuse_captured(rule: Any, what: str, values: Any) -> None:
-    """Raises where ``values``, computed by a rule applied to traced arguments, hold traced values
+def _refuse_captured(rule: Any, what: str, values: Any, traces: set[int]) -> None:
+    """Raises where ``values``, computed by a rule applied at ``traces``, hold values traced there
     (NOTE [Captured traced values in autograd rules])."""
-    if _captured(values):
+    if traces and _traces(values) & traces:
         raise multiad.InvalidArgumentError(
             f"{rule.name}: {what} uses a value being differentiated that is not one of its differentiated "
             "arguments (reached through a closure, a default argument, functools.partial, an object's "
@@ -85,14 +91,13 @@ def _refuse_captured(rule: Any, what: str, values: Any) -> None:
 def custom_vjp(rule: Any) -> Any:
     _constant_nondiff(rule)
     n_out: list[int] = []
-    applied = [False]  # whether the rule is applied: an argument of this call is traced
+    applied: list[set[int]] = [set()]  # the traces the rule is applied at: those of this call's arguments
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
         outs, res = rule.fwd(*xs)
         n_out[:] = [len(outs)]
-        if applied[0]:
-            _refuse_captured(rule, "its fwd rule", (*outs, *res))
+        _refuse_captured(rule, "its fwd rule", (*outs, *res), applied[0])
         return (*outs, *res)
 
     def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
@@ -112,7 +117,7 @@ def custom_vjp(rule: Any) -> Any:
 
     def call(*xs: Any) -> tuple[Any, ...]:
         _closures(rule, xs)
-        saved, applied[0] = applied[0], any(isinstance(x, Box) for x in xs)
+        saved, applied[0] = applied[0], _traces(xs)
         try:
             res = prim(*xs)
         finally:
@@ -124,13 +129,12 @@ def custom_vjp(rule: Any) -> Any:
 
 def custom_jvp(rule: Any) -> Any:
     _constant_nondiff(rule)
-    applied = [False]  # whether the rule is applied: an argument of this call is traced
+    applied: list[set[int]] = [set()]  # the traces the rule is applied at: those of this call's arguments
 
     @primitive  # type: ignore[untyped-decorator]
     def prim(*xs: Any) -> Any:
         outs = tuple(rule.fun(*xs))
-        if applied[0]:
-            _refuse_captured(rule, "the function", outs)
+        _refuse_captured(rule, "the function", outs, applied[0])
         return outs
 
     def vjp_maker(argnums: Any, ans: Any, args: Any, kwargs: Any) -> Any:
@@ -157,7 +161,7 @@ def custom_jvp(rule: Any) -> Any:
 
     def call(*xs: Any) -> tuple[Any, ...]:
         _closures(rule, xs)
-        saved, applied[0] = applied[0], any(isinstance(x, Box) for x in xs)
+        saved, applied[0] = applied[0], _traces(xs)
         try:
             return tuple(prim(*xs))
         finally:
