@@ -39,6 +39,7 @@ from ._fixes_ag import (
     _ag_take_along_axis,
     _ag_tile,
     _ag_transpose,
+    _ag_triangle,
     _ag_where,
 )
 from ._fixes_ag_linalg import (
@@ -48,11 +49,12 @@ from ._fixes_ag_linalg import (
     _ag_matrix_power,
     _ag_multi_dot,
     _ag_pinv,
+    _ag_solve,
     _ag_svd,
     _ag_tensordot,
 )
 from ._fixes_ag_reduce import _ag_cumprod, _ag_cumsum, _ag_mean, _ag_prod, _ag_reduction
-from ._fixes_common import Fn, _ag, _joining, _safe_power
+from ._fixes_common import Fn, _ag, _joining, _np_triangle, _safe_power
 from ._fixes_jax import (
     _jax_abs,
     _jax_atleast,
@@ -158,6 +160,9 @@ FIXES: dict[str, dict[str, Fn]] = {
         "hsplit": _ag_hsplit,
         "linalg.eigvalsh": _ag_eigvalsh,
         "linalg.det": _ag_det,
+        "tril": _ag_triangle("tril"),
+        "triu": _ag_triangle("triu"),
+        "linalg.solve": _ag_solve,  # NOTE [solve's derivative on autograd]
         "linalg.matrix_power": _ag_matrix_power,
         "sort": _ag_sort,
         "repeat": _ag_repeat,
@@ -178,6 +183,6 @@ FIXES: dict[str, dict[str, Fn]] = {
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
         "dstack": _ag_dstack,
     },
-    "numpy": {"empty_like": np.zeros_like},
+    "numpy": {"empty_like": np.zeros_like, "tril": _np_triangle("tril"), "triu": _np_triangle("triu")},
 }
 TORCH_FIXES: dict[str, Fn] = {"power": _safe_power("torch")}

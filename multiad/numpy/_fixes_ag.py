@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._composite import PYTHON_NUMBERS, no_out, strong
-from ._fixes_common import Fn, _ag, _joining, _safe_power, check_take_along_axis, meshgrid_shapes
+from ._fixes_common import Fn, _ag, _joining, _safe_power, check_take_along_axis, meshgrid_shapes, no_triangle
 
 
 def _ag_signbit(x: Any, /, **kwargs: Any) -> Any:
@@ -73,6 +73,23 @@ def _ag_broadcast_to(array: Any, shape: Any, subok: bool = False) -> Any:
 def _ag_broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Any, ...]:
     shape = np.broadcast_shapes(*[np.shape(a) for a in args])
     return tuple(_ag_broadcast_to(a, shape) for a in args)
+
+
+def _ag_triangle(name: str) -> Fn:
+    """numpy's tril/triu. autograd's derivative of a 1-d array's triangle (numpy broadcasts it
+    to the rows of a square matrix) was the masked (n, n) cotangent, not its sum over the rows:
+    a gradient of the matrix's shape for a vector, without an error. The vector is broadcast
+    here first, by ``broadcast_to``, whose derivative sums."""
+
+    def fn(m: Any, k: int = 0) -> Any:
+        ndim = len(np.shape(m))
+        no_triangle(name, ndim)
+        if ndim == 1:
+            n = np.shape(m)[0]
+            m = _ag_broadcast_to(m, (n, n))
+        return getattr(_ag(), name)(m, k)
+
+    return fn
 
 
 def _ag_atleast(name: str) -> Fn:

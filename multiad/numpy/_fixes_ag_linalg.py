@@ -255,3 +255,54 @@ def _ag_cofactors(a: Any, det: Any) -> Any:
             row.append((-1.0) ** (i + j) * _ag_det(minor))
         rows.append(anp.stack(row, axis=-1))
     return anp.stack(rows, axis=-2)
+
+
+# NOTE [solve's derivative on autograd]: autograd's rule for ``solve`` reads ``b`` as a vector
+# by numpy 1's rule (``b.ndim == a.ndim - 1``) and returns the cotangents in the shape of the
+# broadcast result: ``grad`` in ``a`` of ``solve(a (2, 2), b (4, 2, 1))`` had shape
+# (4, 2, 1, 1), in ``b`` of ``solve(a (2, 2, 2), b (2,))`` shape (2, 2, 2), without an error,
+# and batches of another size than ``n`` raised numpy's gufunc error. The rule here follows
+# numpy 2 (a 1-d ``b`` is a vector, anything else a stack of matrices), works on the column
+# form of a vector, and sums each cotangent over the axes its operand was broadcast along,
+# with autograd's own ``unbroadcast`` (differentiable, so second derivatives hold).
+_ag_solve_fn: list[Fn] = []
+
+
+def _ag_solve(a: Any, b: Any) -> Any:
+    if not _ag_solve_fn:
+        from autograd.extend import defvjp, primitive
+        from autograd.numpy.numpy_vjps import unbroadcast
+
+        @primitive  # type: ignore[untyped-decorator]
+        def solve(a: Any, b: Any) -> Any:
+            return np.linalg.solve(a, b)
+
+        def columns(ans: Any, b: Any) -> tuple[Any, bool]:
+            vector = len(np.shape(b)) == 1
+            return (_ag().expand_dims(ans, -1) if vector else ans), vector
+
+        def cotangent_b(ans: Any, a: Any, b: Any, g: Any) -> Any:
+            anp = _ag()
+            _, vector = columns(ans, b)
+            gb = solve(anp.swapaxes(a, -1, -2), anp.expand_dims(g, -1) if vector else g)
+            return gb[..., 0] if vector else gb
+
+        def vjp_a(ans: Any, a: Any, b: Any) -> Fn:
+            meta = _ag().metadata(a)
+
+            def back(g: Any) -> Any:
+                anp = _ag()
+                x, vector = columns(ans, b)
+                gb = cotangent_b(ans, a, b, g)
+                gb = anp.expand_dims(gb, -1) if vector else gb
+                return unbroadcast(-anp.matmul(gb, anp.swapaxes(x, -1, -2)), meta)
+
+            return back
+
+        def vjp_b(ans: Any, a: Any, b: Any) -> Fn:
+            meta = _ag().metadata(b)
+            return lambda g: unbroadcast(cotangent_b(ans, a, b, g), meta)
+
+        defvjp(solve, vjp_a, vjp_b)
+        _ag_solve_fn.append(solve)
+    return _ag_solve_fn[0](a, b)

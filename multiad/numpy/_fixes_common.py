@@ -197,3 +197,23 @@ def _joining(lib: str, name: str) -> Fn:
 
 def _dtype(x: Any) -> np.dtype[Any]:
     return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
+
+
+def no_triangle(name: str, ndim: int) -> None:
+    """numpy's ``tril``/``triu`` take a 1-d array as the rows of a square matrix and raise
+    ``TypeError`` for a 0-d one (torch gave ``[[x]]``, JAX a ValueError): the same error on
+    every backend."""
+    if ndim == 0:
+        raise TypeError(
+            f"mnp.{name}: a 0-d array has no triangle (numpy raises TypeError); pass an array of at least one axis"
+        )
+
+
+def _np_triangle(name: str) -> Fn:
+    """numpy's tril/triu, with the 0-d error every backend gives (``no_triangle``)."""
+
+    def fn(m: Any, k: int = 0) -> Any:
+        no_triangle(name, np.ndim(m))
+        return getattr(np, name)(m, k)
+
+    return fn

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._composite import no_out
-from ._fixes_common import Fn, _safe_power, tensordot_axes
+from ._fixes_common import Fn, _safe_power, no_triangle, tensordot_axes
 
 
 def _jax_abs(x: Any, /) -> Any:
@@ -125,6 +125,7 @@ def _jax_triangle(name: str) -> Fn:
         import jax.numpy as jnp
 
         m = jnp.asarray(m)
+        no_triangle(name, m.ndim)
         if m.ndim == 1:
             m = jnp.broadcast_to(m, (m.shape[0], m.shape[0]))
         return getattr(jnp, name)(m, k)

@@ -12,7 +12,7 @@ import torch
 from . import _torch_dtypes as _dt
 from ._composite import strong
 from ._det import det_one_minus
-from ._fixes_common import tensordot_axes
+from ._fixes_common import no_triangle, tensordot_axes
 from ._torch import promoted, tensor
 from ._torch_reduce import Fn, _axes, _no_out
 
@@ -66,8 +66,9 @@ def _diagflat(v: Any, k: int = 0) -> Any:
 def _tri(op: Fn) -> Fn:
     def fn(m: Any, k: int = 0) -> Any:
         t = tensor(m)
+        no_triangle(op.__name__, t.ndim)
         if t.ndim < 2:
-            t = torch.broadcast_to(t, (t.shape[-1] if t.ndim else 1,) * 2)
+            t = torch.broadcast_to(t, (t.shape[-1],) * 2)
         return op(t, diagonal=k)
 
     return fn
