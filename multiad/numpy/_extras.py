@@ -38,6 +38,7 @@ def einsum(*operands: Any, **kwargs: Any) -> Any:
     numpy's interleaved sublists (``einsum(a, [0, 1], b, [1, 2], [0, 2])``)."""
     if operands and not isinstance(operands[0], str):
         operands = _interleaved_to_subscripts(operands)
+    _einsum_count(operands)
     dtype, casting = kwargs.pop("dtype", None), kwargs.pop("casting", "safe")
     if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
         raise ValueError(
@@ -50,6 +51,22 @@ def einsum(*operands: Any, **kwargs: Any) -> Any:
         if _dispatch.like(*operands[1:], call="mnp.einsum") == "jax":  # JAX takes the steps alone
             kwargs["optimize"] = list(path[1:])
     return _dispatch.call("einsum", *operands, arrays=_dispatch.ALL, **kwargs)
+
+
+def _einsum_count(operands: tuple[Any, ...]) -> None:
+    """numpy's ValueError where the subscripts name another number of operands than given
+    (torch raised a RuntimeError)."""
+    if not operands or len(operands) < 2:
+        raise ValueError("mnp.einsum: give the subscripts string and at least one operand (as in numpy)")
+    if not isinstance(operands[0], str):
+        return
+    terms = operands[0].partition("->")[0].count(",") + 1
+    if terms != len(operands) - 1:
+        raise ValueError(
+            f"mnp.einsum: the subscripts {operands[0]!r} name {terms} operand{'s' * (terms != 1)} but "
+            f"{len(operands) - 1} {'were' if len(operands) > 2 else 'was'} given (numpy raises ValueError too); "
+            "give one array per comma-separated term"
+        )
 
 
 # NOTE [einsum's dtype]: numpy's ``einsum(..., dtype=d)`` casts each operand to ``d`` under
@@ -142,6 +159,8 @@ def cov(
     if dtype is not None:
         x = mnp.astype(x, dtype)
     n = x.shape[1]
+    if ddof is not None and ddof != int(ddof):  # numpy's check: 2.0 passes, 0.5 raises
+        raise ValueError(f"mnp.cov: ddof must be an integer (as in numpy), got {ddof!r}")
     dd = ddof if ddof is not None else (0 if bias else 1)
     # numpy converts the weights to float64: integer weights divided by their integer sums with
     # `/` gave torch's float32 (cov with int32 aweights was off in the 8th digit on torch)
@@ -369,6 +388,14 @@ def polyval(p: Any, x: Any) -> Any:
     # numpy's dtype: p and x as arrays (a list of floats is float64, whatever x's float dtype),
     # computed in it from the start
     x = cast_as_numpy(_arr(x), result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x))))
+    try:  # numpy's ValueError, named (the frameworks' operators raised their own errors)
+        np.broadcast_shapes(tuple(np.shape(x)), *(tuple(np.shape(c)) for c in coeffs))
+    except ValueError:
+        raise ValueError(
+            f"mnp.polyval: operands could not be broadcast together: x of shape {tuple(np.shape(x))} and "
+            f"coefficients of shape {tuple(np.shape(coeffs[0]))} (as in numpy); the coefficients' trailing "
+            "axes must broadcast against x"
+        ) from None
     out = mnp.zeros_like(x)
     for c in coeffs:
         out = out * x + c

@@ -340,6 +340,14 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     if any(not isinstance(v, (int, float)) for v in varargs):
         raise NotImplementedError("mnp.gradient: spacings must be numbers (uniform grids)")
     steps = [float(v) for v in varargs] if len(varargs) > 1 else [float(varargs[0]) if varargs else 1.0] * len(axes)
+    if edge_order not in (1, 2):
+        raise ValueError("mnp.gradient: edge_order must be 1 or 2")
+    for a in axes:
+        if x.shape[a] < edge_order + 1:  # numpy's ValueError (an index out of range before)
+            raise ValueError(
+                f"mnp.gradient: shape of array too small to calculate a numerical gradient along axis {a} "
+                f"(size {x.shape[a]}): at least edge_order + 1 = {edge_order + 1} elements are required (as in numpy)"
+            )
     outs = [_gradient_1d(mnp, x, a, h, edge_order) for a, h in zip(axes, steps, strict=True)]
     return outs[0] if len(outs) == 1 else tuple(outs)
 
