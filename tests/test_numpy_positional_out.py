@@ -38,3 +38,17 @@ def test_positional_none_out_accepted(backend: Any) -> None:
 def test_too_many_positional(backend: Any) -> None:
     with multiad.use_backend(backend.name), pytest.raises(TypeError, match=r"^mnp\.add: takes at most 3"):
         mnp.add(x, x, None, None)
+
+
+def test_dtype_in_a_reductions_out_slot_advises_what_runs_on_every_backend(backend: Any) -> None:
+    """The advice was ``mnp.max(x, axis).astype(dtype)``: torch tensors have no ``.astype``."""
+    m = np.array([[1.5, -2.0], [0.25, 3.0]])
+    a = backend.array(m)
+    with pytest.raises(TypeError) as info:
+        mnp.max(a, 1, np.float32)
+    advice = "mnp.astype(mnp.max(x, axis), dtype)"
+    assert advice in str(info.value)
+    got = mnp.astype(mnp.max(a, 1), np.float32)  # the advice, followed
+    want = np.max(m, 1).astype(np.float32)
+    assert multiad.to_numpy(got).dtype == want.dtype
+    np.testing.assert_array_equal(multiad.to_numpy(got), want)

@@ -203,7 +203,8 @@ def bad_out(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TypeErr
         return None
     try:
         np.dtype(out)
-        fix = f"numpy's {name} takes no dtype: convert the result instead (mnp.{name}(x, axis).astype(dtype))"
+        # mnp.astype, not the method: torch tensors have no .astype
+        fix = f"numpy's {name} takes no dtype: convert the result instead (mnp.astype(mnp.{name}(x, axis), dtype))"
     except TypeError:
         fix = "give an array (the torch and jax backends refuse out= altogether) or leave it out and use the result"
     where = f"out (positional argument {i + 1})" if i < len(args) else "out="
