@@ -26,6 +26,9 @@ def _rows(module: Any, prefix: str) -> list[str]:
         if name == "ABSENT":
             rows.append(f"| `{prefix}{name}` | numpy's names left out, with the reason (the table below) |")
             continue
+        if isinstance(obj, type):  # NOTE [Dtype names in multiad.numpy]
+            rows.append(f"| `{prefix}{name}` | numpy's dtype `np.{name}` itself, taken as a dtype on every backend |")
+            continue
         if not callable(obj) or isinstance(obj, (int, float)):
             rows.append(f"| `{prefix}{name}` | constant, as in numpy (`{obj!r}`) |")
             continue

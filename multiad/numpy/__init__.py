@@ -28,6 +28,42 @@ from __future__ import annotations
 import math as _math
 from typing import TYPE_CHECKING, Any
 
+# numpy's own scalar types (mnp.float32 is np.float32): NOTE [Dtype names in multiad.numpy]
+from numpy import bool as bool  # noqa: A004 - numpy's name
+from numpy import bool_ as bool_
+from numpy import byte as byte
+from numpy import cdouble as cdouble
+from numpy import complex64 as complex64
+from numpy import complex128 as complex128
+from numpy import csingle as csingle
+from numpy import double as double
+from numpy import float16 as float16
+from numpy import float32 as float32
+from numpy import float64 as float64
+from numpy import half as half
+from numpy import int8 as int8
+from numpy import int16 as int16
+from numpy import int32 as int32
+from numpy import int64 as int64
+from numpy import int_ as int_
+from numpy import intc as intc
+from numpy import intp as intp
+from numpy import long as long
+from numpy import longlong as longlong
+from numpy import short as short
+from numpy import single as single
+from numpy import ubyte as ubyte
+from numpy import uint as uint
+from numpy import uint8 as uint8
+from numpy import uint16 as uint16
+from numpy import uint32 as uint32
+from numpy import uint64 as uint64
+from numpy import uintc as uintc
+from numpy import uintp as uintp
+from numpy import ulong as ulong
+from numpy import ulonglong as ulonglong
+from numpy import ushort as ushort
+
 from . import linalg as linalg
 from ._absent import ABSENT as ABSENT
 from ._absent import absent_name_error as _absent_name_error
@@ -65,6 +101,8 @@ from ._dispatch import ALL as _ALL
 from ._dispatch import SEQUENCE as _SEQ
 from ._dispatch import dispatching as _d
 from ._dispatch import passes_all as _passes_all
+from ._dtype_names import finfo as finfo
+from ._dtype_names import iinfo as iinfo
 from ._extras import corrcoef as corrcoef
 from ._extras import cov as cov
 from ._extras import cumulative_prod as cumulative_prod

@@ -18,12 +18,15 @@ _REASONS: dict[str, str] = {
         "nested_iters isfortran broadcast_shapes einsum_path"
     ),
     "other array constructors: use multiad.asarray (it converts between frameworks)": (
-        "from_dlpack asanyarray ascontiguousarray asfortranarray asarray_chkfinite asmatrix bmat require"
+        "from_dlpack asanyarray ascontiguousarray asfortranarray asarray_chkfinite asmatrix bmat require matrix"
     ),
     "in-place mutation: JAX arrays are immutable and traced arrays cannot be written; use where": (
         "copyto place put put_along_axis putmask fill_diagonal"
     ),
-    "datetimes": "datetime_as_string datetime_data busday_count busday_offset is_busday isnat",
+    "datetimes": (
+        "datetime_as_string datetime_data busday_count busday_offset is_busday isnat datetime64 timedelta64 "
+        "busdaycalendar"
+    ),
     "integer bit operations: no derivative": (
         "bitwise_and bitwise_count bitwise_invert bitwise_left_shift bitwise_not bitwise_or "
         "bitwise_right_shift bitwise_xor invert left_shift right_shift packbits unpackbits gcd lcm"
@@ -45,10 +48,10 @@ _REASONS: dict[str, str] = {
         "mgrid ogrid choose"
     ),
     "Python callbacks per element or per slice: write them with mnp operations or multiad.vmap": (
-        "apply_along_axis apply_over_axes piecewise fromfunction frompyfunc"
+        "apply_along_axis apply_over_axes piecewise fromfunction frompyfunc vectorize"
     ),
     "legacy polynomial class helpers (numpy.polynomial): mnp.polyval is provided": (
-        "poly polyadd polyder polydiv polyfit polyint polymul polysub roots polynomial"
+        "poly polyadd polyder polydiv polyfit polyint polymul polysub roots polynomial poly1d"
     ),
     "constant window functions: compute them with numpy": "bartlett blackman hamming hanning kaiser",
     # numpy's submodules other than linalg (mnp.fft raised a bare AttributeError)
@@ -59,11 +62,23 @@ _REASONS: dict[str, str] = {
     "random numbers have no derivative: draw them with numpy.random (or the framework's generator) "
     "and pass them to f": "random",
     "masked, string and record arrays: not supported; select with mnp.where and a boolean mask": (
-        "ma char strings rec"
+        "ma char strings rec memmap recarray record object_ str_ bytes_ void flexible character"
     ),
     "numpy's internals, typing and tooling: not array math; use numpy": (
-        "core lib ctypeslib dtypes exceptions f2py testing typing"
+        "core lib ctypeslib dtypes exceptions f2py testing typing ufunc broadcast flatiter nditer ndenumerate ndindex"
     ),
+    # NOTE [Dtype names in multiad.numpy]: numpy's concrete scalar types are exported, these not
+    "numpy's array class: results are the backend's arrays (torch.Tensor, jax.Array); make arrays with "
+    "mnp.asarray or multiad.asarray": "ndarray",
+    "numpy's dtype class: pass numpy's scalar types as dtypes (mnp.float32 is np.float32, taken by every mnp "
+    "function on every backend: mnp.astype(x, mnp.float32)) and read x.dtype of the backend's array": "dtype",
+    "abstract scalar types, for numpy.issubdtype on numpy dtypes: use numpy's (np.floating); torch's dtypes "
+    "answer x.dtype.is_floating_point": (
+        "generic number integer signedinteger unsignedinteger inexact floating complexfloating"
+    ),
+    "extended precision: torch and JAX have no such dtype; use mnp.float64": "longdouble clongdouble float128 complex256",
+    "numpy's floating-point error state governs numpy's own computations (torch and JAX neither warn nor raise "
+    "on overflow or division by zero); use numpy.errstate around numpy code, or check with mnp.isfinite": "errstate",
     "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",
     "linalg: write them with reshape and inv or solve": "linalg.tensorinv linalg.tensorsolve",
     "linalg: the test runner": "linalg.test",
