@@ -133,6 +133,24 @@ def _jax_triangle(name: str) -> Fn:
     return fn
 
 
+def _jax_svd(a: Any, *args: Any, **kwargs: Any) -> Any:
+    """jax.numpy's svd. JAX has no derivative of the full SVD of a non-square matrix (numpy's
+    default ``full_matrices=True``; the extra vectors are an arbitrary completion): its error
+    ("JVP not implemented for full matrices") gets the call and what to differentiate instead."""
+    import jax.numpy as jnp
+
+    try:
+        return jnp.linalg.svd(a, *args, **kwargs)
+    except NotImplementedError as exc:
+        if "full matrices" not in str(exc):
+            raise
+        raise NotImplementedError(
+            "mnp.linalg.svd: JAX has no derivative of the full SVD of a non-square matrix (full_matrices=True, "
+            "numpy's default); pass full_matrices=False (the same singular values and first min(m, n) singular "
+            "vectors), compute_uv=False, or use mnp.linalg.svdvals"
+        ) from exc
+
+
 def _jax_tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     """jax.numpy's tensordot, taking numpy integers in ``axes`` as numpy does."""
     import jax.numpy as jnp
