@@ -249,7 +249,7 @@ def test_mygrad_plugin_is_installed_and_certified(tmp_path: Path) -> None:
     code, output, report = run_suite("mygrad", tmp_path, "--multiad-device=cpu", xfails, pythonpath=str(target))
     assert code == 0, output[-4000:]
     s = report["summary"]
-    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 5
+    assert s["failed"] == 0 and s["xpassed"] == 0 and s["passed"] >= 140 and s["xfailed"] == 7
     assert report["backend"]["distribution"] == "multiad-mygrad"
     # docs/plugins.md ends with this run's result.
     line = f"{s['passed']} passed, {s['xfailed']} xfailed"

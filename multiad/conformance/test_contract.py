@@ -301,3 +301,88 @@ def _two_threads(b: Any, xn: np.ndarray, first: str, second: str) -> dict[str, A
     for t in threads:
         t.join(60.0)
     return results
+
+
+def test_is_traced_inside_and_outside_transforms(conformance_backend: Any) -> None:
+    """``is_traced`` says False of a concrete array and, on an exact backend, True of the argument
+    its transform passes to the user's function (docs/plugins.md, Traced values)."""
+    b = conformance_backend
+    x = b.asarray(np.array([0.5, -1.0, 2.0]))
+    assert not b.is_traced(x), "is_traced says True of a concrete array (asarray's, outside any transform)"
+    if not b.exact or "grad" in _custom_cases.unsupported(b):
+        return  # finite differences pass concrete arrays, for which the default False is right
+    seen: list[bool] = []
+
+    def f(v: Any) -> Any:
+        seen.append(bool(b.is_traced(v)))
+        return mnp.sum(v * v)
+
+    with multiad.use_backend(b):
+        multiad.grad(f)(x)
+    assert seen and all(seen), (
+        f"is_traced said {seen} of the argument grad passes to f: an exact backend's transforms trace "
+        "their arguments, and is_traced must say so (override Backend.is_traced: a JAX tracer, a tensor "
+        "that requires grad, an autograd box); with the default False, vmap(out_dims=None) inside a "
+        "transform gives the derivative of batch index 0 alone, silently"
+    )
+
+
+def test_unbatched_output_inside_a_transform(conformance_backend: Any) -> None:
+    """``vmap(..., out_dims=None)`` of an output that depends on the batch, inside ``grad``, over a
+    batch of equal rows: multiad raises InvalidArgumentError, because the check of equal values
+    cannot stand for "does not depend on the batch" on traced values. A backend whose is_traced
+    says False of them lets the check pass, and the gradient reaches batch index 0 alone."""
+    b = conformance_backend
+    if {"grad", "vmap"} & _custom_cases.unsupported(b):
+        return
+    xn = np.array([[1.0, 2.0]] * 3)
+
+    def f(rows: Any) -> Any:
+        return mnp.sum(multiad.vmap(lambda r: 2 * r, out_dims=None)(rows))
+
+    try:
+        with multiad.use_backend(b):
+            got = multiad.grad(f)(b.asarray(xn))
+    except multiad.InvalidArgumentError:
+        return
+    g = np.asarray(b.to_numpy(got), dtype=np.float64)
+    index0 = np.zeros_like(xn)
+    index0[0] = 2.0
+    hint = " (is_traced says False of the batched argument inside grad? override Backend.is_traced)"
+    assert not np.allclose(g, index0), f"gave the derivative of batch index 0 alone, {g.tolist()}{hint}"
+    raise AssertionError(f"gave {g.tolist()} instead of raising InvalidArgumentError{hint}")
+
+
+def test_results_keep_the_arguments_values_at_call_time(conformance_backend: Any) -> None:
+    """A pullback from ``vjp`` and the function from ``linearize``, called after the caller has
+    changed the argument in place, give the derivative at the value it had when the transform was
+    called (``Backend.snapshot``; arrays that cannot be written in place skip this)."""
+    b = conformance_backend
+    xn = np.array([0.5, -1.0, 2.0])
+    want = np.cos(xn) * xn + np.sin(xn)  # d/dx sin(x) x, elementwise
+    problems = []
+    for name in ("vjp", "linearize"):
+        if name in _custom_cases.unsupported(b):
+            continue
+        x = b.asarray(xn.copy(), dtype="float64")
+        with multiad.use_backend(b):
+            _, fn = getattr(multiad, name)(lambda v: mnp.sin(v) * v, x)
+            try:
+                x[...] = b.asarray(10.0 * xn, dtype="float64")
+            except Exception:  # noqa: BLE001 - arrays that cannot be written in place: nothing to check
+                return
+            if not np.array_equal(b.to_numpy(x), 10.0 * xn):
+                return
+            try:
+                out = fn(b.asarray(np.ones(3), dtype="float64"))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                problems.append(f"{name}: calling its function raised {type(exc).__name__}: {exc}")
+                continue
+        got = np.asarray(b.to_numpy(out[0] if isinstance(out, tuple) else out), dtype=np.float64)
+        tol = tolerance(b.exact, "float64", "cpu", 1)
+        if isinstance(tol, Tolerance) and not np.allclose(got, want, rtol=tol.rtol, atol=tol.atol):
+            problems.append(f"{name}: gave {got.tolist()}, the derivative at the original argument is {want.tolist()}")
+    assert not problems, (
+        "; ".join(problems) + " (after x[...] = 10 * x; a framework whose arrays change in place needs "
+        "Backend.snapshot to copy them, as torch's x.clone())"
+    )

@@ -6,9 +6,11 @@
 - *pullbacks*: a pullback called twice, and called inside ``vmap``, gives the same result as a
   fresh one each time (nothing accumulates, nothing is consumed);
 - *empty and 0-d*: arrays with no elements in or out, and 0-d arguments with vector outputs;
-- *conversions*: ``multiad.to_numpy(x)``, ``float(x)`` or ``numpy.asarray(x)`` inside ``f`` either raises
-  NonDifferentiableError or keeps the derivative; dropping it (a silently wrong derivative)
-  fails the case;
+- *conversions*: ``multiad.to_numpy(x)``, ``float(x)``, ``x.item()``, ``x.tolist()`` or
+  ``numpy.asarray(x)`` inside ``f`` either raises NonDifferentiableError or keeps the derivative;
+  dropping it (a silently wrong derivative) fails the case. ``int(x)`` and ``bool(x)`` are not
+  cases: they are steps, whose derivative is zero almost everywhere, so holding the converted
+  value constant gives the right derivative;
 - *constant outputs*: outputs that do not depend on the arguments have zero derivatives of the
   right shape and dtype (the one place where zeros are right).
 
@@ -68,6 +70,23 @@ def _numpy_converts(x: Any) -> Any:
 
 def _floats(x: Any) -> Any:
     return mnp.sum(x) * float(mnp.sum(x))
+
+
+def _converted_by(method: str, x: Any) -> Any:
+    """``x.method()``; an array type without the method (MyGrad's has no ``tolist``, autograd's
+    boxes neither) cannot drop a derivative through it, which the case counts as a refusal."""
+    convert = getattr(x, method, None)
+    if convert is None:
+        raise multiad.NonDifferentiableError(f"{type(x).__name__} has no {method}()")
+    return convert()
+
+
+def _items(x: Any) -> Any:
+    return mnp.sum(x) * _converted_by("item", mnp.sum(x))
+
+
+def _tolists(x: Any) -> Any:
+    return mnp.sum(x) * _converted_by("tolist", mnp.sum(x))
 
 
 def _constant(x: Any, w: Any) -> Any:
@@ -143,6 +162,10 @@ FLOATS = Fn(
     jac=lambda x: np.full((1, x.size), 2 * np.sum(x)),
     make_args=drawn((3,)),
 )
+# the same product through the array's own conversion methods (torch's item() and tolist() of a
+# tensor that requires grad return the number without a warning; JAX's item() of a traced value too)
+ITEMS = dataclasses.replace(FLOATS, name="sum_x_times_sum_x_item", f=_items)
+TOLISTS = dataclasses.replace(FLOATS, name="sum_x_times_sum_x_tolist", f=_tolists)
 CONSTANT = Fn(
     "tanh_w[const]",
     CONSTANT_OUT,
@@ -163,8 +186,8 @@ CONSTANT_SCALAR = Fn(
     make_consts=drawn((3,)),
 )
 EDGE_FNS = (
-    ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, NUMPY_CONVERTS, FLOATS, CONSTANT,
-    CONSTANT_SCALAR,
+    ALIAS_SCALAR, EMPTY_IN, EMPTY_OUT, EMPTY_SCALAR, ZERO_D_VECTOR, CONVERTS, NUMPY_CONVERTS, FLOATS, ITEMS, TOLISTS,
+    CONSTANT, CONSTANT_SCALAR,
 )  # fmt: skip
 
 #: The derivative a backend reports when the conversion drops it (to_numpy(x) held constant).
@@ -173,6 +196,9 @@ CONVERTS_DROPPED = dataclasses.replace(CONVERTS, jac=lambda x: x[None, :])
 #: allow silently on a value that carries a derivative (torch's float() of a tensor that
 #: requires grad warns and returns the number; MyGrad's returns it).
 FLOATS_DROPPED = dataclasses.replace(FLOATS, jac=lambda x: np.full((1, x.size), np.sum(x)))
+#: The same for ``sum(x).item()`` and ``sum(x).tolist()`` held constant.
+ITEMS_DROPPED = dataclasses.replace(ITEMS, jac=FLOATS_DROPPED.jac)
+TOLISTS_DROPPED = dataclasses.replace(TOLISTS, jac=FLOATS_DROPPED.jac)
 #: The same for ``numpy.asarray(x)`` held constant: NumPy converts any array with ``__array__``
 #: (TensorFlow's eager tensors, MyGrad's tensors) without asking whether it carries a derivative;
 #: torch, JAX and autograd refuse there, so only a plugin's backend can drop it silently.

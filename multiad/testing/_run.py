@@ -147,6 +147,27 @@ def _compiled(b: Backend, g: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+#: Why a result that ``is_traced`` calls traced fails, and the fix (NOTE [Results outside transforms]).
+ATTACHED = (
+    "is still traced (is_traced says so) though the transform returned it to its caller, outside any "
+    "transform: results returned at the top level must be detached from the framework's trace (torch: "
+    "detach() the outputs and the pullback's gradients unless an enclosing transform of the backend is "
+    "evaluating its function)"
+)
+
+
+# NOTE [Results outside transforms]: a transform called outside any other returns concrete arrays;
+# a backend that returns them still attached to its trace (a torch tensor that requires grad) fails
+# every case anyway, as to_numpy refuses them, but that error names the conversion, not the
+# cause. So a result leaf that the backend's own is_traced calls traced is named as such.
+def _traced(b: Backend, x: Any) -> bool:
+    """Whether the backend calls ``x`` traced; False where is_traced cannot answer."""
+    try:
+        return bool(b.is_array(x) and b.is_traced(x))
+    except Exception:  # noqa: BLE001 - a backend's is_traced failing on a result is not this check's concern
+        return False
+
+
 def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) -> tuple[list[str], float, float]:
     """Problems found, and the largest absolute and (normwise) relative errors."""
     s_act, s_exp = _trees.structure(actual), _trees.structure(expected)
@@ -158,7 +179,8 @@ def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) 
             a_np = np.asarray(b.to_numpy(a) if b.is_array(a) else a, dtype=np.float64)
             e_np = np.asarray(b.to_numpy(e) if b.is_array(e) else e, dtype=np.float64)
         except Exception as exc:  # noqa: BLE001 - a result that cannot be read is a failure
-            problems.append(f"{what}: leaf {i} cannot be converted to numpy: {type(exc).__name__}: {exc}")
+            attached = f" (it {ATTACHED})" if _traced(b, a) else ""
+            problems.append(f"{what}: leaf {i} cannot be converted to numpy: {type(exc).__name__}: {exc}{attached}")
             max_abs = max_rel = float("inf")
             continue
         if a_np.shape != e_np.shape:
@@ -294,6 +316,8 @@ def _contract_problems(b: Backend, item: Item, xs: Any, before: list[Any], out: 
         if not b.is_array(leaf):
             problems.append(f"result leaf {i} is a {type(leaf).__name__}, not an array of the backend")
             continue
+        if _traced(b, leaf):
+            problems.append(f"result leaf {i} {ATTACHED}")
         if b.dtype_name(leaf) != item.dtype:
             problems.append(f"result leaf {i} has dtype {b.dtype_name(leaf)}, inputs are {item.dtype}")
         if _device.kind_of(b, leaf) != item.device:

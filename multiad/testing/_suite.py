@@ -164,6 +164,8 @@ def _edge_cases(add: Callable[..., None], out: list[Case]) -> None:
     for var in (v.grad(), v.jvp(), v.vjp()):
         out.append(Case(E.FLOATS, E.accepting(var, "NonDifferentiableError"), dropped=E.FLOATS_DROPPED))
         out.append(Case(E.NUMPY_CONVERTS, E.accepting(var, "NonDifferentiableError"), dropped=E.NUMPY_CONVERTS_DROPPED))
+        out.append(Case(E.ITEMS, E.accepting(var, "NonDifferentiableError"), dropped=E.ITEMS_DROPPED))
+        out.append(Case(E.TOLISTS, E.accepting(var, "NonDifferentiableError"), dropped=E.TOLISTS_DROPPED))
     # Outputs that do not depend on the arguments: zeros of the right shape.
     add(E.CONSTANT, *first)
     add(E.CONSTANT_SCALAR, v.grad(), v.value_and_grad(), v.hessian(), v.hvp("hvp"))

@@ -60,6 +60,14 @@ class TorchGrad(multiad.Backend):
             return x.detach().numpy()
         return np.asarray(x)
 
+    def is_traced(self, x: Any) -> bool:
+        # a tensor that requires grad: vjp's own primals, or an outer level's
+        return isinstance(x, self.torch.Tensor) and x.requires_grad
+
+    def snapshot(self, x: Any) -> Any:
+        # tensors change in place: a pullback called later sees the value at call time
+        return x.clone() if isinstance(x, self.torch.Tensor) else super().snapshot(x)
+
     def translate_error(self, exc: BaseException) -> str | None:
         # numpy.asarray(x) inside f: torch refuses a tensor that requires grad ("Can't call
         # numpy()") and a torch.func dual tensor (no storage) with a RuntimeError.

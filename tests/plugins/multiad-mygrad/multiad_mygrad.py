@@ -66,6 +66,11 @@ class MygradBackend(multiad.Backend):
             )
         return np.array(x.data if isinstance(x, self.mg.Tensor) else x)
 
+    def is_traced(self, x: Any) -> bool:
+        # a Tensor vjp differentiates, while it runs f (vmap(out_dims=None) then refuses to
+        # take equal values for "does not depend on the batch")
+        return isinstance(x, self.mg.Tensor) and not x.constant and getattr(_tracing, "depth", 0) > 0
+
     def stop_gradient(self, x: Any) -> Any:
         # mnp.stop_gradient of a Tensor: its value as a constant
         return self._constant(x)
