@@ -208,6 +208,18 @@ def _resolve_all() -> None:
         _resolve(name)
 
 
+def _all_imported() -> bool:
+    """Imports every plugin not imported yet, as ordinary Python while a compiler traces (the
+    first inference from an array type may come there: NOTE [Backends loaded under a
+    compiler]); the trace reads none of the tables it changes before. True."""
+    if _entries or not _discovered:
+        _resolve_all()
+    return True
+
+
+setattr(_all_imported, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def _changed() -> None:
     """Recomputes array-module claims and conflicts; called with ``_lock`` held."""
     _generation[0] += 1
@@ -309,16 +321,19 @@ def get(name: str, call: str = "multiad") -> Backend:
     return rec.backend
 
 
-# NOTE [Backends loaded under a compiler]: a backend is loaded by its first lookup, which may come
-# while torch.compile traces: multiad's own backends are loaded before (NOTE [First use under a
-# compiler] in ``multiad/_select.py``), a plugin's only when a call names or infers it. Traced,
+# NOTE [Backends loaded under a compiler]: a backend is loaded by its first lookup, and plugins
+# are imported by the first inference from an array type, either of which may come while
+# torch.compile traces: multiad's own backends are loaded before (NOTE [First use under a
+# compiler] in ``multiad/_select.py``), a plugin only when a call names or infers it. Traced,
 # the registry's locks split the graph, and the frames resumed after the split got the tree
 # structures the compiler had made with its stand-in for optree and passed them to optree itself:
-# the first compiled ``jvp`` on a plugin declaring torch.compile raised "Expected a(n) tuple of
-# PyTreeSpec(s)" from multiad's argument handling, before the plugin ran (an eager call first
-# loaded the plugin and hid it). Loading therefore runs as ordinary Python (the mark below), and
-# answers a string, which a compiler takes as a constant: "" when loaded, else the error, raised
-# by :func:`get` with its cause kept aside.
+# the first compiled ``jvp`` raised "Expected a(n) tuple of PyTreeSpec(s)" from multiad's
+# argument handling, on a plugin declaring torch.compile (before the plugin ran), and on the
+# torch backend where some plugin was installed and not imported yet (an eager call first hid
+# both). Loading and importing the plugins therefore run as ordinary Python (the marks below),
+# called before the trace reads the tables they change; the load answers a string, which a
+# compiler takes as a constant: "" when loaded, else the error, raised by :func:`get` with its
+# cause kept aside.
 def _load(name: str, call: str) -> str:
     """Loads ``name`` (importing its plugin module first); "" or why it cannot be loaded."""
     _discover()
@@ -374,8 +389,7 @@ def owners(module: str) -> tuple[str, ...]:
 def claims(module: str) -> tuple[tuple[str, ...], int]:
     """``owners(module)`` and the table's generation it was read at: a cache of the answer is
     valid only while the generation is unchanged (``on_change`` hooks run after each change)."""
-    if _entries or not _discovered:
-        _resolve_all()
+    _all_imported()
     gen = _generation[0]
     if not gen % 2:  # no lock (compilers that trace Python cannot enter one) unless a change ran meanwhile
         owner, contested = _module_map.get(module), _contested.get(module, ())

@@ -982,3 +982,43 @@ def test_torch_compile_naming_an_unknown_backend_raises_backend_error() -> None:
         "    print('ok')\n"
     )
     _runs_in_a_fresh_process(code)
+
+
+def test_torch_compile_of_the_first_inference_with_a_plugin_not_imported_yet(tmp_path: Any) -> None:
+    # NOTE [Backends loaded under a compiler]: inferring the backend from an array type imports
+    # every plugin first; traced, the registry's locks split the graph, and the torch backend's
+    # own jvp raised "Expected a(n) tuple of PyTreeSpec(s)" where a plugin was installed and not
+    # yet imported (the first use imports only multiad's own backends).
+    import os
+    import sys
+
+    (tmp_path / "unused_plugin.py").write_text(
+        "import multiad\n"
+        "class Unused(multiad.Backend):\n"
+        "    name = 'unused'\n"
+        "    has_vjp = True\n"
+        "    def asarray(self, x, dtype=None, device=None):\n"
+        "        raise NotImplementedError\n"
+    )
+    info = tmp_path / "unused_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: unused-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[multiad.backends]\nunused = unused_plugin:Unused\n")
+    code = (
+        "import sys, numpy as np, torch, multiad, multiad.numpy as mnp\n"
+        "x = torch.tensor([0.3, 0.7], dtype=torch.float64)\n"
+        "v = torch.tensor([1.0, -2.0], dtype=torch.float64)\n"
+        "h = lambda x, v: multiad.jvp(lambda x: mnp.sin(x) * x, (x,), (v,))\n"
+        "out, t = torch.compile(h, backend='eager')(x, v)\n"
+        "xn, vn = x.numpy(), v.numpy()\n"
+        "np.testing.assert_allclose(t.numpy(), (np.cos(xn) * xn + np.sin(xn)) * vn, rtol=1e-12)\n"
+        "assert 'unused_plugin' in sys.modules\n"
+        "print('ok')\n"
+    )
+    path = os.pathsep.join([str(tmp_path), *(p for p in sys.path if p)])
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": path}
+    env.pop("MULTIAD_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
