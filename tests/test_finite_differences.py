@@ -243,16 +243,21 @@ def test_estimates_bound_the_true_error_of_smooth_functions(
     name: str, f: Callable[..., Any], df: Callable[[np.ndarray], np.ndarray], dtype: Any
 ) -> None:
     x = np.array([0.0, 0.3, -1.2, 2.0], dtype=dtype)
+    # sin(50 x) in float32, where the step (5e-3) is a quarter of a radian of the sine, and
+    # tanh(3 x) in float32, whose derivative at 2.0 (7.4e-5) is 1e-4 of f (0.72): float32's
+    # rounding noise of f over the step (eps |f| / h, 4e-6) leaves it about 2% off.
+    poor = (name, dtype) in {("fast sin", np.float32), ("tanh", np.float32)}
     with warnings.catch_warnings():
-        warnings.simplefilter("error" if (name, dtype) != ("fast sin", np.float32) else "ignore")
+        warnings.simplefilter("ignore" if poor else "error")
         g, rec = grad_and_estimate(f, x)
     true = float(np.max(np.abs(g.astype(np.float64) - df(x.astype(np.float64)))))
     # The estimate bounds the true error (within rounding of the reference itself) ...
     assert true <= 10 * rec.error + 4 * float(np.finfo(dtype).eps) * float(np.max(np.abs(df(x)))), (true, rec)
     assert rec.order == 1 and 4 * x.size + 1 <= rec.evaluations <= 6 * x.size + 1
-    # ... and smooth functions stay under the tolerance; sin(50 x) in float32, where the
-    # step (5e-3) is a quarter of a radian of the sine, does not.
-    assert (rec.relative <= rec.tolerance) == ((name, dtype) != ("fast sin", np.float32)), rec
+    # ... and smooth functions stay under the tolerance, except the two above.
+    assert (rec.relative <= rec.tolerance) == (not poor), rec
+    if name == "tanh" and dtype == np.float32:  # the warning is right: that element is off by more than 1e-3
+        assert abs(g[3] / df(np.float64(x[3])) - 1) > 1e-3
 
 
 def test_a_step_too_coarse_for_f_warns() -> None:
@@ -441,7 +446,9 @@ def test_the_reliability_page_runs(strict: None, capsys: pytest.CaptureFixture[s
 
 
 def test_only_doubtful_columns_are_refined_and_f_may_keep_its_argument() -> None:
-    # NOTE [Columns at once]: 4 evaluations per column, 2 more for the kinked column only.
+    # NOTE [Columns at once]: 4 evaluations per column, 2 more for the kinked column only, and 1
+    # for the column at -1.5, where no value of f changed across the stencil while f(x) is not 0
+    # (NOTE [Values too coarse to change]: f one input's magnitude away, unchanged again).
     kept: list[Any] = []
 
     def f(x: Any) -> Any:
@@ -452,7 +459,7 @@ def test_only_doubtful_columns_are_refined_and_f_may_keep_its_argument() -> None
     x = np.array([0.0, 2.0, -1.5])
     with pytest.warns(multiad.AccuracyWarning):
         jac = multiad.jacfwd(counted, backend=NP)(x)
-    assert counted.calls == 1 + 4 * 3 + 2
+    assert counted.calls == 1 + 4 * 3 + 2 + 1
     np.testing.assert_allclose(jac[1:, 1:], np.diag([1.0, 0.0]), atol=1e-10)
     assert len({id(a) for a in kept}) == len(kept)
     assert np.array_equal(kept[0], x) and all(np.count_nonzero(a != x) == 1 for a in kept[1:])

@@ -124,6 +124,7 @@ class NumpyBackend(multiad.Backend):
 
     def _jvp(self, level: _fd.Level, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
+        level.adopt(outs)
         if not all(bool(np.all(np.isfinite(t))) for t in tangents):
             call = level.public_call()  # hvp: its inner level's
             raise multiad.InvalidArgumentError(
@@ -173,6 +174,7 @@ class NumpyBackend(multiad.Backend):
 
     def _blocks(self, level: _fd.Level, primals: tuple[Any, ...]) -> tuple[Any, Any, Any]:
         outs, aux = level(primals)
+        level.adopt(outs)
         blocks: list[list[Any]] = [[] for _ in outs]
         estimates: list[_levels.Block] = []
         for j, p in enumerate(primals):

@@ -54,6 +54,29 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # and a tolerance nearer that would warn on ordinary Hessians. :func:`record_errors` hands the
 # estimates to the caller.
 #
+# That scale hides rounding noise where it matters most, so the noise is also judged on its own
+# (NOTE [Rounding against the element's own size]).
+#
+# NOTE [Rounding against the element's own size]: the noise of a difference of ``f``'s values is
+# about ``eps |f| / h`` for every element of a row, whatever its derivative, so the scale above,
+# which includes ``|f| / s`` and the row's largest entries, let it swamp a small derivative
+# beside a large input or term without a warning: ``grad(sum(x**2))`` at ``[1e8, 3]`` gave
+# 64221 for 6, at float32 ``[300, 0.01]`` 0.0 for 0.02, ``hessian(sum(1e6 x + x**2))`` ``[5.99,
+# 1.42]`` for ``[2, 2]`` (the inner gradients' noise, ``eps |f| / h``, over the outer step), and
+# ``1e8 + 1e-3 sin(x)`` 2.3e-3 for 9.6e-4. So each element's rounding noise alone, at its typical
+# size ``0.5 n / h`` (R's weights, ``sqrt(130) / 12``, times a value's rounding, about half of
+# ``eps |f|``, plus a nested level's noise), is also held to the element's own size: ``|R|`` plus
+# its curvature over the input's scale, ``(|S(h)| - 2 n) / (c h)`` (the curvature above ``S``'s
+# own noise: noise alone must not make its own scale), plus the change of ``f`` across the
+# stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), or the largest such size of its column
+# (the other outputs' derivatives along the same input). The curvature term keeps a derivative
+# that is 0 at the point (a minimum, ``cos`` at 0) held to how fast it changes over the input's
+# magnitude, not to itself; the row's other entries lend nothing, since their size does not
+# make this entry's noise smaller. Above the tolerance the call warns that rounding noise swamps
+# the derivative. In float32 this warns where ``|f|`` is more than about 10 to 100 times the
+# change an input makes to ``f`` over its own magnitude (``tanh(3 x)`` at 2: 7.4e-5 beside
+# ``|f| = 0.7``, 2% off); a tighter noise model would have let such results pass silently.
+#
 # The estimate models ``f`` as smooth on the scale of the step or kinked within it. A function
 # that oscillates on a length much shorter than the step (``sin`` at ``x = 1e6``, where the
 # relative step is 6) can alias so that the two step sizes agree: such input needs an exact
@@ -114,7 +137,7 @@ class Estimating(LevelBase):
         not shown estimates them all (:meth:`finish`).
         """
         margin = 0.999 * self.tolerance() - 1.502 * self.eps / self.c
-        lhs, derivative, least = 0.0, 0.0, np.inf
+        lhs, derivative, least, noise = 0.0, 0.0, np.inf, 0.0
         for o, w, inv in zip(f0, works, invs):
             if not o.size:
                 continue
@@ -123,17 +146,27 @@ class Estimating(LevelBase):
             inv = inv[:, 0].astype(np.float64)
             lhs = np.maximum(lhs, t + 0.25 * e * inv)
             derivative = np.maximum(derivative, value)
+            # The largest |f| of the column's stencil, for its rounding noise against max |R| alone:
+            # |f(x +- 2h)| from their rows, |f(x +- h)| bounded by p1 + m1 = (p2 + m2 + 6 f(x) - E) / 4
+            # and p1 - m1 = 2h D(h), |D(h)| <= |R| + |T| (two rows reduced, not four).
+            far = np.maximum(w[2:4].max(axis=2).max(axis=0), -w[2:4].min(axis=2).min(axis=0)).astype(np.float64)
+            at = float(np.abs(o).max())
+            near = (2 * far + 6 * at + e) / 8 + (value + t) / inv
+            fmax = np.maximum(np.maximum(far, near), at)
+            noise = np.maximum(noise, 0.502 * self.eps * fmax * inv)
             # the column's smallest |f(x)| / s: an element is held to its own value, not another output's
             least = np.minimum(least, 0.999 * float(np.abs(o).min()) * self.c * inv)
         low = np.maximum(derivative, least) if np.ndim(lhs) else derivative
         with np.errstate(invalid="ignore", over="ignore"):
-            return bool(np.all(np.isfinite(low) & (lhs <= margin * low)))
+            quiet = noise <= 0.999 * self.tolerance() * derivative  # NOTE [Rounding against the element's own size]
+            return bool(np.all(np.isfinite(low) & (lhs <= margin * low) & quiet))
 
     def estimate(
         self, o: Any, p1: Any, m1: Any, p2: Any, m2: Any, inv: Any, value: Any, t: Any, e: Any, scratch: Any
-    ) -> tuple[Any, Any, Any, Any]:
+    ) -> tuple[Any, Any, Any, Any, Any, Any]:
         """One output's estimated error, scale, rounding term and derivative size ``|R| + |S(h)| / h``
-        (NOTE [Finite-difference error estimate]) from ``f`` at ``x`` (``o``) and ``x +- h``,
+        (NOTE [Finite-difference error estimate]), and its rounding noise alone with the size it
+        is held to (NOTE [Rounding against the element's own size]) from ``f`` at ``x`` (``o``) and ``x +- h``,
         ``x +- 2h``, the result ``value``, ``t = (D(h) - D(2h)) / 3`` and ``e = S(2h) - 4 S(h)``,
         in ``t``, ``scratch[0]``, ``scratch[1]`` and ``scratch[2]`` (``scratch``: four arrays
         shaped as ``value``; ``e`` is overwritten)."""
@@ -143,12 +176,25 @@ class Estimating(LevelBase):
         if self.noise():
             noise += self.noise()
         np.minimum(noise, spread, out=noise)
+        quiet = np.multiply(
+            noise, 0.5 * inv
+        )  # R's typical rounding noise (NOTE [Rounding against the element's own size])
+        # the change of f across the stencil above its noise, per step: the floor of the element's own size
+        own = np.subtract(spread, 2 * noise)
+        np.maximum(own, 0.0, out=own)
+        own *= inv / 4
         # The kink term: |S(2h) - 4 S(h)| where it is above KINK (|S(2h)| + 4 |S(h)|).
         jump = np.abs(e, out=e)
         bound = np.subtract(p2, 2 * o, out=spread)
         bound += m2
         np.abs(bound, out=bound)  # |S(2h)|
         s4 = np.abs(four_s1(o, p1, m1, out=scratch[3]), out=scratch[3])  # 4 |S(h)|
+        # |R| plus the curvature above S(h)'s typical noise (2 n) times the input's scale h / c
+        curve = np.subtract(s4, 8 * noise)
+        np.maximum(curve, 0.0, out=curve)
+        curve *= inv / (4 * self.c)
+        own += curve
+        own += np.abs(value)
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
@@ -165,8 +211,26 @@ class Estimating(LevelBase):
         scale = np.multiply(fmax, self.c * inv, out=fmax)
         scale += derivative
         if self.noise():  # one noise for every output, held to their largest values as well
-            return error, scale, rounding, scale
-        return error, scale, rounding, derivative
+            return error, scale, rounding, scale, quiet, own
+        return error, scale, rounding, derivative, quiet, own
+
+    def noisy(self, quiets: list[Any], owns: list[Any]) -> None:
+        """Keeps the largest ratio of an element's rounding noise ``quiets`` to its own size
+        ``owns`` or its column's largest (NOTE [Rounding against the element's own size]); per
+        output ``(columns, size)`` arrays."""
+        if not quiets or not sum(q.size for q in quiets):
+            return
+        column = np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0).astype(np.float64)[:, None]
+        for q, o in zip(quiets, owns):
+            if not q.size:
+                continue
+            part = _finite(q)
+            r = np.maximum(np.maximum(o, column, dtype=np.float64), _TINY)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                r = _finite(np.divide(part, r, out=r))
+            k = np.unravel_index(int(np.argmax(r)), r.shape)
+            if float(r[k]) > self.rounding[0]:
+                self.rounding = (float(r[k]), float(part[k]))
 
     def plain(self, f0: Any, fp: Any, fm: Any, hs: list[Any]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """The nested level's plain difference per output, with its rounding noise as its error."""
@@ -239,6 +303,9 @@ class Estimating(LevelBase):
                 nf_sink.append(nonfinite)
             return
         tol = self.tolerance()
+        drowned = self.rounding[0] > max(ratio, tol)  # NOTE [Rounding against the element's own size]
+        if self.rounding[0] > ratio:
+            ratio, at = self.rounding
         records = _records.get()
         if records is not None:
             records.append(Estimate(self.call, worst, ratio, tol, order, evaluations))
@@ -249,6 +316,16 @@ class Estimating(LevelBase):
                 f"{where} (the edge of f's domain, such as sqrt or log at 0, or a pole): the numpy "
                 "backend's derivative there is nan or meaningless. Exact backends give the limit of the "
                 "derivative's formula (inf for sqrt at 0); use one (torch, jax, autograd) where this matters"
+            )
+        elif drowned:
+            what = "derivative" if order == 1 else f"order-{order} derivative"
+            self.backend.warn_accuracy(
+                f"{self.call}: the numpy backend's finite-difference {what} has an estimated error of "
+                f"{at:.2g} (relative {ratio:.2g}), above the {self.dtype.name} tolerance {tol:.2g}: the "
+                "rounding noise of f's values swamps the change the step makes in them (f's value is "
+                "large beside this derivative times the input's scale: another input much larger, a large "
+                "term or offset, or f's values are coarser than its inputs). Use an exact backend (torch, "
+                "jax, autograd) where this matters"
             )
         elif ratio > tol:
             what = "derivative" if order == 1 else f"order-{order} derivative"

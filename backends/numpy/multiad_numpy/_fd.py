@@ -83,17 +83,27 @@ class Level(Estimating):
             values, errors, scales, derivs = self.plain(f0, fp1, fm1, [h] * len(f0))
             return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
         fp2, fm2 = at(2.0), at(-2.0)
-        values, errors, scales, derivs, rounding = [], [], [], [], []
+        values, errors, scales, derivs, rounding, quiets, owns = [], [], [], [], [], [], []
         for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
             value, t = difference(p1, m1, p2, m2, inv, h)
             scratch = np.empty((4, *value.shape), value.dtype)
-            error, sc, rnd, dv = self.estimate(o, p1, m1, p2, m2, inv, value, t, fourth(o, p1, m1, p2, m2), scratch)
+            e = fourth(o, p1, m1, p2, m2)
+            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
             scales.append(sc)
             derivs.append(dv)
             rounding.append(rnd)
+            quiets.append(quiet)
+            owns.append(own)
+        flat, hidden = self.flat(f0, quiets, owns, [np.full((1, 1), inv)] * len(f0))
+        if flat.size:  # NOTE [Values too coarse to change]: f one input's magnitude away along v
+            for q, o, fk, (could, mask) in zip(quiets, f0, at(1.0 / self.c), hidden):
+                with np.errstate(invalid="ignore"):
+                    moved = mask & (fk != o)
+                q[...] = np.where(moved, could, q)
+        self.noisy(quiets, owns)
         # held to its own scale or to the column's largest derivative size, as in finish
         column = max((float(np.max(dv, initial=0.0)) for dv in derivs), default=0.0)
         if any(np.any(e > self.tolerance() * np.maximum(sc, column)) for e, sc in zip(errors, scales)):
@@ -102,6 +112,23 @@ class Level(Estimating):
             for i, (p2, m2, p4, m4) in enumerate(zip(fp2, fm2, fp4, fm4)):
                 errors[i] = refined(errors[i], values[i], rounding[i], p2, m2, p4, m4, inv)
         return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
+
+    def flat(
+        self, f0: list[Any] | tuple[Any, ...], quiets: list[Any], owns: list[Any], invs: list[Any]
+    ) -> tuple[Any, list[tuple[Any, Any]]]:
+        """The columns with an element whose values of ``f`` did not change at all across the
+        stencil where the noise ``eps |f(x)|`` could hide a derivative above the tolerance
+        (NOTE [Values too coarse to change]), and per output that noise and where it could."""
+        column = np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0)[:, None]
+        tol = self.tolerance()
+        hidden, rows = [], []
+        for o, q, own, inv in zip(f0, quiets, owns, invs):
+            could = (0.5 * self.eps) * np.abs(np.asarray(o, np.float64).reshape(1, -1)) * inv
+            with np.errstate(invalid="ignore", over="ignore"):
+                mask = (q == 0) & (could > tol * np.maximum(own, column))
+            hidden.append((could, mask))
+            rows.append(mask.any(axis=1))
+        return (np.flatnonzero(np.any(rows, axis=0)) if rows else np.zeros(0, np.int64)), hidden
 
     def perturbed(
         self,
@@ -227,14 +254,27 @@ class Level(Estimating):
         there), refined where a column's bound is above tolerance."""
         if not f0:
             return [], [], []
-        errors, scales, derivs, rounding = [], [], [], []
+        errors, scales, derivs, rounding, quiets, owns = [], [], [], [], [], []
         for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
             scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
-            error, sc, rnd, dv = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
+            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
             errors.append(error)
             scales.append(sc)
             derivs.append(dv)
             rounding.append(rnd)
+            quiets.append(quiet)
+            owns.append(own)
+        ks, hidden = self.flat(f0, quiets, owns, invs)
+        if ks.size:  # NOTE [Values too coarse to change]: f one input's magnitude away
+            p = primals[j].reshape(-1)[ks].astype(np.float64)
+            far = np.zeros(primals[j].size, primals[j].dtype)
+            far[ks] = np.where(p >= 0, 1.0, -1.0) * scale(p)
+            fs = self.perturbed(primals, j, far, (1.0,), ks, f0)
+            for q, o, fk, (could, mask) in zip(quiets, f0, fs, hidden):
+                with np.errstate(invalid="ignore"):
+                    moved = mask[ks] & (fk[0] != o.reshape(1, -1))
+                q[ks] = np.where(moved, could[ks], q[ks])
+        self.noisy(quiets, owns)
         column = np.max([sc.max(axis=1, initial=0.0) for sc in scales], axis=0)
         if not np.isfinite(column).all():  # else every R and f(x) is finite: a scale is at least |R| and |S(h)| / h
             self.nonfinite += sum(_count_nonfinite(w[4], o.reshape(1, -1)) for w, o in zip(works, f0))
@@ -263,6 +303,19 @@ def _work_dtype(a: Any) -> Any:
     """The dtype the differences of ``f``'s values are taken in: theirs, at least float32."""
     return np.result_type(np.asarray(a).dtype, np.float32)
 
+
+# NOTE [Values too coarse to change]: an element whose values of ``f`` are all equal at the five
+# points of its stencil has no noise to estimate (the spread caps it, NOTE [Finite-difference
+# error estimate]): right where ``f`` does not depend on the input, wrong where the change the
+# step makes is below the rounding of ``|f|``, where every difference is exactly 0:
+# ``grad(sum(x**2))`` at ``[1e6, 1]`` gave ``[2e6, 0]`` (``f`` is 1e12, its rounding 1e-4, the
+# change 1e-5) without a warning. Where such an element's possible noise ``0.5 eps |f(x)| / h``
+# is above the tolerance of its own size (NOTE [Rounding against the element's own size]),
+# ``f`` is evaluated once more with the input moved by its own magnitude ``s`` (away from 0):
+# if the value changes there, ``f`` depends on the input and the noise counts (the call warns);
+# if not, the derivative 0 stands. One evaluation per such column, only where some output's
+# values did not move at all (an input ``f`` ignores, a ``relu`` that is off) and ``f(x)`` is
+# not 0. ``jvp`` does the same along its direction.
 
 # NOTE [Steps the input can hold]: the perturbed point x + h is rounded to the input's dtype,
 # so the step taken differs from the h the difference divides by, by up to eps_in |x| / 2 (1e-5

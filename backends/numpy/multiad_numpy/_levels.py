@@ -130,6 +130,16 @@ def higher_order(max_order: int) -> Iterator[None]:
         _max_order.reset(token)
 
 
+# NOTE [Values coarser than the inputs]: the step and the tolerance follow the inputs' dtype,
+# but an ``f`` that returns values coarser than its inputs (``sum(sin(x.astype("float16")))`` of
+# a float64 ``x``) rounds away a float64-sized step (6e-6 relative, below float16's 1e-3): every
+# value of the stencil was the same, the derivative exactly 0 and the estimate too, without a
+# warning, where exact backends give ``cos(x)``. After the first evaluation a level takes the
+# eps, the step factor and the tolerance of the coarsest floating dtype among ``f``'s outputs
+# where it is coarser than the inputs' (float16: steps of 0.1 ``s``, tolerance 3.1e-2), so the
+# step resolves the values ``f`` can tell apart. Not covered: an ``f`` that rounds inside and
+# returns a finer dtype (``astype`` back to float64) looks exactly like one that is constant
+# across the step; the estimate sees only values.
 def step_factor(dtype: Any) -> float:
     """``h / s``: the relative step for the order allowed in this context."""
     k = _max_order.get()
@@ -179,6 +189,18 @@ class LevelBase:
         # Elements whose stencil met a value of f that is nan or inf (NOTE [Values that are not finite]).
         self.nonfinite = 0
         self.inner_nonfinite: list[int] = []
+        # The largest rounding noise relative to its element's size, and that noise (NOTE
+        # [Rounding against the element's own size] in _estimate.py).
+        self.rounding = (0.0, 0.0)
+
+    def adopt(self, outs: tuple[Any, ...]) -> None:
+        """Takes the eps, step factor and tolerance of ``f``'s values where they are coarser than
+        the inputs (NOTE [Values coarser than the inputs])."""
+        for o in outs:
+            dt = np.asarray(o).dtype
+            if np.issubdtype(dt, np.inexact) and float(np.finfo(dt).eps) > self.eps:
+                self.dtype, self.eps = np.dtype(np.finfo(dt).dtype), float(np.finfo(dt).eps)
+                self.c = step_factor(self.dtype)
 
     @contextlib.contextmanager
     def deeper(self) -> Iterator[None]:
