@@ -500,6 +500,23 @@ class Flat:
 # ``_Prepared.guards`` says so, so that a backend keeping the default costs one attribute read.
 # Arrays ``f`` closes over are not arguments and are not covered. ``_Arrays`` calls (every
 # argument differentiated) have none.
+# NOTE [Arguments changed in place, per backend]: what multiad promises about an ``f`` that
+# changes in place an argument it does not differentiate (``y *= 2`` on a keyword argument or an
+# argument outside argnums): within one call every evaluation of ``f`` sees the value the caller
+# passed, on every backend, and no result mixes values. Across calls the change is ``f``'s own,
+# as in a plain call of ``f``. So the backends that evaluate ``f`` more than once per call with
+# the caller's arrays (numpy's finite differences, autograd, whose arguments are plain numpy
+# arrays and whose vmap is the core's loop: ``vmap(f, in_dims=(0, None))`` gave each batch
+# element another ``y``) pass them read-only (``constant_argument``) and refuse the write with
+# an error naming the call. torch and JAX evaluate ``f`` once per call (their vmap is
+# vectorized): JAX converts a positional numpy argument (a copy, out of reach), torch refuses a
+# write into a tensor outside argnums, and a numpy keyword argument reaches ``f`` as the
+# caller's array, so ``grad(f)(x, y=y)`` changes ``y`` once per call, exactly as ``f(x, y=y)``
+# does, and a second call sees the changed ``y``. Refusing that too would mean a read-only view
+# per numpy keyword leaf per call on torch and JAX and, under a compiler, the general path for
+# every call with such arguments (``_flat.guards_arguments`` turns off the traced fast path),
+# and torch would copy the read-only array at every operation using it; a copy per call is
+# ruled out by the per-call overhead goal. Documented in docs/reliability.md.
 def guards_arguments(b: Backend) -> bool:
     """Whether ``b`` overrides ``Backend.constant_argument``, so that the arguments f is given but
     not differentiated pass through it (NOTE [Arguments outside argnums]; vmap's unbatched

@@ -18,6 +18,7 @@ import numpy as np
 import optree
 
 import multiad
+from multiad._read_only import read_only_view, refused_write
 
 new_box: Any = None
 box_types: Any = None
@@ -33,6 +34,16 @@ anp: Any = None
 trace_stack: Any = None
 
 
+# NOTE [Arguments autograd's f may not change]: autograd passes ``f`` the caller's own numpy
+# arrays for the arguments it does not differentiate (outside ``argnums``, keyword arguments) and,
+# in the core's loop ``vmap``, for the unbatched ones (``in_dims`` None), so an ``f`` that changed
+# one in place changed the caller's array and gave every later evaluation another input:
+# ``vmap(f, in_dims=(0, None))`` with ``y *= 2`` in ``f`` gave ``[6, 12, 24, 48]`` for ``[6, 6, 6,
+# 6]`` and left the caller's ``y`` at 16, and each call of ``grad(f)(x, y=y)`` another gradient.
+# As the numpy backend does (NOTE [Arguments f may not change] there), those arrays reach ``f`` as
+# read-only views (``constant_argument``, once per call), and the write raises
+# NonDifferentiableError naming the call, with the caller's array left as it was. A view costs
+# no copy; the differentiated arguments are autograd's boxes, which cannot be written anyway.
 class AutogradBackend(multiad.Backend):
     name: ClassVar[str] = "autograd"
     framework: ClassVar[str] = "autograd"
@@ -96,9 +107,16 @@ class AutogradBackend(multiad.Backend):
     def dtype_name(self, x: Any) -> str:
         return str(getval(x).dtype)
 
+    def constant_argument(self, x: Any) -> Any:
+        """A read-only view of numpy array ``x`` (NOTE [Arguments autograd's f may not change])."""
+        return read_only_view(x)
+
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, (LeakedTraceError, DroppedDerivativeError)):
             return str(exc)
+        written = refused_write(exc)  # NOTE [Arguments autograd's f may not change]
+        if written is not None:
+            return written
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         # Only messages autograd (or numpy, about autograd's boxes) writes: a user's own error
         # raised in f passes unchanged.

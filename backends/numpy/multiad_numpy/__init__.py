@@ -60,6 +60,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 import multiad
+from multiad._read_only import refused_write
 
 from . import _fd, _levels
 from ._levels import Estimate as Estimate
@@ -104,15 +105,7 @@ class NumpyBackend(multiad.Backend):
         return _levels.read_only_view(x) if isinstance(x, np.ndarray) else x  # NOTE [Arguments f may not change]
 
     def translate_error(self, exc: BaseException) -> str | None:
-        if isinstance(exc, ValueError) and str(exc) in _READ_ONLY:  # NOTE [Arguments f may not change]
-            return (
-                f"{type(exc).__name__}: {exc}: f changes in place an array it is given as an argument "
-                "(x *= 2, x[i] = v), differentiated or not (an argument outside argnums, a keyword argument, "
-                "an argument vmap does not batch), which every evaluation of f would repeat (at each "
-                "finite-difference point, for each batch element); change a copy "
-                "(x = x.copy() first) or compute a new array (x = x * 2)"
-            )
-        return None
+        return refused_write(exc)  # NOTE [Arguments f may not change]
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
@@ -228,9 +221,6 @@ class NumpyBackend(multiad.Backend):
 
         return outs, push
 
-
-# numpy's messages for a write into a read-only array (NOTE [Arguments f may not change]).
-_READ_ONLY = frozenset({"assignment destination is read-only", "output array is read-only"})
 
 # The widest ratio of tangent magnitudes one difference takes (NOTE [Steps per component]).
 _TANGENT_SPAN = 1e3
