@@ -165,3 +165,13 @@ def test_smooth_hessians_do_not_warn(name: str, f: Callable[[Any], Any], x: Any,
         warnings.simplefilter("error", multiad.AccuracyWarning)
         h = multiad.hessian(f, backend=NP)(x)
     np.testing.assert_allclose(h, hess, atol=1e-4 * float(np.max(np.abs(hess))))
+
+
+def test_a_zero_hessian_does_not_warn() -> None:
+    # Every second derivative is 0 at x = 0 (sin''(0) = 0): the nested gradients' noise alone has
+    # no size of its own to be held to, and is held to eps**(1/3) |g| / s instead.
+    w = np.array([0.3, -0.5, 0.9])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        h = multiad.hessian(lambda x: w @ (x + mnp.sum(mnp.sin(x))), backend=NP)(np.zeros(3))
+    np.testing.assert_allclose(h, np.zeros((3, 3)), atol=1e-6)

@@ -68,7 +68,10 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # ``eps |f|``, plus a nested level's noise), is also held to the element's own size: ``|R|`` plus
 # its curvature over the input's scale, ``(|S(h)| - 2 n) / (c h)`` (the curvature above ``S``'s
 # own noise: noise alone must not make its own scale), plus the change of ``f`` across the
-# stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), or the largest such size of its column
+# stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), and at
+# least ``c |f| / s`` (``eps ** (1/3)`` of the old scale: a Hessian that is 0 at the point, whose
+# values are the nested gradients' noise alone, is held to that, while a first derivative's
+# noise, ``0.5 eps / c**2`` of it, still warns), or the largest such size of its column
 # (the other outputs' derivatives along the same input). The curvature term keeps a derivative
 # that is 0 at the point (a minimum, ``cos`` at 0) held to how fast it changes over the input's
 # magnitude, not to itself; the row's other entries lend nothing, since their size does not
@@ -195,6 +198,8 @@ class Estimating(LevelBase):
         curve *= inv / (4 * self.c)
         own += curve
         own += np.abs(value)
+        # at least c |f| / s: noise below eps**(1/3) of that size is not the element's own (a zero Hessian)
+        np.maximum(own, np.multiply(fmax, self.c * self.c * inv, out=curve), out=own)
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
