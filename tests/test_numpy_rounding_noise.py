@@ -175,3 +175,13 @@ def test_a_zero_hessian_does_not_warn() -> None:
         warnings.simplefilter("error", multiad.AccuracyWarning)
         h = multiad.hessian(lambda x: w @ (x + mnp.sum(mnp.sin(x))), backend=NP)(np.zeros(3))
     np.testing.assert_allclose(h, np.zeros((3, 3)), atol=1e-6)
+
+
+def test_a_zero_row_of_a_hessian_beside_a_nonzero_one_does_not_warn() -> None:
+    # diag(0, 0, -sin(1) sum(w)): the nested gradients' noise is one number for every element
+    w = np.array([0.3, -0.5, 0.9])
+    x = np.array([0.0, 0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        h = multiad.hessian(lambda x: w @ (x + mnp.sum(mnp.sin(x))), backend=NP)(x)
+    np.testing.assert_allclose(h, np.diag(-np.sin(x) * w.sum()), atol=1e-5)

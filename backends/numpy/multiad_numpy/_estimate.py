@@ -72,7 +72,9 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # least ``c |f| / s`` (``eps ** (1/3)`` of the old scale: a Hessian that is 0 at the point, whose
 # values are the nested gradients' noise alone, is held to that, while a first derivative's
 # noise, ``0.5 eps / c**2`` of it, still warns), or the largest such size of its column
-# (the other outputs' derivatives along the same input). The curvature term keeps a derivative
+# (the other outputs' derivatives along the same input). Where nested levels' noise enters (a
+# Hessian), that noise is one worst-case number for every element, so it is held to the largest
+# size of the block instead (a zero row of a diagonal Hessian beside nonzero ones). The curvature term keeps a derivative
 # that is 0 at the point (a minimum, ``cos`` at 0) held to how fast it changes over the input's
 # magnitude, not to itself; the row's other entries lend nothing, since their size does not
 # make this entry's noise smaller. Above the tolerance the call warns that rounding noise swamps
@@ -226,6 +228,8 @@ class Estimating(LevelBase):
         if not quiets or not sum(q.size for q in quiets):
             return
         column = np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0).astype(np.float64)[:, None]
+        if self.noise():  # nested levels report one worst noise for all elements: held to the largest
+            column = np.maximum(column, float(np.max(column, initial=0.0)))
         for q, o in zip(quiets, owns):
             if not q.size:
                 continue
