@@ -185,3 +185,13 @@ def test_a_zero_row_of_a_hessian_beside_a_nonzero_one_does_not_warn() -> None:
         warnings.simplefilter("error", multiad.AccuracyWarning)
         h = multiad.hessian(lambda x: w @ (x + mnp.sum(mnp.sin(x))), backend=NP)(x)
     np.testing.assert_allclose(h, np.diag(-np.sin(x) * w.sum()), atol=1e-5)
+
+
+def test_a_hessian_zero_everywhere_does_not_warn() -> None:
+    # sum(w) = 0: the Hessian -sum(w) diag(sin x) is 0 at every x; its entries are the noise
+    # (about 1e-6) of gradients of size 1 (tests/test_differential found it)
+    w = np.array([0.7, -1.1, 0.4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        h = multiad.hessian(lambda x: mnp.sum(w * (x + mnp.sum(mnp.sin(x)))), backend=NP)(np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(h, np.zeros((3, 3)), atol=1e-5)

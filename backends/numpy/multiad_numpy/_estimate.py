@@ -71,7 +71,10 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), and at
 # least ``c |f| / s`` (``eps ** (1/3)`` of the old scale: a Hessian that is 0 at the point, whose
 # values are the nested gradients' noise alone, is held to that, while a first derivative's
-# noise, ``0.5 eps / c**2`` of it, still warns), or the largest such size of its column
+# noise, ``0.5 eps / c**2`` of it, still warns; where nested levels' noise enters, ``sqrt(c) |f| / s``:
+# a Hessian that is 0 everywhere, ``sum(w * (x + sum(sin x)))`` with ``sum(w) = 0``, has entries of
+# 1e-6, its gradients' noise, beside ``|g| / s`` of 1, while ``1e6 x + x**2`` has an error of 4 beside
+# 1e6), or the largest such size of its column
 # (the other outputs' derivatives along the same input). Where nested levels' noise enters (a
 # Hessian), that noise is one worst-case number for every element, so it is held to the largest
 # size of the block instead (a zero row of a diagonal Hessian beside nonzero ones). The curvature term keeps a derivative
@@ -201,7 +204,8 @@ class Estimating(LevelBase):
         own += curve
         own += np.abs(value)
         # at least c |f| / s: noise below eps**(1/3) of that size is not the element's own (a zero Hessian)
-        np.maximum(own, np.multiply(fmax, self.c * self.c * inv, out=curve), out=own)
+        floor = self.c**0.5 if self.noise() else self.c  # nested noise: sqrt(c) |f| / s (NOTE above)
+        np.maximum(own, np.multiply(fmax, floor * self.c * inv, out=curve), out=own)
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
