@@ -60,25 +60,6 @@ def test_jvp_along_a_small_component_warns(x: np.ndarray) -> None:
     assert abs(t - 2 * x[1]) > 1e-3
 
 
-def linear_and_square(c: float) -> Callable[[Any], Any]:
-    return lambda x: mnp.sum(c * x + x**2)
-
-
-@pytest.mark.parametrize("c, dtype", [(1e6, np.float64), (1e3, np.float64), (100.0, np.float32), (1e3, np.float32)])
-def test_second_derivatives_beside_a_large_linear_term_warn(c: float, dtype: Any) -> None:
-    x = np.array([1.0, 2.0], dtype)
-    with pytest.warns(multiad.AccuracyWarning, match=r"^hessian\(<lambda>\): .*order-2"):
-        h = multiad.hessian(linear_and_square(c), backend=NP)(x)
-    assert np.max(np.abs(np.diag(h) - 2.0)) / 2.0 > _tolerance(dtype, 2)  # off by more than the tolerance
-
-
-def test_hvp_beside_a_large_linear_term_warns() -> None:
-    x = np.array([1.0, 2.0])
-    with pytest.warns(multiad.AccuracyWarning, match=r"^hvp\(<lambda>\): .*order-2"):
-        (hv,) = multiad.hvp(linear_and_square(1e6), (x,), (np.ones(2),), backend=NP)
-    assert np.max(np.abs(hv - 2.0)) > 1e-2
-
-
 def test_a_large_offset_warns() -> None:
     # the reliability page's former known limit: 1e8 + 1e-3 sin(x) at 0.3 gave -4.1e-4 for 9.6e-4
     x = np.array(0.3)

@@ -61,9 +61,7 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # about ``eps |f| / h`` for every element of a row, whatever its derivative, so the scale above,
 # which includes ``|f| / s`` and the row's largest entries, let it swamp a small derivative
 # beside a large input or term without a warning: ``grad(sum(x**2))`` at ``[1e8, 3]`` gave
-# 64221 for 6, at float32 ``[300, 0.01]`` 0.0 for 0.02, ``hessian(sum(1e6 x + x**2))`` ``[5.99,
-# 1.42]`` for ``[2, 2]`` (the inner gradients' noise, ``eps |f| / h``, over the outer step), and
-# ``1e8 + 1e-3 sin(x)`` 2.3e-3 for 9.6e-4. So each element's rounding noise alone, at its typical
+# 64221 for 6, at float32 ``[300, 0.01]`` 0.0 for 0.02, and ``1e8 + 1e-3 sin(x)`` 2.3e-3 for 9.6e-4. So each element's rounding noise alone, at its typical
 # size ``0.5 n / h`` (R's weights, ``sqrt(130) / 12``, times a value's rounding, about half of
 # ``eps |f|``, plus a nested level's noise), is also held to the element's own size: ``|R|`` plus
 # its curvature over the input's scale, ``(|S(h)| - 2 n) / (c h)`` (the curvature above ``S``'s
@@ -76,8 +74,13 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # 1e-6, its gradients' noise, beside ``|g| / s`` of 1, while ``1e6 x + x**2`` has an error of 4 beside
 # 1e6), or the largest such size of its column
 # (the other outputs' derivatives along the same input). Where nested levels' noise enters (a
-# Hessian), that noise is one worst-case number for every element, so it is held to the largest
-# size of the block instead (a zero row of a diagonal Hessian beside nonzero ones). The curvature term keeps a derivative
+# Hessian), only this level's own values' noise is judged so, held to the block's largest size; the
+# nested noise (one worst-case number for every element) stays judged by the scale above. Not
+# covered, then: ``hessian(sum(1e6 x + x**2))`` still gives ``[5.99, 1.42]`` for ``[2, 2]`` without a
+# warning: the nested gradients' noise there is 18 times that of a Hessian that is 0 everywhere
+# (``sum(w * (x + sum(sin x)))`` with ``sum(w) = 0``: entries of 1e-6 beside gradients of size 1),
+# too close to tell the two apart by any floor on the element's size; tests/test_differential
+# warned on the latter with every floor tried. The curvature term keeps a derivative
 # that is 0 at the point (a minimum, ``cos`` at 0) held to how fast it changes over the input's
 # magnitude, not to itself; the row's other entries lend nothing, since their size does not
 # make this entry's noise smaller. Above the tolerance the call warns that rounding noise swamps
@@ -184,9 +187,10 @@ class Estimating(LevelBase):
         if self.noise():
             noise += self.noise()
         np.minimum(noise, spread, out=noise)
-        quiet = np.multiply(
-            noise, 0.5 * inv
-        )  # R's typical rounding noise (NOTE [Rounding against the element's own size])
+        # R's typical rounding noise from this level's own values; a nested level's noise stays held to
+        # the scale above (NOTE [Rounding against the element's own size])
+        quiet = np.minimum(fmax * self.eps, spread) if self.noise() else noise.copy()
+        quiet *= 0.5 * inv
         # the change of f across the stencil above its noise, per step: the floor of the element's own size
         own = np.subtract(spread, 2 * noise)
         np.maximum(own, 0.0, out=own)
@@ -204,8 +208,7 @@ class Estimating(LevelBase):
         own += curve
         own += np.abs(value)
         # at least c |f| / s: noise below eps**(1/3) of that size is not the element's own (a zero Hessian)
-        floor = self.c**0.5 if self.noise() else self.c  # nested noise: sqrt(c) |f| / s (NOTE above)
-        np.maximum(own, np.multiply(fmax, floor * self.c * inv, out=curve), out=own)
+        np.maximum(own, np.multiply(fmax, self.c * self.c * inv, out=curve), out=own)
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
