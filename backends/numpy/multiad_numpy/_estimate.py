@@ -61,9 +61,10 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # about ``eps |f| / h`` for every element of a row, whatever its derivative, so the scale above,
 # which includes ``|f| / s`` and the row's largest entries, let it swamp a small derivative
 # beside a large input or term without a warning: ``grad(sum(x**2))`` at ``[1e8, 3]`` gave
-# 64221 for 6, at float32 ``[300, 0.01]`` 0.0 for 0.02, and ``1e8 + 1e-3 sin(x)`` 2.3e-3 for 9.6e-4. So each element's rounding noise alone, at its typical
-# size ``0.5 n / h`` (R's weights, ``sqrt(130) / 12``, times a value's rounding, about half of
-# ``eps |f|``, plus a nested level's noise), is also held to the element's own size: ``|R|`` plus
+# 64221 for 6, at float32 ``[300, 0.01]`` 0.0 for 0.02, and ``1e8 + 1e-3 sin(x)`` 2.3e-3 for
+# 9.6e-4. So each element's rounding noise alone, at its typical size ``0.5 n / h`` (R's weights,
+# ``sqrt(130) / 12``, times a value's rounding, about half of ``eps |f|``; this level's own values
+# only, see below for a nested level's noise), is also held to the element's own size: ``|R|`` plus
 # its curvature over the input's scale, ``(|S(h)| - 2 n) / (c h)`` (the curvature above ``S``'s
 # own noise: noise alone must not make its own scale), plus the change of ``f`` across the
 # stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), and at
