@@ -103,9 +103,22 @@ def class_lib(cls: type) -> str:
 setattr(class_lib, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
+# NOTE [Probes defined before a trace asks them]: a backend's compiler probe joins
+# COMPILING_PROBES when its class is defined, at the import of its plugin module. A compiler
+# that traces Python (torch.compile) takes a list's contents when the trace first reads the list
+# and does not see what ordinary Python code appends later in the same trace. A program whose
+# first multiad call is a compiled ``multiad.numpy`` function on tensors read the list while it
+# was still empty (``mnp``'s table of implementations asks :func:`traced_now` on a miss), then
+# imported the torch backend, and every later question in that trace was answered "not traced":
+# ``mnp.nanmax`` under ``fullgraph=True`` failed on a data-dependent branch, in a fresh process
+# only. The places that can be the first to ask in a trace therefore import the plugins first
+# (``_registry.all_imported``, ordinary Python under a compiler): the table of implementations
+# in ``multiad/numpy/_dispatch.py`` and the table of owners in ``multiad/_select.py``; the
+# transforms ask through ``compiling()``, whose first use loads the backends before it asks.
 def traced_now() -> bool:
     """Whether a compiler that traces Python traces this call: the probes of ``compiling()``,
-    asked here without its first use (``multiad/_select.py`` imports this module)."""
+    asked here without its first use (``multiad/_select.py`` imports this module); see NOTE
+    [Probes defined before a trace asks them]."""
     for probe in COMPILING_PROBES:
         if probe():
             return True

@@ -208,7 +208,7 @@ def _resolve_all() -> None:
         _resolve(name)
 
 
-def _all_imported() -> bool:
+def all_imported() -> bool:
     """Imports every plugin not imported yet, as ordinary Python while a compiler traces (the
     first inference from an array type may come there: NOTE [Backends loaded under a
     compiler]); the trace reads none of the tables it changes before. True."""
@@ -217,7 +217,7 @@ def _all_imported() -> bool:
     return True
 
 
-setattr(_all_imported, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+setattr(all_imported, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def _changed() -> None:
@@ -389,7 +389,7 @@ def owners(module: str) -> tuple[str, ...]:
 def claims(module: str) -> tuple[tuple[str, ...], int]:
     """``owners(module)`` and the table's generation it was read at: a cache of the answer is
     valid only while the generation is unchanged (``on_change`` hooks run after each change)."""
-    _all_imported()
+    all_imported()
     gen = _generation[0]
     if not gen % 2:  # no lock (compilers that trace Python cannot enter one) unless a change ran meanwhile
         owner, contested = _module_map.get(module), _contested.get(module, ())

@@ -334,16 +334,15 @@ def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None) -> 
     ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
-        remember = not traced_now()
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
-            if remember:
+            if not traced_now():
                 _type_owner[t] = owner
         else:
             claimants, gen = _registry.claims(top)
             owner = claimants[0] if len(claimants) == 1 else _CONTESTED if claimants else _NEUTRAL
-            if remember:
+            if not traced_now():  # after claims() imported the plugins: NOTE [Probes defined before a trace asks them]
                 _registry.remember(_type_owner, t, owner, gen)  # not if the registry changed meanwhile
     if owner is _CONTESTED:
         return _contested_owner(t, call, prefer)
