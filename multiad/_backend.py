@@ -523,6 +523,25 @@ class Backend:
         return CONVERTING.get()  # NOTE [Conversions name their call]
 
     @staticmethod
+    def read_only_view(x: Any) -> Any:
+        """A read-only view of NumPy array ``x`` (anything else as it is), for a
+        :meth:`constant_argument` that keeps ``f`` from changing the caller's array: a backend
+        that evaluates ``f`` several times per call (finite differences, a loop over a batch)
+        must not let one evaluation change what the next one sees."""
+        from ._read_only import read_only_view
+
+        return read_only_view(x)
+
+    @staticmethod
+    def refused_write(exc: BaseException) -> str | None:
+        """For :meth:`translate_error`: the reason to give where NumPy refused a write into an
+        array from :meth:`read_only_view` (f changed an argument in place, and how to change a
+        copy instead), or None for any other error."""
+        from ._read_only import refused_write
+
+        return refused_write(exc)
+
+    @staticmethod
     def traced_callbacks() -> tuple[CodeType, ...]:
         """The code objects of multiad's functions that a transform :meth:`prepare_traced` returns
         runs between the framework and the user's function (one of them is the function the

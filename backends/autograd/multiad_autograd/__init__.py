@@ -18,7 +18,6 @@ import numpy as np
 import optree
 
 import multiad
-from multiad._read_only import read_only_view, refused_write
 
 new_box: Any = None
 box_types: Any = None
@@ -109,12 +108,12 @@ class AutogradBackend(multiad.Backend):
 
     def constant_argument(self, x: Any) -> Any:
         """A read-only view of numpy array ``x`` (NOTE [Arguments autograd's f may not change])."""
-        return read_only_view(x)
+        return self.read_only_view(x)
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, (LeakedTraceError, DroppedDerivativeError)):
             return str(exc)
-        written = refused_write(exc)  # NOTE [Arguments autograd's f may not change]
+        written = self.refused_write(exc)  # NOTE [Arguments autograd's f may not change]
         if written is not None:
             return written
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

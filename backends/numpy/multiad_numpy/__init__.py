@@ -60,7 +60,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 import multiad
-from multiad._read_only import refused_write
 
 from . import _fd, _levels
 from ._levels import Estimate as Estimate
@@ -105,7 +104,7 @@ class NumpyBackend(multiad.Backend):
         return _levels.read_only_view(x) if isinstance(x, np.ndarray) else x  # NOTE [Arguments f may not change]
 
     def translate_error(self, exc: BaseException) -> str | None:
-        return refused_write(exc)  # NOTE [Arguments f may not change]
+        return self.refused_write(exc)  # NOTE [Arguments f may not change]
 
     def jvp(
         self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
