@@ -543,19 +543,19 @@ class Backend:
 
     @staticmethod
     def traced_callbacks() -> tuple[CodeType, ...]:
-        """The code objects of multiad's functions that a transform :meth:`prepare_traced` returns
-        runs between the framework and the user's function (one of them is the function the
-        framework's transform differentiates; it calls ``f`` and checks its output), and of no
-        other function. The same tuple for the whole process; reading it costs nothing per call.
+        """The code objects of multiad's functions that a transform :meth:`prepare` or
+        :meth:`prepare_traced` returns runs between the framework and the user's function (one of
+        them is the function the framework's transform differentiates; it calls ``f`` and checks
+        its output), and of no other function. The same tuple for the whole process; reading it costs nothing per call.
 
         For a compiler that compiles Python frames by code object: where the framework runs its
         transform eagerly after a graph break in ``f``, it starts these functions as frames of
         their own, and a backend may tell its compiler not to compile them (the torch backend
         does: its transform then runs eagerly, with ``f`` as ordinary Python)."""
         # NOTE [Callbacks run eagerly after a graph break] in backends/torch/multiad_torch/_callbacks.py
-        from . import _prepared_traced  # imported by ``import multiad``; a cycle at module level
+        from . import _prepared  # imported by ``import multiad``; a cycle at module level
 
-        return _prepared_traced.CALLBACK_CODES
+        return _prepared.CALLBACK_CODES
 
     def warn_accuracy(self, message: str) -> None:
         """Warns :class:`multiad.AccuracyWarning` with ``message`` (which starts with the call),

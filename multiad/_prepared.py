@@ -386,6 +386,16 @@ def _scalar(
     return scalar
 
 
+#: The code of the functions that a transform ``Backend.prepare`` returns runs ``f`` through
+#: (:func:`_outputs`, :func:`_scalar`), with those of a traced call, which backends read as
+#: ``Backend.traced_callbacks()``: a compiled call whose trace ends in an error (one of the output
+#: checks) runs its frame eagerly, and its prepared call then runs them from the framework's
+#: transform (NOTE [Callbacks run eagerly after a graph break] in the torch backend's
+#: ``_callbacks.py``).
+CALLBACK_CODES: tuple[types.CodeType, ...] = _prepared_traced.CALLBACK_CODES + tuple(
+    c for fn in (_outputs, _scalar) for c in fn.__code__.co_consts if isinstance(c, types.CodeType)
+)
+
 #: What :func:`second_order` returns for a call that takes the general path.
 GENERAL: Any = object()
 
