@@ -420,6 +420,28 @@ class Box:
         self.spec: Any = None
 
 
+# NOTE [Errors of f run eagerly in a traced call]: where ``f`` breaks the graph inside a
+# transform built outside the trace (NOTE [Transforms built outside the trace]), the compiler
+# compiles the frame up to the transform's call and runs that call eagerly: an error of ``f``
+# there (the torch backend's refusal of ``float(t)``, ``t.item()`` or ``t.tolist()`` of a tensor
+# that carries a derivative) left the call without the general path's translation
+# (``_derive.guarded``), as the backend's internal error (torch: DroppedDerivativeError, a
+# RuntimeError) where the eager call raises NonDifferentiableError; which of the two a compiled
+# call raised depended on what the process had compiled before. The functions below translate
+# it as ``guarded`` does where no compiler traces; while one traces, they let it pass, for the
+# compiler to run the frame as ordinary Python (NOTE [Errors of traced calls]). Only an error
+# reaches the handler, so a call that succeeds traces and guards nothing more.
+def raise_translated(b: Backend, call: str, exc: Exception) -> None:
+    """Raises ``exc`` translated as ``_derive.guarded`` translates it, where it is a framework
+    error and no compiler traces (NOTE [Errors of f run eagerly in a traced call]); returns
+    otherwise, for the caller to raise ``exc`` itself."""
+    if b.compiling():
+        return
+    translated = _derive.translate(b, call, exc)
+    if translated is not None:
+        raise translated from exc
+
+
 # NOTE [Names made on the error path]: a traced call guards every value its trace reads, and
 # the name of ``f`` in the call's name (``hvp(f)``, from ``_flat.fname``) is read for error
 # messages only: made before the call, it cost 9 guard entries checked on every compiled call
@@ -443,6 +465,9 @@ def scalar_of(
             flag.active = True
             try:
                 out = f(*args)
+            except Exception as exc:  # NOTE [Errors of f run eagerly in a traced call]
+                raise_translated(b, call if named else f"{call}({_flat.fname(f)})", exc)
+                raise
             finally:
                 flag.active = False
         if is_array(out) and not out.shape and is_float(name, out.dtype):
@@ -470,6 +495,9 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
             flag.active = True
             try:
                 out = f(*args)
+            except Exception as exc:  # NOTE [Errors of f run eagerly in a traced call]
+                raise_translated(b, call, exc)
+                raise
             finally:
                 flag.active = False
         if is_array(out) and is_float(name, out.dtype):
