@@ -111,10 +111,13 @@ setattr(class_lib, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compil
 # was still empty (``mnp``'s table of implementations asks :func:`traced_now` on a miss), then
 # imported the torch backend, and every later question in that trace was answered "not traced":
 # ``mnp.nanmax`` under ``fullgraph=True`` failed on a data-dependent branch, in a fresh process
-# only. The places that can be the first to ask in a trace therefore import the plugins first
-# (``_registry.all_imported``, ordinary Python under a compiler): the table of implementations
-# in ``multiad/numpy/_dispatch.py`` and the table of owners in ``multiad/_select.py``; the
-# transforms ask through ``compiling()``, whose first use loads the backends before it asks.
+# only. The places that can be the first to ask in a trace therefore define the probes first:
+# the table of implementations in ``multiad/numpy/_dispatch.py`` imports multiad's own backend
+# modules (``_registry.first_party_imported``, ordinary Python under a compiler; no framework
+# and no other plugin is imported), the table of owners in ``multiad/_select.py`` asks after
+# ``claims()`` imported the plugins, and the transforms ask through ``compiling()``, whose first
+# use loads the backends before it asks. A third-party backend's compiler is not covered for a
+# first ``mnp`` call: its plugin is imported only when a call needs it.
 def traced_now() -> bool:
     """Whether a compiler that traces Python traces this call: the probes of ``compiling()``,
     asked here without its first use (``multiad/_select.py`` imports this module); see NOTE

@@ -362,13 +362,25 @@ setattr(_load, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.a
 _load_causes: dict[str, BaseException] = {}
 
 
+def first_party_imported() -> bool:
+    """Imports the modules of multiad's own backends, not loading them (no framework is imported)
+    and no other plugin (NOTE [What loads a plugin]), as ordinary Python while a compiler traces:
+    their classes' compiler probes are then defined (NOTE [Probes defined before a trace asks
+    them] in ``multiad/_ops.py``). True."""
+    _discover()
+    for name in [n for n, e in list(_entries.items()) if e.first_party]:
+        _resolve(name)
+    return True
+
+
+setattr(first_party_imported, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def load_imported(call: str) -> list[Backend]:
     """Loads multiad's own backends whose array modules are imported already (NOTE [First use
     under a compiler] in ``multiad/_select.py``) and returns them; a broken one stays as its
     record says."""
-    _discover()
-    for name in [n for n, e in list(_entries.items()) if e.first_party]:
-        _resolve(name)
+    first_party_imported()
     with _lock:
         recs = [r for r in _records.values() if r.status == AVAILABLE and r.first_party]
     loaded = []

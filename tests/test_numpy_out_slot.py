@@ -38,7 +38,7 @@ def test_dtype_in_the_out_slot(backend: Case, case: str) -> None:
     assert isinstance(info.value, type(numpys.value))
     message = str(info.value)
     assert message.startswith(f"mnp.{call}: out (positional argument "), message
-    assert "must be an array or None" in message and ".astype(dtype)" in message, message
+    assert "must be an array or None" in message and "mnp.astype(" in message, message
 
 
 def test_value_that_is_no_dtype_in_the_out_slot(backend: Case) -> None:

@@ -265,7 +265,7 @@ def impl(lib: str, name: str) -> Callable[..., Any]:
         raise NotImplementedError(f"mnp.{name}: no implementation for {lib} arrays")
     from .. import _registry
 
-    _registry.all_imported()  # NOTE [Probes defined before a trace asks them] in multiad/_ops.py
+    _registry.first_party_imported()  # NOTE [Probes defined before a trace asks them] in multiad/_ops.py
     if not traced_now():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
         _cache[key] = found
     return found
