@@ -321,8 +321,9 @@ class JVPRule(Rule):
             if t is None:
                 t = o * 0.0
             else:
-                self.real_floating(t, "the jvp rule", f"output leaf {len(touts)}", self.backend.dtype_name(o))
-                t = self.arrays(t, "the jvp rule tangent", [self.backend.dtype_name(o)])[0]
+                dtype = self.backend.dtype_name(o)
+                self.real_floating(t, "the jvp rule", f"output leaf {len(touts)}", dtype)
+                t = self.arrays(t, "the jvp rule tangent", [dtype])[0]
                 if tuple(t.shape) != tuple(o.shape):
                     raise InvalidArgumentError(
                         f"{self.name}: the jvp rule returned a tangent of shape {tuple(t.shape)} for an output of "

@@ -392,8 +392,8 @@ def _scalar(
 #: checks) runs its frame eagerly, and its prepared call then runs them from the framework's
 #: transform (NOTE [Callbacks run eagerly after a graph break] in the torch backend's
 #: ``_callbacks.py``).
-CALLBACK_CODES: tuple[types.CodeType, ...] = _prepared_traced.CALLBACK_CODES + tuple(
-    c for fn in (_outputs, _scalar) for c in fn.__code__.co_consts if isinstance(c, types.CodeType)
+CALLBACK_CODES: tuple[types.CodeType, ...] = _prepared_traced.CALLBACK_CODES + _prepared_traced.nested_codes(
+    _outputs, _scalar
 )
 
 #: What :func:`second_order` returns for a call that takes the general path.

@@ -511,9 +511,12 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
     return outputs
 
 
+def nested_codes(*factories: Callable[..., Any]) -> tuple[CodeType, ...]:
+    """The code of the functions defined inside ``factories`` (the callbacks they return)."""
+    return tuple(c for fn in factories for c in fn.__code__.co_consts if isinstance(c, CodeType))
+
+
 #: The code of the functions that a framework's transform in a traced call runs ``f`` through,
 #: which backends read as ``Backend.traced_callbacks()`` (NOTE [Callbacks run eagerly after a
 #: graph break] in the torch backend's ``_callbacks.py``).
-CALLBACK_CODES: tuple[CodeType, ...] = tuple(
-    c for fn in (scalar_of, outputs_of) for c in fn.__code__.co_consts if isinstance(c, CodeType)
-)
+CALLBACK_CODES: tuple[CodeType, ...] = nested_codes(scalar_of, outputs_of)
