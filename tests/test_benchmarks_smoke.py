@@ -417,3 +417,12 @@ def test_long_calls_are_read_round_by_round_where_stack_chunks_are_kept(monkeypa
     settings = harness.Settings(rounds=8, min_rounds=8, budget_s=1e9, sweeps=False)
     t = harness.measure([("a", lambda: 0), ("b", lambda: 1)], lambda x: x, settings)
     assert t.sweep == 1 and len(t.rounds["a"]) == len(t.fastest["a"]) == 8
+
+
+def test_mnp_dispatch_benchmark_runs_every_row() -> None:
+    from benchmarks import mnp_dispatch
+
+    rows = mnp_dispatch.main(["--smoke", "--size", "64", "--frameworks", "torch", "jax", "autograd", "numpy"])
+    seen = {(r["framework"], r["row"]) for r in rows}
+    assert ("torch", "linalg.norm") in seen and ("jax", "hvp sum(sin(x))") in seen and ("numpy", "sin") in seen
+    assert all(r["mnp_us"] > 0 and r["own_us"] > 0 and r["ratio"] > 0 for r in rows), rows
