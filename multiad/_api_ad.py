@@ -13,7 +13,6 @@ from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, NonDifferentiableError
 from ._flat import Argnums, Flat, as_argnums, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
-from ._select import default_selection
 
 BackendArg = str | Backend | None
 #: The context's backend set and reset (NOTE [Selection precedence]), bound once: vjp_fn runs them per cotangent.
@@ -322,8 +321,8 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     types = tuple(map(type, primals))
     dtypes = tuple([getattr(p, "dtype", None) for p in primals])
     argnums = 0 if n == 1 else tuple(range(n))
-    default, generation = default_selection(), _registry._generation[0]
-    d = _prepared_traced.decide("vjp", argnums, None, backend, default, generation, types, dtypes, call)
+    # NOTE [One guard for the state of selection] in multiad/_registry.py
+    d = _prepared_traced.decide("vjp", argnums, None, backend, _registry.state, types, dtypes, call)
     if d is None:
         return None
     b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]

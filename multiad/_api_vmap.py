@@ -21,7 +21,6 @@ from ._flat import (
     guards_arguments,
 )
 from ._ops import do
-from ._select import default_selection
 
 
 def _is_axis(a: Any) -> bool:
@@ -211,7 +210,6 @@ def _traced(
 ) -> Callable[[tuple[Any, ...]], tuple[bool, Any]]:
     """What a vmap runs while a compiler traces it (NOTE [Prepared calls under a compiler] in
     ``multiad/_prepared_traced.py``): ``(True, result)``, or ``(False, None)`` for the general path."""
-    generation = _registry._generation
     decide = _prepared_traced.decide_vmap
     per_arg = isinstance(in_dims, (tuple, list))
 
@@ -226,7 +224,7 @@ def _traced(
             return False, None
         types = tuple(map(type, args))
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
-        d = decide(in_dims, backend, default_selection(), generation[0], types, ndims, call)
+        d = decide(in_dims, backend, _registry.state, types, ndims, call)  # NOTE [One guard for the state of selection]
         if d is None:
             return False, None
         name, mapped_pos, fixed = d

@@ -43,7 +43,6 @@ from . import _arrays, _derive, _flat, _plan, _registry, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
-from ._select import default_selection
 
 #: Python values passed to ``f`` as they are when not differentiated (in prepared and traced calls).
 SCALARS = frozenset({int, float, bool, str, type(None)})
@@ -65,8 +64,8 @@ _MAX = 256
 # an attribute of another module, ``_prepared._select``, and as the globals of one of its own
 # functions that the compiler inlines), the compiler adds a guard that the two are one object,
 # and such guards run as one Python function on every call, outside the compiled checks. Traced
-# code therefore calls functions of other modules imported by name (``default_selection``,
-# ``PROBE``), and reads module attributes only of modules whose functions it does not inline.
+# code therefore calls functions of other modules imported by name (``PROBE``), and reads
+# module attributes only of modules whose functions it does not inline (``_registry.state``).
 
 
 # NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
@@ -88,8 +87,7 @@ def decide(
     argnums: Argnums,
     chunk_size: int | None,
     backend: str | Backend | None,
-    default: Backend | None,
-    generation: int,
+    state: _registry.State,
     types: tuple[type, ...],
     dtypes: tuple[Any, ...],
     call: str,
@@ -100,12 +98,13 @@ def decide(
     trace or "")``. Made once per key, as ordinary Python even while a
     compiler traces (the mark below). Only names and positions: a value of the result that
     reached the framework's code would be guarded there, which a compiler's constant cannot be.
-    ``default`` (``set_backend``'s selection) and ``generation`` (the registry's) are what
-    selection reads: passed, the trace guards them, and they key the decision."""
+    ``state`` (``_registry.state``: ``set_backend``'s selection and the registry's generation)
+    is what selection reads: passed, the trace guards it, and it keys the decision (NOTE [One
+    guard for the state of selection] in ``multiad/_registry.py``)."""
     # The environment variable is part of the key: it is read when a call is traced (NOTE
     # [Compiled regions]), and a call traced after it changed decides again.
-    key = (transform, argnums, chunk_size, backend, default, generation, types, dtypes, call, _select.env_value())
-    return _memo(key, generation, lambda: _decide(transform, argnums, chunk_size, backend, types, dtypes, call))
+    key = (transform, argnums, chunk_size, backend, state, types, dtypes, call, _select.env_value())
+    return _memo(key, state.generation, lambda: _decide(transform, argnums, chunk_size, backend, types, dtypes, call))
 
 
 setattr(decide, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
@@ -243,8 +242,7 @@ def _built(
 def decide_vmap(
     in_dims: Any,
     backend: str | Backend | None,
-    default: Backend | None,
-    generation: int,
+    state: _registry.State,
     types: tuple[type, ...],
     ndims: tuple[int, ...],
     call: str,
@@ -254,8 +252,8 @@ def decide_vmap(
     Backend.constant_argument)``, or None for the general path. The axes are not part of the
     result: a value of the result reaching torch.func's own pytree handling would be guarded,
     which a compiler's constant cannot be; the trace takes them from ``in_dims``."""
-    key = ("vmap", in_dims, backend, default, generation, types, ndims, call, _select.env_value())
-    return _memo(key, generation, lambda: _decide_vmap(in_dims, backend, types, ndims, call))
+    key = ("vmap", in_dims, backend, state, types, ndims, call, _select.env_value())
+    return _memo(key, state.generation, lambda: _decide_vmap(in_dims, backend, types, ndims, call))
 
 
 setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
@@ -309,7 +307,6 @@ def transform(
         return None
     if not (_plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)):
         return None  # the general path: NOTE [Plain numbers in decisions]
-    generation = _registry._generation
 
     # NOTE [Closure cells of a traced call]: each variable of the enclosing function that
     # ``traced`` reads is a guard on that cell's value (3 entries), checked on every compiled call.
@@ -319,9 +316,9 @@ def transform(
         auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
-        default, gen = default_selection(), generation[0]
+        state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
         mode = "jacrev" if auto else transform
-        d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
+        d = decide(mode, argnums, chunk_size, backend, state, types, dtypes, call)
         if d is None:
             return general(*args)
         b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment]
@@ -336,7 +333,7 @@ def transform(
             n_in = sum([_derive.size(args[i]) for i in d[3]])
             if _plan.jacobian_mode(b, n_in, _derive.size(out)) == "fwd":
                 mode = "jacfwd"
-                d = decide(mode, argnums, chunk_size, backend, default, gen, types, dtypes, call)
+                d = decide(mode, argnums, chunk_size, backend, state, types, dtypes, call)
                 if d is None:
                     return general(*args)
         name, asked, _, diff, token = d
@@ -378,7 +375,7 @@ def second_order(
     # NOTE [Names made on the error path]: the transform alone, not the call's name with f's
     types = (*map(type, primals), *map(type, tangents))
     dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
-    d = decide(transform, 0, None, backend, default_selection(), _registry._generation[0], types, dtypes, transform)
+    d = decide(transform, 0, None, backend, _registry.state, types, dtypes, transform)
     if d is None:
         return None
     name, asked, _, _, _ = d

@@ -113,6 +113,37 @@ _generation = [0]
 on_change: list[Callable[[], None]] = []
 
 
+# NOTE [One guard for the state of selection]: a traced call (NOTE [Prepared calls under a
+# compiler] in ``multiad/_prepared_traced.py``) decides from ``set_backend``'s selection and this
+# table's generation, and the compiler guards what the trace reads: read as they are (a function
+# returning the selection, the generation list and its item), they cost 13 guard lines, checked
+# on every compiled call. The trace reads :data:`state` instead, one object for the pair, which
+# the selection layer replaces whenever either changes (``set_backend``, and an ``on_change``
+# hook after every change of this table): one identity guard. The same pair gives back the same
+# object (a selection set and unset traces again only where the table changed meanwhile), and
+# every object made is kept, so that no later one takes the identity of a freed one.
+class State:
+    """The selection made by ``set_backend`` and the table's generation, as one object."""
+
+    def __init__(self, default: Backend | None, generation: int) -> None:
+        self.default, self.generation = default, generation
+
+
+#: What traced calls read of the selection and the table (NOTE [One guard for the state of selection]).
+state = State(None, 0)
+_states: dict[tuple[int, int], State] = {(id(None), 0): state}
+
+
+def new_state(default: Backend | None) -> None:
+    """Sets :data:`state` for ``default`` and the generation now (NOTE [One guard for the state of selection])."""
+    global state
+    key = (id(default), _generation[0])
+    st = _states.get(key)
+    if st is None:
+        st = _states[key] = State(default, key[1])
+    state = st
+
+
 def _normalize(dist: str) -> str:
     return re.sub(r"[-_.]+", "-", dist).lower()
 

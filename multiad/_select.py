@@ -70,6 +70,15 @@ _type_owner: dict[type, str] = {}  # cleared whenever the registry changes (a st
 _registry.on_change.append(_type_owner.clear)
 
 
+def _new_state() -> None:
+    """After a change of the registry: NOTE [One guard for the state of selection] in multiad/_registry.py."""
+    with _default_lock:
+        _registry.new_state(_default)
+
+
+_registry.on_change.append(_new_state)
+
+
 def _lookup(name_or_backend: str | Backend, call: str) -> Backend:
     if isinstance(name_or_backend, Backend):
         return name_or_backend
@@ -96,6 +105,7 @@ def set_backend(name: str | Backend | None) -> None:
     backend = None if name is None else _lookup(name, f"set_backend({name!r})")
     with _default_lock:
         _default = backend
+        _registry.new_state(backend)  # NOTE [One guard for the state of selection] in multiad/_registry.py
 
 
 # NOTE [Blocks that end out of order]: ``use_backend`` blocks usually end in the order they
@@ -190,6 +200,18 @@ def _all_probes() -> bool:
     return False
 
 
+# NOTE [The probe run as ordinary Python]: traced, :func:`_all_probes` read ``_ready``, the code of
+# ``_first_use`` and ``traced_now``, the list of probes and each probe's code, and the compiler
+# guarded each (about 20 lines of guards on every compiled call of a program whose multiad calls
+# are all compiled, where the first use is never declared over). It carries the compiler's
+# constant-result mark: run as ordinary Python while a compiler traces, it loads the backends and
+# asks the probes as it does outside (torch's probe answers True while torch.compile compiles,
+# which the torch backend's own probe relies on too), never declares the first use over there (a
+# probe answers True), and takes the same path in every pass of a trace (NOTE [First use traced
+# twice]); the trace guards only that ``PROBE[0]`` is this function.
+setattr(_all_probes, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 # NOTE [One compiler probe]: :func:`compiling` runs on every call of a transform, most often with
 # one probe registered (torch's). ``PROBE[0]`` is what compiling() calls: :func:`_all_probes`
 # until the first use is done, then that one probe (``_never`` where no backend class defines
@@ -267,13 +289,6 @@ def _env_when_traced() -> Any:
 
 
 setattr(_env_when_traced, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
-
-
-def default_selection() -> Backend | None:
-    """``set_backend``'s selection. Traced code reads it through this function, imported by
-    name, rather than as ``_select._default``: NOTE [One way to each module in a trace] in
-    ``multiad/_prepared_traced.py``."""
-    return _default
 
 
 def selection() -> Any:

@@ -110,6 +110,52 @@ def test_a_changed_selection_traces_again() -> None:
     assert counter.frame_count == 2  # set_backend's selection is guarded
 
 
+@pytest.mark.usefixtures("clean_selection")
+def test_a_selection_set_and_unset_runs_the_first_program_again() -> None:
+    # NOTE [One guard for the state of selection]: the same selection and registry give back the
+    # same state object, so the program traced first is found again.
+    g = multiad.grad(_total)
+    compiled, counter = _counted(lambda x: g(x))
+    compiled(X1)
+    multiad.set_backend("torch")
+    compiled(X1)
+    multiad.set_backend(None)
+    np.testing.assert_allclose(compiled(X2).numpy(), np.cos(X2.numpy()), rtol=1e-12)
+    assert counter.frame_count == 2
+
+
+def test_a_changed_registry_traces_again() -> None:
+    # NOTE [One guard for the state of selection]: a backend registered after the first trace
+    # changes the state the trace guards, and the call traces again.
+    code = (
+        "import numpy as np, torch, multiad\n"
+        "import torch._dynamo.testing as dt\n"
+        "from multiad_torch import TorchBackend\n"
+        "class Copy(TorchBackend):\n"
+        "    name = 'torch-copy'\n"
+        "    array_modules = ()\n"
+        "x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)\n"
+        "g = multiad.grad(lambda x: torch.sin(x).sum())\n"
+        "counter = dt.CompileCounter()\n"
+        "c = torch.compile(lambda x: g(x), backend=counter, fullgraph=True)\n"
+        "np.testing.assert_allclose(c(x).numpy(), np.cos(x.numpy()), rtol=1e-12)\n"
+        "np.testing.assert_allclose(c(x).numpy(), np.cos(x.numpy()), rtol=1e-12)\n"
+        "assert counter.frame_count == 1, counter.frame_count\n"
+        "multiad.register_backend('torch-copy', Copy)\n"
+        "np.testing.assert_allclose(c(x).numpy(), np.cos(x.numpy()), rtol=1e-12)\n"
+        "assert counter.frame_count == 2, counter.frame_count\n"
+        "print('ok')\n"
+    )
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    env.pop("MULTIAD_BACKEND", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-3000:]
+
+
 def test_another_dtype_traces_again_and_keeps_it() -> None:
     compiled, counter = _counted(lambda x: multiad.jacrev(torch.sin)(x))
     compiled(X1)

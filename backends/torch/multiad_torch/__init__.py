@@ -395,6 +395,17 @@ class TorchBackend(multiad.Backend):
         return outs, lambda *tangents: tuple(push(tangents))
 
 
+# NOTE [The torch probe run as ordinary Python]: ``TorchBackend.compiling`` is what multiad asks on
+# every call (``PROBE[0]``, NOTE [One compiler probe] in multiad/_select.py). Traced, its frame
+# read the module's ``_is_compiling`` and ``_traced``, guarded on every compiled call (8 lines).
+# It carries the compiler's constant-result mark: while torch.compile compiles it runs as
+# ordinary Python, where ``torch.compiler.is_compiling()`` answers True for the whole compilation
+# (as the probe before loading, ``_probe._not_loaded``, relies on), and prepares the tracer as
+# before (``_compiled_numpy.prepare``, ordinary Python already); outside a compiler it is an
+# ordinary call that answers False.
+setattr(TorchBackend.__dict__["compiling"].__func__, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def _traced_transform(
     transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
 ) -> Callable[..., Any] | None:
