@@ -252,6 +252,29 @@ def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     return checked
 
 
+# NOTE [Hessian blocks in the row argument's dtype]: block ``[i][j]`` of a Hessian is the
+# derivative of the gradient for argument ``i`` (which reverse mode gives in argument ``i``'s
+# dtype) with respect to argument ``j``. Forward over reverse (torch, JAX, numpy) pushes a
+# tangent through that gradient and gives the block in argument ``i``'s dtype; reverse over
+# reverse (autograd, and every backend where a custom_vjp function routes hessian to reverse
+# mode: NOTE [Forward mode through custom_vjp]) pulls back to argument ``j`` and gave it in
+# argument ``j``'s dtype, so a float32 and a float64 argument gave blocks ``[[f32, f64], [f32,
+# f64]]`` on autograd where the other backends give ``[[f32, f32], [f64, f64]]``. The reverse
+# route casts each block to its row argument's dtype (a differentiable cast, where the dtypes
+# differ at all), as migration.md says: ``hessian`` stays in the (row) argument's dtype.
+def _in_row_dtypes(b: Backend, blocks: list[list[Any]], primals: tuple[Any, ...]) -> list[list[Any]]:
+    names = [b.dtype_name(p) for p in primals]
+    if len(set(names)) <= 1:
+        return blocks
+    from .numpy import astype
+
+    n = len(names)
+    return [
+        [blk if b.dtype_name(blk) == names[k % n] else astype(blk, names[k % n]) for blk in row]
+        for k, row in enumerate(blocks)
+    ]
+
+
 def hessian(
     f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, chunk_size: int | None = None,
     *, backend: BackendArg = None,
@@ -301,7 +324,8 @@ def hessian(
             return (flat_blocks, aux) if has_aux else flat_blocks
 
         def reverse() -> Any:
-            return _derive.jacrev(b, inner, flat.primals, has_aux, chunk_size, call)
+            blocks, aux = _derive.jacrev(b, inner, flat.primals, has_aux, chunk_size, call)
+            return _in_row_dtypes(b, blocks, flat.primals), aux
 
         with flat.active():
             if fwd:  # NOTE [Forward mode through custom_vjp]

@@ -73,7 +73,18 @@ def vmap(
             (returned once, without a batch axis; an output that does vary over the batch
             raises InvalidArgumentError), or a pytree prefix of the output with such entries.
         chunk_size: evaluate this many batch elements at a time (memory bound); default all.
+            On torch and JAX it also sets how many times ``f`` runs (once per chunk, see below).
         backend: backend name or object. Backends without a vmap run a Python loop.
+
+    How many times ``f`` runs: on torch and JAX once per call on the whole batch (once per
+    chunk with ``chunk_size``: ``ceil(n / chunk_size)`` times), on autograd and numpy (a loop)
+    once per batch element; over an empty batch once on every backend. Random numbers drawn
+    inside ``f`` (NumPy's ``np.random``, or other side effects such as a counter) therefore
+    differ by backend: torch and JAX give every row the same draw (every row of a chunk, and
+    another draw per chunk, so ``chunk_size`` changes the numbers), autograd and numpy a fresh
+    draw per row; torch's own random functions raise (torch.func's ``randomness="error"``).
+    Draw random values outside ``f`` and pass them in as a batched argument, as torch.func's
+    ``randomness=`` and JAX's explicit keys make you do, for the same numbers on every backend.
 
     Returns:
         A function whose outputs carry the batch axis at ``out_dims``. Keyword arguments are

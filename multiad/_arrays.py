@@ -7,6 +7,18 @@ hold floating-point arrays: integer, boolean and complex inputs raise InvalidTyp
 differentiation conventions differ between frameworks, and multiad does not pick one silently).
 Arguments that are not differentiated keep Python numbers and non-array leaves as they are, so
 they can carry static configuration.
+
+NOTE [Python float arguments]: a Python ``float`` that is differentiated (an argument, or a leaf
+of one) is converted as the float64 0-d numpy array it is in numpy's semantics, on every
+backend: float64 on torch and on JAX with x64, and on JAX without x64 float32 with the same
+AccuracyWarning as a float64 numpy array (NOTE [float64 input without x64] in backends/jax);
+``multiad.asarray`` of a Python float does the same. It took the backend's default dtype, so
+``grad(lambda z: z**2)(1.0 + 1e-7)`` gave a float32 ``2.0000002384`` on torch and on JAX
+without x64, without a warning, where autograd and numpy gave float64 ``2.0000002``. Python
+ints and bools stay refused (their dtype is not a float), and a Python float that is not
+differentiated reaches f unchanged (vmap's ``None`` arguments too), where it combines with
+arrays as a weak scalar on every backend, as in numpy and the frameworks (``x * 0.5`` keeps
+``x``'s dtype). Only this branch, for leaves that are not arrays, pays for the test.
 """
 
 from __future__ import annotations
@@ -131,7 +143,10 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
         # torch.compile does not follow context variables, and no backend warns there)
         token = None if backend.compiling() else CONVERTING.set(call)
         try:
-            x = backend.asarray(leaf)
+            if isinstance(leaf, float) and not isinstance(leaf, np.generic):  # NOTE [Python float arguments]
+                x = backend.asarray(np.asarray(leaf, dtype=np.float64))
+            else:
+                x = backend.asarray(leaf)
         except (TypeError, ValueError, OverflowError) as exc:  # float128, object arrays, ints beyond int64
             kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
             detail = (str(exc).strip().splitlines() or [""])[0]
@@ -222,9 +237,9 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         copied through host memory. ``x`` itself a (nested) list or tuple of Python numbers is
         array data, as in ``numpy.asarray``, not a pytree; inside a container (a dict's value,
         say) lists and tuples are pytrees, as in the transforms, and each number becomes one
-        array. Without ``dtype``, a Python float leaf takes the backend's default float dtype
-        (float32 on torch, as a Python float argument of a transform does), while a list of
-        numbers takes numpy's (float64), as ``multiad.numpy.asarray`` of either does; pass
+        array. Without ``dtype``, a Python float leaf and a list of numbers take numpy's dtype
+        (float64; on JAX without x64 float32, with the AccuracyWarning a float64 numpy array
+        gets), as a Python float argument of a transform and ``multiad.numpy.asarray`` do; pass
         ``dtype`` for one dtype everywhere.
 
     Example:
@@ -266,6 +281,8 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                     leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
                     if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
                         leaf = native_order(leaf)
+            if dtype is None and isinstance(leaf, float) and not isinstance(leaf, np.generic):
+                leaf = np.asarray(leaf, dtype=np.float64)  # NOTE [Python float arguments]
             out.append(b.asarray(leaf, dtype=dtype, device=device))
     finally:
         if token is not None:

@@ -756,7 +756,7 @@ def output_leaves(b: Backend, call: str, out: Any, like: Any) -> tuple[tuple[Any
 # ``value_and_grad(lambda x: 0.1)`` returned 0.1 off by 1.5e-9, and so did the outputs of vjp
 # and jvp and a constant block of jacfwd. It is the dtype ``mnp.asarray(0.1)`` gives there
 # (NOTE [Creation dtypes] in multiad/numpy/_creation.py); JAX without x64 keeps its float32.
-# Python floats passed as arguments still take the backend's default dtype (docs/migration.md).
+# Python floats passed as arguments are float64 too (NOTE [Python float arguments] in multiad/_arrays.py).
 # Only this conversion branch pays for the test: an array that f returns takes none.
 
 

@@ -38,8 +38,15 @@ CASES = {
     " lambda: multiad.asarray(x, backend='jax')]",
     "asarray": "[lambda: multiad.asarray(x, backend='jax'), lambda: multiad.grad(sumsq, backend='jax')(x)]",
     "vmap": "[lambda: multiad.vmap(lambda v: v * 2.0, backend='jax')(x)]",
+    # a Python float is a float64 0-d array (NOTE [Python float arguments] in multiad/_arrays.py)
+    "python_float": "[lambda: multiad.grad(lambda z: z ** 2, backend='jax')(1.0 + 1e-7), lambda: multiad.grad(sumsq, backend='jax')(x)]",
 }
-STARTS = {"grad": "grad(sumsq): ", "asarray": "asarray(x): ", "vmap": "vmap(<lambda>): "}
+STARTS = {
+    "grad": "grad(sumsq): ",
+    "asarray": "asarray(x): ",
+    "vmap": "vmap(<lambda>): ",
+    "python_float": "grad(<lambda>): ",
+}
 
 
 def _run(case: str) -> list[list[str]]:
@@ -56,6 +63,6 @@ def test_x64_warning_names_the_call_once_per_process(case: str) -> None:
     first, rest = seen[0], seen[1:]
     assert len(first) == 1, seen
     msg = first[0]
-    assert msg.startswith(STARTS[case] + "a float64 numpy array is computed in float32"), msg
+    assert msg.startswith(STARTS[case] + "a float64 numpy array or Python float is computed in float32"), msg
     assert 'jax.config.update("jax_enable_x64", True)' in msg and "once per process" in msg
     assert all(not later for later in rest), seen  # once per process

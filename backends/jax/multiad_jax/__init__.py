@@ -7,7 +7,8 @@ where it costs nothing beyond tracing.
 
 NOTE [float64 input without x64]: with x64 off, ``jnp.asarray`` turns a float64 numpy array
 into float32 without a word, and derivatives come back with relative errors near 1e-7 where
-the caller expects 1e-16. Converting a float64 numpy argument then warns
+the caller expects 1e-16. Converting a float64 numpy argument (a Python float among them: the
+core hands one over as a float64 0-d array) then warns
 :class:`multiad.AccuracyWarning` once per process, with the one-line fix; the backend does
 not flip x64 itself, because that changes every other JAX computation in the process.
 
@@ -131,7 +132,7 @@ class JaxBackend(multiad.Backend):
         ):
             call = self.converting_call() or "jax backend"  # NOTE [Conversions name their call] in multiad
             self.warn_accuracy(
-                f"{call}: a float64 numpy array is computed in float32 because JAX's x64 mode is off "
+                f"{call}: a float64 numpy array or Python float is computed in float32 because JAX's x64 mode is off "
                 "(relative errors near 1e-7 instead of 1e-16); enable it at the start of the program with "
                 'jax.config.update("jax_enable_x64", True). This warning is shown once per process'
             )
