@@ -301,10 +301,19 @@ def test_broken_mygrad_variant_is_not_certified(name: str, monkeypatch: pytest.M
 
 
 def test_minimal_torch_autograd_grad_plugin_is_certified(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Only a vjp: every other transform is derived by the core, in float64 and float32.
+    # Only a vjp: every other transform is derived by the core, in float64 and float32. The
+    # plugin tells nested calls by a per-thread depth: TorchGrad, which asks only whether its
+    # primals require grad, detaches the results of a vjp whose function closes over an outer
+    # level's tensors (the vjp of a pullback that forward mode is derived as), so reverse mode
+    # through jvp gave zeros (NOTE [Reverse over forward]).
     monkeypatch.syspath_prepend(str(PLUGINS))
-    rep = check_backend("torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64,float32", compiled="none")
+    spec = "torch_grad_backends:ThreadLocalDepth"
+    rep = check_backend(spec, devices="cpu", dtypes="float64,float32", compiled="none")
     assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
+    primals_only = check_backend("torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64", compiled="none")
+    failed = {r["case"] for r in primals_only["results"] if r["status"] == "failed"}
+    assert failed and all("jvp" in c or "jacfwd" in c for c in failed), sorted(failed)
+    assert {"sin_sum_sq.grad(jvp)", "sin_sum_sq.jacrev(jacfwd)"} <= failed, sorted(failed)
     # float(x) inside f: refused by the plugin's function mode, where torch only warns.
     floats = [r for r in rep["results"] if r["case"].startswith("sum_x_times_float_sum_x.")]
     assert floats and all("NonDifferentiableError" in r.get("raised", "") for r in floats)

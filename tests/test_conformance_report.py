@@ -42,7 +42,7 @@ def test_check_backend_accepts_module_object_and_reports_failures(monkeypatch: p
 
 
 def test_tolerance_table() -> None:
-    assert tolerance(True, "float64", "cpu", 1) == Tolerance(1e-6, 1e-9)
+    assert tolerance(True, "float64", "cpu", 1) == Tolerance(1e-10, 1e-12)
     assert tolerance(False, "float64", "cpu", 1) == Tolerance(1e-4, 1e-6)
     assert tolerance(False, "float64", "cpu", 2) == Tolerance(5e-3, 1e-4)
     assert isinstance(tolerance(False, "float64", "cpu", 3), str)

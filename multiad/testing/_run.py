@@ -168,8 +168,11 @@ def _traced(b: Backend, x: Any) -> bool:
         return False
 
 
-def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) -> tuple[list[str], float, float]:
-    """Problems found, and the largest absolute and (normwise) relative errors."""
+def _compare(
+    b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str, float64: bool = False
+) -> tuple[list[str], float, float]:
+    """Problems found, and the largest absolute and (normwise) relative errors; ``float64``: the
+    item's dtype, whose results are named when they hold float32 numbers only."""
     s_act, s_exp = _trees.structure(actual), _trees.structure(expected)
     if s_act != s_exp:
         return [f"{what}: result structure {s_act} differs from the expected {s_exp}"], float("nan"), float("nan")
@@ -198,8 +201,26 @@ def _compare(b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str) 
             problems.append(
                 f"{what}: leaf {i} (shape {a_np.shape}) is off by {err:.3g} (relative {rel:.3g}); "
                 f"allowed {tol.atol:g} + {tol.rtol:g} * {scale:.3g}"
+                + (ROUNDED if float64 and _rounded(a_np, e_np) else "")
             )
     return problems, max_abs, max_rel
+
+
+#: Why a float64 result holding float32 numbers only fails (NOTE [Float64 precision] in _fns.py).
+ROUNDED = (
+    ": its values are all float32 numbers, the closed form's are not: float64 derivatives computed "
+    "through float32 (a float32 cast or constant, or the framework's float32 default dtype, inside "
+    "the backend's primitives)"
+)
+
+
+def _rounded(actual: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether ``actual`` holds float32 numbers only where ``expected`` does not."""
+    with np.errstate(over="ignore"):
+        return bool(
+            np.array_equal(actual, actual.astype(np.float32).astype(np.float64))
+            and not np.array_equal(expected, expected.astype(np.float32).astype(np.float64))
+        )
 
 
 def run_item(b: Backend, item: Item) -> dict[str, Any]:
@@ -266,7 +287,9 @@ def _run(b: Backend, item: Item) -> dict[str, Any]:
                     f"{exc}",
                     "raised",
                 )
-            return failed(f"raised {type(exc).__name__}: {exc}\n{tb}", "raised")
+            first, *rest = str(exc).split("\n", 1)
+            hint = _conversion_hint(b, item) if accepted is not None else ""  # on the reason's first line
+            return failed("\n".join([f"raised {type(exc).__name__}: {first}{hint}", *rest, tb]), "raised")
     if missing:
         return failed(
             f"declares {missing} unsupported, but the call ran instead of raising UnsupportedOperationError", "contract"
@@ -277,7 +300,8 @@ def _run(b: Backend, item: Item) -> dict[str, Any]:
         found, max_abs, max_rel = _compare(b, lhs, rhs, tol, "left side vs right side")
     else:
         expected = case.reference(inputs_as("float64", cast))
-        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form")
+        f64 = item.dtype == "float64"
+        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form", f64)
     rec["max_abs_err"], rec["max_rel_err"] = max_abs, max_rel
     if found and case.dropped is not None:
         dropped = Case(case.dropped, case.variant).reference(inputs_as("float64", cast))
@@ -293,6 +317,23 @@ def _run(b: Backend, item: Item) -> dict[str, Any]:
         return failed("; ".join(problems), "contract")
     rec["status"], rec["reason"] = "passed", ""
     return rec
+
+
+# NOTE [Conversions under the compiler]: under its compiler a framework refuses ``float(x)`` of a
+# symbolic value with its own error (TensorFlow: TypeError "float() argument must be ... not
+# 'SymbolicTensor'"), which reached the report unexplained while the eager item's reason named
+# the fix. Both now say what the conversion must raise; the compiled one adds how: the backend's
+# ``translate_error`` returns a reason for that error, and multiad raises NonDifferentiableError.
+def _conversion_hint(b: Backend, item: Item) -> str:
+    """The fix named when a conversion case raised something other than the error it accepts."""
+    accepts = item.case.variant.accepts
+    hint = f" (a conversion inside f must raise {accepts} or keep the derivative"
+    if item.jit:
+        hint += (
+            f"; under {b.compiler} the framework raised this error instead: the backend's "
+            f"translate_error(exc) must return a reason for it, and multiad then raises {accepts}"
+        )
+    return hint + ")"
 
 
 def _contract_problems(b: Backend, item: Item, xs: Any, before: list[Any], out: Any) -> list[str]:

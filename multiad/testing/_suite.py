@@ -13,6 +13,7 @@ from . import _custom_cases, _trees
 from . import _edge as E
 from . import _fns as F
 from . import _identities as ident
+from . import _nested as nested
 from ._fns import Fn
 
 
@@ -120,6 +121,13 @@ def _cases() -> list[Case]:
     add(F.MULTI_VECTOR, ident.dot_product(), ident.fwd_equals_rev())
     add(F.TREE_OUT, ident.dot_product())
     add(F.SIN_SQ, ident.hessian_is_fwd_of_rev(), ident.hvp_is_hessian_times_v(), ident.vmap_grad_is_stacked())
+    # Reverse mode through forward mode (NOTE [Reverse over forward]).
+    add(F.SIN_SQ, nested.grad_of_jvp(), nested.vjp_of_jvp(), nested.jacrev_of_jacfwd())
+    add(F.EXP_SIN, nested.grad_of_jvp(), nested.jacrev_of_jacfwd())
+    add(F.MULTI_SCALAR, nested.grad_of_jvp(), nested.vjp_of_jvp())
+    add(F.SIN_SQ, nested.fwd_over_rev_is_rev_over_fwd())
+    # float64 derivatives to rounding (NOTE [Float64 precision]).
+    add(F.CUBE, v.grad(), *first_order, v.hessian(), v.hvp("hvp"), nested.grad_of_jvp())
     # Custom derivative rules, tested both ways (NOTE [Custom rules both ways]).
     for fn, variant in _custom_cases.cases():
         add(fn, variant)

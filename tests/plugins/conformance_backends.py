@@ -233,3 +233,51 @@ class TracedFwd(AutogradBackend):
             return tuple(inner(*xs))
 
         return flat
+
+
+class JvpDetached(AutogradBackend):
+    """A native jvp that unboxes its primals and tangents: cut off from enclosing reverse-mode
+    traces, as a TensorFlow plugin whose jvp runs under ``tf.stop_gradient`` was. Caught by the
+    reverse-over-forward family (NOTE [Reverse over forward])."""
+
+    name: ClassVar[str] = "jvp-detached"
+    has_jvp: ClassVar[bool] = True
+
+    def jvp(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        plain = tuple(_unboxed(p) for p in primals)
+        return _derive.jvp(restricted(self), fun, plain, tuple(_unboxed(t) for t in tangents), has_aux, "jvp")
+
+
+def _unboxed(x: Any) -> Any:
+    while isinstance(x, ArrayBox):
+        x = x._value
+    return x
+
+
+class Float32Derivatives(AutogradBackend):
+    """float64 gradients rounded through float32 and back: float64 arrays about 3e-8 off, within
+    the 1e-6 the suite once allowed (NOTE [Float64 precision])."""
+
+    name: ClassVar[str] = "float32-derivatives"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(_through_float32(g) for g in pullback(cts)), aux
+
+
+def _through_float32(g: Any) -> Any:
+    if isinstance(g, ArrayBox) or np.asarray(g).dtype != np.float64:
+        return g  # nested, or float32 already: left as it is
+    return np.asarray(g, dtype=np.float32).astype(np.float64)
+
+
+class GradientOffBy1e7(AutogradBackend):
+    """Every pullback is 1e-7 (relative) too large."""
+
+    name: ClassVar[str] = "gradient-off-by-1e-7"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple((1 + 1e-7) * g for g in pullback(cts)), aux

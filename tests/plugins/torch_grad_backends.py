@@ -77,7 +77,10 @@ class TorchGrad(multiad.Backend):
         return None
 
     def nested(self, primals: tuple[Any, ...]) -> bool:
-        """Whether an outer transform traces this call: one of its primals requires grad."""
+        """Whether an outer transform traces this call: one of its primals requires grad. Not
+        enough alone: a function that closes over an outer level's tensors (the vjp of a pullback,
+        as forward mode is derived) is nested too, and its results were detached; the suite's
+        reverse-over-forward family fails it, and ``ThreadLocalDepth`` (a per-thread depth) passes."""
         return any(isinstance(p, self.torch.Tensor) and p.requires_grad for p in primals)
 
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
