@@ -204,12 +204,33 @@ def _build(entry: _Entry) -> BackendRecord:
     dist, version = entry.dists[0]
     obj, exc = guarded(ep.load)
     if exc is not None:
-        reason = f"importing {ep.value!r} raised {type(exc).__name__}: {exc}"
+        reason = f"importing {ep.value!r} raised {type(exc).__name__}: {exc}" + shadowed(ep.module, exc)
         return BackendRecord(name, BROKEN, reason, dist, version, ep.value, first_party=first)
     backend, status, reason = validate(obj, name)
     if reason:
         reason = f"{ep.value!r} of distribution {dist!r}: {reason}"
     return BackendRecord(name, status, reason, dist, version, ep.value, backend, first_party=first)
+
+
+# NOTE [Shadowed plugin modules]: a plugin author who runs a script from the directory that holds
+# the plugin's project (a folder named like its module, with the module file inside it, or a
+# source tree without ``__init__.py``) has that folder on ``sys.path`` first; Python imports it
+# as a namespace package ahead of the installed module, and the entry point's object is missing:
+# "module 'multiad_tf' has no attribute 'TFBackend'". The reason now says so when the module
+# imported is a namespace package, with where it came from and the fix.
+def shadowed(module: str, exc: BaseException) -> str:
+    """The likely cause of ``exc`` when ``module`` was imported as a namespace package; else ""."""
+    if not isinstance(exc, (AttributeError, ImportError)):
+        return ""
+    mod = sys.modules.get(module)
+    if mod is None or getattr(mod, "__file__", None) is not None or not hasattr(mod, "__path__"):
+        return ""
+    where = ", ".join(str(p) for p in mod.__path__)
+    return (
+        f" ({module!r} was imported as a namespace package from {where}: a directory named {module} "
+        "without __init__.py on sys.path, such as the current directory, shadows the installed module; "
+        "run from another directory, or give the plugin a src/ layout)"
+    )
 
 
 def _resolve(name: str) -> BackendRecord | None:
