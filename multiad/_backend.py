@@ -503,7 +503,15 @@ class Backend:
         ``rule.fwd(*xs)`` returns ``(outs, residuals)``, both tuples of arrays;
         ``rule.bwd(residuals, cts)`` takes those residuals and one cotangent per output and
         returns one entry per ``xs``, ``None`` for a zero derivative. The function returned is
-        called with the differentiated arrays ``xs`` and returns the tuple of outputs."""
+        called with the differentiated arrays ``xs`` and returns the tuple of outputs.
+
+        The rule also has ``name`` (the custom function's, to start messages with), ``backend``
+        (this backend), ``nondiff`` (the ``nondiff_argnums`` arguments, as passed) and a check
+        for frameworks whose mechanism takes values a function closes over for constants
+        (torch's ``autograd.Function``, autograd's primitives): ``rule.refuse_closed_over(carries)``
+        raises InvalidArgumentError where the function or a rule closes over a value for which
+        ``carries(value)`` (the backend's test of a value being differentiated) is true; call it
+        where the rule is applied to values being differentiated."""
         raise NotImplementedError  # NOTE [Custom rules at the flat level] in multiad/_custom_rules.py
 
     def custom_jvp(self, rule: Any) -> FlatFun:
@@ -512,7 +520,11 @@ class Backend:
 
         ``rule.fun(*xs)`` returns a tuple of output arrays and ``rule.jvp(xs, ts)`` returns
         ``(outs, tangent_outs)`` for tuples of primals and tangents; the rule's jvp is linear in
-        ``ts``, so a framework without forward-mode rules can transpose it for reverse mode."""
+        ``ts``, so a framework without forward-mode rules can transpose it for reverse mode: run
+        that transposition (the vjp of ``ts -> rule.jvp(xs, ts)[1]``) inside ``with
+        rule.transposing():``, which raises UnsupportedOperationError where a rule that calls its
+        own function on the tangents would be transposed within itself without end. The rule
+        has :meth:`custom_vjp`'s ``name``, ``backend``, ``nondiff`` and ``refuse_closed_over``."""
         raise NotImplementedError  # NOTE [Custom rules at the flat level] in multiad/_custom_rules.py
 
     # -- helpers for implementations -------------------------------------------------------------

@@ -124,6 +124,24 @@ class Rule:
         self.dtypes = [b.dtype_name(x) for x in xs]
         self.out_spec: Any = None
 
+    # -- for backends: the checks a backend over a tape or a tracer needs (docs/plugins.md) ----
+    def refuse_closed_over(self, carries: Callable[[Any], bool]) -> None:
+        """Raises InvalidArgumentError where the custom function or one of its rules closes over
+        a value for which ``carries(value)`` is true (the backend's own test of a value being
+        differentiated), whose derivative the framework's rule mechanism would drop. For a backend
+        whose mechanism treats closed-over values as constants (torch's ``autograd.Function``,
+        autograd's primitives), called where the rule is applied (NOTE [Rules closing over
+        differentiated values])."""
+        refuse_closed_over(self, carries)
+
+    def transposing(self) -> contextlib.AbstractContextManager[None]:
+        """A context around the transposition of this rule's ``jvp`` (reverse mode of a
+        ``custom_jvp`` function on a framework without forward-mode rules, by the vjp of the
+        tangent rule): it raises UnsupportedOperationError where the rule, calling its own
+        function on tangents, is transposed within itself past a depth no derivative of a few
+        orders reaches (NOTE [Rules that call their own function on tangents])."""
+        return transposing(self)
+
     def run(self, fn: Any, *args: Any) -> Any:
         """``fn(*args)``, one of the user's functions, under the rule's backend (NOTE [Rules run
         under their backend])."""

@@ -21,10 +21,6 @@ BACKENDS = Path(__file__).resolve().parent.parent / "backends"
 #: that is no longer there fails the test, so the list only shrinks). Keyed by the file relative
 #: to backends/ and the dotted name reached.
 KNOWN = {
-    ("autograd/multiad_autograd/_custom.py", "multiad._custom_rules.refuse_closed_over"),
-    ("autograd/multiad_autograd/_custom.py", "multiad._custom_rules.transposing"),
-    ("torch/multiad_torch/_custom.py", "multiad._custom_rules.refuse_closed_over"),
-    ("torch/multiad_torch/_custom.py", "multiad._custom_rules.transposing"),
     ("torch/multiad_torch/_numpy_operands.py", "multiad._arrays.named_integers"),
     ("torch/multiad_torch/_numpy_operands.py", "multiad.numpy._torch.IMPL"),
     ("torch/multiad_torch/_probe.py", "multiad._select"),

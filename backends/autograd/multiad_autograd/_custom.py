@@ -21,7 +21,6 @@ from autograd.extend import defjvp_argnums, defvjp_argnums, primitive
 from autograd.tracer import Box
 
 import multiad
-from multiad._custom_rules import refuse_closed_over, transposing
 
 
 def _zeros(args: Any) -> list[Any]:
@@ -49,7 +48,7 @@ def _closures(rule: Any, xs: Any) -> None:
     value (NOTE [Rules closing over differentiated values] in multiad/_custom_rules.py); where
     none is, autograd traces the function's own code, closures included."""
     if any(isinstance(x, Box) for x in xs):
-        refuse_closed_over(rule, rule.backend.is_traced)
+        rule.refuse_closed_over(rule.backend.is_traced)
 
 
 # NOTE [Captured traced values in autograd rules]: autograd runs a primitive on its arguments'
@@ -142,7 +141,7 @@ def custom_jvp(rule: Any) -> Any:
             return ag_tuple(rule.jvp(args, tuple(ts[i] for i in range(len(args))))[1])
 
         def pull(g: Any) -> Any:
-            with transposing(rule):  # NOTE [Rules that call their own function on tangents]
+            with rule.transposing():  # NOTE [Rules that call their own function on tangents]
                 transpose, _ = make_vjp(tangent_out, ag_tuple(_zeros(args)))
                 grads = transpose(g)
             return tuple(grads[i] for i in argnums)
@@ -153,7 +152,7 @@ def custom_jvp(rule: Any) -> Any:
         ts = _zeros(args)
         for i, t in zip(argnums, gs):
             ts[i] = t
-        with transposing(rule):  # NOTE [Rules that call their own function on tangents]
+        with rule.transposing():  # NOTE [Rules that call their own function on tangents]
             return tuple(rule.jvp(args, tuple(ts))[1])
 
     defvjp_argnums(prim, vjp_maker)

@@ -40,7 +40,6 @@ from typing import Any
 import torch
 
 import multiad
-from multiad._custom_rules import refuse_closed_over, transposing
 
 from ._captures import checked, differentiating_levels
 from ._guard import _run, _state
@@ -117,7 +116,7 @@ def _jvp_backward(rule: Any, xs: Any, cts: Any) -> Any:
     def tangent_out(*ts: Any) -> Any:
         return rule.jvp(xs, ts)[1]
 
-    with transposing(rule):
+    with rule.transposing():
         transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
         return transpose(tuple(cts))
 
@@ -222,7 +221,7 @@ def _closures(rule: Any) -> None:
     applied. Records what ``forward`` checks the other routes against (NOTE [Captured
     differentiated values at run time] in _captures.py). Not checked while torch.compile traces."""
     if not torch.compiler.is_compiling():
-        refuse_closed_over(rule, lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
+        rule.refuse_closed_over(lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
         rule.captures = (differentiating_levels(), torch.is_grad_enabled())
 
 
