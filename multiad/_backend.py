@@ -175,6 +175,20 @@ class Backend:
         per-context state (the ``use_backend`` selection, its caches) out of the traced code."""
         return False  # NOTE [Compiled regions] in multiad/_select.py
 
+    @classmethod
+    def load_imported(cls) -> bool:
+        """Loads multiad's own backends whose frameworks are imported now, as the first multiad
+        call of a process does, and the registered backends of this class (``cls``, exactly);
+        returns True. For a :meth:`compiling` probe that finds its compiler tracing while its
+        backend is not loaded yet (its framework imported after multiad's first call): loading
+        and resolving the backend's operations is Python a compiler cannot trace, so the probe
+        calls this, then answers True, and must itself run as ordinary Python under the compiler
+        (torch: a function carrying the mark of ``torch.compiler.assume_constant_result``, as the
+        torch backend's probe does). Imports no other plugin."""
+        from . import _select  # imported by ``import multiad``; a cycle at module level
+
+        return _select.load_imported(cls)  # NOTE [First use under a compiler] in multiad/_select.py
+
     def installed(self) -> bool:
         """Whether the framework can be imported, found without importing it."""
         return not self.framework or importlib.util.find_spec(self.framework) is not None
@@ -552,6 +566,32 @@ class Backend:
         from ._read_only import refused_write
 
         return refused_write(exc)
+
+    @staticmethod
+    def numpy_function(name: str, framework: str) -> Callable[..., Any]:
+        """The function ``multiad.numpy.<name>`` runs on arrays of ``framework`` (``"torch"``,
+        ``"jax"``, ``"autograd"`` or ``"numpy"``: the frameworks ``multiad.numpy`` has functions
+        for itself), with numpy's signature and semantics but without the dispatch on argument
+        types: for a backend over one of these frameworks that hands a numpy function to
+        ``multiad.numpy`` from a hook of its own, many times per call of ``f``, where the arrays'
+        framework is known (the torch backend's ``torch.Tensor.__array_ufunc__`` runs
+        ``numpy.multiply(a, t)`` of a numpy array ``a`` as ``multiad.numpy.multiply``). Imports
+        the framework; call it from :meth:`load`, once per name. ValueError for a name
+        ``multiad.numpy`` lacks on that framework."""
+        # NOTE [numpy arrays inside f] in backends/torch/multiad_torch/_numpy_operands.py
+        from .numpy import _dispatch
+
+        if framework not in ("torch", "jax", "autograd", "numpy"):
+            raise ValueError(
+                f"Backend.numpy_function({name!r}, {framework!r}): framework must be 'torch', 'jax', 'autograd' or "
+                "'numpy'; a plugin's own arrays run its numpy_namespace()"
+            )
+        found = _dispatch.lookup(framework, name)
+        if found is None:
+            raise ValueError(
+                f"Backend.numpy_function({name!r}, {framework!r}): multiad.numpy has no {name} for {framework}"
+            )
+        return found
 
     @staticmethod
     def traced_callbacks() -> tuple[CodeType, ...]:

@@ -444,6 +444,19 @@ def load_imported(call: str) -> list[Backend]:
     return loaded
 
 
+def load_class(cls: type, call: str) -> list[Backend]:
+    """Loads the available backends registered as instances of exactly ``cls`` (a plugin's own
+    class, imported already; no other plugin is imported) and returns them; a broken one stays
+    as its record says."""
+    with _lock:
+        names = [r.name for r in _records.values() if r.status == AVAILABLE and type(r.backend) is cls]
+    loaded = []
+    for name in names:
+        with contextlib.suppress(BackendError):
+            loaded.append(get(name, call))
+    return loaded
+
+
 def owners(module: str) -> tuple[str, ...]:
     """The available backends claiming arrays whose class lives in top-level ``module``
     (several: a conflict). Imports every plugin the first time (NOTE [What loads a plugin])."""

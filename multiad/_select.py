@@ -239,6 +239,19 @@ def _first_use() -> bool:
     return True
 
 
+def load_imported(cls: type[Backend]) -> bool:
+    """``Backend.load_imported``: :func:`_first_use`, and the backends of class ``cls`` loaded
+    with their operations resolved (NOTE [First use under a compiler]). True."""
+    _first_use()
+    if cls is not Backend:
+        for b in _registry.load_class(cls, "multiad"):
+            _ops.prepare(b)  # NOTE [Operations resolved eagerly]
+    return True
+
+
+setattr(load_imported, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 # NOTE [First use traced twice]: Dynamo traces a frame again from its start after a graph break
 # (or another restart) and requires the second pass to take the same path as the first (its
 # speculation log). ``_first_use`` runs as ordinary Python during the first pass, so what it

@@ -221,6 +221,21 @@ def test_numpy_to_the_power_of_a_traced_tensor() -> None:
     np.testing.assert_allclose(multiad.to_numpy(g), b**x * np.log(b) + b * x ** (b - 1), rtol=1e-12)
 
 
+def test_numpy_powers_with_zeros_inside_f_keep_multiad_numpys_conventions() -> None:
+    # numpy's power of a numpy array and a tensor runs as mnp.power (Backend.numpy_function):
+    # where the base is 0 the derivative in the exponent is 0, where the exponent is 0 the
+    # derivative in the base is 0, at every order; elsewhere b^t log b and e t^(e-1)
+    b, e = np.array([0.0, 2.0, 0.0, 3.0]), np.array([0.0, 0.0, 2.0, 1.5])
+    t = np.array([1.5, 0.5, 0.0, 2.0])
+    terms = (lambda t: mnp.sum(b**t), lambda t: mnp.sum(t**e), lambda t: mnp.sum(np.float64(2.0) ** t))
+    log_b = np.log(np.where(b == 0, 1.0, b))
+    want_g = (b**t * log_b, np.where(e == 0, 0.0, e * t ** np.maximum(e - 1, 0)), 2.0**t * np.log(2.0))
+    want_h = (b**t * log_b**2, np.array([0.0, 0.0, 2.0, 0.75 / np.sqrt(2.0)]), 2.0**t * np.log(2.0) ** 2)
+    for f, g, h in zip(terms, want_g, want_h):
+        np.testing.assert_allclose(multiad.to_numpy(multiad.grad(f, backend="torch")(t)), g, rtol=1e-12)
+        np.testing.assert_allclose(multiad.to_numpy(multiad.hessian(f, backend="torch")(t)), np.diag(h), rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", BACKENDS)
 def test_numpy_operand_under_vmap(name: str) -> None:
     b = np.array([0.5, 2.0, -1.0])

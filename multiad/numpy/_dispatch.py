@@ -238,24 +238,29 @@ def _module(lib: str) -> Any:
     return importlib.import_module({"numpy": "numpy", "autograd": "autograd.numpy", "jax": "jax.numpy"}[lib])
 
 
+def lookup(lib: str, name: str) -> Callable[..., Any] | None:
+    """The function that runs numpy's ``name`` on arrays of ``lib``, or None: found, not cached."""
+    from . import _fixes
+
+    if lib == "torch":
+        from ._torch import IMPL
+
+        return _fixes.TORCH_FIXES.get(name) or IMPL.get(name)
+    found = _fixes.FIXES.get(lib, {}).get(name)
+    if found is None:
+        found = _module(lib)
+        for part in name.split("."):
+            found = getattr(found, part, None)
+    return found
+
+
 def impl(lib: str, name: str) -> Callable[..., Any]:
     """The function that runs numpy's ``name`` on arrays of ``lib``."""
     key = (lib, name)
     fn = _cache.get(key)
     if fn is not None:
         return fn
-    from . import _fixes
-
-    if lib == "torch":
-        from ._torch import IMPL
-
-        found = _fixes.TORCH_FIXES.get(name) or IMPL.get(name)
-    else:
-        found = _fixes.FIXES.get(lib, {}).get(name)
-        if found is None:
-            found = _module(lib)
-            for part in name.split("."):
-                found = getattr(found, part, None)
+    found = lookup(lib, name)
     if found is None:
         if lib.startswith("plugin:"):  # NOTE [Plugin arrays in multiad.numpy]
             raise UnsupportedOperationError(

@@ -45,6 +45,8 @@ def _safe_power(lib: str) -> Fn:
             return mnp.ones_like(x1) if not _is_zero_scalar(x1) else 1.0
         if isinstance(x2, (int, float)) or (isinstance(x2, np.ndarray) and np.all(x2 != 0)):
             return _power_raw(lib, x1, x2)
+        if isinstance(x1, (np.ndarray, np.generic)) and np.all(x1 != 0):  # a constant base away from 0: no
+            return _power_raw(lib, x1, x2)  # derivative in it, and where(x == 0, ...) below selects this
         if type(x1) in (int, float) and x1 != 0:  # a known base away from 0: `where(x == 0, 1.0, x)` is a
             return _power_raw(lib, np.float64(x1), x2)  # float64 (numpy's), without numpy code in a traced graph
         x, y = x1, x2

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from multiad._arrays import named_integers
+import multiad
 
 from ._guard import _state
 
@@ -37,6 +37,16 @@ def _from_numpy(x: np.ndarray, device: Any = None) -> Any:
         return _from_numpy(named, device)
 
 
+def named_integers(x: np.ndarray) -> np.ndarray | None:
+    """``x`` viewed as its dtype's named type where it is numpy's C long long (``'q'``, ``'Q'``,
+    which torch refuses: "can't convert np.ndarray of type numpy.ulonglong"), else None (NOTE
+    [numpy's long long arrays] in ``multiad/_arrays.py``, where multiad.numpy does the same)."""
+    if x.dtype.char not in "qQ":
+        return None
+    named = np.dtype(x.dtype.name)
+    return None if named.char == x.dtype.char else x.view(named)
+
+
 def _install_numpy_operands() -> None:
     """NOTE [numpy arrays inside f]: torch's tensor operators reject a numpy array operand, and
     Python then hands the operation to numpy: ``t * a`` converts ``t`` with ``__array__`` (for
@@ -56,16 +66,16 @@ def _install_numpy_operands() -> None:
     float32), and ``torch.matmul`` does not promote at all: ``A @ x`` raised torch's "addmv
     input tensors must have the same dtype" inside the transforms, where it returned a float64
     tensor outside them. The dtypes are planned once per ufunc and argument dtypes
-    (``numpy_operands`` in ``multiad/numpy/_torch.py``). Outside the transforms, see NOTE
+    (``numpy_operands`` in ``multiad/numpy/_torch.py``; the functions are those of
+    ``multiad.Backend.numpy_function``, multiad.numpy's own, ``power`` with its derivative
+    conventions at 0 included). Outside the transforms, see NOTE
     [numpy operands outside the transforms]. Tensor-with-tensor operators are untouched and
     cost nothing more.
     """
     if hasattr(torch.Tensor, "__array_ufunc__"):
         return
     compiling = torch.compiler.is_compiling
-    from multiad.numpy._torch import IMPL
-
-    numpy_ops = {name: IMPL[name] for name in _UFUNCS}
+    numpy_ops = {name: multiad.Backend.numpy_function(name, "torch") for name in _UFUNCS}
 
     def __array_ufunc__(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs:

@@ -10,16 +10,16 @@ def _not_loaded() -> bool:
     """The compiler probe until the backend is loaded. torch may be imported after multiad's
     first use, when the backends of the frameworks imported then were loaded (NOTE [First use
     under a compiler] in ``multiad/_select.py``); if the first torch call is then traced, this
-    loads the backends of the frameworks imported now, run as ordinary Python (the mark below).
+    loads the backends of the frameworks imported now (``multiad.Backend.load_imported``), run
+    as ordinary Python (the mark below).
     A torch that another thread is still importing answers False (NOTE [Probing a torch being
     imported])."""
     t = sys.modules.get("torch")
     if t is None or _importing(t) or not t.compiler.is_compiling():
         return False
-    from multiad import _select
+    from multiad_torch import TorchBackend
 
-    _select._first_use()
-    return True
+    return TorchBackend.load_imported()
 
 
 # NOTE [Probing a torch being imported]: ``sys.modules`` holds a module from the start of its

@@ -1,9 +1,9 @@
-"""A plugin's custom rules check closures and transpositions through the rule's public methods.
+"""The plugin API's helpers that the in-tree backends use, as a backend outside the repository uses them.
 
 docs/plugins.md, *Custom rules*: the rule ``custom_vjp`` and ``custom_jvp`` receive has
-``refuse_closed_over(carries)`` and ``transposing()``, which the in-tree torch and autograd
-backends use; a backend outside the repository reaches them the same way. References are
-closed forms.
+``refuse_closed_over(carries)`` and ``transposing()`` (the torch and autograd backends' checks);
+``multiad.Backend.numpy_function`` gives multiad.numpy's function for a framework's arrays (the
+torch backend's ``__array_ufunc__``). References are closed forms or numpy.
 """
 
 from __future__ import annotations
@@ -82,3 +82,50 @@ def test_transposing_limits_a_rule_transposed_within_itself() -> None:
     assert depths == [0, 1, 2, 3, 4, 5]  # six levels, as deep as any derivative of a few orders
     with rule.transposing():  # the count is back to 0 after the error
         pass
+
+
+def test_numpy_function_is_multiad_numpys_without_dispatch() -> None:
+    a, b = np.array([2.0, 3.0]), np.array([[1.0, 0.5], [0.0, 2.0]])
+    np.testing.assert_array_equal(multiad.Backend.numpy_function("multiply", "numpy")(a, a), a * a)
+    np.testing.assert_array_equal(multiad.Backend.numpy_function("linalg.inv", "numpy")(b), np.linalg.inv(b))
+    with pytest.raises(ValueError, match=r"numpy_function\('multiply', 'tensorflow'\): framework must be"):
+        multiad.Backend.numpy_function("multiply", "tensorflow")
+    with pytest.raises(ValueError, match=r"multiad\.numpy has no no_such_function for numpy"):
+        multiad.Backend.numpy_function("no_such_function", "numpy")
+
+
+def test_numpy_function_on_torch_follows_numpys_promotion() -> None:
+    torch = pytest.importorskip("torch")
+    multiply = multiad.Backend.numpy_function("multiply", "torch")
+    out = multiply(np.array([2.0, 3.0]), torch.tensor([1.0, 0.5], dtype=torch.float32))
+    assert out.dtype == torch.float64  # numpy's result dtype; torch's own multiply gives float32
+    np.testing.assert_array_equal(out.numpy(), [2.0, 1.5])
+
+
+def test_load_imported_loads_the_plugins_own_class_and_no_other() -> None:
+    # A compiler probe that finds its compiler tracing before its backend is loaded calls
+    # cls.load_imported() (docs/plugins.md, NOTE [First use under a compiler]).
+    from multiad_numpy import NumpyBackend
+
+    loads: list[str] = []
+
+    class Late(NumpyBackend):
+        name: ClassVar[str] = "numpy-late-probe"
+
+        def load(self) -> None:
+            loads.append(self.name)
+
+    class Other(NumpyBackend):
+        name: ClassVar[str] = "numpy-other-probe"
+
+        def load(self) -> None:
+            loads.append(self.name)
+
+    multiad.register_backend("numpy-late-probe", Late)
+    multiad.register_backend("numpy-other-probe", Other)
+    assert multiad.Backend.load_imported() is True
+    assert loads == []  # multiad's own backends only
+    assert Late.load_imported() is True
+    assert loads == ["numpy-late-probe"]
+    assert Late.load_imported() is True  # loaded once
+    assert loads == ["numpy-late-probe"]
