@@ -279,6 +279,25 @@ def test_mixed_frameworks_raise() -> None:
         mnp.add(torch.ones(2), multiad.asarray(np.ones(2), backend="jax"))
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t, j: mnp.concatenate([t, j]),
+        lambda t, j: mnp.stack((j, 2.0 * j, t)),
+        lambda t, j: mnp.mean([[t], [j]]),
+        lambda t, j: mnp.where(t > 0, 1.0, j),
+        lambda t, j: mnp.matmul([t, t], j),
+    ],
+)
+def test_mixed_frameworks_raise_in_every_argument_position(call: Any) -> None:
+    # NOTE [The arguments' library at first sight]: arrays of two frameworks in positions, in
+    # lists and in nested lists all go to the same error
+    import torch
+
+    with pytest.raises(multiad.MixedBackendError, match=r"^mnp\.\w+: the arguments mix arrays of jax and torch"):
+        call(torch.ones(2), multiad.asarray(np.ones(2), backend="jax"))
+
+
 SHAPE_MISMATCHES: list[tuple[str, tuple[Any, ...]]] = [
     ("add", (np.ones(2), np.ones(3))),
     ("multiply", (np.ones((2, 3)), np.ones((3, 2)))),

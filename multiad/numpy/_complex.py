@@ -43,6 +43,8 @@ _WITHOUT_COMPLEX = _without_complex()
 
 #: numpy functions that are not ufuncs but raise a ufunc's TypeError for complex operands.
 ALIASES = {"fix": "trunc"}
+#: The names whose calls :func:`check` reads (those of other names it returns at once).
+CHECKED = frozenset(n for n in (*_ufk.UFUNCS, *ALIASES) if ALIASES.get(n, n) in _WITHOUT_COMPLEX)
 
 
 def _complex(a: Any) -> bool:

@@ -301,22 +301,65 @@ def _lists_to_arrays(lib: str, args: tuple[Any, ...], arrays: int) -> tuple[Any,
 
 ALL = -1
 SEQUENCE = -2
+_UFUNCS = _ufk.UFUNCS
+_NIN = {n: getattr(np, n).nin for n in _UFUNCS}
+_SEQUENCES = (list, tuple)
+_NEUTRAL = (*_SCALARS, np.ndarray, type(None))
+
+
+# NOTE [The arguments' library at first sight]: a call pays for finding its arguments' library
+# (NOTE [Numpy namespace design]) each time, and most calls pass arrays of one framework and
+# numbers only, positionally. ``call`` reads those directly (the class's library, asked of
+# :func:`class_lib` as ``like`` asks it: a constant under a compiler, so no table is read and no
+# guard added), and so the items of a list or tuple argument (which ``_lists_to_arrays`` then
+# converts as before); any other argument (a nested list, a subclass or a plugin's array, arrays
+# of two frameworks, a keyword whose value is not a number, None or a numpy array) goes through
+# ``like`` as before, which also raises the errors; keywords of numbers (``axis=0``) add no
+# library there either. numpy arrays and numbers alone are "numpy", as ``like`` says. The
+# profile of ``mnp.sin`` of a tensor lost five Python calls (benchmarks/mnp_dispatch.py).
 
 
 def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
-    if name in _ufk.UFUNCS:
+    ufunc = name in _UFUNCS
+    if ufunc and len(args) > _NIN[name]:
         args = _ufk.operands(name, args)
-    lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
-    if lib != "torch" and (name in _ufk.UFUNCS or name in _complex.ALIASES):  # torch asks numpy anyway
+    # NOTE [The arguments' library at first sight]
+    lib, lists = "numpy", False
+    for a in args:
+        if isinstance(a, _NEUTRAL):
+            continue
+        if isinstance(a, _SEQUENCES):
+            lists = True
+            for v in a:  # one level: arrays and numbers (stack, concatenate, mean([x, y]))
+                if isinstance(v, _NEUTRAL):
+                    continue
+                one = "" if isinstance(v, _SEQUENCES) else class_lib(type(v))
+                if one not in _FRAMEWORKS or (one != lib and lib != "numpy"):
+                    lib = ""
+                    break
+                lib = one
+            if not lib:
+                break
+            continue
+        one = class_lib(type(a))
+        if one not in _FRAMEWORKS or (one != lib and lib != "numpy"):
+            lib = ""
+            break
+        lib = one
+    seen = bool(lib) and (not kwargs or all(isinstance(v, _NEUTRAL) for v in kwargs.values()))
+    if not seen:
+        lib = like(*args, *kwargs.values(), call=f"mnp.{name}")
+    if lib != "torch" and name in _complex.CHECKED:  # torch asks numpy anyway
         _complex.check(name, args)  # NOTE [Ufuncs without complex loops]
-    args = _lists_to_arrays(lib, args, arrays)
-    if lib == "jax" and (name in _ufk.UFUNCS or name == "where"):
+    if lists or not seen:
+        args = _lists_to_arrays(lib, args, arrays)
+    if lib == "jax" and (ufunc or name == "where"):
         args = _jax_ints.adjust(name, args)  # NOTE [Python ints beside JAX integer arrays]
     if lib == "jax" and isinstance(kwargs.get("where"), (list, tuple)):  # jax.numpy refuses lists
         kwargs["where"] = np.asarray(kwargs["where"], dtype=bool)  # numpy's reading: [0, 1], [0.5, 0] too
     if kwargs:
-        if name in _ufk.UFUNCS:  # NOTE [Ufunc keywords]
+        if ufunc:  # NOTE [Ufunc keywords]
             kwargs, dtype, casting = _ufk.split(name, lib == "torch", kwargs)
             if dtype is not None or casting is not None:
                 return _ufk.run(name, functools.partial(call, name, arrays=arrays), args, kwargs, dtype, casting)
@@ -328,8 +371,9 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves
         _warn_empty_mean(args, kwargs)
+    fn = _cache.get((lib, name)) or impl(lib, name)
     try:
-        out = impl(lib, name)(*args, **kwargs)
+        out = fn(*args, **kwargs)
     except (RuntimeError, TypeError) as exc:
         if lib == "torch" and type(exc) is NotImplementedError and "for 'UInt" in str(exc):
             from ._torch_unsigned import retry  # NOTE [Wide unsigned integers on torch]

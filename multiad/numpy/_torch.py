@@ -127,7 +127,10 @@ def numpy_operands(name: str, args: tuple[Any, ...], **kwargs: Any) -> tuple[lis
     """The arguments as tensors of the dtype numpy computes ``name`` in, and the dtype of
     numpy's result (None where a tensor's dtype is one numpy lacks); see NOTE [numpy dtypes on
     torch]. The two dtypes are cached per name, argument dtypes and keywords."""
-    key = (name, *[_plan_key(a) for a in args], *kwargs.items())
+    if len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor):  # the common call: the same key
+        key: tuple[Any, ...] = (name, args[0].dtype)
+    else:
+        key = (name, *[a.dtype if isinstance(a, torch.Tensor) else _plan_key(a) for a in args], *kwargs.items())
     plan = _PLANS.get(key)
     if plan is None:
         if key in _PLANS:
@@ -296,8 +299,10 @@ def _rint(t: torch.Tensor) -> torch.Tensor:
 def _where(condition: Any, x: Any = None, y: Any = None) -> Any:
     if x is None and y is None:
         return tuple(torch.nonzero(tensor(condition), as_tuple=True))
-    c = tensor(condition, _first((x, y)))
-    if _dt.kinds((x, y)) is None:
+    c = condition if isinstance(condition, torch.Tensor) else tensor(condition, _first((x, y)))
+    if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.dtype == y.dtype:
+        a, b = x, y  # numpy's result dtype is theirs (torch's for a dtype numpy lacks): no plan to ask
+    elif _dt.kinds((x, y)) is None:
         a, b = promoted(x, y) if not (isinstance(x, float) or isinstance(y, float)) else tensors(x, y)
     else:
         (_, a, b), _ = numpy_operands("where", (True, x, y))

@@ -110,10 +110,17 @@ def _ravel(a: Any, order: str = "C") -> Any:
     return t.reshape(-1)
 
 
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+
+
 def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[torch.Tensor]:
     """The arrays to join (concatenate, stack, ...) as tensors of numpy's result dtype for
     ``dtype=`` and ``casting=``, with numpy's casting errors (numpy makes each input an array
     first, so Python numbers count as float64 or int64, not as weak scalars)."""
+    if dtype is None and casting in _CASTINGS and arrays and isinstance(arrays[0], torch.Tensor):
+        first = arrays[0].dtype  # tensors of one dtype, the common call: joined as they are
+        if all(isinstance(a, torch.Tensor) and a.dtype == first for a in arrays):
+            return list(arrays)
     from ._fixes_common import join_dtype
 
     xs = [strong(a) for a in arrays]
@@ -123,7 +130,7 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any, casting: Any) -> list[
         ts = promoted(*xs)
         return ts if asked is None else [t.to(asked) for t in ts]
     same = isinstance(kinds[0], np.dtype) and all(k == kinds[0] for k in kinds)
-    if same and asked is None and casting in ("no", "equiv", "safe", "same_kind", "unsafe"):
+    if same and asked is None and casting in _CASTINGS:
         return tensors(*xs)  # one dtype, numpy's result too (no numpy call: torch.compile traces them)
     want = _dt.as_torch(join_dtype(name, list(kinds), None if asked is None else _dt.numpy_dtype(asked), casting))
     return [t if t.dtype == want else t.to(want) for t in tensors(*xs)]
