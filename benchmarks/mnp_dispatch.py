@@ -169,6 +169,14 @@ def _agree(mnp_out: Any, own_out: Any) -> bool:
     return bool(np.shape(got) == np.shape(want) and np.allclose(got, want, rtol=1e-5, atol=1e-6))
 
 
+# NOTE [Warm-up of eager JAX]: multiad's transforms run eagerly on JAX take a dozen calls to
+# settle (JAX fills its caches of traced primitives): the first calls of grad of sum(sin(x))
+# took 12 ms, later ones 0.87 ms, on both sides. The harness's two warm-up calls left the
+# first rounds of one side slow (2.46 read for two equal calls); every row now starts after
+# 25 calls of each side.
+_WARM_UP = 25
+
+
 def run_setup(setup: Setup, settings: harness.Settings) -> list[dict[str, Any]]:
     """One framework's rows: ratio, interval and both sides' times, and the control first."""
     out: list[dict[str, Any]] = []
@@ -180,6 +188,9 @@ def run_setup(setup: Setup, settings: harness.Settings) -> list[dict[str, Any]]:
         for label, mine, theirs in comparisons:
             if not _agree(mine(), theirs()):
                 raise AssertionError(f"{setup.name} {label}: mnp's result differs from the framework's own")
+            for _ in range(0 if settings.first_call_only else _WARM_UP):  # NOTE [Warm-up of eager JAX]
+                setup.sync(mine())
+                setup.sync(theirs())
             t = harness.measure([("mnp", mine), ("own", theirs)], setup.sync, settings)
             low, high = harness.interval(t.fastest["mnp"], t.fastest["own"])
             out.append({
