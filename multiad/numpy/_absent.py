@@ -36,12 +36,20 @@ _REASONS: dict[str, str] = {
     ),
     "output shape depends on the values: cannot be traced (jax.jit, vmap); compute indices with numpy": (
         "unique unique_all unique_counts unique_inverse unique_values intersect1d union1d "
-        "setdiff1d setxor1d isin nonzero argwhere flatnonzero extract compress trim_zeros delete insert resize"
+        "setdiff1d setxor1d isin nonzero argwhere flatnonzero extract compress trim_zeros delete insert"
     ),
     "integer-valued or piecewise constant results (no derivative): use numpy on values": (
         "histogram histogram2d histogramdd histogram_bin_edges bincount digitize searchsorted "
-        "lexsort argpartition partition nanargmax nanargmin frexp spacing nextafter"
+        "lexsort argpartition nanargmax nanargmin spacing"
     ),
+    # NOTE [Absent names with a derivative]: these have a derivative and are not provided; the
+    # reason says what to write instead (their prefix counts them in WITH_DERIVATIVE).
+    "not provided, though it has a derivative (the values rearranged, as sort's): mnp.sort(x, axis) "
+    "has partition's k-th entry in place k, with its derivative": "partition",
+    "not provided, though it has a derivative (its output shape is new_shape, the values repeated in order): "
+    "write it with mnp.tile (or mnp.concatenate) and mnp.reshape": "resize",
+    "not provided, though it has a derivative almost everywhere (the mantissa's is 2**-exponent, "
+    "nextafter's is 1 in x1): compute it with numpy on values": "frexp nextafter",
     "index arrays and index expressions: build them with numpy, use them with mnp.take": (
         "diag_indices diag_indices_from tril_indices tril_indices_from triu_indices "
         "triu_indices_from mask_indices indices ix_ ravel_multi_index unravel_index index_exp s_ "
@@ -79,7 +87,9 @@ _REASONS: dict[str, str] = {
     "extended precision: torch and JAX have no such dtype; use mnp.float64": "longdouble clongdouble float128 complex256",
     "numpy's floating-point error state governs numpy's own computations (torch and JAX neither warn nor raise "
     "on overflow or division by zero); use numpy.errstate around numpy code, or check with mnp.isfinite": "errstate",
-    "linalg: rank-dependent or integer results": "linalg.lstsq linalg.matrix_rank",
+    "linalg: rank-dependent or integer results": "linalg.matrix_rank",
+    "not provided, though its solution has a derivative at full rank: for a full-column-rank a, "
+    "mnp.linalg.solve(a.T @ a, a.T @ b) (or mnp.linalg.pinv(a) @ b) is the solution, with its derivative": "linalg.lstsq",
     "linalg: write them with reshape and inv or solve": "linalg.tensorinv linalg.tensorsolve",
     "linalg: the test runner": "linalg.test",
 }
@@ -90,7 +100,7 @@ WITH_DERIVATIVE: frozenset[str] = frozenset(
     r
     for r in _REASONS
     if r.startswith(("other array", "in-place", "complex", "Python callbacks", "legacy polynomial"))
-    or r.startswith("linalg: write")
+    or r.startswith(("linalg: write", "not provided, though"))
 )
 
 ABSENT: dict[str, str] = {name: reason for reason, names in _REASONS.items() for name in names.split()}
