@@ -610,8 +610,17 @@ def dot(a: Any, b: Any, out: None = None) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    """Dot product of the flattened arrays."""
+    """Dot product of the flattened arrays, which must have the same number of elements."""
     mnp = _m()
+    sizes = (
+        math.prod(np.shape(a) if not hasattr(a, "shape") else a.shape),
+        math.prod(np.shape(b) if not hasattr(b, "shape") else b.shape),
+    )
+    if sizes[0] != sizes[1]:  # numpy's vdot does not broadcast (ravel then multiply did: 6.0 for ones(1), [1, 2, 3])
+        raise ValueError(
+            f"mnp.vdot: the operands have {sizes[0]} and {sizes[1]} elements; vdot is the dot product of the "
+            "flattened arrays, which must have equal sizes (numpy raises ValueError; it does not broadcast)"
+        )
     a = mnp.ravel(a)
     if dtype_name(a).startswith("complex"):  # numpy's vdot conjugates its first argument
         a = mnp.conj(a)

@@ -39,6 +39,7 @@ def einsum(*operands: Any, **kwargs: Any) -> Any:
     if operands and not isinstance(operands[0], str):
         operands = _interleaved_to_subscripts(operands)
     _einsum_count(operands)
+    _einsum_repeated(operands)
     dtype, casting = kwargs.pop("dtype", None), kwargs.pop("casting", "safe")
     if casting not in ("no", "equiv", "safe", "same_kind", "unsafe"):
         raise ValueError(
@@ -67,6 +68,30 @@ def _einsum_count(operands: tuple[Any, ...]) -> None:
             f"{len(operands) - 1} {'were' if len(operands) > 2 else 'was'} given (numpy raises ValueError too); "
             "give one array per comma-separated term"
         )
+
+
+def _einsum_repeated(operands: tuple[Any, ...]) -> None:
+    """numpy's ValueError where a label repeated in one operand's subscripts (``"ii->i"``) names
+    axes of different lengths: JAX took the diagonal of the leading square block of a (1, 3)
+    operand and returned numbers."""
+    terms = operands[0].partition("->")[0].replace(" ", "").split(",")
+    for k, (term, x) in enumerate(zip(terms, operands[1:], strict=False)):
+        left, dots, right = term.partition("...")
+        labels = left + right
+        if len(set(labels)) == len(labels) or not hasattr(x, "shape"):
+            continue
+        shape = tuple(x.shape)
+        start = len(shape) - len(right) if dots else len(left)
+        where = list(enumerate(left)) + [(start + i, c) for i, c in enumerate(right)]
+        if max((i for i, _ in where), default=-1) >= len(shape):
+            continue  # too few dimensions: the backend's own error
+        seen: dict[str, int] = {}
+        for i, c in where:
+            if seen.setdefault(c, shape[i]) != shape[i]:
+                raise ValueError(
+                    f"mnp.einsum: dimensions in operand {k} for collapsing index {c!r} don't match "
+                    f"({seen[c]} != {shape[i]}), as numpy raises; a repeated label takes a diagonal of equal-length axes"
+                )
 
 
 # NOTE [einsum's dtype]: numpy's ``einsum(..., dtype=d)`` casts each operand to ``d`` under
@@ -513,6 +538,7 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Any:
     # shape (2, 2, 2) and x2 of shape (2, 2) at axis=0 summed x1's first axis against x2's
     # broadcast copies), so each vector axis moves last before the product.
     x1, x2 = _arr(x1), _arr(x2)
+    core_ndims("vecdot", "(n),(n)->()", (x1, x2), (1, 1))
     if _ndim(x1) and _ndim(x2):
         x1, x2 = mnp.moveaxis(x1, _vector_axis(axis, x1), -1), mnp.moveaxis(x2, _vector_axis(axis, x2), -1)
         if x1.shape[-1] != x2.shape[-1]:  # numpy's core dimensions do not broadcast
@@ -534,15 +560,35 @@ def _vector_axis(axis: Any, x: Any) -> int:
     return int(axis % nd)
 
 
+def core_ndims(name: str, signature: str, operands: tuple[Any, ...], least: tuple[int, ...]) -> None:
+    """numpy's ValueError where an operand of the gufunc ``name`` has fewer dimensions than its
+    core ones (NOTE [Core dimensions of vecdot, matvec and vecmat])."""
+    # NOTE [Core dimensions of vecdot, matvec and vecmat]
+    # numpy's vecdot, matvec and vecmat are gufuncs, (n),(n)->(), (m,n),(n)->(m) and
+    # (n),(n,m)->(m): an operand with fewer dimensions than its core ones is refused, not
+    # broadcast. Written from multiply, sum and matmul, they accepted them: matvec of two
+    # vectors was their inner product, vecdot of a 0-d array and a vector the scaled sum.
+    for k, (x, want) in enumerate(zip(operands, least, strict=True)):
+        if _ndim(x) < want:
+            raise ValueError(
+                f"mnp.{name}: Input operand {k} does not have enough dimensions (has {_ndim(x)}, gufunc core "
+                f"with signature {signature} requires {want}), as numpy raises"
+            )
+
+
 def matvec(x1: Any, x2: Any, /) -> Any:
     """Matrix-vector product (broadcasting)."""
     mnp = _m()
+    x1, x2 = _arr(x1), _arr(x2)
+    core_ndims("matvec", "(m,n),(n)->(m)", (x1, x2), (2, 1))
     return mnp.squeeze(mnp.matmul(x1, mnp.expand_dims(_arr(x2), -1)), axis=-1)
 
 
 def vecmat(x1: Any, x2: Any, /) -> Any:
     """Vector-matrix product (broadcasting), conjugating complex vectors as numpy's."""
     mnp = _m()
+    x1, x2 = _arr(x1), _arr(x2)
+    core_ndims("vecmat", "(n),(n,m)->(m)", (x1, x2), (1, 2))
     if dtype_name(_arr(x1)).startswith("complex"):  # numpy's vecmat conjugates x1, as vecdot does
         x1 = mnp.conj(x1)
     return mnp.squeeze(mnp.matmul(mnp.expand_dims(_arr(x1), -2), x2), axis=-2)

@@ -29,15 +29,36 @@ def _matmul(x1: Any, x2: Any, /, *, dtype: Any = None) -> Any:
     return torch.matmul(a, b)
 
 
+def _summed_sizes(shapes: tuple[Any, Any], pairs: list[tuple[int, int]]) -> None:
+    """torch's own shape error where two summed axes differ in length, a length of 1 included
+    (NOTE [tensordot's summed lengths]); ``pairs`` are (axis of x, axis of y), counted from 0."""
+    # NOTE [tensordot's summed lengths]
+    # torch.tensordot broadcast a summed axis of length 1 against the other operand's longer
+    # one: tensordot of (2, 1) and (3, 4) with axes=1 summed the single column three times
+    # and returned numbers, as did inner and dot (written from tensordot) for a column vector
+    # against a vector, a shape error numpy catches. numpy's tensordot does not broadcast the
+    # summed axes; their lengths are compared here, and a mismatch is torch's own error for
+    # unequal lengths, raised as numpy's ValueError naming the call (NOTE [Shape errors]).
+    for i, j in pairs:
+        if shapes[0][i] != shapes[1][j]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {shapes[0][i]} in dim {i} and second "
+                f"has size {shapes[1][j]} in dim {j} (numpy's shape-mismatch for sum: the summed axes must have "
+                "equal lengths, a length of 1 does not broadcast)"
+            )
+
+
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
     x, y = promoted(a, b)
     if x.dtype == torch.bool:  # numpy: or of ands
         return _tensordot(x.to(torch.int64), y.to(torch.int64), axes) != 0
     axes = tensordot_axes(axes, (x.ndim, y.ndim))
-    if isinstance(axes, int):
+    if isinstance(axes, int):  # the last ``axes`` axes of x against the first of y
+        _summed_sizes((x.shape, y.shape), [(x.ndim - axes + k, k) for k in range(axes)])
         return torch.tensordot(x, y, dims=axes)
-    ax, bx = axes
-    return torch.tensordot(x, y, dims=(list(_axes(ax, x.ndim)), list(_axes(bx, y.ndim))))
+    ax, bx = list(_axes(axes[0], x.ndim)), list(_axes(axes[1], y.ndim))
+    _summed_sizes((x.shape, y.shape), list(zip(ax, bx, strict=True)))
+    return torch.tensordot(x, y, dims=(ax, bx))
 
 
 def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
