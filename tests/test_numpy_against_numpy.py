@@ -496,6 +496,10 @@ def test_linalg_of_integer_matrices_is_numpys(backend_name: str, dtype: str, cas
     want = np.asarray(call(np, (m, v)))
     got = np.asarray(multiad.to_numpy(call(mnp, _on(backend_name, m, v))))
     assert got.dtype == want.dtype and got.shape == want.shape, (got, want)
+    if name == "qr_r":
+        # R is unique up to the sign of each row; which sign a Householder step picks for a column
+        # whose leading element is 0 up to rounding depends on the LAPACK build, not on multiad.
+        got, want = (r * np.where(np.diagonal(r) < 0, -1.0, 1.0)[:, None] for r in (got, want))
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
 
 
@@ -1000,7 +1004,17 @@ def test_cond_takes_numpys_orders(backend_name: str, p: Any, index: int) -> None
         (a,) = _on(backend_name, x)
         got = np.asarray(multiad.to_numpy(mnp.linalg.cond(a, p)))
     assert got.shape == np.shape(want) and got.dtype == np.asarray(want).dtype
-    np.testing.assert_allclose(got, want, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+    # A singular matrix's condition number is 1 / (rounding noise of its smallest singular value or
+    # pivot), and with the negative orders that noise itself: beyond 1 / eps (or below eps) both
+    # sides say "singular", and the value depends on the LAPACK build (one CPU's MKL path gave
+    # 2.5e16 where numpy gave 4.8e16).
+    eps = float(np.finfo(x.dtype).eps)
+    big, tiny = np.asarray(want) >= 0.1 / eps, np.asarray(want) <= 10 * eps
+    singular = big | tiny
+    assert (np.asarray(got)[big] >= 0.1 / eps).all() and (np.asarray(got)[tiny] <= 10 * eps).all(), (got, want)
+    np.testing.assert_allclose(
+        np.where(singular, 1.0, got), np.where(singular, 1.0, want), rtol=1e-5 if x.dtype == np.float32 else 1e-12
+    )
 
 
 def test_cond_refuses_an_unknown_order() -> None:
