@@ -574,6 +574,8 @@ def median(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = F
         out_ = mnp.where(mnp.isnan(last), last, out_)
     if keepdims:
         out_ = mnp.expand_dims(out_, ax) if axis is not None else mnp.reshape(out_, (1,) * _ndim(x))
+        if isinstance(out_, np.generic):  # a 0-d numpy array's median with keepdims: numpy's 0-d array
+            out_ = np.asarray(out_)
     return out_
 
 

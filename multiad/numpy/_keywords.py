@@ -119,7 +119,7 @@ def named_arguments(qualified: str, fn: Callable[..., Any]) -> Callable[..., Any
             if new is None:
                 raise
             raise new from exc
-        if scalars:
+        if scalars and not kwargs.get("keepdims"):  # keepdims=True: numpy's 0-d array, not a scalar
             if type(out) is np.ndarray:
                 return out[()] if out.ndim == 0 else out
             if type(out) is tuple:

@@ -28,7 +28,19 @@ import numpy as np
 
 from .._errors import NonDifferentiableError
 from . import _dispatch
-from ._composite import _arr, _m, _ndim, _normalized, cast_as_numpy, dtype_name, inexact, no_out, on_host, warn_where
+from ._composite import (
+    _arr,
+    _m,
+    _ndim,
+    _normalized,
+    cast_as_numpy,
+    dtype_name,
+    inexact,
+    median,
+    no_out,
+    on_host,
+    warn_where,
+)
 
 _METHODS = (
     "inverted_cdf averaged_inverted_cdf closest_observation interpolated_inverted_cdf hazen weibull "
@@ -178,7 +190,8 @@ def _quantiles(
     # the reduced axes moved last and merged into one
     axes = tuple(range(nd)) if axis is None else _normalized(name, axis, nd)
     rest = [d for d in range(nd) if d not in axes]
-    merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], -1))
+    # the merged length counted, not -1: an array of no elements has no single length for -1
+    merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], _length(x, axes)))
     s = mnp.sort(merged, axis=-1)
     n = int(s.shape[-1])
     q_shape, flat_q, lo, hi, gamma = _tables(n, q, scale, method, skip_nan)
@@ -199,6 +212,8 @@ def _quantiles(
     elif n == 0:  # numpy: nan for an empty slice, with a warning
         warnings.warn(f"mnp.{name}: all-NaN slice encountered (an empty slice)", RuntimeWarning, stacklevel=3)
         res = mnp.broadcast_to(mnp.sum(s, axis=-1, keepdims=True) * np.nan, (*s.shape[:-1], flat_q.size))
+    elif 0 in tuple(s.shape[:-1]):  # no slice at all ((0, 3) along axis 1): numpy's empty result, no warning
+        res = mnp.broadcast_to(mnp.sum(s, axis=-1, keepdims=True), (*s.shape[:-1], flat_q.size))
     else:
         res = _nan_quantiles(s, flat_q, method, lo, hi, gamma, median=name == "nanmedian")
     res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
@@ -206,7 +221,15 @@ def _quantiles(
     res = mnp.reshape(res, (*q_shape, *shape))
     if want is not None:
         res = cast_as_numpy(res, want)
-    return res
+    return np.asarray(res) if keepdims and isinstance(res, np.generic) else res  # numpy: a 0-d array, not a scalar
+
+
+def _length(x: Any, axes: tuple[int, ...]) -> int:
+    """The number of values in each slice over ``axes``."""
+    n = 1
+    for d in axes:
+        n *= int(x.shape[d])
+    return n
 
 
 def _like(gamma: np.ndarray, s: Any) -> np.ndarray:
@@ -343,8 +366,10 @@ def nanpercentile(
 
 
 def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
-    """Median ignoring nan (nan for a slice of nan only)."""
+    """Median ignoring nan (nan for a slice of nan only); numpy's median for integers and booleans."""
     no_out("nanmedian", out)
+    if not inexact(_arr(a)):  # numpy: median (no nan to skip; quantiles of booleans are refused, their median is not)
+        return median(a, axis=axis, keepdims=keepdims)
     return _quantiles("nanmedian", a, 0.5, axis, "linear", keepdims, True, numpy_name="nanquantile")
 
 
