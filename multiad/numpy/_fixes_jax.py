@@ -311,6 +311,25 @@ def _jax_scan(name: str) -> Fn:
     return scan
 
 
+def _jax_reciprocal(x: Any, /) -> Any:
+    """numpy's reciprocal of integers and booleans: the integer quotient 1 // x truncated toward 0
+    (1 at 1, -1 at -1, 0 elsewhere; at 0 numpy's own value for the dtype), in the input's dtype
+    (int8 for booleans). jax.numpy's divides in floating point (0.5 for 2)."""
+    import jax.numpy as jnp
+
+    x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        return jnp.reciprocal(x)
+    if x.dtype == jnp.bool_:
+        x = x.astype(jnp.int8)
+    with np.errstate(divide="ignore", invalid="ignore"):  # numpy's value at 0, per dtype
+        at_zero = np.reciprocal(np.zeros((), np.dtype(x.dtype)))
+    one = x == 1
+    minus_one = (x == -1) if jnp.issubdtype(x.dtype, jnp.signedinteger) else jnp.zeros_like(one)
+    zero = jnp.zeros_like(x)
+    return jnp.where(one, zero + 1, jnp.where(minus_one, zero - 1, jnp.where(x == 0, zero + at_zero, zero)))
+
+
 def _jax_fix(x: Any, /) -> Any:
     import jax.numpy as jnp
 
