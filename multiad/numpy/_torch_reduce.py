@@ -257,6 +257,8 @@ def _arg(op: Fn) -> Fn:
 
 def _sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, stable: Any = None) -> Any:
     t, ax = _flat_or(a, axis)
+    if t.ndim == 0:  # numpy: no axis of a 0-d array to sort along (axis=None sorts it flattened)
+        raise np.exceptions.AxisError(int(axis), 0)
     return torch.sort(t, dim=ax, stable=True).values
 
 

@@ -15,7 +15,7 @@ from ._torch_reduce import Fn, _axes, _flat_or, _no_out
 
 
 def _reversed(t: torch.Tensor) -> torch.Tensor:
-    return t.permute(*reversed(range(t.ndim)))
+    return t.permute(tuple(reversed(range(t.ndim))))  # a tuple: permute() of a 0-d tensor takes ()
 
 
 def _fortran(t: torch.Tensor) -> bool:
@@ -90,6 +90,11 @@ def _squeeze(a: Any, axis: Any = None) -> Any:
     t = tensor(a)
     if axis is None:
         return t.reshape([s for s in t.shape if s != 1])
+    if t.ndim == 0:  # numpy: an int axis 0 or -1 of a 0-d array removes nothing, (0,) is out of bounds
+        axes = tuple(axis) if isinstance(axis, (tuple, list)) else None
+        if axes == () or (axes is None and int(axis) in (0, -1)):
+            return t
+        raise np.exceptions.AxisError(int(axes[0] if axes else axis), 0)
     dims = _axes(axis, t.ndim)
     if any(t.shape[d] != 1 for d in dims):
         raise ValueError("cannot select an axis to squeeze out which has size not equal to one")

@@ -76,6 +76,15 @@ from ._torch_reshape import (
     _vstack,
 )
 
+
+def _at_least(m: Any, ndim: int) -> Any:
+    """``m`` as a tensor, refused as numpy's ``flipud``/``fliplr`` refuse fewer dimensions."""
+    t = tensor(m)
+    if t.ndim < ndim:
+        raise ValueError(f"Input must be >= {ndim}-d.")
+    return t
+
+
 IMPL: dict[str, Fn] = {
     "sum": _reduce("sum", _sum),
     "prod": _reduce("prod", _prod),
@@ -115,8 +124,8 @@ IMPL: dict[str, Fn] = {
     "tile": _tile,
     "repeat": _repeat,
     "flip": _flip,
-    "fliplr": lambda m: _flip(m, 1),
-    "flipud": lambda m: _flip(m, 0),
+    "fliplr": lambda m: _flip(_at_least(m, 2), 1),
+    "flipud": lambda m: _flip(_at_least(m, 1), 0),
     "roll": _roll,
     "broadcast_to": _broadcast_to,
     "broadcast_arrays": _broadcast_arrays,
