@@ -200,7 +200,9 @@ def _foreign_method_error(exc: AttributeError, b: Backend, call: str, own: set[s
         return None
     attr = match.group(1)
     values = [v for v in _named_types(str(exc).partition(" has no attribute")[0], found[0]) if not hasattr(v, attr)]
-    if not values:
+    if not values or hasattr(b.asarray(np.zeros(1)), attr):
+        # The selected backend's own arrays have it and only its traced value lacks it (autograd's
+        # box has no .item): the backend's own refusal, not another framework's method.
         return None
     owners = []
     for other in _registry.load_imported(call):
