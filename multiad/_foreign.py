@@ -189,6 +189,14 @@ def _foreign_function(exc: BaseException, own: set[str], b: Backend) -> tuple[st
     return None
 
 
+def _arrays_have(backend: Backend, attr: str) -> bool:
+    """Whether ``backend``'s concrete arrays have ``attr``; False where it cannot make one."""
+    try:
+        return hasattr(backend.asarray(np.zeros(1)), attr)
+    except Exception:  # noqa: BLE001 - a broken plugin names nothing
+        return False
+
+
 _NO_ATTRIBUTE = re.compile(r"has no attribute '?(\w+)'?")
 
 
@@ -200,20 +208,18 @@ def _foreign_method_error(exc: AttributeError, b: Backend, call: str, own: set[s
         return None
     attr = match.group(1)
     values = [v for v in _named_types(str(exc).partition(" has no attribute")[0], found[0]) if not hasattr(v, attr)]
-    if not values or hasattr(b.asarray(np.zeros(1)), attr):
+    if not values or _arrays_have(b, attr):
         # The selected backend's own arrays have it and only its traced value lacks it (autograd's
         # box has no .item): the backend's own refusal, not another framework's method.
         return None
-    owners = []
-    for other in _registry.load_imported(call):
-        if other.name == b.name or other.framework.partition(".")[0] in own or other.framework not in sys.modules:
-            continue
-        try:
-            example = other.asarray(np.zeros(1))
-        except Exception:  # noqa: BLE001 - a broken plugin names nothing
-            continue
-        if hasattr(example, attr):
-            owners.append(other.name)
+    owners = [
+        other.name
+        for other in _registry.load_imported(call)
+        if other.name != b.name
+        and other.framework.partition(".")[0] not in own
+        and other.framework in sys.modules
+        and _arrays_have(other, attr)
+    ]
     if not owners:
         return None
     owner = owners[0]
