@@ -70,3 +70,27 @@ def test_traced_calls_raise_rather_than_guess() -> None:
     for backend in ("jax", "torch"):
         with pytest.raises(multiad.UnsupportedOperationError, match=r"mnp\.linalg\.eig: whether the eigenvalues"):
             multiad.vmap(lambda a: mnp.linalg.eig(a).eigenvalues, backend=backend)(on(backend, np.stack([A, A])))
+
+
+def _native(backend: str, a: np.ndarray) -> Any:
+    if backend == "torch":
+        import torch
+
+        return torch.as_tensor(a)
+    if backend == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(a)
+    return a
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_complex_matrices_raise_even_with_real_eigenvalues(backend: str) -> None:
+    # eigenvalues 2 and 3 (real), eigenvector (1, -1j) / sqrt(2) (complex): taking real parts of a
+    # complex decomposition would return vectors that are not eigenvectors
+    hermitian = np.array([[2.0, 1j], [-1j, 3.0]])
+    triangular = np.array([[2.0, 1j], [0.0, 3.0]])
+    for a in (hermitian, triangular):
+        for call in (mnp.linalg.eig, mnp.linalg.eigvals):
+            with pytest.raises(TypeError, match=r"^mnp\.linalg\.eig(vals)?: complex matrices are not supported"):
+                call(_native(backend, a))

@@ -10,7 +10,9 @@ raises UnsupportedOperationError rather than guess. Derivatives are the framewor
 torch's, autograd's ``grad_eig``, and JAX's with its eigenvector derivatives enabled
 (``enable_eigvec_derivs``: JAX asks for the opt-in because a complex eigenvector's phase is
 arbitrary; for real eigenvectors of unit norm, numpy's normalisation, the derivative is
-determined up to the sign, which the derivative keeps). They agree with finite differences for
+determined up to the sign, which the derivative keeps). A complex matrix raises TypeError on every
+backend, as for ``eigh``: its eigenvalues can be real while its eigenvectors are not, and taking
+the real parts of torch's or JAX's complex results would drop their imaginary parts. They agree with finite differences for
 distinct eigenvalues; at a repeated eigenvalue the eigenvectors have no derivative (inf or nan in
 every framework), as for ``eigh``.
 """
@@ -82,6 +84,11 @@ def _all_finite(call: str, lib: str, x: Any) -> bool:
 def _eig(call: str, a: Any, vectors: bool) -> Any:
     x = _arr(a)
     _singular.square(call, x)
+    if dtype_name(x).startswith("complex"):  # NOTE [Eigenvalues of general matrices]
+        raise TypeError(
+            f"mnp.linalg.{call}: complex matrices are not supported (complex numbers: multiad "
+            "differentiates real inputs only); give a real matrix, or use numpy for complex matrices"
+        )
     lib = _dispatch.like(x, call=f"mnp.linalg.{call}")
     if not inexact(x):  # numpy: integers and booleans as float64
         x = _m().multiply(x, 1.0) if lib == "jax" else _m().astype(x, "float64")
