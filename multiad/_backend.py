@@ -609,6 +609,19 @@ class Backend:
 
         return _prepared.CALLBACK_CODES
 
+    @staticmethod
+    def in_traced_transform() -> bool:
+        """Whether the user's function runs under one of multiad's transforms in a call that a
+        compiler is tracing (as :attr:`active_flag` says in a call that runs eagerly). The
+        functions multiad hands to :meth:`prepare` and :meth:`prepare_traced` mark this, not the
+        per-thread flag, while a compiler traces them: a compiler that replays a traced store
+        after every compiled call replays it as one module attribute's store. Read while a
+        compiler traces; False outside every trace."""
+        # NOTE [The flag set in a traced call] in multiad/_prepared_traced.py
+        from . import _prepared_traced  # imported by ``import multiad``; a cycle at module level
+
+        return _prepared_traced._in_f
+
     def warn_accuracy(self, message: str) -> None:
         """Warns :class:`multiad.AccuracyWarning` with ``message`` (which starts with the call),
         attributed to the first caller outside multiad and this backend's package."""

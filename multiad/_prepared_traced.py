@@ -402,12 +402,59 @@ def is_float(name: str, dtype: Any) -> bool:
 setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
-# NOTE [The flag set in a traced call]: the backend's flag (``Backend.active_flag``) is set
-# while ``f`` runs in a trace too: torch reads it to refuse a custom rule that torch.compile would
-# drop from a transform's graph (NOTE [Rules under a compiled transform] in its backend), a wrong
-# number otherwise. The functions below set it themselves, as a prepared call does (NOTE [One
-# frame for the guard and the output check]), rather than through a helper of this module, whose
-# code a compiled call would guard (3 entries checked on every call).
+# NOTE [The flag set in a traced call]: while ``f`` runs under one of multiad's transforms in a
+# trace, the torch backend refuses a custom rule that torch.compile would drop from the
+# transform's graph (NOTE [Rules under a compiled transform] in its backend), a wrong number
+# otherwise. The functions below mark it themselves, as a prepared call does (NOTE [One frame
+# for the guard and the output check]), rather than through a helper of this module, whose code a
+# compiled call would guard (3 entries checked on every call). What they mark depends on whether
+# a compiler traces them (``compiling``, a constant of the trace):
+#
+# - traced, this module's own global ``_in_f`` (read by ``Backend.in_traced_transform()``). The
+#   compiler replays a traced store to a value that outlives the call after every compiled call:
+#   for the backend's per-thread flag (a ``threading.local``, reached through the backend's
+#   record or the transform's closure cells) that replay was a Python call of Dynamo's
+#   ``object_setattr_ignore_descriptor``, which finds a thread-local's attributes through an
+#   AttributeError, 0.3 to 0.7 us a call (``hvp 2048``: 25 us). A module's global is replayed by
+#   one attribute store, and is guarded by one entry where the flag took four. Only a trace
+#   stores to it (the compiler keeps the stores of a trace to itself until the call), and the
+#   compiled call stores False, its value outside every trace, so it is the same for every thread;
+# - run as ordinary Python (where the framework runs the transform eagerly after a graph break
+#   in ``f``: NOTE [Errors of f run eagerly in a traced call]), the backend's per-thread
+#   ``active_flag``, as an eager call: the conversion guard reads it there.
+_in_f = False
+
+
+def in_traced_transform() -> bool:
+    """``Backend.in_traced_transform()`` (NOTE [The flag set in a traced call])."""
+    return _in_f
+
+
+def compiling(name: str) -> bool:
+    """Whether a compiler traces, asked of backend ``name``'s probe as ordinary Python even while
+    one traces (the mark below; NOTE [The flag set in a traced call])."""
+    return _registry._records[name].backend.compiling()  # type: ignore[union-attr]
+
+
+setattr(compiling, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+def _run_eagerly(b: Backend, call: str, named: bool, f: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+    """``f(*args)`` with the backend's per-thread flag set, in a callback run as ordinary Python
+    (NOTE [The flag set in a traced call]; NOTE [Errors of f run eagerly in a traced call])."""
+    flag = b.active_flag
+    if flag is None or flag.active:
+        return f(*args)
+    flag.active = True
+    try:
+        return f(*args)
+    except Exception as exc:  # NOTE [Errors of f run eagerly in a traced call]
+        raise_translated(b, call if named else f"{call}({_flat.fname(f)})", exc)
+        raise
+    finally:
+        flag.active = False
+
+
 class Box:
     """The output structure of ``f`` in a traced call, where ``f`` returns more than one array."""
 
@@ -453,20 +500,20 @@ def scalar_of(
     it (``check(call, out)`` first, where the transform has its own words for a wrong output).
     Where ``named`` is False, ``call`` is the transform alone and the call's name is made with
     ``f``'s on the error path (NOTE [Names made on the error path])."""
-    is_array, flag = b.is_array, b.active_flag
+    is_array = b.is_array
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
-        if flag is None or flag.active:  # NOTE [The flag set in a traced call]
+        global _in_f
+        if not compiling(name):  # NOTE [The flag set in a traced call]
+            out = _run_eagerly(b, call, named, f, args)
+        elif _in_f:
             out = f(*args)
         else:
-            flag.active = True
+            _in_f = True
             try:
                 out = f(*args)
-            except Exception as exc:  # NOTE [Errors of f run eagerly in a traced call]
-                raise_translated(b, call if named else f"{call}({_flat.fname(f)})", exc)
-                raise
             finally:
-                flag.active = False
+                _in_f = False
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
         call_name = call if named else f"{call}({_flat.fname(f)})"
@@ -483,20 +530,20 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
     """``h(box, f, *args)``: ``f(*args)`` as its one float array, or its checked leaves as a
     tuple with the structure put in the :class:`Box` ``box`` (as a prepared call's output check,
     NOTE [Output structure in a slot], with a list of the trace for the slot)."""
-    is_array, flag = b.is_array, b.active_flag
+    is_array = b.is_array
 
     def outputs(box: Box, f: Callable[..., Any], *args: Any) -> Any:
-        if flag is None or flag.active:  # NOTE [The flag set in a traced call]
+        global _in_f
+        if not compiling(name):  # NOTE [The flag set in a traced call]
+            out = _run_eagerly(b, call, True, f, args)
+        elif _in_f:
             out = f(*args)
         else:
-            flag.active = True
+            _in_f = True
             try:
                 out = f(*args)
-            except Exception as exc:  # NOTE [Errors of f run eagerly in a traced call]
-                raise_translated(b, call, exc)
-                raise
             finally:
-                flag.active = False
+                _in_f = False
         if is_array(out) and is_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)

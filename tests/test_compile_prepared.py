@@ -389,3 +389,35 @@ def test_traced_hvp_of_a_non_scalar_f_raises_naming_the_call() -> None:
     compiled = torch.compile(lambda x: multiad.hvp(vec, (x,), (V,)), backend="eager", fullgraph=True)
     with pytest.raises(Exception, match=r"hvp\(vec\): f must return a scalar"):
         compiled(X1)
+
+
+#: The forms whose f runs through the functions the core hands to the backend (scalar_of, outputs_of).
+FLAGGED = ["grad", "value_and_grad", "jacrev", "jacfwd", "hessian", "hvp", "vhp", "vjp"]
+
+
+@pytest.mark.parametrize("name", FLAGGED)
+def test_compiled_calls_replay_no_store_to_a_per_thread_flag(name: str) -> None:
+    # NOTE [The flag set in a traced call]: a traced store to the backend's per-thread flag was
+    # replayed after every compiled call through Dynamo's object_setattr_ignore_descriptor (a
+    # Python call that finds a threading.local's attributes through an AttributeError). The
+    # trace marks multiad's module-level flag instead, replayed as one attribute store; both
+    # flags are False after the call, and the rule refusal that reads them still fires
+    # (test_traced_forms_never_drop_a_custom_rule).
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    import multiad._prepared_traced as pt
+
+    ours, closed = FORMS[name]
+
+    def call(x: Any) -> Any:
+        return ours(x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(call, backend="eager")
+    for x in (X1, X2):
+        np.testing.assert_allclose(compiled(x).numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    assert "object_setattr_ignore_descriptor" not in entry.code.co_names
+    flag = multiad._registry._records["torch"].backend.active_flag
+    assert flag.active is False and pt._in_f is False
+    assert multiad.Backend.in_traced_transform() is False
