@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._ops import traced_now
 from . import _dispatch, _zerod
 from ._outer import errors_named
 
@@ -98,7 +99,14 @@ def dtype_name(x: Any) -> str:
     """numpy's name of the dtype of ``x``, an array of any framework or a number (as
     ``Backend.dtype_name``; a dtype a caller spells: ``_creation.canonical_dtype_name``)."""
     if isinstance(x, np.ndarray):
-        return ARRAY_DTYPE[0](x).name  # NOTE [numpy arrays in compiled code]
+        kind = ARRAY_DTYPE[0](x)  # NOTE [numpy arrays in compiled code]
+        known = _NUMPY_NAMES.get(kind)  # NOTE [Names of numpy dtypes]
+        if known is not None:
+            return known
+        name = str(kind.name)
+        if not traced_now():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
+            _NUMPY_NAMES[kind] = name
+        return name
     dt = getattr(x, "dtype", None)
     if dt is not None:
         name = str(dt).rsplit(".", 1)[-1]
@@ -110,6 +118,13 @@ def dtype_name(x: Any) -> str:
 
 
 _PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
+# NOTE [Names of numpy dtypes]: numpy's ``dtype.name`` is computed in Python on every read
+# (``numpy/_core/_dtype.py``: the kind's name, whether it has a bit suffix, the item size), about
+# 20 times a dict lookup; ``dtype_name`` of a numpy array (``inexact``, numpy's result dtypes) runs
+# on every elementwise call with a numpy operand: ``a ** t`` of a numpy array and a tensor inside
+# f (NOTE [numpy arrays inside f] in the torch backend) read it three times. The names are kept
+# per dtype (equal dtypes have one name; a byte-swapped dtype is a key of its own).
+_NUMPY_NAMES: dict[np.dtype[Any], str] = {}
 #: how :func:`dtype_name` reads a numpy array's dtype; torch's module sets one that also reads a
 #: numpy array traced by torch.compile (NOTE [numpy arrays in compiled code]).
 ARRAY_DTYPE: list[Callable[[Any], np.dtype[Any]]] = [operator.attrgetter("dtype")]

@@ -44,6 +44,14 @@ from ._results import NAMED
 _SCALARS = (int, float, complex, bool, str, bytes, slice)
 _FRAMEWORKS = ("torch", "jax", "autograd")
 _cache: dict[tuple[str, str], Callable[..., Any]] = {}
+#: What a function of :data:`FAST` answers for a call it leaves to the general path.
+SLOW: Any = object()
+#: Functions run first for the common forms of a few calls, by name (NOTE [Common calls on torch]
+#: in ``_torch_fast.py``, which fills it when torch's implementations load): each takes the
+#: call's arguments and keywords and returns the result, or SLOW for the general path.
+FAST: dict[str, Callable[[tuple[Any, ...], dict[str, Any]], Any]] = {}
+#: ``linalg.norm``'s common form, by the type of its array (NOTE [Common calls on torch]).
+FAST_NORM: dict[type, Callable[[Any, Any, Any, bool], Any]] = {}
 
 
 def _lib_of(x: Any, found: set[str]) -> None:
@@ -321,6 +329,11 @@ _NEUTRAL = (*_SCALARS, np.ndarray, type(None))
 
 def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     """Runs numpy's ``name`` on the library of the arguments (see NOTE [Numpy namespace design])."""
+    fast = FAST.get(name)
+    if fast is not None:  # NOTE [Common calls on torch] in _torch_fast.py
+        out = fast(args, kwargs)
+        if out is not SLOW:
+            return out
     ufunc = name in _UFUNCS
     if ufunc and len(args) > _NIN[name]:
         args = _ufk.operands(name, args)

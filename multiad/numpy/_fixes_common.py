@@ -39,16 +39,20 @@ def _safe_power(lib: str) -> Fn:
         return as_numpy_result("power", _conventional_power(x1, x2), x1, x2)  # JAX keeps its own
 
     def _conventional_power(x1: Any, x2: Any) -> Any:
-        from .. import numpy as mnp
-
+        # Constant operands checked by their own method (np.all() is a Python wrapper around it);
+        # multiad.numpy imported only where it is used, not on every call.
         if _is_zero_scalar(x2):
+            from .. import numpy as mnp
+
             return mnp.ones_like(x1) if not _is_zero_scalar(x1) else 1.0
-        if isinstance(x2, (int, float)) or (isinstance(x2, np.ndarray) and np.all(x2 != 0)):
+        if isinstance(x2, (int, float)) or (isinstance(x2, np.ndarray) and (x2 != 0).all()):
             return _power_raw(lib, x1, x2)
-        if isinstance(x1, (np.ndarray, np.generic)) and np.all(x1 != 0):  # a constant base away from 0: no
+        if isinstance(x1, (np.ndarray, np.generic)) and (x1 != 0).all():  # a constant base away from 0: no
             return _power_raw(lib, x1, x2)  # derivative in it, and where(x == 0, ...) below selects this
         if type(x1) in (int, float) and x1 != 0:  # a known base away from 0: `where(x == 0, 1.0, x)` is a
             return _power_raw(lib, np.float64(x1), x2)  # float64 (numpy's), without numpy code in a traced graph
+        from .. import numpy as mnp
+
         x, y = x1, x2
         base0 = mnp.equal(x, 0)
         exp0 = mnp.equal(y, 0)

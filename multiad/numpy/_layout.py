@@ -229,6 +229,11 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     """Vector or matrix norm with numpy's ``ord`` options; the 2-norm and Frobenius norm have
     derivative 0 at zero on every backend (the frameworks disagree there), and so have the
     ``p``-norms with ``p > 0`` at a zero vector or element."""
+    fast = _dispatch.FAST_NORM.get(type(x))
+    if fast is not None:  # NOTE [Common calls on torch] in _torch_fast.py
+        out = fast(x, ord, axis, keepdims)
+        if out is not _dispatch.SLOW:
+            return out
     # NOTE [Derivative conventions]
     from ._composite import _safe_sqrt
 

@@ -482,3 +482,10 @@ IMPL.update(
 from ._torch_shape import IMPL as _SHAPE_IMPL  # noqa: E402 - needs the helpers above
 
 IMPL.update(_SHAPE_IMPL)
+
+from . import _dispatch as _dispatch  # noqa: E402
+from ._torch_fast import FAST as _FAST  # noqa: E402 - needs the helpers above (through _torch_reduce)
+from ._torch_fast import norm as _fast_norm  # noqa: E402
+
+_dispatch.FAST.update(_FAST)  # NOTE [Common calls on torch] in _torch_fast.py
+_dispatch.FAST_NORM[torch.Tensor] = _fast_norm
