@@ -144,6 +144,7 @@ class NumpyBackend(multiad.Backend):
                 scales[i] += scs[i]
                 derivs[i] += dvs[i]
         level.finish([(errors, scales, derivs)])
+        level.hand_over(list(zip(totals, errors)))  # NOTE [Noise of each nested element] in _levels.py
         touts = tuple(t.reshape(o.shape).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 
@@ -177,6 +178,9 @@ class NumpyBackend(multiad.Backend):
             for i, o in enumerate(outs):
                 blocks[i].append(_transposed(values[i], o.dtype))
         level.finish(estimates)
+        if level.nested:  # each element's noise, laid out as the blocks (NOTE [Noise of each nested element])
+            shown = level.shown
+            level.hand_over([(blocks[i][j], shown[j][i].T) for i in range(len(outs)) for j in range(len(primals))])
         return outs, blocks, aux
 
     def jacfwd(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:

@@ -70,18 +70,14 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # stencil per step, ``(spread - 2 n) / 4h`` (``x**3`` at 0, flat and straight there), and at
 # least ``c |f| / s`` (``eps ** (1/3)`` of the old scale: a Hessian that is 0 at the point, whose
 # values are the nested gradients' noise alone, is held to that, while a first derivative's
-# noise, ``0.5 eps / c**2`` of it, still warns; where nested levels' noise enters, ``sqrt(c) |f| / s``:
-# a Hessian that is 0 everywhere, ``sum(w * (x + sum(sin x)))`` with ``sum(w) = 0``, has entries of
-# 1e-6, its gradients' noise, beside ``|g| / s`` of 1, while ``1e6 x + x**2`` has an error of 4 beside
-# 1e6), or the largest such size of its column
-# (the other outputs' derivatives along the same input). Where nested levels' noise enters (a
-# Hessian), only this level's own values' noise is judged so, held to the block's largest size; the
-# nested noise (one worst-case number for every element) stays judged by the scale above. Not
-# covered, then: ``hessian(sum(1e6 x + x**2))`` still gives ``[5.99, 1.42]`` for ``[2, 2]`` without a
-# warning: the nested gradients' noise there is 18 times that of a Hessian that is 0 everywhere
-# (``sum(w * (x + sum(sin x)))`` with ``sum(w) = 0``: entries of 1e-6 beside gradients of size 1),
-# too close to tell the two apart by any floor on the element's size; tests/test_differential
-# warned on the latter with every floor tried. The curvature term keeps a derivative
+# noise, ``0.5 eps / c**2`` of it, still warns), or the largest such size of its column
+# (the other outputs' derivatives along the same input). Where a nested level's noise enters (a
+# Hessian), it comes element by element where ``f``'s output is the nested result itself and is
+# judged so too, with a floor only for elements within noise of 0, a wider step where it swamps
+# a column, and the caveats of NOTE [Noise of each nested element] in _levels.py; where it is one
+# worst-case number (an output computed from nested results), only this level's own values'
+# noise is judged so, held to the block's largest size, and the nested noise stays judged by the
+# scale above. The curvature term keeps a derivative
 # that is 0 at the point (a minimum, ``cos`` at 0) held to how fast it changes over the input's
 # magnitude, not to itself; the row's other entries lend nothing, since their size does not
 # make this entry's noise smaller. Above the tolerance the call warns that rounding noise swamps
@@ -121,6 +117,9 @@ from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sin
 # |S(2h) - 4 S(h)| relative to |S(2h)| + 4 |S(h)|: about (h / L)**2 for a smooth function
 # varying on a length L, between 1/4 and 1 with a kink in the stencil.
 KINK = 0.01
+# An element whose own size is this many times its typical rounding noise is not a zero (NOTE
+# [Noise of each nested element] in _levels.py).
+SIGNIFICANT = 4.0
 
 
 class Estimating(LevelBase):
@@ -174,23 +173,40 @@ class Estimating(LevelBase):
             return bool(np.all(np.isfinite(low) & (lhs <= margin * low) & quiet))
 
     def estimate(
-        self, o: Any, p1: Any, m1: Any, p2: Any, m2: Any, inv: Any, value: Any, t: Any, e: Any, scratch: Any
+        self,
+        o: Any,
+        p1: Any,
+        m1: Any,
+        p2: Any,
+        m2: Any,
+        inv: Any,
+        value: Any,
+        t: Any,
+        e: Any,
+        scratch: Any,
+        nested: Any = None,
+        wide: Any = 1.0,
     ) -> tuple[Any, Any, Any, Any, Any, Any]:
         """One output's estimated error, scale, rounding term and derivative size ``|R| + |S(h)| / h``
         (NOTE [Finite-difference error estimate]), and its rounding noise alone with the size it
         is held to (NOTE [Rounding against the element's own size]) from ``f`` at ``x`` (``o``) and ``x +- h``,
         ``x +- 2h``, the result ``value``, ``t = (D(h) - D(2h)) / 3`` and ``e = S(2h) - 4 S(h)``,
         in ``t``, ``scratch[0]``, ``scratch[1]`` and ``scratch[2]`` (``scratch``: four arrays
-        shaped as ``value``; ``e`` is overwritten)."""
+        shaped as ``value``; ``e`` is overwritten). ``nested``: the noise of each element of the
+        values as nested levels reported it (NOTE [Noise of each nested element] in _levels.py), or
+        None; ``wide``: how many times the default the step is (NOTE [Steps widened from the noise]
+        in _fd.py), which the sizes measured against the input's scale divide out."""
         # The noise: eps |f| plus what nested levels reported, capped by the spread of the values.
         fmax, noise, spread = _spread((o, p1, m1, p2, m2), scratch[:3])
         np.multiply(fmax, self.eps, out=noise)
-        if self.noise():
+        if nested is not None:
+            noise += nested
+        elif self.noise():
             noise += self.noise()
         np.minimum(noise, spread, out=noise)
-        # R's typical rounding noise from this level's own values; a nested level's noise stays held to
-        # the scale above (NOTE [Rounding against the element's own size])
-        quiet = np.minimum(fmax * self.eps, spread) if self.noise() else noise.copy()
+        # R's typical rounding noise; where nested levels reported one noise for every element, only
+        # this level's own values' (NOTE [Rounding against the element's own size])
+        quiet = np.minimum(fmax * self.eps, spread) if self.noise() and nested is None else noise.copy()
         quiet *= 0.5 * inv
         # the change of f across the stencil above its noise, per step: the floor of the element's own size
         own = np.subtract(spread, 2 * noise)
@@ -205,11 +221,16 @@ class Estimating(LevelBase):
         # |R| plus the curvature above S(h)'s typical noise (2 n) times the input's scale h / c
         curve = np.subtract(s4, 8 * noise)
         np.maximum(curve, 0.0, out=curve)
-        curve *= inv / (4 * self.c)
+        curve *= inv / (4 * self.c * wide)  # h = wide c s: per the input's scale s
         own += curve
         own += np.abs(value)
-        # at least c |f| / s: noise below eps**(1/3) of that size is not the element's own (a zero Hessian)
-        np.maximum(own, np.multiply(fmax, self.c * self.c * inv, out=curve), out=own)
+        # at least c |f| / s: noise below eps**(1/3) of that size is not the element's own (a zero Hessian);
+        # with the nested noise element by element, only where the element is within noise of 0
+        floor = np.multiply(fmax, self.c * self.c * inv * wide, out=curve)
+        if nested is not None:  # NOTE [Noise of each nested element] in _levels.py
+            with np.errstate(invalid="ignore"):
+                floor *= np.less_equal(own, SIGNIFICANT * quiet)
+        np.maximum(own, floor, out=own)
         bound += s4
         bound *= KINK
         with np.errstate(invalid="ignore"):
@@ -223,21 +244,38 @@ class Estimating(LevelBase):
         # derivative = |R| + |S(h)| / h; scale = derivative + fmax c / h
         derivative = np.multiply(s4, inv / 4, out=bound)
         derivative += np.abs(value, out=s4)
-        scale = np.multiply(fmax, self.c * inv, out=fmax)
+        scale = np.multiply(fmax, self.c * inv * wide, out=fmax)
         scale += derivative
         if self.noise():  # one noise for every output, held to their largest values as well
             return error, scale, rounding, scale, quiet, own
         return error, scale, rounding, derivative, quiet, own
 
-    def noisy(self, quiets: list[Any], owns: list[Any]) -> None:
+    def noisy(self, quiets: list[Any], owns: list[Any], each: bool = False) -> None:
         """Keeps the largest ratio of an element's rounding noise ``quiets`` to its own size
         ``owns`` or its column's largest (NOTE [Rounding against the element's own size]); per
-        output ``(columns, size)`` arrays."""
+        output ``(columns, size)`` arrays. ``each``: nested levels' noise came element by element
+        (NOTE [Noise of each nested element])."""
+        for r, part in self.ratios(quiets, owns, each):
+            k = np.unravel_index(int(np.argmax(r)), r.shape)
+            if float(r[k]) > self.rounding[0]:
+                self.rounding = (float(r[k]), float(part[k]))
+
+    def swamped(self, quiets: list[Any], owns: list[Any]) -> Any:
+        """Per column, the largest ratio of an element's rounding noise to its own size or its
+        column's largest (as :meth:`noisy`, nested noise given element by element)."""
+        worst = np.zeros(quiets[0].shape[0] if quiets else 0)
+        for r, _ in self.ratios(quiets, owns, True):
+            np.maximum(worst, r.max(axis=1), out=worst)
+        return worst
+
+    def ratios(self, quiets: list[Any], owns: list[Any], each: bool) -> list[tuple[Any, Any]]:
+        """Per output with elements, the ratios of :meth:`noisy` and the noises, in float64."""
         if not quiets or not sum(q.size for q in quiets):
-            return
-        column = np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0).astype(np.float64)[:, None]
-        if self.noise():  # nested levels report one worst noise for all elements: held to the largest
+            return []
+        column = lent(quiets, owns, each)
+        if self.noise() and not each:  # one worst noise for all elements: held to the largest
             column = np.maximum(column, float(np.max(column, initial=0.0)))
+        out = []
         for q, o in zip(quiets, owns):
             if not q.size:
                 continue
@@ -245,20 +283,22 @@ class Estimating(LevelBase):
             r = np.maximum(np.maximum(o, column, dtype=np.float64), _TINY)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 r = _finite(np.divide(part, r, out=r))
-            k = np.unravel_index(int(np.argmax(r)), r.shape)
-            if float(r[k]) > self.rounding[0]:
-                self.rounding = (float(r[k]), float(part[k]))
+            out.append((r, part))
+        return out
 
     def plain(self, f0: Any, fp: Any, fm: Any, hs: list[Any]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """The nested level's plain difference per output, with its rounding noise as its error."""
         values, errors, scales, derivs = [], [], [], []
-        for o, p, m, h in zip(f0, fp, fm, hs):
+        each = self.element_noise()
+        for i, (o, p, m, h) in enumerate(zip(f0, fp, fm, hs)):
             value = np.subtract(p, m)
             value /= 2 * h
             self.nonfinite += _count_nonfinite(value, o)
             fmax, noise, spread = _spread((o, p, m), np.empty((3, *value.shape), value.dtype))
             np.multiply(fmax, self.eps, out=noise)
-            if self.noise():
+            if each is not None:
+                noise += each[i]
+            elif self.noise():
                 noise += self.noise()
             np.minimum(noise, spread, out=noise)
             values.append(value)
@@ -314,6 +354,7 @@ class Estimating(LevelBase):
         self.call = self.public_call()
         nonfinite = self.nonfinite + sum(self.inner_nonfinite)
         if self.nested and sink is not None:
+            self.shown = [b[0] for b in shown]  # per block, each output's errors: its noise (_levels.hand_over)
             sink.append((worst, order, evaluations, self.call))
             nf_sink = _nonfinite_sink.get()
             if nf_sink is not None:
@@ -353,6 +394,15 @@ class Estimating(LevelBase):
                 "of it) or may vary faster than the step resolves. Use an exact backend (torch, jax, "
                 "autograd) where this matters"
             )
+
+
+def lent(quiets: list[Any], owns: list[Any], each: bool) -> Any:
+    """Per column, the largest own size of its elements, as a ``(columns, 1)`` float64 array; with
+    nested noise element by element, of its elements that have noise (NOTE [Noise of each nested
+    element] in _levels.py): an element without noise lends its floor to no other."""
+    if each:
+        owns = [o * (q > 0) for q, o in zip(quiets, owns)]
+    return np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0).astype(np.float64)[:, None]
 
 
 _TINY = float(np.finfo(np.float64).tiny)

@@ -10,7 +10,7 @@ import numpy as np
 
 import multiad
 
-from ._estimate import Estimating, _count_nonfinite, difference, fourth, refined
+from ._estimate import Estimating, _count_nonfinite, difference, fourth, lent, refined
 from ._levels import Block, Estimates, _records
 
 
@@ -31,12 +31,14 @@ class Level(Estimating):
         v: tuple[Any, ...],
         h: float,
         along: tuple[Any, ...] | None = None,
+        wide: float = 1.0,
     ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """``J (v / h)`` per output, its estimated error, its scale and its derivative size
         (NOTE [Finite-difference error estimate]), each as a ``(1, size)`` array (one column);
         ``v`` is the perturbation per primal (None: not perturbed). With ``along`` (the tangent,
         ``v = h * along`` as the primals' dtypes hold it) the values of ``f`` are moved to the
-        points ``x + k h along`` exactly (NOTE [Steps the input can hold])."""
+        points ``x + k h along`` exactly (NOTE [Steps the input can hold]). ``wide``: how many
+        times the default step ``h`` is (NOTE [Steps widened from the noise])."""
         moving = along is not None and any(d is not None and self.moves(p.dtype) for p, d in zip(primals, v))
 
         def evaluate(xs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -83,12 +85,14 @@ class Level(Estimating):
             values, errors, scales, derivs = self.plain(f0, fp1, fm1, [h] * len(f0))
             return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
         fp2, fm2 = at(2.0), at(-2.0)
+        each = self.element_noise()
         values, errors, scales, derivs, rounding, quiets, owns = [], [], [], [], [], [], []
-        for o, p1, m1, p2, m2 in zip(f0, fp1, fm1, fp2, fm2):
+        for i, (o, p1, m1, p2, m2) in enumerate(zip(f0, fp1, fm1, fp2, fm2)):
             value, t = difference(p1, m1, p2, m2, inv, h)
             scratch = np.empty((4, *value.shape), value.dtype)
             e = fourth(o, p1, m1, p2, m2)
-            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
+            nested = None if each is None else each[i]
+            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide)
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
@@ -97,13 +101,31 @@ class Level(Estimating):
             rounding.append(rnd)
             quiets.append(quiet)
             owns.append(own)
-        flat, hidden = self.flat(f0, quiets, owns, [np.full((1, 1), inv)] * len(f0))
+        flat, hidden = self.flat(f0, quiets, owns, [np.full((1, 1), inv)] * len(f0), each is not None)
         if flat.size:  # NOTE [Values too coarse to change]: f one input's magnitude away along v
-            for q, o, fk, (could, mask) in zip(quiets, f0, at(1.0 / self.c), hidden):
+            for q, o, fk, (could, mask) in zip(quiets, f0, at(1.0 / (self.c * wide)), hidden):
                 with np.errstate(invalid="ignore"):
                     moved = mask & (fk != o)
                 q[...] = np.where(moved, could, q)
-        self.noisy(quiets, owns)
+        if each is not None and wide == 1.0:  # NOTE [Steps widened from the noise]
+            ratio = float(self.swamped(quiets, owns).max(initial=0.0))
+            times = self.widening(ratio)[0]
+            if times > 1.0:
+                before = self.rounding
+                v2 = tuple(None if d is None else d * np.asarray(times, d.dtype) for d in v)
+                retry = self.directional(primals, f0, v2, h * times, along, times)
+                if (
+                    self.widened
+                    and self.widened_ratio < ratio
+                    and max(float(np.max(e, initial=0.0)) for e in retry[1])
+                    < max(float(np.max(e + sl, initial=0.0)) for e, sl in zip(errors, slack))
+                ):
+                    return retry
+                self.rounding = before
+        elif each is not None:
+            self.widened = bool(self.smooth(errors, quiets, owns).all())
+            self.widened_ratio = float(self.swamped(quiets, owns).max(initial=0.0))
+        self.noisy(quiets, owns, each is not None)
         # held to its own scale or to the column's largest derivative size, as in finish
         column = max((float(np.max(dv, initial=0.0)) for dv in derivs), default=0.0)
         if any(np.any(e > self.tolerance() * np.maximum(sc, column)) for e, sc in zip(errors, scales)):
@@ -114,12 +136,13 @@ class Level(Estimating):
         return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
 
     def flat(
-        self, f0: list[Any] | tuple[Any, ...], quiets: list[Any], owns: list[Any], invs: list[Any]
+        self, f0: list[Any] | tuple[Any, ...], quiets: list[Any], owns: list[Any], invs: list[Any], each: bool = False
     ) -> tuple[Any, list[tuple[Any, Any]]]:
         """The columns with an element whose values of ``f`` did not change at all across the
         stencil where the noise ``eps |f(x)|`` could hide a derivative above the tolerance
-        (NOTE [Values too coarse to change]), and per output that noise and where it could."""
-        column = np.max([o.max(axis=1, initial=0.0) for o in owns], axis=0)[:, None]
+        (NOTE [Values too coarse to change]), and per output that noise and where it could
+        (``each``: nested noise element by element, :func:`lent`)."""
+        column = lent(quiets, owns, each)
         tol = self.tolerance()
         hidden, rows = [], []
         for o, q, own, inv in zip(f0, quiets, owns, invs):
@@ -254,17 +277,15 @@ class Level(Estimating):
         there), refined where a column's bound is above tolerance."""
         if not f0:
             return [], [], []
-        errors, scales, derivs, rounding, quiets, owns = [], [], [], [], [], []
-        for o, (p1, m1, p2, m2, value, t, e), inv in zip([o.reshape(1, -1) for o in f0], works, invs):
-            scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
-            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch)
-            errors.append(error)
-            scales.append(sc)
-            derivs.append(dv)
-            rounding.append(rnd)
-            quiets.append(quiet)
-            owns.append(own)
-        ks, hidden = self.flat(f0, quiets, owns, invs)
+        each = self.element_noise()
+        errors, scales, derivs, rounding, quiets, owns = self.each_column(
+            [o.reshape(1, -1) for o in f0], works, invs, each
+        )
+        if each is not None:  # NOTE [Steps widened from the noise]
+            deltas, invs, nominal = self.widen(
+                primals, j, deltas, f0, works, invs, nominal, each, (errors, scales, derivs, rounding, quiets, owns)
+            )
+        ks, hidden = self.flat(f0, quiets, owns, invs, each is not None)
         if ks.size:  # NOTE [Values too coarse to change]: f one input's magnitude away
             p = primals[j].reshape(-1)[ks].astype(np.float64)
             far = np.zeros(primals[j].size, primals[j].dtype)
@@ -274,7 +295,7 @@ class Level(Estimating):
                 with np.errstate(invalid="ignore"):
                     moved = mask[ks] & (fk[0] != o.reshape(1, -1))
                 q[ks] = np.where(moved, could[ks], q[ks])
-        self.noisy(quiets, owns)
+        self.noisy(quiets, owns, each is not None)
         column = np.max([sc.max(axis=1, initial=0.0) for sc in scales], axis=0)
         if not np.isfinite(column).all():  # else every R and f(x) is finite: a scale is at least |R| and |S(h)| / h
             self.nonfinite += sum(_count_nonfinite(w[4], o.reshape(1, -1)) for w, o in zip(works, f0))
@@ -290,6 +311,126 @@ class Level(Estimating):
             for i, (w, (p4, m4), inv) in enumerate(zip(works, fs4, invs)):
                 errors[i][ks] = refined(errors[i][ks], w[4][ks], rounding[i][ks], w[2][ks], w[3][ks], p4, m4, inv[ks])
         return errors, scales, derivs
+
+    def each_column(
+        self, f0: list[Any], works: list[Any], invs: list[Any], each: list[Any] | None, wide: Any = 1.0
+    ) -> tuple[list[Any], ...]:
+        """Per output the errors, scales, derivative sizes, rounding terms, rounding noises and
+        own sizes of :meth:`estimate` for the columns in ``works`` (``f0``: ``(1, size)`` arrays)."""
+        found: tuple[list[Any], ...] = ([], [], [], [], [], [])
+        for i, (o, (p1, m1, p2, m2, value, t, e), inv) in enumerate(zip(f0, works, invs)):
+            scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
+            nested = None if each is None else each[i]
+            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide)
+            for into, part in zip(found, (error, sc, dv, rnd, quiet, own)):
+                into.append(part)
+        return found
+
+    def smooth(self, errors: list[Any], quiets: list[Any], owns: list[Any]) -> Any:
+        """Per column, whether the error of a wider step beyond its rounding noise (truncation, a
+        kink within the wider stencil) is within the tolerance of its elements' own sizes (NOTE
+        [Steps widened from the noise]): where it is not, the wider step is not kept."""
+        column = lent(quiets, owns, True)
+        tol = self.tolerance()
+        ok = np.ones(column.shape[0], bool)
+        for e, q, o in zip(errors, quiets, owns):
+            with np.errstate(invalid="ignore", over="ignore"):
+                ok &= np.all(e - _NOISY * q <= tol * np.maximum(o, column), axis=1)
+        return ok
+
+    def widening(self, ratios: Any) -> Any:
+        """Per column, how many times to widen the step where its rounding noise swamps its
+        elements (1 where it does not): a power of two (NOTE [Steps widened from the noise])."""
+        goal = self.tolerance() / _MARGIN
+        most = _widest(self.eps, self.c)
+        r = np.asarray(ratios, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            times = np.exp2(np.floor(np.log2(np.clip(2 * _MARGIN * r / goal, 1.0, most))))
+        return np.where(r > goal, times, 1.0).reshape(-1)
+
+    def widen(
+        self,
+        primals: tuple[Any, ...],
+        j: int,
+        deltas: Any,
+        f0: list[Any],
+        works: list[Any],
+        invs: list[Any],
+        nominal: Any,
+        each: list[Any],
+        found: tuple[list[Any], ...],
+    ) -> tuple[Any, list[Any], Any]:
+        """Evaluates the columns whose nested noise swamps their elements again with a wider step,
+        keeping the new values and estimates (in ``works`` and ``found``, in place) where their
+        error is smaller; the steps, per output ``1 / h`` and nominal steps of every column then
+        (NOTE [Steps widened from the noise])."""
+        errors, _, _, _, quiets, owns = found
+        ratios = self.swamped(quiets, owns)
+        wide = self.widening(ratios)
+        ks = np.flatnonzero(wide > 1.0)
+        if not ks.size:
+            return deltas, invs, nominal
+        deltas = deltas * wide.astype(deltas.dtype)  # powers of two: exact
+        nominal = None if nominal is None else nominal * wide
+        fs = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), ks, f0, spare=3, steps=nominal)
+        times = wide[ks][:, None]
+        invs2 = [inv[ks] / times.astype(inv.dtype) for inv in invs]
+        flat0 = [o.reshape(1, -1) for o in f0]
+        for o, (p1, m1, p2, m2, value, t, e), inv in zip(flat0, fs, invs2):
+            fourth(o, p1, m1, p2, m2, out=(e, t))
+            difference(p1, m1, p2, m2, inv, out=(value, t))
+        new = self.each_column(flat0, fs, invs2, each, times)
+        # nan (the wider step left f's domain: log near 0) is never better
+        old_error = np.max([e[ks].max(axis=1, initial=0.0) for e in errors], axis=0)
+        new_error = np.max([e.max(axis=1, initial=0.0) for e in new[0]], axis=0)
+        with np.errstate(invalid="ignore"):
+            better = np.less(new_error, old_error) & self.smooth(new[0], new[4], new[5])
+            better &= np.less(self.swamped(new[4], new[5]), ratios[ks])  # and its noise judged smaller
+        kept, where = ks[better], np.flatnonzero(better)
+        for i, w in enumerate(works):
+            for row in (2, 3, 4):  # f at x +- 2h and R, for the refinement
+                w[row][kept] = fs[i][row][where]
+            for into, part in zip(found, new):
+                into[i][kept] = part[i][where]
+        undo = np.ones_like(wide)
+        undo[ks[~better]] = wide[ks[~better]]
+        deltas = deltas / undo.astype(deltas.dtype)
+        nominal = None if nominal is None else nominal / undo
+        kept_wide = wide / undo
+        return deltas, [inv / kept_wide[:, None].astype(inv.dtype) for inv in invs], nominal
+
+
+# NOTE [Steps widened from the noise]: the values an outer level differences are nested
+# gradients, whose rounding noise (about ``eps |f| / h`` each, NOTE [Noise of each nested
+# element] in _levels.py) does not shrink with the second derivative: beside a large first
+# derivative it swamps it (``hessian(sum(1e6 x + x**2))`` was ``[5.99, 1.42]`` on the diagonal
+# for ``[2, 2]``). Their truncation error is a smooth function of ``x``, and the outer stencil's
+# own truncation is ``O(h**4)`` (Richardson), so the outer step can be much wider than the
+# default ``eps ** (1/3) s`` at little cost in truncation: the noise falls as ``1 / h``. So a
+# column where some element's noise is above a quarter of the tolerance of its own size
+# (:meth:`Estimating.swamped`) is differenced again (4 more evaluations of the nested
+# gradient) with its step times a power of two (exact in every dtype), about ``32 r / tol``
+# times for a ratio ``r``, at most to ``eps ** (1/10) s`` (4096 times in float64, 32 in float32).
+# The wider column is kept where its estimated error (truncation, kink and noise, as
+# estimated for the wider step) is smaller, its error beyond what noise alone gives
+# (``_NOISY`` times the typical noise) is within the tolerance of its elements' own sizes (a
+# kink the wider stencil reaches: ``1e5 x + relu(x)**2`` at ``1e-3`` keeps the default step and
+# warns), its noise ratio is smaller, and no value of it is nan (a wider step out of ``f``'s
+# domain); the refinement (``x +- 4h``) and the noise check then use its step. ``1e6 x + x**2`` is then 6e-4 off (was 3) without a warning, and
+# ``1e3 x + x**2`` 5e-5 (was 1e-3); ``1e8 x + x**2`` is still 2 % off and warns. A ``jvp`` of
+# a gradient (``hvp``) widens its single direction the same way. Columns whose noise is below
+# that cost nothing more: only a column whose elements the noise nearly swamps pays, and a
+# smooth Hessian of a well-scaled ``f`` has none (a Hessian that is 0 at the point has one per
+# zero column; its entries, the gradients' noise, fall with the step too).
+_MARGIN = 4.0
+# How many times its typical rounding noise an element's estimated error reaches from noise alone
+# (the truncation and kink terms of values that are only noise): the rest is the wider step's own.
+_NOISY = 16.0
+
+
+def _widest(eps: float, c: float) -> float:
+    """The most a step may be widened: to ``eps ** (1/10)`` of the input's scale, at least twice."""
+    return max(2.0, float(eps**0.1) / c)
 
 
 # The most elements of the perturbed inputs made at once (NOTE [Columns at once]).

@@ -36,6 +36,32 @@ from . import _rules
 # and names the call of the level evaluating it (``grad(f)`` for ``grad`` of ``hessian`` where
 # only first derivatives are allowed).
 
+# NOTE [Noise of each nested element]: a nested level (the gradient inside a Hessian) knows the
+# rounding noise of each element of its result, about ``eps |f| / h`` per element (its errors,
+# NOTE [Finite-difference error estimate] in _estimate.py); it reported only the largest, one
+# number the outer level added to the noise of every value it differences. That number could
+# only be judged against the outer scale ``|g| / s`` (held to each element's own size it warned
+# on Hessians that are 0 at the point, whose entries are that noise), which let it swamp a
+# second derivative small beside a large first one without a warning: ``hessian(sum(1e6 x +
+# x**2))`` at ``[1, 2]`` was ``[5.99, 1.42]`` on the diagonal for ``[2, 2]``. So a nested level
+# also hands over its result's values with each element's noise (``hand_over``), while the
+# level evaluating it evaluates ``f`` at the primals; that level takes, for each of ``f``'s
+# outputs, the noise of the nested result holding exactly its values (``hessian``, ``hvp``,
+# ``vhp`` and ``jacobian`` of ``jacobian``: ``f``'s output is the nested result itself). At the
+# stencil's other points the noise is that at the primals times the growth of the largest noise
+# reported there (``|f|`` barely moves over a step). An output that is not a nested result as
+# it is (``3 * grad(f)(x)``, a sum of gradients) keeps the one worst-case number, judged as
+# before. With the noise of each element, the outer level holds it to the element's own size,
+# as a first derivative's (NOTE [Rounding against the element's own size]), and widens the
+# step of a column it swamps (NOTE [Steps widened from the noise] in _fd.py). The floor of an
+# element's own size, ``c |g| / s`` (a Hessian that is 0 at the point), then applies only to an
+# element within noise of 0 (its own size at most ``SIGNIFICANT = 4`` times its typical noise)
+# and is lent to no other element of its column: a second derivative of 2 measured as 2 +- 0.01
+# is held to 2, not to a floor of 60 (``1e7 x + x**2``). Not told apart, then: a second
+# derivative below ``c |g| / s`` whose noise at the widest step is still of its own size
+# (``1e9 x + x**2`` in float64: 1.3 for 2, ``1e5 x + x**2`` in float32) looks exactly like a
+# Hessian that is 0 at the point and passes as one.
+
 # How many finite-difference levels are evaluating f right now, and the largest order opted in to.
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_depth", default=0)
 _max_order: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_max_order", default=2)
@@ -55,6 +81,11 @@ _names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("multi
 # The public call of the level evaluating f, for a nested level that has no name yet.
 _enclosing: contextvars.ContextVar[str | None] = contextvars.ContextVar("multiad_numpy_enclosing", default=None)
 _records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
+# Where a nested level hands over its result's values with each element's rounding noise, while
+# the level evaluating it evaluates f at the primals (NOTE [Noise of each nested element]).
+_elements: contextvars.ContextVar[list[tuple[Any, Any]] | None] = contextvars.ContextVar(
+    "multiad_numpy_elements", default=None
+)
 
 # One block of columns' estimate for Level.finish: per output, errors, scales and derivative sizes
 # as (columns, size) arrays, or the function computing them (NOTE [Bound first]).
@@ -192,6 +223,18 @@ class LevelBase:
         # The largest rounding noise relative to its element's size, and that noise (NOTE
         # [Rounding against the element's own size] in _estimate.py).
         self.rounding = (0.0, 0.0)
+        # The nested results' values and noise handed over while f is evaluated at the primals, the
+        # noise of each element of f's outputs found among them (None: not every output is one of
+        # them), and the largest nested noise reported then (NOTE [Noise of each nested element]).
+        self.collecting: list[tuple[Any, Any]] | None = None
+        self.nested_noise: list[Any] | None = None
+        self.noise_at_x = 0.0
+        # Whether the last wider step of a directional difference was smooth enough to keep (NOTE
+        # [Steps widened from the noise] in _fd.py).
+        self.widened = False
+        self.widened_ratio = 0.0
+        # A nested level's errors per block and output, for hand_over.
+        self.shown: list[list[Any]] = []
 
     def adopt(self, outs: tuple[Any, ...]) -> None:
         """Takes the eps, step factor and tolerance of ``f``'s values where they are coarser than
@@ -210,6 +253,7 @@ class LevelBase:
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
         c_token = _names.set(None if self.named else self.names)
         e_token = _enclosing.set(self.public_call())
+        x_token = _elements.set(self.collecting)
         try:
             with np.errstate(**self.errstate):
                 yield
@@ -219,6 +263,7 @@ class LevelBase:
             _nonfinite_sink.reset(n_token)
             _names.reset(c_token)
             _enclosing.reset(e_token)
+            _elements.reset(x_token)
 
     @staticmethod
     def arithmetic() -> Any:
@@ -227,16 +272,44 @@ class LevelBase:
 
     def __call__(self, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
         """``f`` at ``xs``, one level deeper: ``(outputs, aux)``."""
-        with self.deeper():
-            if self.evaluations or self.nested:
-                res = self.fun(*xs)
-            else:  # NOTE [JAX custom rules under finite differences] in _rules.py
-                res = _rules.watched(self.public_call, lambda: self.fun(*xs))
+        first = not self.evaluations
+        if first:  # NOTE [Noise of each nested element]
+            self.collecting = []
+        try:
+            with self.deeper():
+                if self.evaluations or self.nested:
+                    res = self.fun(*xs)
+                else:  # NOTE [JAX custom rules under finite differences] in _rules.py
+                    res = _rules.watched(self.public_call, lambda: self.fun(*xs))
+        finally:
+            handed, self.collecting = self.collecting, None
         self.evaluations += 1
         outs, aux = res if self.has_aux else (res, None)
         if self.has_aux and self.evaluations == 1 and not self.nested:  # the aux given back
             aux = tuple(map(_writable, aux)) if isinstance(aux, tuple) else _writable(aux)
-        return tuple(np.asarray(o) for o in outs), aux
+        arrays = tuple(np.asarray(o) for o in outs)
+        if first and handed:
+            self.noise_at_x = self.noise()
+            self.nested_noise = _matched(arrays, handed)
+        return arrays, aux
+
+    def hand_over(self, results: list[tuple[Any, Any]]) -> None:
+        """Hands each ``(values, noise)`` of this level's result to the level evaluating it, where
+        that one is evaluating f at its primals (NOTE [Noise of each nested element])."""
+        sink = _elements.get()
+        if sink is not None and self.nested:
+            sink.extend(results)
+
+    def element_noise(self) -> list[Any] | None:
+        """Per output of ``f``, the rounding noise of each element as nested levels reported it,
+        a ``(1, size)`` float64 array, or None where some output is not a nested result or no
+        nested level reported noise (NOTE [Noise of each nested element])."""
+        if self.nested_noise is None or not self.noise():
+            return None
+        if not self.noise_at_x:
+            return None
+        grow = max(1.0, self.noise() / self.noise_at_x)
+        return [n * grow for n in self.nested_noise]
 
     def public_call(self) -> str:
         """The call's name, that of a nested level where this level's function is the core's own
@@ -281,6 +354,25 @@ def _writable(leaf: Any) -> Any:
         if isinstance(base, np.ndarray) and base.flags.writeable:
             return leaf.copy()
     return leaf
+
+
+def _matched(outs: tuple[Any, ...], handed: list[tuple[Any, Any]]) -> list[Any] | None:
+    """Per output, the noise of the nested result whose values it holds exactly, as a ``(1,
+    size)`` float64 array (the largest where several match), or None if some output matches
+    none (NOTE [Noise of each nested element])."""
+    found = []
+    for o in outs:
+        flat = o.reshape(-1)
+        noise = None
+        for values, n in handed:
+            if values.size == flat.size and np.array_equal(values.reshape(-1).astype(flat.dtype, copy=False), flat):
+                noise = n if noise is None else np.maximum(noise, n)
+        if noise is None:
+            if flat.size:
+                return None
+            noise = np.zeros(0)
+        found.append(np.asarray(noise, np.float64).reshape(1, -1))
+    return found
 
 
 def read_only(arrays: tuple[Any, ...]) -> tuple[Any, ...]:
