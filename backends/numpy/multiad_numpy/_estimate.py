@@ -229,7 +229,7 @@ class Estimating(LevelBase):
         floor = np.multiply(fmax, self.c * self.c * inv * wide, out=curve)
         if nested is not None:  # NOTE [Noise of each nested element] in _levels.py
             with np.errstate(invalid="ignore"):
-                floor *= np.less_equal(own, SIGNIFICANT * quiet)
+                floor *= np.less_equal(np.abs(value), SIGNIFICANT * quiet)
         np.maximum(own, floor, out=own)
         bound += s4
         bound *= KINK

@@ -55,7 +55,8 @@ from . import _rules
 # as a first derivative's (NOTE [Rounding against the element's own size]), and widens the
 # step of a column it swamps (NOTE [Steps widened from the noise] in _fd.py). The floor of an
 # element's own size, ``c |g| / s`` (a Hessian that is 0 at the point), then applies only to an
-# element within noise of 0 (its own size at most ``SIGNIFICANT = 4`` times its typical noise)
+# element within noise of 0 (its value at most ``SIGNIFICANT = 4`` times its typical noise; its
+# curvature and spread terms are not counted, as noise the model underrates inflates them)
 # and is lent to no other element of its column: a second derivative of 2 measured as 2 +- 0.01
 # is held to 2, not to a floor of 60 (``1e7 x + x**2``). Not told apart, then: a second
 # derivative below ``c |g| / s`` whose noise at the widest step is still of its own size
