@@ -121,3 +121,27 @@ def test_a_nested_result_f_transforms_keeps_one_noise_for_every_element() -> Non
         warnings.simplefilter("error", multiad.AccuracyWarning)
         h = multiad.jacobian(lambda x: 3.0 * multiad.grad(f, backend=NP)(x), backend=NP)(x)
     np.testing.assert_allclose(h, 3 * np.diag(2 * np.exp(x) * np.cos(x)), rtol=1e-4, atol=1e-4)
+
+
+W = np.array([0.7, -1.1, 0.4])  # sums to 0: f's intermediates are larger than |f|
+
+
+@pytest.mark.parametrize(
+    ("offset", "x"),
+    [
+        (lambda x: mnp.sum(-1.5 * mnp.ones_like(x)) * mnp.ones_like(x), [0.5, 0.0, 0.0]),
+        (lambda x: mnp.sum(mnp.exp(0.5 * mnp.ones_like(x))) * mnp.ones_like(x), [0.0, 0.0, 0.25]),
+    ],
+)
+def test_a_linear_f_with_large_intermediates_has_a_zero_hessian_without_a_warning(
+    offset: Callable[[Any], Any], x: list[float]
+) -> None:
+    # The nested gradients' noise is larger than eps |f| / h (W @ offset is 0 up to rounding):
+    # the noise the values show keeps the floor of a zero Hessian, found by tests/test_differential.
+    def s(z: Any) -> Any:
+        return mnp.sum((z + offset(z)) * mnp.asarray(W))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        h = multiad.hessian(s, backend=NP)(np.array(x))
+    np.testing.assert_allclose(multiad.to_numpy(h), np.zeros((3, 3)), atol=1e-4)

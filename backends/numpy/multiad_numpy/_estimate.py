@@ -120,6 +120,9 @@ KINK = 0.01
 # An element whose own size is this many times its typical rounding noise is not a zero (NOTE
 # [Noise of each nested element] in _levels.py).
 SIGNIFICANT = 4.0
+# E = S(2h) - 4 S(h) of values that are noise alone (a typical noise n each) is about 8.4 n, R's
+# about 0.95 n / h: |E| / (SEEN h) is the noise R actually shows, beside the noise model's.
+SEEN = 8.0
 
 
 class Estimating(LevelBase):
@@ -212,6 +215,10 @@ class Estimating(LevelBase):
         own = np.subtract(spread, 2 * noise)
         np.maximum(own, 0.0, out=own)
         own *= inv / 4
+        if nested is not None:  # the noise seen: |E| / 8 per step (NOTE [Noise of each nested element])
+            seen = np.abs(e)
+            seen *= inv / SEEN
+            np.maximum(seen, quiet, out=seen)
         # The kink term: |S(2h) - 4 S(h)| where it is above KINK (|S(2h)| + 4 |S(h)|).
         jump = np.abs(e, out=e)
         bound = np.subtract(p2, 2 * o, out=spread)
@@ -229,7 +236,7 @@ class Estimating(LevelBase):
         floor = np.multiply(fmax, self.c * self.c * inv * wide, out=curve)
         if nested is not None:  # NOTE [Noise of each nested element] in _levels.py
             with np.errstate(invalid="ignore"):
-                floor *= np.less_equal(np.abs(value), SIGNIFICANT * quiet)
+                floor *= np.less_equal(np.abs(value), SIGNIFICANT * seen)
         np.maximum(own, floor, out=own)
         bound += s4
         bound *= KINK
@@ -247,8 +254,8 @@ class Estimating(LevelBase):
         scale = np.multiply(fmax, self.c * inv * wide, out=fmax)
         scale += derivative
         if self.noise():  # one noise for every output, held to their largest values as well
-            return error, scale, rounding, scale, quiet, own
-        return error, scale, rounding, derivative, quiet, own
+            return error, scale, rounding, scale, (quiet if nested is None else seen), own
+        return error, scale, rounding, derivative, (quiet if nested is None else seen), own
 
     def noisy(self, quiets: list[Any], owns: list[Any], each: bool = False) -> None:
         """Keeps the largest ratio of an element's rounding noise ``quiets`` to its own size

@@ -56,7 +56,11 @@ from . import _rules
 # step of a column it swamps (NOTE [Steps widened from the noise] in _fd.py). The floor of an
 # element's own size, ``c |g| / s`` (a Hessian that is 0 at the point), then applies only to an
 # element within noise of 0 (its value at most ``SIGNIFICANT = 4`` times its typical noise; its
-# curvature and spread terms are not counted, as noise the model underrates inflates them)
+# curvature and spread terms are not counted, as noise the model underrates inflates them;
+# its typical noise is the larger of the model's and the noise its values show, ``|E| / 8h``
+# with ``E = S(2h) - 4 S(h)``, for ``f``'s intermediates larger than ``|f|`` make the
+# gradients' noise larger than ``eps |f| / h``: ``x + sum(sum(-1.5))`` at ``[0.5, 0, 0]``
+# warned on its Hessian of 0; the wider step's check for a kink uses the same noise)
 # and is lent to no other element of its column: a second derivative of 2 measured as 2 +- 0.01
 # is held to 2, not to a floor of 60 (``1e7 x + x**2``). Not told apart, then: a second
 # derivative below ``c |g| / s`` whose noise at the widest step is still of its own size
