@@ -123,6 +123,9 @@ SIGNIFICANT = 4.0
 # E = S(2h) - 4 S(h) of values that are noise alone (a typical noise n each) is about 8.4 n, R's
 # about 0.95 n / h: |E| / (SEEN h) is the noise R actually shows, beside the noise model's.
 SEEN = 8.0
+# T = (D(h) - D(2h)) / 3 of values that are noise alone is about 0.26 n / h, R's noise about
+# 0.95 n / h: ODD |T| is a second sample of the noise R shows (NOTE [Noise of each nested element]).
+ODD = 3.6
 
 
 class Estimating(LevelBase):
@@ -189,6 +192,7 @@ class Estimating(LevelBase):
         scratch: Any,
         nested: Any = None,
         wide: Any = 1.0,
+        zero: Any = None,
     ) -> tuple[Any, Any, Any, Any, Any, Any]:
         """One output's estimated error, scale, rounding term and derivative size ``|R| + |S(h)| / h``
         (NOTE [Finite-difference error estimate]), and its rounding noise alone with the size it
@@ -198,7 +202,9 @@ class Estimating(LevelBase):
         shaped as ``value``; ``e`` is overwritten). ``nested``: the noise of each element of the
         values as nested levels reported it (NOTE [Noise of each nested element] in _levels.py), or
         None; ``wide``: how many times the default the step is (NOTE [Steps widened from the noise]
-        in _fd.py), which the sizes measured against the input's scale divide out."""
+        in _fd.py), which the sizes measured against the input's scale divide out; ``zero``: at
+        a wider step, per element within noise of 0 at the default step the most noise it may
+        show here, 0 elsewhere (NOTE [Zeros at both steps] in _levels.py), or None."""
         # The noise: eps |f| plus what nested levels reported, capped by the spread of the values.
         fmax, noise, spread = _spread((o, p1, m1, p2, m2), scratch[:3])
         np.multiply(fmax, self.eps, out=noise)
@@ -219,6 +225,7 @@ class Estimating(LevelBase):
             seen = np.abs(e)
             seen *= inv / SEEN
             np.maximum(seen, quiet, out=seen)
+            np.maximum(seen, ODD * np.abs(t), out=seen)
         # The kink term: |S(2h) - 4 S(h)| where it is above KINK (|S(2h)| + 4 |S(h)|).
         jump = np.abs(e, out=e)
         bound = np.subtract(p2, 2 * o, out=spread)
@@ -235,8 +242,13 @@ class Estimating(LevelBase):
         # with the nested noise element by element, only where the element is within noise of 0
         floor = np.multiply(fmax, self.c * self.c * inv * wide, out=curve)
         if nested is not None:  # NOTE [Noise of each nested element] in _levels.py
-            with np.errstate(invalid="ignore"):
-                floor *= np.less_equal(np.abs(value), SIGNIFICANT * seen)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                within = np.less_equal(np.abs(value), SIGNIFICANT * seen)
+                if zero is not None:  # a zero at both steps: held to the noise it shows (NOTE [Zeros at both steps])
+                    grow = np.divide(np.minimum(seen, zero), quiet, out=np.ones_like(seen), where=within & (quiet > 0))
+                    np.maximum(grow, 1.0, out=grow)
+                    floor *= grow
+                floor *= within
         np.maximum(own, floor, out=own)
         bound += s4
         bound *= KINK

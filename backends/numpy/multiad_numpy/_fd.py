@@ -10,7 +10,7 @@ import numpy as np
 
 import multiad
 
-from ._estimate import Estimating, _count_nonfinite, difference, fourth, lent, refined
+from ._estimate import SIGNIFICANT, Estimating, _count_nonfinite, difference, fourth, lent, refined
 from ._levels import Block, Estimates, _records
 
 
@@ -32,6 +32,7 @@ class Level(Estimating):
         h: float,
         along: tuple[Any, ...] | None = None,
         wide: float = 1.0,
+        zeros: list[Any] | None = None,
     ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """``J (v / h)`` per output, its estimated error, its scale and its derivative size
         (NOTE [Finite-difference error estimate]), each as a ``(1, size)`` array (one column);
@@ -92,7 +93,10 @@ class Level(Estimating):
             scratch = np.empty((4, *value.shape), value.dtype)
             e = fourth(o, p1, m1, p2, m2)
             nested = None if each is None else each[i]
-            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide)
+            zero = None if zeros is None else zeros[i]
+            error, sc, rnd, dv, quiet, own = self.estimate(
+                o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide, zero
+            )
             self.nonfinite += _count_nonfinite(value, o)
             values.append(value)
             errors.append(error)
@@ -113,7 +117,7 @@ class Level(Estimating):
             if times > 1.0:
                 before = self.rounding
                 v2 = tuple(None if d is None else d * np.asarray(times, d.dtype) for d in v)
-                retry = self.directional(primals, f0, v2, h * times, along, times)
+                retry = self.directional(primals, f0, v2, h * times, along, times, zeros_at(values, quiets, times))
                 if (
                     self.widened
                     and self.widened_ratio < ratio
@@ -313,15 +317,25 @@ class Level(Estimating):
         return errors, scales, derivs
 
     def each_column(
-        self, f0: list[Any], works: list[Any], invs: list[Any], each: list[Any] | None, wide: Any = 1.0
+        self,
+        f0: list[Any],
+        works: list[Any],
+        invs: list[Any],
+        each: list[Any] | None,
+        wide: Any = 1.0,
+        zeros: list[Any] | None = None,
     ) -> tuple[list[Any], ...]:
         """Per output the errors, scales, derivative sizes, rounding terms, rounding noises and
-        own sizes of :meth:`estimate` for the columns in ``works`` (``f0``: ``(1, size)`` arrays)."""
+        own sizes of :meth:`estimate` for the columns in ``works`` (``f0``: ``(1, size)`` arrays;
+        ``zeros``: per output, the elements within noise of 0 at the default step)."""
         found: tuple[list[Any], ...] = ([], [], [], [], [], [])
         for i, (o, (p1, m1, p2, m2, value, t, e), inv) in enumerate(zip(f0, works, invs)):
             scratch = np.empty((4, *value.shape), value.dtype)  # one array: NOTE [One work array]
             nested = None if each is None else each[i]
-            error, sc, rnd, dv, quiet, own = self.estimate(o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide)
+            zero = None if zeros is None else zeros[i]
+            error, sc, rnd, dv, quiet, own = self.estimate(
+                o, p1, m1, p2, m2, inv, value, t, e, scratch, nested, wide, zero
+            )
             for into, part in zip(found, (error, sc, dv, rnd, quiet, own)):
                 into.append(part)
         return found
@@ -379,7 +393,8 @@ class Level(Estimating):
         for o, (p1, m1, p2, m2, value, t, e), inv in zip(flat0, fs, invs2):
             fourth(o, p1, m1, p2, m2, out=(e, t))
             difference(p1, m1, p2, m2, inv, out=(value, t))
-        new = self.each_column(flat0, fs, invs2, each, times)
+        zeros = zeros_at([w[4][ks] for w in works], [q[ks] for q in quiets], times)
+        new = self.each_column(flat0, fs, invs2, each, times, zeros)
         # nan (the wider step left f's domain: log near 0) is never better
         old_error = np.max([e[ks].max(axis=1, initial=0.0) for e in errors], axis=0)
         new_error = np.max([e.max(axis=1, initial=0.0) for e in new[0]], axis=0)
@@ -426,6 +441,18 @@ _MARGIN = 4.0
 # How many times its typical rounding noise an element's estimated error reaches from noise alone
 # (the truncation and kink terms of values that are only noise): the rest is the wider step's own.
 _NOISY = 16.0
+
+
+def zeros_at(values: list[Any], quiets: list[Any], times: Any) -> list[Any]:
+    """Per output, where an element is within noise of 0 (``|R|`` at most ``SIGNIFICANT``
+    typical noises ``q``), the most noise a step ``times`` as wide may show, ``SIGNIFICANT q /
+    times``; 0 elsewhere (NOTE [Zeros at both steps])."""
+    out = []
+    for v, q in zip(values, quiets):
+        bound = np.multiply(q, SIGNIFICANT / np.asarray(times, np.float64)).astype(q.dtype, copy=False)
+        with np.errstate(invalid="ignore"):
+            out.append(np.where(np.abs(v) <= SIGNIFICANT * q, bound, 0))
+    return out
 
 
 def _widest(eps: float, c: float) -> float:

@@ -57,15 +57,37 @@ from . import _rules
 # element's own size, ``c |g| / s`` (a Hessian that is 0 at the point), then applies only to an
 # element within noise of 0 (its value at most ``SIGNIFICANT = 4`` times its typical noise; its
 # curvature and spread terms are not counted, as noise the model underrates inflates them;
-# its typical noise is the larger of the model's and the noise its values show, ``|E| / 8h``
-# with ``E = S(2h) - 4 S(h)``, for ``f``'s intermediates larger than ``|f|`` make the
-# gradients' noise larger than ``eps |f| / h``: ``x + sum(sum(-1.5))`` at ``[0.5, 0, 0]``
-# warned on its Hessian of 0; the wider step's check for a kink uses the same noise)
+# its typical noise is the largest of the model's and the noise its values show, ``|E| / 8h``
+# with ``E = S(2h) - 4 S(h)`` and ``3.6 |T|`` with ``T = (D(h) - D(2h)) / 3`` (two samples of
+# it: each alone is small by chance too often), for ``f``'s intermediates larger than ``|f|``
+# make the gradients' noise larger than ``eps |f| / h``: ``x + sum(sum(-1.5))`` at
+# ``[0.5, 0, 0]`` warned on its Hessian of 0; the wider step's check for a kink uses the same
+# noise, and a zero at both steps is held to a floor raised by it, NOTE [Zeros at both steps])
 # and is lent to no other element of its column: a second derivative of 2 measured as 2 +- 0.01
 # is held to 2, not to a floor of 60 (``1e7 x + x**2``). Not told apart, then: a second
 # derivative below ``c |g| / s`` whose noise at the widest step is still of its own size
 # (``1e9 x + x**2`` in float64: 1.3 for 2, ``1e5 x + x**2`` in float32) looks exactly like a
 # Hessian that is 0 at the point and passes as one.
+
+# NOTE [Zeros at both steps]: the floor ``c |g| / s`` of an element within noise of 0 assumes its
+# noise is the model's, ``eps |f| / h`` from the inner level; where ``f``'s intermediates are
+# larger than ``|f|`` (a linear ``f`` whose weights sum to 0 beside constants of 10: its Hessian
+# is exactly 0) the gradients are quantized at up to 30 times that, and the noise left at the
+# widest step (4096 times the default in float64) was still above the tolerance of that floor:
+# ``x + sum(sum(-1.5))`` warned "rounding noise swamps" (relative 8.3e-4 for the tolerance
+# 7.4e-4, 8 of 129 random points). One sample of the noise at one step cannot tell that apart
+# from a second derivative the noise hides; two steps can: an element within noise of 0 at the
+# default step and again at the wider one (``K`` times as wide) whose noise there is what the
+# default step's shrinks to (at most ``SIGNIFICANT`` times its noise there over ``K``), is held
+# to the floor raised by the ratio of the noise it shows to the model's, which is as if ``|f|``
+# were the intermediates' size. The cap by the default step's noise keeps a kink the wider
+# stencil reaches (whose ``E`` is large at that step only) out of it: ``1e5 x + relu(x)**2``
+# at ``1e-3`` still warns, and the raised floor would otherwise be lent to the kinked element
+# of its column. Left as it was: where the model is right but ``|f|`` is many times ``s |g|``
+# (``x + B (0.5 + sum(0.5))``: the noise at the widest step is ``|f| / (K s |g|)`` of the floor)
+# a zero Hessian still warns; a larger floor for zeros at both steps removed those but made
+# ``hvp`` of ``1e4 x + x**2`` in float32 (6 % off, within noise at both of its steps, 32 times
+# apart) silent, and a false warning is the lesser defect.
 
 # How many finite-difference levels are evaluating f right now, and the largest order opted in to.
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("multiad_numpy_depth", default=0)
