@@ -12,7 +12,8 @@ NOTE [Python float arguments]: a Python ``float`` that is differentiated (an arg
 of one) is converted as the float64 0-d numpy array it is in numpy's semantics, on every
 backend: float64 on torch and on JAX with x64, and on JAX without x64 float32 with the same
 AccuracyWarning as a float64 numpy array (NOTE [float64 input without x64] in backends/jax);
-``multiad.asarray`` of a Python float does the same. It took the backend's default dtype, so
+``multiad.asarray`` of a Python float does the same, and a Python ``complex`` becomes complex128
+as in numpy (torch's own conversion gave complex64, 1.5e-9 off for ``0.1 + 1e-9j``). It took the backend's default dtype, so
 ``grad(lambda z: z**2)(1.0 + 1e-7)`` gave a float32 ``2.0000002384`` on torch and on JAX
 without x64, without a warning, where autograd and numpy gave float64 ``2.0000002``. Python
 ints and bools stay refused (their dtype is not a float), and a Python float that is not
@@ -143,8 +144,8 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
         # torch.compile does not follow context variables, and no backend warns there)
         token = None if backend.compiling() else CONVERTING.set(call)
         try:
-            if isinstance(leaf, float) and not isinstance(leaf, np.generic):  # NOTE [Python float arguments]
-                x = backend.asarray(np.asarray(leaf, dtype=np.float64))
+            if isinstance(leaf, (float, complex)) and not isinstance(leaf, np.generic):
+                x = backend.asarray(np.asarray(leaf))  # float64, complex128: NOTE [Python float arguments]
             else:
                 x = backend.asarray(leaf)
         except (TypeError, ValueError, OverflowError) as exc:  # float128, object arrays, ints beyond int64
@@ -281,8 +282,8 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                     leaf = _registry.get(owner, "asarray(x)").to_numpy(leaf)
                     if isinstance(leaf, np.ndarray) and not leaf.dtype.isnative:
                         leaf = native_order(leaf)
-            if dtype is None and isinstance(leaf, float) and not isinstance(leaf, np.generic):
-                leaf = np.asarray(leaf, dtype=np.float64)  # NOTE [Python float arguments]
+            if dtype is None and isinstance(leaf, (float, complex)) and not isinstance(leaf, np.generic):
+                leaf = np.asarray(leaf)  # float64, complex128: NOTE [Python float arguments]
             out.append(b.asarray(leaf, dtype=dtype, device=device))
     finally:
         if token is not None:

@@ -87,3 +87,15 @@ def test_asarray_of_a_python_float_is_float64(backend: Case) -> None:
         assert isinstance(leaf, backend.array_type)
         _f64(backend, leaf, X)
     assert multiad.to_numpy(multiad.asarray(X, backend=backend.name, dtype="float32")).dtype == np.float32
+
+
+def test_python_complex_is_complex128(backend: Case) -> None:
+    # numpy's dtype for a Python complex, as a Python float is float64: torch's own conversion
+    # gave complex64, rounding 0.1 + 1e-9j by 1.5e-9
+    z = 0.1 + 1e-9j
+    for got in (multiad.asarray(z, backend=backend.name), multiad.asarray({"a": z}, backend=backend.name)["a"]):
+        host = multiad.to_numpy(got)
+        assert host.dtype == np.complex128, (backend.name, host.dtype)
+        assert complex(host) == z
+    with pytest.raises(multiad.InvalidTypeError, match="complex128"):
+        multiad.jvp(lambda v: v * 2, (X,), (z,), backend=backend.name)
