@@ -57,6 +57,7 @@ from ._fixes_ag_reduce import _ag_cumprod, _ag_cumsum, _ag_mean, _ag_prod, _ag_r
 from ._fixes_common import Fn, _ag, _joining, _np_triangle, _safe_power
 from ._fixes_jax import (
     _jax_abs,
+    _jax_arg_extreme,
     _jax_atleast,
     _jax_broadcast_arrays,
     _jax_copysign,
@@ -124,6 +125,8 @@ FIXES: dict[str, dict[str, Fn]] = {
         "fix": _jax_fix,
         "ravel": _jax_ravel,
         "sort": _jax_sorting("sort"),
+        "argmax": _jax_arg_extreme("argmax"),
+        "argmin": _jax_arg_extreme("argmin"),
         "argsort": _jax_sorting("argsort"),
         **{n: _joining("jax", n) for n in ("concatenate", "stack", "hstack", "vstack")},
         "reshape": _jax_reshape,

@@ -393,3 +393,30 @@ def _jax_truth(name: str) -> Fn:
         return getattr(jnp, name)(x != 0 if jnp.iscomplexobj(x) else x, *args, **kwargs)
 
     return fn
+
+
+def _jax_arg_extreme(name: str) -> Fn:
+    """numpy's ``argmax``/``argmin`` of complex JAX arrays (jax.numpy's raise its TypeError):
+    the first index of the largest (smallest) value in numpy's lexicographic order (real parts,
+    then imaginary parts), or of the first value with a nan part, as numpy's."""
+
+    def fn(a: Any, axis: Any = None, out: None = None, *, keepdims: bool = False) -> Any:
+        import jax.numpy as jnp
+
+        x = jnp.asarray(a)
+        if not jnp.iscomplexobj(x):
+            return getattr(jnp, name)(x, axis=axis, out=out, keepdims=keepdims)
+        no_out(name, out)
+        if axis is None:
+            flat = fn(jnp.ravel(x), 0)
+            return jnp.reshape(flat, (1,) * x.ndim) if keepdims else flat
+        extreme, far = (jnp.max, -jnp.inf) if name == "argmax" else (jnp.min, jnp.inf)
+        re, im = jnp.real(x), jnp.imag(x)
+        first = re == extreme(re, axis=axis, keepdims=True)
+        im_first = jnp.where(first, im, far)
+        hit = first & (im == extreme(im_first, axis=axis, keepdims=True))
+        nan = jnp.isnan(x)
+        hit = jnp.where(jnp.any(nan, axis=axis, keepdims=True), nan, hit)
+        return jnp.argmax(hit, axis=axis, keepdims=keepdims)
+
+    return fn

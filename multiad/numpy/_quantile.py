@@ -368,9 +368,35 @@ def nanpercentile(
 def nanmedian(a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False, keepdims: bool = False) -> Any:
     """Median ignoring nan (nan for a slice of nan only); numpy's median for integers and booleans."""
     no_out("nanmedian", out)
-    if not inexact(_arr(a)):  # numpy: median (no nan to skip; quantiles of booleans are refused, their median is not)
+    x = _arr(a)
+    if not inexact(x):  # numpy: median (no nan to skip; quantiles of booleans are refused, their median is not)
         return median(a, axis=axis, keepdims=keepdims)
+    if dtype_name(x).startswith("complex"):  # numpy's quantiles refuse complex numbers, its nanmedian does not
+        return _complex_nanmedian(x, axis, keepdims)
     return _quantiles("nanmedian", a, 0.5, axis, "linear", keepdims, True, numpy_name="nanquantile")
+
+
+def _complex_nanmedian(x: Any, axis: Any, keepdims: bool) -> Any:
+    """numpy's nanmedian of complex numbers: the median (in numpy's lexicographic order, the
+    mean of the two middle values for an even count) of the values with no nan part; nan for a
+    slice without one."""
+    mnp = _m()
+    nd = _ndim(x)
+    axes = tuple(range(nd)) if axis is None else _normalized("nanmedian", axis, nd)
+    rest = [d for d in range(nd) if d not in axes]
+    merged = mnp.reshape(mnp.transpose(x, (*rest, *axes)), (*[x.shape[d] for d in rest], -1))
+    if merged.shape[-1] == 0:  # numpy: nan, with its warning
+        return median(x, axis=axis, keepdims=keepdims)
+    nan = mnp.isnan(merged)
+    # values with a nan part after every other (JAX's sort keeps 1+nanj among them)
+    s = mnp.sort(mnp.where(nan, complex(np.inf, np.inf), merged), axis=-1)
+    n = mnp.sum(mnp.logical_not(nan), axis=-1, keepdims=True)
+    lo = mnp.take_along_axis(s, mnp.maximum((n - 1) // 2, 0), axis=-1)
+    hi = mnp.take_along_axis(s, mnp.minimum(n // 2, merged.shape[-1] - 1), axis=-1)
+    out = (mnp.where(n == 0, complex(np.nan, 0.0), lo + hi) / 2)[..., 0]  # a slice of nan only: nan
+    if keepdims:
+        out = mnp.reshape(out, tuple(1 if d in axes else x.shape[d] for d in range(nd)))
+    return out
 
 
 def _entry(

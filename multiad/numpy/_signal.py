@@ -127,8 +127,13 @@ def interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period
     mnp = _m()
     lib = _dispatch.like(x, xp, fp, left, right, call="mnp.interp")
     arrays = []
+    ref = next((v for v in (x, xp, fp) if _dispatch.like(v) == lib), None)
     for v in (x, xp, fp):
         v = _arr(v)
+        if lib == "torch" and type(v) is np.ndarray:
+            # numpy's operators come first between a numpy array and a tensor (slope * (x - lo)
+            # raised a bare TypeError for an integer x): every array a tensor
+            v = mnp.asarray(v, like=ref)
         if dtype_name(v).startswith("complex"):  # the float64 conversion below dropped the imaginary part
             raise TypeError(
                 "mnp.interp: complex values are not supported (complex numbers: multiad differentiates real "

@@ -321,6 +321,12 @@ def _positive(x: Any, /) -> Any:
     return r.clone() if r is t else r
 
 
+_COMPLEX_PARTS: dict[np.dtype[Any], np.dtype[Any]] = {
+    np.dtype(np.complex64): np.dtype(np.float32),
+    np.dtype(np.complex128): np.dtype(np.float64),
+}
+
+
 def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bool = False) -> Any:
     """numpy's formula, ``|a - b| <= atol + rtol * |b|`` for finite ``b``, or ``a == b``, in the
     dtype numpy computes it in: its promotion of all four with ``b`` as a float, so a float64
@@ -334,17 +340,20 @@ def _isclose(a: Any, b: Any, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: bo
         x, y = promoted(a, b)
         return torch.isclose(x, y, rtol=float(rtol), atol=float(atol), equal_nan=equal_nan)
     want = _dt.common((kinds[0], _dt.common((kinds[1], float)), kinds[2], kinds[3]))
-    dt, like = _dt.as_torch(want), _first((a, b, rtol, atol))
+    like = _first((a, b, rtol, atol))
     device = like.device if like is not None else "cpu"
 
-    def as_tensor(v: Any) -> Any:
+    def as_tensor(v: Any, want: np.dtype[Any]) -> Any:
         if isinstance(v, torch.Tensor):
-            return v.to(dt)
+            return v.to(_dt.as_torch(want))
         if type(v) in (int, float, bool):
-            return torch.as_tensor(v, dtype=dt, device=device)
+            return torch.as_tensor(v, dtype=_dt.as_torch(want), device=device)
         return from_numpy(np.asarray(v, want), device)  # read-only and reversed arrays copied
 
-    x, y, r, t = (as_tensor(v) for v in (a, b, rtol, atol))
+    # complex values: the tolerances bound |a - b|, a real number, so they are compared in the
+    # real dtype of the same precision (numpy's; complex ones made torch's <= raise)
+    bound = _COMPLEX_PARTS.get(want, want)
+    x, y, r, t = as_tensor(a, want), as_tensor(b, want), as_tensor(rtol, bound), as_tensor(atol, bound)
     close = ((torch.abs(x - y) <= t + r * torch.abs(y)) & torch.isfinite(y)) | (x == y)
     if equal_nan:
         close = close | (torch.isnan(x) & torch.isnan(y))

@@ -298,4 +298,11 @@ def _matrix_power(a: Any, n: Any) -> Any:
 
 def _multi_dot(arrays: Sequence[Any], *, out: None = None) -> Any:
     _no_out("linalg.multi_dot", out)
-    return torch.linalg.multi_dot(promoted(*arrays))
+    ts = promoted(*arrays)
+    shapes_ok = all(t.ndim in (1, 2) for t in ts) and all(t.ndim == 2 for t in ts[1:-1])  # else torch's error
+    if ts and ts[0].dtype == torch.bool and shapes_ok:  # numpy: or of ands, as _matmul (torch's has no bool product)
+        result = ts[0]
+        for t in ts[1:]:  # each product back to booleans (counts of paths would overflow)
+            result = torch.matmul(result.to(torch.int64), t.to(torch.int64)) != 0
+        return result
+    return torch.linalg.multi_dot(ts)
