@@ -740,6 +740,23 @@ def test_jax_item_assignment_is_named_with_the_call(transform: str) -> None:
         getattr(multiad, transform)(f_assigns, backend="jax")(np.ones((2, 3)) if transform == "vmap" else np.ones(3))
 
 
+@pytest.mark.parametrize("transform", ["grad", "jacrev", "hessian"])
+def test_autograd_assignment_of_a_traced_value_is_named(transform: str) -> None:
+    # the NumPy-style ODE right-hand side: numpy's bare "setting an array element with a sequence"
+    pytest.importorskip("autograd")
+
+    def rhs(y: Any) -> Any:
+        dy = mnp.zeros_like(y)
+        dy[0] = y[1]
+        dy[1] = -y[0]
+        return mnp.sum(dy**2) if transform != "jacrev" else dy
+
+    with pytest.raises(
+        multiad.NonDifferentiableError, match=rf"^{transform}\(rhs\): .*assigns a traced value.*mnp\.where"
+    ):
+        getattr(multiad, transform)(rhs, backend="autograd")(np.array([1.0, 2.0]))
+
+
 def test_finite_differences_treat_conversions_as_part_of_f() -> None:
     # The numpy backend sees f as a black box: float(x[0]) is a function of x like any other.
     g = multiad.to_numpy(multiad.grad(conv_float, backend="numpy")(X))

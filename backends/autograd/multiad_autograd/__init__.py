@@ -140,6 +140,17 @@ class AutogradBackend(multiad.Backend):
                 )
                 + ")"
             )
+        if isinstance(exc, ValueError) and "ArrayBox" in str(exc.__cause__ or ""):
+            # NOTE [Assignment of a traced value]: numpy's "setting an array element with a
+            # sequence", from float() of autograd's box, whose message named neither cause: a
+            # traced value assigned into a numpy array (dy = mnp.zeros_like(y); dy[0] = y[1]) or
+            # converted by numpy.array(..., dtype=float). The jax backend names the assignment.
+            return (
+                f"{type(exc).__name__}: {msg} (f assigns a traced value into an element or slice of a numpy array "
+                "(x[i] = v), or makes a numpy array of traced values with a dtype (numpy.array(..., dtype=float)), "
+                "which autograd cannot record; build a new array instead (mnp.where(mask, v, x), mnp.stack, "
+                "mnp.concatenate))"
+            )
         if isinstance(exc, TypeError) and "dtype('O')" in msg:
             # numpy.asarray or numpy.array of traced values builds an object array of boxes.
             return (
