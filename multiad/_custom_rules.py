@@ -303,13 +303,49 @@ class VJPRule(Rule):
             )
         out, residuals = res
         leaves, spec = _tree.flatten(residuals)
+        leaves = [self._residual_leaf(x) for x in leaves]
         is_array = [self.backend.is_array(x) for x in leaves]
+        known = getattr(self, "res_static", None)
+        if known is not None and (known[0] != spec or known[2] != is_array):
+            raise InvalidArgumentError(
+                f"{self.name}: the fwd rule returned residuals laid out differently at two calls on the same "
+                f"arguments (structure {known[0]}, array leaves {known[2]}, then {spec}, {is_array}); the "
+                "residuals must have one structure, with arrays in the same places, whether or not the call is "
+                "being differentiated"
+            )
         # The structure and non-array leaves stay here; the backend carries the arrays.
         self.res_static = (spec, [None if a else x for a, x in zip(is_array, leaves)], is_array)
         return self.outs(out, "the fwd rule"), tuple(x for a, x in zip(is_array, leaves) if a)
 
+    def _residual_leaf(self, x: Any) -> Any:
+        """A residual leaf as the backend carries it: a NumPy scalar of a numeric dtype becomes a
+        0-d array on a backend whose arrays are NumPy arrays.
+
+        NOTE [Residuals that are NumPy scalars]: on autograd, a reduction (``sum``, ``mean``,
+        ``max``, ``norm``) or an elementwise function of a 0-d array returns a NumPy scalar, not
+        a 0-d array, where the same call on autograd's boxes (the call of ``fwd`` that a second
+        derivative makes, NOTE [autograd custom rules] in backends/autograd) returns an array
+        box. The scalar was kept aside as a non-array residual, the boxed call's layout replaced
+        the first's, and the bwd of the first call (its residuals from the primitive's output)
+        was read with the second's layout: every second derivative through a ``fwd`` keeping
+        such a residual raised a bare StopIteration (hessian of ``sin`` with ``cos(x)`` kept,
+        ``x * sum(x)`` with ``sum(x)`` kept). As a 0-d array it is carried as every other
+        residual array, the same at both calls. On torch and JAX, whose arrays are not NumPy
+        arrays, a NumPy scalar stays a constant kept aside.
+        """
+        if isinstance(x, np.generic) and x.dtype.kind in "biufc":
+            as_array = np.asarray(x)
+            if self.backend.is_array(as_array):
+                return as_array
+        return x
+
     def bwd(self, residuals: Sequence[Any], cts: Sequence[Any]) -> tuple[Any, ...]:
         spec, static, is_array = self.res_static
+        if sum(is_array) != len(residuals):  # a backend passing other residuals than fwd's
+            raise InvalidArgumentError(
+                f"{self.name}: the bwd rule got {len(residuals)} residual array(s) where the fwd rule returned "
+                f"{sum(is_array)}; this is a bug of the {self.backend.name} backend's custom rules"
+            )
         it = iter(residuals)
         res_tree = _tree.unflatten(spec, [next(it) if a else s for a, s in zip(is_array, static)])
         g = _tree.unflatten(self.out_spec, list(cts))

@@ -522,7 +522,12 @@ def _pushed(
 # NOTE [Empty Jacobians]: with no basis vector (an empty input for jacfwd, an empty output for
 # jacrev) there is nothing to map over, and a backend without vmap cannot stack zero results;
 # the Jacobian has no elements and is built directly with its shape, as torch.func and JAX
-# return it.
+# return it. A framework's own jacrev maps its vjp over the empty basis of an empty output, which
+# torch.func cannot do for every operation (``jacrev(jacrev(lambda x: sum(x) ** 2))`` at a (0,)
+# input: the vjp of ``sum`` under a size-0 vmap raised IndexError from ``select()``, and so did
+# ``hessian`` through a custom_vjp function, whose second derivative takes that route). Where a
+# primal is empty, whose gradient is an empty output, jacrev therefore takes the core's route,
+# which looks at the output's size first; the others keep the framework's.
 
 
 def size(x: Any) -> int:
@@ -542,7 +547,8 @@ def jacrev(
 ) -> tuple[list[list[Any]], Any]:
     """Blocks ``[i][j]`` of shape ``outs[i].shape + primals[j].shape``: vmap of vjp over a basis."""
     traced = chunk_size is not None and b.compiling()  # NOTE [Chunked Jacobians under a compiler]
-    if _plan.native(b, "jacrev", chunk_size, traced):
+    # An empty primal makes an empty output likely (its gradient): NOTE [Empty Jacobians].
+    if _plan.native(b, "jacrev", chunk_size, traced) and all(size(p) for p in primals):
         return guarded(b, call, b.jacrev, fun, primals, has_aux, chunk_size)  # type: ignore[no-any-return]
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     sizes = [size(o) for o in outs]
