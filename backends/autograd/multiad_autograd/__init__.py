@@ -104,7 +104,11 @@ class AutogradBackend(multiad.Backend):
         return np.eye(n, dtype=getval(like).dtype)
 
     def dtype_name(self, x: Any) -> str:
-        return str(getval(x).dtype)
+        # NOTE [Boxed Python numbers]: autograd's own transforms box a Python float argument
+        # (``autograd.grad(f)(0.7)``) in an ArrayBox around the float itself, which has no
+        # dtype; numpy's dtype of that number is the array's (float64).
+        value = getval(x)
+        return str(value.dtype if hasattr(value, "dtype") else np.result_type(value))
 
     def constant_argument(self, x: Any) -> Any:
         """A read-only view of numpy array ``x`` (NOTE [Arguments autograd's f may not change])."""
