@@ -533,7 +533,9 @@ class Backend:
         (and whose reverse-mode derivative is its transpose), built with the framework's mechanism.
 
         ``rule.fun(*xs)`` returns a tuple of output arrays and ``rule.jvp(xs, ts)`` returns
-        ``(outs, tangent_outs)`` for tuples of primals and tangents; the rule's jvp is linear in
+        ``(outs, tangent_outs)`` for tuples of primals and tangents (zeros as the tangent of an
+        integer or boolean output, which a framework wanting its own form replaces: float0 on
+        JAX, ``None`` in torch's ``jvp``, left out of torch's transpose); the rule's jvp is linear in
         ``ts``, so a framework without forward-mode rules can transpose it for reverse mode: run
         that transposition (the vjp of ``ts -> rule.jvp(xs, ts)[1]``) inside ``with
         rule.transposing():``, which raises UnsupportedOperationError where a rule that calls its

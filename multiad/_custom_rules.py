@@ -285,6 +285,24 @@ def _is_floating(dtype: str) -> bool:
     return dtype.startswith(("float", "bfloat"))
 
 
+def _is_inexact(dtype: str) -> bool:
+    return _is_floating(dtype) or dtype.startswith("complex")
+
+
+# NOTE [Outputs without tangents]: an integer or boolean output of a custom_jvp function (an
+# index next to a value) has no tangent. Each framework spells that differently: JAX wants a
+# tangent of dtype float0 and raised its own TypeError for any other (multiad made ``None`` a
+# float64 zero), torch's ``autograd.Function.jvp`` wants ``None`` there and raised its own
+# RuntimeError, and ``torch.func.vjp`` refused an integer output in the transpose. The rule
+# returns ``None`` for such an output on every backend (a float0 array, JAX's own form, is
+# accepted too); any other tangent is refused, since a nonzero one would be dropped. The flat
+# rule gives zeros there (``o * 0.0``), and a backend whose framework wants its own form puts it
+# in place of the tangent of every output that is not inexact.
+def _is_float0(t: Any) -> bool:
+    dtype = getattr(t, "dtype", None)
+    return getattr(dtype, "names", None) == ("float0",) or str(dtype) == "float0"
+
+
 def optree_none_leaves(tree: Any) -> tuple[list[Any], Any]:
     """Leaves and structure with ``None`` as a leaf (a zero in a rule's result)."""
     import optree
@@ -372,10 +390,17 @@ class JVPRule(Rule):
             )
         touts: list[Any] = []
         for t, o in zip(t_leaves, outs):
-            if t is None:
+            dtype = self.backend.dtype_name(o)
+            if not _is_inexact(dtype):  # NOTE [Outputs without tangents]
+                if t is not None and not _is_float0(t):
+                    raise InvalidArgumentError(
+                        f"{self.name}: the jvp rule returned a tangent for output leaf {len(touts)} of dtype {dtype}, "
+                        "which has no tangent (its values do not vary continuously); return None in its place"
+                    )
+                t = o * 0.0
+            elif t is None:
                 t = o * 0.0
             else:
-                dtype = self.backend.dtype_name(o)
                 self.real_floating(t, "the jvp rule", f"output leaf {len(touts)}", dtype)
                 t = self.arrays(t, "the jvp rule tangent", [dtype])[0]
                 if tuple(t.shape) != tuple(o.shape):

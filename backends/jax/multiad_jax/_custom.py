@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 def custom_vjp(rule: Any) -> Any:
@@ -20,5 +22,15 @@ def custom_vjp(rule: Any) -> Any:
 
 def custom_jvp(rule: Any) -> Any:
     f = jax.custom_jvp(lambda *xs: rule.fun(*xs))
-    f.defjvp(lambda xs, ts: rule.jvp(xs, ts))
+    f.defjvp(lambda xs, ts: _float0_for_integers(*rule.jvp(xs, ts)))
     return f
+
+
+def _float0_for_integers(outs: Any, touts: Any) -> tuple[Any, Any]:
+    """JAX's tangent of an integer or boolean output, float0 zeros, in place of the flat rule's
+    zeros (NOTE [Outputs without tangents] in multiad/_custom_rules.py)."""
+    touts = tuple(
+        t if jnp.issubdtype(o.dtype, jnp.inexact) else np.zeros(o.shape, dtype=jax.dtypes.float0)
+        for o, t in zip(outs, touts)
+    )
+    return outs, touts

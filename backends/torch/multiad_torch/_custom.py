@@ -102,7 +102,10 @@ class CustomJVP(torch.autograd.Function):
     def jvp(ctx: Any, *ts: Any) -> Any:
         xs = ctx.saved_tensors
         ts = tuple(torch.zeros_like(x) if t is None else t for x, t in zip(xs, ts[1:]))
-        return _run(ctx.rule.jvp, xs, ts)[1]
+        outs, touts = _run(ctx.rule.jvp, xs, ts)
+        # torch's tangent of an integer output is None (NOTE [Outputs without tangents] in
+        # multiad/_custom_rules.py).
+        return tuple(t if _inexact(o) else None for o, t in zip(outs, touts))
 
     @staticmethod
     def backward(ctx: Any, *cts: Any) -> Any:
@@ -113,12 +116,20 @@ def _jvp_backward(rule: Any, xs: Any, cts: Any) -> Any:
     """The cotangents of a custom_jvp function's inputs: the transpose of its (linear) tangent
     rule (NOTE [Rules that call their own function on tangents] in multiad/_custom_rules.py)."""
 
+    kept: list[bool] = []  # the outputs with tangents: torch.func.vjp refuses integer outputs
+
     def tangent_out(*ts: Any) -> Any:
-        return rule.jvp(xs, ts)[1]
+        outs, touts = rule.jvp(xs, ts)
+        kept[:] = [_inexact(o) for o in outs]
+        return tuple(t for t, k in zip(touts, kept) if k)
 
     with rule.transposing():
         transpose = torch.func.vjp(tangent_out, *[torch.zeros_like(x) for x in xs])[1]
-        return transpose(tuple(cts))
+        return transpose(tuple(c for c, k in zip(cts, kept) if k))
+
+
+def _inexact(t: Any) -> bool:
+    return bool(t.is_floating_point() or t.is_complex())
 
 
 def _vjp_backward(rule: Any, xs: Any, residuals: Any, out_meta: Any, g_outs: Any, g_res: Any) -> Any:
