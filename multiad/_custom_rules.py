@@ -244,12 +244,20 @@ class Rule:
             # (unlike JAX, which applies the defaults): a rule's functions get the arguments the
             # call passed, so bwd returns an entry for those only.
             more = self.user.n_positional is not None and len(self.args) < self.user.n_positional
+            passed = self._passed_defaults()
             raise InvalidArgumentError(
                 f"{self.name}: {what} must return a tuple with one entry per differentiated argument ({n}), got {got}"
                 + (
                     f"; this call passed {len(self.args)} argument(s), and a parameter left at its default is not "
                     "passed to the rule and gets no entry (pass it explicitly in every call for a fixed count)"
                     if more
+                    else ""
+                )
+                + (
+                    f"; this call passed {passed} parameter(s) that have defaults, and each gets an entry (None "
+                    "for no cotangent) as a passed argument does; a call leaving them at their defaults gives "
+                    "none (pass them in every call for a fixed count)"
+                    if passed and not more
                     else ""
                 )
             )
@@ -279,6 +287,15 @@ class Rule:
                 leaf = self.same_float_dtype(leaf, self.dtypes[i])
             out.append(leaf)
         return tuple(out)
+
+    def _passed_defaults(self) -> int:
+        """How many parameters with defaults this call passed (NOTE [Parameters left at their
+        defaults])."""
+        sig = getattr(self.user, "_signature", None)
+        if sig is None or self.user.n_positional is None:
+            return 0
+        positional = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return sum(p.default is not p.empty for p in positional[: len(self.args)])
 
 
 def _is_floating(dtype: str) -> bool:
