@@ -32,7 +32,7 @@ import numpy as np
 
 from . import _registry, _select, _tree
 from ._backend import CONVERTING, Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, an
+from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, MultiADError, an
 from ._ops import traced_now
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
@@ -148,6 +148,8 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
                 x = backend.asarray(np.asarray(leaf))  # float64, complex128: NOTE [Python float arguments]
             else:
                 x = backend.asarray(leaf)
+        except MultiADError:  # the backend's own refusal, which names the call (the jax backend's int64 without x64)
+            raise
         except (TypeError, ValueError, OverflowError) as exc:  # float128, object arrays, ints beyond int64
             kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
             detail = (str(exc).strip().splitlines() or [""])[0]

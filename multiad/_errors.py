@@ -45,8 +45,9 @@ class AccuracyWarning(UserWarning):
 
     Warned when a finite-difference derivative's estimated error exceeds the tolerance of its
     dtype (the message names the call and the estimate), and when a backend computes in a
-    lower precision than the input's (float64 input computed in float32). Turn it into an
-    error with ``warnings.simplefilter("error", multiad.AccuracyWarning)``.
+    lower precision than the input's (float64 input computed in float32, complex128 in
+    complex64). Turn it into an error with ``warnings.simplefilter("error",
+    multiad.AccuracyWarning)``; a warning shown once per process raises on every call then.
     """
 
 

@@ -6,11 +6,23 @@ backend never changes JAX's global configuration: float64 needs the user to enab
 where it costs nothing beyond tracing.
 
 NOTE [float64 input without x64]: with x64 off, ``jnp.asarray`` turns a float64 numpy array
-into float32 without a word, and derivatives come back with relative errors near 1e-7 where
-the caller expects 1e-16. Converting a float64 numpy argument (a Python float among them: the
-core hands one over as a float64 0-d array) then warns
-:class:`multiad.AccuracyWarning` once per process, with the one-line fix; the backend does
-not flip x64 itself, because that changes every other JAX computation in the process.
+into float32 (and complex128 into complex64) without a word, and derivatives come back with
+relative errors near 1e-7 where the caller expects 1e-16. Converting a float64 or complex128
+numpy argument (a Python float among them: the core hands one over as a float64 0-d array)
+then warns :class:`multiad.AccuracyWarning` once per process and dtype, with the one-line fix;
+the backend does not flip x64 itself, because that changes every other JAX computation in the
+process. "Once" counts a warning that reached the caller: where a filter turned it into an
+exception (``warnings.simplefilter("error", multiad.AccuracyWarning)``, as the docs
+recommend), the next conversion raises again, rather than computing in float32 silently.
+
+NOTE [64-bit integers without x64]: ``jnp.asarray`` turns int64 into int32 and uint64 into
+uint32 by dropping the high bits, so ``2**40 + 3`` becomes ``3``: a wrong value, not a
+rounded one, and JAX says nothing. An integer array whose values all fit the 32-bit type
+loses nothing and converts silently (JAX's integers are 32-bit without x64, as its creation
+functions' are); one with a value that does not fit raises InvalidArgumentError naming the
+call, the value and the fixes (enable x64, or convert the data, to float64 for instance).
+Checking costs one pass over the array's values, for 64-bit integer arrays with x64 off only.
+An explicit 32-bit ``dtype`` asks for numpy's wrapping cast, which it gets.
 
 NOTE [item() of a traced value]: JAX raises for ``float(x)``, ``x.tolist()`` and
 ``numpy.asarray(x)`` on a traced value, but ``x.item()`` of a value that JAX differentiates
@@ -38,8 +50,14 @@ import multiad
 
 jax: Any = None
 jnp: Any = None
-_x64_warned = threading.Event()
+#: the dtypes (float64, complex128) whose warning has reached the caller (NOTE [float64 input without x64])
+_x64_warned: set[str] = set()
 _x64_lock = threading.Lock()
+#: a 64-bit integer dtype's 32-bit counterpart without x64 (NOTE [64-bit integers without x64])
+_NARROWER = {"int64": np.dtype(np.int32), "uint64": np.dtype(np.uint32)}
+#: what a float64 or complex128 array becomes without x64 (NOTE [float64 input without x64])
+_NARROWED = {"float64": "float32", "complex128": "complex64"}
+_WIDE = frozenset(_NARROWER) | frozenset(_NARROWED)
 
 
 #: JAX's ConcretizationTypeError for a size it must know while tracing (``jnp.nonzero``, which
@@ -123,23 +141,36 @@ class JaxBackend(multiad.Backend):
         return isinstance(x, jax.core.Tracer)
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
-        if (
-            dtype is None
-            and getattr(x, "dtype", None) == np.float64
-            and not _x64_warned.is_set()
-            and not jax.config.jax_enable_x64
-            and _first_x64_warning()
-        ):
-            call = self.converting_call() or "jax backend"  # NOTE [Conversions name their call] in multiad
-            self.warn_accuracy(
-                f"{call}: a float64 numpy array or Python float is computed in float32 because JAX's x64 mode is off "
-                "(relative errors near 1e-7 instead of 1e-16); enable it at the start of the program with "
-                'jax.config.update("jax_enable_x64", True). This warning is shown once per process'
-            )
+        given = getattr(x, "dtype", None)
+        if isinstance(given, np.dtype) and given.name in _WIDE and not jax.config.jax_enable_x64:
+            self._narrowing(x, given.name, dtype)
         out = jnp.asarray(x, dtype=None if dtype is None else np.dtype(dtype))
         if isinstance(device, str):  # one of devices(): "gpu:0"
             device = next(d for d in jax.devices() if f"{d.platform}:{d.id}" == device)
         return out if device is None else jax.device_put(out, device)
+
+    def _narrowing(self, x: Any, name: str, dtype: Any) -> None:
+        """Raises or warns for numpy data ``x`` of 64-bit dtype ``name`` that x64 off narrows
+        (NOTE [64-bit integers without x64], NOTE [float64 input without x64])."""
+        if name in _NARROWER:
+            target = np.dtype(name if dtype is None else dtype)
+            if target.kind in "iu" and target.itemsize == 8:
+                _check_fits(x, _NARROWER[name], self.converting_call() or "jax backend")
+            return
+        if dtype is not None or name in _x64_warned or not _first_x64_warning(name):
+            return
+        call = self.converting_call() or "jax backend"  # NOTE [Conversions name their call] in multiad
+        what = "a float64 numpy array or Python float" if name == "float64" else "a complex128 numpy array"
+        try:
+            self.warn_accuracy(
+                f"{call}: {what} is computed in {_NARROWED[name]} because JAX's x64 mode is off "
+                "(relative errors near 1e-7 instead of 1e-16); enable it at the start of the program with "
+                'jax.config.update("jax_enable_x64", True). This warning is shown once per process'
+            )
+        except BaseException:
+            with _x64_lock:  # a filter turned it into an error: not shown, so the next conversion raises too
+                _x64_warned.discard(name)
+            raise
 
     # Framework facts the conformance suite asks for (multiad.Backend); the backend never acts unasked.
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
@@ -361,11 +392,32 @@ def _identity_rows() -> Any:
     return _identity[0]
 
 
-def _first_x64_warning() -> bool:
-    """True exactly once per process (NOTE [float64 input without x64])."""
+def _check_fits(x: Any, narrow: np.dtype[Any], call: str) -> None:
+    """Raises where 64-bit integer data ``x`` holds a value outside ``narrow``'s range
+    (NOTE [64-bit integers without x64])."""
+    data = np.asarray(x)
+    if data.size == 0:
+        return
+    info = np.iinfo(narrow)
+    lo, hi = int(data.min()), int(data.max())
+    if info.min <= lo and hi <= info.max:
+        return
+    bad = lo if lo < info.min else hi
+    wrapped = int(np.asarray(bad, dtype=data.dtype).astype(narrow))
+    raise multiad.InvalidArgumentError(
+        f"{call}: a numpy array of {data.dtype.name} holds {bad}, outside the {narrow.name} range "
+        f"[{info.min}, {info.max}] that JAX's integers have with x64 off, where it would wrap around to {wrapped}; "
+        'enable x64 at the start of the program with jax.config.update("jax_enable_x64", True), or convert '
+        "the data first (to float64, say)"
+    )
+
+
+def _first_x64_warning(name: str) -> bool:
+    """True for the first of the calls converting dtype ``name`` that claims its warning
+    (NOTE [float64 input without x64])."""
     with _x64_lock:
-        first = not _x64_warned.is_set()
-        _x64_warned.set()
+        first = name not in _x64_warned
+        _x64_warned.add(name)
     return first
 
 
