@@ -245,12 +245,19 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         gets), as a Python float argument of a transform and ``multiad.numpy.asarray`` do; pass
         ``dtype`` for one dtype everywhere.
 
+    Raises:
+        InvalidTypeError: a leaf is no numeric data (a str, an object or str array) or
+            ``dtype`` is no numeric numpy dtype, or the backend cannot convert a leaf.
+        InvalidArgumentError: the backend has no such ``device``.
+
     Example:
         >>> import multiad
         >>> multiad.to_numpy(multiad.asarray([1.0, 2.0], backend="numpy"))
         array([1., 2.])
     """
+    _check_dtype(dtype)
     leaves, spec = _tree.flatten(x)
+    bare = len(leaves) == 1 and leaves[0] is x  # x itself one leaf, named "x" in errors
     if isinstance(x, (list, tuple)) and leaves and all(isinstance(v, numbers.Number) for v in leaves):
         try:
             data = np.asarray(x)
@@ -259,7 +266,7 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                 f"asarray(x): x is a nested list of numbers whose lists at one depth differ in length, "
                 f"which is no array (numpy: {exc}); give lists of equal lengths, or a dict of arrays"
             ) from None
-        leaves, spec = [data], _tree.flatten(0)[1]
+        leaves, spec, bare = [data], _tree.flatten(0)[1], True
     traced = _select.PROBE[0]()  # compiling() (NOTE [One compiler probe])
     if traced and backend is None and all(type(leaf) is np.ndarray for leaf in leaves):
         # NOTE [numpy arrays in compiled code]: tensors in numpy's clothes, whose type's module and
@@ -286,11 +293,91 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
                         leaf = native_order(leaf)
             if dtype is None and isinstance(leaf, (float, complex)) and not isinstance(leaf, np.generic):
                 leaf = np.asarray(leaf)  # float64, complex128: NOTE [Python float arguments]
-            out.append(b.asarray(leaf, dtype=dtype, device=device))
+            what = "x" if bare else f"leaf {k} of x"
+            if not traced:  # a compiler cannot read a traced numpy array's dtype
+                _check_numbers(leaf, what)
+            try:
+                res = b.asarray(leaf, dtype=dtype, device=device)
+            except MultiADError:
+                raise
+            except (TypeError, ValueError, RuntimeError, OverflowError, StopIteration, AssertionError) as exc:
+                raise _refused(b, leaf, what, device, exc) from exc
+            if not traced and isinstance(res, np.ndarray):  # numpy's asarray makes an object array of anything
+                _check_numbers(res, what)
+            out.append(res)
     finally:
         if token is not None:
             CONVERTING.reset(token)
     return _tree.unflatten(spec, out)
+
+
+# NOTE [asarray of what is no number]: numpy's asarray makes an array of anything (a str is a
+# "<U3" array, a list holding None an object array), which the numpy and autograd backends
+# returned as it was and torch and JAX refused with their own words; a dtype name numpy does
+# not know raised numpy's "data type not understood", and a device the framework does not
+# have its raw error (JAX's: an empty StopIteration). asarray refuses them all with
+# InvalidTypeError/InvalidArgumentError starting with the call, as the transforms refuse such
+# arguments: data of a kind no backend computes with (object, str, bytes, records, datetimes),
+# a dtype of those kinds or one numpy does not know, and a conversion the backend refused.
+_NOT_NUMBERS = {"O": "object", "S": "bytes", "U": "str", "V": "record", "M": "datetime", "m": "timedelta"}
+
+
+def _check_dtype(dtype: Any) -> None:
+    """Raises for a ``dtype`` argument of asarray that is no numeric numpy dtype (NOTE [asarray of what is no number])."""
+    if dtype is None:
+        return
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError as exc:
+        raise InvalidTypeError(
+            f"asarray(x): dtype={dtype!r} is not a dtype numpy knows ({exc}); give a numpy dtype name or "
+            "object, such as 'float32', 'float64', 'int64' or numpy.float64"
+        ) from None
+    if kind in _NOT_NUMBERS:
+        raise InvalidTypeError(
+            f"asarray(x): dtype={dtype!r} holds {_NOT_NUMBERS[kind]} values, which no backend computes with; "
+            "give a numeric dtype, such as 'float64' or 'int64'"
+        )
+
+
+def _check_numbers(leaf: Any, what: str) -> None:
+    """Raises where ``leaf`` is data of a kind no backend computes with (NOTE [asarray of what is no number])."""
+    if isinstance(leaf, (str, bytes)):
+        raise InvalidTypeError(
+            f"asarray(x): {what} is a {type(leaf).__name__}, not a number or an array; give numbers "
+            "(float(s) for the text of one)"
+        )
+    kind = leaf.dtype.kind if isinstance(leaf, (np.ndarray, np.generic)) else ""
+    if kind in _NOT_NUMBERS:
+        hint = (
+            "; for an object array that holds numbers, numpy.asarray(x, dtype='float64') first (None has no value)"
+            if kind == "O"
+            else ""
+        )
+        raise InvalidTypeError(
+            f"asarray(x): {what} has dtype {leaf.dtype} ({_NOT_NUMBERS[kind]} values), which no backend "
+            f"computes with; give numeric data{hint}"
+        )
+
+
+def _refused(b: Backend, leaf: Any, what: str, device: Any, exc: BaseException) -> MultiADError:
+    """The error for a conversion the backend refused (NOTE [asarray of what is no number])."""
+    kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    reason = f"({type(exc).__name__}{': ' + detail if detail else ''})"
+    if device is not None:
+        try:
+            known = f"one of its devices, {b.devices()}"
+        except Exception:  # noqa: BLE001 - only the hint is lost
+            known = "one of its devices"
+        return InvalidArgumentError(
+            f"asarray(x): the {b.name} backend could not place {what} ({kind}) on device={device!r} {reason}; "
+            f"give {known}, or leave device out for the framework's default"
+        )
+    return InvalidTypeError(
+        f"asarray(x): {what} ({kind}) cannot become {an(b.name)} array {reason}; convert it first, "
+        "for instance to a numpy array with numpy.asarray(x, dtype='float64')"
+    )
 
 
 def to_numpy(x: Any) -> Any:

@@ -146,7 +146,13 @@ class JaxBackend(multiad.Backend):
             self._narrowing(x, given.name, dtype)
         out = jnp.asarray(x, dtype=None if dtype is None else np.dtype(dtype))
         if isinstance(device, str):  # one of devices(): "gpu:0"
-            device = next(d for d in jax.devices() if f"{d.platform}:{d.id}" == device)
+            found = [d for d in jax.devices() if f"{d.platform}:{d.id}" == device]
+            if not found:
+                raise multiad.InvalidArgumentError(
+                    f"{self.converting_call() or 'asarray(x)'}: device={device!r} is none of JAX's devices; "
+                    f"give one of {self.devices()}, a jax.Device, or leave device out for JAX's default"
+                )
+            device = found[0]
         return out if device is None else jax.device_put(out, device)
 
     def _narrowing(self, x: Any, name: str, dtype: Any) -> None:
