@@ -26,7 +26,8 @@ def value_and_grad(
 
     Args:
         f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
-            float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
+            float, not a list or tuple holding one, which raises InvalidArgumentError as in
+            ``jax.grad``); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
             outputs raise InvalidTypeError (their derivatives are not defined: return a float,
             for instance ``mnp.astype(out, float)``, or pass a count through ``has_aux``).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
@@ -96,7 +97,8 @@ def grad(
 
     Args:
         f: a function returning a floating-point scalar (an array of shape ``()``, or a Python
-            float); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
+            float, not a list or tuple holding one, which raises InvalidArgumentError as in
+            ``jax.grad``); with ``has_aux``, a pair ``(scalar, aux)``. Integer, boolean and complex
             outputs raise InvalidTypeError (their derivatives are not defined: return a float,
             for instance ``mnp.astype(out, float)``, or pass a count through ``has_aux``).
         argnums: position (int) or positions (tuple) of the arguments to differentiate.
@@ -338,7 +340,9 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     out, pullback = native(*primals)  # NOTE [Errors of traced calls] in multiad/_prepared_traced.py
     if box.spec is None:  # one output array
 
-        def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        def vjp_fn(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
+            if more or cotangent is _NO_COTANGENT:
+                raise _cotangent_count(call, cotangent, more)
             if not (is_array(cotangent) and cotangent.shape == out.shape and cotangent.dtype == out.dtype):
                 # Against a structure made in the trace: the compiler's pytree functions take no other.
                 ref_spec = _tree.flatten(out)[1]
@@ -348,11 +352,30 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
         return out, vjp_fn
     spec = box.spec
 
-    def vjp_fns(cotangent: Any) -> tuple[Any, ...]:
+    def vjp_fns(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
+        if more or cotangent is _NO_COTANGENT:
+            raise _cotangent_count(call, cotangent, more)
         cts = _check_like(f"{call} vjp_fn", "cotangent", cotangent, out, spec, b, True)
         return tuple(pullback(type(out)(cts)))  # the container the framework's vjp returned
 
     return _tree.unflatten(spec, list(out)), vjp_fns
+
+
+# NOTE [One cotangent]: vjp_fn takes one cotangent with the structure of f's output, as JAX's
+# does; called with none or several, Python's own TypeError named the closure
+# (``_one_vjp_fn.<locals>.vjp_fn() takes 1 positional argument but 2 were given``). It takes
+# the others to say so in the words of the other vjp_fn errors (the empty tuple of ``*more``
+# costs no allocation on the usual call).
+_NO_COTANGENT: Any = object()
+
+
+def _cotangent_count(call: str, cotangent: Any, more: tuple[Any, ...]) -> InvalidTypeError:
+    """The error of a vjp_fn called with no cotangent or several (NOTE [One cotangent])."""
+    n = 0 if cotangent is _NO_COTANGENT else 1 + len(more)
+    return InvalidTypeError(
+        f"{call} vjp_fn: takes one cotangent with the structure of f's output (a tuple for several outputs), "
+        f"got {n} arguments; pass vjp_fn(ct) for one output, vjp_fn((ct1, ct2)) for a tuple of two"
+    )
 
 
 # NOTE [vjp_fn built by a function of its own]: the kinds of vjp_fn (of one output, through the
@@ -382,7 +405,9 @@ def _one_vjp_fn(
     [Pullbacks of one output]."""
     ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
 
-    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+    def vjp_fn(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
+        if more or cotangent is _NO_COTANGENT:
+            raise _cotangent_count(call, cotangent, more)
         if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
             cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
         try:  # no context set: NOTE [Context set outright]
@@ -409,7 +434,9 @@ def _vjp_fn(
     ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
     whole = flat._prep.whole
 
-    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+    def vjp_fn(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
+        if more or cotangent is _NO_COTANGENT:
+            raise _cotangent_count(call, cotangent, more)
         if type(cotangent) is ref_type and cotangent.shape == ref_shape and cotangent.dtype is ref_dtype:
             cts: tuple[Any, ...] = (cotangent,)
         else:

@@ -777,11 +777,22 @@ def _not_float_output(call: str, dtype: str, leaf: int | None) -> str:
 NON_SCALAR_HINT = "use jacrev or vjp for non-scalar outputs"
 
 
+# NOTE [A scalar in a container]: grad's f returns a scalar; a list or tuple (or dict) holding
+# one scalar was taken as that scalar, where jax.grad ("Gradient only defined for scalar-output
+# functions") and torch.func.grad ("Expected f(*args) to return a Tensor") refuse it, so code
+# written against multiad broke when it ran on those directly. ``out_spec`` is the structure of
+# f's output (None where the caller checked it); a single leaf is the only one accepted.
 def scalar_out(call: str, outs: tuple[Any, ...], out_spec: Any, hint: str = NON_SCALAR_HINT) -> None:
-    """Raises unless f returned one array of shape (); ``hint`` names the transform meant instead."""
+    """Raises unless f returned one array of shape (), bare; ``hint`` names the transform meant instead."""
     if len(outs) != 1 or tuple(outs[0].shape) != ():
         shapes = ", ".join(str(tuple(o.shape)) for o in outs)
         raise InvalidArgumentError(
             f"{call}: f must return a scalar (an array of shape ()), got shape {shapes}; "
             f"{hint}, or reduce the output (for instance .sum())"
+        )
+    if out_spec is not None and not out_spec.is_leaf():  # NOTE [A scalar in a container]
+        raise InvalidArgumentError(
+            f"{call}: f must return a scalar (an array of shape ()), got a "
+            f"{getattr(out_spec.type, '__name__', 'container')} holding one; return the scalar itself "
+            "(out[0] of a list or tuple of one)"
         )
