@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import os
 import sys
 import tempfile
@@ -124,6 +125,39 @@ def render_report(report: str) -> str:
     return render_matrix([report])
 
 
+# NOTE [What check refuses before the run]: the suite runs for minutes, and the report is
+# written at its end, so a report path that cannot be written lost the whole run (no matrix,
+# a traceback from the suite's session hook); a module:object whose module does not exist
+# printed pytest's 55-line collection error. Both are found before the run and reported in one
+# line (exit status 2, as for an unknown backend name): the report path by opening it for
+# appending (a file made for the test is removed again), the module by its import system
+# entry, without importing it (pytest imports it, after its own set-up).
+def _unusable(name: str, report: str | None) -> str | None:
+    """Why ``check name --report report`` cannot run, or None (NOTE [What check refuses before the run])."""
+    call = f"python -m multiad check {name}"
+    if ":" in name:
+        module = name.partition(":")[0]
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            return f"{call}: no module named {module!r}; give module:object of an importable module, or a registered backend name"
+    if report:
+        existed = os.path.exists(report)
+        try:
+            with open(report, "a"):
+                pass
+        except OSError as exc:
+            return (
+                f"{call}: cannot write the report to {report!r} ({exc.strerror or exc}); give a path in a "
+                "writable directory"
+            )
+        if not existed:
+            os.remove(report)
+    return None
+
+
 def cmd_check(name: str, report: str | None, select: str | None, extra: Sequence[str], out: TextIO) -> int:
     try:
         _registry.get(name, f"python -m multiad check {name}")
@@ -131,6 +165,10 @@ def cmd_check(name: str, report: str | None, select: str | None, extra: Sequence
         if ":" not in name:  # module:object names a backend under development; pytest loads it
             print(exc, file=out)
             return 2
+    reason = _unusable(name, report)
+    if reason is not None:
+        print(reason, file=out)
+        return 2
     import pytest  # imported here: listing backends must not need pytest
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -110,3 +110,44 @@ def test_check_unknown_backend_says_what_is_available() -> None:
     assert _cli.main(["check", "no-such-backend"], out=out) == 2
     assert "unknown backend 'no-such-backend'" in out.getvalue()
     assert "numpy" in out.getvalue()
+
+
+def _no_run(*args: Any, **kwargs: Any) -> int:
+    raise AssertionError("the suite ran")
+
+
+@pytest.mark.parametrize("where", ["missing dir", "a directory"])
+def test_check_refuses_an_unwritable_report_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # Before: the whole suite ran, then the report hook crashed with a traceback and no matrix.
+    monkeypatch.setattr(pytest, "main", _no_run)
+    report = tmp_path / "no" / "such" / "dir" / "x.json" if where == "missing dir" else tmp_path
+    out = io.StringIO()
+    assert _cli.main(["check", "numpy", "--report", str(report)], out=out) == 2
+    msg = out.getvalue().strip()
+    assert msg.startswith(f"python -m multiad check numpy: cannot write the report to {str(report)!r}"), msg
+    assert "writable directory" in msg and len(msg.splitlines()) == 1, msg
+
+
+def test_check_leaves_a_writable_report_path_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[bool] = []
+    monkeypatch.setattr(pytest, "main", lambda args: seen.append(True) or 0)
+    monkeypatch.setattr(_cli, "render_report", lambda path: "")
+    fresh, existing = tmp_path / "fresh.json", tmp_path / "old.json"
+    existing.write_text("kept", encoding="utf-8")
+    for report in (fresh, existing):
+        assert _cli.main(["check", "numpy", "--report", str(report)], out=io.StringIO()) == 0
+    assert seen == [True, True]
+    assert not fresh.exists() and existing.read_text(encoding="utf-8") == "kept"  # the probe leaves no file
+
+
+def test_check_of_a_module_that_does_not_exist_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: pytest's 55-line collection error.
+    monkeypatch.setattr(pytest, "main", _no_run)
+    out = io.StringIO()
+    assert _cli.main(["check", "nope.mod:Cls"], out=out) == 2
+    assert out.getvalue().strip() == (
+        "python -m multiad check nope.mod:Cls: no module named 'nope.mod'; give module:object of an importable "
+        "module, or a registered backend name"
+    )
