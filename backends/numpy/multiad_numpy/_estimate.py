@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._levels import Block, Estimate, LevelBase, _nonfinite_sink, _records, _sink
+from ._levels import Block, Estimate, LevelBase, _hidden_sink, _nonfinite_sink, _records, _sink
 
 # NOTE [Finite-difference error estimate]: a derivative along a perturbation ``v`` (a column
 # of the Jacobian, or a group of tangent components, see NOTE [Steps per component]) at the
@@ -378,11 +378,19 @@ class Estimating(LevelBase):
             nf_sink = _nonfinite_sink.get()
             if nf_sink is not None:
                 nf_sink.append(nonfinite)
+            h_sink = _hidden_sink.get()
+            if h_sink is not None:
+                h_sink.append(max(self.hidden, *self.inner_hidden, 0.0))
             return
         tol = self.tolerance()
         drowned = self.rounding[0] > max(ratio, tol)  # NOTE [Rounding against the element's own size]
         if self.rounding[0] > ratio:
             ratio, at = self.rounding
+        hidden = max(self.inner_hidden, default=0.0)  # NOTE [Values a nested level rounds away] in _fd.py
+        if hidden > max(ratio, tol):
+            ratio, at = hidden, 0.0
+        else:
+            hidden = 0.0
         records = _records.get()
         if records is not None:
             records.append(Estimate(self.call, worst, ratio, tol, order, evaluations))
@@ -393,6 +401,15 @@ class Estimating(LevelBase):
                 f"{where} (the edge of f's domain, such as sqrt or log at 0, or a pole): the numpy "
                 "backend's derivative there is nan or meaningless. Exact backends give the limit of the "
                 "derivative's formula (inf for sqrt at 0); use one (torch, jax, autograd) where this matters"
+            )
+        elif hidden:
+            self.backend.warn_accuracy(
+                f"{self.call}: the numpy backend's finite-difference order-{order} derivative differences "
+                "nested derivatives some of whose elements came out exactly 0 because the change their step "
+                "makes in f's values is below the rounding of f's value (f's value is large beside that "
+                "derivative times the input's scale: another input much larger, a large term or offset), "
+                "while f does depend on those inputs: the derivatives built from them may be 0 or wrong. Use "
+                "an exact backend (torch, jax, autograd) where this matters"
             )
         elif drowned:
             what = "derivative" if order == 1 else f"order-{order} derivative"

@@ -84,6 +84,9 @@ class Level(Estimating):
         fp1, fm1 = at(1.0), at(-1.0)
         if self.nested:  # the plain difference; its error is its rounding noise
             values, errors, scales, derivs = self.plain(f0, fp1, fm1, [h] * len(f0))
+            rounded = self.rounded_away(f0, fp1, fm1, values, [np.full((1, 1), inv)] * len(f0))
+            if rounded is not None:  # NOTE [Values a nested level rounds away]: f one input's magnitude away along v
+                self.hides(rounded, at(1.0 / self.c), f0)
             return values, [e + sl for e, sl in zip(errors, slack)], scales, derivs
         fp2, fm2 = at(2.0), at(-2.0)
         each = self.element_noise()
@@ -187,6 +190,38 @@ class Level(Estimating):
             with np.errstate(invalid="ignore", over="ignore"):
                 kinked = ~(e <= tol * np.maximum(sc, column))  # nan: not shown smooth
             errors[i] = errors[i] + bound * kinked
+
+    def rounded_away(
+        self, f0: Any, fp: Any, fm: Any, values: list[Any], invs: list[Any]
+    ) -> tuple[Any, list[Any]] | None:
+        """A nested level's columns with an element whose values of ``f`` are equal and not 0 at
+        ``x`` and ``x +- h`` where the noise ``0.5 eps |f(x)| / h`` is above the tolerance of its
+        column's largest derivative, with per output where (a ``(columns, size)`` array, the
+        columns' rows only), or None (NOTE [Values a nested level rounds away])."""
+        tol = self.tolerance()
+        column = np.max([np.abs(v).max(axis=1, initial=0.0) for v in values], axis=0).astype(np.float64)[:, None]
+        masks = []
+        for o, p, m, inv in zip(f0, fp, fm, invs):
+            with np.errstate(invalid="ignore", over="ignore"):
+                could = (0.5 * self.eps) * np.abs(np.asarray(o, np.float64).reshape(1, -1)) * inv
+                masks.append((p == o) & (m == o) & (could > tol * column))
+        rows = [mask.any(axis=1) for mask in masks if mask.size]
+        ks = np.flatnonzero(np.any(rows, axis=0)) if rows else np.zeros(0, np.int64)
+        return (ks, [mask[ks] for mask in masks]) if ks.size else None
+
+    def hides(self, hidden: tuple[Any, list[Any]], far: Any, f0: Any) -> None:
+        """Keeps the largest ratio of the noise ``0.5 eps |f(x)| / h`` of an element of
+        :meth:`rounded_away` over a step ``h`` to the second derivative its change over one
+        input's magnitude ``s`` shows, ``|f(x + s) - f(x)| / s**2`` (``far``: ``f(x + s)`` per
+        output, the columns' rows), for ``h = c s``: ``0.5 eps |f(x)| / (c**2 |f(x + s) -
+        f(x)|)`` (NOTE [Values a nested level rounds away])."""
+        for fk, o, mask in zip(far, f0, hidden[1]):
+            o64 = np.asarray(o, np.float64).reshape(1, -1)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                change = np.abs(np.asarray(fk, np.float64).reshape(mask.shape[0], -1) - o64)
+                ratio = (0.5 * self.eps / self.c**2) * np.abs(o64) / change
+            ratio = np.where(mask & (change > 0) & np.isfinite(ratio), ratio, 0.0)
+            self.hidden = max(self.hidden, float(ratio.max(initial=0.0)))
 
     def flat(
         self, f0: list[Any] | tuple[Any, ...], quiets: list[Any], owns: list[Any], invs: list[Any], each: bool = False
@@ -304,6 +339,13 @@ class Level(Estimating):
         if self.nested:  # the plain difference; its error is its rounding noise
             fs = self.perturbed(primals, j, deltas, (1.0, -1.0), every, shaped, steps=nominal)
             values, errors, scales, derivs = self.plain(flat0, [f[0] for f in fs], [f[1] for f in fs], hs)
+            rounded = self.rounded_away(flat0, [f[0] for f in fs], [f[1] for f in fs], values, invs)
+            if rounded is not None:  # NOTE [Values a nested level rounds away]: f one input's magnitude away
+                ks = rounded[0]
+                p = primals[j].reshape(-1)[ks].astype(np.float64)
+                far = np.zeros(n, primals[j].dtype)
+                far[ks] = np.where(p >= 0, 1.0, -1.0) * scale(p)
+                self.hides(rounded, [f[0] for f in self.perturbed(primals, j, far, (1.0,), ks, shaped)], flat0)
             return values, (errors, scales, derivs)
         # Per output: f at x + h, x - h, x + 2h, x - 2h, then R, T and E (NOTE [Bound first]).
         works = self.perturbed(primals, j, deltas, (1.0, -1.0, 2.0, -2.0), every, shaped, spare=3, steps=nominal)
@@ -571,6 +613,26 @@ def _work_dtype(a: Any) -> Any:
 # if not, the derivative 0 stands. One evaluation per such column, only where some output's
 # values did not move at all (an input ``f`` ignores, a ``relu`` that is off) and ``f(x)`` is
 # not 0. ``jvp`` does the same along its direction.
+
+# NOTE [Values a nested level rounds away]: a nested level (the gradient inside a Hessian) reports
+# its values' rounding noise capped by their spread (NOTE [Finite-difference error estimate] in
+# _estimate.py), and it has no check of NOTE [Values too coarse to change]: an element whose values
+# of ``f`` were all equal came back 0 with noise 0, so the outer level saw an exact 0 at every point
+# of its stencil and nothing to judge. ``hessian(sum(x**3))`` at ``[1e4, 1e-2, 1]`` gave the
+# diagonal ``[6e4, 0, 0]`` for ``[6e4, 0.06, 6]`` (``f`` is 1e12, its rounding 1e-4, the change a
+# nested step makes at ``x = 1`` 2e-5), and ``hvp`` along ``e_2`` ``[0, 0, 0]``, without a warning,
+# where ``grad`` at the same point warns. So a nested level checks such elements as a first
+# derivative does (where ``0.5 eps |f(x)| / h`` is above the tolerance of its column's largest
+# derivative, ``f`` is evaluated once more with the input moved by its own magnitude ``s``, away
+# from 0; along ``v / c`` for a ``jvp``), and where ``f`` changes there, reports to the level
+# evaluating it how large that noise is beside the second derivative the change shows: the noise
+# over an outer step, ``0.5 eps |f| / (c s)**2``, against ``|f(x + s) - f(x)| / s**2``, a ratio
+# ``0.5 eps |f| / (c**2 |f(x + s) - f(x)|)``. The outermost level warns where the largest such
+# ratio is above its tolerance. The ratio, not the first-order rule alone, decides: ``10 +
+# sum(x**3)`` at 0 rounds its nested gradients at ``x`` away too (``3 h**2`` beside ``eps 10``;
+# ``grad`` warns there), but its Hessian is right (2.7e-6), the noise 3e-5 of the change 1 that a
+# step of ``s`` makes. Cost: one evaluation of ``f`` per such column of a nested gradient (a
+# ``relu`` off on both sides of a nested step, ``f`` not 0); none elsewhere.
 
 # NOTE [Steps the input can hold]: the perturbed point x + h is rounded to the input's dtype,
 # so the step taken differs from the h the difference divides by, by up to eps_in |x| / 2 (1e-5

@@ -102,6 +102,11 @@ _sink: contextvars.ContextVar[list[tuple[float, int, int, str]] | None] = contex
 _nonfinite_sink: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
     "multiad_numpy_nonfinite_sink", default=None
 )
+# Where a nested level reports how far above its tolerance an element it rounded away entirely
+# could be (NOTE [Values a nested level rounds away] in _fd.py).
+_hidden_sink: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "multiad_numpy_hidden_sink", default=None
+)
 # Where a level whose function is the core's own learns the public call's name (NOTE [Names of
 # composed levels]); None inside a level that has a name.
 _names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("multiad_numpy_names", default=None)
@@ -247,6 +252,11 @@ class LevelBase:
         # Elements whose stencil met a value of f that is nan or inf (NOTE [Values that are not finite]).
         self.nonfinite = 0
         self.inner_nonfinite: list[int] = []
+        # The largest ratio of the noise that an element of this (nested) level's result rounded away
+        # entirely could hide to its column's largest derivative, and what nested levels reported
+        # (NOTE [Values a nested level rounds away] in _fd.py).
+        self.hidden = 0.0
+        self.inner_hidden: list[float] = []
         # The largest rounding noise relative to its element's size, and that noise (NOTE
         # [Rounding against the element's own size] in _estimate.py).
         self.rounding = (0.0, 0.0)
@@ -278,6 +288,7 @@ class LevelBase:
         caller's floating-point state."""
         d_token, s_token = _depth.set(self.depth + 1), _sink.set(self.inner)
         n_token = _nonfinite_sink.set(self.inner_nonfinite)
+        h_token = _hidden_sink.set(self.inner_hidden)
         c_token = _names.set(None if self.named else self.names)
         e_token = _enclosing.set(self.public_call())
         x_token = _elements.set(self.collecting)
@@ -288,6 +299,7 @@ class LevelBase:
             _depth.reset(d_token)
             _sink.reset(s_token)
             _nonfinite_sink.reset(n_token)
+            _hidden_sink.reset(h_token)
             _names.reset(c_token)
             _enclosing.reset(e_token)
             _elements.reset(x_token)
