@@ -32,7 +32,14 @@ import numpy as np
 
 from . import _registry, _select, _tree
 from ._backend import CONVERTING, Backend
-from ._errors import InvalidArgumentError, InvalidTypeError, MixedBackendError, MultiADError, an
+from ._errors import (
+    InvalidArgumentError,
+    InvalidTypeError,
+    MixedBackendError,
+    MultiADError,
+    NonDifferentiableError,
+    an,
+)
 from ._ops import traced_now
 
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
@@ -340,6 +347,10 @@ def _check_dtype(dtype: Any) -> None:
         )
 
 
+# What an object array may hold and still be plain data (refused as "no number" below).
+_PLAIN = (numbers.Number, str, bytes, type(None), list, tuple, dict, np.generic)
+
+
 def _check_numbers(leaf: Any, what: str) -> None:
     """Raises where ``leaf`` is data of a kind no backend computes with (NOTE [asarray of what is no number])."""
     if isinstance(leaf, (str, bytes)):
@@ -348,6 +359,14 @@ def _check_numbers(leaf: Any, what: str) -> None:
             "(float(s) for the text of one)"
         )
     kind = leaf.dtype.kind if isinstance(leaf, (np.ndarray, np.generic)) else ""
+    if kind == "O":
+        held = next((e for e in np.asarray(leaf).flat if not isinstance(e, _PLAIN)), None)
+        if held is not None:  # numpy.asarray of a value being differentiated: an array holding it
+            raise NonDifferentiableError(
+                f"asarray(x): {what} is an object array holding a {type(held).__name__} (numpy.asarray of an "
+                "array that carries a derivative wraps it and drops the derivative); convert the array "
+                "itself with multiad.numpy.asarray(x), or multiad.numpy.stop_gradient(x) for its value"
+            )
     if kind in _NOT_NUMBERS:
         hint = (
             "; for an object array that holds numbers, numpy.asarray(x, dtype='float64') first (None has no value)"
