@@ -7,6 +7,7 @@ so that every backend works in float64 and the references below can be compared 
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -146,3 +147,23 @@ def run_threads(worker: Callable[[int], None], errors: list[BaseException], n: i
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+@pytest.fixture
+def strict() -> Iterator[None]:
+    """Any AccuracyWarning fails the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", multiad.AccuracyWarning)
+        yield
+
+
+class Counted:
+    """``f`` counting its evaluations."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        self.f, self.calls = f, 0
+        self.__name__ = f.__name__
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.f(*args)

@@ -12,26 +12,19 @@ import re
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import multiad_numpy
 import numpy as np
 import pytest
+from conftest import Counted
 from test_docs import DOCS, run_page
 
 import multiad
 import multiad.numpy as mnp
 
 NP = "numpy"
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    """Any AccuracyWarning fails the test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", multiad.AccuracyWarning)
-        yield
 
 
 def d(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,18 +41,6 @@ def sum_sin(x: Any) -> Any:
 
 def relu_sum(x: Any) -> Any:
     return mnp.sum(mnp.maximum(x, 0.0))
-
-
-class Counted:
-    """``f`` counting its evaluations."""
-
-    def __init__(self, f: Callable[..., Any]) -> None:
-        self.f, self.calls = f, 0
-        self.__name__ = f.__name__
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.f(*args)
 
 
 # -- steps per component ------------------------------------------------------------------------

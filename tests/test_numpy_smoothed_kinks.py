@@ -10,26 +10,19 @@ results below are off by 15 to 47% without a warning).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import multiad_numpy
 import numpy as np
 import pytest
+from conftest import Counted
 
 import multiad
 import multiad.numpy as mnp
 
 NP = "numpy"
 STEP = float(np.finfo(np.float64).eps ** (1 / 3))
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    """Any AccuracyWarning fails the test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", multiad.AccuracyWarning)
-        yield
 
 
 def relu_squared(v: Any) -> Any:
@@ -134,18 +127,6 @@ def sin_times_x(x: Any) -> Any:
 
 def sin_times_x_hessian(x: np.ndarray) -> np.ndarray:
     return np.diag(2 * np.cos(x) - x * np.sin(x))
-
-
-class Counted:
-    """``f`` counting its evaluations."""
-
-    def __init__(self, f: Callable[..., Any]) -> None:
-        self.f, self.calls = f, 0
-        self.__name__ = f.__name__
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.f(*args)
 
 
 @pytest.mark.parametrize("span", [1.0, 10.0, 1e2, 1e3])
