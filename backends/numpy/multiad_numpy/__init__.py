@@ -144,7 +144,7 @@ class NumpyBackend(multiad.Backend):
                 scales[i] += scs[i]
                 derivs[i] += dvs[i]
         level.finish([(errors, scales, derivs)])
-        level.hand_over(list(zip(totals, errors)))  # NOTE [Noise of each nested element] in _levels.py
+        level.hand_over([(t, e, None) for t, e in zip(totals, errors)])  # NOTE [Noise of each nested element]
         touts = tuple(t.reshape(o.shape).astype(o.dtype, copy=False) for t, o in zip(totals, outs))
         return outs, touts, aux
 
@@ -171,16 +171,25 @@ class NumpyBackend(multiad.Backend):
         level.adopt(outs)
         blocks: list[list[Any]] = [[] for _ in outs]
         estimates: list[_levels.Block] = []
+        steps = []
         for j, p in enumerate(primals):
             c = max(level.c, _levels.step_factor(p.dtype))  # NOTE [Steps for the coarsest input]
-            values, estimate = level.columns(primals, outs, j, c * _fd.scale(p.reshape(-1)))
+            steps.append(c * _fd.scale(p.reshape(-1)))
+            values, estimate = level.columns(primals, outs, j, steps[j])
             estimates.append(estimate)
             for i, o in enumerate(outs):
                 blocks[i].append(_transposed(values[i], o.dtype))
         level.finish(estimates)
         if level.nested:  # each element's noise, laid out as the blocks (NOTE [Noise of each nested element])
             shown = level.shown
-            level.hand_over([(blocks[i][j], shown[j][i].T) for i in range(len(outs)) for j in range(len(primals))])
+            # with the primal and steps of its columns (NOTE [Truncation a nested level leaves] in _fd.py)
+            level.hand_over(
+                [
+                    (blocks[i][j], shown[j][i].T, (primals[j], steps[j]))
+                    for i in range(len(outs))
+                    for j in range(len(primals))
+                ]
+            )
         return outs, blocks, aux
 
     def jacfwd(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool, chunk_size: int | None) -> Any:

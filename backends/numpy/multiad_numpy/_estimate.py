@@ -32,8 +32,9 @@ from ._levels import Block, Estimate, LevelBase, _hidden_sink, _nonfinite_sink, 
 # It costs 4 evaluations per perturbation instead of 2 (6 where refined). A nested level (one
 # running inside another's evaluations of ``f``) uses the plain 2-point difference and
 # reports only its rounding noise: its truncation error is a smooth function of ``x`` that the
-# outer difference differentiates harmlessly, and a kink shows up in the outer level's kink
-# term.
+# outer difference differentiates along with the derivative, and the outer level, whose ``T``
+# along the nested column's own component is that error, keeps it in its estimate (NOTE
+# [Truncation a nested level leaves] in _fd.py); a kink shows up in the outer level's kink term.
 #
 # Each element's estimate is compared with its scale: ``|R| + |f| |t| / s + |S(h)| / h`` (the
 # derivative's own size, the size a change of ``f`` over the input's scale ``s`` would give,
@@ -88,7 +89,8 @@ from ._levels import Block, Estimate, LevelBase, _hidden_sink, _nonfinite_sink, 
 # The estimate models ``f`` as smooth on the scale of the step or kinked within it. A function
 # that oscillates on a length much shorter than the step (``sin`` at ``x = 1e6``, where the
 # relative step is 6) can alias so that the two step sizes agree: such input needs an exact
-# backend, or a rescaled argument.
+# backend, or a rescaled argument. (A second derivative aliased so warns where the aliased
+# function varies on a few steps: NOTE [Truncation a nested level leaves] in _fd.py.)
 #
 # NOTE [Why four evaluations]: a plain central difference costs 2 evaluations per column; the
 # estimate above costs 4, and no cheaper estimate is safe. With the 3 values ``f(x)`` and

@@ -113,9 +113,10 @@ _names: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("multi
 # The public call of the level evaluating f, for a nested level that has no name yet.
 _enclosing: contextvars.ContextVar[str | None] = contextvars.ContextVar("multiad_numpy_enclosing", default=None)
 _records: contextvars.ContextVar[list[Estimate] | None] = contextvars.ContextVar("multiad_numpy_records", default=None)
-# Where a nested level hands over its result's values with each element's rounding noise, while
-# the level evaluating it evaluates f at the primals (NOTE [Noise of each nested element]).
-_elements: contextvars.ContextVar[list[tuple[Any, Any]] | None] = contextvars.ContextVar(
+# Where a nested level hands over its result's values with each element's rounding noise and the
+# steps it took (NOTE [Truncation a nested level leaves] in _fd.py), while the level evaluating it
+# evaluates f at the primals (NOTE [Noise of each nested element]).
+_elements: contextvars.ContextVar[list[tuple[Any, Any, Any]] | None] = contextvars.ContextVar(
     "multiad_numpy_elements", default=None
 )
 
@@ -263,8 +264,11 @@ class LevelBase:
         # The nested results' values and noise handed over while f is evaluated at the primals, the
         # noise of each element of f's outputs found among them (None: not every output is one of
         # them), and the largest nested noise reported then (NOTE [Noise of each nested element]).
-        self.collecting: list[tuple[Any, Any]] | None = None
+        self.collecting: list[tuple[Any, Any, Any]] | None = None
         self.nested_noise: list[Any] | None = None
+        # Per output of f, the steps the nested result holding its values took, or None (NOTE
+        # [Truncation a nested level leaves] in _fd.py).
+        self.nested_steps: list[Any] = []
         self.noise_at_x = 0.0
         # Whether the last wider step of a directional difference was smooth enough to keep (NOTE
         # [Steps widened from the noise] in _fd.py).
@@ -330,11 +334,14 @@ class LevelBase:
         if first and handed:
             self.noise_at_x = self.noise()
             self.nested_noise = _matched(arrays, handed)
+            self.nested_steps = _steps_of(arrays, handed)
         return arrays, aux
 
-    def hand_over(self, results: list[tuple[Any, Any]]) -> None:
-        """Hands each ``(values, noise)`` of this level's result to the level evaluating it, where
-        that one is evaluating f at its primals (NOTE [Noise of each nested element])."""
+    def hand_over(self, results: list[tuple[Any, Any, Any]]) -> None:
+        """Hands each ``(values, noise, steps)`` of this level's result to the level evaluating it,
+        where that one is evaluating f at its primals (NOTE [Noise of each nested element]);
+        ``steps``: the primal its columns perturbed and their steps, or None (NOTE [Truncation a
+        nested level leaves] in _fd.py)."""
         sink = _elements.get()
         if sink is not None and self.nested:
             sink.extend(results)
@@ -395,7 +402,7 @@ def _writable(leaf: Any) -> Any:
     return leaf
 
 
-def _matched(outs: tuple[Any, ...], handed: list[tuple[Any, Any]]) -> list[Any] | None:
+def _matched(outs: tuple[Any, ...], handed: list[tuple[Any, Any, Any]]) -> list[Any] | None:
     """Per output, the noise of the nested result whose values it holds exactly, as a ``(1,
     size)`` float64 array (the largest where several match), or None if some output matches
     none (NOTE [Noise of each nested element])."""
@@ -403,14 +410,31 @@ def _matched(outs: tuple[Any, ...], handed: list[tuple[Any, Any]]) -> list[Any] 
     for o in outs:
         flat = o.reshape(-1)
         noise = None
-        for values, n in handed:
-            if values.size == flat.size and np.array_equal(values.reshape(-1).astype(flat.dtype, copy=False), flat):
+        for values, n, _ in handed:
+            if _holds(flat, values):
                 noise = n if noise is None else np.maximum(noise, n)
         if noise is None:
             if flat.size:
                 return None
             noise = np.zeros(0)
         found.append(np.asarray(noise, np.float64).reshape(1, -1))
+    return found
+
+
+def _holds(flat: Any, values: Any) -> bool:
+    """Whether the flat output ``flat`` holds exactly the nested result ``values``."""
+    return bool(values.size == flat.size and np.array_equal(values.reshape(-1).astype(flat.dtype, copy=False), flat))
+
+
+def _steps_of(outs: tuple[Any, ...], handed: list[tuple[Any, Any, Any]]) -> list[Any]:
+    """Per output, the ``(primal, steps)`` of the nested result whose values it holds exactly,
+    where it is one result of columns (a Jacobian's block), else None (NOTE [Truncation a nested
+    level leaves] in _fd.py)."""
+    found = []
+    for o in outs:
+        flat = o.reshape(-1)
+        steps = [s for values, _, s in handed if s is not None and _holds(flat, values)]
+        found.append(steps[0] if len(steps) == 1 else None)
     return found
 
 
