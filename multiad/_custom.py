@@ -23,6 +23,7 @@ from typing import Any
 from . import _custom_state, _registry, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
+from ._custom_checks import check_jvp_rule, check_vjp_rules
 from ._custom_rules import JVPRule, Rule, VJPRule
 from ._errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperationError
 from ._flat import as_index
@@ -48,6 +49,11 @@ class _Custom:
             )
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
+        #: The numbers of arguments whose calls the rules' signatures were checked for.
+        self._checked_arities: set[int] = set()
+        #: f's output structure and shapes by call signature: NOTE [Rule outputs shaped like the
+        #: function's] in _custom_rules.py.
+        self.known_outputs: dict[Any, Any] = {}
         functools.update_wrapper(self, fun)
         self.__name__: str = name
         try:
@@ -65,6 +71,9 @@ class _Custom:
                 )
 
     def _defined(self) -> bool:
+        raise NotImplementedError
+
+    def _check_rules(self, n_args: int, nondiff: list[int]) -> None:
         raise NotImplementedError
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
@@ -96,6 +105,9 @@ class _Custom:
                     f"{name}: nondiff_argnums={self.nondiff_argnums} is out of range for {len(args)} argument(s)"
                 )
             nondiff.append(i % len(args))
+        if len(args) not in self._checked_arities:  # NOTE [Rule signatures checked at the first call]
+            self._check_rules(len(args), nondiff)
+            self._checked_arities.add(len(args))
         diff = tuple(i for i in range(len(args)) if i not in nondiff)
         leaves, in_spec = _tree.flatten(tuple(args[i] for i in diff))
         b = _backend_for(name, leaves, _tree.flatten([args[i] for i in nondiff])[0])
@@ -196,9 +208,14 @@ class custom_vjp(_Custom):
         if not callable(fwd) or not callable(bwd):
             raise InvalidTypeError(f"{self.__name__}.defvjp(fwd, bwd): fwd and bwd must be callable")
         self.fwd, self.bwd = fwd, bwd
+        self._checked_arities.clear()
+        self.known_outputs.clear()
 
     def _defined(self) -> bool:
         return self.fwd is not None
+
+    def _check_rules(self, n_args: int, nondiff: list[int]) -> None:
+        check_vjp_rules(self.__name__, self.fun, self.fwd, self.bwd, n_args, nondiff)
 
     def _rule(self, b: Backend, args: Any, diff: tuple[int, ...], in_spec: Any, xs: list[Any]) -> Rule:
         if _custom_state.forward_mode():
@@ -259,10 +276,15 @@ class custom_jvp(_Custom):
         if not callable(jvp_rule):
             raise InvalidTypeError(f"{self.__name__}.defjvp(jvp_rule): jvp_rule must be callable")
         self.jvp_rule = jvp_rule
+        self._checked_arities.clear()
+        self.known_outputs.clear()
         return jvp_rule
 
     def _defined(self) -> bool:
         return self.jvp_rule is not None
+
+    def _check_rules(self, n_args: int, nondiff: list[int]) -> None:
+        check_jvp_rule(self.__name__, self.fun, self.jvp_rule, n_args, nondiff)
 
     def _rule(self, b: Backend, args: Any, diff: tuple[int, ...], in_spec: Any, xs: list[Any]) -> Rule:
         return JVPRule(self, b, args, diff, in_spec, xs)

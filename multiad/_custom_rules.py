@@ -123,6 +123,11 @@ class Rule:
         self.shapes = [tuple(x.shape) for x in xs]
         self.dtypes = [b.dtype_name(x) for x in xs]
         self.out_spec: Any = None
+        self.out_shapes: list[tuple[int, ...]] = []
+        self.out_from = ""  # what gave out_spec and out_shapes, for messages
+        self.out_cached = (
+            False  # whether they came from an earlier call (NOTE [Rule outputs shaped like the function's])
+        )
 
     # -- for backends: the checks a backend over a tape or a tracer needs (docs/plugins.md) ----
     def refuse_closed_over(self, carries: Callable[[Any], bool]) -> None:
@@ -213,17 +218,70 @@ class Rule:
             return astype(leaf, dtype)
         return leaf
 
-    def outs(self, out: Any, what: str) -> tuple[Any, ...]:
-        """Flat outputs; the structure must be the same at every call of the rule's functions."""
+    def outs(self, out: Any, what: str, xs: Sequence[Any] | None = None) -> tuple[Any, ...]:
+        """Flat outputs; the structure and shapes must be the same at every call of the rule's
+        functions (NOTE [Rule outputs shaped like the function's])."""
         spec = _tree.flatten(out)[1]
-        if self.out_spec is None:
-            self.out_spec = spec
-        elif spec != self.out_spec and not _tree.same_structure(spec, self.out_spec):
+        first = self.out_spec is None
+        if first:
+            self.out_spec, self.out_from = spec, what
+        elif not self._same_structure(spec):
+            if xs is not None and self._recheck(xs) and self._same_structure(spec):
+                pass
+            else:
+                raise InvalidArgumentError(
+                    f"{self.name}: {what} returned an output with structure {spec}, but {self.out_from} returns "
+                    f"{self.out_spec}; the rule must return outputs structured like the function's"
+                    + (f" ({_RULE_FORMS[what]})" if what in _RULE_FORMS else "")
+                )
+        arrays = self.arrays(out, f"{what} output")
+        shapes = [tuple(a.shape) for a in arrays]
+        if first:
+            self.out_shapes = shapes
+        elif shapes != self.out_shapes and not (xs is not None and self._recheck(xs) and shapes == self.out_shapes):
+            k = next(i for i, (a, b) in enumerate(zip(shapes, self.out_shapes)) if a != b)
             raise InvalidArgumentError(
-                f"{self.name}: {what} returned an output with structure {spec}, but the function returns {self.out_spec}; "
-                "the rule must return outputs structured like the function's"
+                f"{self.name}: {what} returned an output leaf {k} of shape {shapes[k]} where {self.out_from} returns "
+                f"shape {self.out_shapes[k]}; " + _RULE_FORMS.get(what, "the rule must return the function's output")
             )
-        return self.arrays(out, f"{what} output")
+        return arrays
+
+    def _same_structure(self, spec: Any) -> bool:
+        return bool(spec == self.out_spec or _tree.same_structure(spec, self.out_spec))
+
+    def reference_outputs(self, xs: Sequence[Any]) -> None:
+        """Makes the function's output structure and shapes for these arguments known before a
+        rule runs: from an earlier call with the same signature, or by evaluating the function
+        (NOTE [Rule outputs shaped like the function's])."""
+        if self.out_spec is not None:
+            return
+        known = self.user.known_outputs.get(self._key())
+        if known is not None:
+            self.out_spec, self.out_shapes = known
+            self.out_from = f"{self.name} (at an earlier call with arguments of these shapes)"
+            self.out_cached = True
+            return
+        self._evaluate_function(xs)
+
+    def _evaluate_function(self, xs: Sequence[Any]) -> None:
+        self.out_spec, self.out_cached = None, False
+        self.fun(*xs)
+        cache = self.user.known_outputs
+        if len(cache) >= _MAX_KNOWN_OUTPUTS:
+            cache.clear()
+        cache[self._key()] = (self.out_spec, self.out_shapes)
+
+    def _recheck(self, xs: Sequence[Any]) -> bool:
+        """Evaluates the function again where the reference came from an earlier call (whose
+        nondiff arguments may have differed in what the key cannot see); True if it did."""
+        if not self.out_cached:
+            return False
+        self._evaluate_function(xs)
+        return True
+
+    def _key(self) -> Any:
+        nondiff = tuple(_static(a) for a in self.nondiff)
+        return (self.backend.name, len(self.args), self.in_spec, tuple(self.shapes), tuple(self.dtypes), nondiff)
 
     def fun(self, *xs: Any) -> tuple[Any, ...]:
         return self.outs(self.run(self.user.fun, *self.full_args(xs)), self.name)
@@ -298,6 +356,36 @@ class Rule:
         return sum(p.default is not p.empty for p in positional[: len(self.args)])
 
 
+# NOTE [Rule outputs shaped like the function's]: a ``fwd`` (or jvp rule) whose output is shaped
+# unlike the function's (``sin(x)[:1]`` for ``sin(x)``) was used as it was: torch raised its own
+# RuntimeError about forward gradients, a vjp's cotangent was refused as shaped unlike the
+# outputs, and ``grad`` of a sum returned a gradient broadcast from the wrong output without an
+# error. Under differentiation the function itself is not run (NOTE [Custom rules are the
+# framework's own]), so its output structure and shapes are taken from an evaluation of the
+# function at the first differentiated call with arguments of given shapes and dtypes (and equal
+# nondiff arguments of plain types), kept on the custom function: one more evaluation of the
+# function per such signature, not per call. Where a rule then disagrees with a kept reference,
+# the function is evaluated again before raising, since the key does not see nondiff arguments
+# that are arrays or functions.
+_MAX_KNOWN_OUTPUTS = 64
+
+_RULE_FORMS = {
+    "the fwd rule": "fwd returns (output, residuals), its output the function's own output",
+    "the jvp rule": "a jvp rule returns (output, tangent_output), its output the function's own output",
+}
+
+
+def _static(a: Any) -> Any:
+    """A nondiff argument as part of a key: plain values as they are, others by type and shape
+    (NOTE [Rule outputs shaped like the function's])."""
+    if a is None or isinstance(a, (bool, int, float, complex, str, bytes)):
+        return (type(a).__name__, a)
+    if isinstance(a, tuple) and all(a is None or isinstance(a, (bool, int, float, str)) for a in a):
+        return ("tuple", a)
+    shape = getattr(a, "shape", None)
+    return (type(a).__qualname__, tuple(shape) if isinstance(shape, tuple) else None)
+
+
 def _is_floating(dtype: str) -> bool:
     return dtype.startswith(("float", "bfloat"))
 
@@ -331,6 +419,7 @@ class VJPRule(Rule):
     """A call of a custom_vjp function (NOTE [Custom rules at the flat level])."""
 
     def fwd(self, *xs: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        self.reference_outputs(xs)
         res = self.run(self.user.fwd, *self.full_args(xs))
         if not isinstance(res, (tuple, list)) or len(res) != 2:
             raise InvalidArgumentError(
@@ -350,7 +439,7 @@ class VJPRule(Rule):
             )
         # The structure and non-array leaves stay here; the backend carries the arrays.
         self.res_static = (spec, [None if a else x for a, x in zip(is_array, leaves)], is_array)
-        return self.outs(out, "the fwd rule"), tuple(x for a, x in zip(is_array, leaves) if a)
+        return self.outs(out, "the fwd rule", xs), tuple(x for a, x in zip(is_array, leaves) if a)
 
     def _residual_leaf(self, x: Any) -> Any:
         """A residual leaf as the backend carries it: a NumPy scalar of a numeric dtype becomes a
@@ -391,6 +480,7 @@ class JVPRule(Rule):
     """A call of a custom_jvp function (NOTE [Custom rules at the flat level])."""
 
     def jvp(self, xs: Sequence[Any], ts: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        self.reference_outputs(xs)
         primals, tangents = tuple(self.diff_trees(xs)), tuple(self.diff_trees(ts))
         res = self.run(self.user.jvp_rule, *self.nondiff, primals, tangents)
         if not isinstance(res, (tuple, list)) or len(res) != 2:
@@ -398,7 +488,7 @@ class JVPRule(Rule):
                 f"{self.name}: the jvp rule must return a pair (output, tangent_output), got {type(res).__name__}"
             )
         out, tout = res
-        outs = self.outs(out, "the jvp rule")
+        outs = self.outs(out, "the jvp rule", xs)
         t_leaves, t_spec = optree_none_leaves(tout)
         if t_spec != optree_none_leaves(_tree.unflatten(self.out_spec, list(outs)))[1]:
             raise InvalidArgumentError(
