@@ -96,6 +96,7 @@ UNARY = {
     **{n: _unary() for n in "sin cos tan arcsin arccos arctan sinh cosh tanh arctanh exp exp2 expm1".split()},
     **{n: _unary() for n in "log log1p log2 log10 sqrt square cbrt reciprocal deg2rad rad2deg radians".split()},
     **{n: _unary() for n in "degrees negative positive conj conjugate nan_to_num copy".split()},
+    **{n: _unary(-0.9, 0.9) for n in "real imag angle".split()},
     "arcsinh": _unary(-0.8, 0.9),
     "arccosh": _unary(1.2, 3.0),
     "sinc": _unary(0.1, 0.9),

@@ -32,7 +32,7 @@ _REASONS: dict[str, str] = {
         "bitwise_right_shift bitwise_xor invert left_shift right_shift packbits unpackbits gcd lcm"
     ),
     "complex numbers: multiad differentiates real inputs only": (
-        "iscomplex iscomplexobj isreal isrealobj real imag angle real_if_close sort_complex"
+        "iscomplex iscomplexobj isreal isrealobj real_if_close sort_complex"
     ),
     "output shape depends on the values: cannot be traced (jax.jit, vmap); compute indices with numpy": (
         "unique unique_all unique_counts unique_inverse unique_values intersect1d union1d "

@@ -14,6 +14,7 @@ import numpy as np
 from ._ag_qr import qr as _ag_qr
 from ._det import jax_det as _jax_det
 from ._fixes_ag import (
+    _ag_angle,
     _ag_atleast,
     _ag_broadcast_arrays,
     _ag_broadcast_to,
@@ -189,6 +190,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "linalg.qr": _ag_qr,
         **{n: _joining("autograd", n) for n in ("concatenate", "stack", "hstack", "vstack")},
         "dstack": _ag_dstack,
+        "angle": _ag_angle,
     },
     "numpy": {"empty_like": np.zeros_like, "tril": _np_triangle("tril"), "triu": _np_triangle("triu")},
 }

@@ -304,3 +304,11 @@ def _ag_dstack(tup: Any) -> Any:
     (every other joining function has autograd's derivative)."""
     anp = _ag()
     return _joining("autograd", "concatenate")([anp.atleast_3d(strong(a)) for a in tup], 2)
+
+
+def _ag_angle(z: Any, deg: bool = False) -> Any:
+    """numpy's ``angle(z, deg=False)``: autograd.numpy's derivative of ``angle`` takes no ``deg``
+    (``TypeError: <lambda>() got an unexpected keyword argument 'deg'`` under ``grad``), so
+    degrees are the radians scaled (NOTE [Parts of complex arrays] in _torch_complex.py)."""
+    a = _ag().angle(z)
+    return a * (180.0 / np.pi) if deg else a

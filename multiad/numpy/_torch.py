@@ -492,6 +492,10 @@ from ._torch_shape import IMPL as _SHAPE_IMPL  # noqa: E402 - needs the helpers 
 
 IMPL.update(_SHAPE_IMPL)
 
+from ._torch_complex import IMPL as _COMPLEX_IMPL  # noqa: E402 - needs the helpers above
+
+IMPL.update(_COMPLEX_IMPL)
+
 from . import _dispatch as _dispatch  # noqa: E402
 from ._torch_fast import FAST as _FAST  # noqa: E402 - needs the helpers above (through _torch_reduce)
 from ._torch_fast import norm as _fast_norm  # noqa: E402
