@@ -172,34 +172,59 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def _like(fill: Any) -> Fn:
-    def fn(a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kw: Any) -> Any:
-        return _filled(a, fill, dtype, shape)
+# NOTE [Keywords of the *_like functions]: numpy's ``zeros_like(a, dtype=None, order='K',
+# subok=True, shape=None, *, device=None)`` (``full_like`` with ``fill_value`` second). The torch
+# versions took any other keyword (``out=``, a misspelt ``dytpe=``) into ``**kw`` and ignored it,
+# and ignored ``device=`` and an invalid ``order=``, where numpy raises TypeError and ValueError.
+# They now take numpy's parameters only: ``order`` is checked as numpy checks it (the layout has
+# no meaning for a torch tensor, so a valid one changes nothing), ``subok`` has nothing to select
+# (a torch tensor is not a numpy subclass), and ``device=`` places the result, as in the other
+# creation functions (``a``'s device by default).
+_ORDERS = ("C", "F", "A", "K")
 
+
+def _like(name: str, fill: Any) -> Fn:
+    def fn(
+        a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *, device: Any = None
+    ) -> Any:
+        return _filled(a, fill, dtype, order, shape, device)
+
+    fn.__name__ = fn.__qualname__ = name  # Python's own TypeError for another keyword names it
     return fn
 
 
-def _full_like(
-    a: Any, fill_value: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, **kw: Any
+def full_like(
+    a: Any,
+    fill_value: Any,
+    dtype: Any = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: Any = None,
+    *,
+    device: Any = None,
 ) -> Any:
-    return _filled(a, fill_value, dtype, shape)
+    return _filled(a, fill_value, dtype, order, shape, device)
 
 
-def _filled(a: Any, value: Any, dtype: Any, shape: Any) -> torch.Tensor:
-    """numpy's ``*_like``: ``a``'s dtype and shape unless ``dtype`` or ``shape`` is given."""
+def _filled(a: Any, value: Any, dtype: Any, order: Any, shape: Any, device: Any) -> torch.Tensor:
+    """numpy's ``*_like``: ``a``'s dtype, shape and device unless given (NOTE [Keywords of the
+    *_like functions])."""
+    if order not in _ORDERS:
+        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
     t = tensor(a)
     dt = t.dtype if dtype is None else _dt.torch_dtype(dtype)
+    place = t.device if device is None else torch.device(device)
     if shape is None:
-        return torch.full_like(t, value, dtype=dt)
-    return torch.full((shape,) if isinstance(shape, int) else tuple(shape), value, dtype=dt, device=t.device)
+        return torch.full_like(t, value, dtype=dt, device=place)
+    return torch.full((shape,) if isinstance(shape, int) else tuple(shape), value, dtype=dt, device=place)
 
 
 IMPL.update(
     {
         "gradient": _gradient,
-        "zeros_like": _like(0),
-        "ones_like": _like(1),
-        "empty_like": _like(0),
-        "full_like": _full_like,
+        "zeros_like": _like("zeros_like", 0),
+        "ones_like": _like("ones_like", 1),
+        "empty_like": _like("empty_like", 0),
+        "full_like": full_like,
     }
 )
