@@ -125,6 +125,16 @@ class AutogradBackend(multiad.Backend):
         # raised in f passes unchanged.
         if isinstance(exc, NotImplementedError) and re.match(r"[VJ]JP of \S+ wrt argnums? .* not defined", msg):
             return f"{type(exc).__name__}: {msg}"
+        if isinstance(exc, TypeError) and "ArrayBox" in msg and "returned NotImplemented from __array_ufunc__" in msg:
+            if ", out=(" in msg:
+                # NOTE [In-place updates with a traced value]: ``dy = mnp.zeros_like(y); dy += y``
+                # is numpy's ufunc with ``out=dy``, which autograd's box refuses; the message
+                # said a plain numpy function was applied and named neither the update nor the fix.
+                return (
+                    f"{type(exc).__name__}: {msg} (f updates a numpy array in place with a traced value "
+                    "(x += v, x *= v, or a ufunc's out=), which autograd cannot record; compute a new array "
+                    "instead (x = x + v))"
+                )
         if isinstance(exc, TypeError) and ("ArrayBox" in msg or msg.startswith("Can't differentiate w.r.t. type")):
             return (
                 f"{type(exc).__name__}: {msg} (a plain numpy function was applied to a traced value; "
