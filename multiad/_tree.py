@@ -16,7 +16,9 @@ from typing import Any, TypeVar
 import numpy as np
 import optree
 
+from ._errors import InvalidTypeError
 from ._ops import traced_now
+from ._tree_checks import checked_registration
 
 NAMESPACE = "multiad"
 
@@ -292,6 +294,14 @@ def register_pytree_node(
     ``unflatten_fn(aux, children) -> x``. The registration is multiad's own (an optree
     namespace): it does not change how torch or JAX see the type.
 
+    Raises:
+        InvalidTypeError: ``cls`` is not a class (a string, an instance), a function is not
+            callable or cannot take its arguments; at a flatten, ``flatten_fn`` returned
+            something other than a pair whose children are a tuple or list (an array as the
+            children, ``(x.a, aux)`` for ``((x.a,), aux)``, would make each element a leaf).
+        InvalidArgumentError: ``cls`` is already registered (register each class once), or is
+            a built-in container.
+
     Example:
         >>> import multiad, numpy as np
         >>> class Pair:
@@ -303,7 +313,9 @@ def register_pytree_node(
         ([3.0, 3.0], [1.0, 1.0])
     """
 
-    optree.register_pytree_node(cls, flatten_fn, unflatten_fn, namespace=NAMESPACE)
+    # NOTE [Registrations checked] in _tree_checks.py
+    name = cls.__name__ if isinstance(cls, type) else repr(cls) if isinstance(cls, str) else "cls"
+    checked_registration(f"register_pytree_node({name}, ...)", cls, flatten_fn, unflatten_fn, NAMESPACE)
 
 
 def register_dataclass(
@@ -331,6 +343,8 @@ def register_dataclass(
             activation: str = dataclasses.field(default="tanh", metadata={"static": True})
     """
     call = f"register_dataclass({getattr(cls, '__name__', cls)!r})"
+    if not isinstance(cls, type):  # NOTE [Registrations checked]
+        raise InvalidTypeError(f"{call}: cls must be a class, got {type(cls).__name__} {cls!r}; decorate the class")
     if (data_fields is None) != (meta_fields is None):
         raise TypeError(
             f"{call}: give both data_fields and meta_fields, or neither (then the fields' metadata decides)"
@@ -362,5 +376,5 @@ def register_dataclass(
     def _unflatten(aux: tuple[Any, ...], children: Any) -> Any:
         return cls(**dict(zip(data, children)), **dict(zip(meta, aux)))
 
-    optree.register_pytree_node(cls, _flatten, _unflatten, namespace=NAMESPACE)  # type: ignore[arg-type]
+    checked_registration(call, cls, _flatten, _unflatten, NAMESPACE, wrap_flatten=False)
     return cls
