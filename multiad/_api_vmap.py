@@ -189,6 +189,7 @@ def vmap(
             if plan.loose:  # NOTE [Structures per call] in multiad/_flat.py
                 saved, slot.tree, plan.tree = slot.tree, spec, spec
             token = context.set(b)  # NOTE [Context set outright] in multiad/_api_ad.py
+            slot.calls += 1
             try:  # _derive.guarded, inlined
                 outs = batched(*leaves)  # not marked: vmap takes no derivative (NOTE [Backends without custom rules])
             except Exception as exc:  # a MultiADError too: NOTE [Errors of nested transforms] in _derive.py
@@ -197,6 +198,7 @@ def vmap(
                     raise
                 raise err from exc
             finally:
+                slot.calls -= 1
                 context.reset(token)
                 if plan.loose:
                     slot.tree = saved
@@ -258,8 +260,12 @@ def _traced(
         def flat(*xs: Any) -> tuple[Any, ...]:
             out = f(*xs)
             if is_array(out):
+                if box:  # an earlier example or chunk returned a tree (NOTE [One output structure per call])
+                    _one_structure(call, box[0], _tree.LEAF)
                 return (out,)
             outs, spec_o = _outputs(b, call, out, xs)
+            if box and box[0] is not spec_o:
+                _one_structure(call, box[0], spec_o)
             box.append(spec_o)
             return outs
 
@@ -297,9 +303,11 @@ def _per_call(
             args[pos] = x
         out = f(*_tree.unflatten(spec, args), **kwargs)
         if not traced and b.is_array(out):  # one array: NOTE [Arrays are leaves]
-            out_spec[:] = [_tree.LEAF]
-            return (out,)
-        outs, spec_o = _outputs(b, call, out, xs)
+            outs, spec_o = (out,), _tree.LEAF
+        else:
+            outs, spec_o = _outputs(b, call, out, xs)
+        if out_spec and out_spec[0] is not spec_o:  # NOTE [One output structure per call]
+            _one_structure(call, out_spec[0], spec_o)
         out_spec[:] = [spec_o]
         return outs
 
@@ -309,6 +317,36 @@ def _per_call(
         outs = _derive.guarded(b, call, batched, *mapped, verb="vectorize")
     (spec_o,) = out_spec
     return outs, spec_o
+
+
+# NOTE [One output structure per call]: vmap stacks the outputs of ``f`` leaf by leaf and
+# returns them in one structure. Where ``f`` runs more than once in a call (the loop of a
+# backend without a vmap, one example at a time; a chunked vmap, one chunk at a time), an ``f``
+# whose structure depends on the values (a branch returning ``{"a": v}`` or ``{"b": v}``, one
+# output or two) or on state gave silently the last example's structure to all of them: example
+# 1's ``{"b": ...}`` came back under ``"a"``, a second output of a later example was dropped,
+# and leaf counts that differed by chunk met the frameworks' raw errors (a torch assertion, an
+# IndexError on JAX). Each run of ``f`` after the first in a call compares its output's
+# structure with the first's and raises the call's error on a difference; the first run, and a
+# call running ``f`` once (a framework's vmap without chunks, the common case), compare
+# nothing. A prepared call keeps the structure in the per-thread slot, reset when the call
+# starts; a flat function run on a thread other than the call's (a backend's own) sees no call
+# open on its thread's slot and compares nothing there.
+def _one_structure(call: str, first: Any, spec: Any) -> None:
+    """Raises where ``spec``, the structure of a later run of ``f`` in a vmap call, differs from
+    ``first``, the first run's (NOTE [One output structure per call])."""
+    if spec == first:
+        return
+
+    def shown(s: Any) -> str:
+        return "one array" if s == _tree.LEAF else str(s)
+
+    raise InvalidArgumentError(
+        f"{call}: f returned an output structured as {shown(first)} for the first example (or chunk) "
+        f"but as {shown(spec)} for a later one; vmap stacks the outputs of all examples in one structure, "
+        "so it must not depend on the values or change between calls: return the same containers, keys "
+        "and number of outputs for every example (mnp.where selects a value without changing the structure)"
+    )
 
 
 def _outputs(b: Backend, call: str, out: Any, xs: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any]:
@@ -328,11 +366,16 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
     if spec == _tree.leaves_spec(spec.num_leaves):
 
         def flat_args(*xs: Any) -> tuple[Any, ...]:  # the arguments are the leaves
+            before = slot.spec  # an earlier example's or chunk's (NOTE [One output structure per call])
             out = f(*xs)
             if is_array(out):  # one array: NOTE [Arrays are leaves]
+                if before is not leaf and before is not _UNSET and slot.calls:
+                    _one_structure(call, before, leaf)
                 slot.spec = plan.out_spec = leaf
                 return (out,)
             outs, spec_o = _outputs(b, call, out, xs)
+            if before is not _UNSET and slot.calls:
+                _one_structure(call, before, spec_o)
             slot.spec = plan.out_spec = spec_o
             return outs
 
@@ -341,11 +384,16 @@ def _flat(f: Callable[..., Any], plan: _Plan, spec: Any, call: str) -> Callable[
     def flat_tree(*xs: Any) -> tuple[Any, ...]:
         # The call's own structure where the arguments hold a dict or a registered node (NOTE
         # [Structures per call] in multiad/_flat.py): from the slot, or the plan on a backend's own thread.
+        before = slot.spec  # an earlier example's or chunk's (NOTE [One output structure per call])
         out = f(*_tree.unflatten((slot.tree or plan.tree) if plan.loose else spec, xs))
         if is_array(out):
+            if before is not leaf and before is not _UNSET and slot.calls:
+                _one_structure(call, before, leaf)
             slot.spec = plan.out_spec = leaf
             return (out,)
         outs, spec_o = _outputs(b, call, out, xs)
+        if before is not _UNSET and slot.calls:
+            _one_structure(call, before, spec_o)
         slot.spec = plan.out_spec = spec_o
         return outs
 
@@ -433,6 +481,9 @@ class _Slot(threading.local):
     def __init__(self) -> None:
         #: The output structure of the flat function that ran last on this thread.
         self.spec: Any = _UNSET
+        #: How many prepared vmap calls this thread is inside: a flat function run on a thread
+        #: that is not (a backend's own) compares no structures (NOTE [One output structure per call]).
+        self.calls = 0
         #: The argument structure of the prepared call running on this thread, where it holds a dict.
         self.tree: Any = None
 
