@@ -339,7 +339,8 @@ def _one_structure(call: str, first: Any, spec: Any) -> None:
         return
 
     def shown(s: Any) -> str:
-        return "one array" if s == _tree.LEAF else str(s)
+        n = s.num_leaves
+        return "one array" if s == _tree.LEAF else f"{s} ({n} array{'s' if n != 1 else ''})"
 
     raise InvalidArgumentError(
         f"{call}: f returned an output structured as {shown(first)} for the first example (or chunk) "

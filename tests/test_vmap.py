@@ -113,7 +113,8 @@ def test_outputs_whose_shape_depends_on_the_values_raise_naming_the_call(backend
 
     if backend.name in ("autograd", "numpy"):  # values are concrete in the loop: the count differs
         with pytest.raises(
-            multiad.InvalidArgumentError, match=r"^vmap\(count\): f returned 2 output arrays for example 0 but 1"
+            multiad.InvalidArgumentError,
+            match=r"^vmap\(count\): f returned an output structured as .* \(2 arrays\) .* but as .* \(1 array\)",
         ):
             multiad.vmap(count, backend=backend.name)(xs)
 
