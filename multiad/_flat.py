@@ -675,7 +675,9 @@ def not_an_output(b: Backend, call: str, leaf: Any, aux: bool = True) -> Invalid
             f"multiad.asarray(c, backend={b.name!r}), or select the {owner!r} backend"
         )
     hint = " (use has_aux=True to return other values)" if aux else ""
-    return InvalidTypeError(f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays{hint}")
+    return InvalidTypeError(
+        f"{call}: f returned a {type(leaf).__name__} leaf; outputs must be arrays or Python numbers{hint}"
+    )
 
 
 # NOTE [Outputs without arrays]: an ``f`` whose output holds no arrays (None, (), {}) raises on
@@ -693,8 +695,8 @@ def constant_output(b: Backend, leaf: Any, like: Any) -> Any:
     device of ``like`` (one of f's arguments; NOTE [Constant outputs on the arguments' device]);
     a Python float is float64 where ``b`` computes in it (NOTE [Python float outputs])."""
     device = b._placement_of(like) if like is not None and b.is_array(like) else None
-    if type(leaf) is float and _arrays.keeps_float64(b):
-        return b.asarray(leaf, dtype="float64", device=device)
+    if type(leaf) in (float, complex) and _arrays.keeps_float64(b):  # complex: complex128, as NumPy's
+        return b.asarray(leaf, dtype="float64" if type(leaf) is float else "complex128", device=device)
     return b.asarray(leaf, device=device)
 
 
@@ -715,7 +717,7 @@ def converted_outputs(b: Backend, call: str, leaves: Sequence[Any], like: Any, a
     conv = []
     for leaf in leaves:
         if not b.is_array(leaf):
-            if not isinstance(leaf, (np.ndarray, np.generic, int, float)):
+            if not isinstance(leaf, (np.ndarray, np.generic, int, float, complex)):  # bool is an int
                 raise not_an_output(b, call, leaf, aux)
             leaf = constant_output(b, leaf, like)
         conv.append(leaf)

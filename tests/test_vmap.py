@@ -445,3 +445,24 @@ def test_empty_batch_f_raising_on_zeros_is_explained(name: str) -> None:
     assert "skip the call when the batch is empty" in str(info.value)
     out = multiad.vmap(_positive_log, backend=name)(np.ones((2, 3)))  # a real batch is unaffected
     np.testing.assert_array_equal(multiad.to_numpy(out), np.zeros((2, 3)))
+
+
+def test_python_number_outputs_are_broadcast_complex_included(backend: Case) -> None:
+    # as jax.vmap: a Python number f returns is one value for every example; a complex one was
+    # refused ("outputs must be arrays") where int, float and bool were broadcast
+    xs = np.arange(6.0).reshape(3, 2)
+    out = multiad.vmap(lambda v: (v, 1 + 2j, 2.5, 3), backend=backend.name)(xs)
+    values = [multiad.to_numpy(o) for o in out[1:]]
+    np.testing.assert_array_equal(values[0], np.full(3, 1 + 2j))
+    np.testing.assert_array_equal(values[1], np.full(3, 2.5))
+    np.testing.assert_array_equal(values[2], np.full(3, 3))
+    # complex128 as NumPy makes it, where the backend computes in double precision
+    assert values[0].dtype == (np.complex64 if backend.name == "jax" and not _x64() else np.complex128)
+    with pytest.raises(multiad.InvalidTypeError, match=r"f returned a str leaf; outputs must be arrays or Python"):
+        multiad.vmap(lambda v: (v, "s"), backend=backend.name)(xs)
+
+
+def _x64() -> bool:
+    import jax
+
+    return bool(jax.config.read("jax_enable_x64"))
