@@ -155,29 +155,43 @@ class Estimating(LevelBase):
         reports the estimate itself), the full estimate runs; a level with a block of columns
         not shown estimates them all (:meth:`finish`).
         """
-        margin = 0.999 * self.tolerance() - 1.502 * self.eps / self.c
-        lhs, derivative, least, noise = 0.0, 0.0, np.inf, 0.0
+        tol = self.tolerance()
+        margin = 0.999 * tol - 1.502 * self.eps / self.c
+        lhs: Any = None
+        derivative: Any = 0.0
+        least: Any = np.inf
+        noise: Any = 0.0
         for o, w, inv in zip(f0, works, invs):
             if not o.size:
                 continue
-            rows = w[4:]  # R, T and E
-            value, t, e = np.maximum(rows.max(axis=2), -rows.min(axis=2)).astype(np.float64)  # largest |.| per column
+            # largest |.| per column of f at x + 2h and x - 2h, R, T and E: two reductions of the rows
+            rows = w[2:7]
+            big = np.maximum(rows.max(axis=2), np.negative(rows.min(axis=2))).astype(np.float64)
+            far, value, t, e = np.maximum(big[0], big[1]), big[2], big[3], big[4]
             inv = inv[:, 0].astype(np.float64)
-            lhs = np.maximum(lhs, t + 0.25 * e * inv)
-            derivative = np.maximum(derivative, value)
+            term = t + 0.25 * e * inv
             # The largest |f| of the column's stencil, for its rounding noise against max |R| alone:
             # |f(x +- 2h)| from their rows, |f(x +- h)| bounded by p1 + m1 = (p2 + m2 + 6 f(x) - E) / 4
-            # and p1 - m1 = 2h D(h), |D(h)| <= |R| + |T| (two rows reduced, not four).
-            far = np.maximum(w[2:4].max(axis=2).max(axis=0), -w[2:4].min(axis=2).min(axis=0)).astype(np.float64)
-            at = float(np.abs(o).max())
+            # and p1 - m1 = 2h D(h), |D(h)| <= |R| + |T| (the rows of x +- 2h reduced, not all four).
+            size = np.abs(o)
+            at = float(size.max())
             near = (2 * far + 6 * at + e) / 8 + (value + t) / inv
             fmax = np.maximum(np.maximum(far, near), at)
-            noise = np.maximum(noise, 0.502 * self.eps * fmax * inv)
+            loud = 0.502 * self.eps * fmax * inv
             # the column's smallest |f(x)| / s: an element is held to its own value, not another output's
-            least = np.minimum(least, 0.999 * float(np.abs(o).min()) * self.c * inv)
-        low = np.maximum(derivative, least) if np.ndim(lhs) else derivative
+            low = 0.999 * float(size.min()) * self.c * inv
+            if lhs is None:  # the first output's, as they are (every term is at least 0, or nan)
+                lhs, derivative, noise, least = term, value, loud, low
+            else:
+                lhs = np.maximum(lhs, term)
+                derivative = np.maximum(derivative, value)
+                noise = np.maximum(noise, loud)
+                least = np.minimum(least, low)
+        if lhs is None:  # no output has elements
+            return True
+        low = np.maximum(derivative, least)
         with np.errstate(invalid="ignore", over="ignore"):
-            quiet = noise <= 0.999 * self.tolerance() * derivative  # NOTE [Rounding against the element's own size]
+            quiet = noise <= 0.999 * tol * derivative  # NOTE [Rounding against the element's own size]
             return bool(np.all(np.isfinite(low) & (lhs <= margin * low) & quiet))
 
     def estimate(

@@ -279,7 +279,10 @@ class Level(Estimating):
         p = primals[j]
         flat = p.reshape(-1)
         head, tail = primals[:j], primals[j + 1 :]
-        call = functools.partial(self.fun, *head) if not tail else lambda x: self.fun(*head, x, *tail)
+        if tail:
+            call = lambda x: self.fun(*head, x, *tail)  # noqa: E731
+        else:  # f itself where it takes the one primal: no wrapper per evaluation
+            call = functools.partial(self.fun, *head) if head else self.fun
         rows = len(mults) * len(ks)
         where = np.concatenate([ks] * len(mults))  # the element each evaluation perturbs
         # x[k] + mult * delta[k], elementwise in the input's dtype as for one column
