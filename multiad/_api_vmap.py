@@ -10,6 +10,8 @@ from typing import Any
 from . import _arrays, _derive, _prepared_traced, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
+from ._derive import batch_size as _batch_size
+from ._derive import vmap as _vmap_of
 from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
 from ._flat import (
     as_index,
@@ -223,7 +225,7 @@ def _traced(
 ) -> Callable[[tuple[Any, ...]], tuple[bool, Any]]:
     """What a vmap runs while a compiler traces it (NOTE [Prepared calls under a compiler] in
     ``multiad/_prepared_traced.py``): ``(True, result)``, or ``(False, None)`` for the general path."""
-    decide = _prepared_traced.decide_vmap
+    decide = _prepared_traced.vmap_decision
     per_arg = isinstance(in_dims, (tuple, list))
 
     def plain(d: Any) -> bool:  # ``__class__``: traced, ``type()`` of a symbolic int is ``int`` too
@@ -237,11 +239,10 @@ def _traced(
             return False, None
         types = tuple(map(type, args))
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
-        d = decide(in_dims, backend, _registry.state, types, ndims, call)  # NOTE [One guard for the state of selection]
-        if d is None:
+        decided = decide(in_dims, backend, types, ndims, call)  # NOTE [One way to each module in a trace]
+        if decided is None:
             return False, None
-        name, mapped_pos, fixed = d
-        b: Backend = _registry._records[name].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]
+        (_, mapped_pos, fixed), b = decided
         is_array = b.is_array
         for a in args:
             if not is_array(a):
@@ -254,7 +255,7 @@ def _traced(
         for k in mapped_pos:
             in_axes[k] = (in_dims[k] if per_arg else in_dims) % leaves[k].ndim
         if len(mapped_pos) > 1:
-            _derive.batch_size(mapped, [in_axes[k] for k in mapped_pos], call)
+            _batch_size(mapped, [in_axes[k] for k in mapped_pos], call)
         box: list[Any] = []  # the output structure, where f returns more than one array
 
         def flat(*xs: Any) -> tuple[Any, ...]:
@@ -269,7 +270,7 @@ def _traced(
             box.append(spec_o)
             return outs
 
-        batched = _derive.vmap(b, flat, in_axes, chunk_size, call)
+        batched = _vmap_of(b, flat, in_axes, chunk_size, call)  # by name: NOTE [One way to each module in a trace]
         outs = batched(*leaves)  # NOTE [Errors of traced calls] in multiad/_prepared_traced.py
         if at_zero:
             return True, _tree.unflatten(box[0], list(outs)) if box else outs[0]

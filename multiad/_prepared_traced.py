@@ -259,6 +259,21 @@ def decide_vmap(
 setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
+def vmap_decision(
+    in_dims: Any, backend: str | Backend | None, types: tuple[type, ...], ndims: tuple[int, ...], call: str
+) -> tuple[tuple[Any, ...], Backend] | None:
+    """:func:`decide_vmap` of the state of selection now, and the backend the decision names, or
+    None for the general path. vmap's traced call reads the registry through this function: the
+    traced calls of this module that ``f`` may hold (a transform object's) read it as this
+    module's global, and the same module read by two ways in one trace is an aliasing guard run
+    as Python on every call (NOTE [One way to each module in a trace])."""
+    state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
+    d = decide_vmap(in_dims, backend, state, types, ndims, call)
+    if d is None:
+        return None
+    return d, _registry._records[d[0]].backend  # type: ignore[return-value]
+
+
 def _decide_vmap(
     in_dims: Any,
     backend: str | Backend | None,

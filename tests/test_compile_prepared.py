@@ -293,6 +293,9 @@ RULE_FORMS: dict[str, Callable[[Any], Any]] = {
     "hvp": lambda x: multiad.hvp(lambda y: _with_rule(y).sum(), (x,), (V,))[0],
     "vhp": lambda x: multiad.vhp(lambda y: _with_rule(y).sum(), (x,), (V,))[0],
     "vjp": lambda x: multiad.vjp(_with_rule, x)[1](V)[0],
+    # The backend's own traced vmap (NOTE [The traced vmap's flag]), and a transform under it.
+    "vmap": lambda x: multiad.vmap(_with_rule)(torch.stack([x, 2 * x])),
+    "vmap of grad": lambda x: multiad.vmap(multiad.grad(lambda y: _with_rule(y).sum()))(torch.stack([x, 2 * x])),
 }
 
 
@@ -393,9 +396,11 @@ def test_traced_hvp_of_a_non_scalar_f_raises_naming_the_call() -> None:
 
 #: The forms whose f runs through the functions the core hands to the backend (scalar_of, outputs_of).
 FLAGGED = ["grad", "value_and_grad", "jacrev", "jacfwd", "hessian", "hvp", "vhp", "vjp"]
+#: The forms whose f runs through the torch backend's own traced vmap (NOTE [The traced vmap's flag]).
+FLAGGED_BY_THE_BACKEND = ["vmap"]
 
 
-@pytest.mark.parametrize("name", FLAGGED)
+@pytest.mark.parametrize("name", FLAGGED + FLAGGED_BY_THE_BACKEND)
 def test_compiled_calls_replay_no_store_to_a_per_thread_flag(name: str) -> None:
     # NOTE [The flag set in a traced call]: a traced store to the backend's per-thread flag was
     # replayed after every compiled call through Dynamo's object_setattr_ignore_descriptor (a
@@ -403,6 +408,7 @@ def test_compiled_calls_replay_no_store_to_a_per_thread_flag(name: str) -> None:
     # trace marks multiad's module-level flag instead, replayed as one attribute store; both
     # flags are False after the call, and the rule refusal that reads them still fires
     # (test_traced_forms_never_drop_a_custom_rule).
+    from multiad_torch import _guard
     from torch._dynamo.eval_frame import _debug_get_cache_entry_list
 
     import multiad._prepared_traced as pt
@@ -419,5 +425,5 @@ def test_compiled_calls_replay_no_store_to_a_per_thread_flag(name: str) -> None:
     (entry,) = _debug_get_cache_entry_list(call.__code__)
     assert "object_setattr_ignore_descriptor" not in entry.code.co_names
     flag = multiad._registry._records["torch"].backend.active_flag
-    assert flag.active is False and pt._in_f is False
+    assert flag.active is False and pt._in_f is False and _guard._in_vmap is False
     assert multiad.Backend.in_traced_transform() is False

@@ -41,6 +41,7 @@ import torch
 
 import multiad
 
+from . import _guard
 from ._captures import checked, differentiating_levels
 from ._guard import _run, _state
 
@@ -217,9 +218,10 @@ def _traced(xs: Any) -> bool:
 # or not) therefore raises; the compiled call fails with this error, and the same transform
 # called without torch.compile applies the rule.
 def _refuse_compiled_transform(rule: Any) -> None:
-    # The per-thread flag where this backend's own primitives run f in the trace, multiad's
-    # where the functions the core hands to prepare/prepare_traced do (Backend.in_traced_transform).
-    if torch.compiler.is_compiling() and (_state.active or multiad.Backend.in_traced_transform()):
+    # The per-thread flag where this backend's own primitives run f in the trace, the traced
+    # vmap's where it runs f (NOTE [The traced vmap's flag] in _guard.py), multiad's where the
+    # functions the core hands to prepare/prepare_traced do (Backend.in_traced_transform).
+    if torch.compiler.is_compiling() and (_state.active or _guard._in_vmap or multiad.Backend.in_traced_transform()):
         raise multiad.UnsupportedOperationError(
             f"{rule.name}: torch.compile of a multiad transform drops a custom rule's derivative (the "
             "compiled graph keeps the function's forward only, so the result would be wrong); call the "

@@ -105,11 +105,48 @@ def _install_guard() -> None:
 # other methods are found again as before. Only the installation (once per process) pays for it.
 
 
+# NOTE [The traced vmap's flag]: while torch.compile traces this backend's ``vmap`` (the only
+# primitive built in the trace that runs ``f`` through :func:`_guarded`), a custom rule applied in
+# ``f`` must be refused (NOTE [Rules under a compiled transform] in ``_custom.py``), so ``f`` runs
+# with a flag set. Set in the trace, the per-thread :data:`_state` was replayed after every compiled
+# call by a Python call of Dynamo's ``object_setattr_ignore_descriptor`` (a thread-local's
+# attribute is found through an AttributeError; 0.3 to 0.7 us a call) and guarded by 4 entries.
+# Traced, ``run`` therefore sets this module's global :data:`_in_vmap` instead, as the core's
+# callbacks set theirs (NOTE [The flag set in a traced call] in ``multiad/_prepared_traced.py``):
+# replayed as one attribute store, guarded by one entry, only ever True inside a trace (the stores
+# of a trace stay symbolic until the compiled call replays False). Run as ordinary Python (where
+# torch.compile runs the vmap eagerly after a graph break in ``f``), it sets :data:`_state` as
+# ``_run`` does, for the conversion guard. Which of the two is asked of :func:`_tracing`, run as
+# ordinary Python even while torch.compile traces (its constant-result mark): its code is the one
+# entry it adds, where reading ``torch.compiler.is_compiling`` in the trace added the ``torch``
+# module by a second way (an aliasing guard run in Python on every call).
+#: Whether ``f`` runs under this backend's vmap in a trace (NOTE [The traced vmap's flag]).
+_in_vmap = False
+
+
+def _tracing() -> bool:
+    """Whether torch.compile traces, as ordinary Python while it does (the mark below)."""
+    return bool(torch.compiler.is_compiling())
+
+
+setattr(_tracing, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def _guarded(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives])."""
+    """``fun`` run with the conversion guard on (NOTE [Conversions that drop derivatives]), for
+    the vmap built while torch.compile traces (NOTE [The traced vmap's flag])."""
 
     def run(*xs: Any) -> Any:
-        return _run(fun, *xs)
+        global _in_vmap
+        if not _tracing():
+            return _run(fun, *xs)
+        if _in_vmap:
+            return fun(*xs)
+        _in_vmap = True
+        try:
+            return fun(*xs)
+        finally:
+            _in_vmap = False
 
     return run
 
