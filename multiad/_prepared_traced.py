@@ -307,6 +307,73 @@ def _plain(v: Any) -> bool:
     return v.__class__ is int or (type(v) is tuple and all([i.__class__ is int for i in v]))
 
 
+# NOTE [One token for a transform object's constants]: each variable of the enclosing function
+# that the traced call reads is a guard on that closure cell's value (3 entries), checked on every
+# compiled call: the transform, ``argnums``, ``chunk_size``, ``backend=`` and the call's name took
+# 15 entries on ``jacrev`` where torch.func's own ``jacrev`` keeps its ``argnums`` in one of its
+# cells. A transform object therefore keeps them in :data:`_SPECS` under one int, the *token*
+# :func:`token` gives for them (the same for the same five values, so equal transform objects
+# run one program), and the traced call reads that one cell: :func:`decide_of` (constant-result,
+# as :func:`decide`) finds them by the token as ordinary Python and decides with them, and what
+# the trace needs of the transform (whether ``mode="auto"`` chooses, whether forward mode's empty
+# check runs, what the call returns) comes back as constants of the decision. The trace still
+# reads ``argnums``, ``chunk_size`` and the call's name from their cells where it hands them to
+# the framework (a backend without ``prepare_traced``: NOTE [Transforms built outside the
+# trace]), which guards them there as before. :func:`token` is constant-result too, so that a
+# transform object made inside a trace adds its entry as ordinary Python (NOTE [Decisions change
+# nothing the trace reads]). The table holds every distinct five values a process made traced
+# transform objects of (a backend object passed as ``backend=`` is kept alive by it), as
+# :data:`BUILT` holds every kind of call traced; a token is never reused for other values.
+_SPECS: dict[int, tuple[str, Argnums, int | None, str | Backend | None, str]] = {}
+_TOKENS: dict[tuple[str, Argnums, int | None, str | Backend | None, str], int] = {}
+_spec_tokens = itertools.count()
+
+
+def token(
+    transform: str, argnums: Argnums, chunk_size: int | None, backend: str | Backend | None, call: str
+) -> int | None:
+    """The token of a transform object's constants (NOTE [One token for a transform object's
+    constants]), or None where they cannot be a key (an unhashable ``backend=``: the general path
+    reports it)."""
+    spec = (transform, argnums, chunk_size, backend, call)
+    try:
+        known = _TOKENS.get(spec)
+    except TypeError:
+        return None
+    if known is None:
+        known = next(_spec_tokens)
+        _SPECS[known] = spec
+        _TOKENS[spec] = known
+    return known
+
+
+setattr(token, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+#: What a traced call returns, by transform (the last entry of :func:`decide_of`'s result).
+_JACOBIAN, _GRAD, _VALUE_AND_GRAD = 0, 1, 2
+
+
+def decide_of(
+    key: int, mode: str, state: _registry.State, types: tuple[type, ...], dtypes: tuple[Any, ...]
+) -> tuple[Any, ...] | None:
+    """:func:`decide` for the transform object of token ``key`` (NOTE [One token for a transform
+    object's constants]), in ``mode`` (``"jacfwd"`` for ``mode="auto"``'s forward mode, else "": the
+    transform's own), with three constants more: whether the Jacobian's forward-mode empty check
+    runs, what the call returns (:data:`_JACOBIAN`, :data:`_GRAD`, :data:`_VALUE_AND_GRAD`), and
+    whether ``mode="auto"`` still chooses. Ordinary Python even while a compiler traces (the mark)."""
+    transform, argnums, chunk_size, backend, call = _SPECS[key]
+    auto = transform == "jacobian" and not mode
+    mode = mode or ("jacrev" if transform == "jacobian" else transform)
+    d = decide(mode, argnums, chunk_size, backend, state, types, dtypes, call)
+    if d is None:
+        return None
+    returns = _GRAD if transform == "grad" else _VALUE_AND_GRAD if transform == "value_and_grad" else _JACOBIAN
+    return (*d, mode in ("jacfwd", "hessian"), returns, auto)
+
+
+setattr(decide_of, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def transform(
     transform: str,
     f: Callable[..., Any],
@@ -322,18 +389,19 @@ def transform(
         return None
     if not (_plain(argnums) and (chunk_size is None or chunk_size.__class__ is int)):
         return None  # the general path: NOTE [Plain numbers in decisions]
+    key = token(transform, argnums, chunk_size, backend, call)
+    if key is None:
+        return None
 
     # NOTE [Closure cells of a traced call]: each variable of the enclosing function that
-    # ``traced`` reads is a guard on that cell's value (3 entries), checked on every compiled call.
-    # What follows from ``transform`` alone is therefore worked out from it in the trace (a
-    # comparison of a guarded constant adds no guard), not kept in cells of its own.
+    # ``traced`` reads is a guard on that cell's value (3 entries), checked on every compiled call:
+    # on the way to the framework's transform it reads ``key`` and ``f`` alone (NOTE [One token
+    # for a transform object's constants]).
     def traced(*args: Any) -> Any:
-        auto = transform == "jacobian"  # mode="auto": NOTE [Automatic mode under a compiler]
         types = tuple(map(type, args))
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
         state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
-        mode = "jacrev" if auto else transform
-        d = decide(mode, argnums, chunk_size, backend, state, types, dtypes, call)
+        d = decide_of(key, "", state, types, dtypes)
         if d is None:
             return general(*args)
         b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment]
@@ -341,23 +409,22 @@ def transform(
         for i in d[2]:
             if not is_array(args[i]):
                 return general(*args)
-        if auto:
+        if d[7]:  # mode="auto": NOTE [Automatic mode under a compiler]
             out = f(*args)
             if not is_array(out):
                 return general(*args)  # an output with structure: the general path sizes it
             n_in = sum([_derive.size(args[i]) for i in d[3]])
             if _plan.jacobian_mode(b, n_in, _derive.size(out)) == "fwd":
-                mode = "jacfwd"
-                d = decide(mode, argnums, chunk_size, backend, state, types, dtypes, call)
+                d = decide_of(key, "jacfwd", state, types, dtypes)
                 if d is None:
                     return general(*args)
-        name, asked, _, diff, token = d
-        if mode in ("jacfwd", "hessian"):
+        name, asked, _, diff, built_name, forward, returns, _ = d
+        if forward:
             for i in diff:
                 if 0 in args[i].shape:  # NOTE [Empty Jacobians]
                     return general(*args)
         box = Box()  # the output structure, where f returns more than one array
-        built = getattr(BUILT, token) if token else None  # NOTE [Transforms built outside the trace]
+        built = getattr(BUILT, built_name) if built_name else None  # NOTE [Transforms built outside the trace]
         if built is not None:
             res = built(box, f, *args)  # NOTE [Errors of traced calls]
         else:
@@ -370,9 +437,9 @@ def transform(
             if native is None:
                 return general(*args)
             res = native(*args)
-        if transform not in ("grad", "value_and_grad"):
+        if returns == _JACOBIAN:
             return res if box.spec is None else _tree.unflatten(box.spec, list(res))
-        return res[0] if transform == "grad" else (res[1], res[0])
+        return res[0] if returns == _GRAD else (res[1], res[0])
 
     return traced
 

@@ -427,3 +427,46 @@ def test_compiled_calls_replay_no_store_to_a_per_thread_flag(name: str) -> None:
     flag = multiad._registry._records["torch"].backend.active_flag
     assert flag.active is False and pt._in_f is False and _guard._in_vmap is False
     assert multiad.Backend.in_traced_transform() is False
+
+
+@pytest.mark.parametrize("name", ["grad", "value_and_grad", "jacrev", "jacfwd", "hessian", "jacobian"])
+def test_a_transform_objects_constants_are_one_guarded_token(name: str) -> None:
+    # NOTE [One token for a transform object's constants]: the compiled call guards one closure
+    # cell for the transform, argnums, chunk_size, backend= and the call's name, not one each.
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    f = _total if name in ("grad", "value_and_grad", "hessian") else torch.sin
+    g = getattr(multiad, name)(f, argnums=0)
+
+    def call(x: Any) -> Any:
+        return g(x)
+
+    torch._dynamo.reset()
+    got = torch.compile(call, backend="eager")(X1)
+    x = X1.numpy()
+    want = {
+        "grad": np.cos(x),
+        "value_and_grad": np.cos(x),
+        "hessian": np.diag(-np.sin(x)),
+    }.get(name, np.diag(np.cos(x)))
+    np.testing.assert_allclose((got[1] if name == "value_and_grad" else got).numpy(), want, rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    text = str(entry.guard_manager)
+    for cell in ("transform", "argnums", "chunk_size", "backend", "call"):  # read in traced, its cells
+        assert f'in traced (HINT: guard on "{cell}"' not in text, cell
+    assert 'in traced (HINT: guard on "key")' in text
+
+
+def test_transform_objects_of_other_constants_run_their_own_programs() -> None:
+    # NOTE [One token for a transform object's constants]: objects differing in argnums alone
+    # (the same call name) get different tokens, so neither runs the other's program.
+    def call(g: Any, w: Any, x: Any) -> Any:
+        return g(w, x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(call, backend="eager")
+    d0 = compiled(multiad.grad(_rows, argnums=0), W, X1)
+    d1 = compiled(multiad.grad(_rows, argnums=1), W, X1)
+    x = X1.numpy()
+    np.testing.assert_allclose(float(d0), float((x * np.cos(1.7 * x)).sum()), rtol=1e-12)
+    np.testing.assert_allclose(d1.numpy(), 1.7 * np.cos(1.7 * x), rtol=1e-12)
