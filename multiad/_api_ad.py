@@ -7,12 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from . import _custom_state, _derive, _plan, _prepared, _prepared_traced, _registry, _select, _tree
+from . import _custom_state, _derive, _plan, _prepared, _registry, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, NonDifferentiableError
 from ._flat import Argnums, Flat, as_argnums, check_argnums_type, check_callable, fname, of_arrays, scalar_out, wraps
 from ._ops import do
+from ._prepared_traced import Box as _Box
+from ._prepared_traced import decide as _decide_traced
+from ._prepared_traced import outputs_of as _outputs_of
 
 BackendArg = str | Backend | None
 #: The context's backend set and reset (NOTE [Selection precedence]), bound once: vjp_fn runs them per cotangent.
@@ -324,7 +327,7 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     dtypes = tuple([getattr(p, "dtype", None) for p in primals])
     argnums = 0 if n == 1 else tuple(range(n))
     # NOTE [One guard for the state of selection] in multiad/_registry.py
-    d = _prepared_traced.decide("vjp", argnums, None, backend, _registry.state, types, dtypes, call)
+    d = _decide_traced("vjp", argnums, None, backend, _registry.state, types, dtypes, call)
     if d is None:
         return None
     b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]
@@ -332,8 +335,10 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     for p in primals:
         if not is_array(p):
             return None
-    box = _prepared_traced.Box()  # the output structure, where f returns more than one array
-    h = _prepared_traced.outputs_of(b, d[0], call)
+    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py (the
+    # callback h is inlined with that module's globals).
+    box = _Box()  # the output structure, where f returns more than one array
+    h = _outputs_of(b, d[0], call)
     native = b.prepare("vjp", lambda *xs: h(box, f, *xs), argnums, None)
     if native is None:
         return None

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _arrays, _derive, _prepared_traced, _registry, _select, _tree
+from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
 from ._derive import batch_size as _batch_size
@@ -23,6 +23,7 @@ from ._flat import (
     guards_arguments,
 )
 from ._ops import do
+from ._prepared_traced import vmap_decision as _vmap_decision
 
 
 def _is_axis(a: Any) -> bool:
@@ -225,7 +226,7 @@ def _traced(
 ) -> Callable[[tuple[Any, ...]], tuple[bool, Any]]:
     """What a vmap runs while a compiler traces it (NOTE [Prepared calls under a compiler] in
     ``multiad/_prepared_traced.py``): ``(True, result)``, or ``(False, None)`` for the general path."""
-    decide = _prepared_traced.vmap_decision
+    decide = _vmap_decision  # by name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
     per_arg = isinstance(in_dims, (tuple, list))
 
     def plain(d: Any) -> bool:  # ``__class__``: traced, ``type()`` of a symbolic int is ``int`` too

@@ -74,6 +74,7 @@ from ._flat import Argnums, normalize_argnums
 from ._prepared_traced import NATIVE as _NATIVE
 from ._prepared_traced import SCALARS as _SCALARS
 from ._prepared_traced import second_order as _traced_second_order
+from ._prepared_traced import transform as _traced_transform
 from ._select import PROBE as _PROBE
 
 #: A signature without a prepared form.
@@ -133,7 +134,9 @@ def wrap(
     jac, grad, auto = transform not in ("grad", "value_and_grad"), transform == "grad", transform == "jacobian"
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
     # NOTE [Prepared calls under a compiler]
-    traced = _prepared_traced.transform(transform, f, argnums, chunk_size, backend, call, general) or general
+    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py (a transform
+    # object made inside a trace).
+    traced = _traced_transform(transform, f, argnums, chunk_size, backend, call, general) or general
 
     def prepared(*args: Any, **kwargs: Any) -> Any:
         if kwargs or probe[0]():  # compiling() (NOTE [One compiler probe])

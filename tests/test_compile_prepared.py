@@ -470,3 +470,32 @@ def test_transform_objects_of_other_constants_run_their_own_programs() -> None:
     x = X1.numpy()
     np.testing.assert_allclose(float(d0), float((x * np.cos(1.7 * x)).sum()), rtol=1e-12)
     np.testing.assert_allclose(d1.numpy(), 1.7 * np.cos(1.7 * x), rtol=1e-12)
+
+
+#: A vmap of a transform object, both made outside the compiled function (as benchmarks/ does).
+_VMAP_OF_JACREV = multiad.vmap(multiad.jacrev(torch.sin))
+#: Forms whose traced path reached one of multiad's modules (or functools.partial) by two ways.
+ALIASED = {
+    "vjp": lambda x: multiad.vjp(torch.sin, x)[1](V)[0],
+    "vmap of jacrev": lambda x: _VMAP_OF_JACREV(torch.stack([x, 2 * x])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALIASED))
+def test_traced_calls_reach_each_module_by_one_way(name: str) -> None:
+    # NOTE [One way to each module in a trace] in multiad/_prepared_traced.py: an object reached
+    # by two ways is a guard Dynamo checks in Python on every compiled call ("a is b").
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    def call(x: Any) -> Any:
+        return ALIASED[name](x)
+
+    torch._dynamo.reset()
+    got = torch.compile(call, backend="eager")(X1)
+    x, v = X1.numpy(), V.numpy()
+    want = np.cos(x) * v if name == "vjp" else np.stack([np.diag(np.cos(x)), np.diag(np.cos(2 * x))])
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    aliases = [line for line in str(entry.guard_manager).splitlines() if "LAMBDA_GUARD" in line and " is " in line]
+    for part in ("_prepared_traced", "_derive", "_registry", "partial"):
+        assert not [a for a in aliases if part in a.split("#")[0]], (part, aliases)

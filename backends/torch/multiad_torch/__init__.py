@@ -424,5 +424,10 @@ def _traced_transform(
     if transform == "grad_and_value":
         return func.grad_and_value(fun, argnums=argnums)  # type: ignore[no-any-return]
     if transform == "vjp":  # (out, pullback) of the arguments
-        return functools.partial(func.vjp, fun)
+        # A function made in the trace, not functools.partial: torch.func reaches partial as its
+        # own module's global, and the same object reached by two ways is an aliasing guard
+        # checked in Python on every compiled call (NOTE [One way to each module in a trace] in
+        # multiad/_prepared_traced.py).
+        vjp = func.vjp
+        return lambda *args: vjp(fun, *args)
     return None
