@@ -149,6 +149,12 @@ class Backend:
     #: so that one compiled shape serves every chunk.
     # NOTE [A last chunk of the same shape] in multiad/_derive.py
     pads_last_chunk: ClassVar[bool] = False
+    #: Whether a chunked Jacobian built while the framework traces a program (a new array is
+    #: traced: :meth:`is_traced` of :meth:`zeros`, as under ``jax.jit``) runs its chunks as one
+    #: loop of the framework's, :meth:`loop_chunks`, so that the program does not grow with the
+    #: number of chunks and the compiler writes each chunk into the Jacobian in place.
+    # NOTE [Rolled chunks] in multiad/_rolled.py
+    rolls_chunks: ClassVar[bool] = False
     #: Whether a call of ``vmap`` costs much more than a loop over a small batch (a vmap that
     #: retraces or compiles per call): the core then loops for batches up to this size, and uses
     #: ``vmap`` only for larger ones. 0: always use ``vmap``.
@@ -371,6 +377,24 @@ class Backend:
         from ._ops import do
 
         return self.write(block, matrix, start, do("transpose", columns))
+
+    def loop_chunks(
+        self, total: int, chunk: int, body: Callable[[Any, Any, Any], Any], carry: Any, like: Any, first: int = 0
+    ) -> Any:
+        """The chunks of ``range(total)``, ``chunk`` indices each, from the ``first``-th on:
+        ``carry = body(start, rows, carry)`` for each, and the last ``carry`` returned. ``start``
+        is the chunk's first index; the last chunk starts at ``total - chunk`` (it overlaps the
+        one before it where ``chunk`` does not divide ``total``), so that every chunk has one
+        shape. ``rows`` is rows ``start:start + chunk`` of the ``total`` by ``total`` identity,
+        dtype and device of ``like``. Asked only of backends declaring :attr:`rolls_chunks`, which
+        run the loop as the framework's own (a traced ``start`` then reaches :meth:`write` and
+        :meth:`write_columns`); the default is a Python loop."""
+        # NOTE [Rolled chunks] in multiad/_rolled.py
+        count = -(-total // chunk)
+        for k in range(first, count):
+            start = min(k * chunk, total - chunk)
+            carry = body(start, self.identity_block((start, start + chunk), (0, total), like), carry)
+        return carry
 
     def default_dtype(self) -> str:
         """The float dtype creation functions use when none is given."""

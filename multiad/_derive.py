@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _custom_state, _foreign, _plan
+from . import _custom_state, _foreign, _plan, _rolled
 from ._backend import Backend, FlatFun, Pullback
 from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
 from ._ops import do
@@ -395,10 +395,10 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
 # (``Backend.write``) into a block per (output leaf, input leaf) allocated in its final shape,
 # so the peak is the Jacobian plus one chunk: torch writes in place; JAX, whose arrays are
 # immutable, writes through a compiled update that donates the block's buffer, so that no
-# per-chunk copy of the whole block is made (under an enclosing jax.jit the compiler updates in
-# place itself); a forward-mode chunk, one row per column, is written with
-# ``Backend.write_columns``, which JAX transposes inside its update (an eager transpose copies
-# the chunk). On other backends (autograd: NOTE in its backend) the chunks are concatenated
+# per-chunk copy of the whole block is made (under jax.jit the chunks run as one loop of the
+# framework's instead: NOTE [Rolled chunks] in multiad/_rolled.py); a forward-mode chunk, one
+# row per column, is written with ``Backend.write_columns``, which JAX transposes inside its
+# update (an eager transpose copies the chunk). On other backends (autograd: NOTE in its backend) the chunks are concatenated
 # once at the end, a second copy. A result is never reshaped when its shape is final already:
 # an eager JAX reshape copies. Each chunk's rows of the identity come from
 # ``Backend.identity_block`` (on torch, zeros with one diagonal set, as torch.func builds them).
@@ -558,6 +558,8 @@ def jacrev(
         grads = _arrays(b, tuple(guarded(b, call, pullback, (do("ones_like", outs[0]),))))
         return [[_reshaped(g, tuple(outs[0].shape) + tuple(p.shape)) for g, p in zip(grads, primals)]], aux
     rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(outs), None, call)
+    if chunk_size is not None and not traced and _rolled.rolls(b, chunk_size, sum(sizes), outs[0]):
+        return _rolled.jacrev(b, lambda *c: tuple(guarded(b, call, rows, *c)), outs, primals, chunk_size), aux
     # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
     pieces: list[list[list[Any]]] = [[[] for _ in primals] for _ in outs]
     blocks: list[list[Any]] = []
@@ -718,6 +720,9 @@ def _jacfwd(
         cols = _columns_by_loop(b, pull)
     else:
         cols = vmap(b, push, [0] * len(primals), None, call)
+    if chunk_size is not None and not traced and _rolled.rolls(b, chunk_size, sum(sizes), primals[0]):
+        rolled = _rolled.jacfwd(b, lambda *t: tuple(guarded(b, call, cols, *t)), primals, chunk_size)
+        return rolled, (seen[0] if seen else aux)  # NOTE [Aux of the derivative's evaluation]
     # blocks[i][j]: columns of primal leaf j for output leaf i, as (size(out i), size(primal j)),
     # written per chunk (NOTE [Chunked Jacobians]). pieces[i][j]: the chunks' columns of primal
     # leaf j for output leaf i, as (*out_shape, columns) (NOTE [Columns moved, not copied]).

@@ -30,6 +30,7 @@ _FLAGS = (
     "has_custom_rules",
     "chunks_by_pullback",
     "pads_last_chunk",
+    "rolls_chunks",
     "creates_float64",
 )
 

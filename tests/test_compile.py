@@ -541,7 +541,8 @@ def test_jax_jit_of_the_forms_users_write_traces_the_same_jaxpr(form: str) -> No
 @pytest.mark.parametrize("name", ["jacrev", "jacfwd", "hessian"])
 def test_chunked_jax_jacobians_eager_and_under_jit(name: str) -> None:
     # NOTE [Chunked Jacobians]: the blocks are written chunk by chunk; eager JAX donates the
-    # block to each write (NOTE [Writing into a JAX array]), jax.jit traces the writes.
+    # block to each write (NOTE [Writing into a JAX array]); under jax.jit the chunks are one
+    # lax.fori_loop writing into the blocks it carries (NOTE [Rolled chunks]).
     jax = pytest.importorskip("jax")
     jnp = jax.numpy
 

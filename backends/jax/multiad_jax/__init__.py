@@ -114,6 +114,7 @@ class JaxBackend(multiad.Backend):
     compiler: ClassVar[str | None] = "jax.jit"
     writable: ClassVar[bool] = True  # through write: NOTE [Writing into a JAX array]
     pads_last_chunk: ClassVar[bool] = True  # eager operations compile per shape
+    rolls_chunks: ClassVar[bool] = True  # under jax.jit: NOTE [Chunks in a fori_loop]
 
     def load(self) -> None:
         global jax, jnp
@@ -212,8 +213,9 @@ class JaxBackend(multiad.Backend):
         # ``block.at[...].set(value)`` copies the whole block, once per chunk of a chunked
         # Jacobian. Outside a trace the write runs as one compiled update that donates the
         # block's buffer, so that XLA writes into it in place (the block is the core's own, never
-        # seen by the caller); under a trace (jax.jit, vmap, an enclosing transform) the update
-        # is traced, and the compiler makes it in place.
+        # seen by the caller); under a trace (vmap, an enclosing transform) the update is traced,
+        # and under jax.jit it is the carry's update in a fori_loop (NOTE [Chunks in a
+        # fori_loop]), which XLA makes in place.
         if isinstance(block, jax.core.Tracer) or isinstance(value, jax.core.Tracer):
             return _write_block(block, value, start[0], start[1], matrix)
         return _donating_write()(block, value, start[0], start[1], matrix)
@@ -224,6 +226,24 @@ class JaxBackend(multiad.Backend):
         if isinstance(block, jax.core.Tracer) or isinstance(columns, jax.core.Tracer):
             return _write_block(block, columns.T, start[0], start[1], matrix)
         return _donating_write(transposed=True)(block, columns, start[0], start[1], matrix)
+
+    def loop_chunks(
+        self, total: int, chunk: int, body: Callable[[Any, Any, Any], Any], carry: Any, like: Any, first: int = 0
+    ) -> Any:
+        # NOTE [Chunks in a fori_loop]: the chunks of a Jacobian traced under jax.jit as one
+        # lax.fori_loop (NOTE [Rolled chunks] in multiad/_rolled.py): the blocks are its carry,
+        # and each chunk's dynamic_update_slice into them is done in place by XLA. A single chunk
+        # runs without a loop, its start a Python int.
+        count = -(-total // chunk)
+        if count - first <= 1:
+            return super().loop_chunks(total, chunk, body, carry, like, first)
+        dtype = np.dtype(like.dtype)
+
+        def step(k: Any, blocks: Any) -> Any:
+            start = jnp.minimum(k * chunk, total - chunk)
+            return body(start, _rows_of_identity(start, (chunk, total), dtype), blocks)
+
+        return jax.lax.fori_loop(first, count, step, carry)
 
     def translate_error(self, exc: BaseException) -> str | None:
         if isinstance(exc, DroppedDerivativeError):
