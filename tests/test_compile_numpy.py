@@ -367,3 +367,22 @@ def test_compiled_forward_mode_with_aux_warns_nothing(name: str) -> None:
     np.testing.assert_allclose(aux.numpy(), 2 * xs, rtol=0)
     ours = [str(w.message) for w in seen if "lru_cache" in str(w.message) or "multiad" in str(w.filename)]
     assert not ours, ours
+
+
+def test_numpy_arrays_made_in_a_trace_after_eager_numpy_calls() -> None:
+    # NOTE [A dtype table a trace cannot read]: eager calls with numpy arrays fill a table of dtype
+    # names, which a trace then could not read (after autograd's tests ran, these broke the graph)
+    mnp.sum(torch.ones(2))  # multiad.numpy on torch in use, as in any program that compiles it
+    for fn in (mnp.std, mnp.hypot, mnp.linalg.norm):
+        fn(np.ones((2, 2)), np.ones((2, 2))) if fn is mnp.hypot else fn(np.ones((2, 2)))
+    rows, pair = [[0.3, 0.5], [0.7, 0.2]], [0.3, 0.6]
+
+    def program(t: Any) -> Any:  # lists made into numpy arrays in the trace, with a tensor
+        return mnp.std(rows, axis=0) + mnp.hypot(pair, t) + mnp.arctan2(pair, t) + mnp.linalg.norm(pair)
+
+    t = torch.tensor([0.8, 0.4], dtype=torch.float64)
+    out, frames = _compiled(program, [t])
+    assert frames == 1
+    a, p, tn = np.array(rows), np.array(pair), t.numpy()
+    want = a.std(axis=0) + np.hypot(p, tn) + np.arctan2(p, tn) + np.linalg.norm(p)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)

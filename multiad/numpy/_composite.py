@@ -100,13 +100,12 @@ def dtype_name(x: Any) -> str:
     ``Backend.dtype_name``; a dtype a caller spells: ``_creation.canonical_dtype_name``)."""
     if isinstance(x, np.ndarray):
         kind = ARRAY_DTYPE[0](x)  # NOTE [numpy arrays in compiled code]
+        if traced_now():  # NOTE [A dtype table a trace cannot read]
+            return str(kind.name)
         known = _NUMPY_NAMES.get(kind)  # NOTE [Names of numpy dtypes]
-        if known is not None:
-            return known
-        name = str(kind.name)
-        if not traced_now():  # NOTE [Tables a trace reads and does not fill] in multiad/_ops.py
-            _NUMPY_NAMES[kind] = name
-        return name
+        if known is None:
+            known = _NUMPY_NAMES[kind] = str(kind.name)
+        return known
     dt = getattr(x, "dtype", None)
     if dt is not None:
         name = str(dt).rsplit(".", 1)[-1]
@@ -118,6 +117,13 @@ def dtype_name(x: Any) -> str:
 
 
 _PYTHON_DTYPES = {bool: "bool", int: "int64", float: "float64", complex: "complex128"}
+# NOTE [A dtype table a trace cannot read]: torch.compile traces a numpy array made inside the
+# compiled function as a tensor, and its dtype as a numpy dtype it cannot compare with the keys of
+# a dict: ``_NUMPY_NAMES.get(kind)`` raised "Dynamo cannot determine the equality comparison of an
+# object" (a graph break, an error under fullgraph=True) as soon as the table held a key, which an
+# eager call with numpy arrays puts there (autograd's transforms, whose arrays are numpy's: run
+# before, they broke mnp.std, hypot, arctan2 and linalg.norm of a list inside a compiled function).
+# A trace reads the name from the dtype itself and leaves the table alone.
 # NOTE [Names of numpy dtypes]: numpy's ``dtype.name`` is computed in Python on every read
 # (``numpy/_core/_dtype.py``: the kind's name, whether it has a bit suffix, the item size), about
 # 20 times a dict lookup; ``dtype_name`` of a numpy array (``inexact``, numpy's result dtypes) runs
