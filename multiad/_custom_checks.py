@@ -63,27 +63,40 @@ def check_vjp_rules(
             f"{name}: its fwd rule cannot be called as fwd({args}), with the {n_args} argument(s) of this call: "
             f"{problem}; write fwd with the function's parameters, returning (output, residuals)"
         )
-    head = parameter_names(fun, sorted(nondiff), n_args)
-    problem = cannot_take(bwd, len(head) + 2)
-    if problem is not None:
-        form = ", ".join([*head, "residuals", "g"])
-        why = f" (the nondiff_argnums argument(s) {', '.join(head)} first)" if head else ""
-        raise InvalidTypeError(
-            f"{name}: its bwd rule cannot be called as bwd({form}){why}: {problem}; write it as "
-            f"def bwd({form}), returning a tuple with one cotangent per differentiated argument"
-        )
+    _check_after_nondiff(
+        name, fun, bwd, n_args, nondiff, "bwd", ("residuals", "g"),
+        "returning a tuple with one cotangent per differentiated argument",
+    )  # fmt: skip
 
 
 def check_jvp_rule(name: str, fun: Callable[..., Any], rule: Any, n_args: int, nondiff: Sequence[int]) -> None:
     """Raises InvalidTypeError where the jvp rule cannot take the nondiff arguments, the primals
     and the tangents (NOTE [Rule signatures checked at the first call])."""
+    _check_after_nondiff(
+        name, fun, rule, n_args, nondiff, "jvp_rule", ("primals", "tangents"),
+        "where primals and tangents are tuples of the differentiated arguments, returning (output, tangent_output)",
+    )  # fmt: skip
+
+
+def _check_after_nondiff(
+    name: str,
+    fun: Callable[..., Any],
+    rule: Any,
+    n_args: int,
+    nondiff: Sequence[int],
+    kind: str,
+    tail: tuple[str, str],
+    returns: str,
+) -> None:
+    """Raises InvalidTypeError where ``rule`` (a bwd or a jvp rule, ``kind``) cannot take the
+    nondiff arguments followed by the two parameters named ``tail``."""
     head = parameter_names(fun, sorted(nondiff), n_args)
     problem = cannot_take(rule, len(head) + 2)
     if problem is not None:
-        form = ", ".join([*head, "primals", "tangents"])
+        form = ", ".join([*head, *tail])
         why = f" (the nondiff_argnums argument(s) {', '.join(head)} first)" if head else ""
+        rule_name = "jvp" if kind == "jvp_rule" else kind
         raise InvalidTypeError(
-            f"{name}: its jvp rule cannot be called as jvp_rule({form}){why}: {problem}; write it as "
-            f"def jvp_rule({form}), where primals and tangents are tuples of the differentiated arguments, "
-            "returning (output, tangent_output)"
+            f"{name}: its {rule_name} rule cannot be called as {kind}({form}){why}: {problem}; write it as "
+            f"def {kind}({form}), {returns}"
         )
