@@ -88,9 +88,18 @@ def array_dtype(x: Any) -> np.dtype[Any]:
     return dt
 
 
-from . import _composite  # noqa: E402 - after array_dtype, which it is given
+def array_dtype_or_name(x: Any) -> Any:
+    """``x.dtype``, or while ``torch.compile`` traces the name of its tensor's dtype, which
+    :func:`multiad.numpy._composite.dtype_name` returns as it is (NOTE [numpy arrays in compiled
+    code], NOTE [A dtype table a trace cannot read])."""
+    return _NAME_OF[torch.as_tensor(x).dtype] if torch.compiler.is_compiling() else x.dtype
 
-_composite.ARRAY_DTYPE[0] = array_dtype
+
+_NAME_OF = {t: str(d.name) for t, d in _NP_OF.items()}
+
+from . import _composite  # noqa: E402 - after array_dtype_or_name, which it is given
+
+_composite.ARRAY_DTYPE[0] = array_dtype_or_name
 
 
 def kinds(args: tuple[Any, ...]) -> tuple[Kind, ...] | None:
