@@ -100,3 +100,22 @@ def _check_after_nondiff(
             f"{name}: its {rule_name} rule cannot be called as {kind}({form}){why}: {problem}; write it as "
             f"def {kind}({form}), {returns}"
         )
+
+
+def jvp_rule_for_arrays(
+    name: str, fun: Callable[..., Any], n_args: int, diff: Sequence[int], exc: BaseException
+) -> InvalidTypeError:
+    """The error for a jvp rule written ``rule(x, t)``, for arrays, that failed on the tuples
+    ``primals`` and ``tangents`` with ``exc`` (NOTE [jvp rules written for arrays] in
+    _custom_rules.py)."""
+    head = parameter_names(fun, [i for i in range(n_args) if i not in diff], n_args)
+    (x,) = parameter_names(fun, [diff[0]], n_args) or ["x"]
+    form = ", ".join([*head, "primals", "tangents"])
+    raw = str(exc).splitlines()[0] if str(exc) else ""
+    raw = raw if len(raw) <= 200 else raw[:197] + "..."
+    return InvalidTypeError(
+        f"{name}: its jvp rule is written for arrays, as jvp_rule({', '.join([*head, x, 't'])}), but it is called "
+        f"as jvp_rule({form}), with primals = ({x},) and tangents = (t,) tuples of the differentiated arguments "
+        f"(on the tuples it raised {type(exc).__name__}: {raw}); write it as def jvp_rule({form}) and unpack "
+        f"them first, ({x},), (t,) = primals, tangents, returning (output, tangent_output)"
+    )

@@ -37,6 +37,7 @@ import numpy as np
 
 from . import _select, _tree
 from ._backend import Backend
+from ._custom_checks import jvp_rule_for_arrays
 from ._errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperationError
 
 
@@ -482,13 +483,18 @@ class JVPRule(Rule):
     def jvp(self, xs: Sequence[Any], ts: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         self.reference_outputs(xs)
         primals, tangents = tuple(self.diff_trees(xs)), tuple(self.diff_trees(ts))
-        res = self.run(self.user.jvp_rule, *self.nondiff, primals, tangents)
-        if not isinstance(res, (tuple, list)) or len(res) != 2:
-            raise InvalidArgumentError(
-                f"{self.name}: the jvp rule must return a pair (output, tangent_output), got {type(res).__name__}"
-            )
-        out, tout = res
-        outs = self.outs(out, "the jvp rule", xs)
+        try:
+            res = self.run(self.user.jvp_rule, *self.nondiff, primals, tangents)
+            if not isinstance(res, (tuple, list)) or len(res) != 2:
+                raise InvalidArgumentError(
+                    f"{self.name}: the jvp rule must return a pair (output, tangent_output), got {type(res).__name__}"
+                )
+            out, tout = res
+            outs = self.outs(out, "the jvp rule", xs)
+        except Exception as exc:
+            if self._written_for_arrays(primals, tangents):  # NOTE [jvp rules written for arrays]
+                raise jvp_rule_for_arrays(self.name, self.user.fun, len(self.args), self.diff, exc) from None
+            raise
         t_leaves, t_spec = optree_none_leaves(tout)
         if t_spec != optree_none_leaves(_tree.unflatten(self.out_spec, list(outs)))[1]:
             raise InvalidArgumentError(
@@ -518,3 +524,33 @@ class JVPRule(Rule):
                 t = self.same_float_dtype(t, self.backend.dtype_name(o))
             touts.append(t)
         return outs, tuple(touts)
+
+    def _written_for_arrays(self, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> bool:
+        """Whether the jvp rule, which failed on the tuples ``primals`` and ``tangents``, returns
+        the function's output structure and shapes when given their one entry each instead
+        (NOTE [jvp rules written for arrays])."""
+        if len(primals) != 1 or self.out_spec is None:
+            return False
+        try:
+            res = self.run(self.user.jvp_rule, *self.nondiff, primals[0], tangents[0])
+            if not isinstance(res, (tuple, list)) or len(res) != 2:
+                return False
+            spec = _tree.flatten(res[0])[1]
+            shapes = [tuple(a.shape) for a in self.arrays(res[0], "the jvp rule output")]
+        except Exception:  # noqa: BLE001 - any failure on the entries: not the array form, the first error stands
+            return False
+        return self._same_structure(spec) and shapes == self.out_shapes
+
+
+# NOTE [jvp rules written for arrays]: a jvp rule written ``rule(x, t)``, for arrays, where it
+# gets the tuples ``primals`` and ``tangents``, passes the signature check (NOTE [Rule
+# signatures checked at the first call]) wherever one argument is differentiated, since it takes
+# two parameters, and then computes on the tuples: torch and JAX raised their own TypeError from
+# inside their jvp machinery (``only integer tensors of a single element can be converted to an
+# index``, ``unsupported operand type(s) for *: 'ArrayImpl' and 'tuple'``), and autograd, which
+# takes a tuple of arrays for an array with one more axis, returned an output of shape ``(1, n)``
+# refused as shaped unlike the function's. A signature cannot tell the two forms apart, so where
+# the rule fails on the tuples, at one differentiated argument, it is called once more with their
+# one entry each; where that returns the function's output structure and shapes, the rule was
+# written for arrays and the call raises InvalidTypeError naming the signature to write. Any
+# other failure is re-raised as it was. The extra call is made on the failing path only.
