@@ -298,7 +298,10 @@ def register_pytree_node(
         InvalidTypeError: ``cls`` is not a class (a string, an instance), a function is not
             callable or cannot take its arguments; at a flatten, ``flatten_fn`` returned
             something other than a pair whose children are a tuple or list (an array as the
-            children, ``(x.a, aux)`` for ``((x.a,), aux)``, would make each element a leaf).
+            children, ``(x.a, aux)`` for ``((x.a,), aux)``, would make each element a leaf);
+            ``unflatten_fn``'s parameters named ``(children, aux)``, the wrong order; at a
+            rebuild, ``unflatten_fn`` raised one of Python's built-in exceptions (the message
+            says whether it takes its parameters in the wrong order).
         InvalidArgumentError: ``cls`` is already registered (register each class once), or is
             a built-in container.
 
