@@ -68,6 +68,8 @@ from ._fixes_jax import (
     _jax_float_power,
     _jax_floor_divide,
     _jax_fmod,
+    _jax_full_like,
+    _jax_like,
     _jax_meshgrid,
     _jax_ravel,
     _jax_reciprocal,
@@ -85,7 +87,6 @@ from ._fixes_jax import (
     _jax_tensordot,
     _jax_triangle,
     _jax_truth,
-    _lazy_jax_zeros_like,
 )
 from ._mixed_ints import jax_compared as _jax_compared
 from ._ufunc_keywords import COMPARISONS as _COMPARISONS
@@ -122,7 +123,10 @@ FIXES: dict[str, dict[str, Fn]] = {
         "dsplit": _jax_split_along(2),
         "power": _safe_power("jax"),
         "float_power": _jax_float_power,
-        "empty_like": _lazy_jax_zeros_like,
+        "zeros_like": _jax_like("zeros_like", 0),
+        "ones_like": _jax_like("ones_like", 1),
+        "empty_like": _jax_like("empty_like", 0),
+        "full_like": _jax_full_like,
         "fix": _jax_fix,
         "ravel": _jax_ravel,
         "sort": _jax_sorting("sort"),

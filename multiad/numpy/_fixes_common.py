@@ -223,3 +223,20 @@ def _np_triangle(name: str) -> Fn:
         return getattr(np, name)(m, k)
 
     return fn
+
+
+# NOTE [order= and subok= of the *_like functions]: numpy's ``zeros_like``, ``ones_like``,
+# ``empty_like`` and ``full_like`` take ``order`` as ``None`` or one of "C", "F", "A", "K" in
+# either case (ValueError otherwise, TypeError for a value that is not a string) and ``subok`` as
+# anything ``operator.index`` takes (TypeError otherwise). On torch and JAX the layout and the
+# subclass have no meaning (every result is C-ordered, a plain tensor or JAX array), so a valid
+# value changes nothing and an invalid one raises numpy's errors (see NOTE [Keywords of the
+# *_like functions] in _torch_shape.py).
+def check_like_layout(order: Any, subok: Any) -> None:
+    """Raises numpy's errors for an invalid ``order=`` or ``subok=`` of a ``*_like`` function."""
+    if order is not None:
+        if not isinstance(order, str):
+            raise TypeError(f"order must be str, not {type(order).__name__}")
+        if order.upper() not in ("C", "F", "A", "K"):
+            raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    operator.index(subok)  # numpy's TypeError: "'NoneType' object cannot be interpreted as an integer"

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from . import _torch_dtypes as _dt
+from ._fixes_common import check_like_layout
 from ._torch import floating, tensor
 from ._torch_linalg import (
     _cross,
@@ -176,18 +177,15 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
 # subok=True, shape=None, *, device=None)`` (``full_like`` with ``fill_value`` second). The torch
 # versions took any other keyword (``out=``, a misspelt ``dytpe=``) into ``**kw`` and ignored it,
 # and ignored ``device=`` and an invalid ``order=``, where numpy raises TypeError and ValueError.
-# They now take numpy's parameters only: ``order`` is checked as numpy checks it (the layout has
-# no meaning for a torch tensor, so a valid one changes nothing), ``subok`` has nothing to select
-# (a torch tensor is not a numpy subclass), and ``device=`` places the result, as in the other
-# creation functions (``a``'s device by default).
-_ORDERS = ("C", "F", "A", "K")
-
-
+# They now take numpy's parameters only: ``order`` and ``subok`` are checked as numpy checks them
+# (NOTE [order= and subok= of the *_like functions]; the layout has no meaning for a torch
+# tensor, nor a subclass, so a valid value changes nothing), and ``device=`` places the result,
+# as in the other creation functions (``a``'s device by default).
 def _like(name: str, fill: Any) -> Fn:
     def fn(
-        a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None, *, device: Any = None
+        a: Any, dtype: Any = None, order: str | None = "K", subok: Any = True, shape: Any = None, *, device: Any = None
     ) -> Any:
-        return _filled(a, fill, dtype, order, shape, device)
+        return _filled(a, fill, dtype, order, subok, shape, device)
 
     fn.__name__ = fn.__qualname__ = name  # Python's own TypeError for another keyword names it
     return fn
@@ -197,20 +195,19 @@ def full_like(
     a: Any,
     fill_value: Any,
     dtype: Any = None,
-    order: str = "K",
-    subok: bool = True,
+    order: str | None = "K",
+    subok: Any = True,
     shape: Any = None,
     *,
     device: Any = None,
 ) -> Any:
-    return _filled(a, fill_value, dtype, order, shape, device)
+    return _filled(a, fill_value, dtype, order, subok, shape, device)
 
 
-def _filled(a: Any, value: Any, dtype: Any, order: Any, shape: Any, device: Any) -> torch.Tensor:
+def _filled(a: Any, value: Any, dtype: Any, order: Any, subok: Any, shape: Any, device: Any) -> torch.Tensor:
     """numpy's ``*_like``: ``a``'s dtype, shape and device unless given (NOTE [Keywords of the
     *_like functions])."""
-    if order not in _ORDERS:
-        raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+    check_like_layout(order, subok)  # NOTE [order= and subok= of the *_like functions]
     t = tensor(a)
     dt = t.dtype if dtype is None else _dt.torch_dtype(dtype)
     place = t.device if device is None else torch.device(device)
