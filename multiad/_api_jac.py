@@ -18,10 +18,12 @@ from ._flat import (
     checked_argnums_and_chunk_size,
     fname,
     normalize_argnums,
-    scalar_out,
 )
+from ._flat import check_second_order_scalar as _check_scalar
 from ._prepared import GENERAL as _GENERAL
 from ._prepared import second_order as _prepared_second_order
+from ._prepared_traced import second_order as _traced_second_order
+from ._select import PROBE as _PROBE
 
 MODES = ("auto", "fwd", "rev")
 
@@ -225,22 +227,6 @@ def _choices(f: Any) -> dict[Any, str]:
         return {}
 
 
-# hvp and vhp stay scalar-only: for a vector output the Hessian-vector product is a jvp of
-# jacrev(f) (or the full hessian(f), which accepts any output).
-_SECOND_ORDER_HINT = "for a non-scalar output take hessian(f) (jacfwd(jacrev(f)), any output) or jvp(jacrev(f), ...)"
-
-
-def _check_scalar(call: str, out: Any) -> None:
-    """Raises unless ``out`` is one array of shape () or a Python number."""
-    if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
-        return
-    if getattr(out, "shape", None) is None:
-        raise InvalidArgumentError(
-            f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {_SECOND_ORDER_HINT}"
-        )
-    scalar_out(call, (out,), None, _SECOND_ORDER_HINT)
-
-
 def _scalar_checked(f: Callable[..., Any], call: str) -> Callable[..., Any]:
     """``f`` with a check that it returns one array of shape ()."""
 
@@ -351,6 +337,10 @@ def hessian(
 # (NOTE [Prepared calls]) and reach :func:`_second_order`, the general path, only where it has
 # none: a compiled call guards the code of each function its trace enters (3 entries checked on
 # every call), and a prepared call needs no frame between the public function and the table.
+# They ask the compiler probe themselves too, and a traced call goes from them straight to the
+# traced second-order call (``_prepared_traced.second_order``), which tells the general path by
+# None: the trace enters no function of ``_prepared``'s and reads neither its ``GENERAL`` nor the
+# output check, which the traced call reaches on its error path alone (``_flat``'s, there).
 def _second_order(
     f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg, transform: str
 ) -> tuple[Any, ...]:
@@ -409,10 +399,15 @@ def hvp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(hv), 2).tolist()
         [6.0, 12.0]
     """
-    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
-    res = _prepared_second_order("hvp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
-    if res is not _GENERAL:  # NOTE [Second-order calls in one frame]
-        return res  # type: ignore[no-any-return]
+    # NOTE [Second-order calls in one frame]; by name: NOTE [One way to each module in a trace]
+    if _PROBE[0]():  # compiling() (NOTE [One compiler probe])
+        res = _traced_second_order("hvp", f, primals, tangents, backend)
+        if res is not None:
+            return res  # type: ignore[no-any-return]
+    else:
+        res = _prepared_second_order("hvp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+        if res is not _GENERAL:
+            return res  # type: ignore[no-any-return]
     return _second_order(f, primals, tangents, backend, "hvp")
 
 
@@ -432,8 +427,13 @@ def vhp(f: Callable[..., Any], primals: Any, tangents: Any, backend: BackendArg 
         >>> np.round(multiad.to_numpy(vh), 2).tolist()
         [6.0, 12.0]
     """
-    # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
-    res = _prepared_second_order("vhp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
-    if res is not _GENERAL:  # NOTE [Second-order calls in one frame]
-        return res  # type: ignore[no-any-return]
+    # NOTE [Second-order calls in one frame]; by name: NOTE [One way to each module in a trace]
+    if _PROBE[0]():  # compiling() (NOTE [One compiler probe])
+        res = _traced_second_order("vhp", f, primals, tangents, backend)
+        if res is not None:
+            return res  # type: ignore[no-any-return]
+    else:
+        res = _prepared_second_order("vhp", f, primals, tangents, backend, _check_scalar)  # NOTE [Prepared calls]
+        if res is not _GENERAL:
+            return res  # type: ignore[no-any-return]
     return _second_order(f, primals, tangents, backend, "vhp")

@@ -238,7 +238,8 @@ def _traced(
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
         if not plain_numbers:
             return False, None
-        types = tuple(map(type, args))
+        # NOTE [Argument types in a trace] in multiad/_prepared_traced.py
+        types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
         ndims = tuple([getattr(a, "ndim", -1) for a in args])
         decided = decide(in_dims, backend, types, ndims, call)  # NOTE [One way to each module in a trace]
         if decided is None:

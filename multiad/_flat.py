@@ -798,3 +798,20 @@ def scalar_out(call: str, outs: tuple[Any, ...], out_spec: Any, hint: str = NON_
             f"{getattr(out_spec.type, '__name__', 'container')} holding one; return the scalar itself "
             "(out[0] of a list or tuple of one)"
         )
+
+
+# hvp and vhp stay scalar-only: for a vector output the Hessian-vector product is a jvp of
+# jacrev(f) (or the full hessian(f), which accepts any output).
+SECOND_ORDER_HINT = "for a non-scalar output take hessian(f) (jacfwd(jacrev(f)), any output) or jvp(jacrev(f), ...)"
+
+
+def check_second_order_scalar(call: str, out: Any) -> None:
+    """Raises unless ``out`` is one array of shape () or a Python number (``hvp``'s and ``vhp``'s
+    output check, here for their traced call to reach it only on its error path)."""
+    if isinstance(out, (int, float)):  # a Python number is 0-d: NOTE [Outputs must be floats]
+        return
+    if getattr(out, "shape", None) is None:
+        raise InvalidArgumentError(
+            f"{call}: f must return a scalar array of shape (), got {type(out).__name__}; {SECOND_ORDER_HINT}"
+        )
+    scalar_out(call, (out,), None, SECOND_ORDER_HINT)

@@ -73,9 +73,7 @@ from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
 from ._prepared_traced import NATIVE as _NATIVE
 from ._prepared_traced import SCALARS as _SCALARS
-from ._prepared_traced import second_order as _traced_second_order
 from ._prepared_traced import transform as _traced_transform
-from ._select import PROBE as _PROBE
 
 #: A signature without a prepared form.
 _NONE: Any = False
@@ -439,13 +437,11 @@ def second_order(
     check: Callable[[str, Any], None],
 ) -> Any:
     """``hvp`` or ``vhp`` (``transform``) of ``f`` by a prepared call, or GENERAL (NOTE [Prepared
-    calls]); ``check(call, out)`` raises for an output that is not a scalar."""
+    calls]); ``check(call, out)`` raises for an output that is not a scalar. Called where no
+    compiler traces (the public functions ask: NOTE [Second-order calls in one frame] in
+    multiad/_api_jac.py)."""
     if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
         return GENERAL
-    if _PROBE[0]():  # compiling() (NOTE [One compiler probe])
-        # Imported by name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
-        res = _traced_second_order(transform, f, primals, tangents, backend, check)
-        return GENERAL if res is None else res
     entry = _SECOND_ORDER.get(id(f))  # _second_order_table(f), its common case inlined
     table = entry[1] if entry is not None and entry[0]() is f else _second_order_table(f)
     if table is None:  # not weakly referenceable

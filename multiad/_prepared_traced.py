@@ -68,6 +68,17 @@ _MAX = 256
 # module attributes only of modules whose functions it does not inline (``_registry.state``).
 
 
+# NOTE [Argument types in a trace]: a traced call passes its arguments' types to its decision.
+# ``type(x)`` of a tensor is reached by the compiler as ``torch.Tensor`` of a module it installs
+# for the purpose (Dynamo's ``call_type``), and torch.func's own code reaches ``torch.Tensor`` as
+# its modules' ``torch.Tensor``: one class by two ways, an aliasing guard run as Python on every
+# compiled call (NOTE [One way to each module in a trace]), and 3 entries more. Of an argument
+# with a ``dtype`` (a tensor, a NumPy array or scalar) the traced calls read ``x.__class__``,
+# which the compiler gives as the class its guard on the tensor checks already, without a
+# source; of anything else ``type(x)``, since ``__class__`` of a symbolic int makes the compiler
+# specialize the int (a trace per value, where ``type()`` keeps it symbolic). The types are the same.
+
+
 # NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
 # the general path does (NOTE [Automatic mode]): ``f`` is evaluated once in the trace for the
 # size of its output, an evaluation whose result nothing uses (the compiler drops it from the
@@ -228,7 +239,7 @@ def _built(
     known = _NAMES.get(key)
     if known is not None:
         return known
-    h = scalar_of(b, b.name, call, None) if asked == "grad_and_value" else outputs_of(b, b.name, call)
+    h = scalar_of(b, b.name, call) if asked == "grad_and_value" else outputs_of(b, b.name, call)
     shifted: Argnums = diff[0] + 2 if isinstance(argnums, int) else tuple(i + 2 for i in diff)
     built = b.prepare_traced(asked, h, shifted, chunk_size)
     if built is None:
@@ -398,7 +409,8 @@ def transform(
     # on the way to the framework's transform it reads ``key`` and ``f`` alone (NOTE [One token
     # for a transform object's constants]).
     def traced(*args: Any) -> Any:
-        types = tuple(map(type, args))
+        # NOTE [Argument types in a trace]
+        types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
         dtypes = tuple([getattr(a, "dtype", None) for a in args])
         state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
         d = decide_of(key, "", state, types, dtypes)
@@ -428,7 +440,7 @@ def transform(
         if built is not None:
             res = built(box, f, *args)  # NOTE [Errors of traced calls]
         else:
-            h = scalar_of(b, name, call, None) if asked == "grad_and_value" else outputs_of(b, name, call)
+            h = scalar_of(b, name, call) if asked == "grad_and_value" else outputs_of(b, name, call)
             # Made in the trace, not taken from the decision: torch.func guards the values it is
             # given, and a value of the decision cannot be guarded.
             n = len(args)
@@ -444,19 +456,34 @@ def transform(
     return traced
 
 
+# NOTE [The traced second-order call in one function]: a traced ``hvp`` or ``vhp`` goes from the
+# public function (which asks the compiler probe: NOTE [Second-order calls in one frame] in
+# multiad/_api_jac.py) to :func:`second_order` alone, and the function torch.func differentiates,
+# which runs ``f`` and checks its output, is made in it: a function a trace enters through a
+# module's globals is a guard on its code on every compiled call (3 entries), and one made in the
+# trace is not. Every protection of the path stays in the trace: the decision (``backend=``,
+# ``set_backend``'s selection and the registry's generation, the argument types and dtypes),
+# that each primal is the backend's array with its tangent's shape, the flag of NOTE [The flag
+# set in a traced call] (and ``compiling`` telling a trace from a callback run as ordinary
+# Python after a graph break in ``f``), and the output check (``is_float``); the words of a wrong
+# output (``_flat.check_second_order_scalar``, the name of ``f``) are read on the error path
+# alone (NOTE [Names made on the error path]).
 def second_order(
     transform: str,
     f: Callable[..., Any],
-    primals: tuple[Any, ...],
-    tangents: tuple[Any, ...],
+    primals: Any,
+    tangents: Any,
     backend: str | Backend | None,
-    check: Callable[[str, Any], None],
 ) -> Any:
-    """``hvp`` or ``vhp`` of ``f`` while a compiler traces, or None for the general path (NOTE [Prepared
-    calls under a compiler]); ``primals`` and ``tangents`` are tuples of one length."""
+    """``hvp`` or ``vhp`` of ``f`` while a compiler traces, or None for the general path (NOTE
+    [Prepared calls under a compiler]; NOTE [The traced second-order call in one function])."""
+    if type(primals) is not tuple or type(tangents) is not tuple or len(primals) != len(tangents):
+        return None
     # NOTE [Names made on the error path]: the transform alone, not the call's name with f's
-    types = (*map(type, primals), *map(type, tangents))
-    dtypes = tuple([getattr(a, "dtype", None) for a in (*primals, *tangents)])
+    args = (*primals, *tangents)
+    # NOTE [Argument types in a trace]
+    types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
+    dtypes = tuple([getattr(a, "dtype", None) for a in args])
     d = decide(transform, 0, None, backend, _registry.state, types, dtypes, transform)
     if d is None:
         return None
@@ -468,8 +495,28 @@ def second_order(
     for p, t in zip(primals, tangents):
         if not is_array(p) or t.shape != p.shape:
             return None  # the general path converts or raises
-    h = scalar_of(b, name, transform, check, named=False)
-    native = b.prepare(asked, lambda *xs: h(None, f, *xs), native_argnums, None)
+
+    def scalar(*args: Any) -> Any:  # scalar_of's for hvp and vhp, made here
+        global _in_f
+        if not compiling(name):  # NOTE [The flag set in a traced call]
+            out = _run_eagerly(b, transform, False, f, args)
+        elif _in_f:
+            out = f(*args)
+        else:
+            _in_f = True
+            try:
+                out = f(*args)
+            finally:
+                _in_f = False
+        if is_array(out) and not out.shape and is_float(name, out.dtype):
+            return out
+        call_name = f"{transform}({_flat.fname(f)})"
+        _flat.check_second_order_scalar(call_name, out)
+        leaves, spec = _flat.output_leaves(b, call_name, out, args[0] if args else None)
+        _flat.scalar_out(call_name, leaves, spec)
+        return leaves[0]
+
+    native = b.prepare(asked, scalar, native_argnums, None)
     if native is None:
         return None
     return native(primals, tangents)  # NOTE [Errors of traced calls]
@@ -573,21 +620,17 @@ def raise_translated(b: Backend, call: str, exc: Exception) -> None:
 # messages only: made before the call, it cost 9 guard entries checked on every compiled call
 # (``f.__name__``'s value, the builtin ``getattr``, ``_flat`` and ``fname``'s code). ``hvp`` and
 # ``vhp`` traced therefore pass the transform alone: their decision does not need the name (an
-# error there sends the call to the general path, which names it), and :func:`scalar_of` makes the
-# name from the ``f`` it is given only where the output is wrong, a trace that ends in the error.
-def scalar_of(
-    b: Backend, name: str, call: str, check: Callable[[str, Any], None] | None, named: bool = True
-) -> Callable[..., Any]:
-    """``h(box, f, *args)``: ``f(*args)``, its one float scalar checked as a prepared call checks
-    it (``check(call, out)`` first, where the transform has its own words for a wrong output).
-    Where ``named`` is False, ``call`` is the transform alone and the call's name is made with
-    ``f``'s on the error path (NOTE [Names made on the error path])."""
+# error there sends the call to the general path, which names it), and the function
+# :func:`second_order` hands the framework makes the name from ``f`` only where the output is
+# wrong, a trace that ends in the error.
+def scalar_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
+    """``h(box, f, *args)``: ``f(*args)``, its one float scalar checked as a prepared call checks it."""
     is_array = b.is_array
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
         global _in_f
         if not compiling(name):  # NOTE [The flag set in a traced call]
-            out = _run_eagerly(b, call, named, f, args)
+            out = _run_eagerly(b, call, True, f, args)
         elif _in_f:
             out = f(*args)
         else:
@@ -598,11 +641,8 @@ def scalar_of(
                 _in_f = False
         if is_array(out) and not out.shape and is_float(name, out.dtype):
             return out
-        call_name = call if named else f"{call}({_flat.fname(f)})"
-        if check is not None:
-            check(call_name, out)
-        leaves, spec = _flat.output_leaves(b, call_name, out, args[0] if args else None)
-        _flat.scalar_out(call_name, leaves, spec)
+        leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
+        _flat.scalar_out(call, leaves, spec)
         return leaves[0]
 
     return scalar
@@ -638,11 +678,13 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
 
 
 def nested_codes(*factories: Callable[..., Any]) -> tuple[CodeType, ...]:
-    """The code of the functions defined inside ``factories`` (the callbacks they return)."""
-    return tuple(c for fn in factories for c in fn.__code__.co_consts if isinstance(c, CodeType))
+    """The code of the functions defined inside ``factories`` (the callbacks they return or, in
+    :func:`second_order`, call), not of their comprehensions."""
+    consts = (c for fn in factories for c in fn.__code__.co_consts)
+    return tuple(c for c in consts if isinstance(c, CodeType) and not c.co_name.startswith("<"))
 
 
 #: The code of the functions that a framework's transform in a traced call runs ``f`` through,
 #: which backends read as ``Backend.traced_callbacks()`` (NOTE [Callbacks run eagerly after a
 #: graph break] in the torch backend's ``_callbacks.py``).
-CALLBACK_CODES: tuple[CodeType, ...] = nested_codes(scalar_of, outputs_of)
+CALLBACK_CODES: tuple[CodeType, ...] = nested_codes(scalar_of, outputs_of, second_order)

@@ -5,6 +5,7 @@ when it changes, while what ``f`` reads is never kept from an earlier trace."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -499,3 +500,56 @@ def test_traced_calls_reach_each_module_by_one_way(name: str) -> None:
     aliases = [line for line in str(entry.guard_manager).splitlines() if "LAMBDA_GUARD" in line and " is " in line]
     for part in ("_prepared_traced", "_derive", "_registry", "partial"):
         assert not [a for a in aliases if part in a.split("#")[0]], (part, aliases)
+
+
+#: Every traced form whose types went to a decision as ``type(x)`` (NOTE [Argument types in a
+#: trace]), or whose array check read the torch backend's ``torch`` (NOTE [The array check reads
+#: no torch module]), or whose vhp read ``_dense`` (NOTE [Guards of the traced hvp]).
+ONE_WAY_TO_TORCH = ["grad", "jacrev", "jacfwd", "hessian", "hvp", "vhp", "vjp", "vmap"]
+
+
+@pytest.mark.parametrize("name", ONE_WAY_TO_TORCH)
+def test_traced_calls_reach_torch_by_the_ways_torch_func_does(name: str) -> None:
+    # The compiler checks an object its trace reached by two ways with a guard run as Python on
+    # every call ("a is b"): torch.Tensor and the torch module are reached by torch.func's own
+    # modules, so multiad's traced path reaches neither by a way of its own.
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    ours, closed = FORMS[name]
+
+    def call(x: Any) -> Any:
+        return ours(x)
+
+    torch._dynamo.reset()
+    got = torch.compile(call, backend="eager")(X1)
+    np.testing.assert_allclose(got.numpy(), closed(X1.numpy()), rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    text = str(entry.guard_manager)
+    aliases = [line.split("#")[0] for line in text.splitlines() if "LAMBDA_GUARD" in line and " is " in line]
+    # torch.Tensor as Dynamo reaches type(x) of a tensor: a module global of its own, G['_<id>_c<n>'].
+    ours_ = [a for a in aliases if "multiad_torch" in a or re.search(r"G\['_\d+_c\d+'\]\.Tensor", a)]
+    assert not ours_, ours_
+    assert "multiad_torch'].torch" not in text and "_dense" not in text
+
+
+@pytest.mark.parametrize("name", ["hvp", "vhp"])
+def test_traced_second_order_calls_enter_one_function_of_multiads(name: str) -> None:
+    # NOTE [The traced second-order call in one function]: from the public function the trace
+    # enters _prepared_traced.second_order alone; the output check's words and _prepared's
+    # GENERAL are read on the error path and the eager path only.
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    ours, closed = FORMS[name]
+
+    def call(x: Any) -> Any:
+        return ours(x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(call, backend="eager")
+    for x in (X1, X2):
+        np.testing.assert_allclose(compiled(x).numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    text = str(entry.guard_manager)
+    for read in ("_prepared_second_order", "_GENERAL", "_check_scalar", "scalar_of", "__import_multiad_dot__prepared'"):
+        assert read not in text, read
+    assert "_traced_second_order.__code__" in text and "_registry.state" in text and "._in_f" in text

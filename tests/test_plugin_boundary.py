@@ -94,5 +94,7 @@ def test_torch_backend_reads_the_callbacks_through_the_plugin_api() -> None:
     for path in (BACKENDS / "torch").rglob("*.py"):
         assert not any("_prepared" in name for name in private_reaches(path.read_text())), path
     names = [code.co_name for code in multiad.Backend.traced_callbacks()]
-    # The traced call's two, then the prepared call's (NOTE [Errors of f's output after a failed trace]).
-    assert names == ["scalar", "outputs", "structured", "outputs", "checked", "scalar"]
+    # The traced calls' three (scalar_of's, outputs_of's, second_order's: NOTE [The traced
+    # second-order call in one function]), then the prepared call's (NOTE [Errors of f's output
+    # after a failed trace]).
+    assert names == ["scalar", "outputs", "scalar", "structured", "outputs", "checked", "scalar"]

@@ -59,6 +59,8 @@ torch: Any = None
 func: Any = None
 _functorch: Any = None
 _fw_ad: Any = None
+#: ``torch._C.TensorBase`` once torch is loaded (NOTE [The array check reads no torch module]).
+_TensorBase: Any = None
 
 #: ``torch.compiler.is_compiling`` once torch is loaded (TorchBackend.compiling runs on every call).
 _is_compiling: Callable[[], Any] = _not_loaded
@@ -95,7 +97,7 @@ class TorchBackend(multiad.Backend):
         return False
 
     def load(self) -> None:
-        global torch, func, _functorch, _fw_ad, _is_compiling, _traced
+        global torch, func, _functorch, _fw_ad, _is_compiling, _traced, _TensorBase
         import torch as _torch
         import torch.func as _func
 
@@ -104,6 +106,7 @@ class TorchBackend(multiad.Backend):
         _transforms.func = func
         _is_compiling = torch.compiler.is_compiling
         _functorch, _fw_ad = torch._C._functorch, torch.autograd.forward_ad
+        _TensorBase = getattr(torch._C, "TensorBase", None) or torch._C._TensorBase
         _install_guard()
         _install_numpy_operands()
         from multiad_torch import _compiled_numpy
@@ -121,8 +124,18 @@ class TorchBackend(multiad.Backend):
     def default_dtype(self) -> str:
         return str(torch.get_default_dtype()).rsplit(".", 1)[-1]
 
+    # NOTE [The array check reads no torch module]: ``is_array`` runs in every traced call, and
+    # ``isinstance(x, torch.Tensor)`` read this module's ``torch``: the compiler guards each object
+    # its trace reaches by two ways with an aliasing guard run as Python on every call, and
+    # torch.func reaches the ``torch`` module and ``torch.Tensor`` as globals of its own modules
+    # (two such guards on every traced row). ``torch._C.TensorBase`` (``_TensorBase`` before torch
+    # 2.3), kept in a global of this module, is a class torch.func does not reach. It names the
+    # same objects: ``torch.Tensor`` is its one subclass and torch refuses any other ("Cannot
+    # subclass _TensorBase directly"), so every tensor (``Parameter``, fake tensors, torch.func's
+    # wrapped tensors, subclasses of ``torch.Tensor``) is an instance of both
+    # (``tests/test_torch_array_check.py``).
     def is_array(self, x: Any) -> bool:
-        return isinstance(x, torch.Tensor)
+        return isinstance(x, _TensorBase)
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
         tdtype = None if dtype is None else getattr(torch, np.dtype(dtype).name)
@@ -277,7 +290,7 @@ class TorchBackend(multiad.Backend):
 
     def vmap(self, fun: Callable[..., Any], in_axes: Sequence[int | None], chunk_size: int | None) -> Any:
         # Guarded too, so that numpy operands work under vmap (NOTE [numpy arrays inside f]).
-        if torch.compiler.is_compiling():
+        if _is_compiling():  # not torch.compiler's: NOTE [The array check reads no torch module]
             return func.vmap(_guarded(fun), in_dims=tuple(in_axes), out_dims=0, chunk_size=chunk_size)
         in_axes = tuple(in_axes)
         if None in in_axes:  # NOTE [torch.func.vmap built per function]
@@ -310,7 +323,13 @@ class TorchBackend(multiad.Backend):
     # ``_traced_transform`` (which has nothing for them), and the traced ``hvp`` casts its
     # tangents with a function made in the trace, which the compiler does not guard, rather than
     # with ``_in_dtype_of`` of ``_transforms`` (6 entries fewer: its code, its module and that
-    # module's ``torch``). Both are tensors there: ``jvp``'s tangent output and a primal.
+    # module's ``torch``). Both are tensors there: ``jvp``'s tangent output and a primal. The
+    # traced ``vhp`` returns torch.func's cotangents as they are, without ``_dense`` (the identity
+    # while compiling, as in ``_traced_transform``): its code, its module, and its ``type(e) is
+    # torch.Tensor``, whose ``torch.Tensor`` the compiler reaches as a module's of its own and
+    # torch.func as its own module's, took 8 entries and two aliasing guards run as Python on
+    # every call. The array check ``is_array`` reads ``_TensorBase``, not the ``torch`` module, for
+    # the same reason (NOTE [The array check reads no torch module]).
     def prepare(
         self, transform: str, fun: Callable[..., Any], argnums: int | tuple[int, ...], chunk_size: int | None
     ) -> Callable[..., Any] | None:
@@ -366,7 +385,8 @@ class TorchBackend(multiad.Backend):
             return tuple(map(_in_dtype_of, res, primals))
 
         def vhp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
-            return _dense(vjp(g, *primals)[1](tangents[0] if one else tangents))  # type: ignore[no-any-return]
+            res = vjp(g, *primals)[1](tangents[0] if one else tangents)
+            return res if compiling else _dense(res)  # type: ignore[no-any-return]  # NOTE [Guards of the traced hvp]
 
         return hvp if transform == "hvp" else vhp
 
