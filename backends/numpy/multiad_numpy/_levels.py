@@ -411,7 +411,8 @@ def _matched(outs: tuple[Any, ...], handed: list[tuple[Any, Any, Any]]) -> list[
         flat = o.reshape(-1)
         noise = None
         for values, n, _ in handed:
-            if _holds(flat, values):
+            if _holds(flat, values):  # flat: results of one size may differ in shape, (1, 2) and (2, 1)
+                n = np.asarray(n, np.float64).reshape(-1)
                 noise = n if noise is None else np.maximum(noise, n)
         if noise is None:
             if flat.size:
