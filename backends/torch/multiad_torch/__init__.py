@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -179,10 +180,12 @@ class TorchBackend(multiad.Backend):
             and torch.autograd.forward_ad.unpack_dual(x).tangent is not None
         )
 
-    def snapshot(self, x: Any) -> Any:
-        # Also cuts the memory a tensor made from numpy shares with the array. Not called while
-        # torch.compile traces (a compiled program's inputs cannot change in place during its run).
-        return x.clone()
+    # Also cuts the memory a tensor made from numpy shares with the array. Not called while
+    # torch.compile traces (a compiled program's inputs cannot change in place during its run).
+    # NOTE [A copy without a Python frame]: ``x.clone()`` called by ``operator.methodcaller``, a C
+    # callable that is no descriptor, so ``b.snapshot(x)`` opens no Python frame (vjp copies its
+    # primal and its output on every call) and a subclass's own ``clone`` is still the one called.
+    snapshot = operator.methodcaller("clone")  # type: ignore[assignment]
 
     # Framework facts the conformance suite asks for (multiad.Backend); the backend never acts unasked.
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
