@@ -323,9 +323,11 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     """``vjp(f, *primals)`` while a compiler traces it, by the framework's own vjp, or None for
     the general path (NOTE [Prepared calls under a compiler] in ``multiad/_prepared_traced.py``)."""
     n = len(primals)
-    # NOTE [Argument types in a trace] in multiad/_prepared_traced.py
-    types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in primals])
-    dtypes = tuple([getattr(p, "dtype", None) for p in primals])
+    # NOTE [Argument types in a trace], [Symbolic ints in a trace] in multiad/_prepared_traced.py
+    types = tuple(
+        [type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in primals]
+    )
+    dtypes = tuple([None if isinstance(p, int) else getattr(p, "dtype", None) for p in primals])
     argnums = 0 if n == 1 else tuple(range(n))
     # NOTE [One guard for the state of selection] in multiad/_registry.py
     d = _decide_traced("vjp", argnums, None, backend, _registry.state, types, dtypes, call)

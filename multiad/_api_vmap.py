@@ -238,9 +238,11 @@ def _traced(
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
         if not plain_numbers:
             return False, None
-        # NOTE [Argument types in a trace] in multiad/_prepared_traced.py
-        types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
-        ndims = tuple([getattr(a, "ndim", -1) for a in args])
+        # NOTE [Argument types in a trace], [Symbolic ints in a trace] in multiad/_prepared_traced.py
+        types = tuple(
+            [type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in args]
+        )
+        ndims = tuple([-1 if isinstance(a, int) else getattr(a, "ndim", -1) for a in args])
         decided = decide(in_dims, backend, types, ndims, call)  # NOTE [One way to each module in a trace]
         if decided is None:
             return False, None

@@ -78,6 +78,14 @@ _MAX = 256
 # source; of anything else ``type(x)``, since ``__class__`` of a symbolic int makes the compiler
 # specialize the int (a trace per value, where ``type()`` keeps it symbolic). The types are the same.
 
+# NOTE [Symbolic ints in a trace]: a Python int argument that changes between calls of a compiled
+# function is traced from its second value on as a symbolic int, of which the compiler traces
+# every attribute read, and ``getattr(n, "dtype", None)`` is one it cannot trace ("hasattr call"):
+# ``torch.compile(multiad.grad(f), fullgraph=True)(x, n)`` failed at the second ``n``, where
+# torch.func's ``grad`` compiles. The traced calls therefore read no ``dtype`` or ``ndim`` of an
+# ``int`` (its dtype is None and its ndim -1 as before), and the general path's owner of the type
+# ``int`` is no library without asking its module's name (``str.partition`` is not traced either).
+
 
 # NOTE [Automatic mode under a compiler]: ``jacobian(mode="auto")`` traced chooses its mode as
 # the general path does (NOTE [Automatic mode]): ``f`` is evaluated once in the trace for the
@@ -409,9 +417,11 @@ def transform(
     # on the way to the framework's transform it reads ``key`` and ``f`` alone (NOTE [One token
     # for a transform object's constants]).
     def traced(*args: Any) -> Any:
-        # NOTE [Argument types in a trace]
-        types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
-        dtypes = tuple([getattr(a, "dtype", None) for a in args])
+        # NOTE [Argument types in a trace], [Symbolic ints in a trace]
+        types = tuple(
+            [type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in args]
+        )
+        dtypes = tuple([None if isinstance(a, int) else getattr(a, "dtype", None) for a in args])
         state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
         d = decide_of(key, "", state, types, dtypes)
         if d is None:
@@ -481,9 +491,9 @@ def second_order(
         return None
     # NOTE [Names made on the error path]: the transform alone, not the call's name with f's
     args = (*primals, *tangents)
-    # NOTE [Argument types in a trace]
-    types = tuple([type(a) if getattr(a, "dtype", None) is None else a.__class__ for a in args])
-    dtypes = tuple([getattr(a, "dtype", None) for a in args])
+    # NOTE [Argument types in a trace], [Symbolic ints in a trace]
+    types = tuple([type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in args])
+    dtypes = tuple([None if isinstance(a, int) else getattr(a, "dtype", None) for a in args])
     d = decide(transform, 0, None, backend, _registry.state, types, dtypes, transform)
     if d is None:
         return None

@@ -362,6 +362,8 @@ def owner_of_type(t: type, call: str = "multiad", prefer: str | None = None) -> 
     ``multiad/_prepared_traced.py``)."""
     owner = _type_owner.get(t)
     if owner is None:
+        if t is int:  # NOTE [Symbolic ints in a trace] in multiad/_prepared_traced.py
+            return None
         top = t.__module__.partition(".")[0]
         if top in _registry.NEUTRAL_MODULES:  # neutral: no plugin needs to be imported
             owner = _NEUTRAL
