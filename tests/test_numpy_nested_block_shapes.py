@@ -78,3 +78,9 @@ def test_one_tuple_argument() -> None:
     f = lambda q: (q[0] * 1.0 + q[0] ** 2, q[1] ** 2)  # noqa: E731
     got = multiad.hessian(f, backend=NP)((S, V))
     close(got, exact())
+
+
+def test_an_empty_argument_and_outputs_of_two_sizes() -> None:
+    f = lambda e: (e.sum() * np.ones(3), e.sum() * np.ones(4))  # noqa: E731
+    got = multiad.hessian(f, backend=NP)(np.zeros((0,)))
+    assert isinstance(got, tuple) and [np.shape(h) for h in got] == [(3, 0, 0), (4, 0, 0)]
