@@ -19,6 +19,13 @@ forward-mode work into a graph that has no dual levels at run time). Code that c
 ``torch.func.jvp`` or ``torch.autograd.forward_ad`` directly, outside multiad, in another
 thread is not covered. A function that, inside a forward-mode transform, waits for another
 thread that itself runs a forward-mode transform deadlocks.
+
+NOTE [Forward mode after fork]: ``os.fork`` (multiprocessing's "fork" start method, torch
+DataLoader workers) copies the lock as it is, held if another thread was inside a forward-mode
+transform at that moment; that thread does not exist in the child, which then waited forever on
+its first ``jvp``, ``jacfwd``, ``hessian`` or ``hvp`` (where ``torch.func`` itself works). The
+child gets a fresh lock (``os.register_at_fork``): no transform runs there yet, so none is
+left unserialised.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -71,6 +79,16 @@ _traced: Callable[[], bool] = _true
 
 #: NOTE [Forward mode and threads].
 _FORWARD_LOCK = threading.RLock()
+
+
+def _fresh_forward_lock() -> None:
+    """In a fork child: NOTE [Forward mode after fork]."""
+    global _FORWARD_LOCK
+    _FORWARD_LOCK = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_fresh_forward_lock)
 
 
 class TorchBackend(multiad.Backend):
