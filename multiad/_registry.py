@@ -43,6 +43,7 @@ already worked.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 import threading
@@ -105,12 +106,18 @@ _discovered = False
 _module_map: dict[str, str] = {}  # top-level array module name -> the one backend claiming it
 _contested: dict[str, tuple[str, ...]] = {}  # array module -> the backends claiming it
 _load_locks: dict[str, threading.RLock] = {}
+#: The backends whose plugin import or framework load a thread is running now: which, and the
+#: thread's id (NOTE [Loads cut short by fork]).
+_loading: dict[str, tuple[str, int]] = {}
+_IMPORTING, _LOADING = "importing its plugin module", "loading its framework"
 _default: list[str] = []  # the cached default backend name (empty: not computed)
 # Bumped before and after every change (odd while the tables are rebuilt), so that readers
 # without the lock can tell a consistent read, and a cached answer computed meanwhile is dropped.
 _generation = [0]
 #: Called after every change of the table (the selection layer clears its type cache).
 on_change: list[Callable[[], None]] = []
+#: Called first in a fork child (the selection layer replaces its locks): NOTE [Loads cut short by fork].
+on_fork: list[Callable[[], None]] = []
 
 
 # NOTE [One guard for the state of selection]: a traced call (NOTE [Prepared calls under a
@@ -245,13 +252,17 @@ def _resolve(name: str) -> BackendRecord | None:
         rec = _records.get(name)
         if rec is not None or _entries.get(name) is not entry:
             return _records.get(name)
-        rec = _build(entry)
-        with _lock:
-            if _entries.get(name) is entry:
-                del _entries[name]
-                _records[name] = rec
-                _changed()
-            return _records.get(name)
+        _loading[name] = (_IMPORTING, threading.get_ident())  # NOTE [Loads cut short by fork]
+        try:
+            rec = _build(entry)
+            with _lock:
+                if _entries.get(name) is entry:
+                    del _entries[name]
+                    _records[name] = rec
+                    _changed()
+                return _records.get(name)
+        finally:
+            _loading.pop(name, None)
 
 
 def _resolve_all() -> None:
@@ -398,7 +409,11 @@ def _load(name: str, call: str) -> str:
             return f"{call}: backend {name!r} is {rec.status}: {rec.reason}"
         assert rec.backend is not None
         if not rec.loaded:
-            _, exc = guarded(rec.backend.load)
+            _loading[name] = (_LOADING, threading.get_ident())  # NOTE [Loads cut short by fork]
+            try:
+                _, exc = guarded(rec.backend.load)
+            finally:
+                _loading.pop(name, None)
             if exc is not None:
                 with _lock:
                     rec.status, rec.reason = BROKEN, f"loading its framework raised {type(exc).__name__}: {exc}"
@@ -412,6 +427,59 @@ def _load(name: str, call: str) -> str:
 setattr(_load, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 #: The exception behind a failed load, for :func:`get` to chain (a compiler takes only a string back).
 _load_causes: dict[str, BaseException] = {}
+
+
+# NOTE [Loads cut short by fork]: ``os.fork`` (multiprocessing's "fork" start method, torch
+# DataLoader workers) copies the registry's locks as they are, held where another thread was
+# importing a plugin or loading its framework at that moment; that thread does not exist in the
+# child, which then waited forever for it: on that backend, and on every backend at the first
+# use, which imports all of multiad's own. The child gets fresh locks. What the thread had begun
+# is not finished in the child, and cannot be begun again safely: a plugin module half imported
+# is in ``sys.modules`` with Python's import lock for it held (importing it again waits forever
+# too), and a framework load cut short anywhere has left its state half made. So a backend whose
+# import or load was under way is broken in the child, with a reason naming the cause and the
+# fix (use it once before forking, or start the workers with "spawn" or "forkserver"); every
+# other backend works there as in the parent. A fork in the middle of a change of the tables
+# (held under ``_lock``, which no plugin code runs under) recomputes what that change derives.
+def _after_fork_in_child() -> None:
+    """Fresh locks, and the loads another thread had under way broken (NOTE [Loads cut short by fork])."""
+    global _lock
+    _lock = threading.RLock()
+    for hook in on_fork:
+        hook()
+    _load_locks.clear()
+    for pending in _entries.values():
+        pending.lock = threading.RLock()
+    me = threading.get_ident()  # the thread that forked goes on in the child: its own load is not cut
+    cut = {name: what for name, (what, thread) in _loading.items() if thread != me}
+    changed = bool(_generation[0] % 2)
+    for name in cut:
+        del _loading[name]
+    if changed:  # forked while _changed ran: even again, then recomputed
+        _generation[0] += 1
+    for name, what in cut.items():
+        entry = _entries.pop(name, None)
+        rec = _records.get(name)
+        reason = (
+            f"another thread was {what} when this process was forked (os.fork, or multiprocessing's "
+            "'fork' start method), and that thread does not exist here: the half-finished load cannot be "
+            "finished or trusted in this process; use the backend once before forking, or start the "
+            "child processes with the 'spawn' or 'forkserver' start method"
+        )
+        if rec is None and entry is not None:
+            dist, version = entry.dists[0]
+            _records[name] = BackendRecord(
+                name, BROKEN, reason, dist, version, entry.eps[0].value, first_party=entry.first_party
+            )
+        elif rec is not None:
+            rec.status, rec.reason, rec.loaded = BROKEN, reason, False
+        changed = True
+    if changed:
+        _changed()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def first_party_imported() -> bool:

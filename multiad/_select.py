@@ -79,6 +79,15 @@ def _new_state() -> None:
 _registry.on_change.append(_new_state)
 
 
+def _fresh_locks() -> None:
+    """In a fork child, before the registry's hooks run: NOTE [Loads cut short by fork] in multiad/_registry.py."""
+    global _default_lock, _open_lock
+    _default_lock, _open_lock = threading.Lock(), threading.Lock()
+
+
+_registry.on_fork.append(_fresh_locks)
+
+
 def _lookup(name_or_backend: str | Backend, call: str) -> Backend:
     if isinstance(name_or_backend, Backend):
         return name_or_backend

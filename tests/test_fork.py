@@ -93,3 +93,76 @@ def test_torch_forward_mode_in_a_child_forked_inside_one() -> None:
     assert got != "HUNG", "the child hung on torch's forward-mode lock"
     # d/dz sum(z**3) = 3 z**2: jvp with ones 3 + 12; Jacobian of z**3 diag(3, 12); Hessian diag(6, 12).
     assert got == repr([15.0, [[3.0, 0.0], [0.0, 12.0]], [[6.0, 0.0], [0.0, 12.0]]])
+
+
+# The child's answers for the backend whose load was cut short, and for autograd, whose first use
+# imports the modules of all multiad's own backends (where it hung on the cut one's lock).
+CHILD_AFTER_CUT_LOAD = r"""
+def sq(z):
+    return mnp.sum(z * z)
+def on(name):
+    return lambda: multiad.to_numpy(multiad.grad(sq, backend=name)(np.array([1.0, 2.0]))).tolist()
+got = {"autograd": in_child(on("autograd")), "cut": in_child(on(CUT))}
+release.set()
+th.join()
+got["parent"] = on(CUT)()
+print("RESULT" + json.dumps(got))
+"""
+
+# A thread stops inside the torch backend's framework load (its first use in the process).
+CUT_IN_LOAD = r"""
+from multiad import _registry
+CUT = "torch"
+inside, release = threading.Event(), threading.Event()
+cls = type(_registry.record(CUT).backend)
+real = cls.load
+def load(self):
+    inside.set()
+    release.wait()
+    real(self)
+cls.load = load
+th = threading.Thread(target=lambda: multiad.grad(lambda z: mnp.sum(z * z), backend=CUT)(np.ones(2)))
+th.start()
+inside.wait()
+"""
+
+# A thread stops inside the import of a plugin module (a first-party entry point, as multiad's
+# own backends are), which multiad's first use imports on every backend.
+CUT_IN_IMPORT = r"""
+import importlib.metadata, pathlib, tempfile, types
+from multiad import _registry
+CUT = "slowimport"
+gate = sys.modules["fork_gate"] = types.ModuleType("fork_gate")
+inside, release = gate.inside, gate.release = threading.Event(), threading.Event()
+where = pathlib.Path(tempfile.mkdtemp())
+(where / "slowimport_plugin.py").write_text(
+    "import fork_gate\n"
+    "fork_gate.inside.set()\n"
+    "fork_gate.release.wait()\n"
+    "from multiad_numpy import NumpyBackend\n"
+    "class SlowImport(NumpyBackend):\n"
+    "    name = 'slowimport'\n"
+)
+sys.path.insert(0, str(where))
+_registry._discover()
+ep = importlib.metadata.EntryPoint(CUT, "slowimport_plugin:SlowImport", _registry.GROUP)
+_registry._entries[CUT] = _registry._Entry(CUT, [ep], [(None, None)], True)
+th = threading.Thread(target=lambda: multiad.list_backends())
+th.start()
+inside.wait()
+"""
+
+
+@pytest.mark.parametrize("cut", ["load", "import"])
+def test_backends_in_a_child_forked_while_a_backend_loads(cut: str) -> None:
+    """NOTE [Loads cut short by fork] in multiad/_registry.py: every backend hung in the child."""
+    if cut == "load":
+        pytest.importorskip("torch")
+    pytest.importorskip("autograd")
+    got = run_script((CUT_IN_LOAD if cut == "load" else CUT_IN_IMPORT) + CHILD_AFTER_CUT_LOAD)
+    assert got["autograd"] == repr([2.0, 4.0]), got  # the gradient of sum(z**2) at [1, 2]
+    assert got["cut"].startswith("BackendError: grad(sq): backend "), got
+    assert "is broken: another thread was" in got["cut"] and "when this process was forked" in got["cut"], got
+    assert "use the backend once before forking" in got["cut"], got
+    # The parent finishes the load and uses it (the stand-in plugin of "import" is the numpy backend's).
+    assert got["parent"] == pytest.approx([2.0, 4.0], rel=1e-8)
