@@ -496,18 +496,40 @@ def _pushed(
     chunks = _chunks(total, chunk_size)
     chunked = chunk_size is not None
     if traced and len(chunks) > 1:
-        parts = [tuple(guarded(b, call, mapped, *_basis(b, leaves, s, e, chunked))) for s, e in chunks]
+        parts = [_chunk(b, call, mapped, _basis(b, leaves, s, e, chunked)) for s, e in chunks]
         yield 0, total, tuple(b.concatenate([p[k] for p in parts], 0) for k in range(len(parts[0])))
         return
     step = chunks[0][1] - chunks[0][0]
     pad = b.pads_last_chunk and len(chunks) > 1  # NOTE [A last chunk of the same shape]
     for start, stop in chunks:
         end = start + step if pad else stop
-        got = tuple(guarded(b, call, mapped, *_basis(b, leaves, start, end, chunked)))
+        got = _chunk(b, call, mapped, _basis(b, leaves, start, end, chunked))
         if end != stop:
             got = tuple(_rows(r, 0, stop - start) for r in got)
         yield start, stop, got
         del got  # NOTE [One chunk alive]
+
+
+# NOTE [StopIteration from f]: f may end by raising StopIteration (``next(batches)`` at the end
+# of the data, caught by the caller's loop), and torch.func and jax pass it through. Raised in
+# :func:`_pushed`, a generator, Python turned it into ``RuntimeError: generator raised
+# StopIteration`` (PEP 479): jacfwd and hessian on torch, their chunked forms on jax. Each chunk
+# therefore carries it out of the generator inside :class:`_Stopped`, and the loops over the
+# chunks raise it again, as it was.
+class _Stopped(Exception):
+    """f's StopIteration, carried out of :func:`_pushed` (NOTE [StopIteration from f])."""
+
+    def __init__(self, stop: StopIteration) -> None:
+        super().__init__()
+        self.stop = stop
+
+
+def _chunk(b: Backend, call: str, mapped: FlatFun, basis: Sequence[Any]) -> tuple[Any, ...]:
+    """``mapped`` over one chunk of the basis, for :func:`_pushed` (NOTE [StopIteration from f])."""
+    try:
+        return tuple(guarded(b, call, mapped, *basis))
+    except StopIteration as exc:
+        raise _Stopped(exc) from None
 
 
 # NOTE [A last chunk of the same shape]: where the total is not a multiple of ``chunk_size``
@@ -566,9 +588,12 @@ def jacrev(
     in_sizes = [size(p) for p in primals]
     if b.writable and _several_chunks(sum(sizes), chunk_size) and not traced:
         blocks = [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs]
-    for start, stop, got in _pushed(b, rows, outs, chunk_size, traced, call):
-        _place_rows(b, blocks, pieces, got, sizes, in_sizes, start, stop)
-        del got  # NOTE [One chunk alive]
+    try:
+        for start, stop, got in _pushed(b, rows, outs, chunk_size, traced, call):
+            _place_rows(b, blocks, pieces, got, sizes, in_sizes, start, stop)
+            del got  # NOTE [One chunk alive]
+    except _Stopped as stopped:  # NOTE [StopIteration from f]
+        raise stopped.stop from stopped.stop.__cause__
     if blocks:
         return blocks, aux
     joined = [  # an empty output leaf has no rows: NOTE [Empty Jacobians]
@@ -729,14 +754,19 @@ def _jacfwd(
     blocks: list[list[Any]] = []
     pieces: list[list[list[Any]]] = []
     out_shapes: list[tuple[int, ...]] = []
-    for start, stop, got in _pushed(b, cols, primals, chunk_size, traced, call):
-        if not out_shapes:
-            out_shapes = [tuple(c.shape[1:]) for c in got]
-            pieces = [[[] for _ in primals] for _ in got]
-            if b.writable and _several_chunks(sum(sizes), chunk_size) and not traced:
-                blocks = [[b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)]
-        _place_columns(b, blocks, pieces, got, out_shapes, sizes, start, stop)
-        del got  # NOTE [One chunk alive]
+    try:
+        for start, stop, got in _pushed(b, cols, primals, chunk_size, traced, call):
+            if not out_shapes:
+                out_shapes = [tuple(c.shape[1:]) for c in got]
+                pieces = [[[] for _ in primals] for _ in got]
+                if b.writable and _several_chunks(sum(sizes), chunk_size) and not traced:
+                    blocks = [
+                        [b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)
+                    ]
+            _place_columns(b, blocks, pieces, got, out_shapes, sizes, start, stop)
+            del got  # NOTE [One chunk alive]
+    except _Stopped as stopped:  # NOTE [StopIteration from f]
+        raise stopped.stop from stopped.stop.__cause__
     if seen:
         aux = seen[0]
     if blocks:
