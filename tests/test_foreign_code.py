@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import central_gradient
 
 import multiad
 import multiad.numpy as mnp
@@ -108,7 +109,9 @@ def test_own_framework_code_is_not_foreign(torch_unclaimed: str) -> None:
     np.testing.assert_allclose(g.detach().numpy(), np.cos(X), rtol=1e-12)
 
 
-@pytest.mark.parametrize(("owner", "name"), [("torch", "jax"), ("jax", "torch")])
+@pytest.mark.parametrize(
+    ("owner", "name"), [("torch", "jax"), ("jax", "torch"), ("jax", "autograd"), ("torch", "autograd")]
+)
 def test_an_operator_on_a_closed_over_array_names_it(owner: str, name: str) -> None:
     """``x * c`` with ``c`` another framework's array that f closes over: both frameworks
     refuse the operator; the error names ``c``, its framework and the conversion."""
@@ -125,6 +128,41 @@ def test_an_operator_on_a_closed_over_array_names_it(owner: str, name: str) -> N
     # converted first, it runs: d/dx sum(x * 1) = 1
     c = multiad.asarray(c, backend=name)
     np.testing.assert_allclose(multiad.to_numpy(multiad.grad(scaled, backend=name)(X)), np.ones(3))
+
+
+OPERATORS: dict[str, Any] = {
+    "x * c": lambda x, c: x * c,
+    "c * x": lambda x, c: c * x,
+    "sin(x) * x * c": lambda x, c: mnp.sin(x) * x * c,
+    "x + c": lambda x, c: x + c,
+    "c - x": lambda x, c: c - x,
+    "x / c": lambda x, c: x / c,
+    "c ** x": lambda x, c: c**x,
+    "x @ c": lambda x, c: x @ c,
+}
+
+
+@pytest.mark.parametrize("owner", ["jax", "torch"])
+@pytest.mark.parametrize("op", list(OPERATORS))
+def test_autograd_operators_refuse_a_closed_over_array(owner: str, op: str) -> None:
+    """NOTE [Arrays of another framework as operands] in backends/autograd: autograd's box took
+    a JAX array in (``x * c`` gave a gradient, ``sin(x) * x * c`` autograd's internal "Can't find
+    vector space" TypeError), where torch and the numpy backend refuse it."""
+    c = multiad.asarray(np.full(3, 2.0), backend=owner)
+    fn = OPERATORS[op]
+
+    def scaled(x: Any) -> Any:
+        return mnp.sum(fn(x, c))
+
+    with pytest.raises(
+        multiad.MixedBackendError, match=r"^grad\(scaled\): f combines the 'autograd' backend's arrays with 'c', "
+    ) as info:
+        multiad.grad(scaled, backend="autograd")(X)
+    assert "multiad.asarray(c, backend='autograd')" in str(info.value)
+    # converted first, it runs: against central differences of the same function on numpy arrays
+    c = multiad.asarray(c, backend="autograd")
+    got = multiad.to_numpy(multiad.grad(scaled, backend="autograd")(X))
+    np.testing.assert_allclose(got, central_gradient(lambda x: np.sum(fn(x, np.full(3, 2.0))), X), rtol=1e-6)
 
 
 def _an(word: str) -> str:

@@ -19,6 +19,8 @@ import optree
 
 import multiad
 
+from . import _operands
+
 new_box: Any = None
 box_types: Any = None
 new_root: Any = None
@@ -69,6 +71,7 @@ class AutogradBackend(multiad.Backend):
         toposort, add_outgrads, vspace = autograd.core.toposort, autograd.core.add_outgrads, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
+        _operands.install(ArrayBox, Box)  # NOTE [Arrays of another framework as operands]
         if not isinstance(autograd.tracer.trace_stack, _ThreadTraceStack):  # NOTE [Trace numbers per thread]
             autograd.tracer.trace_stack = _ThreadTraceStack(autograd.tracer.trace_stack)
         trace_stack = autograd.tracer.trace_stack
