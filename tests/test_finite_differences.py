@@ -123,6 +123,31 @@ def test_third_order_nesting_raises() -> None:
         d(d(d(sin_exp)))(X07)
 
 
+C = np.array([1.0, 2.0])
+XC = np.array([0.3, -1.2])
+
+
+def _scaled_by_a_constant_gradient(z: Any) -> Any:
+    k = multiad.to_numpy(multiad.grad(lambda w: mnp.sum(w**3), backend=NP)(C))[0]  # 3, whatever z is
+    return k * mnp.sum(mnp.sin(z) * z)
+
+
+def test_a_constant_gradient_inside_f_counts_as_a_level_and_says_so() -> None:
+    """NOTE [Levels counted, not orders] in backends/numpy: the message said "a derivative of
+    order 3" for a Hessian whose f takes a gradient of constant data; it says what is counted
+    and how to avoid it, and the value computed outside f gives the Hessian."""
+    with pytest.raises(multiad.UnsupportedOperationError) as info:
+        multiad.hessian(_scaled_by_a_constant_gradient, backend=NP)(XC)
+    msg = str(info.value)
+    assert "3 deep" in msg and "(a derivative of order 3)" not in msg
+    assert "does not depend on f's arguments (a gradient of constant data inside f)" in msg
+    assert "compute such a value once outside f and close over it" in msg and "higher_order" in msg
+    k = multiad.to_numpy(multiad.grad(lambda w: mnp.sum(w**3), backend=NP)(C))[0]
+    h = multiad.hessian(lambda z: k * mnp.sum(mnp.sin(z) * z), backend=NP)(XC)
+    x = XC  # d2/dz2 of 3 z sin z: 3 (2 cos z - z sin z) on the diagonal
+    np.testing.assert_allclose(h, np.diag(3 * (2 * np.cos(x) - x * np.sin(x))), rtol=1e-5, atol=2e-5)
+
+
 def _sum_of_hessian(x: Any) -> Any:
     return mnp.sum(multiad.hessian(sin_exp, backend=NP)(x))
 

@@ -23,6 +23,14 @@ from . import _rules
 # truncation and rounding at order ``k``, and results of order ``k`` carry their estimate and
 # warning like the others.
 #
+# NOTE [Levels counted, not orders]: the count is of finite-difference levels evaluating ``f`` at
+# once, not of the order of a derivative: a transform called inside ``f`` on data that does not
+# depend on ``f``'s arguments (a gradient of constant data, a fitted coefficient) is a level too,
+# whose noise is that of a first derivative, yet a Hessian of such an ``f`` nests three levels.
+# The levels cannot tell this (the inner one sees only its own arguments), so it is refused as
+# well, and the message said "a derivative of order 3", untrue there. It now says what is
+# counted, and how to avoid it: compute the constant outside ``f``.
+#
 # NOTE [Names of composed levels]: a level names the public call its messages start with from
 # ``fun.call``, which the core's flat function carries. The outer level of a transform the core
 # composes (``hessian``, ``hvp``, ``vhp``: a Jacobian or gradient of the core's own function of
@@ -238,11 +246,16 @@ class LevelBase:
             names.append(self.call)
         if self.depth + 1 > _max_order.get():
             call = self.call if self.named else _enclosing.get() or self.call
+            depth = self.depth + 1  # NOTE [Levels counted, not orders]
             raise multiad.UnsupportedOperationError(
-                f"{call}: the numpy backend would nest finite differences {self.depth + 1} deep "
-                f"(a derivative of order {self.depth + 1}), beyond the {_max_order.get()} allowed; "
-                "nested differences at this order are mostly rounding noise. Use an exact backend "
-                "(torch, jax, autograd), or opt in with `with multiad_numpy.higher_order(k):`"
+                f"{call}: the numpy backend would nest finite differences {depth} deep, beyond the "
+                f"{_max_order.get()} allowed: {depth} finite-difference transforms would run each inside the "
+                f"function of the one around it, as for a derivative of order {depth}, and differences nested "
+                "this deep are mostly rounding noise. Every transform called while f is evaluated counts, "
+                "also one whose result does not depend on f's arguments (a gradient of constant data "
+                "inside f): compute such a value once outside f and close over it. For a derivative of "
+                f"order {depth}, use an exact backend (torch, jax, autograd), or opt in with "
+                "`with multiad_numpy.higher_order(k):`"
             )
         self.eps = float(np.finfo(self.dtype).eps)
         self.c = step_factor(self.dtype)
