@@ -132,6 +132,18 @@ def set_backend(name: str | Backend | None) -> None:
 # finished in another thread) changes nothing there. Each object also counts its open entries
 # over all contexts: leaving it more often than it was entered (``__exit__`` twice, or without
 # ``__enter__``) raises, where before it was silently accepted.
+#
+# NOTE [Blocks left in another context]: a context variable belongs to its thread or asyncio task,
+# so a block entered in one and left in another (a generator holding it, advanced by one thread
+# and finished or closed by another) is left where it was not entered, which changes nothing
+# there, and stays in force where it was entered, as ``decimal.localcontext`` does. The exit is
+# not refused: a context that never entered the block is also where a block entered in a copy of
+# a context ends (anyio runs each ``next`` of a synchronous generator in a fresh copy of the
+# task's context, asyncio its callbacks), and that is not an error. It still counts as leaving
+# the object once; before, the count then said the block was not open in the context that had
+# entered it, whose own ``__exit__`` raised, so it could not leave the block at all. A block found
+# open in this context is always left. The docs say to finish such a generator in the thread or
+# task that started it.
 _open_lock = threading.Lock()
 _blocks: contextvars.ContextVar[tuple[tuple[Any, Backend, Backend | None], ...]] = contextvars.ContextVar(
     "multiad_backend_blocks", default=()
@@ -143,7 +155,9 @@ class use_backend(contextlib.ContextDecorator):
 
     Blocks nest; leaving one restores the selection that was in force before it. Blocks that end
     out of order (generators that yield inside one, advanced in turn) leave the innermost block
-    still open in force, and nothing outlives its block.
+    still open in force, and nothing outlives its block in the thread or task that entered it. A
+    generator holding a block must be finished or closed in the thread or task that started it:
+    finished elsewhere, it leaves the block there, and the first keeps the block's selection.
 
     Example:
         >>> import multiad
@@ -168,19 +182,21 @@ class use_backend(contextlib.ContextDecorator):
         return backend
 
     def __exit__(self, *exc: object) -> None:
-        with _open_lock:
-            if self._open == 0:
-                raise RuntimeError(
-                    f"multiad.use_backend({self._backend.name!r}).__exit__: this block is not open (it was "
-                    "never entered, or has ended already); call __exit__ once for each __enter__, or use "
-                    "a with statement"
-                )
-            self._open -= 1
         blocks = _blocks.get()
         for i in range(len(blocks) - 1, -1, -1):
             if blocks[i][0] is self:
                 break
         else:
+            i = -1
+        with _open_lock:
+            if self._open == 0 and i < 0:
+                raise RuntimeError(
+                    f"multiad.use_backend({self._backend.name!r}).__exit__: this block is not open (it was "
+                    "never entered, or has ended already); call __exit__ once for each __enter__, or use "
+                    "a with statement"
+                )
+            self._open = max(self._open - 1, 0)  # NOTE [Blocks left in another context]
+        if i < 0:
             return  # entered in another context: nothing to undo here
         found = blocks[i][2]
         if i == len(blocks) - 1:  # the innermost block: back to what it found

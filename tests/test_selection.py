@@ -279,6 +279,42 @@ def test_a_block_ended_in_another_thread_is_not_an_extra_exit() -> None:
     assert _select._context.get() is None
 
 
+def test_a_block_left_by_another_thread_can_still_be_left_where_it_was_entered() -> None:
+    # NOTE [Blocks left in another context]: thread B's __exit__ of a block thread A had entered
+    # counted as leaving it, and A's own __exit__ then raised "this block is not open" while
+    # A was still inside it (numpy selected), so A could not leave it at all.
+    block = multiad.use_backend("numpy")
+    entered, left = threading.Event(), threading.Event()
+    seen: list[Any] = []
+
+    def a() -> None:
+        block.__enter__()
+        seen.append(multiad.get_backend().name)
+        entered.set()
+        left.wait(30)
+        seen.append(multiad.get_backend().name)  # B's exit changes nothing here
+        try:
+            block.__exit__(None, None, None)
+        except RuntimeError as exc:
+            seen.append(f"RuntimeError: {exc}")
+        seen.append(multiad.get_backend().name)
+
+    def b() -> None:
+        entered.wait(30)
+        block.__exit__(None, None, None)  # never entered here: changes nothing here either
+        seen.append(("b", multiad.get_backend().name))
+        left.set()
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == ["numpy", ("b", "torch"), "numpy", "torch"]
+    with pytest.raises(RuntimeError, match="this block is not open"):  # both exits counted
+        block.__exit__(None, None, None)
+
+
 def test_generators_yielding_inside_blocks_leave_no_selection_behind() -> None:
     def selecting(name: str) -> Any:
         with multiad.use_backend(name):
