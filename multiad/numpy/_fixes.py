@@ -55,7 +55,7 @@ from ._fixes_ag_linalg import (
     _ag_tensordot,
 )
 from ._fixes_ag_reduce import _ag_cumprod, _ag_cumsum, _ag_mean, _ag_prod, _ag_reduction
-from ._fixes_common import Fn, _ag, _joining, _np_triangle, _safe_power
+from ._fixes_common import Fn, _ag, _joining, _np_triangle, _safe_power, like_functions
 from ._fixes_jax import (
     _jax_abs,
     _jax_arg_extreme,
@@ -64,12 +64,11 @@ from ._fixes_jax import (
     _jax_copysign,
     _jax_diagonal,
     _jax_fabs,
+    _jax_filled,
     _jax_fix,
     _jax_float_power,
     _jax_floor_divide,
     _jax_fmod,
-    _jax_full_like,
-    _jax_like,
     _jax_meshgrid,
     _jax_ravel,
     _jax_reciprocal,
@@ -123,10 +122,7 @@ FIXES: dict[str, dict[str, Fn]] = {
         "dsplit": _jax_split_along(2),
         "power": _safe_power("jax"),
         "float_power": _jax_float_power,
-        "zeros_like": _jax_like("zeros_like", 0),
-        "ones_like": _jax_like("ones_like", 1),
-        "empty_like": _jax_like("empty_like", 0),
-        "full_like": _jax_full_like,
+        **like_functions(_jax_filled),  # NOTE [Keywords of the *_like functions on JAX]
         "fix": _jax_fix,
         "ravel": _jax_ravel,
         "sort": _jax_sorting("sort"),

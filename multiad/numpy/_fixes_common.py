@@ -240,3 +240,39 @@ def check_like_layout(order: Any, subok: Any) -> None:
         if order.upper() not in ("C", "F", "A", "K"):
             raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
     operator.index(subok)  # numpy's TypeError: "'NoneType' object cannot be interpreted as an integer"
+
+
+def like_functions(filled: Callable[[Any, Any, Any, Any, Any], Any]) -> dict[str, Fn]:
+    """numpy's ``zeros_like``, ``ones_like``, ``empty_like`` and ``full_like`` with numpy's
+    parameters, for a library whose ``filled(a, value, dtype, shape, device)`` makes the result
+    (``order`` and ``subok`` checked first: NOTE [order= and subok= of the *_like functions])."""
+
+    def like(name: str, fill: Any) -> Fn:
+        def fn(
+            a: Any, dtype: Any = None, order: Any = "K", subok: Any = True, shape: Any = None, *, device: Any = None
+        ) -> Any:
+            check_like_layout(order, subok)
+            return filled(a, fill, dtype, shape, device)
+
+        fn.__name__ = fn.__qualname__ = name  # Python's own TypeError for another keyword names it
+        return fn
+
+    def full_like(
+        a: Any,
+        fill_value: Any,
+        dtype: Any = None,
+        order: Any = "K",
+        subok: Any = True,
+        shape: Any = None,
+        *,
+        device: Any = None,
+    ) -> Any:
+        check_like_layout(order, subok)
+        return filled(a, fill_value, dtype, shape, device)
+
+    return {
+        "zeros_like": like("zeros_like", 0),
+        "ones_like": like("ones_like", 1),
+        "empty_like": like("empty_like", 0),
+        "full_like": full_like,
+    }

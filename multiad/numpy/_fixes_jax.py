@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._composite import no_out
-from ._fixes_common import Fn, _safe_power, check_like_layout, no_triangle, tensordot_axes
+from ._fixes_common import Fn, _safe_power, no_triangle, tensordot_axes
 
 
 def _jax_abs(x: Any, /) -> Any:
@@ -71,41 +71,16 @@ def _jax_float_power(x1: Any, x2: Any, /) -> Any:
 # ``order='F'``, and for five positional arguments), and its ``device=`` takes a jax.Device, so
 # that numpy's ``device='cpu'`` raised AttributeError (``'str' object has no attribute
 # '_is_concrete'``). These take numpy's parameters as the torch versions do (NOTE [Keywords of
-# the *_like functions] in _torch_shape.py): ``order`` and ``subok`` are checked as numpy checks
+# the *_like functions] in _torch_shape.py; one set of signatures, ``like_functions``): ``order`` and ``subok`` are checked as numpy checks
 # them and change nothing (NOTE [order= and subok= of the *_like functions]), and ``device=``
 # places the result: numpy's "cpu" is JAX's first CPU device, a string of the jax backend's
 # ``devices()`` ("gpu:0") or a jax.Device is that device, anything else raises.
-def _jax_like(name: str, fill: Any) -> Fn:
-    def fn(
-        a: Any, dtype: Any = None, order: Any = "K", subok: Any = True, shape: Any = None, *, device: Any = None
-    ) -> Any:
-        return _jax_filled(a, fill, dtype, order, subok, shape, device)
-
-    fn.__name__ = fn.__qualname__ = name  # Python's own TypeError for another keyword names it
-    return fn
-
-
-def _jax_full_like(
-    a: Any,
-    fill_value: Any,
-    dtype: Any = None,
-    order: Any = "K",
-    subok: Any = True,
-    shape: Any = None,
-    *,
-    device: Any = None,
-) -> Any:
-    return _jax_filled(a, fill_value, dtype, order, subok, shape, device)
-
-
-_jax_full_like.__name__ = _jax_full_like.__qualname__ = "full_like"
-
-
-def _jax_filled(a: Any, value: Any, dtype: Any, order: Any, subok: Any, shape: Any, device: Any) -> Any:
+def _jax_filled(a: Any, value: Any, dtype: Any, shape: Any, device: Any) -> Any:
+    """numpy's ``*_like`` on JAX (NOTE [Keywords of the *_like functions on JAX]); the parameters
+    are those :func:`like_functions` hands over, ``order`` and ``subok`` checked already."""
     import jax
     import jax.numpy as jnp
 
-    check_like_layout(order, subok)
     place = None if device is None else _jax_device(device)
     out = jnp.full_like(a, value, dtype=dtype, shape=shape)
     return out if place is None else jax.device_put(out, place)

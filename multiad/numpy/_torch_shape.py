@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from . import _torch_dtypes as _dt
-from ._fixes_common import check_like_layout
+from ._fixes_common import like_functions
 from ._torch import floating, tensor
 from ._torch_linalg import (
     _cross,
@@ -181,33 +181,9 @@ def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> A
 # (NOTE [order= and subok= of the *_like functions]; the layout has no meaning for a torch
 # tensor, nor a subclass, so a valid value changes nothing), and ``device=`` places the result,
 # as in the other creation functions (``a``'s device by default).
-def _like(name: str, fill: Any) -> Fn:
-    def fn(
-        a: Any, dtype: Any = None, order: str | None = "K", subok: Any = True, shape: Any = None, *, device: Any = None
-    ) -> Any:
-        return _filled(a, fill, dtype, order, subok, shape, device)
-
-    fn.__name__ = fn.__qualname__ = name  # Python's own TypeError for another keyword names it
-    return fn
-
-
-def full_like(
-    a: Any,
-    fill_value: Any,
-    dtype: Any = None,
-    order: str | None = "K",
-    subok: Any = True,
-    shape: Any = None,
-    *,
-    device: Any = None,
-) -> Any:
-    return _filled(a, fill_value, dtype, order, subok, shape, device)
-
-
-def _filled(a: Any, value: Any, dtype: Any, order: Any, subok: Any, shape: Any, device: Any) -> torch.Tensor:
+def _filled(a: Any, value: Any, dtype: Any, shape: Any, device: Any) -> torch.Tensor:
     """numpy's ``*_like``: ``a``'s dtype, shape and device unless given (NOTE [Keywords of the
     *_like functions])."""
-    check_like_layout(order, subok)  # NOTE [order= and subok= of the *_like functions]
     t = tensor(a)
     dt = t.dtype if dtype is None else _dt.torch_dtype(dtype)
     place = t.device if device is None else torch.device(device)
@@ -219,9 +195,6 @@ def _filled(a: Any, value: Any, dtype: Any, order: Any, subok: Any, shape: Any, 
 IMPL.update(
     {
         "gradient": _gradient,
-        "zeros_like": _like("zeros_like", 0),
-        "ones_like": _like("ones_like", 1),
-        "empty_like": _like("empty_like", 0),
-        "full_like": full_like,
+        **like_functions(_filled),  # NOTE [Keywords of the *_like functions]
     }
 )
