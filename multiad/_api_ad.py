@@ -330,10 +330,14 @@ def _traced_vjp(f: Callable[..., Any], primals: tuple[Any, ...], backend: Backen
     dtypes = tuple([None if isinstance(p, int) else getattr(p, "dtype", None) for p in primals])
     argnums = 0 if n == 1 else tuple(range(n))
     # NOTE [One guard for the state of selection] in multiad/_registry.py
-    d = _decide_traced("vjp", argnums, None, backend, _registry.state, types, dtypes, call)
+    state = _registry.state
+    d = _decide_traced("vjp", argnums, None, backend, state, types, dtypes, call)
     if d is None:
         return None
-    b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment] # NOTE [Decisions change nothing the trace reads]
+    # NOTE [The backends on the state] in multiad/_registry.py
+    b: Backend | None = getattr(state, "backend " + d[0], None)
+    if b is None:
+        return None
     is_array = b.is_array
     for p in primals:
         if not is_array(p):

@@ -290,7 +290,8 @@ def vmap_decision(
     d = decide_vmap(in_dims, backend, state, types, ndims, call)
     if d is None:
         return None
-    return d, _registry._records[d[0]].backend  # type: ignore[return-value]
+    b = getattr(state, "backend " + d[0], None)  # NOTE [The backends on the state] in multiad/_registry.py
+    return None if b is None else (d, b)
 
 
 def _decide_vmap(
@@ -368,6 +369,10 @@ def token(
 
 setattr(token, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
+# NOTE [Constants of a traced call]: a module's global that the trace reads is a guard on its
+# value, checked on every compiled call (2 lines each), and nothing ever changes these: the
+# traced call compares with the numbers themselves. The backend's prefix on the state (NOTE [The
+# backends on the state] in multiad/_registry.py) is written out for the same reason.
 #: What a traced call returns, by transform (the last entry of :func:`decide_of`'s result).
 _JACOBIAN, _GRAD, _VALUE_AND_GRAD = 0, 1, 2
 
@@ -426,7 +431,10 @@ def transform(
         d = decide_of(key, "", state, types, dtypes)
         if d is None:
             return general(*args)
-        b: Backend = _registry._records[d[0]].backend  # type: ignore[assignment]
+        # NOTE [The backends on the state] in multiad/_registry.py
+        b: Backend | None = getattr(state, "backend " + d[0], None)
+        if b is None:
+            return general(*args)
         is_array = b.is_array
         for i in d[2]:
             if not is_array(args[i]):
@@ -459,9 +467,9 @@ def transform(
             if native is None:
                 return general(*args)
             res = native(*args)
-        if returns == _JACOBIAN:
+        if returns == 0:  # _JACOBIAN: NOTE [Constants of a traced call]
             return res if box.spec is None else _tree.unflatten(box.spec, list(res))
-        return res[0] if returns == _GRAD else (res[1], res[0])
+        return res[0] if returns == 1 else (res[1], res[0])  # _GRAD
 
     return traced
 
@@ -474,8 +482,8 @@ def transform(
 # trace is not. Every protection of the path stays in the trace: the decision (``backend=``,
 # ``set_backend``'s selection and the registry's generation, the argument types and dtypes),
 # that each primal is the backend's array with its tangent's shape, the flag of NOTE [The flag
-# set in a traced call] (and ``compiling`` telling a trace from a callback run as ordinary
-# Python after a graph break in ``f``), and the output check (``is_float``); the words of a wrong
+# set in a traced call] (and ``traced_float(name, None)`` telling a trace from a callback run as ordinary
+# Python after a graph break in ``f``), and the output check (``traced_float``); the words of a wrong
 # output (``_flat.check_second_order_scalar``, the name of ``f``) are read on the error path
 # alone (NOTE [Names made on the error path]).
 def second_order(
@@ -494,13 +502,17 @@ def second_order(
     # NOTE [Argument types in a trace], [Symbolic ints in a trace]
     types = tuple([type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in args])
     dtypes = tuple([None if isinstance(a, int) else getattr(a, "dtype", None) for a in args])
-    d = decide(transform, 0, None, backend, _registry.state, types, dtypes, transform)
+    state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
+    d = decide(transform, 0, None, backend, state, types, dtypes, transform)
     if d is None:
         return None
     name, asked, _, _, _ = d
     n = len(primals)
     native_argnums = 0 if n == 1 else tuple(range(n))  # made in the trace, as in transform()
-    b: Backend = _registry._records[name].backend  # type: ignore[assignment]
+    # NOTE [The backends on the state] in multiad/_registry.py
+    b: Backend | None = getattr(state, "backend " + name, None)
+    if b is None:
+        return None
     is_array = b.is_array
     for p, t in zip(primals, tangents):
         if not is_array(p) or t.shape != p.shape:
@@ -508,7 +520,7 @@ def second_order(
 
     def scalar(*args: Any) -> Any:  # scalar_of's for hvp and vhp, made here
         global _in_f
-        if not compiling(name):  # NOTE [The flag set in a traced call]
+        if not traced_float(name, None):  # a compiler traces? NOTE [The flag set in a traced call]
             out = _run_eagerly(b, transform, False, f, args)
         elif _in_f:
             out = f(*args)
@@ -518,7 +530,7 @@ def second_order(
                 out = f(*args)
             finally:
                 _in_f = False
-        if is_array(out) and not out.shape and is_float(name, out.dtype):
+        if is_array(out) and not out.shape and traced_float(name, out.dtype):
             return out
         call_name = f"{transform}({_flat.fname(f)})"
         _flat.check_second_order_scalar(call_name, out)
@@ -532,13 +544,22 @@ def second_order(
     return native(primals, tangents)  # NOTE [Errors of traced calls]
 
 
-def is_float(name: str, dtype: Any) -> bool:
-    """Whether ``dtype`` is a floating-point dtype of backend ``name``, as ordinary Python while a
-    compiler traces (the mark below)."""
-    return _arrays.is_float_dtype(_registry._records[name].backend, dtype)  # type: ignore[arg-type]
+# NOTE [One function for a callback's questions]: a function of this module that a traced call
+# reaches is a guard on its code (3 lines), checked on every compiled call. The callbacks ``f``
+# runs through ask two questions that only ordinary Python answers: before ``f``, whether a
+# compiler traces them (NOTE [The flag set in a traced call]), and of ``f``'s output, whether its
+# dtype is a float dtype of the backend. :func:`traced_float` answers both (the dtype None for
+# the first), one code guarded for the two. Where no compiler traces, it answers False to the
+# second too: the callback then checks the output as the general path does.
+def traced_float(name: str, dtype: Any) -> bool:
+    """Whether a compiler traces (backend ``name``'s probe) and ``dtype`` is None or a
+    floating-point dtype of that backend (NOTE [One function for a callback's questions]), as
+    ordinary Python even while a compiler traces (the mark below)."""
+    b: Backend = _registry._records[name].backend  # type: ignore[assignment]
+    return b.compiling() and (dtype is None or _arrays.is_float_dtype(b, dtype))
 
 
-setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+setattr(traced_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 # NOTE [The flag set in a traced call]: while ``f`` runs under one of multiad's transforms in a
@@ -547,7 +568,7 @@ setattr(is_float, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compile
 # otherwise. The functions below mark it themselves, as a prepared call does (NOTE [One frame
 # for the guard and the output check]), rather than through a helper of this module, whose code a
 # compiled call would guard (3 entries checked on every call). What they mark depends on whether
-# a compiler traces them (``compiling``, a constant of the trace):
+# a compiler traces them (``traced_float(name, None)``, a constant of the trace):
 #
 # - traced, this module's own global ``_in_f`` (read by ``Backend.in_traced_transform()``). The
 #   compiler replays a traced store to a value that outlives the call after every compiled call:
@@ -567,15 +588,6 @@ _in_f = False
 def in_traced_transform() -> bool:
     """``Backend.in_traced_transform()`` (NOTE [The flag set in a traced call])."""
     return _in_f
-
-
-def compiling(name: str) -> bool:
-    """Whether a compiler traces, asked of backend ``name``'s probe as ordinary Python even while
-    one traces (the mark below; NOTE [The flag set in a traced call])."""
-    return _registry._records[name].backend.compiling()  # type: ignore[union-attr]
-
-
-setattr(compiling, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
 def _run_eagerly(b: Backend, call: str, named: bool, f: Callable[..., Any], args: tuple[Any, ...]) -> Any:
@@ -639,7 +651,7 @@ def scalar_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
 
     def scalar(box: Any, f: Callable[..., Any], *args: Any) -> Any:
         global _in_f
-        if not compiling(name):  # NOTE [The flag set in a traced call]
+        if not traced_float(name, None):  # a compiler traces? NOTE [The flag set in a traced call]
             out = _run_eagerly(b, call, True, f, args)
         elif _in_f:
             out = f(*args)
@@ -649,7 +661,7 @@ def scalar_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
                 out = f(*args)
             finally:
                 _in_f = False
-        if is_array(out) and not out.shape and is_float(name, out.dtype):
+        if is_array(out) and not out.shape and traced_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
         _flat.scalar_out(call, leaves, spec)
@@ -666,7 +678,7 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
 
     def outputs(box: Box, f: Callable[..., Any], *args: Any) -> Any:
         global _in_f
-        if not compiling(name):  # NOTE [The flag set in a traced call]
+        if not traced_float(name, None):  # a compiler traces? NOTE [The flag set in a traced call]
             out = _run_eagerly(b, call, True, f, args)
         elif _in_f:
             out = f(*args)
@@ -676,7 +688,7 @@ def outputs_of(b: Backend, name: str, call: str) -> Callable[..., Any]:
                 out = f(*args)
             finally:
                 _in_f = False
-        if is_array(out) and is_float(name, out.dtype):
+        if is_array(out) and traced_float(name, out.dtype):
             return out
         leaves, spec = _flat.output_leaves(b, call, out, args[0] if args else None)
         if spec is _tree.LEAF:

@@ -129,11 +129,28 @@ on_fork: list[Callable[[], None]] = []
 # hook after every change of this table): one identity guard. The same pair gives back the same
 # object (a selection set and unset traces again only where the table changed meanwhile), and
 # every object made is kept, so that no later one takes the identity of a freed one.
+#
+# NOTE [The backends on the state]: a traced call then takes the backend its decision names from
+# the state it read, not from this table: ``_records[name].backend`` was the table, the record
+# and its ``backend``, three attributes of the trace (6 guard lines on every compiled call), where
+# an attribute of the state is one (2). Each state holds, as the attribute ``BACKEND + name``
+# (a prefix no Python name has, so that no backend's name can be ``default`` or
+# ``generation``), the backend of every record of the table as it was when the state was made;
+# a record's backend is never replaced but by a change of the table, which makes a new state.
+# The states kept keep the backends of their tables alive.
+#: The prefix of the state's attribute for each backend (NOTE [The backends on the state]).
+BACKEND = "backend "
+
+
 class State:
-    """The selection made by ``set_backend`` and the table's generation, as one object."""
+    """The selection made by ``set_backend`` and the table's generation, as one object, with the
+    table's backends as attributes (NOTE [The backends on the state])."""
 
     def __init__(self, default: Backend | None, generation: int) -> None:
         self.default, self.generation = default, generation
+        for rec in list(_records.values()):
+            if rec.backend is not None:
+                setattr(self, BACKEND + rec.name, rec.backend)
 
 
 #: What traced calls read of the selection and the table (NOTE [One guard for the state of selection]).

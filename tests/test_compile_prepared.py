@@ -553,3 +553,48 @@ def test_traced_second_order_calls_enter_one_function_of_multiads(name: str) -> 
     for read in ("_prepared_second_order", "_GENERAL", "_check_scalar", "scalar_of", "__import_multiad_dot__prepared'"):
         assert read not in text, read
     assert "_traced_second_order.__code__" in text and "_registry.state" in text and "._in_f" in text
+
+
+#: What a traced call once read through a module where one attribute of an object it reads
+#: already serves: the backend's record (NOTE [The backends on the state] in multiad/_registry.py),
+#: a module's constant (NOTE [Constants of a traced call]), and the callbacks' two constant-result
+#: functions (NOTE [One function for a callback's questions]).
+NOT_READ = ("_registry._records", "._JACOBIAN", "._GRAD", "_prepared_traced'].compiling", "_prepared_traced'].is_float")
+
+
+@pytest.mark.parametrize("name", ["grad", "jacrev", "jacfwd", "hessian", "hvp", "vhp", "vjp", "vmap"])
+def test_traced_calls_read_the_backend_from_the_state(name: str) -> None:
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    ours, closed = FORMS[name]
+
+    def call(x: Any) -> Any:
+        return ours(x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(call, backend="eager")
+    for x in (X1, X2):
+        np.testing.assert_allclose(compiled(x).numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    text = str(entry.guard_manager)
+    for read in NOT_READ:
+        assert read not in text, read
+    assert "'backend torch')" in text
+
+
+def test_each_state_holds_the_backends_of_its_table() -> None:
+    # NOTE [The backends on the state]: every state, the one of a selection set too, holds each
+    # record's backend under the prefixed name (no backend's name can hide the state's own fields).
+    from multiad import _registry
+
+    multiad.get_backend()  # the table discovered
+    for selected in (None, "torch"):
+        multiad.set_backend(selected)
+        try:
+            state = _registry.state
+            for rec in _registry._records.values():
+                if rec.backend is not None:
+                    assert getattr(state, _registry.BACKEND + rec.name) is rec.backend
+            assert state.generation == _registry._generation[0]
+        finally:
+            multiad.set_backend(None)
