@@ -598,3 +598,22 @@ def test_each_state_holds_the_backends_of_its_table() -> None:
             assert state.generation == _registry._generation[0]
         finally:
             multiad.set_backend(None)
+
+
+def test_the_traced_vjp_is_made_in_prepare() -> None:
+    # NOTE [The traced vjp made in prepare] in the torch backend: the compiled call guards no code
+    # of a second function of the backend's for it.
+    from torch._dynamo.eval_frame import _debug_get_cache_entry_list
+
+    ours, closed = FORMS["vjp"]
+
+    def call(x: Any) -> Any:
+        return ours(x)
+
+    torch._dynamo.reset()
+    compiled = torch.compile(call, backend="eager")
+    for x in (X1, X2):
+        np.testing.assert_allclose(compiled(x).numpy(), closed(x.numpy()), rtol=1e-12, atol=1e-12)
+    (entry,) = _debug_get_cache_entry_list(call.__code__)
+    text = str(entry.guard_manager)
+    assert "_traced_transform" not in text and "multiad_torch'].func.vjp" in text

@@ -359,6 +359,9 @@ class TorchBackend(multiad.Backend):
         # (active_flag, NOTE [One frame for the guard and the output check] in multiad/_prepared.py).
         second = transform in ("hvp", "vhp")  # their own branch below (NOTE [Guards of the traced hvp])
         if not second and _is_compiling():  # NOTE [Prepared calls under a compiler] in multiad/_prepared_traced.py
+            if transform == "vjp":  # (out, pullback) of the arguments: NOTE [The traced vjp made in prepare]
+                vjp = func.vjp
+                return lambda *args: vjp(fun, *args)
             return _traced_transform(transform, fun, argnums, chunk_size)
         if transform == "jacrev":
             return _dense_eager(func.jacrev(fun, argnums=argnums, chunk_size=chunk_size))
@@ -464,11 +467,13 @@ def _traced_transform(
         return func.jacfwd(fun, argnums=argnums)  # type: ignore[no-any-return]
     if transform == "grad_and_value":
         return func.grad_and_value(fun, argnums=argnums)  # type: ignore[no-any-return]
-    if transform == "vjp":  # (out, pullback) of the arguments
-        # A function made in the trace, not functools.partial: torch.func reaches partial as its
-        # own module's global, and the same object reached by two ways is an aliasing guard
-        # checked in Python on every compiled call (NOTE [One way to each module in a trace] in
-        # multiad/_prepared_traced.py).
-        vjp = func.vjp
-        return lambda *args: vjp(fun, *args)
     return None
+
+
+# NOTE [The traced vjp made in prepare]: the traced ``vjp`` asks ``prepare`` in the trace (the
+# core builds no vjp outside it), so ``prepare`` makes it itself: through ``_traced_transform``
+# the compiled call also guarded that function's code (3 lines on every call of the vjp loop).
+# It is a function made in the trace, not ``functools.partial``: torch.func reaches partial as
+# its own module's global, and the same object reached by two ways is an aliasing guard checked
+# in Python on every compiled call (NOTE [One way to each module in a trace] in
+# multiad/_prepared_traced.py).
