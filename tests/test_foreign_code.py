@@ -165,6 +165,24 @@ def test_autograd_operators_refuse_a_closed_over_array(owner: str, op: str) -> N
     np.testing.assert_allclose(got, central_gradient(lambda x: np.sum(fn(x, np.full(3, 2.0))), X), rtol=1e-6)
 
 
+def test_plain_autograd_keeps_its_operators_after_the_backend_loads() -> None:
+    """The refusal of NOTE [Arrays of another framework as operands] holds inside multiad's calls
+    only: ``autograd.grad`` called directly, in the same process and after the backend has
+    loaded, takes a JAX array in ``x * c`` as autograd does without multiad (d/dx sum(x * c) = c).
+    Before, the backend's operator wrappers refused it everywhere ("unsupported operand type(s)")."""
+    import autograd
+    import autograd.numpy as anp
+    import jax.numpy as jnp
+
+    c = jnp.asarray(np.array([2.0, -1.0, 3.0], dtype=np.float32))
+    multiad.grad(lambda x: mnp.sum(x * x), backend="autograd")(X)  # the backend is loaded
+    for _ in range(2):  # before and after a refused multiad call
+        got = autograd.grad(lambda x: anp.sum(x * c))(X)
+        np.testing.assert_allclose(np.asarray(got), [2.0, -1.0, 3.0])
+        with pytest.raises(multiad.MixedBackendError, match=r"f combines the 'autograd' backend's arrays with 'c'"):
+            multiad.grad(lambda x: mnp.sum(x * c), backend="autograd")(X)
+
+
 def _an(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 

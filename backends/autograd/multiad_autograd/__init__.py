@@ -71,10 +71,10 @@ class AutogradBackend(multiad.Backend):
         toposort, add_outgrads, vspace = autograd.core.toposort, autograd.core.add_outgrads, autograd.core.vspace
         ArrayBox, ag_tuple = autograd.numpy.numpy_boxes.ArrayBox, autograd.builtins.tuple
         anp = autograd.numpy
-        _operands.install(ArrayBox, Box)  # NOTE [Arrays of another framework as operands]
         if not isinstance(autograd.tracer.trace_stack, _ThreadTraceStack):  # NOTE [Trace numbers per thread]
             autograd.tracer.trace_stack = _ThreadTraceStack(autograd.tracer.trace_stack)
         trace_stack = autograd.tracer.trace_stack
+        _operands.install(ArrayBox, Box, trace_stack)  # NOTE [Arrays of another framework as operands]
 
     def version(self) -> str | None:
         import importlib.metadata
@@ -333,7 +333,7 @@ def _as_dtype(g: Any, dtype: Any) -> Any:
 # backends say nothing).
 def _make_vjp(fun: Callable[..., Any], x: Any) -> tuple[Callable[[Any], Any], Any]:
     """``autograd.core.make_vjp(fun, x)`` (NOTE [Pullback without a closure])."""
-    with trace_stack.new_trace() as number:
+    with trace_stack.new_own_trace() as number:
         end = fun(new_box(x, number, new_root()))
     if type(end) in box_types and end._trace == number:
         return functools.partial(_backward_pass, end._node), end._value
@@ -405,6 +405,8 @@ class _ThreadTraceStack(threading.local):
         # a thread that enters it inside a trace of the counter it replaced (autograd.grad around
         # the call that loaded the backend) numbers its traces above that one's
         self.top = before.top
+        #: multiad's own traces open in this thread (NOTE [Arrays of another framework as operands])
+        self.own = 0
 
     @contextlib.contextmanager
     def new_trace(self) -> Iterator[int]:
@@ -413,6 +415,17 @@ class _ThreadTraceStack(threading.local):
             yield self.top
         finally:
             self.top -= 1
+
+    @contextlib.contextmanager
+    def new_own_trace(self) -> Iterator[int]:
+        """``new_trace`` of a trace of multiad's, counted in ``own``."""
+        self.top += 1
+        self.own += 1
+        try:
+            yield self.top
+        finally:
+            self.top -= 1
+            self.own -= 1
 
 
 def _block(parts: list[Any], out_shape: tuple[int, ...], in_shape: tuple[int, ...]) -> Any:

@@ -13,6 +13,12 @@ torch's do: the other array's own operator refuses the box too, and Python raise
 TypeError in ``f``'s frame, which multiad turns into the same MixedBackendError as on torch.
 numpy arrays, numpy scalars, Python numbers, boxes and other objects pass as before (one type
 lookup per operator).
+
+The refusal holds only while a trace of multiad's own runs in the thread (the trace stack's
+``own``, counted by the backend's ``new_own_trace``): autograd's operators belong to every user
+of autograd in the process, and a plain ``autograd.grad`` outside multiad's calls keeps
+autograd's own behaviour after the backend has loaded (``x * o`` with a JAX array ``o`` is
+accepted there as before).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ _OPERATORS = (
 _PLAIN: set[type] = {np.ndarray, float, int, bool, complex, np.float64, np.float32}
 #: numpy's array and scalar types, and autograd's box (its base class, set by :func:`install`).
 _OWN: list[tuple[type, ...]] = [(np.ndarray, np.generic)]
+#: The backend's per-thread trace stack, whose ``own`` counts multiad's traces (set by :func:`install`).
+_STACK: list[Any] = [None]
 
 
 def _other_framework(x: Any) -> bool:
@@ -42,7 +50,7 @@ def _other_framework(x: Any) -> bool:
 
 def _refusing(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def operator(self: Any, other: Any) -> Any:
-        if type(other) not in _PLAIN and _other_framework(other):
+        if type(other) not in _PLAIN and _STACK[0].own and _other_framework(other):
             return NotImplemented
         return op(self, other)
 
@@ -51,8 +59,10 @@ def _refusing(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return operator
 
 
-def install(array_box: type, box: type) -> None:
-    """Wraps ``array_box``'s arithmetic operators, once per process; ``box``: autograd's ``Box``."""
+def install(array_box: type, box: type, stack: Any) -> None:
+    """Wraps ``array_box``'s arithmetic operators, once per process; ``box``: autograd's ``Box``;
+    ``stack``: the backend's trace stack, with the per-thread count ``own`` of multiad's traces."""
+    _STACK[0] = stack
     _PLAIN.add(array_box)
     _OWN[0] = (np.ndarray, np.generic, box)
     for name in _OPERATORS:
