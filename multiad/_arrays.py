@@ -240,7 +240,9 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         backend: name or object; defaults to the selected backend (see ``get_backend``), then to
             the backend owning ``x``.
         dtype: a numpy-style dtype name or object (``"float64"``, ``np.float32``).
-        device: a framework device (``"cuda:0"`` for torch); default: the framework's default.
+        device: a framework device (``"cuda:0"`` for torch, ``"gpu:0"`` for JAX, a name from the
+            backend's ``devices()``); ``"cpu"``, NumPy's name, is a device on every backend that
+            has one; default: the framework's default.
 
     Returns:
         The same structure with every leaf a backend array. Arrays of another framework are
@@ -385,17 +387,25 @@ def _refused(b: Backend, leaf: Any, what: str, device: Any, exc: BaseException) 
     detail = (str(exc).strip().splitlines() or [""])[0]
     reason = f"({type(exc).__name__}{': ' + detail if detail else ''})"
     if device is not None:
-        try:
-            known = f"one of its devices, {b.devices()}"
-        except Exception:  # noqa: BLE001 - only the hint is lost
-            known = "one of its devices"
-        return InvalidArgumentError(
-            f"asarray(x): the {b.name} backend could not place {what} ({kind}) on device={device!r} {reason}; "
-            f"give {known}, or leave device out for the framework's default"
-        )
+        return not_placed(b, "asarray(x)", f"{what} ({kind})", device, exc)
     return InvalidTypeError(
         f"asarray(x): {what} ({kind}) cannot become {an(b.name)} array {reason}; convert it first, "
         "for instance to a numpy array with numpy.asarray(x, dtype='float64')"
+    )
+
+
+def not_placed(b: Backend, call: str, what: str, device: Any, exc: BaseException) -> InvalidArgumentError:
+    """The error for ``what`` that ``b`` could not make or move on ``device``: a device this
+    build lacks (torch without CUDA raises a bare AssertionError) or one it cannot name."""
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    reason = f"({type(exc).__name__}{': ' + detail if detail else ''})"
+    try:
+        known = f"one of its devices, {b.devices()}"
+    except Exception:  # noqa: BLE001 - only the hint is lost
+        known = "one of its devices"
+    return InvalidArgumentError(
+        f"{call}: the {b.name} backend could not place {what} on device={device!r} {reason}; "
+        f"give {known}, or leave device out for the framework's default"
     )
 
 

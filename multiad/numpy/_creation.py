@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import _arrays, _select
+from .._errors import MultiADError
 from . import _dispatch
 from ._outer import errors_named
 
@@ -77,9 +78,12 @@ def _make(data: np.ndarray, dtype: Any, device: Any, call: str) -> Any:
         name = b.default_dtype()  # JAX without x64: float32, silently
     try:
         return b.asarray(data, dtype=name, device=device)
-    except (TypeError, ValueError):
-        _no_object_ints(data, b.name, call)
-        raise
+    except Exception as exc:
+        if isinstance(exc, (TypeError, ValueError)):
+            _no_object_ints(data, b.name, call)
+        if device is None or isinstance(exc, MultiADError):
+            raise
+        raise _arrays.not_placed(b, call, "the result", device, exc) from exc
 
 
 def _no_object_ints(data: np.ndarray, backend: str, call: str) -> None:

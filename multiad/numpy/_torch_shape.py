@@ -186,7 +186,20 @@ def _filled(a: Any, value: Any, dtype: Any, shape: Any, device: Any) -> torch.Te
     *_like functions])."""
     t = tensor(a)
     dt = t.dtype if dtype is None else _dt.torch_dtype(dtype)
-    place = t.device if device is None else torch.device(device)
+    if device is None:
+        return _fill(t, value, dt, shape, t.device)
+    try:
+        return _fill(t, value, dt, shape, torch.device(device))
+    except (AssertionError, RuntimeError) as exc:  # torch without CUDA: a bare AssertionError
+        detail = (str(exc).strip().splitlines() or [""])[0]
+        places = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        raise ValueError(
+            f"could not place the result on device={device!r} ({type(exc).__name__}: {detail}); give one of "
+            f"torch's devices here, {places}, or leave device out for a's"
+        ) from exc
+
+
+def _fill(t: torch.Tensor, value: Any, dt: Any, shape: Any, place: Any) -> torch.Tensor:
     if shape is None:
         return torch.full_like(t, value, dtype=dt, device=place)
     return torch.full((shape,) if isinstance(shape, int) else tuple(shape), value, dtype=dt, device=place)

@@ -146,12 +146,12 @@ class JaxBackend(multiad.Backend):
         if isinstance(given, np.dtype) and given.name in _WIDE and not jax.config.jax_enable_x64:
             self._narrowing(x, given.name, dtype)
         out = jnp.asarray(x, dtype=None if dtype is None else np.dtype(dtype))
-        if isinstance(device, str):  # one of devices(): "gpu:0"
-            found = [d for d in jax.devices() if f"{d.platform}:{d.id}" == device]
+        if isinstance(device, str):  # one of devices(): "gpu:0"; or a platform: "cpu" (numpy's), "cuda"
+            found = [d for d in jax.devices() if f"{d.platform}:{d.id}" == device] or _first_of_platform(device)
             if not found:
                 raise multiad.InvalidArgumentError(
                     f"{self.converting_call() or 'asarray(x)'}: device={device!r} is none of JAX's devices; "
-                    f"give one of {self.devices()}, a jax.Device, or leave device out for JAX's default"
+                    f"give one of {self.devices()}, a platform name ('cpu'), a jax.Device, or leave device out for JAX's default"
                 )
             device = found[0]
         return out if device is None else jax.device_put(out, device)
@@ -493,3 +493,15 @@ def _hvp(grad: Any, one: bool, primals: tuple[Any, ...], tangents: tuple[Any, ..
 
 def _vhp(grad: Any, one: bool, primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> tuple[Any, ...]:
     return jax.vjp(grad, *primals)[1](tangents[0] if one else tangents)  # type: ignore[no-any-return]
+
+
+def _first_of_platform(name: str) -> list[Any]:
+    """The first device of the platform ``name`` ("cpu", "gpu", "cuda"), as ``jax.devices(name)``
+    gives it, in a list; none for a name JAX has no devices of. NumPy's ``device="cpu"`` and
+    torch's ``device="cuda"`` are then the same device on this backend as on theirs."""
+    if ":" in name:
+        return []
+    try:
+        return list(jax.devices(name)[:1])
+    except (RuntimeError, ValueError):
+        return []
