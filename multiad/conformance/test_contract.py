@@ -188,6 +188,7 @@ def test_primitives_keep_the_flat_contract(conformance_backend: Any) -> None:
             check("jvp outputs", o, outs)
             check("jvp tangent outputs (one per output)", t, tangents)
             check_aux("jvp", aux)
+        _check_size_rank_and_outputs(b, check)
         if b.has_vmap:
             batched = b.vmap(fun, [0, None], None)(b.asarray(np.stack([xn, 2 * xn])), y)
             check(
@@ -220,6 +221,32 @@ def test_primitives_keep_the_flat_contract(conformance_backend: Any) -> None:
             "the backend's traced values too (multiad takes what it rejects for another framework's arrays)",
         )
     assert not problems, "; ".join(problems)
+
+
+def _check_size_rank_and_outputs(b: Any, check: Callable[[str, Any, list[np.ndarray]], None]) -> None:
+    """The primitives on a 3-D primal of 45 elements and three outputs (NOTE [Sizes, ranks and
+    output counts] in multiad/testing/_fns.py): a pullback wrong past some size or rank, or one
+    dropping the cotangents after the second output's, fails here with the primitive named."""
+    pn, rn = np.array([0.5, -1.0, 2.0]), np.linspace(-1.2, 1.0, 45).reshape(3, 3, 5)
+    un, tn, cn = np.array([1.0, -2.0, 0.5]), np.cos(3.0 * rn), np.array([-1.5, 0.5, 2.0, 1.0, -0.7])
+    p, r, u, t, c = (b.asarray(a, dtype="float64") for a in (pn, rn, un, tn, cn))
+
+    def fun3(a: Any, z: Any) -> tuple[Any, Any, Any]:  # outs: a * sum(z) (3,), sin(z) (3, 3, 5), (5,)
+        return (a * mnp.sum(z), mnp.sin(z), mnp.sum(z * z, axis=(0, 1)))
+
+    s = float(rn.sum())
+    outs = [pn * s, np.sin(rn), np.sum(rn * rn, axis=(0, 1))]
+    what = "on a (3,) and a (3, 3, 5) primal with three outputs"
+    if b.has_vjp:
+        o, pullback, _ = b.vjp(fun3, (p, r), False)
+        check(f"vjp outputs {what}", o, outs)
+        grads = [un * s, np.full_like(rn, un @ pn) + np.cos(rn) * tn + 2.0 * cn * rn]
+        check(f"vjp's pullback((u, t, c)) {what}", pullback((u, t, c)), grads)
+    if b.has_jvp:
+        o, touts, _ = b.jvp(fun3, (p, r), (u, t), False)
+        check(f"jvp outputs {what}", o, outs)
+        tangents = [un * s + pn * float(tn.sum()), np.cos(rn) * tn, 2.0 * np.sum(rn * tn, axis=(0, 1))]
+        check(f"jvp tangent outputs {what}", touts, tangents)
 
 
 def test_calls_from_two_threads(conformance_backend: Any) -> None:

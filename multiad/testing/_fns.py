@@ -480,6 +480,34 @@ DOUBLING = Fn(
     concrete=True,
 )
 
+# -- size, rank and output count ---------------------------------------------------------------
+
+
+# NOTE [Sizes, ranks and output counts]: every other differentiated array here has at most 6
+# elements and at most 2 dimensions, and no other function has more than 2 output leaves, so a
+# plugin whose pullback is wrong only past a size (a tiled or vectorized path for large arrays),
+# only for N-d primals (a fast path for ndim >= 3), or which drops the cotangents of every output
+# after the second (a loop written for "value and one more") was certified. This function takes a
+# 3-D argument of 45 elements (odd, larger than any plausible tile, small enough for finite
+# differences) to three output leaves of different shapes, each depending on every element.
+def _nd3_three(x: Any) -> Any:
+    return mnp.sin(x), x * x, mnp.sum(mnp.cos(x))
+
+
+def _nd3_three_jac(x: np.ndarray) -> np.ndarray:
+    v = x.ravel()
+    return np.concatenate([np.diag(np.cos(v)), np.diag(2.0 * v), -np.sin(v)[None, :]])
+
+
+ND3_THREE = Fn(
+    "nd3_to_three_outputs",
+    "sizes, ranks and outputs",
+    _nd3_three,
+    value=lambda x: (np.sin(x), x * x, np.sum(np.cos(x))),
+    jac=_nd3_three_jac,
+    make_args=lambda rng: (_n(rng, 3, 3, 5),),
+)
+
 # -- float64 precision -----------------------------------------------------------------------
 
 
@@ -509,5 +537,5 @@ CUBE = Fn(
 
 ALL_FNS = (
     EXP_SIN, SIN_SQ, VV_SQUARE, VV_RECT, MATRIX, MULTI_SCALAR, MULTI_VECTOR, *TREE_SCALARS, TREE_OUT,
-    AUX_SCALAR, AUX_VECTOR, PREDICT, LOSS, DOUBLING, CUBE,
+    AUX_SCALAR, AUX_VECTOR, PREDICT, LOSS, DOUBLING, CUBE, ND3_THREE,
 )  # fmt: skip

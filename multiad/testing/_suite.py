@@ -79,6 +79,7 @@ def _cases() -> list[Case]:
         v.hvp("hvp"),
         v.hvp("vhp"),
         v.third("jacfwd(hessian)"),
+        v.third("jacfwd(jacfwd(jacfwd))"),
     )
     add(F.VV_SQUARE, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="fwd"), v.linearize())
     add(F.VV_RECT, *first_order, v.jacobian("jacobian"), v.jacobian("jacobian", mode="rev"))
@@ -126,6 +127,8 @@ def _cases() -> list[Case]:
     add(F.EXP_SIN, nested.grad_of_jvp(), nested.jacrev_of_jacfwd())
     add(F.MULTI_SCALAR, nested.grad_of_jvp(), nested.vjp_of_jvp())
     add(F.SIN_SQ, nested.fwd_over_rev_is_rev_over_fwd())
+    # A 3-D argument of 45 elements, three output leaves (NOTE [Sizes, ranks and output counts]).
+    add(F.ND3_THREE, *first_order, ident.dot_product())
     # float64 derivatives to rounding (NOTE [Float64 precision]).
     add(F.CUBE, v.grad(), *first_order, v.hessian(), v.hvp("hvp"), nested.grad_of_jvp())
     # Custom derivative rules, tested both ways (NOTE [Custom rules both ways]).

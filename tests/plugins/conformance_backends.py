@@ -281,3 +281,69 @@ class GradientOffBy1e7(AutogradBackend):
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         outs, pullback, aux = super().vjp(fun, primals, has_aux)
         return outs, lambda cts: tuple((1 + 1e-7) * g for g in pullback(cts)), aux
+
+
+# -- wrong past a size, a rank, an output count or a nesting depth (NOTE [Sizes, ranks and output
+# counts] in multiad/testing/_fns.py, NOTE [Forward mode three deep] in multiad/testing/_cases.py)
+
+
+def _last_negated(g: Any) -> Any:
+    if np.size(g) <= 6:
+        return g
+    sign = np.ones(np.shape(g))
+    sign.flat[-1] = -1.0
+    return g * sign
+
+
+class BigLastNegated(AutogradBackend):
+    """The pullback negates the last gradient entry of every primal of more than 6 elements."""
+
+    name: ClassVar[str] = "big-last-negated"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(_last_negated(g) for g in pullback(cts)), aux
+
+
+class ThirdCotangentDropped(AutogradBackend):
+    """The pullback ignores the cotangents of the third and later outputs."""
+
+    name: ClassVar[str] = "third-cotangent-dropped"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: pullback((*tuple(cts)[:2], *(0.0 * c for c in tuple(cts)[2:]))), aux
+
+
+class NdimThreeNegated(AutogradBackend):
+    """The pullback negates the gradient of every primal with three or more dimensions."""
+
+    name: ClassVar[str] = "ndim-three-negated"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(-g if np.ndim(g) >= 3 else g for g in pullback(cts)), aux
+
+
+_jvp_depth = threading.local()
+
+
+class JvpTwoDeepDetached(AutogradBackend):
+    """A native jvp that keeps the derivatives of its primals and tangents under one enclosing jvp
+    but cuts them off under two (a tape kept to a fixed depth): right in every case but a jvp
+    three deep, ``jacfwd(jacfwd(jacfwd(f)))``."""
+
+    name: ClassVar[str] = "jvp-two-deep-detached"
+    has_jvp: ClassVar[bool] = True
+
+    def jvp(
+        self, fun: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...], has_aux: bool
+    ) -> tuple[Any, Any, Any]:
+        depth = getattr(_jvp_depth, "n", 0)
+        if depth >= 2:
+            primals, tangents = tuple(_unboxed(p) for p in primals), tuple(_unboxed(t) for t in tangents)
+        _jvp_depth.n = depth + 1
+        try:
+            return _derive.jvp(restricted(self), fun, primals, tangents, has_aux, "jvp")
+        finally:
+            _jvp_depth.n = depth
