@@ -347,3 +347,28 @@ class JvpTwoDeepDetached(AutogradBackend):
             return _derive.jvp(restricted(self), fun, primals, tangents, has_aux, "jvp")
         finally:
             _jvp_depth.n = depth
+
+
+class Float64Off(AutogradBackend):
+    """Right, but makes float32 arrays when asked for float64, as JAX does with x64 off (a run
+    with ``--multiad-dtypes=float32`` never switches float64 on): the contract items compare in
+    float32 (NOTE [Contract items in the dtype the backend computes])."""
+
+    name: ClassVar[str] = "float64-off"
+
+    def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
+        if isinstance(x, ArrayBox):
+            return x
+        if (dtype is not None and np.dtype(dtype) == np.float64) or (dtype is None and np.result_type(x) == np.float64):
+            dtype = "float32"
+        return super().asarray(x, dtype, device)
+
+
+class Float64OffScaled(Float64Off):
+    """:class:`Float64Off` with gradients 0.1% too large: off by far more than float32's tolerance."""
+
+    name: ClassVar[str] = "float64-off-scaled"
+
+    def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
+        outs, pullback, aux = super().vjp(fun, primals, has_aux)
+        return outs, lambda cts: tuple(1.001 * g for g in pullback(cts)), aux
