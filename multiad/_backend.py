@@ -378,6 +378,14 @@ class Backend:
 
         return self.write(block, matrix, start, do("transpose", columns))
 
+    def read_chunk(self, x: Any, axis: int, start: Any, size: int) -> Any:
+        """``size`` entries of ``x`` along ``axis`` from ``start``: a chunk of a batch that a chunked
+        vmap run by :meth:`loop_chunks` reads, its ``start`` the loop's, which the framework's
+        loop traces. Asked only of backends declaring :attr:`rolls_chunks`; the default slices,
+        which takes a Python int."""
+        # NOTE [Rolled vmap chunks] in multiad/_rolled.py
+        return x[(slice(None),) * axis + (slice(start, start + size),)]
+
     def loop_chunks(
         self, total: int, chunk: int, body: Callable[[Any, Any, Any], Any], carry: Any, like: Any, first: int = 0
     ) -> Any:

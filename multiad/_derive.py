@@ -378,6 +378,8 @@ def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: i
         n = batch_size(args, in_axes, call)
         if n <= chunk_size:
             return tuple(inner(*args))
+        if _rolled.rolls(b, chunk_size, n, next(a for a, ax in zip(args, in_axes) if ax is not None)):
+            return _rolled.vmap(b, inner, args, in_axes, n, chunk_size)  # NOTE [Rolled vmap chunks]
         pieces = [
             tuple(inner(*[a if ax is None else _take(a, slice(s, s + chunk_size), ax) for a, ax in zip(args, in_axes)]))
             for s in range(0, n, chunk_size)

@@ -1,4 +1,4 @@
-"""Chunked Jacobians as one loop of the framework's, for a program being traced (NOTE [Rolled chunks]).
+"""Chunked Jacobians and chunked vmaps as one loop of the framework's, for a program being traced (NOTE [Rolled chunks]; NOTE [Rolled vmap chunks]).
 
 NOTE [Rolled chunks]: under a compiler that traces the program it runs (``jax.jit``), the Python
 loop over the chunks of a chunked Jacobian (NOTE [Chunked Jacobians] in ``multiad/_derive.py``)
@@ -114,6 +114,50 @@ def jacfwd(b: Backend, push: Push, primals: Sequence[Any], chunk_size: int) -> l
         for i, blk in enumerate(column):
             blocks[i][j] = blk
     return blocks
+
+
+# NOTE [Rolled vmap chunks]: a chunked vmap (``multiad.vmap(f, chunk_size=k)``) traced by
+# such a compiler unrolled the same way: ``n / k`` copies of the batched ``f`` in the program,
+# joined by one concatenate of all of them (JAX, n = 1000, k = 10: the program and its compile
+# time grew with ``n``). Where the Jacobians roll (:func:`rolls`), the chunks of the batch run
+# through :meth:`Backend.loop_chunks` too: each chunk of every batched argument is read at the
+# loop's start with :meth:`Backend.read_chunk` (JAX: ``dynamic_slice``), the unbatched ones are
+# passed as they are, and each output, batched along axis 0 (the core moves it to ``out_dims``
+# afterwards, once), is written at that start into a block of its final shape, the loop's carry
+# (:meth:`Backend.write`, viewing the block as batch by the rest). As with the forward-mode
+# Jacobian, the first chunk runs before the loop: its outputs give the blocks' number, shapes and
+# dtypes, which the loop's carry must have before the loop. The last chunk overlaps the one
+# before it where ``k`` does not divide ``n`` and writes the same values again over the overlap;
+# no chunk is padded. The rows of the identity that the loop hands each chunk are not read (a
+# computation XLA drops from the loop). Eager calls keep the Python loop and its one concatenate.
+def vmap(
+    b: Backend, inner: Callable[..., Any], args: Sequence[Any], in_axes: Sequence[int | None], total: int, chunk: int
+) -> tuple[Any, ...]:
+    """The outputs, batched along axis 0, of ``inner`` (a vmap of ``f``) over a batch of
+    ``total``, ``chunk`` at a time, in a loop of the framework's (NOTE [Rolled vmap chunks])."""
+
+    def run(start: Any) -> tuple[Any, ...]:
+        return tuple(inner(*[a if ax is None else b.read_chunk(a, ax, start, chunk) for a, ax in zip(args, in_axes)]))
+
+    got0 = run(0)
+    rests = [_count(g.shape[1:]) for g in got0]
+    blocks = [
+        b.write(b.zeros((total, *(int(d) for d in g.shape[1:])), g), (total, m), (0, 0), do("reshape", g, (chunk, m)))
+        if m
+        else b.zeros((total, *(int(d) for d in g.shape[1:])), g)
+        for g, m in zip(got0, rests)
+    ]
+    del got0
+
+    def body(start: Any, rows: Any, carry: list[Any]) -> list[Any]:
+        got = run(start)
+        return [
+            b.write(blk, (total, m), (start, 0), do("reshape", g, (chunk, m))) if m else blk
+            for blk, g, m in zip(carry, got, rests)
+        ]
+
+    like = next(a for a, ax in zip(args, in_axes) if ax is not None)
+    return tuple(b.loop_chunks(total, chunk, body, blocks, like, 1))
 
 
 def _count(shape: Sequence[int]) -> int:

@@ -227,13 +227,21 @@ class JaxBackend(multiad.Backend):
             return _write_block(block, columns.T, start[0], start[1], matrix)
         return _donating_write(transposed=True)(block, columns, start[0], start[1], matrix)
 
+    def read_chunk(self, x: Any, axis: int, start: Any, size: int) -> Any:
+        # A start the fori_loop traces (NOTE [Chunks in a fori_loop]) takes a dynamic_slice;
+        # a Python int, the default slice.
+        if isinstance(start, int):
+            return super().read_chunk(x, axis, start, size)
+        return jax.lax.dynamic_slice_in_dim(x, start, size, axis)
+
     def loop_chunks(
         self, total: int, chunk: int, body: Callable[[Any, Any, Any], Any], carry: Any, like: Any, first: int = 0
     ) -> Any:
         # NOTE [Chunks in a fori_loop]: the chunks of a Jacobian traced under jax.jit as one
         # lax.fori_loop (NOTE [Rolled chunks] in multiad/_rolled.py): the blocks are its carry,
         # and each chunk's dynamic_update_slice into them is done in place by XLA. A single chunk
-        # runs without a loop, its start a Python int.
+        # runs without a loop, its start a Python int. A chunked vmap runs through it too (NOTE
+        # [Rolled vmap chunks] in multiad/_rolled.py), reading its chunks with read_chunk.
         count = -(-total // chunk)
         if count - first <= 1:
             return super().loop_chunks(total, chunk, body, carry, like, first)
