@@ -32,7 +32,11 @@ eagerly returns its primal value, and the derivative through it is lost without 
 this package is on the stack; looked up only when ``item`` is called on a traced value), the
 ``item()`` of a floating-point value that would convert raises a NonDifferentiableError naming
 it, as the torch backend does for ``Tensor.item()``. Outside multiad's transforms JAX's own
-``item`` runs unchanged, and integer values (no derivative) convert as usual.
+``item`` runs unchanged, and integer values (no derivative) convert as usual. "This package" is
+``multiad_jax`` and its submodules only: a prefix test took a third-party plugin's module
+(``multiad_jaxfwd``) for its own, so that plugin's transforms met this backend's error, which its
+``translate_error`` could only know by its name. A JAX plugin guards ``item`` for its own
+transforms itself (docs/plugins.md, Conversions).
 """
 
 from __future__ import annotations
@@ -73,7 +77,8 @@ def _inside_transform() -> bool:
     """Whether a frame of this package is on the stack (NOTE [item() of a traced value])."""
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_globals.get("__name__", "").startswith(__name__):
+        name = frame.f_globals.get("__name__", "")
+        if name == __name__ or name.startswith(__name__ + "."):  # not multiad_jaxfwd's: NOTE [item() of a traced value]
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
