@@ -24,6 +24,7 @@ from ._flat import (
 )
 from ._ops import do
 from ._prepared_traced import vmap_decision as _vmap_decision
+from ._prepared_traced import vmap_token as _vmap_token
 
 
 def _is_axis(a: Any) -> bool:
@@ -227,26 +228,29 @@ def _traced(
     """What a vmap runs while a compiler traces it (NOTE [Prepared calls under a compiler] in
     ``multiad/_prepared_traced.py``): ``(True, result)``, or ``(False, None)`` for the general path."""
     decide = _vmap_decision  # by name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py
-    per_arg = isinstance(in_dims, (tuple, list))
 
     def plain(d: Any) -> bool:  # ``__class__``: traced, ``type()`` of a symbolic int is ``int`` too
         return d is None or d.__class__ is int
 
     # NOTE [Plain numbers in decisions] in multiad/_prepared_traced.py
+    per_arg = isinstance(in_dims, (tuple, list))
     plain_numbers = (all([plain(d) for d in in_dims]) if per_arg else plain(in_dims)) and plain(chunk_size)
+    # NOTE [A token the compiler keeps constant] in multiad/_prepared_traced.py: the trace reads
+    # the token, not in_dims, backend= or the call's name, and takes the axes from the decision.
+    key = _vmap_token(in_dims, backend, call) if plain_numbers else None
 
     def traced_call(args: tuple[Any, ...]) -> tuple[bool, Any]:
-        if not plain_numbers:
+        if key is None:
             return False, None
         # NOTE [Argument types in a trace], [Symbolic ints in a trace] in multiad/_prepared_traced.py
         types = tuple(
             [type(a) if isinstance(a, int) or getattr(a, "dtype", None) is None else a.__class__ for a in args]
         )
         ndims = tuple([-1 if isinstance(a, int) else getattr(a, "ndim", -1) for a in args])
-        decided = decide(in_dims, backend, types, ndims, call)  # NOTE [One way to each module in a trace]
+        decided = decide(key, types, ndims)  # NOTE [One way to each module in a trace]
         if decided is None:
             return False, None
-        (_, mapped_pos, fixed), b = decided
+        (_, mapped_pos, fixed, axes), b = decided
         is_array = b.is_array
         for a in args:
             if not is_array(a):
@@ -255,9 +259,12 @@ def _traced(
         if fixed:  # NOTE [Unbatched arguments f may not change]
             leaves, _ = constants(b, leaves, {}, fixed)
         mapped = [leaves[k] for k in mapped_pos]
+        # NOTE [Axes made in the trace]: torch.func's vmap guards the types of the axes it is
+        # given, and a constant of the decision cannot be guarded (torch 2.13: NotImplementedError
+        # from make_guard); ``% ndim`` (the axes are normalized already) makes new ints of them.
         in_axes: list[int | None] = [None] * len(leaves)
-        for k in mapped_pos:
-            in_axes[k] = (in_dims[k] if per_arg else in_dims) % leaves[k].ndim
+        for k, ax in zip(mapped_pos, axes):
+            in_axes[k] = ax % leaves[k].ndim
         if len(mapped_pos) > 1:
             _batch_size(mapped, [in_axes[k] for k in mapped_pos], call)
         box: list[Any] = []  # the output structure, where f returns more than one array

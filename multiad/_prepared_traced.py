@@ -258,36 +258,62 @@ def _built(
     return name
 
 
+#: vmap's constants (``in_dims``, ``backend=``, the call's name) by their token (NOTE [A token
+#: the compiler keeps constant]), as :data:`_SPECS` holds a transform object's.
+_VMAP_SPECS: dict[str, tuple[Any, str | Backend | None, str]] = {}
+_VMAP_TOKENS: dict[tuple[Any, str | Backend | None, str], str] = {}
+
+
+def vmap_token(in_dims: Any, backend: str | Backend | None, call: str) -> str | None:
+    """The token of a vmap's constants, or None where they cannot be a key (an unhashable
+    ``backend=`` or a list among ``in_dims``: the general path). Constant-result, as
+    :func:`token` (a vmap made inside a trace)."""
+    spec = (in_dims, backend, call)
+    try:
+        known = _VMAP_TOKENS.get(spec)
+    except TypeError:
+        return None
+    if known is None:
+        known = f"v{next(_spec_tokens)}"
+        _VMAP_SPECS[known] = spec
+        _VMAP_TOKENS[spec] = known
+    return known
+
+
+setattr(vmap_token, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
 def decide_vmap(
-    in_dims: Any,
-    backend: str | Backend | None,
+    key: str,
     state: _registry.State,
     types: tuple[type, ...],
     ndims: tuple[int, ...],
-    call: str,
 ) -> tuple[Any, ...] | None:
-    """:func:`decide` for a traced call of ``vmap`` with arguments of ``types`` and numbers of
-    dimensions ``ndims``: ``(backend name, mapped positions, the positions passed through
-    Backend.constant_argument)``, or None for the general path. The axes are not part of the
-    result: a value of the result reaching torch.func's own pytree handling would be guarded,
-    which a compiler's constant cannot be; the trace takes them from ``in_dims``."""
-    key = ("vmap", in_dims, backend, state, types, ndims, call, _select.env_value())
-    return _memo(key, state.generation, lambda: _decide_vmap(in_dims, backend, types, ndims, call))
+    """:func:`decide` for a traced call of the vmap of token ``key`` (:func:`vmap_token`) with
+    arguments of ``types`` and numbers of dimensions ``ndims``: ``(backend name, mapped
+    positions, the positions passed through Backend.constant_argument, the axis of each mapped
+    position)``, or None for the general path. The axes are the decision's, made of ``in_dims``
+    as ordinary Python: read in the trace, an int of ``in_dims`` is a symbolic int under
+    ``dynamic=True`` (NOTE [A token the compiler keeps constant]). A value of the result that
+    reached the framework's code would be guarded there, which a compiler's constant cannot be:
+    the trace makes the axes it hands to the framework of them by arithmetic (NOTE [Axes made
+    in the trace] in multiad/_api_vmap.py)."""
+    in_dims, backend, call = _VMAP_SPECS[key]
+    memo = ("vmap", in_dims, backend, state, types, ndims, call, _select.env_value())
+    return _memo(memo, state.generation, lambda: _decide_vmap(in_dims, backend, types, ndims, call))
 
 
 setattr(decide_vmap, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
 
 
-def vmap_decision(
-    in_dims: Any, backend: str | Backend | None, types: tuple[type, ...], ndims: tuple[int, ...], call: str
-) -> tuple[tuple[Any, ...], Backend] | None:
+def vmap_decision(key: str, types: tuple[type, ...], ndims: tuple[int, ...]) -> tuple[tuple[Any, ...], Backend] | None:
     """:func:`decide_vmap` of the state of selection now, and the backend the decision names, or
     None for the general path. vmap's traced call reads the registry through this function: the
     traced calls of this module that ``f`` may hold (a transform object's) read it as this
     module's global, and the same module read by two ways in one trace is an aliasing guard run
     as Python on every call (NOTE [One way to each module in a trace])."""
     state = _registry.state  # NOTE [One guard for the state of selection] in multiad/_registry.py
-    d = decide_vmap(in_dims, backend, state, types, ndims, call)
+    d = decide_vmap(key, state, types, ndims)
     if d is None:
         return None
     b = getattr(state, "backend " + d[0], None)  # NOTE [The backends on the state] in multiad/_registry.py
@@ -313,7 +339,7 @@ def _decide_vmap(
     if not mapped or any(not -ndims[k] <= per_arg[k] < ndims[k] for k in mapped):
         return None  # the general path raises
     fixed = tuple(k for k in range(len(types)) if k not in mapped) if _flat.guards_arguments(b) else ()
-    return b.name, mapped, fixed
+    return b.name, mapped, fixed, tuple(per_arg[k] % ndims[k] for k in mapped)
 
 
 # NOTE [Plain numbers in decisions]: an int the trace gets as an argument of the compiled
@@ -331,7 +357,7 @@ def _plain(v: Any) -> bool:
 # that the traced call reads is a guard on that closure cell's value (3 entries), checked on every
 # compiled call: the transform, ``argnums``, ``chunk_size``, ``backend=`` and the call's name took
 # 15 entries on ``jacrev`` where torch.func's own ``jacrev`` keeps its ``argnums`` in one of its
-# cells. A transform object therefore keeps them in :data:`_SPECS` under one int, the *token*
+# cells. A transform object therefore keeps them in :data:`_SPECS` under one token (a str: NOTE [A token the compiler keeps constant]), the *token*
 # :func:`token` gives for them (the same for the same five values, so equal transform objects
 # run one program), and the traced call reads that one cell: :func:`decide_of` (constant-result,
 # as :func:`decide`) finds them by the token as ordinary Python and decides with them, and what
@@ -344,24 +370,33 @@ def _plain(v: Any) -> bool:
 # nothing the trace reads]). The table holds every distinct five values a process made traced
 # transform objects of (a backend object passed as ``backend=`` is kept alive by it), as
 # :data:`BUILT` holds every kind of call traced; a token is never reused for other values.
-_SPECS: dict[int, tuple[str, Argnums, int | None, str | Backend | None, str]] = {}
-_TOKENS: dict[tuple[str, Argnums, int | None, str | Backend | None, str], int] = {}
+#
+# NOTE [A token the compiler keeps constant]: the token is a str, not an int. A compiled
+# transform object (``torch.compile(multiad.grad(f), dynamic=True)``) is the root frame of the
+# trace, and the compiler takes every int it reaches from the root frame's locals and their
+# closures as a symbolic int under ``dynamic=True`` (Dynamo's ``specialize_int`` is off there),
+# which a constant-result function cannot take: an int token failed the trace under
+# ``fullgraph=True`` ("assume_constant_result argument conversion failed") and broke the graph
+# without it, where ``torch.func.grad`` compiles. A str is never made symbolic, and its guard is
+# the int's (one value check of the cell): the same lines on every other path.
+_SPECS: dict[str, tuple[str, Argnums, int | None, str | Backend | None, str]] = {}
+_TOKENS: dict[tuple[str, Argnums, int | None, str | Backend | None, str], str] = {}
 _spec_tokens = itertools.count()
 
 
 def token(
     transform: str, argnums: Argnums, chunk_size: int | None, backend: str | Backend | None, call: str
-) -> int | None:
+) -> str | None:
     """The token of a transform object's constants (NOTE [One token for a transform object's
-    constants]), or None where they cannot be a key (an unhashable ``backend=``: the general path
-    reports it)."""
+    constants], NOTE [A token the compiler keeps constant]), or None where they cannot be a key
+    (an unhashable ``backend=``: the general path reports it)."""
     spec = (transform, argnums, chunk_size, backend, call)
     try:
         known = _TOKENS.get(spec)
     except TypeError:
         return None
     if known is None:
-        known = next(_spec_tokens)
+        known = f"s{next(_spec_tokens)}"
         _SPECS[known] = spec
         _TOKENS[spec] = known
     return known
@@ -378,7 +413,7 @@ _JACOBIAN, _GRAD, _VALUE_AND_GRAD = 0, 1, 2
 
 
 def decide_of(
-    key: int, mode: str, state: _registry.State, types: tuple[type, ...], dtypes: tuple[Any, ...]
+    key: str, mode: str, state: _registry.State, types: tuple[type, ...], dtypes: tuple[Any, ...]
 ) -> tuple[Any, ...] | None:
     """:func:`decide` for the transform object of token ``key`` (NOTE [One token for a transform
     object's constants]), in ``mode`` (``"jacfwd"`` for ``mode="auto"``'s forward mode, else "": the
