@@ -218,7 +218,7 @@ def _quantiles(
         res = _nan_quantiles(s, flat_q, method, lo, hi, gamma, median=name == "nanmedian")
     res = mnp.moveaxis(res, -1, 0)  # numpy: q's axes first
     shape = [x.shape[d] for d in rest] if not keepdims else [1 if d in axes else x.shape[d] for d in range(nd)]
-    res = mnp.reshape(res, (*q_shape, *shape))
+    res = mnp.reshape(res, (*[int(d) for d in q_shape], *shape))  # NOTE [Numbers of a host answer]
     if want is not None:
         res = cast_as_numpy(res, want)
     return np.asarray(res) if keepdims and isinstance(res, np.generic) else res  # numpy: a 0-d array, not a scalar
@@ -248,6 +248,12 @@ def _lerp(a: Any, b: Any, t: Any) -> Any:
     return mnp.where(mnp.greater_equal(t, 0.5), mnp.subtract(b, mnp.multiply(d, 1 - t)), mnp.add(a, mnp.multiply(d, t)))
 
 
+# NOTE [Numbers of a host answer]: under torch.compile, :func:`_tables`'s answer enters the
+# program as a constant (NOTE [numpy answers in compiled code]), and a number of it whose type
+# the traced code asks (the torch fast path of ``reshape`` checks each dimension) is a guard the
+# compiler cannot make on a constant (torch 2.13: NotImplementedError from its make_guard, with
+# or without fullgraph). A scalar ``q`` has no dimension to ask about; ``q`` given as a list
+# failed. ``q``'s shape is therefore made again of ints in the trace before it is used.
 @on_host
 def _tables(
     n: int, q: Any, scale: float, method: str, by_count: bool
