@@ -17,6 +17,7 @@ explicit ``dtype`` (any spelling: ``"float32"``, ``np.float32``, ``torch.float32
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -161,6 +162,21 @@ def _numpy_values(name: str, *args: Any, **kwargs: Any) -> Any:
 
 
 setattr(_numpy_values, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
+
+
+# NOTE [Counts of spaced values]: a length read from a traced shape (``linspace(0, 1,
+# x.shape[0])``) is a symbolic int once torch.compile has seen a second shape, which no
+# constant-result function can take ("assume_constant_result argument conversion failed"):
+# under ``fullgraph=True`` the call raised from the second shape on. ``num`` is taken with
+# ``operator.index`` first, as numpy takes it: a symbolic int becomes the int it stands for (the
+# compiled program is then made for that length, as for any length numpy's values depend on),
+# and a float raises numpy's TypeError, named with the call.
+def _count(num: Any, call: str) -> int:
+    """``num`` as numpy's count of values (NOTE [Counts of spaced values])."""
+    try:
+        return operator.index(num)
+    except TypeError as e:
+        raise TypeError(f"{call}: {e}") from None
 
 
 def _linspace_step(start: Any, stop: Any, num: int, endpoint: bool) -> Any:
@@ -323,6 +339,7 @@ def linspace(
     """``num`` evenly spaced values from ``start`` to ``stop``: arrays of the endpoints'
     framework (differentiable in them) when they are arrays, else of the selected backend."""
     lib = _dispatch.like(start, stop, call="mnp.linspace")
+    num = _count(num, "mnp.linspace")  # NOTE [Counts of spaced values]
     if lib == "numpy" and not isinstance(start, np.ndarray) and not isinstance(stop, np.ndarray):
         name = None if dtype is None else canonical_dtype_name(dtype, "mnp.linspace")
         # NOTE [Spaced values made outside a compiler's trace]
@@ -439,6 +456,7 @@ def geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype
     (differentiable in them) when they are arrays, else of the selected backend. Known zero
     endpoints raise ValueError, as in numpy; traced ones give nan."""
     lib = _dispatch.like(start, stop, call="mnp.geomspace")
+    num = _count(num, "mnp.geomspace")  # NOTE [Counts of spaced values]
     name = canonical_dtype_name(dtype, "mnp.geomspace")
     known = [v for v in (start, stop) if _dispatch.like(v) == "numpy"]
     # A Python number compared as itself: a compiler traces numpy's comparison as a branch on data.
