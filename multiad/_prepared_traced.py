@@ -268,16 +268,7 @@ def vmap_token(in_dims: Any, backend: str | Backend | None, call: str) -> str | 
     """The token of a vmap's constants, or None where they cannot be a key (an unhashable
     ``backend=`` or a list among ``in_dims``: the general path). Constant-result, as
     :func:`token` (a vmap made inside a trace)."""
-    spec = (in_dims, backend, call)
-    try:
-        known = _VMAP_TOKENS.get(spec)
-    except TypeError:
-        return None
-    if known is None:
-        known = f"v{next(_spec_tokens)}"
-        _VMAP_SPECS[known] = spec
-        _VMAP_TOKENS[spec] = known
-    return known
+    return _minted((in_dims, backend, call), _VMAP_SPECS, _VMAP_TOKENS, "v")
 
 
 setattr(vmap_token, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
@@ -384,22 +375,29 @@ _TOKENS: dict[tuple[str, Argnums, int | None, str | Backend | None, str], str] =
 _spec_tokens = itertools.count()
 
 
+def _minted(spec: Any, specs: dict[str, Any], tokens: dict[Any, str], prefix: str) -> str | None:
+    """The str token of ``spec`` in ``tokens``, made from ``prefix`` and a new number and kept in
+    both tables where ``spec`` is new, or None where ``spec`` cannot be a key. Called only by the
+    constant-result :func:`token` and :func:`vmap_token`, which the compiler runs as Python
+    rather than tracing them: no guard of its own."""
+    try:
+        known = tokens.get(spec)
+    except TypeError:
+        return None
+    if known is None:
+        known = f"{prefix}{next(_spec_tokens)}"
+        specs[known] = spec
+        tokens[spec] = known
+    return known
+
+
 def token(
     transform: str, argnums: Argnums, chunk_size: int | None, backend: str | Backend | None, call: str
 ) -> str | None:
     """The token of a transform object's constants (NOTE [One token for a transform object's
     constants], NOTE [A token the compiler keeps constant]), or None where they cannot be a key
     (an unhashable ``backend=``: the general path reports it)."""
-    spec = (transform, argnums, chunk_size, backend, call)
-    try:
-        known = _TOKENS.get(spec)
-    except TypeError:
-        return None
-    if known is None:
-        known = f"s{next(_spec_tokens)}"
-        _SPECS[known] = spec
-        _TOKENS[spec] = known
-    return known
+    return _minted((transform, argnums, chunk_size, backend, call), _SPECS, _TOKENS, "s")
 
 
 setattr(token, "_dynamo_marked_constant", True)  # noqa: B010 - torch.compiler.assume_constant_result's mark
