@@ -384,27 +384,29 @@ def _check_numbers(leaf: Any, what: str) -> None:
 def _refused(b: Backend, leaf: Any, what: str, device: Any, exc: BaseException) -> MultiADError:
     """The error for a conversion the backend refused (NOTE [asarray of what is no number])."""
     kind = leaf.dtype if isinstance(leaf, (np.ndarray, np.generic)) else type(leaf).__name__
-    detail = (str(exc).strip().splitlines() or [""])[0]
-    reason = f"({type(exc).__name__}{': ' + detail if detail else ''})"
     if device is not None:
         return not_placed(b, "asarray(x)", f"{what} ({kind})", device, exc)
     return InvalidTypeError(
-        f"asarray(x): {what} ({kind}) cannot become {an(b.name)} array {reason}; convert it first, "
+        f"asarray(x): {what} ({kind}) cannot become {an(b.name)} array {reason_of(exc)}; convert it first, "
         "for instance to a numpy array with numpy.asarray(x, dtype='float64')"
     )
+
+
+def reason_of(exc: BaseException) -> str:
+    """``exc`` in brackets for a message: its type and the first line of its text."""
+    detail = (str(exc).strip().splitlines() or [""])[0]
+    return f"({type(exc).__name__}{': ' + detail if detail else ''})"
 
 
 def not_placed(b: Backend, call: str, what: str, device: Any, exc: BaseException) -> InvalidArgumentError:
     """The error for ``what`` that ``b`` could not make or move on ``device``: a device this
     build lacks (torch without CUDA raises a bare AssertionError) or one it cannot name."""
-    detail = (str(exc).strip().splitlines() or [""])[0]
-    reason = f"({type(exc).__name__}{': ' + detail if detail else ''})"
     try:
         known = f"one of its devices, {b.devices()}"
     except Exception:  # noqa: BLE001 - only the hint is lost
         known = "one of its devices"
     return InvalidArgumentError(
-        f"{call}: the {b.name} backend could not place {what} on device={device!r} {reason}; "
+        f"{call}: the {b.name} backend could not place {what} on device={device!r} {reason_of(exc)}; "
         f"give {known}, or leave device out for the framework's default"
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import _arrays, _registry
 from . import _torch_dtypes as _dt
 from ._fixes_common import like_functions
 from ._torch import floating, tensor
@@ -191,11 +192,9 @@ def _filled(a: Any, value: Any, dtype: Any, shape: Any, device: Any) -> torch.Te
     try:
         return _fill(t, value, dt, shape, torch.device(device))
     except (AssertionError, RuntimeError) as exc:  # torch without CUDA: a bare AssertionError
-        detail = (str(exc).strip().splitlines() or [""])[0]
-        places = ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
         raise ValueError(
-            f"could not place the result on device={device!r} ({type(exc).__name__}: {detail}); give one of "
-            f"torch's devices here, {places}, or leave device out for a's"
+            f"could not place the result on device={device!r} {_arrays.reason_of(exc)}; give one of "
+            f"torch's devices here, {_registry.get('torch', 'mnp').devices()}, or leave device out for a's"
         ) from exc
 
 
