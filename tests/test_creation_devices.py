@@ -93,3 +93,29 @@ def test_jax_creation_on_a_device_it_cannot_name(name: str) -> None:
         ),
     ):
         MADE[name](0)
+
+
+@pytest.mark.parametrize("name", LIKE)
+def test_jax_like_functions_take_a_platform_name(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The jax ``*_like`` functions took "cpu" and "platform:id" only, where the jax backend's
+    creation functions take any platform name: ``mnp.zeros(3, device="gpu")`` was placed and
+    ``mnp.zeros_like(a, device="gpu")`` refused. A platform "gpu" is simulated here by answering
+    ``jax.devices("gpu")`` with the CPU device; both forms now place on it."""
+    jax = pytest.importorskip("jax")
+    cpu = jax.devices("cpu")[0]
+    real = jax.devices
+
+    def devices(backend: Any = None) -> Any:
+        return [cpu] if backend == "gpu" else real(backend)
+
+    monkeypatch.setattr(jax, "devices", devices)
+    with multiad.use_backend("jax"):
+        made = mnp.zeros(3, device="gpu")
+        a = multiad.asarray(np.arange(3.0), backend="jax")
+        out = _like(name, a, "gpu")
+    assert made.devices() == out.devices() == {cpu}
+    filled = {"zeros_like": 0.0, "ones_like": 1.0, "full_like": 2.0}
+    if name in filled:
+        np.testing.assert_array_equal(np.asarray(out), np.full(3, filled[name]))
+    with pytest.raises(ValueError, match=rf"^mnp\.{name}: device='tpu' is none of JAX's devices; give 'cpu'"):
+        _like(name, a, "tpu")

@@ -73,8 +73,9 @@ def _jax_float_power(x1: Any, x2: Any, /) -> Any:
 # '_is_concrete'``). These take numpy's parameters as the torch versions do (NOTE [Keywords of
 # the *_like functions] in _torch_shape.py; one set of signatures, ``like_functions``): ``order`` and ``subok`` are checked as numpy checks
 # them and change nothing (NOTE [order= and subok= of the *_like functions]), and ``device=``
-# places the result: numpy's "cpu" is JAX's first CPU device, a string of the jax backend's
-# ``devices()`` ("gpu:0") or a jax.Device is that device, anything else raises.
+# places the result: a platform name (numpy's "cpu", torch's "cuda", "gpu") is that platform's
+# first device, as in the jax backend's ``asarray``; a string of the jax backend's ``devices()``
+# ("gpu:0") or a jax.Device is that device; anything else raises.
 def _jax_filled(a: Any, value: Any, dtype: Any, shape: Any, device: Any) -> Any:
     """numpy's ``*_like`` on JAX (NOTE [Keywords of the *_like functions on JAX]); the parameters
     are those :func:`like_functions` hands over, ``order`` and ``subok`` checked already."""
@@ -95,20 +96,17 @@ def _jax_device(device: Any) -> Any:
         return device
     names = [f"{d.platform}:{d.id}" for d in jax.devices()]
     if isinstance(device, str):
-        if device == "cpu":
-            try:
-                return jax.devices("cpu")[0]
-            except RuntimeError:
-                raise ValueError(
-                    "device='cpu': JAX has no CPU device here (jax_platforms excludes it); give one of "
-                    f"{names}, a jax.Device, or leave device out for a's"
-                ) from None
         found = [d for d in jax.devices() if f"{d.platform}:{d.id}" == device]
+        if not found and ":" not in device:  # a platform name: its first device, as the backend's asarray
+            try:
+                found = list(jax.devices(device)[:1])
+            except (RuntimeError, ValueError):
+                found = []
         if found:
             return found[0]
         raise ValueError(
-            f"device={device!r} is none of JAX's devices; give 'cpu' (numpy's), one of {names}, a jax.Device, "
-            "or leave device out for a's"
+            f"device={device!r} is none of JAX's devices; give 'cpu' (numpy's), a platform name ('gpu'), one of "
+            f"{names}, a jax.Device, or leave device out for a's"
         )
     raise TypeError(
         f"device must be 'cpu', one of {names} or a jax.Device, got {type(device).__name__}; leave it out for a's"
