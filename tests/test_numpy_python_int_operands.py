@@ -36,6 +36,8 @@ VALUES: list[Any] = [
     np.uint64(3),
     np.uint32(2**32 - 1),
     np.True_,
+    True,  # a Python bool beside uint64 on torch compared unflipped (maximum(uint64 x, True) was 2**63 + 1)
+    False,
 ]
 CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "clip_max": lambda m, a, v: m.clip(a, 0, v),

@@ -209,5 +209,9 @@ def _signed(x: Any) -> Any:
 
 
 def _shifted(x: Any) -> Any:
-    """A Python int as :func:`_flip_top` sees its uint64 value: ``x - 2**63``."""
-    return x - 2**63 if type(x) is int else x
+    """A Python int or bool as :func:`_flip_top` sees its uint64 value: ``x - 2**63``.
+
+    A Python bool is a value too (numpy compares ``True`` with uint64 values as 1): passed on
+    unshifted, it was compared with the flipped bits, and ``maximum(uint64 x, True)`` gave
+    ``2**63 + 1`` everywhere, ``less(uint64 x, True)`` all True."""
+    return int(x) - 2**63 if type(x) is int or type(x) is bool else x
