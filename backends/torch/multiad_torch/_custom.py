@@ -35,6 +35,7 @@ that drop a derivative raise (NOTE [numpy arrays inside f]).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -217,27 +218,78 @@ def _traced(xs: Any) -> bool:
 # of multiad's transforms (the conversion guard's flag is set while f runs under them, compiled
 # or not) therefore raises; the compiled call fails with this error, and the same transform
 # called without torch.compile applies the rule.
+#
+# NOTE [Custom functions under a compiled vmap]: a plain vmap differentiates nothing, yet the
+# compiled torch.func.vmap of an autograd.Function drops its rule too (``loss.backward()`` of
+# its output gave the forward's derivative, ``cos(x)`` where the rule gave 7), and whether a
+# derivative will be taken through the result cannot be told while torch.compile traces
+# (``requires_grad`` reads False on the batched values there, as on eager ones). So the call is
+# refused while grad mode is on, with a message saying so (it spoke of a transform's derivative);
+# under ``torch.no_grad()`` no derivative can go through, and ``_traced`` evaluates the function.
 def _refuse_compiled_transform(rule: Any) -> None:
     # The per-thread flag where this backend's own primitives run f in the trace, the traced
     # vmap's where it runs f (NOTE [The traced vmap's flag] in _guard.py), multiad's where the
     # functions the core hands to prepare/prepare_traced do (Backend.in_traced_transform).
-    if torch.compiler.is_compiling() and (_state.active or _guard._in_vmap or multiad.Backend.in_traced_transform()):
+    if _state.active or multiad.Backend.in_traced_transform():
         raise multiad.UnsupportedOperationError(
             f"{rule.name}: torch.compile of a multiad transform drops a custom rule's derivative (the "
             "compiled graph keeps the function's forward only, so the result would be wrong); call the "
             "transform without torch.compile, or compile only the forward and differentiate it with "
             "loss.backward()"
         )
+    if _guard._in_vmap:
+        raise multiad.UnsupportedOperationError(
+            f"{rule.name}: torch.compile of multiad.vmap over a custom function is refused while grad mode is "
+            "on, although vmap differentiates nothing: the compiled vmap drops a custom rule's derivative (it "
+            "keeps the function's forward only), so a derivative later taken through its result "
+            "(loss.backward()) would silently not be the rule's, and whether one will be cannot be told while "
+            "torch.compile traces; where nothing is differentiated, call the compiled function under "
+            "torch.no_grad() (the function is then evaluated, as an eager vmap does), or call vmap without "
+            "torch.compile"
+        )
+
+
+# NOTE [Rules applied under a transform of a compiled function]: a torch.func transform of a
+# compiled function (``multiad.grad(torch.compile(f))``, which torch.func.grad of it is) is not
+# compiled: Dynamo refuses every frame while a grad, jvp or vmap level is on functorch's stack
+# ("Unsupported functorch tracing attempt"), and f runs as Python with Dynamo's frame callback
+# still set. Inside ``autograd.Function.forward`` functorch lowers the call's levels, so there
+# Dynamo does compile the frames that run: the rule's ``fwd`` and multiad's code around it,
+# which reach the call's arguments as they were passed (``rule.args``, the wrapped tensors of
+# the lowered level). Recompiled for a second custom function (a guard on ``len(self.args)``),
+# Dynamo made a fake tensor of such an argument, and functorch failed an internal assertion
+# ("dynamicLayerStack.size() >= level"): ``multiad.grad`` of a compiled function calling a
+# custom function failed after another one had run in the process. Applied where that callback
+# is set and a functorch level is on the stack, the Function runs with Dynamo disabled, as the
+# rest of f does there; the rule gives the derivative. Eager calls pay for one look at the
+# callback (C, about 35 ns), and ask ``torch.compiler.is_compiling`` (about 140 ns) once fewer.
+def _apply(rule: Any, function: Any, xs: tuple[Any, ...]) -> Any:
+    """``function.apply(rule, *xs)`` after the checks of its case (compiled or not)."""
+    if torch.compiler.is_compiling():  # functorch's wrappers are not visible to the compiler
+        _refuse_compiled_transform(rule)
+        return function.apply(rule, *xs)
+    _closures(rule)
+    if _frame_callback() is not None and _functorch.peek_interpreter_stack() is not None:
+        return _UNCOMPILED[function](rule, *xs)
+    return function.apply(rule, *xs)
 
 
 def _closures(rule: Any) -> None:
     """Raises where a function of the rule closes over a value being differentiated (NOTE [Rules
     closing over differentiated values] in multiad/_custom_rules.py); asked where the rule is
     applied. Records what ``forward`` checks the other routes against (NOTE [Captured
-    differentiated values at run time] in _captures.py). Not checked while torch.compile traces."""
-    if not torch.compiler.is_compiling():
-        rule.refuse_closed_over(lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
-        rule.captures = (differentiating_levels(), torch.is_grad_enabled())
+    differentiated values at run time] in _captures.py). Not while torch.compile traces."""
+    rule.refuse_closed_over(lambda v: isinstance(v, torch.Tensor) and _carries_derivative(v))
+    rule.captures = (differentiating_levels(), torch.is_grad_enabled())
+
+
+_functorch = torch._C._functorch
+_frame_callback = torch._C._dynamo.eval_frame.get_eval_frame_callback
+_disable: Callable[..., Any] = torch.compiler.disable
+_UNCOMPILED = {
+    f: _disable(f.apply, reason="multiad: a custom rule under a torch.func transform of a compiled function")
+    for f in (CustomVJP, CustomJVP)
+}
 
 
 def custom_vjp(rule: Any) -> Any:
@@ -246,9 +298,7 @@ def custom_vjp(rule: Any) -> Any:
     def call(*xs: Any) -> Any:
         if not _traced(xs):
             return rule.fun(*xs)
-        _refuse_compiled_transform(rule)
-        _closures(rule)
-        return CustomVJP.apply(rule, *xs)[: rule.n_outs]  # type: ignore[no-untyped-call]
+        return _apply(rule, CustomVJP, xs)[: rule.n_outs]
 
     return call
 
@@ -259,8 +309,6 @@ def custom_jvp(rule: Any) -> Any:
     def call(*xs: Any) -> Any:
         if not _traced(xs):  # no derivative through xs: the function, as custom_vjp does
             return rule.fun(*xs)
-        _refuse_compiled_transform(rule)
-        _closures(rule)
-        return CustomJVP.apply(rule, *xs)  # type: ignore[no-untyped-call]
+        return _apply(rule, CustomJVP, xs)
 
     return call
