@@ -91,6 +91,20 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
     os.register_at_fork(after_in_child=_fresh_forward_lock)
 
 
+# NOTE [Forward mode under inference_mode]: inside ``torch.inference_mode()`` the copies that
+# jvp gives f (NOTE [Arguments changed in place by forward mode]) are inference tensors, which
+# keep no version counter: reading it raised torch's bare "Inference tensors do not track
+# version counter" from jvp, jacfwd, hessian and hvp, where torch.func's own transforms run.
+# There the copies are made outside inference mode, as ordinary tensors whose counters move
+# when f changes them; f itself still runs in inference mode. Reached only where reading a
+# counter fails: the usual call pays nothing.
+def _counted_copies(primals: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
+    """Copies of the tensor primals that keep a version counter, and their versions."""
+    with torch.inference_mode(False):
+        copies = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
+    return copies, [p._version if isinstance(p, torch.Tensor) else 0 for p in copies]
+
+
 class TorchBackend(multiad.Backend):
     name: ClassVar[str] = "torch"
     framework: ClassVar[str] = "torch"
@@ -299,7 +313,10 @@ class TorchBackend(multiad.Backend):
             # NOTE [Arguments changed in place by forward mode]. The copies are also what NOTE
             # [Arguments that share memory] asks for: clone() of an expanded tensor is contiguous.
             primals = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
-            versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in primals]
+            try:
+                versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in primals]
+            except RuntimeError:  # NOTE [Forward mode under inference_mode]
+                primals, versions = _counted_copies(primals)
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 res = func.jvp(single, primals, tangents, has_aux=has_aux)
             if any(isinstance(p, torch.Tensor) and p._version != v for p, v in zip(primals, versions)):

@@ -39,6 +39,9 @@ _UNBATCHED_IN_PLACE = re.compile(
 # torch's error, from the backward pass, for an in-place change of an intermediate tensor that
 # reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
+# torch's error for an in-place change inside f under torch.inference_mode() (NOTE [Forward mode
+# under inference_mode] in __init__.py): its advice to clone names no transform.
+_INFERENCE_IN_PLACE = "Inplace update to inference tensor outside InferenceMode is not allowed"
 # torch's vmap error for Python control flow on a batched tensor's value (`if x > 0:`).
 _BRANCH_ON_BATCH = "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow"
 _DYNAMIC_SHAPE = re.compile(r"vmap: We do not support batching operators that can (?:support|output) dynamic shape")
@@ -144,6 +147,11 @@ def translate(exc: BaseException) -> str | None:
             "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
             "mode cannot follow (forward mode refuses it too, so that every mode agrees and the caller's "
             "array stays as it was); compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+        )
+    if msg.startswith(_INFERENCE_IN_PLACE):
+        return (
+            "f changes a tensor in place under torch.inference_mode(), which torch's transforms do not "
+            "allow; compute a new tensor instead (x * 2, torch.where), or change a copy (x = x.clone() first)"
         )
     captured = _CAPTURED_IN_PLACE.match(msg)
     if captured is not None:
