@@ -426,3 +426,12 @@ def test_mnp_dispatch_benchmark_runs_every_row() -> None:
     seen = {(r["framework"], r["row"]) for r in rows}
     assert ("torch", "linalg.norm") in seen and ("jax", "hvp sum(sin(x))") in seen and ("numpy", "sin") in seen
     assert all(r["mnp_us"] > 0 and r["own_us"] > 0 and r["ratio"] > 0 for r in rows), rows
+
+
+def test_guard_cost_times_both_sides_with_and_without_guards() -> None:
+    pytest.importorskip("torch")
+    from benchmarks import guard_cost
+
+    t = guard_cost.measure("hvp", "hvp", rounds=1, number=2)
+    assert set(t) == {"multiad guards", "direct guards", "multiad skipped", "direct skipped"}
+    assert all(v > 0 for v in t.values()), t
