@@ -287,7 +287,12 @@ def test_creation_functions_and_queries_trace_into_one_graph() -> None:
     assert frames == 1
     for n, got in zip(names, outs, strict=True):
         got = np.asarray(got.numpy() if isinstance(got, torch.Tensor) else got)
-        np.testing.assert_allclose(got, np.asarray(OTHER_CALLS[n](np, a)), rtol=1e-12, err_msg=f"mnp.{n}")
+        want = np.asarray(OTHER_CALLS[n](np, a))
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"mnp.{n}")
+        assert got.dtype == want.dtype, f"mnp.{n}: {got.dtype}, numpy {want.dtype}"  # tri was float32 here
+    # each made alone, as numpy makes it: a float32 tri beside float64 data was computed in float64
+    made = _compiled(lambda: [mnp.tri(3), mnp.tri(2, 3, 1), mnp.eye(2), mnp.zeros(2)], [])[0]
+    assert [t.dtype for t in made] == [torch.float64] * 4
 
 
 @pytest.mark.parametrize("name", sorted(NOT_ONE_GRAPH))

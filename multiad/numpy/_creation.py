@@ -294,8 +294,12 @@ def identity(n: int, dtype: Any = None, device: Any = None) -> Any:
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: Any = None, device: Any = None) -> Any:
-    """Ones at and below diagonal ``k``, of the selected backend."""
-    return _make(np.tri(N, M, k), dtype, device, "mnp.tri")
+    """Ones at and below diagonal ``k``, of the selected backend (float64 by default, as in numpy).
+
+    numpy's float64 is asked for by name: under torch.compile, Dynamo runs ``np.tri`` as its
+    own numpy on torch, whose ``tri`` makes torch's default float32, so that the compiled
+    ``mnp.tri(3)`` was float32 where the eager one is float64."""
+    return _make(np.tri(N, M, k, dtype=np.float64), dtype, device, "mnp.tri")
 
 
 def arange(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
