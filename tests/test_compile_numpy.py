@@ -391,3 +391,39 @@ def test_numpy_arrays_made_in_a_trace_after_eager_numpy_calls() -> None:
     a, p, tn = np.array(rows), np.array(pair), t.numpy()
     want = a.std(axis=0) + np.hypot(p, tn) + np.arctan2(p, tn) + np.linalg.norm(p)
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+
+
+# docs/migration.md: a Python float that changes between calls is traced as a symbolic float from
+# its second value on; with dynamic=False (or as a 0-d tensor, not for q) these compile, one
+# program per value, with numpy's values.
+FLOAT_ARGUMENT: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "linspace": lambda m, z, c: m.sum(z * m.linspace(0.0, c, 3)),
+    "logspace": lambda m, z, c: m.sum(z * m.logspace(0.0, c, 3)),
+    "geomspace": lambda m, z, c: m.sum(z * m.geomspace(1.0, c, 3)),
+    "clip": lambda m, z, c: m.sum(m.clip(z, 0.0, c)),
+    "polyval": lambda m, z, c: m.polyval(z, c),
+    "interp": lambda m, z, c: m.interp(c, m.asarray([0.0, 5.0]), m.asarray([1.0, 2.0])) * m.sum(z),
+    "quantile": lambda m, z, c: m.quantile(z, c / 10.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT_ARGUMENT))
+def test_changing_python_floats_compile_as_documented(name: str) -> None:
+    fn = FLOAT_ARGUMENT[name]
+    z = np.array([0.5, 1.5, 3.0])
+    forms = [("dynamic=False", lambda c: c)] + (
+        [] if name == "quantile" else [("0-d tensor", lambda c: torch.tensor(c, dtype=torch.float64))]
+    )
+    for form, given in forms:
+        torch._dynamo.reset()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = torch.compile(
+                lambda t, c: fn(mnp, t, c),
+                backend="eager",
+                fullgraph=True,
+                dynamic=False if form == "dynamic=False" else None,
+            )
+            for c in (1.25, 2.5, 3.75):
+                got = compiled(torch.tensor(z), given(c))
+                np.testing.assert_allclose(float(got), float(fn(np, z, c)), rtol=1e-12, err_msg=f"{name}, {form}, {c}")
