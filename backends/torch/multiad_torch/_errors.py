@@ -39,6 +39,9 @@ _UNBATCHED_IN_PLACE = re.compile(
 # torch's error, from the backward pass, for an in-place change of an intermediate tensor that
 # reverse mode saved (`e = exp(x); e -= 1`): NumPy code does this, and JAX and autograd rebind.
 _SAVED_IN_PLACE = "one of the variables needed for gradient computation has been modified by an inplace operation"
+# torch's error for forward mode inside the caller's own torch.autograd.forward_ad.dual_level():
+# torch.func's forward mode cannot run there either, and the message names no way out.
+_NESTED_FORWARD = "Nested forward mode AD is not supported at the moment"
 # torch's error for an in-place change inside f under torch.inference_mode() (NOTE [Forward mode
 # under inference_mode] in __init__.py): its advice to clone names no transform.
 _INFERENCE_IN_PLACE = "Inplace update to inference tensor outside InferenceMode is not allowed"
@@ -147,6 +150,12 @@ def translate(exc: BaseException) -> str | None:
             "f changes a differentiated argument in place (x.mul_(2), x[i] = v, x += 1), which reverse "
             "mode cannot follow (forward mode refuses it too, so that every mode agrees and the caller's "
             "array stays as it was); compute a new tensor instead (x * 2, torch.where, or x = x.clone() first)"
+        )
+    if msg.startswith(_NESTED_FORWARD):
+        return (
+            f"forward mode runs inside torch.autograd.forward_ad.dual_level() (torch: {_NESTED_FORWARD}), "
+            "which torch cannot nest; call the transform outside that block, or use reverse mode there "
+            "(jacrev for jacfwd, jacrev(jacrev(f)) for hessian, vhp for hvp)"
         )
     if msg.startswith(_INFERENCE_IN_PLACE):
         return (

@@ -1,6 +1,8 @@
-"""The torch backend's transforms under ``torch.inference_mode()``, where torch.func's own run
-(NOTE [Forward mode under inference_mode] in backends/torch): forward mode raised torch's bare
-"Inference tensors do not track version counter"."""
+"""The torch backend's transforms inside torch's own modes: under ``torch.inference_mode()``,
+where torch.func's own run (NOTE [Forward mode under inference_mode] in backends/torch), forward
+mode raised torch's bare "Inference tensors do not track version counter"; inside the caller's
+``forward_ad.dual_level()``, where torch cannot nest forward mode, torch's bare error named no
+call and no way out."""
 
 from __future__ import annotations
 
@@ -70,3 +72,35 @@ def test_a_change_in_place_under_inference_mode_is_named() -> None:
     ):
         multiad.jvp(f, (x,), (V,), backend="torch")
     np.testing.assert_array_equal(x, X)
+
+
+@pytest.mark.parametrize("name", ["jacfwd", "hessian", "hvp", "jvp"])
+def test_forward_mode_inside_a_dual_level_is_named(name: str) -> None:
+    import torch.autograd.forward_ad as fw
+
+    call = CASES[name][0]
+    with (
+        fw.dual_level(),
+        pytest.raises(
+            multiad.NonDifferentiableError, match=rf"^{name}\(.*forward_ad\.dual_level\(\).*use reverse mode"
+        ),
+    ):
+        call(X.copy())
+
+
+@pytest.mark.parametrize("name", ["jacrev", "hessian", "vhp"])
+def test_reverse_mode_inside_a_dual_level_as_the_error_advises(name: str) -> None:
+    import torch.autograd.forward_ad as fw
+
+    forms = {
+        "jacrev": (lambda x: multiad.jacrev(_cube, backend="torch")(x), np.diag(3 * X**2)),
+        "hessian": (
+            lambda x: multiad.jacrev(multiad.jacrev(_cube_sum, backend="torch"), backend="torch")(x),
+            np.diag(6 * X),
+        ),
+        "vhp": (lambda x: multiad.vhp(_cube_sum, (x,), (V,), backend="torch")[0], 6 * X * V),
+    }
+    call, expected = forms[name]
+    with fw.dual_level():
+        got = call(X.copy())
+    np.testing.assert_allclose(multiad.to_numpy(got), expected, rtol=1e-12, atol=1e-12)
