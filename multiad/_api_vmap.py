@@ -94,7 +94,9 @@ def vmap(
         A function whose outputs carry the batch axis at ``out_dims``. Keyword arguments are
         passed through unbatched. Over an empty batch (mapped axes of size 0) each output has
         batch size 0 and the per-example shape and dtype; a backend without a vmap learns them
-        by calling ``f`` once on an all-zero example.
+        by calling ``f`` once on an all-zero example. An output asked for unbatched
+        (``out_dims=None``) has no value over an empty batch and raises there (``jax.vmap``
+        returns the value ``f`` gives its all-zero example).
 
     Example:
         >>> import multiad, multiad.numpy as mnp, numpy as np
