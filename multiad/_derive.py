@@ -310,6 +310,17 @@ def _examples_disagree(results: list[tuple[Any, ...]], call: str) -> InvalidArgu
 # too, and takes the loop only where that raises (``torch.func.vmap`` cannot index a row of a
 # size-0 batch: ``x[0]`` under it raises IndexError), so a batch that is not empty costs no
 # check of its size.
+#
+# NOTE [Empty batches inside an empty batch]: under ``torch.func.vmap`` over an empty batch, an
+# operation mixing a tensor batched there with another (``zeros(4) - b``) raises IndexError
+# (torch 2.13: "select(): index 0 out of range"). A nested multiad ``vmap`` run inside it turns
+# that into its own InvalidArgumentError (its all-zero example fails too, since the unbatched
+# argument is the outer batch's), and the outer vmap let a MultiADError through: nested vmaps
+# of ``a - b`` over ``a`` of shape (0, 0, 4) and ``b`` of shape (0,) raised on torch alone (JAX,
+# autograd, numpy and ``jax.vmap`` give shape (0, 0, 4)). Over an empty batch the fallback to
+# the loop takes every error, a MultiADError too: the loop calls ``f`` on plain all-zero
+# arrays, outside the framework's vmap, and an error of ``f`` itself comes again from there
+# (a MultiADError as it is). A batch that is not empty re-raises as before.
 
 
 def _empty_batch(
@@ -349,9 +360,7 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
             # An empty batch the framework's vmap cannot run takes the loop (NOTE [Empty batches]).
             try:
                 return tuple(native(*args))
-            except MultiADError:
-                raise
-            except Exception:
+            except Exception:  # a MultiADError too: NOTE [Empty batches inside an empty batch]
                 if batch_size(args, in_axes, call) == 0:
                     return tuple(empty(*args))
                 raise

@@ -410,6 +410,21 @@ EMPTY_BATCH: dict[str, tuple[Any, Any]] = {
         lambda b: multiad.vmap(multiad.vmap(mnp.sin), in_dims=1, backend=b)(np.zeros((4, 0, 2))),
         np.zeros((0, 4, 2)),
     ),
+    # torch.func.vmap over the empty outer batch raised IndexError at a - b; the inner vmap's
+    # all-zero example did too, and its InvalidArgumentError was let through (NOTE [Empty
+    # batches inside an empty batch])
+    "nested-both-empty": (
+        lambda b: multiad.vmap(multiad.vmap(lambda a, c: a - c, in_dims=(0, None)), backend=b)(
+            np.zeros((0, 0, 4)), np.zeros(0)
+        ),
+        np.zeros((0, 0, 4)) - np.zeros(0)[:, None, None],
+    ),
+    "nested-both-empty-float32": (
+        lambda b: multiad.vmap(multiad.vmap(lambda a, c: a * c, in_dims=(-2, None)), in_dims=(-1, -1), backend=b)(
+            np.zeros((0, 4, 0), np.float32), np.zeros((4, 0), np.float32)
+        ),
+        np.zeros((0, 0, 4), np.float32),
+    ),
     "per-example-grad": (
         lambda b: multiad.vmap(multiad.grad(lambda x: mnp.sum(x**2)), backend=b)(X0),
         2.0 * X0,
