@@ -232,6 +232,20 @@ def keeps_float64(b: Backend) -> bool:
     return b.creates_float64 or b.framework.partition(".")[0] == "torch"
 
 
+# NOTE [Lists of numbers are array data]: ``x`` itself a (nested) list or tuple of numbers is one
+# array, as numpy.asarray reads it. The test looked only at the leaves, and a list holding dicts
+# of numbers (``[{"b": 0.5}]``) has numbers as leaves too: numpy made an object array of it, refused
+# as "dtype object ... (None has no value)", while ``[{"b": np.array(0.5)}]`` converted as a pytree
+# and the transforms take such a list as one. Only lists and tuples (namedtuples included, as in
+# numpy) down to the numbers make array data; a dict or another container anywhere makes ``x`` a
+# pytree, each number one array.
+def _number_lists(x: Any) -> bool:
+    """Whether ``x`` is a number, or a list or tuple whose elements are all such (NOTE [Lists of numbers are array data])."""
+    if isinstance(x, (list, tuple)):
+        return all([_number_lists(v) for v in x])
+    return isinstance(x, numbers.Number)
+
+
 def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, device: Any = None) -> Any:
     """Converts ``x`` (an array, a number, or a pytree of them) to the backend's arrays.
 
@@ -249,7 +263,7 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
         copied through host memory. ``x`` itself a (nested) list or tuple of Python numbers is
         array data, as in ``numpy.asarray``, not a pytree; inside a container (a dict's value,
         say) lists and tuples are pytrees, as in the transforms, and each number becomes one
-        array. Without ``dtype``, a Python float leaf and a list of numbers take numpy's dtype
+        array, and a list or tuple holding a dict (``[{"b": 0.5}]``) is a pytree too. Without ``dtype``, a Python float leaf and a list of numbers take numpy's dtype
         (float64; on JAX without x64 float32, with the AccuracyWarning a float64 numpy array
         gets), as a Python float argument of a transform and ``multiad.numpy.asarray`` do; pass
         ``dtype`` for one dtype everywhere.
@@ -267,7 +281,12 @@ def asarray(x: Any, backend: str | Backend | None = None, dtype: Any = None, dev
     _check_dtype(dtype)
     leaves, spec = _tree.flatten(x)
     bare = len(leaves) == 1 and leaves[0] is x  # x itself one leaf, named "x" in errors
-    if isinstance(x, (list, tuple)) and leaves and all(isinstance(v, numbers.Number) for v in leaves):
+    if (
+        isinstance(x, (list, tuple))
+        and leaves
+        and all(isinstance(v, numbers.Number) for v in leaves)
+        and _number_lists(x)  # NOTE [Lists of numbers are array data]
+    ):
         try:
             data = np.asarray(x)
         except ValueError as exc:  # numpy's "inhomogeneous shape"

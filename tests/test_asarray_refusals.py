@@ -66,3 +66,29 @@ def test_an_unknown_device_is_refused(backend: Any) -> None:
     assert msg.startswith("asarray(x): ") and "'gpu77'" in msg, msg
     devices = _registry.get(backend.name).devices() if backend.name in ("torch", "jax") else []
     assert all(d in msg for d in devices), msg  # the devices to choose from
+
+
+LISTS_OF_DICTS: list[tuple[Any, Any]] = [
+    ([{"b": 0.5}], [{"b": np.asarray(0.5)}]),
+    (({"b": np.float64(0.5)},), ({"b": np.asarray(0.5)},)),
+    ([{"a": 1.0, "b": 2}], [{"a": np.asarray(1.0), "b": np.asarray(2)}]),
+    ([[{"b": 0.25}], (1.5, {"c": 3.0})], [[{"b": np.asarray(0.25)}], (np.asarray(1.5), {"c": np.asarray(3.0)})]),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), LISTS_OF_DICTS, ids=[str(d[0]) for d in LISTS_OF_DICTS])
+def test_a_list_holding_dicts_of_numbers_is_a_pytree(backend: Any, data: Any, expected: Any) -> None:
+    # NOTE [Lists of numbers are array data]: only lists and tuples down to the numbers are one
+    # array; [{"b": 0.5}] was made an object array and refused ("None has no value"), while
+    # [{"b": np.array(0.5)}] converted as a pytree
+    got = multiad.asarray(data, backend=backend.name)
+    got_leaves, got_spec = multiad.tree_flatten(got)
+    want_leaves, want_spec = multiad.tree_flatten(expected)
+    assert got_spec == want_spec
+    for g, w in zip(got_leaves, want_leaves):
+        g = multiad.to_numpy(g)
+        np.testing.assert_array_equal(g, w)
+        assert g.shape == w.shape and g.dtype.kind == w.dtype.kind
+    # a list of numbers (namedtuples, nested lists) is still one array, as numpy.asarray reads it
+    whole = multiad.to_numpy(multiad.asarray([[1.0, 2.0], (3.0, 4.0)], backend=backend.name))
+    np.testing.assert_array_equal(whole, np.asarray([[1.0, 2.0], (3.0, 4.0)]))
