@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from . import _arrays, _derive, _registry, _select, _tree
 from ._api_ad import BackendArg
 from ._backend import Backend
@@ -75,7 +77,10 @@ def vmap(
             one entry per argument.
         out_dims: an int for every output, None for an output that does not vary over the batch
             (returned once, without a batch axis; an output that does vary over the batch
-            raises InvalidArgumentError), or a pytree prefix of the output with such entries.
+            raises InvalidArgumentError; on a backend whose derivatives are approximate, such as
+            numpy's finite differences, batch elements that differ by at most ``sqrt(eps)``
+            times its largest magnitude count as the same), or a pytree prefix of the output
+            with such entries.
         chunk_size: evaluate this many batch elements at a time (memory bound); default all.
             On torch and JAX it also sets how many times ``f`` runs (once per chunk, see below).
         backend: backend name or object. Backends without a vmap run a Python loop.
@@ -631,10 +636,18 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: lis
             "traces the call); give the output an int out_dims, or compute it outside vmap"
         ) from None
     if not same:
-        raise InvalidArgumentError(
-            f"{what}, but it varies over the batch; give it an int out_dims (the axis for the batch), "
-            "or return from f only what does not depend on the batched arguments"
-        )
+        spread = None if b.exact else _spread(b, o)  # NOTE [Unbatched outputs of approximate derivatives]
+        if spread is None or spread[0] > spread[1]:
+            by = ""
+            if spread is not None and spread[0] <= spread[1] ** 0.4:  # within a nested derivative's error
+                by = (
+                    f" (by up to {spread[0]:.2g} of its largest element, above the {spread[1]:.2g} that backend "
+                    f"{b.name!r}, whose derivatives are approximate, allows as the error of a first derivative)"
+                )
+            raise InvalidArgumentError(
+                f"{what}, but it varies over the batch{by}; give it an int out_dims (the axis for the batch), "
+                "or return from f only what does not depend on the batched arguments"
+            )
     if any(map(b.is_traced, mapped)):
         raise InvalidArgumentError(
             f"{what}, which is checked on the values, and the batched arguments are values an "
@@ -643,6 +656,44 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: lis
             "is the same everywhere), or compute it outside vmap"
         )
     return first
+
+
+# NOTE [Unbatched outputs of approximate derivatives]: on a backend whose derivatives are
+# approximate (``Backend.exact`` False: finite differences), a derivative computed inside ``f``
+# differs between batch elements by its error even where it does not depend on them: the numpy
+# backend sizes and groups its steps by every primal, the batched ones ``f`` ignores included,
+# so ``jvp`` of ``g(a, c) = 2 sin(c)`` along ``(1, v)`` came out ``[0.80209576, -0.79867906]`` at
+# every row, the rows differing by 1.4e-11 relative, and ``out_dims=None`` raised "varies over
+# the batch" where torch, JAX, autograd and ``jax.vmap`` return it. There, an output that is not
+# exactly the same at every index is still returned (at index 0) where it differs from index 0 by
+# at most ``sqrt(eps)`` of its dtype times its largest finite magnitude: the accuracy such a backend
+# promises for a first derivative (docs/reliability.md, the numpy backend's AccuracyWarning
+# tolerance, 1.5e-8 in float64 and 3.5e-4 in float32; the rows above in float32 differ by 3.6e-5).
+# It is no wider: the numpy backend differentiates a function holding such a vmap by evaluating
+# it at perturbed inputs, and a perturbation that breaks the equality of a batch that depends on
+# them (``2 x_i`` over equal ``x_i``, NOTE [Unbatched outputs]) changes the rows by the step,
+# ``eps ** (1/3)`` of the input's scale or more, which must still raise. Rows of a nested
+# derivative (``hvp``: 1.4e-6 in float64) exceed it and raise, saying by how much where that is
+# within the error of a nested derivative (``eps ** (1/5)``, 7.4e-4 in float64; beyond it the
+# message is every backend's). An integer or
+# other exact output, and every output on an exact backend, is compared exactly, as before; the
+# check runs only where the exact comparison failed.
+def _spread(b: Backend, o: Any) -> tuple[float, float] | None:
+    """How far output ``o`` (batched along axis 0) is from its index 0 at most, relative to its
+    largest finite magnitude, and the most that is allowed; None for an output that is not
+    floating point (NOTE [Unbatched outputs of approximate derivatives])."""
+    values = np.asarray(b.to_numpy(o))
+    if not np.issubdtype(values.dtype, np.inexact):
+        return None
+    first = values[:1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        same = (values == first) | (np.isnan(values) & np.isnan(first))
+        diff = np.where(same, 0.0, np.abs(values - first))
+        finite = np.abs(values[np.isfinite(values)])
+        largest = float(np.max(finite)) if finite.size else 0.0
+        worst = float(np.max(diff))
+    spread = worst / largest if largest > 0 and np.isfinite(worst) else float("inf")
+    return spread, float(np.sqrt(np.finfo(values.dtype).eps))
 
 
 def _moved_axes(nd: int, to: int) -> tuple[int, ...]:

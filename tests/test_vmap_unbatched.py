@@ -114,3 +114,51 @@ def test_equal_values_of_a_batch_pushed_forward_raise(backend: Case) -> None:
 
     with pytest.raises(multiad.InvalidArgumentError, match="out_dims=None asks for output leaf 0 unbatched"):
         multiad.jacfwd(g, backend=backend.name)(backend.array(np.ones(3)))
+
+
+# NOTE [Unbatched outputs of approximate derivatives]: a jvp of g, which ignores the batched a,
+# is the same derivative at every row; the numpy backend's finite differences differ by ~1e-11
+# between the rows (its steps are sized by every primal), which is within its accuracy.
+A = np.array([[0.57, 1.18, 0.57], [0.33, -0.08, -0.02], [-0.75, 0.43, -0.04]])
+CC = np.array([0.64, 1.16])
+V = np.array([0.5, -1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_derivative_free_of_the_batch_unbatched(backend: Case, dtype: str) -> None:
+    a, c, v = A.astype(dtype), CC.astype(dtype), V.astype(dtype)
+
+    def h(ai: Any, ci: Any) -> Any:
+        return multiad.jvp(lambda p, q: mnp.sin(q) * 2.0, (ai, ci), (np.ones(3, dtype), v))[1]
+
+    out = multiad.vmap(h, in_dims=(0, None), out_dims=None, backend=backend.name)(a, c)
+    got = multiad.to_numpy(out)
+    assert got.shape == (2,) and got.dtype == np.dtype(dtype)
+    rtol = {"float32": 1e-5, "float64": 1e-8 if backend.name == "numpy" else 1e-12}[dtype]
+    np.testing.assert_allclose(got, 2.0 * np.cos(CC) * V, rtol=rtol * (10 if backend.name == "numpy" else 1))
+
+
+def test_an_output_that_varies_still_raises_on_an_approximate_backend(backend: Case) -> None:
+    # 1e-6 relative is above sqrt(eps) (1.5e-8): raises on every backend, saying by how much where
+    # the derivatives are approximate; 1e-12 is within it, so only the exact backends raise
+    if backend.name == "numpy":
+        match = r"but it varies over the batch \(by up to 1e-06 of its largest element, above the 1.5e-08 that"
+    else:
+        match = "but it varies over the batch; give it"
+    ys = backend.array(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0 + 2e-6]]))
+    with pytest.raises(multiad.InvalidArgumentError, match=match):
+        multiad.vmap(lambda y: y, out_dims=None, backend=backend.name)(ys)
+    close = backend.array(np.array([[1.0, 2.0], [1.0, 2.0 + 2e-12]]))
+    mapped = multiad.vmap(lambda y: y, out_dims=None, backend=backend.name)
+    if backend.name == "numpy":
+        np.testing.assert_array_equal(multiad.to_numpy(mapped(close)), [1.0, 2.0])
+    else:
+        with pytest.raises(multiad.InvalidArgumentError, match="but it varies over the batch; give it"):
+            mapped(close)
+    if backend.name == "numpy":  # a nested derivative's rows (hvp: ~1e-6 apart) exceed a first derivative's accuracy
+
+        def hv(ai: Any, ci: Any) -> Any:
+            return multiad.hvp(lambda p, q: mnp.sum(mnp.sin(q)) * 2.0, (ai, ci), (np.ones(3), V))[1]
+
+        with pytest.raises(multiad.InvalidArgumentError, match=r"varies over the batch \(by up to"):
+            multiad.vmap(hv, in_dims=(0, None), out_dims=None, backend="numpy")(A, CC)
