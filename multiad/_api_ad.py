@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _custom_state, _derive, _plan, _prepared, _registry, _select, _tree
+from . import _custom_state, _derive, _plan, _prepared, _registry, _results, _select, _tree
 from ._arrays import convert
 from ._backend import Backend
 from ._errors import InvalidArgumentError, InvalidTypeError, NonDifferentiableError
@@ -71,10 +71,12 @@ def _value_and_grad(
                 value, grads, aux = _derive.guarded(
                     b, call, b.value_and_grad, _scalar_flat(flat, call), flat.primals, has_aux
                 )
+                grads = _results.pulled(b, call, grads, flat.primals, what="value_and_grad")
             else:
                 outs, pullback, aux = _derive.vjp(b, flat, flat.primals, has_aux, call)
                 scalar_out(call, outs, flat.out_spec)
                 grads = _derive.guarded(b, call, pullback, (do("ones_like", outs[0]),))
+                grads = _results.pulled(b, call, grads, flat.primals)  # NOTE [Results of a backend's primitives]
                 value = outs[0]
         return ((value, flat.rebuild_aux(aux)) if has_aux else value), flat.unflatten_in(grads)
 
@@ -307,7 +309,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False, backend: Ba
     raw = getattr(pullback, "one_primal", None) if one is not None and len(primals) == 1 else None
     bare = getattr(pullback, "one_gradient", None) if one is not None and raw is None and len(primals) == 1 else None
     # NOTE [vjp_fn built by a function of its own]
-    ref = (ref_type, ref_shape, ref_dtype, outs, out_spec, b, call)
+    ref = (ref_type, ref_shape, ref_dtype, outs, out_spec, b, call, primals)
     if raw is not None:  # NOTE [Pullbacks of one output]
         vjp_fn = _one_vjp_fn(ref, raw[0], raw[2], type(primals[0]), None, raw[1])
     elif bare is not None:  # NOTE [Pullbacks of one output]
@@ -397,8 +399,9 @@ def _cotangent_count(call: str, cotangent: Any, more: tuple[Any, ...]) -> Invali
 # 17 cells per call where the one-output vjp_fn reads 8 (callgrind, torch ``jacobian 16->16``: a
 # vjp 2,100 instructions fewer, of about 397,000). ``ref`` is what both compare a
 # cotangent with: the type, shape and dtype of the one output array (or _NoReference), the
-# output leaves and structure, the backend and the call's name.
-_Reference = tuple[Any, Any, Any, tuple[Any, ...], Any, Backend, str]
+# output leaves and structure, the backend and the call's name; and the primals, which the
+# gradients are checked against (NOTE [Results of a backend's primitives] in multiad/_results.py).
+_Reference = tuple[Any, Any, Any, tuple[Any, ...], Any, Backend, str, tuple[Any, ...]]
 
 
 def _one_vjp_fn(
@@ -414,21 +417,31 @@ def _one_vjp_fn(
     the tuple of the one gradient, taken as it is where that gradient has the primal's type and
     is not ``unusual``) or ``one_gradient`` (``one`` returns the gradient, taken where it has
     the primal's type and dtype); ``finish`` makes the tuple of any other result: NOTE
-    [Pullbacks of one output]."""
-    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
+    [Pullbacks of one output]. The gradients are checked against the primals (NOTE [Results of a
+    backend's primitives] in multiad/_results.py): one gradient of the primal's type and shape is
+    taken as it is, anything else goes through ``_results.pulled``, after ``finish``. What only
+    the unusual paths read stays in ``ref`` (one cell: NOTE [vjp_fn built by a function of its own])."""
+    ref_type, ref_shape, ref_dtype, _, _, b, call, primals = ref
+    # The rank alone where the framework returns a tuple (one_primal: a torch tensor's shape costs
+    # about 1,000 instructions to read, its ndim half of that): NOTE [Results of a backend's primitives].
+    in_shape = None if in_type is None else primals[0].ndim if unusual is not None else primals[0].shape
 
     def vjp_fn(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
         if more or cotangent is _NO_COTANGENT:
             raise _cotangent_count(call, cotangent, more)
         if type(cotangent) is not ref_type or cotangent.shape != ref_shape or cotangent.dtype is not ref_dtype:
-            cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, outs, out_spec, b, False)[0]
+            cotangent = _check_like(f"{call} vjp_fn", "cotangent", cotangent, ref[3], ref[4], b, False)[0]
         try:  # no context set: NOTE [Context set outright]
             g = one(cotangent)
             if finish is None:
-                return g  # type: ignore[no-any-return]
+                return _results.pulled(b, call, g, ref[7], " vjp_fn")
             if unusual is not None:
-                return g if type(g0 := g[0]) is in_type and not unusual(g0) else finish(g)  # type: ignore[no-any-return]
-            return (g,) if type(g) is in_type and g.dtype is in_dtype else finish(g)  # type: ignore[no-any-return]
+                if len(g) == 1 and type(g0 := g[0]) is in_type and g0.ndim == in_shape and not unusual(g0):
+                    return g  # type: ignore[no-any-return]
+                return _results.pulled(b, call, finish(g) if type(g) is tuple and len(g) == 1 else g, ref[7], " vjp_fn")
+            if type(g) is in_type and g.dtype is in_dtype and g.shape == in_shape:
+                return (g,)
+            return _results.pulled(b, call, (g,) if g is None else finish(g), ref[7], " vjp_fn")
         except Exception as exc:
             err = _derive.translate(b, call, exc)
             if err is None:
@@ -443,7 +456,7 @@ def _vjp_fn(
 ) -> Callable[..., tuple[Any, ...]]:
     """vjp_fn through the backend's pullback of a tuple of cotangents; ``plain``: the backend has
     custom rules and the call is not traced (no context set, NOTE [Context set outright])."""
-    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call = ref
+    ref_type, ref_shape, ref_dtype, outs, out_spec, b, call, primals = ref
     whole = flat._prep.whole
 
     def vjp_fn(cotangent: Any = _NO_COTANGENT, *more: Any) -> tuple[Any, ...]:
@@ -463,7 +476,8 @@ def _vjp_fn(
                 if err is None:
                     raise
                 raise err from exc
-        return tuple(grads) if whole else tuple(flat.unflatten_in(grads))
+        grads = _results.pulled(b, call, grads, primals, " vjp_fn")  # NOTE [Results of a backend's primitives]
+        return grads if whole else tuple(flat.unflatten_in(grads))
 
     return vjp_fn
 
@@ -484,7 +498,9 @@ def _vjp_fn(
 # vjp_fn returns ``raw(cotangent)``'s tuple as it is where its one gradient has the primal's
 # type and ``unusual(gradient)`` is false (raw guarantees the primal's dtype), and
 # ``finish(tuple)`` where not; ``unusual`` is best a C function (torch: ``Tensor._is_zerotensor``),
-# which opens no Python frame. It is asked for before ``one_gradient``.
+# which opens no Python frame. It is asked for before ``one_gradient``. vjp_fn checks each of
+# these results' count, type and shape (``one_primal``'s rank: its arrays have ``ndim``), NOTE
+# [Results of a backend's primitives] in multiad/_results.py.
 
 # NOTE [Context set outright]: vjp (not traced), prepared calls whose selection does not name
 # their backend, and ``_select.enter`` (hvp, vhp) make the call's backend the context's backend
@@ -635,6 +651,8 @@ def linearize(f: Callable[..., Any], *primals: Any, backend: BackendArg = None) 
         )
         with _select.active(b):
             touts = _derive.guarded(b, call, pushed, *ts)
+        if native:  # NOTE [Results of a backend's primitives]
+            touts = _results.pushed(b, call, touts, outs, "linearize's jvp_fn")
         assert out_spec is not None
         return _tree.unflatten(out_spec, list(touts))
 

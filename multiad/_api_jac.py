@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _custom_state, _derive, _plan, _prepared, _tree
+from . import _custom_state, _derive, _plan, _prepared, _results, _tree
 from ._api_ad import BackendArg, _all_args, _as_tuple, _check_like
 from ._backend import Backend
 from ._errors import InvalidArgumentError
@@ -367,7 +367,7 @@ def _second_order(
 
     def reverse() -> Any:
         _, pull, _ = _derive.vjp(b, g, flat.primals, False, call)
-        return _derive.guarded(b, call, pull, ts)
+        return _results.pulled(b, call, _derive.guarded(b, call, pull, ts), flat.primals)
 
     with flat.active():
         if fwd:  # NOTE [Forward mode through custom_vjp]

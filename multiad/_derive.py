@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _custom_state, _foreign, _plan, _rolled
+from . import _custom_state, _foreign, _plan, _results, _rolled
 from ._backend import Backend, FlatFun, Pullback
 from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
 from ._ops import do
@@ -125,13 +125,13 @@ def grad_fun(b: Backend, fun: FlatFun, call: str) -> FlatFun:
             return fun(*xs)[0]
 
         def native_grad(*xs: Any) -> tuple[Any, ...]:
-            return tuple(b.value_and_grad(scalar, xs, False)[1])
+            return _results.pulled(b, call, b.value_and_grad(scalar, xs, False)[1], xs, what="value_and_grad")
 
         return native_grad
 
     def grad(*xs: Any) -> tuple[Any, ...]:
         outs, pullback, _ = b.vjp(fun, xs, False)
-        return _arrays(b, pullback((do("ones_like", outs[0]),)))
+        return _results.pulled(b, call, pullback((do("ones_like", outs[0]),)), xs)
 
     return grad
 
@@ -159,7 +159,8 @@ def _jvp(
 ) -> tuple[Any, Any, Any]:
     if _plan.jvp_native(b):
         outs, touts, aux = guarded(b, call, b.jvp, fun, primals, tangents, has_aux)
-        return _arrays(b, outs), _arrays(b, touts), aux
+        outs = _arrays(b, outs)
+        return outs, _results.pushed(b, call, touts, outs), aux  # NOTE [Results of a backend's primitives]
     outs, push, aux = pushforward(b, fun, primals, has_aux, call)  # NOTE [Linearize once]
     return outs, push(*tangents), aux
 
@@ -180,7 +181,7 @@ def pushforward(
     outs, pullback2, aux = linearized(b, fun, primals, has_aux, call)
 
     def push(*tangents: Any) -> tuple[Any, ...]:
-        return _arrays(b, tuple(pullback2(tangents)))
+        return _results.pulled(b, call, pullback2(tangents), outs)
 
     return outs, push, aux
 
@@ -189,10 +190,11 @@ def linearized(
     b: Backend, fun: FlatFun, primals: tuple[Any, ...], has_aux: bool, call: str
 ) -> tuple[tuple[Any, ...], Pullback, Any]:
     """``(outs, pull, aux)`` as :func:`pushforward`, with the backend's pullback of the pullback
-    itself: ``pull(tangents)`` takes a tuple and may return numbers (:func:`_arrays`)."""
+    itself: ``pull(tangents)`` takes a tuple and returns what a pullback does, unchecked (NOTE
+    [Results of a backend's primitives]: its callers check it against ``outs``)."""
     outs, pullback, aux = vjp(b, fun, primals, has_aux, call)
     ones = tuple(do("ones_like", o) for o in outs)
-    _, pullback2, _ = vjp(b, lambda *cts: tuple(pullback(cts)), ones, False, call)
+    _, pullback2, _ = vjp(b, lambda *cts: _results.pulled(b, call, pullback(cts), primals), ones, False, call)
     return outs, pullback2, aux
 
 
@@ -378,6 +380,7 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
 def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     if _plan.vmap_native(b):
         inner = b.vmap(fun, tuple(in_axes), None if _plan.core_chunks(b) else chunk_size)
+        inner = _results.batched(b, call, inner, in_axes)  # NOTE [Results of a backend's primitives]
     else:
         inner = loop_vmap(b, fun, in_axes, call)
     if chunk_size is None or not _plan.core_chunks(b) or not _plan.vmap_native(b):
@@ -588,9 +591,9 @@ def jacrev(
     if sum(sizes) == 0:  # NOTE [Empty Jacobians]
         return [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs], aux
     if chunk_size is not None and not traced and sizes == [1]:  # NOTE [One chunk is no chunking]
-        grads = _arrays(b, tuple(guarded(b, call, pullback, (do("ones_like", outs[0]),))))
+        grads = _results.pulled(b, call, guarded(b, call, pullback, (do("ones_like", outs[0]),)), primals)
         return [[_reshaped(g, tuple(outs[0].shape) + tuple(p.shape)) for g, p in zip(grads, primals)]], aux
-    rows = vmap(b, lambda *c: tuple(pullback(c)), [0] * len(outs), None, call)
+    rows = vmap(b, lambda *c: _results.pulled(b, call, pullback(c), primals), [0] * len(outs), None, call)
     if chunk_size is not None and not traced and _rolled.rolls(b, chunk_size, sum(sizes), outs[0]):
         return _rolled.jacrev(b, lambda *c: tuple(guarded(b, call, rows, *c)), outs, primals, chunk_size), aux
     # blocks[i][j] holds rows of output leaf i: shape (size(outs[i]), *primals[j].shape).
@@ -746,14 +749,14 @@ def _jacfwd(
             return tuple(touts)
 
     else:  # each column is the vjp of the linear pullback (NOTE [Linearize once])
-        _, pull, aux = linearized(b, fun, primals, has_aux, call)
+        outs, pull, aux = linearized(b, fun, primals, has_aux, call)
 
         def push(*t: Any) -> tuple[Any, ...]:
-            return _arrays(b, tuple(pull(t)))
+            return _results.pulled(b, call, pull(t), outs)
 
     sizes = [size(p) for p in primals]
     if pull is not None and not _plan.vmap_native(b):
-        cols = _columns_by_loop(b, pull)
+        cols = _columns_by_loop(b, pull, outs, call)
     else:
         cols = vmap(b, push, [0] * len(primals), None, call)
     if chunk_size is not None and not traced and _rolled.rolls(b, chunk_size, sum(sizes), primals[0]):
@@ -817,18 +820,20 @@ def _place_columns(
                 pieces[i][j].append(moved if whole else moved[..., lo:hi])
 
 
-def _columns_by_loop(b: Backend, pull: Pullback) -> FlatFun:
+def _columns_by_loop(b: Backend, pull: Pullback, outs: tuple[Any, ...], call: str) -> FlatFun:
     """The columns for the rows of a basis, ``pull`` run on each row, stacked per output.
 
     NOTE [Columns by a loop]: without a vmap, forward mode is a Python loop of the linearized
     pullback over the basis (NOTE [Linearize once]), as autograd's own ``make_jvp_reversemode``
     is used. The loop calls the backend's pullback directly, without the generic loop vmap's
     layers per column (a tuple per result, ``_arrays`` per column); results are checked for
-    numbers once, after stacking."""
+    numbers once, after stacking; each column's structure is checked against ``outs`` (NOTE
+    [Results of a backend's primitives])."""
+    pulled = _results.pulled
 
     def columns(*basis: Any) -> tuple[Any, ...]:
         n = int(basis[0].shape[0])
-        res = [pull(ts) for ts in zip(*[_first_axis_rows(t, n) for t in basis])]
+        res = [pulled(b, call, pull(ts), outs) for ts in zip(*[_first_axis_rows(t, n) for t in basis])]
         return _arrays(b, tuple(do("stack", [r[k] for r in res], axis=0) for k in range(len(res[0]))))
 
     return columns

@@ -67,7 +67,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import _arrays, _custom_state, _derive, _flat, _plan, _prepared_traced, _registry, _select, _tree
+from . import _arrays, _custom_state, _derive, _flat, _plan, _prepared_traced, _registry, _results, _select, _tree
 from ._backend import Backend
 from ._errors import MultiADError
 from ._flat import Argnums, normalize_argnums
@@ -130,6 +130,7 @@ def wrap(
         _tree.unflatten,
     )
     jac, grad, auto = transform not in ("grad", "value_and_grad"), transform == "grad", transform == "jacobian"
+    bare, checked = type(argnums) is int, _gradients(call)  # NOTE [Results of a backend's primitives]
     marks, forward_error = _custom_state._forward, _custom_state.ForwardOverCustomVJPError
     # NOTE [Prepared calls under a compiler]
     # By name: NOTE [One way to each module in a trace] in multiad/_prepared_traced.py (a transform
@@ -197,7 +198,18 @@ def wrap(
                 return res
             slot.spec = saved
             return unflatten(spec[0], list(res))  # one row per output leaf
-        return res[0] if grad else (res[1], res[0])
+        g = res[0]  # the gradient, bare for an int argnums: count and types (NOTE [Results of a backend's primitives])
+        if bare:
+            if type(g) is not type(a := args[first]):
+                g = checked(b, (g,), (a,))[0]
+        elif type(g) is not tuple or len(g) != len(diff):
+            g = checked(b, g, [args[i] for i in diff])
+        else:
+            for gi, i in zip(g, diff):
+                if type(gi) is not type(args[i]):
+                    g = checked(b, g, [args[i] for i in diff])
+                    break
+        return g if grad else (res[1], g)
 
     seen = _plan.JACFWD_SEEN
     if transform != "jacfwd" or seen[0]:  # set once, never cleared: no gate needed from then on
@@ -220,6 +232,17 @@ def wrap(
 # jacfwd, and jacfwd goes straight to the general path. The first call of such a backend
 # therefore takes the general path, as a first call does anyway; later calls use the table. A
 # jacfwd made once the flag is set (it is never cleared) has no gate in front of the table.
+
+
+def _gradients(call: str) -> Callable[[Backend, Any, Any], Any]:
+    """The check of a prepared ``grad_and_value``'s gradients against the differentiated
+    arguments (NOTE [Results of a backend's primitives] in multiad/_results.py)."""
+    pulled = _results.pulled
+
+    def checked(b: Backend, grads: Any, primals: Any) -> Any:
+        return pulled(b, call, grads, primals, what="prepared grad_and_value")
+
+    return checked
 
 
 def _prepare(table: dict[Any, Any], key: Any, seen: Any, build: Callable[[], Any]) -> Any:

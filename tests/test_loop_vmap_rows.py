@@ -37,6 +37,6 @@ def test_loop_vmap_indexes_rows(in_axes: tuple[int | None, ...]) -> None:
 def test_columns_by_loop_indexes_rows() -> None:
     b = _registry.get("autograd")
     m = np.array([[2.0, 0.0], [1.0, 3.0]])
-    columns = _derive._columns_by_loop(b, lambda ts: (m @ np.asarray(ts[0]),))
+    columns = _derive._columns_by_loop(b, lambda ts: (m @ np.asarray(ts[0]),), (np.zeros(2),), "jacfwd(f)")
     (cols,) = columns(_no_iteration(np.eye(2)))
     np.testing.assert_array_equal(np.asarray(cols), m.T)  # row k: m applied to basis vector k
