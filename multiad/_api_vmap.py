@@ -196,7 +196,7 @@ def vmap(
         if batched is None:  # the call's own flat function
             outs, spec_o = _per_call(f, b, leaves, spec, plan.mapped_pos, axes, kwargs, chunk_size, traced, call)
         else:
-            slot.spec = _UNSET
+            outer, slot.spec = slot.spec, _UNSET  # an enclosing call's, restored below (NOTE [Calls inside a call's f])
             if plan.loose:  # NOTE [Structures per call] in multiad/_flat.py
                 saved, slot.tree, plan.tree = slot.tree, spec, spec
             token = context.set(b)  # NOTE [Context set outright] in multiad/_api_ad.py
@@ -213,7 +213,7 @@ def vmap(
                 context.reset(token)
                 if plan.loose:
                     slot.tree = saved
-            spec_o = slot.spec
+                spec_o, slot.spec = slot.spec, outer
             if spec_o is _UNSET:  # the backend ran the flat function on another thread
                 spec_o = plan.out_spec
         if at_zero:
@@ -351,6 +351,14 @@ def _per_call(
 # nothing. A prepared call keeps the structure in the per-thread slot, reset when the call
 # starts; a flat function run on a thread other than the call's (a backend's own) sees no call
 # open on its thread's slot and compares nothing there.
+#
+# NOTE [Calls inside a call's f]: a vmap call inside ``f`` of another (``vmap`` of a function
+# that calls a prepared ``vmap``) uses the same per-thread slot. It leaves the slot as it found
+# it, so that the enclosing call's next run of ``f`` compares with that call's own first run:
+# where the enclosing call ran ``f`` again after an error (torch's vmap over an empty batch
+# falls back to the loop, NOTE [Empty batches inside an empty batch] in _derive.py), it compared
+# its ``(value, grad)`` pair with the inner call's one array and blamed ``f`` for a structure
+# that changed between examples, over a batch with no examples.
 def _one_structure(call: str, first: Any, spec: Any) -> None:
     """Raises where ``spec``, the structure of a later run of ``f`` in a vmap call, differs from
     ``first``, the first run's (NOTE [One output structure per call])."""

@@ -425,6 +425,15 @@ EMPTY_BATCH: dict[str, tuple[Any, Any]] = {
         ),
         np.zeros((0, 0, 4), np.float32),
     ),
+    # the inner vmap's call left its one array in the per-thread slot when torch's vmap over the
+    # empty batch failed at 0.0 + s; the loop's run then compared the (value, grad) pair with it
+    # (NOTE [Calls inside a call's f])
+    "value-and-grad-of-an-inner-vmap": (
+        lambda b: multiad.vmap(
+            multiad.value_and_grad(lambda a: 0.0 + mnp.sum(multiad.vmap(mnp.sin, backend=b)(a))), backend=b
+        )(np.zeros((0, 3))),
+        (np.zeros(0), np.zeros((0, 3))),
+    ),
     "per-example-grad": (
         lambda b: multiad.vmap(multiad.grad(lambda x: mnp.sum(x**2)), backend=b)(X0),
         2.0 * X0,
