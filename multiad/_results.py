@@ -113,9 +113,15 @@ def _checked(b: Backend, call: str, got: Any, refs: Sequence[Any], what: str, en
 def _fail(b: Backend, message: str, what: str, ref: str) -> NoReturn:
     raise BackendError(
         f"{message}; a backend's {what} must return a tuple with one array of the backend per {ref}, "
-        f"shaped like that {ref} (zeros where there is no derivative, never None). This is a defect of the "
-        f"{b.name} backend ({type(b).__module__}.{type(b).__qualname__}): report it to its author, or select "
-        "another backend (multiad.list_backends() shows them)"
+        f"shaped like that {ref} (zeros where there is no derivative, never None). {_defect(b)}"
+    )
+
+
+def _defect(b: Backend) -> str:
+    """The sentence of every BackendError that names the backend at fault and what to do."""
+    return (
+        f"This is a defect of the {b.name} backend ({type(b).__module__}.{type(b).__qualname__}): report it "
+        "to its author, or select another backend (multiad.list_backends() shows them)"
     )
 
 
@@ -161,8 +167,7 @@ def _batched(b: Backend, call: str, outs: Any, n: int) -> tuple[Any, ...]:
     head = f"{call}: the {b.name} backend's vmap returned"
     fix = (
         "; the function a backend's vmap returns must return a tuple of arrays of the backend, each batched "
-        f"along axis 0. This is a defect of the {b.name} backend ({type(b).__module__}.{type(b).__qualname__}): "
-        "report it to its author, or select another backend (multiad.list_backends() shows them)"
+        f"along axis 0. {_defect(b)}"
     )
     if not isinstance(outs, (tuple, list)):
         raise BackendError(f"{head} {_kind(outs)}, not a tuple of arrays{fix}")

@@ -312,11 +312,12 @@ class TorchBackend(multiad.Backend):
         else:
             # NOTE [Arguments changed in place by forward mode]. The copies are also what NOTE
             # [Arguments that share memory] asks for: clone() of an expanded tensor is contiguous.
-            primals = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
+            copies = tuple(p.clone() if isinstance(p, torch.Tensor) else p for p in primals)
             try:
-                versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in primals]
-            except RuntimeError:  # NOTE [Forward mode under inference_mode]
-                primals, versions = _counted_copies(primals)
+                versions = [p._version if isinstance(p, torch.Tensor) else 0 for p in copies]
+            except RuntimeError:  # NOTE [Forward mode under inference_mode]: copies of the originals
+                copies, versions = _counted_copies(primals)
+            primals = copies
             with _FORWARD_LOCK:  # NOTE [Forward mode and threads]
                 res = func.jvp(single, primals, tangents, has_aux=has_aux)
             if any(isinstance(p, torch.Tensor) and p._version != v for p, v in zip(primals, versions)):
