@@ -351,23 +351,12 @@ def _without(shape: Sequence[int], axis: int) -> tuple[int, ...]:
 
 def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
     """``fun`` batched over ``in_axes``; outputs are batched along axis 0."""
-    native = _vmap(b, fun, in_axes, chunk_size, call)
     native_chunks = chunk_size is not None and not _plan.core_chunks(b)
     if not (_plan.loops_small_batches(b) or native_chunks):
-        if not _plan.vmap_native(b):
-            return native
-        empty = loop_vmap(b, fun, in_axes, call)
-
-        def native_or_empty(*args: Any) -> tuple[Any, ...]:
-            # An empty batch the framework's vmap cannot run takes the loop (NOTE [Empty batches]).
-            try:
-                return tuple(native(*args))
-            except Exception:  # a MultiADError too: NOTE [Empty batches inside an empty batch]
-                if batch_size(args, in_axes, call) == 0:
-                    return tuple(empty(*args))
-                raise
-
-        return native_or_empty
+        # An empty batch the framework's vmap cannot run takes the loop (NOTE [Empty batches]).
+        empty = loop_vmap(b, fun, in_axes, call) if _plan.vmap_native(b) else None
+        return _vmap(b, fun, in_axes, chunk_size, call, empty)
+    native = _vmap(b, fun, in_axes, chunk_size, call)
     loop = loop_vmap(b, fun, in_axes, call)
 
     def pick(*args: Any) -> tuple[Any, ...]:
@@ -377,10 +366,43 @@ def vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: in
     return pick
 
 
-def _vmap(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str) -> FlatFun:
+def _native(b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str,
+            empty: FlatFun | None) -> FlatFun:  # fmt: skip
+    """The backend's vmap of ``fun``, its outputs checked in the frame that runs it (NOTE
+    [Results of a backend's primitives]): a tuple of arrays of the backend batched along axis 0,
+    else :func:`_results.batched` names what is wrong. Where the backend's vmap raises on an
+    empty batch, ``empty`` (the loop) runs instead (NOTE [Empty batches])."""
+    mapped, is_array = b.vmap(fun, tuple(in_axes), chunk_size), b.is_array
+    k = 0 if in_axes and in_axes[0] is not None else next((i for i, ax in enumerate(in_axes) if ax is not None), -1)
+    ax = in_axes[k] if k >= 0 else None
+
+    def run(*args: Any) -> tuple[Any, ...]:
+        try:
+            outs = mapped(*args)
+        except Exception:  # a MultiADError too: NOTE [Empty batches inside an empty batch]
+            if empty is not None and batch_size(args, in_axes, call) == 0:
+                return tuple(empty(*args))
+            raise
+        if ax is None:
+            return tuple(outs)
+        n = args[k].shape[ax]
+        if type(outs) is tuple:
+            for o in outs:
+                if not is_array(o) or not o.shape or o.shape[0] != n:
+                    break
+            else:
+                return outs
+        return _results.batched(b, call, outs, n)
+
+    return run
+
+
+def _vmap(
+    b: Backend, fun: FlatFun, in_axes: Sequence[int | None], chunk_size: int | None, call: str,
+    empty: FlatFun | None = None,
+) -> FlatFun:  # fmt: skip
     if _plan.vmap_native(b):
-        inner = b.vmap(fun, tuple(in_axes), None if _plan.core_chunks(b) else chunk_size)
-        inner = _results.batched(b, call, inner, in_axes)  # NOTE [Results of a backend's primitives]
+        inner = _native(b, fun, in_axes, None if _plan.core_chunks(b) else chunk_size, call, empty)
     else:
         inner = loop_vmap(b, fun, in_axes, call)
     if chunk_size is None or not _plan.core_chunks(b) or not _plan.vmap_native(b):

@@ -140,30 +140,10 @@ def _kind(x: Any) -> str:
     )
 
 
-def batched(b: Backend, call: str, fn: Any, in_axes: Sequence[int | None]) -> Any:
-    """``fn``, a function the backend's ``vmap`` returned, with its outputs checked: a tuple of
-    arrays of the backend batched along axis 0 (the size of the first mapped argument's axis);
-    :func:`_batched` names what is wrong."""
-    k = next((i for i, ax in enumerate(in_axes) if ax is not None), None)
-    if k is None:
-        return fn
-    ax, is_array = in_axes[k], b.is_array
-
-    def run(*args: Any) -> Any:
-        outs = fn(*args)
-        n = args[k].shape[ax]
-        if type(outs) is tuple:
-            for o in outs:
-                if not is_array(o) or not o.shape or o.shape[0] != n:
-                    break
-            else:
-                return outs
-        return _batched(b, call, outs, n)
-
-    return run
-
-
-def _batched(b: Backend, call: str, outs: Any, n: int) -> tuple[Any, ...]:
+def batched(b: Backend, call: str, outs: Any, n: int) -> tuple[Any, ...]:
+    """``outs``, what the function a backend's ``vmap`` returned gave for a batch of ``n``, as a
+    tuple of arrays of the backend batched along axis 0; BackendError naming ``call``, ``b`` and
+    what is wrong otherwise (the check of the common case is made in ``_derive._native``)."""
     head = f"{call}: the {b.name} backend's vmap returned"
     fix = (
         "; the function a backend's vmap returns must return a tuple of arrays of the backend, each batched "
