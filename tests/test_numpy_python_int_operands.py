@@ -1,4 +1,4 @@
-"""Python ints and unsigned numpy scalars beside integer arrays (uint64 values above int64's
+"""Python ints, unsigned numpy scalars and narrow numpy arrays beside integer arrays (uint64 values above int64's
 too), on every backend against numpy's own result or error: NOTE [Python ints beside JAX integer
 arrays], NOTE [Python int bounds of clip], NOTE [Integer fill values as numpy casts them], NOTE
 [Unsigned numpy scalars beside uint64]."""
@@ -38,6 +38,12 @@ VALUES: list[Any] = [
     np.True_,
     True,  # a Python bool beside uint64 on torch compared unflipped (maximum(uint64 x, True) was 2**63 + 1)
     False,
+    # numpy arrays of bools or uint8 (a list of bools arrives as one) beside uint64 on torch were
+    # flipped after their conversion: maximum(uint64 x, np.array([1], np.uint8)) was 2**63 + 1
+    np.array([1], dtype=np.uint8),
+    np.array(200, dtype=np.uint8),
+    np.array([True, False, True, False]),
+    [True, False, False, True],
 ]
 CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "clip_max": lambda m, a, v: m.clip(a, 0, v),

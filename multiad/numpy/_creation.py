@@ -261,6 +261,8 @@ def fill_follows(full_like: Any) -> Any:
                 or isinstance(fill_value, (int, float, complex))
                 or np.ndim(fill_value) == 0
             ):
+                if isinstance(fill_value, np.ndarray):  # 0-d: its scalar (torch's full_like takes a number only)
+                    fill_value = fill_value[()]
                 if lib in ("torch", "jax") and not args:
                     fill_value = _integer_fill(a, fill_value, lib, kwargs.get("dtype"))
                 try:

@@ -156,8 +156,13 @@ def _uint64(
         if all(0 <= v < 2**64 for v in values if type(v) is int) and not _signed_tensors(values):
             # NOTE [Unsigned values beside uint64]: every value flips, not the uint64 ones alone:
             # mnp.less(uint64 0, uint8 0) compared -2**63 with 0 and gave True
-            shifted_args = tuple(_mapped(_shifted(v), _flip_value) if i in at else v for i, v in enumerate(args))
-            shifted_kwargs = {k: _mapped(_shifted(v), _flip_value) if k in keys else v for k, v in kwargs.items()}
+            device = next(_tensors(values)).device
+            shifted_args = tuple(
+                _mapped(_shifted(v, device), _flip_value) if i in at else v for i, v in enumerate(args)
+            )
+            shifted_kwargs = {
+                k: _mapped(_shifted(v, device), _flip_value) if k in keys else v for k, v in kwargs.items()
+            }
             flipped = _run(run, shifted_args, shifted_kwargs, _flip_top)
             if name in _INDICES:
                 return flipped
@@ -208,10 +213,24 @@ def _signed(x: Any) -> Any:
     return x
 
 
-def _shifted(x: Any) -> Any:
-    """A Python int or bool as :func:`_flip_top` sees its uint64 value: ``x - 2**63``.
+def _shifted(x: Any, device: Any) -> Any:
+    """A Python int or bool as :func:`_flip_top` sees its uint64 value: ``x - 2**63``; a numpy
+    array of bools or uint8 as a tensor on ``device``, which :func:`_flip_value` then flips.
 
     A Python bool is a value too (numpy compares ``True`` with uint64 values as 1): passed on
     unshifted, it was compared with the flipped bits, and ``maximum(uint64 x, True)`` gave
-    ``2**63 + 1`` everywhere, ``less(uint64 x, True)`` all True."""
-    return int(x) - 2**63 if type(x) is int or type(x) is bool else x
+    ``2**63 + 1`` everywhere, ``less(uint64 x, True)`` all True. A numpy array of bools or
+    uint8 (a list of bools arrives as one) was converted to a tensor only after the flip, and
+    gave the same: ``maximum(uint64 x, np.array([1], np.uint8))`` was ``2**63 + 1``. (Wider
+    unsigned numpy arrays are tensors already: NOTE [Wide unsigned numpy operands].)"""
+    if type(x) is int or type(x) is bool:
+        return int(x) - 2**63
+    if isinstance(x, np.ndarray) and x.dtype in _NUMPY_NARROW:
+        from ._torch import from_numpy
+
+        return from_numpy(x, device)
+    return x
+
+
+#: numpy dtypes that compare with uint64 values as uint64 and reach :func:`_shifted` as arrays.
+_NUMPY_NARROW = frozenset(np.dtype(n) for n in ("bool", "uint8"))
