@@ -258,3 +258,31 @@ def test_clip_of_a_python_number(backend_name: str, value: Any) -> None:
             want = want.astype(np.float32)  # JAX's promotion of integers with float32 (docs/api-numpy.md)
         assert got.dtype == want.dtype and got.shape == want.shape, (value, lo, hi, got, want)
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("name", ["arctan2", "copysign", "heaviside", "hypot", "divide"])
+def test_float_loops_take_python_ints_beyond_the_integer_dtype(backend_name: str, name: str) -> None:
+    """NOTE [Float loops of integer arrays]: numpy computes these ufuncs of an int8 array and a
+    Python int in a float dtype, so an int int8 cannot hold is a value, not an error; JAX refused
+    it as out of bounds for int8. Compared with numpy's values to float16's precision (numpy's
+    own dtype there; each backend computes in its float dtype)."""
+    x = np.array([1, -3, 0, 100], dtype=np.int8)
+    a = multiad.asarray(x, backend=backend_name)
+    for v in (255, -129, 300, 40000):
+        with np.errstate(all="ignore"):
+            want = getattr(np, name)(x, v)
+        got = multiad.to_numpy(getattr(mnp, name)(a, v))
+        assert got.dtype.kind == "f", (v, got.dtype)
+        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64), rtol=2e-3, err_msg=f"{name} {v}")
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_uint64_to_signed_integer_powers_are_floats(backend_name: str) -> None:
+    """numpy computes a uint64 base with a signed integer exponent in float64 (no integer dtype
+    holds both), so a negative exponent is a value; on JAX it was refused as an integer to a
+    negative integer power."""
+    e = np.array([-1, 2, -3], dtype=np.int8)
+    want = np.power(np.uint64(2), e)
+    got = multiad.to_numpy(mnp.power(np.uint64(2), multiad.asarray(e, backend=backend_name)))
+    np.testing.assert_allclose(got, want)

@@ -72,6 +72,9 @@ def _known_negative(x1: Any, x2: Any) -> bool:
 
     if isinstance(x2, jax.core.Tracer):
         return False
+    d1, d2 = getattr(x1, "dtype", None), getattr(x2, "dtype", None)
+    if d1 is not None and d2 is not None and np.result_type(d1, d2).kind not in "iu":
+        return False  # uint64 with a signed dtype: numpy computes in float64 (2 ** -1 is 0.5)
     y = np.asarray(x2)
     if y.size == 0 or getattr(x1, "size", 1) == 0:
         return False

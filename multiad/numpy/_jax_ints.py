@@ -43,6 +43,25 @@ def _common(dtypes: tuple[np.dtype[Any], ...]) -> tuple[np.dtype[Any], int, int]
     return common, int(info.min), int(info.max)
 
 
+# NOTE [Float loops of integer arrays]: a ufunc numpy has no integer loop for (``arctan2``,
+# ``copysign``, ``heaviside``, ``hypot``, ``logaddexp``, ``divide``) computes an integer array
+# and a Python int in a float dtype (int8's: float16), converting the int to that float, so an int
+# the array's dtype cannot hold is no error there: ``arctan2(int8 [1, -3], 255)`` is a value.
+# Such an int was refused as out of bounds for int8; it is passed on as a float (JAX computes
+# in its own float dtype, as docs/api-numpy.md says of JAX's promotion).
+@functools.lru_cache(maxsize=256)
+def _float_loop(name: str, common: np.dtype[Any]) -> bool:
+    """Whether numpy's ufunc ``name`` computes an array of ``common`` with a Python int in a float loop."""
+    ufunc = getattr(np, name, None)
+    if common.kind not in "iub" or not isinstance(ufunc, np.ufunc) or ufunc.nin != 2:
+        return False
+    try:
+        loop = ufunc.resolve_dtypes((common, int, None))
+    except (TypeError, ValueError):  # no loop for them: the ufunc's own error later
+        return False
+    return loop[0].kind in "fc"
+
+
 def adjust(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     """``args`` of ``mnp.name`` on JAX arrays with their Python ints read as numpy reads them
     (NOTE [Python ints beside JAX integer arrays])."""
@@ -54,6 +73,8 @@ def adjust(name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
     dtypes = tuple(np.dtype(a.dtype) for a in (args[1:] if name == "where" else args) if hasattr(a, "dtype"))
     if not dtypes:  # Python numbers alone: JAX's default dtypes
         return args
+    if _float_loop(name, np.result_type(*dtypes)):  # NOTE [Float loops of integer arrays]
+        return tuple(float(a) if type(a) is int else a for a in args)
     found = _common(dtypes)
     if found is None:
         return args
