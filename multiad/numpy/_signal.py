@@ -214,14 +214,13 @@ def unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: Any = 2 * mat
     if nd == 0:
         raise np.exceptions.AxisError(f"mnp.unwrap: axis {axis} is out of bounds for array of dimension 0")
     ax = _normalized("unwrap", axis, nd)[0]  # numpy's AxisError (``axis % nd`` unwrapped along another axis)
-    dt = result_type_name(dtype_name(x), period) if dtype_name(x) != "bool" else None
-    if dt is None:
-        raise TypeError("mnp.unwrap: numpy does not subtract booleans; convert p to a number dtype first")
+    dt = result_type_name(dtype_name(x), period)
     up = cast_as_numpy(x, dt)
     n = int(x.shape[ax])
     if n <= 1:
         return up
-    dd = mnp.diff(up, axis=ax)
+    # The differences in p's own dtype, as numpy takes them: booleans by xor, unsigned ones wrapped.
+    dd = cast_as_numpy(mnp.diff(x, axis=ax), dt)
     if discont is None:
         discont = period / 2
     if np.issubdtype(np.dtype(dt), np.integer):
