@@ -14,7 +14,7 @@ from ._api_ad import BackendArg
 from ._backend import Backend
 from ._derive import batch_size as _batch_size
 from ._derive import vmap as _vmap_of
-from ._errors import InvalidArgumentError, InvalidTypeError, MultiADError
+from ._errors import BackendError, InvalidArgumentError, InvalidTypeError, MultiADError
 from ._flat import (
     as_index,
     check_callable,
@@ -27,6 +27,7 @@ from ._flat import (
 from ._ops import do
 from ._prepared_traced import vmap_decision as _vmap_decision
 from ._prepared_traced import vmap_token as _vmap_token
+from ._results import _defect
 
 
 def _is_axis(a: Any) -> bool:
@@ -632,17 +633,15 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: lis
             f"{what}, but the batch is empty, so there is no value to return; give the output an int "
             "out_dims, or compute it outside vmap"
         )
-    first = o[0, ...]  # an array on numpy too, where o[0] of one dimension is a scalar
-    try:
-        same = bool(do("all", (o == first) | ((o != o) & (first != first))))
-    except MultiADError:
-        raise
-    except Exception:  # noqa: BLE001 - a tracer (jax.jit, an outer vmap) refuses bool() in its own ways
+    if any(map(b.is_traced, mapped)):
         raise InvalidArgumentError(
-            f"{what}, which is checked on the values (the output must be the same at every batch "
-            "index), and the values are not available here (a compiler or an enclosing transform "
-            "traces the call); give the output an int out_dims, or compute it outside vmap"
-        ) from None
+            f"{what}, which is checked on the values, and the values are not available here (a compiler or "
+            "an enclosing transform traces the batched arguments, and equal values of them would not mean an "
+            "output free of the batch); give the output an int out_dims (and take index 0 yourself if it is "
+            "the same everywhere), or compute it outside vmap"
+        )
+    first = o[0, ...]  # an array on numpy too, where o[0] of one dimension is a scalar
+    same = _same_over_batch(call, what, o, first, b)
     if not same:
         spread = None if b.exact else _spread(b, o)  # NOTE [Unbatched outputs of approximate derivatives]
         if spread is None or spread[0] > spread[1]:
@@ -656,14 +655,56 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: lis
                 f"{what}, but it varies over the batch{by}; give it an int out_dims (the axis for the batch), "
                 "or return from f only what does not depend on the batched arguments"
             )
-    if any(map(b.is_traced, mapped)):
-        raise InvalidArgumentError(
-            f"{what}, which is checked on the values, and the batched arguments are values an "
-            "enclosing transform differentiates or traces, so equal values would not mean an output "
-            "free of the batch; give the output an int out_dims (and take index 0 yourself if it "
-            "is the same everywhere), or compute it outside vmap"
-        )
     return first
+
+
+# NOTE [Comparing an unbatched output]: the check of NOTE [Unbatched outputs] uses only what the
+# backend contract documents. A concrete output (``is_traced`` False) is compared in numpy, after
+# ``Backend.to_numpy``: the core had combined the framework's comparisons with ``&`` and ``|``,
+# which no doc asks of an array class, and a plugin's Tensor without them (o_plug3's tinytape) was
+# refused at the top level with "the values are not available here", the TypeError swallowed into
+# a wrong reason. An output an enclosing transform or a compiler traces while the batched
+# arguments are concrete (a closed-over value differentiated, a jax.jit trace) has no numpy value
+# (``to_numpy`` raises for it, by the contract); it is compared by the namespace's documented
+# numpy functions (``equal``, ``isnan``, ``logical_and``, ``logical_or``, ``all``), and only
+# there, where ``is_traced`` has said the value is traced, is a failure of the framework's
+# ``bool`` reported as values not available, with the framework's words. A failure on a concrete
+# output is a BackendError naming the backend.
+def _same_over_batch(call: str, what: str, o: Any, first: Any, b: Backend) -> bool:
+    """Whether ``o`` (batched along axis 0) equals ``first`` (its index 0) at every batch index,
+    nan equal to nan (NOTE [Comparing an unbatched output])."""
+    if not b.is_traced(o):
+        try:
+            values = np.asarray(b.to_numpy(o))
+        except MultiADError:
+            raise
+        except Exception as e:  # to_numpy of a concrete array is the contract's: its failure is a defect
+            raise BackendError(
+                f"{call}: the {b.name} backend's to_numpy failed on output leaf of shape {tuple(o.shape)} that "
+                f"is_traced says is concrete ({type(e).__name__}: {e}), while checking out_dims=None. " + _defect(b)
+            ) from e
+        head = values[:1]
+        with np.errstate(invalid="ignore"):
+            return bool(np.all((values == head) | ((values != values) & (head != head))))
+    try:
+        nan = do("logical_and", do("isnan", o), do("isnan", first)) if _inexact(b, o) else None
+        eq = do("equal", o, first)
+        return bool(do("all", eq if nan is None else do("logical_or", eq, nan)))
+    except MultiADError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a tracer (jax.jit, an outer vmap) refuses bool() in its own ways
+        why = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+        raise InvalidArgumentError(
+            f"{what}, which is checked on the values, and the values are not available here (a compiler or an "
+            f"enclosing transform traces the output: {type(e).__name__}{': ' + why if why else ''}); give the "
+            "output an int out_dims, or compute it outside vmap"
+        ) from None
+
+
+def _inexact(b: Backend, o: Any) -> bool:
+    """Whether ``o`` has a floating or complex dtype (only those hold nan)."""
+    name = b.dtype_name(o)
+    return name.startswith(("float", "complex", "bfloat"))
 
 
 # NOTE [Unbatched outputs of approximate derivatives]: on a backend whose derivatives are

@@ -249,8 +249,9 @@ class Backend:
         or traces (a tracer, a wrapped or boxed value, a torch tensor that requires grad), as
         opposed to a concrete array. ``vmap``'s ``out_dims=None`` asks it of the batched
         arguments: an output declared unbatched is checked by its values, which a traced array
-        does not have. The default says False: right for a backend whose transforms pass
-        concrete arrays (finite differences)."""
+        does not have (a concrete output is compared through :meth:`to_numpy`, a traced one by the
+        namespace's ``equal``/``isnan``/``logical_and``/``logical_or``/``all``). The default says
+        False: right for a backend whose transforms pass concrete arrays (finite differences)."""
         return False  # NOTE [Unbatched outputs] in multiad/_api_vmap.py
 
     def asarray(self, x: Any, dtype: Any = None, device: Any = None) -> Any:
