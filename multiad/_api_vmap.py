@@ -661,7 +661,7 @@ def _unbatched(call: str, o: Any, k: int, out_dims: Any, b: Backend, mapped: lis
 # NOTE [Comparing an unbatched output]: the check of NOTE [Unbatched outputs] uses only what the
 # backend contract documents. A concrete output (``is_traced`` False) is compared in numpy, after
 # ``Backend.to_numpy``: the core had combined the framework's comparisons with ``&`` and ``|``,
-# which no doc asks of an array class, and a plugin's Tensor without them (o_plug3's tinytape) was
+# which no doc asks of an array class, and a plugin's own Tensor class without them was
 # refused at the top level with "the values are not available here", the TypeError swallowed into
 # a wrong reason. An output an enclosing transform or a compiler traces while the batched
 # arguments are concrete (a closed-over value differentiated, a jax.jit trace) has no numpy value

@@ -16,7 +16,7 @@ from multiad._backend import Backend
 
 
 class NoLogic(np.ndarray):
-    """An array class with comparisons but without ``&`` and ``|`` (o_plug3's tinytape Tensor)."""
+    """An array class with comparisons but without ``&`` and ``|`` (as a small tape framework's own Tensor class may be)."""
 
     def __and__(self, other: Any) -> Any:
         raise TypeError(f"unsupported operand type(s) for &: 'NoLogic' and '{type(other).__name__}'")
