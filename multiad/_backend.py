@@ -115,6 +115,9 @@ class Backend:
     vmap_chunks: ClassVar[bool] = False
     #: Whether a Jacobian computed in chunks (``chunk_size``) is written chunk by chunk into one
     #: preallocated array through :meth:`write`; otherwise its chunks are joined at the end.
+    #: Inside an enclosing transform the chunks are values it traces, and :meth:`write` must
+    #: keep their derivative (torch's in-place writes, JAX's traced update); where the
+    #: framework's writes store the values only, leave this False.
     # NOTE [Chunked Jacobians] in multiad/_derive.py
     writable: ClassVar[bool] = False
     #: Whether derivatives are exact up to rounding (False for finite differences).
@@ -363,6 +366,8 @@ class Backend:
     def write(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], value: Any) -> Any:
         """``block`` with the 2-D ``value`` written at ``start`` of ``block`` viewed as a
         ``matrix`` (rows, columns) in row-major order; only :attr:`writable` backends are asked.
+        ``value`` may be a value an enclosing transform traces (a chunked Jacobian inside
+        ``grad``), and the block returned must keep its derivative (NOTE [Writes of traced chunks]).
         The caller owns ``block`` and uses only the array returned. The default writes with
         ``__setitem__``, in place where ``block.reshape(matrix)`` is a view (else into the copy
         that reshape made, which is returned)."""

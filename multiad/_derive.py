@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _custom_state, _foreign, _plan, _results, _rolled
 from ._backend import Backend, FlatFun, Pullback
-from ._errors import InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
+from ._errors import BackendError, InvalidArgumentError, MultiADError, NonDifferentiableError, UnsupportedOperationError
 from ._ops import do
 
 
@@ -626,7 +626,7 @@ def jacrev(
         blocks = [[b.zeros(tuple(o.shape) + tuple(p.shape), p) for p in primals] for o in outs]
     try:
         for start, stop, got in _pushed(b, rows, outs, chunk_size, traced, call):
-            _place_rows(b, blocks, pieces, got, sizes, in_sizes, start, stop)
+            _place_rows(b, call, blocks, pieces, got, sizes, in_sizes, start, stop)
             del got  # NOTE [One chunk alive]
     except _Stopped as stopped:  # NOTE [StopIteration from f]
         raise stopped.stop from stopped.stop.__cause__
@@ -651,7 +651,7 @@ def jacrev(
 # the blocks is released before the next one is made; its views, made in helpers
 # (``_place_rows``, ``_place_columns``), die with them.
 def _place_rows(
-    b: Backend, blocks: list[list[Any]], pieces: list[list[list[Any]]], got: tuple[Any, ...],
+    b: Backend, call: str, blocks: list[list[Any]], pieces: list[list[list[Any]]], got: tuple[Any, ...],
     sizes: list[int], in_sizes: list[int], start: int, stop: int,
 ) -> None:  # fmt: skip
     """Writes a reverse-mode chunk's rows ``start:stop`` (over all output leaves) into ``blocks``,
@@ -661,9 +661,36 @@ def _place_rows(
         for j, r in enumerate(got):
             if blocks:
                 value = do("reshape", _rows(r, lo, hi), (hi - lo, in_sizes[j]))
-                blocks[i][j] = b.write(blocks[i][j], (sizes[i], in_sizes[j]), (first, 0), value)
+                blocks[i][j] = _written(
+                    b, call, "write", b.write, blocks[i][j], (sizes[i], in_sizes[j]), (first, 0), value
+                )
             else:
                 pieces[i][j].append(_rows(r, lo, hi))
+
+
+# NOTE [Writes of traced chunks]: inside an enclosing transform (``grad`` of a function that
+# takes a chunked Jacobian) each chunk ``write`` receives is a value that transform traces, and
+# the block must keep its derivative: torch's in-place writes are recorded by autograd, JAX's
+# compiled update is a traced function of the chunk. The core does not switch to concatenating
+# traced chunks (that would double the peak under an enclosing transform, where torch and JAX are
+# right as they are); a ``writable`` backend's ``write`` must keep the derivative, which the
+# conformance suite checks (test_chunked_jacobians_inside_an_enclosing_transform). A framework
+# error from ``write`` (a strict ``__setitem__`` that refuses a value carrying a derivative) is a
+# BackendError naming the call and the backend, not the framework's bare exception.
+def _written(b: Backend, call: str, name: str, write: Callable[..., Any], *args: Any) -> Any:
+    """``write(*args)`` (``Backend.write`` or ``write_columns``), its failures a BackendError
+    (NOTE [Writes of traced chunks])."""
+    try:
+        return write(*args)
+    except MultiADError:
+        raise
+    except Exception as e:  # the backend's own method on arrays it made: a failure is a defect
+        raise BackendError(
+            f"{call}: the {b.name} backend's {name}, writing a chunk of the Jacobian into its "
+            f"preallocated block (the backend declares writable = True), raised {type(e).__name__}: {e}. A "
+            "writable backend's write must keep the derivative of a chunk an enclosing transform traces, or "
+            "the backend must leave writable False. " + _results._defect(b)
+        ) from e
 
 
 def _rows(x: Any, lo: int, hi: int) -> Any:
@@ -799,7 +826,7 @@ def _jacfwd(
                     blocks = [
                         [b.zeros(shape + tuple(p.shape), c) for p in primals] for c, shape in zip(got, out_shapes)
                     ]
-            _place_columns(b, blocks, pieces, got, out_shapes, sizes, start, stop)
+            _place_columns(b, call, blocks, pieces, got, out_shapes, sizes, start, stop)
             del got  # NOTE [One chunk alive]
     except _Stopped as stopped:  # NOTE [StopIteration from f]
         raise stopped.stop from stopped.stop.__cause__
@@ -820,7 +847,7 @@ def _jacfwd(
 
 
 def _place_columns(
-    b: Backend, blocks: list[list[Any]], pieces: list[list[list[Any]]], got: tuple[Any, ...],
+    b: Backend, call: str, blocks: list[list[Any]], pieces: list[list[list[Any]]], got: tuple[Any, ...],
     out_shapes: list[tuple[int, ...]], sizes: list[int], start: int, stop: int,
 ) -> None:  # fmt: skip
     """Writes a forward-mode chunk's columns ``start:stop`` (over all primal leaves) into
@@ -837,7 +864,9 @@ def _place_columns(
             if blocks:
                 first = start + lo - sum(sizes[:j])
                 value = cols if whole else cols[lo:hi]
-                blocks[i][j] = b.write_columns(blocks[i][j], (m, sizes[j]), (0, first), value)
+                blocks[i][j] = _written(
+                    b, call, "write_columns", b.write_columns, blocks[i][j], (m, sizes[j]), (0, first), value
+                )
             else:
                 pieces[i][j].append(moved if whole else moved[..., lo:hi])
 

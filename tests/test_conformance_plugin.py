@@ -312,7 +312,9 @@ def test_minimal_torch_autograd_grad_plugin_is_certified(monkeypatch: pytest.Mon
     assert rep["summary"]["failed"] == 0, [(r["id"], r["reason"]) for r in rep["results"] if r["status"] == "failed"]
     primals_only = check_backend("torch_grad_backends:TorchGrad", devices="cpu", dtypes="float64", compiled="none")
     failed = {r["case"] for r in primals_only["results"] if r["status"] == "failed"}
-    assert failed and all("jvp" in c or "jacfwd" in c for c in failed), sorted(failed)
+    # (the chunked Jacobians inside grad include jacfwd inside grad: reverse over forward too)
+    nested = "test_chunked_jacobians_inside_an_enclosing_transform"
+    assert failed and all("jvp" in c or "jacfwd" in c or c == nested for c in failed), sorted(failed)
     assert {"sin_sum_sq.grad(jvp)", "sin_sum_sq.jacrev(jacfwd)"} <= failed, sorted(failed)
     # float(x) inside f: refused by the plugin's function mode, where torch only warns.
     floats = [r for r in rep["results"] if r["case"].startswith("sum_x_times_float_sum_x.")]

@@ -453,6 +453,67 @@ def test_unbatched_output_at_the_top_level(conformance_backend: Any) -> None:
             raise AssertionError("returned an output that varies over the batch as unbatched")
 
 
+def test_chunked_jacobians_inside_an_enclosing_transform(conformance_backend: Any) -> None:
+    """A chunked ``jacrev``, ``jacfwd`` and ``hessian`` (``chunk_size`` smaller than the Jacobian)
+    inside an enclosing ``grad`` and ``vjp``, against closed forms: the chunks are then values the
+    enclosing transform traces, and on a ``writable`` backend they reach ``Backend.write``, which
+    must keep their derivative (NOTE [Chunked Jacobians]). F(a) = sin(a) a_0, a in R^4."""
+    b = conformance_backend
+    if {"grad", "vjp", "jacrev", "jacfwd", "hessian"} & _custom_cases.unsupported(b):
+        return
+    an = np.array([0.3, -0.7, 1.1, 0.5])
+    wn = np.array([[0.5, -1.0, 2.0, 0.25], [1.5, 0.75, -0.5, 1.0], [-2.0, 0.5, 1.25, -0.75], [1.0, 2.5, -1.5, 0.5]])
+
+    def F(a: Any) -> Any:
+        return mnp.sin(a) * a[0]
+
+    # d/da_k sum(J) with J = diag(cos(a) a_0) + sin(a) e_0^T; d/da_k sum(H) of s = a_0 sum(sin(a))
+    d_sum_j = -np.sin(an) * an[0] + np.cos(an)
+    d_sum_j[0] += np.sum(np.cos(an))
+    d_sum_h = -an[0] * np.cos(an) - 2.0 * np.sin(an)
+    d_sum_h[0] -= np.sum(np.sin(an))
+    # d/da_k sum(W * J)
+    d_w_j = -np.diag(wn) * np.sin(an) * an[0] + wn[:, 0] * np.cos(an)
+    d_w_j[0] += np.sum(np.diag(wn) * np.cos(an))
+    a = b.asarray(an)
+    with multiad.use_backend(b):
+        got: dict[str, Any] = {
+            "grad(sum(jacrev(F, chunk_size=2)))": multiad.grad(lambda x: mnp.sum(multiad.jacrev(F, chunk_size=2)(x)))(
+                a
+            ),
+            "grad(sum(jacfwd(F, chunk_size=3)))": multiad.grad(lambda x: mnp.sum(multiad.jacfwd(F, chunk_size=3)(x)))(
+                a
+            ),
+            "vjp(jacrev(F, chunk_size=2)) with W": multiad.vjp(multiad.jacrev(F, chunk_size=2), a)[1](b.asarray(wn))[0],
+            "vjp(jacfwd(F, chunk_size=3)) with W": multiad.vjp(multiad.jacfwd(F, chunk_size=3), a)[1](b.asarray(wn))[0],
+        }
+        if b.exact:  # a third derivative: finite differences nest only two deep
+            got["grad(sum(hessian(s, chunk_size=2)))"] = multiad.grad(
+                lambda x: mnp.sum(multiad.hessian(lambda y: mnp.sum(mnp.sin(y)) * y[0], chunk_size=2)(x))
+            )(a)
+    want = {
+        "grad(sum(jacrev(F, chunk_size=2)))": d_sum_j,
+        "grad(sum(jacfwd(F, chunk_size=3)))": d_sum_j,
+        "vjp(jacrev(F, chunk_size=2)) with W": d_w_j,
+        "vjp(jacfwd(F, chunk_size=3)) with W": d_w_j,
+        "grad(sum(hessian(s, chunk_size=2)))": d_sum_h,
+    }
+    hint = (
+        " (the backend declares writable = True: its write receives chunks the enclosing transform traces and "
+        "must keep their derivative, as torch's in-place writes under autograd do; a write that stores the "
+        "values only, as numpy's __setitem__, drops it: override Backend.write, or leave writable False)"
+        if b.writable
+        else ""
+    )
+    rtol = 1e-6 if b.exact else 1e-3
+    wrong = []
+    for name, value in got.items():
+        g = np.asarray(b.to_numpy(value), dtype=np.float64)
+        if g.shape != want[name].shape or not np.allclose(g, want[name], rtol=rtol, atol=rtol):
+            wrong.append(f"{name} = {np.round(g, 6).tolist()}, closed form {np.round(want[name], 6).tolist()}")
+    assert not wrong, "; ".join(wrong) + hint
+
+
 def test_results_keep_the_arguments_values_at_call_time(conformance_backend: Any) -> None:
     """A pullback from ``vjp`` and the function from ``linearize``, called after the caller has
     changed the argument in place, give the derivative at the value it had when the transform was
