@@ -42,6 +42,14 @@ from ._errors import (
 )
 from ._ops import traced_now
 
+# NOTE [Differentiated float dtypes]: the float dtypes multiad differentiates, the same on every
+# backend: float16, bfloat16, float32 and float64. numpy's longdouble (float128 on x86) is refused
+# with InvalidTypeError even where the framework computes it (HIPS autograd, a numpy-based plugin):
+# torch and JAX have no such dtype, the suite's tolerances, the numpy backend's step sizes and the
+# float32/float64 checks of results are written for these four, and a gradient of a longdouble
+# input would be certified by nothing. There is no declaration for more: the answer is kept per
+# dtype, not per backend (FLOAT_DTYPES), and a backend declaring float128 would need the suite to
+# test it first. docs/plugins.md (Dtypes) says so.
 _FLOATS = frozenset({"float16", "bfloat16", "float32", "float64"})
 #: Whether each dtype seen so far is a floating-point one (any backend's dtype objects).
 FLOAT_DTYPES: dict[Any, bool] = {}
@@ -194,8 +202,12 @@ def convert(backend: Backend, leaf: Any, call: str, what: str, diff: bool) -> An
             name = name or backend.dtype_name(x)
             if "complex" in name:
                 hint = "complex differentiation is not supported; split it into real and imaginary parts"
-            elif name.startswith("float"):  # float128 (numpy's longdouble): no framework differentiates it
-                hint = f"the {backend.name} backend does not differentiate {name}; convert it, for instance multiad.asarray(x, dtype='float64')"
+            elif name.startswith("float"):  # float128 (numpy's longdouble): NOTE [Differentiated float dtypes]
+                hint = (
+                    "multiad differentiates float16, bfloat16, float32 and float64 only, on every backend (also "
+                    f"where the framework computes {name}, as the {backend.name} backend's may); convert it, for "
+                    "instance multiad.asarray(x, dtype='float64')"
+                )
             else:
                 hint = (
                     "derivatives need floating-point inputs; convert it, for instance "
