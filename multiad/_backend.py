@@ -367,13 +367,13 @@ class Backend:
         """``block`` with the 2-D ``value`` written at ``start`` of ``block`` viewed as a
         ``matrix`` (rows, columns) in row-major order; only :attr:`writable` backends are asked.
         ``value`` may be a value an enclosing transform traces (a chunked Jacobian inside
-        ``grad``), and the block returned must keep its derivative (NOTE [Writes of traced chunks]).
+        ``grad``), and the block returned must keep its derivative.
         The caller owns ``block`` and uses only the array returned. The default writes with
         ``__setitem__``, in place where ``block.reshape(matrix)`` is a view (else into the copy
         that reshape made, which is returned)."""
         (r, c), (k, m) = start, value.shape
         view = block.reshape(matrix)
-        view[r : r + k, c : c + m] = value
+        view[r : r + k, c : c + m] = value  # NOTE [Writes of traced chunks] in multiad/_derive.py
         return view.reshape(block.shape)
 
     def write_columns(self, block: Any, matrix: tuple[int, int], start: tuple[int, int], columns: Any) -> Any:
