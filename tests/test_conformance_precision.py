@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from multiad.testing import _run, _spec
 from multiad.testing._suite import CASES
+from multiad.testing._tolerance import Tolerance
 
 PLUGINS = Path(__file__).resolve().parent / "plugins"
 NESTED = ("sin_sum_sq.grad(jvp)", "sin_sum_sq.vjp(jvp)", "sin_sum_sq.jacrev(jacfwd)", "exp_sin.grad(jvp)",
@@ -76,3 +78,20 @@ def test_compiled_conversion_error_names_translate_error(monkeypatch: pytest.Mon
         assert "a conversion inside f must raise NonDifferentiableError or keep the derivative" in r["reason"], r
     assert "under jax.jit the framework raised this error instead" in compiled["reason"].splitlines()[0]
     assert "translate_error(exc) must return a reason for it" in compiled["reason"].splitlines()[0]
+
+
+def test_an_all_zero_result_is_not_called_float32_rounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zero is a float32 number: a detached derivative (zeros) was reported as float64 computed
+    through float32; it is named as zeros, and neither zeros nor whole numbers far off get the
+    float32 reason."""
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    res = _results("conformance_backends:JvpDetached", ("sin_sum_sq.grad(jvp)",))
+    (r,) = res.values()
+    assert r["status"] == "failed" and "all zeros" in r["reason"] and "float32 numbers" not in r["reason"], r
+    b = _spec.load("numpy")
+    tol = Tolerance(1e-10, 1e-12)
+    expected = np.array([0.3, 1.7, -2.2])
+    whole = _run._compare(b, np.array([0.0, 2.0, -2.0]), expected, tol, "r", True)[0]
+    rounded = _run._compare(b, expected.astype(np.float32).astype(np.float64), expected, tol, "r", True)[0]
+    assert whole and "float32 numbers" not in whole[0] and "all zeros" not in whole[0], whole
+    assert rounded and "float32 numbers" in rounded[0], rounded

@@ -47,6 +47,9 @@ class Fn:
     has_aux: bool = False
     #: Python control flow on values: needs concrete arrays (no jax.jit, no vmap over it).
     concrete: bool = False
+    #: What row ``r`` of a result of ``n`` rows computes, where the rows name parts of ``f`` (a
+    #: failure names the part with the largest error); None where they do not.
+    rows: Callable[[int, int], str | None] | None = None
 
     #: How many arguments and constants :meth:`inputs` draws, counted once here: the cases split
     #: their inputs by them inside compiled functions, where drawing them again (numpy's generator,
@@ -508,6 +511,120 @@ ND3_THREE = Fn(
     make_args=lambda rng: (_n(rng, 3, 3, 5),),
 )
 
+# -- the framework's numpy operations ---------------------------------------------------------
+
+
+# NOTE [The namespace's operations]: a backend's ``numpy_namespace()`` and its array class's
+# operators are the framework's own, and the user's f reaches them through multiad.numpy. The
+# other functions here use few of them (sin, cos, exp, tanh, sqrt, sum, matmul, stack, where and
+# + - * /), so a plugin whose framework differentiated ``**``, ``log``, a transpose or ``maximum``
+# wrongly, or whose ``mean`` ignored ``keepdims``, was certified. This function runs the
+# operations a user's f commonly uses, each on the one argument, and returns all of them raveled
+# and joined, so that the Jacobian (every row of it in jacrev, every column in jacfwd) names the
+# operation in the rows that differ (:data:`NAMESPACE_ROWS`). The argument's entries lie in
+# [1.1, 1.3] or [1.6, 1.8], away from the kinks of maximum, minimum, abs and where at 1.45.
+_KINK = 1.45
+
+
+def _namespace_pieces(m: Any, x: Any, e: Any, w: Any) -> list[tuple[str, Any]]:
+    """(operation, its result) for multiad.numpy (``m = mnp``) or numpy (``m = np``)."""
+    return [
+        ("x ** 3", x**3),
+        ("x ** 2.5", x**2.5),
+        ("x ** array", x**e),
+        ("power(x, 2)", m.power(x, 2)),
+        ("log", m.log(x)),
+        ("sqrt", m.sqrt(x)),
+        ("1 / x", 1.0 / x),
+        ("maximum", m.maximum(x, _KINK)),
+        ("minimum", m.minimum(x, _KINK)),
+        ("abs", m.abs(x - _KINK)),
+        ("where", m.where(x > _KINK, x * x, -x)),
+        ("exp", m.exp(x)),
+        ("mean(axis=0, keepdims)", m.mean(x, axis=0, keepdims=True)),
+        ("sum(axis=1)", m.sum(x, axis=1)),
+        ("prod(axis=0)", m.prod(x, axis=0)),
+        ("mean", m.mean(x)),
+        (".T", x.T),
+        ("transpose", m.transpose(x, (1, 0))),
+        ("reshape", m.reshape(x, (3, 2))),
+        ("indexing", x[1, ::2]),
+        ("dot", m.dot(x, w)),
+        ("concatenate", m.concatenate([x[:, :1], x[:, 2:]], axis=1)),
+        ("stack", m.stack([x[0], x[1]], axis=1)),
+    ]
+
+
+def _namespace_ops(x: Any, e: Any, w: Any) -> Any:
+    return mnp.concatenate([mnp.ravel(p) for _, p in _namespace_pieces(mnp, x, e, w)])
+
+
+def _namespace_value(x: np.ndarray, e: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.concatenate([np.ravel(p) for _, p in _namespace_pieces(np, x, e, w)])
+
+
+def _namespace_jac(x: np.ndarray, e: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The elementwise operations' derivatives in closed form; the linear ones (reductions,
+    transposes, reshapes, indexing, dot, joins) are their own Jacobian, applied by numpy to the
+    unit vectors."""
+    v = x.ravel()
+    k = np.where(v > _KINK, 1.0, 0.0)
+    elementwise = [
+        3 * v**2, 2.5 * v**1.5, e.ravel() * v ** (e.ravel() - 1), 2 * v, 1 / v, 0.5 / np.sqrt(v), -1 / v**2,
+        k, 1 - k, 2 * k - 1, np.where(v > _KINK, 2 * v, -1.0), np.exp(v),
+    ]  # fmt: skip
+    blocks = [np.diag(d) for d in elementwise]
+    units = np.eye(v.size).reshape(v.size, *x.shape)
+    linear = [
+        lambda u: np.mean(u, axis=0, keepdims=True), lambda u: np.sum(u, axis=1), None, np.mean, lambda u: u.T,
+        lambda u: np.transpose(u, (1, 0)), lambda u: np.reshape(u, (3, 2)), lambda u: u[1, ::2],
+        lambda u: np.dot(u, w), lambda u: np.concatenate([u[:, :1], u[:, 2:]], axis=1),
+        lambda u: np.stack([u[0], u[1]], axis=1),
+    ]  # fmt: skip
+    for op in linear:
+        if op is None:  # prod(axis=0): the product of the others in the column
+            rows = np.zeros((x.shape[1], v.size))
+            for i in range(x.shape[0]):
+                for j in range(x.shape[1]):
+                    rows[j, i * x.shape[1] + j] = np.prod(np.delete(x[:, j], i))
+            blocks.append(rows)
+        else:
+            blocks.append(np.stack([np.ravel(op(u)) for u in units], axis=1))
+    return np.concatenate(blocks, axis=0)
+
+
+def _namespace_rows() -> list[tuple[str, int, int]]:
+    x, e, w = np.ones((2, 3)), np.ones((2, 3)), np.ones((3, 2))
+    rows, start = [], 0
+    for name, p in _namespace_pieces(np, x, e, w):
+        rows.append((name, start, start + int(np.size(p))))
+        start += int(np.size(p))
+    return rows
+
+
+#: (operation, first row, end row) of NAMESPACE_OPS's Jacobian (NOTE [The namespace's operations]).
+NAMESPACE_ROWS = _namespace_rows()
+
+
+def _namespace_row(r: int, n: int) -> str | None:
+    """The operation that computes row ``r`` of a result of ``n`` rows (its value, a Jacobian,
+    a tangent); None for a result of other rows (a gradient, shaped like the argument)."""
+    if n != NAMESPACE_ROWS[-1][2]:
+        return None
+    return next(f"the rows of {name}" for name, lo, hi in NAMESPACE_ROWS if lo <= r < hi)
+
+
+NAMESPACE_OPS = Fn(
+    "numpy_operations",
+    "the framework's numpy operations",
+    _namespace_ops,
+    value=_namespace_value,
+    jac=_namespace_jac,
+    make_args=lambda rng: (np.array([[1.1, 1.6, 1.2], [1.7, 1.15, 1.65]]) + 0.1 * rng.random((2, 3)),),
+    make_consts=lambda rng: (0.5 + 2.0 * rng.random((2, 3)), _n(rng, 3, 2)),
+    rows=_namespace_row,
+)
+
 # -- float64 precision -----------------------------------------------------------------------
 
 
@@ -537,5 +654,5 @@ CUBE = Fn(
 
 ALL_FNS = (
     EXP_SIN, SIN_SQ, VV_SQUARE, VV_RECT, MATRIX, MULTI_SCALAR, MULTI_VECTOR, *TREE_SCALARS, TREE_OUT,
-    AUX_SCALAR, AUX_VECTOR, PREDICT, LOSS, DOUBLING, CUBE, ND3_THREE,
+    AUX_SCALAR, AUX_VECTOR, PREDICT, LOSS, DOUBLING, CUBE, ND3_THREE, NAMESPACE_OPS,
 )  # fmt: skip

@@ -169,10 +169,13 @@ def _traced(b: Backend, x: Any) -> bool:
 
 
 def _compare(
-    b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str, float64: bool = False
-) -> tuple[list[str], float, float]:
+    b: Backend, actual: Any, expected: Any, tol: Tolerance, what: str, float64: bool = False,
+    rows: Callable[[int, int], str | None] | None = None,
+) -> tuple[list[str], float, float]:  # fmt: skip
     """Problems found, and the largest absolute and (normwise) relative errors; ``float64``: the
-    item's dtype, whose results are named when they hold float32 numbers only."""
+    item's dtype, whose results are named when they hold float32 numbers only; ``rows``: the
+    function's name for row ``r`` of a leaf of ``n`` rows (:attr:`Fn.rows`), given where the
+    error is largest."""
     s_act, s_exp = _trees.structure(actual), _trees.structure(expected)
     if s_act != s_exp:
         return [f"{what}: result structure {s_act} differs from the expected {s_exp}"], float("nan"), float("nan")
@@ -198,10 +201,13 @@ def _compare(
         rel = err / scale if scale > 0 else (0.0 if err == 0 else float("inf"))
         max_abs, max_rel = max(max_abs, err), max(max_rel, rel)
         if err > tol.atol + tol.rtol * scale:
+            at = np.unravel_index(int(np.argmax(np.abs(a_np - e_np))), a_np.shape) if a_np.ndim else ()
+            named = rows(int(at[0]), a_np.shape[0]) if rows is not None and at else None
             problems.append(
                 f"{what}: leaf {i} (shape {a_np.shape}) is off by {err:.3g} (relative {rel:.3g}); "
                 f"allowed {tol.atol:g} + {tol.rtol:g} * {scale:.3g}"
-                + (ROUNDED if float64 and _rounded(a_np, e_np) else "")
+                + (f", most at row {at[0]}: {named}" if named else "")
+                + (ZEROS if not np.any(a_np) else ROUNDED if float64 and _rounded(a_np, e_np, rel) else "")
             )
     return problems, max_abs, max_rel
 
@@ -214,11 +220,18 @@ ROUNDED = (
 )
 
 
-def _rounded(actual: np.ndarray, expected: np.ndarray) -> bool:
-    """Whether ``actual`` holds float32 numbers only where ``expected`` does not."""
+#: Why an all-zero result fails: a zero is a float32 number too, so it was called rounding.
+ZEROS = ": the result is all zeros (a derivative dropped, or detached from the primals?)"
+
+
+def _rounded(actual: np.ndarray, expected: np.ndarray, rel: float) -> bool:
+    """Whether ``actual`` holds float32 numbers only where ``expected`` does not, and is off by
+    about float32's rounding (relative ``rel``): a result off by more (a dropped term, whole
+    numbers) has another cause, however its numbers happen to round."""
     with np.errstate(over="ignore"):
         return bool(
-            np.array_equal(actual, actual.astype(np.float32).astype(np.float64))
+            rel < 1e-5
+            and np.array_equal(actual, actual.astype(np.float32).astype(np.float64))
             and not np.array_equal(expected, expected.astype(np.float32).astype(np.float64))
         )
 
@@ -301,7 +314,7 @@ def _run(b: Backend, item: Item) -> dict[str, Any]:
     else:
         expected = case.reference(inputs_as("float64", cast))
         f64 = item.dtype == "float64"
-        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form", f64)
+        found, max_abs, max_rel = _compare(b, out, expected, tol, "result vs closed form", f64, case.fn.rows)
     rec["max_abs_err"], rec["max_rel_err"] = max_abs, max_rel
     if found and case.dropped is not None:
         dropped = Case(case.dropped, case.variant).reference(inputs_as("float64", cast))

@@ -129,6 +129,8 @@ def _cases() -> list[Case]:
     add(F.SIN_SQ, nested.fwd_over_rev_is_rev_over_fwd())
     # A 3-D argument of 45 elements, three output leaves (NOTE [Sizes, ranks and output counts]).
     add(F.ND3_THREE, *first_order, ident.dot_product())
+    # The framework's numpy operations through multiad.numpy (NOTE [The namespace's operations]).
+    add(F.NAMESPACE_OPS, v.jacobian("jacrev"), v.jacobian("jacfwd"), v.vjp(), v.jvp())
     # float64 derivatives to rounding (NOTE [Float64 precision]).
     add(F.CUBE, v.grad(), *first_order, v.hessian(), v.hvp("hvp"), nested.grad_of_jvp())
     # Custom derivative rules, tested both ways (NOTE [Custom rules both ways]).

@@ -138,3 +138,28 @@ class ScaledGradient(MygradBackend):
     def vjp(self, fun: Callable[..., Any], primals: tuple[Any, ...], has_aux: bool) -> tuple[Any, Any, Any]:
         outs, pullback, aux = super().vjp(fun, primals, has_aux)
         return outs, lambda cts: tuple(self.asarray(1.001 * g.data) for g in pullback(cts)), aux
+
+
+class _LogDerivativeWrong:
+    """numpy's functions, with a ``log`` whose value is right and whose derivative is ``x``, not
+    ``1 / x`` (a framework's op with a wrong rule: NOTE [The namespace's operations] in
+    multiad/testing/_fns.py)."""
+
+    def __init__(self, mg: Any) -> None:
+        self._mg = mg
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(np, name)
+
+    def log(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        c = self._mg.Tensor(np.asarray(x.data), constant=True)
+        return self._mg.log(c) + x * (x - c)
+
+
+class LogDerivativeWrong(MygradBackend):
+    """Its framework's ``log`` (reached through numpy_namespace) has a wrong derivative."""
+
+    name: ClassVar[str] = "mygrad-log-derivative-wrong"
+
+    def numpy_namespace(self) -> Any:
+        return _LogDerivativeWrong(self.mg)
