@@ -14,7 +14,13 @@ from ._api_ad import BackendArg
 from ._backend import Backend
 from ._derive import batch_size as _batch_size
 from ._derive import vmap as _vmap_of
-from ._errors import BackendError, InvalidArgumentError, InvalidTypeError, MultiADError
+from ._errors import (
+    BackendError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    MultiADError,
+    UnsupportedOperationError,
+)
 from ._flat import (
     as_index,
     check_callable,
@@ -689,7 +695,17 @@ def _same_over_batch(call: str, what: str, o: Any, first: Any, b: Backend) -> bo
     try:
         nan = do("logical_and", do("isnan", o), do("isnan", first)) if _inexact(b, o) else None
         eq = do("equal", o, first)
-        return bool(do("all", eq if nan is None else do("logical_or", eq, nan)))
+        same = do("all", eq if nan is None else do("logical_or", eq, nan))
+    except MultiADError:
+        raise
+    except ImportError as e:  # autoray's word for a name the namespace lacks: not a tracer's refusal
+        raise UnsupportedOperationError(
+            f"{what}, which is checked on the values of an output an enclosing transform traces, with the "
+            f"namespace's equal, isnan, logical_and, logical_or and all, and backend {b.name!r}'s "
+            f"numpy_namespace() lacks one ({e}); give the output an int out_dims, or compute it outside vmap"
+        ) from None
+    try:
+        return bool(same)
     except MultiADError:
         raise
     except Exception as e:  # noqa: BLE001 - a tracer (jax.jit, an outer vmap) refuses bool() in its own ways

@@ -57,3 +57,36 @@ def test_failed_check_of_a_concrete_output_is_a_backend_error() -> None:
     with pytest.raises(multiad.BackendError, match=r"^vmap\(f\): the numpy\[broken_to_numpy\] backend's to_numpy failed .*TypeError: cannot convert") as e:  # fmt: skip
         _unbatched("vmap(f)", o, 0, None, b, [np.ones((3, 2))])
     assert "not available" not in str(e.value)
+
+
+def test_traced_output_whose_namespace_lacks_a_name_says_so() -> None:
+    # an output is_traced calls traced is compared by the namespace's functions; one the namespace
+    # lacks is named (UnsupportedOperationError), not reported as values not available
+    import sys
+    import types
+
+    lib = types.ModuleType("multiad_test_nolib")
+    lib.equal, lib.logical_and, lib.logical_or, lib.all = np.equal, np.logical_and, np.logical_or, np.all  # type: ignore[attr-defined]
+    sys.modules[lib.__name__] = lib
+
+    class Traced:  # a framework's array class, of the module above
+        def __init__(self, v: np.ndarray) -> None:
+            self.v, self.shape, self.dtype = v, v.shape, v.dtype
+
+        def __getitem__(self, i: Any) -> Any:
+            return Traced(self.v[i])
+
+    Traced.__module__ = lib.__name__
+    traced_cls = Traced
+    base = type(_numpy())
+    cls = type(
+        "TracedOutputs", (base,), {"name": "numpy[traced]", "is_traced": lambda self, x: isinstance(x, traced_cls)}
+    )
+    b = object.__new__(cls)
+    b.__dict__.update(_numpy().__dict__)
+    o = Traced(np.ones((3, 2)))
+    try:
+        with pytest.raises(multiad.UnsupportedOperationError, match=r"numpy_namespace\(\) lacks one .*isnan"):
+            _unbatched("vmap(f)", o, 0, None, b, [np.ones((3, 2))])
+    finally:
+        del sys.modules[lib.__name__]
