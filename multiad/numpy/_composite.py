@@ -258,12 +258,27 @@ def as_numpy_result(name: str, out: Any, *args: Any) -> Any:
 
 def round_integers(a: Any, decimals: int) -> Any:
     """Integers rounded to a negative number of decimals, half to even, in exact integer
-    arithmetic (``round(25, -1) == 20``), for torch tensors and JAX arrays alike."""
+    arithmetic (``round(25, -1) == 20``), for torch tensors and JAX arrays alike. Integers
+    narrower than 64 bits are computed in int64 and cast back (wrapping as numpy's result
+    does): in int8, twice the remainder of -7 by 100 (186) overflowed, and -7 rounded to -100."""
+    jax_like = hasattr(a, "astype")
+    dtype = a.dtype
+    if dtype.itemsize < 8:
+        a = a.astype("int64") if jax_like else a.to(dtype=_torch_int64(a))
     f = 10 ** (-decimals)
     q = a // f
     twice = 2 * (a - q * f)
     up = (twice > f) | ((twice == f) & (q % 2 == 1))
-    return (q + up.astype(q.dtype) if hasattr(up, "astype") else q + up.to(q.dtype)) * f
+    r = (q + up.astype(q.dtype) if jax_like else q + up.to(q.dtype)) * f
+    if r.dtype == dtype:
+        return r
+    return r.astype(dtype) if jax_like else r.to(dtype)
+
+
+def _torch_int64(t: Any) -> Any:
+    import torch
+
+    return torch.int64
 
 
 def _statistics_input(name: str, x: Any, dtype: Any) -> Any:

@@ -63,6 +63,8 @@ def sinc(x: Any, /) -> Any:
     first nan) and do not cancel near it."""
     mnp = _m()
     v = _arr(x)
+    if not inexact(v):  # numpy's float of integers first: abs of int8 -128 is -128, which took the series
+        v = mnp.multiply(v, 1.0)
     small = mnp.less(mnp.abs(v), _SINC_SERIES)
     y = np.pi * mnp.where(small, _SINC_SERIES, v)
     z = np.pi * mnp.where(small, v, 0.0)

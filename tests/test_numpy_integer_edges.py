@@ -1,0 +1,40 @@
+"""multiad.numpy of integers at the ends of their dtype's range, against numpy on every backend:
+``sinc`` of the most negative integer (its absolute value overflowed to itself, below the
+series' threshold), and ``round`` of narrow integers to negative decimals (twice a remainder
+overflowed: int8 -7 rounded to -100)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BACKENDS
+
+import multiad
+import multiad.numpy as mnp
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "bool"])
+def test_sinc_of_integers_at_the_ends_of_the_range(backend_name: str, dtype: str) -> None:
+    if dtype == "bool":
+        x = np.array([True, False])
+    else:
+        info = np.iinfo(dtype)
+        x = np.array([info.min, info.min + 1, max(info.min, -3), 0, 2, info.max], dtype=dtype)
+    want = np.sinc(x)
+    got = multiad.to_numpy(mnp.sinc(multiad.asarray(x, backend=backend_name)))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-15)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["int8", "int16", "uint8", "uint16"])
+def test_round_of_narrow_integers_to_negative_decimals(backend_name: str, dtype: str) -> None:
+    info = np.iinfo(dtype)
+    x = np.unique(np.r_[np.arange(max(info.min, -400), min(info.max, 400) + 1), info.min, info.max]).astype(dtype)
+    for decimals in (-1, -2, -3):
+        with np.errstate(all="ignore"):
+            want = np.round(x, decimals)
+        got = multiad.to_numpy(mnp.round(multiad.asarray(x, backend=backend_name), decimals))
+        assert got.dtype == want.dtype
+        bad = got != want
+        assert not bad.any(), (decimals, x[bad][:5], got[bad][:5], want[bad][:5])
