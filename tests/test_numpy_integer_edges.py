@@ -38,3 +38,19 @@ def test_round_of_narrow_integers_to_negative_decimals(backend_name: str, dtype:
         assert got.dtype == want.dtype
         bad = got != want
         assert not bad.any(), (decimals, x[bad][:5], got[bad][:5], want[bad][:5])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_copysign_of_the_most_negative_integer(backend_name: str) -> None:
+    """The magnitude of int8 -128 is 128: it was taken in int8 (-128), so JAX and a traced sign
+    on autograd gave +128 for a negative sign and -128 for a positive one."""
+    x = np.array([-128, -128, 5, 5], dtype=np.int8)
+    s = np.array([1.0, -1.0, 1.0, -1.0])
+    want = np.copysign(x, s)
+    got = multiad.to_numpy(
+        mnp.copysign(multiad.asarray(x, backend=backend_name), multiad.asarray(s, backend=backend_name))
+    )
+    np.testing.assert_array_equal(got, want)
+    value, grad = multiad.value_and_grad(lambda t: mnp.sum(mnp.copysign(x, t) * t), backend=backend_name)(s)
+    np.testing.assert_allclose(multiad.to_numpy(value), np.sum(want * s))
+    np.testing.assert_allclose(multiad.to_numpy(grad), want, rtol=1e-6)

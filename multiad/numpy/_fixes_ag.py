@@ -173,6 +173,8 @@ def _ag_copysign(x1: Any, x2: Any, /) -> Any:
     want = np.result_type(getval(x1), getval(x2))  # Python numbers weak (NEP 50)
     if want.kind not in "fc":  # numpy's loop for integers: the smallest float holding them
         want = np.promote_types(want, np.float16)
+    if type(x1) not in PYTHON_NUMBERS and np.result_type(getval(x1)).kind in "iub":
+        x1 = np.asarray(getval(x1), dtype=want)  # |int8 -128| is -128 in int8: the float first
     magnitude = abs(x1) if type(x1) in PYTHON_NUMBERS else anp.abs(x1)  # a Python number stays weak
     return anp.multiply(magnitude, np.copysign(np.ones((), want), getval(x2)))
 

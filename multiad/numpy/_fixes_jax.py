@@ -45,11 +45,13 @@ def _jax_copysign(x1: Any, x2: Any, /) -> Any:
     import jax
     import jax.numpy as jnp
 
-    # jax.numpy's copysign has derivative 1 in x1 at x1 == 0; |x1| has 0 there (sign(0)).
-    out = _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
     # in the dtype of JAX's copysign (the signs were weak numbers: float32 x1 with float64 x2
     # gave float32, where numpy and jax.numpy give float64)
     want = jax.eval_shape(jnp.copysign, x1, x2)
+    if not isinstance(x1, (int, float, complex)) and not jnp.issubdtype(jnp.result_type(x1), jnp.inexact):
+        x1 = jnp.asarray(x1).astype(want.dtype)  # |int8 -128| is -128 in int8: the float first
+    # jax.numpy's copysign has derivative 1 in x1 at x1 == 0; |x1| has 0 there (sign(0)).
+    out = _jax_abs(x1) * jnp.where(jnp.signbit(x2), -1.0, 1.0)
     return out if out.dtype == want.dtype else out.astype(want.dtype)
 
 
