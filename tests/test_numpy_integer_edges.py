@@ -54,3 +54,16 @@ def test_copysign_of_the_most_negative_integer(backend_name: str) -> None:
     value, grad = multiad.value_and_grad(lambda t: mnp.sum(mnp.copysign(x, t) * t), backend=backend_name)(s)
     np.testing.assert_allclose(multiad.to_numpy(value), np.sum(want * s))
     np.testing.assert_allclose(multiad.to_numpy(grad), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+def test_mean_accumulates_in_an_integer_dtype(backend_name: str, dtype: str) -> None:
+    """numpy's mean with an integer dtype= sums in that dtype, wrapping (mean(uint8 [200, 100,
+    10], dtype="uint8") is 54 // 3 = 18); torch summed in int64 and gave 103."""
+    x = np.array([[200, 100, 10], [100, 100, 1]], dtype=np.uint8).astype(dtype)
+    for axis in (None, 0, 1):
+        want = np.mean(x, axis=axis, dtype=dtype)
+        got = multiad.to_numpy(mnp.mean(multiad.asarray(x, backend=backend_name), axis=axis, dtype=dtype))
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)

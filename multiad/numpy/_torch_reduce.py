@@ -204,8 +204,10 @@ def _amin(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
 def _mean(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
     if t.is_floating_point() or t.is_complex():
         return torch.mean(t, dim=dims, keepdim=keep)
-    # an integer dtype= (numpy sums in it, divides in float64, casts back)
-    return _sum(t, dims, keep).to(torch.float64) / _count(t, dims)
+    # an integer dtype= (numpy sums in it, wrapping, divides in float64, casts back); torch sums
+    # narrow integers in int64, so the sum is cast to t's dtype first: mean(uint8 [200, 100, 10],
+    # dtype="uint8") is 18, as numpy's (54 // 3), not 103
+    return _sum(t, dims, keep).to(t.dtype).to(torch.float64) / _count(t, dims)
 
 
 def _all(t: torch.Tensor, dims: tuple[int, ...], keep: bool) -> torch.Tensor:
