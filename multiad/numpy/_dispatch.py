@@ -383,7 +383,7 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     if name in _zerod.RULES:
         args, kwargs = _zerod.adjust(name, lib, args, kwargs)
     if name == "mean" and lib in ("torch", "jax"):  # numpy and autograd warn themselves
-        _warn_empty_mean(args, kwargs)
+        _warn_empty_mean(args, kwargs, lib)
     fn = _cache.get((lib, name)) or impl(lib, name)
     try:
         out = fn(*args, **kwargs)
@@ -410,7 +410,7 @@ def call(name: str, *args: Any, arrays: int = 1, **kwargs: Any) -> Any:
     return out
 
 
-def _warn_empty_mean(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+def _warn_empty_mean(args: tuple[Any, ...], kwargs: dict[str, Any], lib: str) -> None:
     """numpy's "Mean of empty slice" RuntimeWarning for a mean over no values (NOTE [Warnings
     of empty slices]), told by the shape: torch and JAX give numpy's nan without it."""
     x = args[0] if args else kwargs.get("a")
@@ -426,7 +426,23 @@ def _warn_empty_mean(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     except (IndexError, TypeError):  # an axis out of range: the call raises its own error
         return
     if n == 0:
+        if lib == "jax":
+            _empty_integer_mean(args, kwargs)
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+
+
+def _empty_integer_mean(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """NOTE [Empty integer means on JAX]: the mean of no values in an integer ``dtype=`` divides
+    the integer 0 by 0, which XLA evaluates while compiling: the process dies (SIGFPE). numpy
+    casts its nan to the integer dtype (a C-undefined value, int64's minimum on x86), so there is
+    no value to give; the call raises instead."""
+    dtype = kwargs.get("dtype", args[2] if len(args) > 2 else None)
+    if dtype is not None and np.dtype(dtype).kind in "iub":
+        raise ValueError(
+            f"mnp.mean: the mean of no values with dtype={np.dtype(dtype).name} is undefined (numpy casts nan "
+            "to an integer) and JAX's compiler dies on it (integer division by zero): pass a float dtype= "
+            "or average a non-empty axis"
+        )
 
 
 # NOTE [Byte order on JAX]: JAX refuses a numpy array in non-native byte order (``'>f8'`` read
