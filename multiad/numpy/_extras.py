@@ -412,7 +412,8 @@ def polyval(p: Any, x: Any) -> Any:
         return out
     # numpy's dtype: p and x as arrays (a list of floats is float64, whatever x's float dtype),
     # computed in it from the start
-    x = cast_as_numpy(_arr(x), result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x))))
+    wanted = result_type_name(dtype_name(_arr(p)), dtype_name(_arr(x)))
+    x = cast_as_numpy(_arr(x), wanted)
     try:  # numpy's ValueError, named (the frameworks' operators raised their own errors)
         np.broadcast_shapes(tuple(np.shape(x)), *(tuple(np.shape(c)) for c in coeffs))
     except ValueError:
@@ -422,6 +423,12 @@ def polyval(p: Any, x: Any) -> Any:
             "axes must broadcast against x"
         ) from None
     out = mnp.zeros_like(x)
+    if wanted in ("uint16", "uint32", "uint64"):
+        # torch has no kernels of these (its operators raise a bare NotImplementedError): mnp's
+        # functions compute them as NOTE [Wide unsigned integers on torch] says
+        for c in coeffs:
+            out = mnp.add(mnp.multiply(out, x), c)
+        return out
     for c in coeffs:
         out = out * x + c
     return out
