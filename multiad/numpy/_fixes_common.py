@@ -56,7 +56,10 @@ def _safe_power(lib: str) -> Fn:
         x, y = x1, x2
         base0 = mnp.equal(x, 0)
         exp0 = mnp.equal(y, 0)
-        fixed_y = mnp.where(exp0, 1.0, mnp.stop_gradient(y))
+        # On JAX an integer exponent stays integer (a Python 1, weak): 1.0 made a NumPy int32 scalar's
+        # float64 array, and the float32 power of `away` came back as float64 holding float32's
+        # overflow (JAX's own dtype is float32, which the result keeps).
+        fixed_y = mnp.where(exp0, 1 if lib == "jax" else 1.0, mnp.stop_gradient(y))
         at_zero = mnp.where(exp0, 1.0, _power_raw(lib, x, fixed_y))
         away = _power_raw(lib, mnp.where(base0, 1.0, x), y)
         return mnp.where(base0, at_zero, away)
