@@ -13,8 +13,29 @@ from ._fixes_common import Fn, _ag
 
 def _ag_cumsum(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
     no_out("cumsum", out)
+    if dtype is not None:
+        a = _ag_dtype_input(a, dtype)
+        if type(a) is np.ndarray:  # no derivative (or none to begin with): numpy's own accumulation
+            return np.cumsum(a, axis=axis, dtype=dtype)
     # autograd's cumsum derivative takes no dtype=: numpy accumulates in it, so cast first.
     return _ag().cumsum(_ag_accumulator(a, "cumsum", dtype), axis=axis)
+
+
+def _ag_dtype_input(a: Any, dtype: Any) -> Any:
+    """NOTE [dtype= of reductions of traced arrays on autograd]: autograd reduces a traced array
+    in its own dtype and casts after (prod of float16 [300, 300, 2] with dtype=float64 was inf),
+    and an integer result of a traced array failed in the derivative ("Can't differentiate
+    w.r.t. type numpy.int64"). A float dtype= is applied to the elements first (numpy
+    accumulates in it); for an integer or bool one the reduction runs on the values, with no
+    derivative (0 through it, as ``astype`` and the other backends)."""
+    from autograd.tracer import getval, isbox
+
+    if not isbox(a):
+        return a
+    want = np.dtype(dtype)
+    if want.kind in "biu":
+        return getval(a)
+    return a if np.result_type(getval(a)) == want else a.astype(want)
 
 
 def _ag_accumulator(a: Any, name: str, dtype: Any) -> Any:
@@ -28,6 +49,10 @@ def _ag_accumulator(a: Any, name: str, dtype: Any) -> Any:
 def _ag_cumprod(a: Any, axis: Any = None, dtype: Any = None, out: None = None) -> Any:
     no_out("cumprod", out)
     anp = _ag()
+    if dtype is not None:
+        a = _ag_dtype_input(a, dtype)
+        if type(a) is np.ndarray:  # no derivative (or none to begin with): numpy's own accumulation
+            return np.cumprod(a, axis=axis, dtype=dtype)
     a = _ag_accumulator(a, "cumprod", dtype)
     x = anp.ravel(a) if axis is None else anp.moveaxis(a, axis, 0)
     if x.shape[0] == 0:  # numpy's empty result (x[0] raised IndexError)
@@ -89,6 +114,8 @@ def _ag_reduction(name: str, identity: float | None, base: Fn | None = None) -> 
                 name, reduce, a, axis, where, **dict(zip(("out", "keepdims", "initial"), args)), **kwargs
             )
         kwargs.update(zip(("dtype", "out", "keepdims", "initial"), args))
+        if kwargs.get("dtype") is not None:
+            a = _ag_dtype_input(a, kwargs["dtype"])
         initial = kwargs.get("initial", np._NoValue)
         if isbox(initial):  # see NOTE [A differentiated initial= of sum and prod on autograd]
             del kwargs["initial"]
@@ -140,6 +167,8 @@ def _ag_mean(
 ) -> Any:
     no_out("mean", out)
     anp = _ag()
+    if dtype is not None:
+        a = _ag_dtype_input(a, dtype)
     if where is True:
         return anp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
     w = _ag_mask(where, a)
