@@ -543,6 +543,7 @@ def _namespace_pieces(m: Any, x: Any, e: Any, w: Any) -> list[tuple[str, Any]]:
         ("exp", m.exp(x)),
         ("mean(axis=0, keepdims)", m.mean(x, axis=0, keepdims=True)),
         ("sum(axis=1)", m.sum(x, axis=1)),
+        ("sum(axis=1, keepdims)", m.sum(x, axis=1, keepdims=True)),
         ("prod(axis=0)", m.prod(x, axis=0)),
         ("mean", m.mean(x)),
         (".T", x.T),
@@ -555,8 +556,15 @@ def _namespace_pieces(m: Any, x: Any, e: Any, w: Any) -> list[tuple[str, Any]]:
     ]
 
 
+# Raveling hides shapes (a ``keepdims`` ignored, a transpose that is not one), so each result's
+# shape is compared with NumPy's first, and a difference raised naming the operation.
 def _namespace_ops(x: Any, e: Any, w: Any) -> Any:
-    return mnp.concatenate([mnp.ravel(p) for _, p in _namespace_pieces(mnp, x, e, w)])
+    pieces = _namespace_pieces(mnp, x, e, w)
+    ref = _namespace_pieces(np, np.ones(tuple(x.shape)), np.ones(tuple(e.shape)), np.ones(tuple(w.shape)))
+    for (name, p), (_, q) in zip(pieces, ref):
+        if tuple(p.shape) != np.shape(q):
+            raise ValueError(f"numpy_operations: {name} returned shape {tuple(p.shape)}, NumPy's is {np.shape(q)}")
+    return mnp.concatenate([mnp.ravel(p) for _, p in pieces])
 
 
 def _namespace_value(x: np.ndarray, e: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -576,7 +584,8 @@ def _namespace_jac(x: np.ndarray, e: np.ndarray, w: np.ndarray) -> np.ndarray:
     blocks = [np.diag(d) for d in elementwise]
     units = np.eye(v.size).reshape(v.size, *x.shape)
     linear = [
-        lambda u: np.mean(u, axis=0, keepdims=True), lambda u: np.sum(u, axis=1), None, np.mean, lambda u: u.T,
+        lambda u: np.mean(u, axis=0, keepdims=True), lambda u: np.sum(u, axis=1),
+        lambda u: np.sum(u, axis=1, keepdims=True), None, np.mean, lambda u: u.T,
         lambda u: np.transpose(u, (1, 0)), lambda u: np.reshape(u, (3, 2)), lambda u: u[1, ::2],
         lambda u: np.dot(u, w), lambda u: np.concatenate([u[:, :1], u[:, 2:]], axis=1),
         lambda u: np.stack([u[0], u[1]], axis=1),
