@@ -264,7 +264,7 @@ def round_integers(a: Any, decimals: int) -> Any:
     jax_like = hasattr(a, "astype")
     dtype = a.dtype
     if dtype.itemsize < 8:
-        a = a.astype("int64") if jax_like else a.to(dtype=_torch_int64(a))
+        a = a.astype("int64") if jax_like else a.long()
     f = 10 ** (-decimals)
     q = a // f
     twice = 2 * (a - q * f)
@@ -273,12 +273,6 @@ def round_integers(a: Any, decimals: int) -> Any:
     if r.dtype == dtype:
         return r
     return r.astype(dtype) if jax_like else r.to(dtype)
-
-
-def _torch_int64(t: Any) -> Any:
-    import torch
-
-    return torch.int64
 
 
 def _statistics_input(name: str, x: Any, dtype: Any) -> Any:
